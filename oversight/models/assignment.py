@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..domain.catalog import ASSIGNMENT_STATUSES, SERVICE_TYPES
+from ..extensions import db
+from .base import TimestampMixin
+
+
+class Assignment(TimestampMixin, db.Model):
+    """任务: one piece of work the bureau issued to a contract for one subject."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        Index("ix_assignments_contract_status_due", "contract_id", "status", "due_date"),
+        Index("ix_assignments_due_date", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    service_type: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="assigned")
+    required_visits: Mapped[int] = mapped_column(default=1)
+    completed_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    subject: Mapped["Subject"] = relationship()  # noqa: F821
+
+    @property
+    def status_label(self) -> str:
+        return ASSIGNMENT_STATUSES[self.status]
+
+    @property
+    def service_label(self) -> str:
+        return SERVICE_TYPES[self.service_type]

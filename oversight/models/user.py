@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TimestampMixin
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"), index=True)
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+    contractor: Mapped["Contractor | None"] = relationship()  # noqa: F821
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles

@@ -1,0 +1,100 @@
+"""Contractors, workers, contracts, subjects: create and change them, enforcing uniqueness."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Contract, Contractor, FieldWorker, ServiceLine, Subject
+
+
+class RegistryError(ValueError):
+    """Refused change; the message is Chinese, for the user."""
+
+
+def _taken(stmt) -> bool:
+    return db.session.execute(stmt.limit(1)).first() is not None
+
+
+def save_contractor(contractor: Contractor | None, *, name: str, credit_code: str,
+                    contact_person: str, contact_phone: str) -> Contractor:
+    """Create (contractor None) or update a contractor."""
+    others = select(Contractor.id).where(Contractor.credit_code == credit_code)
+    same_name = select(Contractor.id).where(Contractor.name == name)
+    if contractor is not None:
+        others = others.where(Contractor.id != contractor.id)
+        same_name = same_name.where(Contractor.id != contractor.id)
+    if _taken(others):
+        raise RegistryError("该统一社会信用代码已登记")
+    if _taken(same_name):
+        raise RegistryError("同名机构已登记")
+    contractor = contractor or Contractor()
+    contractor.name, contractor.credit_code = name, credit_code
+    contractor.contact_person, contractor.contact_phone = contact_person, contact_phone
+    db.session.add(contractor)
+    db.session.flush()
+    return contractor
+
+
+def save_worker(contractor: Contractor, worker: FieldWorker | None, *, worker_no: str, name: str,
+                phone: str | None, active: bool) -> FieldWorker:
+    clash = select(FieldWorker.id).where(
+        FieldWorker.contractor_id == contractor.id, FieldWorker.worker_no == worker_no
+    )
+    if worker is not None:
+        clash = clash.where(FieldWorker.id != worker.id)
+    if _taken(clash):
+        raise RegistryError(f"工号 {worker_no} 已存在")
+    worker = worker or FieldWorker(contractor_id=contractor.id)
+    worker.worker_no, worker.name, worker.phone, worker.active = worker_no, name, phone or None, active
+    db.session.add(worker)
+    db.session.flush()
+    return worker
+
+
+def save_contract(contract: Contract | None, *, lines: dict[str, tuple[int, int]], **fields) -> Contract:
+    """Create or update a contract; `lines` maps service type → (annual target, visits per month)."""
+    if fields["term_end"] < fields["term_start"]:
+        raise RegistryError("合同终止日期不能早于起始日期")
+    if not lines:
+        raise RegistryError("合同至少覆盖一项服务")
+    clash = select(Contract.id).where(Contract.code == fields["code"])
+    if contract is not None:
+        clash = clash.where(Contract.id != contract.id)
+    if _taken(clash):
+        raise RegistryError("合同编号已存在")
+    contract = contract or Contract()
+    for key, value in fields.items():
+        setattr(contract, key, value)
+    existing = {line.service_type: line for line in contract.service_lines}
+    for service_type, line in list(existing.items()):
+        if service_type not in lines:
+            contract.service_lines.remove(line)
+    for service_type, (target, visits) in lines.items():
+        line = existing.get(service_type) or ServiceLine(service_type=service_type)
+        line.annual_target, line.visits_per_month = target, visits
+        if service_type not in existing:
+            contract.service_lines.append(line)
+    db.session.add(contract)
+    db.session.flush()
+    return contract
+
+
+def save_subject(subject: Subject | None, **fields) -> Subject:
+    clash = select(Subject.id).where(Subject.kind == fields["kind"], Subject.id_number == fields["id_number"])
+    if subject is not None:
+        clash = clash.where(Subject.id != subject.id)
+    if _taken(clash):
+        raise RegistryError("该身份证号的服务对象已登记")
+    subject = subject or Subject()
+    for key, value in fields.items():
+        setattr(subject, key, value)
+    db.session.add(subject)
+    db.session.flush()
+    return subject
+
+
+def worker_counts() -> dict[int, int]:
+    rows = db.session.execute(
+        select(FieldWorker.contractor_id, func.count()).group_by(FieldWorker.contractor_id)
+    )
+    return dict(rows.all())

@@ -1,0 +1,83 @@
+"""Web layer: one blueprint per workflow, registered here with the request-wide hooks."""
+from __future__ import annotations
+
+from flask import Flask, abort, g, render_template, request
+from flask_login import current_user
+
+from ..domain.catalog import ASSIGNMENT_STATUSES, ROLES, SERVICE_TYPES, SUBJECT_KINDS
+from ..domain.identifiers import mask_id_number, mask_phone
+from ..domain.money import format_yuan
+from ..extensions import db, login_manager
+from ..models import User
+from ..services.audit import Actor, reset_actor, set_actor
+from .navigation import nav_for
+
+# Endpoints an auditor may POST to: nothing that changes data.
+_AUDITOR_POST_ENDPOINTS = {"auth.logout", "auth.login", "auth.change_password"}
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def _bind_actor() -> None:
+    if current_user.is_authenticated:
+        actor = Actor(current_user.id, current_user.username, request.remote_addr)
+    else:
+        actor = Actor(None, "anonymous", request.remote_addr)
+    g.audit_token = set_actor(actor)
+
+
+def _release_actor(_exc) -> None:
+    token = g.pop("audit_token", None)
+    if token is not None:
+        reset_actor(token)
+
+
+def _auditors_change_nothing() -> None:
+    if (current_user.is_authenticated and current_user.role == "auditor"
+            and request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.endpoint not in _AUDITOR_POST_ENDPOINTS):
+        abort(403)
+
+
+def register_web(app: Flask) -> None:
+    from .assignments.routes import bp as assignments_bp
+    from .audit_log.routes import bp as audit_bp
+    from .auth.routes import bp as auth_bp
+    from .contractors.routes import bp as contractors_bp
+    from .contracts.routes import bp as contracts_bp
+    from .dashboard.routes import bp as dashboard_bp
+    from .imports.routes import bp as imports_bp
+    from .subjects.routes import bp as subjects_bp
+    from .users.routes import bp as users_bp
+
+    for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
+                      assignments_bp, imports_bp, audit_bp, users_bp):
+        app.register_blueprint(blueprint)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "warning"
+
+    app.before_request(_bind_actor)
+    app.before_request(_auditors_change_nothing)
+    app.teardown_request(_release_actor)
+
+    app.jinja_env.filters.update(yuan=format_yuan, mask_phone=mask_phone, mask_id=mask_id_number)
+    app.jinja_env.globals.update(
+        SERVICE_TYPES=SERVICE_TYPES, ASSIGNMENT_STATUSES=ASSIGNMENT_STATUSES, ROLES=ROLES,
+        SUBJECT_KINDS=SUBJECT_KINDS, nav_for=nav_for,
+    )
+
+    for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大")):
+        app.register_error_handler(code, _error_page(code, title))
+
+
+def _error_page(code: int, title: str):
+    def handler(error):
+        description = getattr(error, "description", "") if code == 400 else ""
+        return render_template("error.html", code=code, title=title, description=description), code
+
+    return handler

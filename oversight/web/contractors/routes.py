@@ -1,0 +1,80 @@
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Contractor, FieldWorker
+from ...services.registry import RegistryError, save_contractor, save_worker, worker_counts
+from ..access import is_contractor_user, require_contractor_visible, roles_required
+from .forms import ContractorForm, WorkerForm
+
+bp = Blueprint("contractors", __name__, url_prefix="/contractors")
+
+
+@bp.route("/")
+@login_required
+def index():
+    if is_contractor_user():
+        return redirect(url_for(".detail", contractor_id=current_user.contractor_id))
+    contractors = db.session.execute(select(Contractor).order_by(Contractor.name)).scalars().all()
+    return render_template("contractors/index.html", contractors=contractors, worker_counts=worker_counts())
+
+
+@bp.route("/<int:contractor_id>")
+@login_required
+def detail(contractor_id: int):
+    require_contractor_visible(contractor_id)
+    contractor = db.get_or_404(Contractor, contractor_id)
+    return render_template("contractors/detail.html", contractor=contractor)
+
+
+def _edit_contractor(contractor: Contractor | None):
+    form = ContractorForm(obj=contractor)
+    if form.validate_on_submit():
+        try:
+            saved = save_contractor(contractor, name=form.name.data.strip(), credit_code=form.credit_code.data,
+                                    contact_person=form.contact_person.data.strip(),
+                                    contact_phone=form.contact_phone.data)
+        except RegistryError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已保存承接机构", "success")
+            return redirect(url_for(".detail", contractor_id=saved.id))
+    return render_template("contractors/form.html", form=form, contractor=contractor)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("admin")
+def create():
+    return _edit_contractor(None)
+
+
+@bp.route("/<int:contractor_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit(contractor_id: int):
+    return _edit_contractor(db.get_or_404(Contractor, contractor_id))
+
+
+@bp.route("/<int:contractor_id>/workers/new", methods=["GET", "POST"])
+@bp.route("/<int:contractor_id>/workers/<int:worker_id>/edit", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_worker(contractor_id: int, worker_id: int | None = None):
+    contractor = db.get_or_404(Contractor, contractor_id)
+    worker = None
+    if worker_id is not None:
+        worker = db.get_or_404(FieldWorker, worker_id)
+        if worker.contractor_id != contractor.id:
+            abort(404)
+    form = WorkerForm(obj=worker)
+    if form.validate_on_submit():
+        try:
+            save_worker(contractor, worker, worker_no=form.worker_no.data.strip(), name=form.name.data.strip(),
+                        phone=form.phone.data, active=form.active.data)
+        except RegistryError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已保存服务人员", "success")
+            return redirect(url_for(".detail", contractor_id=contractor.id))
+    return render_template("contractors/worker_form.html", form=form, contractor=contractor, worker=worker)

@@ -1,0 +1,30 @@
+from datetime import date
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from ...services import dashboard
+from ..access import is_contractor_user, own_contract_ids
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+def root():
+    return redirect(url_for(".index") if current_user.is_authenticated else url_for("auth.login"))
+
+
+@bp.route("/dashboard")
+@login_required
+def index():
+    today = date.today()
+    scope = own_contract_ids() if is_contractor_user() else None
+    return render_template(
+        "dashboard/index.html",
+        today=today,
+        counts=dashboard.status_counts(scope),
+        overdue=dashboard.overdue_count(scope, today),
+        due_soon_count=dashboard.count_due_soon(scope, today),
+        due_soon=dashboard.due_soon(scope, today),
+        progress=dashboard.contract_progress(scope),
+    )

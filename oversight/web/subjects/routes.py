@@ -1,0 +1,107 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import distinct, select
+
+from ...domain.catalog import SUBJECT_CATEGORIES
+from ...extensions import db
+from ...models import Assignment, Subject
+from ...services.audit import record_event
+from ...services.registry import RegistryError, save_subject
+from ..access import STAFF, is_contractor_user, own_contract_ids, roles_required, subject_visible
+from .forms import SubjectForm
+
+bp = Blueprint("subjects", __name__, url_prefix="/subjects")
+
+
+def townships() -> list[str]:
+    return db.session.execute(select(distinct(Subject.township)).order_by(Subject.township)).scalars().all()
+
+
+@bp.route("/")
+@login_required
+def index():
+    stmt = select(Subject).order_by(Subject.township, Subject.village, Subject.name)
+    if is_contractor_user():
+        stmt = stmt.where(Subject.id.in_(
+            select(Assignment.subject_id).where(Assignment.contract_id.in_(own_contract_ids()))
+        ))
+    filters = {key: request.args.get(key, "").strip() for key in ("township", "category", "kind", "q")}
+    if filters["township"]:
+        stmt = stmt.where(Subject.township == filters["township"])
+    if filters["category"]:
+        stmt = stmt.where(Subject.category == filters["category"])
+    if filters["kind"]:
+        stmt = stmt.where(Subject.kind == filters["kind"])
+    if filters["q"]:
+        stmt = stmt.where(Subject.name.contains(filters["q"]))
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("subjects/index.html", page=page, filters=filters, townships=townships(),
+                           categories=SUBJECT_CATEGORIES)
+
+
+def _visible_subject_or_404(subject_id: int) -> Subject:
+    subject = db.session.get(Subject, subject_id)
+    if subject is None or not subject_visible(subject.id):
+        abort(404)
+    return subject
+
+
+@bp.route("/<int:subject_id>")
+@login_required
+def detail(subject_id: int):
+    subject = _visible_subject_or_404(subject_id)
+    stmt = select(Assignment).where(Assignment.subject_id == subject.id).order_by(Assignment.due_date.desc())
+    if is_contractor_user():
+        stmt = stmt.where(Assignment.contract_id.in_(own_contract_ids()))
+    assignments = db.session.execute(stmt).scalars().all()
+    return render_template("subjects/detail.html", subject=subject, assignments=assignments)
+
+
+@bp.route("/<int:subject_id>/reveal", methods=["POST"])
+@roles_required(*STAFF)
+def reveal(subject_id: int):
+    """Show the full ID number and phone once; every such view is audited."""
+    subject = _visible_subject_or_404(subject_id)
+    record_event("view_personal_data", "Subject", subject.id, {"fields": ["id_number", "phone"]})
+    db.session.commit()
+    return render_template("subjects/detail.html", subject=subject, revealed=True,
+                           assignments=db.session.execute(
+                               select(Assignment).where(Assignment.subject_id == subject.id)
+                               .order_by(Assignment.due_date.desc())).scalars().all())
+
+
+def _edit(subject: Subject | None):
+    form = SubjectForm(obj=subject)
+    if subject is not None and form.is_submitted() and not (form.id_number.data or "").strip():
+        form.id_number.data = subject.id_number
+    if form.validate_on_submit():
+        try:
+            saved = save_subject(
+                subject, kind=form.kind.data, name=form.name.data.strip(), id_number=form.id_number.data,
+                township=form.township.data.strip(), village=form.village.data.strip(),
+                category=form.category.data, phone=form.phone.data or None,
+                household_size=form.household_size.data,
+            )
+        except RegistryError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已保存服务对象", "success")
+            return redirect(url_for(".detail", subject_id=saved.id))
+    if subject is not None and not form.is_submitted():
+        # The form never shows stored personal data in full: editing re-enters it.
+        form.id_number.data = ""
+        form.id_number.description = f"当前：{subject.masked_id_number}；留空则不修改"
+    return render_template("subjects/form.html", form=form, subject=subject)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def create():
+    return _edit(None)
+
+
+@bp.route("/<int:subject_id>/edit", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def edit(subject_id: int):
+    return _edit(db.get_or_404(Subject, subject_id))

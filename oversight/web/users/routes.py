@@ -1,0 +1,57 @@
+from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from ...extensions import db
+from ...models import Contractor, User
+from ...services.accounts import AccountError, create_user
+from ..access import roles_required
+from .forms import UserForm
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+@bp.route("/")
+@roles_required("admin")
+def index():
+    users = db.session.execute(select(User).order_by(User.role, User.username)).scalars().all()
+    return render_template("users/index.html", users=users)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("admin")
+def create():
+    form = UserForm()
+    form.contractor_id.choices = [(0, "—")] + [
+        (c.id, c.name) for c in db.session.execute(select(Contractor).order_by(Contractor.name)).scalars()
+    ]
+    if form.validate_on_submit():
+        try:
+            create_user(form.username.data, form.password.data, form.role.data, form.display_name.data.strip(),
+                        contractor_id=form.contractor_id.data or None)
+        except AccountError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已创建用户", "success")
+            return redirect(url_for(".index"))
+    return render_template("users/form.html", form=form)
+
+
+@bp.route("/<int:user_id>/unlock", methods=["POST"])
+@roles_required("admin")
+def unlock(user_id: int):
+    user = db.get_or_404(User, user_id)
+    user.locked_until, user.failed_logins = None, 0
+    db.session.commit()
+    flash(f"已解锁 {user.username}", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/<int:user_id>/toggle", methods=["POST"])
+@roles_required("admin")
+def toggle_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    user.is_active_account = not user.is_active_account
+    db.session.commit()
+    flash(f"已{'启用' if user.is_active_account else '停用'} {user.username}", "success")
+    return redirect(url_for(".index"))
