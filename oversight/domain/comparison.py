@@ -1,8 +1,9 @@
 """Field-by-field comparison of a spot check against the contractor's record (SPEC section 5).
 
 Money is integer fen. Amounts match when the re-checked value differs from the reported one by
-at most the larger of 10 % of the reported value (exact, fractions of a fen included) and
-50000 fen (500 yuan): |rechecked − reported| ≤ max(|reported| / 10, 50000).
+at most the larger of 10 % of the reported value and 50000 fen (500 yuan):
+|rechecked − reported| ≤ max(|reported| // 10, 50000). Rounding 10 % down to the fen changes
+nothing, as differences are whole fen: it is the exact test |difference| ≤ |reported| / 10.
 
 A record fails when any critical field differs or more than one other field differs. Keys absent
 (or None) on either side are not compared, and the field says so; keys a service type does not
@@ -16,14 +17,14 @@ from decimal import Decimal
 from fractions import Fraction
 
 from oversight.domain import self_care
+from oversight.domain.money import format_yuan
 from oversight.domain.scoring import round_half_up, to_decimal
 
+# Keys of catalog.SERVICE_TYPES.
 HOUSEHOLD_SURVEY = "household_survey"
 SELF_CARE_ASSESSMENT = "self_care_assessment"
 CARE_VISIT = "care_visit"
-SERVICE_TYPES = (HOUSEHOLD_SURVEY, SELF_CARE_ASSESSMENT, CARE_VISIT)
 
-MONEY_TOLERANCE_SHARE = Fraction(1, 10)
 MONEY_TOLERANCE_FLOOR_FEN = 50000
 
 RETRAIN = "retrain"
@@ -173,16 +174,9 @@ class Comparison:
         }
 
 
-def format_yuan(fen: int | Fraction) -> str:
-    """Fen as yuan text: two decimals, three when a tenth of a fen is involved."""
-    amount = Fraction(fen) / 100
-    places = 2 if (amount * 100).denominator == 1 else 3
-    return f"{round_half_up(amount, places):,}元"
-
-
-def money_tolerance_fen(reported_fen: int) -> Fraction:
-    """The allowed difference: the larger of 10 % of the reported amount and 500 yuan."""
-    return max(abs(reported_fen) * MONEY_TOLERANCE_SHARE, Fraction(MONEY_TOLERANCE_FLOOR_FEN))
+def money_tolerance_fen(reported_fen: int) -> int:
+    """The allowed difference in whole fen: the larger of 10 % of the reported amount and 500 yuan."""
+    return max(abs(reported_fen) // 10, MONEY_TOLERANCE_FLOOR_FEN)
 
 
 def _int(value: object, label: str) -> int:
@@ -220,8 +214,8 @@ def _within_tolerance(reported: int, rechecked: int) -> tuple[bool, str]:
     tolerance = money_tolerance_fen(reported)
     difference = abs(rechecked - reported)
     note = (
-        f"允许误差±{format_yuan(tolerance)}（以上报值为基准，10%与500元取较大者），"
-        f"实际相差{format_yuan(difference)}"
+        f"允许误差±{format_yuan(tolerance)}元（以上报值为基准，10%与500元取较大者），"
+        f"实际相差{format_yuan(difference)}元"
     )
     return difference <= tolerance, note
 
@@ -301,7 +295,9 @@ def compare_record(service_type: str, reported: Mapping, rechecked: Mapping) -> 
     """Compare the contractor's reported values with the supervisor's re-checked ones."""
     if service_type not in _FIELDS:
         raise ComparisonError(f"未知的服务类型：“{service_type}”")
-    fields = tuple(_pair(spec, _present(reported, spec), _present(rechecked, spec)) for spec in _FIELDS[service_type])
+    fields = tuple(
+        _pair(spec, _present(reported, spec), _present(rechecked, spec)) for spec in _FIELDS[service_type]
+    )
     if service_type == SELF_CARE_ASSESSMENT:
         fields += (_self_care_conclusion(fields),)
     comparison = Comparison(service_type, fields)
