@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -256,16 +256,19 @@ DEFAULT_SCHEME = Scheme(
         Indicator("field_accuracy", "数据准确率", Decimal(10), Decimal("0.98"), Decimal("0.85")),
         Indicator("satisfaction", "回访满意率", Decimal(15), Decimal("0.95"), Decimal("0.70")),
         Indicator("authenticity", "服务真实率", Decimal(10), Decimal("1.00"), Decimal("0.90")),
-        Indicator("rectification", "整改按时率", Decimal(5), Decimal("1.00"), Decimal("0.50"), full_when_empty=True),
+        Indicator(
+            "rectification", "整改按时率", Decimal(5), Decimal("1.00"), Decimal("0.50"), full_when_empty=True
+        ),
     ),
 )
 
 
-def _check_count(value: object, what: str) -> int:
+def non_negative_int(value: object, what: str, error: type[ScoringError] = ScoringError) -> int:
+    """The value if it is an int ≥ 0; TypeError for other types, `error` for negatives."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")
     if value < 0:
-        raise EvidenceError(f"{what}不能为负数")
+        raise error(f"{what}不能为负数")
     return value
 
 
@@ -279,8 +282,8 @@ class Evidence:
     record_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_count(self.numerator, f"{self.key} numerator")
-        _check_count(self.denominator, f"{self.key} denominator")
+        non_negative_int(self.numerator, f"指标“{self.key}”的分子", EvidenceError)
+        non_negative_int(self.denominator, f"指标“{self.key}”的分母", EvidenceError)
         if self.numerator > self.denominator:
             raise EvidenceError(f"指标“{self.key}”的分子（{self.numerator}）大于分母（{self.denominator}）")
         object.__setattr__(self, "record_ids", tuple(self.record_ids))
@@ -290,8 +293,8 @@ class Evidence:
         cls, differing: int, compared: int, record_ids: Iterable[int] = (), key: str = "field_accuracy"
     ) -> Evidence:
         """Field accuracy (1 − error rate) as matching fields / compared fields."""
-        _check_count(differing, "differing")
-        _check_count(compared, "compared")
+        non_negative_int(differing, "不一致字段数", EvidenceError)
+        non_negative_int(compared, "比对字段数", EvidenceError)
         if differing > compared:
             raise EvidenceError(f"不一致字段数（{differing}）大于比对字段数（{compared}）")
         return cls(key, compared - differing, compared, tuple(record_ids))
@@ -356,7 +359,7 @@ class QuarterScore:
     raw_total: Decimal
     total: Decimal
     rating: str
-    no_data_keys: tuple[str, ...] = field(default=())
+    no_data_keys: tuple[str, ...] = ()
 
     def indicator(self, key: str) -> IndicatorScore:
         """The result of one indicator by key."""
@@ -376,43 +379,50 @@ def _evidence_by_key(scheme: Scheme, evidence: Mapping[str, Evidence]) -> dict[s
     return {key: evidence.get(key, Evidence(key, 0, 0)) for key in scheme.keys}
 
 
+def effective_weights(indicators: Sequence[Indicator], counted: Sequence[bool]) -> tuple[Decimal, ...]:
+    """Nominal weights re-spread over the counted indicators: to 2 decimals, adding up to 100."""
+    base = sum(Fraction(ind.weight) for ind, ok in zip(indicators, counted) if ok)
+    return apportion(
+        [Fraction(ind.weight) * 100 / base if ok else Fraction(0) for ind, ok in zip(indicators, counted)]
+    )
+
+
+def _indicator_score(indicator: Indicator, item: Evidence, counted: bool, weight: Decimal) -> IndicatorScore:
+    if item.denominator:
+        achieved, note = indicator.achievement(item.numerator, item.denominator), ""
+    elif counted:
+        achieved, note = Fraction(1), "本季度无此类事项，按满分计"
+    else:
+        achieved, note = Fraction(0), "本季度无数据，权重已按比例分摊至其他指标"
+    return IndicatorScore(
+        key=indicator.key,
+        name=indicator.name,
+        value=round_half_up(Fraction(item.numerator, item.denominator), 4) if item.denominator else None,
+        numerator=item.numerator,
+        denominator=item.denominator,
+        weight=indicator.weight,
+        effective_weight=weight,
+        score=round_half_up(Fraction(weight) * achieved),
+        no_data=not counted,
+        record_ids=item.record_ids,
+        note=note,
+    )
+
+
 def score_quarter(
     scheme: Scheme, evidence: Mapping[str, Evidence], manual_items: Iterable[ManualItem] = ()
 ) -> QuarterScore:
     """Score a quarter from the evidence per indicator key (a missing key means no data)."""
     by_key = _evidence_by_key(scheme, evidence)
     if not any(item.denominator for item in by_key.values()):
+        # Without this, rectification's full marks for "no notices" would make an empty quarter 100.
         raise NothingToScore("本季度各项指标均无数据，无法评分")
-    # A full-when-empty indicator (rectification with no notices) counts as data: it is earned.
-    has_data = [by_key[ind.key].denominator > 0 or ind.full_when_empty for ind in scheme.indicators]
-    weight_with_data = sum(Fraction(ind.weight) for ind, ok in zip(scheme.indicators, has_data) if ok)
-    effective = apportion(
-        [Fraction(ind.weight) * 100 / weight_with_data if ok else Fraction(0) for ind, ok in zip(scheme.indicators, has_data)]
+    counted = [by_key[ind.key].denominator > 0 or ind.full_when_empty for ind in scheme.indicators]
+    weights = effective_weights(scheme.indicators, counted)
+    results = tuple(
+        _indicator_score(ind, by_key[ind.key], ok, weight)
+        for ind, ok, weight in zip(scheme.indicators, counted, weights)
     )
-    results = []
-    for ind, ok, weight in zip(scheme.indicators, has_data, effective):
-        item = by_key[ind.key]
-        if item.denominator:
-            achieved, note = ind.achievement(item.numerator, item.denominator), ""
-        elif ok:
-            achieved, note = Fraction(1), "本季度无此类事项，按满分计"
-        else:
-            achieved, note = Fraction(0), "本季度无数据，权重已按比例分摊至其他指标"
-        results.append(
-            IndicatorScore(
-                key=ind.key,
-                name=ind.name,
-                value=round_half_up(Fraction(item.numerator, item.denominator), 4) if item.denominator else None,
-                numerator=item.numerator,
-                denominator=item.denominator,
-                weight=ind.weight,
-                effective_weight=weight,
-                score=round_half_up(Fraction(weight) * achieved),
-                no_data=not ok,
-                record_ids=item.record_ids,
-                note=note,
-            )
-        )
     items = tuple(manual_items)
     indicator_total = sum((result.score for result in results), Decimal("0.00"))
     raw_total = indicator_total + manual_total(items)
@@ -420,7 +430,7 @@ def score_quarter(
     return QuarterScore(
         scheme_code=scheme.code,
         scheme_version=scheme.version,
-        indicators=tuple(results),
+        indicators=results,
         manual_items=items,
         manual_total=manual_total(items),
         indicator_total=indicator_total,

@@ -78,7 +78,19 @@ def test_full_marks_everywhere_make_100():
     result = score()
     assert result.total == D("100.00")
     assert result.rating == "优秀"
-    assert [item.effective_weight for item in result.indicators] == [item.weight for item in result.indicators]
+    assert all(item.effective_weight == item.weight for item in result.indicators)
+
+
+# A quarter with a figure for every indicator, worked out by hand below: 75.41.
+WORKED = dict(
+    completion=(97, 100),
+    timeliness=(90, 97),
+    spot_check_pass=(19, 20),
+    field_accuracy=(190, 200),
+    satisfaction=(14, 20),
+    authenticity=(19, 20),
+    rectification=(1, 1),
+)
 
 
 def test_worked_quarter_with_every_indicator():
@@ -90,15 +102,7 @@ def test_worked_quarter_with_every_indicator():
     # authenticity   19/20 = 0.95: (0.95 − 0.90) / 0.10 = 0.5 × 10 → 5.00
     # rectification  1/1 → 5.00
     # total 23.61 + 9.11 + 25 + 7.69 + 0 + 5 + 5 = 75.41 → 合格
-    result = score(
-        completion=(97, 100),
-        timeliness=(90, 97),
-        spot_check_pass=(19, 20),
-        field_accuracy=(190, 200),
-        satisfaction=(14, 20),
-        authenticity=(19, 20),
-        rectification=(1, 1),
-    )
+    result = score(**WORKED)
     assert scores_of(result) == {
         "completion": D("23.61"),
         "timeliness": D("9.11"),
@@ -159,7 +163,8 @@ def test_field_accuracy_is_one_minus_the_field_error_rate():
 
 
 def test_record_ids_are_carried_to_the_result():
-    result = score_quarter(DEFAULT_SCHEME, {**evidence(), "spot_check_pass": Evidence("spot_check_pass", 1, 2, (3, 4))})
+    spot_checks = Evidence("spot_check_pass", 1, 2, record_ids=(3, 4))
+    result = score_quarter(DEFAULT_SCHEME, {**evidence(), "spot_check_pass": spot_checks})
     assert result.indicator("spot_check_pass").record_ids == (3, 4)
 
 
@@ -250,10 +255,6 @@ def test_only_one_indicator_with_data_takes_all_the_weight():
 # --- manual items and clamping ---------------------------------------------------------------
 
 
-WORKED = dict(completion=(97, 100), timeliness=(90, 97), spot_check_pass=(19, 20), field_accuracy=(190, 200),
-              satisfaction=(14, 20), authenticity=(19, 20), rectification=(1, 1))  # 75.41
-
-
 def test_manual_items_add_signed_points_to_the_total():
     items = (ManualItem(D("2.5"), "培训记录完整"), ManualItem(D("-5"), "发生一起服务安全事故"))
     result = score(items, **WORKED)
@@ -315,18 +316,21 @@ def test_rating_bands_at_their_boundaries(total, rating):
     assert rating_for(total) == rating
 
 
+PENALTY = ManualItem(D("-0.01"), "扣分")
+
+
 @pytest.mark.parametrize(
     ("changes", "manual", "total", "rating"),
     [
         # spot check 17/20 = 0.85 → 0.6 × 25 = 15; 25 + 10 + 15 + 10 + 15 + 10 + 5 = 90
         (dict(spot_check_pass=(17, 20)), (), D("90.00"), "优秀"),
-        (dict(spot_check_pass=(17, 20)), (ManualItem(D("-0.01"), "扣分"),), D("89.99"), "良好"),
+        (dict(spot_check_pass=(17, 20)), (PENALTY,), D("89.99"), "良好"),
         # spot check 15/20 = 0.75 → 0.2 × 25 = 5 → 80
         (dict(spot_check_pass=(15, 20)), (), D("80.00"), "良好"),
-        (dict(spot_check_pass=(15, 20)), (ManualItem(D("-0.01"), "扣分"),), D("79.99"), "合格"),
+        (dict(spot_check_pass=(15, 20)), (PENALTY,), D("79.99"), "合格"),
         # spot check and satisfaction both at 0.70 → 0 → 100 − 25 − 15 = 60
         (dict(spot_check_pass=(14, 20), satisfaction=(14, 20)), (), D("60.00"), "合格"),
-        (dict(spot_check_pass=(14, 20), satisfaction=(14, 20)), (ManualItem(D("-0.01"), "扣分"),), D("59.99"), "不合格"),
+        (dict(spot_check_pass=(14, 20), satisfaction=(14, 20)), (PENALTY,), D("59.99"), "不合格"),
     ],
 )
 def test_scored_quarters_at_the_band_boundaries(changes, manual, total, rating):
