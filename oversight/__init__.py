@@ -43,6 +43,7 @@ def create_app(config: object | None = None) -> Flask:
 
     from . import models  # noqa: F401  (registers every table)
     from .extensions import csrf, db, login_manager, migrate
+    from .services.accounts import configure_hashing
     from .services.audit import install_listeners
 
     db.init_app(app)
@@ -50,6 +51,7 @@ def create_app(config: object | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     install_listeners()
+    configure_hashing(app.config.get("PASSWORD_HASH_PARAMS"))
     _enable_sqlite_foreign_keys()
 
     from .web import register_web

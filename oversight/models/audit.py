@@ -15,7 +15,7 @@ class AuditEvent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32), index=True)
     object_type: Mapped[str] = mapped_column(String(64), index=True)

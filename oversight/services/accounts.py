@@ -14,6 +14,12 @@ from ..models.base import utcnow
 from .audit import record_event
 
 _hasher = PasswordHasher()
+
+
+def configure_hashing(params: dict | None) -> None:
+    """Set argon2 cost parameters (tests lower them); existing hashes carry their own."""
+    global _hasher
+    _hasher = PasswordHasher(**params) if params else PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
 
 

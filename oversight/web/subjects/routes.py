@@ -1,6 +1,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from ...domain.catalog import SUBJECT_CATEGORIES
 from ...extensions import db
@@ -14,7 +14,7 @@ bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 
 
 def townships() -> list[str]:
-    return db.session.execute(select(distinct(Subject.township)).order_by(Subject.township)).scalars().all()
+    return db.session.execute(select(Subject.township).distinct().order_by(Subject.township)).scalars().all()
 
 
 @bp.route("/")

@@ -1,0 +1,80 @@
+"""Builders for test records with valid identifiers and sensible defaults."""
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from stdnum.cn import ric, uscc
+
+from oversight.extensions import db
+from oversight.models import Assignment, Contract, Contractor, FieldWorker, Subject
+from oversight.services.accounts import create_user
+from oversight.services.registry import save_contract
+
+_counter = itertools.count(1)
+
+
+def valid_id_number(serial: int, birth: str = "19500101", area: str = "360704") -> str:
+    body = f"{area}{birth}{serial % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def valid_credit_code(serial: int) -> str:
+    body = f"5236070405{serial:07d}"
+    return body + uscc.calc_check_digit(body + "0")
+
+
+class Factory:
+    PASSWORD = "correct-horse-1"
+
+    def user(self, role: str = "supervisor", contractor: Contractor | None = None, username: str | None = None):
+        n = next(_counter)
+        user = create_user(username or f"{role}{n}", self.PASSWORD, role, f"用户{n}",
+                           contractor.id if contractor else None)
+        db.session.commit()
+        return user
+
+    def contractor(self, name: str | None = None, workers: int = 2) -> Contractor:
+        n = next(_counter)
+        contractor = Contractor(name=name or f"测试社工服务中心{n}", credit_code=valid_credit_code(n),
+                                contact_person="张敏", contact_phone="13907970001")
+        db.session.add(contractor)
+        db.session.flush()
+        for i in range(1, workers + 1):
+            db.session.add(FieldWorker(contractor_id=contractor.id, worker_no=f"W{n:03d}{i:02d}", name=f"社工{n}-{i}"))
+        db.session.commit()
+        return contractor
+
+    def contract(self, contractor: Contractor | None = None, service_types=("household_survey",),
+                 term_start: date = date(2025, 1, 1), term_end: date = date(2026, 12, 31), code: str | None = None):
+        contractor = contractor or self.contractor()
+        n = next(_counter)
+        contract = save_contract(
+            None, lines={st: (100, 2 if st == "care_visit" else 1) for st in service_types},
+            code=code or f"GX-2025-{n:03d}", title=f"测试合同{n}", contractor_id=contractor.id,
+            procurement_method="公开招标", amount_fen=120_000_000, term_start=term_start, term_end=term_end,
+            performance_share_bp=3000, sampling_rule={"kind": "share", "share": "0.05", "floor": 5},
+        )
+        db.session.commit()
+        return contract
+
+    def subject(self, kind: str = "household", name: str | None = None, township: str = "梅林镇") -> Subject:
+        n = next(_counter)
+        subject = Subject(kind=kind, name=name or f"对象{n}", id_number=valid_id_number(n), township=township,
+                          village="梅林村", category="低保" if kind == "household" else "特困",
+                          phone="13812340000", household_size=3 if kind == "household" else None)
+        db.session.add(subject)
+        db.session.commit()
+        return subject
+
+    def assignment(self, contract: Contract, subject: Subject | None = None, service_type: str | None = None,
+                   due_date: date = date(2025, 6, 30), status: str = "assigned") -> Assignment:
+        service_type = service_type or contract.service_types[0]
+        subject = subject or self.subject("household" if service_type == "household_survey" else "person")
+        n = next(_counter)
+        assignment = Assignment(number=f"RW20250101-{n:06d}", contract_id=contract.id, subject_id=subject.id,
+                                service_type=service_type, due_date=due_date, status=status,
+                                required_visits=2 if service_type == "care_visit" else 1)
+        db.session.add(assignment)
+        db.session.commit()
+        return assignment

@@ -1,0 +1,67 @@
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+
+from oversight.extensions import db
+from oversight.models import User
+
+from tests.conftest import Client
+from tests.factories import Factory
+
+
+def _attempt(app, username, password):
+    return Client(app).login(username, password)
+
+
+def test_passwords_are_stored_hashed(factory):
+    user = factory.user("admin")
+    assert user.password_hash.startswith("$argon2")
+    assert Factory.PASSWORD not in user.password_hash
+
+
+def test_wrong_password_is_refused_with_a_generic_message(app, factory):
+    user = factory.user("supervisor")
+    response = _attempt(app, user.username, "wrong-password")
+    assert response.status_code == 200
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+
+
+def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, factory):
+    user = factory.user("supervisor")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    with time_machine.travel(start, tick=False):
+        for _ in range(4):
+            _attempt(app, user.username, "wrong-password")
+        response = _attempt(app, user.username, "wrong-password")
+        assert "已锁定15分钟" in response.get_data(as_text=True)
+        # The right password does not help while the lock holds.
+        response = _attempt(app, user.username, Factory.PASSWORD)
+        assert response.status_code == 200 and "账户已被锁定" in response.get_data(as_text=True)
+    with time_machine.travel(start + timedelta(minutes=14), tick=False):
+        assert _attempt(app, user.username, Factory.PASSWORD).status_code == 200
+    with time_machine.travel(start + timedelta(minutes=15, seconds=1), tick=False):
+        assert _attempt(app, user.username, Factory.PASSWORD).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).locked_until is None
+
+
+def test_a_successful_log_in_resets_the_failure_count(app, factory):
+    user = factory.user("supervisor")
+    for _ in range(4):
+        _attempt(app, user.username, "wrong-password")
+    assert _attempt(app, user.username, Factory.PASSWORD).status_code == 302
+    for _ in range(4):
+        _attempt(app, user.username, "wrong-password")
+    assert _attempt(app, user.username, Factory.PASSWORD).status_code == 302
+
+
+def test_pages_require_log_in(app):
+    response = app.test_client().get("/assignments/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_deactivated_users_cannot_log_in(app, factory):
+    user = factory.user("supervisor")
+    user.is_active_account = False
+    db.session.commit()
+    assert _attempt(app, user.username, Factory.PASSWORD).status_code == 200
