@@ -77,7 +77,7 @@ def create():
         else:
             try:
                 assignment = issue_assignment(contract, subject, form.service_type.data, form.due_date.data,
-                                              form.number.data.strip() or None, date.today(), form.note.data or None)
+                                              (form.number.data or "").strip() or None, date.today(), form.note.data or None)
             except AssignmentError as error:
                 flash(str(error), "danger")
             else:
