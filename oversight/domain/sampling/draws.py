@@ -1,8 +1,8 @@
 """Verifiable, seeded, stratified spot-check draws (SPEC section 5).
 
-Population hash: SHA-256 of the record ids sorted ascending, each written in decimal ASCII
-without sign padding or leading zeros, joined by a single b"\\n", no trailing newline
-(an empty population hashes b""). Hex digest, lower case.
+Population hash: SHA-256 of the record ids sorted ascending, each written as `str(int)` in ASCII
+(decimal, no leading zeros), joined by a single b"\n", no trailing newline (an empty population
+hashes b""); lower-case hex digest.
 
 Randomness: every record gets a draw key, SHA-256 of the UTF-8 text
 "{seed}|{population_sha256}|{record_id}"; within a stratum (or a worker's cell of the random
@@ -13,10 +13,16 @@ are visited, so anyone can re-compute a past draw, years later and with any tool
 
 Strata, in their reporting order:
 - "targeted": records added because of a complaint; all drawn, reported apart, never estimated;
-- "flagged": anomaly-flagged records, only when the draw is risk-weighted; drawn at a higher rate;
-- "random": the rest. Its sample size is the plan's n on the random stratum's size, split over
-  field workers (sorted by worker code) proportionally with largest remainders and at least one
-  each; when n is below the number of workers, n is raised to it.
+- "flagged": anomaly-flagged records, only when the draw is risk-weighted; drawn at a higher rate
+  (the rate given, or a multiple, default 3, of the random stratum's sampling fraction; at
+  most all);
+- "random": the rest. Its sample size is the n of the rule's plan computed on the random
+  stratum's size, split over field workers (in worker-code order) proportionally with largest
+  remainders and at least one each; when n is below the number of workers, n is raised to it.
+
+The plan's lot is the random stratum: a lot decision (failures ≤ Ac) counts the failures among
+the random items only, the sample the plan's operating characteristic describes. Flagged records
+enter the pass-rate estimate with their own weight; targeted records enter neither.
 """
 from __future__ import annotations
 
@@ -169,7 +175,8 @@ def population_sha256(record_ids: Iterable[int]) -> str:
     ids = sorted(_check_record_id(record_id) for record_id in record_ids)
     if len(set(ids)) != len(ids):
         raise ValueError("总体中有重复的记录编号")
-    return hashlib.sha256(b"\n".join(str(record_id).encode("ascii") for record_id in ids)).hexdigest()
+    canonical = b"\n".join(str(record_id).encode("ascii") for record_id in ids)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def draw_key(seed: str, population_hash: str, record_id: int) -> bytes:

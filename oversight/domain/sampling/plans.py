@@ -76,7 +76,7 @@ def percent(value: Decimal | None) -> str:
 
 
 def as_decimal(value: Decimal | str | int | float, label: str) -> Decimal:
-    """A rate given as Decimal, text or number, as a Decimal (floats through their shortest repr)."""
+    """A rate given as Decimal, text or number, as a Decimal (a float through its repr)."""
     if isinstance(value, bool):
         raise ValueError(f"{label}不是数值：{value!r}")
     try:
