@@ -193,7 +193,8 @@ def test_a_record_without_a_worker_is_refused():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"rule": "lottery"}, {"rule": "iso2859"}, {"flagged_share": "2"}, {"flagged_multiplier": "0.5"},
+    {"rule": "lottery"}, {"rule": "iso2859"}, {"rule": "iso2859", "aql": "3"}, {"share": "0"},
+    {"flagged_share": "2"}, {"flagged_multiplier": "0.5"},
 ])
 def test_draw_params_refuse_unknown_rules_and_bad_rates(kwargs):
     with pytest.raises(ValueError):

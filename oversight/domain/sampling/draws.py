@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from oversight.domain.sampling.iso2859 import iso2859_plan
+from oversight.domain.sampling.iso2859 import aql_column, iso2859_plan
 from oversight.domain.sampling.plans import (
     DEFAULT_CONSUMER_RISK,
     DEFAULT_FLOOR,
@@ -88,8 +88,11 @@ class DrawParams:
     def __post_init__(self) -> None:
         if self.rule not in PLAN_KINDS:
             raise ValueError(f"未知的抽样规则：{self.rule}")
-        if self.rule == KIND_ISO2859 and self.aql is None:
-            raise ValueError("ISO 2859-1 抽样需要给出 AQL")
+        if self.rule == KIND_ISO2859:
+            if self.aql is None:
+                raise ValueError("ISO 2859-1 抽样需要给出 AQL")
+            aql_column(self.aql)
+        as_share(self.share, "抽样比例")
         if self.flagged_share is not None:
             as_share(self.flagged_share, "异常记录抽样比例")
         if as_decimal(self.flagged_multiplier, "异常记录加权倍数") < 1:
