@@ -78,3 +78,31 @@ class Factory:
         db.session.add(assignment)
         db.session.commit()
         return assignment
+
+    def record(self, assignment: Assignment, worker: FieldWorker | None = None, service_date: date = date(2025, 5, 10),
+               start_time: str = "09:00", end_time: str = "09:45", **fields):
+        """A completion record with plausible values for the assignment's service type."""
+        from oversight.models import CompletionRecord
+
+        if worker is None:
+            contract = db.session.get(Contract, assignment.contract_id)
+            worker = db.session.execute(
+                db.select(FieldWorker).where(FieldWorker.contractor_id == contract.contractor_id)
+                .order_by(FieldWorker.id)).scalars().first()
+        defaults = {
+            "household_survey": dict(household_size=3, annual_income_fen=2_400_000, financial_assets_fen=500_000,
+                                     survey_conclusion="符合", per_capita_monthly_income_fen=66_667),
+            "self_care_assessment": dict(eating=True, dressing=True, transfer=True, toileting=False, walking=True,
+                                         bathing=False, conclusion="部分丧失生活自理能力", fails=2),
+            "care_visit": dict(care_items="日常看护、生活照料", signed=True),
+        }[assignment.service_type]
+        h1, m1 = map(int, start_time.split(":"))
+        h2, m2 = map(int, end_time.split(":"))
+        record = CompletionRecord(
+            assignment_id=assignment.id, contract_id=assignment.contract_id, service_type=assignment.service_type,
+            service_date=service_date, start_time=start_time, end_time=end_time,
+            duration_minutes=(h2 * 60 + m2) - (h1 * 60 + m1), worker_id=worker.id, **{**defaults, **fields},
+        )
+        db.session.add(record)
+        db.session.commit()
+        return record

@@ -1,20 +1,27 @@
 """All models, imported here so that metadata and Alembic see every table."""
 from .assignment import Assignment
 from .audit import AuditEvent
+from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
+from .oversight_checks import (
+    Attachment,
+    Callback,
+    CallbackAttempt,
+    Complaint,
+    DrawItem,
+    RectificationNotice,
+    SamplingDraw,
+    SpotCheck,
+)
+from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
 from .standard import LocalStandard
 from .subject import Subject
 from .user import User
 
 __all__ = [
-    "Assignment",
-    "AuditEvent",
-    "Contract",
-    "Contractor",
-    "FieldWorker",
-    "LocalStandard",
-    "ServiceLine",
-    "Subject",
-    "User",
+    "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
+    "CompletionRecord", "Contract", "Contractor", "DrawItem", "FieldWorker", "KpiScheme", "LocalStandard",
+    "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
+    "SpotCheck", "Subject", "UploadBatch", "User",
 ]

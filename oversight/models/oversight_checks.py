@@ -1,0 +1,170 @@
+"""Draws, spot checks, rectification notices, callbacks and complaints (SPEC section 5)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+
+class SamplingDraw(db.Model):
+    """A frozen population, the rule and seed, and the sample drawn from them."""
+
+    __tablename__ = "sampling_draws"
+    __table_args__ = (Index("ix_sampling_draws_scope", "contract_id", "quarter", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # spot_check | callback
+    quarter: Mapped[str] = mapped_column(String(6))  # "2025Q3"
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
+    service_type: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[dict] = mapped_column(JSON)  # the parameters the draw was made with
+    plan: Mapped[dict] = mapped_column(JSON)  # {"kind", "n", "ac", "re", …}
+    seed: Mapped[str] = mapped_column(String(128))
+    risk_weighted: Mapped[bool] = mapped_column(default=False)
+    population_ids: Mapped[list] = mapped_column(JSON)  # ordered record ids, as frozen
+    population_sha256: Mapped[str] = mapped_column(String(64))
+    strata: Mapped[dict] = mapped_column(JSON, default=dict)  # stratum → {"population": N, "sample": n}
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    items: Mapped[list["DrawItem"]] = relationship(back_populates="draw", order_by="DrawItem.position")
+
+
+class DrawItem(db.Model):
+    __tablename__ = "draw_items"
+    __table_args__ = (UniqueConstraint("draw_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("sampling_draws.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), index=True)
+    stratum: Mapped[str] = mapped_column(String(32))  # random | flagged | targeted | worker strata
+    position: Mapped[int]
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    draw: Mapped[SamplingDraw] = relationship(back_populates="items")
+    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
+
+
+class SpotCheck(db.Model):
+    """抽查复检: the supervisor's blind re-check of one drawn record."""
+
+    __tablename__ = "spot_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_item_id: Mapped[int] = mapped_column(ForeignKey("draw_items.id"), unique=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    checker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    method: Mapped[str] = mapped_column(String(16))  # 入户复核 | 邻里走访 | 电话核实
+    checked_on: Mapped[date]
+    values: Mapped[dict] = mapped_column(JSON)  # the re-measured values
+    comparison: Mapped[dict] = mapped_column(JSON)  # Comparison.as_dict()
+    fields_compared: Mapped[int]
+    fields_differing: Mapped[int]
+    passed: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    draw_item: Mapped[DrawItem] = relationship()
+    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
+    attachments: Mapped[list["Attachment"]] = relationship(back_populates="spot_check")
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_path: Mapped[str] = mapped_column(String(500))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    spot_check: Mapped[SpotCheck] = relationship(back_populates="attachments")
+
+
+class RectificationNotice(db.Model):
+    """整改通知 for a failed spot check: the contractor answers, the supervisor closes it."""
+
+    __tablename__ = "rectification_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), unique=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    deadline: Mapped[date]
+    requirement: Mapped[str] = mapped_column(Text)
+    # open → responded → closed; overdue is derived from the deadline (and marked by the daily job)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    response: Mapped[str | None] = mapped_column(Text)
+    responded_at: Mapped[datetime | None]
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # accepted | not_accepted
+    closing_note: Mapped[str | None] = mapped_column(Text)
+
+    spot_check: Mapped[SpotCheck] = relationship()
+
+
+class Callback(db.Model):
+    """电话回访 of one drawn subject about one record."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_item_id: Mapped[int] = mapped_column(ForeignKey("draw_items.id"), unique=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    # pending → answered | unreachable (three attempts without an answer) | refused
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    service_confirmed: Mapped[bool | None]
+    satisfaction: Mapped[int | None]  # 1..5
+    attitude: Mapped[str | None] = mapped_column(String(200))
+    complaint: Mapped[str | None] = mapped_column(Text)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[datetime | None]
+
+    attempts: Mapped[list["CallbackAttempt"]] = relationship(back_populates="callback", order_by="CallbackAttempt.id")
+    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
+    subject: Mapped["Subject"] = relationship()  # noqa: F821
+
+
+class CallbackAttempt(db.Model):
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(8))  # 接通 | 无人接听 | 空号 | 拒访
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    callback: Mapped[Callback] = relationship(back_populates="attempts")
+
+
+class Complaint(db.Model):
+    """A complaint (from a callback or a walk-in) against a record or a worker."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))  # callback | walk_in
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("completion_records.id"))
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("field_workers.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # open → targeted (its worker's records went into a draw) → closed
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    targeted_draw_id: Mapped[int | None] = mapped_column(ForeignKey("sampling_draws.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

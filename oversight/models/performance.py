@@ -1,0 +1,121 @@
+"""KPI schemes, quarterly reviews and annual evaluations (SPEC section 6)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+
+class KpiScheme(db.Model):
+    """A versioned scoring scheme; once a review uses a version it is never edited."""
+
+    __tablename__ = "kpi_schemes"
+    __table_args__ = (UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    definition: Mapped[dict] = mapped_column(JSON)  # scoring.Scheme.as_dict()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class QuarterlyReview(db.Model):
+    """One revision of a contract's quarterly score.
+
+    draft → published (comment window) → agreed | disputed → settled (admin decides a dispute)
+    → approved (locked). A locked revision never changes; a correction is a new revision.
+    """
+
+    __tablename__ = "quarterly_reviews"
+    __table_args__ = (UniqueConstraint("contract_id", "quarter", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    quarter: Mapped[str] = mapped_column(String(6))
+    revision: Mapped[int] = mapped_column(default=1)
+    scheme_id: Mapped[int] = mapped_column(ForeignKey("kpi_schemes.id"))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    figures: Mapped[dict] = mapped_column(JSON)  # indicators with numerators, denominators, record ids
+    total_centi: Mapped[int]  # total score × 100, exact
+    rating: Mapped[str] = mapped_column(String(8))
+    completed_volume: Mapped[int] = mapped_column(default=0)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+    comment_deadline: Mapped[date | None]
+    contractor_position: Mapped[str | None] = mapped_column(String(16))  # agree | disagree
+    contractor_comment: Mapped[str | None] = mapped_column(Text)
+    commented_at: Mapped[datetime | None]
+    commented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    settlement: Mapped[str | None] = mapped_column(Text)
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    settled_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+    locked: Mapped[bool] = mapped_column(default=False)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("quarterly_reviews.id"))
+    revision_reason: Mapped[str | None] = mapped_column(Text)
+
+    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    scheme: Mapped[KpiScheme] = relationship()
+    manual_items: Mapped[list["ReviewManualItem"]] = relationship(back_populates="review",
+                                                                   order_by="ReviewManualItem.id")
+
+
+class ReviewManualItem(db.Model):
+    """A supervisor's signed points on a review (documentation, training, staffing, incidents)."""
+
+    __tablename__ = "review_manual_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("quarterly_reviews.id"), index=True)
+    points_centi: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    review: Mapped[QuarterlyReview] = relationship(back_populates="manual_items")
+
+
+class AnnualEvaluation(db.Model):
+    """The year's evaluation of a contract and the payment of its performance-linked share."""
+
+    __tablename__ = "annual_evaluations"
+    __table_args__ = (UniqueConstraint("contract_id", "year", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    year: Mapped[int]
+    revision: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | approved
+    figures: Mapped[dict] = mapped_column(JSON)  # quarters, weights, annual items, payment
+    score_centi: Mapped[int]
+    rating: Mapped[str] = mapped_column(String(8))
+    linked_fen: Mapped[int] = mapped_column(BigInteger)
+    payable_fen: Mapped[int] = mapped_column(BigInteger)
+    withheld_fen: Mapped[int] = mapped_column(BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+    locked: Mapped[bool] = mapped_column(default=False)
+
+    contract: Mapped["Contract"] = relationship()  # noqa: F821
+
+
+class PaymentRecord(db.Model):
+    """Money the bureau has already paid on a contract (advances and instalments)."""
+
+    __tablename__ = "payment_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    paid_on: Mapped[date]
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))  # fixed | performance
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
