@@ -1,0 +1,63 @@
+"""Browser tests: the app served on loopback in a thread, driven by Debian's chromium."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
+
+
+class LiveServer:
+    def __init__(self, app):
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app on a free loopback port; data the test commits is what the browser sees."""
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def log_in(page, live_server):
+    """log_in(user) → the page, logged in through the real form, on the dashboard."""
+    from tests.factories import Factory
+
+    def do(user):
+        page.goto(f"{live_server.url}/login")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", Factory.PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/dashboard")
+        return page
+
+    return do
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
