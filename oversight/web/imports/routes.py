@@ -1,11 +1,59 @@
-from flask import Blueprint, render_template
+import re
+from datetime import date
+from pathlib import Path
 
-from ..access import roles_required
+from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
+from io import BytesIO
+
+from ...domain.registry_import import sheet_template
+from ...extensions import db
+from ...services.bulk_import import import_assignments, import_subjects, save_error_report
+from ..access import STAFF, roles_required
+from .forms import IMPORT_KINDS, ImportForm
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
+_IMPORTERS = {"subjects": import_subjects, "assignments": import_assignments}
+_REPORT_NAME = re.compile(r"^[0-9a-f]{16}\.xlsx$")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-@bp.route("/")
-@roles_required("admin", "supervisor")
+
+@bp.route("/", methods=["GET", "POST"])
+@roles_required(*STAFF)
 def index():
-    return render_template("imports/index.html")
+    form = ImportForm()
+    outcome, report = None, None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data, filename = upload.read(), upload.filename
+        outcome = _IMPORTERS[form.kind.data](data, filename, date.today())
+        if outcome.accepted:
+            db.session.commit()
+            flash(f"已导入{IMPORT_KINDS[form.kind.data]} {outcome.rows} 条", "success")
+        else:
+            db.session.rollback()
+            if outcome.status == "rejected":
+                report = save_error_report(data, filename, outcome, current_app.config["UPLOADS_DIR"])
+    page = request.args.get("page", 1, type=int)
+    return render_template("imports/index.html", form=form, outcome=outcome, report=report, kinds=IMPORT_KINDS,
+                           errors=outcome.errors[:500] if outcome else [], page=page)
+
+
+@bp.route("/template/<kind>.xlsx")
+@roles_required(*STAFF)
+def template(kind: str):
+    if kind not in IMPORT_KINDS:
+        abort(404)
+    return send_file(BytesIO(sheet_template(kind)), mimetype=XLSX, as_attachment=True,
+                     download_name=f"{IMPORT_KINDS[kind]}导入模板.xlsx")
+
+
+@bp.route("/errors/<name>")
+@roles_required(*STAFF)
+def error_report(name: str):
+    if not _REPORT_NAME.match(name):
+        abort(404)
+    path = Path(current_app.config["UPLOADS_DIR"]) / "import-errors" / name
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"错误报告-{name}")

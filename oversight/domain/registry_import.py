@@ -1,0 +1,179 @@
+"""Bulk sheets of subjects and assignments: validated whole, accepted whole or refused whole.
+
+The same row-level rules as completion logs (SPEC section 4): every refused cell is reported
+with its Excel row, its header, the value and a reason in Chinese.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .catalog import SERVICE_TYPES, SUBJECT_CATEGORIES, SUBJECT_KIND_FOR_SERVICE, SUBJECT_KINDS
+from .tabular import CellError, ErrorCollector, match_columns, parse_choices, parse_dates, parse_id_numbers
+from .tabular import parse_integers, parse_mobiles, parse_text
+
+SUBJECT_COLUMNS = ("类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别", "联系电话", "家庭人口数")
+SUBJECT_REQUIRED = ("类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别")
+
+ASSIGNMENT_COLUMNS = ("任务编号", "合同编号", "服务类型", "服务对象姓名", "身份证号", "截止日期", "备注")
+ASSIGNMENT_REQUIRED = ("合同编号", "服务类型", "服务对象姓名", "身份证号", "截止日期")
+
+_KIND_WORDS = {label: kind for kind, label in SUBJECT_KINDS.items()} | {"户": "household", "人": "person"}
+_SERVICE_WORDS = {label: key for key, label in SERVICE_TYPES.items()} | {key: key for key in SERVICE_TYPES}
+
+
+@dataclass(frozen=True)
+class SheetValidation:
+    """Typed rows (None when anything was refused) and the refused cells."""
+
+    rows: pd.DataFrame | None
+    errors: list[CellError]
+
+
+def _accessors(table: pd.DataFrame, found: dict[str, str]):
+    """(column by expected name, blank when absent; header as the user spelled it)."""
+    empty = pd.Series("", index=table.index, dtype=object)
+    return (lambda name: table[found[name]] if name in found else empty), (lambda name: found.get(name, name))
+
+
+def _duplicates(series: pd.Series) -> pd.Series:
+    """Rows whose value already appeared on an earlier row (blank values never count)."""
+    present = series.notna() & (series.astype(str) != "")
+    return present & series.duplicated(keep="first")
+
+
+def _first_row_of(series: pd.Series) -> dict:
+    firsts = series[~series.duplicated(keep="first")]
+    return dict(zip(firsts.to_numpy(), firsts.index))
+
+
+def validate_subjects(table: pd.DataFrame, existing: set[tuple[str, str]], today: dt.date) -> SheetValidation:
+    """Subjects sheet → rows [kind, name, id_number, township, village, category, phone, household_size].
+
+    `existing` holds the (kind, id_number) pairs already registered.
+    """
+    found, header_errors = match_columns(table, SUBJECT_COLUMNS, SUBJECT_REQUIRED)
+    if header_errors:
+        return SheetValidation(None, header_errors)
+    column, header = _accessors(table, found)
+    errors = ErrorCollector(table)
+    kind = errors.add_parsed(header("类型"), parse_choices(column("类型"), _KIND_WORDS,
+                                                         shown=list(SUBJECT_KINDS.values())))
+    name = errors.add_parsed(header("姓名"), parse_text(column("姓名"), max_length=64))
+    id_number = errors.add_parsed(header("身份证号"), parse_id_numbers(column("身份证号"), today=today))
+    township = errors.add_parsed(header("乡镇/街道"), parse_text(column("乡镇/街道"), max_length=32))
+    village = errors.add_parsed(header("村/社区"), parse_text(column("村/社区"), max_length=64))
+    category = errors.add_parsed(header("类别"), parse_choices(column("类别"), {c: c for c in SUBJECT_CATEGORIES}))
+    phone = errors.add_parsed(header("联系电话"), parse_mobiles(column("联系电话"), required=False))
+    size = errors.add_parsed(header("家庭人口数"),
+                             parse_integers(column("家庭人口数"), 1, 20, required=False))
+
+    key = kind.astype(str) + ":" + id_number.astype(str)
+    usable = kind.notna() & id_number.notna()
+    firsts = _first_row_of(key[usable])
+    errors.add_where(header("身份证号"), usable & _duplicates(key.where(usable)),
+                     lambda rows: pd.Series([f"与第{firsts[key[r]]}行重复" for r in rows], index=rows))
+    registered = pd.Series([(k, i) in existing for k, i in zip(kind, id_number)], index=table.index)
+    errors.add_where(header("身份证号"), usable & registered, "该服务对象已登记")
+    household_without_size = (kind == "household") & size.isna() & ~errors.bad(header("家庭人口数"))
+    errors.add_where(header("家庭人口数"), household_without_size, "家庭类服务对象须填写家庭人口数")
+    if errors:
+        return SheetValidation(None, errors.errors())
+    rows = pd.DataFrame({
+        "kind": kind, "name": name, "id_number": id_number, "township": township, "village": village,
+        "category": category, "phone": phone, "household_size": size.astype(object).where(size.notna(), None),
+    })
+    return SheetValidation(rows, [])
+
+
+def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjects: pd.DataFrame,
+                         taken_numbers: set[str], today: dt.date) -> SheetValidation:
+    """Assignments sheet → rows [number, contract_id, service_type, subject_id, due_date, note, required_visits].
+
+    `contracts`: [code, contract_id, term_start, term_end, service_types (set), visits_per_month];
+    `subjects`: [kind, id_number, subject_id, name]; `taken_numbers`: numbers already issued.
+    A blank 任务编号 is left None for the caller to number.
+    """
+    found, header_errors = match_columns(table, ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED)
+    if header_errors:
+        return SheetValidation(None, header_errors)
+    column, header = _accessors(table, found)
+    errors = ErrorCollector(table)
+
+    number = errors.add_parsed(header("任务编号"), parse_text(column("任务编号"), required=False, max_length=32))
+    number = number.where(number.notna() & (number != ""), None)
+    code = errors.add_parsed(header("合同编号"), parse_text(column("合同编号")))
+    service = errors.add_parsed(header("服务类型"), parse_choices(column("服务类型"), _SERVICE_WORDS,
+                                                              shown=list(SERVICE_TYPES.values())))
+    name = errors.add_parsed(header("服务对象姓名"), parse_text(column("服务对象姓名")))
+    id_number = errors.add_parsed(header("身份证号"), parse_id_numbers(column("身份证号"), today=today))
+    due = errors.add_parsed(header("截止日期"), parse_dates(column("截止日期")))
+    note = errors.add_parsed(header("备注"), parse_text(column("备注"), required=False, max_length=500))
+
+    firsts = _first_row_of(number.dropna())
+    errors.add_where(header("任务编号"), _duplicates(number),
+                     lambda rows: pd.Series([f"与第{firsts[number[r]]}行的任务编号重复" for r in rows], index=rows))
+    errors.add_where(header("任务编号"), number.isin(taken_numbers), "任务编号已存在")
+
+    by_code = contracts.set_index("code")
+    known_contract = code.isin(by_code.index)
+    errors.add_where(header("合同编号"), code.notna() & ~known_contract, "合同编号不存在")
+    contract = by_code.reindex(code.where(known_contract))
+    contract.index = table.index
+    covers = pd.Series([bool(st) and isinstance(types, (set, frozenset)) and st in types
+                        for st, types in zip(service, contract["service_types"])], index=table.index)
+    errors.add_where(header("服务类型"), known_contract & service.notna() & ~covers, "该合同不包含此项服务")
+    outside_term = known_contract & due.notna() & (
+        (due < contract["term_start"]) | (due > contract["term_end"]))
+    errors.add_where(header("截止日期"), outside_term, "截止日期不在合同服务期内")
+
+    kind = service.map(SUBJECT_KIND_FOR_SERVICE)
+    subject_index = subjects.set_index(["kind", "id_number"])
+    lookup = pd.MultiIndex.from_arrays([kind.fillna(""), id_number.fillna("")])
+    matched = subject_index.reindex(lookup)
+    matched.index = table.index
+    usable_subject = service.notna() & id_number.notna()
+    missing_subject = usable_subject & matched["subject_id"].isna()
+    errors.add_where(header("身份证号"), missing_subject, "未找到该身份证号的服务对象（家计调查对应家庭，评估与照料对应个人）")
+    wrong_name = usable_subject & ~missing_subject & name.notna() & (matched["name"] != name)
+    errors.add_where(header("服务对象姓名"), wrong_name,
+                     lambda rows: pd.Series([f"与登记姓名「{matched['name'][r]}」不一致" for r in rows], index=rows))
+    if errors:
+        return SheetValidation(None, errors.errors())
+    rows = pd.DataFrame({
+        "number": number, "contract_id": contract["contract_id"].astype(int), "service_type": service,
+        "subject_id": matched["subject_id"].astype(int), "due_date": due,
+        "note": note.where(note.notna() & (note != ""), None),
+        "required_visits": [int(v) if st == "care_visit" else 1
+                            for st, v in zip(service, contract["visits_per_month"])],
+    })
+    return SheetValidation(rows, [])
+
+
+def sheet_template(kind: str) -> bytes:
+    """A blank .xlsx with the sheet's headers (required ones shaded) and drop-down lists."""
+    import io
+
+    import xlsxwriter
+
+    columns, required, choices = {
+        "subjects": (SUBJECT_COLUMNS, SUBJECT_REQUIRED,
+                     {"类型": list(SUBJECT_KINDS.values()), "类别": list(SUBJECT_CATEGORIES)}),
+        "assignments": (ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, {"服务类型": list(SERVICE_TYPES.values())}),
+    }[kind]
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet("服务对象" if kind == "subjects" else "任务")
+    text = book.add_format({"num_format": "@"})
+    for position, header in enumerate(columns):
+        shade = {"bold": True, "border": 1} | ({"bg_color": "#FFF2CC"} if header in required else {})
+        sheet.write_string(0, position, header, book.add_format(shade))
+        sheet.set_column(position, position, max(12, 2 * len(header) + 4), text)
+        if header in choices:
+            sheet.data_validation(1, position, 1_048_575, position,
+                                  {"validate": "list", "source": choices[header]})
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()

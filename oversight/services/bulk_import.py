@@ -1,0 +1,127 @@
+"""Bulk import of subjects and assignments from a sheet: all rows or none, one transaction."""
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import insert, select
+
+from ..domain.registry_import import validate_assignments, validate_subjects
+from ..domain.tabular import CellError, UnreadableFile, error_workbook, read_table
+from ..extensions import db
+from ..models import Assignment, Contract, Subject
+from .assignments import next_number
+from .audit import record_event
+
+_LOOKUP_CHUNK = 500
+
+
+@dataclass
+class ImportOutcome:
+    status: str  # accepted | rejected | unreadable
+    rows: int = 0
+    errors: list[CellError] = field(default_factory=list)
+    message: str = ""
+    sha256: str = ""
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+
+def _chunks(values, size=_LOOKUP_CHUNK):
+    iterator = iter(values)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _id_numbers_in(table: pd.DataFrame) -> set[str]:
+    column = next((c for c in table.columns if str(c).replace(" ", "") == "身份证号"), None)
+    if column is None:
+        return set()
+    return {str(v).strip().upper() for v in table[column] if str(v).strip()}
+
+
+def _subjects_with_ids(id_numbers: set[str]) -> list:
+    rows = []
+    for chunk in _chunks(sorted(id_numbers)):
+        rows.extend(db.session.execute(
+            select(Subject.kind, Subject.id_number, Subject.id, Subject.name).where(Subject.id_number.in_(chunk))
+        ).all())
+    return rows
+
+
+def _read(data: bytes, filename: str) -> tuple[pd.DataFrame | None, ImportOutcome | None]:
+    try:
+        return read_table(data, filename), None
+    except UnreadableFile as error:
+        return None, ImportOutcome("unreadable", message=str(error), sha256=hashlib.sha256(data).hexdigest())
+
+
+def import_subjects(data: bytes, filename: str, today: date) -> ImportOutcome:
+    """Validate the sheet; when every row is right, insert all of them (the caller commits)."""
+    table, unreadable = _read(data, filename)
+    if unreadable:
+        return unreadable
+    digest = hashlib.sha256(data).hexdigest()
+    existing = {(kind, number) for kind, number, *_ in _subjects_with_ids(_id_numbers_in(table))}
+    result = validate_subjects(table, existing, today)
+    if result.rows is None:
+        return ImportOutcome("rejected", len(table), result.errors, sha256=digest)
+    rows = result.rows.to_dict("records")
+    if rows:
+        db.session.execute(insert(Subject), rows)
+    record_event("import", "Subject", None, {"filename": filename, "sha256": digest, "rows": len(rows)})
+    return ImportOutcome("accepted", len(rows), sha256=digest)
+
+
+def _contracts_frame() -> pd.DataFrame:
+    contracts = db.session.execute(select(Contract)).scalars().all()
+    return pd.DataFrame([
+        {"code": c.code, "contract_id": c.id, "term_start": c.term_start, "term_end": c.term_end,
+         "service_types": frozenset(c.service_types),
+         "visits_per_month": next((l.visits_per_month for l in c.service_lines if l.service_type == "care_visit"), 1)}
+        for c in contracts
+    ], columns=["code", "contract_id", "term_start", "term_end", "service_types", "visits_per_month"])
+
+
+def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome:
+    """Validate the sheet of assignments; when every row is right, issue all of them."""
+    table, unreadable = _read(data, filename)
+    if unreadable:
+        return unreadable
+    digest = hashlib.sha256(data).hexdigest()
+    subjects = pd.DataFrame(_subjects_with_ids(_id_numbers_in(table)),
+                            columns=["kind", "id_number", "subject_id", "name"])
+    number_column = next((c for c in table.columns if str(c).replace(" ", "") == "任务编号"), None)
+    wanted = {str(v).strip() for v in table[number_column]} - {""} if number_column else set()
+    taken = set()
+    for chunk in _chunks(sorted(wanted)):
+        taken.update(db.session.execute(select(Assignment.number).where(Assignment.number.in_(chunk))).scalars())
+    result = validate_assignments(table, contracts=_contracts_frame(), subjects=subjects, taken_numbers=taken,
+                                  today=today)
+    if result.rows is None:
+        return ImportOutcome("rejected", len(table), result.errors, sha256=digest)
+    rows = result.rows.to_dict("records")
+    prefix, first = next_number(today).rsplit("-", 1)
+    free_numbers = (n for n in (f"{prefix}-{i:06d}" for i in itertools.count(int(first))) if n not in wanted)
+    for row in rows:
+        row["number"] = row["number"] or next(free_numbers)
+        row["status"] = "assigned"
+    if rows:
+        db.session.execute(insert(Assignment), rows)
+    record_event("import", "Assignment", None, {"filename": filename, "sha256": digest, "rows": len(rows)})
+    return ImportOutcome("accepted", len(rows), sha256=digest)
+
+
+def save_error_report(data: bytes, filename: str, outcome: ImportOutcome, directory: str) -> str:
+    """Write the user's file with the bad cells highlighted; returns the report's file name."""
+    folder = Path(directory) / "import-errors"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{outcome.sha256[:16]}.xlsx"
+    (folder / name).write_bytes(error_workbook(data, filename, outcome.errors))
+    return name
