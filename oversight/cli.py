@@ -6,6 +6,7 @@ import sys
 import click
 from flask import Flask
 
+from .commands import checks as check_commands
 from .extensions import db
 
 
@@ -46,6 +47,7 @@ def register_cli(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"审计日志完整：已校验 {checked} 条事件")
 
+    check_commands.register(app)
     from seeds.demo import register as register_seed_commands
 
     register_seed_commands(app)

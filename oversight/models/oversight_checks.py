@@ -25,7 +25,9 @@ class SamplingDraw(db.Model):
     plan: Mapped[dict] = mapped_column(JSON)  # {"kind", "n", "ac", "re", …}
     seed: Mapped[str] = mapped_column(String(128))
     risk_weighted: Mapped[bool] = mapped_column(default=False)
-    population_ids: Mapped[list] = mapped_column(JSON)  # ordered record ids, as frozen
+    # The frozen population, ordered by record id: [[record_id, worker_no, flagged, targeted], …]
+    # — everything the draw depended on, so that it can be re-computed from this row alone.
+    population: Mapped[list] = mapped_column(JSON)
     population_sha256: Mapped[str] = mapped_column(String(64))
     strata: Mapped[dict] = mapped_column(JSON, default=dict)  # stratum → {"population": N, "sample": n}
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -157,7 +159,8 @@ class Complaint(db.Model):
     __tablename__ = "complaints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    source: Mapped[str] = mapped_column(String(16))  # callback | walk_in
+    # callback | walk_in | error_rate (a worker past the re-check threshold of the check results)
+    source: Mapped[str] = mapped_column(String(16))
     callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("completion_records.id"))

@@ -1,0 +1,1 @@
+"""CLI commands, one module per area, each with a `register(app)` function."""
