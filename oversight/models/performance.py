@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import utcnow
@@ -63,6 +63,9 @@ class QuarterlyReview(db.Model):
 
     contract: Mapped["Contract"] = relationship()  # noqa: F821
     scheme: Mapped[KpiScheme] = relationship()
+    commented_by: Mapped["User | None"] = relationship(foreign_keys=[commented_by_id])  # noqa: F821
+    settled_by: Mapped["User | None"] = relationship(foreign_keys=[settled_by_id])  # noqa: F821
+    approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
     manual_items: Mapped[list["ReviewManualItem"]] = relationship(back_populates="review",
                                                                    order_by="ReviewManualItem.id")
 
@@ -80,6 +83,7 @@ class ReviewManualItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     review: Mapped[QuarterlyReview] = relationship(back_populates="manual_items")
+    created_by: Mapped["User"] = relationship()  # noqa: F821
 
 
 class AnnualEvaluation(db.Model):
@@ -105,6 +109,7 @@ class AnnualEvaluation(db.Model):
     locked: Mapped[bool] = mapped_column(default=False)
 
     contract: Mapped["Contract"] = relationship()  # noqa: F821
+    approved_by: Mapped["User | None"] = relationship()  # noqa: F821
 
 
 class PaymentRecord(db.Model):
@@ -117,5 +122,44 @@ class PaymentRecord(db.Model):
     paid_on: Mapped[date]
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))  # fixed | performance
+    # The year whose performance-linked share a performance payment belongs to (None for fixed).
+    year: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LockedRecordChange(PermissionError):
+    """A flush would change a locked review, evaluation or manual item, or a scheme version."""
+
+
+def _stored_locked(session: Session, model: type, row_id: int | None) -> bool:
+    # Read from the database, not the object: an expired or overwritten attribute has no history.
+    if row_id is None:
+        return False
+    return bool(session.execute(select(model.locked).where(model.id == row_id)).scalar())
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_locked(session: Session, _flush_context, _instances) -> None:
+    with session.no_autoflush:
+        for obj in list(session.dirty) + list(session.deleted):
+            if isinstance(obj, KpiScheme) and (obj in session.deleted or session.is_modified(obj)):
+                raise LockedRecordChange(f"KpiScheme {obj.code} v{obj.version} is fixed: make a new version")
+            if isinstance(obj, (QuarterlyReview, AnnualEvaluation)) and (
+                    obj in session.deleted or session.is_modified(obj, include_collections=False)) \
+                    and _stored_locked(session, type(obj), inspect(obj).identity[0]):
+                raise LockedRecordChange(f"{type(obj).__name__} #{obj.id} is locked")
+        for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+            if isinstance(obj, ReviewManualItem):
+                review_id = obj.review.id if obj.review is not None else obj.review_id
+                if _stored_locked(session, QuarterlyReview, review_id):
+                    raise LockedRecordChange(f"QuarterlyReview #{review_id} is locked")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes_to_lockable(state) -> None:
+    # An ORM bulk UPDATE/DELETE never reaches before_flush, so it could slip past the lock check.
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper is not None \
+            and mapper.class_ in (QuarterlyReview, ReviewManualItem, AnnualEvaluation):
+        raise LockedRecordChange(f"bulk changes to {mapper.class_.__name__} bypass the lock check")

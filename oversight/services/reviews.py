@@ -1,0 +1,380 @@
+"""Quarterly reviews: drafts scored from the records, manual items, publication and the
+contractor's comment window, settlement, approval and locking, revisions (SPEC section 6).
+
+Every service that changes a review calls `ensure_unlocked` first; the models refuse a flush
+that would change a locked review all the same (`models.performance.LockedRecordChange`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.periods import Quarter
+from ..domain.scoring import (
+    Evidence,
+    ManualItem,
+    NothingToScore,
+    QuarterScore,
+    ScoringError,
+    consecutive_below,
+    score_quarter,
+)
+from ..extensions import db
+from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
+from ..models.base import utcnow
+from .kpi_evidence import QuarterEvidence, gather_evidence
+from .schemes import SchemeMissing, domain_scheme, latest_scheme
+
+STATUS_LABELS = {
+    "draft": "草稿",
+    "published": "已发布，待承接方确认",
+    "agreed": "承接方同意",
+    "disputed": "承接方有异议",
+    "settled": "已裁定",
+    "approved": "已审定锁定",
+}
+POSITIONS = {"agree": "同意", "disagree": "不同意"}
+DEFAULT_COMMENT_DAYS = 14
+WARNING_THRESHOLD = Decimal(80)
+
+
+class ReviewError(ValueError):
+    """A review change refused; the message is Chinese, for the user."""
+
+
+class ReviewLocked(ReviewError):
+    """The review or evaluation is approved and locked: it never changes again."""
+
+
+def ensure_unlocked(record: object) -> None:
+    """The guard every service that changes a review or an evaluation calls first."""
+    if record.locked:
+        raise ReviewLocked("已审定锁定，不能修改；如需更正，请新建修订版本")
+
+
+def total_of(review: QuarterlyReview) -> Decimal:
+    """The review's total as the exact Decimal it was scored to."""
+    return Decimal(review.total_centi).scaleb(-2)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def figures_for(scheme: KpiScheme, quarter: str, result: QuarterScore, completed_volume: int,
+                counted_ids: dict[str, Iterable[int]]) -> dict:
+    """The stored figures of a review: everything its page and exports show (JSON-ready)."""
+    return {
+        "quarter": quarter,
+        "scheme": {"code": scheme.code, "version": scheme.version, "name": scheme.name},
+        "indicators": [
+            {
+                "key": item.key,
+                "name": item.name,
+                "value": None if item.value is None else str(item.value),
+                "numerator": item.numerator,
+                "denominator": item.denominator,
+                "weight": str(item.weight),
+                "effective_weight": str(item.effective_weight),
+                "score": str(item.score),
+                "no_data": item.no_data,
+                "record_ids": list(item.record_ids),
+                "counted_ids": None if counted_ids.get(item.key) is None else list(counted_ids[item.key]),
+                "note": item.note,
+            }
+            for item in result.indicators
+        ],
+        "manual_items": [{"points": str(item.points), "reason": item.reason} for item in result.manual_items],
+        "manual_total": str(result.manual_total),
+        "indicator_total": str(result.indicator_total),
+        "raw_total": str(result.raw_total),
+        "total": str(result.total),
+        "rating": result.rating,
+        "completed_volume": completed_volume,
+        "no_data_keys": list(result.no_data_keys),
+    }
+
+
+def _stored_evidence(figures: dict) -> QuarterEvidence:
+    """The evidence a review was scored from, read back from its figures."""
+    return QuarterEvidence(
+        evidence={item["key"]: Evidence(item["key"], item["numerator"], item["denominator"], item["record_ids"])
+                  for item in figures["indicators"]},
+        counted_ids={item["key"]: item["counted_ids"] for item in figures["indicators"]
+                     if item.get("counted_ids") is not None},
+        completed_volume=figures["completed_volume"],
+    )
+
+
+def _manual_items(review: QuarterlyReview) -> list[ManualItem]:
+    return [ManualItem(Decimal(item.points_centi).scaleb(-2), item.reason) for item in review.manual_items]
+
+
+def _score(review: QuarterlyReview, scheme: KpiScheme, found: QuarterEvidence) -> None:
+    """Score the review from `found` with its manual items and store figures, total and rating."""
+    domain = domain_scheme(scheme)
+    evidence = {key: item for key, item in found.evidence.items() if key in domain.keys}
+    result = score_quarter(domain, evidence, _manual_items(review))
+    review.scheme = scheme
+    review.figures = figures_for(scheme, review.quarter, result, found.completed_volume, found.counted_ids)
+    review.total_centi = int(result.total.scaleb(2))
+    review.rating = result.rating
+    review.completed_volume = found.completed_volume
+
+
+def _rescore(review: QuarterlyReview) -> None:
+    """Re-total after a manual item changed, from the evidence already on the review."""
+    _score(review, review.scheme, _stored_evidence(review.figures))
+
+
+# --- finding reviews ---------------------------------------------------------------------------
+
+
+def revisions(contract_id: int, quarter: str) -> list[QuarterlyReview]:
+    """Every revision of a contract's quarter, oldest first."""
+    return list(db.session.execute(
+        select(QuarterlyReview).where(QuarterlyReview.contract_id == contract_id, QuarterlyReview.quarter == quarter)
+        .order_by(QuarterlyReview.revision)
+    ).scalars())
+
+
+def latest_revision(contract_id: int, quarter: str) -> QuarterlyReview | None:
+    found = revisions(contract_id, quarter)
+    return found[-1] if found else None
+
+
+def current_reviews_query(published_only: bool):
+    """The newest revision of each contract's quarter (newest published one when `published_only`)."""
+    scope = select(QuarterlyReview.contract_id, QuarterlyReview.quarter,
+                   func.max(QuarterlyReview.revision).label("revision"))
+    if published_only:
+        scope = scope.where(QuarterlyReview.status != "draft")
+    newest = scope.group_by(QuarterlyReview.contract_id, QuarterlyReview.quarter).subquery()
+    return select(QuarterlyReview).join(newest, (QuarterlyReview.contract_id == newest.c.contract_id)
+                                        & (QuarterlyReview.quarter == newest.c.quarter)
+                                        & (QuarterlyReview.revision == newest.c.revision))
+
+
+def contract_reviews(contract_id: int, published_only: bool) -> list[QuarterlyReview]:
+    """A contract's current reviews in quarter order."""
+    return list(db.session.execute(
+        current_reviews_query(published_only).where(QuarterlyReview.contract_id == contract_id)
+        .order_by(QuarterlyReview.quarter)
+    ).scalars())
+
+
+def below_threshold_run(reviews: list[QuarterlyReview]) -> bool:
+    """Two consecutive quarters under 80 among published reviews (a quarter without one breaks the run)."""
+    totals = {review.quarter: total_of(review) for review in reviews if review.status != "draft"}
+    if not totals:
+        return False
+    quarter, last = Quarter.parse(min(totals)), Quarter.parse(max(totals))
+    in_order = []
+    while quarter <= last:
+        in_order.append(totals.get(str(quarter)))
+        quarter = quarter.next()
+    return consecutive_below(in_order, WARNING_THRESHOLD)
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreOutcome:
+    """What scoring did for one contract: created or refreshed a draft, kept a review, or skipped."""
+
+    contract: Contract
+    review: QuarterlyReview | None
+    action: str  # created | refreshed | kept | skipped
+    reason: str = ""
+
+
+def _overlaps(contract: Contract, quarter: Quarter) -> bool:
+    return contract.term_start <= quarter.end and contract.term_end >= quarter.start
+
+
+def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome:
+    """Create the quarter's draft or refresh it from the records; a published review is kept."""
+    current = latest_revision(contract.id, str(quarter))
+    if current is not None and current.status != "draft":
+        return ScoreOutcome(contract, current, "kept", f"{STATUS_LABELS[current.status]}，不再重新计算")
+    if not _overlaps(contract, quarter):
+        return ScoreOutcome(contract, None, "skipped", "该季度不在合同服务期内")
+    try:
+        scheme = latest_scheme(contract.kpi_scheme_code)
+        review = current or QuarterlyReview(contract_id=contract.id, quarter=str(quarter), revision=1,
+                                             status="draft")
+        _score(review, scheme, gather_evidence(contract.id, quarter))
+    except (NothingToScore, SchemeMissing) as error:
+        return ScoreOutcome(contract, current, "kept" if current else "skipped", str(error))
+    review.computed_at = utcnow()
+    if current is not None:
+        db.session.flush()
+        return ScoreOutcome(contract, review, "refreshed")
+    try:
+        with db.session.begin_nested():
+            db.session.add(review)
+    except IntegrityError:  # someone else created it meanwhile
+        return ScoreOutcome(contract, latest_revision(contract.id, str(quarter)), "kept", "已由他人同时创建")
+    return ScoreOutcome(contract, review, "created")
+
+
+def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) -> list[ScoreOutcome]:
+    """Score every contract whose term overlaps the quarter, or the one contract named."""
+    stmt = select(Contract).order_by(Contract.code)
+    if contract_code:
+        stmt = stmt.where(Contract.code == contract_code)
+    else:
+        stmt = stmt.where(Contract.term_start <= quarter.end, Contract.term_end >= quarter.start)
+    contracts = db.session.execute(stmt).scalars().all()
+    if contract_code and not contracts:
+        raise ReviewError(f"合同编号“{contract_code}”不存在")
+    return [score_contract_quarter(contract, quarter) for contract in contracts]
+
+
+# --- the workflow ------------------------------------------------------------------------------
+
+
+def _require_status(review: QuarterlyReview, *statuses: str, message: str) -> None:
+    if review.status not in statuses:
+        raise ReviewError(message)
+
+
+def add_manual_item(review: QuarterlyReview, points: Decimal | str, reason: str, user: User) -> ReviewManualItem:
+    """A supervisor's signed points with the written reason, on a draft."""
+    ensure_unlocked(review)
+    _require_status(review, "draft", message="只有草稿可以加减分；已发布的考核由管理员在裁定时调整")
+    return _add_item(review, points, reason, user)
+
+
+def _add_item(review: QuarterlyReview, points: Decimal | str, reason: str, user: User) -> ReviewManualItem:
+    try:
+        item = ManualItem(points, reason)
+    except ScoringError as error:
+        raise ReviewError(str(error)) from None
+    row = ReviewManualItem(review=review, points_centi=int(item.points.scaleb(2)), reason=item.reason,
+                           created_by_id=user.id)
+    db.session.add(row)
+    _rescore(review)
+    db.session.flush()
+    return row
+
+
+def remove_manual_item(review: QuarterlyReview, item_id: int) -> None:
+    """Take a manual item off a draft."""
+    ensure_unlocked(review)
+    _require_status(review, "draft", message="只有草稿可以删除加减分")
+    item = next((item for item in review.manual_items if item.id == item_id), None)
+    if item is None:
+        raise ReviewError("该加减分项不存在")
+    review.manual_items.remove(item)
+    db.session.delete(item)
+    _rescore(review)
+    db.session.flush()
+
+
+def publish(review: QuarterlyReview, today: date, window_days: int = DEFAULT_COMMENT_DAYS) -> None:
+    """Send the draft to the contractor, opening its comment window."""
+    ensure_unlocked(review)
+    _require_status(review, "draft", message="只有草稿可以发布")
+    review.status = "published"
+    review.published_at = utcnow()
+    review.comment_deadline = today + timedelta(days=window_days)
+    db.session.flush()
+
+
+def window_open(review: QuarterlyReview, today: date) -> bool:
+    """Whether the contractor may still agree or disagree."""
+    return review.status == "published" and today <= review.comment_deadline
+
+
+def comment(review: QuarterlyReview, user: User, position: str, text: str, today: date) -> None:
+    """The contractor agrees or disagrees, with its reasons, within the comment window."""
+    ensure_unlocked(review)
+    if user.role != "contractor" or user.contractor_id != review.contract.contractor_id:
+        raise ReviewError("只有本合同承接机构的人员可以提出意见")
+    _require_status(review, "published", message="该考核不在征求意见阶段")
+    if not window_open(review, today):
+        raise ReviewError(f"意见期已于 {review.comment_deadline} 截止，视为同意")
+    if position not in POSITIONS:
+        raise ReviewError("请选择同意或不同意")
+    text = (text or "").strip()
+    if position == "disagree" and not text:
+        raise ReviewError("不同意时必须写明理由")
+    review.status = "agreed" if position == "agree" else "disputed"
+    review.contractor_position = position
+    review.contractor_comment = text or None
+    review.commented_at = utcnow()
+    review.commented_by_id = user.id
+    db.session.flush()
+
+
+def settle(review: QuarterlyReview, user: User, decision: str, adjustment: Decimal | str | None) -> None:
+    """The reviewing official decides a dispute; an adjustment becomes a manual item with the decision."""
+    ensure_unlocked(review)
+    _require_status(review, "disputed", message="只有承接方有异议的考核需要裁定")
+    decision = (decision or "").strip()
+    if not decision:
+        raise ReviewError("请写明裁定意见")
+    if adjustment not in (None, "") and Decimal(adjustment) != 0:
+        _add_item(review, adjustment, f"复核裁定：{decision}", user)
+    review.status = "settled"
+    review.settlement = decision
+    review.settled_by_id = user.id
+    review.settled_at = utcnow()
+    db.session.flush()
+
+
+def approval_blocker(review: QuarterlyReview, today: date) -> str | None:
+    """Why the review cannot be approved yet (None when it can)."""
+    if review.status in ("agreed", "settled"):
+        return None
+    if review.status == "published":
+        return None if today > review.comment_deadline else (
+            f"承接方意见期至 {review.comment_deadline}，承接方同意或期满后方可审定")
+    return {
+        "draft": "草稿须先发布给承接方确认",
+        "disputed": "承接方有异议，须先由管理员裁定",
+        "approved": "已审定",
+    }[review.status]
+
+
+def approve(review: QuarterlyReview, user: User, today: date) -> None:
+    """Approve and lock: the figures never change again."""
+    ensure_unlocked(review)
+    blocker = approval_blocker(review, today)
+    if blocker:
+        raise ReviewError(blocker)
+    review.status = "approved"
+    review.approved_by_id = user.id
+    review.approved_at = utcnow()
+    review.locked = True
+    db.session.flush()
+
+
+def correct(review: QuarterlyReview, user: User, reason: str) -> QuarterlyReview:
+    """A new draft revision of a locked review, re-scored from the records; the old one stays."""
+    if not review.locked:
+        raise ReviewError("未锁定的考核可直接修改，无需新建修订版本")
+    if latest_revision(review.contract_id, review.quarter).id != review.id:
+        raise ReviewError("该季度已有更新的修订版本")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("请写明更正原因")
+    contract = review.contract
+    new = QuarterlyReview(contract_id=contract.id, quarter=review.quarter, revision=review.revision + 1,
+                          status="draft", supersedes_id=review.id, revision_reason=reason)
+    for item in review.manual_items:
+        ReviewManualItem(review=new, points_centi=item.points_centi, reason=item.reason,
+                         created_by_id=item.created_by_id)
+    try:
+        _score(new, latest_scheme(contract.kpi_scheme_code), gather_evidence(contract.id, Quarter.parse(review.quarter)))
+    except (NothingToScore, SchemeMissing) as error:
+        raise ReviewError(str(error)) from None
+    db.session.add(new)
+    db.session.flush()
+    return new
