@@ -1,0 +1,212 @@
+"""Annual evaluation of a contract and the payment of its performance-linked share (SPEC section 6).
+
+The year's score is the completed-volume-weighted mean of the approved quarterly reviews of the
+quarters the contract's term covers, plus annual items. The payment splits the part of the
+contract amount that falls in the year (by days of the term, exact to the fen) into a fixed and
+a performance-linked share and pays the linked share at the rating's payout rate.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlalchemy import func, select
+
+from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
+from ..domain.periods import Quarter, quarters_of_year
+from ..domain.scoring import ManualItem, ScoringError, round_half_up
+from ..extensions import db
+from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
+from ..models.base import utcnow
+from .reviews import STATUS_LABELS, ensure_unlocked, latest_revision, total_of
+from .schemes import domain_scheme, payout_rates
+
+PAYMENT_KINDS = {"fixed": "固定部分", "performance": "绩效挂钩部分"}
+
+
+def year_amount_fen(amount_fen: int, term_start: date, term_end: date, year: int) -> int:
+    """The part of the amount that falls in the year, by days of the term; the years add up exactly."""
+    term_days = (term_end - term_start).days + 1
+
+    def share_through(day: date) -> int:
+        days = min(max((day - term_start).days + 1, 0), term_days)
+        return int(round_half_up(Fraction(amount_fen * days, term_days), 0))
+
+    return share_through(date(year, 12, 31)) - share_through(date(year - 1, 12, 31))
+
+
+def term_quarters(contract: Contract, year: int) -> list[Quarter]:
+    """The quarters of the year the contract's term covers."""
+    return [q for q in quarters_of_year(year) if contract.term_start <= q.end and contract.term_end >= q.start]
+
+
+def quarter_standings(contract: Contract, year: int) -> list[tuple[Quarter, QuarterlyReview | None]]:
+    """Each covered quarter with its newest review revision (None when never scored)."""
+    return [(quarter, latest_revision(contract.id, str(quarter))) for quarter in term_quarters(contract, year)]
+
+
+def evaluation_revisions(contract_id: int, year: int) -> list[AnnualEvaluation]:
+    """Every revision of a contract's year, oldest first."""
+    return list(db.session.execute(
+        select(AnnualEvaluation).where(AnnualEvaluation.contract_id == contract_id, AnnualEvaluation.year == year)
+        .order_by(AnnualEvaluation.revision)
+    ).scalars())
+
+
+def paid_fen(contract_id: int, kind: str, year: int | None = None) -> int:
+    """What was paid on the contract of one kind (and, for the linked share, one year)."""
+    stmt = select(func.coalesce(func.sum(PaymentRecord.amount_fen), 0)).where(
+        PaymentRecord.contract_id == contract_id, PaymentRecord.kind == kind)
+    if year is not None:
+        stmt = stmt.where(PaymentRecord.year == year)
+    return int(db.session.execute(stmt).scalar_one())
+
+
+def _stored_items(evaluation: AnnualEvaluation) -> list[ManualItem]:
+    return [ManualItem(item["points"], item["reason"]) for item in (evaluation.figures or {}).get("annual_items", [])]
+
+
+def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None:
+    """Compute the year from the approved quarters, the items and the payments, and store it."""
+    contract = evaluation.contract or db.session.get(Contract, evaluation.contract_id)
+    standings = quarter_standings(contract, evaluation.year)
+    approved = [review for _, review in standings if review is not None and review.status == "approved"]
+    if not approved:
+        raise EvaluationError(f"{evaluation.year}年还没有审定的季度考核，无法进行年度评价")
+    scheme = approved[-1].scheme
+    result = annual_evaluation([(total_of(review), review.completed_volume) for review in approved], items,
+                               domain_scheme(scheme).bands)
+    base = year_amount_fen(contract.amount_fen, contract.term_start, contract.term_end, evaluation.year)
+    payment = performance_payment(base, Decimal(contract.performance_share_bp).scaleb(-4), result.rating,
+                                  payout_rates(scheme), paid_fen(contract.id, "performance", evaluation.year))
+    evaluation.figures = {
+        "year": evaluation.year,
+        "scheme": {"code": scheme.code, "version": scheme.version, "name": scheme.name},
+        "quarters": [
+            {"quarter": review.quarter, "review_id": review.id, "revision": review.revision,
+             "total": str(total_of(review)), "completed_volume": review.completed_volume, "weight": str(weight)}
+            for review, weight in zip(approved, result.weights)
+        ],
+        "missing_quarters": [
+            {"quarter": str(quarter), "status": review.status if review else None}
+            for quarter, review in standings if review is None or review.status != "approved"
+        ],
+        "volume_weighted": result.volume_weighted,
+        "mean": str(result.mean),
+        "annual_items": [{"points": str(round_half_up(item.points)), "reason": item.reason} for item in result.items],
+        "items_total": str(result.items_total),
+        "score": str(result.score),
+        "rating": result.rating,
+        "payment": {
+            "contract_amount_fen": contract.amount_fen,
+            "year_amount_fen": base,
+            "performance_share": str(payment.performance_share),
+            "fixed_fen": payment.fixed_fen,
+            "linked_fen": payment.linked_fen,
+            "payout_rate": str(payment.payout_rate),
+            "payable_fen": payment.payable_fen,
+            "withheld_fen": payment.withheld_fen,
+            "already_paid_fen": payment.already_paid_fen,
+            "remaining_fen": payment.remaining_fen,
+            "to_recover_fen": payment.to_recover_fen,
+        },
+        "revision_reason": (evaluation.figures or {}).get("revision_reason"),
+    }
+    evaluation.score_centi = int(result.score.scaleb(2))
+    evaluation.rating = result.rating
+    evaluation.linked_fen = payment.linked_fen
+    evaluation.payable_fen = payment.payable_fen
+    evaluation.withheld_fen = payment.withheld_fen
+    evaluation.computed_at = utcnow()
+
+
+def compute_evaluation(contract: Contract, year: int) -> AnnualEvaluation:
+    """Create the year's draft evaluation or refresh it; an approved one is locked (ReviewLocked)."""
+    found = evaluation_revisions(contract.id, year)
+    if found:
+        ensure_unlocked(found[-1])
+    evaluation = found[-1] if found else AnnualEvaluation(contract=contract, year=year, revision=1, status="draft")
+    _evaluate(evaluation, _stored_items(evaluation) if found else [])
+    db.session.add(evaluation)
+    db.session.flush()
+    return evaluation
+
+
+def _change_items(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None:
+    ensure_unlocked(evaluation)
+    _evaluate(evaluation, items)
+    db.session.flush()
+
+
+def add_annual_item(evaluation: AnnualEvaluation, points: Decimal | str, reason: str) -> None:
+    """Signed annual points with the written reason."""
+    try:
+        item = ManualItem(points, reason)
+    except ScoringError as error:
+        raise EvaluationError(str(error)) from None
+    _change_items(evaluation, _stored_items(evaluation) + [item])
+
+
+def remove_annual_item(evaluation: AnnualEvaluation, index: int) -> None:
+    """Take the annual item at `index` off the draft."""
+    items = _stored_items(evaluation)
+    if not 0 <= index < len(items):
+        raise EvaluationError("该加减分项不存在")
+    _change_items(evaluation, items[:index] + items[index + 1:])
+
+
+def approve_evaluation(evaluation: AnnualEvaluation, user: User) -> None:
+    """Recompute from the approved quarters and lock; every quarter of the term must be approved."""
+    ensure_unlocked(evaluation)
+    _evaluate(evaluation, _stored_items(evaluation))
+    missing = evaluation.figures["missing_quarters"]
+    if missing:
+        raise EvaluationError("以下季度的考核尚未审定：" + "、".join(
+            f"{row['quarter']}（{STATUS_LABELS[row['status']] if row['status'] else '未评分'}）" for row in missing))
+    evaluation.status = "approved"
+    evaluation.approved_by_id = user.id
+    evaluation.approved_at = utcnow()
+    evaluation.locked = True
+    db.session.flush()
+
+
+def correct_evaluation(evaluation: AnnualEvaluation, reason: str) -> AnnualEvaluation:
+    """A new draft revision of a locked evaluation, recomputed; the old one stays."""
+    if not evaluation.locked:
+        raise EvaluationError("未锁定的年度评价可直接重新计算，无需新建修订版本")
+    if evaluation_revisions(evaluation.contract_id, evaluation.year)[-1].id != evaluation.id:
+        raise EvaluationError("该年度已有更新的修订版本")
+    reason = (reason or "").strip()
+    if not reason:
+        raise EvaluationError("请写明更正原因")
+    new = AnnualEvaluation(contract=evaluation.contract, year=evaluation.year, revision=evaluation.revision + 1,
+                           status="draft", figures={"revision_reason": reason})
+    _evaluate(new, _stored_items(evaluation))
+    db.session.add(new)
+    db.session.flush()
+    return new
+
+
+def record_payment(contract: Contract, paid_on: date, amount_fen: int, kind: str, year: int | None,
+                   note: str | None) -> PaymentRecord:
+    """A payment the bureau made on the contract; a performance payment names the year it settles."""
+    if amount_fen <= 0:
+        raise EvaluationError("支付金额应大于0")
+    if kind not in PAYMENT_KINDS:
+        raise EvaluationError("请选择支付类别")
+    if kind == "performance" and year is None:
+        raise EvaluationError("绩效挂钩部分的支付须注明所属年度")
+    payment = PaymentRecord(contract_id=contract.id, paid_on=paid_on, amount_fen=amount_fen, kind=kind,
+                            year=year if kind == "performance" else None, note=(note or "").strip() or None)
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def contract_payments(contract_id: int) -> list[PaymentRecord]:
+    """The contract's payments, oldest first."""
+    return list(db.session.execute(
+        select(PaymentRecord).where(PaymentRecord.contract_id == contract_id)
+        .order_by(PaymentRecord.paid_on, PaymentRecord.id)
+    ).scalars())
