@@ -1,0 +1,403 @@
+"""The annual evaluation report (.docx and .pdf, in Chinese): the tables and charts a review meeting uses.
+
+The content is built once as a list of blocks (`build_report`) from the stored evaluation and its
+quarterly reviews; `to_docx` and `to_pdf` only lay the same blocks out.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..charts import CJK_FONT_FILES, new_figure, to_png
+from ..domain.money import format_yuan
+from ..extensions import db
+from ..models import AnnualEvaluation, PaymentRecord, QuarterlyReview
+from ..services.evaluations import PAYMENT_KINDS
+
+EVALUATION_STATUS_LABELS = {"draft": "草稿", "approved": "已审定锁定"}
+_RATING_LINES = ((Decimal(90), "优秀"), (Decimal(80), "良好"), (Decimal(60), "合格"))
+
+
+# --- content --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...]  # relative column widths
+
+
+@dataclass(frozen=True)
+class Figure:
+    png: bytes
+    caption: str
+
+
+@dataclass
+class Report:
+    title: str
+    subtitle: str
+    draft: bool
+    blocks: list = field(default_factory=list)
+
+
+def _percent(text: str | None) -> str:
+    if text is None or text == "":
+        return "无数据"
+    return f"{Decimal(str(text)) * 100:.2f}%"
+
+
+def _yuan(fen: int | None) -> str:
+    return f"{format_yuan(fen)} 元" if fen is not None else ""
+
+
+def _reviews_of(evaluation: AnnualEvaluation) -> dict[int, QuarterlyReview]:
+    ids = [quarter["review_id"] for quarter in evaluation.figures["quarters"] if quarter.get("review_id")]
+    if not ids:
+        return {}
+    rows = db.session.execute(select(QuarterlyReview).where(QuarterlyReview.id.in_(ids))).scalars()
+    return {review.id: review for review in rows}
+
+
+def _payments_of(evaluation: AnnualEvaluation) -> list[PaymentRecord]:
+    return db.session.execute(
+        select(PaymentRecord)
+        .where(PaymentRecord.contract_id == evaluation.contract_id,
+               PaymentRecord.paid_on >= date(evaluation.year, 1, 1),
+               PaymentRecord.paid_on <= date(evaluation.year, 12, 31))
+        .order_by(PaymentRecord.paid_on, PaymentRecord.id)
+    ).scalars().all()
+
+
+def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Report:
+    """The report's title and blocks, from the evaluation, its quarterly reviews and the year's payments."""
+    figures = evaluation.figures
+    contract = evaluation.contract
+    contractor = contract.contractor
+    reviews = _reviews_of(evaluation)
+    quarters = figures["quarters"]
+    status = EVALUATION_STATUS_LABELS.get(evaluation.status, evaluation.status)
+    report = Report(
+        title=f"{figures['year']}年度绩效评价报告",
+        subtitle=f"{contract.title}（合同编号 {contract.code}）",
+        draft=evaluation.status != "approved",
+    )
+    add = report.blocks.append
+    if report.draft:
+        add(Paragraph("本报告为草稿：年度评价尚未批准，其中数据可能变动。"))
+    add(Paragraph(f"评价状态：{status}（第 {evaluation.revision} 版）　生成时间：{generated_at:%Y-%m-%d %H:%M}"))
+
+    add(Heading("一、合同概况"))
+    add(Table(("项目", "内容"), (
+        ("合同名称", contract.title),
+        ("合同编号", contract.code),
+        ("承接机构", contractor.name),
+        ("统一社会信用代码", contractor.credit_code),
+        ("采购方式", contract.procurement_method),
+        ("合同金额", _yuan(contract.amount_fen)),
+        ("服务期限", f"{contract.term_start:%Y年%m月%d日} 至 {contract.term_end:%Y年%m月%d日}"),
+        ("服务内容", "、".join(f"{line.label}（年度目标 {line.annual_target}）" for line in contract.service_lines)),
+        ("绩效挂钩比例", _percent(figures["payment"]["performance_share"])),
+    ), (1, 3)))
+
+    add(Heading("二、季度考核结果"))
+    add(Table(("季度", "考核版本", "季度得分", "评级", "完成服务量", "计入年度权重"), tuple(
+        (q["quarter"], f"第 {q['revision']} 版", q["total"],
+         reviews[q["review_id"]].rating if q.get("review_id") in reviews else "",
+         str(q["completed_volume"]), _percent(q["weight"]))
+        for q in quarters
+    ), (1, 1, 1, 1, 1, 1)))
+    add(Paragraph("年度得分为各季度得分按完成服务量加权的平均值（各季度均无完成量时取算术平均），再加年度加减分。"))
+    missing = figures.get("missing_quarters") or []
+    if missing:
+        add(Paragraph("尚未审定、未计入年度得分的季度：" + "、".join(row["quarter"] for row in missing) + "。"))
+    for png, caption in evaluation_charts(evaluation, reviews):
+        add(Figure(png, caption))
+
+    indicator_rows = _indicator_rows(quarters, reviews)
+    if indicator_rows:
+        add(Heading("三、分项指标"))
+        add(Paragraph("每格为指标值及其得分；“无数据”的指标当季权重已按比例分摊至其他指标。"))
+        add(Table(("考核指标", *(q["quarter"] for q in quarters)), indicator_rows, (2, *([2] * len(quarters)))))
+
+    add(Heading("四、年度加减分"))
+    items = figures.get("annual_items") or []
+    if items:
+        add(Table(("序号", "分值", "理由"), tuple(
+            (str(number), str(item["points"]), item["reason"]) for number, item in enumerate(items, start=1)
+        ), (1, 1, 6)))
+    else:
+        add(Paragraph("无。"))
+
+    add(Heading("五、年度评价结论"))
+    add(Paragraph(f"年度得分 {figures['score']} 分，评级为“{figures['rating']}”。"))
+
+    payment = figures["payment"]
+    add(Heading("六、绩效挂钩款项"))
+    year_amount = payment.get("year_amount_fen")
+    add(Table(("项目", "金额或比例"), tuple(row for row in (
+        ("合同金额", _yuan(payment["contract_amount_fen"])),
+        (f"其中{figures['year']}年度部分（按服务天数）", _yuan(year_amount)) if year_amount is not None else None,
+        ("绩效挂钩比例", _percent(payment["performance_share"])),
+        ("固定部分", _yuan(payment["fixed_fen"])),
+        ("绩效挂钩部分", _yuan(payment["linked_fen"])),
+        (f"评级“{figures['rating']}”对应支付比例", _percent(payment["payout_rate"])),
+        ("绩效挂钩部分应付", _yuan(payment["payable_fen"])),
+        ("扣减", _yuan(payment["withheld_fen"])),
+        ("已预付（绩效挂钩部分）", _yuan(payment["already_paid_fen"])),
+        ("尚需支付", _yuan(payment["remaining_fen"])),
+        ("应追回（预付超过应付）", _yuan(payment["to_recover_fen"])) if payment.get("to_recover_fen") else None,
+    ) if row), (1, 1)))
+
+    payments = _payments_of(evaluation)
+    add(Heading("七、本年度付款记录"))
+    if payments:
+        add(Table(("付款日期", "类别", "金额", "备注"), tuple(
+            (f"{p.paid_on:%Y-%m-%d}", PAYMENT_KINDS.get(p.kind, p.kind), _yuan(p.amount_fen), p.note or "")
+            for p in payments
+        ), (1, 1, 1, 2)))
+    else:
+        add(Paragraph("本年度无付款记录。"))
+
+    add(Paragraph("评价单位（盖章）：　　　　　　　　　　日期："))
+    return report
+
+
+def _indicator_rows(quarters: list[dict], reviews: dict[int, QuarterlyReview]) -> tuple[tuple[str, ...], ...]:
+    names: dict[str, str] = {}
+    cells: dict[tuple[str, str], str] = {}
+    for quarter in quarters:
+        review = reviews.get(quarter.get("review_id"))
+        for indicator in review.figures["indicators"] if review else ():
+            names.setdefault(indicator["key"], indicator["name"])
+            if indicator.get("no_data"):
+                cells[indicator["key"], quarter["quarter"]] = "无数据"
+            elif indicator.get("value") is None:
+                cells[indicator["key"], quarter["quarter"]] = f"无此类事项（{indicator['score']}分）"
+            else:
+                cells[indicator["key"], quarter["quarter"]] = f"{_percent(indicator['value'])}（{indicator['score']}分）"
+    return tuple(
+        (name, *(cells.get((key, quarter["quarter"]), "—") for quarter in quarters)) for key, name in names.items()
+    )
+
+
+# --- charts ---------------------------------------------------------------------------------
+
+
+def evaluation_charts(evaluation: AnnualEvaluation, reviews: dict[int, QuarterlyReview]) -> list[tuple[bytes, str]]:
+    """The report's charts as (PNG, caption): quarterly totals against the rating bands, indicator rates."""
+    quarters = evaluation.figures["quarters"]
+    labels = [q["quarter"] for q in quarters]
+    charts = []
+
+    figure = new_figure(6.5, 3.4)
+    axes = figure.subplots()
+    totals = [float(q["total"]) for q in quarters]
+    bars = axes.bar(labels, totals, color="#a8262d", width=0.55)
+    axes.bar_label(bars, labels=[q["total"] for q in quarters], padding=2, fontsize=9)
+    for minimum, rating in _RATING_LINES:
+        axes.axhline(float(minimum), color="#6b7785", linestyle=":", linewidth=1)
+        axes.text(1.01, float(minimum), rating, transform=axes.get_yaxis_transform(), va="center", fontsize=8,
+                  color="#6b7785")
+    axes.axhline(float(evaluation.figures["score"]), color="#1d5fa7", linewidth=1.2,
+                 label=f"年度得分 {evaluation.figures['score']}")
+    axes.set_ylim(0, 105)
+    axes.set_ylabel("得分")
+    axes.legend(loc="lower right", fontsize=8)
+    charts.append((to_png(figure), "图1　各季度考核得分与评级分数线"))
+
+    series: dict[str, list[float | None]] = {}
+    for position, quarter in enumerate(quarters):
+        review = reviews.get(quarter.get("review_id"))
+        for indicator in review.figures["indicators"] if review else ():
+            values = series.setdefault(indicator["name"], [None] * len(quarters))
+            if indicator.get("value") is not None:
+                values[position] = float(Decimal(str(indicator["value"])) * 100)
+    if series:
+        figure = new_figure(6.5, 3.8)
+        axes = figure.subplots()
+        for name, values in series.items():
+            axes.plot(labels, [v if v is not None else float("nan") for v in values], marker="o", label=name)
+        axes.set_ylabel("指标值（%）")
+        axes.set_ylim(top=102)
+        figure.legend(loc="outside lower center", ncols=4, fontsize=8)
+        charts.append((to_png(figure), "图2　各考核指标的季度指标值"))
+    return charts
+
+
+# --- .docx ----------------------------------------------------------------------------------
+
+
+def to_docx(report: Report) -> bytes:
+    """The report as a Word document, East-Asian fonts set so that Word shows the Chinese as 宋体/黑体."""
+    from docx import Document
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    def east_asian(style, font: str) -> None:
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(2.2))
+    normal = document.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(10.5)
+    east_asian(normal, "宋体")
+    for name in ("Title", "Subtitle", "Heading 1"):
+        style = document.styles[name]
+        style.font.name = "Times New Roman"
+        east_asian(style, "黑体")
+
+    title = document.add_paragraph(report.title, style="Title")
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    subtitle = document.add_paragraph(report.subtitle, style="Subtitle")
+    subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    usable = section.page_width - section.left_margin - section.right_margin
+    for block in report.blocks:
+        if isinstance(block, Heading):
+            document.add_heading(block.text, level=block.level)
+        elif isinstance(block, Paragraph):
+            document.add_paragraph(block.text)
+        elif isinstance(block, Figure):
+            document.add_picture(io.BytesIO(block.png), width=Cm(15))
+            document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            caption = document.add_paragraph(block.caption)
+            caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif isinstance(block, Table):
+            table = document.add_table(rows=1, cols=len(block.headers))
+            table.style = "Table Grid"
+            table.alignment = WD_TABLE_ALIGNMENT.CENTER
+            for cell, header in zip(table.rows[0].cells, block.headers):
+                cell.text = header
+                cell.paragraphs[0].runs[0].bold = True
+                shading = OxmlElement("w:shd")
+                shading.set(qn("w:val"), "clear")
+                shading.set(qn("w:fill"), "EEF1F4")
+                cell._tc.get_or_add_tcPr().append(shading)
+            for values in block.rows:
+                for cell, value in zip(table.add_row().cells, values):
+                    cell.text = value
+            share = usable / sum(block.widths)
+            for column, width in zip(table.columns, block.widths):
+                for cell in column.cells:
+                    cell.width = int(share * width)
+    footer = section.footer.paragraphs[0]
+    footer.text = f"{report.subtitle}　{report.title}"
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+# --- .pdf -----------------------------------------------------------------------------------
+
+PDF_FONT = "WenQuanYiMicroHei"
+
+
+@lru_cache(maxsize=1)
+def pdf_font() -> str:
+    """Register the embeddable TrueType CJK font with reportlab (a .ttc needs its sub-font index)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for path in CJK_FONT_FILES:
+        if Path(path).exists() and path.endswith((".ttc", ".ttf")):
+            pdfmetrics.registerFont(TTFont(PDF_FONT, path, subfontIndex=0))
+            return PDF_FONT
+    raise RuntimeError("未找到可嵌入 PDF 的中文 TrueType 字体：请安装 fonts-wqy-microhei")
+
+
+def to_pdf(report: Report) -> bytes:
+    """The report as an A4 PDF with the Chinese font embedded, page numbers, and 草稿 across a draft."""
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, KeepTogether, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Paragraph as PdfParagraph
+    from reportlab.platypus import Table as PdfTable
+    from reportlab.platypus import TableStyle
+    from xml.sax.saxutils import escape
+
+    font = pdf_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK", spaceAfter=4)
+    cell = ParagraphStyle("cell", parent=body, fontSize=9, leading=12, spaceAfter=0)
+    head = ParagraphStyle("head", parent=cell, textColor=colors.HexColor("#1f2933"))
+    styles = {
+        "title": ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=TA_CENTER, spaceAfter=6),
+        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=11, alignment=TA_CENTER, spaceAfter=12),
+        "heading": ParagraphStyle("heading", parent=body, fontSize=13, leading=20, spaceBefore=10, spaceAfter=6,
+                                  textColor=colors.HexColor("#a8262d")),
+        "caption": ParagraphStyle("caption", parent=body, fontSize=9, alignment=TA_CENTER),
+    }
+    width = A4[0] - 40 * mm
+
+    def para(text: str, style) -> PdfParagraph:
+        return PdfParagraph(escape(text).replace("\n", "<br/>"), style)
+
+    story = [para(report.title, styles["title"]), para(report.subtitle, styles["subtitle"])]
+    for block in report.blocks:
+        if isinstance(block, Heading):
+            story.append(para(block.text, styles["heading"]))
+        elif isinstance(block, Paragraph):
+            story.append(para(block.text, body))
+        elif isinstance(block, Figure):
+            image = Image(io.BytesIO(block.png))
+            scale = min(1.0, (150 * mm) / image.imageWidth)
+            image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+            story.append(KeepTogether([image, para(block.caption, styles["caption"])]))
+        elif isinstance(block, Table):
+            share = width / sum(block.widths)
+            data = [[para(text, head) for text in block.headers]]
+            data += [[para(text, cell) for text in row] for row in block.rows]
+            table = PdfTable(data, colWidths=[share * w for w in block.widths], repeatRows=1)
+            table.setStyle(TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#9aa5b1")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]))
+            story += [table, Spacer(1, 4 * mm)]
+
+    def decorate(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setFillColor(colors.HexColor("#6b7785"))
+        canvas.drawCentredString(A4[0] / 2, 12 * mm, f"{report.subtitle}　第 {document.page} 页")
+        if report.draft:
+            canvas.setFont(font, 90)
+            canvas.setFillColor(colors.Color(0.66, 0.15, 0.18, alpha=0.12))
+            canvas.translate(A4[0] / 2, A4[1] / 2)
+            canvas.rotate(40)
+            canvas.drawCentredString(0, 0, "草稿")
+        canvas.restoreState()
+
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+                      bottomMargin=20 * mm, title=f"{report.title} {report.subtitle}", author="履约监管",
+                      ).build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return out.getvalue()

@@ -1,0 +1,70 @@
+"""Builders for the rows the exports read: quarterly reviews, annual evaluations, payments.
+
+Reviews are stored directly (their evidence would take hundreds of records) with figures written
+by the review service's `figures_for`; evaluations come from the evaluation service itself.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from oversight.domain.scoring import DEFAULT_SCHEME, Evidence, ManualItem, score_quarter
+from oversight.extensions import db
+from oversight.models import PaymentRecord, QuarterlyReview
+from oversight.services.evaluations import add_annual_item, approve_evaluation, compute_evaluation
+from oversight.services.reviews import figures_for
+from oversight.services.schemes import ensure_default_scheme
+
+# (numerator, denominator) per indicator; rectification left without notices.
+GOOD_QUARTER = {"completion": (98, 100), "timeliness": (90, 98), "spot_check_pass": (9, 10),
+                "field_accuracy": (95, 100), "satisfaction": (18, 20), "authenticity": (20, 20)}
+
+
+def make_review(contract, quarter: str, *, status: str = "approved", counts=GOOD_QUARTER, manual=(),
+                record_ids=(), volume: int = 98, comment: str | None = None, revision: int = 1) -> QuarterlyReview:
+    """A stored review whose figures the review service's own `figures_for` wrote."""
+    scheme = ensure_default_scheme()
+    evidence = {key: Evidence(key, n, d, tuple(record_ids)) for key, (n, d) in counts.items()}
+    result = score_quarter(DEFAULT_SCHEME, evidence, [ManualItem(Decimal(p), r) for p, r in manual])
+    figures = figures_for(scheme, quarter, result, volume, {})
+    approved = status == "approved"
+    review = QuarterlyReview(
+        contract_id=contract.id, quarter=quarter, revision=revision, scheme_id=scheme.id, status=status,
+        figures=figures, total_centi=int(result.total.scaleb(2)), rating=result.rating, completed_volume=volume,
+        computed_at=datetime(2025, 10, 8, 9, 0), contractor_position="disagree" if comment else None,
+        contractor_comment=comment, approved_at=datetime(2025, 10, 20, 10, 0) if approved else None,
+        locked=approved,
+    )
+    db.session.add(review)
+    db.session.commit()
+    return review
+
+
+def make_evaluation(contract, year: int, *, approver=None, annual_items=()):
+    """The evaluation service's own evaluation of the year (approved when `approver` is given)."""
+    evaluation = compute_evaluation(contract, year)
+    for points, reason in annual_items:
+        add_annual_item(evaluation, points, reason)
+    if approver is not None:
+        approve_evaluation(evaluation, approver)
+    db.session.commit()
+    return evaluation
+
+
+def make_payment(contract, paid_on: date, amount_fen: int, kind: str = "fixed", note: str | None = None):
+    payment = PaymentRecord(contract_id=contract.id, paid_on=paid_on, amount_fen=amount_fen, kind=kind,
+                            year=paid_on.year if kind == "performance" else None, note=note)
+    db.session.add(payment)
+    db.session.commit()
+    return payment
+
+
+def year_of_reviews(contract, year: int = 2025, status: str = "approved") -> list[QuarterlyReview]:
+    """Four quarterly reviews with different results, the third with a manual deduction."""
+    weaker = {**GOOD_QUARTER, "spot_check_pass": (7, 10), "satisfaction": (15, 20)}
+    return [
+        make_review(contract, f"{year}Q1", status=status, volume=60),
+        make_review(contract, f"{year}Q2", status=status, counts=weaker, volume=90),
+        make_review(contract, f"{year}Q3", status=status, manual=[("-2", "台账资料不全")], volume=110),
+        make_review(contract, f"{year}Q4", status=status, volume=100),
+    ]
