@@ -1,13 +1,481 @@
-"""Demo data: a realistic, deterministic county (filled in below)."""
+"""Demo data: a realistic, deterministic county modelled on 赣州市赣县区 (`flask seed-demo`)."""
+from __future__ import annotations
+
+import json
+import random
+import time as clock
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
 import click
 from flask import Flask
+from sqlalchemy import func, insert, inspect, select, text
+
+from oversight.domain.catalog import SERVICE_TYPES, SUBJECT_KINDS
+from oversight.extensions import db
+from oversight.models import Assignment, Contract, Contractor, FieldWorker, LocalStandard, Subject, User
+from oversight.models.contract import DEFAULT_SAMPLING_RULE
+from oversight.services.accounts import create_user
+from oversight.services.audit import Actor, record_event, reset_actor, set_actor
+from oversight.services.registry import save_contract, save_contractor, save_worker
+
+from .identities import People, Weighted
+from .reference import COUNTY, TOWNSHIPS, public_holidays, villages_of
+from .schedule import ONE_DAY, Profile, Schedule, WorkCalendar, month_windows, shift_month
+
+DEFAULT_SEED = 20240401
+SURVEY_SHARE = 0.4  # households surveyed per year, of all registered
+CARE_VISITS_PER_MONTH = 2
+
+
+class DemoError(Exception):
+    """Seeding refused; the message is Chinese, for the user."""
+
+
+@dataclass(frozen=True)
+class ScaleSpec:
+    households: int
+    persons: int
+    townships: int
+    contractors: int
+    workers: tuple[int, int]
+
+
+SCALES = {
+    "small": ScaleSpec(households=60, persons=20, townships=5, contractors=2, workers=(6, 6)),
+    "county": ScaleSpec(households=3000, persons=400, townships=20, contractors=3, workers=(8, 15)),
+    "city": ScaleSpec(households=30000, persons=4000, townships=20, contractors=3, workers=(10, 15)),
+}
+
+
+@dataclass(frozen=True)
+class ContractorSpec:
+    name: str
+    short: str
+    worker_prefix: str
+    login: str
+    founded: int
+    profile: Profile
+
+
+CONTRACTORS = (
+    ContractorSpec("赣县区同心社会工作服务中心", "同心", "TX", "tongxin", 2014, Profile(0.96, 0.05, 0.008)),
+    ContractorSpec("赣县区仁和社会工作服务中心", "仁和", "RH", "renhe", 2017, Profile(0.94, 0.08, 0.01)),
+    ContractorSpec("赣县区阳光社会工作服务社", "阳光", "YG", "yangguang", 2019, Profile(0.87, 0.15, 0.012)),
+)
+
+# (username, role, display name); each password is "demo-" + username.
+STAFF = (
+    ("admin", "admin", "系统管理员"),
+    ("supervisor", "supervisor", "救助股 刘晓红"),
+    ("supervisor2", "supervisor", "救助股 陈建华"),
+    ("auditor", "auditor", "区审计局 黄丽萍"),
+)
+
+_HOUSEHOLD_CATEGORIES = Weighted((("低保", 65), ("低保边缘", 20), ("支出型困难", 15)))
+_HOUSEHOLD_SIZES = {
+    "低保": Weighted(((1, 30), (2, 25), (3, 20), (4, 15), (5, 7), (6, 3))),
+    "低保边缘": Weighted(((2, 20), (3, 30), (4, 28), (5, 15), (6, 7))),
+    "支出型困难": Weighted(((2, 15), (3, 30), (4, 30), (5, 17), (6, 8))),
+}
+# 特困: mostly elderly, some adults with disabilities, a few minors without carers.
+_PERSON_AGES = Weighted((((60, 98, 78), 82), ((18, 59, 48), 15), ((6, 15, 11), 3)))
+_HOUSEHOLD_CANCEL = ("家庭已退出低保", "对象户籍迁出本区", "重复派发，已撤销")
+_PERSON_CANCEL = ("重复派发，已撤销", "对象入住敬老院，转集中供养", "对象信息有误，撤销重派")
+
+
+@dataclass(frozen=True)
+class ContractSummary:
+    code: str
+    title: str
+    contractor: str
+    service_types: tuple[str, ...]
+    term_start: date
+    term_end: date
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    username: str
+    password: str
+    role: str
+    contractor: str | None
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What was built: the contracts, the log-ins and row counts."""
+
+    scale: str
+    seed: int
+    today: date
+    contracts: tuple[ContractSummary, ...]
+    users: tuple[UserSummary, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The `--json` output: contracts and log-ins only."""
+        return {
+            "contracts": [{"code": c.code, "contractor": c.contractor, "service_types": list(c.service_types)}
+                          for c in self.contracts],
+            "users": [asdict(user) for user in self.users],
+        }
+
+
+def build_demo(scale: str, seed: int, today: date, *, reset: bool = False) -> DemoSummary:
+    """Seed the demo county into the current app's database and commit; `reset` empties it first."""
+    if scale not in SCALES:
+        raise DemoError(f"未知规模 {scale}，可选：{'、'.join(SCALES)}")
+    if not inspect(db.engine).has_table(Contract.__tablename__):
+        raise DemoError("数据库尚未建表，请先运行 flask --app app init-db")
+    token = set_actor(Actor(None, "seed-demo"))
+    try:
+        if reset:
+            record_event("reset", "Database", None, {"deleted": empty_database()})
+        refuse_unless_empty()
+        summary = _Builder(SCALES[scale], scale, seed, today).build()
+        db.session.commit()
+        return summary
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        reset_actor(token)
+
+
+def empty_database() -> dict[str, int]:
+    """Delete every row of every application table (schema and migration version stay); rows per table."""
+    present = set(inspect(db.session.connection()).get_table_names())
+    tables = _referencing_first([table for table in db.metadata.sorted_tables if table.name in present])
+    counts = {table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
+              for table in tables}
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{table.name}"' for table in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    return counts
+
+
+def _referencing_first(tables) -> list:
+    """Tables ordered so that each comes before those it references (use_alter keys included)."""
+    remaining = list(tables)
+    ordered = []
+    while remaining:
+        referenced = {fk.column.table.name for table in remaining for fk in table.foreign_keys
+                      if fk.column.table is not table}
+        free = [table for table in remaining if table.name not in referenced] or remaining[:1]
+        ordered.extend(free)
+        remaining = [table for table in remaining if table not in free]
+    return ordered
+
+
+def refuse_unless_empty() -> None:
+    """Raise DemoError when the database already holds contracts, contractors, subjects or demo log-ins."""
+    for model, label in ((Contract, "合同"), (Contractor, "承接机构"), (Subject, "服务对象"), (Assignment, "任务")):
+        if db.session.execute(select(model.id).limit(1)).first():
+            raise DemoError(f"数据库中已有{label}数据，未生成演示数据。"
+                            "如确要清空重建，请加 --reset（删除全部数据，包括用户和审计日志）。")
+    usernames = [username for username, _, _ in STAFF] + [spec.login for spec in CONTRACTORS]
+    taken = db.session.execute(select(User.username).where(User.username.in_(usernames))).scalars().all()
+    if taken:
+        raise DemoError(f"用户名已存在：{'、'.join(sorted(taken))}。请加 --reset 清空后重建。")
+
+
+_CARE_METHODS = ("竞争性磋商", "竞争性谈判")
+_CARE_SAMPLING_RULES = ({"kind": "iso2859", "aql": "2.5"},
+                        {"kind": "hypergeometric", "limiting_quality": "0.10", "consumer_risk": "0.10"})
+
+
+@dataclass(frozen=True)
+class _ContractPlan:
+    """A contract to be signed: who, how procured, from when, where, what and for how much."""
+
+    owner: tuple[ContractorSpec, Contractor]
+    method: str
+    start: date
+    townships: frozenset[str]
+    lot_number: int | None
+    lines: dict[str, tuple[int, int]]
+    sampling_rule: dict
+    amount_yuan: int
+
+    @property
+    def end(self) -> date:
+        return shift_month(self.start, 12) - ONE_DAY
+
+    @property
+    def title(self) -> str:
+        years = (f"{self.start.year}年度" if self.start.year == self.end.year
+                 else f"{self.start.year}—{self.end.year}年度")
+        what = "低收入家庭家计调查" if "household_survey" in self.lines else "特困人员自理能力评估及照料护理"
+        return f"{COUNTY}{years}{what}服务项目" + (f"（{self.lot_number}标段）" if self.lot_number else "")
+
+
+class _Builder:
+    """One seeding run; every random draw comes from Random streams derived from the seed."""
+
+    def __init__(self, spec: ScaleSpec, scale: str, seed: int, today: date):
+        self.spec, self.scale, self.seed, self.today = spec, scale, seed, today
+        self.townships = TOWNSHIPS[:spec.townships]
+        self.places = Weighted((name, weight) for name, weight, _ in self.townships)
+        self.villages = {name: villages_of(name) for name, _, _ in self.townships}
+        self.people = People(self._rng("people"))
+        self.schedule = Schedule(self._rng("assignments"), today)
+        # Terms start at most ten months back and run a year, so three calendar years cover them.
+        self.calendar = WorkCalendar(range(today.year - 1, today.year + 2))
+        self.contract_summaries: list[ContractSummary] = []
+        self.user_summaries: list[UserSummary] = []
+
+    def _rng(self, part: str) -> random.Random:
+        # One stream per part, so that e.g. a change to the schedule leaves the subjects as they were.
+        return random.Random(f"{self.seed}:{part}")
+
+    def build(self) -> DemoSummary:
+        record_event("seed", "Demo", None, {"scale": self.scale, "seed": self.seed, "today": self.today})
+        self._add_standards()
+        contractors = self._add_contractors()
+        households, persons = self._add_subjects()
+        contracts = self._add_contracts(contractors, households, persons)
+        self._add_assignments(contracts, households, persons)
+        self._add_users(contractors)
+        return DemoSummary(self.scale, self.seed, self.today, tuple(self.contract_summaries),
+                           tuple(self.user_summaries), row_counts())
+
+    def _add_standards(self) -> None:
+        existing = set(db.session.execute(select(LocalStandard.year)).scalars())
+        for year, raise_steps in ((self.today.year - 1, 0), (self.today.year, 1)):
+            if year in existing:
+                continue  # an admin's figures win over the demo's
+            db.session.add(LocalStandard(
+                year=year, county=COUNTY, poverty_line_fen=82_000 + 3_000 * raise_steps,
+                care_allowance_tier1_fen=86_000 + 4_000 * raise_steps,
+                care_allowance_tier2_fen=52_000 + 2_000 * raise_steps,
+                care_allowance_tier3_fen=17_000 + 1_000 * raise_steps,
+                holidays=[day.isoformat() for day in public_holidays(year)],
+            ))
+        db.session.flush()
+
+    def _add_contractors(self) -> list[tuple[ContractorSpec, Contractor]]:
+        rng = self._rng("contractors")
+        added = []
+        for spec in CONTRACTORS[:self.spec.contractors]:
+            contractor = save_contractor(
+                None, name=spec.name,
+                credit_code=self.people.credit_code("360721" if spec.founded < 2016 else "360704"),
+                contact_person=self.people.name(rng.random() < 0.4, young=True), contact_phone=self.people.mobile())
+            count = rng.randint(*self.spec.workers)
+            for index in range(1, count + 1):
+                save_worker(contractor, None, worker_no=f"{spec.worker_prefix}{index:03d}",
+                            name=self.people.name(rng.random() < 0.3, young=True), phone=self.people.mobile(),
+                            active=index < count or rng.random() < 0.5)
+            added.append((spec, contractor))
+        return added
+
+    def _add_subjects(self) -> tuple[list[dict], list[dict]]:
+        """Insert households and persons in bulk; returns their rows with ids."""
+        rng = self._rng("subjects")
+        households, persons = [], []
+        for _ in range(self.spec.households):
+            category = _HOUSEHOLD_CATEGORIES.pick(rng)
+            households.append(self._subject(rng, "household", category, ages=(25, 85, 55), male_share=0.62,
+                                            phone_share=0.9, size=_HOUSEHOLD_SIZES[category].pick(rng)))
+        for _ in range(self.spec.persons):
+            persons.append(self._subject(rng, "person", "特困", ages=_PERSON_AGES.pick(rng), male_share=0.6,
+                                         phone_share=0.6, size=None))
+        rows = households + persons
+        db.session.execute(insert(Subject.__table__), rows)
+        # Plain executemany: RETURNING over tens of thousands of rows is many times slower.
+        ids = dict(db.session.execute(select(Subject.id_number, Subject.id)).all())
+        for row in rows:
+            row["id"] = ids[row["id_number"]]
+        record_event("seed", "Subject", None, {"rows": len(rows), "household": len(households), "person": len(persons)})
+        return households, persons
+
+    def _subject(self, rng, kind, category, *, ages, male_share, phone_share, size) -> dict:
+        """One subject row; the name and ID number are those of the household head or the person."""
+        township = self.places.pick(rng)
+        male = rng.random() < male_share
+        birth = self.people.birth_date(self.today, *ages)
+        return {"kind": kind, "name": self.people.name(male), "id_number": self.people.id_number(birth, male),
+                "township": township, "village": rng.choice(self.villages[township]), "category": category,
+                "phone": self.people.mobile() if rng.random() < phone_share else None, "household_size": size}
+
+    def _add_contracts(self, contractors, households, persons) -> list[tuple[Contract, Profile, frozenset]]:
+        """The survey contract for the whole county, and care contracts split into lots by township."""
+        rng = self._rng("contracts")
+        survey_start = shift_month(self.today.replace(day=1), -9)
+        care_start = date(self.today.year, 1, 1) if self.today.month >= 7 else date(self.today.year - 1, 7, 1)
+        all_townships = frozenset(name for name, _, _ in self.townships)
+        care_lots = ([all_townships] if len(contractors) < 3 else
+                     [frozenset(name for name, _, lot in self.townships if lot == number) for number in (1, 2)])
+        survey_target = round(len(households) * SURVEY_SHARE)
+        plans = [_ContractPlan(contractors[0], "公开招标", survey_start, all_townships, None,
+                               {"household_survey": (survey_target, 1)}, dict(DEFAULT_SAMPLING_RULE),
+                               survey_target * rng.randrange(950, 1060, 10))]
+        for lot_number, (lot, owner) in enumerate(zip(care_lots, contractors[1:]), start=1):
+            served = sum(1 for person in persons if person["township"] in lot)
+            visits = served * 12 * CARE_VISITS_PER_MONTH
+            plans.append(_ContractPlan(
+                owner, _CARE_METHODS[lot_number - 1], care_start, lot, lot_number if len(care_lots) > 1 else None,
+                {"self_care_assessment": (served, 1), "care_visit": (visits, CARE_VISITS_PER_MONTH)},
+                _CARE_SAMPLING_RULES[lot_number - 1],
+                served * rng.randrange(260, 320, 10) + visits * rng.randrange(75, 95, 5)))
+        contracts = []
+        for number, plan in enumerate(plans, start=1):
+            spec, contractor = plan.owner
+            contract = save_contract(
+                None, lines=plan.lines, code=f"GXMZ-{plan.start.year}-{number:03d}", title=plan.title,
+                contractor_id=contractor.id, procurement_method=plan.method,
+                amount_fen=round(plan.amount_yuan, -2) * 100, term_start=plan.start, term_end=plan.end,
+                performance_share_bp=3000, kpi_scheme_code="default", sampling_rule=plan.sampling_rule)
+            contracts.append((contract, spec.profile, plan.townships))
+            self.contract_summaries.append(ContractSummary(contract.code, plan.title, spec.name, tuple(plan.lines),
+                                                           plan.start, plan.end, contract.amount_fen))
+        return contracts
+
+    def _add_assignments(self, contracts, households, persons) -> None:
+        for contract, profile, lot in contracts:
+            if "household_survey" in contract.service_types:
+                self._surveys(contract, profile, [h for h in households if h["township"] in lot])
+            else:
+                self._person_services(contract, profile, [p for p in persons if p["township"] in lot])
+        rows = self.schedule.numbered_rows()
+        db.session.execute(insert(Assignment.__table__), rows)
+        by_status = Counter(row["status"] for row in rows)
+        record_event("seed", "Assignment", None, {"rows": len(rows), "by_status": dict(sorted(by_status.items()))})
+
+    def _surveys(self, contract, profile, households) -> None:
+        """The year's target of households, a twelfth issued each month and due at its last working day."""
+        schedule, calendar = self.schedule, self.calendar
+        target = contract.service_lines[0].annual_target
+        chosen = schedule.rng.sample(households, min(target, len(households)))
+        for month, (first, last) in enumerate(month_windows(contract.term_start)):
+            for household in chosen[month::12]:
+                schedule.add(contract_id=contract.id, subject_id=household["id"], service_type="household_survey",
+                             issue=calendar.first_working_day(first, last), due=calendar.last_working_day(first, last),
+                             profile=profile, cancel_reasons=_HOUSEHOLD_CANCEL)
+
+    def _person_services(self, contract, profile, persons) -> None:
+        """An assessment per person (first quarter, or on entry), some re-assessments, monthly care visits."""
+        schedule, calendar, rng = self.schedule, self.calendar, self.schedule.rng
+        months = month_windows(contract.term_start)
+        current = next(m for m, (first, last) in enumerate(months) if first <= self.today <= last)
+        for rank, person in enumerate(persons):
+            # People join (newly approved) and leave (die) during the year, but only up to today.
+            entry = rng.randint(1, current) if current and rng.random() < 0.08 else 0
+            exit_month = rng.randint(entry, current) if rng.random() < 0.04 else None
+            died = "服务对象已去世，终止服务"
+            common = {"contract_id": contract.id, "subject_id": person["id"], "profile": profile}
+            if entry:
+                schedule.add(**common, **self._within_ten_working_days(months[entry]), note="新纳入特困人员首次评估",
+                             cancelled=died if exit_month == entry else None)
+            else:
+                campaign = rank % 3
+                first, last = months[campaign]
+                schedule.add(**common, service_type="self_care_assessment",
+                             issue=calendar.first_working_day(first, last), due=calendar.last_working_day(first, last),
+                             cancelled=died if exit_month is not None and exit_month <= campaign else None,
+                             cancel_reasons=_PERSON_CANCEL)
+            if exit_month is None and current >= 3 and rng.random() < 0.05:
+                schedule.add(**common, **self._within_ten_working_days(months[rng.randint(3, current)]),
+                             note="对象身体状况变化，10个工作日内复评")
+            for month in range(entry, 12 if exit_month is None else exit_month + 1):
+                first, last = months[month]
+                schedule.add(**common, service_type="care_visit", issue=first, due=last,
+                             required_visits=CARE_VISITS_PER_MONTH, cancelled=died if month == exit_month else None,
+                             cancel_reasons=_PERSON_CANCEL)
+
+    def _within_ten_working_days(self, month: tuple[date, date]) -> dict:
+        """An assessment prompted by an event during `month` (not after today), due in 10 working days."""
+        first, last = month
+        event_day = first + timedelta(days=self.schedule.rng.randrange((last - first).days + 1))
+        issue = min(self.calendar.first_working_day(event_day, last), self.today)
+        return {"service_type": "self_care_assessment", "issue": issue,
+                "due": self.calendar.add_working_days(issue, 10)}
+
+    def _add_users(self, contractors) -> None:
+        for username, role, display_name in STAFF:
+            self._user(username, role, display_name, None)
+        for spec, contractor in contractors:
+            self._user(spec.login, "contractor", f"{spec.short}·{contractor.contact_person}", contractor)
+
+    def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> None:
+        password = f"demo-{username}"
+        create_user(username, password, role, display_name, contractor.id if contractor else None)
+        self.user_summaries.append(UserSummary(username, password, role, contractor.name if contractor else None))
+
+
+def row_counts() -> dict[str, int]:
+    """Rows per record type, and assignments per status and per service type."""
+    counts = {model.__tablename__: db.session.execute(select(func.count()).select_from(model)).scalar_one()
+              for model in (Contractor, FieldWorker, Contract, User, LocalStandard)}
+    for prefix, column in (("subjects", Subject.kind), ("assignments", Assignment.service_type),
+                           ("assignments", Assignment.status)):
+        for value, count in db.session.execute(select(column, func.count()).group_by(column).order_by(column)):
+            counts[f"{prefix}_{value}"] = count
+    counts["assignments"] = db.session.execute(select(func.count()).select_from(Assignment)).scalar_one()
+    return counts
+
+
+_STATUS_LABELS = {"completed": "已完成", "assigned": "已派发", "overdue": "已逾期", "cancelled": "已取消"}
+_ROLE_LABELS = {"admin": "系统管理员", "supervisor": "监管人员", "auditor": "审计人员", "contractor": "承接机构"}
+
+
+def summary_text(summary: DemoSummary, seconds: float) -> str:
+    """The Chinese summary printed without --json."""
+    counts = summary.counts
+    lines = [
+        f"演示数据已生成：{COUNTY}（规模 {summary.scale}，种子 {summary.seed}，基准日 {summary.today}，用时 {seconds:.1f} 秒）",
+        f"  承接机构 {counts['contractors']} 家，服务人员 {counts['field_workers']} 名，合同 {counts['contracts']} 份，"
+        f"地方标准 {counts['local_standards']} 个年度",
+        f"  服务对象：{SUBJECT_KINDS['household']} {counts.get('subjects_household', 0)} 户，"
+        f"{SUBJECT_KINDS['person']} {counts.get('subjects_person', 0)} 人",
+        f"  任务 {counts['assignments']} 条：" + "，".join(
+            f"{label} {counts.get('assignments_' + status, 0)}" for status, label in _STATUS_LABELS.items()),
+        "合同：",
+    ]
+    for contract in summary.contracts:
+        services = "、".join(SERVICE_TYPES[service] for service in contract.service_types)
+        lines.append(f"  {contract.code}  {contract.contractor}  {services}  "
+                     f"{contract.term_start}至{contract.term_end}  ¥{contract.amount_fen // 100:,}")
+    lines.append("演示账号（用户名 / 密码 / 角色）：")
+    for user in summary.users:
+        owner = f"（{user.contractor}）" if user.contractor else ""
+        lines.append(f"  {user.username:<12} {user.password:<18} {_ROLE_LABELS[user.role]}{owner}")
+    return "\n".join(lines)
 
 
 def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
-    @click.option("--scale", type=click.Choice(["small", "county", "city"]), default="county")
-    @click.option("--seed", type=int, default=20240401)
-    @click.option("--json", "as_json", is_flag=True)
-    def seed_demo(scale, seed, as_json):
-        """Build the demo county."""
-        raise click.ClickException("not yet")
+    @click.option("--scale", type=click.Choice(list(SCALES)), default="county", show_default=True,
+                  help="small: 60 households, 20 persons, 2 contractors; county: 3,000 households, "
+                       "400 persons, 3 contractors; city: ten times county.")
+    @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+                  help="the same seed (and day) always gives the same data")
+    @click.option("--json", "as_json", is_flag=True, help="print only the contracts and log-ins, as JSON")
+    @click.option("--reset", is_flag=True,
+                  help="first delete every row of every table (all data, users and the audit log included; "
+                       "the schema stays), in the same transaction as the seeding")
+    def seed_demo(scale, seed, as_json, reset):
+        """Build the demo county (赣县区): contractors, contracts, subjects, a year of assignments, log-ins.
+
+        Refuses a database that already holds contracts, contractors, subjects, assignments or one
+        of the demo user names. --reset empties such a database first; a failure rolls the whole
+        run back, so the old data stay. Alternatively delete instance/oversight.sqlite and run
+        init-db again.
+        """
+        started = clock.perf_counter()
+        try:
+            summary = build_demo(scale, seed, date.today(), reset=reset)
+        except DemoError as error:
+            raise click.ClickException(str(error)) from None
+        if reset:
+            click.echo("已清空原有数据（含用户和审计日志）后重建", err=True)
+        if as_json:
+            click.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        else:
+            click.echo(summary_text(summary, clock.perf_counter() - started))
