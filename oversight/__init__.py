@@ -42,12 +42,13 @@ def create_app(config: object | None = None) -> Flask:
     app.config.setdefault("UPLOADS_DIR", str(Path(app.instance_path) / "uploads"))
 
     from . import models  # noqa: F401  (registers every table)
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, login_manager, migrate, migration_includes
     from .services.accounts import configure_hashing
     from .services.audit import install_listeners
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+                    include_object=migration_includes)
     login_manager.init_app(app)
     csrf.init_app(app)
     install_listeners()
@@ -57,6 +58,10 @@ def create_app(config: object | None = None) -> Flask:
     from .web import register_web
 
     register_web(app)
+    if not app.testing:
+        from .logs import configure_logging
+
+        configure_logging(app)
 
     from .cli import register_cli
 

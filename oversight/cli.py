@@ -7,6 +7,7 @@ import click
 from flask import Flask
 
 from .commands import checks as check_commands
+from .commands import ops as ops_commands
 from .commands import performance as performance_commands
 from .extensions import db
 
@@ -49,6 +50,7 @@ def register_cli(app: Flask) -> None:
         click.echo(f"审计日志完整：已校验 {checked} 条事件")
 
     check_commands.register(app)
+    ops_commands.register(app)
     performance_commands.register(app)
     from seeds.demo import register as register_seed_commands
 

@@ -26,3 +26,8 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def migration_includes(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic leaves APScheduler's own job-store table alone."""
+    return not (type_ == "table" and name == "apscheduler_jobs")

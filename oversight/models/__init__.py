@@ -4,6 +4,7 @@ from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
+from .operations import JobRun, Notification
 from .oversight_checks import (
     Attachment,
     Callback,
@@ -21,7 +22,7 @@ from .user import User
 
 __all__ = [
     "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
-    "CompletionRecord", "Contract", "Contractor", "DrawItem", "FieldWorker", "KpiScheme", "LocalStandard",
+    "CompletionRecord", "Contract", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "UploadBatch", "User",
 ]

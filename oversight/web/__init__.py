@@ -50,11 +50,12 @@ def register_web(app: Flask) -> None:
     from .contracts.routes import bp as contracts_bp
     from .dashboard.routes import bp as dashboard_bp
     from .imports.routes import bp as imports_bp
+    from .operations.routes import bp as operations_bp
     from .subjects.routes import bp as subjects_bp
     from .users.routes import bp as users_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
-                      assignments_bp, imports_bp, audit_bp, users_bp):
+                      assignments_bp, imports_bp, audit_bp, users_bp, operations_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

@@ -24,6 +24,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("批量导入", "imports.index", ("admin", "supervisor")),
     NavItem("审计日志", "audit_log.index", ("admin", "auditor")),
     NavItem("用户", "users.index", ("admin",)),
+    NavItem("定时任务", "operations.jobs", ("admin",)),
+    NavItem("通知", "operations.notifications", ALL_ROLES),
 ]
 
 

@@ -1,0 +1,80 @@
+"""Operations commands: the scheduler, jobs on demand, SQLite backup and restore."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from ..extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("run-scheduler")
+    @click.option("--catch-up-only", is_flag=True, help="run what downtime missed, then exit")
+    def run_scheduler(catch_up_only: bool) -> None:
+        """Run the job scheduler (exactly one process may; a second one exits at once)."""
+        from ..jobs import build_scheduler, catch_up_all
+        from ..services.operations import SchedulerAlreadyRunning, single_scheduler
+
+        app = current_app._get_current_object()
+        try:
+            with single_scheduler(db.engine, app.instance_path):
+                runs = catch_up_all(app, date.today())
+                click.echo(f"补跑 {len(runs)} 个错过的任务")
+                if not catch_up_only:
+                    click.echo("调度器已启动（Ctrl+C 停止）")
+                    build_scheduler(app).start()
+        except SchedulerAlreadyRunning as error:
+            raise click.ClickException(str(error)) from None
+
+    @app.cli.command("run-job")
+    @click.argument("name")
+    @click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), default=None, help="the day to run as")
+    def run_job(name: str, on: datetime | None) -> None:
+        """Run one job now, for the period due on --date (default today)."""
+        from ..jobs import JOBS_BY_NAME
+        from ..services.jobs import execute
+
+        spec = JOBS_BY_NAME.get(name)
+        if spec is None:
+            raise click.ClickException(f"没有名为 {name} 的任务；可用：{', '.join(JOBS_BY_NAME)}")
+        today = on.date() if on else date.today()
+        run = execute(spec, spec.cadence.due_period(today), "manual", today, dict(current_app.config))
+        if run is None:
+            click.echo(f"{name} 在 {spec.cadence.due_period(today)} 期间已运行过，未重复执行")
+            return
+        click.echo(json.dumps({"job": name, "period": run.period_key, "outcome": run.outcome,
+                               "summary": run.summary}, ensure_ascii=False))
+        if run.outcome != "succeeded":
+            raise click.ClickException(run.error or "任务失败")
+
+    @app.cli.command("backup")
+    @click.option("--out", "target", type=click.Path(dir_okay=False, path_type=Path), default=None)
+    def backup(target: Path | None) -> None:
+        """Copy the SQLite database consistently (works while the app runs)."""
+        from ..services.operations import backup_sqlite
+
+        target = target or Path(current_app.instance_path) / "backups" / f"oversight-{datetime.now():%Y%m%d-%H%M%S}.sqlite"
+        try:
+            backup_sqlite(db.engine, target)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"已备份到 {target}")
+
+    @app.cli.command("restore")
+    @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="confirm replacing the current database")
+    def restore(backup_file: Path, yes: bool) -> None:
+        """Replace the SQLite database with a backup (the current one is kept as *.before-restore.sqlite)."""
+        from ..services.operations import restore_sqlite
+
+        if not yes:
+            raise click.ClickException("恢复将替换当前数据库，请加 --yes 确认（请先停止应用）")
+        try:
+            restore_sqlite(db.engine, backup_file)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"已从 {backup_file} 恢复")

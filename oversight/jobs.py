@@ -1,0 +1,72 @@
+"""Every scheduled job in one place: name, cadence, cron time, and a thin call of a service.
+
+`flask --app app run-scheduler` is the one process that runs the clock (APScheduler with its job
+store in the app's database); each run is claimed per period in the database, so a second
+scheduler or a manual run can never do a period's work twice.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Flask
+
+from .domain.schedule import Cadence
+from .services import maintenance
+from .services.jobs import JobContext, JobSpec, catch_up, execute
+from .services.mailer import SmtpSettings
+
+
+def _mark_overdue(ctx: JobContext) -> dict:
+    return {"assignments_overdue": maintenance.mark_overdue_assignments(ctx.today)}
+
+
+def _remind_due(ctx: JobContext) -> dict:
+    return {"notices": maintenance.remind_due(ctx.today, SmtpSettings.from_config(ctx.config))}
+
+
+def _issue_care_visits(ctx: JobContext) -> dict:
+    return {"assignments_issued": maintenance.issue_care_visits(ctx.period_key, ctx.today)}
+
+
+JOBS: list[JobSpec] = [
+    JobSpec("mark_overdue", "标记逾期任务与整改通知", Cadence("daily"), {"hour": 1, "minute": 0}, _mark_overdue),
+    JobSpec("remind_due", "提醒7天内到期的任务", Cadence("daily"), {"hour": 7, "minute": 0}, _remind_due),
+    JobSpec("issue_care_visits", "派发本月照料护理任务", Cadence("monthly"), {"day": 1, "hour": 2, "minute": 0},
+            _issue_care_visits),
+]
+JOBS_BY_NAME = {spec.name: spec for spec in JOBS}
+
+_app: Flask | None = None
+
+
+def scheduled_run(name: str) -> None:
+    """The function APScheduler stores and calls: one claimed run of the job's due period."""
+    spec = JOBS_BY_NAME[name]
+    today = date.today()
+    with _app.app_context():
+        execute(spec, spec.cadence.due_period(today), "schedule", today, dict(_app.config))
+
+
+def build_scheduler(app: Flask):
+    """A blocking scheduler with every job, its job store in the app's database."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.cron import CronTrigger
+
+    from .extensions import db
+
+    global _app
+    _app = app
+    with app.app_context():
+        store = SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
+    scheduler = BlockingScheduler(jobstores={"default": store}, job_defaults={
+        "coalesce": True, "misfire_grace_time": None, "max_instances": 1})
+    for spec in JOBS:
+        scheduler.add_job(scheduled_run, CronTrigger(**spec.cron), args=[spec.name], id=spec.name,
+                          name=spec.label, replace_existing=True)
+    return scheduler
+
+
+def catch_up_all(app: Flask, today: date) -> list:
+    with app.app_context():
+        return catch_up(JOBS, today, dict(app.config))

@@ -1,0 +1,45 @@
+"""Scheduled-job runs and in-app notices."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import utcnow
+
+
+class JobRun(db.Model):
+    """One run of a scheduled job for one period; the unique key makes each period run once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job_name", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_name: Mapped[str] = mapped_column(String(64))
+    period_key: Mapped[str] = mapped_column(String(32))  # "2026-11-25", "2026-11", "2026Q3", "2026"
+    trigger: Mapped[str] = mapped_column(String(16))  # schedule | catch_up | manual
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    process: Mapped[str | None] = mapped_column(String(64))
+
+
+class Notification(db.Model):
+    """An in-app notice to one user; `dedup_key` keeps a reminder from being sent twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("user_id", "dedup_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    dedup_key: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]

@@ -1,0 +1,35 @@
+"""E-mail through SMTP, used only when the deployment configures a server."""
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    sender: str = "oversight@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+    @classmethod
+    def from_config(cls, config) -> "SmtpSettings | None":
+        if not config.get("SMTP_HOST"):
+            return None
+        return cls(config["SMTP_HOST"], int(config.get("SMTP_PORT", 25)), config.get("SMTP_SENDER", cls.sender),
+                   config.get("SMTP_USERNAME"), config.get("SMTP_PASSWORD"), bool(config.get("SMTP_STARTTLS")))
+
+
+def send_email(settings: SmtpSettings, to: str, subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = settings.sender, to, subject
+    message.set_content(body)
+    with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
+        if settings.starttls:
+            smtp.starttls()
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+        smtp.send_message(message)

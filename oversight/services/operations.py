@@ -1,0 +1,82 @@
+"""Running the app unattended: the single-scheduler lock and SQLite backup/restore."""
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+_SCHEDULER_LOCK_KEY = 7_307_002
+
+
+class SchedulerAlreadyRunning(RuntimeError):
+    """Another process holds the scheduler lock."""
+
+
+@contextmanager
+def single_scheduler(engine: Engine, instance_path: str):
+    """Hold the one scheduler lock for the life of the block (PostgreSQL advisory lock, or a file lock)."""
+    if engine.dialect.name == "postgresql":
+        connection = engine.connect()
+        try:
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _SCHEDULER_LOCK_KEY}).scalar():
+                raise SchedulerAlreadyRunning("另一个调度进程正在运行")
+            yield
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEDULER_LOCK_KEY})
+        finally:
+            connection.close()
+        return
+    with open(Path(instance_path) / "scheduler.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SchedulerAlreadyRunning("另一个调度进程正在运行") from None
+        yield
+
+
+def sqlite_path(engine: Engine) -> Path:
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        raise ValueError("备份与恢复命令只用于默认的 SQLite 数据库；PostgreSQL 请使用 pg_dump / pg_restore")
+    return Path(engine.url.database)
+
+
+def backup_sqlite(engine: Engine, target: Path) -> Path:
+    """A consistent online copy through SQLite's backup API (safe while the app runs)."""
+    source = sqlite3.connect(sqlite_path(engine))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    destination = sqlite3.connect(target)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
+        source.close()
+    return target
+
+
+def restore_sqlite(engine: Engine, backup: Path) -> None:
+    """Replace the database with a checked backup; the current file is kept beside it."""
+    check = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    try:
+        if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise ValueError("备份文件已损坏")
+        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "audit_events" not in tables:
+            raise ValueError("这不是履约监管的数据库备份")
+    except sqlite3.DatabaseError as error:
+        raise ValueError(f"无法读取备份文件：{error}") from None
+    finally:
+        check.close()
+    engine.dispose()
+    live = sqlite_path(engine)
+    if live.exists():
+        backup_sqlite(engine, live.with_suffix(".before-restore.sqlite"))
+    source = sqlite3.connect(backup)
+    destination = sqlite3.connect(live)
+    try:
+        source.backup(destination)
+    finally:
+        destination.close()
+        source.close()

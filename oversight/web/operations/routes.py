@@ -1,0 +1,60 @@
+from datetime import date
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+
+from ...extensions import csrf, db
+from ...jobs import JOBS, JOBS_BY_NAME
+from ...models import JobRun, Notification
+from ...services.jobs import last_runs, run_now
+from ...services.maintenance import mark_all_read
+from ..access import roles_required
+
+bp = Blueprint("operations", __name__)
+
+
+@bp.route("/healthz")
+@csrf.exempt
+def healthz():
+    """Liveness and database reachability, for load balancers and monitoring."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as error:  # the point is to report it, not to crash
+        return jsonify(status="error", database=str(error.__class__.__name__)), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.route("/admin/jobs")
+@roles_required("admin")
+def jobs():
+    history = db.session.execute(select(JobRun).order_by(JobRun.id.desc()).limit(50)).scalars().all()
+    return render_template("operations/jobs.html", jobs=JOBS, last=last_runs(JOBS), history=history)
+
+
+@bp.route("/admin/jobs/<name>/run", methods=["POST"])
+@roles_required("admin")
+def run_job(name: str):
+    spec = JOBS_BY_NAME.get(name)
+    if spec is None:
+        return redirect(url_for(".jobs"))
+    run = run_now(spec, date.today(), dict(current_app.config))
+    flash(f"{spec.label}：{'完成' if run.outcome == 'succeeded' else '失败'} {run.summary or ''}",
+          "success" if run.outcome == "succeeded" else "danger")
+    return redirect(url_for(".jobs"))
+
+
+@bp.route("/notifications")
+@login_required
+def notifications():
+    notices = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
+                                 .order_by(Notification.id.desc()).limit(100)).scalars().all()
+    return render_template("operations/notifications.html", notices=notices)
+
+
+@bp.route("/notifications/read", methods=["POST"])
+@login_required
+def read_notifications():
+    mark_all_read(current_user.id)
+    db.session.commit()
+    return redirect(url_for(".notifications"))

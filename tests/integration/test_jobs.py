@@ -1,0 +1,144 @@
+"""Scheduled jobs: their effect at fixed dates, idempotence, catch-up, and exactly-once across processes."""
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from oversight.extensions import db
+from oversight.jobs import JOBS, JOBS_BY_NAME
+from oversight.models import Assignment, JobRun, Notification
+from oversight.services.jobs import catch_up, execute, run_now
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(name, today, trigger="schedule"):
+    spec = JOBS_BY_NAME[name]
+    return execute(spec, spec.cadence.due_period(today), trigger, today, {})
+
+
+def _statuses():
+    return dict(db.session.execute(select(Assignment.number, Assignment.status)).all())
+
+
+def test_daily_job_marks_past_due_assignments_overdue_once(factory):
+    contract = factory.contract()
+    late = factory.assignment(contract, due_date=date(2026, 3, 1))
+    on_time = factory.assignment(contract, due_date=date(2026, 3, 2))
+    done = factory.assignment(contract, due_date=date(2026, 2, 1), status="completed")
+    run = _run("mark_overdue", date(2026, 3, 2))
+    assert run.outcome == "succeeded" and run.summary == {"assignments_overdue": 1}
+    db.session.expire_all()
+    assert _statuses() == {late.number: "overdue", on_time.number: "assigned", done.number: "completed"}
+    # Idempotent: the same period is not run again, and a manual re-run changes nothing.
+    assert _run("mark_overdue", date(2026, 3, 2)) is None
+    assert run_now(JOBS_BY_NAME["mark_overdue"], date(2026, 3, 2), {}).summary == {"assignments_overdue": 0}
+
+
+def test_reminders_go_to_contractor_users_once_a_day(factory):
+    contractor = factory.contractor()
+    contract = factory.contract(contractor)
+    factory.assignment(contract, due_date=date(2026, 3, 6))
+    factory.assignment(contract, due_date=date(2026, 3, 20))  # beyond 7 days
+    user = factory.user("contractor", contractor)
+    factory.user("supervisor")
+    assert _run("remind_due", date(2026, 3, 2)).summary == {"notices": 1}
+    notice = db.session.execute(select(Notification)).scalar_one()
+    assert notice.user_id == user.id and notice.title.startswith("1 项任务")
+    assert run_now(JOBS_BY_NAME["remind_due"], date(2026, 3, 2), {}).summary == {"notices": 0}
+    assert _run("remind_due", date(2026, 3, 3)).summary == {"notices": 1}
+
+
+def test_monthly_job_issues_next_care_visits_across_a_year_boundary(factory):
+    contract = factory.contract(service_types=("care_visit",), term_start=date(2025, 1, 1), term_end=date(2026, 12, 31))
+    people = [factory.subject("person") for _ in range(3)]
+    for person in people[:2]:
+        factory.assignment(contract, person, service_type="care_visit", due_date=date(2025, 12, 31))
+    factory.assignment(contract, people[2], service_type="care_visit", due_date=date(2025, 12, 31), status="cancelled")
+    run = _run("issue_care_visits", date(2026, 1, 1))
+    assert run.period_key == "2026-01" and run.summary == {"assignments_issued": 2}
+    january = db.session.execute(select(Assignment).where(Assignment.due_date == date(2026, 1, 31))).scalars().all()
+    assert sorted(a.subject_id for a in january) == sorted(p.id for p in people[:2])
+    assert {a.required_visits for a in january} == {2}
+    assert run_now(JOBS_BY_NAME["issue_care_visits"], date(2026, 1, 1), {}).summary == {"assignments_issued": 0}
+
+
+def test_catch_up_runs_each_missed_job_once_for_its_latest_period(factory):
+    contract = factory.contract()
+    factory.assignment(contract, due_date=date(2026, 2, 20))
+    # The server was down from 27 February to 2 March.
+    _run("mark_overdue", date(2026, 2, 27))
+    runs = catch_up(JOBS, date(2026, 3, 2), {})
+    assert sorted((r.job_name, r.period_key, r.trigger) for r in runs) == [
+        ("issue_care_visits", "2026-03", "catch_up"), ("mark_overdue", "2026-03-02", "catch_up"),
+        ("remind_due", "2026-03-02", "catch_up")]
+    assert catch_up(JOBS, date(2026, 3, 2), {}) == []
+
+
+def test_a_failing_job_is_recorded_and_changes_nothing(factory, monkeypatch):
+    contract = factory.contract()
+    late = factory.assignment(contract, due_date=date(2026, 3, 1))
+    from oversight.services import maintenance
+
+    def crash(today):
+        for assignment in db.session.execute(select(Assignment)).scalars():
+            assignment.status = "overdue"
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(maintenance, "mark_overdue_assignments", crash)
+    run = _run("mark_overdue", date(2026, 3, 2))
+    assert run.outcome == "failed" and "boom" in run.error
+    db.session.expire_all()
+    assert _statuses()[late.number] == "assigned"
+
+
+def _subprocess_env(app, tmp_path):
+    env = {**os.environ, "OVERSIGHT_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x"}
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    schema = app.config.get("TEST_SCHEMA")
+    env["DATABASE_URL"] = f"{url}?options=-csearch_path%3D{schema}" if schema else url
+    return env
+
+
+def _flask(args, env, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+def test_two_processes_running_the_same_job_do_its_work_exactly_once(app, factory, tmp_path):
+    contract = factory.contract()
+    late = [factory.assignment(contract, due_date=date(2026, 3, 1)) for _ in range(20)]
+    env = _subprocess_env(app, tmp_path)
+    processes = [_flask(["run-job", "mark_overdue", "--date", "2026-03-02"], env) for _ in range(2)]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    assert sum('"assignments_overdue": 20' in out for out in outputs) == 1
+    assert sum("已运行过" in out for out in outputs) == 1
+    runs = db.session.execute(select(func.count()).select_from(JobRun)).scalar_one()
+    assert runs == 1
+    db.session.expire_all()
+    assert {_statuses()[a.number] for a in late} == {"overdue"}
+
+
+def test_only_one_scheduler_process_may_run(app, tmp_path):
+    env = _subprocess_env(app, tmp_path)
+    first = _flask(["run-scheduler"], env)
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while "调度器已启动" not in line and time.monotonic() < deadline:
+            line = first.stdout.readline()
+            assert line or first.poll() is None, "scheduler exited early"
+        assert "调度器已启动" in line
+        second = _flask(["run-scheduler", "--catch-up-only"], env)
+        output = second.communicate(timeout=60)[0]
+        assert second.returncode != 0 and "另一个调度进程正在运行" in output
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
