@@ -157,6 +157,8 @@ def empty_database() -> dict[str, int]:
     else:
         for table in tables:
             db.session.execute(table.delete())
+    # Loaded objects would otherwise clash with the new rows that reuse their ids.
+    db.session.expunge_all()
     return counts
 
 

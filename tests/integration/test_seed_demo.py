@@ -8,11 +8,13 @@ import json
 import os
 import re
 import time
+import warnings
 from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import SAWarning
 from stdnum.cn import uscc
 
 from oversight import create_app
@@ -213,6 +215,21 @@ def test_cli_prints_json_refuses_a_second_run_and_resets(tmp_path):
         first = db.session.execute(select(AuditEvent).order_by(AuditEvent.id).limit(1)).scalar_one()
         assert first.action == "reset" and first.changes["deleted"]["assignments"] > 0
         db.engine.dispose()
+
+
+def test_reset_in_the_same_session_rebuilds_the_same_data(tmp_path):
+    with seeded(tmp_path) as first:
+        before = dump()
+        loaded = db.session.execute(select(Contract)).scalars().all()  # held, as a caller's objects would be
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SAWarning)
+            again = build_demo("small", 7, TODAY, reset=True)
+        assert loaded
+        after = dump()
+    assert again == first
+    assert after.pop("audit")[0][0] == "reset"
+    before.pop("audit")
+    assert after == before
 
 
 def test_text_summary_lists_the_log_ins(tmp_path):
