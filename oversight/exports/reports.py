@@ -129,8 +129,9 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     missing = figures.get("missing_quarters") or []
     if missing:
         add(Paragraph("尚未审定、未计入年度得分的季度：" + "、".join(row["quarter"] for row in missing) + "。"))
-    for png, caption in evaluation_charts(evaluation, reviews):
-        add(Figure(png, caption))
+    counted = [reviews[q["review_id"]] for q in quarters if q.get("review_id") in reviews]
+    for number, (png, caption) in enumerate(contract_charts(counted, figures["score"]), start=1):
+        add(Figure(png, f"图{number}　{caption}"))
 
     indicator_rows = _indicator_rows(quarters, reviews)
     if indicator_rows:
@@ -202,44 +203,40 @@ def _indicator_rows(quarters: list[dict], reviews: dict[int, QuarterlyReview]) -
 # --- charts ---------------------------------------------------------------------------------
 
 
-def evaluation_charts(evaluation: AnnualEvaluation, reviews: dict[int, QuarterlyReview]) -> list[tuple[bytes, str]]:
-    """The report's charts as (PNG, caption): quarterly totals against the rating bands, indicator rates."""
-    quarters = evaluation.figures["quarters"]
-    labels = [q["quarter"] for q in quarters]
+def contract_charts(reviews: list[QuarterlyReview], annual_score: str | None = None) -> list[tuple[bytes, str]]:
+    """Charts of a contract's year as (PNG, caption): quarterly totals against the rating lines, indicator values."""
+    labels = [review.quarter for review in reviews]
     charts = []
-
     figure = new_figure(6.5, 3.4)
     axes = figure.subplots()
-    totals = [float(q["total"]) for q in quarters]
-    bars = axes.bar(labels, totals, color="#a8262d", width=0.55)
-    axes.bar_label(bars, labels=[q["total"] for q in quarters], padding=2, fontsize=9)
+    bars = axes.bar(labels, [review.total_centi / 100 for review in reviews], color="#a8262d", width=0.55)
+    axes.bar_label(bars, labels=[review.figures["total"] for review in reviews], padding=2, fontsize=9)
     for minimum, rating in _RATING_LINES:
         axes.axhline(float(minimum), color="#6b7785", linestyle=":", linewidth=1)
         axes.text(1.01, float(minimum), rating, transform=axes.get_yaxis_transform(), va="center", fontsize=8,
                   color="#6b7785")
-    axes.axhline(float(evaluation.figures["score"]), color="#1d5fa7", linewidth=1.2,
-                 label=f"年度得分 {evaluation.figures['score']}")
+    if annual_score is not None:
+        axes.axhline(float(annual_score), color="#1d5fa7", linewidth=1.2, label=f"年度得分 {annual_score}")
+        axes.legend(loc="lower right", fontsize=8)
     axes.set_ylim(0, 105)
     axes.set_ylabel("得分")
-    axes.legend(loc="lower right", fontsize=8)
-    charts.append((to_png(figure), "图1　各季度考核得分与评级分数线"))
+    charts.append((to_png(figure), "各季度考核得分与评级分数线"))
 
-    series: dict[str, list[float | None]] = {}
-    for position, quarter in enumerate(quarters):
-        review = reviews.get(quarter.get("review_id"))
-        for indicator in review.figures["indicators"] if review else ():
-            values = series.setdefault(indicator["name"], [None] * len(quarters))
+    series: dict[str, list[float]] = {}
+    for position, review in enumerate(reviews):
+        for indicator in review.figures["indicators"]:
+            values = series.setdefault(indicator["name"], [float("nan")] * len(reviews))
             if indicator.get("value") is not None:
                 values[position] = float(Decimal(str(indicator["value"])) * 100)
     if series:
         figure = new_figure(6.5, 3.8)
         axes = figure.subplots()
         for name, values in series.items():
-            axes.plot(labels, [v if v is not None else float("nan") for v in values], marker="o", label=name)
+            axes.plot(labels, values, marker="o", label=name)
         axes.set_ylabel("指标值（%）")
         axes.set_ylim(top=102)
         figure.legend(loc="outside lower center", ncols=4, fontsize=8)
-        charts.append((to_png(figure), "图2　各考核指标的季度指标值"))
+        charts.append((to_png(figure), "各考核指标的季度指标值"))
     return charts
 
 

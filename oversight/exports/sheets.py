@@ -19,6 +19,9 @@ from ..domain.tabular import neutralize_cell
 from ..services.reviews import POSITIONS, STATUS_LABELS
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# Excel's limit on the characters of one cell; longer text is cut with a pointer to the .csv copy.
+EXCEL_MAX_CHARS = 32_767
+TRUNCATED = "…（内容过长已截断，完整内容见同名 .csv 文件）"
 # Rows per worksheet, header included (Excel's limit); a longer table continues on a new sheet.
 EXCEL_MAX_ROWS = 1_048_576
 
@@ -87,7 +90,10 @@ def put(sheet, row: int, column: int, value: Any, formats: CellFormats, cell_for
     elif isinstance(value, (int, float)):
         sheet.write_number(row, column, value, cell_format or formats.plain)
     else:
-        sheet.write_string(row, column, neutralize_cell(str(value)), cell_format or formats.plain)
+        text = neutralize_cell(str(value))
+        if len(text) > EXCEL_MAX_CHARS:
+            text = text[: EXCEL_MAX_CHARS - len(TRUNCATED)] + TRUNCATED
+        sheet.write_string(row, column, text, cell_format or formats.plain)
 
 
 class XlsxTable:

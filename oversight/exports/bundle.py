@@ -1,0 +1,764 @@
+"""The annual audit bundle (.zip) and its verification.
+
+A bundle holds every record of the year as .xlsx and .csv (UTF-8 with BOM), the charts, the
+reports (a sheet per quarterly review, .docx and .pdf per annual evaluation), the audit log
+(.jsonl with every hash, and .csv), a Chinese note, and `manifest.json` with the SHA-256 of
+every other file and a digest over that list. Tables are streamed: rows are read in chunks and
+written straight into the zip (CSV) or into a constant-memory workbook on disk (XLSX).
+
+ID numbers and phones are masked unless the bundle is `full` (only an admin may ask for that).
+The audit log is the whole chain from its first event to the last one when the export began, so
+that it can be verified from the start without the database.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
+
+from ..domain.audit_chain import ChainBreak, to_json_value, verify_chain
+from ..domain.catalog import ASSIGNMENT_STATUSES, SERVICE_TYPES
+from ..domain.identifiers import mask_id_number, mask_phone
+from ..domain.money import fen_to_yuan
+from ..extensions import db
+from ..models import (
+    AnnualEvaluation,
+    Assignment,
+    AuditEvent,
+    Callback,
+    CallbackAttempt,
+    Complaint,
+    CompletionRecord,
+    Contract,
+    Contractor,
+    DrawItem,
+    FieldWorker,
+    PaymentRecord,
+    QuarterlyReview,
+    RectificationNotice,
+    ReviewManualItem,
+    SamplingDraw,
+    ServiceLine,
+    SpotCheck,
+    Subject,
+    UploadBatch,
+    User,
+)
+from ..models.base import utcnow
+from ..services.audit import record_event
+from ..services.evaluations import PAYMENT_KINDS
+from ..services.reviews import STATUS_LABELS as REVIEW_STATUSES
+from . import reports
+from .sheets import CsvTable, XlsxTable, review_sheet
+
+BUNDLE_FORMAT = "oversight-audit-bundle/1"
+MANIFEST = "manifest.json"
+NOTE = "说明.txt"
+AUDIT_JSONL = "audit_log/audit_events.jsonl"
+CHUNK_ROWS = 2000
+_EVENT_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
+
+
+class BundleRefused(PermissionError):
+    """The export is not allowed (a full bundle for anyone but an admin); the message is Chinese."""
+
+
+# --- the tables of the year ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column: its Chinese header, the label of the selected value, how it is shown."""
+
+    header: str
+    key: str
+    show: Callable[[Any], Any] | None = None
+    personal: Callable[[str | None], str] | None = None  # the mask, unless the bundle is full
+
+
+@dataclass(frozen=True)
+class RecordTable:
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    query: Callable[[int], Select]
+
+
+def _yuan(fen):
+    return fen_to_yuan(fen)
+
+
+def _json(value):
+    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _label(labels: dict[str, str]) -> Callable[[Any], Any]:
+    return lambda code: labels.get(code, code)
+
+
+def _score(centi):
+    return None if centi is None else fen_to_yuan(centi)
+
+
+def _count(ids):
+    return len(ids or ())
+
+
+def _year_span(year: int) -> tuple[datetime, datetime]:
+    return datetime(year, 1, 1), datetime(year + 1, 1, 1)
+
+
+def _in_year(column, year: int):
+    start, end = _year_span(year)
+    return (column >= start) & (column < end)
+
+
+def _days_in(column, year: int):
+    return column.between(date(year, 1, 1), date(year, 12, 31))
+
+
+def _quarters_of(column, year: int):
+    return column.like(f"{year:04d}Q_")
+
+
+def _service(column):
+    return column.label("service_type")
+
+
+C = Column
+_service_type = _label(SERVICE_TYPES)
+_checker, _issuer, _closer, _operator, _author, _approver = (aliased(User) for _ in range(6))
+
+
+def _contracts(year: int) -> Select:
+    return (select(Contract.id, Contract.code, Contract.title, Contractor.name.label("contractor"),
+                   Contractor.credit_code, Contractor.contact_person, Contractor.contact_phone,
+                   Contract.procurement_method, Contract.amount_fen, Contract.term_start, Contract.term_end,
+                   Contract.performance_share_bp, Contract.kpi_scheme_code, Contract.sampling_rule)
+            .join(Contractor, Contractor.id == Contract.contractor_id)
+            .where(Contract.term_start <= date(year, 12, 31), Contract.term_end >= date(year, 1, 1))
+            .order_by(Contract.id))
+
+
+def _service_lines(year: int) -> Select:
+    return (select(ServiceLine.id, Contract.code, ServiceLine.service_type, ServiceLine.annual_target,
+                   ServiceLine.visits_per_month)
+            .join(Contract, Contract.id == ServiceLine.contract_id)
+            .where(Contract.term_start <= date(year, 12, 31), Contract.term_end >= date(year, 1, 1))
+            .order_by(ServiceLine.id))
+
+
+def _assignments(year: int) -> Select:
+    return (select(Assignment.id, Assignment.number, Contract.code, Subject.name.label("subject"),
+                   Subject.id_number, Subject.township, Subject.village, Subject.category,
+                   Assignment.service_type, Assignment.due_date, Assignment.status, Assignment.required_visits,
+                   Assignment.completed_at, Assignment.note)
+            .join(Contract, Contract.id == Assignment.contract_id)
+            .join(Subject, Subject.id == Assignment.subject_id)
+            .where(_days_in(Assignment.due_date, year))
+            .order_by(Assignment.id))
+
+
+def _completion_records(year: int) -> Select:
+    r = CompletionRecord
+    return (select(r.id, Contract.code, Assignment.number, Subject.name.label("subject"), Subject.id_number,
+                   r.service_type, r.service_date, r.start_time, r.end_time, r.duration_minutes,
+                   FieldWorker.worker_no, FieldWorker.name.label("worker"), r.longitude, r.latitude, r.remark,
+                   r.household_size, r.annual_income_fen, r.wage_income_fen, r.business_income_fen,
+                   r.property_income_fen, r.transfer_income_fen, r.other_income_fen, r.financial_assets_fen,
+                   r.property_count, r.vehicle_count, r.survey_conclusion, r.per_capita_monthly_income_fen,
+                   r.eating, r.dressing, r.transfer, r.toileting, r.walking, r.bathing, r.conclusion, r.fails,
+                   r.care_items, r.signed, r.batch_id, r.flagged, r.anomaly_flags, r.created_at)
+            .join(Contract, Contract.id == r.contract_id)
+            .join(Assignment, Assignment.id == r.assignment_id)
+            .join(Subject, Subject.id == Assignment.subject_id)
+            .join(FieldWorker, FieldWorker.id == r.worker_id)
+            .where(_days_in(r.service_date, year))
+            .order_by(r.id))
+
+
+def _upload_batches(year: int) -> Select:
+    b = UploadBatch
+    return (select(b.id, Contract.code, b.service_type, b.filename, b.sha256, b.size_bytes,
+                   User.username.label("uploader"), b.uploaded_at, b.status, b.rows_total, b.rows_accepted,
+                   b.error_count, b.message, b.finished_at)
+            .join(Contract, Contract.id == b.contract_id)
+            .outerjoin(User, User.id == b.uploaded_by_id)
+            .where(_in_year(b.uploaded_at, year))
+            .order_by(b.id))
+
+
+def _sampling_draws(year: int) -> Select:
+    d = SamplingDraw
+    return (select(d.id, d.purpose, d.quarter, Contract.code, d.service_type, d.rule, d.plan, d.seed,
+                   d.risk_weighted, d.population, d.population_sha256, d.strata, d.created_at)
+            .join(Contract, Contract.id == d.contract_id)
+            .where(_quarters_of(d.quarter, year))
+            .order_by(d.id))
+
+
+def _spot_checks(year: int) -> Select:
+    s = SpotCheck
+    return (select(s.id, Contract.code, s.record_id, DrawItem.draw_id, DrawItem.stratum,
+                   _checker.username.label("checker"), s.method, s.checked_on, s.fields_compared,
+                   s.fields_differing, s.passed, s.values, s.comparison, s.note, s.created_at)
+            .join(Contract, Contract.id == s.contract_id)
+            .join(DrawItem, DrawItem.id == s.draw_item_id)
+            .join(_checker, _checker.id == s.checker_id)
+            .where(_days_in(s.checked_on, year))
+            .order_by(s.id))
+
+
+def _rectification_notices(year: int) -> Select:
+    n = RectificationNotice
+    return (select(n.id, Contract.code, n.spot_check_id, n.issued_at, _issuer.username.label("issuer"),
+                   n.deadline, n.requirement, n.status, n.response, n.responded_at, n.closed_at,
+                   _closer.username.label("closer"), n.outcome, n.closing_note)
+            .join(Contract, Contract.id == n.contract_id)
+            .join(_issuer, _issuer.id == n.issued_by_id)
+            .outerjoin(_closer, _closer.id == n.closed_by_id)
+            .where(_in_year(n.issued_at, year))
+            .order_by(n.id))
+
+
+def _callbacks(year: int) -> Select:
+    c = Callback
+    attempts = (select(func.count(CallbackAttempt.id)).where(CallbackAttempt.callback_id == c.id)
+                .correlate(c).scalar_subquery())
+    return (select(c.id, Contract.code, SamplingDraw.quarter, c.record_id, Subject.name.label("subject"),
+                   Subject.phone, c.status, attempts.label("attempts"), c.service_confirmed, c.satisfaction,
+                   c.attitude, c.complaint, _operator.username.label("operator"), c.completed_at)
+            .join(Contract, Contract.id == c.contract_id)
+            .join(DrawItem, DrawItem.id == c.draw_item_id)
+            .join(SamplingDraw, SamplingDraw.id == DrawItem.draw_id)
+            .join(Subject, Subject.id == c.subject_id)
+            .outerjoin(_operator, _operator.id == c.operator_id)
+            .where(_quarters_of(SamplingDraw.quarter, year))
+            .order_by(c.id))
+
+
+def _callback_attempts(year: int) -> Select:
+    a = CallbackAttempt
+    return (select(a.id, a.callback_id, a.attempted_at, a.outcome, User.username.label("operator"))
+            .join(Callback, Callback.id == a.callback_id)
+            .join(DrawItem, DrawItem.id == Callback.draw_item_id)
+            .join(SamplingDraw, SamplingDraw.id == DrawItem.draw_id)
+            .join(User, User.id == a.operator_id)
+            .where(_quarters_of(SamplingDraw.quarter, year))
+            .order_by(a.id))
+
+
+def _complaints(year: int) -> Select:
+    c = Complaint
+    return (select(c.id, c.source, Contract.code, c.callback_id, c.record_id, FieldWorker.worker_no, c.text,
+                   c.status, c.targeted_draw_id, c.created_at)
+            .join(Contract, Contract.id == c.contract_id)
+            .outerjoin(FieldWorker, FieldWorker.id == c.worker_id)
+            .where(_in_year(c.created_at, year))
+            .order_by(c.id))
+
+
+def _quarterly_reviews(year: int) -> Select:
+    q = QuarterlyReview
+    return (select(q.id, Contract.code, q.quarter, q.revision, q.status, q.total_centi, q.rating,
+                   q.completed_volume, q.computed_at, q.published_at, q.comment_deadline, q.contractor_position,
+                   q.contractor_comment, q.settlement, _approver.username.label("approver"), q.approved_at,
+                   q.locked, q.supersedes_id, q.revision_reason, q.figures)
+            .join(Contract, Contract.id == q.contract_id)
+            .outerjoin(_approver, _approver.id == q.approved_by_id)
+            .where(_quarters_of(q.quarter, year))
+            .order_by(q.id))
+
+
+def _review_manual_items(year: int) -> Select:
+    m = ReviewManualItem
+    return (select(m.id, m.review_id, QuarterlyReview.quarter, m.points_centi, m.reason,
+                   _author.username.label("author"), m.created_at)
+            .join(QuarterlyReview, QuarterlyReview.id == m.review_id)
+            .join(_author, _author.id == m.created_by_id)
+            .where(_quarters_of(QuarterlyReview.quarter, year))
+            .order_by(m.id))
+
+
+def _annual_evaluations(year: int) -> Select:
+    e = AnnualEvaluation
+    return (select(e.id, Contract.code, e.year, e.revision, e.status, e.score_centi, e.rating, e.linked_fen,
+                   e.payable_fen, e.withheld_fen, e.computed_at, _approver.username.label("approver"),
+                   e.approved_at, e.locked, e.figures)
+            .join(Contract, Contract.id == e.contract_id)
+            .outerjoin(_approver, _approver.id == e.approved_by_id)
+            .where(e.year == year)
+            .order_by(e.id))
+
+
+def _payment_records(year: int) -> Select:
+    p = PaymentRecord
+    return (select(p.id, Contract.code, p.paid_on, p.amount_fen, p.kind, p.year, p.note, p.created_at)
+            .join(Contract, Contract.id == p.contract_id)
+            .where(_days_in(p.paid_on, year))
+            .order_by(p.id))
+
+
+_ASSESSMENT = ("eating", "dressing", "transfer", "toileting", "walking", "bathing")
+_ASSESSMENT_HEADERS = ("自主吃饭", "自主穿衣", "自主上下床", "自主如厕", "室内行走", "自主洗澡")
+
+TABLES: tuple[RecordTable, ...] = (
+    RecordTable("contracts", "服务合同", (
+        C("合同ID", "id"), C("合同编号", "code"), C("合同名称", "title"), C("承接机构", "contractor"),
+        C("统一社会信用代码", "credit_code"), C("联系人", "contact_person"),
+        C("联系电话", "contact_phone", personal=mask_phone), C("采购方式", "procurement_method"),
+        C("合同金额(元)", "amount_fen", _yuan), C("服务开始", "term_start"), C("服务结束", "term_end"),
+        C("绩效挂钩比例(%)", "performance_share_bp", _score), C("考核方案", "kpi_scheme_code"),
+        C("抽样规则", "sampling_rule", _json),
+    ), _contracts),
+    RecordTable("service_lines", "服务内容", (
+        C("ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type),
+        C("年度目标", "annual_target"), C("每月上门次数", "visits_per_month"),
+    ), _service_lines),
+    RecordTable("assignments", "任务", (
+        C("任务ID", "id"), C("任务编号", "number"), C("合同编号", "code"), C("服务对象", "subject"),
+        C("身份证号", "id_number", personal=mask_id_number), C("乡镇(街道)", "township"), C("村(社区)", "village"),
+        C("类别", "category"), C("服务类型", "service_type", _service_type), C("截止日期", "due_date"),
+        C("状态", "status", _label(ASSIGNMENT_STATUSES)), C("应上门次数", "required_visits"),
+        C("完成时间(UTC)", "completed_at"), C("备注", "note"),
+    ), _assignments),
+    RecordTable("completion_records", "服务记录", (
+        C("记录ID", "id"), C("合同编号", "code"), C("任务编号", "number"), C("服务对象", "subject"),
+        C("身份证号", "id_number", personal=mask_id_number), C("服务类型", "service_type", _service_type),
+        C("服务日期", "service_date"), C("开始时间", "start_time"), C("结束时间", "end_time"),
+        C("时长(分钟)", "duration_minutes"), C("服务人员工号", "worker_no"), C("服务人员姓名", "worker"),
+        C("经度", "longitude"), C("纬度", "latitude"), C("备注", "remark"), C("家庭人口数", "household_size"),
+        C("家庭年收入(元)", "annual_income_fen", _yuan), C("工资性收入(元)", "wage_income_fen", _yuan),
+        C("经营净收入(元)", "business_income_fen", _yuan), C("财产净收入(元)", "property_income_fen", _yuan),
+        C("转移净收入(元)", "transfer_income_fen", _yuan), C("其他收入(元)", "other_income_fen", _yuan),
+        C("家庭金融资产(元)", "financial_assets_fen", _yuan), C("房产数量", "property_count"),
+        C("机动车数量", "vehicle_count"), C("调查结论", "survey_conclusion"),
+        C("人均月收入(元)", "per_capita_monthly_income_fen", _yuan),
+        *(C(header, key) for header, key in zip(_ASSESSMENT_HEADERS, _ASSESSMENT)),
+        C("评估结论", "conclusion"), C("不能项数", "fails"), C("服务项目", "care_items"), C("对象签字确认", "signed"),
+        C("上传批次", "batch_id"), C("有异常标记", "flagged"), C("异常标记", "anomaly_flags", _json),
+        C("录入时间(UTC)", "created_at"),
+    ), _completion_records),
+    RecordTable("upload_batches", "上传批次", (
+        C("批次ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type), C("文件名", "filename"),
+        C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("上传人", "uploader"), C("上传时间(UTC)", "uploaded_at"),
+        C("状态", "status"), C("总行数", "rows_total"), C("接收行数", "rows_accepted"), C("错误数", "error_count"),
+        C("说明", "message"), C("处理完成(UTC)", "finished_at"),
+    ), _upload_batches),
+    RecordTable("sampling_draws", "抽样", (
+        C("抽样ID", "id"), C("用途", "purpose"), C("季度", "quarter"), C("合同编号", "code"),
+        C("服务类型", "service_type", _service_type), C("规则", "rule", _json), C("抽样方案", "plan", _json),
+        C("随机种子", "seed"), C("风险加权", "risk_weighted"), C("总体数量", "population", _count),
+        C("总体SHA-256", "population_sha256"), C("分层", "strata", _json), C("抽样时间(UTC)", "created_at"),
+    ), _sampling_draws),
+    RecordTable("spot_checks", "抽查复检", (
+        C("抽查ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"), C("抽样ID", "draw_id"),
+        C("分层", "stratum"), C("复检人", "checker"), C("方式", "method"), C("复检日期", "checked_on"),
+        C("比对字段数", "fields_compared"), C("不一致字段数", "fields_differing"), C("合格", "passed"),
+        C("复检值", "values", _json), C("比对结果", "comparison", _json), C("备注", "note"),
+        C("录入时间(UTC)", "created_at"),
+    ), _spot_checks),
+    RecordTable("rectification_notices", "整改通知", (
+        C("通知ID", "id"), C("合同编号", "code"), C("抽查ID", "spot_check_id"), C("下发时间(UTC)", "issued_at"),
+        C("下发人", "issuer"), C("整改期限", "deadline"), C("整改要求", "requirement"), C("状态", "status"),
+        C("承接机构答复", "response"), C("答复时间(UTC)", "responded_at"), C("关闭时间(UTC)", "closed_at"),
+        C("关闭人", "closer"), C("结论", "outcome"), C("关闭说明", "closing_note"),
+    ), _rectification_notices),
+    RecordTable("callbacks", "电话回访", (
+        C("回访ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("服务记录ID", "record_id"),
+        C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status"),
+        C("拨打次数", "attempts"), C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
+        C("服务态度", "attitude"), C("投诉内容", "complaint"), C("回访人", "operator"),
+        C("完成时间(UTC)", "completed_at"),
+    ), _callbacks),
+    RecordTable("callback_attempts", "回访拨打记录", (
+        C("ID", "id"), C("回访ID", "callback_id"), C("拨打时间(UTC)", "attempted_at"), C("结果", "outcome"),
+        C("回访人", "operator"),
+    ), _callback_attempts),
+    RecordTable("complaints", "投诉", (
+        C("投诉ID", "id"), C("来源", "source"), C("合同编号", "code"), C("回访ID", "callback_id"),
+        C("服务记录ID", "record_id"), C("服务人员工号", "worker_no"), C("投诉内容", "text"), C("状态", "status"),
+        C("定向抽样ID", "targeted_draw_id"), C("登记时间(UTC)", "created_at"),
+    ), _complaints),
+    RecordTable("quarterly_reviews", "季度考核", (
+        C("考核ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("版本", "revision"),
+        C("状态", "status", _label(REVIEW_STATUSES)), C("总分", "total_centi", _score), C("评级", "rating"),
+        C("完成量", "completed_volume"), C("计算时间(UTC)", "computed_at"), C("发布时间(UTC)", "published_at"),
+        C("意见截止", "comment_deadline"), C("承接机构意见", "contractor_position"),
+        C("承接机构说明", "contractor_comment"), C("裁定意见", "settlement"), C("审定人", "approver"),
+        C("审定时间(UTC)", "approved_at"), C("已锁定", "locked"), C("更正自考核ID", "supersedes_id"),
+        C("更正原因", "revision_reason"), C("考核明细", "figures", _json),
+    ), _quarterly_reviews),
+    RecordTable("review_manual_items", "考核加减分", (
+        C("ID", "id"), C("考核ID", "review_id"), C("季度", "quarter"), C("分值", "points_centi", _score),
+        C("理由", "reason"), C("录入人", "author"), C("录入时间(UTC)", "created_at"),
+    ), _review_manual_items),
+    RecordTable("annual_evaluations", "年度评价", (
+        C("评价ID", "id"), C("合同编号", "code"), C("年度", "year"), C("版本", "revision"), C("状态", "status"),
+        C("年度得分", "score_centi", _score), C("评级", "rating"), C("绩效挂钩部分(元)", "linked_fen", _yuan),
+        C("应付(元)", "payable_fen", _yuan), C("扣减(元)", "withheld_fen", _yuan),
+        C("计算时间(UTC)", "computed_at"), C("审定人", "approver"), C("审定时间(UTC)", "approved_at"),
+        C("已锁定", "locked"), C("评价明细", "figures", _json),
+    ), _annual_evaluations),
+    RecordTable("payment_records", "付款记录", (
+        C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", _yuan),
+        C("类别", "kind", _label(PAYMENT_KINDS)), C("所属年度", "year"), C("备注", "note"),
+        C("登记时间(UTC)", "created_at"),
+    ), _payment_records),
+)
+
+
+def table_rows(table: RecordTable, year: int, *, full: bool) -> Iterator[list[Any]]:
+    """The table's rows of the year, read in chunks, personal data masked unless `full`."""
+    plan = [(column.key, column.show, None if full else column.personal) for column in table.columns]
+    result = db.session.execute(table.query(year).execution_options(yield_per=CHUNK_ROWS))
+    for row in result.mappings():
+        values = []
+        for key, show, mask in plan:
+            value = row[key]
+            if mask is not None:
+                value = mask(value)
+            elif show is not None and value is not None:
+                value = show(value)
+            values.append(value)
+        yield values
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+class _Digest(io.RawIOBase):
+    """A write-only stream that hashes and counts what passes through to `target`."""
+
+    def __init__(self, target: IO[bytes]):
+        self._target = target
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        self.size += len(data)
+        self._target.write(data)
+        return len(data)
+
+
+@dataclass
+class BundleFile:
+    path: str
+    sha256: str
+    bytes: int
+    rows: int | None = None
+
+
+@dataclass
+class BundleResult:
+    path: str
+    year: int
+    full: bool
+    files: list[BundleFile] = field(default_factory=list)
+    bundle_sha256: str = ""
+    audit_events: int = 0
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text).strip("._") or "_"
+
+
+class _Writer:
+    """Adds files to the zip and remembers each one's SHA-256 and size for the manifest."""
+
+    def __init__(self, archive: zipfile.ZipFile):
+        self.archive = archive
+        self.files: list[BundleFile] = []
+
+    @contextmanager
+    def stream(self, path: str) -> Iterator[_Digest]:
+        with self.archive.open(self._info(path), "w", force_zip64=True) as target:
+            digest = _Digest(target)
+            yield digest
+        self.files.append(BundleFile(path, digest.sha256.hexdigest(), digest.size))
+
+    def add_bytes(self, path: str, data: bytes) -> None:
+        self.archive.writestr(self._info(path), data)
+        self.files.append(BundleFile(path, hashlib.sha256(data).hexdigest(), len(data)))
+
+    def add_file(self, path: str, source: Path) -> BundleFile:
+        digest = hashlib.sha256()
+        with source.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        self.archive.write(source, path)
+        entry = BundleFile(path, digest.hexdigest(), source.stat().st_size)
+        self.files.append(entry)
+        return entry
+
+    def _info(self, path: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(path, date_time=utcnow().timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        return info
+
+
+def _write_table(writer: _Writer, scratch: Path, table: RecordTable, year: int, full: bool) -> None:
+    headers = [column.header for column in table.columns]
+    xlsx_path = scratch / f"{table.name}.xlsx"
+    workbook = XlsxTable(str(xlsx_path), table.title, headers)
+    rows = 0
+    with writer.stream(f"records/{table.name}.csv") as stream:
+        buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
+        sheet = CsvTable(buffered, headers)
+        for values in table_rows(table, year, full=full):
+            sheet.write(values)
+            workbook.write(values)
+            rows += 1
+        sheet.close()
+        buffered.flush()
+    writer.files[-1].rows = rows
+    workbook.close()
+    writer.add_file(f"records/{table.name}.xlsx", xlsx_path).rows = rows
+    xlsx_path.unlink()
+
+
+def _write_audit_log(writer: _Writer, last_id: int) -> tuple[int, str | None]:
+    """The chain from its first event through `last_id`, as JSONL (verifiable) and CSV (readable)."""
+    events = AuditEvent.__table__
+    stmt = (select(events).where(events.c.id <= last_id).order_by(events.c.id)
+            .execution_options(yield_per=CHUNK_ROWS))
+    count, last_hash = 0, None
+    with writer.stream(AUDIT_JSONL) as stream:
+        buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
+        for event in db.session.execute(stmt).mappings():
+            line = {"id": event["id"], **{key: to_json_value(event[key]) for key in _EVENT_FIELDS},
+                    "prev_hash": event["prev_hash"], "hash": event["hash"]}
+            buffered.write(json.dumps(line, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
+            count, last_hash = count + 1, event["hash"]
+        buffered.flush()
+    headers = ["事件ID", "时间(UTC)", "用户ID", "操作人", "动作", "对象类型", "对象ID", "变更", "IP地址", "前一哈希", "哈希"]
+    with writer.stream("audit_log/audit_events.csv") as stream:
+        buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
+        sheet = CsvTable(buffered, headers)
+        for event in db.session.execute(stmt).mappings():
+            sheet.write([event["id"], event["occurred_at"], event["user_id"], event["actor"], event["action"],
+                         event["object_type"], event["object_id"], _json(event["changes"]), event["ip_address"],
+                         event["prev_hash"], event["hash"]])
+        sheet.close()
+        buffered.flush()
+    return count, last_hash
+
+
+def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime) -> None:
+    reviews = db.session.execute(
+        select(QuarterlyReview).where(_quarters_of(QuarterlyReview.quarter, year))
+        .order_by(QuarterlyReview.contract_id, QuarterlyReview.quarter, QuarterlyReview.revision)
+    ).scalars().all()
+    newest: dict[int, dict[str, QuarterlyReview]] = {}
+    for review in reviews:
+        name = _safe_name(f"{review.contract.code}_{review.quarter}_r{review.revision}")
+        writer.add_bytes(f"reports/reviews/{name}.xlsx", review_sheet(review, generated_at=generated_at))
+        newest.setdefault(review.contract_id, {})[review.quarter] = review
+    for by_quarter in newest.values():
+        ordered = [by_quarter[quarter] for quarter in sorted(by_quarter)]
+        code = _safe_name(ordered[0].contract.code)
+        for number, (png, _caption) in enumerate(reports.contract_charts(ordered), start=1):
+            writer.add_bytes(f"charts/{code}_{year}_{number}.png", png)
+    evaluations = db.session.execute(
+        select(AnnualEvaluation).where(AnnualEvaluation.year == year)
+        .order_by(AnnualEvaluation.contract_id, AnnualEvaluation.revision)
+    ).scalars().all()
+    for evaluation in evaluations:
+        report = reports.build_report(evaluation, generated_at=generated_at)
+        name = _safe_name(f"{evaluation.contract.code}_{year}_r{evaluation.revision}")
+        writer.add_bytes(f"reports/evaluations/{name}.docx", reports.to_docx(report))
+        writer.add_bytes(f"reports/evaluations/{name}.pdf", reports.to_pdf(report))
+
+
+def bundle_digest(files: Iterable[BundleFile]) -> str:
+    """SHA-256 over the sorted "sha256  path" lines of the manifest: one value naming the whole bundle."""
+    lines = "".join(f"{entry.sha256}  {entry.path}\n" for entry in sorted(files, key=lambda entry: entry.path))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
+def _note(year: int, full: bool, exported_by: str, events: int) -> str:
+    personal = ("本包含完整的身份证号和电话（仅限系统管理员导出），请按个人信息保护要求妥善保管。" if full
+                else "身份证号、电话已脱敏（如 320102********1234、138****5678）。")
+    return (
+        f"{year}年度履约监管审计包\n\n"
+        f"导出人：{exported_by}\n"
+        f"records/：{year}年度的各类记录，每张表各有 .xlsx 和 .csv（UTF-8 含 BOM，Excel 可直接打开）两份。\n"
+        f"{personal}\n"
+        "以 =、+、-、@ 开头的文字单元格前加了单引号，防止被电子表格当作公式执行。\n"
+        "时间列标注 (UTC) 的为协调世界时，北京时间需加 8 小时。\n"
+        "charts/：各合同的季度考核图表；reports/：各季度考核表（.xlsx）和年度评价报告（.docx、.pdf）。\n"
+        f"audit_log/：审计日志，自第一条事件至导出开始时的最后一条，共 {events} 条；"
+        ".jsonl 逐条含前一哈希与本条哈希，可重新计算整条哈希链。\n"
+        "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256。\n"
+        "校验：flask --app app verify-bundle 本文件.zip\n"
+    )
+
+
+def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None) -> BundleResult:
+    """Write the year's audit bundle to `out_path`; a full (unmasked) bundle only for an admin."""
+    if full and (exported_by is None or exported_by.role != "admin"):
+        raise BundleRefused("只有系统管理员可以导出含完整个人信息的审计包")
+    out_path = Path(out_path)
+    generated_at = utcnow()
+    last_id = db.session.execute(select(func.max(AuditEvent.id))).scalar() or 0
+    result = BundleResult(str(out_path), year, full)
+    name = exported_by.username if exported_by else "命令行"
+    with tempfile.TemporaryDirectory(prefix="audit-bundle-") as scratch, \
+            zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        writer = _Writer(archive)
+        for table in TABLES:
+            _write_table(writer, Path(scratch), table, year, full)
+            db.session.expunge_all()
+        _reports_and_charts(writer, year, generated_at)
+        result.audit_events, last_hash = _write_audit_log(writer, last_id)
+        writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
+        result.files = writer.files
+        result.bundle_sha256 = bundle_digest(writer.files)
+        manifest = {
+            "format": BUNDLE_FORMAT,
+            "year": year,
+            "created_at": generated_at.isoformat(timespec="seconds") + "Z",
+            "exported_by": name,
+            "personal_data": "full" if full else "masked",
+            "note": f"{year}年度审计包；说明见 {NOTE}。每个文件的 SHA-256 见 files，bundle_sha256 为对该清单的摘要。",
+            "audit_log": {"path": AUDIT_JSONL, "events": result.audit_events, "last_id": last_id,
+                          "last_hash": last_hash},
+            "files": [entry.__dict__ for entry in writer.files],
+            "bundle_sha256": result.bundle_sha256,
+        }
+        archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
+    return result
+
+
+def record_export(result: BundleResult) -> None:
+    """Append the export to the audit log with the bundle's digest (a full bundle is a view of personal data)."""
+    record_event("view_personal_data" if result.full else "export", "AuditBundle", result.year,
+                 {"bundle_sha256": result.bundle_sha256, "files": len(result.files),
+                  "personal_data": "full" if result.full else "masked"})
+
+
+# --- verification -----------------------------------------------------------------------------
+
+
+@dataclass
+class Verification:
+    problems: list[str] = field(default_factory=list)
+    files_checked: int = 0
+    events_checked: int = 0
+    bundle_sha256: str | None = None
+    year: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _hash_member(archive: zipfile.ZipFile, name: str) -> str:
+    digest = hashlib.sha256()
+    with archive.open(name) as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _audit_events(archive: zipfile.ZipFile, name: str, counter: list[int]) -> Iterator[tuple]:
+    with archive.open(name) as handle:
+        for line in io.TextIOWrapper(handle, encoding="utf-8"):
+            event = json.loads(line)
+            counter[0] += 1
+            yield event["id"], {key: event[key] for key in _EVENT_FIELDS}, event["prev_hash"], event["hash"]
+
+
+def verify_bundle(path: str | Path) -> Verification:
+    """Check every file against the manifest, that none is missing or extra, and the audit log's chain."""
+    found = Verification()
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as error:
+        found.problems.append(f"无法作为 zip 文件打开（{error}）")
+        return found
+    with archive:
+        names = archive.namelist()
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        found.problems += [f"包中有重名文件：{name}" for name in repeated]
+        manifest = _read_manifest(archive, found)
+        if manifest is None:
+            return found
+        found.year = manifest.get("year")
+        listed = {entry["path"]: entry for entry in manifest.get("files", [])}
+        present = set(names) - {MANIFEST}
+        found.problems += [f"缺少文件：{name}" for name in sorted(set(listed) - present)]
+        found.problems += [f"清单之外多出的文件：{name}" for name in sorted(present - set(listed))]
+        for name in sorted(present & set(listed)):
+            try:
+                actual = _hash_member(archive, name)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+                found.problems.append(f"文件已损坏，无法读取：{name}（{error}）")
+                continue
+            found.files_checked += 1
+            if actual != listed[name].get("sha256"):
+                found.problems.append(f"文件内容与清单中的 SHA-256 不符：{name}")
+        digest = bundle_digest(BundleFile(entry["path"], entry.get("sha256", ""), 0) for entry in listed.values())
+        found.bundle_sha256 = manifest.get("bundle_sha256")
+        if digest != found.bundle_sha256:
+            found.problems.append("清单的整包摘要 bundle_sha256 与文件列表不符（清单被改动）")
+        _check_chain(archive, manifest, present, found)
+    return found
+
+
+def _read_manifest(archive: zipfile.ZipFile, found: Verification) -> dict | None:
+    try:
+        manifest = json.loads(archive.read(MANIFEST).decode("utf-8"))
+    except KeyError:
+        found.problems.append(f"缺少清单文件 {MANIFEST}")
+        return None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        found.problems.append(f"清单文件 {MANIFEST} 已损坏或不是有效的 JSON（{error}）")
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        found.problems.append(f"清单格式不是 {BUNDLE_FORMAT}")
+        return None
+    return manifest
+
+
+def _check_chain(archive: zipfile.ZipFile, manifest: dict, present: set[str], found: Verification) -> None:
+    log = manifest.get("audit_log") or {}
+    name = log.get("path", AUDIT_JSONL)
+    if name not in present:
+        return
+    counter = [0]
+    try:
+        broken: ChainBreak | None = verify_chain(_audit_events(archive, name, counter))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, TypeError) as error:
+        found.problems.append(f"审计日志无法读取（{name}：{error}）")
+        return
+    found.events_checked = counter[0]
+    if broken is not None:
+        found.problems.append(f"审计日志哈希链断裂：事件 #{broken.event_id}：{broken.reason}")
+    elif counter[0] != log.get("events"):
+        found.problems.append(f"审计日志事件数 {counter[0]} 与清单记录的 {log.get('events')} 不符")
+
+
+def export_event_for(digest: str) -> AuditEvent | None:
+    """The audit event that recorded the export of the bundle with this digest, if this system made it."""
+    events = db.session.execute(
+        select(AuditEvent).where(AuditEvent.object_type == "AuditBundle").order_by(AuditEvent.id.desc())
+    ).scalars()
+    return next((event for event in events if (event.changes or {}).get("bundle_sha256") == digest), None)
+
