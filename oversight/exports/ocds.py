@@ -1,0 +1,358 @@
+"""Public disclosure in the Open Contracting Data Standard (OCDS 1.1 release package, SPEC section 9).
+
+One release per contract whose term touches the year: the bureau as buyer and the contractor as
+supplier (its unified social credit code under the scheme CN-USCC), tender, award and contract,
+payments as `implementation.transactions`, the approved quarterly reviews and the annual evaluation
+as `implementation.milestones`, and, through the Metrics extension, the KPI targets as
+`agreedMetrics` and the results as `implementation.metrics[].observations`.
+
+Nothing personal goes out: no subject, worker or contact person, no phone, no free text that
+staff or contractors typed (comments, reasons, payment notes).
+
+Validation uses the vendored schemas in `schema/`: the Metrics extension applied to the release
+schema as a JSON merge patch, the package's `$ref` resolved to that local copy.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+from sqlalchemy import select
+
+from ..domain.catalog import SERVICE_TYPES
+from ..domain.periods import Quarter, quarters_of_year
+from ..domain.scoring import DEFAULT_SCHEME
+from ..extensions import db
+from ..models import AnnualEvaluation, Contract, KpiScheme, LocalStandard, PaymentRecord, QuarterlyReview
+from ..models.base import utcnow
+
+SCHEMA_DIR = Path(__file__).with_name("schema")
+RELEASE_SCHEMA_ID = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
+METRICS_EXTENSION = ("https://raw.githubusercontent.com/open-contracting-extensions/ocds_metrics_extension/"
+                     "master/extension.json")
+CREDIT_CODE_SCHEME = "CN-USCC"
+CURRENCY = "CNY"
+# OCDS method codes; the Chinese name of the method goes to procurementMethodDetails.
+PROCUREMENT_METHODS = {"公开招标": "open", "竞争性磋商": "limited", "竞争性谈判": "limited", "询价": "limited",
+                       "单一来源": "direct"}
+UNITS = {"household_survey": "户", "self_care_assessment": "人", "care_visit": "人次"}
+_LOCAL_OFFSET = "+08:00"
+
+
+class NothingToPublish(LookupError):
+    """No contract's term touches the year, so there is no release to publish."""
+
+
+class InvalidPackage(ValueError):
+    """The package does not validate against the OCDS schema; `errors` lists where and why."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = errors
+        super().__init__("OCDS 数据未通过模式校验：" + "；".join(errors[:5]))
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON merge patch: objects merge key by key, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def _schema(name: str) -> dict:
+    return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def package_validator() -> Draft4Validator:
+    """A validator of release packages: OCDS 1.1 with the Metrics extension, no network needed."""
+    release = merge_patch(_schema("release-schema.json"), _schema("metrics-extension-release-schema.json"))
+    registry = Registry().with_resource(RELEASE_SCHEMA_ID, Resource.from_contents(release, DRAFT4))
+    return Draft4Validator(_schema("release-package-schema.json"), registry=registry)
+
+
+def validation_errors(package: dict) -> list[str]:
+    """Every schema violation as "path: message" (empty when the package is valid)."""
+    errors = sorted(package_validator().iter_errors(package), key=lambda error: list(error.absolute_path))
+    return [f"{'/'.join(str(part) for part in error.absolute_path) or '(根)'}: {error.message}" for error in errors]
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def _amount(fen: int) -> int | float:
+    return fen // 100 if fen % 100 == 0 else float(Decimal(fen) / 100)
+
+
+def _value(fen: int) -> dict:
+    return {"amount": _amount(fen), "currency": CURRENCY}
+
+
+def _local(day: date, end_of_day: bool = False) -> str:
+    return datetime.combine(day, time(23, 59, 59) if end_of_day else time()).isoformat() + _LOCAL_OFFSET
+
+
+def _utc(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat() + "Z"
+
+
+def _number(text: str) -> int | float:
+    number = Decimal(str(text))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _quarter_period(quarter: Quarter) -> dict:
+    return {"startDate": _local(quarter.start), "endDate": _local(quarter.end, end_of_day=True)}
+
+
+def buyer_name(year: int) -> str:
+    """The bureau's name: BUREAU_NAME from the configuration, else the county of the year's standards."""
+    configured = current_app.config.get("BUREAU_NAME")
+    if configured:
+        return configured
+    county = db.session.execute(select(LocalStandard.county).where(LocalStandard.year == year)).scalar()
+    return f"{county}民政局" if county else "民政局"
+
+
+# --- the package ------------------------------------------------------------------------------
+
+
+def _newest_approved(rows) -> list:
+    """Per period, the newest approved revision (a later draft correction is not yet public)."""
+    chosen: dict[Any, Any] = {}
+    for row in rows:
+        if row.status == "approved":
+            chosen[getattr(row, "quarter", None) or getattr(row, "year", None)] = row
+    return [chosen[key] for key in sorted(chosen)]
+
+
+def _scheme_definition(contract: Contract, reviews: list[QuarterlyReview]) -> dict:
+    if reviews:
+        return reviews[-1].scheme.definition
+    stored = db.session.execute(
+        select(KpiScheme.definition).where(KpiScheme.code == contract.kpi_scheme_code)
+        .order_by(KpiScheme.version.desc()).limit(1)
+    ).scalar()
+    return stored or DEFAULT_SCHEME.as_dict()
+
+
+def _percent_text(text: str) -> str:
+    return f"{Decimal(str(text)) * 100:g}%"
+
+
+def _agreed_metrics(contract: Contract, scheme: dict, year: int) -> list[dict]:
+    bands = "，".join(f"{band['rating']} ≥ {band['minimum']}" for band in scheme["bands"])
+    metrics = [{
+        "id": "quarterly-score",
+        "title": "季度考核得分",
+        "description": f"考核方案“{scheme['name']}”（第{scheme['version']}版），满分100分；评级：{bands}。",
+        "observations": [{"id": "quarterly-score-target", "measure": _number(scheme["bands"][-2]["minimum"]),
+                          "unit": {"name": "分"}, "notes": "合格分数线"}],
+    }]
+    for indicator in scheme["indicators"]:
+        metrics.append({
+            "id": f"kpi-{indicator['key']}",
+            "title": indicator["name"],
+            "description": (f"权重 {indicator['weight']} 分；指标值不低于 {_percent_text(indicator['full_at'])} 得满分，"
+                            f"不高于 {_percent_text(indicator['zero_at'])} 得零分，其间按线性计分。"),
+            "observations": [{"id": f"kpi-{indicator['key']}-target", "measure": _number(indicator["full_at"]),
+                              "unit": {"name": "比率"}, "notes": "满分线"}],
+        })
+    for line in contract.service_lines:
+        metrics.append({
+            "id": f"volume-{line.service_type}",
+            "title": f"{SERVICE_TYPES[line.service_type]}年度服务量",
+            "observations": [{"id": f"volume-{line.service_type}-{year}-target", "measure": line.annual_target,
+                              "unit": {"name": UNITS[line.service_type]},
+                              "period": {"startDate": _local(date(year, 1, 1)),
+                                         "endDate": _local(date(year, 12, 31), end_of_day=True)}}],
+        })
+    return metrics
+
+
+def _review_milestone_id(quarter: str) -> str:
+    return f"review-{quarter}"
+
+
+def _milestones(contract: Contract, year: int, reviews: list[QuarterlyReview],
+                evaluation: AnnualEvaluation | None) -> list[dict]:
+    by_quarter = {review.quarter: review for review in reviews}
+    milestones = []
+    for quarter in quarters_of_year(year):
+        if not (contract.term_start <= quarter.end and contract.term_end >= quarter.start):
+            continue
+        review = by_quarter.get(str(quarter))
+        milestone = {"id": _review_milestone_id(str(quarter)), "title": f"{quarter} 季度考核", "type": "assessment",
+                     "code": "quarterlyReview", "dueDate": _local(quarter.end, end_of_day=True)}
+        if review is None:
+            milestone["status"] = "scheduled"
+        else:
+            milestone.update(status="met", dateMet=_utc(review.approved_at), dateModified=_utc(review.approved_at),
+                             description=f"审定得分 {review.figures['total']} 分，评级“{review.rating}”"
+                                         f"（第 {review.revision} 版）")
+        milestones.append(milestone)
+    year_end = _local(date(year, 12, 31), end_of_day=True)
+    milestone = {"id": f"evaluation-{year}", "title": f"{year}年度绩效评价", "type": "assessment",
+                 "code": "annualEvaluation", "dueDate": year_end}
+    if evaluation is None:
+        milestone["status"] = "scheduled"
+    else:
+        payment = evaluation.figures["payment"]
+        milestone.update(
+            status="met", dateMet=_utc(evaluation.approved_at), dateModified=_utc(evaluation.approved_at),
+            description=(f"年度得分 {evaluation.figures['score']} 分，评级“{evaluation.rating}”；绩效挂钩部分"
+                         f"应付 {_amount(payment['payable_fen'])} 元，扣减 {_amount(payment['withheld_fen'])} 元"),
+        )
+    milestones.append(milestone)
+    return milestones
+
+
+def _results(contract: Contract, reviews: list[QuarterlyReview], evaluation: AnnualEvaluation | None) -> list[dict]:
+    if not reviews:
+        return []
+    metrics: dict[str, dict] = {}
+
+    def observe(metric_id: str, title: str, observation: dict) -> None:
+        metrics.setdefault(metric_id, {"id": metric_id, "title": title, "observations": []})
+        metrics[metric_id]["observations"].append(observation)
+
+    for review in reviews:
+        quarter = Quarter.parse(review.quarter)
+        common = {"period": _quarter_period(quarter), "dimensions": {"quarter": review.quarter},
+                  "relatedImplementationMilestone": {"id": _review_milestone_id(review.quarter),
+                                                     "title": f"{review.quarter} 季度考核"}}
+        observe("quarterly-score", "季度考核得分", {
+            "id": f"quarterly-score-{review.quarter}", "measure": _number(review.figures["total"]),
+            "unit": {"name": "分"}, "notes": f"评级“{review.rating}”", **common})
+        observe("completed-volume", "完成服务量", {
+            "id": f"completed-volume-{review.quarter}", "measure": review.completed_volume,
+            "unit": {"name": "次"}, **common})
+        for indicator in review.figures["indicators"]:
+            observation = {"id": f"kpi-{indicator['key']}-{review.quarter}", **common}
+            if indicator.get("no_data"):
+                observation["notes"] = "本季度无数据，权重已按比例分摊至其他指标"
+            elif indicator.get("value") is None:
+                observation["notes"] = f"本季度无此类事项，按满分计，得 {indicator['score']} 分"
+            else:
+                observation.update(measure=_number(indicator["value"]), unit={"name": "比率"},
+                                   notes=(f"{indicator['numerator']}/{indicator['denominator']}，得 {indicator['score']} 分"
+                                          f"（实际权重 {indicator['effective_weight']} 分）"))
+            observe(f"kpi-{indicator['key']}", indicator["name"], observation)
+    if evaluation is not None:
+        year = evaluation.year
+        observe("annual-score", "年度绩效评价得分", {
+            "id": f"annual-score-{year}", "measure": _number(evaluation.figures["score"]), "unit": {"name": "分"},
+            "notes": f"评级“{evaluation.rating}”",
+            "period": {"startDate": _local(date(year, 1, 1)), "endDate": _local(date(year, 12, 31), end_of_day=True)},
+            "relatedImplementationMilestone": {"id": f"evaluation-{year}", "title": f"{year}年度绩效评价"},
+        })
+    return list(metrics.values())
+
+
+def _release(contract: Contract, year: int, published: str, buyer_party: dict, today: date) -> dict:
+    buyer = {"id": buyer_party["id"], "name": buyer_party["name"]}
+    contractor = contract.contractor
+    supplier = {"id": f"{CREDIT_CODE_SCHEME}-{contractor.credit_code}", "name": contractor.name}
+    reviews = _newest_approved(db.session.execute(
+        select(QuarterlyReview).where(QuarterlyReview.contract_id == contract.id,
+                                      QuarterlyReview.quarter.like(f"{year:04d}Q_"))
+        .order_by(QuarterlyReview.quarter, QuarterlyReview.revision)).scalars())
+    evaluations = _newest_approved(db.session.execute(
+        select(AnnualEvaluation).where(AnnualEvaluation.contract_id == contract.id, AnnualEvaluation.year == year)
+        .order_by(AnnualEvaluation.revision)).scalars())
+    evaluation = evaluations[-1] if evaluations else None
+    payments = db.session.execute(
+        select(PaymentRecord).where(PaymentRecord.contract_id == contract.id,
+                                    PaymentRecord.paid_on.between(date(year, 1, 1), date(year, 12, 31)))
+        .order_by(PaymentRecord.paid_on, PaymentRecord.id)).scalars().all()
+    period = {"startDate": _local(contract.term_start), "endDate": _local(contract.term_end, end_of_day=True)}
+    items = [{"id": line.service_type, "description": SERVICE_TYPES[line.service_type],
+              "quantity": line.annual_target, "unit": {"name": UNITS[line.service_type]}}
+             for line in contract.service_lines]
+    award_id = f"{contract.code}-award"
+    implementation: dict[str, Any] = {
+        "transactions": [{"id": f"payment-{payment.id}", "date": _local(payment.paid_on), "value": _value(payment.amount_fen),
+                          "payer": buyer, "payee": supplier} for payment in payments],
+        "milestones": _milestones(contract, year, reviews, evaluation),
+    }
+    results = _results(contract, reviews, evaluation)
+    if results:
+        implementation["metrics"] = results
+    lots = {"items": items} if items else {}
+    return {
+        "ocid": f"{current_app.config.get('OCDS_OCID_PREFIX', 'ocds-oversight')}-{contract.code}",
+        "id": f"{contract.code}-{year}",
+        "date": published,
+        "tag": ["award", "contract", "implementation"],
+        "initiationType": "tender",
+        "language": "zh",
+        "parties": [
+            buyer_party,
+            {**supplier, "identifier": {"scheme": CREDIT_CODE_SCHEME, "id": contractor.credit_code,
+                                        "legalName": contractor.name}, "roles": ["supplier", "payee"]},
+        ],
+        "buyer": buyer,
+        "tender": {"id": f"{contract.code}-tender", "title": contract.title, "status": "complete",
+                   "procurementMethod": PROCUREMENT_METHODS.get(contract.procurement_method),
+                   "procurementMethodDetails": contract.procurement_method, "mainProcurementCategory": "services",
+                   "value": _value(contract.amount_fen), "contractPeriod": period, **lots},
+        "awards": [{"id": award_id, "title": contract.title, "status": "active", "suppliers": [supplier],
+                    "value": _value(contract.amount_fen), "contractPeriod": period, **lots}],
+        "contracts": [{
+            "id": contract.code, "awardID": award_id, "title": contract.title,
+            "status": "active" if contract.term_end >= today else "terminated",
+            "period": period, "value": _value(contract.amount_fen), **lots,
+            "agreedMetrics": _agreed_metrics(contract, _scheme_definition(contract, reviews), year),
+            "implementation": implementation,
+        }],
+    }
+
+
+def build_package(year: int, uri: str, *, today: date) -> dict:
+    """The year's OCDS release package, validated (InvalidPackage otherwise)."""
+    contracts = db.session.execute(
+        select(Contract).where(Contract.term_start <= date(year, 12, 31), Contract.term_end >= date(year, 1, 1))
+        .order_by(Contract.code)
+    ).scalars().all()
+    if not contracts:
+        raise NothingToPublish(f"{year}年没有在服务期内的合同，无可发布的数据")
+    name = buyer_name(year)
+    credit_code = current_app.config.get("BUREAU_CREDIT_CODE")
+    buyer: dict[str, Any] = {"id": f"{CREDIT_CODE_SCHEME}-{credit_code}" if credit_code else "buyer", "name": name}
+    if credit_code:
+        buyer["identifier"] = {"scheme": CREDIT_CODE_SCHEME, "id": credit_code, "legalName": name}
+    buyer["roles"] = ["buyer", "payer"]
+    published = _utc(utcnow())
+    package = {
+        "uri": uri,
+        "version": "1.1",
+        "extensions": [METRICS_EXTENSION],
+        "publishedDate": published,
+        "publisher": {"name": name, **({"scheme": CREDIT_CODE_SCHEME, "uid": credit_code} if credit_code else {})},
+        "releases": [_release(contract, year, published, buyer, today) for contract in contracts],
+    }
+    errors = validation_errors(package)
+    if errors:
+        raise InvalidPackage(errors)
+    return package
+
+
+def package_json(package: dict) -> str:
+    """The package as UTF-8 JSON text, Chinese kept readable."""
+    return json.dumps(package, ensure_ascii=False, indent=2)
