@@ -610,6 +610,22 @@ def _note(year: int, full: bool, exported_by: str, events: int) -> str:
     )
 
 
+@contextmanager
+def consistent_snapshot() -> Iterator[None]:
+    """Read every table and the audit log from one snapshot (REPEATABLE READ on PostgreSQL).
+
+    Call at the start of a unit of work: the session's transaction is ended before and after,
+    so that the export's own audit event is appended outside the snapshot, to the live chain.
+    """
+    db.session.rollback()
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    try:
+        yield
+    finally:
+        db.session.rollback()
+
+
 def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None) -> BundleResult:
     """Write the year's audit bundle to `out_path`; a full (unmasked) bundle only for an admin."""
     if full and (exported_by is None or exported_by.role != "admin"):

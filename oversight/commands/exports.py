@@ -1,0 +1,106 @@
+"""Export commands: the annual audit bundle, its verification, the OCDS release package."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import User
+from ..services.audit import Actor, record_event, reset_actor, set_actor
+
+
+def _exporting_user(username: str | None) -> User | None:
+    if username is None:
+        return None
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        raise click.ClickException(f"用户“{username}”不存在或已停用")
+    return user
+
+
+def _atomic_target(out: str) -> Path:
+    """A temporary file beside `out`, renamed onto it once complete (no half-written file at `out`)."""
+    target = Path(out).resolve()
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    return Path(temporary)
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("export-audit")
+    @click.option("--year", type=int, required=True, help="the year to export, e.g. 2025")
+    @click.option("--out", type=click.Path(dir_okay=False), required=True, help="the .zip file to write")
+    @click.option("--full", is_flag=True, help="unmasked ID numbers and phones (an admin only: give --as-user)")
+    @click.option("--as-user", "username", default=None, help="who exports (recorded in the audit log)")
+    def export_audit(year: int, out: str, full: bool, username: str | None) -> None:
+        """Write the year's audit bundle: records (.xlsx, .csv), charts, reports, audit log, SHA-256 manifest."""
+        from ..exports.bundle import BundleRefused, build_audit_bundle, consistent_snapshot, record_export
+
+        user = _exporting_user(username)
+        if full and user is None:
+            raise click.ClickException("导出含完整个人信息的审计包须用 --as-user 指明一名系统管理员")
+        token = set_actor(Actor(user.id, user.username) if user else Actor(None, "cli"))
+        temporary = _atomic_target(out)
+        try:
+            with consistent_snapshot():
+                result = build_audit_bundle(year, temporary, full=full, exported_by=user)
+            os.replace(temporary, out)
+            result.path = out
+            record_export(result)
+            db.session.commit()
+        except BundleRefused as error:
+            raise click.ClickException(str(error)) from None
+        finally:
+            temporary.unlink(missing_ok=True)
+            reset_actor(token)
+        rows = sum(entry.rows or 0 for entry in result.files if entry.path.endswith(".csv"))
+        click.echo(f"已写入 {out}：{len(result.files)} 个文件，{rows} 行记录，审计日志 {result.audit_events} 条，"
+                   f"个人信息{'未脱敏' if full else '已脱敏'}")
+        click.echo(f"整包摘要 bundle_sha256：{result.bundle_sha256}")
+
+    @app.cli.command("verify-bundle")
+    @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
+    def verify_bundle_command(bundle: str) -> None:
+        """Check an audit bundle: every file's SHA-256, none missing or extra, the audit log's hash chain."""
+        from ..exports.bundle import export_event_for, verify_bundle
+
+        found = verify_bundle(bundle)
+        if not found.ok:
+            for problem in found.problems:
+                click.echo(f"校验失败：{problem}", err=True)
+            sys.exit(1)
+        click.echo(f"审计包完整：{found.files_checked} 个文件的 SHA-256 与清单一致，"
+                   f"审计日志 {found.events_checked} 条事件的哈希链完整")
+        event = export_event_for(found.bundle_sha256)
+        if event is None:
+            click.echo("注意：本系统审计日志中没有该包的导出登记（包可能由其他系统导出）")
+        else:
+            click.echo(f"导出登记：审计日志事件 #{event.id}，{event.actor}，{event.occurred_at:%Y-%m-%d %H:%M:%S} UTC")
+
+    @app.cli.command("export-ocds")
+    @click.option("--year", type=int, required=True, help="the year to publish, e.g. 2025")
+    @click.option("--out", type=click.Path(dir_okay=False), required=True, help="the .json file to write")
+    def export_ocds(year: int, out: str) -> None:
+        """Write the year's OCDS 1.1 release package (validated against the schema, no personal data)."""
+        from ..exports.ocds import InvalidPackage, NothingToPublish, build_package, package_json
+
+        base = current_app.config.get("PUBLIC_BASE_URL", "http://localhost").rstrip("/")
+        try:
+            package = build_package(year, f"{base}/exports/ocds/{year}.json", today=date.today())
+        except NothingToPublish as error:
+            raise click.ClickException(str(error)) from None
+        except InvalidPackage as error:
+            for problem in error.errors:
+                click.echo(f"模式校验失败：{problem}", err=True)
+            sys.exit(1)
+        Path(out).write_text(package_json(package), encoding="utf-8")
+        record_event("export", "OcdsPackage", year, {"releases": len(package["releases"])})
+        db.session.commit()
+        click.echo(f"已写入 {out}：{len(package['releases'])} 个合同的 OCDS 1.1 发布包，已通过模式校验")
