@@ -50,6 +50,7 @@ class DrawItem(db.Model):
 
     draw: Mapped[SamplingDraw] = relationship(back_populates="items")
     record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
+    assigned_to: Mapped["User | None"] = relationship()  # noqa: F821
 
 
 class SpotCheck(db.Model):
@@ -74,6 +75,7 @@ class SpotCheck(db.Model):
 
     draw_item: Mapped[DrawItem] = relationship()
     record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
+    checker: Mapped["User"] = relationship()  # noqa: F821
     attachments: Mapped[list["Attachment"]] = relationship(back_populates="spot_check")
 
 
@@ -109,12 +111,14 @@ class RectificationNotice(db.Model):
     response: Mapped[str | None] = mapped_column(Text)
     responded_at: Mapped[datetime | None]
     responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # UTC like every timestamp; "closed by the deadline" compares its China (UTC+8) calendar day.
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(16))  # accepted | not_accepted
     closing_note: Mapped[str | None] = mapped_column(Text)
 
     spot_check: Mapped[SpotCheck] = relationship()
+    contract: Mapped["Contract"] = relationship()  # noqa: F821
 
 
 class Callback(db.Model):
@@ -137,6 +141,7 @@ class Callback(db.Model):
     completed_at: Mapped[datetime | None]
 
     attempts: Mapped[list["CallbackAttempt"]] = relationship(back_populates="callback", order_by="CallbackAttempt.id")
+    draw_item: Mapped[DrawItem] = relationship()
     record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
     subject: Mapped["Subject"] = relationship()  # noqa: F821
 
@@ -151,6 +156,7 @@ class CallbackAttempt(db.Model):
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     callback: Mapped[Callback] = relationship(back_populates="attempts")
+    operator: Mapped["User"] = relationship()  # noqa: F821
 
 
 class Complaint(db.Model):
@@ -171,3 +177,7 @@ class Complaint(db.Model):
     targeted_draw_id: Mapped[int | None] = mapped_column(ForeignKey("sampling_draws.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    record: Mapped["CompletionRecord | None"] = relationship()  # noqa: F821
+    worker: Mapped["FieldWorker | None"] = relationship()  # noqa: F821

@@ -1,0 +1,329 @@
+"""What the quarter's spot checks and callbacks found, per contract, service type, worker and field.
+
+Every rate is a `Rate` (count and 95 % Wilson interval). Pass rates and field error rates count
+the random and flagged strata; complaint-targeted checks were not drawn at random and are
+reported apart. The risk-weighted estimate weights each stratum by its population size.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from ..domain.catalog import SERVICE_TYPES
+from ..domain.comparison import FLAG_LABELS, Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
+from ..domain.periods import Quarter
+from ..domain.sampling import STRATUM_TARGETED, SamplingPlan, lot_accepted, sample_pass_rate
+from ..domain.statistics import PassRateEstimate, Rate
+from ..extensions import db
+from ..models import (
+    Callback,
+    CompletionRecord,
+    DrawItem,
+    FieldWorker,
+    RectificationNotice,
+    SamplingDraw,
+    SpotCheck,
+)
+from .callbacks import SATISFIED_FROM
+from .draws import CALLBACK, SPOT_CHECK, recompute, standard_for
+from .spot_checks import closed_on_time, notice_overdue
+
+DEFAULT_RETRAIN_BP = 1000
+DEFAULT_RECHECK_BP = 3000
+
+
+@dataclass(frozen=True)
+class CheckFact:
+    """One recorded spot check with what it is grouped by."""
+
+    draw_id: int
+    record_id: int
+    stratum: str
+    service_type: str
+    worker_no: str
+    worker: str
+    passed: bool
+    comparison: Comparison
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """One callback of a callback draw."""
+
+    record_id: int
+    service_type: str
+    worker_no: str
+    worker: str
+    status: str
+    confirmed: bool | None
+    satisfaction: int | None
+
+    @property
+    def answered(self) -> bool:
+        return self.status == "answered"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The four rates of one group (a contract, a service type or a worker)."""
+
+    label: str
+    passed: Rate
+    field_errors: Rate
+    satisfaction: Rate
+    authenticity: Rate
+    flag: str | None = None
+    key: str = ""
+
+    @property
+    def flag_label(self) -> str:
+        return FLAG_LABELS.get(self.flag, "") if self.flag else ""
+
+
+@dataclass(frozen=True)
+class LotDecision:
+    """The lot decision of one spot-check draw, and its size-weighted pass-rate estimate."""
+
+    draw: SamplingDraw
+    plan: SamplingPlan | None
+    random_drawn: int
+    random_checked: int
+    failures: int
+    decision: str  # accepted | rejected | pending | none (a share plan decides no lot)
+    estimate: PassRateEstimate | None
+
+    @property
+    def decision_label(self) -> str:
+        return {"accepted": "批接收", "rejected": "批不接收", "pending": "待复检完成", "none": "按比例抽样，不作批判定"}[
+            self.decision]
+
+
+@dataclass(frozen=True)
+class ContractResults:
+    """Everything the results page shows for one contract and quarter."""
+
+    quarter: Quarter
+    overall: Figures
+    targeted: Figures
+    by_service_type: list[Figures]
+    by_worker: list[Figures]
+    by_field: list[tuple[str, Rate]]
+    lots: list[LotDecision]
+    callback_status: dict[str, int]
+    notices: dict[str, int]
+    retrain_threshold: Decimal
+    recheck_threshold: Decimal
+
+    @property
+    def flagged_workers(self) -> list[Figures]:
+        return [row for row in self.by_worker if row.flag]
+
+
+def stored_comparison(data: dict) -> Comparison:
+    """A spot check's stored comparison as the domain object it was saved from."""
+    return Comparison(data["service_type"], tuple(FieldComparison(**field) for field in data["fields"]))
+
+
+def _worker_label(worker_no: str, name: str) -> str:
+    return f"{worker_no} {name}"
+
+
+def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
+    """The recorded spot checks of the contract's draws for the quarter."""
+    rows = db.session.execute(
+        select(DrawItem.draw_id, SpotCheck.record_id, DrawItem.stratum, SamplingDraw.service_type,
+               FieldWorker.worker_no, FieldWorker.name, SpotCheck.passed, SpotCheck.comparison)
+        .join(DrawItem, SpotCheck.draw_item_id == DrawItem.id)
+        .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
+        .join(CompletionRecord, SpotCheck.record_id == CompletionRecord.id)
+        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
+        .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
+               SamplingDraw.purpose == SPOT_CHECK)
+        .order_by(SpotCheck.record_id)).all()
+    return [CheckFact(row.draw_id, row.record_id, row.stratum, row.service_type, row.worker_no,
+                      _worker_label(row.worker_no, row.name), row.passed, stored_comparison(row.comparison))
+            for row in rows]
+
+
+def call_facts(contract_id: int, quarter: Quarter) -> list[CallFact]:
+    """The callbacks of the contract's callback draws for the quarter."""
+    rows = db.session.execute(
+        select(Callback.record_id, SamplingDraw.service_type, FieldWorker.worker_no, FieldWorker.name,
+               Callback.status, Callback.service_confirmed, Callback.satisfaction)
+        .join(DrawItem, Callback.draw_item_id == DrawItem.id)
+        .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
+        .join(CompletionRecord, Callback.record_id == CompletionRecord.id)
+        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
+        .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
+               SamplingDraw.purpose == CALLBACK)
+        .order_by(Callback.record_id)).all()
+    return [CallFact(row.record_id, row.service_type, row.worker_no, _worker_label(row.worker_no, row.name),
+                     row.status, row.service_confirmed, row.satisfaction) for row in rows]
+
+
+def _random(checks: Iterable[CheckFact]) -> list[CheckFact]:
+    """Checks of records drawn at random (the random and flagged strata)."""
+    return [check for check in checks if check.stratum != STRATUM_TARGETED]
+
+
+def figures(label: str, checks: Sequence[CheckFact], calls: Sequence[CallFact], flag: str | None = None,
+            key: str = "") -> Figures:
+    """The four rates of a group of checks and calls."""
+    errors = tally(check.comparison for check in checks)
+    answered = [call for call in calls if call.answered]
+    return Figures(
+        label=label,
+        passed=Rate.of(sum(check.passed for check in checks), len(checks)),
+        field_errors=Rate.of(errors.differing, errors.compared),
+        satisfaction=Rate.of(sum(call.satisfaction >= SATISFIED_FROM for call in answered), len(answered)),
+        authenticity=Rate.of(sum(bool(call.confirmed) for call in answered), len(answered)),
+        flag=flag,
+        key=key,
+    )
+
+
+def _by_worker(checks: Sequence[CheckFact], calls: Sequence[CallFact], flags: dict[str, str]) -> list[Figures]:
+    """Figures per worker (by 工号), flagged where the error rate passes a threshold."""
+    labels = {fact.worker_no: fact.worker for fact in [*checks, *calls]}
+    return [figures(labels[no], [c for c in checks if c.worker_no == no], [c for c in calls if c.worker_no == no],
+                    flags.get(no), key=no) for no in sorted(labels)]
+
+
+def _thresholds(year: int) -> tuple[Decimal, Decimal]:
+    standard = standard_for(year)
+    retrain = standard.retrain_threshold_bp if standard else DEFAULT_RETRAIN_BP
+    recheck = standard.recheck_threshold_bp if standard else DEFAULT_RECHECK_BP
+    return Decimal(retrain) / 10000, Decimal(recheck) / 10000
+
+
+def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision:
+    """Failures among the random stratum against Ac; Re reached decides early."""
+    result = recompute(draw)
+    mine = [check for check in checks if check.draw_id == draw.id]
+    random_checks = [check for check in mine if check.stratum == "random"]
+    failures = sum(not check.passed for check in random_checks)
+    drawn = result.stratum("random").sample
+    plan = result.plan
+    if plan is None or not plan.decides_lot:
+        decision = "none"
+    elif failures >= plan.re:
+        decision = "rejected"
+    elif len(random_checks) < drawn:
+        decision = "pending"
+    else:
+        decision = "accepted" if lot_accepted(failures, plan) else "rejected"
+    try:
+        estimate = sample_pass_rate(result, {check.record_id: check.passed for check in mine})
+    except ValueError:  # a stratum without any check yet: nothing to estimate from
+        estimate = None
+    return LotDecision(draw, plan, drawn, len(random_checks), failures, decision, estimate)
+
+
+def _spot_check_draws(contract_id: int, quarter: Quarter) -> list[SamplingDraw]:
+    return list(db.session.execute(select(SamplingDraw).where(
+        SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
+        SamplingDraw.purpose == SPOT_CHECK).order_by(SamplingDraw.service_type)).scalars())
+
+
+def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice]:
+    return list(db.session.execute(select(RectificationNotice).where(
+        RectificationNotice.contract_id == contract_id, RectificationNotice.deadline >= quarter.start,
+        RectificationNotice.deadline <= quarter.end).order_by(RectificationNotice.id)).scalars())
+
+
+def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
+    """The results page of one contract and quarter."""
+    checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
+    drawn = _random(checks)
+    retrain, recheck = _thresholds(quarter.year)
+    per_worker = {no: tally(c.comparison for c in drawn if c.worker_no == no)
+                  for no in sorted({c.worker_no for c in drawn})}
+    flags = worker_flags(per_worker, retrain, recheck)
+    labels = {}
+    for check in drawn:
+        labels.update({field.key: field.label for field in check.comparison.fields})
+    by_field = [(labels[key], Rate.of(count.differing, count.compared))
+                for key, count in tally_by_field(c.comparison for c in drawn).items()]
+    status_counts: dict[str, int] = {}
+    for call in calls:
+        status_counts[call.status] = status_counts.get(call.status, 0) + 1
+    notices = _notices_due(contract_id, quarter)
+    return ContractResults(
+        quarter=quarter,
+        overall=figures("合计", drawn, calls),
+        targeted=figures("定向抽查", [c for c in checks if c.stratum == STRATUM_TARGETED], []),
+        by_service_type=[
+            figures(SERVICE_TYPES[service_type], [c for c in drawn if c.service_type == service_type],
+                    [c for c in calls if c.service_type == service_type])
+            for service_type in SERVICE_TYPES
+            if any(f.service_type == service_type for f in [*checks, *calls])],
+        by_worker=_by_worker(drawn, calls, flags),
+        by_field=by_field,
+        lots=[lot_decision(draw, checks) for draw in _spot_check_draws(contract_id, quarter)],
+        callback_status=status_counts,
+        notices={"due": len(notices), "closed_on_time": sum(closed_on_time(n) for n in notices),
+                 "overdue": sum(notice_overdue(n, today) for n in notices)},
+        retrain_threshold=retrain,
+        recheck_threshold=recheck,
+    )
+
+
+def _ids(facts: Iterable, keep: Callable = lambda fact: True) -> list[int]:
+    return sorted(fact.record_id for fact in facts if keep(fact))
+
+
+def quarter_check_figures(contract_id: int, quarter: Quarter | str) -> dict:
+    """The quarter's check figures for KPI scoring, each with the record ids behind it.
+
+    spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
+    draw; field_accuracy: compared and differing fields of the same checks; callbacks: answered,
+    satisfied (levels 3–5), confirmed; rectifications: notices whose deadline falls in the quarter
+    and those closed as rectified on or before their deadline.
+    """
+    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
+    drawn = _random(checks)
+    targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
+    errors: ErrorCount = tally(c.comparison for c in drawn)
+    answered = [c for c in calls if c.answered]
+    notices = _notices_due(contract_id, quarter)
+    on_time = [n for n in notices if closed_on_time(n)]
+    estimates = []
+    for lot in (lot_decision(draw, checks) for draw in _spot_check_draws(contract_id, quarter)):
+        estimates.append({
+            "draw_id": lot.draw.id, "service_type": lot.draw.service_type,
+            "weighted_pass_rate": None if lot.estimate is None else str(round(Decimal(lot.estimate.value), 4)),
+            "lot_decision": lot.decision,
+        })
+    notice_records = {n.id: n.spot_check.record_id for n in notices}
+    return {
+        "contract_id": contract_id,
+        "quarter": str(quarter),
+        "spot_checks": {
+            "checked": len(drawn), "passed": sum(c.passed for c in drawn),
+            "record_ids": _ids(drawn), "passed_record_ids": _ids(drawn, lambda c: c.passed),
+            "targeted": {"checked": len(targeted), "passed": sum(c.passed for c in targeted),
+                         "record_ids": _ids(targeted)},
+            "draws": estimates,
+        },
+        "field_accuracy": {"compared": errors.compared, "differing": errors.differing, "record_ids": _ids(drawn),
+                           "differing_record_ids": _ids(drawn, lambda c: c.comparison.differing > 0)},
+        "callbacks": {
+            "answered": len(answered),
+            "satisfied": sum(c.satisfaction >= SATISFIED_FROM for c in answered),
+            "confirmed": sum(bool(c.confirmed) for c in answered),
+            "record_ids": _ids(answered),
+            "satisfied_record_ids": _ids(answered, lambda c: c.satisfaction >= SATISFIED_FROM),
+            "confirmed_record_ids": _ids(answered, lambda c: bool(c.confirmed)),
+        },
+        "rectifications": {
+            "due": len(notices), "closed_by_deadline": len(on_time),
+            "notice_ids": [n.id for n in notices], "closed_by_deadline_notice_ids": [n.id for n in on_time],
+            "record_ids": sorted(notice_records.values()),
+            "closed_by_deadline_record_ids": sorted(notice_records[n.id] for n in on_time),
+        },
+    }

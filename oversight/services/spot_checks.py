@@ -1,0 +1,257 @@
+"""Spot checks: assign drawn records, record the blind re-check, compare, and follow a failure
+through its rectification notice (SPEC section 5)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Select, select
+
+from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
+from ..domain.self_care import ITEM_KEYS
+from ..extensions import db
+from ..models import (
+    Attachment,
+    CompletionRecord,
+    DrawItem,
+    RectificationNotice,
+    SamplingDraw,
+    SpotCheck,
+    User,
+)
+from ..models.base import utcnow
+from .draws import SPOT_CHECK
+
+METHODS = ("入户复核", "邻里走访", "电话核实")
+# "overdue" only if a job marks it so; overdue is otherwise derived from the deadline.
+NOTICE_STATUSES = {"open": "待整改", "overdue": "已逾期", "responded": "已回复", "closed": "已关闭"}
+OUTCOMES = {"accepted": "整改合格", "not_accepted": "整改不合格"}
+CHECKERS = ("admin", "supervisor")
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+# Extension → (stored extension, content type, the bytes every such file starts with).
+_ATTACHMENT_TYPES = {
+    "jpg": ("jpg", "image/jpeg", b"\xff\xd8\xff"),
+    "jpeg": ("jpg", "image/jpeg", b"\xff\xd8\xff"),
+    "png": ("png", "image/png", b"\x89PNG\r\n\x1a\n"),
+    "pdf": ("pdf", "application/pdf", b"%PDF-"),
+}
+ATTACHMENT_EXTENSIONS = ("jpg", "jpeg", "png", "pdf")
+
+# Timestamps are stored in UTC; deadlines are China Standard Time days (UTC+8, no daylight saving).
+BUREAU_UTC_OFFSET = timedelta(hours=8)
+
+
+class SpotCheckError(ValueError):
+    """A refused spot-check step; the message is Chinese, for the user."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as received: the name the user gave it and its bytes."""
+
+    filename: str
+    content: bytes
+
+
+def local_day(moment: datetime) -> date:
+    """The bureau's calendar day of a stored (UTC) timestamp."""
+    return (moment + BUREAU_UTC_OFFSET).date()
+
+
+def reported_values(record: CompletionRecord) -> dict:
+    """The contractor's values in the comparison's keys (a stored record is a visit that happened)."""
+    if record.service_type == HOUSEHOLD_SURVEY:
+        keys = ("household_size", "annual_income_fen", "financial_assets_fen", "survey_conclusion")
+        return {key: getattr(record, key) for key in keys}
+    if record.service_type == CARE_VISIT:
+        items = [item for item in (record.care_items or "").split("、") if item]
+        return {"visit_happened": True, "care_items": frozenset(items)}
+    return {key: getattr(record, key) for key in ITEM_KEYS}
+
+
+def _spot_check_item(item: DrawItem) -> None:
+    if item.draw.purpose != SPOT_CHECK:
+        raise SpotCheckError("该记录属于电话回访抽样，不是抽查复检")
+
+
+def item_check(item_id: int) -> SpotCheck | None:
+    """The spot check recorded for a drawn item, if any."""
+    return db.session.execute(select(SpotCheck).where(SpotCheck.draw_item_id == item_id)).scalar_one_or_none()
+
+
+def assign_items(draw: SamplingDraw, item_ids: list[int], assignee: User) -> int:
+    """Give drawn, not yet checked items of a spot-check draw to a supervisor; returns how many."""
+    if draw.purpose != SPOT_CHECK:
+        raise SpotCheckError("电话回访抽样不分派复检")
+    if assignee.role not in CHECKERS or not assignee.is_active:
+        raise SpotCheckError("只能分派给在岗的监管人员")
+    chosen = [item for item in draw.items if item.id in set(item_ids)]
+    if not chosen:
+        raise SpotCheckError("请选择要分派的记录")
+    checked = set(db.session.execute(select(SpotCheck.draw_item_id).where(
+        SpotCheck.draw_item_id.in_([item.id for item in chosen]))).scalars())
+    changed = 0
+    for item in chosen:
+        if item.id not in checked and item.assigned_to_id != assignee.id:
+            item.assigned_to_id = assignee.id
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def pending_items(assigned_to_id: int | None = None) -> Select:
+    """Drawn spot-check items without a recorded check, oldest draw first."""
+    stmt = (select(DrawItem).join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
+            .outerjoin(SpotCheck, SpotCheck.draw_item_id == DrawItem.id)
+            .where(SamplingDraw.purpose == SPOT_CHECK, SpotCheck.id.is_(None)))
+    if assigned_to_id is not None:
+        stmt = stmt.where(DrawItem.assigned_to_id == assigned_to_id)
+    return stmt.order_by(SamplingDraw.id, DrawItem.position)
+
+
+def check_upload(upload: Upload) -> tuple[str, str]:
+    """(stored extension, content type) of an acceptable attachment; refuses by content, not only name."""
+    name = upload.filename or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in _ATTACHMENT_TYPES:
+        raise SpotCheckError(f"附件“{name}”类型不支持，只接受 JPG、PNG、PDF")
+    if not upload.content:
+        raise SpotCheckError(f"附件“{name}”是空文件")
+    if len(upload.content) > MAX_ATTACHMENT_BYTES:
+        raise SpotCheckError(f"附件“{name}”超过 {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+    stored, content_type, magic = _ATTACHMENT_TYPES[extension]
+    if not upload.content.startswith(magic):
+        raise SpotCheckError(f"附件“{name}”的内容不是 {stored.upper()} 文件")
+    return stored, content_type
+
+
+def add_attachments(check: SpotCheck, uploads: list[Upload], uploads_dir: str) -> list[Attachment]:
+    """Check every file first, then store them under UPLOADS_DIR/attachments/<check id>/."""
+    if len(check.attachments) + len(uploads) > MAX_ATTACHMENTS:
+        raise SpotCheckError(f"每次抽查最多 {MAX_ATTACHMENTS} 个附件")
+    kinds = [check_upload(upload) for upload in uploads]
+    saved = []
+    for upload, (extension, content_type) in zip(uploads, kinds):
+        digest = hashlib.sha256(upload.content).hexdigest()
+        relative = Path("attachments") / str(check.id) / f"{digest}.{extension}"
+        target = Path(uploads_dir) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(upload.content)
+        attachment = Attachment(filename=Path(upload.filename).name[:255], content_type=content_type,
+                                size_bytes=len(upload.content), sha256=digest, stored_path=str(relative))
+        check.attachments.append(attachment)
+        saved.append(attachment)
+    db.session.flush()
+    return saved
+
+
+def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on: date, values: dict,
+                      note: str | None, uploads: list[Upload], uploads_dir: str, today: date) -> SpotCheck:
+    """Save the blind re-check of a drawn record, and its comparison with what was reported."""
+    _spot_check_item(item)
+    if item_check(item.id) is not None:
+        raise SpotCheckError("该记录已复检，不能重复录入")
+    if checker.role not in CHECKERS:
+        raise SpotCheckError("只有监管人员可以录入复检")
+    if item.assigned_to_id not in (None, checker.id) and checker.role != "admin":
+        raise SpotCheckError("该记录已分派给其他监管人员")
+    if method not in METHODS:
+        raise SpotCheckError(f"复核方式应为{'、'.join(METHODS)}之一")
+    record = item.record
+    if checked_on > today:
+        raise SpotCheckError("复核日期不能晚于今天")
+    if checked_on < record.service_date:
+        raise SpotCheckError(f"复核日期不能早于服务日期 {record.service_date}")
+    rechecked = {key: value for key, value in values.items() if value is not None}
+    try:
+        comparison = compare_record(record.service_type, reported_values(record), rechecked)
+    except ComparisonError as error:
+        raise SpotCheckError(str(error)) from None
+    for upload in uploads:
+        check_upload(upload)
+    check = SpotCheck(
+        draw_item_id=item.id, record_id=record.id, contract_id=record.contract_id, checker_id=checker.id,
+        method=method, checked_on=checked_on, note=note or None,
+        values={key: sorted(value) if isinstance(value, (set, frozenset, list)) else value
+                for key, value in rechecked.items()},
+        comparison=comparison.as_dict(), fields_compared=comparison.compared,
+        fields_differing=comparison.differing, passed=comparison.passed,
+    )
+    db.session.add(check)
+    db.session.flush()
+    if uploads:
+        add_attachments(check, uploads, uploads_dir)
+    return check
+
+
+def notice_of(check: SpotCheck) -> RectificationNotice | None:
+    return db.session.execute(select(RectificationNotice).where(
+        RectificationNotice.spot_check_id == check.id)).scalar_one_or_none()
+
+
+def issue_notice(check: SpotCheck, *, deadline: date, requirement: str, issuer: User,
+                 today: date) -> RectificationNotice:
+    """整改通知 for a failed check: the contractor sees it, with the failed fields, at once."""
+    if check.passed:
+        raise SpotCheckError("复检合格，无需整改")
+    if notice_of(check) is not None:
+        raise SpotCheckError("该抽查已发出整改通知")
+    if deadline <= today:
+        raise SpotCheckError("整改期限应晚于今天")
+    if not requirement or not requirement.strip():
+        raise SpotCheckError("请填写整改要求")
+    notice = RectificationNotice(spot_check_id=check.id, contract_id=check.contract_id, issued_by_id=issuer.id,
+                                 deadline=deadline, requirement=requirement.strip(), status="open")
+    db.session.add(notice)
+    db.session.flush()
+    return notice
+
+
+def respond_notice(notice: RectificationNotice, *, response: str, user: User) -> None:
+    """The contractor's answer; it may be revised until the notice is closed."""
+    if notice.status == "closed":
+        raise SpotCheckError("整改通知已关闭，不能再回复")
+    if not response or not response.strip():
+        raise SpotCheckError("请填写整改情况")
+    notice.response, notice.responded_at, notice.responded_by_id = response.strip(), utcnow(), user.id
+    notice.status = "responded"
+    db.session.flush()
+
+
+def close_notice(notice: RectificationNotice, *, outcome: str, note: str | None, user: User) -> None:
+    """The supervisor's closing: accepted (needs the contractor's answer) or not accepted."""
+    if notice.status == "closed":
+        raise SpotCheckError("整改通知已关闭")
+    if outcome not in OUTCOMES:
+        raise SpotCheckError("请选择整改结论")
+    if outcome == "accepted" and notice.status != "responded":
+        raise SpotCheckError("承接机构尚未回复整改情况，不能认定整改合格")
+    notice.status, notice.outcome, notice.closing_note = "closed", outcome, (note or "").strip() or None
+    notice.closed_at, notice.closed_by_id = utcnow(), user.id
+    db.session.flush()
+
+
+def notice_overdue(notice: RectificationNotice, today: date) -> bool:
+    """Still open (or answered but not closed) after its deadline."""
+    return notice.status != "closed" and notice.deadline < today
+
+
+def closed_on_time(notice: RectificationNotice) -> bool:
+    """Closed as rectified no later than the deadline (a bureau calendar day)."""
+    return (notice.status == "closed" and notice.outcome == "accepted" and notice.closed_at is not None
+            and local_day(notice.closed_at) <= notice.deadline)
+
+
+def notices_query(contract_ids: Select | None = None, status: str | None = None) -> Select:
+    """Notices, nearest deadline first; scoped to contracts when given."""
+    stmt = select(RectificationNotice)
+    if contract_ids is not None:
+        stmt = stmt.where(RectificationNotice.contract_id.in_(contract_ids))
+    if status in NOTICE_STATUSES:
+        stmt = stmt.where(RectificationNotice.status == status)
+    return stmt.order_by(RectificationNotice.status == "closed", RectificationNotice.deadline,
+                         RectificationNotice.id)
