@@ -573,7 +573,7 @@ def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime) -> N
     for by_quarter in newest.values():
         ordered = [by_quarter[quarter] for quarter in sorted(by_quarter)]
         code = _safe_name(ordered[0].contract.code)
-        for number, (png, _caption) in enumerate(reports.contract_charts(ordered), start=1):
+        for number, (png, _caption) in enumerate(reports.contract_charts(ordered[0].contract, ordered), start=1):
             writer.add_bytes(f"charts/{code}_{year}_{number}.png", png)
     evaluations = db.session.execute(
         select(AnnualEvaluation).where(AnnualEvaluation.year == year)

@@ -14,14 +14,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..charts import CJK_FONT_FILES, new_figure, to_png
+from ..charts import CJK_FONT_FILES
+from ..charts.performance import rates_with_intervals, score_trend
 from ..domain.money import format_yuan
 from ..extensions import db
 from ..models import AnnualEvaluation, PaymentRecord, QuarterlyReview
 from ..services.evaluations import PAYMENT_KINDS
 
 EVALUATION_STATUS_LABELS = {"draft": "草稿", "approved": "已审定锁定"}
-_RATING_LINES = ((Decimal(90), "优秀"), (Decimal(80), "良好"), (Decimal(60), "合格"))
 
 
 # --- content --------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     if missing:
         add(Paragraph("尚未审定、未计入年度得分的季度：" + "、".join(row["quarter"] for row in missing) + "。"))
     counted = [reviews[q["review_id"]] for q in quarters if q.get("review_id") in reviews]
-    for number, (png, caption) in enumerate(contract_charts(counted, figures["score"]), start=1):
+    for number, (png, caption) in enumerate(contract_charts(contract, counted), start=1):
         add(Figure(png, f"图{number}　{caption}"))
 
     indicator_rows = _indicator_rows(quarters, reviews)
@@ -203,41 +203,12 @@ def _indicator_rows(quarters: list[dict], reviews: dict[int, QuarterlyReview]) -
 # --- charts ---------------------------------------------------------------------------------
 
 
-def contract_charts(reviews: list[QuarterlyReview], annual_score: str | None = None) -> list[tuple[bytes, str]]:
-    """Charts of a contract's year as (PNG, caption): quarterly totals against the rating lines, indicator values."""
-    labels = [review.quarter for review in reviews]
-    charts = []
-    figure = new_figure(6.5, 3.4)
-    axes = figure.subplots()
-    bars = axes.bar(labels, [review.total_centi / 100 for review in reviews], color="#a8262d", width=0.55)
-    axes.bar_label(bars, labels=[review.figures["total"] for review in reviews], padding=2, fontsize=9)
-    for minimum, rating in _RATING_LINES:
-        axes.axhline(float(minimum), color="#6b7785", linestyle=":", linewidth=1)
-        axes.text(1.01, float(minimum), rating, transform=axes.get_yaxis_transform(), va="center", fontsize=8,
-                  color="#6b7785")
-    if annual_score is not None:
-        axes.axhline(float(annual_score), color="#1d5fa7", linewidth=1.2, label=f"年度得分 {annual_score}")
-        axes.legend(loc="lower right", fontsize=8)
-    axes.set_ylim(0, 105)
-    axes.set_ylabel("得分")
-    charts.append((to_png(figure), "各季度考核得分与评级分数线"))
-
-    series: dict[str, list[float]] = {}
-    for position, review in enumerate(reviews):
-        for indicator in review.figures["indicators"]:
-            values = series.setdefault(indicator["name"], [float("nan")] * len(reviews))
-            if indicator.get("value") is not None:
-                values[position] = float(Decimal(str(indicator["value"])) * 100)
-    if series:
-        figure = new_figure(6.5, 3.8)
-        axes = figure.subplots()
-        for name, values in series.items():
-            axes.plot(labels, values, marker="o", label=name)
-        axes.set_ylabel("指标值（%）")
-        axes.set_ylim(top=102)
-        figure.legend(loc="outside lower center", ncols=4, fontsize=8)
-        charts.append((to_png(figure), "各考核指标的季度指标值"))
-    return charts
+def contract_charts(contract, reviews: list[QuarterlyReview]) -> list[tuple[bytes, str]]:
+    """The charts of a contract's year as (PNG, caption), drawn by `oversight.charts.performance`."""
+    if not reviews:
+        return []
+    return [(score_trend(contract, reviews), "各季度考核得分与评级分数线"),
+            (rates_with_intervals(reviews), "抽查合格率、回访满意率与服务真实率（竖线为95%置信区间）")]
 
 
 # --- .docx ----------------------------------------------------------------------------------
