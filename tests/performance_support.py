@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from oversight.domain.comparison import FieldComparison
 from oversight.extensions import db
 from oversight.models import (
     Assignment,
@@ -53,12 +54,24 @@ def _record(assignment: Assignment, worker: FieldWorker, day: date) -> Completio
     return record
 
 
-def _draw(contract: Contract, quarter: str, purpose: str) -> SamplingDraw:
+def _draw(contract: Contract, quarter: str, purpose: str, records: list[CompletionRecord],
+          targeted: set[int] = frozenset()) -> SamplingDraw:
+    """A draw whose stored rule (a 100 % share) re-computes to exactly these records."""
+    db.session.flush()
+    population = [[record.id, record.worker.worker_no, False, position in targeted]
+                  for position, record in enumerate(records)]
     draw = SamplingDraw(purpose=purpose, quarter=quarter, contract=contract, service_type="household_survey",
-                        rule={"kind": "share"}, plan={"kind": "share"}, seed="test", population=[],
-                        population_sha256="0" * 64)
+                        rule={"rule": "share", "share": "1", "floor": 5}, plan={"kind": "share"}, seed="test",
+                        population=sorted(population), population_sha256="0" * 64)
     db.session.add(draw)
     return draw
+
+
+def _comparison(compared: int, differing: int) -> dict:
+    """A stored comparison of `compared` non-critical fields, the first `differing` of them different."""
+    fields = [FieldComparison(f"field{i}", f"字段{i}", 1, 2 if i < differing else 1, i >= differing, False, "").as_dict()
+              for i in range(compared)]
+    return {"service_type": "household_survey", "fields": fields}
 
 
 def build_quarter(contract: Contract, checker: User, *, start: date = date(2025, 7, 1), quarter: str = "2025Q3",
@@ -92,21 +105,23 @@ def build_quarter(contract: Contract, checker: User, *, start: date = date(2025,
         db.session.commit()
         return data
 
-    spot_draw, callback_draw = _draw(contract, quarter, "spot_check"), _draw(contract, quarter, "callback")
+    checked = [_record(data.assignments[i], worker, due - timedelta(days=2)) for i in range(21)]
+    spot_draw = _draw(contract, quarter, "spot_check", checked, targeted={20})
     differing = [1, 1, 1, 1, 2] + [0] * 15
-    for i in range(21):
+    for i, record in enumerate(checked):
         targeted = i == 20
-        record = _record(data.assignments[i], worker, due - timedelta(days=2))
         item = DrawItem(draw=spot_draw, record=record, stratum="targeted" if targeted else "random", position=i)
+        different = 5 if targeted else differing[i]
         check = SpotCheck(draw_item=item, record=record, contract_id=contract.id, checker_id=checker.id,
-                          method="入户复核", checked_on=due, values={}, comparison={}, fields_compared=10,
-                          fields_differing=5 if targeted else differing[i], passed=not targeted and i not in (0, 4))
+                          method="入户复核", checked_on=due, values={}, comparison=_comparison(10, different),
+                          fields_compared=10, fields_differing=different, passed=not targeted and i not in (0, 4))
         db.session.add_all([item, check])
         data.checks.append(check)
     satisfaction = [5, 5, 4, 4, 4, 3, 3, 2, 1, 5]
-    called = [(data.assignments[21 + i], DrawItem(draw=callback_draw, stratum="random", position=i,
-                                                  record=_record(data.assignments[21 + i], worker, due)))
-              for i in range(11)]
+    called_records = [_record(data.assignments[21 + i], worker, due) for i in range(11)]
+    callback_draw = _draw(contract, quarter, "callback", called_records)
+    called = [(data.assignments[21 + i], DrawItem(draw=callback_draw, stratum="random", position=i, record=record))
+              for i, record in enumerate(called_records)]
     db.session.add_all([item for _, item in called])
     db.session.flush()
     for i, (assignment, item) in enumerate(called):
@@ -120,11 +135,12 @@ def build_quarter(contract: Contract, checker: User, *, start: date = date(2025,
     db.session.flush()
     failed = [check for check in data.checks if not check.passed]
     deadline = due + timedelta(days=20)
+    # Closed at 09:00 UTC, 17:00 in the county: the deadline day itself still counts.
     for check, closed in zip(failed, (deadline, deadline - timedelta(days=5), None)):
         notice = RectificationNotice(spot_check=check, contract_id=contract.id, issued_by_id=checker.id,
                                      deadline=deadline, requirement="重新入户核实",
-                                     status="closed" if closed else "open",
-                                     closed_at=datetime.combine(closed, datetime.min.time()) + timedelta(hours=17)
+                                     status="closed" if closed else "open", outcome="accepted" if closed else None,
+                                     closed_at=datetime.combine(closed, datetime.min.time()) + timedelta(hours=9)
                                      if closed else None)
         db.session.add(notice)
         data.notices.append(notice)

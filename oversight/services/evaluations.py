@@ -54,6 +54,18 @@ def evaluation_revisions(contract_id: int, year: int) -> list[AnnualEvaluation]:
     ).scalars())
 
 
+def current_evaluations_query(approved_only: bool):
+    """The newest revision of each contract's year (newest approved one when `approved_only`)."""
+    scope = select(AnnualEvaluation.contract_id, AnnualEvaluation.year,
+                   func.max(AnnualEvaluation.revision).label("revision"))
+    if approved_only:
+        scope = scope.where(AnnualEvaluation.status == "approved")
+    newest = scope.group_by(AnnualEvaluation.contract_id, AnnualEvaluation.year).subquery()
+    return select(AnnualEvaluation).join(newest, (AnnualEvaluation.contract_id == newest.c.contract_id)
+                                         & (AnnualEvaluation.year == newest.c.year)
+                                         & (AnnualEvaluation.revision == newest.c.revision))
+
+
 def paid_fen(contract_id: int, kind: str, year: int | None = None) -> int:
     """What was paid on the contract of one kind (and, for the linked share, one year)."""
     stmt = select(func.coalesce(func.sum(PaymentRecord.amount_fen), 0)).where(

@@ -1,21 +1,35 @@
 """The evidence behind a contract's quarterly KPIs, gathered from the records (SPEC section 6).
 
 Completion and timeliness come from the assignments due in the quarter; the spot-check,
-callback and rectification figures come from `_check_figures`, the one place that reads
-the results of the checks.
+callback and rectification figures are the check results' own (`quarter_check_figures`), so
+that a review and the check-results page never disagree.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..domain.periods import Quarter
 from ..domain.scoring import Evidence
 from ..extensions import db
-from ..models import Assignment, Callback, DrawItem, RectificationNotice, SamplingDraw, SpotCheck
+from ..domain.sampling import STRATUM_TARGETED
+from ..models import (
+    Assignment,
+    Callback,
+    CompletionRecord,
+    DrawItem,
+    RectificationNotice,
+    SamplingDraw,
+    SpotCheck,
+)
+from .check_results import quarter_check_figures
+from .draws import CALLBACK, SPOT_CHECK
 
-# What the record ids of each indicator's evidence point at.
+# What each indicator's record ids list: assignment ids; completion-record ids of the spot checks
+# and callbacks; rectification-notice ids.
 RECORD_KINDS: dict[str, str] = {
     "completion": "assignment",
     "timeliness": "assignment",
@@ -25,8 +39,6 @@ RECORD_KINDS: dict[str, str] = {
     "authenticity": "callback",
     "rectification": "rectification_notice",
 }
-
-SATISFIED_AT_LEAST = 3  # 基本满意 and better (SPEC section 5)
 
 
 @dataclass(frozen=True)
@@ -65,43 +77,50 @@ def gather_evidence(contract_id: int, quarter: Quarter) -> QuarterEvidence:
 
 
 def _check_figures(contract_id: int, quarter: Quarter) -> dict[str, tuple[Evidence, tuple[int, ...] | None]]:
-    """Spot checks, field accuracy, callbacks and rectification notices of the quarter.
+    """Spot checks, field accuracy, callbacks and rectification notices, as the check results count them.
 
     Field accuracy counts fields, not records, so no record ids make up its numerator (None).
     """
-    checks = db.session.execute(
-        select(SpotCheck.id, SpotCheck.passed, SpotCheck.fields_compared, SpotCheck.fields_differing)
-        .join(DrawItem, SpotCheck.draw_item_id == DrawItem.id)
-        .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
-        # Targeted (complaint) records were not drawn at random: reported apart, never scored.
-        .where(SpotCheck.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
-               DrawItem.stratum != "targeted")
-        .order_by(SpotCheck.id)
-    ).all()
-    compared = [row for row in checks if row.fields_compared]
-    callbacks = db.session.execute(
-        select(Callback.id, Callback.satisfaction, Callback.service_confirmed)
-        .join(DrawItem, Callback.draw_item_id == DrawItem.id)
-        .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
-        .where(Callback.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
-               Callback.status == "answered")
-        .order_by(Callback.id)
-    ).all()
-    notices = db.session.execute(
-        select(RectificationNotice.id, RectificationNotice.deadline, RectificationNotice.closed_at)
-        .where(RectificationNotice.contract_id == contract_id,
-               RectificationNotice.deadline >= quarter.start, RectificationNotice.deadline <= quarter.end)
-        .order_by(RectificationNotice.id)
-    ).all()
-    field_accuracy = Evidence.for_field_accuracy(
-        sum(row.fields_differing for row in compared), sum(row.fields_compared for row in compared),
-        [row.id for row in compared])
+    found = quarter_check_figures(contract_id, quarter)
+    checks, fields, calls, notices = (found[key] for key in ("spot_checks", "field_accuracy", "callbacks",
+                                                              "rectifications"))
     return {
-        "spot_check_pass": _evidence("spot_check_pass", checks, lambda row: row.passed),
-        "field_accuracy": (field_accuracy, None),
-        "satisfaction": _evidence("satisfaction", callbacks, lambda row: row.satisfaction is not None
-                                  and row.satisfaction >= SATISFIED_AT_LEAST),
-        "authenticity": _evidence("authenticity", callbacks, lambda row: bool(row.service_confirmed)),
-        "rectification": _evidence("rectification", notices, lambda row: row.closed_at is not None
-                                   and row.closed_at.date() <= row.deadline),
+        "spot_check_pass": (Evidence("spot_check_pass", checks["passed"], checks["checked"], checks["record_ids"]),
+                            tuple(checks["passed_record_ids"])),
+        "field_accuracy": (Evidence.for_field_accuracy(fields["differing"], fields["compared"], fields["record_ids"]),
+                           None),
+        "satisfaction": (Evidence("satisfaction", calls["satisfied"], calls["answered"], calls["record_ids"]),
+                         tuple(calls["satisfied_record_ids"])),
+        "authenticity": (Evidence("authenticity", calls["confirmed"], calls["answered"], calls["record_ids"]),
+                         tuple(calls["confirmed_record_ids"])),
+        "rectification": (Evidence("rectification", notices["closed_by_deadline"], notices["due"],
+                                   notices["notice_ids"]), tuple(notices["closed_by_deadline_notice_ids"])),
     }
+
+
+def _checked(model, purpose: str, contract_id: int, quarter: Quarter):
+    """A spot check's or callback's rows of the contract's draws for the quarter (targeted apart)."""
+    return (select(model).join(DrawItem, model.draw_item_id == DrawItem.id)
+            .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
+            .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
+                   SamplingDraw.purpose == purpose, DrawItem.stratum != STRATUM_TARGETED))
+
+
+def _by_id(model, ids: Sequence[int], *options) -> list:
+    return list(db.session.execute(select(model).where(model.id.in_(ids)).options(*options).order_by(model.id))
+                .scalars())
+
+
+def records_behind(kind: str, ids: Sequence[int], contract_id: int, quarter: Quarter) -> list:
+    """The rows an indicator's ids name (see RECORD_KINDS), in id order, with what their listing shows."""
+    if kind == "assignment":
+        return _by_id(Assignment, ids, selectinload(Assignment.subject))
+    if kind == "rectification_notice":
+        return _by_id(RectificationNotice, ids, selectinload(RectificationNotice.spot_check)
+                      .selectinload(SpotCheck.record).selectinload(CompletionRecord.assignment))
+    model, purpose, extra = {"spot_check": (SpotCheck, SPOT_CHECK, ()),
+                             "callback": (Callback, CALLBACK, (selectinload(Callback.subject),))}[kind]
+    stmt = (_checked(model, purpose, contract_id, quarter).where(model.record_id.in_(ids))
+            .options(selectinload(model.record).selectinload(CompletionRecord.assignment), *extra)
+            .order_by(model.record_id))
+    return list(db.session.execute(stmt).scalars())

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..domain.evaluation import DEFAULT_PAYOUT
 from ..domain.scoring import DEFAULT_SCHEME, Band, Indicator, Scheme, SchemeError, to_decimal
 from ..extensions import db
-from ..models import KpiScheme, QuarterlyReview, User
+from ..models import Contract, KpiScheme, QuarterlyReview, User
 from .kpi_evidence import RECORD_KINDS
 
 
@@ -105,3 +105,18 @@ def create_version(code: str, name: str, indicators: Sequence[Indicator], bands:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def contracts_by_scheme() -> dict[str, list[Contract]]:
+    """The contracts scored by each scheme code."""
+    found: dict[str, list[Contract]] = {}
+    for contract in db.session.execute(select(Contract).order_by(Contract.code)).scalars():
+        found.setdefault(contract.kpi_scheme_code, []).append(contract)
+    return found
+
+
+def use_scheme(contract: Contract, code: str) -> None:
+    """Score the contract's future quarters with the newest version of `code`."""
+    latest_scheme(code)  # SchemeMissing for an unknown code
+    contract.kpi_scheme_code = code
+    db.session.flush()

@@ -70,7 +70,10 @@ def test_a_quarter_scores_to_the_hand_computed_figures(setting):
     # Every figure carries the records behind it.
     assert items["completion"]["record_ids"] == sorted(a.id for a in data.assignments)
     assert set(items["completion"]["counted_ids"]) == {a.id for a in data.assignments if a.status == "completed"}
-    assert items["spot_check_pass"]["record_ids"] == [check.id for check in data.checks[:20]]
+    # Spot checks and callbacks name the completion records checked; the targeted check is left out.
+    assert items["spot_check_pass"]["record_ids"] == sorted(check.record.id for check in data.checks[:20])
+    assert set(items["spot_check_pass"]["counted_ids"]) == {c.record.id for c in data.checks[:20] if c.passed}
+    assert items["satisfaction"]["record_ids"] == sorted(callback.record_id for callback in data.callbacks[:10])
     assert items["field_accuracy"]["counted_ids"] is None
     assert items["rectification"]["record_ids"] == [notice.id for notice in data.notices]
 

@@ -1,0 +1,27 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ...services.evaluations import PAYMENT_KINDS
+from ..validators import YuanField
+
+
+class EvaluateForm(FlaskForm):
+    contract_id = SelectField("合同", coerce=int)
+    year = IntegerField("年度", validators=[InputRequired(message="请填写年度"), NumberRange(min=2000, max=2100)])
+
+
+class AnnualItemForm(FlaskForm):
+    points = DecimalField("加减分", places=2, validators=[InputRequired(message="请填写分值")],
+                          description="加分为正数，扣分为负数，最多两位小数")
+    reason = StringField("理由", validators=[InputRequired(message="请写明理由"), Length(max=500)])
+
+
+class PaymentForm(FlaskForm):
+    paid_on = DateField("支付日期", validators=[InputRequired(message="请填写支付日期")])
+    amount_fen = YuanField("金额（元）", validators=[InputRequired(message="请填写金额")])
+    kind = SelectField("类别", choices=list(PAYMENT_KINDS.items()))
+    year = IntegerField("所属年度", validators=[Optional(), NumberRange(min=2000, max=2100)],
+                        description="绩效挂钩部分的支付须注明所属年度")
+    note = StringField("备注", validators=[Optional(), Length(max=200)])
+

@@ -1,0 +1,158 @@
+"""Annual evaluations: compute from the approved quarters, annual items, payments, approve and lock."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...domain.evaluation import EvaluationError
+from ...domain.scoring import ScoringError
+from ...extensions import db
+from ...models import AnnualEvaluation, Contract
+from ...services import evaluations as service
+from ...services.reviews import STATUS_LABELS, ReviewError
+from ..access import STAFF, get_contract_or_404, is_contractor_user, roles_required, scope_to_own_contracts
+from ..reviews.forms import CorrectForm
+from .forms import AnnualItemForm, EvaluateForm, PaymentForm
+
+bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
+
+EVALUATION_STATUS = {"draft": "草稿", "approved": "已审定锁定"}
+
+
+def get_evaluation_or_404(evaluation_id: int) -> AnnualEvaluation:
+    """The evaluation, if the user may see it: a contractor sees its own approved ones."""
+    evaluation = db.session.get(AnnualEvaluation, evaluation_id)
+    if evaluation is None:
+        abort(404)
+    get_contract_or_404(evaluation.contract_id)
+    if is_contractor_user() and evaluation.status != "approved":
+        abort(404)
+    return evaluation
+
+
+def _contracts() -> list[Contract]:
+    stmt = scope_to_own_contracts(select(Contract).order_by(Contract.code), Contract.id)
+    return db.session.execute(stmt).scalars().all()
+
+
+@bp.route("/")
+@login_required
+def index():
+    stmt = scope_to_own_contracts(service.current_evaluations_query(approved_only=is_contractor_user()),
+                                  AnnualEvaluation.contract_id)
+    page = db.paginate(stmt.order_by(AnnualEvaluation.year.desc(), AnnualEvaluation.contract_id),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    form = EvaluateForm(year=date.today().year - (date.today().month < 4))
+    form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _contracts()]
+    return render_template("evaluations/index.html", page=page, form=form, labels=EVALUATION_STATUS)
+
+
+@bp.route("/compute", methods=["POST"])
+@roles_required(*STAFF)
+def compute():
+    form = EvaluateForm()
+    form.contract_id.choices = [(c.id, c.code) for c in _contracts()]
+    if not form.validate_on_submit():
+        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+        return redirect(url_for(".index"))
+    contract = get_contract_or_404(form.contract_id.data)
+    try:
+        evaluation = service.compute_evaluation(contract, form.year.data)
+    except (EvaluationError, ReviewError) as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for(".index"))
+    db.session.commit()
+    flash(f"已计算 {contract.code} {form.year.data} 年度评价草稿", "success")
+    return redirect(url_for(".detail", evaluation_id=evaluation.id))
+
+
+@bp.route("/<int:evaluation_id>")
+@login_required
+def detail(evaluation_id: int):
+    evaluation = get_evaluation_or_404(evaluation_id)
+    history = [e for e in service.evaluation_revisions(evaluation.contract_id, evaluation.year)
+               if not (is_contractor_user() and e.status != "approved")]
+    return render_template(
+        "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures, labels=EVALUATION_STATUS,
+        review_labels=STATUS_LABELS, history=history, payments=service.contract_payments(evaluation.contract_id),
+        payment_kinds=service.PAYMENT_KINDS, fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
+        item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
+    )
+
+
+def _act(evaluation_id: int, action, success: str):
+    """Run one step on the evaluation; a refusal is flashed, success committed."""
+    evaluation = get_evaluation_or_404(evaluation_id)
+    try:
+        result = action(evaluation)
+    except (EvaluationError, ReviewError, ScoringError) as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for(".detail", evaluation_id=evaluation.id))
+    db.session.commit()
+    flash(success, "success")
+    target = result if isinstance(result, AnnualEvaluation) else evaluation
+    return redirect(url_for(".detail", evaluation_id=target.id))
+
+
+def _form_refusal(form, evaluation_id: int):
+    flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+    return redirect(url_for(".detail", evaluation_id=evaluation_id))
+
+
+@bp.route("/<int:evaluation_id>/refresh", methods=["POST"])
+@roles_required(*STAFF)
+def refresh(evaluation_id: int):
+    return _act(evaluation_id, lambda e: service.compute_evaluation(e.contract, e.year), "已重新计算")
+
+
+@bp.route("/<int:evaluation_id>/items", methods=["POST"])
+@roles_required(*STAFF)
+def add_item(evaluation_id: int):
+    form = AnnualItemForm()
+    if not form.validate_on_submit():
+        return _form_refusal(form, evaluation_id)
+    return _act(evaluation_id, lambda e: service.add_annual_item(e, form.points.data, form.reason.data),
+                "已添加年度加减分")
+
+
+@bp.route("/<int:evaluation_id>/items/<int:index>/delete", methods=["POST"])
+@roles_required(*STAFF)
+def remove_item(evaluation_id: int, index: int):
+    return _act(evaluation_id, lambda e: service.remove_annual_item(e, index), "已删除年度加减分")
+
+
+@bp.route("/<int:evaluation_id>/payments", methods=["POST"])
+@roles_required("admin")
+def add_payment(evaluation_id: int):
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        return _form_refusal(form, evaluation_id)
+
+    def run(evaluation):
+        service.record_payment(evaluation.contract, form.paid_on.data, form.amount_fen.data, form.kind.data,
+                               form.year.data, form.note.data)
+        if not evaluation.locked:
+            service.compute_evaluation(evaluation.contract, evaluation.year)
+
+    return _act(evaluation_id, run, "已登记付款")
+
+
+@bp.route("/<int:evaluation_id>/approve", methods=["POST"])
+@roles_required("admin")
+def approve(evaluation_id: int):
+    return _act(evaluation_id, lambda e: service.approve_evaluation(e, current_user), "已审定并锁定年度评价")
+
+
+@bp.route("/<int:evaluation_id>/correct", methods=["POST"])
+@roles_required(*STAFF)
+def correct(evaluation_id: int):
+    form = CorrectForm()
+    if not form.validate_on_submit():
+        return _form_refusal(form, evaluation_id)
+    return _act(evaluation_id, lambda e: service.correct_evaluation(e, form.reason.data),
+                "已新建修订版本（草稿），原版本保留")

@@ -1,0 +1,289 @@
+"""Quarterly reviews: score, add manual items, publish, comment, settle, approve and lock, correct."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...charts.performance import contractors_side_by_side, indicator_breakdown, rates_with_intervals, score_trend
+from ...domain.periods import Quarter, quarter_of
+from ...domain.scoring import ScoringError
+from ...extensions import db
+from ...models import Contract, QuarterlyReview
+from ...services import reviews as service
+from ...services.callbacks import SATISFACTION_LEVELS
+from ...services.spot_checks import NOTICE_STATUSES, OUTCOMES
+from ...services.kpi_evidence import RECORD_KINDS, records_behind
+from ..access import (
+    READERS,
+    STAFF,
+    get_contract_or_404,
+    is_contractor_user,
+    roles_required,
+    scope_to_own_contracts,
+)
+from .forms import CommentForm, CorrectForm, ManualItemForm, ScoreForm, SettleForm
+
+bp = Blueprint("reviews", __name__, url_prefix="/reviews")
+
+RECORDS_PER_PAGE = 100
+
+
+def get_review_or_404(review_id: int) -> QuarterlyReview:
+    """The review, if the user may see it: a contractor sees its own contracts' published reviews."""
+    review = db.session.get(QuarterlyReview, review_id)
+    if review is None:
+        abort(404)
+    get_contract_or_404(review.contract_id)
+    if is_contractor_user() and review.status == "draft":
+        abort(404)
+    return review
+
+
+def _png(data: bytes):
+    return data, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}
+
+
+def _visible_contracts() -> list[Contract]:
+    stmt = scope_to_own_contracts(select(Contract).order_by(Contract.code), Contract.id)
+    return db.session.execute(stmt).scalars().all()
+
+
+@bp.app_template_global()
+def contract_performance(contract: Contract) -> dict:
+    """The contract's current reviews and the two-quarters-under-80 warning, for the contract page."""
+    found = service.contract_reviews(contract.id, published_only=is_contractor_user())
+    return {"reviews": found, "warning": service.below_threshold_run(found), "labels": service.STATUS_LABELS}
+
+
+@bp.route("/")
+@login_required
+def index():
+    quarter = request.args.get("quarter", "").strip().upper()
+    contract_id = request.args.get("contract", type=int)
+    stmt = scope_to_own_contracts(service.current_reviews_query(published_only=is_contractor_user()),
+                                  QuarterlyReview.contract_id)
+    if quarter:
+        stmt = stmt.where(QuarterlyReview.quarter == quarter)
+    if contract_id:
+        stmt = stmt.where(QuarterlyReview.contract_id == contract_id)
+    page = db.paginate(stmt.order_by(QuarterlyReview.quarter.desc(), QuarterlyReview.contract_id),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    form = ScoreForm(quarter=str(quarter_of(date.today()).previous()))
+    form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
+    return render_template("reviews/index.html", page=page, form=form, quarter=quarter, contract_id=contract_id,
+                           contracts=_visible_contracts(), labels=service.STATUS_LABELS)
+
+
+@bp.route("/score", methods=["POST"])
+@roles_required(*STAFF)
+def score():
+    form = ScoreForm()
+    form.contract_id.choices = [(0, "全部合同")] + [(c.id, c.code) for c in _visible_contracts()]
+    if not form.validate_on_submit():
+        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+        return redirect(url_for(".index"))
+    quarter = Quarter.parse(form.quarter.data)
+    contract = db.session.get(Contract, form.contract_id.data) if form.contract_id.data else None
+    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None)
+    db.session.commit()
+    for outcome in outcomes:
+        if outcome.action in ("created", "refreshed"):
+            flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures['total']} 分", "success")
+        else:
+            flash(f"{outcome.contract.code}：{outcome.reason}", "warning")
+    if contract and outcomes and outcomes[0].review is not None:
+        return redirect(url_for(".detail", review_id=outcomes[0].review.id))
+    return redirect(url_for(".index", quarter=str(quarter)))
+
+
+@bp.route("/<int:review_id>")
+@login_required
+def detail(review_id: int):
+    review = get_review_or_404(review_id)
+    today = date.today()
+    history = [r for r in service.revisions(review.contract_id, review.quarter)
+               if not (is_contractor_user() and r.status == "draft")]
+    contract_reviews = service.contract_reviews(review.contract_id, published_only=True)
+    return render_template(
+        "reviews/detail.html", review=review, figures=review.figures, labels=service.STATUS_LABELS,
+        positions=service.POSITIONS, history=history, today=today,
+        window_open=service.window_open(review, today), blocker=service.approval_blocker(review, today),
+        warning=service.below_threshold_run(contract_reviews), record_kinds=RECORD_KINDS,
+        item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
+    )
+
+
+@bp.route("/<int:review_id>/indicators/<key>")
+@login_required
+def records(review_id: int, key: str):
+    review = get_review_or_404(review_id)
+    item = next((i for i in review.figures["indicators"] if i["key"] == key), None)
+    if item is None or key not in RECORD_KINDS:
+        abort(404)
+    show = request.args.get("show", "all")
+    counted = set(item.get("counted_ids") or ())
+    ids = item["record_ids"]
+    if show == "counted" and item.get("counted_ids") is not None:
+        ids = [i for i in ids if i in counted]
+    elif show == "not_counted" and item.get("counted_ids") is not None:
+        ids = [i for i in ids if i not in counted]
+    else:
+        show = "all"
+    page_number = max(request.args.get("page", 1, type=int), 1)
+    pages = max((len(ids) + RECORDS_PER_PAGE - 1) // RECORDS_PER_PAGE, 1)
+    shown = ids[(page_number - 1) * RECORDS_PER_PAGE: page_number * RECORDS_PER_PAGE]
+    return render_template("reviews/records.html", review=review, item=item, kind=RECORD_KINDS[key], show=show,
+                           rows=records_behind(RECORD_KINDS[key], shown, review.contract_id, Quarter.parse(review.quarter)), counted=counted, total=len(ids),
+                           page_number=page_number, pages=pages, satisfaction_labels=SATISFACTION_LEVELS,
+                           notice_statuses=NOTICE_STATUSES, outcomes=OUTCOMES)
+
+
+def _act(review_id: int, action, success: str, roles=STAFF):
+    """Run one workflow step on the review; a refusal is flashed, success committed."""
+    review = get_review_or_404(review_id)
+    if current_user.role not in roles:
+        abort(403)
+    try:
+        result = action(review)
+    except (service.ReviewError, ScoringError) as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for(".detail", review_id=review.id))
+    db.session.commit()
+    flash(success, "success")
+    target = result if isinstance(result, QuarterlyReview) else review
+    return redirect(url_for(".detail", review_id=target.id))
+
+
+def _form_refusal(form, review_id: int):
+    flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+    return redirect(url_for(".detail", review_id=review_id))
+
+
+@bp.route("/<int:review_id>/refresh", methods=["POST"])
+@roles_required(*STAFF)
+def refresh(review_id: int):
+    def run(review):
+        service.ensure_unlocked(review)
+        outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter))
+        if outcome.action != "refreshed":
+            raise service.ReviewError(outcome.reason or "只有草稿可以重新计算")
+    return _act(review_id, run, "已按最新记录重新计算")
+
+
+@bp.route("/<int:review_id>/items", methods=["POST"])
+@roles_required(*STAFF)
+def add_item(review_id: int):
+    form = ManualItemForm()
+    if not form.validate_on_submit():
+        return _form_refusal(form, review_id)
+    return _act(review_id, lambda review: service.add_manual_item(review, form.points.data, form.reason.data,
+                                                                   current_user), "已添加加减分项")
+
+
+@bp.route("/<int:review_id>/items/<int:item_id>/delete", methods=["POST"])
+@roles_required(*STAFF)
+def remove_item(review_id: int, item_id: int):
+    return _act(review_id, lambda review: service.remove_manual_item(review, item_id), "已删除加减分项")
+
+
+@bp.route("/<int:review_id>/publish", methods=["POST"])
+@roles_required(*STAFF)
+def publish(review_id: int):
+    days = current_app.config.get("REVIEW_COMMENT_DAYS", service.DEFAULT_COMMENT_DAYS)
+    return _act(review_id, lambda review: service.publish(review, date.today(), days),
+                "已发布给承接机构，意见期开始")
+
+
+@bp.route("/<int:review_id>/comment", methods=["POST"])
+@roles_required("contractor")
+def comment(review_id: int):
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _form_refusal(form, review_id)
+    return _act(review_id, lambda review: service.comment(review, current_user, form.position.data,
+                                                          form.comment.data, date.today()),
+                "已提交意见", roles=("contractor",))
+
+
+@bp.route("/<int:review_id>/settle", methods=["POST"])
+@roles_required("admin")
+def settle(review_id: int):
+    form = SettleForm()
+    if not form.validate_on_submit():
+        return _form_refusal(form, review_id)
+    return _act(review_id, lambda review: service.settle(review, current_user, form.decision.data,
+                                                         form.adjustment.data), "已裁定", roles=("admin",))
+
+
+@bp.route("/<int:review_id>/approve", methods=["POST"])
+@roles_required("admin")
+def approve(review_id: int):
+    return _act(review_id, lambda review: service.approve(review, current_user, date.today()),
+                "已审定并锁定", roles=("admin",))
+
+
+@bp.route("/<int:review_id>/correct", methods=["POST"])
+@roles_required(*STAFF)
+def correct(review_id: int):
+    form = CorrectForm()
+    if not form.validate_on_submit():
+        return _form_refusal(form, review_id)
+    return _act(review_id, lambda review: service.correct(review, current_user, form.reason.data),
+                "已新建修订版本（草稿），原版本保留")
+
+
+@bp.route("/<int:review_id>/breakdown.png")
+@login_required
+def breakdown_chart(review_id: int):
+    return _png(indicator_breakdown(get_review_or_404(review_id)))
+
+
+@bp.route("/<int:review_id>/rates.png")
+@login_required
+def rates_chart(review_id: int):
+    review = get_review_or_404(review_id)
+    return _png(rates_with_intervals([review]))
+
+
+@bp.route("/contracts/<int:contract_id>/trend.png")
+@login_required
+def trend_chart(contract_id: int):
+    contract = get_contract_or_404(contract_id)
+    return _png(score_trend(contract, service.contract_reviews(contract.id, published_only=is_contractor_user())))
+
+
+@bp.route("/contracts/<int:contract_id>/rates.png")
+@login_required
+def contract_rates_chart(contract_id: int):
+    contract = get_contract_or_404(contract_id)
+    return _png(rates_with_intervals(service.contract_reviews(contract.id, published_only=is_contractor_user())))
+
+
+def _quarter_compared() -> tuple[str, list[QuarterlyReview]]:
+    """The quarter asked for (default: the last one) and every contract's current review of it."""
+    text = request.args.get("quarter", "").strip() or str(quarter_of(date.today()).previous())
+    try:
+        quarter = str(Quarter.parse(text))
+    except ValueError:
+        abort(404)
+    found = db.session.execute(service.current_reviews_query(published_only=False)
+                               .where(QuarterlyReview.quarter == quarter)
+                               .order_by(QuarterlyReview.total_centi.desc())).scalars().all()
+    return quarter, found
+
+
+@bp.route("/compare")
+@roles_required(*READERS)
+def compare():
+    quarter, found = _quarter_compared()
+    return render_template("reviews/compare.html", quarter=quarter, reviews=found, labels=service.STATUS_LABELS)
+
+
+@bp.route("/compare.png")
+@roles_required(*READERS)
+def compare_chart():
+    return _png(contractors_side_by_side(_quarter_compared()[1]))
