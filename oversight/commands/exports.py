@@ -64,25 +64,29 @@ def register(app: Flask) -> None:
         click.echo(f"已写入 {out}：{len(result.files)} 个文件，{rows} 行记录，审计日志 {result.audit_events} 条，"
                    f"个人信息{'未脱敏' if full else '已脱敏'}")
         click.echo(f"整包摘要 bundle_sha256：{result.bundle_sha256}")
+        click.echo(f"zip 文件 SHA-256：{result.zip_sha256}（已记入审计日志）")
 
     @app.cli.command("verify-bundle")
     @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
     def verify_bundle_command(bundle: str) -> None:
         """Check an audit bundle: every file's SHA-256, none missing or extra, the audit log's hash chain."""
-        from ..exports.bundle import export_event_for, verify_bundle
+        from ..exports.bundle import registration, verify_bundle
 
         found = verify_bundle(bundle)
+        event, problem = registration(found) if found.ok else (None, None)
+        if problem:
+            found.problems.append(problem)
         if not found.ok:
             for problem in found.problems:
                 click.echo(f"校验失败：{problem}", err=True)
             sys.exit(1)
         click.echo(f"审计包完整：{found.files_checked} 个文件的 SHA-256 与清单一致，"
                    f"审计日志 {found.events_checked} 条事件的哈希链完整")
-        event = export_event_for(found.bundle_sha256)
         if event is None:
             click.echo("注意：本系统审计日志中没有该包的导出登记（包可能由其他系统导出）")
         else:
-            click.echo(f"导出登记：审计日志事件 #{event.id}，{event.actor}，{event.occurred_at:%Y-%m-%d %H:%M:%S} UTC")
+            click.echo(f"导出登记：审计日志事件 #{event.id}，{event.actor}，{event.occurred_at:%Y-%m-%d %H:%M:%S} UTC，"
+                       "zip 文件与导出时一致")
 
     @app.cli.command("export-ocds")
     @click.option("--year", type=int, required=True, help="the year to publish, e.g. 2025")

@@ -472,7 +472,21 @@ class BundleResult:
     full: bool
     files: list[BundleFile] = field(default_factory=list)
     bundle_sha256: str = ""
+    zip_sha256: str = ""
     audit_events: int = 0
+
+
+def _read_through(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    with open(path, "rb") as handle:
+        return _read_through(handle)
 
 
 def _safe_name(text: str) -> str:
@@ -498,12 +512,8 @@ class _Writer:
         self.files.append(BundleFile(path, hashlib.sha256(data).hexdigest(), len(data)))
 
     def add_file(self, path: str, source: Path) -> BundleFile:
-        digest = hashlib.sha256()
-        with source.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
         self.archive.write(source, path)
-        entry = BundleFile(path, digest.hexdigest(), source.stat().st_size)
+        entry = BundleFile(path, file_sha256(source), source.stat().st_size)
         self.files.append(entry)
         return entry
 
@@ -659,13 +669,14 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
             "bundle_sha256": result.bundle_sha256,
         }
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
+    result.zip_sha256 = file_sha256(out_path)
     return result
 
 
 def record_export(result: BundleResult) -> None:
     """Append the export to the audit log with the bundle's digest (a full bundle is a view of personal data)."""
     record_event("view_personal_data" if result.full else "export", "AuditBundle", result.year,
-                 {"bundle_sha256": result.bundle_sha256, "files": len(result.files),
+                 {"bundle_sha256": result.bundle_sha256, "zip_sha256": result.zip_sha256, "files": len(result.files),
                   "personal_data": "full" if result.full else "masked"})
 
 
@@ -678,6 +689,7 @@ class Verification:
     files_checked: int = 0
     events_checked: int = 0
     bundle_sha256: str | None = None
+    zip_sha256: str | None = None
     year: int | None = None
 
     @property
@@ -686,11 +698,8 @@ class Verification:
 
 
 def _hash_member(archive: zipfile.ZipFile, name: str) -> str:
-    digest = hashlib.sha256()
     with archive.open(name) as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _read_through(handle)
 
 
 def _audit_events(archive: zipfile.ZipFile, name: str, counter: list[int]) -> Iterator[tuple]:
@@ -703,7 +712,7 @@ def _audit_events(archive: zipfile.ZipFile, name: str, counter: list[int]) -> It
 
 def verify_bundle(path: str | Path) -> Verification:
     """Check every file against the manifest, that none is missing or extra, and the audit log's chain."""
-    found = Verification()
+    found = Verification(zip_sha256=file_sha256(path))
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as error:
@@ -771,10 +780,21 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, present: set[str], fo
         found.problems.append(f"审计日志事件数 {counter[0]} 与清单记录的 {log.get('events')} 不符")
 
 
-def export_event_for(digest: str) -> AuditEvent | None:
-    """The audit event that recorded the export of the bundle with this digest, if this system made it."""
+def registration(found: Verification) -> tuple[AuditEvent | None, str | None]:
+    """The audit event that recorded this bundle's export, and a problem when the zip differs from it.
+
+    The zip's own SHA-256 was logged at export, so that even a changed byte the manifest cannot
+    cover (a time stamp in a zip header) shows on the system that made the bundle. A bundle this
+    system has no record of gives (None, None): it may have been exported elsewhere.
+    """
     events = db.session.execute(
         select(AuditEvent).where(AuditEvent.object_type == "AuditBundle").order_by(AuditEvent.id.desc())
-    ).scalars()
-    return next((event for event in events if (event.changes or {}).get("bundle_sha256") == digest), None)
-
+    ).scalars().all()
+    for event in events:
+        if (event.changes or {}).get("zip_sha256") == found.zip_sha256:
+            return event, None
+    for event in events:
+        if (event.changes or {}).get("bundle_sha256") == found.bundle_sha256:
+            return event, (f"zip 文件的 SHA-256 与导出时登记的不同（审计日志事件 #{event.id}），"
+                           "文件内容一致，但 zip 文件本身被改动过")
+    return None, None

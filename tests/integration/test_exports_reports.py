@@ -1,0 +1,134 @@
+"""The quarterly review sheet and the annual evaluation report, built from stored reviews and evaluations."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from oversight.charts import missing_glyphs
+from oversight.exports import reports
+from oversight.exports.sheets import review_sheet
+from tests.exports_support import GOOD_QUARTER, make_evaluation, make_payment, make_review
+
+NOW = datetime(2026, 1, 20, 9, 0)
+INJECTION = '=HYPERLINK("http://evil.example/","点我")'
+
+
+@pytest.fixture
+def year(factory):
+    """A contract with four approved quarters of 2025, an evaluation with an annual item, two payments."""
+    contract = factory.contract(service_types=("household_survey", "care_visit"))
+    reviews = [
+        make_review(contract, "2025Q1", volume=60),
+        make_review(contract, "2025Q2", counts={**GOOD_QUARTER, "spot_check_pass": (7, 10)}, volume=90,
+                    comment=INJECTION, record_ids=(11, 12)),
+        make_review(contract, "2025Q3", manual=[("-2", INJECTION)], volume=110),
+        make_review(contract, "2025Q4", volume=100),
+    ]
+    make_payment(contract, date(2025, 3, 1), 30_000_000, "fixed", "首付款")
+    make_payment(contract, date(2025, 6, 1), 5_000_000, "performance", "预付绩效款")
+    evaluation = make_evaluation(contract, 2025, annual_items=[("1.5", "培训到位")], approver=factory.user("admin"))
+    return contract, reviews, evaluation
+
+
+def _cells(sheet) -> list:
+    return [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+
+
+def test_review_sheet_shows_every_indicator_and_the_total_as_numbers(year):
+    contract, reviews, _ = year
+    book = load_workbook(io.BytesIO(review_sheet(reviews[1], generated_at=NOW)))
+    sheet = book["季度考核表"]
+    values = [cell.value for cell in _cells(sheet)]
+    assert f"{contract.title}　2025Q2 季度履约考核表" in values
+    for indicator in reviews[1].figures["indicators"]:
+        assert indicator["name"] in values
+    total_label = next(cell for cell in _cells(sheet) if cell.value == "总分")
+    assert sheet.cell(total_label.row, 3).value == float(reviews[1].figures["total"])
+    assert sheet.cell(total_label.row, 8).value == reviews[1].rating
+
+
+def test_review_sheet_is_set_up_for_a4_printing_on_one_page_wide(year):
+    _, reviews, _ = year
+    sheet = load_workbook(io.BytesIO(review_sheet(reviews[0], generated_at=NOW)))["季度考核表"]
+    assert sheet.page_setup.paperSize == 9
+    # One page wide (fitToWidth's default, 1, is left out of the file), as many pages tall as needed.
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert "&P" in sheet.oddFooter.right.text
+
+
+def test_review_sheet_keeps_a_formula_looking_comment_and_reason_inert(year):
+    _, reviews, _ = year
+    for review in (reviews[1], reviews[2]):
+        sheet = load_workbook(io.BytesIO(review_sheet(review, generated_at=NOW)))["季度考核表"]
+        found = [cell for cell in _cells(sheet) if INJECTION in str(cell.value)]
+        assert found and all(cell.data_type == "s" and cell.value == "'" + INJECTION for cell in found)
+
+
+def test_review_sheet_lists_the_records_behind_each_indicator(year):
+    _, reviews, _ = year
+    evidence = load_workbook(io.BytesIO(review_sheet(reviews[1], generated_at=NOW)))["指标依据"]
+    rows = list(evidence.iter_rows(min_row=2, values_only=True))
+    completion = [row for row in rows if row[0] == "任务完成率"]
+    assert [row[3] for row in completion] == [11, 12]
+    assert completion[0][1:3] == (98, 100)
+
+
+def test_report_content_carries_the_meeting_tables(year):
+    contract, reviews, evaluation = year
+    report = reports.build_report(evaluation, generated_at=NOW)
+    assert report.title == "2025年度绩效评价报告" and contract.code in report.subtitle and not report.draft
+    tables = [block for block in report.blocks if isinstance(block, reports.Table)]
+    quarters = next(table for table in tables if table.headers[0] == "季度")
+    assert [row[0] for row in quarters.rows] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
+    assert [row[2] for row in quarters.rows] == [r.figures["total"] for r in reviews]
+    indicators = next(table for table in tables if table.headers[0] == "考核指标")
+    spot = next(row for row in indicators.rows if row[0] == "抽查合格率")
+    assert spot[2] == "70.00%（0.00分）"
+    payments = next(table for table in tables if table.headers[0] == "付款日期")
+    assert [row[1] for row in payments.rows] == ["固定部分", "绩效挂钩部分"]
+    conclusion = f"年度得分 {evaluation.figures['score']} 分，评级为“{evaluation.rating}”。"
+    assert any(isinstance(b, reports.Paragraph) and b.text == conclusion for b in report.blocks)
+    assert len([block for block in report.blocks if isinstance(block, reports.Figure)]) == 2
+
+
+def test_report_of_a_draft_says_so(factory):
+    contract = factory.contract()
+    for quarter in ("2025Q1", "2025Q2"):
+        make_review(contract, quarter)
+    report = reports.build_report(make_evaluation(contract, 2025), generated_at=NOW)
+    assert report.draft
+    assert any(isinstance(b, reports.Paragraph) and "草稿" in b.text for b in report.blocks)
+    assert any(isinstance(b, reports.Paragraph) and "2025Q3、2025Q4" in b.text for b in report.blocks)
+
+
+def test_docx_sets_the_east_asian_font_and_holds_tables_and_charts(year):
+    _, _, evaluation = year
+    data = reports.to_docx(reports.build_report(evaluation, generated_at=NOW))
+    with zipfile.ZipFile(io.BytesIO(data)) as document:
+        styles = document.read("word/styles.xml").decode("utf-8")
+        body = document.read("word/document.xml").decode("utf-8")
+        images = [name for name in document.namelist() if name.startswith("word/media/")]
+    assert 'w:eastAsia="宋体"' in styles and 'w:eastAsia="黑体"' in styles
+    assert "2025年度绩效评价报告" in body and evaluation.contract.code in body
+    assert body.count("<w:tbl>") == 6
+    assert len(images) == 2
+
+
+def test_pdf_embeds_a_chinese_font_that_has_every_character_used(year):
+    _, _, evaluation = year
+    report = reports.build_report(evaluation, generated_at=NOW)
+    data = reports.to_pdf(report)
+    assert data.startswith(b"%PDF")
+    assert b"/FontFile2" in data and re.search(rb"/BaseFont /\w{6}\+WenQuanYiMicroHei", data)
+    text = report.title + report.subtitle + "".join(
+        getattr(block, "text", "") + "".join(getattr(block, "headers", ())) +
+        "".join(cell for row in getattr(block, "rows", ()) for cell in row) + getattr(block, "caption", "")
+        for block in report.blocks)
+    font_path = next(path for path in reports.CJK_FONT_FILES if path.endswith(".ttc"))
+    assert missing_glyphs(text + "第页草稿", font_path) == set()
