@@ -53,9 +53,13 @@ def register_web(app: Flask) -> None:
     from .operations.routes import bp as operations_bp
     from .subjects.routes import bp as subjects_bp
     from .users.routes import bp as users_bp
+    from .reviews.routes import bp as reviews_bp
+    from .evaluations.routes import bp as evaluations_bp
+    from .schemes.routes import bp as schemes_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
-                      assignments_bp, imports_bp, audit_bp, users_bp, operations_bp):
+                      assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
+                      reviews_bp, evaluations_bp, schemes_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
