@@ -44,6 +44,10 @@ def _auditors_change_nothing() -> None:
 
 def register_web(app: Flask) -> None:
     from .assignments.routes import bp as assignments_bp
+    from .callbacks.routes import bp as callbacks_bp
+    from .check_results.routes import bp as check_results_bp
+    from .draws.routes import bp as draws_bp
+    from .spot_checks.routes import bp as spot_checks_bp
     from .audit_log.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .contractors.routes import bp as contractors_bp
@@ -55,11 +59,13 @@ def register_web(app: Flask) -> None:
     from .users.routes import bp as users_bp
     from .reviews.routes import bp as reviews_bp
     from .evaluations.routes import bp as evaluations_bp
+    from .exports.routes import bp as exports_bp
     from .schemes.routes import bp as schemes_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
-                      reviews_bp, evaluations_bp, schemes_bp):
+                      draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
+                      reviews_bp, evaluations_bp, schemes_bp, exports_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

@@ -1,0 +1,1 @@
+"""Phone callbacks: call lists, attempts, answers, and complaints."""

@@ -1,0 +1,24 @@
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ...services.callbacks import ATTEMPT_OUTCOMES, ATTITUDES, SATISFACTION_LEVELS
+
+
+class AttemptForm(FlaskForm):
+    outcome = SelectField("拨打结果", choices=[(o, o) for o in ATTEMPT_OUTCOMES])
+
+
+class AnswerForm(FlaskForm):
+    confirmed = SelectField("是否接受过该次服务（服务真实性）", choices=[("1", "是，确认接受过服务"), ("0", "否，没有接受过服务")])
+    satisfaction = SelectField("满意度", coerce=int, choices=[(level, f"{label}（{level}）") for level, label in SATISFACTION_LEVELS.items()])
+    attitude = SelectField("服务人员态度", choices=[("", "未评价")] + [(a, a) for a in ATTITUDES])
+    complaint = TextAreaField("投诉或意见", validators=[Optional(), Length(max=2000)],
+                              description="填写投诉内容将生成投诉事项，被投诉人员的近期记录纳入下次抽查的定向分层")
+
+
+class ComplaintForm(FlaskForm):
+    contract_id = SelectField("合同", coerce=int)
+    record_id = IntegerField("服务记录编号", validators=[Optional()], description="针对某条服务记录时填写")
+    worker_no = StringField("服务人员工号", validators=[Optional(), Length(max=32)], description="针对某名服务人员时填写")
+    text = TextAreaField("投诉内容", validators=[InputRequired(message="请填写投诉内容"), Length(max=2000)])

@@ -1,0 +1,160 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import Callback, Complaint, Contract, DrawItem, SamplingDraw
+from ...services.callbacks import (
+    CALLBACK_STATUSES,
+    COMPLAINT_SOURCES,
+    COMPLAINT_STATUSES,
+    CONNECTED,
+    MAX_ATTEMPTS,
+    SATISFACTION_LEVELS,
+    CallbackError,
+    call_list as call_list_query,
+    close_complaint,
+    complaints_query,
+    file_complaint,
+    record_answers,
+    record_attempt,
+    reveal_phone,
+    worker_by_no,
+)
+from ...services.draws import CALLBACK
+from ..access import READERS, STAFF, roles_required
+from .forms import AnswerForm, AttemptForm, ComplaintForm
+
+bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    draws = db.paginate(select(SamplingDraw).where(SamplingDraw.purpose == CALLBACK).order_by(SamplingDraw.id.desc()),
+                        per_page=50, error_out=False)
+    counts: dict[int, dict[str, int]] = {}
+    for draw_id, status, count in db.session.execute(
+            select(DrawItem.draw_id, Callback.status, func.count())
+            .join(DrawItem, Callback.draw_item_id == DrawItem.id)
+            .where(DrawItem.draw_id.in_([draw.id for draw in draws.items]))
+            .group_by(DrawItem.draw_id, Callback.status)):
+        counts.setdefault(draw_id, {})[status] = count
+    return render_template("callbacks/index.html", page=draws, counts=counts, statuses=CALLBACK_STATUSES)
+
+
+@bp.route("/draws/<int:draw_id>")
+@roles_required(*READERS)
+def call_list(draw_id: int):
+    draw = db.get_or_404(SamplingDraw, draw_id)
+    if draw.purpose != CALLBACK:
+        return redirect(url_for("draws.detail", draw_id=draw.id))
+    callbacks = db.session.execute(call_list_query(draw.id)).scalars().all()
+    return render_template("callbacks/call_list.html", draw=draw, callbacks=callbacks, statuses=CALLBACK_STATUSES,
+                           levels=SATISFACTION_LEVELS)
+
+
+def _detail(callback: Callback, phone: str | None = None):
+    last = callback.attempts[-1].outcome if callback.attempts else None
+    pending = callback.status == "pending"
+    return render_template(
+        "callbacks/detail.html", callback=callback, phone=phone, statuses=CALLBACK_STATUSES, levels=SATISFACTION_LEVELS,
+        attempt_form=AttemptForm() if pending and last != CONNECTED and len(callback.attempts) < MAX_ATTEMPTS else None,
+        answer_form=AnswerForm() if pending and last == CONNECTED else None, max_attempts=MAX_ATTEMPTS)
+
+
+@bp.route("/<int:callback_id>")
+@roles_required(*READERS)
+def detail(callback_id: int):
+    return _detail(db.get_or_404(Callback, callback_id))
+
+
+@bp.route("/<int:callback_id>/reveal", methods=["POST"])
+@roles_required(*STAFF)
+def reveal(callback_id: int):
+    """Show the full phone number for the call; the view is audited."""
+    callback = db.get_or_404(Callback, callback_id)
+    phone = reveal_phone(callback)
+    db.session.commit()
+    return _detail(callback, phone=phone)
+
+
+@bp.route("/<int:callback_id>/attempts", methods=["POST"])
+@roles_required(*STAFF)
+def attempt(callback_id: int):
+    callback = db.get_or_404(Callback, callback_id)
+    form = AttemptForm()
+    if form.validate_on_submit():
+        try:
+            record_attempt(callback, form.outcome.data, current_user)
+        except CallbackError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(f"已记录第 {len(callback.attempts)} 次拨打：{form.outcome.data}", "success")
+    return redirect(url_for(".detail", callback_id=callback.id))
+
+
+@bp.route("/<int:callback_id>/answers", methods=["POST"])
+@roles_required(*STAFF)
+def answers(callback_id: int):
+    callback = db.get_or_404(Callback, callback_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            complaint = record_answers(callback, confirmed=form.confirmed.data == "1",
+                                       satisfaction=form.satisfaction.data, attitude=form.attitude.data or None,
+                                       complaint=form.complaint.data, operator=current_user)
+        except CallbackError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("回访结果已保存", "success")
+            if complaint is not None:
+                flash(f"已生成投诉事项 #{complaint.id}，被投诉人员的近期记录将纳入下次抽查", "warning")
+    return redirect(url_for(".detail", callback_id=callback.id))
+
+
+@bp.route("/complaints/")
+@roles_required(*READERS)
+def complaints():
+    status = request.args.get("status", "")
+    page = db.paginate(complaints_query(status or None, request.args.get("contract", type=int)),
+                       per_page=50, error_out=False)
+    return render_template("callbacks/complaints.html", page=page, status=status, statuses=COMPLAINT_STATUSES,
+                           sources=COMPLAINT_SOURCES)
+
+
+@bp.route("/complaints/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_complaint():
+    form = ComplaintForm()
+    form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in
+                                db.session.execute(select(Contract).order_by(Contract.code)).scalars()]
+    if form.validate_on_submit():
+        contract = db.get_or_404(Contract, form.contract_id.data)
+        try:
+            worker_id = worker_by_no(contract, form.worker_no.data).id if form.worker_no.data else None
+            file_complaint(contract, text=form.text.data, user=current_user, record_id=form.record_id.data,
+                           worker_id=worker_id)
+        except CallbackError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已登记投诉，相关记录将纳入下次抽查的定向分层", "success")
+            return redirect(url_for(".complaints"))
+    return render_template("callbacks/complaint_form.html", form=form)
+
+
+@bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
+@roles_required(*STAFF)
+def close(complaint_id: int):
+    complaint = db.get_or_404(Complaint, complaint_id)
+    try:
+        close_complaint(complaint)
+    except CallbackError as error:
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash("投诉已关闭", "success")
+    return redirect(url_for(".complaints"))

@@ -1,0 +1,1 @@
+"""Spot-check and callback draws: make them, look at them, verify them."""

@@ -1,0 +1,135 @@
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...charts.sampling import oc_curve_png
+from ...domain.catalog import SERVICE_TYPES
+from ...domain.periods import Quarter, quarter_of
+from ...domain.sampling import STRATUM_LABELS
+from ...extensions import db
+from ...models import Assignment, Callback, CompletionRecord, Contract, DrawItem, FieldWorker, SamplingDraw, SpotCheck, Subject, User
+from ...services.callbacks import CALLBACK_STATUSES
+from ...services.draws import PURPOSES, DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
+from ...services.spot_checks import CHECKERS, SpotCheckError, assign_items
+from ..access import READERS, STAFF, roles_required
+from .forms import AssignForm, DrawForm
+
+bp = Blueprint("draws", __name__, url_prefix="/draws")
+
+
+def _draw_or_404(draw_id: int) -> SamplingDraw:
+    return db.get_or_404(SamplingDraw, draw_id)
+
+
+def _contracts() -> list[Contract]:
+    return list(db.session.execute(select(Contract).order_by(Contract.code)).scalars())
+
+
+def _checkers() -> list[User]:
+    return list(db.session.execute(select(User).where(User.role.in_(CHECKERS), User.is_active_account.is_(True))
+                                   .order_by(User.display_name)).scalars())
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    filters = {key: request.args.get(key, "").strip() for key in ("quarter", "purpose")}
+    contract_id = request.args.get("contract", type=int)
+    stmt = list_draws(filters["quarter"] or None, contract_id, filters["purpose"] if filters["purpose"] in PURPOSES else None)
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("draws/index.html", page=page, filters=filters, contract_id=contract_id,
+                           contracts=_contracts(), purposes=PURPOSES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def create():
+    form = DrawForm()
+    form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _contracts()]
+    if not form.is_submitted():
+        form.quarter.data = str(quarter_of(date.today()).previous())
+        form.purpose.data = request.args.get("purpose") if request.args.get("purpose") in PURPOSES else None
+    if form.validate_on_submit():
+        try:
+            outcome = make_draws(form.purpose.data, Quarter.parse(form.quarter.data), today=date.today(),
+                                 contract_id=form.contract_id.data or None, service_type=form.service_type.data or None,
+                                 risk_weighted=form.risk_weighted.data, seed=form.seed.data, user_id=current_user.id)
+        except DrawError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            for skipped in outcome.skipped:
+                flash(f"{skipped.contract.code} {SERVICE_TYPES[skipped.service_type]}：{skipped.reason}", "warning")
+            if len(outcome.draws) == 1:
+                flash("已完成抽样", "success")
+                return redirect(url_for(".detail", draw_id=outcome.draws[0].id))
+            if outcome.draws:
+                flash(f"已完成 {len(outcome.draws)} 项抽样", "success")
+                return redirect(url_for(".index", quarter=form.quarter.data, purpose=form.purpose.data))
+    return render_template("draws/form.html", form=form)
+
+
+def _rows(draw: SamplingDraw) -> list:
+    """The drawn items with their record, worker and subject, in draw order."""
+    return db.session.execute(
+        select(DrawItem, CompletionRecord, FieldWorker, Subject)
+        .join(CompletionRecord, DrawItem.record_id == CompletionRecord.id)
+        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
+        .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+        .join(Subject, Assignment.subject_id == Subject.id)
+        .where(DrawItem.draw_id == draw.id).order_by(DrawItem.position)).all()
+
+
+@bp.route("/<int:draw_id>")
+@roles_required(*READERS)
+def detail(draw_id: int):
+    draw = _draw_or_404(draw_id)
+    result = recompute(draw)
+    item_ids = [item.id for item in draw.items]
+    checks = {check.draw_item_id: check for check in db.session.execute(
+        select(SpotCheck).where(SpotCheck.draw_item_id.in_(item_ids))).scalars()}
+    callbacks = {callback.draw_item_id: callback for callback in db.session.execute(
+        select(Callback).where(Callback.draw_item_id.in_(item_ids))).scalars()}
+    form = AssignForm()
+    form.assignee_id.choices = [(user.id, user.display_name) for user in _checkers()]
+    return render_template("draws/detail.html", draw=draw, result=result, rows=_rows(draw), checks=checks,
+                           callbacks=callbacks, strata=strata_rows(draw), stratum_labels=STRATUM_LABELS,
+                           purposes=PURPOSES, callback_statuses=CALLBACK_STATUSES, form=form)
+
+
+@bp.route("/<int:draw_id>/oc.png")
+@roles_required(*READERS)
+def oc_chart(draw_id: int):
+    plan = recompute(_draw_or_404(draw_id)).plan
+    if plan is None or not plan.decides_lot:
+        abort(404)
+    return Response(oc_curve_png(plan), mimetype="image/png")
+
+
+@bp.route("/<int:draw_id>/verify")
+@roles_required(*READERS)
+def verify(draw_id: int):
+    check = verify_stored_draw(_draw_or_404(draw_id))
+    return render_template("draws/verify.html", draw=check.draw, check=check, purposes=PURPOSES)
+
+
+@bp.route("/<int:draw_id>/assign", methods=["POST"])
+@roles_required(*STAFF)
+def assign(draw_id: int):
+    draw = _draw_or_404(draw_id)
+    form = AssignForm()
+    form.assignee_id.choices = [(user.id, user.display_name) for user in _checkers()]
+    if not form.validate_on_submit():
+        flash("请选择监管人员", "danger")
+        return redirect(url_for(".detail", draw_id=draw.id))
+    item_ids = [int(value) for value in request.form.getlist("item_id") if value.isdigit()]
+    try:
+        changed = assign_items(draw, item_ids, db.session.get(User, form.assignee_id.data))
+    except SpotCheckError as error:
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(f"已分派 {changed} 条记录", "success")
+    return redirect(url_for(".detail", draw_id=draw.id))

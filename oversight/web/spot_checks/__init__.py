@@ -1,0 +1,1 @@
+"""Spot checks: the blind re-check, its comparison, and rectification notices."""

@@ -1,0 +1,227 @@
+from datetime import date, timedelta
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...domain import self_care
+from ...domain.money import format_yuan
+from ...domain.sampling import STRATUM_LABELS
+from ...extensions import db
+from ...models import Attachment, DrawItem, RectificationNotice, SpotCheck
+from ...services.draws import SPOT_CHECK
+from ...services.spot_checks import (
+    MAX_ATTACHMENT_BYTES,
+    NOTICE_STATUSES,
+    OUTCOMES,
+    SpotCheckError,
+    Upload,
+    add_attachments,
+    close_notice,
+    issue_notice,
+    item_check,
+    notice_of,
+    notice_overdue,
+    notices_query,
+    pending_items,
+    record_spot_check,
+    respond_notice,
+)
+from ..access import READERS, STAFF, is_contractor_user, own_contract_ids, roles_required
+from .forms import RECHECK_FORMS, AttachmentForm, CloseForm, NoticeForm, ResponseForm
+
+bp = Blueprint("spot_checks", __name__, url_prefix="/spot-checks")
+
+DEFAULT_NOTICE_DAYS = 15
+
+
+@bp.app_template_global()
+def check_value(key: str, value) -> str:
+    """A compared value as the pages show it: yuan, 能/不能, 是/否, items joined by 、."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return ("能" if value else "不能") if key in self_care.ITEM_LABELS else ("是" if value else "否")
+    if key.endswith("_fen"):
+        return f"{format_yuan(value)} 元"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "、".join(sorted(value)) or "—"
+    return str(value)
+
+
+def _uploads(files) -> list[Upload]:
+    """The files of a form, read no further than one byte past the limit."""
+    return [Upload(file.filename, file.read(MAX_ATTACHMENT_BYTES + 1)) for file in files or [] if file and file.filename]
+
+
+def _spot_check_item_or_404(item_id: int) -> DrawItem:
+    item = db.get_or_404(DrawItem, item_id)
+    if item.draw.purpose != SPOT_CHECK:
+        abort(404)
+    return item
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    view = request.args.get("view", "mine" if current_user.role in STAFF else "pending")
+    if view == "done":
+        page = db.paginate(select(SpotCheck).order_by(SpotCheck.id.desc()), per_page=50, error_out=False)
+    else:
+        page = db.paginate(pending_items(current_user.id if view == "mine" else None), per_page=50, error_out=False)
+    return render_template("spot_checks/index.html", view=view, page=page, stratum_labels=STRATUM_LABELS)
+
+
+@bp.route("/items/<int:item_id>/recheck", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def recheck(item_id: int):
+    item = _spot_check_item_or_404(item_id)
+    done = item_check(item.id)
+    if done is not None:
+        flash("该记录已复检", "warning")
+        return redirect(url_for(".detail", check_id=done.id))
+    form = RECHECK_FORMS[item.draw.service_type]()
+    if not form.is_submitted():
+        form.checked_on.data = date.today()
+    if form.validate_on_submit():
+        try:
+            check = record_spot_check(
+                item, checker=current_user, method=form.method.data, checked_on=form.checked_on.data,
+                values=form.values(), note=form.note.data, uploads=_uploads(form.attachments.data),
+                uploads_dir=current_app.config["UPLOADS_DIR"], today=date.today())
+        except SpotCheckError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("复检已保存，以下是与上报记录的比对结果", "success")
+            return redirect(url_for(".detail", check_id=check.id))
+    return render_template("spot_checks/recheck.html", item=item, record=item.record, form=form,
+                           stratum_labels=STRATUM_LABELS)
+
+
+@bp.route("/<int:check_id>")
+@roles_required(*READERS)
+def detail(check_id: int):
+    check = db.get_or_404(SpotCheck, check_id)
+    notice = notice_of(check)
+    notice_form = None
+    if not check.passed and notice is None:
+        notice_form = NoticeForm()
+        notice_form.deadline.data = date.today() + timedelta(days=DEFAULT_NOTICE_DAYS)
+        notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
+    return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
+                           attachment_form=AttachmentForm(), stratum_labels=STRATUM_LABELS,
+                           notice_statuses=NOTICE_STATUSES, outcomes=OUTCOMES, today=date.today())
+
+
+@bp.route("/<int:check_id>/attachments", methods=["POST"])
+@roles_required(*STAFF)
+def attach(check_id: int):
+    check = db.get_or_404(SpotCheck, check_id)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            saved = add_attachments(check, _uploads(form.attachments.data), current_app.config["UPLOADS_DIR"])
+        except SpotCheckError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(f"已上传 {len(saved)} 个附件", "success")
+    else:
+        flash("请选择文件", "danger")
+    return redirect(url_for(".detail", check_id=check.id))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@roles_required(*READERS)
+def attachment(attachment_id: int):
+    stored = db.get_or_404(Attachment, attachment_id)
+    root = Path(current_app.config["UPLOADS_DIR"]).resolve()
+    path = (root / stored.stored_path).resolve()
+    if root not in path.parents or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=stored.content_type, download_name=stored.filename)
+
+
+@bp.route("/<int:check_id>/notice", methods=["POST"])
+@roles_required(*STAFF)
+def notice(check_id: int):
+    check = db.get_or_404(SpotCheck, check_id)
+    form = NoticeForm()
+    if form.validate_on_submit():
+        try:
+            issued = issue_notice(check, deadline=form.deadline.data, requirement=form.requirement.data,
+                                  issuer=current_user, today=date.today())
+        except SpotCheckError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已发出整改通知", "success")
+            return redirect(url_for(".notice_detail", notice_id=issued.id))
+    else:
+        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+    return redirect(url_for(".detail", check_id=check.id))
+
+
+def _notice_or_404(notice_id: int) -> RectificationNotice:
+    """A notice the current user may see: a contractor only its own contracts' (else 404)."""
+    found = db.get_or_404(RectificationNotice, notice_id)
+    if is_contractor_user() and found.contract.contractor_id != current_user.contractor_id:
+        abort(404)
+    return found
+
+
+@bp.route("/notices/")
+@login_required
+def notices():
+    status = request.args.get("status", "")
+    scope = own_contract_ids() if is_contractor_user() else None
+    page = db.paginate(notices_query(scope, status or None), per_page=50, error_out=False)
+    return render_template("spot_checks/notices.html", page=page, status=status, statuses=NOTICE_STATUSES,
+                           outcomes=OUTCOMES, today=date.today(), overdue=notice_overdue)
+
+
+@bp.route("/notices/<int:notice_id>")
+@login_required
+def notice_detail(notice_id: int):
+    found = _notice_or_404(notice_id)
+    response_form = ResponseForm(obj=found) if is_contractor_user() and found.status != "closed" else None
+    close_form = CloseForm() if current_user.role in STAFF and found.status != "closed" else None
+    return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
+                           response_form=response_form, close_form=close_form, statuses=NOTICE_STATUSES,
+                           outcomes=OUTCOMES, overdue=notice_overdue(found, date.today()))
+
+
+@bp.route("/notices/<int:notice_id>/respond", methods=["POST"])
+@roles_required("contractor")
+def respond(notice_id: int):
+    found = _notice_or_404(notice_id)
+    form = ResponseForm()
+    if form.validate_on_submit():
+        try:
+            respond_notice(found, response=form.response.data, user=current_user)
+        except SpotCheckError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已提交整改情况", "success")
+    else:
+        flash("请填写整改情况", "danger")
+    return redirect(url_for(".notice_detail", notice_id=found.id))
+
+
+@bp.route("/notices/<int:notice_id>/close", methods=["POST"])
+@roles_required(*STAFF)
+def close(notice_id: int):
+    found = _notice_or_404(notice_id)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            close_notice(found, outcome=form.outcome.data, note=form.closing_note.data, user=current_user)
+        except SpotCheckError as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("整改通知已关闭", "success")
+    return redirect(url_for(".notice_detail", notice_id=found.id))
