@@ -18,6 +18,7 @@ import json
 import re
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -69,6 +70,11 @@ NOTE = "说明.txt"
 AUDIT_JSONL = "audit_log/audit_events.jsonl"
 CHUNK_ROWS = 2000
 _EVENT_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
+
+
+# What reading a damaged zip can raise: bad headers, CRC or deflate errors, broken JSON or UTF-8, a
+# compression method or encryption flag turned into one zipfile cannot read.
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError)
 
 
 class BundleRefused(PermissionError):
@@ -715,7 +721,7 @@ def verify_bundle(path: str | Path) -> Verification:
     found = Verification(zip_sha256=file_sha256(path))
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
+    except _UNREADABLE as error:
         found.problems.append(f"无法作为 zip 文件打开（{error}）")
         return found
     with archive:
@@ -733,7 +739,7 @@ def verify_bundle(path: str | Path) -> Verification:
         for name in sorted(present & set(listed)):
             try:
                 actual = _hash_member(archive, name)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            except _UNREADABLE as error:
                 found.problems.append(f"文件已损坏，无法读取：{name}（{error}）")
                 continue
             found.files_checked += 1
@@ -753,7 +759,7 @@ def _read_manifest(archive: zipfile.ZipFile, found: Verification) -> dict | None
     except KeyError:
         found.problems.append(f"缺少清单文件 {MANIFEST}")
         return None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except _UNREADABLE as error:
         found.problems.append(f"清单文件 {MANIFEST} 已损坏或不是有效的 JSON（{error}）")
         return None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
@@ -770,7 +776,7 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, present: set[str], fo
     counter = [0]
     try:
         broken: ChainBreak | None = verify_chain(_audit_events(archive, name, counter))
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, TypeError) as error:
+    except (*_UNREADABLE, KeyError, TypeError) as error:
         found.problems.append(f"审计日志无法读取（{name}：{error}）")
         return
     found.events_checked = counter[0]
