@@ -19,7 +19,7 @@ from ..domain.scoring import ManualItem, ScoringError, round_half_up
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
 from ..models.base import utcnow
-from .reviews import STATUS_LABELS, ensure_unlocked, latest_revision, total_of
+from .reviews import STATUS_LABELS, ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
 
 PAYMENT_KINDS = {"fixed": "固定部分", "performance": "绩效挂钩部分"}
@@ -56,14 +56,8 @@ def evaluation_revisions(contract_id: int, year: int) -> list[AnnualEvaluation]:
 
 def current_evaluations_query(approved_only: bool):
     """The newest revision of each contract's year (newest approved one when `approved_only`)."""
-    scope = select(AnnualEvaluation.contract_id, AnnualEvaluation.year,
-                   func.max(AnnualEvaluation.revision).label("revision"))
-    if approved_only:
-        scope = scope.where(AnnualEvaluation.status == "approved")
-    newest = scope.group_by(AnnualEvaluation.contract_id, AnnualEvaluation.year).subquery()
-    return select(AnnualEvaluation).join(newest, (AnnualEvaluation.contract_id == newest.c.contract_id)
-                                         & (AnnualEvaluation.year == newest.c.year)
-                                         & (AnnualEvaluation.revision == newest.c.revision))
+    return newest_revisions(AnnualEvaluation, AnnualEvaluation.year,
+                            AnnualEvaluation.status == "approved" if approved_only else None)
 
 
 def paid_fen(contract_id: int, kind: str, year: int | None = None) -> int:

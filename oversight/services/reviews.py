@@ -147,16 +147,21 @@ def latest_revision(contract_id: int, quarter: str) -> QuarterlyReview | None:
     return found[-1] if found else None
 
 
+def newest_revisions(model, period, condition=None):
+    """Rows of a revised model (reviews, evaluations) that are the newest revision of their contract
+    and period, among the rows meeting `condition`."""
+    scope = select(model.contract_id, period.label("period"), func.max(model.revision).label("revision"))
+    if condition is not None:
+        scope = scope.where(condition)
+    newest = scope.group_by(model.contract_id, period).subquery()
+    return select(model).join(newest, (model.contract_id == newest.c.contract_id) & (period == newest.c.period)
+                              & (model.revision == newest.c.revision))
+
+
 def current_reviews_query(published_only: bool):
     """The newest revision of each contract's quarter (newest published one when `published_only`)."""
-    scope = select(QuarterlyReview.contract_id, QuarterlyReview.quarter,
-                   func.max(QuarterlyReview.revision).label("revision"))
-    if published_only:
-        scope = scope.where(QuarterlyReview.status != "draft")
-    newest = scope.group_by(QuarterlyReview.contract_id, QuarterlyReview.quarter).subquery()
-    return select(QuarterlyReview).join(newest, (QuarterlyReview.contract_id == newest.c.contract_id)
-                                        & (QuarterlyReview.quarter == newest.c.quarter)
-                                        & (QuarterlyReview.revision == newest.c.revision))
+    return newest_revisions(QuarterlyReview, QuarterlyReview.quarter,
+                            QuarterlyReview.status != "draft" if published_only else None)
 
 
 def contract_reviews(contract_id: int, published_only: bool) -> list[QuarterlyReview]:
@@ -281,6 +286,8 @@ def publish(review: QuarterlyReview, today: date, window_days: int = DEFAULT_COM
     """Send the draft to the contractor, opening its comment window."""
     ensure_unlocked(review)
     _require_status(review, "draft", message="只有草稿可以发布")
+    if today <= Quarter.parse(review.quarter).end:
+        raise ReviewError(f"{review.quarter} 尚未结束，季度结束后才能发布考核结果")
     review.status = "published"
     review.published_at = utcnow()
     review.comment_deadline = today + timedelta(days=window_days)

@@ -1,6 +1,5 @@
 """Annual evaluation from approved quarters, annual items, locking, and the payment arithmetic to the fen."""
 from datetime import date
-from decimal import Decimal
 
 import pytest
 

@@ -1,6 +1,6 @@
 """Quarterly reviews against hand-computed quarters, the comment-window workflow, locking and revisions."""
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -143,6 +143,8 @@ def test_the_comment_window_workflow_from_draft_to_locked(setting):
     review = scored(setting["contract"])
     with pytest.raises(ReviewError, match="先发布"):
         reviews.approve(review, setting["admin"], date(2025, 10, 10))
+    with pytest.raises(ReviewError, match="尚未结束"):
+        reviews.publish(review, today=date(2025, 9, 30))
     reviews.publish(review, today=date(2025, 10, 8))
     assert review.status == "published" and review.comment_deadline == date(2025, 10, 22)
     with pytest.raises(ReviewError, match="意见期至 2025-10-22"):

@@ -8,13 +8,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...domain.evaluation import EvaluationError
-from ...domain.scoring import ScoringError
 from ...extensions import db
 from ...models import AnnualEvaluation, Contract
 from ...services import evaluations as service
 from ...services.reviews import STATUS_LABELS, ReviewError
 from ..access import STAFF, get_contract_or_404, is_contractor_user, roles_required, scope_to_own_contracts
 from ..reviews.forms import CorrectForm
+from ..reviews.workflow import refuse_form, run_step
 from .forms import AnnualItemForm, EvaluateForm, PaymentForm
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
@@ -56,8 +56,7 @@ def compute():
     form = EvaluateForm()
     form.contract_id.choices = [(c.id, c.code) for c in _contracts()]
     if not form.validate_on_submit():
-        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
-        return redirect(url_for(".index"))
+        return refuse_form(form, ".index")
     contract = get_contract_or_404(form.contract_id.data)
     try:
         evaluation = service.compute_evaluation(contract, form.year.data)
@@ -85,23 +84,11 @@ def detail(evaluation_id: int):
 
 
 def _act(evaluation_id: int, action, success: str):
-    """Run one step on the evaluation; a refusal is flashed, success committed."""
-    evaluation = get_evaluation_or_404(evaluation_id)
-    try:
-        result = action(evaluation)
-    except (EvaluationError, ReviewError, ScoringError) as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for(".detail", evaluation_id=evaluation.id))
-    db.session.commit()
-    flash(success, "success")
-    target = result if isinstance(result, AnnualEvaluation) else evaluation
-    return redirect(url_for(".detail", evaluation_id=target.id))
+    return run_step(get_evaluation_or_404(evaluation_id), action, success, ".detail", "evaluation_id")
 
 
-def _form_refusal(form, evaluation_id: int):
-    flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
-    return redirect(url_for(".detail", evaluation_id=evaluation_id))
+def _refuse(form, evaluation_id: int):
+    return refuse_form(form, ".detail", evaluation_id=evaluation_id)
 
 
 @bp.route("/<int:evaluation_id>/refresh", methods=["POST"])
@@ -115,7 +102,7 @@ def refresh(evaluation_id: int):
 def add_item(evaluation_id: int):
     form = AnnualItemForm()
     if not form.validate_on_submit():
-        return _form_refusal(form, evaluation_id)
+        return _refuse(form, evaluation_id)
     return _act(evaluation_id, lambda e: service.add_annual_item(e, form.points.data, form.reason.data),
                 "已添加年度加减分")
 
@@ -131,7 +118,7 @@ def remove_item(evaluation_id: int, index: int):
 def add_payment(evaluation_id: int):
     form = PaymentForm()
     if not form.validate_on_submit():
-        return _form_refusal(form, evaluation_id)
+        return _refuse(form, evaluation_id)
 
     def run(evaluation):
         service.record_payment(evaluation.contract, form.paid_on.data, form.amount_fen.data, form.kind.data,
@@ -153,6 +140,6 @@ def approve(evaluation_id: int):
 def correct(evaluation_id: int):
     form = CorrectForm()
     if not form.validate_on_submit():
-        return _form_refusal(form, evaluation_id)
+        return _refuse(form, evaluation_id)
     return _act(evaluation_id, lambda e: service.correct_evaluation(e, form.reason.data),
                 "已新建修订版本（草稿），原版本保留")

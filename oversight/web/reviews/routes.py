@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from ...charts.performance import contractors_side_by_side, indicator_breakdown, rates_with_intervals, score_trend
 from ...domain.periods import Quarter, quarter_of
-from ...domain.scoring import ScoringError
 from ...extensions import db
 from ...models import Contract, QuarterlyReview
 from ...services import reviews as service
@@ -25,6 +24,7 @@ from ..access import (
     scope_to_own_contracts,
 )
 from .forms import CommentForm, CorrectForm, ManualItemForm, ScoreForm, SettleForm
+from .workflow import refuse_form, run_step
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
@@ -83,8 +83,7 @@ def score():
     form = ScoreForm()
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, c.code) for c in _visible_contracts()]
     if not form.validate_on_submit():
-        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
-        return redirect(url_for(".index"))
+        return refuse_form(form, ".index")
     quarter = Quarter.parse(form.quarter.data)
     contract = db.session.get(Contract, form.contract_id.data) if form.contract_id.data else None
     outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None)
@@ -141,26 +140,12 @@ def records(review_id: int, key: str):
                            notice_statuses=NOTICE_STATUSES, outcomes=OUTCOMES)
 
 
-def _act(review_id: int, action, success: str, roles=STAFF):
-    """Run one workflow step on the review; a refusal is flashed, success committed."""
-    review = get_review_or_404(review_id)
-    if current_user.role not in roles:
-        abort(403)
-    try:
-        result = action(review)
-    except (service.ReviewError, ScoringError) as error:
-        db.session.rollback()
-        flash(str(error), "danger")
-        return redirect(url_for(".detail", review_id=review.id))
-    db.session.commit()
-    flash(success, "success")
-    target = result if isinstance(result, QuarterlyReview) else review
-    return redirect(url_for(".detail", review_id=target.id))
+def _act(review_id: int, action, success: str):
+    return run_step(get_review_or_404(review_id), action, success, ".detail", "review_id")
 
 
-def _form_refusal(form, review_id: int):
-    flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
-    return redirect(url_for(".detail", review_id=review_id))
+def _refuse(form, review_id: int):
+    return refuse_form(form, ".detail", review_id=review_id)
 
 
 @bp.route("/<int:review_id>/refresh", methods=["POST"])
@@ -179,7 +164,7 @@ def refresh(review_id: int):
 def add_item(review_id: int):
     form = ManualItemForm()
     if not form.validate_on_submit():
-        return _form_refusal(form, review_id)
+        return _refuse(form, review_id)
     return _act(review_id, lambda review: service.add_manual_item(review, form.points.data, form.reason.data,
                                                                    current_user), "已添加加减分项")
 
@@ -203,10 +188,10 @@ def publish(review_id: int):
 def comment(review_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
-        return _form_refusal(form, review_id)
+        return _refuse(form, review_id)
     return _act(review_id, lambda review: service.comment(review, current_user, form.position.data,
                                                           form.comment.data, date.today()),
-                "已提交意见", roles=("contractor",))
+                "已提交意见")
 
 
 @bp.route("/<int:review_id>/settle", methods=["POST"])
@@ -214,16 +199,16 @@ def comment(review_id: int):
 def settle(review_id: int):
     form = SettleForm()
     if not form.validate_on_submit():
-        return _form_refusal(form, review_id)
+        return _refuse(form, review_id)
     return _act(review_id, lambda review: service.settle(review, current_user, form.decision.data,
-                                                         form.adjustment.data), "已裁定", roles=("admin",))
+                                                         form.adjustment.data), "已裁定")
 
 
 @bp.route("/<int:review_id>/approve", methods=["POST"])
 @roles_required("admin")
 def approve(review_id: int):
     return _act(review_id, lambda review: service.approve(review, current_user, date.today()),
-                "已审定并锁定", roles=("admin",))
+                "已审定并锁定")
 
 
 @bp.route("/<int:review_id>/correct", methods=["POST"])
@@ -231,7 +216,7 @@ def approve(review_id: int):
 def correct(review_id: int):
     form = CorrectForm()
     if not form.validate_on_submit():
-        return _form_refusal(form, review_id)
+        return _refuse(form, review_id)
     return _act(review_id, lambda review: service.correct(review, current_user, form.reason.data),
                 "已新建修订版本（草稿），原版本保留")
 
