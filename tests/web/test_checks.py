@@ -112,6 +112,17 @@ def test_the_blind_recheck_page_hides_the_contractors_values_until_saved(client_
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/spot-checks/{check.id}")
 
 
+def test_fields_left_blank_on_the_form_are_not_compared(client_for, world):
+    item = draw_for(world["contract"]).items[0]
+    client = client_for(world["supervisor"])
+    url = f"/spot-checks/items/{item.id}/recheck"
+    response = client.post(url, recheck_form(item.id, annual_income_fen="", financial_assets_fen="",
+                                             survey_conclusion=""), token_from=url)
+    assert response.status_code == 302, text(response)
+    check = db.session.execute(select(SpotCheck)).scalar_one()
+    assert check.values == {"household_size": 7} and check.fields_compared == 1 and check.passed
+
+
 def test_a_recheck_with_a_fake_photo_is_refused_and_a_real_one_kept(client_for, world):
     item = draw_for(world["contract"]).items[0]
     client = client_for(world["supervisor"])

@@ -28,7 +28,8 @@ class RecheckForm(FlaskForm):
         return {name: self._value(name) for name in self.value_fields}
 
     def _value(self, name: str):
-        return self[name].data
+        data = self[name].data
+        return None if data == "" else data
 
 
 class HouseholdRecheckForm(RecheckForm):
@@ -38,10 +39,6 @@ class HouseholdRecheckForm(RecheckForm):
     survey_conclusion = SelectField("调查结论", choices=[NOT_VERIFIED] + [(c, c) for c in SURVEY_CONCLUSIONS])
     value_fields = ("household_size", "annual_income_fen", "financial_assets_fen", "survey_conclusion")
 
-    def _value(self, name: str):
-        if name == "survey_conclusion":
-            return self.survey_conclusion.data or None
-        return self[name].data
 
 
 class SelfCareRecheckForm(RecheckForm):
