@@ -11,9 +11,10 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import io
+import itertools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, NamedTuple
@@ -28,6 +29,7 @@ EXCEL_ROW = "excel_row"
 REASON_HEADER = "错误原因"
 HIGHLIGHT_RGB = "FFFFC7CE"
 REQUIRED_REASON = "不能为空"
+CHUNK_ROWS = 50_000
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -79,17 +81,79 @@ def read_table(data: bytes, filename: str) -> pd.DataFrame:
     """The first sheet (or the CSV) as strings: headers cleaned, blank rows dropped, Excel rows kept.
 
     The index, named `excel_row`, is the row number the user sees in Excel. Cells are `str`
-    ("" when empty); Excel date cells become `2024-03-05`, time cells `10:30:00`.
+    ("" when empty); Excel date cells become `2024-03-05`, time cells `10:30:00`. Columns
+    without a header are left out. For files of several hundred thousand rows use `iter_table`.
     """
-    grid = _read_grid(data, filename)
-    header_row, headers = _header(grid)
-    body = grid.loc[header_row + 1 :]
-    body = body[_rows_with_text(body)]
-    keep = [pos for pos, name in enumerate(headers) if name or (body[pos] != "").any()]
-    table = body[keep]
-    table.columns = [headers[pos] or f"第{_column_letter(pos)}列" for pos in keep]
-    table.index.name = EXCEL_ROW
-    return table
+    chunks = list(iter_table(data, filename))
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
+
+
+def iter_table(data: bytes, filename: str, chunk_rows: int = CHUNK_ROWS) -> TableChunks:
+    """`read_table` in consecutive pieces of at most `chunk_rows` rows, at least one (maybe empty).
+
+    Memory stays at one piece for CSV; an .xlsx sheet is parsed whole by calamine first.
+    The file is opened (and `UnreadableFile` raised) at once, the rows are read while iterating.
+    """
+    return TableChunks(_open_grid(data, filename, chunk_rows))
+
+
+class TableChunks:
+    """The pieces of one table, iterable once; `rows_hint` bounds the number of data rows."""
+
+    def __init__(self, grid: _Grid):
+        self._grid = grid
+        self.rows_hint = max(grid.rows - grid.header_row, 0)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        grid = self._grid
+        keep = [position for position, name in enumerate(grid.headers) if name]
+        names = [grid.headers[position] for position in keep]
+        for chunk in grid.chunks:
+            body = chunk.loc[chunk.index > grid.header_row, keep] if chunk.index[0] <= grid.header_row else chunk[keep]
+            text = _rows_with_text(body)
+            if not text.all():
+                body = body[text]
+            body.columns = names
+            body.index.name = EXCEL_ROW
+            yield body
+
+
+class _Grid(NamedTuple):
+    """A sheet as raw text: header row and cells, the row chunks (header chunk included), and
+    an upper bound of its rows."""
+
+    kind: str
+    header_row: int
+    headers: list[str]
+    chunks: Iterator[pd.DataFrame]
+    rows: int
+
+
+def _open_grid(data: bytes, filename: str, chunk_rows: int = CHUNK_ROWS) -> _Grid:
+    """Find the header (the first row with text) and hand back every chunk, columns by position."""
+    kind = _file_kind(data, filename)
+    if kind == "xlsx":
+        rows, chunks = _xlsx_chunks(data, chunk_rows)
+    else:
+        rows, chunks = data.count(b"\n") + 1, _csv_chunks(data, chunk_rows)
+    seen = []
+    for chunk in chunks:
+        seen.append(chunk)
+        filled = chunk.index[_rows_with_text(chunk)]
+        if len(filled):
+            row = int(filled[0])
+            return _Grid(kind, row, _header_names(chunk.loc[row]), itertools.chain(seen, chunks), rows)
+    raise UnreadableFile("文件中没有内容")
+
+
+def _header_names(cells: pd.Series) -> list[str]:
+    """Header cells cleaned; a repeated name makes the table ambiguous and is refused."""
+    headers = [to_half_width(cell) for cell in cells]
+    named = [name for name in headers if name]
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    if repeated:
+        raise UnreadableFile(f"表头中有重复的列名：{'、'.join(repeated)}")
+    return headers
 
 
 def _file_kind(data: bytes, filename: str) -> str:
@@ -107,18 +171,7 @@ def _file_kind(data: bytes, filename: str) -> str:
     raise UnreadableFile(f"不支持的文件类型（{suffix or '无扩展名'}），请上传 .xlsx 或 .csv 文件")
 
 
-def _read_grid(data: bytes, filename: str) -> pd.DataFrame:
-    """Every row of the sheet as text, columns by position, index = Excel row number."""
-    if _file_kind(data, filename) == "xlsx":
-        grid = _read_xlsx(data)
-    else:
-        grid = _read_csv(data)
-    grid.index = pd.RangeIndex(1, len(grid) + 1)
-    grid.columns = range(grid.shape[1])
-    return grid
-
-
-def _read_xlsx(data: bytes) -> pd.DataFrame:
+def _xlsx_chunks(data: bytes, chunk_rows: int) -> tuple[int, Iterator[pd.DataFrame]]:
     # python-calamine directly rather than pandas.read_excel(engine="calamine"): same reader,
     # but pandas converts every cell in Python and is 2-3 times slower on 100,000 rows.
     import python_calamine
@@ -127,24 +180,34 @@ def _read_xlsx(data: bytes) -> pd.DataFrame:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not book.sheet_names:
             raise UnreadableFile("工作簿中没有工作表")
-        rows = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = book.get_sheet_by_index(0)
     except UnreadableFile:
         raise
     except Exception:
         raise UnreadableFile("文件已损坏或不是有效的 Excel（.xlsx）文件") from None
-    grid = pd.DataFrame(rows, dtype=object)
-    del rows
-    for column in grid.columns:
-        grid[column] = _cells_as_text(grid[column])
-    return grid
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        # iter_rows starts at row 1 but at the first used column: pad back to column A.
+        first_column = sheet.start[1] if sheet.start else 0
+        rows, first_row = sheet.iter_rows(), 1
+        while batch := list(itertools.islice(rows, chunk_rows)):
+            grid = pd.DataFrame(batch, dtype=object)
+            del batch
+            grid.columns = range(first_column, first_column + grid.shape[1])
+            grid = grid.reindex(columns=range(first_column + grid.shape[1]), fill_value="")
+            for column in grid.columns:
+                grid[column] = _cells_as_text(grid[column])
+            grid.index = pd.RangeIndex(first_row, first_row + len(grid))
+            first_row += len(grid)
+            yield grid
+
+    return (sheet.end[0] + 1 if sheet.end else 0), chunks()
 
 
 def _cells_as_text(column: pd.Series) -> pd.Series:
     if infer_dtype(column, skipna=True) in ("string", "empty"):
         return column.fillna("")
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    texts = np.array([_cell_text(value) for value in uniques], dtype=object)
-    return pd.Series(texts[codes], index=column.index, dtype=object)
+    return map_distinct(column, _cell_text, na_value="")
 
 
 def _cell_text(value: Any) -> str:
@@ -169,27 +232,37 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+def _csv_chunks(data: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
     encoding = _csv_encoding(data)
+    skipped = 0
+    if encoding == "utf-8-sig":
+        data, encoding = data[len(codecs.BOM_UTF8):], "utf-8"
+    if encoding != "utf-16":
+        # pandas cannot count columns past leading empty lines: drop them, keep the numbering.
+        blank = re.match(rb"(?:[ \t]*\r?\n)*", data).group()
+        if blank:
+            skipped, data = blank.count(b"\n"), data[len(blank):]
     first_line = data[: data.find(b"\n") if b"\n" in data else len(data)]
-    sample = first_line.decode(encoding, errors="replace")
-    separator = max((",", "\t", ";"), key=sample.count)
+    separator = max((",", "\t", ";"), key=first_line.decode(encoding, errors="replace").count)
     try:
-        return pd.read_csv(
+        reader = pd.read_csv(
             io.BytesIO(data), header=None, dtype=object, encoding=encoding, sep=separator,
-            keep_default_na=False, na_filter=False, skip_blank_lines=False,
+            keep_default_na=False, na_filter=False, skip_blank_lines=False, chunksize=chunk_rows,
         )
+        for chunk in reader:
+            chunk.index = chunk.index + skipped + 1
+            yield chunk
     except pd.errors.EmptyDataError:
-        raise UnreadableFile("文件中没有内容") from None
+        return
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise UnreadableFile(f"CSV 文件格式有误，无法读取（{_csv_problem(error)}）") from None
+        raise UnreadableFile(f"CSV 文件格式有误，无法读取（{_csv_problem(error, skipped)}）") from None
 
 
-def _csv_problem(error: Exception) -> str:
+def _csv_problem(error: Exception, skipped: int) -> str:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
     if found:
-        expected, line, seen = found.groups()
-        return f"第{line}行有{seen}列，表头只有{expected}列"
+        expected, line, seen = map(int, found.groups())
+        return f"第{line + skipped}行有{seen}列，表头只有{expected}列"
     return "编码或引号不正确"
 
 
@@ -202,17 +275,27 @@ def _csv_encoding(data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise UnreadableFile("文件不是文本格式的 CSV")
     for encoding in ("utf-8", "gb18030"):
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
+        if _decodes(data, encoding):
+            return encoding
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
         raise UnreadableFile("无法识别 CSV 文件的字符编码，请另存为 UTF-8 或 GBK 编码")
     return best.encoding
+
+
+def _decodes(data: bytes, encoding: str, piece: int = 1 << 20) -> bool:
+    """Whether `data` is valid in `encoding`, checked a megabyte at a time to spare memory."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), piece):
+            decoder.decode(view[start : start + piece])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _rows_with_text(grid: pd.DataFrame) -> pd.Series:
@@ -226,20 +309,6 @@ def _rows_with_text(grid: pd.DataFrame) -> pd.Series:
         if not undecided.any():
             break
     return ~undecided
-
-
-def _header(grid: pd.DataFrame) -> tuple[int, list[str]]:
-    """The first row with text is the header; its cells are cleaned; duplicates refused."""
-    filled = grid.index[_rows_with_text(grid)]
-    if len(filled) == 0:
-        raise UnreadableFile("文件中没有内容")
-    row = int(filled[0])
-    headers = [to_half_width(cell) for cell in grid.loc[row]]
-    named = [name for name in headers if name]
-    repeated = sorted({name for name in named if named.count(name) > 1})
-    if repeated:
-        raise UnreadableFile(f"表头中有重复的列名：{'、'.join(repeated)}")
-    return row, headers
 
 
 def _column_letter(position: int) -> str:
@@ -282,17 +351,18 @@ def match_columns(
 # --- cell parsers --------------------------------------------------------------------------
 
 
+def map_distinct(series: pd.Series, convert: Callable[[Any], Any], na_value: Any = None) -> pd.Series:
+    """`series.map(convert)` computed once per distinct value (object dtype); NA gives `na_value`."""
+    codes, uniques = pd.factorize(series)
+    converted = np.empty(len(uniques) + 1, dtype=object)
+    converted[:-1] = [convert(value) for value in uniques]
+    converted[-1] = na_value  # code −1 (NA) picks the last slot
+    return pd.Series(converted[codes], index=series.index, dtype=object)
+
+
 def half_width(series: pd.Series) -> pd.Series:
     """Full-width digits, letters and punctuation to ASCII, surrounding white space removed."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    texts = np.array([_text(value, to_half_width) for value in uniques], dtype=object)
-    return pd.Series(texts[codes], index=series.index, dtype=object)
-
-
-def _text(value: Any, normalise: Callable[[str], str]) -> str:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
-        return ""
-    return normalise(str(value))
+    return map_distinct(series, lambda value: to_half_width(str(value)), na_value="")
 
 
 def _parse(
@@ -304,19 +374,24 @@ def _parse(
 ) -> Parsed:
     """Normalise and parse the distinct values, then spread values and reasons over the rows.
 
-    `parse_uniques` gets the distinct non-blank texts and returns (values, reasons) arrays
-    of the same length, a reason "" meaning good; bad values must already be NA.
+    `parse_uniques` gets the distinct texts (blanks replaced by "0") and returns (values,
+    reasons) of the same length, a reason "" meaning good; bad values must already be NA.
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
-    texts = pd.Series([_text(value, normalise) for value in uniques], dtype=object)
+    codes, uniques = pd.factorize(series)
+    texts = pd.Series([normalise(v if type(v) is str else str(v)) for v in uniques] + [""], dtype=object)
+    codes = np.where(codes < 0, len(texts) - 1, codes)  # NA reads as the blank text at the end
     blank = (texts == "").to_numpy()
     values, reasons = parse_uniques(texts.where(~blank, "0"))
-    values = pd.array(values) if not isinstance(values, pd.api.extensions.ExtensionArray) else values
-    reasons = np.asarray(reasons, dtype=object)
+    reasons = np.array(reasons, dtype=object)
+    if isinstance(values, np.ndarray):
+        values = values.copy()
     reasons[blank] = REQUIRED_REASON if required else ""
     values[blank | (reasons != "")] = None
+    if isinstance(values, np.ndarray):
+        values = pd.Series(values[codes], index=series.index, dtype=values.dtype)
+    else:
+        values = pd.Series(values.take(codes), index=series.index)
     bad_codes = np.flatnonzero(reasons != "")
-    values = pd.Series(values.take(codes), index=series.index)
     if len(bad_codes) == 0:
         return Parsed(values, pd.Series([], index=series.index[:0], dtype=object))
     rows = np.isin(codes, bad_codes)
@@ -422,8 +497,12 @@ def _minutes(value: Any) -> int | None:
 
 def _numbers(texts: pd.Series) -> pd.Series:
     """Plain decimal numbers, thousands separators and ¥/元 allowed; NaN where not a number."""
-    cleaned = texts.str.replace(r"[,\s]", "", regex=True).str.replace(r"^¥|元$", "", regex=True)
-    return pd.to_numeric(cleaned.where(cleaned.str.match(_NUMBER)), errors="coerce")
+    numbers = pd.to_numeric(texts, errors="coerce").astype(float)
+    odd = numbers.isna() | ~np.isfinite(numbers)
+    if odd.any():
+        cleaned = texts[odd].str.replace(r"[,\s]", "", regex=True).str.replace(r"^¥|元$", "", regex=True)
+        numbers[odd] = pd.to_numeric(cleaned.where(cleaned.str.match(_NUMBER)), errors="coerce")
+    return numbers.where(np.isfinite(numbers))
 
 
 def parse_fen(
@@ -508,6 +587,23 @@ def parse_mobiles(series: pd.Series, *, required: bool = True) -> Parsed:
 
 # --- collecting errors ---------------------------------------------------------------------
 
+Reason = str | pd.Series | Callable[[pd.Index], pd.Series]
+"""A reason text, per-row texts, or a function building the texts of the given rows (called on
+those rows only, so that no text is built for the good ones)."""
+
+
+def reasons_where(mask: pd.Series, reason: Reason) -> pd.Series:
+    """The reasons of the rows where `mask` is true (NA counts as false), indexed by row."""
+    mask = mask.fillna(False).astype(bool)
+    rows = mask.index[mask.to_numpy()]
+    if isinstance(reason, str):
+        return pd.Series(reason, index=rows, dtype=object)
+    if not len(rows):
+        return pd.Series([], index=rows, dtype=object)
+    texts = reason.loc[rows] if isinstance(reason, pd.Series) else reason(rows)
+    return texts.astype(object)
+
+
 
 class ErrorCollector:
     """The refused cells of one table, keeping the first reason given for each cell."""
@@ -521,16 +617,9 @@ class ErrorCollector:
         if len(reasons):
             self._reasons[column].append(reasons)
 
-    def add_where(self, column: str, mask: pd.Series, reason: str | pd.Series) -> None:
-        """Record `reason` (text or per-row texts) for the rows where `mask` is true."""
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
-            return
-        rows = mask.index[mask.to_numpy()]
-        if isinstance(reason, str):
-            self.add(column, pd.Series(reason, index=rows, dtype=object))
-        else:
-            self.add(column, reason.loc[rows].astype(object))
+    def add_where(self, column: str, mask: pd.Series, reason: Reason) -> None:
+        """Record `reason` against one column for the rows where `mask` is true."""
+        self.add(column, reasons_where(mask, reason))
 
     def add_parsed(self, column: str, parsed: Parsed) -> pd.Series:
         """Record a parser's reasons and hand back its values."""
@@ -539,9 +628,9 @@ class ErrorCollector:
 
     def bad(self, column: str) -> pd.Series:
         """Mask of the rows already refused in this column."""
-        rows = self._table.index.isin(pd.Index(np.concatenate([r.index for r in self._reasons[column]])
-                                      if self._reasons[column] else []))
-        return pd.Series(rows, index=self._table.index)
+        rows = [reasons.index for reasons in self._reasons.get(column, [])]
+        refused = self._table.index.isin(rows[0].append(rows[1:])) if rows else False
+        return pd.Series(refused, index=self._table.index)
 
     def __bool__(self) -> bool:
         return any(self._reasons.values())
@@ -584,12 +673,13 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     for column in frame.columns:
         cells = frame[column]
-        if infer_dtype(cells, skipna=True) not in ("string", "mixed"):
+        if not (cells.dtype == object or pd.api.types.is_string_dtype(cells.dtype)) or cells.isna().all():
             continue
-        text = cells.where(cells.map(type, na_action="ignore") == str)
-        risky = text.str.match(r"[=+\-@\t\r]", na=False) & ~text.str.fullmatch(_PLAIN_NUMBER, na=False)
+        risky = cells.str.match(r"[=+\-@\t\r]", na=False) & ~cells.str.fullmatch(_PLAIN_NUMBER, na=False)
         if risky.any():
-            frame[column] = cells.where(~risky, "'" + text.where(risky, ""))
+            cells = cells.copy()
+            cells[risky] = "'" + cells[risky]
+            frame[column] = cells
     return frame
 
 
@@ -601,10 +691,9 @@ def error_workbook(
     An .xlsx up to `max_styled_cells` cells is edited in place (its formatting kept); a CSV or
     a larger workbook is copied value by value (openpyxl would need gigabytes for it).
     """
-    grid = _read_grid(data, filename)
-    header_row, headers = _header(grid)
-    positions = {header_key(name): position for position, name in enumerate(headers) if name}
-    positions.update({header_key(f"第{_column_letter(p)}列"): p for p, n in enumerate(headers) if not n})
+    grid = _open_grid(data, filename)
+    header_row = grid.header_row
+    positions = {header_key(name): position for position, name in enumerate(grid.headers) if name}
     marks: dict[int, set[int]] = defaultdict(set)
     reasons: dict[int, list[str]] = defaultdict(list)
     for error in errors:
@@ -614,10 +703,10 @@ def error_workbook(
         reasons[error.row].append(f"{error.column}：{error.reason}" if error.column else error.reason)
     texts = {row: "；".join(dict.fromkeys(parts)) for row, parts in reasons.items()}
     title = REASON_HEADER + (f"（表头：{texts.pop(header_row)}）" if header_row in texts else "")
-    reason_column = grid.shape[1]
-    if _file_kind(data, filename) == "xlsx" and grid.size <= max_styled_cells:
+    reason_column = len(grid.headers)
+    if grid.kind == "xlsx" and grid.rows * len(grid.headers) <= max_styled_cells:
         return _mark_workbook(data, header_row, reason_column, title, marks, texts)
-    return _mark_copy(grid, header_row, reason_column, title, marks, texts)
+    return _mark_copy(grid.chunks, header_row, reason_column, title, marks, texts)
 
 
 def _mark_workbook(
@@ -644,7 +733,7 @@ def _mark_workbook(
 
 
 def _mark_copy(
-    grid: pd.DataFrame, header_row: int, reason_column: int, title: str,
+    chunks: Iterable[pd.DataFrame], header_row: int, reason_column: int, title: str,
     marks: Mapping[int, Iterable[int]], texts: Mapping[int, str],
 ) -> bytes:
     import xlsxwriter
@@ -656,18 +745,23 @@ def _mark_copy(
     bad = book.add_format({"bg_color": "#" + HIGHLIGHT_RGB[2:]})
     bold = book.add_format({"bold": True})
     sheet.set_column(reason_column, reason_column, 60)
-    for row, cells in zip(grid.index, grid.itertuples(index=False, name=None)):
-        marked = marks.get(row, ())
-        for position, cell in enumerate(cells):
-            if position in marked:
-                sheet.write_string(row - 1, position, neutralize_cell(cell), bad)
-            elif cell:
-                sheet.write_string(row - 1, position, neutralize_cell(cell))
-        if row == header_row:
-            sheet.write_string(row - 1, reason_column, neutralize_cell(title), bold)
-        elif row in texts:
-            sheet.write_string(row - 1, reason_column, neutralize_cell(texts[row]))
-    for row in sorted(set(texts) - set(grid.index)):
+    last_row = 0
+    for chunk in chunks:
+        for row, cells in zip(chunk.index, chunk.itertuples(index=False, name=None)):
+            marked = marks.get(row, ())
+            for position, cell in enumerate(cells):
+                if position in marked and not cell:
+                    sheet.write_blank(row - 1, position, None, bad)
+                elif position in marked:
+                    sheet.write_string(row - 1, position, neutralize_cell(cell), bad)
+                elif cell:
+                    sheet.write_string(row - 1, position, neutralize_cell(cell))
+            if row == header_row:
+                sheet.write_string(row - 1, reason_column, neutralize_cell(title), bold)
+            elif row in texts:
+                sheet.write_string(row - 1, reason_column, neutralize_cell(texts[row]))
+            last_row = row
+    for row in sorted(row for row in texts if row > last_row):
         sheet.write_string(row - 1, reason_column, neutralize_cell(texts[row]))
     book.close()
     return out.getvalue()
