@@ -1,0 +1,258 @@
+"""Anomaly flags on accepted completion records: red flags for the supervisor, never errors.
+
+Flagged records form the higher-rate stratum of risk-weighted draws (SPEC section 5). Each
+detector is vectorised over the records; Python loops only run over the flagged ones.
+Thresholds are fields of `AnomalyContext` so that the bureau can set them.
+
+Poverty-line rule: a 符合 with per-capita monthly income at or above the 低保标准 is flagged,
+and so is a 不符合 below `far_below_share` (default 50 %) of it — a household that poor is
+usually eligible unless property rules exclude it, which the supervisor should see.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from oversight.domain.completion_log import INCOME_PARTS, day_numbers
+from oversight.domain.money import format_yuan
+from oversight.domain.tabular import reasons_where, time_minutes
+
+EARTH_RADIUS_KM = 6371.0088
+
+FLAG_LABELS = {
+    "short_visit": "服务时长过短",
+    "odd_hours": "服务时间过早或过晚",
+    "overlap": "同一服务人员服务时间重叠",
+    "busy_day": "单日服务次数过多",
+    "far_from_township": "坐标远离对象所在乡镇",
+    "fast_travel": "两次服务之间移动过快",
+    "identical_answers": "不同家庭调查数据完全相同",
+    "eligible_above_line": "结论为符合但人均收入不低于低保标准",
+    "ineligible_below_line": "结论为不符合但人均收入远低于低保标准",
+    "conclusion_changed": "评估结论与上次不同",
+    "unsigned": "服务对象未签字确认",
+}
+"""Every flag code with its short Chinese label."""
+
+
+class Flag(NamedTuple):
+    """One red flag on a record: a code from `FLAG_LABELS` and the reason in Chinese."""
+
+    code: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        """{"code": …, "reason": …}, as stored in `CompletionRecord.anomaly_flags`."""
+        return {"code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class AnomalyContext:
+    """What the records are compared with, and the thresholds.
+
+    assignments: assignment_id, id_number, township (of the subject).
+    existing: visits already stored for the same workers: worker_no, service_date,
+        start_time, end_time ("HH:MM" or `datetime.time`), for overlaps and daily counts.
+    township_centres: township → (longitude, latitude) of its centre.
+    previous_conclusions: id_number → the person's previous 评估结论.
+    """
+
+    assignments: pd.DataFrame
+    existing: pd.DataFrame | None = None
+    township_centres: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    poverty_line_fen: int | None = None
+    previous_conclusions: Mapping[str, str] = field(default_factory=dict)
+    short_visit_minutes: int = 10
+    day_start: dt.time = dt.time(6, 0)
+    day_end: dt.time = dt.time(22, 0)
+    max_visits_per_day: int = 10
+    max_distance_km: float = 15.0
+    max_speed_kmh: float = 60.0
+    min_travel_km: float = 1.0
+    far_below_share: float = 0.5
+
+
+Detector = Callable[[pd.DataFrame, pd.DataFrame, AnomalyContext], Iterator[tuple[str, pd.Series]]]
+
+
+def anomaly_flags(records: pd.DataFrame, ctx: AnomalyContext) -> pd.Series:
+    """A tuple of `Flag` per record (empty when none), indexed like `records`.
+
+    `records` has the columns of `completion_log.RECORD_COLUMNS` (worker_no, service_date,
+    start_time, end_time, duration_minutes, longitude, latitude and the service's fields).
+    """
+    visits = records.reset_index(drop=True)
+    subjects = _subjects(visits, ctx.assignments)
+    found = [(code, reasons) for detect in _DETECTORS for code, reasons in detect(visits, subjects, ctx)
+             if len(reasons)]
+    flags = [()] * len(visits)
+    if found:
+        positions = np.concatenate([reasons.index.to_numpy(dtype=np.int64) for _, reasons in found])
+        codes = np.concatenate([np.full(len(reasons), code, dtype=object) for code, reasons in found])
+        texts = np.concatenate([reasons.to_numpy(dtype=object) for _, reasons in found])
+        order = np.argsort(positions, kind="stable")
+        positions = positions[order]
+        made = list(map(Flag, codes[order].tolist(), texts[order].tolist()))
+        starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]]).tolist()
+        for start, stop in zip(starts, [*starts[1:], len(made)]):
+            flags[positions[start]] = tuple(made[start:stop])
+    return pd.Series(flags, index=records.index, dtype=object)
+
+
+def has_flags(flags: pd.Series) -> pd.Series:
+    """True for the records carrying at least one flag."""
+    return flags.map(bool, na_action="ignore").fillna(False).astype(bool)
+
+
+def _subjects(visits: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
+    """id_number and township of each visit's subject, by position."""
+    by_id = assignments.drop_duplicates("assignment_id").set_index("assignment_id")
+    columns = [c for c in ("id_number", "township") if c in by_id.columns]
+    return by_id[columns].reindex(visits["assignment_id"].to_numpy()).reset_index(drop=True)
+
+
+def _minutes(value: dt.time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _short_visits(visits, subjects, ctx):
+    minutes = visits["duration_minutes"]
+    yield "short_visit", reasons_where(minutes < ctx.short_visit_minutes, lambda r: "服务时长仅" + minutes[r].astype(str)
+                                       + f"分钟（少于{ctx.short_visit_minutes}分钟）")
+
+
+def _odd_hours(visits, subjects, ctx):
+    start, end = time_minutes(visits["start_time"]), time_minutes(visits["end_time"])
+    odd = (start < _minutes(ctx.day_start)) | (end > _minutes(ctx.day_end))
+    window = f"{ctx.day_start:%H:%M}–{ctx.day_end:%H:%M}"
+    yield "odd_hours", reasons_where(odd, lambda r: "服务时间" + visits["start_time"][r] + "–" + visits["end_time"][r]
+                                     + f"不在{window}之内")
+
+
+def _timeline(visits: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFrame:
+    """The visits and the stored ones ordered by worker, day and start, with a `shift` key per
+    worker and day; `position` is the visit's index label, −1 for stored ones."""
+    frames = [visits.assign(position=visits.index.to_numpy())]
+    if existing is not None and len(existing):
+        frames.append(existing.assign(position=-1))
+    workers, _ = pd.factorize(np.concatenate([frame["worker_no"].to_numpy(dtype=object) for frame in frames]))
+    days = np.concatenate([day_numbers(frame["service_date"]).to_numpy() for frame in frames])
+    timeline = pd.DataFrame({
+        "shift": workers.astype(np.int64) * 10_000_000 + np.nan_to_num(days).astype(np.int64),
+        "start": np.concatenate([time_minutes(f["start_time"]).astype(float).to_numpy() for f in frames]),
+        "end": np.concatenate([time_minutes(f["end_time"]).astype(float).to_numpy() for f in frames]),
+        "position": np.concatenate([frame["position"].to_numpy() for frame in frames]),
+    })
+    order = np.lexsort((timeline["start"].to_numpy(), timeline["shift"].to_numpy()))
+    return timeline.take(order).reset_index(drop=True)
+
+
+def _workload(visits, subjects, ctx):
+    timeline = _timeline(visits, ctx.existing)
+    shift = timeline["shift"]
+    groups = timeline.groupby("shift", sort=False)
+    latest_end = groups["end"].cummax().shift(1).where(shift == shift.shift(1))
+    next_start = timeline["start"].shift(-1).where(shift == shift.shift(-1))
+    overlaps = ((timeline["start"] < latest_end) | (timeline["end"] > next_start)) & (timeline["position"] >= 0)
+    positions = timeline.loc[overlaps, "position"].to_numpy()
+    own = visits.iloc[positions]
+    yield "overlap", pd.Series(
+        ("服务人员" + own["worker_no"].astype(str) + "同日另有服务与本次（" + own["start_time"] + "–"
+         + own["end_time"] + "）时间重叠").to_numpy(), index=positions, dtype=object)
+
+    counts = groups["position"].transform("size")
+    busy = (counts > ctx.max_visits_per_day) & (timeline["position"] >= 0)
+    yield "busy_day", pd.Series(
+        ("服务人员当天共有" + counts[busy].astype(str) + f"次服务（超过{ctx.max_visits_per_day}次）").to_numpy(),
+        index=timeline.loc[busy, "position"].to_numpy(), dtype=object)
+
+
+def _distance_km(lng1, lat1, lng2, lat2) -> np.ndarray:
+    """Great-circle (haversine) distance in km between arrays of points in degrees."""
+    lng1, lat1, lng2, lat2 = (np.radians(np.asarray(v, dtype=float)) for v in (lng1, lat1, lng2, lat2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lng2 - lng1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+def _far_from_township(visits, subjects, ctx):
+    if not ctx.township_centres or "township" not in subjects:
+        return
+    centres = pd.DataFrame.from_dict(dict(ctx.township_centres), orient="index", columns=["lng", "lat"])
+    centre = centres.reindex(subjects["township"].to_numpy())
+    km = pd.Series(_distance_km(visits["longitude"], visits["latitude"], centre["lng"], centre["lat"]))
+    yield "far_from_township", reasons_where(
+        km > ctx.max_distance_km, lambda r: "坐标距" + subjects["township"][r] + "中心约" + km[r].round(1).astype(str)
+        + f"公里（超过{ctx.max_distance_km:g}公里）")
+
+
+def _fast_travel(visits, subjects, ctx):
+    timeline = _timeline(visits[visits["longitude"].notna() & visits["latitude"].notna()], None)
+    here = timeline["position"].to_numpy()
+    before = np.r_[here[:1], here[:-1]]
+    same = (timeline["shift"] == timeline["shift"].shift(1)).to_numpy()
+    longitude, latitude = visits["longitude"].to_numpy(), visits["latitude"].to_numpy()
+    km = _distance_km(longitude[before], latitude[before], longitude[here], latitude[here])
+    gap = np.clip(timeline["start"].to_numpy() - np.r_[np.nan, timeline["end"].to_numpy()[:-1]], 0, None)
+    fast = same & (km > ctx.min_travel_km) & (km > ctx.max_speed_kmh * gap / 60)
+    ended = pd.Series(visits["end_time"].to_numpy()[before[fast]])
+    yield "fast_travel", pd.Series(
+        ("与上一次服务（" + ended + "结束）相距约" + pd.Series(km[fast]).round(1).astype(str) + "公里，间隔仅"
+         + pd.Series(gap[fast]).astype(int).astype(str) + "分钟").to_numpy(), index=here[fast], dtype=object)
+
+
+def _identical_answers(visits, subjects, ctx):
+    if "annual_income_fen" not in visits:
+        return
+    answers = ["household_size", "annual_income_fen", *(c.key for c in INCOME_PARTS),
+               "financial_assets_fen", "property_count", "vehicle_count"]
+    answers = [column for column in answers if column in visits]
+    # Households with no income and no assets at all are common among 特困 persons; the same
+    # all-zero answers from them say nothing about the worker.
+    informative = (visits["annual_income_fen"] != 0) | (visits["financial_assets_fen"] != 0)
+    household = subjects["id_number"].fillna(visits["assignment_id"].astype(str)) \
+        if "id_number" in subjects else visits["assignment_id"]
+    frame = visits[["worker_no", *answers]].assign(household=household.to_numpy())[informative]
+    others = frame.groupby(["worker_no", *answers], dropna=False)["household"].transform("nunique") - 1
+    yield "identical_answers", reasons_where(
+        others > 0, lambda r: "与同一服务人员调查的另外" + others[r].astype(str) + "户家庭人口、收入和资产完全相同")
+
+
+def _poverty_line(visits, subjects, ctx):
+    if ctx.poverty_line_fen is None or "per_capita_monthly_income_fen" not in visits:
+        return
+    line = ctx.poverty_line_fen
+    income = visits["per_capita_monthly_income_fen"]
+    conclusion = visits["survey_conclusion"]
+    floor = round(line * ctx.far_below_share)
+    yield "eligible_above_line", reasons_where(
+        (conclusion == "符合") & (income >= line),
+        lambda r: "结论为符合，但人均月收入" + income[r].map(format_yuan) + f"元不低于低保标准{format_yuan(line)}元")
+    yield "ineligible_below_line", reasons_where(
+        (conclusion == "不符合") & (income < floor),
+        lambda r: "结论为不符合，但人均月收入" + income[r].map(format_yuan)
+        + f"元低于低保标准的{ctx.far_below_share:.0%}（{format_yuan(floor)}元）")
+
+
+def _conclusion_changed(visits, subjects, ctx):
+    if not ctx.previous_conclusions or "conclusion" not in visits or "id_number" not in subjects:
+        return
+    previous = subjects["id_number"].map(dict(ctx.previous_conclusions))
+    changed = previous.notna() & (previous != visits["conclusion"])
+    yield "conclusion_changed", reasons_where(
+        changed, lambda r: "评估结论由「" + previous[r] + "」变为「" + visits["conclusion"][r] + "」")
+
+
+def _unsigned(visits, subjects, ctx):
+    if "signed" in visits:
+        yield "unsigned", reasons_where(~visits["signed"].astype(bool), "服务对象未签字确认")
+
+
+_DETECTORS: tuple[Detector, ...] = (
+    _short_visits, _odd_hours, _workload, _far_from_township, _fast_travel,
+    _identical_answers, _poverty_line, _conclusion_changed, _unsigned,
+)
