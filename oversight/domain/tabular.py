@@ -46,13 +46,14 @@ _TIME = re.compile(
 _DAY_FRACTION = re.compile(r"^0?\.\d+$|^0$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 _MAX_YUAN = 1e10
+_BLANK_LINES = re.compile(rb"(?:[ \t]*\r?\n)*")
 
 
 class UnreadableFile(ValueError):
     """The upload cannot be read as a table at all; `str(error)` is the reason in Chinese."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellError:
     """One refused cell: Excel row, column header as in the file, raw value, Chinese reason."""
 
@@ -234,19 +235,18 @@ def _cell_text(value: Any) -> str:
 
 def _csv_chunks(data: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
     encoding = _csv_encoding(data)
+    start = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
     skipped = 0
-    if encoding == "utf-8-sig":
-        data, encoding = data[len(codecs.BOM_UTF8):], "utf-8"
     if encoding != "utf-16":
-        # pandas cannot count columns past leading empty lines: drop them, keep the numbering.
-        blank = re.match(rb"(?:[ \t]*\r?\n)*", data).group()
-        if blank:
-            skipped, data = blank.count(b"\n"), data[len(blank):]
-    first_line = data[: data.find(b"\n") if b"\n" in data else len(data)]
+        # pandas cannot count columns past leading empty lines: skip them, keep the numbering.
+        blank = _BLANK_LINES.match(data, start).group()
+        skipped, start = blank.count(b"\n"), start + len(blank)
+    end = data.find(b"\n", start)
+    first_line = data[start : end if end >= 0 else len(data)]
     separator = max((",", "\t", ";"), key=first_line.decode(encoding, errors="replace").count)
     try:
         reader = pd.read_csv(
-            io.BytesIO(data), header=None, dtype=object, encoding=encoding, sep=separator,
+            io.BytesIO(data), header=None, dtype=object, encoding=encoding, sep=separator, skiprows=skipped,
             keep_default_na=False, na_filter=False, skip_blank_lines=False, chunksize=chunk_rows,
         )
         for chunk in reader:
@@ -255,14 +255,14 @@ def _csv_chunks(data: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
     except pd.errors.EmptyDataError:
         return
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise UnreadableFile(f"CSV 文件格式有误，无法读取（{_csv_problem(error, skipped)}）") from None
+        raise UnreadableFile(f"CSV 文件格式有误，无法读取（{_csv_problem(error)}）") from None
 
 
-def _csv_problem(error: Exception, skipped: int) -> str:
+def _csv_problem(error: Exception) -> str:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
     if found:
-        expected, line, seen = map(int, found.groups())
-        return f"第{line + skipped}行有{seen}列，表头只有{expected}列"
+        expected, line, seen = found.groups()
+        return f"第{line}行有{seen}列，表头只有{expected}列"
     return "编码或引号不正确"
 
 
@@ -398,7 +398,7 @@ def _parse(
     return Parsed(values, pd.Series(reasons[codes[rows]], index=series.index[rows], dtype=object))
 
 
-def map_unique(
+def parse_with(
     series: pd.Series,
     convert: Callable[[str], Any],
     *,
@@ -577,12 +577,12 @@ def _choice_key(word: str) -> str:
 
 def parse_id_numbers(series: pd.Series, *, today: dt.date, required: bool = True) -> Parsed:
     """Resident ID numbers (SPEC section 3) in upper-case ASCII, checked over distinct values."""
-    return map_unique(series, lambda text: normalize_id_number(text, today=today), required=required)
+    return parse_with(series, lambda text: normalize_id_number(text, today=today), required=required)
 
 
 def parse_mobiles(series: pd.Series, *, required: bool = True) -> Parsed:
     """Mainland mobile numbers as 11 digits."""
-    return map_unique(series, normalize_mobile, required=required)
+    return parse_with(series, normalize_mobile, required=required)
 
 
 # --- collecting errors ---------------------------------------------------------------------
@@ -602,7 +602,6 @@ def reasons_where(mask: pd.Series, reason: Reason) -> pd.Series:
         return pd.Series([], index=rows, dtype=object)
     texts = reason.loc[rows] if isinstance(reason, pd.Series) else reason(rows)
     return texts.astype(object)
-
 
 
 class ErrorCollector:
@@ -684,7 +683,7 @@ def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def error_workbook(
-    data: bytes, filename: str, errors: Sequence[CellError], *, max_styled_cells: int = 400_000
+    data: bytes, filename: str, errors: Sequence[CellError], *, max_styled_cells: int = 200_000
 ) -> bytes:
     """The user's file as .xlsx with the bad cells filled red and a last column "错误原因".
 
@@ -698,9 +697,11 @@ def error_workbook(
     reasons: dict[int, list[str]] = defaultdict(list)
     for error in errors:
         position = positions.get(header_key(error.column)) if error.column else None
-        if position is not None:
+        if position is None:
+            reasons[error.row].append(error.reason)
+        else:
             marks[error.row].add(position)
-        reasons[error.row].append(f"{error.column}：{error.reason}" if error.column else error.reason)
+            reasons[error.row].append(f"{error.column}：{error.reason}")
     texts = {row: "；".join(dict.fromkeys(parts)) for row, parts in reasons.items()}
     title = REASON_HEADER + (f"（表头：{texts.pop(header_row)}）" if header_row in texts else "")
     reason_column = len(grid.headers)

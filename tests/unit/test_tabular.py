@@ -316,7 +316,7 @@ def reasons(book_bytes: bytes, column: int) -> dict[int, str]:
 def check_marked(book_bytes: bytes, untouched: list) -> None:
     assert set(fills(book_bytes)) == {(2, 2), (2, 3), (4, 1)}
     assert reasons(book_bytes, 4) == {
-        1: "错误原因（表头：开始时间：缺少必需的列：开始时间）",
+        1: "错误原因（表头：缺少必需的列：开始时间）",
         2: "服务日期：服务日期不能晚于今天；金额：不能为空",
         4: "任务编号：本合同中没有该任务编号",
     }
@@ -329,7 +329,7 @@ def test_error_workbook_from_csv_marks_exactly_the_bad_cells():
     check_marked(error_workbook(data, "log.csv", ERRORS), ["A2", "2024-03-06", "'=cmd", None])
 
 
-@pytest.mark.parametrize("max_styled_cells", [400_000, 0])
+@pytest.mark.parametrize("max_styled_cells", [200_000, 0])
 def test_error_workbook_from_xlsx_marks_exactly_the_bad_cells(max_styled_cells):
     data = xlsx_bytes([["任务编号", "服务日期", "金额"], ["A1", "2099-01-01", None], ["A2", "2024-03-06", "ok"],
                        ["A3", "2024-03-07", 5]])
