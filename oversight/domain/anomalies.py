@@ -122,16 +122,17 @@ def _minutes(value: dt.time) -> int:
 
 def _short_visits(visits, subjects, ctx):
     minutes = visits["duration_minutes"]
-    yield "short_visit", reasons_where(minutes < ctx.short_visit_minutes, lambda r: "服务时长仅" + minutes[r].astype(str)
-                                       + f"分钟（少于{ctx.short_visit_minutes}分钟）")
+    yield "short_visit", reasons_where(
+        minutes < ctx.short_visit_minutes,
+        lambda r: "服务时长仅" + minutes[r].astype(str) + f"分钟（少于{ctx.short_visit_minutes}分钟）")
 
 
 def _odd_hours(visits, subjects, ctx):
     start, end = time_minutes(visits["start_time"]), time_minutes(visits["end_time"])
     odd = (start < _minutes(ctx.day_start)) | (end > _minutes(ctx.day_end))
     window = f"{ctx.day_start:%H:%M}–{ctx.day_end:%H:%M}"
-    yield "odd_hours", reasons_where(odd, lambda r: "服务时间" + visits["start_time"][r] + "–" + visits["end_time"][r]
-                                     + f"不在{window}之内")
+    yield "odd_hours", reasons_where(
+        odd, lambda r: "服务时间" + visits["start_time"][r] + "–" + visits["end_time"][r] + f"不在{window}之内")
 
 
 def _timeline(visits: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Completion-log files (SPEC section 4): template columns and whole-file validation.
 
-`validate_log` takes the table from `tabular.read_table` and the facts of one contract
-(`LogContext`) and returns either typed records (every row good) or the refused cells.
-Times are "HH:MM" strings, dates `datetime.date`, money integer fen.
+`validate_log` takes the table from `tabular.read_table` (or the pieces of `tabular.iter_table`)
+and the facts of one contract (`LogContext`) and returns either typed records (every row good)
+or the refused cells. Times are "HH:MM" strings, dates `datetime.date`, money integer fen.
+Template order: the common columns, the service's own, then 备注.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from oversight.domain.tabular import (
     Parsed,
     Reason,
     map_distinct,
-    map_unique,
     match_columns,
     parse_choices,
     parse_dates,
@@ -37,6 +37,7 @@ from oversight.domain.tabular import (
     parse_numbers,
     parse_text,
     parse_times,
+    parse_with,
     time_minutes,
 )
 
@@ -185,22 +186,25 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext) 
     headers = {c.key: found.get(c.header, c.header) for c in columns}
     lookups = _Lookups(ctx)
     rows_hint = len(table) if isinstance(table, pd.DataFrame) else getattr(table, "rows_hint", len(first))
-    records = _RecordBuffer(RECORD_COLUMNS[ctx.service_type], rows_hint)
-    keys = []
+    records: _RecordBuffer | None = _RecordBuffer(RECORD_COLUMNS[ctx.service_type], rows_hint)
+    keys, rows = [], 0
     for chunk in itertools.chain([first], chunks):
         check = _LogCheck(chunk, ctx, headers, lookups)
         part = check.run()
         errors.extend(check.collector.errors())
         keys.append(check.keys)
-        if part is not None and not errors:
+        rows += len(chunk)
+        if errors:
+            records = None
+        elif len(chunk):
             records.add(part)
-    if not any(len(k) for k in keys) and not errors:
+    if not rows:
         return LogValidation(None, [CellError(2, "", "", "文件中没有数据行")])
     repeated = _repeated(pd.concat(keys), ctx, headers["number"])
     if repeated:
         order = {str(column): position for position, column in enumerate(first.columns)}
         errors = sorted([*errors, *repeated], key=lambda e: (e.row, order.get(e.column, len(order))))
-    if errors:
+    if errors or records is None:
         return LogValidation(None, errors)
     return LogValidation(records.frame(), [])
 
@@ -397,7 +401,7 @@ class _LogCheck:
 
     def assignment(self) -> tuple[pd.Series, pd.Series]:
         ctx = self.ctx
-        number = self.take("number", map_unique(self.raw("number"), str, normalise=_code_key))
+        number = self.take("number", parse_with(self.raw("number"), str, normalise=_code_key))
         found, rows = self.lookups.assignments.find(number)
         given = number.notna()
         cancelled = found & (rows["status"] == "cancelled")
@@ -444,7 +448,7 @@ class _LogCheck:
         })
 
     def worker(self) -> None:
-        number = self.take("worker_no", map_unique(self.raw("worker_no"), str, normalise=_code_key))
+        number = self.take("worker_no", parse_with(self.raw("worker_no"), str, normalise=_code_key))
         found, rows = self.lookups.workers.find(number)
         self.refuse("worker_no", number.notna() & ~found, "该工号不是本承接主体登记的服务人员")
         name = self.take("worker_name", parse_text(self.raw("worker_name")))
@@ -475,7 +479,8 @@ class _LogCheck:
         frame = pd.DataFrame(parts)
         parts_bad = np.logical_or.reduce([self.collector.bad(self.headers[key]) for key in parts])
         total = frame.sum(axis=1, skipna=True)
-        differs = frame.notna().any(axis=1) & ~parts_bad & income.notna() & ((total - income).abs() > INCOME_TOLERANCE_FEN)
+        given = frame.notna().any(axis=1) & ~parts_bad & income.notna()
+        differs = given & ((total - income).abs() > INCOME_TOLERANCE_FEN)
         self.refuse("annual_income_fen", differs,
                     lambda r: "各项收入合计" + total[r].map(format_yuan) + "元，与家庭年收入相差超过1元")
         assets = self.take("financial_assets_fen", parse_fen(self.raw("financial_assets_fen")))
@@ -508,7 +513,7 @@ class _LogCheck:
         self.records.update(items, conclusion=stated, fails=fails)
 
     def care(self) -> None:
-        items = self.take("care_items", map_unique(self.raw("care_items"), _care_items))
+        items = self.take("care_items", parse_with(self.raw("care_items"), _care_items))
         signed = self.take("signed", parse_choices(self.raw("signed"), SIGNED_WORDS, shown=("是", "否")))
         self.records.update(care_items=items, signed=signed)
 
