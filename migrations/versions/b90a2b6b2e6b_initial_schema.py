@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 573ae36c8fb5
+Revision ID: b90a2b6b2e6b
 Revises: 
-Create Date: 2026-11-25 03:47:37.751081
+Create Date: 2026-11-25 04:15:05.310843
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '573ae36c8fb5'
+revision = 'b90a2b6b2e6b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -29,6 +29,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contractors')),
     sa.UniqueConstraint('credit_code', name=op.f('uq_contractors_credit_code')),
     sa.UniqueConstraint('name', name=op.f('uq_contractors_name'))
+    )
+    op.create_table('job_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_name', sa.String(length=64), nullable=False),
+    sa.Column('period_key', sa.String(length=32), nullable=False),
+    sa.Column('trigger', sa.String(length=16), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('summary', sa.JSON(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('process', sa.String(length=64), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs')),
+    sa.UniqueConstraint('job_name', 'period_key', name=op.f('uq_job_runs_job_name'))
     )
     op.create_table('local_standards',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -109,6 +123,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('display_name', sa.String(length=64), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('password_hash', sa.String(length=256), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('contractor_id', sa.Integer(), nullable=True),
@@ -205,12 +220,30 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_kpi_schemes')),
     sa.UniqueConstraint('code', 'version', name=op.f('uq_kpi_schemes_code'))
     )
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('dedup_key', sa.String(length=128), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.Column('emailed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('user_id', 'dedup_key', name=op.f('uq_notifications_user_id'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
+
     op.create_table('payment_records',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contract_id', sa.Integer(), nullable=False),
     sa.Column('paid_on', sa.Date(), nullable=False),
     sa.Column('amount_fen', sa.BigInteger(), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=True),
     sa.Column('note', sa.String(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_payment_records_contract_id_contracts')),
@@ -229,7 +262,7 @@ def upgrade():
     sa.Column('plan', sa.JSON(), nullable=False),
     sa.Column('seed', sa.String(length=128), nullable=False),
     sa.Column('risk_weighted', sa.Boolean(), nullable=False),
-    sa.Column('population_ids', sa.JSON(), nullable=False),
+    sa.Column('population', sa.JSON(), nullable=False),
     sa.Column('population_sha256', sa.String(length=64), nullable=False),
     sa.Column('strata', sa.JSON(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
@@ -606,6 +639,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_payment_records_contract_id'))
 
     op.drop_table('payment_records')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
+
+    op.drop_table('notifications')
     op.drop_table('kpi_schemes')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_events_user_id'))
@@ -642,5 +679,6 @@ def downgrade():
 
     op.drop_table('subjects')
     op.drop_table('local_standards')
+    op.drop_table('job_runs')
     op.drop_table('contractors')
     # ### end Alembic commands ###
