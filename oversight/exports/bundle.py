@@ -513,6 +513,15 @@ class _Writer:
             yield digest
         self.files.append(BundleFile(path, digest.sha256.hexdigest(), digest.size))
 
+    @contextmanager
+    def csv_table(self, path: str, headers: list[str]) -> Iterator[CsvTable]:
+        with self.stream(path) as stream:
+            buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
+            table = CsvTable(buffered, headers)
+            yield table
+            table.close()
+            buffered.flush()
+
     def add_bytes(self, path: str, data: bytes) -> None:
         self.archive.writestr(self._info(path), data)
         self.files.append(BundleFile(path, hashlib.sha256(data).hexdigest(), len(data)))
@@ -534,15 +543,11 @@ def _write_table(writer: _Writer, scratch: Path, table: RecordTable, year: int, 
     xlsx_path = scratch / f"{table.name}.xlsx"
     workbook = XlsxTable(str(xlsx_path), table.title, headers)
     rows = 0
-    with writer.stream(f"records/{table.name}.csv") as stream:
-        buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
-        sheet = CsvTable(buffered, headers)
+    with writer.csv_table(f"records/{table.name}.csv", headers) as sheet:
         for values in table_rows(table, year, full=full):
             sheet.write(values)
             workbook.write(values)
             rows += 1
-        sheet.close()
-        buffered.flush()
     writer.files[-1].rows = rows
     workbook.close()
     writer.add_file(f"records/{table.name}.xlsx", xlsx_path).rows = rows
@@ -564,15 +569,11 @@ def _write_audit_log(writer: _Writer, last_id: int) -> tuple[int, str | None]:
             count, last_hash = count + 1, event["hash"]
         buffered.flush()
     headers = ["事件ID", "时间(UTC)", "用户ID", "操作人", "动作", "对象类型", "对象ID", "变更", "IP地址", "前一哈希", "哈希"]
-    with writer.stream("audit_log/audit_events.csv") as stream:
-        buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
-        sheet = CsvTable(buffered, headers)
+    with writer.csv_table("audit_log/audit_events.csv", headers) as sheet:
         for event in db.session.execute(stmt).mappings():
             sheet.write([event["id"], event["occurred_at"], event["user_id"], event["actor"], event["action"],
                          event["object_type"], event["object_id"], _json(event["changes"]), event["ip_address"],
                          event["prev_hash"], event["hash"]])
-        sheet.close()
-        buffered.flush()
     return count, last_hash
 
 
