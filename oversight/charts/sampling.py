@@ -39,15 +39,14 @@ def oc_curve_png(plan: SamplingPlan) -> bytes:
 
 
 def _bars(axes, labels: Sequence[str], rates: Sequence[Rate], colour: str, title: str) -> None:
-    positions = range(len(labels))
+    positions = list(range(len(labels)))
     values = [(rate.value or 0) * 100 for rate in rates]
     low = [((rate.value or 0) - (rate.low or 0)) * 100 for rate in rates]
     high = [((rate.high or 0) - (rate.value or 0)) * 100 for rate in rates]
-    axes.barh(list(positions), values, xerr=[low, high], color=colour, alpha=0.8, capsize=3)
-    for position, rate in zip(positions, rates):
-        text = "无数据" if not rate.has_data else f"{rate.value:.1%}（{rate.numerator}/{rate.denominator}）"
-        axes.annotate(text, (0, position), xytext=(4, 0), textcoords="offset points", va="center", fontsize=8)
-    axes.set_yticks(list(positions), labels)
+    axes.barh(positions, values, xerr=[low, high], color=colour, alpha=0.8, capsize=3)
+    ticks = [f"{label}\n{rate.value:.1%}（{rate.numerator}/{rate.denominator}）" if rate.has_data else f"{label}\n无数据"
+             for label, rate in zip(labels, rates)]
+    axes.set_yticks(positions, ticks, fontsize=8)
     axes.invert_yaxis()
     axes.set_xlim(0, 100)
     axes.set_title(title, fontsize=11)

@@ -132,18 +132,25 @@ def _worker_label(worker_no: str, name: str) -> str:
     return f"{worker_no} {name}"
 
 
-def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
-    """The recorded spot checks of the contract's draws for the quarter."""
-    rows = db.session.execute(
-        select(DrawItem.draw_id, SpotCheck.record_id, DrawItem.stratum, SamplingDraw.service_type,
-               FieldWorker.worker_no, FieldWorker.name, SpotCheck.passed, SpotCheck.comparison)
-        .join(DrawItem, SpotCheck.draw_item_id == DrawItem.id)
+def _drawn_rows(columns: tuple, draw_item_id, record_id, contract_id: int, quarter: Quarter, purpose: str) -> list:
+    """`columns` of the checks or callbacks of the contract's draws for the quarter, with each
+    one's draw, stratum, service type and worker, by record id."""
+    return db.session.execute(
+        select(*columns, DrawItem.draw_id, DrawItem.stratum, SamplingDraw.service_type, FieldWorker.worker_no,
+               FieldWorker.name)
+        .join(DrawItem, draw_item_id == DrawItem.id)
         .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
-        .join(CompletionRecord, SpotCheck.record_id == CompletionRecord.id)
+        .join(CompletionRecord, record_id == CompletionRecord.id)
         .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
         .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
-               SamplingDraw.purpose == SPOT_CHECK)
-        .order_by(SpotCheck.record_id)).all()
+               SamplingDraw.purpose == purpose)
+        .order_by(record_id)).all()
+
+
+def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
+    """The recorded spot checks of the contract's draws for the quarter."""
+    rows = _drawn_rows((SpotCheck.record_id, SpotCheck.passed, SpotCheck.comparison), SpotCheck.draw_item_id,
+                       SpotCheck.record_id, contract_id, quarter, SPOT_CHECK)
     return [CheckFact(row.draw_id, row.record_id, row.stratum, row.service_type, row.worker_no,
                       _worker_label(row.worker_no, row.name), row.passed, stored_comparison(row.comparison))
             for row in rows]
@@ -151,16 +158,8 @@ def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
 
 def call_facts(contract_id: int, quarter: Quarter) -> list[CallFact]:
     """The callbacks of the contract's callback draws for the quarter."""
-    rows = db.session.execute(
-        select(Callback.record_id, SamplingDraw.service_type, FieldWorker.worker_no, FieldWorker.name,
-               Callback.status, Callback.service_confirmed, Callback.satisfaction)
-        .join(DrawItem, Callback.draw_item_id == DrawItem.id)
-        .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
-        .join(CompletionRecord, Callback.record_id == CompletionRecord.id)
-        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
-        .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
-               SamplingDraw.purpose == CALLBACK)
-        .order_by(Callback.record_id)).all()
+    rows = _drawn_rows((Callback.record_id, Callback.status, Callback.service_confirmed, Callback.satisfaction),
+                       Callback.draw_item_id, Callback.record_id, contract_id, quarter, CALLBACK)
     return [CallFact(row.record_id, row.service_type, row.worker_no, _worker_label(row.worker_no, row.name),
                      row.status, row.service_confirmed, row.satisfaction) for row in rows]
 
