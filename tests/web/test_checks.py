@@ -276,3 +276,25 @@ def test_the_results_page_shows_rates_with_wilson_intervals_and_a_chart(client_f
     assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
     overview = text(client.get("/check-results/?quarter=2025Q3"))
     assert "OURS-1" in overview and "THEIRS-1" in overview
+
+
+@pytest.mark.parametrize(("service_type", "form", "passed"), [
+    ("care_visit", {"visit_happened": "1", "care_items": ["日常看护", "生活照料"]}, True),
+    ("care_visit", {"visit_happened": "0", "care_items": ["日常看护"]}, False),
+    ("self_care_assessment", {"eating": "1", "dressing": "1", "transfer": "1", "toileting": "0", "walking": "1",
+                              "bathing": "0"}, True),
+    ("self_care_assessment", {"eating": "0", "dressing": "0", "transfer": "0", "toileting": "0", "walking": "",
+                              "bathing": ""}, False),
+])
+def test_each_service_types_form_records_its_recheck(client_for, factory, service_type, form, passed):
+    contract = factory.contract(factory.contractor(), service_types=(service_type,))
+    add_records(contract, {0: 10}, service_type=service_type)
+    item = draw_for(contract).items[0]
+    client = client_for(factory.user("supervisor"))
+    url = f"/spot-checks/items/{item.id}/recheck"
+    page = text(client.get(url))
+    assert ("服务是否发生" in page) == (service_type == "care_visit")
+    response = client.post(url, {"method": "电话核实", "checked_on": "2025-10-16", **form}, token_from=url)
+    assert response.status_code == 302, text(response)
+    check = db.session.execute(select(SpotCheck)).scalar_one()
+    assert check.passed is passed and check.method == "电话核实"
