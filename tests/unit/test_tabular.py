@@ -329,12 +329,20 @@ def test_error_workbook_from_csv_marks_exactly_the_bad_cells():
     check_marked(error_workbook(data, "log.csv", ERRORS), ["A2", "2024-03-06", "'=cmd", None])
 
 
-@pytest.mark.parametrize("max_styled_cells", [200_000, 0])
+@pytest.mark.parametrize("max_styled_cells", [100_000, 0])
 def test_error_workbook_from_xlsx_marks_exactly_the_bad_cells(max_styled_cells):
     data = xlsx_bytes([["任务编号", "服务日期", "金额"], ["A1", "2099-01-01", None], ["A2", "2024-03-06", "ok"],
                        ["A3", "2024-03-07", 5]])
     book = error_workbook(data, "log.xlsx", ERRORS, max_styled_cells=max_styled_cells)
     check_marked(book, ["A2", "2024-03-06", "ok", None])
+
+
+def test_error_workbook_copy_escapes_xml_and_drops_control_characters():
+    data = 'a,b\n"x<&>y",\x01ctl\n'.encode()
+    book = error_workbook(data, "a.csv", [CellError(2, "b", "ctl", "含<特殊>&字符")])
+    table = read_table(book, "report.xlsx")
+    assert table.loc[2].tolist() == ["x<&>y", "ctl", "b：含<特殊>&字符"]
+    assert set(fills(book)) == {(2, 2)}
 
 
 def test_error_workbook_keeps_the_users_formatting_of_a_small_workbook():
