@@ -262,7 +262,10 @@ def _draw_one(purpose: str, quarter: Quarter, contract: Contract, service_type: 
         population, used = callback_population(contract.id, service_type, quarter), []
     if not population:
         return f"{quarter} 没有{SERVICE_TYPES[service_type]}服务记录"
-    params = draw_params(contract, purpose, standard, risk_weighted)
+    try:
+        params = draw_params(contract, purpose, standard, risk_weighted)
+    except ValueError as error:
+        raise DrawError(f"合同 {contract.code} 的抽样规则无效：{error}") from None
     result = draw_sample(population, params, seed)
     draw = SamplingDraw(
         purpose=purpose, quarter=str(quarter), contract_id=contract.id, service_type=service_type,

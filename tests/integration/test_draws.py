@@ -96,6 +96,15 @@ def test_an_iso2859_contract_draws_its_plan_and_records_the_acceptance_number(fa
     assert len(draw.items) == 20
 
 
+def test_a_contract_with_an_invalid_rule_is_refused_with_the_reason(factory):
+    contract = factory.contract(code="GX-BAD-AQL")
+    contract.sampling_rule = {"kind": "iso2859", "aql": "3"}
+    db.session.commit()
+    add_records(contract, {0: 10})
+    with pytest.raises(DrawError, match="GX-BAD-AQL 的抽样规则无效：AQL 3 不在"):
+        make_draws(SPOT_CHECK, Q3, today=AFTER_Q3, contract_id=contract.id)
+
+
 def test_complaints_put_the_workers_latest_records_in_a_targeted_stratum(factory):
     contract = factory.contract(factory.contractor(workers=2))
     records = add_records(contract, {0: 40, 1: 40})
