@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -102,33 +103,21 @@ class RecordTable:
     query: Callable[[int], Select]
 
 
-def _yuan(fen):
-    return fen_to_yuan(fen)
-
-
 def _json(value):
-    return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _label(labels: dict[str, str]) -> Callable[[Any], Any]:
     return lambda code: labels.get(code, code)
 
 
-def _score(centi):
-    return None if centi is None else fen_to_yuan(centi)
-
-
-def _count(ids):
-    return len(ids or ())
-
-
-def _year_span(year: int) -> tuple[datetime, datetime]:
-    return datetime(year, 1, 1), datetime(year + 1, 1, 1)
+def _hundredths(value: int) -> Decimal:
+    """A value stored ×100 (scores in centi-points, shares in basis points of a percent) as a Decimal."""
+    return Decimal(value).scaleb(-2)
 
 
 def _in_year(column, year: int):
-    start, end = _year_span(year)
-    return (column >= start) & (column < end)
+    return (column >= datetime(year, 1, 1)) & (column < datetime(year + 1, 1, 1))
 
 
 def _days_in(column, year: int):
@@ -137,10 +126,6 @@ def _days_in(column, year: int):
 
 def _quarters_of(column, year: int):
     return column.like(f"{year:04d}Q_")
-
-
-def _service(column):
-    return column.label("service_type")
 
 
 C = Column
@@ -325,8 +310,8 @@ TABLES: tuple[RecordTable, ...] = (
         C("合同ID", "id"), C("合同编号", "code"), C("合同名称", "title"), C("承接机构", "contractor"),
         C("统一社会信用代码", "credit_code"), C("联系人", "contact_person"),
         C("联系电话", "contact_phone", personal=mask_phone), C("采购方式", "procurement_method"),
-        C("合同金额(元)", "amount_fen", _yuan), C("服务开始", "term_start"), C("服务结束", "term_end"),
-        C("绩效挂钩比例(%)", "performance_share_bp", _score), C("考核方案", "kpi_scheme_code"),
+        C("合同金额(元)", "amount_fen", fen_to_yuan), C("服务开始", "term_start"), C("服务结束", "term_end"),
+        C("绩效挂钩比例(%)", "performance_share_bp", _hundredths), C("考核方案", "kpi_scheme_code"),
         C("抽样规则", "sampling_rule", _json),
     ), _contracts),
     RecordTable("service_lines", "服务内容", (
@@ -346,12 +331,12 @@ TABLES: tuple[RecordTable, ...] = (
         C("服务日期", "service_date"), C("开始时间", "start_time"), C("结束时间", "end_time"),
         C("时长(分钟)", "duration_minutes"), C("服务人员工号", "worker_no"), C("服务人员姓名", "worker"),
         C("经度", "longitude"), C("纬度", "latitude"), C("备注", "remark"), C("家庭人口数", "household_size"),
-        C("家庭年收入(元)", "annual_income_fen", _yuan), C("工资性收入(元)", "wage_income_fen", _yuan),
-        C("经营净收入(元)", "business_income_fen", _yuan), C("财产净收入(元)", "property_income_fen", _yuan),
-        C("转移净收入(元)", "transfer_income_fen", _yuan), C("其他收入(元)", "other_income_fen", _yuan),
-        C("家庭金融资产(元)", "financial_assets_fen", _yuan), C("房产数量", "property_count"),
+        C("家庭年收入(元)", "annual_income_fen", fen_to_yuan), C("工资性收入(元)", "wage_income_fen", fen_to_yuan),
+        C("经营净收入(元)", "business_income_fen", fen_to_yuan), C("财产净收入(元)", "property_income_fen", fen_to_yuan),
+        C("转移净收入(元)", "transfer_income_fen", fen_to_yuan), C("其他收入(元)", "other_income_fen", fen_to_yuan),
+        C("家庭金融资产(元)", "financial_assets_fen", fen_to_yuan), C("房产数量", "property_count"),
         C("机动车数量", "vehicle_count"), C("调查结论", "survey_conclusion"),
-        C("人均月收入(元)", "per_capita_monthly_income_fen", _yuan),
+        C("人均月收入(元)", "per_capita_monthly_income_fen", fen_to_yuan),
         *(C(header, key) for header, key in zip(_ASSESSMENT_HEADERS, _ASSESSMENT)),
         C("评估结论", "conclusion"), C("不能项数", "fails"), C("服务项目", "care_items"), C("对象签字确认", "signed"),
         C("上传批次", "batch_id"), C("有异常标记", "flagged"), C("异常标记", "anomaly_flags", _json),
@@ -366,7 +351,7 @@ TABLES: tuple[RecordTable, ...] = (
     RecordTable("sampling_draws", "抽样", (
         C("抽样ID", "id"), C("用途", "purpose"), C("季度", "quarter"), C("合同编号", "code"),
         C("服务类型", "service_type", _service_type), C("规则", "rule", _json), C("抽样方案", "plan", _json),
-        C("随机种子", "seed"), C("风险加权", "risk_weighted"), C("总体数量", "population", _count),
+        C("随机种子", "seed"), C("风险加权", "risk_weighted"), C("总体数量", "population", len),
         C("总体SHA-256", "population_sha256"), C("分层", "strata", _json), C("抽样时间(UTC)", "created_at"),
     ), _sampling_draws),
     RecordTable("spot_checks", "抽查复检", (
@@ -400,7 +385,7 @@ TABLES: tuple[RecordTable, ...] = (
     ), _complaints),
     RecordTable("quarterly_reviews", "季度考核", (
         C("考核ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("版本", "revision"),
-        C("状态", "status", _label(REVIEW_STATUSES)), C("总分", "total_centi", _score), C("评级", "rating"),
+        C("状态", "status", _label(REVIEW_STATUSES)), C("总分", "total_centi", _hundredths), C("评级", "rating"),
         C("完成量", "completed_volume"), C("计算时间(UTC)", "computed_at"), C("发布时间(UTC)", "published_at"),
         C("意见截止", "comment_deadline"), C("承接机构意见", "contractor_position"),
         C("承接机构说明", "contractor_comment"), C("裁定意见", "settlement"), C("审定人", "approver"),
@@ -408,18 +393,18 @@ TABLES: tuple[RecordTable, ...] = (
         C("更正原因", "revision_reason"), C("考核明细", "figures", _json),
     ), _quarterly_reviews),
     RecordTable("review_manual_items", "考核加减分", (
-        C("ID", "id"), C("考核ID", "review_id"), C("季度", "quarter"), C("分值", "points_centi", _score),
+        C("ID", "id"), C("考核ID", "review_id"), C("季度", "quarter"), C("分值", "points_centi", _hundredths),
         C("理由", "reason"), C("录入人", "author"), C("录入时间(UTC)", "created_at"),
     ), _review_manual_items),
     RecordTable("annual_evaluations", "年度评价", (
         C("评价ID", "id"), C("合同编号", "code"), C("年度", "year"), C("版本", "revision"), C("状态", "status"),
-        C("年度得分", "score_centi", _score), C("评级", "rating"), C("绩效挂钩部分(元)", "linked_fen", _yuan),
-        C("应付(元)", "payable_fen", _yuan), C("扣减(元)", "withheld_fen", _yuan),
+        C("年度得分", "score_centi", _hundredths), C("评级", "rating"), C("绩效挂钩部分(元)", "linked_fen", fen_to_yuan),
+        C("应付(元)", "payable_fen", fen_to_yuan), C("扣减(元)", "withheld_fen", fen_to_yuan),
         C("计算时间(UTC)", "computed_at"), C("审定人", "approver"), C("审定时间(UTC)", "approved_at"),
         C("已锁定", "locked"), C("评价明细", "figures", _json),
     ), _annual_evaluations),
     RecordTable("payment_records", "付款记录", (
-        C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", _yuan),
+        C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
         C("类别", "kind", _label(PAYMENT_KINDS)), C("所属年度", "year"), C("备注", "note"),
         C("登记时间(UTC)", "created_at"),
     ), _payment_records),

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from ..domain.catalog import SERVICE_TYPES
 from ..domain.periods import Quarter, quarters_of_year
-from ..domain.scoring import DEFAULT_SCHEME
+from ..domain.scoring import DEFAULT_SCHEME, Scheme
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, KpiScheme, LocalStandard, PaymentRecord, QuarterlyReview
 from ..models.base import utcnow
@@ -117,6 +117,10 @@ def _number(text: str) -> int | float:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
 def _quarter_period(quarter: Quarter) -> dict:
     return {"startDate": _local(quarter.start), "endDate": _local(quarter.end, end_of_day=True)}
 
@@ -142,36 +146,33 @@ def _newest_approved(rows) -> list:
     return [chosen[key] for key in sorted(chosen)]
 
 
-def _scheme_definition(contract: Contract, reviews: list[QuarterlyReview]) -> dict:
+def _scheme(contract: Contract, reviews: list[QuarterlyReview]) -> Scheme:
+    """The scheme the year was scored with, else the newest version of the contract's scheme."""
     if reviews:
-        return reviews[-1].scheme.definition
+        return Scheme.from_dict(reviews[-1].scheme.definition)
     stored = db.session.execute(
         select(KpiScheme.definition).where(KpiScheme.code == contract.kpi_scheme_code)
         .order_by(KpiScheme.version.desc()).limit(1)
     ).scalar()
-    return stored or DEFAULT_SCHEME.as_dict()
+    return Scheme.from_dict(stored) if stored else DEFAULT_SCHEME
 
 
-def _percent_text(text: str) -> str:
-    return f"{Decimal(str(text)) * 100:g}%"
-
-
-def _agreed_metrics(contract: Contract, scheme: dict, year: int) -> list[dict]:
-    bands = "，".join(f"{band['rating']} ≥ {band['minimum']}" for band in scheme["bands"])
-    metrics = [{
-        "id": "quarterly-score",
-        "title": "季度考核得分",
-        "description": f"考核方案“{scheme['name']}”（第{scheme['version']}版），满分100分；评级：{bands}。",
-        "observations": [{"id": "quarterly-score-target", "measure": _number(scheme["bands"][-2]["minimum"]),
-                          "unit": {"name": "分"}, "notes": "合格分数线"}],
-    }]
-    for indicator in scheme["indicators"]:
+def _agreed_metrics(contract: Contract, scheme: Scheme, year: int) -> list[dict]:
+    bands = "，".join(f"{band.rating} ≥ {band.minimum}" for band in scheme.bands)
+    passing = min((band.minimum for band in scheme.bands if band.minimum > 0), default=None)
+    score = {"id": "quarterly-score", "title": "季度考核得分",
+             "description": f"考核方案“{scheme.name}”（第{scheme.version}版），满分100分；评级：{bands}。"}
+    if passing is not None:
+        score["observations"] = [{"id": "quarterly-score-target", "measure": _number(passing),
+                                  "unit": {"name": "分"}, "notes": "最低一档以上的分数线"}]
+    metrics = [score]
+    for indicator in scheme.indicators:
         metrics.append({
-            "id": f"kpi-{indicator['key']}",
-            "title": indicator["name"],
-            "description": (f"权重 {indicator['weight']} 分；指标值不低于 {_percent_text(indicator['full_at'])} 得满分，"
-                            f"不高于 {_percent_text(indicator['zero_at'])} 得零分，其间按线性计分。"),
-            "observations": [{"id": f"kpi-{indicator['key']}-target", "measure": _number(indicator["full_at"]),
+            "id": f"kpi-{indicator.key}",
+            "title": indicator.name,
+            "description": (f"权重 {indicator.weight} 分；指标值不低于 {_percent(indicator.full_at)} 得满分，"
+                            f"不高于 {_percent(indicator.zero_at)} 得零分，其间按线性计分。"),
+            "observations": [{"id": f"kpi-{indicator.key}-target", "measure": _number(indicator.full_at),
                               "unit": {"name": "比率"}, "notes": "满分线"}],
         })
     for line in contract.service_lines:
@@ -250,9 +251,10 @@ def _results(contract: Contract, reviews: list[QuarterlyReview], evaluation: Ann
             elif indicator.get("value") is None:
                 observation["notes"] = f"本季度无此类事项，按满分计，得 {indicator['score']} 分"
             else:
-                observation.update(measure=_number(indicator["value"]), unit={"name": "比率"},
-                                   notes=(f"{indicator['numerator']}/{indicator['denominator']}，得 {indicator['score']} 分"
-                                          f"（实际权重 {indicator['effective_weight']} 分）"))
+                observation.update(
+                    measure=_number(indicator["value"]), unit={"name": "比率"},
+                    notes=(f"{indicator['numerator']}/{indicator['denominator']}，得 {indicator['score']} 分"
+                           f"（实际权重 {indicator['effective_weight']} 分）"))
             observe(f"kpi-{indicator['key']}", indicator["name"], observation)
     if evaluation is not None:
         year = evaluation.year
@@ -287,8 +289,9 @@ def _release(contract: Contract, year: int, published: str, buyer_party: dict, t
              for line in contract.service_lines]
     award_id = f"{contract.code}-award"
     implementation: dict[str, Any] = {
-        "transactions": [{"id": f"payment-{payment.id}", "date": _local(payment.paid_on), "value": _value(payment.amount_fen),
-                          "payer": buyer, "payee": supplier} for payment in payments],
+        "transactions": [{"id": f"payment-{payment.id}", "date": _local(payment.paid_on),
+                          "value": _value(payment.amount_fen), "payer": buyer, "payee": supplier}
+                         for payment in payments],
         "milestones": _milestones(contract, year, reviews, evaluation),
     }
     results = _results(contract, reviews, evaluation)
@@ -318,7 +321,7 @@ def _release(contract: Contract, year: int, published: str, buyer_party: dict, t
             "id": contract.code, "awardID": award_id, "title": contract.title,
             "status": "active" if contract.term_end >= today else "terminated",
             "period": period, "value": _value(contract.amount_fen), **lots,
-            "agreedMetrics": _agreed_metrics(contract, _scheme_definition(contract, reviews), year),
+            "agreedMetrics": _agreed_metrics(contract, _scheme(contract, reviews), year),
             "implementation": implementation,
         }],
     }

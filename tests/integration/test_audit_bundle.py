@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import zipfile
@@ -199,7 +200,7 @@ def test_an_edited_audit_event_breaks_the_chain_even_with_the_manifest_rehashed(
     files = [bundle.BundleFile(**entry) for entry in manifest["files"]]
     for entry in files:
         if entry.path == bundle.AUDIT_JSONL:
-            entry.sha256 = __import__("hashlib").sha256(log).hexdigest()
+            entry.sha256 = hashlib.sha256(log).hexdigest()
     manifest["files"] = [entry.__dict__ for entry in files]
     manifest["bundle_sha256"] = bundle.bundle_digest(files)
     _rezip(path, forged, change={bundle.AUDIT_JSONL: lambda _: log,
