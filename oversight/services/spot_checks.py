@@ -236,8 +236,10 @@ def close_notice(notice: RectificationNotice, *, outcome: str, note: str | None,
 
 
 def notice_overdue(notice: RectificationNotice, today: date) -> bool:
-    """Still open (or answered but not closed) after its deadline."""
-    return notice.status != "closed" and notice.deadline < today
+    """Not closed, past its deadline, and not answered by the deadline (an answer in time waits
+    for the supervisor, not for the contractor)."""
+    answered_in_time = notice.responded_at is not None and local_day(notice.responded_at) <= notice.deadline
+    return notice.status != "closed" and notice.deadline < today and not answered_in_time
 
 
 def closed_on_time(notice: RectificationNotice) -> bool:

@@ -279,6 +279,10 @@ def test_overdue_and_on_time_follow_the_deadline_in_china_time(failed):
                           today=TODAY)
     assert not notice_overdue(notice, date(2025, 11, 5))
     assert notice_overdue(notice, date(2025, 11, 6))
+    notice.responded_at = datetime(2025, 11, 5, 16, 0)  # answered on the 6th, China time: late
+    assert notice_overdue(notice, date(2025, 11, 6))
+    notice.responded_at = datetime(2025, 11, 5, 15, 0)  # answered in time: the supervisor's turn
+    assert not notice_overdue(notice, date(2025, 11, 6))
     notice.status, notice.outcome = "closed", "accepted"
     notice.closed_at = datetime(2025, 11, 5, 15, 59)  # 23:59 on the 5th in China
     assert closed_on_time(notice) and not notice_overdue(notice, date(2025, 11, 6))

@@ -1,6 +1,7 @@
 """Draw, spot-check, callback and results pages: who reaches what, blind entry, notices."""
 import io
 import re
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -171,6 +172,18 @@ def test_the_contractor_sees_its_notice_with_the_failed_fields_and_answers_it(cl
                     token_from=f"/spot-checks/notices/{notice.id}")
     db.session.expire_all()
     assert db.session.get(RectificationNotice, notice.id).outcome == "accepted"
+
+
+def test_overdue_notices_are_highlighted(client_for, world):
+    notice = fail_and_notify(client_for(world["supervisor"]), draw_for(world["contract"]).items[0])
+    listing = text(client_for(world["contractor_user"]).get("/spot-checks/notices/"))
+    assert "已逾期" not in listing
+    notice.deadline = date.today() - timedelta(days=1)
+    db.session.commit()
+    for user in ("contractor_user", "supervisor"):
+        client = client_for(world[user])
+        assert 'class="row-error"' in text(client.get("/spot-checks/notices/"))
+        assert "已逾期" in text(client.get(f"/spot-checks/notices/{notice.id}"))
 
 
 def test_another_contractor_cannot_see_the_notice(client_for, world):
