@@ -25,8 +25,8 @@ from ..models.base import utcnow
 from .draws import SPOT_CHECK
 
 METHODS = ("入户复核", "邻里走访", "电话核实")
-# "overdue" only if a job marks it so; overdue is otherwise derived from the deadline.
-NOTICE_STATUSES = {"open": "待整改", "overdue": "已逾期", "responded": "已回复", "closed": "已关闭"}
+# Overdue is not a status: it is derived from the deadline (`notice_overdue`).
+NOTICE_STATUSES = {"open": "待整改", "responded": "已回复", "closed": "已关闭"}
 OUTCOMES = {"accepted": "整改合格", "not_accepted": "整改不合格"}
 CHECKERS = ("admin", "supervisor")
 
