@@ -95,9 +95,11 @@ def anomaly_flags(records: pd.DataFrame, ctx: AnomalyContext) -> pd.Series:
         positions = np.concatenate([reasons.index.to_numpy(dtype=np.int64) for _, reasons in found])
         codes = np.concatenate([np.full(len(reasons), code, dtype=object) for code, reasons in found])
         texts = np.concatenate([reasons.to_numpy(dtype=object) for _, reasons in found])
+        del found
         order = np.argsort(positions, kind="stable")
         positions = positions[order]
         made = list(map(Flag, codes[order].tolist(), texts[order].tolist()))
+        del codes, texts, order
         starts = np.flatnonzero(np.r_[True, positions[1:] != positions[:-1]]).tolist()
         for start, stop in zip(starts, [*starts[1:], len(made)]):
             flags[positions[start]] = tuple(made[start:stop])
