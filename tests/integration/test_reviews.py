@@ -313,3 +313,26 @@ def test_the_default_scheme_is_seeded_once_and_a_used_version_never_changes(sett
     with pytest.raises(LockedRecordChange):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_contract_scored_by_another_scheme_uses_its_newest_version(setting):
+    from oversight.domain.scoring import Band, Indicator, SchemeError
+    from oversight.services.schemes import SchemeMissing, create_version, use_scheme
+
+    build_quarter(setting["contract"], setting["supervisor"])
+    with pytest.raises(SchemeMissing):
+        use_scheme(setting["contract"], "lite")
+    bands = [Band("达标", D(60)), Band("不达标", D(0))]
+    with pytest.raises(SchemeError, match="权重合计应为100"):
+        create_version("lite", "简化方案", [Indicator("completion", "任务完成率", D(90), D("0.98"), D("0.80"))],
+                       bands, {"达标": D(1), "不达标": D(0)}, setting["admin"])
+    lite = create_version("lite", "简化方案", [
+        Indicator("completion", "任务完成率", D(80), D("0.98"), D("0.80")),
+        Indicator("spot_check_pass", "抽查合格率", D(20), D("1"), D("0.50")),
+    ], bands, {"达标": D(1), "不达标": D(0)}, setting["admin"])
+    use_scheme(setting["contract"], "lite")
+    review = scored(setting["contract"])
+    # 80 × 5/9 = 44.444… → 44.44; spot checks 18/20: 20 × (0.9 − 0.5)/0.5 = 16.00
+    assert [(i["key"], i["score"]) for i in review.figures["indicators"]] == [("completion", "44.44"),
+                                                                             ("spot_check_pass", "16.00")]
+    assert review.figures["total"] == "60.44" and review.rating == "达标" and review.scheme_id == lite.id
