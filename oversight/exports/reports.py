@@ -234,6 +234,7 @@ def to_docx(report: Report) -> bytes:
     normal = document.styles["Normal"]
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(10.5)
+    normal.paragraph_format.space_before = Pt(6)
     east_asian(normal, "宋体")
     for name in ("Title", "Subtitle", "Heading 1"):
         style = document.styles[name]
