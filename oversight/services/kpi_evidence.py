@@ -27,6 +27,7 @@ from ..models import (
 )
 from .check_results import quarter_check_figures
 from .draws import CALLBACK, SPOT_CHECK
+from .spot_checks import local_day
 
 # What each indicator's record ids list: assignment ids; completion-record ids of the spot checks
 # and callbacks; rectification-notice ids.
@@ -67,8 +68,9 @@ def gather_evidence(contract_id: int, quarter: Quarter) -> QuarterEvidence:
     completed = [row for row in assignments if row.status == "completed"]
     pairs = {
         "completion": _evidence("completion", assignments, lambda row: row.status == "completed"),
+        # completed_at is UTC; the due date is a day in the county.
         "timeliness": _evidence("timeliness", completed, lambda row: row.completed_at is not None
-                                and row.completed_at.date() <= row.due_date),
+                                and local_day(row.completed_at) <= row.due_date),
         **_check_figures(contract_id, quarter),
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},

@@ -336,3 +336,14 @@ def test_a_contract_scored_by_another_scheme_uses_its_newest_version(setting):
     assert [(i["key"], i["score"]) for i in review.figures["indicators"]] == [("completion", "44.44"),
                                                                              ("spot_check_pass", "16.00")]
     assert review.figures["total"] == "60.44" and review.rating == "达标" and review.scheme_id == lite.id
+
+
+def test_timeliness_counts_the_county_day_of_a_utc_completion(setting, factory):
+    contract = setting["contract"]
+    due = date(2025, 8, 10)
+    # 15:59 UTC is 23:59 in the county on the due date; 16:00 UTC is already the next day there.
+    for moment in (datetime(2025, 8, 10, 15, 59), datetime(2025, 8, 10, 16, 0)):
+        factory.assignment(contract, due_date=due, status="completed").completed_at = moment
+    db.session.commit()
+    timeliness = by_key(scored(contract))["timeliness"]
+    assert (timeliness["numerator"], timeliness["denominator"]) == (1, 2)
