@@ -10,14 +10,18 @@ from datetime import date
 
 from flask import Flask
 
+from .domain.periods import Quarter
 from .domain.schedule import Cadence
 from .services import maintenance
+from .services.draws import make_draws
+from .services.reviews import score_quarter_reviews
 from .services.jobs import JobContext, JobSpec, catch_up, execute
 from .services.mailer import SmtpSettings
 
 
 def _mark_overdue(ctx: JobContext) -> dict:
-    return {"assignments_overdue": maintenance.mark_overdue_assignments(ctx.today)}
+    return {"assignments_overdue": maintenance.mark_overdue_assignments(ctx.today),
+            "notices_overdue": maintenance.notify_overdue_notices(ctx.today, SmtpSettings.from_config(ctx.config))}
 
 
 def _remind_due(ctx: JobContext) -> dict:
@@ -28,11 +32,32 @@ def _issue_care_visits(ctx: JobContext) -> dict:
     return {"assignments_issued": maintenance.issue_care_visits(ctx.period_key, ctx.today)}
 
 
+def _quarter_checks(ctx: JobContext) -> dict:
+    quarter = Quarter.parse(ctx.period_key)
+    made = {purpose: make_draws(purpose, quarter, today=ctx.today) for purpose in ("spot_check", "callback")}
+    return {f"{purpose}_draws": len(outcome.draws) for purpose, outcome in made.items()}
+
+
+def _quarter_reviews(ctx: JobContext) -> dict:
+    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key))
+    return {action: sum(o.action == action for o in outcomes) for action in ("created", "refreshed", "kept", "skipped")}
+
+
+def _annual_evaluations(ctx: JobContext) -> dict:
+    return maintenance.draft_annual_evaluations(int(ctx.period_key))
+
+
 JOBS: list[JobSpec] = [
     JobSpec("mark_overdue", "标记逾期任务与整改通知", Cadence("daily"), {"hour": 1, "minute": 0}, _mark_overdue),
     JobSpec("remind_due", "提醒7天内到期的任务", Cadence("daily"), {"hour": 7, "minute": 0}, _remind_due),
     JobSpec("issue_care_visits", "派发本月照料护理任务", Cadence("monthly"), {"day": 1, "hour": 2, "minute": 0},
             _issue_care_visits),
+    JobSpec("quarter_checks", "季度抽查与电话回访抽样", Cadence("quarterly"),
+            {"month": "1,4,7,10", "day": 1, "hour": 3, "minute": 0}, _quarter_checks),
+    JobSpec("quarter_reviews", "计算季度考核草稿", Cadence("quarterly"),
+            {"month": "1,4,7,10", "day": 1, "hour": 4, "minute": 0}, _quarter_reviews),
+    JobSpec("annual_evaluations", "生成年度绩效评价草稿", Cadence("yearly"),
+            {"month": 1, "day": 1, "hour": 5, "minute": 0}, _annual_evaluations),
 ]
 JOBS_BY_NAME = {spec.name: spec for spec in JOBS}
 
