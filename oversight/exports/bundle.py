@@ -642,7 +642,6 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
         writer = _Writer(archive)
         for table in TABLES:
             _write_table(writer, Path(scratch), table, year, full)
-            db.session.expunge_all()
         _reports_and_charts(writer, year, generated_at)
         result.audit_events, last_hash = _write_audit_log(writer, last_id)
         writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
