@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from sqlalchemy import Select, func, select
 
 from ..extensions import db
-from ..models import Assignment, Contract
+from ..models import Assignment, Callback, Complaint, Contract, Notification, RectificationNotice
+from .spot_checks import notice_overdue, pending_items
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,33 @@ def contract_progress(scope: Select | None) -> list[ContractProgress]:
     for contract_id, status, count in db.session.execute(stmt):
         counts.setdefault(contract_id, {})[status] = count
     return [ContractProgress(c, counts.get(c.id, {})) for c in db.session.execute(contracts_stmt).scalars()]
+
+
+def _count(stmt) -> int:
+    return db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+
+
+def _notices(scope: Select | None) -> list[RectificationNotice]:
+    stmt = select(RectificationNotice).where(RectificationNotice.status != "closed")
+    if scope is not None:
+        stmt = stmt.where(RectificationNotice.contract_id.in_(scope))
+    return db.session.execute(stmt).scalars().all()
+
+
+def oversight_counts(user_id: int, scope: Select | None, today: date, *, staff: bool) -> dict[str, int]:
+    """The work waiting on the bureau (staff) or on the contractor, for the dashboard."""
+    notices = _notices(scope)
+    counts = {
+        "open_notices": len(notices),
+        "overdue_notices": sum(notice_overdue(n, today) for n in notices),
+        "unread": db.session.execute(select(func.count()).select_from(Notification).where(
+            Notification.user_id == user_id, Notification.read_at.is_(None))).scalar_one(),
+    }
+    if staff:
+        counts["my_checks"] = _count(pending_items(user_id))
+        counts["pending_checks"] = _count(pending_items())
+        counts["pending_callbacks"] = db.session.execute(select(func.count()).select_from(Callback).where(
+            Callback.status == "pending")).scalar_one()
+        counts["open_complaints"] = db.session.execute(select(func.count()).select_from(Complaint).where(
+            Complaint.status != "closed")).scalar_one()
+    return counts

@@ -27,4 +27,6 @@ def index():
         due_soon_count=dashboard.count_due_soon(scope, today),
         due_soon=dashboard.due_soon(scope, today),
         progress=dashboard.contract_progress(scope),
+        work=dashboard.oversight_counts(current_user.id, scope, today,
+                                        staff=current_user.role in ("admin", "supervisor", "auditor")),
     )
