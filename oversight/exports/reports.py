@@ -19,9 +19,8 @@ from ..charts.performance import rates_with_intervals, score_trend
 from ..domain.money import format_yuan
 from ..extensions import db
 from ..models import AnnualEvaluation, PaymentRecord, QuarterlyReview
-from ..services.evaluations import PAYMENT_KINDS
+from ..services.evaluations import EVALUATION_STATUS_LABELS, PAYMENT_KINDS
 
-EVALUATION_STATUS_LABELS = {"draft": "草稿", "approved": "已审定锁定"}
 
 
 # --- content --------------------------------------------------------------------------------

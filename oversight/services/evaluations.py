@@ -23,6 +23,7 @@ from .reviews import STATUS_LABELS, ensure_unlocked, latest_revision, newest_rev
 from .schemes import domain_scheme, payout_rates
 
 PAYMENT_KINDS = {"fixed": "固定部分", "performance": "绩效挂钩部分"}
+EVALUATION_STATUS_LABELS = {"draft": "草稿", "approved": "已审定锁定"}
 
 
 def year_amount_fen(amount_fen: int, term_start: date, term_end: date, year: int) -> int:

@@ -19,7 +19,6 @@ from .forms import AnnualItemForm, EvaluateForm, PaymentForm
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
-EVALUATION_STATUS = {"draft": "草稿", "approved": "已审定锁定"}
 
 
 def get_evaluation_or_404(evaluation_id: int) -> AnnualEvaluation:
@@ -47,7 +46,7 @@ def index():
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     form = EvaluateForm(year=date.today().year - (date.today().month < 4))
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _contracts()]
-    return render_template("evaluations/index.html", page=page, form=form, labels=EVALUATION_STATUS)
+    return render_template("evaluations/index.html", page=page, form=form, labels=service.EVALUATION_STATUS_LABELS)
 
 
 @bp.route("/compute", methods=["POST"])
@@ -76,7 +75,7 @@ def detail(evaluation_id: int):
     history = [e for e in service.evaluation_revisions(evaluation.contract_id, evaluation.year)
                if not (is_contractor_user() and e.status != "approved")]
     return render_template(
-        "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures, labels=EVALUATION_STATUS,
+        "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures, labels=service.EVALUATION_STATUS_LABELS,
         review_labels=STATUS_LABELS, history=history, payments=service.contract_payments(evaluation.contract_id),
         payment_kinds=service.PAYMENT_KINDS, fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
         item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),

@@ -16,7 +16,8 @@ from ...models.base import utcnow
 from ...services.audit import record_event
 from ...services.reviews import STATUS_LABELS, current_reviews_query
 from ..access import is_contractor_user, roles_required, scope_to_own_contracts
-from ..evaluations.routes import EVALUATION_STATUS, get_evaluation_or_404
+from ...services.evaluations import EVALUATION_STATUS_LABELS
+from ..evaluations.routes import get_evaluation_or_404
 from ..reviews.routes import get_review_or_404
 
 bp = Blueprint("exports", __name__)
@@ -51,7 +52,7 @@ def index():
         .order_by(AnnualEvaluation.contract_id, AnnualEvaluation.revision)
     ).scalars().all()
     return render_template("exports/index.html", year=year, reviews=reviews, evaluations=evaluations,
-                           review_labels=STATUS_LABELS, evaluation_labels=EVALUATION_STATUS)
+                           review_labels=STATUS_LABELS, evaluation_labels=EVALUATION_STATUS_LABELS)
 
 
 @bp.route("/reviews/<int:review_id>/sheet.xlsx")
