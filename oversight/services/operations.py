@@ -43,16 +43,20 @@ def sqlite_path(engine: Engine) -> Path:
     return Path(engine.url.database)
 
 
-def backup_sqlite(engine: Engine, target: Path) -> Path:
-    """A consistent online copy through SQLite's backup API (safe while the app runs)."""
-    source = sqlite3.connect(sqlite_path(engine))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    destination = sqlite3.connect(target)
+def _copy_database(source_path: Path, target_path: Path) -> None:
+    """Page-by-page copy through SQLite's backup API: consistent even while the source is in use."""
+    source, destination = sqlite3.connect(source_path), sqlite3.connect(target_path)
     try:
         source.backup(destination)
     finally:
         destination.close()
         source.close()
+
+
+def backup_sqlite(engine: Engine, target: Path) -> Path:
+    """A consistent online copy of the app's SQLite database (safe while the app runs)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _copy_database(sqlite_path(engine), target)
     return target
 
 
@@ -73,10 +77,4 @@ def restore_sqlite(engine: Engine, backup: Path) -> None:
     live = sqlite_path(engine)
     if live.exists():
         backup_sqlite(engine, live.with_suffix(".before-restore.sqlite"))
-    source = sqlite3.connect(backup)
-    destination = sqlite3.connect(live)
-    try:
-        source.backup(destination)
-    finally:
-        destination.close()
-        source.close()
+    _copy_database(backup, live)

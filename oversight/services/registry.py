@@ -11,21 +11,20 @@ class RegistryError(ValueError):
     """Refused change; the message is Chinese, for the user."""
 
 
-def _taken(stmt) -> bool:
+def _taken(model, *conditions, other_than=None) -> bool:
+    """Whether a row of `model` other than `other_than` already meets the conditions."""
+    stmt = select(model.id).where(*conditions)
+    if other_than is not None:
+        stmt = stmt.where(model.id != other_than.id)
     return db.session.execute(stmt.limit(1)).first() is not None
 
 
 def save_contractor(contractor: Contractor | None, *, name: str, credit_code: str,
                     contact_person: str, contact_phone: str) -> Contractor:
     """Create (contractor None) or update a contractor."""
-    others = select(Contractor.id).where(Contractor.credit_code == credit_code)
-    same_name = select(Contractor.id).where(Contractor.name == name)
-    if contractor is not None:
-        others = others.where(Contractor.id != contractor.id)
-        same_name = same_name.where(Contractor.id != contractor.id)
-    if _taken(others):
+    if _taken(Contractor, Contractor.credit_code == credit_code, other_than=contractor):
         raise RegistryError("该统一社会信用代码已登记")
-    if _taken(same_name):
+    if _taken(Contractor, Contractor.name == name, other_than=contractor):
         raise RegistryError("同名机构已登记")
     contractor = contractor or Contractor()
     contractor.name, contractor.credit_code = name, credit_code
@@ -37,12 +36,8 @@ def save_contractor(contractor: Contractor | None, *, name: str, credit_code: st
 
 def save_worker(contractor: Contractor, worker: FieldWorker | None, *, worker_no: str, name: str,
                 phone: str | None, active: bool) -> FieldWorker:
-    clash = select(FieldWorker.id).where(
-        FieldWorker.contractor_id == contractor.id, FieldWorker.worker_no == worker_no
-    )
-    if worker is not None:
-        clash = clash.where(FieldWorker.id != worker.id)
-    if _taken(clash):
+    if _taken(FieldWorker, FieldWorker.contractor_id == contractor.id, FieldWorker.worker_no == worker_no,
+              other_than=worker):
         raise RegistryError(f"工号 {worker_no} 已存在")
     worker = worker or FieldWorker(contractor_id=contractor.id)
     worker.worker_no, worker.name, worker.phone, worker.active = worker_no, name, phone or None, active
@@ -57,10 +52,7 @@ def save_contract(contract: Contract | None, *, lines: dict[str, tuple[int, int]
         raise RegistryError("合同终止日期不能早于起始日期")
     if not lines:
         raise RegistryError("合同至少覆盖一项服务")
-    clash = select(Contract.id).where(Contract.code == fields["code"])
-    if contract is not None:
-        clash = clash.where(Contract.id != contract.id)
-    if _taken(clash):
+    if _taken(Contract, Contract.code == fields["code"], other_than=contract):
         raise RegistryError("合同编号已存在")
     contract = contract or Contract()
     for key, value in fields.items():
@@ -80,10 +72,7 @@ def save_contract(contract: Contract | None, *, lines: dict[str, tuple[int, int]
 
 
 def save_subject(subject: Subject | None, **fields) -> Subject:
-    clash = select(Subject.id).where(Subject.kind == fields["kind"], Subject.id_number == fields["id_number"])
-    if subject is not None:
-        clash = clash.where(Subject.id != subject.id)
-    if _taken(clash):
+    if _taken(Subject, Subject.kind == fields["kind"], Subject.id_number == fields["id_number"], other_than=subject):
         raise RegistryError("该身份证号的服务对象已登记")
     subject = subject or Subject()
     for key, value in fields.items():

@@ -151,3 +151,13 @@ def test_admin_creates_a_contractor_user_who_then_logs_in(app, client_for, facto
                            token_from="/users/new")
     assert response.status_code == 302
     assert Client(app).login("tongxin01", "s3cret-pass").status_code == 302
+
+
+def test_a_credit_code_already_registered_is_refused_but_a_contractor_keeps_its_own(client_for, factory):
+    first, second = factory.contractor(name="甲机构"), factory.contractor(name="乙机构")
+    client = client_for(factory.user("admin"))
+    form = {"name": "乙机构", "credit_code": first.credit_code, "contact_person": "刘洋", "contact_phone": "13907971234"}
+    url = f"/contractors/{second.id}/edit"
+    assert "该统一社会信用代码已登记" in client.post(url, form, token_from=url).get_data(as_text=True)
+    form["credit_code"] = second.credit_code
+    assert client.post(url, form, token_from=url).status_code == 302
