@@ -5,6 +5,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from oversight.services.spot_checks import BUREAU_UTC_OFFSET
+
 from .reference import public_holidays
 
 ONE_DAY = timedelta(days=1)
@@ -105,17 +107,21 @@ class Schedule:
                 return "overdue", None
             if rng.random() < profile.late and (today - due).days > 1:
                 return "completed", self._moment(due + timedelta(days=rng.randint(1, min(25, (today - due).days - 1))))
-            # The last of several visits closes the assignment, so it tends to fall late in the window.
-            offset = max(rng.randint(0, (due - issue).days) for _ in range(visits))
+            # The last of several visits closes the assignment, so it tends to fall late in the window;
+            # visits are on distinct days, so the last is at least `visits - 1` days in.
+            offset = max(visits - 1, *(rng.randint(0, (due - issue).days) for _ in range(visits)))
             return "completed", self._moment(issue + timedelta(days=offset))
-        if issue < today:
+        if issue + timedelta(days=visits) <= today:
             elapsed = (today - issue).days / ((due - issue).days + 1)
             if rng.random() < profile.completion * elapsed ** visits:
-                return "completed", self._moment(issue + timedelta(days=rng.randint(0, (today - issue).days - 1)))
+                offset = rng.randint(visits - 1, (today - issue).days - 1)
+                return "completed", self._moment(issue + timedelta(days=offset))
         return "assigned", None
 
     def _moment(self, day: date, start_minute: int = 8 * 60 + 30, span_minutes: int = 570) -> datetime:
-        return datetime.combine(day, time()) + timedelta(minutes=start_minute + self.rng.randrange(span_minutes))
+        """A time of the county's working day `day`, stored as UTC like every timestamp."""
+        local = datetime.combine(day, time()) + timedelta(minutes=start_minute + self.rng.randrange(span_minutes))
+        return local - BUREAU_UTC_OFFSET
 
     def numbered_rows(self) -> list[dict]:
         """The rows in number order, so that ids follow the numbers."""
