@@ -1,0 +1,494 @@
+"""Completion logs into Oversight (SPEC section 4): one path for the upload page, the visit form,
+the CLI and the benchmark.
+
+read (`tabular.iter_table`) → the contract's facts in a few set-based queries → `validate_log`
+→ anomaly flags → one raw `executemany` per chunk of records → the assignments they complete
+in one statement → batch accepted and one audit event → commit. Nothing is done a row at a time
+in the ORM.
+
+A batch row is committed first (`start_import`), then processed (`run_import`), at once or in a
+worker thread (`run_import_later`). Progress goes to the batch row in short transactions of its
+own while the file is checked, before the import writes anything; the records are written in
+one transaction, so a failure at any point leaves the database as it was and the batch failed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path, PurePath
+
+import numpy as np
+import pandas as pd
+from flask import Flask, current_app
+from sqlalchemy import Integer, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
+from ..domain.catalog import SERVICE_TYPES
+from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
+from ..domain.tabular import EXCEL_ROW, CellError, UnreadableFile, error_workbook, iter_table, map_distinct
+from ..extensions import db
+from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
+from ..models.base import utcnow
+from .audit import Actor, current_actor, record_event, reset_actor, set_actor
+from .completion_places import TOWNSHIP_CENTRES
+
+log = logging.getLogger(__name__)
+
+OPEN_STATUSES = ("assigned", "overdue")
+ERRORS_KEPT = 1000
+READ_ROWS = 20_000
+INSERT_CHUNK = 20_000
+FETCH_ROWS = 50_000
+LOG_FOLDER = "logs"
+ERROR_FOLDER = "logs/errors"
+SAVING_MESSAGE = "文件检查通过，正在保存记录"
+FAILED_MESSAGE = "导入时发生内部错误，未保存任何数据，请稍后重新上传或联系管理员"
+_EXECUTOR_KEY = "completion_import_executor"
+_executor_lock = threading.Lock()
+
+
+class ImportRefused(ValueError):
+    """The upload is refused before any reading; the message is Chinese, for the user."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """A processed batch and every refused cell (the batch row keeps only the first ones)."""
+
+    batch: UploadBatch
+    errors: list[CellError]
+
+    def as_json(self) -> dict:
+        """The `import-log --json` answer."""
+        return {
+            "status": self.batch.status,
+            "batch_id": self.batch.id, "rows": self.batch.rows_total,
+            "errors": [error_dict(error) for error in self.errors], "message": self.batch.message,
+        }
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What accepting a set of records changed."""
+
+    rows: int
+    flagged: int
+    completed: int
+
+
+def error_dict(error: CellError) -> dict:
+    """A refused cell as stored and printed: row, column, value, reason."""
+    return {"row": error.row, "column": error.column, "value": error.value, "reason": error.reason}
+
+
+# --- starting a batch ----------------------------------------------------------------------
+
+
+def check_may_upload(contract: Contract, service_type: str, uploader: User | None) -> None:
+    """Raise ImportRefused unless `uploader` may send `service_type` records for `contract`."""
+    if uploader is not None and uploader.role not in ("admin", "supervisor", "contractor"):
+        raise ImportRefused("审计人员不能上传服务记录")
+    if uploader is not None and uploader.role == "contractor" and uploader.contractor_id != contract.contractor_id:
+        raise ImportRefused(f"合同{contract.code}不属于本承接机构")
+    if service_type not in contract.service_types:
+        raise ImportRefused(f"合同{contract.code}不包含{SERVICE_TYPES.get(service_type, service_type)}服务")
+
+
+def start_import(contract: Contract, service_type: str, data: bytes, filename: str, uploader: User | None,
+                 uploads_dir: str) -> UploadBatch:
+    """Keep the original file and add its batch (pending, or rejected when the file was sent
+    before); the caller commits."""
+    check_may_upload(contract, service_type, uploader)
+    digest = hashlib.sha256(data).hexdigest()
+    suffix = PurePath(filename or "").suffix.lower()
+    stored = f"{LOG_FOLDER}/{digest}{suffix if suffix in ('.csv', '.xlsx', '.xlsm', '.txt') else ''}"
+    path = Path(uploads_dir) / stored
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    batch = UploadBatch(contract_id=contract.id, service_type=service_type, filename=(filename or "")[:255],
+                        sha256=digest, size_bytes=len(data), stored_path=stored,
+                        uploaded_by_id=uploader.id if uploader else None, status="pending")
+    earlier = earlier_batch(digest)
+    if earlier is not None:
+        batch.status, batch.finished_at = "rejected", utcnow()
+        batch.message = (f"该文件已于{earlier.uploaded_at:%Y-%m-%d %H:%M}（UTC）上传过（批次 #{earlier.id}，"
+                         f"文件名 {earlier.filename}），不能重复上传")
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def earlier_batch(digest: str) -> UploadBatch | None:
+    """The batch that accepted (or is still processing) a file with this SHA-256."""
+    return db.session.execute(
+        select(UploadBatch).where(UploadBatch.sha256 == digest,
+                                  UploadBatch.status.in_(("accepted", "pending", "processing")))
+        .order_by(UploadBatch.id).limit(1)
+    ).scalar_one_or_none()
+
+
+# --- processing a batch --------------------------------------------------------------------
+
+
+def run_import(batch_id: int, today: date, *, chunk_rows: int = READ_ROWS) -> ImportResult:
+    """Check a pending batch's stored file and store its records, or refuse it whole; commits.
+
+    Every exception rolls the records back and marks the batch failed (logged, not raised).
+    """
+    uploads_dir = current_app.config["UPLOADS_DIR"]
+    batch = db.session.get(UploadBatch, batch_id)
+    if batch.status != "pending":
+        return ImportResult(batch, [])
+    try:
+        contract = db.session.get(Contract, batch.contract_id)
+        validation, ctx, rows = _check_file(batch, contract, today, uploads_dir, chunk_rows)
+        if validation.accepted:
+            _progress(batch_id, message=SAVING_MESSAGE)
+        db.session.refresh(batch)  # the progress was written beside the session
+        batch.rows_total = batch.rows_processed = rows
+        batch.finished_at = utcnow()
+        if not validation.accepted:
+            _reject(batch, validation.errors, uploads_dir)
+        else:
+            stored = store_rows(validation.records, ctx, contract, batch_id=batch.id,
+                                entered_by_id=batch.uploaded_by_id)
+            batch.status, batch.rows_accepted, batch.message = "accepted", stored.rows, None
+            record_event("import", "CompletionRecord", None, {
+                "batch": batch.id, "contract": contract.code, "service_type": batch.service_type,
+                "filename": batch.filename, "sha256": batch.sha256, "rows": stored.rows,
+                "flagged": stored.flagged, "completed_assignments": stored.completed,
+            })
+        db.session.commit()
+        return ImportResult(batch, validation.errors)
+    except UnreadableFile as error:
+        return ImportResult(_fail(batch_id, str(error)), [])
+    except IntegrityError:
+        log.exception("completion log batch %s collided with records saved meanwhile", batch_id)
+        return ImportResult(_fail(batch_id, "保存时发现与同时上传的记录重复，未保存任何数据，请重新上传"), [])
+    except Exception:
+        log.exception("completion log batch %s failed", batch_id)
+        return ImportResult(_fail(batch_id, FAILED_MESSAGE), [])
+
+
+def _check_file(batch: UploadBatch, contract: Contract, today: date, uploads_dir: str,
+                chunk_rows: int) -> tuple[LogValidation, LogContext, int]:
+    """Validate the stored file, reporting progress; (validation, context, data rows).
+
+    The file's bytes live only in this frame: a million-row file is 150 MB that storing the
+    records can use.
+    """
+    data = (Path(uploads_dir) / batch.stored_path).read_bytes()
+    pieces = iter_table(data, batch.filename, chunk_rows)
+    _progress(batch.id, status="processing", rows_total=pieces.rows_hint, rows_processed=0)
+    counted = _Counted(pieces, lambda done: _progress(batch.id, rows_processed=done))
+    validation, ctx = check_rows(contract, batch.service_type, counted, today)
+    return validation, ctx, counted.done
+
+
+def import_file(contract: Contract, service_type: str, path: Path, uploader: User | None,
+                today: date, *, chunk_rows: int = READ_ROWS) -> ImportResult:
+    """Start and run a batch from a file on disk in this thread (the CLI and the benchmark)."""
+    batch = start_import(contract, service_type, path.read_bytes(), path.name, uploader,
+                         current_app.config["UPLOADS_DIR"])
+    db.session.commit()
+    return run_import(batch.id, today, chunk_rows=chunk_rows)
+
+
+def run_import_later(batch_id: int, today: date) -> None:
+    """Process the batch in the app's import thread, or at once when IMPORT_SYNC is set."""
+    app = current_app._get_current_object()
+    if app.config.get("IMPORT_SYNC", False):
+        run_import(batch_id, today)
+        return
+    with _executor_lock:
+        executor = app.extensions.get(_EXECUTOR_KEY)
+        if executor is None:
+            # One worker: imports queue instead of competing for the database's write lock.
+            executor = app.extensions[_EXECUTOR_KEY] = ThreadPoolExecutor(1, thread_name_prefix="log-import")
+    executor.submit(_run_in_app, app, batch_id, today, current_actor())
+
+
+def _run_in_app(app: Flask, batch_id: int, today: date, actor: Actor) -> None:
+    with app.app_context():
+        token = set_actor(actor)
+        try:
+            run_import(batch_id, today)
+        finally:
+            reset_actor(token)
+            db.session.remove()
+
+
+class _Counted:
+    """A table's pieces, reporting the rows read so far after each piece has been checked."""
+
+    def __init__(self, pieces, report: Callable[[int], None]):
+        self.pieces, self.report, self.rows_hint = pieces, report, pieces.rows_hint
+
+        self.done = 0
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        for piece in self.pieces:
+            yield piece
+            self.done += len(piece)
+            self.report(self.done)
+
+
+def _progress(batch_id: int, **values) -> None:
+    """Update the batch row in a transaction of its own, so that the page sees it at once."""
+    with db.engine.begin() as connection:
+        connection.execute(update(UploadBatch.__table__).where(UploadBatch.__table__.c.id == batch_id)
+                           .values(**values))
+
+
+def _reject(batch: UploadBatch, errors: list[CellError], uploads_dir: str) -> None:
+    folder = Path(uploads_dir) / ERROR_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{batch.id}.json").write_text(json.dumps([error_dict(e) for e in errors], ensure_ascii=False))
+    data = (Path(uploads_dir) / batch.stored_path).read_bytes()
+    (folder / f"{batch.id}.xlsx").write_bytes(error_workbook(data, batch.filename, errors))
+    batch.status = "rejected"
+    batch.error_count, batch.errors = len(errors), [error_dict(e) for e in errors[:ERRORS_KEPT]]
+    batch.error_report_path = f"{ERROR_FOLDER}/{batch.id}.xlsx"
+    batch.message = f"文件有 {len(errors)} 处错误，未保存任何数据"
+
+
+def _fail(batch_id: int, message: str) -> UploadBatch:
+    db.session.rollback()
+    batch = db.session.get(UploadBatch, batch_id, populate_existing=True)
+    batch.status, batch.message, batch.finished_at = "failed", message, utcnow()
+    db.session.commit()
+    return batch
+
+
+def all_errors(batch: UploadBatch, uploads_dir: str) -> list[dict]:
+    """Every refused cell of a rejected batch (the row keeps the first ERRORS_KEPT)."""
+    path = Path(uploads_dir) / ERROR_FOLDER / f"{batch.id}.json"
+    if batch.error_count > len(batch.errors or []) and path.exists():
+        return json.loads(path.read_text())
+    return list(batch.errors or [])
+
+
+# --- the shared checking and storing path --------------------------------------------------
+
+
+def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iterable[pd.DataFrame],
+               today: date) -> tuple[LogValidation, LogContext]:
+    """Validate a log (a table or its pieces) against the contract; returns the validation and
+    the part of the context that storing still needs (the rest is let go at once)."""
+    ctx = log_context(contract, service_type, today)
+    validation = validate_log(table, ctx)
+    return validation, replace(ctx, assignments=ctx.assignments[["assignment_id", "id_number", "township"]])
+
+
+def log_context(contract: Contract, service_type: str, today: date) -> LogContext:
+    """The contract's assignments, the contractor's workers and the stored visits, as frames."""
+    assignments = _frame(
+        select(Assignment.number, Assignment.id.label("assignment_id"), Subject.name.label("subject_name"),
+               Subject.id_number, Assignment.service_type, Assignment.status, Subject.township)
+        .join(Subject, Assignment.subject_id == Subject.id).where(Assignment.contract_id == contract.id),
+        shared=("subject_name", "service_type", "status", "township"))
+    workers = _frame(select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id"))
+                     .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active))
+    existing = _frame(select(CompletionRecord.assignment_id, CompletionRecord.service_date,
+                             CompletionRecord.start_time)
+                      .where(CompletionRecord.contract_id == contract.id,
+                             CompletionRecord.service_type == service_type), shared=("start_time",))
+    poverty_line = db.session.execute(
+        select(LocalStandard.poverty_line_fen).where(LocalStandard.year <= today.year)
+        .order_by(LocalStandard.year.desc()).limit(1)).scalar_one_or_none()
+    return LogContext(service_type, contract.term_start, contract.term_end, today, assignments, workers,
+                      existing, poverty_line_fen=poverty_line)
+
+
+def _frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A select's rows as a frame, fetched a batch at a time.
+
+    SQLAlchemy rows for a million assignments take seconds and most of a gigabyte: the driver's
+    tuples are taken apart at once instead, columns with a result processor are converted once
+    per distinct value, and the strings of the `shared` columns (a few distinct values) are
+    kept once each.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    result = connection.execute(stmt)
+    keys = list(result.keys())
+    selected = list(stmt.selected_columns)
+    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
+    parts: list[list[np.ndarray]] = [[] for _ in keys]
+    kept: dict[object, object] = {}
+    while rows := result.cursor.fetchmany(FETCH_ROWS):
+        for key, part, processor, values in zip(keys, parts, processors, zip(*rows)):
+            if key in shared:
+                values = [kept.setdefault(value, value) for value in values]
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            part.append(map_distinct(pd.Series(array), processor).to_numpy() if processor else array)
+        del rows
+    result.close()
+    frame = {}
+    for key, part, column in zip(keys, parts, selected):
+        values = pd.Series(np.concatenate(part) if part else np.empty(0, dtype=object), dtype=object)
+        if isinstance(column.type, Integer) and values.notna().all():
+            values = values.astype(np.int64)
+        frame[key] = values
+    return pd.DataFrame(frame, columns=keys)
+
+
+def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame) -> AnomalyContext:
+    """Stored visits of the contractor's workers on the days of the file, previous conclusions."""
+    first, last = min(records["service_date"]), max(records["service_date"])
+    existing = _frame(
+        select(FieldWorker.worker_no, CompletionRecord.service_date, CompletionRecord.start_time,
+               CompletionRecord.end_time)
+        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
+        .where(FieldWorker.contractor_id == contract.contractor_id,
+               CompletionRecord.service_date >= first, CompletionRecord.service_date <= last),
+        shared=("worker_no", "start_time", "end_time"))
+    previous: dict[str, str] = {}
+    if ctx.service_type == "self_care_assessment":
+        assessed = select(Assignment.subject_id).where(Assignment.contract_id == contract.id,
+                                                       Assignment.service_type == ctx.service_type)
+        previous = dict(db.session.execute(
+            select(Subject.id_number, CompletionRecord.conclusion)
+            .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+            .join(Subject, Assignment.subject_id == Subject.id)
+            .where(CompletionRecord.service_type == ctx.service_type, Assignment.subject_id.in_(assessed))
+            .order_by(CompletionRecord.service_date, CompletionRecord.id)).all())
+    return AnomalyContext(ctx.assignments[["assignment_id", "id_number", "township"]], existing,
+                          TOWNSHIP_CENTRES, ctx.poverty_line_fen, previous)
+
+
+def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, batch_id: int | None,
+               entered_by_id: int | None) -> Stored:
+    """Flag and insert validated records (one executemany per chunk) and complete their
+    assignments; the caller commits."""
+    flags = anomaly_flags(records, _anomaly_context(contract, ctx, records))
+    workers = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())
+    worker_ids = workers.reindex(records["worker_no"].to_numpy()).to_numpy(dtype=np.int64)
+    flagged = has_flags(flags).to_numpy()
+    insert = _RawInsert(CompletionRecord.__table__, {
+        "contract_id": contract.id, "service_type": ctx.service_type, "batch_id": batch_id,
+        "entered_by_id": entered_by_id, "created_at": utcnow()})
+    for start in range(0, len(records), INSERT_CHUNK):
+        part = records.iloc[start: start + INSERT_CHUNK]
+        stop = start + len(part)
+        columns = {key: part[key] for key in RECORD_COLUMNS[ctx.service_type] if key != "worker_no"}
+        columns.update(worker_id=pd.Series(worker_ids[start:stop]), flagged=pd.Series(flagged[start:stop]),
+                       anomaly_flags=_flags_json(flags.iloc[start:stop].to_numpy()))
+        insert.run(columns, len(part))
+    if batch_id is None:
+        done = np.unique(records["assignment_id"].to_numpy()).tolist()
+    else:
+        done = select(CompletionRecord.__table__.c.assignment_id).where(
+            CompletionRecord.__table__.c.batch_id == batch_id)
+    return Stored(len(records), int(flagged.sum()), _complete_assignments(done, ctx.service_type))
+
+
+def _flags_json(flags: np.ndarray) -> pd.Series:
+    """Each record's flags as the JSON text of [{code, reason}]; most records have none."""
+    texts = np.full(len(flags), "[]", dtype=object)
+    for position in np.flatnonzero([bool(item) for item in flags]):
+        texts[position] = json.dumps([flag.as_dict() for flag in flags[position]], ensure_ascii=False)
+    return pd.Series(texts)
+
+
+class _RawInsert:
+    """INSERT through the session's DBAPI connection, inside its transaction: values converted
+    once per distinct value by the columns' own bind processors, one executemany per call.
+
+    SQLAlchemy Core spends several times sqlite3's own time on 100,000 rows of dicts. Columns
+    empty in every row are left out of the statement: binding NULLs is not free either.
+    """
+
+    def __init__(self, table, constants: Mapping[str, object]):
+        self.connection = db.session.connection()
+        self.dialect, self.table = self.connection.dialect, table
+        self.constants = {key: self._converted(key, value) for key, value in constants.items() if value is not None}
+
+    def _processor(self, key: str):
+        column_type = self.table.c[key].type
+        if isinstance(column_type, db.JSON):  # already JSON text (see _flags_json)
+            return None
+        return column_type.dialect_impl(self.dialect).bind_processor(self.dialect)
+
+    def _converted(self, key: str, value: object) -> object:
+        processor = self._processor(key)
+        return processor(value) if processor else value
+
+    def _values(self, key: str, column: pd.Series) -> list:
+        """A column as Python values for the driver, None where missing."""
+        if column.dtype.kind in "iu" and not isinstance(column.dtype, pd.Int64Dtype):
+            return column.tolist()
+        processor = self._processor(key)
+        if processor is None or column.dtype.kind in "fi":
+            return column.to_numpy(dtype=object, na_value=None).tolist()
+        return map_distinct(column, processor).tolist()
+
+    def _sql(self, keys: list[str]) -> str:
+        mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+        json_mark = f"CAST({mark} AS JSON)" if self.dialect.name == "postgresql" else mark
+        marks = [json_mark if isinstance(self.table.c[key].type, db.JSON) else mark for key in keys]
+        quote = self.dialect.identifier_preparer.quote
+        return (f"INSERT INTO {self.dialect.identifier_preparer.format_table(self.table)} "
+                f"({', '.join(map(quote, keys))}) VALUES ({', '.join(marks)})")
+
+    def run(self, columns: Mapping[str, pd.Series], size: int) -> None:
+        """Insert `size` rows: the constants and the given columns."""
+        values = {key: [value] * size for key, value in self.constants.items()}
+        values.update({key: self._values(key, column) for key, column in columns.items() if column.notna().any()})
+        if size:
+            self.connection.exec_driver_sql(self._sql(list(values)), list(zip(*values.values())))
+
+
+def _complete_assignments(done, service_type: str) -> int:
+    """Complete the open assignments among `done` (ids, or a select of them): a survey or an
+    assessment at once, a care visit once it has its required number of visits."""
+    table = Assignment.__table__
+    now = utcnow()
+    stmt = (update(table).where(table.c.id.in_(done), table.c.status.in_(OPEN_STATUSES))
+            .values(status="completed", completed_at=now, updated_at=now))
+    if service_type == "care_visit":
+        records = CompletionRecord.__table__
+        visits = select(func.count()).select_from(records).where(records.c.assignment_id == table.c.id)
+        stmt = stmt.where(visits.scalar_subquery() >= table.c.required_visits)
+    completed = db.session.connection().execute(stmt).rowcount
+    # The session's own Assignment objects must not show the old status.
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Assignment):
+            db.session.expire(obj)
+    return completed
+
+
+# --- one visit from the form ---------------------------------------------------------------
+
+
+def enter_visit(assignment: Assignment, cells: Mapping[str, str], user: User, today: date) -> list[CellError]:
+    """Check and store one visit typed into the form, by the same rules as an uploaded row.
+
+    `cells` maps template headers to the typed text; 任务编号, 服务对象姓名 and 身份证号 come
+    from the assignment. Returns the refused cells (none when stored); the caller commits.
+    """
+    contract = db.session.get(Contract, assignment.contract_id)
+    check_may_upload(contract, assignment.service_type, user)
+    subject = db.session.get(Subject, assignment.subject_id)
+    row = {column.header: "" for column in TEMPLATE_COLUMNS[assignment.service_type]}
+    row.update({key: value for key, value in cells.items() if key in row})
+    row.update({"任务编号": assignment.number, "服务对象姓名": subject.name, "身份证号": subject.id_number})
+    table = pd.DataFrame([row], index=pd.Index([2], name=EXCEL_ROW), dtype=object)
+    validation, ctx = check_rows(contract, assignment.service_type, table, today)
+    if not validation.accepted:
+        return validation.errors
+    stored = store_rows(validation.records, ctx, contract, batch_id=None, entered_by_id=user.id)
+    record_event("enter", "CompletionRecord", None, {
+        "assignment": assignment.number, "service_date": cells.get("服务日期"), "start_time": cells.get("开始时间"),
+        "flagged": stored.flagged, "completed_assignments": stored.completed,
+    })
+    return []

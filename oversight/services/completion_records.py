@@ -1,0 +1,79 @@
+"""Completion-log templates, and the lists of stored records and upload batches."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+
+from ..domain.catalog import SERVICE_TYPES
+from ..domain.log_template import build_template
+from ..extensions import db
+from ..models import Assignment, CompletionRecord, Contract, FieldWorker, Subject, UploadBatch, User
+from .audit import record_event
+from .completion_import import OPEN_STATUSES, check_may_upload
+
+
+def log_template(contract: Contract, service_type: str, user: User | None, prefill: bool = False) -> bytes:
+    """The .xlsx template for one service of a contract; `prefill` adds one row per open
+    assignment with the subject's full ID number, a full view that is audited."""
+    check_may_upload(contract, service_type, user)
+    workers = db.session.execute(
+        select(FieldWorker.worker_no, FieldWorker.name)
+        .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active)
+        .order_by(FieldWorker.worker_no)).all()
+    rows = []
+    if prefill:
+        rows = db.session.execute(
+            select(Assignment.number, Subject.name, Subject.id_number)
+            .join(Subject, Assignment.subject_id == Subject.id)
+            .where(Assignment.contract_id == contract.id, Assignment.service_type == service_type,
+                   Assignment.status.in_(OPEN_STATUSES))
+            .order_by(Assignment.due_date, Assignment.number)).all()
+        record_event("view_full", "Subject", None, {
+            "purpose": f"{SERVICE_TYPES[service_type]}预填模板", "contract": contract.code,
+            "assignments": len(rows), "fields": ["id_number"],
+        })
+    return build_template(service_type, [tuple(w) for w in workers], [tuple(r) for r in rows])
+
+
+@dataclass(frozen=True)
+class RecordFilters:
+    contract_id: int | None = None
+    assignment_id: int | None = None
+    service_type: str | None = None
+    batch_id: int | None = None
+    flagged_only: bool = False
+
+
+def filtered_records(filters: RecordFilters, contract_scope: Select | None = None) -> Select:
+    """Records with their assignment, subject and worker, newest visit first."""
+    stmt = (select(CompletionRecord, Assignment, Subject, FieldWorker)
+            .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+            .join(Subject, Assignment.subject_id == Subject.id)
+            .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id))
+    if contract_scope is not None:
+        stmt = stmt.where(CompletionRecord.contract_id.in_(contract_scope))
+    if filters.contract_id:
+        stmt = stmt.where(CompletionRecord.contract_id == filters.contract_id)
+    if filters.assignment_id:
+        stmt = stmt.where(CompletionRecord.assignment_id == filters.assignment_id)
+    if filters.service_type:
+        stmt = stmt.where(CompletionRecord.service_type == filters.service_type)
+    if filters.batch_id:
+        stmt = stmt.where(CompletionRecord.batch_id == filters.batch_id)
+    if filters.flagged_only:
+        stmt = stmt.where(CompletionRecord.flagged)
+    return stmt.order_by(CompletionRecord.service_date.desc(), CompletionRecord.start_time.desc(),
+                         CompletionRecord.id.desc())
+
+
+def filtered_batches(contract_id: int | None, contract_scope: Select | None = None) -> Select:
+    """Upload batches, newest first, with their contract and uploader."""
+    stmt = (select(UploadBatch, Contract, User)
+            .join(Contract, UploadBatch.contract_id == Contract.id)
+            .outerjoin(User, UploadBatch.uploaded_by_id == User.id))
+    if contract_scope is not None:
+        stmt = stmt.where(UploadBatch.contract_id.in_(contract_scope))
+    if contract_id:
+        stmt = stmt.where(UploadBatch.contract_id == contract_id)
+    return stmt.order_by(UploadBatch.id.desc())
