@@ -122,18 +122,24 @@ def _audited(obj) -> bool:
     return not isinstance(obj, AuditEvent)
 
 
+def _in_key_order(objects) -> list:
+    """Changed or deleted objects by type and primary key: the session holds them in no fixed
+    order, and the same flush must always log the same way."""
+    return sorted(objects, key=lambda obj: (type(obj).__name__, _object_id(obj) or 0))
+
+
 def _after_flush(session: Session, flush_context) -> None:
     actor = current_actor()
     connection = session.connection()
     for obj in list(session.new):
         if _audited(obj):
             _append(connection, actor, "create", type(obj).__name__, _object_id(obj), _snapshot(obj))
-    for obj in list(session.dirty):
+    for obj in _in_key_order(session.dirty):
         if _audited(obj) and session.is_modified(obj, include_collections=False):
             changes = _diff(obj)
             if changes:
                 _append(connection, actor, "update", type(obj).__name__, _object_id(obj), changes)
-    for obj in list(session.deleted):
+    for obj in _in_key_order(session.deleted):
         if _audited(obj):
             _append(connection, actor, "delete", type(obj).__name__, _object_id(obj), _snapshot(obj))
 
