@@ -14,13 +14,32 @@ from sqlalchemy import func, insert, inspect, select, text
 
 from oversight.domain.catalog import SERVICE_TYPES, SUBJECT_KINDS
 from oversight.extensions import db
-from oversight.models import Assignment, Contract, Contractor, FieldWorker, LocalStandard, Subject, User
+from oversight.models import (
+    AnnualEvaluation,
+    Assignment,
+    Callback,
+    Complaint,
+    CompletionRecord,
+    Contract,
+    Contractor,
+    FieldWorker,
+    LocalStandard,
+    QuarterlyReview,
+    RectificationNotice,
+    SamplingDraw,
+    SpotCheck,
+    Subject,
+    UploadBatch,
+    User,
+)
 from oversight.models.contract import DEFAULT_SAMPLING_RULE
 from oversight.services.accounts import create_user
 from oversight.services.audit import Actor, record_event, reset_actor, set_actor
 from oversight.services.registry import save_contract, save_contractor, save_worker
 
+from .activity import Activity, Party
 from .identities import People, Weighted
+from .records import ContractLogs
 from .reference import COUNTY, TOWNSHIPS, public_holidays, villages_of
 from .schedule import ONE_DAY, Profile, Schedule, WorkCalendar, month_windows, shift_month
 
@@ -45,7 +64,7 @@ class ScaleSpec:
 SCALES = {
     "small": ScaleSpec(households=60, persons=20, townships=5, contractors=2, workers=(6, 6)),
     "county": ScaleSpec(households=3000, persons=400, townships=20, contractors=3, workers=(8, 15)),
-    "city": ScaleSpec(households=30000, persons=4000, townships=20, contractors=3, workers=(10, 15)),
+    "city": ScaleSpec(households=30000, persons=4000, townships=20, contractors=3, workers=(60, 90)),
 }
 
 
@@ -60,9 +79,9 @@ class ContractorSpec:
 
 
 CONTRACTORS = (
-    ContractorSpec("赣县区同心社会工作服务中心", "同心", "TX", "tongxin", 2014, Profile(0.96, 0.05, 0.008)),
-    ContractorSpec("赣县区仁和社会工作服务中心", "仁和", "RH", "renhe", 2017, Profile(0.94, 0.08, 0.01)),
-    ContractorSpec("赣县区阳光社会工作服务社", "阳光", "YG", "yangguang", 2019, Profile(0.87, 0.15, 0.012)),
+    ContractorSpec("赣县区同心社会工作服务中心", "同心", "TX", "tongxin", 2014, Profile(0.96, 0.05, 0.008, 0.03)),
+    ContractorSpec("赣县区仁和社会工作服务中心", "仁和", "RH", "renhe", 2017, Profile(0.94, 0.08, 0.01, 0.05)),
+    ContractorSpec("赣县区阳光社会工作服务社", "阳光", "YG", "yangguang", 2019, Profile(0.87, 0.15, 0.012, 0.10)),
 )
 
 # (username, role, display name); each password is "demo-" + username.
@@ -243,7 +262,8 @@ class _Builder:
         households, persons = self._add_subjects()
         contracts = self._add_contracts(contractors, households, persons)
         self._add_assignments(contracts, households, persons)
-        self._add_users(contractors)
+        users = self._add_users(contractors)
+        self._add_activity(contracts, users)
         return DemoSummary(self.scale, self.seed, self.today, tuple(self.contract_summaries),
                            tuple(self.user_summaries), row_counts())
 
@@ -306,7 +326,7 @@ class _Builder:
                 "township": township, "village": rng.choice(self.villages[township]), "category": category,
                 "phone": self.people.mobile() if rng.random() < phone_share else None, "household_size": size}
 
-    def _add_contracts(self, contractors, households, persons) -> list[tuple[Contract, Profile, frozenset]]:
+    def _add_contracts(self, contractors, households, persons) -> list[tuple[Contract, ContractorSpec, frozenset]]:
         """The survey contract for the whole county, and care contracts split into lots by township."""
         rng = self._rng("contracts")
         survey_start = shift_month(self.today.replace(day=1), -9)
@@ -334,17 +354,17 @@ class _Builder:
                 contractor_id=contractor.id, procurement_method=plan.method,
                 amount_fen=round(plan.amount_yuan, -2) * 100, term_start=plan.start, term_end=plan.end,
                 performance_share_bp=3000, kpi_scheme_code="default", sampling_rule=plan.sampling_rule)
-            contracts.append((contract, spec.profile, plan.townships))
+            contracts.append((contract, spec, plan.townships))
             self.contract_summaries.append(ContractSummary(contract.code, plan.title, spec.name, tuple(plan.lines),
                                                            plan.start, plan.end, contract.amount_fen))
         return contracts
 
     def _add_assignments(self, contracts, households, persons) -> None:
-        for contract, profile, lot in contracts:
+        for contract, spec, lot in contracts:
             if "household_survey" in contract.service_types:
-                self._surveys(contract, profile, [h for h in households if h["township"] in lot])
+                self._surveys(contract, spec.profile, [h for h in households if h["township"] in lot])
             else:
-                self._person_services(contract, profile, [p for p in persons if p["township"] in lot])
+                self._person_services(contract, spec.profile, [p for p in persons if p["township"] in lot])
         rows = self.schedule.numbered_rows()
         db.session.execute(insert(Assignment.__table__), rows)
         by_status = Counter(row["status"] for row in rows)
@@ -399,32 +419,61 @@ class _Builder:
         return {"service_type": "self_care_assessment", "issue": issue,
                 "due": self.calendar.add_working_days(issue, 10)}
 
-    def _add_users(self, contractors) -> None:
+    def _add_users(self, contractors) -> dict[str, User]:
+        """The log-ins, by user name."""
+        users = {}
         for username, role, display_name in STAFF:
-            self._user(username, role, display_name, None)
+            users[username] = self._user(username, role, display_name, None)
         for spec, contractor in contractors:
-            self._user(spec.login, "contractor", f"{spec.short}·{contractor.contact_person}", contractor)
+            users[spec.login] = self._user(spec.login, "contractor", f"{spec.short}·{contractor.contact_person}",
+                                           contractor)
+        return users
 
-    def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> None:
+    def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> User:
         password = f"demo-{username}"
-        create_user(username, password, role, display_name, contractor.id if contractor else None)
+        user = create_user(username, password, role, display_name, contractor.id if contractor else None)
         self.user_summaries.append(UserSummary(username, password, role, contractor.name if contractor else None))
+        return user
+
+    def _add_activity(self, contracts, users: dict[str, User]) -> None:
+        """A year of uploads, draws, checks, callbacks and reviews, replayed through the services."""
+        parties = [Party(contract, users[spec.login], spec.profile,
+                         ContractLogs(contract, spec.short, spec.profile.errors, self._rng(f"records:{contract.code}"),
+                                      self.today))
+                   for contract, spec, _ in contracts]
+        staff = {username: users[username] for username, _, _ in STAFF}
+        Activity(parties, staff, self.seed, self.today, self.calendar, self._rng("activity")).run()
 
 
 def row_counts() -> dict[str, int]:
-    """Rows per record type, and assignments per status and per service type."""
+    """Rows per record type, and the records of each type split by status, kind or outcome."""
     counts = {model.__tablename__: db.session.execute(select(func.count()).select_from(model)).scalar_one()
-              for model in (Contractor, FieldWorker, Contract, User, LocalStandard)}
+              for model in (Contractor, FieldWorker, Contract, User, LocalStandard, Assignment, CompletionRecord,
+                            UploadBatch, SamplingDraw, SpotCheck, RectificationNotice, Callback, Complaint,
+                            QuarterlyReview, AnnualEvaluation)}
     for prefix, column in (("subjects", Subject.kind), ("assignments", Assignment.service_type),
-                           ("assignments", Assignment.status)):
+                           ("assignments", Assignment.status), ("completion_records_flagged", CompletionRecord.flagged),
+                           ("sampling_draws", SamplingDraw.purpose), ("spot_checks_passed", SpotCheck.passed),
+                           ("rectification_notices", RectificationNotice.status), ("callbacks", Callback.status),
+                           ("quarterly_reviews", QuarterlyReview.status)):
         for value, count in db.session.execute(select(column, func.count()).group_by(column).order_by(column)):
-            counts[f"{prefix}_{value}"] = count
-    counts["assignments"] = db.session.execute(select(func.count()).select_from(Assignment)).scalar_one()
+            counts[f"{prefix}_{str(value).lower()}"] = count
     return counts
 
 
 _STATUS_LABELS = {"completed": "已完成", "assigned": "已派发", "overdue": "已逾期", "cancelled": "已取消"}
+_NOTICE_LABELS = {"open": "待整改", "responded": "已回复", "closed": "已关闭"}
+_CALLBACK_LABELS = {"answered": "已回访", "unreachable": "无法联系", "refused": "拒访", "pending": "待回访"}
+_REVIEW_LABELS = {"draft": "草稿", "published": "待承接方确认", "agreed": "承接方同意", "disputed": "有异议",
+                  "settled": "已裁定", "approved": "已审定锁定"}
 _ROLE_LABELS = {"admin": "系统管理员", "supervisor": "监管人员", "auditor": "审计人员", "contractor": "承接机构"}
+
+
+def _split(counts: dict[str, int], prefix: str, labels: dict[str, str]) -> str:
+    """"label count" for each status present, or 无."""
+    parts = [f"{label} {counts[f'{prefix}_{status}']}" for status, label in labels.items()
+             if counts.get(f"{prefix}_{status}")]
+    return "，".join(parts) or "无"
 
 
 def summary_text(summary: DemoSummary, seconds: float) -> str:
@@ -438,6 +487,16 @@ def summary_text(summary: DemoSummary, seconds: float) -> str:
         f"{SUBJECT_KINDS['person']} {counts.get('subjects_person', 0)} 人",
         f"  任务 {counts['assignments']} 条：" + "，".join(
             f"{label} {counts.get('assignments_' + status, 0)}" for status, label in _STATUS_LABELS.items()),
+        f"  服务记录 {counts['completion_records']} 条（{counts['upload_batches']} 个上传批次，"
+        f"异常标记 {counts.get('completion_records_flagged_true', 0)} 条）",
+        f"  抽样 {counts['sampling_draws']} 次（抽查复检 {counts.get('sampling_draws_spot_check', 0)}，"
+        f"电话回访 {counts.get('sampling_draws_callback', 0)}）；复检 {counts['spot_checks']} 条，"
+        f"不合格 {counts.get('spot_checks_passed_false', 0)} 条",
+        f"  整改通知 {counts['rectification_notices']} 份：" + _split(counts, "rectification_notices", _NOTICE_LABELS),
+        f"  电话回访 {counts['callbacks']} 户：" + _split(counts, "callbacks", _CALLBACK_LABELS)
+        + f"；投诉 {counts['complaints']} 件",
+        f"  季度考核 {counts['quarterly_reviews']} 份：" + _split(counts, "quarterly_reviews", _REVIEW_LABELS)
+        + f"；年度评价 {counts['annual_evaluations']} 份",
         "合同：",
     ]
     for contract in summary.contracts:

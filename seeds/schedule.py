@@ -26,11 +26,13 @@ def month_windows(term_start: date, count: int = 12) -> list[tuple[date, date]]:
 
 @dataclass(frozen=True)
 class Profile:
-    """How reliably a contractor works: shares of past-due work done, done late, cancelled."""
+    """How reliably a contractor works: shares of past-due work done, done late, cancelled, and
+    of its records that a re-check finds wrong."""
 
     completion: float
     late: float
     cancellation: float
+    errors: float
 
 
 class WorkCalendar:

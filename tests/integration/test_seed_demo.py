@@ -1,58 +1,101 @@
-"""seed-demo: deterministic, valid identifiers, a realistic status mix, log-ins and an intact audit chain.
+"""seed-demo: deterministic, valid identifiers, a realistic status mix, log-ins, a year of records,
+checks, callbacks and reviews made through the services, an intact audit chain, pages that render.
 
-Self-contained: each test builds its own app on a fresh SQLite file, independent of conftest.
+Self-contained: each test builds its own app on a fresh database (a SQLite file, or a schema of
+its own on the PostgreSQL server named by TEST_DATABASE_URL), independent of conftest.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import secrets
 import time
 import warnings
+from collections import Counter, defaultdict
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import SAWarning
 from stdnum.cn import uscc
 
 from oversight import create_app
+from oversight.domain import self_care
+from oversight.domain.anomalies import FLAG_LABELS
 from oversight.domain.catalog import SERVICE_TYPES, SUBJECT_KIND_FOR_SERVICE
+from oversight.domain.completion_log import CARE_ITEMS, INCOME_PARTS
 from oversight.domain.identifiers import normalize_credit_code, normalize_id_number, normalize_mobile
+from oversight.domain.periods import quarter_of
 from oversight.extensions import db
-from oversight.models import (Assignment, AuditEvent, Contract, Contractor, FieldWorker, LocalStandard,
-                              Subject, User)
+from oversight.models import (AnnualEvaluation, Assignment, AuditEvent, Callback, Complaint, CompletionRecord,
+                              Contract, Contractor, FieldWorker, LocalStandard, QuarterlyReview, RectificationNotice,
+                              SamplingDraw, SpotCheck, Subject, UploadBatch, User)
 from oversight.services.accounts import password_matches
 from oversight.services.audit import verify_audit_log
+from oversight.services.completion_places import TOWNSHIP_CENTRES
+from oversight.services.draws import verify_stored_draw
+from oversight.services.spot_checks import local_day, notice_overdue
 from seeds.demo import DemoError, build_demo
 from seeds.identities import org_code_check
+from tests.conftest import Client
 
 TODAY = date(2026, 11, 25)
 CHEAP_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 # Argon2 salts and wall-clock times differ on every run by design.
 NOT_COMPARED = {"created_at", "updated_at", "password_hash"}
 
 
-def make_app(tmp_path, name: str, *, tables: bool = True):
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/{name}.sqlite", "TESTING": True,
-                      "SECRET_KEY": "seed-demo-test", "PASSWORD_HASH_PARAMS": CHEAP_HASHING})
-    if tables:
+@pytest.fixture
+def make_app(tmp_path):
+    """make_app(name, tables=True) → an app on a database of its own, its uploads under tmp_path."""
+    schemas = []
+
+    def make(name: str, *, tables: bool = True):
+        config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/{name}.sqlite", "TESTING": True,
+                  "SECRET_KEY": "seed-demo-test", "PASSWORD_HASH_PARAMS": CHEAP_HASHING,
+                  "UPLOADS_DIR": str(tmp_path / name / "uploads")}
+        if POSTGRES_URL:
+            schema = f"seed_{name}_{secrets.token_hex(4)}"
+            with create_engine(POSTGRES_URL).begin() as connection:
+                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            schemas.append(schema)
+            config.update(SQLALCHEMY_DATABASE_URI=POSTGRES_URL,
+                          SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}})
+        app = create_app(config)
+        if tables:
+            with app.app_context():
+                db.create_all()
+                db.engine.dispose()
+        return app
+
+    yield make
+    if schemas:
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            for schema in schemas:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture
+def seeded(make_app):
+    """seeded(name, scale, seed, today) → a context on a fresh database holding the demo; yields the summary."""
+
+    @contextmanager
+    def seed(name: str = "demo", scale: str = "small", seed: int = 7, today: date = TODAY):
+        app = make_app(name)
         with app.app_context():
-            db.create_all()
-    return app
+            try:
+                yield build_demo(scale, seed, today)
+            finally:
+                db.session.rollback()
+                db.engine.dispose()
 
-
-@contextmanager
-def seeded(tmp_path, name: str = "demo", scale: str = "small", seed: int = 7, today: date = TODAY):
-    """An app context on a fresh database holding the demo; yields the summary."""
-    app = make_app(tmp_path, name)
-    with app.app_context():
-        try:
-            yield build_demo(scale, seed, today)
-        finally:
-            db.session.rollback()
-            db.engine.dispose()
+    return seed
 
 
 def dump() -> dict[str, list]:
@@ -64,25 +107,29 @@ def dump() -> dict[str, list]:
         columns = [column for column in table.columns if column.name not in NOT_COMPARED]
         rows[table.name] = db.session.execute(select(*columns).order_by(*table.primary_key.columns)).all()
     rows["audit"] = db.session.execute(select(AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id,
-                                              AuditEvent.changes).order_by(AuditEvent.id)).all()
+                                              AuditEvent.actor, AuditEvent.changes).order_by(AuditEvent.id)).all()
     return rows
 
 
-def test_same_seed_gives_the_same_data(tmp_path):
-    with seeded(tmp_path, "first") as first_summary:
+def test_same_seed_gives_the_same_data(seeded):
+    with seeded("first") as first_summary:
         first = dump()
-    with seeded(tmp_path, "second") as second_summary:
+    with seeded("second") as second_summary:
         second = dump()
-    with seeded(tmp_path, "other", seed=8):
+    with seeded("other", seed=8):
         other = dump()
     assert first_summary == second_summary
     assert first == second
     assert first["subjects"] != other["subjects"]
     assert first_summary.counts["assignments"] == len(first["assignments"]) > 0
+    for table in ("completion_records", "upload_batches", "sampling_draws", "draw_items", "spot_checks",
+                  "rectification_notices", "callbacks", "callback_attempts", "quarterly_reviews"):
+        assert first[table], table
+        assert first[table] != other[table], table
 
 
-def test_identifiers_are_valid(tmp_path):
-    with seeded(tmp_path):
+def test_identifiers_are_valid(seeded):
+    with seeded():
         subjects = db.session.execute(select(Subject)).scalars().all()
         for subject in subjects:
             assert normalize_id_number(subject.id_number, today=TODAY) == subject.id_number
@@ -122,7 +169,7 @@ def assert_realistic_schedule(today: date) -> None:
         assert contracts[assignment.contract_id].covers(assignment.due_date)
         assert assignment.required_visits == (2 if assignment.service_type == "care_visit" else 1)
         if assignment.status == "completed":
-            assert assignment.completed_at.date() < today
+            assert local_day(assignment.completed_at) < today
         else:
             assert assignment.completed_at is None
         if assignment.status == "overdue":
@@ -136,25 +183,42 @@ def assert_realistic_schedule(today: date) -> None:
     assert len(survey_months) == 12
 
 
-def test_status_mix_is_realistic(tmp_path):
-    with seeded(tmp_path) as summary:
+def test_status_mix_is_realistic(seeded):
+    with seeded() as summary:
         assert_realistic_schedule(TODAY)
         statuses = set(db.session.execute(select(Assignment.status).distinct()).scalars())
         assert statuses == {"assigned", "completed", "overdue", "cancelled"}
         assert all(summary.counts[f"assignments_{status}"] > 0 for status in statuses)
 
 
+def assert_reviews_follow_the_quarters(today: date) -> None:
+    """Finished quarters are reviewed: the newest a draft, the earlier ones approved and locked."""
+    newest = quarter_of(today).previous()
+    reviews = db.session.execute(select(QuarterlyReview)).scalars().all()
+    assert {review.quarter for review in reviews} >= {str(newest), str(newest.previous())}
+    for review in reviews:
+        if review.quarter == str(newest):
+            assert review.status == "draft" and not review.locked
+        else:
+            assert review.status == "approved" and review.locked
+            assert review.published_at < review.approved_at
+            assert local_day(review.approved_at) < today
+
+
 @pytest.mark.parametrize("today", [date(2026, 1, 1), date(2026, 6, 30), date(2026, 7, 1), date(2027, 1, 31),
                                    date(2028, 2, 29), date(2030, 12, 31)])
-def test_schedule_holds_on_any_day(tmp_path, today):
-    with seeded(tmp_path, today=today):
+def test_schedule_and_activity_hold_on_any_day(seeded, today):
+    with seeded(today=today):
         assert_realistic_schedule(today)
         years = set(db.session.execute(select(LocalStandard.year)).scalars())
         assert years == {today.year - 1, today.year}
+        assert_reviews_follow_the_quarters(today)
+        assert db.session.execute(select(CompletionRecord.service_date).order_by(
+            CompletionRecord.service_date.desc()).limit(1)).scalar() < today
 
 
-def test_contractors_users_and_standards(tmp_path):
-    with seeded(tmp_path) as summary:
+def test_contractors_users_and_standards(seeded):
+    with seeded() as summary:
         contractors = db.session.execute(select(Contractor)).scalars().all()
         with_contracts = [contractor for contractor in contractors if contractor.contracts]
         assert len(with_contracts) >= 2
@@ -178,19 +242,193 @@ def test_contractors_users_and_standards(tmp_path):
         assert f"{TODAY.year}-10-01" in standard.holidays
 
 
-def test_audit_chain_verifies_and_records_bulk_steps(tmp_path):
-    with seeded(tmp_path) as summary:
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _km(here: tuple[float, float], there: tuple[float, float]) -> float:
+    return 111 * ((here[0] - there[0]) ** 2 + (here[1] - there[1]) ** 2) ** 0.5
+
+
+def test_every_completed_assignment_has_its_records(seeded):
+    with seeded():
+        records = defaultdict(list)
+        for record in db.session.execute(select(CompletionRecord)).scalars():
+            records[record.assignment_id].append(record)
+        workers = dict(db.session.execute(select(FieldWorker.id, FieldWorker.contractor_id)).all())
+        for assignment in db.session.execute(select(Assignment)).scalars():
+            found = sorted(records.get(assignment.id, []), key=lambda record: record.service_date)
+            days = [record.service_date for record in found]
+            if assignment.status == "completed":
+                assert len(found) == assignment.required_visits, assignment.number
+                assert days[-1] == local_day(assignment.completed_at)
+            else:  # a care visit may have had its first visit; nothing else has records
+                assert len(found) < assignment.required_visits and assignment.status != "cancelled" or not found
+            assert len(set(days)) == len(days)
+            if assignment.service_type == "care_visit" and found:
+                assert days[0].replace(day=1) == assignment.due_date.replace(day=1)
+            for record in found:
+                assert record.contract_id == assignment.contract_id
+                assert record.service_type == assignment.service_type
+                assert workers[record.worker_id] == assignment.contract.contractor_id
+                assert record.batch_id is not None and record.excel_row >= 2
+
+
+def test_records_carry_realistic_values_and_flags_for_real_reasons(seeded):
+    with seeded():
+        line = dict(db.session.execute(select(LocalStandard.year, LocalStandard.poverty_line_fen)).all())
+        rows = db.session.execute(select(CompletionRecord, Subject.township)
+                                  .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+                                  .join(Subject, Assignment.subject_id == Subject.id)).all()
+        codes = Counter()
+        consistent = surveys = 0
+        for record, township in rows:
+            flags = {flag["code"] for flag in record.anomaly_flags}
+            assert flags <= set(FLAG_LABELS) and record.flagged == bool(flags)
+            codes.update(flags)
+            start, end = _minutes(record.start_time), _minutes(record.end_time)
+            assert end - start == record.duration_minutes
+            assert 20 <= record.duration_minutes <= 120 or "short_visit" in flags
+            assert 8 * 60 <= start and end <= 17 * 60 + 30 or "odd_hours" in flags or "overlap" in flags
+            if record.longitude is not None:
+                assert _km((record.longitude, record.latitude), TOWNSHIP_CENTRES[township]) < 12 \
+                    or "far_from_township" in flags
+            if record.service_type == "household_survey":
+                surveys += 1
+                parts = [getattr(record, column.key) for column in INCOME_PARTS]
+                if parts[0] is not None:
+                    assert sum(parts) == record.annual_income_fen
+                eligible = record.per_capita_monthly_income_fen < line[record.service_date.year]
+                consistent += record.survey_conclusion == ("符合" if eligible else "不符合")
+            elif record.service_type == "self_care_assessment":
+                met = {key: getattr(record, key) for key in self_care.ITEM_KEYS}
+                assert self_care.assess(met).conclusion == record.conclusion
+            else:
+                assert set(record.care_items.split("、")) <= set(CARE_ITEMS)
+                assert record.signed or "unsigned" in flags
+        assert consistent >= 0.85 * surveys
+        assert {"short_visit", "overlap", "unsigned"} <= set(codes)
+        assert sum(record.flagged for record, _ in rows) < 0.1 * len(rows)
+
+
+def test_uploads_are_batches_with_their_files(seeded):
+    with seeded():
+        folder = current_app.config["UPLOADS_DIR"]
+        batches = db.session.execute(select(UploadBatch)).scalars().all()
+        counts = Counter(db.session.execute(select(CompletionRecord.batch_id)).scalars())
+        for batch in batches:
+            assert batch.status == "accepted" and batch.rows_accepted == counts[batch.id] > 0
+            assert batch.uploaded_by.role == "contractor" and batch.uploaded_by.contractor_id == \
+                batch.contract.contractor_id
+            with open(os.path.join(folder, batch.stored_path), "rb") as file:
+                content = file.read()
+            assert len(content) == batch.size_bytes and content.decode("utf-8-sig").startswith("任务编号,")
+        imports = db.session.execute(select(AuditEvent).where(AuditEvent.action == "import")).scalars().all()
+        assert {event.changes["batch"] for event in imports} == {batch.id for batch in batches}
+
+
+def test_draws_verify_and_checks_follow_the_rules(seeded):
+    with seeded():
+        draws = db.session.execute(select(SamplingDraw)).scalars().all()
+        assert {draw.purpose for draw in draws} == {"spot_check", "callback"}
+        for draw in draws:
+            assert verify_stored_draw(draw).matches, draw.id
+        checks = db.session.execute(select(SpotCheck)).scalars().all()
+        drawn = sum(len(draw.items) for draw in draws if draw.purpose == "spot_check")
+        assert len(checks) >= 0.8 * drawn
+        assert {check.checker.username for check in checks} == {"supervisor", "supervisor2"}
+        assert 0 < sum(not check.passed for check in checks) < 0.2 * len(checks)
+        notices = db.session.execute(select(RectificationNotice)).scalars().all()
+        assert {notice.spot_check_id for notice in notices} == {check.id for check in checks if not check.passed}
+        assert sum(notice_overdue(notice, TODAY) for notice in notices) >= 1
+        assert "closed" in {notice.status for notice in notices}
+        for notice in notices:
+            assert local_day(notice.issued_at) == notice.spot_check.checked_on < notice.deadline
+            if notice.responded_at:
+                assert notice.issued_at < notice.responded_at < (notice.closed_at or datetime.max)
+        calls = db.session.execute(select(Callback)).scalars().all()
+        statuses = Counter(call.status for call in calls)
+        assert statuses["answered"] > statuses["unreachable"] > 0
+        answered = [call for call in calls if call.status == "answered"]
+        assert sum(call.satisfaction >= 4 for call in answered) >= 0.7 * len(answered)
+        assert all(attempt.attempted_at <= call.completed_at for call in calls if call.completed_at
+                   for attempt in call.attempts)
+        assert db.session.execute(select(Complaint)).scalars().all()
+
+
+def test_reviews_are_drafted_published_settled_and_locked(seeded):
+    with seeded():
+        assert_reviews_follow_the_quarters(TODAY)
+        reviews = db.session.execute(select(QuarterlyReview)).scalars().all()
+        disputed = [review for review in reviews if review.contractor_position == "disagree"]
+        assert len(disputed) == 1 and disputed[0].settlement and disputed[0].settled_by.role == "admin"
+        assert any(review.contractor_position == "agree" for review in reviews)
+        assert any(review.manual_items for review in reviews)
+        assert not db.session.execute(select(AnnualEvaluation)).first()  # no whole year approved yet
+
+
+def test_a_year_whose_quarters_are_all_approved_is_evaluated(seeded):
+    with seeded(today=date(2026, 5, 20)):
+        evaluations = db.session.execute(select(AnnualEvaluation)).scalars().all()
+        assert evaluations and {evaluation.year for evaluation in evaluations} == {2025}
+        for evaluation in evaluations:
+            assert evaluation.status == "draft" and not evaluation.figures["missing_quarters"]
+
+
+def test_audit_chain_verifies_and_names_who_did_what(seeded):
+    with seeded() as summary:
         checked, broken = verify_audit_log()
         assert broken is None and checked > 0
         bulk = dict(db.session.execute(select(AuditEvent.object_type, AuditEvent.changes)
                                        .where(AuditEvent.action == "seed")).all())
         assert bulk["Subject"]["rows"] == summary.counts["subjects_household"] + summary.counts["subjects_person"]
         assert bulk["Assignment"]["rows"] == summary.counts["assignments"]
-        assert {event.actor for event in db.session.execute(select(AuditEvent)).scalars()} == {"seed-demo"}
+        users = {user.id: user for user in db.session.execute(select(User)).scalars()}
+        actors = Counter()
+        for event in db.session.execute(select(AuditEvent)).scalars():
+            if event.actor == "seed-demo":
+                assert event.user_id is None
+            else:
+                assert users[event.user_id].username == event.actor
+            actors[event.actor] += 1
+        assert {"seed-demo", "supervisor", "supervisor2", "admin", "tongxin", "renhe"} <= set(actors)
+        spot_checks = db.session.execute(select(AuditEvent).where(AuditEvent.object_type == "SpotCheck",
+                                                                  AuditEvent.action == "create")).scalars().all()
+        assert {event.actor for event in spot_checks} == {"supervisor", "supervisor2"}
+        assert all(event.occurred_at.date() <= TODAY for event in spot_checks)
 
 
-def test_cli_prints_json_refuses_a_second_run_and_resets(tmp_path):
-    app = make_app(tmp_path, "cli")
+def test_demo_pages_render_for_supervisor_and_contractor(make_app):
+    app = make_app("pages")
+    with app.app_context():
+        build_demo("small", 7, TODAY)
+        draw = db.session.execute(select(SamplingDraw.id).order_by(SamplingDraw.id)).scalars().first()
+        review = db.session.execute(select(QuarterlyReview.id).where(QuarterlyReview.status == "approved")
+                                    .order_by(QuarterlyReview.id)).scalars().first()
+        records = app.url_map.bind("localhost").build("uploads.records") \
+            if "uploads.records" in app.view_functions else None
+        db.session.remove()
+    supervisor = Client(app)
+    assert supervisor.login("supervisor", "demo-supervisor").status_code == 302
+    for url in ("/dashboard", f"/draws/{draw}", f"/reviews/{review}", "/spot-checks/notices/", "/callbacks/",
+                *([records] if records else [])):
+        assert supervisor.get(url).status_code == 200, url
+    contractor = Client(app)
+    assert contractor.login("renhe", "demo-renhe").status_code == 302
+    for url in ("/dashboard", "/spot-checks/notices/", *([records] if records else [])):
+        assert contractor.get(url).status_code == 200, url
+    with app.app_context():
+        own = db.session.execute(select(QuarterlyReview.id).join(Contract).join(User, User.contractor_id ==
+                                                                                 Contract.contractor_id)
+                                 .where(User.username == "renhe", QuarterlyReview.status == "approved")).scalar()
+        db.engine.dispose()
+    assert contractor.get(f"/reviews/{own}").status_code == 200
+    assert contractor.get(f"/draws/{draw}").status_code in (403, 404)
+
+
+def test_cli_prints_json_refuses_a_second_run_and_resets(make_app):
+    app = make_app("cli")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed-demo", "--scale", "small", "--json"])
     assert result.exit_code == 0, result.output
@@ -213,12 +451,12 @@ def test_cli_prints_json_refuses_a_second_run_and_resets(tmp_path):
     with app.app_context():
         assert verify_audit_log()[1] is None
         first = db.session.execute(select(AuditEvent).order_by(AuditEvent.id).limit(1)).scalar_one()
-        assert first.action == "reset" and first.changes["deleted"]["assignments"] > 0
+        assert first.action == "reset" and first.changes["deleted"]["completion_records"] > 0
         db.engine.dispose()
 
 
-def test_reset_in_the_same_session_rebuilds_the_same_data(tmp_path):
-    with seeded(tmp_path) as first:
+def test_reset_in_the_same_session_rebuilds_the_same_data(seeded):
+    with seeded() as first:
         before = dump()
         loaded = db.session.execute(select(Contract)).scalars().all()  # held, as a caller's objects would be
         with warnings.catch_warnings():
@@ -232,27 +470,33 @@ def test_reset_in_the_same_session_rebuilds_the_same_data(tmp_path):
     assert after == before
 
 
-def test_text_summary_lists_the_log_ins(tmp_path):
-    result = make_app(tmp_path, "text").test_cli_runner().invoke(args=["seed-demo", "--scale", "small", "--seed", "3"])
+def test_text_summary_lists_the_log_ins_and_the_activity(make_app):
+    result = make_app("text").test_cli_runner().invoke(args=["seed-demo", "--scale", "small", "--seed", "3"])
     assert result.exit_code == 0, result.output
     assert "演示账号" in result.stdout and "demo-admin" in result.stdout and "赣县区" in result.stdout
+    for words in ("服务记录", "抽查复检", "整改通知", "电话回访", "季度考核"):
+        assert re.search(words + r"[^\n]*\d", result.stdout), words
 
 
-def test_refuses_a_database_without_tables(tmp_path):
-    with make_app(tmp_path, "empty", tables=False).app_context():
+def test_refuses_a_database_without_tables(make_app):
+    with make_app("empty", tables=False).app_context():
         with pytest.raises(DemoError, match="init-db"):
             build_demo("small", 1, TODAY)
         db.engine.dispose()
 
 
 @pytest.mark.parametrize("scale", ["small", "county", "city"])
-def test_seeding_time_is_reported(tmp_path, scale, capsys):
+def test_seeding_time_is_reported(seeded, scale, capsys):
     """Prints how long each scale takes; the city scale only with SEED_DEMO_CITY=1 (it takes a while)."""
     if scale == "city" and not os.environ.get("SEED_DEMO_CITY"):
         pytest.skip("set SEED_DEMO_CITY=1 to time the city scale")
     started = time.perf_counter()
-    with seeded(tmp_path, scale, scale=scale) as summary:
+    with seeded(scale, scale=scale) as summary:
         seconds = time.perf_counter() - started
+        counts = summary.counts
         with capsys.disabled():
-            print(f"\nseed-demo {scale}: {seconds:.1f} s, {summary.counts['subjects_household']} households, "
-                  f"{summary.counts['subjects_person']} persons, {summary.counts['assignments']} assignments")
+            print(f"\nseed-demo {scale} on {db.engine.dialect.name}: {seconds:.1f} s, "
+                  f"{counts['subjects_household']} households, {counts['subjects_person']} persons, "
+                  f"{counts['assignments']} assignments, {counts['completion_records']} records, "
+                  f"{counts['sampling_draws']} draws, {counts['spot_checks']} checks, "
+                  f"{counts['callbacks']} callbacks, {counts['quarterly_reviews']} reviews")

@@ -1,0 +1,374 @@
+"""The demo's year of work, replayed through the real services in time order.
+
+The contractors upload a log per service and month; after each finished quarter the supervisor
+draws the spot checks and callbacks (`make_draws`, with a seed derived from the demo's), the two
+supervisors re-check the drawn records, failures get rectification notices that the contractor
+answers and the supervisor closes, the callbacks are made, and the quarter is scored, published,
+commented on, settled where disputed and approved — the newest finished quarter stays a draft.
+Every step runs as its user (the audit actor) at its moment (`replayed_at`), so that the records,
+their timestamps and the audit log read like a year of real use. Nothing happens on or after
+`today`, except the newest quarter's draws and draft when the quarter ended only just now.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import insert, select
+
+from oversight.domain import self_care
+from oversight.domain.catalog import SERVICE_TYPES
+from oversight.domain.periods import Quarter, quarter_of
+from oversight.extensions import db
+from oversight.models import Callback, CompletionRecord, Contract, DrawItem, UploadBatch, User
+from oversight.models.base import replayed_at, utcnow
+from oversight.services.audit import Actor, record_event, reset_actor, set_actor
+from oversight.services.callbacks import (
+    CONNECTED,
+    call_list,
+    file_complaint,
+    record_answers,
+    record_attempt,
+    reveal_phone,
+)
+from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws
+from oversight.services.evaluations import compute_evaluation, quarter_standings
+from oversight.services.reviews import add_manual_item, approve, comment, publish, score_quarter_reviews, settle
+from oversight.services.spot_checks import (
+    BUREAU_UTC_OFFSET,
+    assign_items,
+    close_notice,
+    issue_notice,
+    record_spot_check,
+    respond_notice,
+)
+
+from .records import ASSESSMENT, CARE, LOSS_ORDER, SURVEY, ContractLogs, LogBatch, whole_yuan
+from .schedule import ONE_DAY, Profile, WorkCalendar
+
+LOG_FOLDER = "logs"
+NOTICE_DAYS = 15
+CHECK_DAYS = 20  # working days the supervisors take to re-check a quarter's sample
+REVIEW_AFTER_DAYS = 45  # calendar days after the quarter: its checks and callbacks are done
+_SATISFACTION = {True: ((5, 55), (4, 35), (3, 8), (2, 2)), False: ((5, 35), (4, 40), (3, 17), (2, 6), (1, 2))}
+_ATTITUDES = {5: "热情周到", 4: "较好", 3: "一般", 2: "较差", 1: "较差"}
+_COMPLAINTS = ("服务人员上门时间很短，没说几句话就走了", "约好的时间没来，打电话也不接",
+               "服务人员态度生硬，不耐烦")
+_CHECK_NOTES = {
+    SURVEY: "复核发现该户有务工收入未申报，家庭收入与上报不符",
+    ASSESSMENT: "复核时对象的自理状况与上报评估不一致",
+    CARE: "对象及邻居均表示当天无人上门服务",
+}
+_REQUIREMENTS = {
+    SURVEY: "请重新入户核实该户家庭收入和财产状况，更正调查结论，并提交整改说明及佐证材料。",
+    ASSESSMENT: "请重新组织评估，更正评估结论，并说明原评估出现偏差的原因。",
+    CARE: "请核实该次服务是否实际发生，提交服务人员情况说明；未发生的，撤回该条服务记录并对相关人员进行培训。",
+}
+_RESPONSES = {
+    SURVEY: "已安排两名服务人员重新入户核实，更正了家庭收入和调查结论，并对原调查人员进行了批评教育。",
+    ASSESSMENT: "已重新组织评估并更正评估结论，原评估人员已参加评估标准复训。",
+    CARE: "经核实该次服务未按要求完成，已撤回该条记录并补做服务，对相关服务人员进行了通报批评和培训。",
+}
+_DISPUTE = ("本季度部分逾期任务系服务对象住院、外出务工无法上门所致，已提供住院证明等材料，请予以考虑。",
+            "经核实，其中部分逾期确因对象住院无法上门，酌情加1分；其余理由不予支持。", "1")
+_MANUAL_ITEM = ("1", "按时报送季度服务工作总结，服务台账资料齐全")
+_WALK_IN = "服务对象家属来局反映：服务人员多次未按约定时间上门，上门后停留时间很短。"
+
+
+@dataclass(frozen=True)
+class Party:
+    """A contract with who works on it: its contractor's user, reliability, logs and short name."""
+
+    contract: Contract
+    user: User
+    profile: Profile
+    logs: ContractLogs
+
+
+class Timeline:
+    """Steps to run in time order, each as its user at its moment (county time)."""
+
+    def __init__(self, today: date, addresses: dict[int, str]):
+        self.today, self.addresses = today, addresses
+        self._steps: list = []
+        self._order = itertools.count()
+
+    def at(self, moment: datetime, user: User, step: Callable[[datetime], None], *, even_today: bool = False) -> None:
+        """Run `step(moment)` as `user` at `moment`, unless that is still to come."""
+        if moment.date() < self.today or (even_today and moment.date() == self.today):
+            heapq.heappush(self._steps, (moment, next(self._order), user, step))
+
+    def run(self) -> None:
+        while self._steps:
+            moment, _, user, step = heapq.heappop(self._steps)
+            token = set_actor(Actor(user.id, user.username, self.addresses[user.id]))
+            try:
+                with replayed_at(moment - BUREAU_UTC_OFFSET):
+                    step(moment)
+            finally:
+                reset_actor(token)
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute))
+
+
+class Activity:
+    """One replay: the logs, then every finished quarter's checks, callbacks and review."""
+
+    def __init__(self, parties: list[Party], staff: dict[str, User], seed: int, today: date, calendar: WorkCalendar,
+                 rng: random.Random):
+        self.parties, self.seed, self.today, self.calendar, self.rng = parties, seed, today, calendar, rng
+        self.admin, self.supervisor, self.deputy = staff["admin"], staff["supervisor"], staff["supervisor2"]
+        addresses = {user.id: f"10.36.21.{11 + index}" for index, user in enumerate(staff.values())}
+        addresses.update({party.user.id: f"10.36.120.{21 + index}" for index, party in enumerate(parties)})
+        self.timeline = Timeline(today, addresses)
+        self.by_contract = {party.contract.id: party for party in parties}
+        self.weakest = max(parties, key=lambda party: party.profile.errors)
+        self.uploads_dir = Path(current_app.config["UPLOADS_DIR"])
+        first = min(party.contract.term_start for party in parties)
+        self.quarters = []
+        quarter = quarter_of(first)
+        while quarter.end < today:
+            self.quarters.append(quarter)
+            quarter = quarter.next()
+
+    def run(self) -> None:
+        for party in self.parties:
+            for batch in party.logs.batches():
+                self.timeline.at(batch.uploaded_at, party.user, lambda moment, batch=batch: self._upload(batch))
+        for quarter in self.quarters:
+            newest = quarter == self.quarters[-1]
+            draw_day = self.calendar.add_working_days(quarter.end, 2)
+            self.timeline.at(_at(min(draw_day, self.today), 9, 30), self.supervisor,
+                             lambda moment, quarter=quarter: self._draw(quarter, moment), even_today=newest)
+            review_day = self._working_day(quarter.end + timedelta(days=REVIEW_AFTER_DAYS))
+            self.timeline.at(_at(min(review_day, self.today), 10), self.supervisor,
+                             lambda moment, quarter=quarter: self._score(quarter, moment), even_today=newest)
+        if len(self.quarters) > 1:
+            careless = self.weakest.logs.careless
+            self.timeline.at(_at(self._working_day(self.quarters[-1].end - timedelta(days=25)), 15, 20),
+                             self.supervisor, lambda moment: file_complaint(
+                                 self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
+        self.timeline.run()
+
+    def _working_day(self, day: date) -> date:
+        return day if self.calendar.is_working_day(day) else self.calendar.add_working_days(day, 1)
+
+    def _later(self, day: date, low: int, high: int) -> date:
+        return self.calendar.add_working_days(day, self.rng.randint(low, high))
+
+    # --- logs ---------------------------------------------------------------------------------
+
+    def _upload(self, batch: LogBatch) -> None:
+        """What an accepted upload stores: the file, its batch, the records, one audit event."""
+        path = Path(LOG_FOLDER) / f"{batch.sha256}.csv"
+        (self.uploads_dir / LOG_FOLDER).mkdir(parents=True, exist_ok=True)
+        (self.uploads_dir / path).write_bytes(batch.content)
+        party = self.by_contract[batch.contract.id]
+        now = utcnow()
+        row = UploadBatch(contract_id=batch.contract.id, service_type=batch.service_type, filename=batch.filename,
+                          sha256=batch.sha256, size_bytes=len(batch.content), stored_path=str(path),
+                          uploaded_by_id=party.user.id, status="accepted", rows_total=len(batch.records),
+                          rows_processed=len(batch.records), rows_accepted=len(batch.records),
+                          finished_at=now + timedelta(seconds=2))
+        db.session.add(row)
+        db.session.flush()
+        db.session.execute(insert(CompletionRecord.__table__), [
+            {**record, "batch_id": row.id, "entered_by_id": party.user.id, "created_at": now}
+            for record in batch.records])
+        record_event("import", "CompletionRecord", None, {
+            "batch": row.id, "contract": batch.contract.code, "service_type": batch.service_type,
+            "filename": batch.filename, "sha256": batch.sha256, "rows": len(batch.records), "flagged": batch.flagged,
+        })
+
+    # --- draws, checks and callbacks ------------------------------------------------------------
+
+    def _draw(self, quarter: Quarter, moment: datetime) -> None:
+        seed = f"seed-demo {self.seed} {quarter}"
+        spot_checks = make_draws(SPOT_CHECK, quarter, today=moment.date(), risk_weighted=True,
+                                 seed=f"{seed} 抽查", user_id=self.supervisor.id)
+        callbacks = make_draws(CALLBACK, quarter, today=moment.date(), seed=f"{seed} 回访",
+                               user_id=self.supervisor.id)
+        plans = []
+        for draw in spot_checks.draws:
+            for checker, items in ((self.supervisor, draw.items[::2]), (self.deputy, draw.items[1::2])):
+                if items:
+                    assign_items(draw, [item.id for item in items], checker)
+                    plans.extend((checker, item) for item in items)
+        self._plan_checks(quarter, moment.date(), plans)
+        for draw in callbacks.draws:
+            for callback in db.session.execute(call_list(draw.id)).scalars():
+                self._plan_callback(callback, moment.date())
+
+    def _plan_checks(self, quarter: Quarter, drawn_on: date, plans: list[tuple[User, DrawItem]]) -> None:
+        """Each checker works through the items a few a day; a few records fail, one notice is ignored."""
+        outcomes, done_by = [], {}
+        per_day = {checker.id: -(-sum(who is checker for who, _ in plans) // CHECK_DAYS) for checker, _ in plans}
+        for checker, item in plans:
+            done = done_by[checker.id] = done_by.get(checker.id, 0) + 1
+            day = self.calendar.add_working_days(drawn_on, 1 + (done - 1) // per_day[checker.id])
+            record, party = item.record, self.by_contract[item.draw.contract_id]
+            failing = party.profile.errors * (3 if record.flagged else 1)
+            roll = self.rng.random()
+            outcome = "fail" if roll < failing else "minor" if roll < failing + 0.1 else "ok"
+            outcomes.append([_at(day, self.rng.randint(9, 16), self.rng.randrange(0, 60, 5)), checker, item, outcome])
+        done = sorted((plan for plan in outcomes if plan[0].date() < self.today), key=lambda plan: plan[0])
+        if done and not any(plan[3] == "fail" for plan in done):
+            weakest = [plan for plan in done if plan[2].draw.contract_id == self.weakest.contract.id] or done
+            weakest[0][3] = "fail"
+        ignored = len(self.quarters) > 1 and quarter == self.quarters[-2]
+        for moment, checker, item, outcome in sorted(outcomes, key=lambda plan: plan[0]):
+            overdue = ignored and outcome == "fail"
+            ignored = ignored and not overdue
+            self.timeline.at(moment, checker, lambda moment, item=item, checker=checker, outcome=outcome,
+                             overdue=overdue: self._check(item, checker, outcome, overdue, moment))
+
+    def _check(self, item: DrawItem, checker: User, outcome: str, overdue: bool, moment: datetime) -> None:
+        record = item.record
+        service = record.service_type
+        method = ("电话核实" if self.rng.random() < 0.5 else "入户复核") if service == CARE else (
+            "邻里走访" if self.rng.random() < 0.15 else "入户复核")
+        values = _rechecked(record, outcome, self.rng)
+        check = record_spot_check(item, checker=checker, method=method, checked_on=moment.date(), values=values,
+                                  note=_CHECK_NOTES[service] if outcome == "fail" else None, uploads=[],
+                                  uploads_dir=str(self.uploads_dir), today=moment.date())
+        if check.passed:
+            return
+        notice = issue_notice(check, deadline=moment.date() + timedelta(days=NOTICE_DAYS),
+                              requirement=_REQUIREMENTS[service], issuer=checker, today=moment.date())
+        if overdue:
+            return
+        party = self.by_contract[record.contract_id]
+        answered = self._later(moment.date(), 2, 8)
+        if party is self.weakest and self.rng.random() < 0.3:
+            answered = self._working_day(notice.deadline + timedelta(days=self.rng.randint(1, 5)))
+        self.timeline.at(_at(answered, self.rng.randint(9, 17)), party.user, lambda _: respond_notice(
+            notice, response=_RESPONSES[service], user=party.user))
+        accepted = self.rng.random() < 0.9
+        self.timeline.at(_at(self._later(answered, 1, 3), self.rng.randint(9, 17)), checker, lambda _: close_notice(
+            notice, outcome="accepted" if accepted else "not_accepted", user=checker,
+            note="整改材料齐全，予以认可" if accepted else "整改说明缺少佐证材料，不予认可"))
+
+    def _plan_callback(self, callback: Callback, drawn_on: date) -> None:
+        """Call on a working day; unanswered calls are tried again on the next ones, three times at most."""
+        operator = self.deputy if self.rng.random() < 0.7 else self.supervisor
+        day = self._later(drawn_on, 1, 12)
+        self.timeline.at(_at(day, self.rng.randint(9, 16), self.rng.randrange(0, 60, 5)), operator,
+                         lambda moment: self._call(callback, operator, 1, moment))
+
+    def _call(self, callback: Callback, operator: User, attempt: int, moment: datetime) -> None:
+        if callback.subject.phone is None:
+            if self.rng.random() < 0.25:  # no phone of its own, and the village committee could not help
+                record_attempt(callback, "空号", operator)
+                return
+        elif attempt == 1:
+            reveal_phone(callback)
+        roll = self.rng.random()
+        if roll < 0.02:
+            record_attempt(callback, "拒访", operator)
+            return
+        if roll < 0.25:
+            record_attempt(callback, "无人接听", operator)
+            if attempt < 3:
+                self.timeline.at(_at(self._later(moment.date(), 1, 2), self.rng.randint(9, 17)), operator,
+                                 lambda later: self._call(callback, operator, attempt + 1, later))
+            return
+        record_attempt(callback, CONNECTED, operator)
+        party = self.by_contract[callback.contract_id]
+        record = callback.record
+        confirmed = not (record.flagged and self.rng.random() < 0.2)
+        good = party.profile.errors < 0.08
+        satisfaction = _weighted(self.rng, _SATISFACTION[good])
+        complaint = self.rng.choice(_COMPLAINTS) if satisfaction <= 2 else None
+        record_answers(callback, confirmed=confirmed, satisfaction=satisfaction, attitude=_ATTITUDES[satisfaction],
+                       complaint=complaint, operator=operator)
+
+    # --- reviews ------------------------------------------------------------------------------
+
+    def _score(self, quarter: Quarter, moment: datetime) -> None:
+        outcomes = score_quarter_reviews(quarter)
+        if quarter == self.quarters[-1]:
+            return  # the newest quarter stays a draft for the supervisor
+        reviews = [outcome.review for outcome in outcomes if outcome.review is not None]
+        if quarter == self.quarters[0] and reviews:
+            add_manual_item(reviews[0], *_MANUAL_ITEM, self.supervisor)
+        for review in reviews:
+            publish(review, moment.date())
+            party = self.by_contract[review.contract_id]
+            disputed = quarter == self.quarters[0] and party is self.weakest
+            roll = self.rng.random()
+            if disputed:
+                said = self._later(moment.date(), 2, 4)
+                self.timeline.at(_at(said, 15), party.user, lambda later, review=review, party=party: comment(
+                    review, party.user, "disagree", _DISPUTE[0], later.date()))
+                decided = self._later(said, 2, 3)
+                self.timeline.at(_at(decided, 10), self.admin, lambda later, review=review: settle(
+                    review, self.admin, _DISPUTE[1], _DISPUTE[2]))
+                approved = self._later(decided, 1, 2)
+            elif roll < 0.75:
+                said = self._later(moment.date(), 1, 5)
+                self.timeline.at(_at(said, self.rng.randint(9, 17)), party.user,
+                                 lambda later, review=review, party=party: comment(
+                                     review, party.user, "agree", "", later.date()))
+                approved = self._later(said, 1, 3)
+            else:  # no answer within the window: the review stands
+                approved = self._working_day(review.comment_deadline + ONE_DAY)
+            self.timeline.at(_at(approved, 11), self.admin, lambda later, review=review: self._approve(review, later))
+
+    def _approve(self, review, moment: datetime) -> None:
+        """Approve and lock; once every quarter of the contract's year is approved, evaluate the year."""
+        approve(review, self.admin, moment.date())
+        contract = review.contract
+        year = Quarter.parse(review.quarter).year
+        if all(found is not None and found.status == "approved" for _, found in quarter_standings(contract, year)):
+            self.timeline.at(_at(self._later(moment.date(), 1, 3), 10), self.admin,
+                             lambda _: compute_evaluation(contract, year))
+
+
+def _weighted(rng: random.Random, pairs) -> int:
+    values, weights = zip(*pairs)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _rechecked(record: CompletionRecord, outcome: str, rng: random.Random) -> dict:
+    """The supervisor's re-measured values: as reported ("ok"), one field off ("minor"), or wrong
+    where it counts ("fail")."""
+    service = record.service_type
+    if service == SURVEY:
+        income, assets = record.annual_income_fen, record.financial_assets_fen
+        values = {"household_size": record.household_size,
+                  "annual_income_fen": whole_yuan(income * rng.uniform(0.96, 1.04)),
+                  "financial_assets_fen": whole_yuan(assets * rng.uniform(0.97, 1.03)),
+                  "survey_conclusion": record.survey_conclusion}
+        if outcome == "minor":
+            values["annual_income_fen"] = whole_yuan(income * rng.uniform(1.2, 1.4)) + 100_000
+        elif outcome == "fail":
+            values["annual_income_fen"] = whole_yuan(income * rng.uniform(1.4, 1.8)) + 200_000
+            values["survey_conclusion"] = "不符合" if record.survey_conclusion != "不符合" else "符合"
+        return values
+    if service == ASSESSMENT:
+        met = {key: getattr(record, key) for key in self_care.ITEM_KEYS}
+        fails = sum(not value for value in met.values())
+        if outcome == "minor":
+            # One item judged differently, where that leaves the conclusion as it was.
+            for key in self_care.ITEM_KEYS:
+                flipped = fails + (1 if met[key] else -1)
+                if self_care.conclusion_for_fails(flipped) == record.conclusion:
+                    met[key] = not met[key]
+                    break
+        elif outcome == "fail":
+            target = 1 if fails == 0 else 0 if fails <= 3 else 3
+            lost = LOSS_ORDER[:target]
+            met = {key: key not in lost for key in self_care.ITEM_KEYS}
+        return met
+    items = set((record.care_items or "").split("、"))
+    if outcome == "minor" and len(items) > 1:
+        items.remove(sorted(items)[rng.randrange(len(items))])
+    return {"visit_happened": outcome != "fail", "care_items": sorted(items)}
