@@ -119,8 +119,10 @@ def start_import(contract: Contract, service_type: str, data: bytes, filename: s
     earlier = earlier_batch(digest)
     if earlier is not None:
         batch.status, batch.finished_at = "rejected", utcnow()
-        batch.message = (f"该文件已于{earlier.uploaded_at:%Y-%m-%d %H:%M}（UTC）上传过（批次 #{earlier.id}，"
-                         f"文件名 {earlier.filename}），不能重复上传")
+        batch.message = "该文件已上传过，不能重复上传"
+        if db.session.get(Contract, earlier.contract_id).contractor_id == contract.contractor_id:
+            batch.message = (f"该文件已于{earlier.uploaded_at:%Y-%m-%d %H:%M}（UTC）上传过（批次 #{earlier.id}，"
+                             f"文件名 {earlier.filename}），不能重复上传")
     db.session.add(batch)
     db.session.flush()
     return batch
@@ -138,7 +140,7 @@ def earlier_batch(digest: str) -> UploadBatch | None:
 # --- processing a batch --------------------------------------------------------------------
 
 
-def run_import(batch_id: int, today: date, *, chunk_rows: int = READ_ROWS) -> ImportResult:
+def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> ImportResult:
     """Check a pending batch's stored file and store its records, or refuse it whole; commits.
 
     Every exception rolls the records back and marks the batch failed (logged, not raised).
@@ -149,7 +151,7 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int = READ_ROWS) -> Im
         return ImportResult(batch, [])
     try:
         contract = db.session.get(Contract, batch.contract_id)
-        validation, ctx, rows = _check_file(batch, contract, today, uploads_dir, chunk_rows)
+        validation, ctx, rows = _check_file(batch, contract, today, uploads_dir, chunk_rows or READ_ROWS)
         if validation.accepted:
             _progress(batch_id, message=SAVING_MESSAGE)
         db.session.refresh(batch)  # the progress was written beside the session
@@ -194,7 +196,7 @@ def _check_file(batch: UploadBatch, contract: Contract, today: date, uploads_dir
 
 
 def import_file(contract: Contract, service_type: str, path: Path, uploader: User | None,
-                today: date, *, chunk_rows: int = READ_ROWS) -> ImportResult:
+                today: date, *, chunk_rows: int | None = None) -> ImportResult:
     """Start and run a batch from a file on disk in this thread (the CLI and the benchmark)."""
     batch = start_import(contract, service_type, path.read_bytes(), path.name, uploader,
                          current_app.config["UPLOADS_DIR"])
