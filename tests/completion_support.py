@@ -17,6 +17,7 @@ from oversight.models import Assignment, AuditEvent, CompletionRecord, Contract,
 
 TODAY = date(2025, 6, 30)
 SERVICES = ("household_survey", "self_care_assessment", "care_visit")
+SURVEY, SELF_CARE, CARE = SERVICES
 
 
 @dataclass

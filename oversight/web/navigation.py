@@ -19,6 +19,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("首页", "dashboard.index", ALL_ROLES),
     NavItem("合同", "contracts.index", ALL_ROLES),
     NavItem("任务", "assignments.index", ALL_ROLES),
+    NavItem("上传记录", "uploads.index", ALL_ROLES),
+    NavItem("服务记录", "records.index", ALL_ROLES),
     NavItem("服务对象", "subjects.index", ("admin", "supervisor", "auditor")),
     NavItem("承接机构", "contractors.index", ALL_ROLES),
     NavItem("批量导入", "imports.index", ("admin", "supervisor")),

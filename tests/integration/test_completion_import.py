@@ -17,7 +17,9 @@ from oversight.models import Assignment, AuditEvent, CompletionRecord, FieldWork
 from oversight.services import completion_import
 from oversight.services.completion_import import FAILED_MESSAGE, ImportRefused, error_dict, start_import
 from tests.completion_support import (
-    SERVICES,
+    CARE,
+    SELF_CARE,
+    SURVEY,
     TODAY,
     csv_bytes,
     database_state,
@@ -43,7 +45,6 @@ def two_rows(world, service_type, **bad) -> bytes:
 
 # --- every rule of SPEC section 4 ----------------------------------------------------------
 
-SURVEY, SELF_CARE, CARE = SERVICES
 RULES = [
     # (id, service, changes of row 3 (a function of the world), column, reason)
     ("unknown number", SURVEY, lambda w: {"任务编号": "RW19990101-000001"}, "任务编号", "本合同中没有该任务编号"),

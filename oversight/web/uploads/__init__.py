@@ -1,0 +1,1 @@
+"""Completion-log uploads: templates, the upload form, batch progress, errors and history."""

@@ -1,0 +1,165 @@
+import math
+from dataclasses import dataclass
+from datetime import date
+from io import BytesIO
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from ...domain.catalog import SERVICE_TYPES
+from ...extensions import db
+from ...models import CompletionRecord, Contract, UploadBatch
+from ...services.completion_import import ImportRefused, all_errors, earlier_batch, run_import_later, start_import
+from ...services.completion_records import filtered_batches, log_template
+from ..access import get_contract_or_404, is_contractor_user, own_contract_ids, roles_required, scope_to_own_contracts
+from .forms import UploadForm
+
+bp = Blueprint("uploads", __name__, url_prefix="/uploads")
+
+UPLOADERS = ("admin", "supervisor", "contractor")
+ERRORS_PER_PAGE = 100
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RUNNING = ("pending", "processing")
+STATUS_LABELS = {"pending": "排队中", "processing": "处理中", "accepted": "已接收", "rejected": "已拒收", "failed": "失败"}
+STATUS_BADGES = {"pending": "assigned", "processing": "assigned", "accepted": "ok", "rejected": "bad", "failed": "bad"}
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a plain list, shaped like Flask-SQLAlchemy's pagination for the `pager` macro."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(math.ceil(self.total / self.per_page), 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def _batch_or_404(batch_id: int) -> UploadBatch:
+    batch = db.get_or_404(UploadBatch, batch_id)
+    get_contract_or_404(batch.contract_id)
+    return batch
+
+
+def _stored_file(relative: str | None) -> Path:
+    if not relative:
+        abort(404)
+    path = Path(current_app.config["UPLOADS_DIR"]) / relative
+    if not path.is_file():
+        abort(404)
+    return path
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"BATCH_STATUS_LABELS": STATUS_LABELS, "BATCH_STATUS_BADGES": STATUS_BADGES}
+
+
+@bp.route("/")
+@login_required
+def index():
+    contract_id = request.args.get("contract", type=int)
+    if contract_id:
+        get_contract_or_404(contract_id)
+    scope = own_contract_ids() if is_contractor_user() else None
+    page = db.paginate(filtered_batches(contract_id, scope), per_page=50, error_out=False)
+    contracts = db.session.execute(
+        scope_to_own_contracts(select(Contract).order_by(Contract.code), Contract.id)).scalars().all()
+    return render_template("uploads/index.html", page=page, contracts=contracts, contract_id=contract_id)
+
+
+@bp.route("/contracts/<int:contract_id>/new", methods=["GET", "POST"])
+@roles_required(*UPLOADERS)
+def upload(contract_id: int):
+    contract = get_contract_or_404(contract_id)
+    form = UploadForm()
+    form.service_type.choices = [(line.service_type, line.label) for line in contract.service_lines]
+    if not form.is_submitted() and request.args.get("service_type") in contract.service_types:
+        form.service_type.data = request.args["service_type"]
+    if form.validate_on_submit():
+        upload_file = form.file.data
+        try:
+            batch = start_import(contract, form.service_type.data, upload_file.read(), upload_file.filename,
+                                 current_user, current_app.config["UPLOADS_DIR"])
+        except ImportRefused as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            if batch.status == "pending":
+                run_import_later(batch.id, date.today())
+            return redirect(url_for(".detail", batch_id=batch.id))
+    recent = db.session.execute(filtered_batches(contract.id).limit(10)).scalars().all()
+    return render_template("uploads/upload.html", contract=contract, form=form, recent=recent)
+
+
+@bp.route("/contracts/<int:contract_id>/template/<service_type>.xlsx")
+@roles_required(*UPLOADERS)
+def template(contract_id: int, service_type: str):
+    contract = get_contract_or_404(contract_id)
+    if service_type not in contract.service_types:
+        abort(404)
+    prefill = request.args.get("prefill") == "1"
+    data = log_template(contract, service_type, current_user, prefill=prefill)
+    db.session.commit()  # the audit event of a pre-filled template's full ID numbers
+    name = f"{contract.code}-{SERVICE_TYPES[service_type]}服务记录{'（预填）' if prefill else ''}.xlsx"
+    return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+@bp.route("/batches/<int:batch_id>")
+@login_required
+def detail(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    errors = all_errors(batch, current_app.config["UPLOADS_DIR"]) if batch.status == "rejected" else []
+    number = max(request.args.get("page", 1, type=int), 1)
+    errors_page = ListPage(errors[(number - 1) * ERRORS_PER_PAGE: number * ERRORS_PER_PAGE], number,
+                           ERRORS_PER_PAGE, len(errors))
+    flagged = db.session.execute(select(func.count()).select_from(CompletionRecord).where(
+        CompletionRecord.batch_id == batch.id, CompletionRecord.flagged)).scalar_one()
+    earlier = earlier_batch(batch.sha256) if batch.status == "rejected" and not batch.error_count else None
+    return render_template("uploads/detail.html", batch=batch, errors_page=errors_page, flagged=flagged,
+                           earlier=earlier if earlier is not None and earlier.id != batch.id else None,
+                           running=batch.status in RUNNING)
+
+
+@bp.route("/batches/<int:batch_id>/status")
+@login_required
+def status(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    return jsonify(status=batch.status, label=STATUS_LABELS[batch.status], rows_total=batch.rows_total,
+                   rows_processed=batch.rows_processed, message=batch.message, done=batch.status not in RUNNING)
+
+
+@bp.route("/batches/<int:batch_id>/errors.xlsx")
+@login_required
+def error_report(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    return send_file(_stored_file(batch.error_report_path), mimetype=XLSX, as_attachment=True,
+                     download_name=f"错误标注-{Path(batch.filename).stem}.xlsx")
+
+
+@bp.route("/batches/<int:batch_id>/original")
+@login_required
+def original(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    return send_file(_stored_file(batch.stored_path), as_attachment=True, download_name=batch.filename)
