@@ -432,3 +432,11 @@ def test_the_import_runs_in_the_background_and_reports_progress(world, app, monk
     assert sorted({values["rows_processed"] for values in seen if "rows_processed" in values}) == [0, 1, 2, 3]
     assert seen[0]["status"] == "processing" and seen[-1] == {"message": completion_import.SAVING_MESSAGE}
     assert statuses(world.assignments[SURVEY]) == ["completed"] * 3
+
+
+def test_a_file_another_contractor_sent_is_refused_without_pointing_at_its_batch(world, factory):
+    data = csv_bytes(SURVEY, [good_row(world, SURVEY)])
+    upload(world, SURVEY, data)
+    other = factory.contract(service_types=(SURVEY,))
+    batch = start_import(other, SURVEY, data, "log.csv", None, current_app.config["UPLOADS_DIR"])
+    assert (batch.status, batch.message) == ("rejected", "该文件已上传过，不能重复上传")

@@ -137,9 +137,10 @@ def detail(batch_id: int):
     flagged = db.session.execute(select(func.count()).select_from(CompletionRecord).where(
         CompletionRecord.batch_id == batch.id, CompletionRecord.flagged)).scalar_one()
     earlier = earlier_batch(batch.sha256) if batch.status == "rejected" and not batch.error_count else None
+    if earlier is not None and earlier.contract.contractor_id != batch.contract.contractor_id:
+        earlier = None  # another contractor's batch is not pointed at
     return render_template("uploads/detail.html", batch=batch, errors_page=errors_page, flagged=flagged,
-                           earlier=earlier if earlier is not None and earlier.id != batch.id else None,
-                           running=batch.status in RUNNING)
+                           earlier=earlier, running=batch.status in RUNNING)
 
 
 @bp.route("/batches/<int:batch_id>/status")
