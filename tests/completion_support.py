@@ -1,7 +1,6 @@
 """Helpers for the completion-log tests: a contract with assignments, and log files built from it."""
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +13,7 @@ from oversight.domain import self_care
 from oversight.domain.completion_log import TEMPLATE_COLUMNS
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, CompletionRecord, Contract, Contractor, FieldWorker
+from tests.unit.test_completion_log import csv_bytes  # noqa: F401  (shared with the log tests)
 
 TODAY = date(2025, 6, 30)
 SERVICES = ("household_survey", "self_care_assessment", "care_visit")
@@ -65,15 +65,6 @@ def good_row(world: World, service_type: str, index: int = 0, **changes: str) ->
     }[service_type])
     row.update(changes)
     return row
-
-
-def csv_bytes(service_type: str, rows: list[dict], encoding: str = "utf-8") -> bytes:
-    headers = [column.header for column in TEMPLATE_COLUMNS[service_type]]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=headers, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
 
 
 def xlsx_bytes(service_type: str, rows: list[dict], cell_values: dict | None = None) -> bytes:
