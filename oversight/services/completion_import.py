@@ -233,7 +233,6 @@ class _Counted:
 
     def __init__(self, pieces, report: Callable[[int], None]):
         self.pieces, self.report, self.rows_hint = pieces, report, pieces.rows_hint
-
         self.done = 0
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
