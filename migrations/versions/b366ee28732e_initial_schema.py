@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b90a2b6b2e6b
+Revision ID: b366ee28732e
 Revises: 
-Create Date: 2026-11-25 04:15:05.310843
+Create Date: 2026-11-25 05:24:06.742768
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b90a2b6b2e6b'
+revision = 'b366ee28732e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -184,7 +184,7 @@ def upgrade():
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.create_index('ix_assignments_contract_status_due', ['contract_id', 'status', 'due_date'], unique=False)
         batch_op.create_index('ix_assignments_due_date', ['due_date'], unique=False)
-        batch_op.create_index(batch_op.f('ix_assignments_subject_id'), ['subject_id'], unique=False)
+        batch_op.create_index('ix_assignments_subject_status_due', ['subject_id', 'status', 'due_date'], unique=False)
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -652,7 +652,7 @@ def downgrade():
 
     op.drop_table('audit_events')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_assignments_subject_id'))
+        batch_op.drop_index('ix_assignments_subject_status_due')
         batch_op.drop_index('ix_assignments_due_date')
         batch_op.drop_index('ix_assignments_contract_status_due')
 
