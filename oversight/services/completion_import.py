@@ -45,7 +45,7 @@ OPEN_STATUSES = ("assigned", "overdue")
 ERRORS_KEPT = 1000
 READ_ROWS = 20_000
 INSERT_CHUNK = 20_000
-FETCH_ROWS = 50_000
+FETCH_ROWS = 10_000
 LOG_FOLDER = "logs"
 ERROR_FOLDER = "logs/errors"
 SAVING_MESSAGE = "文件检查通过，正在保存记录"
@@ -335,12 +335,14 @@ def _frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
         del rows
     result.close()
     frame = {}
-    for key, part, column in zip(keys, parts, selected):
-        values = pd.Series(np.concatenate(part) if part else np.empty(0, dtype=object), dtype=object)
+    for position, (key, column) in enumerate(zip(keys, selected)):
+        values = pd.Series(np.concatenate(parts[position]) if parts[position] else np.empty(0, dtype=object),
+                           dtype=object)
+        parts[position] = None
         if isinstance(column.type, Integer) and values.notna().all():
             values = values.astype(np.int64)
         frame[key] = values
-    return pd.DataFrame(frame, columns=keys)
+    return pd.DataFrame(frame, columns=keys, copy=False)
 
 
 def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame) -> AnomalyContext:
