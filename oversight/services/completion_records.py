@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from ..domain.catalog import SERVICE_TYPES
 from ..domain.log_template import build_template
@@ -13,14 +14,18 @@ from .audit import record_event
 from .completion_import import OPEN_STATUSES, check_may_upload
 
 
+def registered_workers(contractor_id: int) -> list[tuple[str, str]]:
+    """(工号, name) of the contractor's active field workers."""
+    return [tuple(row) for row in db.session.execute(
+        select(FieldWorker.worker_no, FieldWorker.name)
+        .where(FieldWorker.contractor_id == contractor_id, FieldWorker.active)
+        .order_by(FieldWorker.worker_no))]
+
+
 def log_template(contract: Contract, service_type: str, user: User | None, prefill: bool = False) -> bytes:
     """The .xlsx template for one service of a contract; `prefill` adds one row per open
     assignment with the subject's full ID number, a full view that is audited."""
     check_may_upload(contract, service_type, user)
-    workers = db.session.execute(
-        select(FieldWorker.worker_no, FieldWorker.name)
-        .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active)
-        .order_by(FieldWorker.worker_no)).all()
     rows = []
     if prefill:
         rows = db.session.execute(
@@ -33,7 +38,7 @@ def log_template(contract: Contract, service_type: str, user: User | None, prefi
             "purpose": f"{SERVICE_TYPES[service_type]}预填模板", "contract": contract.code,
             "assignments": len(rows), "fields": ["id_number"],
         })
-    return build_template(service_type, [tuple(w) for w in workers], [tuple(r) for r in rows])
+    return build_template(service_type, registered_workers(contract.contractor_id), [tuple(r) for r in rows])
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,10 @@ class RecordFilters:
 
 
 def filtered_records(filters: RecordFilters, contract_scope: Select | None = None) -> Select:
-    """Records with their assignment, subject and worker, newest visit first."""
-    stmt = (select(CompletionRecord, Assignment, Subject, FieldWorker)
-            .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
-            .join(Subject, Assignment.subject_id == Subject.id)
-            .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id))
+    """Records with their assignment, subject, worker and batch loaded, newest visit first."""
+    stmt = select(CompletionRecord).options(
+        joinedload(CompletionRecord.assignment).joinedload(Assignment.subject),
+        joinedload(CompletionRecord.worker), joinedload(CompletionRecord.batch))
     if contract_scope is not None:
         stmt = stmt.where(CompletionRecord.contract_id.in_(contract_scope))
     if filters.contract_id:
@@ -68,10 +72,8 @@ def filtered_records(filters: RecordFilters, contract_scope: Select | None = Non
 
 
 def filtered_batches(contract_id: int | None, contract_scope: Select | None = None) -> Select:
-    """Upload batches, newest first, with their contract and uploader."""
-    stmt = (select(UploadBatch, Contract, User)
-            .join(Contract, UploadBatch.contract_id == Contract.id)
-            .outerjoin(User, UploadBatch.uploaded_by_id == User.id))
+    """Upload batches with their contract and uploader loaded, newest first."""
+    stmt = select(UploadBatch).options(joinedload(UploadBatch.contract), joinedload(UploadBatch.uploaded_by))
     if contract_scope is not None:
         stmt = stmt.where(UploadBatch.contract_id.in_(contract_scope))
     if contract_id:
