@@ -14,16 +14,16 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from oversight.domain import self_care
-from oversight.domain.catalog import SERVICE_TYPES
 from oversight.domain.periods import Quarter, quarter_of
 from oversight.extensions import db
 from oversight.models import Callback, CompletionRecord, Contract, DrawItem, UploadBatch, User
@@ -37,6 +37,7 @@ from oversight.services.callbacks import (
     record_attempt,
     reveal_phone,
 )
+from oversight.services.completion_import import LOG_FOLDER
 from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws
 from oversight.services.evaluations import compute_evaluation, quarter_standings
 from oversight.services.reviews import add_manual_item, approve, comment, publish, score_quarter_reviews, settle
@@ -52,9 +53,9 @@ from oversight.services.spot_checks import (
 from .records import ASSESSMENT, CARE, LOSS_ORDER, SURVEY, ContractLogs, LogBatch, whole_yuan
 from .schedule import ONE_DAY, Profile, WorkCalendar
 
-LOG_FOLDER = "logs"
 NOTICE_DAYS = 15
 CHECK_DAYS = 20  # working days the supervisors take to re-check a quarter's sample
+DONE_SO_FAR = 0.8  # the share of the newest quarter's re-checks and calls done so far
 REVIEW_AFTER_DAYS = 45  # calendar days after the quarter: its checks and callbacks are done
 _SATISFACTION = {True: ((5, 55), (4, 35), (3, 8), (2, 2)), False: ((5, 35), (4, 40), (3, 17), (2, 6), (1, 2))}
 _ATTITUDES = {5: "热情周到", 4: "较好", 3: "一般", 2: "较差", 1: "较差"}
@@ -75,15 +76,15 @@ _RESPONSES = {
     ASSESSMENT: "已重新组织评估并更正评估结论，原评估人员已参加评估标准复训。",
     CARE: "经核实该次服务未按要求完成，已撤回该条记录并补做服务，对相关服务人员进行了通报批评和培训。",
 }
-_DISPUTE = ("本季度部分逾期任务系服务对象住院、外出务工无法上门所致，已提供住院证明等材料，请予以考虑。",
-            "经核实，其中部分逾期确因对象住院无法上门，酌情加1分；其余理由不予支持。", "1")
+_DISAGREEMENT = "本季度部分逾期任务系服务对象住院、外出务工无法上门所致，已提供住院证明等材料，请予以考虑。"
+_SETTLEMENT = ("经核实，其中部分逾期确因对象住院无法上门，酌情加1分；其余理由不予支持。", "1")
 _MANUAL_ITEM = ("1", "按时报送季度服务工作总结，服务台账资料齐全")
 _WALK_IN = "服务对象家属来局反映：服务人员多次未按约定时间上门，上门后停留时间很短。"
 
 
 @dataclass(frozen=True)
 class Party:
-    """A contract with who works on it: its contractor's user, reliability, logs and short name."""
+    """A contract with its contractor's user, how reliably the contractor works, and its logs."""
 
     contract: Contract
     user: User
@@ -151,11 +152,11 @@ class Activity:
             review_day = self._working_day(quarter.end + timedelta(days=REVIEW_AFTER_DAYS))
             self.timeline.at(_at(min(review_day, self.today), 10), self.supervisor,
                              lambda moment, quarter=quarter: self._score(quarter, moment), even_today=newest)
-        if len(self.quarters) > 1:
-            careless = self.weakest.logs.careless
-            self.timeline.at(_at(self._working_day(self.quarters[-1].end - timedelta(days=25)), 15, 20),
-                             self.supervisor, lambda moment: file_complaint(
-                                 self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
+        # Terms began nine months or more ago, so at least two quarters are finished.
+        careless = self.weakest.logs.careless
+        self.timeline.at(_at(self._working_day(self.quarters[-1].end - timedelta(days=25)), 15, 20),
+                         self.supervisor, lambda moment: file_complaint(
+                             self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
         self.timeline.run()
 
     def _working_day(self, day: date) -> date:
@@ -168,13 +169,13 @@ class Activity:
 
     def _upload(self, batch: LogBatch) -> None:
         """What an accepted upload stores: the file, its batch, the records, one audit event."""
-        path = Path(LOG_FOLDER) / f"{batch.sha256}.csv"
+        path = f"{LOG_FOLDER}/{batch.sha256}.csv"  # where the upload keeps its files
         (self.uploads_dir / LOG_FOLDER).mkdir(parents=True, exist_ok=True)
         (self.uploads_dir / path).write_bytes(batch.content)
         party = self.by_contract[batch.contract.id]
         now = utcnow()
         row = UploadBatch(contract_id=batch.contract.id, service_type=batch.service_type, filename=batch.filename,
-                          sha256=batch.sha256, size_bytes=len(batch.content), stored_path=str(path),
+                          sha256=batch.sha256, size_bytes=len(batch.content), stored_path=path,
                           uploaded_by_id=party.user.id, status="accepted", rows_total=len(batch.records),
                           rows_processed=len(batch.records), rows_accepted=len(batch.records),
                           finished_at=now + timedelta(seconds=2))
@@ -205,15 +206,19 @@ class Activity:
         self._plan_checks(quarter, moment.date(), plans)
         for draw in callbacks.draws:
             for callback in db.session.execute(call_list(draw.id)).scalars():
-                self._plan_callback(callback, moment.date())
+                if quarter != self.quarters[-1] or self.rng.random() < DONE_SO_FAR:
+                    self._plan_callback(callback, moment.date())
 
     def _plan_checks(self, quarter: Quarter, drawn_on: date, plans: list[tuple[User, DrawItem]]) -> None:
-        """Each checker works through the items a few a day; a few records fail, one notice is ignored."""
+        """Each checker works through the items a few a day; a few records fail, one notice is ignored.
+        Of the newest quarter, the deputy has a fifth of his share still to do."""
         outcomes, done_by = [], {}
-        per_day = {checker.id: -(-sum(who is checker for who, _ in plans) // CHECK_DAYS) for checker, _ in plans}
+        shares = Counter(checker.id for checker, _ in plans)
         for checker, item in plans:
             done = done_by[checker.id] = done_by.get(checker.id, 0) + 1
-            day = self.calendar.add_working_days(drawn_on, 1 + (done - 1) // per_day[checker.id])
+            if quarter == self.quarters[-1] and checker is self.deputy and done > DONE_SO_FAR * shares[checker.id]:
+                continue
+            day = self.calendar.add_working_days(drawn_on, 1 + (done - 1) * CHECK_DAYS // shares[checker.id])
             record, party = item.record, self.by_contract[item.draw.contract_id]
             failing = party.profile.errors * (3 if record.flagged else 1)
             roll = self.rng.random()
@@ -223,7 +228,7 @@ class Activity:
         if done and not any(plan[3] == "fail" for plan in done):
             weakest = [plan for plan in done if plan[2].draw.contract_id == self.weakest.contract.id] or done
             weakest[0][3] = "fail"
-        ignored = len(self.quarters) > 1 and quarter == self.quarters[-2]
+        ignored = quarter == self.quarters[-2]  # the contractor lets one notice of that quarter lapse
         for moment, checker, item, outcome in sorted(outcomes, key=lambda plan: plan[0]):
             overdue = ignored and outcome == "fail"
             ignored = ignored and not overdue
@@ -307,10 +312,10 @@ class Activity:
             if disputed:
                 said = self._later(moment.date(), 2, 4)
                 self.timeline.at(_at(said, 15), party.user, lambda later, review=review, party=party: comment(
-                    review, party.user, "disagree", _DISPUTE[0], later.date()))
+                    review, party.user, "disagree", _DISAGREEMENT, later.date()))
                 decided = self._later(said, 2, 3)
                 self.timeline.at(_at(decided, 10), self.admin, lambda later, review=review: settle(
-                    review, self.admin, _DISPUTE[1], _DISPUTE[2]))
+                    review, self.admin, *_SETTLEMENT))
                 approved = self._later(decided, 1, 2)
             elif roll < 0.75:
                 said = self._later(moment.date(), 1, 5)
@@ -358,7 +363,7 @@ def _rechecked(record: CompletionRecord, outcome: str, rng: random.Random) -> di
         fails = sum(not value for value in met.values())
         if outcome == "minor":
             # One item judged differently, where that leaves the conclusion as it was.
-            for key in self_care.ITEM_KEYS:
+            for key in rng.sample(self_care.ITEM_KEYS, len(self_care.ITEM_KEYS)):
                 flipped = fails + (1 if met[key] else -1)
                 if self_care.conclusion_for_fails(flipped) == record.conclusion:
                     met[key] = not met[key]

@@ -514,7 +514,7 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--scale", type=click.Choice(list(SCALES)), default="county", show_default=True,
                   help="small: 60 households, 20 persons, 2 contractors; county: 3,000 households, "
-                       "400 persons, 3 contractors; city: ten times county.")
+                       "400 persons, 3 contractors; city: ten times county's subjects, 60–90 workers each.")
     @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
                   help="the same seed (and day) always gives the same data")
     @click.option("--json", "as_json", is_flag=True, help="print only the contracts and log-ins, as JSON")
@@ -522,7 +522,9 @@ def register(app: Flask) -> None:
                   help="first delete every row of every table (all data, users and the audit log included; "
                        "the schema stays), in the same transaction as the seeding")
     def seed_demo(scale, seed, as_json, reset):
-        """Build the demo county (赣县区): contractors, contracts, subjects, a year of assignments, log-ins.
+        """Build the demo county (赣县区): contractors, contracts, subjects, a year of assignments and their
+        completion logs, log-ins, and each finished quarter's draws, re-checks, rectification notices,
+        callbacks and quarterly review, made through the services by the demo's users.
 
         Refuses a database that already holds contracts, contractors, subjects, assignments or one
         of the demo user names. --reset empties such a database first; a failure rolls the whole

@@ -180,7 +180,7 @@ class ContractLogs:
         # Assessments first: a person's care follows from what the assessments found.
         for visit in sorted(visits, key=lambda visit: visit.service_type == CARE):
             {SURVEY: self._survey, ASSESSMENT: self._assessment, CARE: self._care}[visit.service_type](visit)
-            if self.rng.random() < _SHARE_WITH_REMARK:
+            if not visit.remark and self.rng.random() < _SHARE_WITH_REMARK:
                 visit.remark = self.rng.choice(_REMARKS[visit.service_type])
         self._place(visits)
         self._slot(visits)

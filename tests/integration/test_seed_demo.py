@@ -14,7 +14,7 @@ import time
 import warnings
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pytest
 from flask import current_app
@@ -37,7 +37,7 @@ from oversight.services.accounts import password_matches
 from oversight.services.audit import verify_audit_log
 from oversight.services.completion_places import TOWNSHIP_CENTRES
 from oversight.services.draws import verify_stored_draw
-from oversight.services.spot_checks import local_day, notice_overdue
+from oversight.services.spot_checks import local_day, notice_overdue, pending_items
 from seeds.demo import DemoError, build_demo
 from seeds.identities import org_code_check
 from tests.conftest import Client
@@ -49,20 +49,21 @@ POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 NOT_COMPARED = {"created_at", "updated_at", "password_hash"}
 
 
-@pytest.fixture
-def make_app(tmp_path):
-    """make_app(name, tables=True) → an app on a database of its own, its uploads under tmp_path."""
-    schemas = []
+class Databases:
+    """Apps on databases of their own: SQLite files, or PostgreSQL schemas dropped by `drop`."""
 
-    def make(name: str, *, tables: bool = True):
-        config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/{name}.sqlite", "TESTING": True,
+    def __init__(self, folder):
+        self.folder, self.schemas = folder, []
+
+    def app(self, name: str, *, tables: bool = True):
+        config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.folder}/{name}.sqlite", "TESTING": True,
                   "SECRET_KEY": "seed-demo-test", "PASSWORD_HASH_PARAMS": CHEAP_HASHING,
-                  "UPLOADS_DIR": str(tmp_path / name / "uploads")}
+                  "UPLOADS_DIR": str(self.folder / name / "uploads")}
         if POSTGRES_URL:
             schema = f"seed_{name}_{secrets.token_hex(4)}"
             with create_engine(POSTGRES_URL).begin() as connection:
                 connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            schemas.append(schema)
+            self.schemas.append(schema)
             config.update(SQLALCHEMY_DATABASE_URI=POSTGRES_URL,
                           SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}})
         app = create_app(config)
@@ -72,13 +73,43 @@ def make_app(tmp_path):
                 db.engine.dispose()
         return app
 
-    yield make
-    if schemas:
-        engine = create_engine(POSTGRES_URL)
-        with engine.begin() as connection:
-            for schema in schemas:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    def drop(self) -> None:
+        if self.schemas:
+            engine = create_engine(POSTGRES_URL)
+            with engine.begin() as connection:
+                for schema in self.schemas:
+                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            engine.dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """make_app(name, tables=True) → an app on a database of its own, its uploads under tmp_path."""
+    databases = Databases(tmp_path)
+    yield databases.app
+    databases.drop()
+
+
+@pytest.fixture(scope="module")
+def shared_demo(tmp_path_factory):
+    """The small demo as of TODAY, built once for the tests that only read it: (app, summary)."""
+    databases = Databases(tmp_path_factory.mktemp("demo"))
+    app = databases.app("shared")
+    with app.app_context():
+        summary = build_demo("small", 7, TODAY)
+        db.engine.dispose()
+    yield app, summary
+    databases.drop()
+
+
+@pytest.fixture
+def demo(shared_demo):
+    """An app context on the shared demo (read it, change nothing); yields the summary."""
+    app, summary = shared_demo
+    with app.app_context():
+        yield summary
+        db.session.rollback()
+        db.engine.dispose()
 
 
 @pytest.fixture
@@ -128,31 +159,30 @@ def test_same_seed_gives_the_same_data(seeded):
         assert first[table] != other[table], table
 
 
-def test_identifiers_are_valid(seeded):
-    with seeded():
-        subjects = db.session.execute(select(Subject)).scalars().all()
-        for subject in subjects:
-            assert normalize_id_number(subject.id_number, today=TODAY) == subject.id_number
-            assert subject.phone is None or normalize_mobile(subject.phone) == subject.phone
-        assert {"360704", "360721"} <= {subject.id_number[:6] for subject in subjects}
-        assert any(subject.phone is None for subject in subjects)
-        persons = [subject for subject in subjects if subject.kind == "person"]
-        assert {subject.category for subject in persons} == {"特困"}
-        elderly = [p for p in persons if TODAY.year - int(p.id_number[6:10]) >= 60]
-        assert len(elderly) >= 0.6 * len(persons)
-        households = [subject for subject in subjects if subject.kind == "household"]
-        assert {subject.category for subject in households} <= {"低保", "低保边缘", "支出型困难"}
-        assert all(1 <= subject.household_size <= 20 for subject in households)
+def test_identifiers_are_valid(demo):
+    subjects = db.session.execute(select(Subject)).scalars().all()
+    for subject in subjects:
+        assert normalize_id_number(subject.id_number, today=TODAY) == subject.id_number
+        assert subject.phone is None or normalize_mobile(subject.phone) == subject.phone
+    assert {"360704", "360721"} <= {subject.id_number[:6] for subject in subjects}
+    assert any(subject.phone is None for subject in subjects)
+    persons = [subject for subject in subjects if subject.kind == "person"]
+    assert {subject.category for subject in persons} == {"特困"}
+    elderly = [p for p in persons if TODAY.year - int(p.id_number[6:10]) >= 60]
+    assert len(elderly) >= 0.6 * len(persons)
+    households = [subject for subject in subjects if subject.kind == "household"]
+    assert {subject.category for subject in households} <= {"低保", "低保边缘", "支出型困难"}
+    assert all(1 <= subject.household_size <= 20 for subject in households)
 
-        for contractor in db.session.execute(select(Contractor)).scalars():
-            assert normalize_credit_code(contractor.credit_code) == contractor.credit_code
-            assert uscc.is_valid(contractor.credit_code)
-            assert contractor.credit_code[16] == org_code_check(contractor.credit_code[8:16])
-            assert normalize_mobile(contractor.contact_phone)
-            assert 6 <= len(contractor.workers) <= 15
-        for worker in db.session.execute(select(FieldWorker)).scalars():
-            assert re.fullmatch(r"[A-Z]{2}\d{3}", worker.worker_no)
-            assert normalize_mobile(worker.phone)
+    for contractor in db.session.execute(select(Contractor)).scalars():
+        assert normalize_credit_code(contractor.credit_code) == contractor.credit_code
+        assert uscc.is_valid(contractor.credit_code)
+        assert contractor.credit_code[16] == org_code_check(contractor.credit_code[8:16])
+        assert normalize_mobile(contractor.contact_phone)
+        assert 6 <= len(contractor.workers) <= 15
+    for worker in db.session.execute(select(FieldWorker)).scalars():
+        assert re.fullmatch(r"[A-Z]{2}\d{3}", worker.worker_no)
+        assert normalize_mobile(worker.phone)
 
 
 def assert_realistic_schedule(today: date) -> None:
@@ -183,12 +213,11 @@ def assert_realistic_schedule(today: date) -> None:
     assert len(survey_months) == 12
 
 
-def test_status_mix_is_realistic(seeded):
-    with seeded() as summary:
-        assert_realistic_schedule(TODAY)
-        statuses = set(db.session.execute(select(Assignment.status).distinct()).scalars())
-        assert statuses == {"assigned", "completed", "overdue", "cancelled"}
-        assert all(summary.counts[f"assignments_{status}"] > 0 for status in statuses)
+def test_status_mix_is_realistic(demo):
+    assert_realistic_schedule(TODAY)
+    statuses = set(db.session.execute(select(Assignment.status).distinct()).scalars())
+    assert statuses == {"assigned", "completed", "overdue", "cancelled"}
+    assert all(demo.counts[f"assignments_{status}"] > 0 for status in statuses)
 
 
 def assert_reviews_follow_the_quarters(today: date) -> None:
@@ -217,29 +246,28 @@ def test_schedule_and_activity_hold_on_any_day(seeded, today):
             CompletionRecord.service_date.desc()).limit(1)).scalar() < today
 
 
-def test_contractors_users_and_standards(seeded):
-    with seeded() as summary:
-        contractors = db.session.execute(select(Contractor)).scalars().all()
-        with_contracts = [contractor for contractor in contractors if contractor.contracts]
-        assert len(with_contracts) >= 2
-        users = {user.username: user for user in db.session.execute(select(User)).scalars()}
-        for contractor in with_contracts:
-            assert any(user.role == "contractor" and user.contractor_id == contractor.id for user in users.values())
-        assert {"admin", "supervisor", "auditor", "contractor"} <= {user.role for user in users.values()}
-        for login in summary.users:
-            user = users[login.username]
-            assert len(login.password) >= 8 and password_matches(user, login.password)
-            assert login.role == user.role
-            assert login.contractor == (user.contractor.name if user.contractor else None)
-        for contract in db.session.execute(select(Contract)).scalars():
-            assert contract.amount_fen > 0 and contract.performance_share_bp == 3000
-            for line in contract.service_lines:
-                assert line.annual_target > 0
-                assert line.visits_per_month == (2 if line.service_type == "care_visit" else 1)
-        standard = db.session.execute(select(LocalStandard).where(LocalStandard.year == TODAY.year)).scalar_one()
-        assert standard.county == "赣县区" and standard.poverty_line_fen > 0
-        assert standard.care_allowance_tier1_fen > standard.care_allowance_tier2_fen > standard.care_allowance_tier3_fen
-        assert f"{TODAY.year}-10-01" in standard.holidays
+def test_contractors_users_and_standards(demo):
+    contractors = db.session.execute(select(Contractor)).scalars().all()
+    with_contracts = [contractor for contractor in contractors if contractor.contracts]
+    assert len(with_contracts) >= 2
+    users = {user.username: user for user in db.session.execute(select(User)).scalars()}
+    for contractor in with_contracts:
+        assert any(user.role == "contractor" and user.contractor_id == contractor.id for user in users.values())
+    assert {"admin", "supervisor", "auditor", "contractor"} <= {user.role for user in users.values()}
+    for login in demo.users:
+        user = users[login.username]
+        assert len(login.password) >= 8 and password_matches(user, login.password)
+        assert login.role == user.role
+        assert login.contractor == (user.contractor.name if user.contractor else None)
+    for contract in db.session.execute(select(Contract)).scalars():
+        assert contract.amount_fen > 0 and contract.performance_share_bp == 3000
+        for line in contract.service_lines:
+            assert line.annual_target > 0
+            assert line.visits_per_month == (2 if line.service_type == "care_visit" else 1)
+    standard = db.session.execute(select(LocalStandard).where(LocalStandard.year == TODAY.year)).scalar_one()
+    assert standard.county == "赣县区" and standard.poverty_line_fen > 0
+    assert standard.care_allowance_tier1_fen > standard.care_allowance_tier2_fen > standard.care_allowance_tier3_fen
+    assert f"{TODAY.year}-10-01" in standard.holidays
 
 
 def _minutes(clock: str) -> int:
@@ -251,121 +279,121 @@ def _km(here: tuple[float, float], there: tuple[float, float]) -> float:
     return 111 * ((here[0] - there[0]) ** 2 + (here[1] - there[1]) ** 2) ** 0.5
 
 
-def test_every_completed_assignment_has_its_records(seeded):
-    with seeded():
-        records = defaultdict(list)
-        for record in db.session.execute(select(CompletionRecord)).scalars():
-            records[record.assignment_id].append(record)
-        workers = dict(db.session.execute(select(FieldWorker.id, FieldWorker.contractor_id)).all())
-        for assignment in db.session.execute(select(Assignment)).scalars():
-            found = sorted(records.get(assignment.id, []), key=lambda record: record.service_date)
-            days = [record.service_date for record in found]
-            if assignment.status == "completed":
-                assert len(found) == assignment.required_visits, assignment.number
-                assert days[-1] == local_day(assignment.completed_at)
-            else:  # a care visit may have had its first visit; nothing else has records
-                assert len(found) < assignment.required_visits and assignment.status != "cancelled" or not found
-            assert len(set(days)) == len(days)
-            if assignment.service_type == "care_visit" and found:
-                assert days[0].replace(day=1) == assignment.due_date.replace(day=1)
-            for record in found:
-                assert record.contract_id == assignment.contract_id
-                assert record.service_type == assignment.service_type
-                assert workers[record.worker_id] == assignment.contract.contractor_id
-                assert record.batch_id is not None and record.excel_row >= 2
+def test_every_completed_assignment_has_its_records(demo):
+    records = defaultdict(list)
+    for record in db.session.execute(select(CompletionRecord)).scalars():
+        records[record.assignment_id].append(record)
+    workers = dict(db.session.execute(select(FieldWorker.id, FieldWorker.contractor_id)).all())
+    for assignment in db.session.execute(select(Assignment)).scalars():
+        found = sorted(records.get(assignment.id, []), key=lambda record: record.service_date)
+        days = [record.service_date for record in found]
+        if assignment.status == "completed":
+            assert len(found) == assignment.required_visits, assignment.number
+            assert days[-1] == local_day(assignment.completed_at)
+        else:  # a care visit may have had its first visit; nothing else has records
+            assert len(found) < assignment.required_visits and assignment.status != "cancelled" or not found
+        assert len(set(days)) == len(days)
+        if assignment.service_type == "care_visit" and found:
+            assert days[0].replace(day=1) == assignment.due_date.replace(day=1)
+        for record in found:
+            assert record.contract_id == assignment.contract_id
+            assert record.service_type == assignment.service_type
+            assert workers[record.worker_id] == assignment.contract.contractor_id
+            assert record.batch_id is not None and record.excel_row >= 2
 
 
-def test_records_carry_realistic_values_and_flags_for_real_reasons(seeded):
-    with seeded():
-        line = dict(db.session.execute(select(LocalStandard.year, LocalStandard.poverty_line_fen)).all())
-        rows = db.session.execute(select(CompletionRecord, Subject.township)
-                                  .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
-                                  .join(Subject, Assignment.subject_id == Subject.id)).all()
-        codes = Counter()
-        consistent = surveys = 0
-        for record, township in rows:
-            flags = {flag["code"] for flag in record.anomaly_flags}
-            assert flags <= set(FLAG_LABELS) and record.flagged == bool(flags)
-            codes.update(flags)
-            start, end = _minutes(record.start_time), _minutes(record.end_time)
-            assert end - start == record.duration_minutes
-            assert 20 <= record.duration_minutes <= 120 or "short_visit" in flags
-            assert 8 * 60 <= start and end <= 17 * 60 + 30 or "odd_hours" in flags or "overlap" in flags
-            if record.longitude is not None:
-                assert _km((record.longitude, record.latitude), TOWNSHIP_CENTRES[township]) < 12 \
-                    or "far_from_township" in flags
-            if record.service_type == "household_survey":
-                surveys += 1
-                parts = [getattr(record, column.key) for column in INCOME_PARTS]
-                if parts[0] is not None:
-                    assert sum(parts) == record.annual_income_fen
-                eligible = record.per_capita_monthly_income_fen < line[record.service_date.year]
-                consistent += record.survey_conclusion == ("符合" if eligible else "不符合")
-            elif record.service_type == "self_care_assessment":
-                met = {key: getattr(record, key) for key in self_care.ITEM_KEYS}
-                assert self_care.assess(met).conclusion == record.conclusion
-            else:
-                assert set(record.care_items.split("、")) <= set(CARE_ITEMS)
-                assert record.signed or "unsigned" in flags
-        assert consistent >= 0.85 * surveys
-        assert {"short_visit", "overlap", "unsigned"} <= set(codes)
-        assert sum(record.flagged for record, _ in rows) < 0.1 * len(rows)
+def test_records_carry_realistic_values_and_flags_for_real_reasons(demo):
+    line = dict(db.session.execute(select(LocalStandard.year, LocalStandard.poverty_line_fen)).all())
+    rows = db.session.execute(select(CompletionRecord, Subject.township)
+                              .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+                              .join(Subject, Assignment.subject_id == Subject.id)).all()
+    codes = Counter()
+    consistent = surveys = 0
+    for record, township in rows:
+        flags = {flag["code"] for flag in record.anomaly_flags}
+        assert flags <= set(FLAG_LABELS) and record.flagged == bool(flags)
+        codes.update(flags)
+        start, end = _minutes(record.start_time), _minutes(record.end_time)
+        assert end - start == record.duration_minutes
+        assert 20 <= record.duration_minutes <= 120 or "short_visit" in flags
+        assert 8 * 60 <= start and end <= 17 * 60 + 30 or "odd_hours" in flags or "overlap" in flags
+        if record.longitude is not None:
+            assert _km((record.longitude, record.latitude), TOWNSHIP_CENTRES[township]) < 12 \
+                or "far_from_township" in flags
+        if record.service_type == "household_survey":
+            surveys += 1
+            parts = [getattr(record, column.key) for column in INCOME_PARTS]
+            if parts[0] is not None:
+                assert sum(parts) == record.annual_income_fen
+            eligible = record.per_capita_monthly_income_fen < line[record.service_date.year]
+            consistent += record.survey_conclusion == ("符合" if eligible else "不符合")
+        elif record.service_type == "self_care_assessment":
+            met = {key: getattr(record, key) for key in self_care.ITEM_KEYS}
+            assert self_care.assess(met).conclusion == record.conclusion
+        else:
+            assert set(record.care_items.split("、")) <= set(CARE_ITEMS)
+            assert record.signed or "unsigned" in flags
+    assert consistent >= 0.85 * surveys
+    assert {"short_visit", "overlap", "unsigned"} <= set(codes)
+    assert sum(record.flagged for record, _ in rows) < 0.1 * len(rows)
 
 
-def test_uploads_are_batches_with_their_files(seeded):
-    with seeded():
-        folder = current_app.config["UPLOADS_DIR"]
-        batches = db.session.execute(select(UploadBatch)).scalars().all()
-        counts = Counter(db.session.execute(select(CompletionRecord.batch_id)).scalars())
-        for batch in batches:
-            assert batch.status == "accepted" and batch.rows_accepted == counts[batch.id] > 0
-            assert batch.uploaded_by.role == "contractor" and batch.uploaded_by.contractor_id == \
-                batch.contract.contractor_id
-            with open(os.path.join(folder, batch.stored_path), "rb") as file:
-                content = file.read()
-            assert len(content) == batch.size_bytes and content.decode("utf-8-sig").startswith("任务编号,")
-        imports = db.session.execute(select(AuditEvent).where(AuditEvent.action == "import")).scalars().all()
-        assert {event.changes["batch"] for event in imports} == {batch.id for batch in batches}
+def test_uploads_are_batches_with_their_files(demo):
+    folder = current_app.config["UPLOADS_DIR"]
+    batches = db.session.execute(select(UploadBatch)).scalars().all()
+    counts = Counter(db.session.execute(select(CompletionRecord.batch_id)).scalars())
+    for batch in batches:
+        assert batch.status == "accepted" and batch.rows_accepted == counts[batch.id] > 0
+        assert batch.uploaded_by.role == "contractor" and batch.uploaded_by.contractor_id == \
+            batch.contract.contractor_id
+        with open(os.path.join(folder, batch.stored_path), "rb") as file:
+            content = file.read()
+        assert len(content) == batch.size_bytes and content.decode("utf-8-sig").startswith("任务编号,")
+    imports = db.session.execute(select(AuditEvent).where(AuditEvent.action == "import")).scalars().all()
+    assert {event.changes["batch"] for event in imports} == {batch.id for batch in batches}
 
 
-def test_draws_verify_and_checks_follow_the_rules(seeded):
-    with seeded():
-        draws = db.session.execute(select(SamplingDraw)).scalars().all()
-        assert {draw.purpose for draw in draws} == {"spot_check", "callback"}
-        for draw in draws:
-            assert verify_stored_draw(draw).matches, draw.id
-        checks = db.session.execute(select(SpotCheck)).scalars().all()
-        drawn = sum(len(draw.items) for draw in draws if draw.purpose == "spot_check")
-        assert len(checks) >= 0.8 * drawn
-        assert {check.checker.username for check in checks} == {"supervisor", "supervisor2"}
-        assert 0 < sum(not check.passed for check in checks) < 0.2 * len(checks)
-        notices = db.session.execute(select(RectificationNotice)).scalars().all()
-        assert {notice.spot_check_id for notice in notices} == {check.id for check in checks if not check.passed}
-        assert sum(notice_overdue(notice, TODAY) for notice in notices) >= 1
-        assert "closed" in {notice.status for notice in notices}
-        for notice in notices:
-            assert local_day(notice.issued_at) == notice.spot_check.checked_on < notice.deadline
-            if notice.responded_at:
-                assert notice.issued_at < notice.responded_at < (notice.closed_at or datetime.max)
-        calls = db.session.execute(select(Callback)).scalars().all()
-        statuses = Counter(call.status for call in calls)
-        assert statuses["answered"] > statuses["unreachable"] > 0
-        answered = [call for call in calls if call.status == "answered"]
-        assert sum(call.satisfaction >= 4 for call in answered) >= 0.7 * len(answered)
-        assert all(attempt.attempted_at <= call.completed_at for call in calls if call.completed_at
-                   for attempt in call.attempts)
-        assert db.session.execute(select(Complaint)).scalars().all()
+def test_draws_verify_and_checks_follow_the_rules(demo):
+    draws = db.session.execute(select(SamplingDraw)).scalars().all()
+    assert {draw.purpose for draw in draws} == {"spot_check", "callback"}
+    for draw in draws:
+        assert verify_stored_draw(draw).matches, draw.id
+    checks = db.session.execute(select(SpotCheck)).scalars().all()
+    drawn = sum(len(draw.items) for draw in draws if draw.purpose == "spot_check")
+    assert len(checks) >= 0.8 * drawn
+    newest = str(quarter_of(TODAY).previous())
+    waiting = db.session.execute(pending_items()).scalars().all()
+    assert waiting and {item.draw.quarter for item in waiting} == {newest}
+    waiting_calls = db.session.execute(select(Callback).where(Callback.status == "pending")).scalars().all()
+    assert waiting_calls and {call.draw_item.draw.quarter for call in waiting_calls} == {newest}
+    assert {check.checker.username for check in checks} == {"supervisor", "supervisor2"}
+    assert 0 < sum(not check.passed for check in checks) < 0.2 * len(checks)
+    notices = db.session.execute(select(RectificationNotice)).scalars().all()
+    assert {notice.spot_check_id for notice in notices} == {check.id for check in checks if not check.passed}
+    assert sum(notice_overdue(notice, TODAY) for notice in notices) >= 1
+    assert "closed" in {notice.status for notice in notices}
+    for notice in notices:
+        assert local_day(notice.issued_at) == notice.spot_check.checked_on < notice.deadline
+        if notice.responded_at:
+            assert notice.issued_at < notice.responded_at < (notice.closed_at or datetime.max)
+    calls = db.session.execute(select(Callback)).scalars().all()
+    statuses = Counter(call.status for call in calls)
+    assert statuses["answered"] > statuses["unreachable"] > 0
+    answered = [call for call in calls if call.status == "answered"]
+    assert sum(call.satisfaction >= 4 for call in answered) >= 0.7 * len(answered)
+    assert all(attempt.attempted_at <= call.completed_at for call in calls if call.completed_at
+               for attempt in call.attempts)
+    assert db.session.execute(select(Complaint)).scalars().all()
 
 
-def test_reviews_are_drafted_published_settled_and_locked(seeded):
-    with seeded():
-        assert_reviews_follow_the_quarters(TODAY)
-        reviews = db.session.execute(select(QuarterlyReview)).scalars().all()
-        disputed = [review for review in reviews if review.contractor_position == "disagree"]
-        assert len(disputed) == 1 and disputed[0].settlement and disputed[0].settled_by.role == "admin"
-        assert any(review.contractor_position == "agree" for review in reviews)
-        assert any(review.manual_items for review in reviews)
-        assert not db.session.execute(select(AnnualEvaluation)).first()  # no whole year approved yet
+def test_reviews_are_drafted_published_settled_and_locked(demo):
+    assert_reviews_follow_the_quarters(TODAY)
+    reviews = db.session.execute(select(QuarterlyReview)).scalars().all()
+    disputed = [review for review in reviews if review.contractor_position == "disagree"]
+    assert len(disputed) == 1 and disputed[0].settlement and disputed[0].settled_by.role == "admin"
+    assert any(review.contractor_position == "agree" for review in reviews)
+    assert any(review.manual_items for review in reviews)
+    assert not db.session.execute(select(AnnualEvaluation)).first()  # no whole year approved yet
 
 
 def test_a_year_whose_quarters_are_all_approved_is_evaluated(seeded):
@@ -376,27 +404,26 @@ def test_a_year_whose_quarters_are_all_approved_is_evaluated(seeded):
             assert evaluation.status == "draft" and not evaluation.figures["missing_quarters"]
 
 
-def test_audit_chain_verifies_and_names_who_did_what(seeded):
-    with seeded() as summary:
-        checked, broken = verify_audit_log()
-        assert broken is None and checked > 0
-        bulk = dict(db.session.execute(select(AuditEvent.object_type, AuditEvent.changes)
-                                       .where(AuditEvent.action == "seed")).all())
-        assert bulk["Subject"]["rows"] == summary.counts["subjects_household"] + summary.counts["subjects_person"]
-        assert bulk["Assignment"]["rows"] == summary.counts["assignments"]
-        users = {user.id: user for user in db.session.execute(select(User)).scalars()}
-        actors = Counter()
-        for event in db.session.execute(select(AuditEvent)).scalars():
-            if event.actor == "seed-demo":
-                assert event.user_id is None
-            else:
-                assert users[event.user_id].username == event.actor
-            actors[event.actor] += 1
-        assert {"seed-demo", "supervisor", "supervisor2", "admin", "tongxin", "renhe"} <= set(actors)
-        spot_checks = db.session.execute(select(AuditEvent).where(AuditEvent.object_type == "SpotCheck",
-                                                                  AuditEvent.action == "create")).scalars().all()
-        assert {event.actor for event in spot_checks} == {"supervisor", "supervisor2"}
-        assert all(event.occurred_at.date() <= TODAY for event in spot_checks)
+def test_audit_chain_verifies_and_names_who_did_what(demo):
+    checked, broken = verify_audit_log()
+    assert broken is None and checked > 0
+    bulk = dict(db.session.execute(select(AuditEvent.object_type, AuditEvent.changes)
+                                   .where(AuditEvent.action == "seed")).all())
+    assert bulk["Subject"]["rows"] == demo.counts["subjects_household"] + demo.counts["subjects_person"]
+    assert bulk["Assignment"]["rows"] == demo.counts["assignments"]
+    users = {user.id: user for user in db.session.execute(select(User)).scalars()}
+    actors = Counter()
+    for event in db.session.execute(select(AuditEvent)).scalars():
+        if event.actor == "seed-demo":
+            assert event.user_id is None
+        else:
+            assert users[event.user_id].username == event.actor
+        actors[event.actor] += 1
+    assert {"seed-demo", "supervisor", "supervisor2", "admin", "tongxin", "renhe"} <= set(actors)
+    spot_checks = db.session.execute(select(AuditEvent).where(AuditEvent.object_type == "SpotCheck",
+                                                              AuditEvent.action == "create")).scalars().all()
+    assert {event.actor for event in spot_checks} == {"supervisor", "supervisor2"}
+    assert all(event.occurred_at.date() <= TODAY for event in spot_checks)
 
 
 def test_demo_pages_render_for_supervisor_and_contractor(make_app):
@@ -404,27 +431,26 @@ def test_demo_pages_render_for_supervisor_and_contractor(make_app):
     with app.app_context():
         build_demo("small", 7, TODAY)
         draw = db.session.execute(select(SamplingDraw.id).order_by(SamplingDraw.id)).scalars().first()
-        review = db.session.execute(select(QuarterlyReview.id).where(QuarterlyReview.status == "approved")
-                                    .order_by(QuarterlyReview.id)).scalars().first()
-        records = app.url_map.bind("localhost").build("uploads.records") \
-            if "uploads.records" in app.view_functions else None
-        db.session.remove()
+        newest = db.session.execute(select(QuarterlyReview.id).where(QuarterlyReview.status == "draft")).scalars().first()
+        own = db.session.execute(
+            select(QuarterlyReview.id).join(Contract).join(User, User.contractor_id == Contract.contractor_id)
+            .where(User.username == "renhe", QuarterlyReview.status == "approved")).scalars().first()
+        batch = db.session.execute(select(UploadBatch.id).order_by(UploadBatch.id)).scalars().first()
+        db.engine.dispose()
     supervisor = Client(app)
     assert supervisor.login("supervisor", "demo-supervisor").status_code == 302
-    for url in ("/dashboard", f"/draws/{draw}", f"/reviews/{review}", "/spot-checks/notices/", "/callbacks/",
-                *([records] if records else [])):
+    for url in ("/dashboard", f"/draws/{draw}", f"/reviews/{newest}", f"/reviews/{own}", "/records/",
+                "/records/?flagged_only=1", f"/uploads/batches/{batch}", "/spot-checks/notices/", "/callbacks/"):
         assert supervisor.get(url).status_code == 200, url
     contractor = Client(app)
     assert contractor.login("renhe", "demo-renhe").status_code == 302
-    for url in ("/dashboard", "/spot-checks/notices/", *([records] if records else [])):
+    for url in ("/dashboard", f"/reviews/{own}", "/spot-checks/notices/"):
         assert contractor.get(url).status_code == 200, url
-    with app.app_context():
-        own = db.session.execute(select(QuarterlyReview.id).join(Contract).join(User, User.contractor_id ==
-                                                                                 Contract.contractor_id)
-                                 .where(User.username == "renhe", QuarterlyReview.status == "approved")).scalar()
-        db.engine.dispose()
-    assert contractor.get(f"/reviews/{own}").status_code == 200
-    assert contractor.get(f"/draws/{draw}").status_code in (403, 404)
+    records = contractor.get("/records/")
+    assert records.status_code == 200 and "RH0" in records.get_data(as_text=True)
+    assert "TX0" not in records.get_data(as_text=True)
+    assert contractor.get(f"/draws/{draw}").status_code == 403
+    assert contractor.get(f"/reviews/{newest}").status_code == 404
 
 
 def test_cli_prints_json_refuses_a_second_run_and_resets(make_app):
