@@ -19,14 +19,15 @@ def root():
 def index():
     today = date.today()
     scope = own_contract_ids() if is_contractor_user() else None
+    progress = dashboard.contract_progress(scope)
     return render_template(
         "dashboard/index.html",
         today=today,
-        counts=dashboard.status_counts(scope),
+        counts=dashboard.status_counts(progress),
         overdue=dashboard.overdue_count(scope, today),
         due_soon_count=dashboard.count_due_soon(scope, today),
         due_soon=dashboard.due_soon(scope, today),
-        progress=dashboard.contract_progress(scope),
+        progress=progress,
         work=dashboard.oversight_counts(current_user.id, scope, today,
                                         staff=current_user.role in ("admin", "supervisor", "auditor")),
     )
