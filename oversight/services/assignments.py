@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from ..domain.catalog import SERVICE_TYPES, SUBJECT_KIND_FOR_SERVICE
 from ..extensions import db
@@ -70,12 +71,14 @@ class AssignmentFilters:
 
 
 def filtered_assignments(filters: AssignmentFilters) -> Select:
-    """The assignment list query, newest due first, with the subject joined for display."""
-    stmt = select(Assignment).join(Subject, Assignment.subject_id == Subject.id)
+    """The assignment list query, newest due first, with each row's subject and contract loaded
+    for display. Subjects are joined only to filter by township: every assignment has one, and
+    the join would make the pager count every assignment's subject."""
+    stmt = select(Assignment).options(selectinload(Assignment.subject), selectinload(Assignment.contract))
     if filters.contract_id:
         stmt = stmt.where(Assignment.contract_id == filters.contract_id)
     if filters.township:
-        stmt = stmt.where(Subject.township == filters.township)
+        stmt = stmt.join(Subject, Assignment.subject_id == Subject.id).where(Subject.township == filters.township)
     if filters.service_type:
         stmt = stmt.where(Assignment.service_type == filters.service_type)
     if filters.status:
