@@ -9,6 +9,9 @@ from decimal import Decimal
 from typing import Iterable, Mapping
 
 GENESIS_HASH = "0" * 64
+# Exactly these types are written as they are; a list of them (a review's thousands of record
+# ids) is copied without a call per item.
+_PLAIN_TYPES = frozenset({type(None), bool, int, str})
 
 
 def to_json_value(value: object) -> object:
@@ -20,7 +23,7 @@ def to_json_value(value: object) -> object:
     if isinstance(value, (Decimal, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return [to_json_value(item) for item in value]
+        return [item if type(item) in _PLAIN_TYPES else to_json_value(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): to_json_value(item) for key, item in value.items()}
     return str(value)

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..domain.catalog import SERVICE_TYPES
 from ..domain.comparison import FLAG_LABELS, Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
@@ -48,6 +49,17 @@ class CheckFact:
     worker: str
     passed: bool
     comparison: Comparison
+
+
+@dataclass(frozen=True)
+class CheckCount:
+    """One recorded spot check as scoring counts it: its verdict and field counts."""
+
+    record_id: int
+    stratum: str
+    passed: bool
+    compared: int
+    differing: int
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,15 @@ def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
             for row in rows]
 
 
+def check_counts(contract_id: int, quarter: Quarter) -> list[CheckCount]:
+    """The same checks as `check_facts`, with the field counts stored beside each comparison
+    instead of the comparison itself (reading thousands of comparisons costs more than the rest)."""
+    rows = _drawn_rows((SpotCheck.record_id, SpotCheck.passed, SpotCheck.fields_compared, SpotCheck.fields_differing),
+                       SpotCheck.draw_item_id, SpotCheck.record_id, contract_id, quarter, SPOT_CHECK)
+    return [CheckCount(row.record_id, row.stratum, row.passed, row.fields_compared, row.fields_differing)
+            for row in rows]
+
+
 def call_facts(contract_id: int, quarter: Quarter) -> list[CallFact]:
     """The callbacks of the contract's callback draws for the quarter."""
     rows = _drawn_rows((Callback.record_id, Callback.status, Callback.service_confirmed, Callback.satisfaction),
@@ -164,7 +185,7 @@ def call_facts(contract_id: int, quarter: Quarter) -> list[CallFact]:
                      row.status, row.service_confirmed, row.satisfaction) for row in rows]
 
 
-def _random(checks: Iterable[CheckFact]) -> list[CheckFact]:
+def _random(checks: Iterable[CheckFact | CheckCount]) -> list:
     """Checks of records drawn at random (the random and flagged strata)."""
     return [check for check in checks if check.stratum != STRATUM_TARGETED]
 
@@ -229,9 +250,11 @@ def _spot_check_draws(contract_id: int, quarter: Quarter) -> list[SamplingDraw]:
 
 
 def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice]:
+    """The notices whose deadline falls in the quarter, with their check's record id loaded."""
     return list(db.session.execute(select(RectificationNotice).where(
         RectificationNotice.contract_id == contract_id, RectificationNotice.deadline >= quarter.start,
-        RectificationNotice.deadline <= quarter.end).order_by(RectificationNotice.id)).scalars())
+        RectificationNotice.deadline <= quarter.end).order_by(RectificationNotice.id)
+        .options(selectinload(RectificationNotice.spot_check).load_only(SpotCheck.record_id))).scalars())
 
 
 def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
@@ -275,22 +298,9 @@ def _ids(facts: Iterable, keep: Callable = lambda fact: True) -> list[int]:
     return sorted(fact.record_id for fact in facts if keep(fact))
 
 
-def quarter_check_figures(contract_id: int, quarter: Quarter | str) -> dict:
-    """The quarter's check figures for KPI scoring, each with the record ids behind it.
-
-    spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
-    draw; field_accuracy: compared and differing fields of the same checks; callbacks: answered,
-    satisfied (levels 3–5), confirmed; rectifications: notices whose deadline falls in the quarter
-    and those closed as rectified on or before their deadline.
-    """
-    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
-    drawn = _random(checks)
-    targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
-    errors: ErrorCount = tally(c.comparison for c in drawn)
-    answered = [c for c in calls if c.answered]
-    notices = _notices_due(contract_id, quarter)
-    on_time = [n for n in notices if closed_on_time(n)]
+def _lot_estimates(contract_id: int, quarter: Quarter) -> list[dict]:
+    """Each spot-check draw's lot decision and size-weighted pass rate (re-computes the draws)."""
+    checks = check_facts(contract_id, quarter)
     estimates = []
     for lot in (lot_decision(draw, checks) for draw in _spot_check_draws(contract_id, quarter)):
         estimates.append({
@@ -298,6 +308,26 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str) -> dict:
             "weighted_pass_rate": None if lot.estimate is None else str(round(Decimal(lot.estimate.value), 4)),
             "lot_decision": lot.decision,
         })
+    return estimates
+
+
+def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True) -> dict:
+    """The quarter's check figures for KPI scoring, each with the record ids behind it.
+
+    spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
+    draw (left out when not `lots`: it re-computes every draw, and no KPI uses it); field_accuracy:
+    compared and differing fields of the same checks; callbacks: answered, satisfied (levels 3–5),
+    confirmed; rectifications: notices whose deadline falls in the quarter and those closed as
+    rectified on or before their deadline.
+    """
+    quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
+    checks, calls = check_counts(contract_id, quarter), call_facts(contract_id, quarter)
+    drawn = _random(checks)
+    targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
+    errors = ErrorCount(sum(c.differing for c in drawn), sum(c.compared for c in drawn))
+    answered = [c for c in calls if c.answered]
+    notices = _notices_due(contract_id, quarter)
+    on_time = [n for n in notices if closed_on_time(n)]
     notice_records = {n.id: n.spot_check.record_id for n in notices}
     return {
         "contract_id": contract_id,
@@ -307,10 +337,10 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str) -> dict:
             "record_ids": _ids(drawn), "passed_record_ids": _ids(drawn, lambda c: c.passed),
             "targeted": {"checked": len(targeted), "passed": sum(c.passed for c in targeted),
                          "record_ids": _ids(targeted)},
-            "draws": estimates,
+            **({"draws": _lot_estimates(contract_id, quarter)} if lots else {}),
         },
         "field_accuracy": {"compared": errors.compared, "differing": errors.differing, "record_ids": _ids(drawn),
-                           "differing_record_ids": _ids(drawn, lambda c: c.comparison.differing > 0)},
+                           "differing_record_ids": _ids(drawn, lambda c: c.differing > 0)},
         "callbacks": {
             "answered": len(answered),
             "satisfied": sum(c.satisfaction >= SATISFIED_FROM for c in answered),

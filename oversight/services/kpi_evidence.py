@@ -27,7 +27,7 @@ from ..models import (
 )
 from .check_results import quarter_check_figures
 from .draws import CALLBACK, SPOT_CHECK
-from .spot_checks import local_day
+from .spot_checks import local_day_of
 
 # What each indicator's record ids list: assignment ids; completion-record ids of the spot checks
 # and callbacks; rectification-notice ids.
@@ -51,26 +51,27 @@ class QuarterEvidence:
     completed_volume: int
 
 
-def _evidence(key: str, rows, counts) -> tuple[Evidence, tuple[int, ...]]:
-    """Evidence over `rows` (each with an id) whose numerator is the rows `counts` accepts."""
-    counted = tuple(row.id for row in rows if counts(row))
-    return Evidence(key, len(counted), len(rows), [row.id for row in rows]), counted
+def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, tuple[int, ...]]:
+    """Evidence over the rows `ids` whose numerator is the rows `counted`."""
+    return Evidence(key, len(counted), len(ids), ids), tuple(counted)
 
 
 def gather_evidence(contract_id: int, quarter: Quarter) -> QuarterEvidence:
     """Every indicator's counts and record ids for one contract and quarter."""
+    # completed_at is UTC; the due date is a day in the county. The database compares the days:
+    # a quarter of a large contract is thousands of rows.
+    on_time = Assignment.completed_at.is_not(None) & (local_day_of(Assignment.completed_at) <= Assignment.due_date)
     assignments = db.session.execute(
-        select(Assignment.id, Assignment.status, Assignment.due_date, Assignment.completed_at)
+        select(Assignment.id, Assignment.status == "completed", on_time)
         .where(Assignment.contract_id == contract_id, Assignment.status != "cancelled",
                Assignment.due_date >= quarter.start, Assignment.due_date <= quarter.end)
         .order_by(Assignment.id)
     ).all()
-    completed = [row for row in assignments if row.status == "completed"]
+    completed = [row_id for row_id, done, _ in assignments if done]
     pairs = {
-        "completion": _evidence("completion", assignments, lambda row: row.status == "completed"),
-        # completed_at is UTC; the due date is a day in the county.
-        "timeliness": _evidence("timeliness", completed, lambda row: row.completed_at is not None
-                                and local_day(row.completed_at) <= row.due_date),
+        "completion": _evidence("completion", [row_id for row_id, _, _ in assignments], completed),
+        "timeliness": _evidence("timeliness", completed,
+                                [row_id for row_id, done, in_time in assignments if done and in_time]),
         **_check_figures(contract_id, quarter),
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},
@@ -83,7 +84,7 @@ def _check_figures(contract_id: int, quarter: Quarter) -> dict[str, tuple[Eviden
 
     Field accuracy counts fields, not records, so no record ids make up its numerator (None).
     """
-    found = quarter_check_figures(contract_id, quarter)
+    found = quarter_check_figures(contract_id, quarter, lots=False)
     checks, fields, calls, notices = (found[key] for key in ("spot_checks", "field_accuracy", "callbacks",
                                                               "rectifications"))
     return {
