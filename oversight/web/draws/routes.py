@@ -3,6 +3,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import load_only, selectinload
 
 from ...charts.sampling import oc_curve_png
 from ...domain.catalog import SERVICE_TYPES
@@ -72,13 +73,16 @@ def create():
 
 
 def _rows(draw: SamplingDraw) -> list:
-    """The drawn items with their record, worker and subject, in draw order."""
+    """The drawn items with their record, worker and subject, in draw order; only the columns the
+    page shows are read (a draw lists hundreds of records)."""
     return db.session.execute(
         select(DrawItem, CompletionRecord, FieldWorker, Subject)
         .join(CompletionRecord, DrawItem.record_id == CompletionRecord.id)
         .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
         .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
         .join(Subject, Assignment.subject_id == Subject.id)
+        .options(load_only(CompletionRecord.service_date), load_only(Subject.name, Subject.id_number),
+                 selectinload(DrawItem.assigned_to))
         .where(DrawItem.draw_id == draw.id).order_by(DrawItem.position)).all()
 
 
@@ -87,11 +91,12 @@ def _rows(draw: SamplingDraw) -> list:
 def detail(draw_id: int):
     draw = _draw_or_404(draw_id)
     result = recompute(draw)
-    item_ids = [item.id for item in draw.items]
     checks = {check.draw_item_id: check for check in db.session.execute(
-        select(SpotCheck).where(SpotCheck.draw_item_id.in_(item_ids))).scalars()}
+        select(SpotCheck).join(DrawItem, SpotCheck.draw_item_id == DrawItem.id).where(DrawItem.draw_id == draw.id)
+        .options(load_only(SpotCheck.draw_item_id, SpotCheck.passed))).scalars()}
     callbacks = {callback.draw_item_id: callback for callback in db.session.execute(
-        select(Callback).where(Callback.draw_item_id.in_(item_ids))).scalars()}
+        select(Callback).join(DrawItem, Callback.draw_item_id == DrawItem.id).where(DrawItem.draw_id == draw.id)
+        .options(load_only(Callback.draw_item_id, Callback.status))).scalars()}
     form = AssignForm()
     form.assignee_id.choices = [(user.id, user.display_name) for user in _checkers()]
     return render_template("draws/detail.html", draw=draw, result=result, rows=_rows(draw), checks=checks,
