@@ -26,7 +26,7 @@ from sqlalchemy import insert
 from oversight.domain import self_care
 from oversight.domain.periods import Quarter, quarter_of
 from oversight.extensions import db
-from oversight.models import Callback, CompletionRecord, Contract, DrawItem, UploadBatch, User
+from oversight.models import Callback, CompletionRecord, Contract, DrawItem, QuarterlyReview, UploadBatch, User
 from oversight.models.base import replayed_at, utcnow
 from oversight.services.audit import Actor, record_event, reset_actor, set_actor
 from oversight.services.callbacks import (
@@ -62,7 +62,7 @@ _ATTITUDES = {5: "热情周到", 4: "较好", 3: "一般", 2: "较差", 1: "较�
 _COMPLAINTS = ("服务人员上门时间很短，没说几句话就走了", "约好的时间没来，打电话也不接",
                "服务人员态度生硬，不耐烦")
 _CHECK_NOTES = {
-    SURVEY: "复核发现该户有务工收入未申报，家庭收入与上报不符",
+    SURVEY: "复核发现该户家庭收入与上报明显不符，调查结论有误",
     ASSESSMENT: "复核时对象的自理状况与上报评估不一致",
     CARE: "对象及邻居均表示当天无人上门服务",
 }
@@ -327,7 +327,7 @@ class Activity:
                 approved = self._working_day(review.comment_deadline + ONE_DAY)
             self.timeline.at(_at(approved, 11), self.admin, lambda later, review=review: self._approve(review, later))
 
-    def _approve(self, review, moment: datetime) -> None:
+    def _approve(self, review: QuarterlyReview, moment: datetime) -> None:
         """Approve and lock; once every quarter of the contract's year is approved, evaluate the year."""
         approve(review, self.admin, moment.date())
         contract = review.contract
@@ -354,9 +354,12 @@ def _rechecked(record: CompletionRecord, outcome: str, rng: random.Random) -> di
                   "survey_conclusion": record.survey_conclusion}
         if outcome == "minor":
             values["annual_income_fen"] = whole_yuan(income * rng.uniform(1.2, 1.4)) + 100_000
-        elif outcome == "fail":
+        elif outcome == "fail" and record.survey_conclusion == "不符合":  # income overstated
+            values["annual_income_fen"] = whole_yuan(income * rng.uniform(0.3, 0.5))
+            values["survey_conclusion"] = "符合"
+        elif outcome == "fail":  # wages left out
             values["annual_income_fen"] = whole_yuan(income * rng.uniform(1.4, 1.8)) + 200_000
-            values["survey_conclusion"] = "不符合" if record.survey_conclusion != "不符合" else "符合"
+            values["survey_conclusion"] = "不符合"
         return values
     if service == ASSESSMENT:
         met = {key: getattr(record, key) for key in self_care.ITEM_KEYS}
