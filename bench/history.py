@@ -355,7 +355,9 @@ class History:
             flags.append(("odd_hours", "服务开始时间早于 06:00"))
         end = start + duration
         rank = self.township_rank[row.township]
-        worker = workers[(rank + (rng.random() < 0.15)) % len(workers)]
+        # Each township has its team (every n-th worker); one in seven visits is a colleague's cover.
+        team = workers[rank % len(workers)::len(self.centres)] or workers
+        worker = rng.choice(team) if rng.random() >= 1 / 7 else rng.choice(workers)
         longitude = latitude = None
         if rng.random() < 0.7:
             centre = self.centres[row.township]

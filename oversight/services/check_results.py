@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..domain.catalog import SERVICE_TYPES
 from ..domain.comparison import FLAG_LABELS, Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
@@ -63,13 +62,10 @@ class CheckCount:
 
 
 @dataclass(frozen=True)
-class CallFact:
-    """One callback of a callback draw."""
+class CallCount:
+    """One callback of a callback draw, as scoring counts it."""
 
     record_id: int
-    service_type: str
-    worker_no: str
-    worker: str
     status: str
     confirmed: bool | None
     satisfaction: int | None
@@ -77,6 +73,15 @@ class CallFact:
     @property
     def answered(self) -> bool:
         return self.status == "answered"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallFact(CallCount):
+    """One callback of a callback draw with what it is grouped by."""
+
+    service_type: str
+    worker_no: str
+    worker: str
 
 
 @dataclass(frozen=True)
@@ -144,19 +149,22 @@ def _worker_label(worker_no: str, name: str) -> str:
     return f"{worker_no} {name}"
 
 
-def _drawn_rows(columns: tuple, draw_item_id, record_id, contract_id: int, quarter: Quarter, purpose: str) -> list:
+def _drawn_rows(columns: tuple, draw_item_id, record_id, contract_id: int, quarter: Quarter, purpose: str, *,
+                workers: bool = True) -> list:
     """`columns` of the checks or callbacks of the contract's draws for the quarter, with each
-    one's draw, stratum, service type and worker, by record id."""
-    return db.session.execute(
-        select(*columns, DrawItem.draw_id, DrawItem.stratum, SamplingDraw.service_type, FieldWorker.worker_no,
-               FieldWorker.name)
-        .join(DrawItem, draw_item_id == DrawItem.id)
-        .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
-        .join(CompletionRecord, record_id == CompletionRecord.id)
-        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
-        .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
-               SamplingDraw.purpose == purpose)
-        .order_by(record_id)).all()
+    one's draw, stratum and service type, and its record's worker unless not `workers` (every
+    record has one, so the rows are the same), by record id."""
+    stmt = (select(*columns, DrawItem.draw_id, DrawItem.stratum, SamplingDraw.service_type)
+            .join(DrawItem, draw_item_id == DrawItem.id)
+            .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
+            .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
+                   SamplingDraw.purpose == purpose)
+            .order_by(record_id))
+    if workers:
+        stmt = (stmt.add_columns(FieldWorker.worker_no, FieldWorker.name)
+                .join(CompletionRecord, record_id == CompletionRecord.id)
+                .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id))
+    return db.session.execute(stmt).all()
 
 
 def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
@@ -172,17 +180,26 @@ def check_counts(contract_id: int, quarter: Quarter) -> list[CheckCount]:
     """The same checks as `check_facts`, with the field counts stored beside each comparison
     instead of the comparison itself (reading thousands of comparisons costs more than the rest)."""
     rows = _drawn_rows((SpotCheck.record_id, SpotCheck.passed, SpotCheck.fields_compared, SpotCheck.fields_differing),
-                       SpotCheck.draw_item_id, SpotCheck.record_id, contract_id, quarter, SPOT_CHECK)
+                       SpotCheck.draw_item_id, SpotCheck.record_id, contract_id, quarter, SPOT_CHECK, workers=False)
     return [CheckCount(row.record_id, row.stratum, row.passed, row.fields_compared, row.fields_differing)
             for row in rows]
 
 
+_CALL_COLUMNS = (Callback.record_id, Callback.status, Callback.service_confirmed, Callback.satisfaction)
+
+
 def call_facts(contract_id: int, quarter: Quarter) -> list[CallFact]:
     """The callbacks of the contract's callback draws for the quarter."""
-    rows = _drawn_rows((Callback.record_id, Callback.status, Callback.service_confirmed, Callback.satisfaction),
-                       Callback.draw_item_id, Callback.record_id, contract_id, quarter, CALLBACK)
-    return [CallFact(row.record_id, row.service_type, row.worker_no, _worker_label(row.worker_no, row.name),
-                     row.status, row.service_confirmed, row.satisfaction) for row in rows]
+    rows = _drawn_rows(_CALL_COLUMNS, Callback.draw_item_id, Callback.record_id, contract_id, quarter, CALLBACK)
+    return [CallFact(row.record_id, row.status, row.service_confirmed, row.satisfaction, service_type=row.service_type,
+                     worker_no=row.worker_no, worker=_worker_label(row.worker_no, row.name)) for row in rows]
+
+
+def call_counts(contract_id: int, quarter: Quarter) -> list[CallCount]:
+    """The same callbacks as `call_facts`, without what they are grouped by."""
+    rows = _drawn_rows(_CALL_COLUMNS, Callback.draw_item_id, Callback.record_id, contract_id, quarter, CALLBACK,
+                       workers=False)
+    return [CallCount(row.record_id, row.status, row.service_confirmed, row.satisfaction) for row in rows]
 
 
 def _random(checks: Iterable[CheckFact | CheckCount]) -> list:
@@ -249,12 +266,24 @@ def _spot_check_draws(contract_id: int, quarter: Quarter) -> list[SamplingDraw]:
         SamplingDraw.purpose == SPOT_CHECK).order_by(SamplingDraw.service_type)).scalars())
 
 
+def _due_in(contract_id: int, quarter: Quarter) -> tuple:
+    """The contract's notices whose deadline falls in the quarter."""
+    return (RectificationNotice.contract_id == contract_id, RectificationNotice.deadline >= quarter.start,
+            RectificationNotice.deadline <= quarter.end)
+
+
 def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice]:
-    """The notices whose deadline falls in the quarter, with their check's record id loaded."""
-    return list(db.session.execute(select(RectificationNotice).where(
-        RectificationNotice.contract_id == contract_id, RectificationNotice.deadline >= quarter.start,
-        RectificationNotice.deadline <= quarter.end).order_by(RectificationNotice.id)
-        .options(selectinload(RectificationNotice.spot_check).load_only(SpotCheck.record_id))).scalars())
+    return list(db.session.execute(select(RectificationNotice).where(*_due_in(contract_id, quarter))
+                                   .order_by(RectificationNotice.id)).scalars())
+
+
+def _notice_rows(contract_id: int, quarter: Quarter) -> list:
+    """The same notices as rows of what `closed_on_time` reads and their check's record id."""
+    return db.session.execute(
+        select(RectificationNotice.id, RectificationNotice.status, RectificationNotice.outcome,
+               RectificationNotice.closed_at, RectificationNotice.deadline, SpotCheck.record_id)
+        .join(SpotCheck, RectificationNotice.spot_check_id == SpotCheck.id)
+        .where(*_due_in(contract_id, quarter)).order_by(RectificationNotice.id)).all()
 
 
 def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
@@ -321,14 +350,14 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
     rectified on or before their deadline.
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    checks, calls = check_counts(contract_id, quarter), call_facts(contract_id, quarter)
+    checks, calls = check_counts(contract_id, quarter), call_counts(contract_id, quarter)
     drawn = _random(checks)
     targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
     errors = ErrorCount(sum(c.differing for c in drawn), sum(c.compared for c in drawn))
     answered = [c for c in calls if c.answered]
-    notices = _notices_due(contract_id, quarter)
+    notices = _notice_rows(contract_id, quarter)
     on_time = [n for n in notices if closed_on_time(n)]
-    notice_records = {n.id: n.spot_check.record_id for n in notices}
+    notice_records = {n.id: n.record_id for n in notices}
     return {
         "contract_id": contract_id,
         "quarter": str(quarter),
