@@ -34,6 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from seeds.records import whole_yuan  # noqa: E402  (after the path is set)
+
 OUT = ROOT / "bench" / "out"
 PG_DATABASE = "bench_oversight"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -126,11 +128,6 @@ _CARE_MINUTES = (30, 180)
 _SURVEY_MINUTES = (35, 150)
 _ASSESSMENT_MINUTES = (20, 70)
 _COUNTY_CENTRE = (114.95, 25.85)
-
-
-def whole_yuan(fen: float) -> int:
-    """An amount in fen rounded to whole yuan."""
-    return int(round(fen, -2))
 
 
 class History:
