@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.catalog import ASSIGNMENT_STATUSES, SERVICE_TYPES
+from ..domain.vocabulary import AssignmentStatus, ServiceType, label_of
 from ..extensions import db
 from .base import TimestampMixin
 
@@ -38,8 +38,8 @@ class Assignment(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return ASSIGNMENT_STATUSES[self.status]
+        return label_of(AssignmentStatus, self.status)
 
     @property
     def service_label(self) -> str:
-        return SERVICE_TYPES[self.service_type]
+        return label_of(ServiceType, self.service_type)

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.catalog import SERVICE_TYPES
+from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from .base import TimestampMixin
 
@@ -60,4 +60,4 @@ class ServiceLine(db.Model):
 
     @property
     def label(self) -> str:
-        return SERVICE_TYPES[self.service_type]
+        return label_of(ServiceType, self.service_type)
