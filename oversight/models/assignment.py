@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.vocabulary import AssignmentStatus, ServiceType, label_of
 from ..extensions import db
-from .base import TimestampMixin
+from .base import TimestampMixin, one_of
 
 
 class Assignment(TimestampMixin, db.Model):
@@ -20,6 +20,8 @@ class Assignment(TimestampMixin, db.Model):
         # A subject's assignments, and the list filtered by township (and status) newest due first:
         # with the status and due date in the index, neither the count nor the sort reads the rows.
         Index("ix_assignments_subject_status_due", "subject_id", "status", "due_date"),
+        one_of("service_type", ServiceType),
+        one_of("status", AssignmentStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
