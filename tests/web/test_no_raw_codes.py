@@ -4,7 +4,10 @@ the files its pages offer (review sheets, annual reports, the audit bundle's tab
 The crawl starts at the dashboard and follows every same-site link breadth-first, at most
 `URLS_PER_ENDPOINT` distinct URLs per endpoint. What is checked is what a person reads: text
 nodes and the title, placeholder and alt attributes of a page (not scripts, URLs or option
-values), every cell of a CSV or xlsx file, every paragraph and table cell of a docx.
+values), every cell of a CSV or xlsx file, every paragraph and table cell of a docx. A page's
+`<code>` elements show identifiers on purpose (a command, a job's name, an audit event's field
+and its JSON detail), and the audit bundle's "(JSON)" columns hold the machine-readable detail a
+draw or a score is re-computed from: there codes may stand, Python reprs still may not.
 """
 from __future__ import annotations
 
@@ -39,6 +42,8 @@ NOT_READ = ("application/json", "image/")
 
 # A hyphen joins words too: "seed-demo" (the demo actor) is not the code "seed".
 _CODE_CHARACTERS = "A-Za-z0-9_-"
+# A path or address shown as text (a notice's link in the audit log) is not a code.
+URL = re.compile(r"https?://\S+|(?<!\S)/[\w\-./?=&%]*")
 PYTHON_REPR = re.compile(r"\{'|\['|\b(?:None|True|False)\b|Decimal\(|datetime\.|<oversight\.|object at 0x")
 
 
@@ -56,13 +61,17 @@ class VisibleText(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
+        self.code_texts: list[str] = []
         self.links: list[str] = []
         self._skipping = 0
+        self._in_code = 0
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
         if tag in self.SKIPPED:
             self._skipping += 1
+        if tag == "code":
+            self._in_code += 1
         if tag == "a" and attributes.get("href"):
             self.links.append(attributes["href"])
         self.texts.extend(attributes[name] for name in self.READ_ATTRIBUTES if attributes.get(name))
@@ -72,10 +81,12 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if tag in self.SKIPPED and self._skipping:
             self._skipping -= 1
+        if tag == "code" and self._in_code:
+            self._in_code -= 1
 
     def handle_data(self, data):
         if not self._skipping and data.strip():
-            self.texts.append(data)
+            (self.code_texts if self._in_code else self.texts).append(data)
 
 
 class Finder:
@@ -89,10 +100,10 @@ class Finder:
                                  rf"(?![{_CODE_CHARACTERS}])")
         self.problems: list[str] = []
 
-    def check(self, where: str, texts) -> None:
+    def check(self, where: str, texts, *, codes: bool = True) -> None:
         for text in texts:
-            text = self._names.sub("", str(text))
-            for pattern, kind in ((self._codes, "code"), (PYTHON_REPR, "repr")):
+            text = URL.sub("", self._names.sub("", str(text)))
+            for pattern, kind in ((self._codes, "code"), (PYTHON_REPR, "repr"))[0 if codes else 1:]:
                 for match in pattern.finditer(text):
                     context = text[max(0, match.start() - 30):match.end() + 30].replace("\n", " ")
                     self.problems.append(f"{where}: {kind} {match.group(0)!r} in «{context}»")
@@ -150,6 +161,10 @@ def demo_app(tmp_path_factory):
     with app.app_context():
         summary = build_demo("small", 7, TODAY)
         db.engine.dispose()
+    admin = Client(app)
+    assert admin.login("admin", "demo-admin").status_code == 302
+    # A job's run, so that the jobs page shows a run's summary.
+    assert admin.post("/admin/jobs/mark_overdue/run", token_from="/admin/jobs").status_code == 302
     yield app, summary
     databases.drop()
 
@@ -186,6 +201,7 @@ def crawl(app, client: Client, finder: Finder, role: str) -> Counter:
             page = VisibleText()
             page.feed(response.get_data(as_text=True))
             finder.check(where, page.texts)
+            finder.check(where, page.code_texts, codes=False)
             queue.extend(link for link in map(_same_site, page.links) if link)
         elif not content_type.startswith(NOT_READ):
             for part, texts in file_texts(where, content_type, response.get_data()):
@@ -214,22 +230,27 @@ def test_no_page_or_download_shows_a_raw_code_or_a_python_repr(demo_app):
             "operations.jobs", "contracts.detail", "exports.review_sheet",
             "exports.evaluation_report", "exports.audit_bundle"} <= set(visited["admin"])
     assert {"reviews.detail", "spot_checks.notice_detail", "exports.review_sheet"} <= set(visited["contractor"])
+    assert "operations.jobs" in visited["admin"] and "operations.notifications" in visited["contractor"]
     assert not finder.problems, f"{len(finder.problems)} problems:\n" + "\n".join(finder.problems[:20000])
 
 
 def test_the_finder_catches_codes_and_reprs_but_not_words_or_names():
     finder = Finder({"answered", "open", "spot_check"}, {"admin"})
-    finder.check("page", ["已回访", "openly", "reopen", "admin 登录", "OCDS", "Wilson 区间"])
+    finder.check("page", ["已回访", "openly", "reopen", "admin 登录", "OCDS", "Wilson 区间", "链接 /draws/?purpose=open"])
+    assert finder.problems == []
+    finder.check("code", ['{"status": "answered"}'], codes=False)
     assert finder.problems == []
     finder.check("page", ["状态 answered", "{'kind': 'iso2859'}", "None", "用途：spot_check", "是 True"])
+    finder.check("code", ["{'status': 'answered'}"], codes=False)
     assert [problem.split(": ", 1)[1].split(" in ")[0] for problem in finder.problems] == [
-        "code 'answered'", "repr \"{'\"", "repr 'None'", "code 'spot_check'", "repr 'True'"]
+        "code 'answered'", "repr \"{'\"", "repr 'None'", "code 'spot_check'", "repr 'True'", "repr \"{'\""]
 
 
 def test_visible_text_leaves_out_scripts_urls_and_option_values():
     page = VisibleText()
     page.feed('<a href="/draws/?purpose=callback" title="回访">名单</a><script>var s = "answered";</script>'
               '<select><option value="open">待整改</option></select><input placeholder="如 2.5">'
-              '<input type="hidden" value="draft">')
+              '<input type="hidden" value="draft"><code>{"kind": "share"}</code>')
     assert page.texts == ["回访", "名单", "待整改", "如 2.5"]
+    assert page.code_texts == ['{"kind": "share"}']
     assert page.links == ["/draws/?purpose=callback"]
