@@ -430,9 +430,9 @@ class History:
 
     @staticmethod
     def _batch_name(contract, service: str, day: date) -> str:
-        from oversight.domain.catalog import SERVICE_TYPES
+        from oversight.domain.vocabulary import ServiceType, label_of
 
-        return f"{contract.code}_{SERVICE_TYPES[service]}服务记录_{day:%Y年%m月}.xlsx"
+        return f"{contract.code}_{label_of(ServiceType, service)}服务记录_{day:%Y年%m月}.xlsx"
 
     def _batches(self, contract, records: list[dict]) -> dict[str, dict]:
         """One accepted upload per contract, service and month, early in the next month."""
@@ -494,8 +494,8 @@ class History:
 
     def _recheck(self, draw, quarter, supervisors, newest: bool) -> int:
         from oversight.domain.self_care import ITEM_KEYS
+        from oversight.domain.vocabulary import CheckMethod
         from oversight.services.spot_checks import (
-            METHODS,
             close_notice,
             issue_notice,
             record_spot_check,
@@ -530,7 +530,7 @@ class History:
                 values[key] = not values[key]
             checker = supervisors[item.position % 2]
             checked_on = min(quarter.end + timedelta(days=rng.randint(5, 45)), self.today)
-            check = record_spot_check(item, checker=checker, method=rng.choice(METHODS), checked_on=checked_on,
+            check = record_spot_check(item, checker=checker, method=rng.choice(CheckMethod.codes()), checked_on=checked_on,
                                       values=values, note=None, uploads=[], uploads_dir="", today=self.today)
             done += 1
             if check.passed:

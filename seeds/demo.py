@@ -12,7 +12,8 @@ import click
 from flask import Flask
 from sqlalchemy import func, insert, inspect, select, text
 
-from oversight.domain.catalog import SERVICE_TYPES, SUBJECT_KINDS
+from oversight.domain.vocabulary import (AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
+                                         SubjectKind, label_of)
 from oversight.extensions import db
 from oversight.models import (
     AnnualEvaluation,
@@ -461,14 +462,6 @@ def row_counts() -> dict[str, int]:
     return counts
 
 
-_STATUS_LABELS = {"completed": "已完成", "assigned": "已派发", "overdue": "已逾期", "cancelled": "已取消"}
-_NOTICE_LABELS = {"open": "待整改", "responded": "已回复", "closed": "已关闭"}
-_CALLBACK_LABELS = {"answered": "已回访", "unreachable": "无法联系", "refused": "拒访", "pending": "待回访"}
-_REVIEW_LABELS = {"draft": "草稿", "published": "待承接方确认", "agreed": "承接方同意", "disputed": "有异议",
-                  "settled": "已裁定", "approved": "已审定锁定"}
-_ROLE_LABELS = {"admin": "系统管理员", "supervisor": "监管人员", "auditor": "审计人员", "contractor": "承接机构"}
-
-
 def _split(counts: dict[str, int], prefix: str, labels: dict[str, str]) -> str:
     """"label count" for each status present, or 无."""
     parts = [f"{label} {counts[f'{prefix}_{status}']}" for status, label in labels.items()
@@ -483,30 +476,30 @@ def summary_text(summary: DemoSummary, seconds: float) -> str:
         f"演示数据已生成：{COUNTY}（规模 {summary.scale}，种子 {summary.seed}，基准日 {summary.today}，用时 {seconds:.1f} 秒）",
         f"  承接机构 {counts['contractors']} 家，服务人员 {counts['field_workers']} 名，合同 {counts['contracts']} 份，"
         f"地方标准 {counts['local_standards']} 个年度",
-        f"  服务对象：{SUBJECT_KINDS['household']} {counts.get('subjects_household', 0)} 户，"
-        f"{SUBJECT_KINDS['person']} {counts.get('subjects_person', 0)} 人",
+        f"  服务对象：{SubjectKind.HOUSEHOLD.label} {counts.get('subjects_household', 0)} 户，"
+        f"{SubjectKind.PERSON.label} {counts.get('subjects_person', 0)} 人",
         f"  任务 {counts['assignments']} 条：" + "，".join(
-            f"{label} {counts.get('assignments_' + status, 0)}" for status, label in _STATUS_LABELS.items()),
+            f"{label} {counts.get('assignments_' + status, 0)}" for status, label in AssignmentStatus.labels().items()),
         f"  服务记录 {counts['completion_records']} 条（{counts['upload_batches']} 个上传批次，"
         f"异常标记 {counts.get('completion_records_flagged_true', 0)} 条）",
         f"  抽样 {counts['sampling_draws']} 次（抽查复检 {counts.get('sampling_draws_spot_check', 0)}，"
         f"电话回访 {counts.get('sampling_draws_callback', 0)}）；复检 {counts['spot_checks']} 条，"
         f"不合格 {counts.get('spot_checks_passed_false', 0)} 条",
-        f"  整改通知 {counts['rectification_notices']} 份：" + _split(counts, "rectification_notices", _NOTICE_LABELS),
-        f"  电话回访 {counts['callbacks']} 户：" + _split(counts, "callbacks", _CALLBACK_LABELS)
+        f"  整改通知 {counts['rectification_notices']} 份：" + _split(counts, "rectification_notices", NoticeStatus.labels()),
+        f"  电话回访 {counts['callbacks']} 户：" + _split(counts, "callbacks", CallbackStatus.labels())
         + f"；投诉 {counts['complaints']} 件",
-        f"  季度考核 {counts['quarterly_reviews']} 份：" + _split(counts, "quarterly_reviews", _REVIEW_LABELS)
+        f"  季度考核 {counts['quarterly_reviews']} 份：" + _split(counts, "quarterly_reviews", ReviewStatus.labels())
         + f"；年度评价 {counts['annual_evaluations']} 份",
         "合同：",
     ]
     for contract in summary.contracts:
-        services = "、".join(SERVICE_TYPES[service] for service in contract.service_types)
+        services = "、".join(label_of(ServiceType, service) for service in contract.service_types)
         lines.append(f"  {contract.code}  {contract.contractor}  {services}  "
                      f"{contract.term_start}至{contract.term_end}  ¥{contract.amount_fen // 100:,}")
     lines.append("演示账号（用户名 / 密码 / 角色）：")
     for user in summary.users:
         owner = f"（{user.contractor}）" if user.contractor else ""
-        lines.append(f"  {user.username:<12} {user.password:<18} {_ROLE_LABELS[user.role]}{owner}")
+        lines.append(f"  {user.username:<12} {user.password:<18} {label_of(Role, user.role)}{owner}")
     return "\n".join(lines)
 
 

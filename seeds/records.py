@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from oversight.domain import self_care
 from oversight.domain.anomalies import AnomalyContext, anomaly_flags
-from oversight.domain.catalog import SERVICE_TYPES
+from oversight.domain.vocabulary import ServiceType, label_of
 from oversight.domain.completion_log import CARE_ITEMS, INCOME_PARTS, TEMPLATE_COLUMNS, LogContext, validate_log
 from oversight.domain.money import fen_to_yuan
 from oversight.domain.tabular import EXCEL_ROW
@@ -443,7 +443,7 @@ class ContractLogs:
             yield LogBatch(
                 self.contract, service_type, month,
                 datetime.combine(last.day, datetime.min.time()) + timedelta(minutes=max(last.end, 17 * 60) + 40),
-                f"{self.short_name}{SERVICE_TYPES[service_type]}服务记录{month:%Y年%m月}.csv",
+                f"{self.short_name}{label_of(ServiceType, service_type)}服务记录{month:%Y年%m月}.csv",
                 table.iloc[positions].to_csv(index=False).encode("utf-8-sig"), batch,
                 sum(row["flagged"] for row in batch))
 

@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 
-from ..domain.catalog import SERVICE_TYPES
+from ..domain.vocabulary import ServiceType, label_of
 from ..domain.periods import InvalidQuarter, Quarter
 from ..extensions import db
 from ..models import Contract, SamplingDraw
@@ -23,7 +23,7 @@ def register(app: Flask) -> None:
     @click.option("--purpose", type=click.Choice(list(_PURPOSES)), required=True)
     @click.option("--quarter", required=True, help="a finished quarter, e.g. 2025Q3")
     @click.option("--contract", "contract_code", default=None, help="contract code (default: every contract)")
-    @click.option("--service-type", type=click.Choice(list(SERVICE_TYPES)), default=None)
+    @click.option("--service-type", type=click.Choice(ServiceType.codes()), default=None)
     @click.option("--risk-weighted", is_flag=True, help="anomaly-flagged records in their own stratum, at a higher rate")
     @click.option("--seed", default=None, help="seed text (default: a fresh random one per draw)")
     @click.option("--json", "as_json", is_flag=True, help="print the draws as JSON")
@@ -45,12 +45,12 @@ def register(app: Flask) -> None:
             raise click.ClickException(str(error)) from None
         db.session.commit()
         for skipped in outcome.skipped:
-            click.echo(f"跳过 {skipped.contract.code} {SERVICE_TYPES[skipped.service_type]}：{skipped.reason}", err=True)
+            click.echo(f"跳过 {skipped.contract.code} {label_of(ServiceType, skipped.service_type)}：{skipped.reason}", err=True)
         if as_json:
             click.echo(json.dumps({"draws": [draw_as_json(draw) for draw in outcome.draws]}, ensure_ascii=False))
             return
         for draw in outcome.draws:
-            click.echo(f"抽样 #{draw.id} {draw.contract.code} {SERVICE_TYPES[draw.service_type]}：总体 "
+            click.echo(f"抽样 #{draw.id} {draw.contract.code} {label_of(ServiceType, draw.service_type)}：总体 "
                        f"{len(draw.population)} 条，抽中 {len(draw.items)} 条；种子 {draw.seed}；"
                        f"总体哈希 {draw.population_sha256}")
 

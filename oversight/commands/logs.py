@@ -10,13 +10,13 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
-from ..domain.catalog import SERVICE_TYPES
+from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import CompletionRecord, Contract, User
 from ..services.completion_import import ImportRefused, import_file
 from ..services.completion_records import log_template
 
-_SERVICE_OPTION = click.Choice(list(SERVICE_TYPES))
+_SERVICE_OPTION = click.Choice(ServiceType.codes())
 
 
 def _contract(code: str) -> Contract:
@@ -49,7 +49,7 @@ def register(app: Flask) -> None:
             raise click.BadParameter(str(error), param_hint="--service-type") from None
         db.session.commit()
         out.write_bytes(data)
-        click.echo(f"已写出{SERVICE_TYPES[service_type]}服务记录模板：{out}")
+        click.echo(f"已写出{label_of(ServiceType, service_type)}服务记录模板：{out}")
 
     @app.cli.command("import-log")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

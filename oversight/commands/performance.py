@@ -8,7 +8,8 @@ from flask import Flask
 
 from ..domain.periods import InvalidQuarter, Quarter
 from ..extensions import db
-from ..services.reviews import STATUS_LABELS, ReviewError, below_threshold_run, contract_reviews, score_quarter_reviews
+from ..domain.vocabulary import ReviewStatus, label_of
+from ..services.reviews import ReviewError, below_threshold_run, contract_reviews, score_quarter_reviews
 
 _ACTIONS = {"created": "已生成草稿", "refreshed": "已重新计算草稿", "kept": "保持不变", "skipped": "未评分"}
 
@@ -59,7 +60,7 @@ def register(app: Flask) -> None:
             review = outcome.review
             line = f"{outcome.contract.code}：{_ACTIONS[outcome.action]}"
             if review is not None:
-                line += f"，第{review.revision}版 {review.figures['total']} 分（{review.rating}），{STATUS_LABELS[review.status]}"
+                line += f"，第{review.revision}版 {review.figures['total']} 分（{review.rating}），{label_of(ReviewStatus, review.status)}"
             if outcome.reason:
                 line += f"（{outcome.reason}）"
             click.echo(line)

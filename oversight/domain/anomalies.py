@@ -24,24 +24,10 @@ from oversight.domain.tabular import reasons_where, time_minutes
 
 EARTH_RADIUS_KM = 6371.0088
 
-FLAG_LABELS = {
-    "short_visit": "服务时长过短",
-    "odd_hours": "服务时间过早或过晚",
-    "overlap": "同一服务人员服务时间重叠",
-    "busy_day": "单日服务次数过多",
-    "far_from_township": "坐标远离对象所在乡镇",
-    "fast_travel": "两次服务之间移动过快",
-    "identical_answers": "不同家庭调查数据完全相同",
-    "eligible_above_line": "结论为符合但人均收入不低于低保标准",
-    "ineligible_below_line": "结论为不符合但人均收入远低于低保标准",
-    "conclusion_changed": "评估结论与上次不同",
-    "unsigned": "服务对象未签字确认",
-}
-"""Every flag code with its short Chinese label."""
 
 
 class Flag(NamedTuple):
-    """One red flag on a record: a code from `FLAG_LABELS` and the reason in Chinese."""
+    """One red flag on a record: a code of `vocabulary.AnomalyFlag` and the reason in Chinese."""
 
     code: str
     reason: str

@@ -19,17 +19,16 @@ from fractions import Fraction
 from oversight.domain import self_care
 from oversight.domain.money import format_yuan
 from oversight.domain.scoring import round_half_up, to_decimal
+from oversight.domain.vocabulary import ServiceType, WorkerFlag
 
-# Keys of catalog.SERVICE_TYPES.
-HOUSEHOLD_SURVEY = "household_survey"
-SELF_CARE_ASSESSMENT = "self_care_assessment"
-CARE_VISIT = "care_visit"
+HOUSEHOLD_SURVEY = ServiceType.HOUSEHOLD_SURVEY
+SELF_CARE_ASSESSMENT = ServiceType.SELF_CARE_ASSESSMENT
+CARE_VISIT = ServiceType.CARE_VISIT
 
 MONEY_TOLERANCE_FLOOR_FEN = 50000
 
-RETRAIN = "retrain"
-RECHECK = "recheck"
-FLAG_LABELS = {RETRAIN: "需再培训", RECHECK: "需定向复查"}
+RETRAIN = WorkerFlag.RETRAIN
+RECHECK = WorkerFlag.RECHECK
 
 CONCLUSION_KEY = "conclusion"
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from oversight.domain import self_care
-from oversight.domain.catalog import SERVICE_TYPES
+from oversight.domain.vocabulary import ServiceType
 from oversight.domain.money import format_yuan
 from oversight.domain.tabular import (
     EXCEL_ROW,
@@ -408,8 +408,8 @@ class _LogCheck:
         other_type = found & ~cancelled & (rows["service_type"] != ctx.service_type)
         self.refuse("number", given & ~found, "本合同中没有该任务编号")
         self.refuse("number", cancelled, "该任务已取消")
-        label = SERVICE_TYPES.get(ctx.service_type, ctx.service_type)
-        self.refuse("number", other_type, lambda r: "该任务为" + rows["service_type"][r].map(SERVICE_TYPES)
+        label = ServiceType.labels().get(ctx.service_type, ctx.service_type)
+        self.refuse("number", other_type, lambda r: "该任务为" + rows["service_type"][r].map(ServiceType.labels())
                     .fillna("其他") + f"任务，不能填入{label}记录表")
         usable = given & found & ~cancelled & ~other_type
 

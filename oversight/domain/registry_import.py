@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .catalog import SERVICE_TYPES, SUBJECT_CATEGORIES, SUBJECT_KIND_FOR_SERVICE, SUBJECT_KINDS
+from .vocabulary import SUBJECT_KIND_FOR_SERVICE, ServiceType, SubjectCategory, SubjectKind
 from .tabular import CellError, ErrorCollector, match_columns, parse_choices, parse_dates, parse_id_numbers
 from .tabular import parse_integers, parse_mobiles, parse_text
 
@@ -20,8 +20,8 @@ SUBJECT_REQUIRED = ("类型", "姓名", "身份证号", "乡镇/街道", "村/�
 ASSIGNMENT_COLUMNS = ("任务编号", "合同编号", "服务类型", "服务对象姓名", "身份证号", "截止日期", "备注")
 ASSIGNMENT_REQUIRED = ("合同编号", "服务类型", "服务对象姓名", "身份证号", "截止日期")
 
-_KIND_WORDS = {label: kind for kind, label in SUBJECT_KINDS.items()} | {"户": "household", "人": "person"}
-_SERVICE_WORDS = {label: key for key, label in SERVICE_TYPES.items()} | {key: key for key in SERVICE_TYPES}
+_KIND_WORDS = {kind.label: kind.value for kind in SubjectKind} | {"户": "household", "人": "person"}
+_SERVICE_WORDS = {service.label: service.value for service in ServiceType} | {service.value: service.value for service in ServiceType}
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,12 @@ def validate_subjects(table: pd.DataFrame, existing: set[tuple[str, str]], today
     column, header = _accessors(table, found)
     errors = ErrorCollector(table)
     kind = errors.add_parsed(header("类型"), parse_choices(column("类型"), _KIND_WORDS,
-                                                         shown=list(SUBJECT_KINDS.values())))
+                                                         shown=list(SubjectKind.labels().values())))
     name = errors.add_parsed(header("姓名"), parse_text(column("姓名"), max_length=64))
     id_number = errors.add_parsed(header("身份证号"), parse_id_numbers(column("身份证号"), today=today))
     township = errors.add_parsed(header("乡镇/街道"), parse_text(column("乡镇/街道"), max_length=32))
     village = errors.add_parsed(header("村/社区"), parse_text(column("村/社区"), max_length=64))
-    category = errors.add_parsed(header("类别"), parse_choices(column("类别"), {c: c for c in SUBJECT_CATEGORIES}))
+    category = errors.add_parsed(header("类别"), parse_choices(column("类别"), SubjectCategory.labels()))
     phone = errors.add_parsed(header("联系电话"), parse_mobiles(column("联系电话"), required=False))
     size = errors.add_parsed(header("家庭人口数"),
                              parse_integers(column("家庭人口数"), 1, 20, required=False))
@@ -106,7 +106,7 @@ def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjec
     number = number.where(number.notna() & (number != ""), None)
     code = errors.add_parsed(header("合同编号"), parse_text(column("合同编号")))
     service = errors.add_parsed(header("服务类型"), parse_choices(column("服务类型"), _SERVICE_WORDS,
-                                                              shown=list(SERVICE_TYPES.values())))
+                                                              shown=list(ServiceType.labels().values())))
     name = errors.add_parsed(header("服务对象姓名"), parse_text(column("服务对象姓名")))
     id_number = errors.add_parsed(header("身份证号"), parse_id_numbers(column("身份证号"), today=today))
     due = errors.add_parsed(header("截止日期"), parse_dates(column("截止日期")))
@@ -129,7 +129,7 @@ def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjec
         (due < contract["term_start"]) | (due > contract["term_end"]))
     errors.add_where(header("截止日期"), outside_term, "截止日期不在合同服务期内")
 
-    kind = service.map(SUBJECT_KIND_FOR_SERVICE)
+    kind = service.map({service.value: kind.value for service, kind in SUBJECT_KIND_FOR_SERVICE.items()})
     subject_index = subjects.set_index(["kind", "id_number"])
     lookup = pd.MultiIndex.from_arrays([kind.fillna(""), id_number.fillna("")])
     matched = subject_index.reindex(lookup)
@@ -160,8 +160,8 @@ def sheet_template(kind: str) -> bytes:
 
     columns, required, choices = {
         "subjects": (SUBJECT_COLUMNS, SUBJECT_REQUIRED,
-                     {"类型": list(SUBJECT_KINDS.values()), "类别": list(SUBJECT_CATEGORIES)}),
-        "assignments": (ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, {"服务类型": list(SERVICE_TYPES.values())}),
+                     {"类型": list(SubjectKind.labels().values()), "类别": list(SubjectCategory.codes())}),
+        "assignments": (ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, {"服务类型": list(ServiceType.labels().values())}),
     }[kind]
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_numbers": False})

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from . import vocabulary
 from .periods import quarter_of
 
-CADENCES = ("daily", "monthly", "quarterly", "yearly")
+CADENCES = vocabulary.Cadence.codes()
 
 
 @dataclass(frozen=True)

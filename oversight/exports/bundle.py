@@ -31,9 +31,30 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
 from ..domain.audit_chain import ChainBreak, to_json_value, verify_chain
-from ..domain.catalog import ASSIGNMENT_STATUSES, SERVICE_TYPES
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import fen_to_yuan
+from ..domain.vocabulary import (
+    AnomalyFlag,
+    AssignmentStatus,
+    AuditAction,
+    AuditObject,
+    BatchStatus,
+    CallbackStatus,
+    ComplaintSource,
+    ComplaintStatus,
+    DrawPurpose,
+    EvaluationStatus,
+    Labelled,
+    NoticeOutcome,
+    NoticeStatus,
+    PaymentKind,
+    Position,
+    ReviewStatus,
+    ServiceType,
+    Stratum,
+    describe_sampling_rule,
+    label_of,
+)
 from ..extensions import db
 from ..models import (
     AnnualEvaluation,
@@ -60,14 +81,14 @@ from ..models import (
 )
 from ..models.base import utcnow
 from ..services.audit import record_event
-from ..services.evaluations import PAYMENT_KINDS
-from ..services.reviews import STATUS_LABELS as REVIEW_STATUSES
 from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
 
 BUNDLE_FORMAT = "oversight-audit-bundle/1"
 MANIFEST = "manifest.json"
 NOTE = "说明.txt"
+# Marks the columns that hold the machine-readable detail (re-computing a draw, a score) as JSON.
+JSON_COLUMN = "(JSON)"
 AUDIT_JSONL = "audit_log/audit_events.jsonl"
 CHUNK_ROWS = 2000
 _EVENT_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
@@ -107,8 +128,13 @@ def _json(value):
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _label(labels: dict[str, str]) -> Callable[[Any], Any]:
-    return lambda code: labels.get(code, code)
+def _label(vocabulary: type[Labelled]) -> Callable[[str], str]:
+    return lambda code: label_of(vocabulary, code)
+
+
+def _flags(flags: list[dict]) -> str:
+    """A record's anomaly flags as "label：reason" lines."""
+    return "；".join(f"{label_of(AnomalyFlag, flag['code'])}：{flag['reason']}" for flag in flags)
 
 
 def _hundredths(value: int) -> Decimal:
@@ -129,7 +155,7 @@ def _quarters_of(column, year: int):
 
 
 C = Column
-_service_type = _label(SERVICE_TYPES)
+_service_type = _label(ServiceType)
 _checker, _issuer, _closer, _operator, _author, _approver = (aliased(User) for _ in range(6))
 
 
@@ -312,7 +338,7 @@ TABLES: tuple[RecordTable, ...] = (
         C("联系电话", "contact_phone", personal=mask_phone), C("采购方式", "procurement_method"),
         C("合同金额(元)", "amount_fen", fen_to_yuan), C("服务开始", "term_start"), C("服务结束", "term_end"),
         C("绩效挂钩比例(%)", "performance_share_bp", _hundredths), C("考核方案", "kpi_scheme_code"),
-        C("抽样规则", "sampling_rule", _json),
+        C("抽样规则", "sampling_rule", describe_sampling_rule),
     ), _contracts),
     RecordTable("service_lines", "服务内容", (
         C("ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type),
@@ -322,7 +348,7 @@ TABLES: tuple[RecordTable, ...] = (
         C("任务ID", "id"), C("任务编号", "number"), C("合同编号", "code"), C("服务对象", "subject"),
         C("身份证号", "id_number", personal=mask_id_number), C("乡镇(街道)", "township"), C("村(社区)", "village"),
         C("类别", "category"), C("服务类型", "service_type", _service_type), C("截止日期", "due_date"),
-        C("状态", "status", _label(ASSIGNMENT_STATUSES)), C("应上门次数", "required_visits"),
+        C("状态", "status", _label(AssignmentStatus)), C("应上门次数", "required_visits"),
         C("完成时间(UTC)", "completed_at"), C("备注", "note"),
     ), _assignments),
     RecordTable("completion_records", "服务记录", (
@@ -339,37 +365,37 @@ TABLES: tuple[RecordTable, ...] = (
         C("人均月收入(元)", "per_capita_monthly_income_fen", fen_to_yuan),
         *(C(header, key) for header, key in zip(_ASSESSMENT_HEADERS, _ASSESSMENT)),
         C("评估结论", "conclusion"), C("不能项数", "fails"), C("服务项目", "care_items"), C("对象签字确认", "signed"),
-        C("上传批次", "batch_id"), C("有异常标记", "flagged"), C("异常标记", "anomaly_flags", _json),
+        C("上传批次", "batch_id"), C("有异常标记", "flagged"), C("异常标记", "anomaly_flags", _flags),
         C("录入时间(UTC)", "created_at"),
     ), _completion_records),
     RecordTable("upload_batches", "上传批次", (
         C("批次ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type), C("文件名", "filename"),
         C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("上传人", "uploader"), C("上传时间(UTC)", "uploaded_at"),
-        C("状态", "status"), C("总行数", "rows_total"), C("接收行数", "rows_accepted"), C("错误数", "error_count"),
+        C("状态", "status", _label(BatchStatus)), C("总行数", "rows_total"), C("接收行数", "rows_accepted"), C("错误数", "error_count"),
         C("说明", "message"), C("处理完成(UTC)", "finished_at"),
     ), _upload_batches),
     RecordTable("sampling_draws", "抽样", (
-        C("抽样ID", "id"), C("用途", "purpose"), C("季度", "quarter"), C("合同编号", "code"),
-        C("服务类型", "service_type", _service_type), C("规则", "rule", _json), C("抽样方案", "plan", _json),
+        C("抽样ID", "id"), C("用途", "purpose", _label(DrawPurpose)), C("季度", "quarter"), C("合同编号", "code"),
+        C("服务类型", "service_type", _service_type), C(f"规则{JSON_COLUMN}", "rule", _json), C(f"抽样方案{JSON_COLUMN}", "plan", _json),
         C("随机种子", "seed"), C("风险加权", "risk_weighted"), C("总体数量", "population", len),
-        C("总体SHA-256", "population_sha256"), C("分层", "strata", _json), C("抽样时间(UTC)", "created_at"),
+        C("总体SHA-256", "population_sha256"), C(f"分层{JSON_COLUMN}", "strata", _json), C("抽样时间(UTC)", "created_at"),
     ), _sampling_draws),
     RecordTable("spot_checks", "抽查复检", (
         C("抽查ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"), C("抽样ID", "draw_id"),
-        C("分层", "stratum"), C("复检人", "checker"), C("方式", "method"), C("复检日期", "checked_on"),
+        C("分层", "stratum", _label(Stratum)), C("复检人", "checker"), C("方式", "method"), C("复检日期", "checked_on"),
         C("比对字段数", "fields_compared"), C("不一致字段数", "fields_differing"), C("合格", "passed"),
-        C("复检值", "values", _json), C("比对结果", "comparison", _json), C("备注", "note"),
+        C(f"复检值{JSON_COLUMN}", "values", _json), C(f"比对结果{JSON_COLUMN}", "comparison", _json), C("备注", "note"),
         C("录入时间(UTC)", "created_at"),
     ), _spot_checks),
     RecordTable("rectification_notices", "整改通知", (
         C("通知ID", "id"), C("合同编号", "code"), C("抽查ID", "spot_check_id"), C("下发时间(UTC)", "issued_at"),
-        C("下发人", "issuer"), C("整改期限", "deadline"), C("整改要求", "requirement"), C("状态", "status"),
+        C("下发人", "issuer"), C("整改期限", "deadline"), C("整改要求", "requirement"), C("状态", "status", _label(NoticeStatus)),
         C("承接机构答复", "response"), C("答复时间(UTC)", "responded_at"), C("关闭时间(UTC)", "closed_at"),
-        C("关闭人", "closer"), C("结论", "outcome"), C("关闭说明", "closing_note"),
+        C("关闭人", "closer"), C("结论", "outcome", _label(NoticeOutcome)), C("关闭说明", "closing_note"),
     ), _rectification_notices),
     RecordTable("callbacks", "电话回访", (
         C("回访ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("服务记录ID", "record_id"),
-        C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status"),
+        C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status", _label(CallbackStatus)),
         C("拨打次数", "attempts"), C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
         C("服务态度", "attitude"), C("投诉内容", "complaint"), C("回访人", "operator"),
         C("完成时间(UTC)", "completed_at"),
@@ -379,33 +405,33 @@ TABLES: tuple[RecordTable, ...] = (
         C("回访人", "operator"),
     ), _callback_attempts),
     RecordTable("complaints", "投诉", (
-        C("投诉ID", "id"), C("来源", "source"), C("合同编号", "code"), C("回访ID", "callback_id"),
-        C("服务记录ID", "record_id"), C("服务人员工号", "worker_no"), C("投诉内容", "text"), C("状态", "status"),
+        C("投诉ID", "id"), C("来源", "source", _label(ComplaintSource)), C("合同编号", "code"), C("回访ID", "callback_id"),
+        C("服务记录ID", "record_id"), C("服务人员工号", "worker_no"), C("投诉内容", "text"), C("状态", "status", _label(ComplaintStatus)),
         C("定向抽样ID", "targeted_draw_id"), C("登记时间(UTC)", "created_at"),
     ), _complaints),
     RecordTable("quarterly_reviews", "季度考核", (
         C("考核ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("版本", "revision"),
-        C("状态", "status", _label(REVIEW_STATUSES)), C("总分", "total_centi", _hundredths), C("评级", "rating"),
+        C("状态", "status", _label(ReviewStatus)), C("总分", "total_centi", _hundredths), C("评级", "rating"),
         C("完成量", "completed_volume"), C("计算时间(UTC)", "computed_at"), C("发布时间(UTC)", "published_at"),
-        C("意见截止", "comment_deadline"), C("承接机构意见", "contractor_position"),
+        C("意见截止", "comment_deadline"), C("承接机构意见", "contractor_position", _label(Position)),
         C("承接机构说明", "contractor_comment"), C("裁定意见", "settlement"), C("审定人", "approver"),
         C("审定时间(UTC)", "approved_at"), C("已锁定", "locked"), C("更正自考核ID", "supersedes_id"),
-        C("更正原因", "revision_reason"), C("考核明细", "figures", _json),
+        C("更正原因", "revision_reason"), C(f"考核明细{JSON_COLUMN}", "figures", _json),
     ), _quarterly_reviews),
     RecordTable("review_manual_items", "考核加减分", (
         C("ID", "id"), C("考核ID", "review_id"), C("季度", "quarter"), C("分值", "points_centi", _hundredths),
         C("理由", "reason"), C("录入人", "author"), C("录入时间(UTC)", "created_at"),
     ), _review_manual_items),
     RecordTable("annual_evaluations", "年度评价", (
-        C("评价ID", "id"), C("合同编号", "code"), C("年度", "year"), C("版本", "revision"), C("状态", "status"),
+        C("评价ID", "id"), C("合同编号", "code"), C("年度", "year"), C("版本", "revision"), C("状态", "status", _label(EvaluationStatus)),
         C("年度得分", "score_centi", _hundredths), C("评级", "rating"), C("绩效挂钩部分(元)", "linked_fen", fen_to_yuan),
         C("应付(元)", "payable_fen", fen_to_yuan), C("扣减(元)", "withheld_fen", fen_to_yuan),
         C("计算时间(UTC)", "computed_at"), C("审定人", "approver"), C("审定时间(UTC)", "approved_at"),
-        C("已锁定", "locked"), C("评价明细", "figures", _json),
+        C("已锁定", "locked"), C(f"评价明细{JSON_COLUMN}", "figures", _json),
     ), _annual_evaluations),
     RecordTable("payment_records", "付款记录", (
         C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
-        C("类别", "kind", _label(PAYMENT_KINDS)), C("所属年度", "year"), C("备注", "note"),
+        C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),
         C("登记时间(UTC)", "created_at"),
     ), _payment_records),
 )
@@ -553,11 +579,11 @@ def _write_audit_log(writer: _Writer, last_id: int) -> tuple[int, str | None]:
             buffered.write(json.dumps(line, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
             count, last_hash = count + 1, event["hash"]
         buffered.flush()
-    headers = ["事件ID", "时间(UTC)", "用户ID", "操作人", "动作", "对象类型", "对象ID", "变更", "IP地址", "前一哈希", "哈希"]
+    headers = ["事件ID", "时间(UTC)", "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址", "前一哈希", "哈希"]
     with writer.csv_table("audit_log/audit_events.csv", headers) as sheet:
         for event in db.session.execute(stmt).mappings():
-            sheet.write([event["id"], event["occurred_at"], event["user_id"], event["actor"], event["action"],
-                         event["object_type"], event["object_id"], _json(event["changes"]), event["ip_address"],
+            sheet.write([event["id"], event["occurred_at"], event["user_id"], event["actor"],
+                         label_of(AuditAction, event["action"]), label_of(AuditObject, event["object_type"]), event["object_id"], _json(event["changes"]), event["ip_address"],
                          event["prev_hash"], event["hash"]])
     return count, last_hash
 

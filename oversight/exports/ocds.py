@@ -27,7 +27,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from sqlalchemy import select
 
-from ..domain.catalog import SERVICE_TYPES
+from ..domain.vocabulary import ServiceType, label_of
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
 from ..extensions import db
@@ -178,7 +178,7 @@ def _agreed_metrics(contract: Contract, scheme: Scheme, year: int) -> list[dict]
     for line in contract.service_lines:
         metrics.append({
             "id": f"volume-{line.service_type}",
-            "title": f"{SERVICE_TYPES[line.service_type]}年度服务量",
+            "title": f"{label_of(ServiceType, line.service_type)}年度服务量",
             "observations": [{"id": f"volume-{line.service_type}-{year}-target", "measure": line.annual_target,
                               "unit": {"name": UNITS[line.service_type]},
                               "period": {"startDate": _local(date(year, 1, 1)),
@@ -284,7 +284,7 @@ def _release(contract: Contract, year: int, published: str, buyer_party: dict, t
                                     PaymentRecord.paid_on.between(date(year, 1, 1), date(year, 12, 31)))
         .order_by(PaymentRecord.paid_on, PaymentRecord.id)).scalars().all()
     period = {"startDate": _local(contract.term_start), "endDate": _local(contract.term_end, end_of_day=True)}
-    items = [{"id": line.service_type, "description": SERVICE_TYPES[line.service_type],
+    items = [{"id": line.service_type, "description": label_of(ServiceType, line.service_type),
               "quantity": line.annual_target, "unit": {"name": UNITS[line.service_type]}}
              for line in contract.service_lines]
     award_id = f"{contract.code}-award"

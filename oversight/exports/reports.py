@@ -19,7 +19,7 @@ from ..charts.performance import rates_with_intervals, score_trend
 from ..domain.money import format_yuan
 from ..extensions import db
 from ..models import AnnualEvaluation, PaymentRecord, QuarterlyReview
-from ..services.evaluations import EVALUATION_STATUS_LABELS, PAYMENT_KINDS
+from ..domain.vocabulary import EvaluationStatus, PaymentKind, label_of
 
 
 
@@ -93,7 +93,7 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     contractor = contract.contractor
     reviews = _reviews_of(evaluation)
     quarters = figures["quarters"]
-    status = EVALUATION_STATUS_LABELS.get(evaluation.status, evaluation.status)
+    status = label_of(EvaluationStatus, evaluation.status)
     report = Report(
         title=f"{figures['year']}年度绩效评价报告",
         subtitle=f"{contract.title}（合同编号 {contract.code}）",
@@ -171,7 +171,7 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     add(Heading("七、本年度付款记录"))
     if payments:
         add(Table(("付款日期", "类别", "金额", "备注"), tuple(
-            (f"{p.paid_on:%Y-%m-%d}", PAYMENT_KINDS.get(p.kind, p.kind), _yuan(p.amount_fen), p.note or "")
+            (f"{p.paid_on:%Y-%m-%d}", label_of(PaymentKind, p.kind), _yuan(p.amount_fen), p.note or "")
             for p in payments
         ), (1, 1, 1, 2)))
     else:

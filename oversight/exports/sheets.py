@@ -16,7 +16,7 @@ from typing import IO, Any
 import xlsxwriter
 
 from ..domain.tabular import neutralize_cell
-from ..services.reviews import POSITIONS, STATUS_LABELS
+from ..domain.vocabulary import Position, ReviewStatus, label_of
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 # Excel's limit on the characters of one cell; longer text is cut with a pointer to the .csv copy.
@@ -174,7 +174,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
 
     merged(0, 0, last, f"{contract.title}　{figures['quarter']} 季度履约考核表", fmt["title"])
     sheet.set_row(0, 28)
-    status = STATUS_LABELS.get(review.status, review.status)
+    status = label_of(ReviewStatus, review.status)
     merged(1, 0, last, f"第 {review.revision} 版　状态：{status}", fmt["subtitle"])
     scheme = figures["scheme"]
     info = (
@@ -266,7 +266,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     sheet.merge_range(row, 0, row, 1, "", fmt["label"])
     text(row, 0, "意见", fmt["label"])
     sheet.merge_range(row, 2, row, last, "", fmt["cell"])
-    text(row, 2, POSITIONS.get(review.contractor_position or "", "尚未提交"), fmt["cell"])
+    text(row, 2, label_of(Position, review.contractor_position) if review.contractor_position else "尚未提交", fmt["cell"])
     row += 1
     sheet.merge_range(row, 0, row, 1, "", fmt["label"])
     text(row, 0, "说明", fmt["label"])

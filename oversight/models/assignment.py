@@ -5,9 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.catalog import ASSIGNMENT_STATUSES, SERVICE_TYPES
+from ..domain.vocabulary import AssignmentStatus, ServiceType, label_of
 from ..extensions import db
-from .base import TimestampMixin
+from .base import TimestampMixin, one_of
 
 
 class Assignment(TimestampMixin, db.Model):
@@ -20,6 +20,8 @@ class Assignment(TimestampMixin, db.Model):
         # A subject's assignments, and the list filtered by township (and status) newest due first:
         # with the status and due date in the index, neither the count nor the sort reads the rows.
         Index("ix_assignments_subject_status_due", "subject_id", "status", "due_date"),
+        one_of("service_type", ServiceType),
+        one_of("status", AssignmentStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,8 +40,8 @@ class Assignment(TimestampMixin, db.Model):
 
     @property
     def status_label(self) -> str:
-        return ASSIGNMENT_STATUSES[self.status]
+        return label_of(AssignmentStatus, self.status)
 
     @property
     def service_label(self) -> str:
-        return SERVICE_TYPES[self.service_type]
+        return label_of(ServiceType, self.service_type)

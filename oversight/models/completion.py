@@ -6,13 +6,15 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import utcnow
+from ..domain.vocabulary import BatchStatus, ServiceType
+from .base import one_of, utcnow
 
 
 class UploadBatch(db.Model):
     """One uploaded completion log: accepted whole or rejected whole."""
 
     __tablename__ = "upload_batches"
+    __table_args__ = (one_of("service_type", ServiceType), one_of("status", BatchStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
@@ -47,6 +49,7 @@ class CompletionRecord(db.Model):
         UniqueConstraint("assignment_id", "service_date", "start_time"),
         Index("ix_completion_records_contract_type_date", "contract_id", "service_type", "service_date"),
         Index("ix_completion_records_worker_date", "worker_id", "service_date"),
+        one_of("service_type", ServiceType),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,9 +5,9 @@ from datetime import date
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.catalog import SERVICE_TYPES
+from ..domain.vocabulary import ProcurementMethod, ServiceType, label_of
 from ..extensions import db
-from .base import TimestampMixin
+from .base import TimestampMixin, one_of
 
 DEFAULT_SAMPLING_RULE = {"kind": "share", "share": "0.05", "floor": 5}
 
@@ -16,6 +16,7 @@ class Contract(TimestampMixin, db.Model):
     """服务合同: what the bureau bought from one contractor, for which services and how much."""
 
     __tablename__ = "contracts"
+    __table_args__ = (one_of("procurement_method", ProcurementMethod),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -47,7 +48,7 @@ class ServiceLine(db.Model):
     """One service type a contract covers, with its yearly target."""
 
     __tablename__ = "service_lines"
-    __table_args__ = (UniqueConstraint("contract_id", "service_type"),)
+    __table_args__ = (UniqueConstraint("contract_id", "service_type"), one_of("service_type", ServiceType))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
@@ -60,4 +61,4 @@ class ServiceLine(db.Model):
 
     @property
     def label(self) -> str:
-        return SERVICE_TYPES[self.service_type]
+        return label_of(ServiceType, self.service_type)

@@ -7,22 +7,24 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import utcnow
+from ..domain.vocabulary import JobOutcome, JobTrigger
+from .base import one_of, utcnow
 
 
 class JobRun(db.Model):
     """One run of a scheduled job for one period; the unique key makes each period run once."""
 
     __tablename__ = "job_runs"
-    __table_args__ = (UniqueConstraint("job_name", "period_key"),)
+    __table_args__ = (UniqueConstraint("job_name", "period_key"), one_of("trigger", JobTrigger),
+                      one_of("outcome", JobOutcome))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     job_name: Mapped[str] = mapped_column(String(64))
     period_key: Mapped[str] = mapped_column(String(32))  # "2026-11-25", "2026-11", "2026Q3", "2026"
-    trigger: Mapped[str] = mapped_column(String(16))  # schedule | catch_up | manual
+    trigger: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    outcome: Mapped[str] = mapped_column(String(16), default="running")  # running | succeeded | failed
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     process: Mapped[str | None] = mapped_column(String(64))

@@ -7,17 +7,30 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import utcnow
+from ..domain.vocabulary import (
+    CallbackStatus,
+    CallOutcome,
+    CheckMethod,
+    ComplaintSource,
+    ComplaintStatus,
+    DrawPurpose,
+    NoticeOutcome,
+    NoticeStatus,
+    ServiceType,
+    Stratum,
+)
+from .base import one_of, utcnow
 
 
 class SamplingDraw(db.Model):
     """A frozen population, the rule and seed, and the sample drawn from them."""
 
     __tablename__ = "sampling_draws"
-    __table_args__ = (Index("ix_sampling_draws_scope", "contract_id", "quarter", "purpose"),)
+    __table_args__ = (Index("ix_sampling_draws_scope", "contract_id", "quarter", "purpose"),
+                      one_of("purpose", DrawPurpose), one_of("service_type", ServiceType))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(16))  # spot_check | callback
+    purpose: Mapped[str] = mapped_column(String(16))
     quarter: Mapped[str] = mapped_column(String(6))  # "2025Q3"
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"))
     service_type: Mapped[str] = mapped_column(String(32))
@@ -39,12 +52,12 @@ class SamplingDraw(db.Model):
 
 class DrawItem(db.Model):
     __tablename__ = "draw_items"
-    __table_args__ = (UniqueConstraint("draw_id", "record_id"),)
+    __table_args__ = (UniqueConstraint("draw_id", "record_id"), one_of("stratum", Stratum))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draw_id: Mapped[int] = mapped_column(ForeignKey("sampling_draws.id"), index=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), index=True)
-    stratum: Mapped[str] = mapped_column(String(32))  # random | flagged | targeted | worker strata
+    stratum: Mapped[str] = mapped_column(String(32))
     position: Mapped[int]
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
@@ -57,13 +70,14 @@ class SpotCheck(db.Model):
     """抽查复检: the supervisor's blind re-check of one drawn record."""
 
     __tablename__ = "spot_checks"
+    __table_args__ = (one_of("method", CheckMethod),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draw_item_id: Mapped[int] = mapped_column(ForeignKey("draw_items.id"), unique=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), index=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     checker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    method: Mapped[str] = mapped_column(String(16))  # 入户复核 | 邻里走访 | 电话核实
+    method: Mapped[str] = mapped_column(String(16))
     checked_on: Mapped[date]
     values: Mapped[dict] = mapped_column(JSON)  # the re-measured values
     comparison: Mapped[dict] = mapped_column(JSON)  # Comparison.as_dict()
@@ -98,6 +112,7 @@ class RectificationNotice(db.Model):
     """整改通知 for a failed spot check: the contractor answers, the supervisor closes it."""
 
     __tablename__ = "rectification_notices"
+    __table_args__ = (one_of("status", NoticeStatus), one_of("outcome", NoticeOutcome))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), unique=True)
@@ -114,7 +129,7 @@ class RectificationNotice(db.Model):
     # UTC like every timestamp; "closed by the deadline" compares its China (UTC+8) calendar day.
     closed_at: Mapped[datetime | None]
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    outcome: Mapped[str | None] = mapped_column(String(16))  # accepted | not_accepted
+    outcome: Mapped[str | None] = mapped_column(String(16))
     closing_note: Mapped[str | None] = mapped_column(Text)
 
     spot_check: Mapped[SpotCheck] = relationship()
@@ -125,6 +140,7 @@ class Callback(db.Model):
     """电话回访 of one drawn subject about one record."""
 
     __tablename__ = "callbacks"
+    __table_args__ = (one_of("status", CallbackStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draw_item_id: Mapped[int] = mapped_column(ForeignKey("draw_items.id"), unique=True)
@@ -148,11 +164,12 @@ class Callback(db.Model):
 
 class CallbackAttempt(db.Model):
     __tablename__ = "callback_attempts"
+    __table_args__ = (one_of("outcome", CallOutcome),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    outcome: Mapped[str] = mapped_column(String(8))  # 接通 | 无人接听 | 空号 | 拒访
+    outcome: Mapped[str] = mapped_column(String(8))
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     callback: Mapped[Callback] = relationship(back_populates="attempts")
@@ -163,6 +180,7 @@ class Complaint(db.Model):
     """A complaint (from a callback or a walk-in) against a record or a worker."""
 
     __tablename__ = "complaints"
+    __table_args__ = (one_of("source", ComplaintSource), one_of("status", ComplaintStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # callback | walk_in | error_rate (a worker past the re-check threshold of the check results)

@@ -7,7 +7,8 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
-from .base import utcnow
+from ..domain.vocabulary import EvaluationStatus, PaymentKind, Position, ReviewStatus
+from .base import one_of, utcnow
 
 
 class KpiScheme(db.Model):
@@ -33,7 +34,8 @@ class QuarterlyReview(db.Model):
     """
 
     __tablename__ = "quarterly_reviews"
-    __table_args__ = (UniqueConstraint("contract_id", "quarter", "revision"),)
+    __table_args__ = (UniqueConstraint("contract_id", "quarter", "revision"), one_of("status", ReviewStatus),
+                      one_of("contractor_position", Position))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
@@ -48,7 +50,7 @@ class QuarterlyReview(db.Model):
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
     comment_deadline: Mapped[date | None]
-    contractor_position: Mapped[str | None] = mapped_column(String(16))  # agree | disagree
+    contractor_position: Mapped[str | None] = mapped_column(String(16))
     contractor_comment: Mapped[str | None] = mapped_column(Text)
     commented_at: Mapped[datetime | None]
     commented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -90,13 +92,13 @@ class AnnualEvaluation(db.Model):
     """The year's evaluation of a contract and the payment of its performance-linked share."""
 
     __tablename__ = "annual_evaluations"
-    __table_args__ = (UniqueConstraint("contract_id", "year", "revision"),)
+    __table_args__ = (UniqueConstraint("contract_id", "year", "revision"), one_of("status", EvaluationStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     year: Mapped[int]
     revision: Mapped[int] = mapped_column(default=1)
-    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | approved
+    status: Mapped[str] = mapped_column(String(16), default="draft")
     figures: Mapped[dict] = mapped_column(JSON)  # quarters, weights, annual items, payment
     score_centi: Mapped[int]
     rating: Mapped[str] = mapped_column(String(8))
@@ -116,12 +118,13 @@ class PaymentRecord(db.Model):
     """Money the bureau has already paid on a contract (advances and instalments)."""
 
     __tablename__ = "payment_records"
+    __table_args__ = (one_of("kind", PaymentKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     paid_on: Mapped[date]
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(16))  # fixed | performance
+    kind: Mapped[str] = mapped_column(String(16))
     # The year whose performance-linked share a performance payment belongs to (None for fixed).
     year: Mapped[int | None]
     note: Mapped[str | None] = mapped_column(String(200))

@@ -5,14 +5,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..extensions import db
-from .base import TimestampMixin
+from ..domain.vocabulary import SubjectCategory, SubjectKind
+from .base import TimestampMixin, one_of
 
 
 class Subject(TimestampMixin, db.Model):
     """服务对象: a household (surveyed) or a person (assessed, cared for)."""
 
     __tablename__ = "subjects"
-    __table_args__ = (UniqueConstraint("kind", "id_number"),)
+    __table_args__ = (UniqueConstraint("kind", "id_number"), one_of("kind", SubjectKind), one_of("category", SubjectCategory))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))

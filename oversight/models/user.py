@@ -7,11 +7,13 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TimestampMixin
+from ..domain.vocabulary import Role
+from .base import TimestampMixin, one_of
 
 
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (one_of("role", Role),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

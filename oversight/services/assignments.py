@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from ..domain.catalog import SERVICE_TYPES, SUBJECT_KIND_FOR_SERVICE
+from ..domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, ServiceType
 from ..extensions import db
 from ..models import Assignment, Contract, Subject
 
@@ -29,7 +29,7 @@ def next_number(day: date) -> str:
 def check_assignable(contract: Contract, subject: Subject, service_type: str, due_date: date) -> None:
     """Raise AssignmentError when the contract, subject and service do not fit together."""
     if service_type not in contract.service_types:
-        raise AssignmentError(f"合同{contract.code}不包含{SERVICE_TYPES.get(service_type, service_type)}服务")
+        raise AssignmentError(f"合同{contract.code}不包含{ServiceType.labels().get(service_type, service_type)}服务")
     if SUBJECT_KIND_FOR_SERVICE[service_type] != subject.kind:
         raise AssignmentError("服务对象类型与服务不符（家计调查针对家庭，评估与照料针对个人）")
     if not contract.covers(due_date):

@@ -3,20 +3,17 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
+from ..domain.vocabulary import CallbackStatus, CallOutcome, ComplaintSource, ComplaintStatus, label_of
 from ..extensions import db
 from ..models import Callback, CallbackAttempt, Complaint, CompletionRecord, Contract, DrawItem, FieldWorker, User
 from ..models.base import utcnow
 from .audit import record_event
 
-CONNECTED = "接通"
-ATTEMPT_OUTCOMES = (CONNECTED, "无人接听", "空号", "拒访")
+CONNECTED = CallOutcome.CONNECTED
 MAX_ATTEMPTS = 3
 SATISFACTION_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 SATISFIED_FROM = 3
 ATTITUDES = ("热情周到", "较好", "一般", "较差")
-CALLBACK_STATUSES = {"pending": "待回访", "answered": "已回访", "unreachable": "无法联系", "refused": "拒访"}
-COMPLAINT_SOURCES = {"callback": "电话回访", "walk_in": "来访投诉", "error_rate": "差错率超标"}
-COMPLAINT_STATUSES = {"open": "待纳入抽查", "targeted": "已纳入定向抽查", "closed": "已关闭"}
 NOT_CONFIRMED_TEXT = "回访时服务对象表示未接受过该次服务"
 
 
@@ -32,15 +29,15 @@ def call_list(draw_id: int) -> Select:
 
 def _open(callback: Callback) -> None:
     if callback.status != "pending":
-        raise CallbackError(f"回访已结束（{CALLBACK_STATUSES[callback.status]}）")
+        raise CallbackError(f"回访已结束（{label_of(CallbackStatus, callback.status)}）")
 
 
 def record_attempt(callback: Callback, outcome: str, operator: User) -> CallbackAttempt:
     """One call: 拒访 ends the callback as refused, 空号 as unreachable, and so does a third
     call without an answer."""
     _open(callback)
-    if outcome not in ATTEMPT_OUTCOMES:
-        raise CallbackError(f"拨打结果应为{'、'.join(ATTEMPT_OUTCOMES)}之一")
+    if outcome not in CallOutcome.codes():
+        raise CallbackError(f"拨打结果应为{'、'.join(CallOutcome.codes())}之一")
     if len(callback.attempts) >= MAX_ATTEMPTS:
         raise CallbackError(f"最多拨打 {MAX_ATTEMPTS} 次")
     if callback.attempts and callback.attempts[-1].outcome == CONNECTED:
@@ -93,7 +90,7 @@ def file_complaint(contract: Contract, *, text: str, user: User, record_id: int 
     """A complaint against a record or a worker of the contract; it targets the next spot-check draw."""
     if not text or not text.strip():
         raise CallbackError("请填写投诉内容")
-    if source not in COMPLAINT_SOURCES:
+    if source not in ComplaintSource.codes():
         raise CallbackError("未知的投诉来源")
     if record_id is None and worker_id is None:
         raise CallbackError("请指明被投诉的服务记录或服务人员")
@@ -132,7 +129,7 @@ def close_complaint(complaint: Complaint) -> None:
 def complaints_query(status: str | None = None, contract_id: int | None = None) -> Select:
     """Complaints, newest first."""
     stmt = select(Complaint)
-    if status in COMPLAINT_STATUSES:
+    if status in ComplaintStatus.codes():
         stmt = stmt.where(Complaint.status == status)
     if contract_id:
         stmt = stmt.where(Complaint.contract_id == contract_id)

@@ -13,11 +13,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..domain.catalog import SERVICE_TYPES
-from ..domain.comparison import FLAG_LABELS, Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
+from ..domain.comparison import Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED, SamplingPlan, lot_accepted, sample_pass_rate
 from ..domain.statistics import PassRateEstimate, Rate
+from ..domain.vocabulary import LotVerdict, ServiceType, WorkerFlag, label_of
 from ..extensions import db
 from ..models import (
     Callback,
@@ -98,7 +98,7 @@ class Figures:
 
     @property
     def flag_label(self) -> str:
-        return FLAG_LABELS.get(self.flag, "") if self.flag else ""
+        return label_of(WorkerFlag, self.flag) if self.flag else ""
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,7 @@ class LotDecision:
 
     @property
     def decision_label(self) -> str:
-        return {"accepted": "批接收", "rejected": "批不接收", "pending": "待复检完成", "none": "按比例抽样，不作批判定"}[
-            self.decision]
+        return label_of(LotVerdict, self.decision)
 
 
 @dataclass(frozen=True)
@@ -308,9 +307,9 @@ def contract_results(contract_id: int, quarter: Quarter, today: date) -> Contrac
         overall=figures("合计", drawn, calls),
         targeted=figures("定向抽查", [c for c in checks if c.stratum == STRATUM_TARGETED], []),
         by_service_type=[
-            figures(SERVICE_TYPES[service_type], [c for c in drawn if c.service_type == service_type],
+            figures(service_type.label, [c for c in drawn if c.service_type == service_type],
                     [c for c in calls if c.service_type == service_type])
-            for service_type in SERVICE_TYPES
+            for service_type in ServiceType
             if any(f.service_type == service_type for f in [*checks, *calls])],
         by_worker=_by_worker(drawn, calls, flags),
         by_field=by_field,

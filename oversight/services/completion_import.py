@@ -30,7 +30,7 @@ from sqlalchemy import Integer, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
-from ..domain.catalog import SERVICE_TYPES
+from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
 from ..domain.tabular import EXCEL_ROW, CellError, UnreadableFile, error_workbook, iter_table, map_distinct
 from ..extensions import db
@@ -41,7 +41,6 @@ from .completion_places import TOWNSHIP_CENTRES
 
 log = logging.getLogger(__name__)
 
-OPEN_STATUSES = ("assigned", "overdue")
 ERRORS_KEPT = 1000
 READ_ROWS = 20_000
 INSERT_CHUNK = 20_000
@@ -98,7 +97,7 @@ def check_may_upload(contract: Contract, service_type: str, uploader: User | Non
     if uploader is not None and uploader.role == "contractor" and uploader.contractor_id != contract.contractor_id:
         raise ImportRefused(f"合同{contract.code}不属于本承接机构")
     if service_type not in contract.service_types:
-        raise ImportRefused(f"合同{contract.code}不包含{SERVICE_TYPES.get(service_type, service_type)}服务")
+        raise ImportRefused(f"合同{contract.code}不包含{ServiceType.labels().get(service_type, service_type)}服务")
 
 
 def start_import(contract: Contract, service_type: str, data: bytes, filename: str, uploader: User | None,
@@ -456,7 +455,7 @@ def _complete_assignments(done, service_type: str) -> int:
     assessment at once, a care visit once it has its required number of visits."""
     table = Assignment.__table__
     now = utcnow()
-    stmt = (update(table).where(table.c.id.in_(done), table.c.status.in_(OPEN_STATUSES))
+    stmt = (update(table).where(table.c.id.in_(done), table.c.status.in_(OPEN_ASSIGNMENT_STATUSES))
             .values(status="completed", completed_at=now, updated_at=now))
     if service_type == "care_visit":
         records = CompletionRecord.__table__

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
-from ..domain.catalog import SERVICE_TYPES
+from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType, label_of
 from ..domain.log_template import build_template
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, Subject, UploadBatch, User
 from .audit import record_event
-from .completion_import import OPEN_STATUSES, check_may_upload
+from .completion_import import check_may_upload
 
 
 def registered_workers(contractor_id: int) -> list[tuple[str, str]]:
@@ -32,10 +32,10 @@ def log_template(contract: Contract, service_type: str, user: User | None, prefi
             select(Assignment.number, Subject.name, Subject.id_number)
             .join(Subject, Assignment.subject_id == Subject.id)
             .where(Assignment.contract_id == contract.id, Assignment.service_type == service_type,
-                   Assignment.status.in_(OPEN_STATUSES))
+                   Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
             .order_by(Assignment.due_date, Assignment.number)).all()
         record_event("view_full", "Subject", None, {
-            "purpose": f"{SERVICE_TYPES[service_type]}预填模板", "contract": contract.code,
+            "purpose": f"{label_of(ServiceType, service_type)}预填模板", "contract": contract.code,
             "assignments": len(rows), "fields": ["id_number"],
         })
     return build_template(service_type, registered_workers(contract.contractor_id), [tuple(r) for r in rows])

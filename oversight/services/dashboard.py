@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import Select, func, literal, select, true, union_all
 from sqlalchemy.orm import selectinload
 
-from ..domain.catalog import ASSIGNMENT_STATUSES
+from ..domain.vocabulary import AssignmentStatus
 from ..extensions import db
 from ..models import Assignment, Callback, Complaint, Contract, Notification, RectificationNotice
 from .spot_checks import notice_overdue, pending_items
@@ -33,7 +33,7 @@ def _counts_by_contract(scope: Select | None) -> dict[int, dict[str, int]]:
     One indexed count per contract and status, in one statement: over years of assignments a
     GROUP BY that aggregates every row costs several times more (SQLite most of all).
     """
-    statuses = union_all(*(select(literal(status).label("status")) for status in ASSIGNMENT_STATUSES)).subquery()
+    statuses = union_all(*(select(literal(status).label("status")) for status in AssignmentStatus.codes())).subquery()
     count = (select(func.count()).select_from(Assignment)
              .where(Assignment.contract_id == Contract.id, Assignment.status == statuses.c.status)
              .scalar_subquery())

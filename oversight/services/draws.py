@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ..domain.audit_chain import to_json_value
-from ..domain.catalog import SERVICE_TYPES
 from ..domain.periods import Quarter
+from ..domain.vocabulary import DrawPurpose, ServiceType, label_of
 from ..domain.sampling import (
     KIND_SHARE,
     STRATA,
@@ -45,9 +45,8 @@ from ..models import (
     SamplingDraw,
 )
 
-SPOT_CHECK = "spot_check"
-CALLBACK = "callback"
-PURPOSES = {SPOT_CHECK: "抽查复检", CALLBACK: "电话回访"}
+SPOT_CHECK = DrawPurpose.SPOT_CHECK
+CALLBACK = DrawPurpose.CALLBACK
 
 # A complaint against a worker puts at most this many of the worker's latest records of the
 # quarter into the targeted stratum: all targeted records are checked, so the load stays bounded.
@@ -221,9 +220,9 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
     """One draw per contract and service type in scope; a scope already drawn, or without
     records, is skipped with the reason. Only a finished quarter is drawn, so that no record
     of it can be added once the sample is known."""
-    if purpose not in PURPOSES:
+    if purpose not in DrawPurpose.codes():
         raise DrawError(f"未知的抽样用途：{purpose}")
-    if service_type is not None and service_type not in SERVICE_TYPES:
+    if service_type is not None and service_type not in ServiceType.codes():
         raise DrawError(f"未知的服务类型：{service_type}")
     if quarter.end >= today:
         raise DrawError(f"{quarter} 尚未结束，季度结束后才能抽样（避免抽样后再补录该季度记录）")
@@ -245,7 +244,7 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
             else:
                 outcome.draws.append(made)
     if contract_id is not None and service_type is not None and not outcome.draws and not outcome.skipped:
-        raise DrawError(f"合同不包含{SERVICE_TYPES[service_type]}服务")
+        raise DrawError(f"合同不包含{label_of(ServiceType, service_type)}服务")
     return outcome
 
 
@@ -261,7 +260,7 @@ def _draw_one(purpose: str, quarter: Quarter, contract: Contract, service_type: 
     else:
         population, used = callback_population(contract.id, service_type, quarter), []
     if not population:
-        return f"{quarter} 没有{SERVICE_TYPES[service_type]}服务记录"
+        return f"{quarter} 没有{label_of(ServiceType, service_type)}服务记录"
     try:
         params = draw_params(contract, purpose, standard, risk_weighted)
     except ValueError as error:

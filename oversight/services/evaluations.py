@@ -16,14 +16,13 @@ from sqlalchemy import func, select
 from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
+from ..domain.vocabulary import PaymentKind, ReviewStatus, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
 from ..models.base import utcnow
-from .reviews import STATUS_LABELS, ensure_unlocked, latest_revision, newest_revisions, total_of
+from .reviews import ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
 
-PAYMENT_KINDS = {"fixed": "固定部分", "performance": "绩效挂钩部分"}
-EVALUATION_STATUS_LABELS = {"draft": "草稿", "approved": "已审定锁定"}
 
 
 def year_amount_fen(amount_fen: int, term_start: date, term_end: date, year: int) -> int:
@@ -170,7 +169,7 @@ def approve_evaluation(evaluation: AnnualEvaluation, user: User) -> None:
     missing = evaluation.figures["missing_quarters"]
     if missing:
         raise EvaluationError("以下季度的考核尚未审定：" + "、".join(
-            f"{row['quarter']}（{STATUS_LABELS[row['status']] if row['status'] else '未评分'}）" for row in missing))
+            f"{row['quarter']}（{label_of(ReviewStatus, row['status']) if row['status'] else '未评分'}）" for row in missing))
     evaluation.status = "approved"
     evaluation.approved_by_id = user.id
     evaluation.approved_at = utcnow()
@@ -200,7 +199,7 @@ def record_payment(contract: Contract, paid_on: date, amount_fen: int, kind: str
     """A payment the bureau made on the contract; a performance payment names the year it settles."""
     if amount_fen <= 0:
         raise EvaluationError("支付金额应大于0")
-    if kind not in PAYMENT_KINDS:
+    if kind not in PaymentKind.codes():
         raise EvaluationError("请选择支付类别")
     if kind == "performance" and year is None:
         raise EvaluationError("绩效挂钩部分的支付须注明所属年度")

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.periods import Quarter
+from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..domain.scoring import (
     Evidence,
     ManualItem,
@@ -30,15 +31,6 @@ from ..models.base import utcnow
 from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
-STATUS_LABELS = {
-    "draft": "草稿",
-    "published": "已发布，待承接方确认",
-    "agreed": "承接方同意",
-    "disputed": "承接方有异议",
-    "settled": "已裁定",
-    "approved": "已审定锁定",
-}
-POSITIONS = {"agree": "同意", "disagree": "不同意"}
 DEFAULT_COMMENT_DAYS = 14
 WARNING_THRESHOLD = Decimal(80)
 
@@ -206,7 +198,7 @@ def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome
     """Create the quarter's draft or refresh it from the records; a published review is kept."""
     current = latest_revision(contract.id, str(quarter))
     if current is not None and current.status != "draft":
-        return ScoreOutcome(contract, current, "kept", f"{STATUS_LABELS[current.status]}，不再重新计算")
+        return ScoreOutcome(contract, current, "kept", f"{label_of(ReviewStatus, current.status)}，不再重新计算")
     if not _overlaps(contract, quarter):
         return ScoreOutcome(contract, None, "skipped", "该季度不在合同服务期内")
     try:
@@ -307,7 +299,7 @@ def comment(review: QuarterlyReview, user: User, position: str, text: str, today
     _require_status(review, "published", message="该考核不在征求意见阶段")
     if not window_open(review, today):
         raise ReviewError(f"意见期已于 {review.comment_deadline} 截止，视为同意")
-    if position not in POSITIONS:
+    if position not in Position.codes():
         raise ReviewError("请选择同意或不同意")
     text = (text or "").strip()
     if position == "disagree" and not text:

@@ -13,6 +13,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
 from ..domain.self_care import ITEM_KEYS
+from ..domain.vocabulary import CheckMethod, NoticeOutcome, NoticeStatus
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -26,10 +27,6 @@ from ..models import (
 from ..models.base import utcnow
 from .draws import SPOT_CHECK
 
-METHODS = ("入户复核", "邻里走访", "电话核实")
-# Overdue is not a status: it is derived from the deadline (`notice_overdue`).
-NOTICE_STATUSES = {"open": "待整改", "responded": "已回复", "closed": "已关闭"}
-OUTCOMES = {"accepted": "整改合格", "not_accepted": "整改不合格"}
 CHECKERS = ("admin", "supervisor")
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -186,8 +183,8 @@ def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on:
         raise SpotCheckError("只有监管人员可以录入复检")
     if item.assigned_to_id not in (None, checker.id) and checker.role != "admin":
         raise SpotCheckError("该记录已分派给其他监管人员")
-    if method not in METHODS:
-        raise SpotCheckError(f"复核方式应为{'、'.join(METHODS)}之一")
+    if method not in CheckMethod.codes():
+        raise SpotCheckError(f"复核方式应为{'、'.join(CheckMethod.codes())}之一")
     record = item.record
     if checked_on > today:
         raise SpotCheckError("复核日期不能晚于今天")
@@ -253,7 +250,7 @@ def close_notice(notice: RectificationNotice, *, outcome: str, note: str | None,
     """The supervisor's closing: accepted (needs the contractor's answer) or not accepted."""
     if notice.status == "closed":
         raise SpotCheckError("整改通知已关闭")
-    if outcome not in OUTCOMES:
+    if outcome not in NoticeOutcome.codes():
         raise SpotCheckError("请选择整改结论")
     if outcome == "accepted" and notice.status != "responded":
         raise SpotCheckError("承接机构尚未回复整改情况，不能认定整改合格")
@@ -280,7 +277,7 @@ def notices_query(contract_ids: Select | None = None, status: str | None = None)
     stmt = select(RectificationNotice)
     if contract_ids is not None:
         stmt = stmt.where(RectificationNotice.contract_id.in_(contract_ids))
-    if status in NOTICE_STATUSES:
+    if status in NoticeStatus.codes():
         stmt = stmt.where(RectificationNotice.status == status)
     return stmt.order_by(RectificationNotice.status == "closed", RectificationNotice.deadline,
                          RectificationNotice.id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Flask, abort, g, render_template, request
 from flask_login import current_user
 
-from ..domain.catalog import ASSIGNMENT_STATUSES, ROLES, SERVICE_TYPES, SUBJECT_KINDS
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import format_yuan
+from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_of, vocabularies
 from ..extensions import db, login_manager
 from ..models import User
 from ..services.audit import Actor, reset_actor, set_actor
@@ -78,11 +78,11 @@ def register_web(app: Flask) -> None:
     app.before_request(_auditors_change_nothing)
     app.teardown_request(_release_actor)
 
-    app.jinja_env.filters.update(yuan=format_yuan, mask_phone=mask_phone, mask_id=mask_id_number)
-    app.jinja_env.globals.update(
-        SERVICE_TYPES=SERVICE_TYPES, ASSIGNMENT_STATUSES=ASSIGNMENT_STATUSES, ROLES=ROLES,
-        SUBJECT_KINDS=SUBJECT_KINDS, nav_for=nav_for,
-    )
+    # `{{ review.status|label(ReviewStatus) }}`: every vocabulary is a global under its class name.
+    app.jinja_env.filters.update(yuan=format_yuan, mask_phone=mask_phone, mask_id=mask_id_number,
+                                 label=lambda code, vocabulary: label_of(vocabulary, code),
+                                 sampling_rule=describe_sampling_rule, job_counts=describe_counts)
+    app.jinja_env.globals.update({vocabulary.__name__: vocabulary for vocabulary in vocabularies()}, nav_for=nav_for)
 
     for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大")):
         app.register_error_handler(code, _error_page(code, title))

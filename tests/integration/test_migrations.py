@@ -1,10 +1,15 @@
 """The Alembic migrations build, from an empty database, exactly the schema the models declare."""
 import os
+import re
 import secrets
+from datetime import date, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from flask_migrate import upgrade
+from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from oversight import create_app
 from oversight.extensions import db
@@ -35,3 +40,119 @@ def test_init_db_upgrades_an_empty_database_to_the_models(tmp_path):
         if schema:
             with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+INITIAL = "b366ee28732e"
+VOCABULARY_CHECKS = "c4e1a7d20b91"
+
+
+@pytest.fixture
+def migrated_app(tmp_path):
+    """An app on an empty database of its own (a SQLite file, or a PostgreSQL schema)."""
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'upgraded.sqlite'}"}
+    schema = None
+    if POSTGRES_URL:
+        schema = f"m_{os.getpid()}_{secrets.token_hex(4)}"
+        admin = create_engine(POSTGRES_URL)
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        config.update(SQLALCHEMY_DATABASE_URI=POSTGRES_URL,
+                      SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}})
+    app = create_app(config)
+    with app.app_context():
+        yield app
+        db.engine.dispose()
+    if schema:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _vocabulary_checks() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(table, column) → the codes its model's CHECK constraint allows."""
+    return {(table.name, constraint.info["column"]): constraint.info["vocabulary"].codes()
+            for table in db.metadata.sorted_tables for constraint in table.constraints
+            if isinstance(constraint, CheckConstraint) and "vocabulary" in constraint.info}
+
+
+def _value(column, row: int):
+    """A value of the column's type for row `row`, distinct per row so that unique keys hold."""
+    kind = column.type.python_type
+    if kind is bool:
+        return False
+    if kind is int:
+        return row + 1
+    if kind is float:
+        return 0.5
+    if kind is date:
+        return date(2026, 1, 1) + timedelta(days=row)
+    if kind is datetime:
+        return datetime(2026, 1, 1, 8) + timedelta(hours=row)
+    if kind in (dict, list):
+        return {"row": row}
+    text_value = f"{column.name[:8]}{row}"
+    return text_value[:column.type.length] if getattr(column.type, "length", None) else text_value
+
+
+def _fill_every_table(connection, checks) -> dict[str, list[dict]]:
+    """As many rows in every table of the database as it stands as the longest vocabulary has
+    codes, each checked column cycling through its codes; row n's foreign keys point at row n."""
+    tables = MetaData()
+    tables.reflect(connection)
+    count = max(len(codes) for codes in checks.values())
+    written = {}
+    for table in tables.sorted_tables:
+        if table.name == "alembic_version":
+            continue
+        coded = {column: codes for (name, column), codes in checks.items() if name == table.name}
+        rows = []
+        for row in range(count):
+            values = {}
+            for column in table.columns:
+                if column.name in coded:
+                    codes = coded[column.name]
+                    values[column.name] = codes[row % len(codes)]
+                elif column.primary_key:
+                    values[column.name] = row + 1
+                elif column.foreign_keys and not column.nullable:
+                    values[column.name] = row + 1
+                elif not column.nullable:
+                    values[column.name] = _value(column, row)
+            rows.append(values)
+        connection.execute(table.insert(), rows)
+        written[table.name] = rows
+    return written
+
+
+def _contents(connection, names) -> dict[str, list[tuple]]:
+    tables = MetaData()
+    tables.reflect(connection, only=list(names))
+    return {name: [tuple(row) for row in connection.execute(select(tables.tables[name]).order_by(
+        *tables.tables[name].primary_key.columns))] for name in names}
+
+
+def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(migrated_app):
+    checks = _vocabulary_checks()
+    upgrade(revision=INITIAL)
+    with db.engine.begin() as connection:
+        written = _fill_every_table(connection, checks)
+    assert {table for table, _ in checks} <= set(written)
+    with db.engine.connect() as connection:
+        before = _contents(connection, written)
+
+    upgrade(revision=VOCABULARY_CHECKS)
+
+    with db.engine.connect() as connection:
+        assert _contents(connection, written) == before
+        schema = inspect(connection)
+        for table in {table for table, _ in checks}:
+            found = {check["name"]: set(re.findall(r"'([^']*)'", check["sqltext"]))
+                     for check in schema.get_check_constraints(table)}
+            expected = {f"ck_{table}_{column}": set(codes) for (name, column), codes in checks.items() if name == table}
+            assert found == expected, table
+    for (table, column), codes in checks.items():
+        with db.engine.connect() as connection:
+            with pytest.raises(IntegrityError), connection.begin():
+                connection.execute(text(f"UPDATE {table} SET {column} = 'unknown' WHERE id = 1"))
+            with connection.begin():  # every code stays allowed
+                connection.execute(text(f"UPDATE {table} SET {column} = :code WHERE id = 1"), {"code": codes[-1]})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import time
 import warnings
 from collections import Counter, defaultdict
@@ -18,14 +17,12 @@ from datetime import date, datetime
 
 import pytest
 from flask import current_app
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import SAWarning
 from stdnum.cn import uscc
 
-from oversight import create_app
 from oversight.domain import self_care
-from oversight.domain.anomalies import FLAG_LABELS
-from oversight.domain.catalog import SERVICE_TYPES, SUBJECT_KIND_FOR_SERVICE
+from oversight.domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, AnomalyFlag, ServiceType
 from oversight.domain.completion_log import CARE_ITEMS, INCOME_PARTS
 from oversight.domain.identifiers import normalize_credit_code, normalize_id_number, normalize_mobile
 from oversight.domain.periods import quarter_of
@@ -41,45 +38,11 @@ from oversight.services.spot_checks import local_day, notice_overdue, pending_it
 from seeds.demo import DemoError, build_demo
 from seeds.identities import org_code_check
 from tests.conftest import Client
+from tests.demo_support import Databases
 
 TODAY = date(2026, 11, 25)
-CHEAP_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 # Argon2 salts and wall-clock times differ on every run by design.
 NOT_COMPARED = {"created_at", "updated_at", "password_hash"}
-
-
-class Databases:
-    """Apps on databases of their own: SQLite files, or PostgreSQL schemas dropped by `drop`."""
-
-    def __init__(self, folder):
-        self.folder, self.schemas = folder, []
-
-    def app(self, name: str, *, tables: bool = True):
-        config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.folder}/{name}.sqlite", "TESTING": True,
-                  "SECRET_KEY": "seed-demo-test", "PASSWORD_HASH_PARAMS": CHEAP_HASHING,
-                  "UPLOADS_DIR": str(self.folder / name / "uploads")}
-        if POSTGRES_URL:
-            schema = f"seed_{name}_{secrets.token_hex(4)}"
-            with create_engine(POSTGRES_URL).begin() as connection:
-                connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-            self.schemas.append(schema)
-            config.update(SQLALCHEMY_DATABASE_URI=POSTGRES_URL,
-                          SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"options": f"-csearch_path={schema}"}})
-        app = create_app(config)
-        if tables:
-            with app.app_context():
-                db.create_all()
-                db.engine.dispose()
-        return app
-
-    def drop(self) -> None:
-        if self.schemas:
-            engine = create_engine(POSTGRES_URL)
-            with engine.begin() as connection:
-                for schema in self.schemas:
-                    connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            engine.dispose()
 
 
 @pytest.fixture
@@ -188,7 +151,7 @@ def test_identifiers_are_valid(demo):
 def assert_realistic_schedule(today: date) -> None:
     contracts = {contract.id: contract for contract in db.session.execute(select(Contract)).scalars()}
     assert all(contract.covers(today) for contract in contracts.values())
-    assert {service for contract in contracts.values() for service in contract.service_types} == set(SERVICE_TYPES)
+    assert {service for contract in contracts.values() for service in contract.service_types} == set(ServiceType)
     rows = db.session.execute(select(Assignment, Subject.kind).join(Subject)).all()
     numbers = [assignment.number for assignment, _ in rows]
     assert len(numbers) == len(set(numbers))
@@ -311,7 +274,7 @@ def test_records_carry_realistic_values_and_flags_for_real_reasons(demo):
     consistent = surveys = 0
     for record, township in rows:
         flags = {flag["code"] for flag in record.anomaly_flags}
-        assert flags <= set(FLAG_LABELS) and record.flagged == bool(flags)
+        assert flags <= set(AnomalyFlag) and record.flagged == bool(flags)
         codes.update(flags)
         start, end = _minutes(record.start_time), _minutes(record.end_time)
         assert end - start == record.duration_minutes
@@ -463,7 +426,7 @@ def test_cli_prints_json_refuses_a_second_run_and_resets(make_app):
     assert len(output["contracts"]) >= 2
     for contract in output["contracts"]:
         assert set(contract) == {"code", "contractor", "service_types"}
-        assert set(contract["service_types"]) <= set(SERVICE_TYPES)
+        assert set(contract["service_types"]) <= set(ServiceType)
     for user in output["users"]:
         assert set(user) == {"username", "password", "role", "contractor"}
         assert (user["contractor"] is None) == (user["role"] != "contractor")

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oversight.domain.anomalies import FLAG_LABELS, AnomalyContext, Flag, anomaly_flags, has_flags
+from oversight.domain.anomalies import AnomalyContext, Flag, anomaly_flags, has_flags
+from oversight.domain.vocabulary import AnomalyFlag
 
 DAY = dt.date(2024, 3, 5)
 ASSIGNMENTS = pd.DataFrame({
@@ -173,7 +174,7 @@ def test_several_flags_on_one_record_and_their_stored_form():
     flags = anomaly_flags(visits({"start_time": "05:00", "end_time": "05:06", "duration_minutes": 6}), context())
     assert codes(flags) == {10: ["short_visit", "odd_hours"]}
     assert flags[10][0].as_dict() == {"code": "short_visit", "reason": "服务时长仅6分钟（少于10分钟）"}
-    assert set(codes(flags)[10]) <= set(FLAG_LABELS)
+    assert set(codes(flags)[10]) <= set(AnomalyFlag)
 
 
 def test_flagging_speed_is_reported():

@@ -2,7 +2,6 @@
 from oversight.domain.sampling.draws import (
     STRATA,
     STRATUM_FLAGGED,
-    STRATUM_LABELS,
     STRATUM_RANDOM,
     STRATUM_TARGETED,
     Allocation,
@@ -35,7 +34,7 @@ from oversight.domain.sampling.plans import (
 
 __all__ = [
     "KIND_HYPERGEOMETRIC", "KIND_ISO2859", "KIND_SHARE", "STRATA", "STRATUM_FLAGGED",
-    "STRATUM_LABELS", "STRATUM_RANDOM", "STRATUM_TARGETED", "DrawParams", "DrawResult",
+    "STRATUM_RANDOM", "STRATUM_TARGETED", "DrawParams", "DrawResult",
     "DrawnItem", "PopulationItem", "SamplingPlan", "VerifyResult", "Allocation",
     "acceptance_probability", "allocate_by_worker", "code_letter",
     "draw_key", "draw_sample", "hypergeometric_plan", "iso2859_plan", "lot_accepted",

@@ -51,12 +51,12 @@ from oversight.domain.sampling.plans import (
     share_plan,
 )
 from oversight.domain.statistics import PassRateEstimate, stratified_pass_rate
+from oversight.domain.vocabulary import Stratum
 
-STRATUM_TARGETED = "targeted"
-STRATUM_FLAGGED = "flagged"
-STRATUM_RANDOM = "random"
-STRATA = (STRATUM_TARGETED, STRATUM_FLAGGED, STRATUM_RANDOM)
-STRATUM_LABELS = {STRATUM_TARGETED: "定向抽查", STRATUM_FLAGGED: "异常加权", STRATUM_RANDOM: "随机抽查"}
+STRATUM_TARGETED = Stratum.TARGETED
+STRATUM_FLAGGED = Stratum.FLAGGED
+STRATUM_RANDOM = Stratum.RANDOM
+STRATA = tuple(Stratum)
 
 DEFAULT_FLAGGED_MULTIPLIER = Decimal(3)
 
@@ -360,5 +360,5 @@ def _item_key(item: DrawnItem | tuple[int, str]) -> tuple[int, str]:
 
 
 def _describe(items: Sequence[tuple[int, str]]) -> str:
-    return "、".join(f"{record_id}（{STRATUM_LABELS.get(stratum, stratum)}）"
+    return "、".join(f"{record_id}（{Stratum.labels().get(stratum, stratum)}）"
                     for record_id, stratum in items)

@@ -11,10 +11,12 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 import numpy as np
 from scipy.stats import hypergeom
 
-KIND_SHARE = "share"
-KIND_ISO2859 = "iso2859"
-KIND_HYPERGEOMETRIC = "hypergeometric"
-PLAN_KINDS = (KIND_SHARE, KIND_ISO2859, KIND_HYPERGEOMETRIC)
+from oversight.domain.vocabulary import SamplingRuleKind
+
+KIND_SHARE = SamplingRuleKind.SHARE
+KIND_ISO2859 = SamplingRuleKind.ISO2859
+KIND_HYPERGEOMETRIC = SamplingRuleKind.HYPERGEOMETRIC
+PLAN_KINDS = SamplingRuleKind.codes()
 
 # Defaults only: the rates in force are set by the admin and passed in.
 DEFAULT_SHARE = Decimal("0.05")

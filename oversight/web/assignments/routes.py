@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
-from ...domain.catalog import ASSIGNMENT_STATUSES, SERVICE_TYPES, SUBJECT_KIND_FOR_SERVICE
+from ...domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, AssignmentStatus, ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Subject
 from ...services.assignments import (
@@ -35,8 +35,8 @@ def _filters_from_request() -> AssignmentFilters:
     return AssignmentFilters(
         contract_id=args.get("contract", type=int),
         township=args.get("township") or None,
-        service_type=args.get("service_type") if args.get("service_type") in SERVICE_TYPES else None,
-        status=args.get("status") if args.get("status") in ASSIGNMENT_STATUSES else None,
+        service_type=args.get("service_type") if args.get("service_type") in ServiceType.codes() else None,
+        status=args.get("status") if args.get("status") in AssignmentStatus.codes() else None,
         due_month=month if _MONTH.match(month) else None,
         number=args.get("number", "").strip() or None,
     )

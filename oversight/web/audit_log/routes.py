@@ -1,14 +1,58 @@
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
+from ...domain.vocabulary import label_of
 from ...extensions import db
 from ...models import AuditEvent
+from ...models.base import vocabulary_of
 from ...services.audit import verify_audit_log
 from ..access import roles_required
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One value of a change as a person reads it; `data` marks JSON detail, shown as such."""
+
+    text: str
+    data: bool = False
+
+
+@cache
+def _table_of(object_type: str) -> Table | None:
+    for mapper in db.Model.registry.mappers:
+        if mapper.class_.__name__ == object_type:
+            return mapper.local_table
+    return None
+
+
+def _shown(table: Table | None, field: str, value) -> Shown:
+    if value is None:
+        return Shown("空")
+    if isinstance(value, bool):
+        return Shown("是" if value else "否")
+    if isinstance(value, (dict, list)):
+        return Shown(json.dumps(value, ensure_ascii=False, sort_keys=True), data=True)
+    vocabulary = vocabulary_of(table, field) if table is not None else None
+    return Shown(label_of(vocabulary, value) if vocabulary is not None else str(value))
+
+
+def describe_changes(event: AuditEvent) -> list[tuple[str, list[Shown]]]:
+    """(field, its value) for a snapshot, (field, [before, after]) for an update; codes as labels."""
+    table = _table_of(event.object_type)
+    described = []
+    for field, value in event.changes.items():
+        if isinstance(value, dict) and set(value) == {"before", "after"}:
+            described.append((field, [_shown(table, field, value["before"]), _shown(table, field, value["after"])]))
+        else:
+            described.append((field, [_shown(table, field, value)]))
+    return described
 
 
 def _day(text: str | None) -> datetime | None:
@@ -33,7 +77,8 @@ def index():
         stmt = stmt.where(AuditEvent.occurred_at < until + timedelta(days=1))
     page = db.paginate(stmt, per_page=50, error_out=False)
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
-    return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types)
+    return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types,
+                           describe_changes=describe_changes)
 
 
 @bp.route("/verify")

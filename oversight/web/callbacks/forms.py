@@ -2,11 +2,12 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ...services.callbacks import ATTEMPT_OUTCOMES, ATTITUDES, SATISFACTION_LEVELS
+from ...domain.vocabulary import CallOutcome
+from ...services.callbacks import ATTITUDES, SATISFACTION_LEVELS
 
 
 class AttemptForm(FlaskForm):
-    outcome = SelectField("拨打结果", choices=[(o, o) for o in ATTEMPT_OUTCOMES])
+    outcome = SelectField("拨打结果", choices=CallOutcome.choices())
 
 
 class AnswerForm(FlaskForm):

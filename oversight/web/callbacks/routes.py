@@ -5,9 +5,6 @@ from sqlalchemy import func, select
 from ...extensions import db
 from ...models import Callback, Complaint, Contract, DrawItem, SamplingDraw
 from ...services.callbacks import (
-    CALLBACK_STATUSES,
-    COMPLAINT_SOURCES,
-    COMPLAINT_STATUSES,
     CONNECTED,
     MAX_ATTEMPTS,
     SATISFACTION_LEVELS,
@@ -40,7 +37,7 @@ def index():
             .where(DrawItem.draw_id.in_([draw.id for draw in draws.items]))
             .group_by(DrawItem.draw_id, Callback.status)):
         counts.setdefault(draw_id, {})[status] = count
-    return render_template("callbacks/index.html", page=draws, counts=counts, statuses=CALLBACK_STATUSES)
+    return render_template("callbacks/index.html", page=draws, counts=counts)
 
 
 @bp.route("/draws/<int:draw_id>")
@@ -50,7 +47,7 @@ def call_list(draw_id: int):
     if draw.purpose != CALLBACK:
         return redirect(url_for("draws.detail", draw_id=draw.id))
     callbacks = db.session.execute(call_list_query(draw.id)).scalars().all()
-    return render_template("callbacks/call_list.html", draw=draw, callbacks=callbacks, statuses=CALLBACK_STATUSES,
+    return render_template("callbacks/call_list.html", draw=draw, callbacks=callbacks,
                            levels=SATISFACTION_LEVELS)
 
 
@@ -58,7 +55,7 @@ def _detail(callback: Callback, phone: str | None = None):
     last = callback.attempts[-1].outcome if callback.attempts else None
     pending = callback.status == "pending"
     return render_template(
-        "callbacks/detail.html", callback=callback, phone=phone, statuses=CALLBACK_STATUSES, levels=SATISFACTION_LEVELS,
+        "callbacks/detail.html", callback=callback, phone=phone, levels=SATISFACTION_LEVELS,
         attempt_form=AttemptForm() if pending and last != CONNECTED and len(callback.attempts) < MAX_ATTEMPTS else None,
         answer_form=AnswerForm() if pending and last == CONNECTED else None, max_attempts=MAX_ATTEMPTS)
 
@@ -121,8 +118,7 @@ def complaints():
     status = request.args.get("status", "")
     page = db.paginate(complaints_query(status or None, request.args.get("contract", type=int)),
                        per_page=50, error_out=False)
-    return render_template("callbacks/complaints.html", page=page, status=status, statuses=COMPLAINT_STATUSES,
-                           sources=COMPLAINT_SOURCES)
+    return render_template("callbacks/complaints.html", page=page, status=status)
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from ...domain.periods import InvalidQuarter, Quarter, quarter_of
 from ...domain.statistics import Rate
 from ...extensions import db
 from ...models import Contract
-from ...services.callbacks import CALLBACK_STATUSES, CallbackError, file_complaint, worker_by_no
+from ...services.callbacks import CallbackError, file_complaint, worker_by_no
 from ...services.check_results import ContractResults, contract_results
 from ...services.draws import contracts_in_scope
 from ..access import READERS, STAFF, roles_required
@@ -42,8 +42,7 @@ def index():
 def detail(contract_id: int, quarter: str):
     contract = db.get_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), date.today())
-    return render_template("check_results/detail.html", contract=contract, results=results,
-                           callback_statuses=CALLBACK_STATUSES)
+    return render_template("check_results/detail.html", contract=contract, results=results)
 
 
 def _chart_rates(results: ContractResults) -> list:

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ...domain.catalog import PROCUREMENT_METHODS, SAMPLING_RULE_KINDS
+from ...domain.vocabulary import ProcurementMethod, SamplingRuleKind
 from ..validators import YuanField
 
 
@@ -10,13 +10,13 @@ class ContractForm(FlaskForm):
     code = StringField("合同编号", validators=[DataRequired(message="请填写合同编号"), Length(max=64)])
     title = StringField("合同名称", validators=[DataRequired(message="请填写合同名称"), Length(max=200)])
     contractor_id = SelectField("承接机构", coerce=int)
-    procurement_method = SelectField("采购方式", choices=[(m, m) for m in PROCUREMENT_METHODS])
+    procurement_method = SelectField("采购方式", choices=ProcurementMethod.choices())
     amount_fen = YuanField("合同金额（元）", validators=[InputRequired(message="请填写合同金额")])
     term_start = DateField("服务期起", validators=[InputRequired(message="请填写起始日期")])
     term_end = DateField("服务期止", validators=[InputRequired(message="请填写终止日期")])
     performance_share = DecimalField("绩效挂钩比例（%）", places=2, default=30,
                                      validators=[InputRequired(), NumberRange(min=0, max=100)])
-    sampling_kind = SelectField("抽查规则", choices=list(SAMPLING_RULE_KINDS.items()))
+    sampling_kind = SelectField("抽查规则", choices=SamplingRuleKind.choices())
     sampling_share = DecimalField("抽查比例（%）", places=2, default=5, validators=[Optional(), NumberRange(min=0.1, max=100)],
                                   description="比例抽样时使用")
     sampling_floor = IntegerField("最少抽查数", default=5, validators=[Optional(), NumberRange(min=1)])

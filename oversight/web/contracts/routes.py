@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import login_required
 from sqlalchemy import func, select
 
-from ...domain.catalog import SERVICE_TYPES
+from ...domain.vocabulary import ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Contractor
 from ...services.registry import RegistryError, save_contract
@@ -70,7 +70,7 @@ def _edit(contract: Contract | None):
     if form.validate_on_submit():
         lines = {
             service_type: (target, form.care_visits_per_month.data or 1 if service_type == "care_visit" else 1)
-            for service_type in SERVICE_TYPES
+            for service_type in ServiceType
             if (target := getattr(form, f"{service_type}_target").data or 0) > 0
         }
         try:

@@ -2,16 +2,16 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ...domain.catalog import SERVICE_TYPES
+from ...domain.vocabulary import DrawPurpose, ServiceType
 from ...domain.periods import InvalidQuarter, Quarter
-from ...services.draws import PURPOSES, SEED_MAX_LENGTH
+from ...services.draws import SEED_MAX_LENGTH
 
 
 class DrawForm(FlaskForm):
-    purpose = SelectField("用途", choices=list(PURPOSES.items()))
+    purpose = SelectField("用途", choices=DrawPurpose.choices())
     quarter = StringField("季度", validators=[InputRequired(message="请填写季度")], description="如 2025Q3；只能抽取已结束的季度")
     contract_id = SelectField("合同", coerce=int, description="不选则抽取服务期与该季度重叠的全部合同")
-    service_type = SelectField("服务", choices=[("", "全部服务")] + list(SERVICE_TYPES.items()))
+    service_type = SelectField("服务", choices=[("", "全部服务")] + ServiceType.choices())
     risk_weighted = BooleanField("风险加权（异常标记记录单独分层、提高抽取比例）")
     seed = StringField("随机种子", validators=[Optional(), Length(max=SEED_MAX_LENGTH)],
                        description="留空则自动生成随机种子；种子与总体哈希都会记录并写入审计日志")

@@ -6,13 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
 from ...charts.sampling import oc_curve_png
-from ...domain.catalog import SERVICE_TYPES
 from ...domain.periods import Quarter, quarter_of
-from ...domain.sampling import STRATUM_LABELS
+from ...domain.vocabulary import DrawPurpose, ServiceType, label_of
 from ...extensions import db
 from ...models import Assignment, Callback, CompletionRecord, Contract, DrawItem, FieldWorker, SamplingDraw, SpotCheck, Subject, User
-from ...services.callbacks import CALLBACK_STATUSES
-from ...services.draws import PURPOSES, DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
+from ...services.draws import DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
 from ...services.spot_checks import CHECKERS, SpotCheckError, assign_items
 from ..access import READERS, STAFF, roles_required
 from .forms import AssignForm, DrawForm
@@ -38,10 +36,10 @@ def _checkers() -> list[User]:
 def index():
     filters = {key: request.args.get(key, "").strip() for key in ("quarter", "purpose")}
     contract_id = request.args.get("contract", type=int)
-    stmt = list_draws(filters["quarter"] or None, contract_id, filters["purpose"] if filters["purpose"] in PURPOSES else None)
+    stmt = list_draws(filters["quarter"] or None, contract_id, filters["purpose"] if filters["purpose"] in DrawPurpose.codes() else None)
     page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("draws/index.html", page=page, filters=filters, contract_id=contract_id,
-                           contracts=_contracts(), purposes=PURPOSES)
+                           contracts=_contracts())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -51,7 +49,7 @@ def create():
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _contracts()]
     if not form.is_submitted():
         form.quarter.data = str(quarter_of(date.today()).previous())
-        form.purpose.data = request.args.get("purpose") if request.args.get("purpose") in PURPOSES else None
+        form.purpose.data = request.args.get("purpose") if request.args.get("purpose") in DrawPurpose.codes() else None
     if form.validate_on_submit():
         try:
             outcome = make_draws(form.purpose.data, Quarter.parse(form.quarter.data), today=date.today(),
@@ -62,7 +60,7 @@ def create():
         else:
             db.session.commit()
             for skipped in outcome.skipped:
-                flash(f"{skipped.contract.code} {SERVICE_TYPES[skipped.service_type]}：{skipped.reason}", "warning")
+                flash(f"{skipped.contract.code} {label_of(ServiceType, skipped.service_type)}：{skipped.reason}", "warning")
             if len(outcome.draws) == 1:
                 flash("已完成抽样", "success")
                 return redirect(url_for(".detail", draw_id=outcome.draws[0].id))
@@ -100,8 +98,7 @@ def detail(draw_id: int):
     form = AssignForm()
     form.assignee_id.choices = [(user.id, user.display_name) for user in _checkers()]
     return render_template("draws/detail.html", draw=draw, result=result, rows=_rows(draw), checks=checks,
-                           callbacks=callbacks, strata=strata_rows(draw), stratum_labels=STRATUM_LABELS,
-                           purposes=PURPOSES, callback_statuses=CALLBACK_STATUSES, form=form)
+                           callbacks=callbacks, strata=strata_rows(draw), form=form)
 
 
 @bp.route("/<int:draw_id>/oc.png")
@@ -117,7 +114,7 @@ def oc_chart(draw_id: int):
 @roles_required(*READERS)
 def verify(draw_id: int):
     check = verify_stored_draw(_draw_or_404(draw_id))
-    return render_template("draws/verify.html", draw=check.draw, check=check, purposes=PURPOSES)
+    return render_template("draws/verify.html", draw=check.draw, check=check)
 
 
 @bp.route("/<int:draw_id>/assign", methods=["POST"])

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ...services.evaluations import PAYMENT_KINDS
+from ...domain.vocabulary import PaymentKind
 from ..validators import YuanField
 
 
@@ -20,7 +20,7 @@ class AnnualItemForm(FlaskForm):
 class PaymentForm(FlaskForm):
     paid_on = DateField("支付日期", validators=[InputRequired(message="请填写支付日期")])
     amount_fen = YuanField("金额（元）", validators=[InputRequired(message="请填写金额")])
-    kind = SelectField("类别", choices=list(PAYMENT_KINDS.items()))
+    kind = SelectField("类别", choices=PaymentKind.choices())
     year = IntegerField("所属年度", validators=[Optional(), NumberRange(min=2000, max=2100)],
                         description="绩效挂钩部分的支付须注明所属年度")
     note = StringField("备注", validators=[Optional(), Length(max=200)])

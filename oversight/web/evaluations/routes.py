@@ -11,7 +11,7 @@ from ...domain.evaluation import EvaluationError
 from ...extensions import db
 from ...models import AnnualEvaluation, Contract
 from ...services import evaluations as service
-from ...services.reviews import STATUS_LABELS, ReviewError
+from ...services.reviews import ReviewError
 from ..access import STAFF, get_contract_or_404, is_contractor_user, roles_required, scope_to_own_contracts
 from ..reviews.forms import CorrectForm
 from ..reviews.workflow import refuse_form, run_step
@@ -46,7 +46,7 @@ def index():
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     form = EvaluateForm(year=date.today().year - (date.today().month < 4))
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _contracts()]
-    return render_template("evaluations/index.html", page=page, form=form, labels=service.EVALUATION_STATUS_LABELS)
+    return render_template("evaluations/index.html", page=page, form=form)
 
 
 @bp.route("/compute", methods=["POST"])
@@ -75,9 +75,9 @@ def detail(evaluation_id: int):
     history = [e for e in service.evaluation_revisions(evaluation.contract_id, evaluation.year)
                if not (is_contractor_user() and e.status != "approved")]
     return render_template(
-        "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures, labels=service.EVALUATION_STATUS_LABELS,
-        review_labels=STATUS_LABELS, history=history, payments=service.contract_payments(evaluation.contract_id),
-        payment_kinds=service.PAYMENT_KINDS, fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
+        "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures,
+        history=history, payments=service.contract_payments(evaluation.contract_id),
+        fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
         item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
     )
 

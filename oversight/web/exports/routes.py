@@ -14,9 +14,8 @@ from ...extensions import db
 from ...models import AnnualEvaluation, QuarterlyReview
 from ...models.base import utcnow
 from ...services.audit import record_event
-from ...services.reviews import STATUS_LABELS, current_reviews_query
+from ...services.reviews import current_reviews_query
 from ..access import is_contractor_user, roles_required, scope_to_own_contracts
-from ...services.evaluations import EVALUATION_STATUS_LABELS
 from ..evaluations.routes import get_evaluation_or_404
 from ..reviews.routes import get_review_or_404
 
@@ -51,8 +50,7 @@ def index():
         scope_to_own_contracts(evaluations, AnnualEvaluation.contract_id)
         .order_by(AnnualEvaluation.contract_id, AnnualEvaluation.revision)
     ).scalars().all()
-    return render_template("exports/index.html", year=year, reviews=reviews, evaluations=evaluations,
-                           review_labels=STATUS_LABELS, evaluation_labels=EVALUATION_STATUS_LABELS)
+    return render_template("exports/index.html", year=year, reviews=reviews, evaluations=evaluations)
 
 
 @bp.route("/reviews/<int:review_id>/sheet.xlsx")

@@ -9,7 +9,8 @@ from ...domain.registry_import import sheet_template
 from ...extensions import db
 from ...services.bulk_import import import_assignments, import_subjects, save_error_report
 from ..access import STAFF, roles_required
-from .forms import IMPORT_KINDS, ImportForm
+from ...domain.vocabulary import ImportKind, label_of
+from .forms import ImportForm
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -29,23 +30,23 @@ def index():
         outcome = _IMPORTERS[form.kind.data](data, filename, date.today())
         if outcome.accepted:
             db.session.commit()
-            flash(f"已导入{IMPORT_KINDS[form.kind.data]} {outcome.rows} 条", "success")
+            flash(f"已导入{label_of(ImportKind, form.kind.data)} {outcome.rows} 条", "success")
         else:
             db.session.rollback()
             if outcome.status == "rejected":
                 report = save_error_report(data, filename, outcome, current_app.config["UPLOADS_DIR"])
     page = request.args.get("page", 1, type=int)
-    return render_template("imports/index.html", form=form, outcome=outcome, report=report, kinds=IMPORT_KINDS,
+    return render_template("imports/index.html", form=form, outcome=outcome, report=report,
                            errors=outcome.errors[:500] if outcome else [], page=page)
 
 
 @bp.route("/template/<kind>.xlsx")
 @roles_required(*STAFF)
 def template(kind: str):
-    if kind not in IMPORT_KINDS:
+    if kind not in ImportKind.codes():
         abort(404)
     return send_file(BytesIO(sheet_template(kind)), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{IMPORT_KINDS[kind]}导入模板.xlsx")
+                     download_name=f"{label_of(ImportKind, kind)}导入模板.xlsx")
 
 
 @bp.route("/errors/<name>")

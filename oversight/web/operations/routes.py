@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
 from ...extensions import csrf, db
+from ...domain.vocabulary import describe_counts
 from ...jobs import JOBS, JOBS_BY_NAME
 from ...models import JobRun, Notification
 from ...services.jobs import last_runs, run_now
@@ -29,7 +30,8 @@ def healthz():
 @roles_required("admin")
 def jobs():
     history = db.session.execute(select(JobRun).order_by(JobRun.id.desc()).limit(50)).scalars().all()
-    return render_template("operations/jobs.html", jobs=JOBS, last=last_runs(JOBS), history=history)
+    return render_template("operations/jobs.html", jobs=JOBS, jobs_by_name=JOBS_BY_NAME, last=last_runs(JOBS),
+                           history=history)
 
 
 @bp.route("/admin/jobs/<name>/run", methods=["POST"])
@@ -39,7 +41,7 @@ def run_job(name: str):
     if spec is None:
         return redirect(url_for(".jobs"))
     run = run_now(spec, date.today(), dict(current_app.config))
-    flash(f"{spec.label}：{'完成' if run.outcome == 'succeeded' else '失败'} {run.summary or ''}",
+    flash(f"{spec.label}：{'完成' if run.outcome == 'succeeded' else '失败'} {describe_counts(run.summary or {})}",
           "success" if run.outcome == "succeeded" else "danger")
     return redirect(url_for(".jobs"))
 

@@ -3,7 +3,7 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ...domain.catalog import SERVICE_TYPES
+from ...domain.vocabulary import ServiceType
 from ...domain.completion_log import TEMPLATE_COLUMNS
 from ...extensions import db
 from ...models import CompletionRecord, UploadBatch
@@ -31,7 +31,7 @@ def _filters_from_request() -> RecordFilters:
     args = request.args
     filters = RecordFilters(
         contract_id=args.get("contract", type=int), assignment_id=args.get("assignment", type=int),
-        service_type=args.get("service_type") if args.get("service_type") in SERVICE_TYPES else None,
+        service_type=args.get("service_type") if args.get("service_type") in ServiceType.codes() else None,
         batch_id=args.get("batch", type=int), flagged_only=args.get("flagged") == "1" and sees_anomaly_flags(),
     )
     if filters.contract_id:

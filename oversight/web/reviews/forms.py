@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from ...services.reviews import POSITIONS
+from ...domain.vocabulary import Position
 
 
 class ScoreForm(FlaskForm):
@@ -18,7 +18,7 @@ class ManualItemForm(FlaskForm):
 
 
 class CommentForm(FlaskForm):
-    position = RadioField("意见", choices=list(POSITIONS.items()), validators=[InputRequired(message="请选择同意或不同意")])
+    position = RadioField("意见", choices=Position.choices(), validators=[InputRequired(message="请选择同意或不同意")])
     comment = TextAreaField("理由", validators=[Optional(), Length(max=2000)], description="不同意时必须写明理由")
 
 

@@ -13,7 +13,6 @@ from ...extensions import db
 from ...models import Contract, QuarterlyReview
 from ...services import reviews as service
 from ...services.callbacks import SATISFACTION_LEVELS
-from ...services.spot_checks import NOTICE_STATUSES, OUTCOMES
 from ...services.kpi_evidence import RECORD_KINDS, records_behind
 from ..access import (
     READERS,
@@ -55,7 +54,7 @@ def _visible_contracts() -> list[Contract]:
 def contract_performance(contract: Contract) -> dict:
     """The contract's current reviews and the two-quarters-under-80 warning, for the contract page."""
     found = service.contract_reviews(contract.id, published_only=is_contractor_user())
-    return {"reviews": found, "warning": service.below_threshold_run(found), "labels": service.STATUS_LABELS}
+    return {"reviews": found, "warning": service.below_threshold_run(found)}
 
 
 @bp.route("/")
@@ -74,7 +73,7 @@ def index():
     form = ScoreForm(quarter=str(quarter_of(date.today()).previous()))
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
     return render_template("reviews/index.html", page=page, form=form, quarter=quarter, contract_id=contract_id,
-                           contracts=_visible_contracts(), labels=service.STATUS_LABELS)
+                           contracts=_visible_contracts())
 
 
 @bp.route("/score", methods=["POST"])
@@ -107,8 +106,8 @@ def detail(review_id: int):
                if not (is_contractor_user() and r.status == "draft")]
     contract_reviews = service.contract_reviews(review.contract_id, published_only=True)
     return render_template(
-        "reviews/detail.html", review=review, figures=review.figures, labels=service.STATUS_LABELS,
-        positions=service.POSITIONS, history=history, today=today,
+        "reviews/detail.html", review=review, figures=review.figures,
+        history=history, today=today,
         window_open=service.window_open(review, today), blocker=service.approval_blocker(review, today),
         warning=service.below_threshold_run(contract_reviews), record_kinds=RECORD_KINDS,
         item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
@@ -136,8 +135,7 @@ def records(review_id: int, key: str):
     shown = ids[(page_number - 1) * RECORDS_PER_PAGE: page_number * RECORDS_PER_PAGE]
     return render_template("reviews/records.html", review=review, item=item, kind=RECORD_KINDS[key], show=show,
                            rows=records_behind(RECORD_KINDS[key], shown, review.contract_id, Quarter.parse(review.quarter)), counted=counted, total=len(ids),
-                           page_number=page_number, pages=pages, satisfaction_labels=SATISFACTION_LEVELS,
-                           notice_statuses=NOTICE_STATUSES, outcomes=OUTCOMES)
+                           page_number=page_number, pages=pages, satisfaction_labels=SATISFACTION_LEVELS)
 
 
 def _act(review_id: int, action, success: str):
@@ -265,7 +263,7 @@ def _quarter_compared() -> tuple[str, list[QuarterlyReview]]:
 @roles_required(*READERS)
 def compare():
     quarter, found = _quarter_compared()
-    return render_template("reviews/compare.html", quarter=quarter, reviews=found, labels=service.STATUS_LABELS)
+    return render_template("reviews/compare.html", quarter=quarter, reviews=found)
 
 
 @bp.route("/compare.png")

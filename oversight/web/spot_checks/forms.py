@@ -5,7 +5,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ...domain import self_care
 from ...domain.completion_log import CARE_ITEMS, MAX_HOUSEHOLD_SIZE, SURVEY_CONCLUSIONS
-from ...services.spot_checks import ATTACHMENT_EXTENSIONS, MAX_ATTACHMENT_BYTES, METHODS, OUTCOMES
+from ...domain.vocabulary import CheckMethod, NoticeOutcome
+from ...services.spot_checks import ATTACHMENT_EXTENSIONS, MAX_ATTACHMENT_BYTES
 from ..validators import YuanField
 
 NOT_VERIFIED = ("", "未核实")
@@ -15,7 +16,7 @@ _YES_NO = {"1": True, "0": False}
 class RecheckForm(FlaskForm):
     """The blind re-check: nothing of the contractor's record is ever put into it."""
 
-    method = SelectField("复核方式", choices=[(m, m) for m in METHODS])
+    method = SelectField("复核方式", choices=CheckMethod.choices())
     checked_on = DateField("复核日期", validators=[InputRequired(message="请填写复核日期")])
     note = TextAreaField("复核说明", validators=[Optional(), Length(max=2000)])
     attachments = MultipleFileField(
@@ -86,5 +87,5 @@ class ResponseForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField("整改结论", choices=list(OUTCOMES.items()))
+    outcome = SelectField("整改结论", choices=NoticeOutcome.choices())
     closing_note = TextAreaField("说明", validators=[Optional(), Length(max=2000)])

@@ -7,14 +7,11 @@ from sqlalchemy import select
 
 from ...domain import self_care
 from ...domain.money import format_yuan
-from ...domain.sampling import STRATUM_LABELS
 from ...extensions import db
 from ...models import Attachment, DrawItem, RectificationNotice, SpotCheck
 from ...services.draws import SPOT_CHECK
 from ...services.spot_checks import (
     MAX_ATTACHMENT_BYTES,
-    NOTICE_STATUSES,
-    OUTCOMES,
     SpotCheckError,
     Upload,
     add_attachments,
@@ -70,7 +67,7 @@ def index():
         page = db.paginate(select(SpotCheck).order_by(SpotCheck.id.desc()), per_page=50, error_out=False)
     else:
         page = db.paginate(pending_items(current_user.id if view == "mine" else None), per_page=50, error_out=False)
-    return render_template("spot_checks/index.html", view=view, page=page, stratum_labels=STRATUM_LABELS)
+    return render_template("spot_checks/index.html", view=view, page=page)
 
 
 @bp.route("/items/<int:item_id>/recheck", methods=["GET", "POST"])
@@ -96,8 +93,7 @@ def recheck(item_id: int):
             db.session.commit()
             flash("复检已保存，以下是与上报记录的比对结果", "success")
             return redirect(url_for(".detail", check_id=check.id))
-    return render_template("spot_checks/recheck.html", item=item, record=item.record, form=form,
-                           stratum_labels=STRATUM_LABELS)
+    return render_template("spot_checks/recheck.html", item=item, record=item.record, form=form)
 
 
 @bp.route("/<int:check_id>")
@@ -111,8 +107,7 @@ def detail(check_id: int):
         notice_form.deadline.data = date.today() + timedelta(days=DEFAULT_NOTICE_DAYS)
         notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
     return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
-                           attachment_form=AttachmentForm(), stratum_labels=STRATUM_LABELS,
-                           notice_statuses=NOTICE_STATUSES, outcomes=OUTCOMES, today=date.today())
+                           attachment_form=AttachmentForm(), today=date.today())
 
 
 @bp.route("/<int:check_id>/attachments", methods=["POST"])
@@ -178,8 +173,8 @@ def notices():
     status = request.args.get("status", "")
     scope = own_contract_ids() if is_contractor_user() else None
     page = db.paginate(notices_query(scope, status or None), per_page=50, error_out=False)
-    return render_template("spot_checks/notices.html", page=page, status=status, statuses=NOTICE_STATUSES,
-                           outcomes=OUTCOMES, today=date.today(), overdue=notice_overdue)
+    return render_template("spot_checks/notices.html", page=page, status=status,
+                           today=date.today(), overdue=notice_overdue)
 
 
 @bp.route("/notices/<int:notice_id>")
@@ -189,8 +184,8 @@ def notice_detail(notice_id: int):
     response_form = ResponseForm(obj=found) if is_contractor_user() and found.status != "closed" else None
     close_form = CloseForm() if current_user.role in STAFF and found.status != "closed" else None
     return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
-                           response_form=response_form, close_form=close_form, statuses=NOTICE_STATUSES,
-                           outcomes=OUTCOMES, overdue=notice_overdue(found, date.today()))
+                           response_form=response_form, close_form=close_form,
+                           overdue=notice_overdue(found, date.today()))
 
 
 @bp.route("/notices/<int:notice_id>/respond", methods=["POST"])

@@ -2,7 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ...domain.catalog import SUBJECT_CATEGORIES
+from ...domain.vocabulary import SubjectCategory
 from ...extensions import db
 from ...models import Assignment, Subject
 from ...services.audit import record_event
@@ -36,7 +36,7 @@ def index():
         stmt = stmt.where(Subject.name.contains(filters["q"]))
     page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("subjects/index.html", page=page, filters=filters, townships=townships(),
-                           categories=SUBJECT_CATEGORIES)
+                           categories=SubjectCategory.codes())
 
 
 def _visible_subject_or_404(subject_id: int) -> Subject:

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from ...domain.catalog import SERVICE_TYPES
+from ...domain.vocabulary import BatchStatus, ServiceType, label_of
 from ...extensions import db
 from ...models import CompletionRecord, Contract, UploadBatch
 from ...services.completion_import import ImportRefused, all_errors, earlier_batch, run_import_later, start_import
@@ -22,7 +22,6 @@ UPLOADERS = ("admin", "supervisor", "contractor")
 ERRORS_PER_PAGE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = ("pending", "processing")
-STATUS_LABELS = {"pending": "排队中", "processing": "处理中", "accepted": "已接收", "rejected": "已拒收", "failed": "失败"}
 STATUS_BADGES = {"pending": "assigned", "processing": "assigned", "accepted": "ok", "rejected": "bad", "failed": "bad"}
 
 
@@ -73,7 +72,7 @@ def _stored_file(relative: str | None) -> Path:
 
 @bp.app_context_processor
 def _labels() -> dict:
-    return {"BATCH_STATUS_LABELS": STATUS_LABELS, "BATCH_STATUS_BADGES": STATUS_BADGES}
+    return {"BATCH_STATUS_BADGES": STATUS_BADGES}
 
 
 @bp.route("/")
@@ -122,7 +121,7 @@ def template(contract_id: int, service_type: str):
     prefill = request.args.get("prefill") == "1"
     data = log_template(contract, service_type, current_user, prefill=prefill)
     db.session.commit()  # the audit event of a pre-filled template's full ID numbers
-    name = f"{contract.code}-{SERVICE_TYPES[service_type]}服务记录{'（预填）' if prefill else ''}.xlsx"
+    name = f"{contract.code}-{label_of(ServiceType, service_type)}服务记录{'（预填）' if prefill else ''}.xlsx"
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
 
 
@@ -147,7 +146,7 @@ def detail(batch_id: int):
 @login_required
 def status(batch_id: int):
     batch = _batch_or_404(batch_id)
-    return jsonify(status=batch.status, label=STATUS_LABELS[batch.status], rows_total=batch.rows_total,
+    return jsonify(status=batch.status, label=label_of(BatchStatus, batch.status), rows_total=batch.rows_total,
                    rows_processed=batch.rows_processed, message=batch.message, done=batch.status not in RUNNING)
 
 

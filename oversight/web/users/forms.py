@@ -2,13 +2,13 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from ...domain.catalog import ROLES
+from ...domain.vocabulary import Role
 
 
 class UserForm(FlaskForm):
     username = StringField("用户名", validators=[DataRequired(message="请填写用户名"), Length(max=64),
                                                Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字和 _ . -")])
     display_name = StringField("姓名", validators=[DataRequired(message="请填写姓名"), Length(max=64)])
-    role = SelectField("角色", choices=list(ROLES.items()))
+    role = SelectField("角色", choices=Role.choices())
     contractor_id = SelectField("所属承接机构", coerce=int, description="仅承接机构人员需要")
     password = PasswordField("初始密码", validators=[DataRequired(message="请设置初始密码"), Length(min=8, message="密码至少8位")])

@@ -1,0 +1,368 @@
+"""Every fixed set of codes the system stores or reports, each with its Chinese label (SPEC 1–6).
+
+A code is what the database holds and the code compares against; the label is what a person
+reads. Members are `StrEnum`s, so `ReviewStatus.DRAFT == "draft"` and stored rows need no
+conversion; `ReviewStatus("draft").label` is "草稿". Some sets are Chinese words already (call
+outcomes, check methods): their label is the code itself.
+
+Pages, exports and reports show `label_of(Vocabulary, code)`; none of them shows a code.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A stored code with its Chinese label: `MEMBER = "code", "标签"` (or just `"中文"`)."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str | None = None):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = value if label is None else label
+        return member
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """{code: label} in declaration order, e.g. for a form's choices."""
+        return {member.value: member.label for member in cls}
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return list(cls.labels().items())
+
+    @classmethod
+    def codes(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+
+def label_of(vocabulary: type[Labelled], code: str) -> str:
+    """The label of a stored code; a code the vocabulary does not know is a bug, not a label."""
+    return vocabulary(code).label
+
+
+def vocabularies() -> list[type[Labelled]]:
+    """Every vocabulary of this module."""
+    return Labelled.__subclasses__()
+
+
+class Role(Labelled):
+    ADMIN = "admin", "系统管理员"
+    SUPERVISOR = "supervisor", "监管人员"
+    CONTRACTOR = "contractor", "承接机构人员"
+    AUDITOR = "auditor", "审计人员"
+
+
+class ServiceType(Labelled):
+    HOUSEHOLD_SURVEY = "household_survey", "家计调查"
+    SELF_CARE_ASSESSMENT = "self_care_assessment", "自理能力评估"
+    CARE_VISIT = "care_visit", "照料护理"
+
+
+class SubjectKind(Labelled):
+    HOUSEHOLD = "household", "家庭"
+    PERSON = "person", "个人"
+
+
+# A household is surveyed; a person is assessed and cared for.
+SUBJECT_KIND_FOR_SERVICE: Mapping[ServiceType, SubjectKind] = {
+    ServiceType.HOUSEHOLD_SURVEY: SubjectKind.HOUSEHOLD,
+    ServiceType.SELF_CARE_ASSESSMENT: SubjectKind.PERSON,
+    ServiceType.CARE_VISIT: SubjectKind.PERSON,
+}
+
+
+class SubjectCategory(Labelled):
+    MINIMUM_LIVING = "低保"
+    EXTREME_POVERTY = "特困"
+    NEAR_MINIMUM_LIVING = "低保边缘"
+    EXPENDITURE_HARDSHIP = "支出型困难"
+
+
+class ProcurementMethod(Labelled):
+    OPEN_TENDER = "公开招标"
+    COMPETITIVE_CONSULTATION = "竞争性磋商"
+    COMPETITIVE_NEGOTIATION = "竞争性谈判"
+    SINGLE_SOURCE = "单一来源"
+    REQUEST_FOR_QUOTATION = "询价"
+
+
+class AssignmentStatus(Labelled):
+    ASSIGNED = "assigned", "已派发"
+    COMPLETED = "completed", "已完成"
+    OVERDUE = "overdue", "已逾期"
+    CANCELLED = "cancelled", "已取消"
+
+
+# Assignments that still wait for their records.
+OPEN_ASSIGNMENT_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.OVERDUE)
+
+
+class BatchStatus(Labelled):
+    """pending → processing → accepted | rejected | failed (unreadable file or crash)."""
+
+    PENDING = "pending", "排队中"
+    PROCESSING = "processing", "处理中"
+    ACCEPTED = "accepted", "已接收"
+    REJECTED = "rejected", "已拒收"
+    FAILED = "failed", "失败"
+
+
+class AnomalyFlag(Labelled):
+    """Red flags on an accepted completion record (stored in `CompletionRecord.anomaly_flags`)."""
+
+    SHORT_VISIT = "short_visit", "服务时长过短"
+    ODD_HOURS = "odd_hours", "服务时间过早或过晚"
+    OVERLAP = "overlap", "同一服务人员服务时间重叠"
+    BUSY_DAY = "busy_day", "单日服务次数过多"
+    FAR_FROM_TOWNSHIP = "far_from_township", "坐标远离对象所在乡镇"
+    FAST_TRAVEL = "fast_travel", "两次服务之间移动过快"
+    IDENTICAL_ANSWERS = "identical_answers", "不同家庭调查数据完全相同"
+    ELIGIBLE_ABOVE_LINE = "eligible_above_line", "结论为符合但人均收入不低于低保标准"
+    INELIGIBLE_BELOW_LINE = "ineligible_below_line", "结论为不符合但人均收入远低于低保标准"
+    CONCLUSION_CHANGED = "conclusion_changed", "评估结论与上次不同"
+    UNSIGNED = "unsigned", "服务对象未签字确认"
+
+
+class SamplingRuleKind(Labelled):
+    SHARE = "share", "比例抽样（含下限）"
+    ISO2859 = "iso2859", "GB/T 2828.1 一次抽样"
+    HYPERGEOMETRIC = "hypergeometric", "孤立批超几何抽样"
+
+
+class DrawPurpose(Labelled):
+    SPOT_CHECK = "spot_check", "抽查复检"
+    CALLBACK = "callback", "电话回访"
+
+
+class Stratum(Labelled):
+    """The strata of a draw, in their reporting order."""
+
+    TARGETED = "targeted", "定向抽查"
+    FLAGGED = "flagged", "异常加权"
+    RANDOM = "random", "随机抽查"
+
+
+class CheckMethod(Labelled):
+    HOME_VISIT = "入户复核"
+    NEIGHBOUR_VISIT = "邻里走访"
+    PHONE = "电话核实"
+
+
+class NoticeStatus(Labelled):
+    """open → responded → closed; overdue is not a status but derived from the deadline."""
+
+    OPEN = "open", "待整改"
+    RESPONDED = "responded", "已回复"
+    CLOSED = "closed", "已关闭"
+
+
+class NoticeOutcome(Labelled):
+    ACCEPTED = "accepted", "整改合格"
+    NOT_ACCEPTED = "not_accepted", "整改不合格"
+
+
+class LotVerdict(Labelled):
+    """A spot-check draw's lot decision."""
+
+    ACCEPTED = "accepted", "批接收"
+    REJECTED = "rejected", "批不接收"
+    PENDING = "pending", "待复检完成"
+    NONE = "none", "按比例抽样，不作批判定"
+
+
+class WorkerFlag(Labelled):
+    """What the check results ask for a worker past a field-error threshold."""
+
+    RETRAIN = "retrain", "需再培训"
+    RECHECK = "recheck", "需定向复查"
+
+
+class CallbackStatus(Labelled):
+    """pending → answered | unreachable (three attempts without an answer) | refused."""
+
+    PENDING = "pending", "待回访"
+    ANSWERED = "answered", "已回访"
+    UNREACHABLE = "unreachable", "无法联系"
+    REFUSED = "refused", "拒访"
+
+
+class CallOutcome(Labelled):
+    """The result of one call of a callback."""
+
+    CONNECTED = "接通"
+    NO_ANSWER = "无人接听"
+    NUMBER_UNUSED = "空号"
+    REFUSED = "拒访"
+
+
+class ComplaintSource(Labelled):
+    CALLBACK = "callback", "电话回访"
+    WALK_IN = "walk_in", "来访投诉"
+    ERROR_RATE = "error_rate", "差错率超标"
+
+
+class ComplaintStatus(Labelled):
+    """open → targeted (its worker's records went into a draw) → closed."""
+
+    OPEN = "open", "待纳入抽查"
+    TARGETED = "targeted", "已纳入定向抽查"
+    CLOSED = "closed", "已关闭"
+
+
+class ReviewStatus(Labelled):
+    """draft → published → agreed | disputed → settled → approved (locked)."""
+
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布，待承接方确认"
+    AGREED = "agreed", "承接方同意"
+    DISPUTED = "disputed", "承接方有异议"
+    SETTLED = "settled", "已裁定"
+    APPROVED = "approved", "已审定锁定"
+
+
+class Position(Labelled):
+    """The contractor's answer to a published review."""
+
+    AGREE = "agree", "同意"
+    DISAGREE = "disagree", "不同意"
+
+
+class ScoreAction(Labelled):
+    """What scoring a quarter did to one contract's review."""
+
+    CREATED = "created", "新建考核草稿"
+    REFRESHED = "refreshed", "重新计算草稿"
+    KEPT = "kept", "保留已发布考核"
+    SKIPPED = "skipped", "无可评分数据"
+
+
+class EvaluationStatus(Labelled):
+    DRAFT = "draft", "草稿"
+    APPROVED = "approved", "已审定锁定"
+
+
+class PaymentKind(Labelled):
+    FIXED = "fixed", "固定部分"
+    PERFORMANCE = "performance", "绩效挂钩部分"
+
+
+class Cadence(Labelled):
+    DAILY = "daily", "每日"
+    MONTHLY = "monthly", "每月"
+    QUARTERLY = "quarterly", "每季度末"
+    YEARLY = "yearly", "每年末"
+
+
+class JobTrigger(Labelled):
+    SCHEDULE = "schedule", "定时"
+    CATCH_UP = "catch_up", "补跑"
+    MANUAL = "manual", "手动"
+
+
+class JobOutcome(Labelled):
+    RUNNING = "running", "运行中"
+    SUCCEEDED = "succeeded", "成功"
+    FAILED = "failed", "失败"
+
+
+class JobCount(Labelled):
+    """The counts a job's run reports in its summary; the label names what was counted."""
+
+    ASSIGNMENTS_OVERDUE = "assignments_overdue", "标记逾期任务"
+    NOTICES_OVERDUE = "notices_overdue", "逾期整改通知"
+    NOTICES = "notices", "到期提醒"
+    ASSIGNMENTS_ISSUED = "assignments_issued", "派发照料护理任务"
+    SPOT_CHECK_DRAWS = "spot_check_draws", "抽查复检抽样"
+    CALLBACK_DRAWS = "callback_draws", "电话回访抽样"
+    REVIEWS_CREATED = "created", "新建考核草稿"
+    REVIEWS_REFRESHED = "refreshed", "重新计算考核草稿"
+    REVIEWS_KEPT = "kept", "保留已发布考核"
+    REVIEWS_SKIPPED = "skipped", "无可评分数据的合同"
+    EVALUATIONS_DRAFTED = "drafted", "年度评价草稿"
+    EVALUATIONS_ALREADY_APPROVED = "already_approved", "已审定的年度评价"
+    EVALUATIONS_WITHOUT_QUARTER = "no_approved_quarter", "无已审定季度的合同"
+
+
+def describe_counts(summary: Mapping[str, object]) -> str:
+    """A job run's summary as a sentence: "标记逾期任务 3，逾期整改通知 1"."""
+    return "，".join(f"{label_of(JobCount, key)} {value}" for key, value in summary.items())
+
+
+class AuditAction(Labelled):
+    CREATE = "create", "新增"
+    UPDATE = "update", "修改"
+    DELETE = "delete", "删除"
+    LOGIN = "login", "登录"
+    LOGIN_FAILED = "login_failed", "登录失败"
+    LOGIN_REFUSED_LOCKED = "login_refused_locked", "账号锁定，拒绝登录"
+    VIEW_PERSONAL_DATA = "view_personal_data", "查看个人信息"
+    VIEW_FULL = "view_full", "导出完整个人信息"
+    IMPORT = "import", "导入"
+    ENTER = "enter", "录入"
+    EXPORT = "export", "导出"
+    SEED = "seed", "生成演示数据"
+    RESET = "reset", "清空数据库"
+
+
+class AuditObject(Labelled):
+    """What an audit event is about: a model's class name, or a file or the database as a whole."""
+
+    USER = "User", "用户"
+    CONTRACTOR = "Contractor", "承接机构"
+    FIELD_WORKER = "FieldWorker", "服务人员"
+    CONTRACT = "Contract", "服务合同"
+    SERVICE_LINE = "ServiceLine", "合同服务内容"
+    SUBJECT = "Subject", "服务对象"
+    ASSIGNMENT = "Assignment", "任务"
+    UPLOAD_BATCH = "UploadBatch", "上传批次"
+    COMPLETION_RECORD = "CompletionRecord", "服务记录"
+    LOCAL_STANDARD = "LocalStandard", "地方标准"
+    SAMPLING_DRAW = "SamplingDraw", "抽样"
+    DRAW_ITEM = "DrawItem", "抽中记录"
+    SPOT_CHECK = "SpotCheck", "抽查复检"
+    ATTACHMENT = "Attachment", "复检附件"
+    RECTIFICATION_NOTICE = "RectificationNotice", "整改通知"
+    CALLBACK = "Callback", "电话回访"
+    CALLBACK_ATTEMPT = "CallbackAttempt", "回访拨打"
+    COMPLAINT = "Complaint", "投诉"
+    KPI_SCHEME = "KpiScheme", "考核方案"
+    QUARTERLY_REVIEW = "QuarterlyReview", "季度考核"
+    REVIEW_MANUAL_ITEM = "ReviewManualItem", "考核加减分"
+    ANNUAL_EVALUATION = "AnnualEvaluation", "年度评价"
+    PAYMENT_RECORD = "PaymentRecord", "付款记录"
+    JOB_RUN = "JobRun", "定时任务运行"
+    NOTIFICATION = "Notification", "通知"
+    AUDIT_BUNDLE = "AuditBundle", "审计包"
+    OCDS_PACKAGE = "OcdsPackage", "OCDS 公开数据"
+    DATABASE = "Database", "数据库"
+    DEMO = "Demo", "演示数据"
+
+
+class ImportKind(Labelled):
+    SUBJECTS = "subjects", "服务对象"
+    ASSIGNMENTS = "assignments", "任务"
+
+
+def describe_sampling_rule(rule: Mapping[str, object]) -> str:
+    """A contract's sampling rule as a sentence: "GB/T 2828.1 一次抽样，AQL 2.5"."""
+    kind = SamplingRuleKind(rule["kind"])
+    parts = [kind.label]
+    if "share" in rule:
+        parts.append(f"比例 {_percent(rule['share'])}")
+    if rule.get("floor") is not None:
+        parts.append(f"至少 {rule['floor']} 份")
+    if "aql" in rule:
+        parts.append(f"AQL {rule['aql']}")
+    if "limiting_quality" in rule:
+        parts.append(f"极限质量 {_percent(rule['limiting_quality'])}")
+    if "consumer_risk" in rule:
+        parts.append(f"使用方风险 {_percent(rule['consumer_risk'])}")
+    return "，".join(parts)
+
+
+def _percent(share: object) -> str:
+    return f"{(Decimal(str(share)) * 100).normalize():f}%"

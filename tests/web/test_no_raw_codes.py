@@ -1,0 +1,256 @@
+"""No stored code and no Python repr reaches a person: every page of the demo, as every role, and
+the files its pages offer (review sheets, annual reports, the audit bundle's tables, templates).
+
+The crawl starts at the dashboard and follows every same-site link breadth-first, at most
+`URLS_PER_ENDPOINT` distinct URLs per endpoint. What is checked is what a person reads: text
+nodes and the title, placeholder and alt attributes of a page (not scripts, URLs or option
+values), every cell of a CSV or xlsx file, every paragraph and table cell of a docx. A page's
+`<code>` elements show identifiers on purpose (a command, a job's name, an audit event's field
+and its JSON detail), and the audit bundle's "(JSON)" columns hold the machine-readable detail a
+draw or a score is re-computed from: there codes may stand, Python reprs still may not.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter, deque
+from datetime import date
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urlsplit
+
+import docx
+import openpyxl
+import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from oversight.domain.vocabulary import vocabularies
+from oversight.exports.bundle import JSON_COLUMN
+from oversight.extensions import db
+from seeds.demo import build_demo
+from tests.conftest import Client
+from tests.demo_support import Databases
+
+# Late enough in May that the past year has its annual evaluation and the first quarter its review.
+TODAY = date(2026, 5, 20)
+URLS_PER_ENDPOINT = 3
+ROLES = {"admin": "admin", "supervisor": "supervisor", "auditor": "auditor", "contractor": "renhe"}
+SKIPPED_ENDPOINTS = {"auth.logout", "static"}
+# Formats meant for machines, by design: the OCDS standard's own codes, charts, the progress poll.
+NOT_READ = ("application/json", "image/")
+
+# A hyphen joins words too: "seed-demo" (the demo actor) is not the code "seed".
+_CODE_CHARACTERS = "A-Za-z0-9_-"
+# A path or address shown as text (a notice's link in the audit log) is not a code.
+URL = re.compile(r"https?://\S+|(?<!\S)/[\w\-./?=&%]*")
+PYTHON_REPR = re.compile(r"\{'|\['|\b(?:None|True|False)\b|Decimal\(|datetime\.|<oversight\.|object at 0x")
+
+
+def known_codes() -> set[str]:
+    """Every code of the vocabularies that is not already the Chinese word it stands for."""
+    return {member.value for vocabulary in vocabularies() for member in vocabulary if member.value != member.label}
+
+
+class VisibleText(HTMLParser):
+    """The text a person sees on a page, and the same-site links it offers."""
+
+    SKIPPED = {"script", "style"}
+    READ_ATTRIBUTES = ("title", "placeholder", "alt")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self.code_texts: list[str] = []
+        self.links: list[str] = []
+        self._skipping = 0
+        self._in_code = 0
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag in self.SKIPPED:
+            self._skipping += 1
+        if tag == "code":
+            self._in_code += 1
+        if tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+        self.texts.extend(attributes[name] for name in self.READ_ATTRIBUTES if attributes.get(name))
+        if tag == "input" and attributes.get("type") in ("submit", "button") and attributes.get("value"):
+            self.texts.append(attributes["value"])
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIPPED and self._skipping:
+            self._skipping -= 1
+        if tag == "code" and self._in_code:
+            self._in_code -= 1
+
+    def handle_data(self, data):
+        if not self._skipping and data.strip():
+            (self.code_texts if self._in_code else self.texts).append(data)
+
+
+class Finder:
+    """Raw codes and Python reprs in pieces of visible text, as "where: what «context»" lines."""
+
+    def __init__(self, codes: set[str], names: set[str]):
+        alternatives = "|".join(sorted((re.escape(code) for code in codes), key=len, reverse=True))
+        self._codes = re.compile(rf"(?<![{_CODE_CHARACTERS}])(?:{alternatives})(?![{_CODE_CHARACTERS}])")
+        # Log-in names are what people chose, shown as such (the audit log's 操作人, the user list).
+        self._names = re.compile(rf"(?<![{_CODE_CHARACTERS}])(?:{'|'.join(map(re.escape, names))})"
+                                 rf"(?![{_CODE_CHARACTERS}])")
+        self.problems: list[str] = []
+
+    def check(self, where: str, texts, *, codes: bool = True) -> None:
+        for text in texts:
+            text = URL.sub("", self._names.sub("", str(text)))
+            for pattern, kind in ((self._codes, "code"), (PYTHON_REPR, "repr"))[0 if codes else 1:]:
+                for match in pattern.finditer(text):
+                    context = text[max(0, match.start() - 30):match.end() + 30].replace("\n", " ")
+                    self.problems.append(f"{where}: {kind} {match.group(0)!r} in «{context}»")
+
+
+def readable_cells(rows) -> list[str]:
+    """The cells of a table but those of the columns the audit bundle marks as JSON detail."""
+    rows = [["" if cell is None else str(cell) for cell in row] for row in rows]
+    if not rows:
+        return []
+    shown = [index for index, header in enumerate(rows[0]) if not header.endswith(JSON_COLUMN)]
+    return [row[index] for row in rows for index in shown if index < len(row)]
+
+
+def csv_cells(data: bytes) -> list[str]:
+    return readable_cells(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def xlsx_cells(data: bytes) -> list[str]:
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+    return [cell for sheet in book.worksheets for cell in readable_cells(sheet.iter_rows(values_only=True))]
+
+
+def docx_texts(data: bytes) -> list[str]:
+    document = docx.Document(io.BytesIO(data))
+    return [p.text for p in document.paragraphs] + [cell.text for table in document.tables
+                                                    for row in table.rows for cell in row.cells]
+
+
+def file_texts(name: str, content_type: str, data: bytes) -> list[tuple[str, list[str]]]:
+    """(part, its texts) for each part of a downloaded file a person reads."""
+    if content_type.startswith("text/csv"):
+        return [(name, csv_cells(data))]
+    if "spreadsheetml" in content_type:
+        return [(name, xlsx_cells(data))]
+    if "wordprocessingml" in content_type:
+        return [(name, docx_texts(data))]
+    if content_type == "application/zip":
+        parts = []
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for member in archive.namelist():
+                if member.endswith(".csv"):
+                    parts.append((f"{name}!{member}", csv_cells(archive.read(member))))
+                elif member.endswith(".xlsx"):
+                    parts.append((f"{name}!{member}", xlsx_cells(archive.read(member))))
+        return parts
+    return []
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    databases = Databases(tmp_path_factory.mktemp("crawl"))
+    folder = tmp_path_factory.mktemp("crawl-files")
+    app = databases.app("crawl", REPORTS_DIR=str(folder / "reports"))
+    with app.app_context():
+        summary = build_demo("small", 7, TODAY)
+        db.engine.dispose()
+    admin = Client(app)
+    assert admin.login("admin", "demo-admin").status_code == 302
+    # A job's run, so that the jobs page shows a run's summary.
+    assert admin.post("/admin/jobs/mark_overdue/run", token_from="/admin/jobs").status_code == 302
+    yield app, summary
+    databases.drop()
+
+
+def crawl(app, client: Client, finder: Finder, role: str) -> Counter:
+    """Visit every page reachable from the dashboard; returns the number of URLs per endpoint."""
+    adapter = app.url_map.bind("localhost")
+    seen_urls, per_endpoint = set(), Counter()
+    queue = deque(["/dashboard"])
+    while queue:
+        url = queue.popleft()
+        if url in seen_urls:
+            continue
+        seen_urls.add(url)
+        parts = urlsplit(url)
+        try:
+            endpoint, _ = adapter.match(parts.path, method="GET")
+        except (NotFound, MethodNotAllowed):
+            finder.problems.append(f"{role} {url}: a link to no page")
+            continue
+        if endpoint in SKIPPED_ENDPOINTS or per_endpoint[endpoint] >= URLS_PER_ENDPOINT:
+            continue
+        per_endpoint[endpoint] += 1
+        response = client.get(url)
+        where = f"{role} {url}"
+        if response.status_code in (301, 302, 303):
+            queue.append(_same_site(response.headers["Location"]) or "/dashboard")
+            continue
+        if response.status_code != 200:
+            finder.problems.append(f"{where}: status {response.status_code}")
+            continue
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.startswith("text/html"):
+            page = VisibleText()
+            page.feed(response.get_data(as_text=True))
+            finder.check(where, page.texts)
+            finder.check(where, page.code_texts, codes=False)
+            queue.extend(link for link in map(_same_site, page.links) if link)
+        elif not content_type.startswith(NOT_READ):
+            for part, texts in file_texts(where, content_type, response.get_data()):
+                finder.check(part, texts)
+    return per_endpoint
+
+
+def _same_site(href: str) -> str | None:
+    href = urldefrag(href)[0]
+    parts = urlsplit(href)
+    if parts.scheme and parts.netloc != "localhost" or href.startswith("//") or not parts.path.startswith("/"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def test_no_page_or_download_shows_a_raw_code_or_a_python_repr(demo_app):
+    app, summary = demo_app
+    finder = Finder(known_codes(), {user.username for user in summary.users})
+    visited = {}
+    for role, username in ROLES.items():
+        client = Client(app)
+        assert client.login(username, f"demo-{username}").status_code == 302
+        visited[role] = crawl(app, client, finder, role)
+    # The crawl reached the pages it is meant to read, downloads included.
+    assert {"reviews.detail", "draws.detail", "callbacks.detail", "spot_checks.notice_detail", "audit_log.index",
+            "operations.jobs", "contracts.detail", "exports.review_sheet",
+            "exports.evaluation_report", "exports.audit_bundle"} <= set(visited["admin"])
+    assert {"reviews.detail", "spot_checks.notice_detail", "exports.review_sheet"} <= set(visited["contractor"])
+    assert "operations.jobs" in visited["admin"] and "operations.notifications" in visited["contractor"]
+    assert not finder.problems, f"{len(finder.problems)} problems:\n" + "\n".join(finder.problems[:20000])
+
+
+def test_the_finder_catches_codes_and_reprs_but_not_words_or_names():
+    finder = Finder({"answered", "open", "spot_check"}, {"admin"})
+    finder.check("page", ["已回访", "openly", "reopen", "admin 登录", "OCDS", "Wilson 区间", "链接 /draws/?purpose=open"])
+    assert finder.problems == []
+    finder.check("code", ['{"status": "answered"}'], codes=False)
+    assert finder.problems == []
+    finder.check("page", ["状态 answered", "{'kind': 'iso2859'}", "None", "用途：spot_check", "是 True"])
+    finder.check("code", ["{'status': 'answered'}"], codes=False)
+    assert [problem.split(": ", 1)[1].split(" in ")[0] for problem in finder.problems] == [
+        "code 'answered'", "repr \"{'\"", "repr 'None'", "code 'spot_check'", "repr 'True'", "repr \"{'\""]
+
+
+def test_visible_text_leaves_out_scripts_urls_and_option_values():
+    page = VisibleText()
+    page.feed('<a href="/draws/?purpose=callback" title="回访">名单</a><script>var s = "answered";</script>'
+              '<select><option value="open">待整改</option></select><input placeholder="如 2.5">'
+              '<input type="hidden" value="draft"><code>{"kind": "share"}</code>')
+    assert page.texts == ["回访", "名单", "待整改", "如 2.5"]
+    assert page.code_texts == ['{"kind": "share"}']
+    assert page.links == ["/draws/?purpose=callback"]
