@@ -1,6 +1,6 @@
 """Completion-log files (SPEC section 4): template columns and whole-file validation.
 
-`validate_log` takes the table from `tabular.read_table` (or the pieces of `tabular.iter_table`)
+`validate_log` takes the table from `reading.read_table` (or the pieces of `reading.iter_table`)
 and the facts of one contract (`LogContext`) and returns either typed records (every row good)
 or the refused cells. Times are "HH:MM" strings, dates `datetime.date`, money integer fen.
 Template order: the common columns, the service's own, then 备注.
@@ -18,10 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oversight.domain import self_care
-from oversight.domain.catalog import SERVICE_TYPES
-from oversight.domain.money import format_yuan
-from oversight.domain.tabular import (
+from oversight.adapters.tables.cells import (
     EXCEL_ROW,
     CellError,
     ErrorCollector,
@@ -40,6 +37,9 @@ from oversight.domain.tabular import (
     parse_with,
     time_minutes,
 )
+from oversight.domain import self_care
+from oversight.domain.catalog import SERVICE_TYPES
+from oversight.domain.money import format_yuan
 
 CARE_ITEMS = ("日常看护", "生活照料", "送医陪护", "人文关怀", "心理疏导", "精神慰藉", "环境适应", "社会融入", "能力提升")
 SURVEY_CONCLUSIONS = ("符合", "不符合", "需复核")
@@ -174,7 +174,7 @@ class LogValidation:
 def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext) -> LogValidation:
     """Check every rule of SPEC section 4; accept the file whole or refuse it whole.
 
-    `table` is `tabular.read_table`'s frame, or `tabular.iter_table`'s pieces for large files
+    `table` is `reading.read_table`'s frame, or `reading.iter_table`'s pieces for large files
     (records are then kept only while no error has been found).
     """
     chunks = iter([table]) if isinstance(table, pd.DataFrame) else iter(table)

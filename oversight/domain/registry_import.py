@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..adapters.tables.cells import CellError, ErrorCollector, match_columns, parse_choices, parse_dates
+from ..adapters.tables.cells import parse_id_numbers, parse_integers, parse_mobiles, parse_text
 from .catalog import SERVICE_TYPES, SUBJECT_CATEGORIES, SUBJECT_KIND_FOR_SERVICE, SUBJECT_KINDS
-from .tabular import CellError, ErrorCollector, match_columns, parse_choices, parse_dates, parse_id_numbers
-from .tabular import parse_integers, parse_mobiles, parse_text
 
 SUBJECT_COLUMNS = ("类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别", "联系电话", "家庭人口数")
 SUBJECT_REQUIRED = ("类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别")
@@ -151,29 +151,3 @@ def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjec
     })
     return SheetValidation(rows, [])
 
-
-def sheet_template(kind: str) -> bytes:
-    """A blank .xlsx with the sheet's headers (required ones shaded) and drop-down lists."""
-    import io
-
-    import xlsxwriter
-
-    columns, required, choices = {
-        "subjects": (SUBJECT_COLUMNS, SUBJECT_REQUIRED,
-                     {"类型": list(SUBJECT_KINDS.values()), "类别": list(SUBJECT_CATEGORIES)}),
-        "assignments": (ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, {"服务类型": list(SERVICE_TYPES.values())}),
-    }[kind]
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_numbers": False})
-    sheet = book.add_worksheet("服务对象" if kind == "subjects" else "任务")
-    text = book.add_format({"num_format": "@"})
-    for position, header in enumerate(columns):
-        shade = {"bold": True, "border": 1} | ({"bg_color": "#FFF2CC"} if header in required else {})
-        sheet.write_string(0, position, header, book.add_format(shade))
-        sheet.set_column(position, position, max(12, 2 * len(header) + 4), text)
-        if header in choices:
-            sheet.data_validation(1, position, 1_048_575, position,
-                                  {"validate": "list", "source": choices[header]})
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return out.getvalue()

@@ -10,8 +10,10 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import insert, select
 
+from ..adapters.tables.cells import CellError
+from ..adapters.tables.marked import error_workbook
+from ..adapters.tables.reading import UnreadableFile, read_table
 from ..domain.registry_import import validate_assignments, validate_subjects
-from ..domain.tabular import CellError, UnreadableFile, error_workbook, read_table
 from ..extensions import db
 from ..models import Assignment, Contract, Subject
 from .assignments import next_number

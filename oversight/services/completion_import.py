@@ -1,8 +1,8 @@
 """Completion logs into Oversight (SPEC section 4): one path for the upload page, the visit form,
 the CLI and the benchmark.
 
-read (`tabular.iter_table`) → the contract's facts in a few set-based queries → `validate_log`
-→ anomaly flags → one raw `executemany` per chunk of records → the assignments they complete
+read (`reading.iter_table`) → the contract's facts in a few set-based queries → `validate_log`
+→ anomaly flags → one raw `executemany` per chunk of records (`adapters.bulk_sql`) → the assignments they complete
 in one statement → batch accepted and one audit event → commit. Nothing is done a row at a time
 in the ORM.
 
@@ -26,13 +26,16 @@ from pathlib import Path, PurePath
 import numpy as np
 import pandas as pd
 from flask import Flask, current_app
-from sqlalchemy import Integer, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..adapters.bulk_sql import RawInsert, fetch_frame
+from ..adapters.tables.cells import EXCEL_ROW, CellError
+from ..adapters.tables.marked import error_workbook
+from ..adapters.tables.reading import UnreadableFile, iter_table
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
 from ..domain.catalog import SERVICE_TYPES
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
-from ..domain.tabular import EXCEL_ROW, CellError, UnreadableFile, error_workbook, iter_table, map_distinct
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
 from ..models.base import utcnow
@@ -45,7 +48,6 @@ OPEN_STATUSES = ("assigned", "overdue")
 ERRORS_KEPT = 1000
 READ_ROWS = 20_000
 INSERT_CHUNK = 20_000
-FETCH_ROWS = 10_000
 LOG_FOLDER = "logs"
 ERROR_FOLDER = "logs/errors"
 SAVING_MESSAGE = "文件检查通过，正在保存记录"
@@ -291,14 +293,14 @@ def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iter
 
 def log_context(contract: Contract, service_type: str, today: date) -> LogContext:
     """The contract's assignments, the contractor's workers and the stored visits, as frames."""
-    assignments = _frame(
+    assignments = fetch_frame(
         select(Assignment.number, Assignment.id.label("assignment_id"), Subject.name.label("subject_name"),
                Subject.id_number, Assignment.service_type, Assignment.status, Subject.township)
         .join(Subject, Assignment.subject_id == Subject.id).where(Assignment.contract_id == contract.id),
         shared=("subject_name", "service_type", "status", "township"))
-    workers = _frame(select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id"))
+    workers = fetch_frame(select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id"))
                      .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active))
-    existing = _frame(select(CompletionRecord.assignment_id, CompletionRecord.service_date,
+    existing = fetch_frame(select(CompletionRecord.assignment_id, CompletionRecord.service_date,
                              CompletionRecord.start_time)
                       .where(CompletionRecord.contract_id == contract.id,
                              CompletionRecord.service_type == service_type), shared=("start_time",))
@@ -309,46 +311,10 @@ def log_context(contract: Contract, service_type: str, today: date) -> LogContex
                       existing, poverty_line_fen=poverty_line)
 
 
-def _frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A select's rows as a frame, fetched a batch at a time.
-
-    SQLAlchemy rows for a million assignments take seconds and most of a gigabyte: the driver's
-    tuples are taken apart at once instead, columns with a result processor are converted once
-    per distinct value, and the strings of the `shared` columns (a few distinct values) are
-    kept once each.
-    """
-    connection = db.session.connection()
-    dialect = connection.dialect
-    result = connection.execute(stmt)
-    keys = list(result.keys())
-    selected = list(stmt.selected_columns)
-    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
-    parts: list[list[np.ndarray]] = [[] for _ in keys]
-    kept: dict[object, object] = {}
-    while rows := result.cursor.fetchmany(FETCH_ROWS):
-        for key, part, processor, values in zip(keys, parts, processors, zip(*rows)):
-            if key in shared:
-                values = [kept.setdefault(value, value) for value in values]
-            array = np.empty(len(values), dtype=object)
-            array[:] = values
-            part.append(map_distinct(pd.Series(array), processor).to_numpy() if processor else array)
-        del rows
-    result.close()
-    frame = {}
-    for position, (key, column) in enumerate(zip(keys, selected)):
-        values = pd.Series(np.concatenate(parts[position]) if parts[position] else np.empty(0, dtype=object),
-                           dtype=object)
-        parts[position] = None
-        if isinstance(column.type, Integer) and values.notna().all():
-            values = values.astype(np.int64)
-        frame[key] = values
-    return pd.DataFrame(frame, columns=keys, copy=False)
-
-
 def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame) -> AnomalyContext:
     """Stored visits of the contractor's workers on the days of the file, previous conclusions."""
     first, last = min(records["service_date"]), max(records["service_date"])
-    existing = _frame(
+    existing = fetch_frame(
         select(FieldWorker.worker_no, CompletionRecord.service_date, CompletionRecord.start_time,
                CompletionRecord.end_time)
         .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
@@ -377,7 +343,7 @@ def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, ba
     workers = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())
     worker_ids = workers.reindex(records["worker_no"].to_numpy()).to_numpy(dtype=np.int64)
     flagged = has_flags(flags).to_numpy()
-    insert = _RawInsert(CompletionRecord.__table__, {
+    insert = RawInsert(CompletionRecord.__table__, {
         "contract_id": contract.id, "service_type": ctx.service_type, "batch_id": batch_id,
         "entered_by_id": entered_by_id, "created_at": utcnow()})
     for start in range(0, len(records), INSERT_CHUNK):
@@ -401,54 +367,6 @@ def _flags_json(flags: np.ndarray) -> pd.Series:
     for position in np.flatnonzero([bool(item) for item in flags]):
         texts[position] = json.dumps([flag.as_dict() for flag in flags[position]], ensure_ascii=False)
     return pd.Series(texts)
-
-
-class _RawInsert:
-    """INSERT through the session's DBAPI connection, inside its transaction: values converted
-    once per distinct value by the columns' own bind processors, one executemany per call.
-
-    SQLAlchemy Core spends several times sqlite3's own time on 100,000 rows of dicts. Columns
-    empty in every row are left out of the statement: binding NULLs is not free either.
-    """
-
-    def __init__(self, table, constants: Mapping[str, object]):
-        self.connection = db.session.connection()
-        self.dialect, self.table = self.connection.dialect, table
-        self.constants = {key: self._converted(key, value) for key, value in constants.items() if value is not None}
-
-    def _processor(self, key: str):
-        column_type = self.table.c[key].type
-        if isinstance(column_type, db.JSON):  # already JSON text (see _flags_json)
-            return None
-        return column_type.dialect_impl(self.dialect).bind_processor(self.dialect)
-
-    def _converted(self, key: str, value: object) -> object:
-        processor = self._processor(key)
-        return processor(value) if processor else value
-
-    def _values(self, key: str, column: pd.Series) -> list:
-        """A column as Python values for the driver, None where missing."""
-        if column.dtype.kind in "iu" and not isinstance(column.dtype, pd.Int64Dtype):
-            return column.tolist()
-        processor = self._processor(key)
-        if processor is None or column.dtype.kind in "fi":
-            return column.to_numpy(dtype=object, na_value=None).tolist()
-        return map_distinct(column, processor).tolist()
-
-    def _sql(self, keys: list[str]) -> str:
-        mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
-        json_mark = f"CAST({mark} AS JSON)" if self.dialect.name == "postgresql" else mark
-        marks = [json_mark if isinstance(self.table.c[key].type, db.JSON) else mark for key in keys]
-        quote = self.dialect.identifier_preparer.quote
-        return (f"INSERT INTO {self.dialect.identifier_preparer.format_table(self.table)} "
-                f"({', '.join(map(quote, keys))}) VALUES ({', '.join(marks)})")
-
-    def run(self, columns: Mapping[str, pd.Series], size: int) -> None:
-        """Insert `size` rows: the constants and the given columns."""
-        values = {key: [value] * size for key, value in self.constants.items()}
-        values.update({key: self._values(key, column) for key, column in columns.items() if column.notna().any()})
-        if size:
-            self.connection.exec_driver_sql(self._sql(list(values)), list(zip(*values.values())))
 
 
 def _complete_assignments(done, service_type: str) -> int:

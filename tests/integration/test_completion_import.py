@@ -11,7 +11,8 @@ from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from oversight.domain.tabular import HIGHLIGHT_RGB, REASON_HEADER
+from oversight.adapters.bulk_sql import RawInsert
+from oversight.adapters.tables.marked import HIGHLIGHT_RGB, REASON_HEADER
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, CompletionRecord, FieldWorker, UploadBatch
 from oversight.services import completion_import
@@ -241,7 +242,7 @@ def test_a_failure_in_the_middle_leaves_the_database_as_it_was(world, factory, m
     before = database_state()
     monkeypatch.setattr(completion_import, "INSERT_CHUNK", 1)
     calls = []
-    broken = {"second insert": (completion_import._RawInsert, "run"),
+    broken = {"second insert": (RawInsert, "run"),
               "completing assignments": (completion_import, "_complete_assignments"),
               "audit event": (completion_import, "record_event")}[where]
     real = getattr(*broken)

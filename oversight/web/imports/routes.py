@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
 from io import BytesIO
 
-from ...domain.registry_import import sheet_template
+from ...adapters.tables.templates import sheet_template
 from ...extensions import db
 from ...services.bulk_import import import_assignments, import_subjects, save_error_report
 from ..access import STAFF, roles_required
