@@ -30,9 +30,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..adapters.bulk_sql import RawInsert, fetch_frame
+from ..adapters.files import FileStore, FileStoreError, uploads_store
 from ..adapters.tables.cells import EXCEL_ROW, CellError
-from ..adapters.tables.marked import error_workbook
-from ..adapters.tables.reading import UnreadableFile, iter_table
+from ..adapters.tables.marked import error_workbook, unlisted_note
+from ..adapters.tables.reading import ReadLimits, UnreadableFile, iter_table
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
 from ..domain.catalog import SERVICE_TYPES
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
@@ -62,18 +63,21 @@ class ImportRefused(ValueError):
 
 @dataclass(frozen=True)
 class ImportResult:
-    """A processed batch and every refused cell (the batch row keeps only the first ones)."""
+    """A processed batch and its refused cells, the first UPLOAD_MAX_ERRORS of them (the batch
+    row keeps only the first ERRORS_KEPT); `unlisted` counts the others."""
 
     batch: UploadBatch
     errors: list[CellError]
+    unlisted: int = 0
 
     def as_json(self) -> dict:
-        """The `import-log --json` answer."""
-        return {
+        """The `import-log --json` answer ("unlisted_errors" only when errors were left out)."""
+        answer = {
             "status": self.batch.status,
             "batch_id": self.batch.id, "rows": self.batch.rows_total,
             "errors": [error_dict(error) for error in self.errors], "message": self.batch.message,
         }
+        return answer | ({"unlisted_errors": self.unlisted} if self.unlisted else {})
 
 
 @dataclass(frozen=True)
@@ -104,17 +108,17 @@ def check_may_upload(contract: Contract, service_type: str, uploader: User | Non
 
 
 def start_import(contract: Contract, service_type: str, data: bytes, filename: str, uploader: User | None,
-                 uploads_dir: str) -> UploadBatch:
+                 store: FileStore) -> UploadBatch:
     """Keep the original file and add its batch (pending, or rejected when the file was sent
-    before); the caller commits."""
+    before); the caller commits. A file over the size limit is refused (ImportRefused) and a
+    failed write raises FileStoreError; neither leaves a batch or a file behind."""
     check_may_upload(contract, service_type, uploader)
-    digest = hashlib.sha256(data).hexdigest()
+    limits = read_limits(service_type)
+    if len(data) > limits.max_uncompressed_bytes:
+        raise ImportRefused(str(limits.too_large()))
     suffix = PurePath(filename or "").suffix.lower()
-    stored = f"{LOG_FOLDER}/{digest}{suffix if suffix in ('.csv', '.xlsx', '.xlsm', '.txt') else ''}"
-    path = Path(uploads_dir) / stored
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    stored = store.put_content(LOG_FOLDER, data, suffix if suffix in (".csv", ".xlsx", ".xlsm", ".txt") else "")
+    digest = hashlib.sha256(data).hexdigest()
     batch = UploadBatch(contract_id=contract.id, service_type=service_type, filename=(filename or "")[:255],
                         sha256=digest, size_bytes=len(data), stored_path=stored,
                         uploaded_by_id=uploader.id if uploader else None, status="pending")
@@ -147,20 +151,20 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
 
     Every exception rolls the records back and marks the batch failed (logged, not raised).
     """
-    uploads_dir = current_app.config["UPLOADS_DIR"]
+    store = uploads_store()
     batch = db.session.get(UploadBatch, batch_id)
     if batch.status != "pending":
         return ImportResult(batch, [])
     try:
         contract = db.session.get(Contract, batch.contract_id)
-        validation, ctx, rows = _check_file(batch, contract, today, uploads_dir, chunk_rows or READ_ROWS)
+        validation, ctx, rows = _check_file(batch, contract, today, store, chunk_rows or READ_ROWS)
         if validation.accepted:
             _progress(batch_id, message=SAVING_MESSAGE)
         db.session.refresh(batch)  # the progress was written beside the session
         batch.rows_total = batch.rows_processed = rows
         batch.finished_at = utcnow()
         if not validation.accepted:
-            _reject(batch, validation.errors, uploads_dir)
+            _reject(batch, validation, store)
         else:
             stored = store_rows(validation.records, ctx, contract, batch_id=batch.id,
                                 entered_by_id=batch.uploaded_by_id)
@@ -171,8 +175,8 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
                 "flagged": stored.flagged, "completed_assignments": stored.completed,
             })
         db.session.commit()
-        return ImportResult(batch, validation.errors)
-    except UnreadableFile as error:
+        return ImportResult(batch, validation.errors, validation.unlisted)
+    except (UnreadableFile, FileStoreError) as error:
         return ImportResult(_fail(batch_id, str(error)), [])
     except IntegrityError:
         log.exception("completion log batch %s collided with records saved meanwhile", batch_id)
@@ -182,15 +186,15 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
         return ImportResult(_fail(batch_id, FAILED_MESSAGE), [])
 
 
-def _check_file(batch: UploadBatch, contract: Contract, today: date, uploads_dir: str,
+def _check_file(batch: UploadBatch, contract: Contract, today: date, store: FileStore,
                 chunk_rows: int) -> tuple[LogValidation, LogContext, int]:
     """Validate the stored file, reporting progress; (validation, context, data rows).
 
     The file's bytes live only in this frame: a million-row file is 150 MB that storing the
     records can use.
     """
-    data = (Path(uploads_dir) / batch.stored_path).read_bytes()
-    pieces = iter_table(data, batch.filename, chunk_rows)
+    data = store.get(batch.stored_path)
+    pieces = iter_table(data, batch.filename, chunk_rows, read_limits(batch.service_type))
     _progress(batch.id, status="processing", rows_total=pieces.rows_hint, rows_processed=0)
     counted = _Counted(pieces, lambda done: _progress(batch.id, rows_processed=done))
     validation, ctx = check_rows(contract, batch.service_type, counted, today)
@@ -200,8 +204,10 @@ def _check_file(batch: UploadBatch, contract: Contract, today: date, uploads_dir
 def import_file(contract: Contract, service_type: str, path: Path, uploader: User | None,
                 today: date, *, chunk_rows: int | None = None) -> ImportResult:
     """Start and run a batch from a file on disk in this thread (the CLI and the benchmark)."""
-    batch = start_import(contract, service_type, path.read_bytes(), path.name, uploader,
-                         current_app.config["UPLOADS_DIR"])
+    limits = read_limits(service_type)
+    if path.stat().st_size > limits.max_uncompressed_bytes:
+        raise ImportRefused(str(limits.too_large()))
+    batch = start_import(contract, service_type, path.read_bytes(), path.name, uploader, uploads_store())
     db.session.commit()
     return run_import(batch.id, today, chunk_rows=chunk_rows)
 
@@ -251,16 +257,17 @@ def _progress(batch_id: int, **values) -> None:
                            .values(**values))
 
 
-def _reject(batch: UploadBatch, errors: list[CellError], uploads_dir: str) -> None:
-    folder = Path(uploads_dir) / ERROR_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{batch.id}.json").write_text(json.dumps([error_dict(e) for e in errors], ensure_ascii=False))
-    data = (Path(uploads_dir) / batch.stored_path).read_bytes()
-    (folder / f"{batch.id}.xlsx").write_bytes(error_workbook(data, batch.filename, errors))
+def _reject(batch: UploadBatch, validation: LogValidation, store: FileStore) -> None:
+    errors = validation.errors
+    listed = f"{ERROR_FOLDER}/{batch.id}.json"
+    store.put(listed, json.dumps([error_dict(e) for e in errors], ensure_ascii=False).encode())
+    report = error_workbook(store.get(batch.stored_path), batch.filename, errors, unlisted=validation.unlisted,
+                            limits=read_limits(batch.service_type))
+    store.put(f"{ERROR_FOLDER}/{batch.id}.xlsx", report)
     batch.status = "rejected"
-    batch.error_count, batch.errors = len(errors), [error_dict(e) for e in errors[:ERRORS_KEPT]]
+    batch.error_count, batch.errors = validation.error_count, [error_dict(e) for e in errors[:ERRORS_KEPT]]
     batch.error_report_path = f"{ERROR_FOLDER}/{batch.id}.xlsx"
-    batch.message = f"文件有 {len(errors)} 处错误，未保存任何数据"
+    batch.message = f"文件有 {validation.error_count:,} 处错误，未保存任何数据"
 
 
 def _fail(batch_id: int, message: str) -> UploadBatch:
@@ -271,12 +278,23 @@ def _fail(batch_id: int, message: str) -> UploadBatch:
     return batch
 
 
-def all_errors(batch: UploadBatch, uploads_dir: str) -> list[dict]:
-    """Every refused cell of a rejected batch (the row keeps the first ERRORS_KEPT)."""
-    path = Path(uploads_dir) / ERROR_FOLDER / f"{batch.id}.json"
-    if batch.error_count > len(batch.errors or []) and path.exists():
-        return json.loads(path.read_text())
+def all_errors(batch: UploadBatch, store: FileStore) -> list[dict]:
+    """The listed refused cells of a rejected batch: the first UPLOAD_MAX_ERRORS (the row keeps
+    the first ERRORS_KEPT of them)."""
+    key = f"{ERROR_FOLDER}/{batch.id}.json"
+    if batch.error_count > len(batch.errors or []) and store.exists(key):
+        return json.loads(store.get(key))
     return list(batch.errors or [])
+
+
+def unlisted_errors(batch: UploadBatch, listed: int) -> str | None:
+    """"另有 N 处错误未列出" when the batch has more errors than the `listed` ones."""
+    return unlisted_note(batch.error_count - listed) if batch.error_count > listed else None
+
+
+def read_limits(service_type: str) -> ReadLimits:
+    """The app's upload limits for a log of `service_type`."""
+    return ReadLimits.from_config(current_app.config, len(TEMPLATE_COLUMNS[service_type]))
 
 
 # --- the shared checking and storing path --------------------------------------------------
@@ -287,7 +305,7 @@ def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iter
     """Validate a log (a table or its pieces) against the contract; returns the validation and
     the part of the context that storing still needs (the rest is let go at once)."""
     ctx = log_context(contract, service_type, today)
-    validation = validate_log(table, ctx)
+    validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"])
     return validation, replace(ctx, assignments=ctx.assignments[["assignment_id", "id_number", "township"]])
 
 

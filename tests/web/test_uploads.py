@@ -7,10 +7,10 @@ import re
 from datetime import date
 
 import pytest
-from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from oversight.adapters.files import uploads_store
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, CompletionRecord, UploadBatch
 from oversight.services.completion_import import run_import, start_import
@@ -118,7 +118,7 @@ def test_an_unreadable_file_says_why(client_for, world, people):
 
 
 def test_the_status_endpoint_reports_progress(client_for, world, people):
-    batch = start_import(world.contract, SURVEY, b"x", "log.csv", None, current_app.config["UPLOADS_DIR"])
+    batch = start_import(world.contract, SURVEY, b"x", "log.csv", None, uploads_store())
     batch.rows_total, batch.rows_processed, batch.status = 500, 120, "processing"
     db.session.commit()
     client = client_for(people["contractor"])
@@ -159,7 +159,7 @@ def test_templates_download_with_the_workers_and_prefilled_assignments(client_fo
 ])
 def test_another_contractor_gets_404_for_everything_of_this_contract(client_for, world, people, url):
     batch = start_import(world.contract, SURVEY, csv_bytes(SURVEY, [good_row(world, SURVEY, 0, 调查结论="?")]),
-                         "log.csv", None, current_app.config["UPLOADS_DIR"])
+                         "log.csv", None, uploads_store())
     db.session.commit()
     run_import(batch.id, date(2025, 6, 30))
     target = url.format(contract=world.contract.id, batch=batch.id, assignment=world.assignments[SURVEY][0].id)

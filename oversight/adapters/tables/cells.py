@@ -372,23 +372,46 @@ class ErrorCollector:
     def __bool__(self) -> bool:
         return any(self._reasons.values())
 
-    def errors(self) -> list[CellError]:
-        """All refused cells, by row, then by the column's place in the table."""
+    def count(self) -> int:
+        """How many cells are refused."""
+        return sum(len(reasons) for reasons in self._first_reasons().values())
+
+    def errors(self, limit: int | None = None) -> list[CellError]:
+        """The refused cells by row, then by the column's place in the table; the first `limit`
+        only when given (the others are never turned into objects)."""
         order = {str(column): position for position, column in enumerate(self._table.columns)}
-        found: list[tuple[int, int, CellError]] = []
-        for column, parts in self._reasons.items():
-            reasons = pd.concat(parts)
-            reasons = reasons[~reasons.index.duplicated(keep="first")]
+        columns = self._first_reasons()
+        rows = np.concatenate([reasons.index.to_numpy(dtype=np.int64) for reasons in columns.values()] or [[]])
+        places = np.concatenate([np.full(len(reasons), order.get(column, len(order)))
+                                 for column, reasons in columns.items()] or [[]])
+        chosen = np.lexsort((places, rows))[:limit]
+        errors = []
+        for column, reasons, taken in self._split(columns, chosen):
+            reasons = reasons.iloc[taken]
             if column in self._table.columns:
                 raw = self._table[column].reindex(reasons.index).fillna("")
             else:
                 raw = pd.Series("", index=reasons.index)
-            place = order.get(column, len(order))
-            found.extend(
-                (int(row), place, CellError(int(row), column, str(value), str(reason)))
-                for row, value, reason in zip(reasons.index, raw, reasons)
-            )
-        found.sort(key=lambda item: item[:2])
-        return [error for *_, error in found]
+            errors.extend(CellError(int(row), column, str(value), str(reason))
+                          for row, value, reason in zip(reasons.index, raw, reasons))
+        return sorted(errors, key=lambda error: (error.row, order.get(error.column, len(order))))
+
+    @staticmethod
+    def _split(columns: dict[str, pd.Series], chosen: np.ndarray):
+        """(column, its reasons, the positions among them) of the chosen overall positions."""
+        start = 0
+        for column, reasons in columns.items():
+            taken = chosen[(chosen >= start) & (chosen < start + len(reasons))] - start
+            if len(taken):
+                yield column, reasons, np.sort(taken)
+            start += len(reasons)
+
+    def _first_reasons(self) -> dict[str, pd.Series]:
+        """Per column, the first reason of each refused cell."""
+        first = {}
+        for column, parts in self._reasons.items():
+            reasons = pd.concat(parts) if len(parts) > 1 else parts[0]
+            first[column] = reasons[~reasons.index.duplicated(keep="first")]
+        return first
 
 

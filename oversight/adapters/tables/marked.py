@@ -5,83 +5,123 @@ import io
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from oversight.adapters.tables.cells import CellError, header_key
 from oversight.adapters.tables.formulas import neutralize_cell, neutralize_texts
-from oversight.adapters.tables.reading import open_grid
+from oversight.adapters.tables.reading import DEFAULT_LIMITS, Grid, ReadLimits, open_grid
 
 REASON_HEADER = "错误原因"
 HIGHLIGHT_RGB = "FFFFC7CE"
 
 
+class Marks(NamedTuple):
+    """Where a table's errors go: the red cells by row, the reason text by row, and the reason
+    column (after the last header) with its title."""
+
+    header_row: int
+    reason_column: int
+    title: str
+    cells: dict[int, set[int]]
+    texts: dict[int, str]
+
+
 def error_workbook(
-    data: bytes, filename: str, errors: Sequence[CellError], *, max_styled_cells: int = 100_000
+    data: bytes, filename: str, errors: Sequence[CellError], *, unlisted: int = 0,
+    max_styled_cells: int = 100_000, limits: ReadLimits = DEFAULT_LIMITS,
 ) -> bytes:
     """The user's file as .xlsx with the bad cells filled red and a last column "错误原因".
 
-    An .xlsx up to `max_styled_cells` cells is edited in place with openpyxl (its formatting
-    kept, about 2 s at the limit); a CSV or a larger workbook is copied as text, its first sheet
-    only (100,000 rows × 22 columns in about 2 s, where openpyxl needs minutes and gigabytes).
+    `unlisted` errors beyond `errors` are counted in the reason column's title. An .xlsx up to
+    `max_styled_cells` cells is edited in place with openpyxl (its formatting kept, its
+    formulas and links made inert text, about 2 s at the limit); a CSV or a larger workbook is
+    copied as text, its first sheet only (`write_marked_copy`).
     """
-    grid = open_grid(data, filename)
-    header_row = grid.header_row
+    grid = open_grid(data, filename, limits=limits)
+    marks = cell_marks(grid, errors, unlisted)
+    if grid.kind == "xlsx" and grid.rows * len(grid.headers) <= max_styled_cells:
+        return _mark_workbook(data, marks)
+    return write_marked_copy(grid.chunks, marks)
+
+
+def cell_marks(grid: Grid, errors: Sequence[CellError], unlisted: int = 0) -> Marks:
+    """The red cells and reason texts of `errors` in the table read as `grid`."""
     positions = {header_key(name): position for position, name in enumerate(grid.headers) if name}
-    marks: dict[int, set[int]] = defaultdict(set)
+    cells: dict[int, set[int]] = defaultdict(set)
     reasons: dict[int, list[str]] = defaultdict(list)
     for error in errors:
         position = positions.get(header_key(error.column)) if error.column else None
         if position is None:
             reasons[error.row].append(error.reason)
         else:
-            marks[error.row].add(position)
+            cells[error.row].add(position)
             reasons[error.row].append(f"{error.column}：{error.reason}")
     texts = {row: "；".join(dict.fromkeys(parts)) for row, parts in reasons.items()}
-    title = REASON_HEADER + (f"（表头：{texts.pop(header_row)}）" if header_row in texts else "")
-    reason_column = len(grid.headers)
-    if grid.kind == "xlsx" and grid.rows * len(grid.headers) <= max_styled_cells:
-        return _mark_workbook(data, header_row, reason_column, title, marks, texts)
-    return _mark_copy(grid.chunks, header_row, reason_column, title, marks, texts)
+    notes = [f"表头：{texts.pop(grid.header_row)}"] if grid.header_row in texts else []
+    if unlisted:
+        notes.append(unlisted_note(unlisted))
+    title = REASON_HEADER + (f"（{'；'.join(notes)}）" if notes else "")
+    return Marks(grid.header_row, len(grid.headers), title, cells, texts)
 
 
-def _mark_workbook(
-    data: bytes, header_row: int, reason_column: int, title: str,
-    marks: Mapping[int, Iterable[int]], texts: Mapping[int, str],
-) -> bytes:
+def unlisted_note(count: int) -> str:
+    """What the page and the marked copy say of the errors past the listed ones."""
+    return f"另有 {count:,} 处错误未列出，请改正以上错误后重新上传再查看"
+
+
+def _mark_workbook(data: bytes, marks: Marks) -> bytes:
     from openpyxl import load_workbook
     from openpyxl.styles import Font, PatternFill
 
     book = load_workbook(io.BytesIO(data))
+    book._external_links = []
     sheet = book.worksheets[0]
+    _make_inert(sheet)
     fill = PatternFill(fill_type="solid", start_color=HIGHLIGHT_RGB, end_color=HIGHLIGHT_RGB)
-    for row, positions in marks.items():
+    for row, positions in marks.cells.items():
         for position in positions:
             sheet.cell(row=row, column=position + 1).fill = fill
-    title_cell = sheet.cell(row=header_row, column=reason_column + 1, value=neutralize_cell(title))
+    title_cell = sheet.cell(row=marks.header_row, column=marks.reason_column + 1, value=neutralize_cell(marks.title))
     title_cell.font = Font(bold=True)
-    for row, text in texts.items():
-        sheet.cell(row=row, column=reason_column + 1, value=neutralize_cell(text))
-    sheet.column_dimensions[column_letter(reason_column)].width = 60
+    for row, text in marks.texts.items():
+        sheet.cell(row=row, column=marks.reason_column + 1, value=neutralize_cell(text))
+    sheet.column_dimensions[column_letter(marks.reason_column)].width = 60
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-def _mark_copy(
-    chunks: Iterable[pd.DataFrame], header_row: int, reason_column: int, title: str,
-    marks: Mapping[int, Iterable[int]], texts: Mapping[int, str],
-) -> bytes:
+def _make_inert(sheet) -> None:
+    """Formulas become their text with a leading `'` and links are dropped, as in the copy: the
+    supervisor who opens the file must not run what the uploader wrote (=HYPERLINK, DDE)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.hyperlink is not None:
+                cell.hyperlink = None
+            value = cell.value
+            if cell.data_type == "f":
+                text = value if isinstance(value, str) else getattr(value, "text", None) or ""
+                cell.value = neutralize_cell(text if text.startswith("=") else "=" + text)
+            elif isinstance(value, str):
+                cell.value = neutralize_cell(value)
+
+
+def write_marked_copy(chunks: Iterable[pd.DataFrame], marks: Marks) -> bytes:
     """A new one-sheet workbook of the cells as text, written as XML a column at a time.
 
-    XlsxWriter spends about 5 µs a cell, which makes a 100,000-row report take half a minute.
+    Kept rather than XlsxWriter's `constant_memory` mode because it is clearly faster on the
+    same copy: 100,000 rows × 22 columns in BENCH_OURS where XlsxWriter takes BENCH_THEIRS
+    (`bench/error_copy.py`).
     """
     bad_rows: dict[int, list[int]] = defaultdict(list)
-    for row, positions in marks.items():
+    for row, positions in marks.cells.items():
         for position in positions:
             bad_rows[position].append(row)
-    notes = {**texts, header_row: title}
+    header_row, reason_column = marks.header_row, marks.reason_column
+    notes = {**marks.texts, header_row: marks.title}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as package:
         for name, xml in _PACKAGE.items():

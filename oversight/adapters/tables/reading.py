@@ -1,7 +1,9 @@
 """Reading uploaded tables (.xlsx, .csv) into DataFrames of strings, a piece at a time.
 
 `read_table` gives a DataFrame of strings indexed by the row number the user sees in Excel
-(header row 1, first data row 2); `iter_table` gives the same rows in pieces.
+(header row 1, first data row 2); `iter_table` gives the same rows in pieces. A file beyond its
+`ReadLimits` is refused (`UnreadableFile`, in Chinese) before it can fill memory: an .xlsx is
+checked by `extent.check_workbook` before calamine reads it, a CSV as it is read.
 """
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import datetime as dt
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
@@ -18,9 +21,14 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from oversight.adapters.tables.cells import EXCEL_ROW, map_distinct
+from oversight.adapters.tables.extent import CORRUPT, WorkbookRefused, check_workbook, column_letter
 from oversight.domain.identifiers import to_half_width
 
 CHUNK_ROWS = 50_000
+SPARE_COLUMNS = 8
+"""Columns a sheet may use past its template's: a 序号 column, notes, a header away from A."""
+SPARE_ROWS = 20
+"""Rows a sheet may use past its data-row limit: title lines and blank rows above the header."""
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -31,40 +39,80 @@ class UnreadableFile(ValueError):
     """The upload cannot be read as a table at all; `str(error)` is the reason in Chinese."""
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """How large an upload may be (app config `UPLOAD_MAX_ROWS`, `UPLOAD_MAX_UNCOMPRESSED_BYTES`).
+
+    max_rows: data rows; no cell past row `last_row` either.
+    last_column: the last column a sheet may use (its template's columns and SPARE_COLUMNS).
+    max_uncompressed_bytes: a CSV's size, or an .xlsx's parts once unpacked (each shared
+        string counted once per cell that uses it).
+    """
+
+    max_rows: int = 100_000
+    last_column: int = 32
+    max_uncompressed_bytes: int = 200 << 20
+
+    @classmethod
+    def from_config(cls, config: Mapping, template_columns: int) -> ReadLimits:
+        """The app's limits for a sheet of `template_columns` columns."""
+        return cls(config["UPLOAD_MAX_ROWS"], template_columns + SPARE_COLUMNS,
+                   config["UPLOAD_MAX_UNCOMPRESSED_BYTES"])
+
+    @property
+    def last_row(self) -> int:
+        return self.max_rows + SPARE_ROWS
+
+    def too_many_rows(self) -> UnreadableFile:
+        return UnreadableFile(f"文件超过 {self.max_rows:,} 行数据的上限；请把数据分成几个文件后重新上传")
+
+    def too_large(self) -> UnreadableFile:
+        return UnreadableFile(f"文件超过 {self.max_uncompressed_bytes // (1 << 20):,} MB 的上限；"
+                              "请删除多余的内容，或把数据分成几个文件后重新上传")
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
 # --- reading -------------------------------------------------------------------------------
 
 
-def read_table(data: bytes, filename: str) -> pd.DataFrame:
+def read_table(data: bytes, filename: str, limits: ReadLimits = DEFAULT_LIMITS) -> pd.DataFrame:
     """The first sheet (or the CSV) as strings: headers cleaned, blank rows dropped, Excel rows kept.
 
     The index, named `excel_row`, is the row number the user sees in Excel. Cells are `str`
     ("" when empty); Excel date cells become `2024-03-05`, time cells `10:30:00`. Columns
     without a header are left out. For files of several hundred thousand rows use `iter_table`.
     """
-    chunks = list(iter_table(data, filename))
+    chunks = list(iter_table(data, filename, limits=limits))
     return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
 
-def iter_table(data: bytes, filename: str, chunk_rows: int = CHUNK_ROWS) -> TableChunks:
+def iter_table(data: bytes, filename: str, chunk_rows: int = CHUNK_ROWS,
+               limits: ReadLimits = DEFAULT_LIMITS) -> TableChunks:
     """`read_table` in consecutive pieces of at most `chunk_rows` rows, at least one (maybe empty).
 
     Memory stays at one piece for CSV; an .xlsx sheet is parsed whole by calamine first.
     The file is opened (and `UnreadableFile` raised) at once, the rows are read while iterating.
     """
-    return TableChunks(open_grid(data, filename, chunk_rows))
+    return TableChunks(open_grid(data, filename, chunk_rows, limits), limits)
 
 
 class TableChunks:
-    """The pieces of one table, iterable once; `rows_hint` bounds the number of data rows."""
+    """The pieces of one table, iterable once; `rows_hint` bounds the number of data rows.
 
-    def __init__(self, grid: Grid):
-        self._grid = grid
-        self.rows_hint = max(grid.rows - grid.header_row, 0)
+    Reading past `limits.max_rows` data rows raises `UnreadableFile`.
+    """
+
+    def __init__(self, grid: Grid, limits: ReadLimits = DEFAULT_LIMITS):
+        self._grid, self._limits = grid, limits
+        self.rows_hint = min(max(grid.rows - grid.header_row, 0), limits.max_rows)
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         grid = self._grid
         keep = [position for position, name in enumerate(grid.headers) if name]
         names = [grid.headers[position] for position in keep]
+        rows = 0
         for chunk in grid.chunks:
             body = chunk.loc[chunk.index > grid.header_row, keep] if chunk.index[0] <= grid.header_row else chunk[keep]
             text = _rows_with_text(body)
@@ -72,6 +120,9 @@ class TableChunks:
                 body = body[text]
             body.columns = names
             body.index.name = EXCEL_ROW
+            rows += len(body)
+            if rows > self._limits.max_rows:
+                raise self._limits.too_many_rows()
             yield body
 
 
@@ -86,13 +137,19 @@ class Grid(NamedTuple):
     rows: int
 
 
-def open_grid(data: bytes, filename: str, chunk_rows: int = CHUNK_ROWS) -> Grid:
+def open_grid(data: bytes, filename: str, chunk_rows: int = CHUNK_ROWS, limits: ReadLimits = DEFAULT_LIMITS) -> Grid:
     """Find the header (the first row with text) and hand back every chunk, columns by position."""
     kind = _file_kind(data, filename)
+    if len(data) > limits.max_uncompressed_bytes:
+        raise limits.too_large()
     if kind == "xlsx":
+        try:
+            check_workbook(data, limits)
+        except WorkbookRefused as error:
+            raise UnreadableFile(str(error)) from None
         rows, chunks = _xlsx_chunks(data, chunk_rows)
     else:
-        rows, chunks = data.count(b"\n") + 1, _csv_chunks(data, chunk_rows)
+        rows, chunks = data.count(b"\n") + 1, _csv_chunks(data, chunk_rows, limits)
     seen = []
     for chunk in chunks:
         seen.append(chunk)
@@ -122,7 +179,7 @@ def _file_kind(data: bytes, filename: str) -> str:
     if data.startswith(_OLE_MAGIC):
         raise UnreadableFile("无法读取旧版 .xls 文件或加密的工作簿，请在 Excel 中另存为 .xlsx 后上传")
     if suffix in (".xlsx", ".xlsm"):
-        raise UnreadableFile("文件已损坏或不是有效的 Excel（.xlsx）文件")
+        raise UnreadableFile(CORRUPT)
     if suffix in (".csv", ".txt"):
         return "csv"
     raise UnreadableFile(f"不支持的文件类型（{suffix or '无扩展名'}），请上传 .xlsx 或 .csv 文件")
@@ -141,7 +198,7 @@ def _xlsx_chunks(data: bytes, chunk_rows: int) -> tuple[int, Iterator[pd.DataFra
     except UnreadableFile:
         raise
     except Exception:
-        raise UnreadableFile("文件已损坏或不是有效的 Excel（.xlsx）文件") from None
+        raise UnreadableFile(CORRUPT) from None
 
     def chunks() -> Iterator[pd.DataFrame]:
         # iter_rows starts at row 1 but at the first used column: pad back to column A.
@@ -189,7 +246,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _csv_chunks(data: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _csv_chunks(data: bytes, chunk_rows: int, limits: ReadLimits) -> Iterator[pd.DataFrame]:
     encoding = _csv_encoding(data)
     start = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
     skipped = 0
@@ -199,7 +256,11 @@ def _csv_chunks(data: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
         skipped, start = blank.count(b"\n"), start + len(blank)
     end = data.find(b"\n", start)
     first_line = data[start : end if end >= 0 else len(data)]
-    separator = max((",", "\t", ";"), key=first_line.decode(encoding, errors="replace").count)
+    header = first_line.decode(encoding, errors="replace")
+    separator = max((",", "\t", ";"), key=header.count)
+    if header.count(separator) >= limits.last_column:
+        raise UnreadableFile(f"文件的表头有 {header.count(separator) + 1:,} 列，超出了可读取的 {limits.last_column} 列"
+                             f"（到 {column_letter(limits.last_column - 1)} 列）；请删除多余的列后重新上传")
     try:
         reader = pd.read_csv(
             io.BytesIO(data), header=None, dtype=object, encoding=encoding, sep=separator, skiprows=skipped,
@@ -207,6 +268,8 @@ def _csv_chunks(data: bytes, chunk_rows: int) -> Iterator[pd.DataFrame]:
         )
         for chunk in reader:
             chunk.index = chunk.index + skipped + 1
+            if len(chunk) and chunk.index[-1] > limits.last_row:
+                raise limits.too_many_rows()
             yield chunk
     except pd.errors.EmptyDataError:
         return
@@ -228,8 +291,8 @@ def _csv_encoding(data: bytes) -> str:
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in data[:4096]:
-        raise UnreadableFile("文件不是文本格式的 CSV")
+    if b"\x00" in data:
+        raise UnreadableFile("文件中含有空字符（NUL），不是文本格式的 CSV；请在 Excel 中另存为“CSV UTF-8”后重新上传")
     for encoding in ("utf-8", "gb18030"):
         if _decodes(data, encoding):
             return encoding
