@@ -30,6 +30,7 @@ from tests.completion_support import (
     world,  # noqa: F401  (fixture)
     xlsx_bytes,
 )
+from tests.store_support import FULL_DISK, failing_store
 
 
 def records() -> list[CompletionRecord]:
@@ -442,3 +443,12 @@ def test_a_file_another_contractor_sent_is_refused_without_pointing_at_its_batch
     other = factory.contract(service_types=(SURVEY,))
     batch = start_import(other, SURVEY, data, "log.csv", None, uploads_store())
     assert (batch.status, batch.message) == ("rejected", "该文件已上传过，不能重复上传")
+
+
+def test_a_store_failing_while_the_error_report_is_written_fails_the_batch_in_chinese(world, monkeypatch):
+    data = csv_bytes(SURVEY, [good_row(world, SURVEY, 0, 家庭人口数="三")])
+    batch = start_import(world.contract, SURVEY, data, "log.csv", None, uploads_store())
+    db.session.commit()
+    failing_store(monkeypatch)
+    result = completion_import.run_import(batch.id, TODAY)
+    assert result.batch.status == "failed" and result.batch.message.startswith(FULL_DISK)

@@ -25,7 +25,7 @@ REQUIRED_REASON = "不能为空"
 
 _DATE = re.compile(
     r"^(\d{4})(?:\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?|(\d{2})(\d{2}))$"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?|(\d{2})(\d{2}))$"
 )
 _TIME = re.compile(
     r"^(?:\d{4}-\d{1,2}-\d{1,2}[ T])?(\d{1,2})\s*[:时点]\s*(\d{1,2})\s*分?"
@@ -178,15 +178,19 @@ def parse_dates(series: pd.Series, *, required: bool = True) -> Parsed:
 
     def parse_uniques(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         parts = texts.str.extract(_DATE)
-        month = parts[1].fillna(parts[3])
-        day = parts[2].fillna(parts[4])
+        month = parts[1].fillna(parts[6])
+        day = parts[2].fillna(parts[7])
         stamps = pd.to_datetime(
             pd.DataFrame({"year": parts[0], "month": month, "day": day}).astype(float),
             errors="coerce",
         )
-        reasons = np.where(
-            parts[0].isna(), "日期格式无法识别（可写 2024-03-05、2024/3/5、2024年3月5日 或 20240305）",
-            np.where(stamps.isna(), "日期不存在", ""),
+        hour, minute, second = (parts[place].astype(float) for place in (3, 4, 5))
+        bad_time = (hour >= 24) | (minute >= 60) | (second >= 60)
+        reasons = np.select(
+            [parts[0].isna(), stamps.isna(), bad_time],
+            ["日期格式无法识别（可写 2024-03-05、2024/3/5、2024年3月5日 或 20240305）", "日期不存在",
+             "日期后的时间无效（小时应为0–23，分和秒应为0–59）"],
+            "",
         )
         values = np.array([stamp.date() if stamp is not pd.NaT else None for stamp in stamps], dtype=object)
         return values, reasons

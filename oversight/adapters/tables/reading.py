@@ -29,6 +29,10 @@ SPARE_COLUMNS = 8
 """Columns a sheet may use past its template's: a 序号 column, notes, a header away from A."""
 SPARE_ROWS = 20
 """Rows a sheet may use past its data-row limit: title lines and blank rows above the header."""
+IMPORT_ADDRESS_SPACE_BOUND = 1536 << 20
+"""What one import's process needs at most under the default limits, whatever the file (its
+address space, interpreter and libraries included: the widest file the limits let through peaks
+at about 1.25 GB, `bench/upload_limits.py`); the hostile-upload tests run imports within it."""
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
