@@ -493,6 +493,7 @@ class History:
                 "reviews": reviews}
 
     def _recheck(self, draw, quarter, supervisors, newest: bool) -> int:
+        from oversight.adapters.files import uploads_store
         from oversight.domain.self_care import ITEM_KEYS
         from oversight.domain.vocabulary import CheckMethod
         from oversight.services.spot_checks import (
@@ -531,7 +532,7 @@ class History:
             checker = supervisors[item.position % 2]
             checked_on = min(quarter.end + timedelta(days=rng.randint(5, 45)), self.today)
             check = record_spot_check(item, checker=checker, method=rng.choice(CheckMethod.codes()), checked_on=checked_on,
-                                      values=values, note=None, uploads=[], uploads_dir="", today=self.today)
+                                      values=values, note=None, uploads=[], store=uploads_store(), today=self.today)
             done += 1
             if check.passed:
                 continue

@@ -22,6 +22,11 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     SCHEDULER_ENABLED = False
+    # Uploads (completion logs, bulk sheets): with these, an import stays within
+    # adapters.tables.reading.IMPORT_ADDRESS_SPACE_BOUND whatever the file (README, Upload limits).
+    UPLOAD_MAX_ROWS = 100_000
+    UPLOAD_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+    UPLOAD_MAX_ERRORS = 10_000
 
     def __init__(self) -> None:
         url = os.environ.get("DATABASE_URL")

@@ -18,11 +18,10 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import insert
 
+from oversight.adapters.files import uploads_store
 from oversight.domain import self_care
 from oversight.domain.periods import Quarter, quarter_of
 from oversight.extensions import db
@@ -132,7 +131,7 @@ class Activity:
         self.timeline = Timeline(today, addresses)
         self.by_contract = {party.contract.id: party for party in parties}
         self.weakest = max(parties, key=lambda party: party.profile.errors)
-        self.uploads_dir = Path(current_app.config["UPLOADS_DIR"])
+        self.store = uploads_store()
         first = min(party.contract.term_start for party in parties)
         self.quarters = []
         quarter = quarter_of(first)
@@ -169,9 +168,7 @@ class Activity:
 
     def _upload(self, batch: LogBatch) -> None:
         """What an accepted upload stores: the file, its batch, the records, one audit event."""
-        path = f"{LOG_FOLDER}/{batch.sha256}.csv"  # where the upload keeps its files
-        (self.uploads_dir / LOG_FOLDER).mkdir(parents=True, exist_ok=True)
-        (self.uploads_dir / path).write_bytes(batch.content)
+        path = self.store.put_content(LOG_FOLDER, batch.content, ".csv")  # where the upload keeps its files
         party = self.by_contract[batch.contract.id]
         now = utcnow()
         row = UploadBatch(contract_id=batch.contract.id, service_type=batch.service_type, filename=batch.filename,
@@ -243,7 +240,7 @@ class Activity:
         values = _rechecked(record, outcome, self.rng)
         check = record_spot_check(item, checker=checker, method=method, checked_on=moment.date(), values=values,
                                   note=_CHECK_NOTES[service] if outcome == "fail" else None, uploads=[],
-                                  uploads_dir=str(self.uploads_dir), today=moment.date())
+                                  store=self.store, today=moment.date())
         if check.passed:
             return
         notice = issue_notice(check, deadline=moment.date() + timedelta(days=NOTICE_DAYS),

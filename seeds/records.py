@@ -20,12 +20,12 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import select
 
+from oversight.adapters.tables.cells import EXCEL_ROW
 from oversight.domain import self_care
 from oversight.domain.anomalies import AnomalyContext, anomaly_flags
 from oversight.domain.vocabulary import ServiceType, label_of
 from oversight.domain.completion_log import CARE_ITEMS, INCOME_PARTS, TEMPLATE_COLUMNS, LogContext, validate_log
 from oversight.domain.money import fen_to_yuan
-from oversight.domain.tabular import EXCEL_ROW
 from oversight.extensions import db
 from oversight.models import Assignment, Contract, FieldWorker, LocalStandard, Subject
 from oversight.services.completion_places import TOWNSHIP_CENTRES

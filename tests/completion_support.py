@@ -94,10 +94,9 @@ def database_state() -> dict:
 
 def upload(world: World, service_type: str, data: bytes, filename: str = "log.csv", uploader=None):
     """Start and run an import as the CLI does; returns the ImportResult."""
-    from flask import current_app
-
+    from oversight.adapters.files import uploads_store
     from oversight.services.completion_import import run_import, start_import
 
-    batch = start_import(world.contract, service_type, data, filename, uploader, current_app.config["UPLOADS_DIR"])
+    batch = start_import(world.contract, service_type, data, filename, uploader, uploads_store())
     db.session.commit()
     return run_import(batch.id, TODAY)

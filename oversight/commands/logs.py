@@ -10,6 +10,8 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from ..adapters.files import FileStoreError
+from ..adapters.tables.marked import unlisted_note
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import CompletionRecord, Contract, User
@@ -58,7 +60,8 @@ def register(app: Flask) -> None:
                   help="the log's service (needed when the contract covers several)")
     @click.option("--user", "username", default=None, help="upload as this user (a contractor: its own contracts only)")
     @click.option("--json", "as_json", is_flag=True,
-                  help='print {"status", "batch_id", "rows", "errors": [{"row", "column", "value", "reason"}], "message"}')
+                  help='print {"status", "batch_id", "rows", "errors": [{"row", "column", "value", "reason"}], "message"}'
+                       ' (and "unlisted_errors" when more errors were found than listed)')
     def import_log_command(file, contract_code, service_type, username, as_json):
         """Import a completion log (.xlsx or .csv) whole or not at all, as the upload page does.
 
@@ -74,6 +77,9 @@ def register(app: Flask) -> None:
             result = import_file(contract, service_type, file, _user(username), date.today())
         except ImportRefused as error:
             raise click.BadParameter(str(error)) from None
+        except FileStoreError as error:
+            click.echo(f"未导入：{error}", err=True)
+            sys.exit(2)
         batch = result.batch
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False))
@@ -85,4 +91,6 @@ def register(app: Flask) -> None:
             click.echo(f"未导入（批次 #{batch.id}）：{batch.message}", err=True)
             for error in result.errors:
                 click.echo(f"第{error.row}行 {error.column or '（整行）'}「{error.value}」：{error.reason}", err=True)
+            if result.unlisted:
+                click.echo(unlisted_note(result.unlisted), err=True)
         sys.exit({"accepted": 0, "rejected": 1}.get(batch.status, 2))

@@ -18,9 +18,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from oversight.adapters.tables.cells import reasons_where, time_minutes
 from oversight.domain.completion_log import INCOME_PARTS, day_numbers
 from oversight.domain.money import format_yuan
-from oversight.domain.tabular import reasons_where, time_minutes
 
 EARTH_RADIUS_KM = 6371.0088
 

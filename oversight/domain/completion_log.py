@@ -1,6 +1,6 @@
 """Completion-log files (SPEC section 4): template columns and whole-file validation.
 
-`validate_log` takes the table from `tabular.read_table` (or the pieces of `tabular.iter_table`)
+`validate_log` takes the table from `reading.read_table` (or the pieces of `reading.iter_table`)
 and the facts of one contract (`LogContext`) and returns either typed records (every row good)
 or the refused cells. Times are "HH:MM" strings, dates `datetime.date`, money integer fen.
 Template order: the common columns, the service's own, then 备注.
@@ -18,10 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oversight.domain import self_care
-from oversight.domain.vocabulary import ServiceType
-from oversight.domain.money import format_yuan
-from oversight.domain.tabular import (
+from oversight.adapters.tables.cells import (
     EXCEL_ROW,
     CellError,
     ErrorCollector,
@@ -40,6 +37,9 @@ from oversight.domain.tabular import (
     parse_with,
     time_minutes,
 )
+from oversight.domain import self_care
+from oversight.domain.vocabulary import ServiceType
+from oversight.domain.money import format_yuan
 
 CARE_ITEMS = ("日常看护", "生活照料", "送医陪护", "人文关怀", "心理疏导", "精神慰藉", "环境适应", "社会融入", "能力提升")
 SURVEY_CONCLUSIONS = ("符合", "不符合", "需复核")
@@ -160,10 +160,16 @@ class LogContext:
 
 @dataclass(frozen=True)
 class LogValidation:
-    """The typed records when the whole file is good, else None and the refused cells."""
+    """The typed records when the whole file is good, else None and the refused cells (the
+    first ones only when more than `max_errors` were found: `unlisted` counts the others)."""
 
     records: pd.DataFrame | None
     errors: list[CellError]
+    unlisted: int = 0
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.unlisted
 
     @property
     def accepted(self) -> bool:
@@ -171,11 +177,13 @@ class LogValidation:
         return self.records is not None
 
 
-def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext) -> LogValidation:
+def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
+                 max_errors: int | None = None) -> LogValidation:
     """Check every rule of SPEC section 4; accept the file whole or refuse it whole.
 
-    `table` is `tabular.read_table`'s frame, or `tabular.iter_table`'s pieces for large files
-    (records are then kept only while no error has been found).
+    `table` is `reading.read_table`'s frame, or `reading.iter_table`'s pieces for large files
+    (records are then kept only while no error has been found). Every error is counted, the
+    first `max_errors` are kept.
     """
     chunks = iter([table]) if isinstance(table, pd.DataFrame) else iter(table)
     first = next(chunks)
@@ -187,25 +195,28 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext) 
     lookups = _Lookups(ctx)
     rows_hint = len(table) if isinstance(table, pd.DataFrame) else getattr(table, "rows_hint", len(first))
     records: _RecordBuffer | None = _RecordBuffer(RECORD_COLUMNS[ctx.service_type], rows_hint)
-    keys, rows = [], 0
+    keys, rows, counted = [], 0, 0
     for chunk in itertools.chain([first], chunks):
         check = _LogCheck(chunk, ctx, headers, lookups)
         part = check.run()
-        errors.extend(check.collector.errors())
+        counted += check.collector.count()
+        errors.extend(check.collector.errors(None if max_errors is None else max(max_errors - len(errors), 0)))
         keys.append(check.keys)
         rows += len(chunk)
-        if errors:
+        if counted:
             records = None
         elif len(chunk):
             records.add(part)
     if not rows:
         return LogValidation(None, [CellError(2, "", "", "文件中没有数据行")])
     repeated = _repeated(pd.concat(keys), ctx, headers["number"])
-    if repeated:
+    if repeated is not None:
+        counted += repeated.count()
         order = {str(column): position for position, column in enumerate(first.columns)}
-        errors = sorted([*errors, *repeated], key=lambda e: (e.row, order.get(e.column, len(order))))
-    if errors or records is None:
-        return LogValidation(None, errors)
+        errors = sorted([*errors, *repeated.errors(max_errors)], key=lambda e: (e.row, order.get(e.column, len(order))))
+        errors = errors[:max_errors]
+    if counted:
+        return LogValidation(None, errors, counted - len(errors))
     return LogValidation(records.frame(), [])
 
 
@@ -255,7 +266,7 @@ def _numpy_parts(column: pd.Series) -> list[np.ndarray]:
     return [column.to_numpy()]
 
 
-def _repeated(keys: pd.DataFrame, ctx: LogContext, column: str) -> list[CellError]:
+def _repeated(keys: pd.DataFrame, ctx: LogContext, column: str) -> ErrorCollector | None:
     """Rows repeating an earlier row of the file, or a stored record (assignment, date, start).
 
     `keys` holds, per usable row (indexed by Excel row), the assignment, day number and start
@@ -273,14 +284,14 @@ def _repeated(keys: pd.DataFrame, ctx: LogContext, column: str) -> list[CellErro
         stored[:] = pd.MultiIndex.from_arrays([keys[k].to_numpy() for k in key]).isin(known)
     bad = earlier | stored
     if not bad.any():
-        return []
+        return None
     assignments = ctx.assignments.drop_duplicates("assignment_id")
     numbers = pd.Series(assignments["number"].to_numpy(), index=assignments["assignment_id"].to_numpy())
     errors = ErrorCollector(pd.DataFrame({column: keys.loc[bad, "assignment"].map(numbers)}))
     first_row = pd.Series(keys.index, index=keys.index).groupby([keys[k] for k in key]).transform("min")
     errors.add_where(column, earlier, lambda r: "与第" + first_row[r].astype(str) + "行重复（同一任务、服务日期和开始时间）")
     errors.add_where(column, stored, "与已保存的记录重复（同一任务、服务日期和开始时间）")
-    return errors.errors()
+    return errors
 
 
 def _code_key(value: Any) -> str:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..adapters.tables.cells import CellError, ErrorCollector, match_columns, parse_choices, parse_dates
+from ..adapters.tables.cells import parse_id_numbers, parse_integers, parse_mobiles, parse_text
 from .vocabulary import SUBJECT_KIND_FOR_SERVICE, ServiceType, SubjectCategory, SubjectKind
-from .tabular import CellError, ErrorCollector, match_columns, parse_choices, parse_dates, parse_id_numbers
-from .tabular import parse_integers, parse_mobiles, parse_text
 
 SUBJECT_COLUMNS = ("类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别", "联系电话", "家庭人口数")
 SUBJECT_REQUIRED = ("类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别")
@@ -26,10 +26,17 @@ _SERVICE_WORDS = {service.label: service.value for service in ServiceType} | {se
 
 @dataclass(frozen=True)
 class SheetValidation:
-    """Typed rows (None when anything was refused) and the refused cells."""
+    """Typed rows (None when anything was refused) and the refused cells (the first
+    `max_errors` of them; `unlisted` counts the others)."""
 
     rows: pd.DataFrame | None
     errors: list[CellError]
+    unlisted: int = 0
+
+    @classmethod
+    def refused(cls, errors: ErrorCollector, max_errors: int | None) -> SheetValidation:
+        listed = errors.errors(max_errors)
+        return cls(None, listed, errors.count() - len(listed))
 
 
 def _accessors(table: pd.DataFrame, found: dict[str, str]):
@@ -49,7 +56,8 @@ def _first_row_of(series: pd.Series) -> dict:
     return dict(zip(firsts.to_numpy(), firsts.index))
 
 
-def validate_subjects(table: pd.DataFrame, existing: set[tuple[str, str]], today: dt.date) -> SheetValidation:
+def validate_subjects(table: pd.DataFrame, existing: set[tuple[str, str]], today: dt.date,
+                      max_errors: int | None = None) -> SheetValidation:
     """Subjects sheet → rows [kind, name, id_number, township, village, category, phone, household_size].
 
     `existing` holds the (kind, id_number) pairs already registered.
@@ -80,7 +88,7 @@ def validate_subjects(table: pd.DataFrame, existing: set[tuple[str, str]], today
     household_without_size = (kind == "household") & size.isna() & ~errors.bad(header("家庭人口数"))
     errors.add_where(header("家庭人口数"), household_without_size, "家庭类服务对象须填写家庭人口数")
     if errors:
-        return SheetValidation(None, errors.errors())
+        return SheetValidation.refused(errors, max_errors)
     rows = pd.DataFrame({
         "kind": kind, "name": name, "id_number": id_number, "township": township, "village": village,
         "category": category, "phone": phone, "household_size": size.astype(object).where(size.notna(), None),
@@ -89,7 +97,7 @@ def validate_subjects(table: pd.DataFrame, existing: set[tuple[str, str]], today
 
 
 def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjects: pd.DataFrame,
-                         taken_numbers: set[str], today: dt.date) -> SheetValidation:
+                         taken_numbers: set[str], today: dt.date, max_errors: int | None = None) -> SheetValidation:
     """Assignments sheet → rows [number, contract_id, service_type, subject_id, due_date, note, required_visits].
 
     `contracts`: [code, contract_id, term_start, term_end, service_types (set), visits_per_month];
@@ -141,7 +149,7 @@ def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjec
     errors.add_where(header("服务对象姓名"), wrong_name,
                      lambda rows: pd.Series([f"与登记姓名「{matched['name'][r]}」不一致" for r in rows], index=rows))
     if errors:
-        return SheetValidation(None, errors.errors())
+        return SheetValidation.refused(errors, max_errors)
     rows = pd.DataFrame({
         "number": number, "contract_id": contract["contract_id"].astype(int), "service_type": service,
         "subject_id": matched["subject_id"].astype(int), "due_date": due,
@@ -151,29 +159,3 @@ def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjec
     })
     return SheetValidation(rows, [])
 
-
-def sheet_template(kind: str) -> bytes:
-    """A blank .xlsx with the sheet's headers (required ones shaded) and drop-down lists."""
-    import io
-
-    import xlsxwriter
-
-    columns, required, choices = {
-        "subjects": (SUBJECT_COLUMNS, SUBJECT_REQUIRED,
-                     {"类型": list(SubjectKind.labels().values()), "类别": list(SubjectCategory.codes())}),
-        "assignments": (ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, {"服务类型": list(ServiceType.labels().values())}),
-    }[kind]
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_numbers": False})
-    sheet = book.add_worksheet("服务对象" if kind == "subjects" else "任务")
-    text = book.add_format({"num_format": "@"})
-    for position, header in enumerate(columns):
-        shade = {"bold": True, "border": 1} | ({"bg_color": "#FFF2CC"} if header in required else {})
-        sheet.write_string(0, position, header, book.add_format(shade))
-        sheet.set_column(position, position, max(12, 2 * len(header) + 4), text)
-        if header in choices:
-            sheet.data_validation(1, position, 1_048_575, position,
-                                  {"validate": "list", "source": choices[header]})
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return out.getvalue()

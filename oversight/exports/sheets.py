@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import xlsxwriter
 
-from ..domain.tabular import neutralize_cell
+from ..adapters.tables.formulas import neutralize_cell
 from ..domain.vocabulary import Position, ReviewStatus, label_of
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}

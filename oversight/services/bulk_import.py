@@ -5,19 +5,28 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-
 import pandas as pd
+from flask import current_app
 from sqlalchemy import insert, select
 
-from ..domain.registry_import import validate_assignments, validate_subjects
-from ..domain.tabular import CellError, UnreadableFile, error_workbook, read_table
+from ..adapters.files import FileStore
+from ..adapters.tables.cells import CellError
+from ..adapters.tables.marked import error_workbook, unlisted_note
+from ..adapters.tables.reading import ReadLimits, UnreadableFile, read_table
+from ..domain.registry_import import (
+    ASSIGNMENT_COLUMNS,
+    SUBJECT_COLUMNS,
+    SheetValidation,
+    validate_assignments,
+    validate_subjects,
+)
 from ..extensions import db
 from ..models import Assignment, Contract, Subject
 from .assignments import next_number
 from .audit import record_event
 
 _LOOKUP_CHUNK = 500
+REPORT_FOLDER = "import-errors"
 
 
 @dataclass
@@ -27,10 +36,24 @@ class ImportOutcome:
     errors: list[CellError] = field(default_factory=list)
     message: str = ""
     sha256: str = ""
+    unlisted: int = 0  # errors found past the listed ones (UPLOAD_MAX_ERRORS)
 
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.unlisted
+
+    @property
+    def unlisted_note(self) -> str | None:
+        """"另有 N 处错误未列出", when some are."""
+        return unlisted_note(self.unlisted) if self.unlisted else None
+
+    @classmethod
+    def rejected(cls, rows: int, result: SheetValidation, digest: str) -> ImportOutcome:
+        return cls("rejected", rows, result.errors, sha256=digest, unlisted=result.unlisted)
 
 
 def _chunks(values, size=_LOOKUP_CHUNK):
@@ -55,9 +78,14 @@ def _subjects_with_ids(id_numbers: set[str]) -> list:
     return rows
 
 
+def _limits() -> ReadLimits:
+    """The app's upload limits for either sheet (their templates differ by a column)."""
+    return ReadLimits.from_config(current_app.config, max(len(SUBJECT_COLUMNS), len(ASSIGNMENT_COLUMNS)))
+
+
 def _read(data: bytes, filename: str) -> tuple[pd.DataFrame | None, ImportOutcome | None]:
     try:
-        return read_table(data, filename), None
+        return read_table(data, filename, _limits()), None
     except UnreadableFile as error:
         return None, ImportOutcome("unreadable", message=str(error), sha256=hashlib.sha256(data).hexdigest())
 
@@ -69,9 +97,9 @@ def import_subjects(data: bytes, filename: str, today: date) -> ImportOutcome:
         return unreadable
     digest = hashlib.sha256(data).hexdigest()
     existing = {(kind, number) for kind, number, *_ in _subjects_with_ids(_id_numbers_in(table))}
-    result = validate_subjects(table, existing, today)
+    result = validate_subjects(table, existing, today, current_app.config["UPLOAD_MAX_ERRORS"])
     if result.rows is None:
-        return ImportOutcome("rejected", len(table), result.errors, sha256=digest)
+        return ImportOutcome.rejected(len(table), result, digest)
     rows = result.rows.to_dict("records")
     if rows:
         db.session.execute(insert(Subject), rows)
@@ -103,9 +131,9 @@ def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome
     for chunk in _chunks(sorted(wanted)):
         taken.update(db.session.execute(select(Assignment.number).where(Assignment.number.in_(chunk))).scalars())
     result = validate_assignments(table, contracts=_contracts_frame(), subjects=subjects, taken_numbers=taken,
-                                  today=today)
+                                  today=today, max_errors=current_app.config["UPLOAD_MAX_ERRORS"])
     if result.rows is None:
-        return ImportOutcome("rejected", len(table), result.errors, sha256=digest)
+        return ImportOutcome.rejected(len(table), result, digest)
     rows = result.rows.to_dict("records")
     prefix, first = next_number(today).rsplit("-", 1)
     free_numbers = (n for n in (f"{prefix}-{i:06d}" for i in itertools.count(int(first))) if n not in wanted)
@@ -118,10 +146,10 @@ def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome
     return ImportOutcome("accepted", len(rows), sha256=digest)
 
 
-def save_error_report(data: bytes, filename: str, outcome: ImportOutcome, directory: str) -> str:
-    """Write the user's file with the bad cells highlighted; returns the report's file name."""
-    folder = Path(directory) / "import-errors"
-    folder.mkdir(parents=True, exist_ok=True)
+def save_error_report(data: bytes, filename: str, outcome: ImportOutcome, store: FileStore) -> str:
+    """Store the user's file with the bad cells highlighted; returns the report's file name
+    (FileStoreError when it cannot be written)."""
     name = f"{outcome.sha256[:16]}.xlsx"
-    (folder / name).write_bytes(error_workbook(data, filename, outcome.errors))
+    store.put(f"{REPORT_FOLDER}/{name}",
+              error_workbook(data, filename, outcome.errors, unlisted=outcome.unlisted, limits=_limits()))
     return name

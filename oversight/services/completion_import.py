@@ -1,8 +1,8 @@
 """Completion logs into Oversight (SPEC section 4): one path for the upload page, the visit form,
 the CLI and the benchmark.
 
-read (`tabular.iter_table`) → the contract's facts in a few set-based queries → `validate_log`
-→ anomaly flags → one raw `executemany` per chunk of records → the assignments they complete
+read (`reading.iter_table`) → the contract's facts in a few set-based queries → `validate_log`
+→ anomaly flags → one raw `executemany` per chunk of records (`adapters.bulk_sql`) → the assignments they complete
 in one statement → batch accepted and one audit event → commit. Nothing is done a row at a time
 in the ORM.
 
@@ -26,13 +26,17 @@ from pathlib import Path, PurePath
 import numpy as np
 import pandas as pd
 from flask import Flask, current_app
-from sqlalchemy import Integer, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..adapters.bulk_sql import RawInsert, fetch_frame
+from ..adapters.files import FileStore, FileStoreError, uploads_store
+from ..adapters.tables.cells import EXCEL_ROW, CellError
+from ..adapters.tables.marked import error_workbook, unlisted_note
+from ..adapters.tables.reading import ReadLimits, UnreadableFile, iter_table
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
 from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
-from ..domain.tabular import EXCEL_ROW, CellError, UnreadableFile, error_workbook, iter_table, map_distinct
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
 from ..models.base import utcnow
@@ -44,7 +48,6 @@ log = logging.getLogger(__name__)
 ERRORS_KEPT = 1000
 READ_ROWS = 20_000
 INSERT_CHUNK = 20_000
-FETCH_ROWS = 10_000
 LOG_FOLDER = "logs"
 ERROR_FOLDER = "logs/errors"
 SAVING_MESSAGE = "文件检查通过，正在保存记录"
@@ -59,18 +62,21 @@ class ImportRefused(ValueError):
 
 @dataclass(frozen=True)
 class ImportResult:
-    """A processed batch and every refused cell (the batch row keeps only the first ones)."""
+    """A processed batch and its refused cells, the first UPLOAD_MAX_ERRORS of them (the batch
+    row keeps only the first ERRORS_KEPT); `unlisted` counts the others."""
 
     batch: UploadBatch
     errors: list[CellError]
+    unlisted: int = 0
 
     def as_json(self) -> dict:
-        """The `import-log --json` answer."""
-        return {
+        """The `import-log --json` answer ("unlisted_errors" only when errors were left out)."""
+        answer = {
             "status": self.batch.status,
             "batch_id": self.batch.id, "rows": self.batch.rows_total,
             "errors": [error_dict(error) for error in self.errors], "message": self.batch.message,
         }
+        return answer | ({"unlisted_errors": self.unlisted} if self.unlisted else {})
 
 
 @dataclass(frozen=True)
@@ -101,17 +107,17 @@ def check_may_upload(contract: Contract, service_type: str, uploader: User | Non
 
 
 def start_import(contract: Contract, service_type: str, data: bytes, filename: str, uploader: User | None,
-                 uploads_dir: str) -> UploadBatch:
+                 store: FileStore) -> UploadBatch:
     """Keep the original file and add its batch (pending, or rejected when the file was sent
-    before); the caller commits."""
+    before); the caller commits. A file over the size limit is refused (ImportRefused) and a
+    failed write raises FileStoreError; neither leaves a batch or a file behind."""
     check_may_upload(contract, service_type, uploader)
-    digest = hashlib.sha256(data).hexdigest()
+    limits = read_limits(service_type)
+    if len(data) > limits.max_uncompressed_bytes:
+        raise ImportRefused(str(limits.too_large()))
     suffix = PurePath(filename or "").suffix.lower()
-    stored = f"{LOG_FOLDER}/{digest}{suffix if suffix in ('.csv', '.xlsx', '.xlsm', '.txt') else ''}"
-    path = Path(uploads_dir) / stored
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+    stored = store.put_content(LOG_FOLDER, data, suffix if suffix in (".csv", ".xlsx", ".xlsm", ".txt") else "")
+    digest = hashlib.sha256(data).hexdigest()
     batch = UploadBatch(contract_id=contract.id, service_type=service_type, filename=(filename or "")[:255],
                         sha256=digest, size_bytes=len(data), stored_path=stored,
                         uploaded_by_id=uploader.id if uploader else None, status="pending")
@@ -144,20 +150,20 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
 
     Every exception rolls the records back and marks the batch failed (logged, not raised).
     """
-    uploads_dir = current_app.config["UPLOADS_DIR"]
+    store = uploads_store()
     batch = db.session.get(UploadBatch, batch_id)
     if batch.status != "pending":
         return ImportResult(batch, [])
     try:
         contract = db.session.get(Contract, batch.contract_id)
-        validation, ctx, rows = _check_file(batch, contract, today, uploads_dir, chunk_rows or READ_ROWS)
+        validation, ctx, rows = _check_file(batch, contract, today, store, chunk_rows or READ_ROWS)
         if validation.accepted:
             _progress(batch_id, message=SAVING_MESSAGE)
         db.session.refresh(batch)  # the progress was written beside the session
         batch.rows_total = batch.rows_processed = rows
         batch.finished_at = utcnow()
         if not validation.accepted:
-            _reject(batch, validation.errors, uploads_dir)
+            _reject(batch, validation, store)
         else:
             stored = store_rows(validation.records, ctx, contract, batch_id=batch.id,
                                 entered_by_id=batch.uploaded_by_id)
@@ -168,8 +174,8 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
                 "flagged": stored.flagged, "completed_assignments": stored.completed,
             })
         db.session.commit()
-        return ImportResult(batch, validation.errors)
-    except UnreadableFile as error:
+        return ImportResult(batch, validation.errors, validation.unlisted)
+    except (UnreadableFile, FileStoreError) as error:
         return ImportResult(_fail(batch_id, str(error)), [])
     except IntegrityError:
         log.exception("completion log batch %s collided with records saved meanwhile", batch_id)
@@ -179,15 +185,15 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
         return ImportResult(_fail(batch_id, FAILED_MESSAGE), [])
 
 
-def _check_file(batch: UploadBatch, contract: Contract, today: date, uploads_dir: str,
+def _check_file(batch: UploadBatch, contract: Contract, today: date, store: FileStore,
                 chunk_rows: int) -> tuple[LogValidation, LogContext, int]:
     """Validate the stored file, reporting progress; (validation, context, data rows).
 
     The file's bytes live only in this frame: a million-row file is 150 MB that storing the
     records can use.
     """
-    data = (Path(uploads_dir) / batch.stored_path).read_bytes()
-    pieces = iter_table(data, batch.filename, chunk_rows)
+    data = store.get(batch.stored_path)
+    pieces = iter_table(data, batch.filename, chunk_rows, read_limits(batch.service_type))
     _progress(batch.id, status="processing", rows_total=pieces.rows_hint, rows_processed=0)
     counted = _Counted(pieces, lambda done: _progress(batch.id, rows_processed=done))
     validation, ctx = check_rows(contract, batch.service_type, counted, today)
@@ -197,8 +203,10 @@ def _check_file(batch: UploadBatch, contract: Contract, today: date, uploads_dir
 def import_file(contract: Contract, service_type: str, path: Path, uploader: User | None,
                 today: date, *, chunk_rows: int | None = None) -> ImportResult:
     """Start and run a batch from a file on disk in this thread (the CLI and the benchmark)."""
-    batch = start_import(contract, service_type, path.read_bytes(), path.name, uploader,
-                         current_app.config["UPLOADS_DIR"])
+    limits = read_limits(service_type)
+    if path.stat().st_size > limits.max_uncompressed_bytes:
+        raise ImportRefused(str(limits.too_large()))
+    batch = start_import(contract, service_type, path.read_bytes(), path.name, uploader, uploads_store())
     db.session.commit()
     return run_import(batch.id, today, chunk_rows=chunk_rows)
 
@@ -248,16 +256,17 @@ def _progress(batch_id: int, **values) -> None:
                            .values(**values))
 
 
-def _reject(batch: UploadBatch, errors: list[CellError], uploads_dir: str) -> None:
-    folder = Path(uploads_dir) / ERROR_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{batch.id}.json").write_text(json.dumps([error_dict(e) for e in errors], ensure_ascii=False))
-    data = (Path(uploads_dir) / batch.stored_path).read_bytes()
-    (folder / f"{batch.id}.xlsx").write_bytes(error_workbook(data, batch.filename, errors))
+def _reject(batch: UploadBatch, validation: LogValidation, store: FileStore) -> None:
+    errors = validation.errors
+    listed = f"{ERROR_FOLDER}/{batch.id}.json"
+    store.put(listed, json.dumps([error_dict(e) for e in errors], ensure_ascii=False).encode())
+    report = error_workbook(store.get(batch.stored_path), batch.filename, errors, unlisted=validation.unlisted,
+                            limits=read_limits(batch.service_type))
+    store.put(f"{ERROR_FOLDER}/{batch.id}.xlsx", report)
     batch.status = "rejected"
-    batch.error_count, batch.errors = len(errors), [error_dict(e) for e in errors[:ERRORS_KEPT]]
+    batch.error_count, batch.errors = validation.error_count, [error_dict(e) for e in errors[:ERRORS_KEPT]]
     batch.error_report_path = f"{ERROR_FOLDER}/{batch.id}.xlsx"
-    batch.message = f"文件有 {len(errors)} 处错误，未保存任何数据"
+    batch.message = f"文件有 {validation.error_count:,} 处错误，未保存任何数据"
 
 
 def _fail(batch_id: int, message: str) -> UploadBatch:
@@ -268,12 +277,23 @@ def _fail(batch_id: int, message: str) -> UploadBatch:
     return batch
 
 
-def all_errors(batch: UploadBatch, uploads_dir: str) -> list[dict]:
-    """Every refused cell of a rejected batch (the row keeps the first ERRORS_KEPT)."""
-    path = Path(uploads_dir) / ERROR_FOLDER / f"{batch.id}.json"
-    if batch.error_count > len(batch.errors or []) and path.exists():
-        return json.loads(path.read_text())
+def all_errors(batch: UploadBatch, store: FileStore) -> list[dict]:
+    """The listed refused cells of a rejected batch: the first UPLOAD_MAX_ERRORS (the row keeps
+    the first ERRORS_KEPT of them)."""
+    key = f"{ERROR_FOLDER}/{batch.id}.json"
+    if batch.error_count > len(batch.errors or []) and store.exists(key):
+        return json.loads(store.get(key))
     return list(batch.errors or [])
+
+
+def unlisted_errors(batch: UploadBatch, listed: int) -> str | None:
+    """"另有 N 处错误未列出" when the batch has more errors than the `listed` ones."""
+    return unlisted_note(batch.error_count - listed) if batch.error_count > listed else None
+
+
+def read_limits(service_type: str) -> ReadLimits:
+    """The app's upload limits for a log of `service_type`."""
+    return ReadLimits.from_config(current_app.config, len(TEMPLATE_COLUMNS[service_type]))
 
 
 # --- the shared checking and storing path --------------------------------------------------
@@ -284,20 +304,20 @@ def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iter
     """Validate a log (a table or its pieces) against the contract; returns the validation and
     the part of the context that storing still needs (the rest is let go at once)."""
     ctx = log_context(contract, service_type, today)
-    validation = validate_log(table, ctx)
+    validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"])
     return validation, replace(ctx, assignments=ctx.assignments[["assignment_id", "id_number", "township"]])
 
 
 def log_context(contract: Contract, service_type: str, today: date) -> LogContext:
     """The contract's assignments, the contractor's workers and the stored visits, as frames."""
-    assignments = _frame(
+    assignments = fetch_frame(
         select(Assignment.number, Assignment.id.label("assignment_id"), Subject.name.label("subject_name"),
                Subject.id_number, Assignment.service_type, Assignment.status, Subject.township)
         .join(Subject, Assignment.subject_id == Subject.id).where(Assignment.contract_id == contract.id),
         shared=("subject_name", "service_type", "status", "township"))
-    workers = _frame(select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id"))
+    workers = fetch_frame(select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id"))
                      .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active))
-    existing = _frame(select(CompletionRecord.assignment_id, CompletionRecord.service_date,
+    existing = fetch_frame(select(CompletionRecord.assignment_id, CompletionRecord.service_date,
                              CompletionRecord.start_time)
                       .where(CompletionRecord.contract_id == contract.id,
                              CompletionRecord.service_type == service_type), shared=("start_time",))
@@ -308,46 +328,10 @@ def log_context(contract: Contract, service_type: str, today: date) -> LogContex
                       existing, poverty_line_fen=poverty_line)
 
 
-def _frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A select's rows as a frame, fetched a batch at a time.
-
-    SQLAlchemy rows for a million assignments take seconds and most of a gigabyte: the driver's
-    tuples are taken apart at once instead, columns with a result processor are converted once
-    per distinct value, and the strings of the `shared` columns (a few distinct values) are
-    kept once each.
-    """
-    connection = db.session.connection()
-    dialect = connection.dialect
-    result = connection.execute(stmt)
-    keys = list(result.keys())
-    selected = list(stmt.selected_columns)
-    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
-    parts: list[list[np.ndarray]] = [[] for _ in keys]
-    kept: dict[object, object] = {}
-    while rows := result.cursor.fetchmany(FETCH_ROWS):
-        for key, part, processor, values in zip(keys, parts, processors, zip(*rows)):
-            if key in shared:
-                values = [kept.setdefault(value, value) for value in values]
-            array = np.empty(len(values), dtype=object)
-            array[:] = values
-            part.append(map_distinct(pd.Series(array), processor).to_numpy() if processor else array)
-        del rows
-    result.close()
-    frame = {}
-    for position, (key, column) in enumerate(zip(keys, selected)):
-        values = pd.Series(np.concatenate(parts[position]) if parts[position] else np.empty(0, dtype=object),
-                           dtype=object)
-        parts[position] = None
-        if isinstance(column.type, Integer) and values.notna().all():
-            values = values.astype(np.int64)
-        frame[key] = values
-    return pd.DataFrame(frame, columns=keys, copy=False)
-
-
 def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame) -> AnomalyContext:
     """Stored visits of the contractor's workers on the days of the file, previous conclusions."""
     first, last = min(records["service_date"]), max(records["service_date"])
-    existing = _frame(
+    existing = fetch_frame(
         select(FieldWorker.worker_no, CompletionRecord.service_date, CompletionRecord.start_time,
                CompletionRecord.end_time)
         .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
@@ -376,7 +360,7 @@ def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, ba
     workers = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())
     worker_ids = workers.reindex(records["worker_no"].to_numpy()).to_numpy(dtype=np.int64)
     flagged = has_flags(flags).to_numpy()
-    insert = _RawInsert(CompletionRecord.__table__, {
+    insert = RawInsert(CompletionRecord.__table__, {
         "contract_id": contract.id, "service_type": ctx.service_type, "batch_id": batch_id,
         "entered_by_id": entered_by_id, "created_at": utcnow()})
     for start in range(0, len(records), INSERT_CHUNK):
@@ -400,54 +384,6 @@ def _flags_json(flags: np.ndarray) -> pd.Series:
     for position in np.flatnonzero([bool(item) for item in flags]):
         texts[position] = json.dumps([flag.as_dict() for flag in flags[position]], ensure_ascii=False)
     return pd.Series(texts)
-
-
-class _RawInsert:
-    """INSERT through the session's DBAPI connection, inside its transaction: values converted
-    once per distinct value by the columns' own bind processors, one executemany per call.
-
-    SQLAlchemy Core spends several times sqlite3's own time on 100,000 rows of dicts. Columns
-    empty in every row are left out of the statement: binding NULLs is not free either.
-    """
-
-    def __init__(self, table, constants: Mapping[str, object]):
-        self.connection = db.session.connection()
-        self.dialect, self.table = self.connection.dialect, table
-        self.constants = {key: self._converted(key, value) for key, value in constants.items() if value is not None}
-
-    def _processor(self, key: str):
-        column_type = self.table.c[key].type
-        if isinstance(column_type, db.JSON):  # already JSON text (see _flags_json)
-            return None
-        return column_type.dialect_impl(self.dialect).bind_processor(self.dialect)
-
-    def _converted(self, key: str, value: object) -> object:
-        processor = self._processor(key)
-        return processor(value) if processor else value
-
-    def _values(self, key: str, column: pd.Series) -> list:
-        """A column as Python values for the driver, None where missing."""
-        if column.dtype.kind in "iu" and not isinstance(column.dtype, pd.Int64Dtype):
-            return column.tolist()
-        processor = self._processor(key)
-        if processor is None or column.dtype.kind in "fi":
-            return column.to_numpy(dtype=object, na_value=None).tolist()
-        return map_distinct(column, processor).tolist()
-
-    def _sql(self, keys: list[str]) -> str:
-        mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
-        json_mark = f"CAST({mark} AS JSON)" if self.dialect.name == "postgresql" else mark
-        marks = [json_mark if isinstance(self.table.c[key].type, db.JSON) else mark for key in keys]
-        quote = self.dialect.identifier_preparer.quote
-        return (f"INSERT INTO {self.dialect.identifier_preparer.format_table(self.table)} "
-                f"({', '.join(map(quote, keys))}) VALUES ({', '.join(marks)})")
-
-    def run(self, columns: Mapping[str, pd.Series], size: int) -> None:
-        """Insert `size` rows: the constants and the given columns."""
-        values = {key: [value] * size for key, value in self.constants.items()}
-        values.update({key: self._values(key, column) for key, column in columns.items() if column.notna().any()})
-        if size:
-            self.connection.exec_driver_sql(self._sql(list(values)), list(zip(*values.values())))
 
 
 def _complete_assignments(done, service_type: str) -> int:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
+from ..adapters.tables.templates import build_template
 from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType, label_of
-from ..domain.log_template import build_template
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, Subject, UploadBatch, User
 from .audit import record_event

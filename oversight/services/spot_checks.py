@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from pathlib import PurePath
 
 from sqlalchemy import Date, Select, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..adapters.files import FileStore
 from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
 from ..domain.self_care import ITEM_KEYS
 from ..domain.vocabulary import CheckMethod, NoticeOutcome, NoticeStatus
@@ -153,20 +154,18 @@ def check_upload(upload: Upload) -> tuple[str, str]:
     return stored, content_type
 
 
-def add_attachments(check: SpotCheck, uploads: list[Upload], uploads_dir: str) -> list[Attachment]:
-    """Check every file first, then store them under UPLOADS_DIR/attachments/<check id>/."""
+def add_attachments(check: SpotCheck, uploads: list[Upload], store: FileStore) -> list[Attachment]:
+    """Check every file first, then store them under attachments/<check id>/ (FileStoreError
+    when the store cannot take them)."""
     if len(check.attachments) + len(uploads) > MAX_ATTACHMENTS:
         raise SpotCheckError(f"每次抽查最多 {MAX_ATTACHMENTS} 个附件")
     kinds = [check_upload(upload) for upload in uploads]
     saved = []
     for upload, (extension, content_type) in zip(uploads, kinds):
+        key = store.put_content(f"attachments/{check.id}", upload.content, f".{extension}")
         digest = hashlib.sha256(upload.content).hexdigest()
-        relative = Path("attachments") / str(check.id) / f"{digest}.{extension}"
-        target = Path(uploads_dir) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(upload.content)
-        attachment = Attachment(filename=Path(upload.filename).name[:255], content_type=content_type,
-                                size_bytes=len(upload.content), sha256=digest, stored_path=str(relative))
+        attachment = Attachment(filename=PurePath(upload.filename).name[:255], content_type=content_type,
+                                size_bytes=len(upload.content), sha256=digest, stored_path=key)
         check.attachments.append(attachment)
         saved.append(attachment)
     db.session.flush()
@@ -174,7 +173,7 @@ def add_attachments(check: SpotCheck, uploads: list[Upload], uploads_dir: str) -
 
 
 def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on: date, values: dict,
-                      note: str | None, uploads: list[Upload], uploads_dir: str, today: date) -> SpotCheck:
+                      note: str | None, uploads: list[Upload], store: FileStore, today: date) -> SpotCheck:
     """Save the blind re-check of a drawn record, and its comparison with what was reported."""
     _spot_check_item(item)
     if item_check(item.id) is not None:
@@ -208,7 +207,7 @@ def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on:
     db.session.add(check)
     db.session.flush()
     if uploads:
-        add_attachments(check, uploads, uploads_dir)
+        add_attachments(check, uploads, store)
     return check
 
 

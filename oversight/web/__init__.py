@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask, abort, g, render_template, request
 from flask_login import current_user
 
+from ..adapters.files import FileStoreError
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import format_yuan
 from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_of, vocabularies
@@ -86,6 +87,13 @@ def register_web(app: Flask) -> None:
 
     for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大")):
         app.register_error_handler(code, _error_page(code, title))
+    app.register_error_handler(FileStoreError, _file_store_failed)
+
+
+def _file_store_failed(error: FileStoreError):
+    """A write the page did not expect to fail (a full or read-only store): nothing was saved."""
+    db.session.rollback()
+    return render_template("error.html", code=503, title="文件未能保存", description=str(error)), 503
 
 
 def _error_page(code: int, title: str):

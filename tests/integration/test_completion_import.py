@@ -11,7 +11,9 @@ from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from oversight.domain.tabular import HIGHLIGHT_RGB, REASON_HEADER
+from oversight.adapters.bulk_sql import RawInsert
+from oversight.adapters.files import uploads_store
+from oversight.adapters.tables.marked import HIGHLIGHT_RGB, REASON_HEADER
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, CompletionRecord, FieldWorker, UploadBatch
 from oversight.services import completion_import
@@ -28,6 +30,7 @@ from tests.completion_support import (
     world,  # noqa: F401  (fixture)
     xlsx_bytes,
 )
+from tests.store_support import FULL_DISK, failing_store
 
 
 def records() -> list[CompletionRecord]:
@@ -241,7 +244,7 @@ def test_a_failure_in_the_middle_leaves_the_database_as_it_was(world, factory, m
     before = database_state()
     monkeypatch.setattr(completion_import, "INSERT_CHUNK", 1)
     calls = []
-    broken = {"second insert": (completion_import._RawInsert, "run"),
+    broken = {"second insert": (RawInsert, "run"),
               "completing assignments": (completion_import, "_complete_assignments"),
               "audit event": (completion_import, "record_event")}[where]
     real = getattr(*broken)
@@ -288,17 +291,17 @@ def test_a_refused_file_may_be_sent_again_once_corrected_or_even_unchanged(world
 def test_a_contractor_cannot_upload_against_another_contractors_contract(world, factory):
     outsider = factory.user("contractor", contractor=factory.contractor())
     with pytest.raises(ImportRefused, match="不属于本承接机构"):
-        start_import(world.contract, SURVEY, b"x", "log.csv", outsider, current_app.config["UPLOADS_DIR"])
+        start_import(world.contract, SURVEY, b"x", "log.csv", outsider, uploads_store())
     auditor = factory.user("auditor")
     with pytest.raises(ImportRefused, match="审计人员不能上传"):
-        start_import(world.contract, SURVEY, b"x", "log.csv", auditor, current_app.config["UPLOADS_DIR"])
+        start_import(world.contract, SURVEY, b"x", "log.csv", auditor, uploads_store())
     assert db.session.execute(select(UploadBatch)).first() is None
 
 
 def test_a_service_the_contract_does_not_cover_is_refused(factory):
     contract = factory.contract(service_types=("care_visit",))
     with pytest.raises(ImportRefused, match="不包含家计调查服务"):
-        start_import(contract, SURVEY, b"x", "log.csv", None, current_app.config["UPLOADS_DIR"])
+        start_import(contract, SURVEY, b"x", "log.csv", None, uploads_store())
 
 
 @pytest.mark.parametrize("data, filename, reason", [
@@ -424,7 +427,7 @@ def test_the_import_runs_in_the_background_and_reports_progress(world, app, monk
     monkeypatch.setattr(completion_import, "_progress", lambda batch_id, **values: (seen.append(values),
                                                                                     real(batch_id, **values)))
     data = csv_bytes(SURVEY, [good_row(world, SURVEY, i) for i in range(3)])
-    batch = start_import(world.contract, SURVEY, data, "log.csv", None, app.config["UPLOADS_DIR"])
+    batch = start_import(world.contract, SURVEY, data, "log.csv", None, uploads_store())
     db.session.commit()
     completion_import.run_import_later(batch.id, TODAY)
     app.extensions[completion_import._EXECUTOR_KEY].submit(lambda: None).result(timeout=30)
@@ -438,5 +441,14 @@ def test_a_file_another_contractor_sent_is_refused_without_pointing_at_its_batch
     data = csv_bytes(SURVEY, [good_row(world, SURVEY)])
     upload(world, SURVEY, data)
     other = factory.contract(service_types=(SURVEY,))
-    batch = start_import(other, SURVEY, data, "log.csv", None, current_app.config["UPLOADS_DIR"])
+    batch = start_import(other, SURVEY, data, "log.csv", None, uploads_store())
     assert (batch.status, batch.message) == ("rejected", "该文件已上传过，不能重复上传")
+
+
+def test_a_store_failing_while_the_error_report_is_written_fails_the_batch_in_chinese(world, monkeypatch):
+    data = csv_bytes(SURVEY, [good_row(world, SURVEY, 0, 家庭人口数="三")])
+    batch = start_import(world.contract, SURVEY, data, "log.csv", None, uploads_store())
+    db.session.commit()
+    failing_store(monkeypatch)
+    result = completion_import.run_import(batch.id, TODAY)
+    assert result.batch.status == "failed" and result.batch.message.startswith(FULL_DISK)

@@ -11,6 +11,7 @@ from oversight.domain.completion_log import TEMPLATE_COLUMNS
 from oversight.extensions import db
 from oversight.models import AuditEvent, CompletionRecord, UploadBatch
 from tests.completion_support import CARE, SURVEY, csv_bytes, good_row, world  # noqa: F401  (fixture)
+from tests.store_support import FULL_DISK, failing_store
 
 
 def run(app, *args):
@@ -141,3 +142,20 @@ def test_a_template_for_a_service_outside_the_contract_is_refused(app, factory, 
     contract = factory.contract(service_types=(CARE,))
     result = run(app, "template", "--contract", contract.code, "--service-type", SURVEY, "--out", tmp_path / "x.xlsx")
     assert result.exit_code == 2 and "不包含家计调查服务" in result.output
+
+
+def test_a_full_disk_exits_2_with_a_chinese_message_and_no_batch(app, world, tmp_path, monkeypatch):
+    path = log_file(tmp_path, "五月.csv", csv_bytes(SURVEY, [good_row(world, SURVEY, 0)]))
+    failing_store(monkeypatch)
+    result = run(app, "import-log", path, "--contract", world.contract.code, "--service-type", SURVEY)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"未导入：{FULL_DISK}")
+    assert db.session.execute(select(UploadBatch)).first() is None
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(app, world, tmp_path):
+    app.config["UPLOAD_MAX_UNCOMPRESSED_BYTES"] = 1 << 20
+    path = log_file(tmp_path, "大.csv", b"x" * (2 << 20))
+    result = run(app, "import-log", path, "--contract", world.contract.code, "--service-type", SURVEY)
+    assert result.exit_code == 2 and "文件超过 1 MB 的上限" in result.output
+    assert db.session.execute(select(UploadBatch)).first() is None

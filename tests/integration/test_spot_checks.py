@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from oversight.adapters.files import LocalFileStore
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
 from oversight.models import Attachment, RectificationNotice, SpotCheck
@@ -50,7 +51,7 @@ def household(factory):
 def recheck(item, checker, values, uploads=(), tmp_path=Path("/nonexistent"), **kwargs):
     check = record_spot_check(item, checker=checker, method=kwargs.pop("method", "入户复核"),
                               checked_on=kwargs.pop("checked_on", date(2025, 10, 16)), values=values,
-                              note=None, uploads=list(uploads), uploads_dir=str(tmp_path), today=TODAY, **kwargs)
+                              note=None, uploads=list(uploads), store=LocalFileStore(tmp_path), today=TODAY, **kwargs)
     db.session.commit()
     return check
 

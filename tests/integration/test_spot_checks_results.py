@@ -6,6 +6,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
+from oversight.adapters.files import LocalFileStore
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
 from oversight.domain.comparison import compare_record
@@ -32,7 +33,7 @@ def draw(contract, purpose=SPOT_CHECK, **kwargs):
 
 def check(item, user, values):
     made = record_spot_check(item, checker=user, method="入户复核", checked_on=date(2025, 10, 16), values=values,
-                             note=None, uploads=[], uploads_dir="/nonexistent", today=TODAY)
+                             note=None, uploads=[], store=LocalFileStore("/nonexistent"), today=TODAY)
     db.session.commit()
     return made
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pandas as pd
@@ -175,23 +174,3 @@ def test_several_flags_on_one_record_and_their_stored_form():
     assert codes(flags) == {10: ["short_visit", "odd_hours"]}
     assert flags[10][0].as_dict() == {"code": "short_visit", "reason": "服务时长仅6分钟（少于10分钟）"}
     assert set(codes(flags)[10]) <= set(AnomalyFlag)
-
-
-def test_flagging_speed_is_reported():
-    rows = 100_000
-    rng = np.random.default_rng(3)
-    start = rng.integers(6 * 60, 20 * 60, rows)
-    records = pd.DataFrame({
-        "assignment_id": rng.integers(1, 7, rows), "worker_no": rng.integers(0, 200, rows),
-        "service_date": (pd.Timestamp(DAY) + pd.to_timedelta(rng.integers(0, 150, rows), unit="D")).date,
-        "start_time": [f"{m // 60:02d}:{m % 60:02d}" for m in start],
-        "end_time": [f"{m // 60:02d}:{m % 60:02d}" for m in start + 30], "duration_minutes": 30,
-        "longitude": 116.4 + rng.random(rows) / 10, "latitude": 39.9 + rng.random(rows) / 10,
-        "household_size": rng.integers(1, 6, rows), "annual_income_fen": rng.integers(0, 9_000_000, rows),
-        "financial_assets_fen": rng.integers(0, 100_000, rows),
-        "survey_conclusion": np.array(["符合", "不符合", "需复核"])[rng.integers(0, 3, rows)],
-        "per_capita_monthly_income_fen": rng.integers(0, 200_000, rows),
-    })
-    started = time.perf_counter()
-    flags = anomaly_flags(records, context(township_centres=CENTRES, poverty_line_fen=80_000))
-    print(f"\nflags on {rows:,} records: {time.perf_counter() - started:.2f} s, {has_flags(flags).sum():,} flagged")

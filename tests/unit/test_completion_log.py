@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import time
 
 import numpy as np
 import openpyxl
@@ -12,6 +11,8 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
+from oversight.adapters.tables.cells import CellError
+from oversight.adapters.tables.reading import iter_table, read_table
 from oversight.domain import self_care
 from oversight.domain.completion_log import (
     RECORD_COLUMNS,
@@ -19,7 +20,6 @@ from oversight.domain.completion_log import (
     LogContext,
     validate_log,
 )
-from oversight.domain.tabular import CellError, iter_table, read_table
 
 TODAY = dt.date(2024, 6, 30)
 
@@ -276,34 +276,3 @@ def test_pieces_give_the_same_errors_and_records_as_the_whole_file():
             CellError(10, "任务编号", "JD001", "与第2行重复（同一任务、服务日期和开始时间）"),
             CellError(10, "调查结论", "?", "应为以下之一：符合、不符合、需复核"),
         ]
-
-
-def test_validation_speed_on_100000_rows_is_reported():
-    rows = 100_000
-    rng = np.random.default_rng(7)
-    numbers = [f"JD{i:06d}" for i in range(rows)]
-    ids = [id_number(i % 1000, f"19{40 + i // 1000 % 60:02d}0101") for i in range(rows)]
-    assignments = pd.DataFrame({"number": numbers, "assignment_id": np.arange(rows), "subject_name": "张三",
-                                "id_number": ids, "service_type": "household_survey", "status": "assigned",
-                                "township": "城关镇"})
-    start = rng.integers(8 * 60, 16 * 60, rows)
-    table = pd.DataFrame({
-        **{header: value for header, value in GOOD["household_survey"].items()},
-        "任务编号": numbers, "身份证号": ids,
-        "服务日期": pd.Series(pd.date_range("2024-01-01", periods=150)).dt.strftime("%Y-%m-%d").to_numpy()[
-            rng.integers(0, 150, rows)],
-        "开始时间": [f"{m // 60:02d}:{m % 60:02d}" for m in start],
-        "结束时间": [f"{m // 60:02d}:{m % 60:02d}" for m in start + 45],
-        "家庭年收入(元)": (rng.integers(0, 10_000_000, rows) / 100).astype(str),
-        "经度": (116 + rng.random(rows)).round(5).astype(str), "纬度": (39 + rng.random(rows)).round(5).astype(str),
-    })
-    data = table.to_csv(index=False).encode()
-    ctx = LogContext("household_survey", dt.date(2024, 1, 1), dt.date(2024, 12, 31), TODAY, assignments, WORKERS,
-                     EXISTING)
-    started = time.perf_counter()
-    read = read_table(data, "big.csv")
-    parsed = time.perf_counter()
-    result = validate_log(read, ctx)
-    done = time.perf_counter()
-    assert result.errors == []
-    print(f"\n{rows:,} survey rows: read {parsed - started:.2f} s, validate {done - parsed:.2f} s")

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
+from oversight.adapters.tables.cells import match_columns
+from oversight.adapters.tables.reading import read_table
+from oversight.adapters.tables.templates import DATA_SHEET, GUIDE_SHEET, WORKER_SHEET, build_template
 from oversight.domain import self_care
 from oversight.domain.completion_log import CARE_ITEMS, TEMPLATE_COLUMNS, LogContext, validate_log
-from oversight.domain.log_template import DATA_SHEET, GUIDE_SHEET, WORKER_SHEET, build_template
-from oversight.domain.tabular import match_columns, read_table
 
 WORKERS = [("W01", "赵六"), ("W02", "=钱七")]
 

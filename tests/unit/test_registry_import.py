@@ -2,8 +2,8 @@ from datetime import date
 
 import pandas as pd
 
+from oversight.adapters.tables.cells import EXCEL_ROW
 from oversight.domain.registry_import import validate_assignments, validate_subjects
-from oversight.domain.tabular import EXCEL_ROW
 from tests.factories import valid_id_number
 
 TODAY = date(2026, 11, 25)

@@ -3,23 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from oversight.domain import tabular
-from oversight.domain.tabular import (
+from oversight.adapters.tables.cells import (
     CellError,
     ErrorCollector,
-    UnreadableFile,
-    error_workbook,
-    iter_table,
+    half_width,
     match_columns,
-    neutralize_cell,
-    neutralize_frame,
     parse_choices,
     parse_dates,
     parse_fen,
@@ -29,8 +23,10 @@ from oversight.domain.tabular import (
     parse_numbers,
     parse_text,
     parse_times,
-    read_table,
 )
+from oversight.adapters.tables.formulas import neutralize_cell, neutralize_frame
+from oversight.adapters.tables.marked import HIGHLIGHT_RGB, error_workbook
+from oversight.adapters.tables.reading import UnreadableFile, iter_table, read_table
 
 TODAY = dt.date(2025, 6, 30)
 CSV_TEXT = "任务编号, 服务日期 ,金额\nA1,2024-03-05,12\n\n , ,\nA2,2024年3月5日,１２３４．５\n"
@@ -241,7 +237,7 @@ def test_text_length_limit_and_half_width():
     parsed = parse_text(series("  备注 ", "字" * 6), max_length=5)
     assert parsed.values[2] == "备注"
     assert parsed.errors[3] == "最多5个字，实有6个字"
-    assert tabular.half_width(series("ＡＢ１ ", None)).tolist() == ["AB1", ""]
+    assert half_width(series("ＡＢ１ ", None)).tolist() == ["AB1", ""]
 
 
 # --- columns and errors --------------------------------------------------------------------
@@ -304,7 +300,7 @@ ERRORS = [
 def fills(book_bytes: bytes) -> dict[tuple[int, int], str]:
     sheet = openpyxl.load_workbook(io.BytesIO(book_bytes)).worksheets[0]
     return {(cell.row, cell.column): cell.value for row in sheet.iter_rows() for cell in row
-            if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == tabular.HIGHLIGHT_RGB}
+            if cell.fill.fill_type == "solid" and cell.fill.fgColor.rgb == HIGHLIGHT_RGB}
 
 
 def reasons(book_bytes: bytes, column: int) -> dict[int, str]:
@@ -359,19 +355,3 @@ def test_error_workbook_keeps_the_users_formatting_of_a_small_workbook():
     assert marked["B2"].number_format == "0.00"
     assert marked.column_dimensions["A"].width == 33
     assert marked["C1"].value == "错误原因" and marked["C2"].value == "金额：x"
-
-
-def test_reading_and_parsing_speed_is_reported():
-    rows = 100_000
-    frame = pd.DataFrame({
-        "身份证号": [f"11010519491231002X"] * rows,
-        "服务日期": np.array(["2024-03-05", "2024/3/6", "20240307"])[np.arange(rows) % 3],
-        "开始时间": np.array(["09:00", "9:30", "10:15"])[np.arange(rows) % 3],
-        "金额": (np.arange(rows) * 1.25).astype(str),
-    })
-    data = frame.to_csv(index=False).encode()
-    started = time.perf_counter()
-    table = read_table(data, "speed.csv")
-    parse_dates(table["服务日期"]), parse_times(table["开始时间"]), parse_fen(table["金额"])
-    parse_id_numbers(table["身份证号"], today=TODAY)
-    print(f"\nread + parse 4 columns of {rows:,} rows: {time.perf_counter() - started:.2f} s")

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, Subject
 from oversight.services import bulk_import
+from tests import hostile_files
 from tests.factories import valid_id_number
+from tests.store_support import FULL_DISK, failing_store
 
 HEADERS = ["类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别", "联系电话", "家庭人口数"]
 
@@ -127,3 +129,32 @@ def test_contractors_cannot_import(client_for, factory):
     contractor = factory.contractor()
     client = client_for(factory.user("contractor", contractor))
     assert client.get("/imports/").status_code == 403
+
+
+@pytest.mark.parametrize(("name", "build", "said"), [
+    ("远处单元格.xlsx", lambda: hostile_files.far_cell_xlsx(HEADERS), "工作表在 XFD1048576 单元格还有内容"),
+    ("压缩炸弹.xlsx", lambda: hostile_files.zip_bomb_xlsx(HEADERS, 300 << 20), "文件解压后超过 200 MB 的上限"),
+    ("实体.xlsx", lambda: hostile_files.billion_laughs_xlsx(HEADERS), "文件中含有文档类型声明（DTD）"),
+    ("空字符.csv", lambda: hostile_files.nul_csv(HEADERS), "文件中含有空字符（NUL）"),
+])
+def test_hostile_sheets_get_the_limits_of_the_log_upload(client_for, factory, name, build, said):
+    page = _upload(client_for(factory.user("supervisor")), "subjects", build(), name).get_data(as_text=True)
+    assert f"文件无法读取：{said}" in page and _count(Subject) == 0
+
+
+def test_errors_past_the_cap_are_counted_on_the_page_and_in_the_copy(app, client_for, factory):
+    app.config["UPLOAD_MAX_ERRORS"] = 3
+    rows = [["家庭", f"张{n}", "123", "梅林镇", "华坪村", "低保", "", 2] for n in range(4)]
+    page = _upload(client_for(factory.user("supervisor")), "subjects", _xlsx(HEADERS, rows), "对象.xlsx")
+    text = page.get_data(as_text=True)
+    assert "共 4 处错误" in text and "另有 1 处错误未列出" in text and text.count('class="row-error"') == 3
+
+
+def test_a_store_that_cannot_take_the_error_copy_still_lists_the_errors(client_for, factory, monkeypatch):
+    client = client_for(factory.user("supervisor"))
+    bad = [GOOD_ROWS[0], ["家庭", "李四", valid_id_number(103), "梅林镇", "华坪村", "五保", "", 2]]
+    failing_store(monkeypatch)
+    response = _upload(client, "subjects", _xlsx(HEADERS, bad), "对象.xlsx")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and f"标注错误的文件未能生成：{FULL_DISK}" in page
+    assert "<td>类别</td>" in page and "/imports/errors/" not in page

@@ -12,6 +12,7 @@ from oversight.models import AuditEvent, Callback, DrawItem, RectificationNotice
 from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws
 
 from tests.checks_support import AFTER_Q3, add_records
+from tests.store_support import FULL_DISK, failing_store
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 # Distinctive reported values: none of them may appear on the blind re-check page.
@@ -312,3 +313,14 @@ def test_each_service_types_form_records_its_recheck(client_for, factory, servic
     assert response.status_code == 302, text(response)
     check = db.session.execute(select(SpotCheck)).scalar_one()
     assert check.passed is passed and check.method == "电话核实"
+
+
+def test_a_full_disk_refuses_the_recheck_with_its_photo_in_chinese(client_for, world, monkeypatch):
+    item = draw_for(world["contract"]).items[0]
+    client = client_for(world["supervisor"])
+    url = f"/spot-checks/items/{item.id}/recheck"
+    failing_store(monkeypatch)
+    response = client.post(url, {**recheck_form(item.id), "attachments": (io.BytesIO(JPEG), "入户.jpg")},
+                           token_from=url, content_type="multipart/form-data")
+    assert response.status_code == 200 and FULL_DISK in text(response)
+    assert db.session.execute(select(SpotCheck)).first() is None

@@ -3,6 +3,7 @@ rectification notices for both, unread notices for everyone."""
 import re
 from datetime import date
 
+from oversight.adapters.files import LocalFileStore
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
 from oversight.services.draws import make_draws
@@ -27,7 +28,7 @@ def test_dashboards_count_pending_checks_and_overdue_notices(client_for, factory
     check = record_spot_check(failing, checker=supervisor, method="入户复核", checked_on=AFTER_Q3,
                               values={"household_size": 5, "annual_income_fen": 9_000_000,
                                       "survey_conclusion": "不符合"},
-                              note=None, uploads=[], uploads_dir="/nonexistent", today=AFTER_Q3)
+                              note=None, uploads=[], store=LocalFileStore("/nonexistent"), today=AFTER_Q3)
     issue_notice(check, deadline=date(2025, 10, 20), requirement="重新入户核实", issuer=supervisor, today=AFTER_Q3)
     db.session.commit()
 

@@ -1,6 +1,7 @@
 """Export downloads: one click from the exports page, each to the roles allowed to have it."""
 from __future__ import annotations
 
+import errno
 import io
 import json
 import zipfile
@@ -9,10 +10,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from oversight.adapters import files
 from oversight.exports import bundle, ocds
 from oversight.extensions import db
 from oversight.models import AuditEvent
 from tests.exports_support import make_evaluation, make_review
+from tests.store_support import FULL_DISK
 
 
 @pytest.fixture
@@ -123,3 +126,15 @@ def test_ocds_download_is_a_valid_package(client_for, world):
     assert ocds.validation_errors(package) == []
     assert package["uri"] == "http://localhost/exports/ocds/2025.json"
     assert {release["contracts"][0]["id"] for release in package["releases"]} == {"OURS-1", "THEIRS-1"}
+
+
+def test_a_full_reports_folder_answers_a_chinese_message_not_a_500(client_for, world, monkeypatch):
+    def no_space(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.tempfile, "NamedTemporaryFile", no_space)
+    client = client_for(world["auditor"])
+    response = client.get("/exports/audit-bundle.zip?year=2025")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/exports/?year=2025")
+    page = client.get("/exports/?year=2025").get_data(as_text=True)
+    assert f"审计包未能生成：{FULL_DISK}" in page

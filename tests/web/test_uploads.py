@@ -2,18 +2,22 @@
 their flags, the visit form, and who may see and do what."""
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
-from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from oversight.adapters.files import uploads_store
+from oversight.domain.completion_log import TEMPLATE_COLUMNS
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, CompletionRecord, UploadBatch
 from oversight.services.completion_import import run_import, start_import
+from tests import hostile_files
 from tests.completion_support import (
     CARE,
     SURVEY,
@@ -22,6 +26,7 @@ from tests.completion_support import (
     sync_imports,  # noqa: F401  (fixture)
     world,  # noqa: F401  (fixture)
 )
+from tests.store_support import FULL_DISK, failing_store
 
 pytestmark = pytest.mark.usefixtures("sync_imports")
 
@@ -118,7 +123,7 @@ def test_an_unreadable_file_says_why(client_for, world, people):
 
 
 def test_the_status_endpoint_reports_progress(client_for, world, people):
-    batch = start_import(world.contract, SURVEY, b"x", "log.csv", None, current_app.config["UPLOADS_DIR"])
+    batch = start_import(world.contract, SURVEY, b"x", "log.csv", None, uploads_store())
     batch.rows_total, batch.rows_processed, batch.status = 500, 120, "processing"
     db.session.commit()
     client = client_for(people["contractor"])
@@ -159,7 +164,7 @@ def test_templates_download_with_the_workers_and_prefilled_assignments(client_fo
 ])
 def test_another_contractor_gets_404_for_everything_of_this_contract(client_for, world, people, url):
     batch = start_import(world.contract, SURVEY, csv_bytes(SURVEY, [good_row(world, SURVEY, 0, 调查结论="?")]),
-                         "log.csv", None, current_app.config["UPLOADS_DIR"])
+                         "log.csv", None, uploads_store())
     db.session.commit()
     run_import(batch.id, date(2025, 6, 30))
     target = url.format(contract=world.contract.id, batch=batch.id, assignment=world.assignments[SURVEY][0].id)
@@ -256,3 +261,62 @@ def test_the_visit_form_refuses_a_repeated_visit(client_for, world, people, fact
             "financial_assets_fen": "0", "survey_conclusion": "符合"}
     page = client.post(url, form, token_from=url).get_data(as_text=True)
     assert "任务编号：与已保存的记录重复（同一任务、服务日期和开始时间）" in page
+
+
+def test_a_full_disk_refuses_the_upload_in_chinese_and_leaves_nothing_behind(app, client_for, world, people,
+                                                                              monkeypatch):
+    client = client_for(people["contractor"])
+    data = csv_bytes(SURVEY, [good_row(world, SURVEY, 0)])
+    failing_store(monkeypatch)
+    response = post_file(client, upload_url(world), data, "五月.csv")
+    assert response.status_code == 200 and FULL_DISK in response.get_data(as_text=True)
+    assert db.session.execute(select(UploadBatch)).first() is None
+    assert [path for path in Path(app.config["UPLOADS_DIR"]).rglob("*") if path.is_file()] == []
+    monkeypatch.undo()  # space is back
+    assert post_file(client, upload_url(world), data, "五月.csv").status_code == 302
+    assert latest_batch().status == "accepted"
+
+
+def test_an_empty_file_left_under_the_hash_by_an_old_failure_is_rewritten(app, client_for, world, people):
+    data = csv_bytes(SURVEY, [good_row(world, SURVEY, 0)])
+    stored = Path(app.config["UPLOADS_DIR"]) / "logs" / f"{hashlib.sha256(data).hexdigest()}.csv"
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(b"")
+    post_file(client_for(people["contractor"]), upload_url(world), data, "五月.csv")
+    assert latest_batch().status == "accepted" and stored.read_bytes() == data
+
+
+def test_a_write_failing_where_no_page_expects_it_answers_a_chinese_page_not_a_500(app, client_for, people,
+                                                                                   monkeypatch):
+    app.add_url_rule("/store-something", view_func=lambda: uploads_store().put("x.txt", b"x"))
+    client = client_for(people["supervisor"])
+    failing_store(monkeypatch)
+    response = client.get("/store-something")
+    assert response.status_code == 503 and FULL_DISK in response.get_data(as_text=True)
+
+
+def test_errors_past_the_cap_are_counted_on_the_batch_page(app, client_for, world, people):
+    app.config["UPLOAD_MAX_ERRORS"] = 2
+    rows = [good_row(world, SURVEY, i, 家庭人口数="三") for i in range(3)]
+    client = client_for(people["contractor"])
+    post_file(client, upload_url(world), csv_bytes(SURVEY, rows), "五月.csv")
+    page = client.get(f"/uploads/batches/{latest_batch().id}").get_data(as_text=True)
+    assert "文件有 3 处错误，未保存任何数据" in page and page.count('class="row-error"') == 2
+    assert "另有 1 处错误未列出" in page
+
+
+def test_a_file_over_the_size_limit_is_refused_on_the_page_before_it_is_stored(app, client_for, world, people):
+    app.config["UPLOAD_MAX_UNCOMPRESSED_BYTES"] = 1 << 20
+    response = post_file(client_for(people["contractor"]), upload_url(world), b"a,b\n" * (1 << 19), "大.csv")
+    assert response.status_code == 200 and "文件超过 1 MB 的上限" in response.get_data(as_text=True)
+    assert db.session.execute(select(UploadBatch)).first() is None
+    assert not (Path(app.config["UPLOADS_DIR"]) / "logs").exists()
+
+
+def test_a_sheet_with_a_far_cell_fails_on_the_page_with_the_reason(client_for, world, people):
+    client = client_for(people["contractor"])
+    headers = [column.header for column in TEMPLATE_COLUMNS[SURVEY]]
+    post_file(client, upload_url(world), hostile_files.far_cell_xlsx(headers), "五月.xlsx")
+    batch = latest_batch()
+    page = client.get(f"/uploads/batches/{batch.id}").get_data(as_text=True)
+    assert batch.status == "failed" and "未保存任何数据：工作表在 XFD1048576 单元格还有内容" in page

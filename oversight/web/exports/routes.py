@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import io
-import tempfile
 from datetime import date
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ...adapters.files import FileStoreError, reports_store
 from ...extensions import db
 from ...models import AnnualEvaluation, QuarterlyReview
 from ...models.base import utcnow
@@ -86,16 +85,20 @@ def audit_bundle():
     full = request.args.get("full") == "1"
     if full and current_user.role != "admin":
         abort(403)
-    reports_dir = Path(current_app.config["REPORTS_DIR"])
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(prefix=f"audit-{year}-", suffix=".zip", dir=reports_dir) as working:
-        with consistent_snapshot():
-            result = build_audit_bundle(year, working.name, full=full, exported_by=current_user._get_current_object())
-        record_export(result)
-        db.session.commit()
-        # The open handle outlives the name: the working copy leaves the folder as soon as this returns
-        # and its space once the download has been sent.
-        download = open(working.name, "rb")
+    try:
+        with reports_store().working_file(f"audit-{year}-", ".zip") as working:
+            with consistent_snapshot():
+                result = build_audit_bundle(year, working.name, full=full,
+                                            exported_by=current_user._get_current_object())
+            record_export(result)
+            db.session.commit()
+            # The open handle outlives the name: the working copy leaves the folder as soon as this
+            # returns and its space once the download has been sent.
+            download = open(working.name, "rb")
+    except FileStoreError as error:
+        db.session.rollback()
+        flash(f"审计包未能生成：{error}", "danger")
+        return redirect(url_for(".index", year=year))
     return send_file(download, mimetype="application/zip", as_attachment=True,
                      download_name=f"审计包_{year}{'_完整个人信息' if full else ''}.zip")
 

@@ -1,13 +1,13 @@
 import re
 from datetime import date
-from pathlib import Path
-
-from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
 from io import BytesIO
 
-from ...domain.registry_import import sheet_template
+from flask import Blueprint, abort, flash, render_template, request, send_file
+
+from ...adapters.files import FileStoreError, uploads_store
+from ...adapters.tables.templates import sheet_template
 from ...extensions import db
-from ...services.bulk_import import import_assignments, import_subjects, save_error_report
+from ...services.bulk_import import REPORT_FOLDER, import_assignments, import_subjects, save_error_report
 from ..access import STAFF, roles_required
 from ...domain.vocabulary import ImportKind, label_of
 from .forms import ImportForm
@@ -34,7 +34,10 @@ def index():
         else:
             db.session.rollback()
             if outcome.status == "rejected":
-                report = save_error_report(data, filename, outcome, current_app.config["UPLOADS_DIR"])
+                try:
+                    report = save_error_report(data, filename, outcome, uploads_store())
+                except FileStoreError as error:
+                    flash(f"标注错误的文件未能生成：{error}", "danger")
     page = request.args.get("page", 1, type=int)
     return render_template("imports/index.html", form=form, outcome=outcome, report=report,
                            errors=outcome.errors[:500] if outcome else [], page=page)
@@ -54,7 +57,7 @@ def template(kind: str):
 def error_report(name: str):
     if not _REPORT_NAME.match(name):
         abort(404)
-    path = Path(current_app.config["UPLOADS_DIR"]) / "import-errors" / name
-    if not path.exists():
+    store, key = uploads_store(), f"{REPORT_FOLDER}/{name}"
+    if not store.exists(key):
         abort(404)
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=f"错误报告-{name}")
+    return send_file(store.open(key), mimetype=XLSX, as_attachment=True, download_name=f"错误报告-{name}")

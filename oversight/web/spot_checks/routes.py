@@ -1,10 +1,10 @@
 from datetime import date, timedelta
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...adapters.files import FileStoreError, uploads_store
 from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
@@ -86,8 +86,8 @@ def recheck(item_id: int):
             check = record_spot_check(
                 item, checker=current_user, method=form.method.data, checked_on=form.checked_on.data,
                 values=form.values(), note=form.note.data, uploads=_uploads(form.attachments.data),
-                uploads_dir=current_app.config["UPLOADS_DIR"], today=date.today())
-        except SpotCheckError as error:
+                store=uploads_store(), today=date.today())
+        except (SpotCheckError, FileStoreError) as error:
             flash(str(error), "danger")
         else:
             db.session.commit()
@@ -117,8 +117,8 @@ def attach(check_id: int):
     form = AttachmentForm()
     if form.validate_on_submit():
         try:
-            saved = add_attachments(check, _uploads(form.attachments.data), current_app.config["UPLOADS_DIR"])
-        except SpotCheckError as error:
+            saved = add_attachments(check, _uploads(form.attachments.data), uploads_store())
+        except (SpotCheckError, FileStoreError) as error:
             flash(str(error), "danger")
         else:
             db.session.commit()
@@ -132,11 +132,10 @@ def attach(check_id: int):
 @roles_required(*READERS)
 def attachment(attachment_id: int):
     stored = db.get_or_404(Attachment, attachment_id)
-    root = Path(current_app.config["UPLOADS_DIR"]).resolve()
-    path = (root / stored.stored_path).resolve()
-    if root not in path.parents or not path.is_file():
+    store = uploads_store()
+    if not store.exists(stored.stored_path):
         abort(404)
-    return send_file(path, mimetype=stored.content_type, download_name=stored.filename)
+    return send_file(store.open(stored.stored_path), mimetype=stored.content_type, download_name=stored.filename)
 
 
 @bp.route("/<int:check_id>/notice", methods=["POST"])

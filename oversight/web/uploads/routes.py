@@ -4,14 +4,22 @@ from datetime import date
 from io import BytesIO
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ...adapters.files import FileStoreError, uploads_store
 from ...domain.vocabulary import BatchStatus, ServiceType, label_of
 from ...extensions import db
 from ...models import CompletionRecord, Contract, UploadBatch
-from ...services.completion_import import ImportRefused, all_errors, earlier_batch, run_import_later, start_import
+from ...services.completion_import import (
+    ImportRefused,
+    all_errors,
+    earlier_batch,
+    run_import_later,
+    start_import,
+    unlisted_errors,
+)
 from ...services.completion_records import filtered_batches, log_template
 from ..access import get_contract_or_404, is_contractor_user, own_contract_ids, roles_required, scope_to_own_contracts
 from .forms import UploadForm
@@ -61,13 +69,11 @@ def _batch_or_404(batch_id: int) -> UploadBatch:
     return batch
 
 
-def _stored_file(relative: str | None) -> Path:
-    if not relative:
+def _stored_file(key: str | None):
+    store = uploads_store()
+    if not key or not store.exists(key):
         abort(404)
-    path = Path(current_app.config["UPLOADS_DIR"]) / relative
-    if not path.is_file():
-        abort(404)
-    return path
+    return store.open(key)
 
 
 @bp.app_context_processor
@@ -100,8 +106,8 @@ def upload(contract_id: int):
         upload_file = form.file.data
         try:
             batch = start_import(contract, form.service_type.data, upload_file.read(), upload_file.filename,
-                                 current_user, current_app.config["UPLOADS_DIR"])
-        except ImportRefused as error:
+                                 current_user, uploads_store())
+        except (ImportRefused, FileStoreError) as error:
             flash(str(error), "danger")
         else:
             db.session.commit()
@@ -129,7 +135,7 @@ def template(contract_id: int, service_type: str):
 @login_required
 def detail(batch_id: int):
     batch = _batch_or_404(batch_id)
-    errors = all_errors(batch, current_app.config["UPLOADS_DIR"]) if batch.status == "rejected" else []
+    errors = all_errors(batch, uploads_store()) if batch.status == "rejected" else []
     number = max(request.args.get("page", 1, type=int), 1)
     errors_page = ListPage(errors[(number - 1) * ERRORS_PER_PAGE: number * ERRORS_PER_PAGE], number,
                            ERRORS_PER_PAGE, len(errors))
@@ -139,7 +145,8 @@ def detail(batch_id: int):
     if earlier is not None and earlier.contract.contractor_id != batch.contract.contractor_id:
         earlier = None  # another contractor's batch is not pointed at
     return render_template("uploads/detail.html", batch=batch, errors_page=errors_page, flagged=flagged,
-                           earlier=earlier, running=batch.status in RUNNING)
+                           earlier=earlier, running=batch.status in RUNNING,
+                           unlisted=unlisted_errors(batch, len(errors)) if errors else None)
 
 
 @bp.route("/batches/<int:batch_id>/status")

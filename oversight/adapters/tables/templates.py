@@ -1,6 +1,6 @@
-"""The downloadable .xlsx completion-log template of one service type (SPEC section 4).
+"""The downloadable .xlsx templates: completion logs (SPEC section 4) and bulk registry sheets.
 
-Sheets: "服务记录" (the headers, optionally pre-filled assignments, drop-down lists),
+Completion-log sheets: "服务记录" (the headers, optionally pre-filled assignments, drop-down lists),
 "服务人员" (the registered workers the 工号 drop-down reads) and "填写说明".
 服务项目 may hold several items, which an Excel list cannot: its drop-down offers one item and
 only informs (does not refuse) when the cell holds several separated by 、.
@@ -12,9 +12,11 @@ from collections.abc import Sequence
 
 import xlsxwriter
 
+from oversight.adapters.tables.formulas import neutralize_cell
 from oversight.domain import self_care
+from oversight.domain.vocabulary import ServiceType, SubjectCategory, SubjectKind
 from oversight.domain.completion_log import CARE_ITEMS, MAX_HOUSEHOLD_SIZE, SURVEY_CONCLUSIONS, TEMPLATE_COLUMNS
-from oversight.domain.tabular import neutralize_cell
+from oversight.domain.registry_import import ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, SUBJECT_COLUMNS, SUBJECT_REQUIRED
 
 DATA_SHEET = "服务记录"
 WORKER_SHEET = "服务人员"
@@ -107,3 +109,26 @@ def _validate(sheet, position: int, key: str, worker_count: int) -> None:
                 "error_title": "家庭人口数", "error_message": f"应为1到{MAX_HOUSEHOLD_SIZE}之间的整数"}
     if rule:
         sheet.data_validation(1, position, LAST_ROW, position, rule)
+
+
+def sheet_template(kind: str) -> bytes:
+    """A blank .xlsx with the sheet's headers (required ones shaded) and drop-down lists."""
+    columns, required, choices = {
+        "subjects": (SUBJECT_COLUMNS, SUBJECT_REQUIRED,
+                     {"类型": list(SubjectKind.labels().values()), "类别": list(SubjectCategory.codes())}),
+        "assignments": (ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, {"服务类型": list(ServiceType.labels().values())}),
+    }[kind]
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_numbers": False})
+    sheet = book.add_worksheet("服务对象" if kind == "subjects" else "任务")
+    text = book.add_format({"num_format": "@"})
+    for position, header in enumerate(columns):
+        shade = {"bold": True, "border": 1} | ({"bg_color": "#FFF2CC"} if header in required else {})
+        sheet.write_string(0, position, header, book.add_format(shade))
+        sheet.set_column(position, position, max(12, 2 * len(header) + 4), text)
+        if header in choices:
+            sheet.data_validation(1, position, LAST_ROW, position,
+                                  {"validate": "list", "source": choices[header]})
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Adapters: file formats, the file store and the bulk SQL layer, kept out of `oversight.domain`."""

@@ -1,0 +1,98 @@
+"""Bulk rows in and out of the database, below the ORM: a select into a DataFrame, and one
+`executemany` INSERT inside the session's transaction (the completion-log import's hot path)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Integer
+
+from ..extensions import db
+from .tables.cells import map_distinct
+
+FETCH_ROWS = 10_000
+
+
+def fetch_frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A select's rows as a frame, fetched a batch at a time.
+
+    SQLAlchemy rows for a million assignments take seconds and most of a gigabyte: the driver's
+    tuples are taken apart at once instead, columns with a result processor are converted once
+    per distinct value, and the strings of the `shared` columns (a few distinct values) are
+    kept once each.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    result = connection.execute(stmt)
+    keys = list(result.keys())
+    selected = list(stmt.selected_columns)
+    processors = [column.type.dialect_impl(dialect).result_processor(dialect, None) for column in selected]
+    parts: list[list[np.ndarray]] = [[] for _ in keys]
+    kept: dict[object, object] = {}
+    while rows := result.cursor.fetchmany(FETCH_ROWS):
+        for key, part, processor, values in zip(keys, parts, processors, zip(*rows)):
+            if key in shared:
+                values = [kept.setdefault(value, value) for value in values]
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            part.append(map_distinct(pd.Series(array), processor).to_numpy() if processor else array)
+        del rows
+    result.close()
+    frame = {}
+    for position, (key, column) in enumerate(zip(keys, selected)):
+        values = pd.Series(np.concatenate(parts[position]) if parts[position] else np.empty(0, dtype=object),
+                           dtype=object)
+        parts[position] = None
+        if isinstance(column.type, Integer) and values.notna().all():
+            values = values.astype(np.int64)
+        frame[key] = values
+    return pd.DataFrame(frame, columns=keys, copy=False)
+
+
+class RawInsert:
+    """INSERT through the session's DBAPI connection, inside its transaction: values converted
+    once per distinct value by the columns' own bind processors, one executemany per call.
+
+    SQLAlchemy Core spends several times sqlite3's own time on 100,000 rows of dicts. Columns
+    empty in every row are left out of the statement: binding NULLs is not free either.
+    """
+
+    def __init__(self, table, constants: Mapping[str, object]):
+        self.connection = db.session.connection()
+        self.dialect, self.table = self.connection.dialect, table
+        self.constants = {key: self._converted(key, value) for key, value in constants.items() if value is not None}
+
+    def _processor(self, key: str):
+        column_type = self.table.c[key].type
+        if isinstance(column_type, db.JSON):  # already JSON text (the caller serialises it)
+            return None
+        return column_type.dialect_impl(self.dialect).bind_processor(self.dialect)
+
+    def _converted(self, key: str, value: object) -> object:
+        processor = self._processor(key)
+        return processor(value) if processor else value
+
+    def _values(self, key: str, column: pd.Series) -> list:
+        """A column as Python values for the driver, None where missing."""
+        if column.dtype.kind in "iu" and not isinstance(column.dtype, pd.Int64Dtype):
+            return column.tolist()
+        processor = self._processor(key)
+        if processor is None or column.dtype.kind in "fi":
+            return column.to_numpy(dtype=object, na_value=None).tolist()
+        return map_distinct(column, processor).tolist()
+
+    def _sql(self, keys: list[str]) -> str:
+        mark = "?" if self.dialect.paramstyle == "qmark" else "%s"
+        json_mark = f"CAST({mark} AS JSON)" if self.dialect.name == "postgresql" else mark
+        marks = [json_mark if isinstance(self.table.c[key].type, db.JSON) else mark for key in keys]
+        quote = self.dialect.identifier_preparer.quote
+        return (f"INSERT INTO {self.dialect.identifier_preparer.format_table(self.table)} "
+                f"({', '.join(map(quote, keys))}) VALUES ({', '.join(marks)})")
+
+    def run(self, columns: Mapping[str, pd.Series], size: int) -> None:
+        """Insert `size` rows: the constants and the given columns."""
+        values = {key: [value] * size for key, value in self.constants.items()}
+        values.update({key: self._values(key, column) for key, column in columns.items() if column.notna().any()})
+        if size:
+            self.connection.exec_driver_sql(self._sql(list(values)), list(zip(*values.values())))
