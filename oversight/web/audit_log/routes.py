@@ -7,6 +7,7 @@ from ...extensions import db
 from ...models import AuditEvent
 from ...services.audit import verify_audit_log
 from ..access import roles_required
+from ..params import paginate
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 
@@ -31,7 +32,7 @@ def index():
         stmt = stmt.where(AuditEvent.occurred_at >= since)
     if until := _day(filters["until"]):
         stmt = stmt.where(AuditEvent.occurred_at < until + timedelta(days=1))
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt)
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
     return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types)
 

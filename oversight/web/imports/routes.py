@@ -34,9 +34,8 @@ def index():
             db.session.rollback()
             if outcome.status == "rejected":
                 report = save_error_report(data, filename, outcome, current_app.config["UPLOADS_DIR"])
-    page = request.args.get("page", 1, type=int)
     return render_template("imports/index.html", form=form, outcome=outcome, report=report, kinds=IMPORT_KINDS,
-                           errors=outcome.errors[:500] if outcome else [], page=page)
+                           errors=outcome.errors[:current_app.config["IMPORT_ERRORS_SHOWN"]] if outcome else [])
 
 
 @bp.route("/template/<kind>.xlsx")
