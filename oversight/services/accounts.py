@@ -103,7 +103,7 @@ def authenticate(username: str, password: str, address: str | None) -> LoginResu
     return LoginResult(user, None)
 
 
-def change_password(user: User, new_password: str) -> None:
+def set_password(user: User, new_password: str) -> None:
     """A new hash; the session-version listener then ends the user's other sessions."""
     if len(new_password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"密码至少{MIN_PASSWORD_LENGTH}位")

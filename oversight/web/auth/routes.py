@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db
-from ...services.accounts import AccountError, authenticate, change_password as set_password, end_sessions, password_matches
+from ...services.accounts import AccountError, authenticate, end_sessions, password_matches, set_password
 from ..security import safe_next_path, start_session_clock
 from .forms import ChangePasswordForm, LoginForm
 from .throttle import forget_failures, mark_failed, throttled, typed_username
