@@ -171,14 +171,14 @@ def build(workdir: Path, rows: int, formats: list[str]) -> dict:
 
 def measure_import(database: str, path: str, uploads: str, rows: str) -> dict:
     from oversight import create_app
-    from oversight.config import Config
+    from oversight.config import Defaults
     from oversight.extensions import db
     from oversight.models import Contract
     from oversight.services.completion_import import import_file
 
     # Past the default upload limits (100,000 rows) the benchmark raises them for its own file.
     beyond = {"UPLOAD_MAX_ROWS": int(rows), "UPLOAD_MAX_UNCOMPRESSED_BYTES": 8 << 30} \
-        if int(rows) > Config.UPLOAD_MAX_ROWS else {}
+        if int(rows) > Defaults.UPLOAD_MAX_ROWS else {}
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "bench",
                       "UPLOADS_DIR": uploads, **beyond})
     with app.app_context():

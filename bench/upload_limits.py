@@ -111,14 +111,14 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated case names")
     parser.add_argument("--limit", type=int, default=NO_LIMIT, help="RLIMIT_AS of each run in bytes (default none)")
     args = parser.parse_args()
-    from oversight.config import Config
+    from oversight.config import Defaults
     from oversight.domain.completion_log import TEMPLATE_COLUMNS
 
     headers = [column.header for column in TEMPLATE_COLUMNS[SERVICE]]
     workdir = Path(tempfile.mkdtemp(prefix="oversight-limits-"))
     try:
         built = build(workdir, ROWS, ["csv", "xlsx"])
-        chosen = cases(built, headers, Config.UPLOAD_MAX_UNCOMPRESSED_BYTES)
+        chosen = cases(built, headers, Defaults.UPLOAD_MAX_UNCOMPRESSED_BYTES)
         names = args.only.split(",") if args.only else list(chosen)
         print(f"{'file':20} {'exit':>4} {'size MB':>8} {'unpacked':>9} {'seconds':>8} {'VmPeak MB':>10} "
               f"{'VmHWM MB':>9}  message")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .config import Config
+from .config import load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,29 +21,32 @@ def _instance_secret_key(instance_path: str) -> str:
     return key_file.read_text().strip()
 
 
-def create_app(config: object | None = None) -> Flask:
-    """Application factory: `config` is a Config instance or a mapping of overrides."""
+def create_app(overrides: dict | None = None) -> Flask:
+    """Application factory: settings as `oversight.config` describes, `overrides` last."""
     app = Flask(
         __name__,
         instance_path=os.environ.get("OVERSIGHT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
+        instance_relative_config=True,  # config.toml is read from the instance folder
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    app.config.from_object(config if isinstance(config, Config) else Config())
-    if isinstance(config, dict):
-        app.config.update(config)
-    app.config.setdefault(
-        "SQLALCHEMY_DATABASE_URI", f"sqlite:///{Path(app.instance_path) / 'oversight.sqlite'}"
-    )
-    if not app.config.get("SECRET_KEY"):
+    load_settings(app.config, overrides)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'oversight.sqlite'}"
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
-    app.config.setdefault("REPORTS_DIR", str(PROJECT_ROOT / "reports"))
-    app.config.setdefault("UPLOADS_DIR", str(Path(app.instance_path) / "uploads"))
+    app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or str(PROJECT_ROOT / "reports")
+    app.config["UPLOADS_DIR"] = app.config["UPLOADS_DIR"] or str(Path(app.instance_path) / "uploads")
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from . import models  # noqa: F401  (registers every table)
-    from .extensions import csrf, db, login_manager, migrate, migration_includes
-    from .services.accounts import configure_hashing
+    from .extensions import csrf, db, limiter, login_manager, migrate, migration_includes
+    from .services.accounts import configure_hashing, install_session_version_listener
     from .services.audit import install_listeners
 
     db.init_app(app)
@@ -51,8 +54,10 @@ def create_app(config: object | None = None) -> Flask:
                     include_object=migration_includes)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     install_listeners()
-    configure_hashing(app.config.get("PASSWORD_HASH_PARAMS"))
+    install_session_version_listener()
+    configure_hashing(app.config["PASSWORD_HASH_PARAMS"])
     _enable_sqlite_foreign_keys()
 
     from .web import register_web

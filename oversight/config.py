@@ -1,7 +1,22 @@
-"""Configuration classes; values come from the environment, never from constants for secrets."""
+"""Settings and where they come from.
+
+Every setting has its default here. A deployment overrides any of them, in this order (later
+wins): the instance file `config.toml` in the instance folder, then the environment — each
+setting as `OVERSIGHT_<NAME>` (values parsed as JSON when they parse, so `20`, `false` and
+`{"time_cost": 3}` arrive typed), plus the historic `DATABASE_URL` and `SECRET_KEY` — then the
+overrides passed to `create_app`. README's configuration table lists every setting.
+"""
 from __future__ import annotations
 
 import os
+import tomllib
+
+from flask import Config as FlaskConfig
+
+ENV_PREFIX = "OVERSIGHT"
+INSTANCE_FILE = "config.toml"
+# Unprefixed environment variables kept from the first deployments: name → setting.
+ENV_ALIASES = {"DATABASE_URL": "DATABASE_URL", "SECRET_KEY": "SECRET_KEY"}
 
 
 def normalize_database_url(url: str) -> str:
@@ -12,31 +27,83 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-class Config:
+class Defaults:
+    # Where things live; None means "derived from the instance folder" (see create_app).
+    SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    WTF_CSRF_TIME_LIMIT = None
+    SECRET_KEY = None
+    UPLOADS_DIR = None
+    REPORTS_DIR = None
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
+    IMPORT_SYNC = False
+
+    # Sessions. Production is the default: the cookie is sent over HTTPS only. The demo, served
+    # over plain http on 127.0.0.1, turns it off (scripts/demo).
+    SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 12 * 3600  # seconds from log-in until a new log-in is asked for
+    SESSION_IDLE_MINUTES = 30
+    WTF_CSRF_TIME_LIMIT = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed.
+    TRUSTED_PROXIES = 0
+    PREFERRED_URL_SCHEME = "http"
+
+    # Log-in throttling (Flask-Limiter; failed attempts only, each expires after its window).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_KEY_PREFIX = "oversight"
+    LOGIN_FAILURES_PER_ADDRESS = "30 per 15 minutes"
+    LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = "5 per 15 minutes"
+    LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
+    PASSWORD_HASH_PARAMS = None
+
+    # Lists.
     PAGE_SIZE = 50
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
-    SCHEDULER_ENABLED = False
+    UPLOAD_ERRORS_PAGE_SIZE = 100
+    REVIEW_RECORDS_PAGE_SIZE = 100
+    IMPORT_ERRORS_SHOWN = 500
+
     # Uploads (completion logs, bulk sheets): with these, an import stays within
     # adapters.tables.reading.IMPORT_ADDRESS_SPACE_BOUND whatever the file (README, Upload limits).
     UPLOAD_MAX_ROWS = 100_000
     UPLOAD_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
     UPLOAD_MAX_ERRORS = 10_000
 
-    def __init__(self) -> None:
-        url = os.environ.get("DATABASE_URL")
-        if url:
-            self.SQLALCHEMY_DATABASE_URI = normalize_database_url(url)
-        secret = os.environ.get("SECRET_KEY")
-        if secret:
-            self.SECRET_KEY = secret
+    # The bureau, its reviews and its publications.
+    REVIEW_COMMENT_DAYS = 14
+    BUREAU_NAME = None
+    BUREAU_CREDIT_CODE = None
+    OCDS_OCID_PREFIX = "ocds-oversight"
+    PUBLIC_BASE_URL = "http://localhost"
+
+    # E-mail reminders (off while SMTP_HOST is unset).
+    SMTP_HOST = None
+    SMTP_PORT = 25
+    SMTP_SENDER = "oversight@localhost"
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    SMTP_STARTTLS = False
+
+    LOG_LEVEL = "INFO"
 
 
-class TestConfig(Config):
-    TESTING = True
-    WTF_CSRF_ENABLED = True
+def load_settings(config: FlaskConfig, overrides: dict | None = None) -> None:
+    """Fill `config`: defaults < instance file < environment < `overrides`."""
+    config.from_object(Defaults)
+    config.from_file(INSTANCE_FILE, load=tomllib.load, silent=True, text=False)
+    _take_database_url(config)
+    for variable, setting in ENV_ALIASES.items():
+        if os.environ.get(variable):
+            config[setting] = os.environ[variable]
+    _take_database_url(config)
+    config.from_prefixed_env(ENV_PREFIX)
+    _take_database_url(config)
+    config.update(overrides or {})
+    _take_database_url(config)
+
+
+def _take_database_url(config: FlaskConfig) -> None:
+    url = config.pop("DATABASE_URL", None)
+    if url:
+        config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(url)

@@ -1,4 +1,6 @@
 """Flask extensions, created unbound and initialised in the app factory."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,6 +28,9 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# No default limits: only the log-in form is throttled (web/auth/throttle.py). Storage, strategy
+# and key prefix come from the RATELIMIT_* settings.
+limiter = Limiter(key_func=get_remote_address)
 
 
 def migration_includes(obj, name, type_, reflected, compare_to) -> bool:

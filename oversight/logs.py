@@ -30,7 +30,7 @@ def configure_logging(app: Flask) -> None:
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("oversight")
     logger.handlers[:] = [handler]
-    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logger.setLevel(app.config["LOG_LEVEL"])
     logger.propagate = False
     request_log = logging.getLogger("oversight.request")
 

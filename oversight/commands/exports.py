@@ -95,7 +95,7 @@ def register(app: Flask) -> None:
         """Write the year's OCDS 1.1 release package (validated against the schema, no personal data)."""
         from ..exports.ocds import InvalidPackage, NothingToPublish, build_package, package_json
 
-        base = current_app.config.get("PUBLIC_BASE_URL", "http://localhost").rstrip("/")
+        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         try:
             package = build_package(year, f"{base}/exports/ocds/{year}.json", today=date.today())
         except NothingToPublish as error:

@@ -55,11 +55,6 @@ def normalize_id_number(value: object, *, today: date | None = None) -> str:
     return number
 
 
-def birth_date_of(id_number: str) -> date:
-    """The birth date encoded in a normalised ID number."""
-    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-
-
 def normalize_credit_code(value: object) -> str:
     """Return the 18-character unified social credit code (GB 32100-2015), or raise."""
     code = _compact(value).upper()

@@ -42,16 +42,6 @@ class Assessment:
     tier: str
 
 
-def parse_item(value: object) -> bool | None:
-    """True for met, False for not met, None when the word is not recognised."""
-    word = str(value).strip() if value is not None else ""
-    if word in MET_WORDS:
-        return True
-    if word in NOT_MET_WORDS:
-        return False
-    return None
-
-
 def conclusion_for_fails(fails: int) -> str:
     """0 → 具备, 1–3 → 部分丧失, 4–6 → 完全丧失."""
     if not 0 <= fails <= len(ITEMS):

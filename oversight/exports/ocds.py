@@ -299,7 +299,7 @@ def _release(contract: Contract, year: int, published: str, buyer_party: dict, t
         implementation["metrics"] = results
     lots = {"items": items} if items else {}
     return {
-        "ocid": f"{current_app.config.get('OCDS_OCID_PREFIX', 'ocds-oversight')}-{contract.code}",
+        "ocid": f"{current_app.config['OCDS_OCID_PREFIX']}-{contract.code}",
         "id": f"{contract.code}-{year}",
         "date": published,
         "tag": ["award", "contract", "implementation"],

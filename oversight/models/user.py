@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,8 +21,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"), index=True)
     is_active_account: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Part of every session's identity: raising it ends every session signed in before.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Where the last successful log-in came from: attempts from there are not held back by the
+    # account-wide throttle that strangers' guesses fill.
+    last_login_address: Mapped[str | None] = mapped_column(String(45))
 
     contractor: Mapped["Contractor | None"] = relationship()  # noqa: F821
 
@@ -32,5 +33,5 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_active(self) -> bool:
         return self.is_active_account
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"

@@ -1,26 +1,32 @@
-"""User accounts: password hashing, log-in with lock-out."""
+"""User accounts: password hashing, log-in, and the session version that ends sessions."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import User
-from ..models.base import utcnow
 from .audit import record_event
 
+MIN_PASSWORD_LENGTH = 8
+WRONG_CREDENTIALS = "用户名或密码错误"
+# Changing any of these ends the user's other sessions: what they may do, or who may sign in.
+_SESSION_ENDING_COLUMNS = ("role", "is_active_account", "password_hash", "contractor_id")
+
 _hasher = PasswordHasher()
+_dummy_hash: str | None = None
 
 
 def configure_hashing(params: dict | None) -> None:
     """Set argon2 cost parameters (tests lower them); existing hashes carry their own."""
-    global _hasher
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(**params) if params else PasswordHasher()
-MIN_PASSWORD_LENGTH = 8
+    _dummy_hash = None
 
 
 class AccountError(ValueError):
@@ -32,10 +38,23 @@ def hash_password(password: str) -> str:
 
 
 def password_matches(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _hash_of_nobody() -> str:
+    """A hash at the current cost that no password matches: an unknown user name costs the same
+    argon2 work as a real one, so the answer's timing does not tell which names exist."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_hex(16))
+    return _dummy_hash
 
 
 def create_user(username: str, password: str, role: str, display_name: str,
@@ -55,33 +74,59 @@ def create_user(username: str, password: str, role: str, display_name: str,
     return user
 
 
+def find_user(username: str) -> User | None:
+    return db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None
     message: str | None
 
 
-def authenticate(username: str, password: str, *, max_failures: int, lock_minutes: int) -> LoginResult:
-    """Check a password, counting failures; the account locks after `max_failures` in a row."""
-    generic = "用户名或密码错误"
-    user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    now = utcnow()
+def authenticate(username: str, password: str, address: str | None) -> LoginResult:
+    """Check a password. Unknown names and wrong passwords cost the same hash and read the same;
+    throttling of repeated failures is the web layer's (web/auth/throttle.py)."""
+    user = find_user(username)
     if user is None:
+        _verify(_hash_of_nobody(), password)
         record_event("login_failed", "User", None, {"username": username})
-        return LoginResult(None, generic)
-    if user.locked_until and user.locked_until > now:
-        record_event("login_refused_locked", "User", user.id, {})
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, f"账户已被锁定，请{minutes}分钟后再试")
-    if not user.is_active or not password_matches(user, password):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-            return LoginResult(None, f"连续{max_failures}次密码错误，账户已锁定{lock_minutes}分钟")
-        return LoginResult(None, generic)
-    if user.failed_logins or user.locked_until:
-        user.failed_logins = 0
-        user.locked_until = None
+        return LoginResult(None, WRONG_CREDENTIALS)
+    if not password_matches(user, password):
+        record_event("login_failed", "User", user.id, {"username": username})
+        return LoginResult(None, WRONG_CREDENTIALS)
+    if not user.is_active:
+        record_event("login_refused_inactive", "User", user.id, {})
+        return LoginResult(None, "账户已停用，请联系系统管理员")
+    user.last_login_address = address
     record_event("login", "User", user.id, {})
     return LoginResult(user, None)
+
+
+def set_password(user: User, new_password: str) -> None:
+    """A new hash; the session-version listener then ends the user's other sessions."""
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"密码至少{MIN_PASSWORD_LENGTH}位")
+    user.password_hash = hash_password(new_password)
+
+
+def end_sessions(user: User) -> None:
+    """Every session of `user` signed in so far stops working at its next request."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def _end_sessions_on_account_changes(session: Session, _flush_context, _instances) -> None:
+    for obj in session.dirty:
+        if not isinstance(obj, User):
+            continue
+        state = inspect(obj)
+        if state.attrs.session_version.history.has_changes():
+            continue
+        if any(state.attrs[key].history.has_changes() for key in _SESSION_ENDING_COLUMNS):
+            end_sessions(obj)
+
+
+def install_session_version_listener() -> None:
+    """Role, activation, password and contractor changes end the user's sessions (idempotent)."""
+    if not event.contains(Session, "before_flush", _end_sessions_on_account_changes):
+        event.listen(Session, "before_flush", _end_sessions_on_account_changes)

@@ -9,18 +9,18 @@ from email.message import EmailMessage
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str
-    port: int = 25
-    sender: str = "oversight@localhost"
-    username: str | None = None
-    password: str | None = None
-    starttls: bool = False
+    port: int
+    sender: str
+    username: str | None
+    password: str | None
+    starttls: bool
 
     @classmethod
     def from_config(cls, config) -> "SmtpSettings | None":
         if not config.get("SMTP_HOST"):
             return None
-        return cls(config["SMTP_HOST"], int(config.get("SMTP_PORT", 25)), config.get("SMTP_SENDER", cls.sender),
-                   config.get("SMTP_USERNAME"), config.get("SMTP_PASSWORD"), bool(config.get("SMTP_STARTTLS")))
+        return cls(config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_SENDER"],
+                   config["SMTP_USERNAME"], config["SMTP_PASSWORD"], bool(config["SMTP_STARTTLS"]))
 
 
 def send_email(settings: SmtpSettings, to: str, subject: str, body: str) -> None:

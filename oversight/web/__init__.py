@@ -1,8 +1,12 @@
 """Web layer: one blueprint per workflow, registered here with the request-wide hooks."""
 from __future__ import annotations
 
-from flask import Flask, abort, g, render_template, request
+import math
+
+from flask import Flask, abort, current_app, g, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from ..adapters.files import FileStoreError
 from ..domain.identifiers import mask_id_number, mask_phone
@@ -12,14 +16,24 @@ from ..extensions import db, login_manager
 from ..models import User
 from ..services.audit import Actor, reset_actor, set_actor
 from .navigation import nav_for
+from .params import DatabaseIdConverter
+from .security import install_security
 
 # Endpoints an auditor may POST to: nothing that changes data.
 _AUDITOR_POST_ENDPOINTS = {"auth.logout", "auth.login", "auth.change_password"}
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def _load_user(session_id: str) -> User | None:
+    """`User.get_id()` is "id:session version": a session signed in before the version last
+    rose (log-out, password, role or activation change) finds no user and must log in again."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 def _bind_actor() -> None:
@@ -39,11 +53,14 @@ def _release_actor(_exc) -> None:
 def _auditors_change_nothing() -> None:
     if (current_user.is_authenticated and current_user.role == "auditor"
             and request.method not in ("GET", "HEAD", "OPTIONS")
+            and request.routing_exception is None  # an address that matches no page answers 404
             and request.endpoint not in _AUDITOR_POST_ENDPOINTS):
         abort(403)
 
 
 def register_web(app: Flask) -> None:
+    # Before any route is added: every `<int:…>` in the url_map then stops at the database's range.
+    app.url_map.converters["int"] = DatabaseIdConverter
     from .assignments.routes import bp as assignments_bp
     from .callbacks.routes import bp as callbacks_bp
     from .check_results.routes import bp as check_results_bp
@@ -75,6 +92,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "warning"
 
+    install_security(app)
     app.before_request(_bind_actor)
     app.before_request(_auditors_change_nothing)
     app.teardown_request(_release_actor)
@@ -87,6 +105,8 @@ def register_web(app: Flask) -> None:
 
     for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大")):
         app.register_error_handler(code, _error_page(code, title))
+    app.register_error_handler(RateLimitExceeded, _too_many_attempts)
+    app.register_error_handler(CSRFError, _stale_form)
     app.register_error_handler(FileStoreError, _file_store_failed)
 
 
@@ -102,3 +122,18 @@ def _error_page(code: int, title: str):
         return render_template("error.html", code=code, title=title, description=description), code
 
     return handler
+
+
+def _too_many_attempts(error: RateLimitExceeded):
+    """The same page for every throttled log-in, whether or not the typed account exists."""
+    minutes = math.ceil(error.limit.limit.get_expiry() / 60)
+    return render_template("auth/throttled.html", minutes=minutes), 429
+
+
+def _stale_form(_error: CSRFError):
+    if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure:
+        # The browser keeps no session over plain http, so no form can carry a valid token.
+        description = "本站只通过 HTTPS 保存登录状态：请改用 https:// 开头的地址访问后重新提交。"
+    else:
+        description = "页面已过期（表单的安全令牌无效或缺失）：请返回上一页，刷新后重新提交。"
+    return render_template("error.html", code=400, title="请求无效", description=description), 400

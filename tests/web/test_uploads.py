@@ -94,6 +94,17 @@ def test_a_long_error_list_is_paged_a_hundred_at_a_time(client_for, world, peopl
     assert f"/uploads/batches/{batch.id}?page=2" in first
 
 
+def test_the_error_page_size_is_a_setting_and_a_huge_page_is_404(app, client_for, world, people):
+    app.config["UPLOAD_ERRORS_PAGE_SIZE"] = 2
+    client = client_for(people["contractor"])
+    rows = [good_row(world, SURVEY, i, 调查结论="?") for i in range(3)]
+    post_file(client, upload_url(world), csv_bytes(SURVEY, rows), "bad.csv")
+    batch = latest_batch()
+    assert client.get(f"/uploads/batches/{batch.id}").get_data(as_text=True).count('class="row-error"') == 2
+    assert client.get(f"/uploads/batches/{batch.id}?page=2").get_data(as_text=True).count('class="row-error"') == 1
+    assert client.get(f"/uploads/batches/{batch.id}?page=9999999999999999999999").status_code == 404
+
+
 def test_the_original_file_is_downloadable_by_the_uploader_and_the_auditor(client_for, world, people):
     data = csv_bytes(SURVEY, [good_row(world, SURVEY)], "gbk")
     post_file(client_for(people["contractor"]), upload_url(world), data, "五月.csv")
@@ -131,7 +142,10 @@ def test_the_status_endpoint_reports_progress(client_for, world, people):
         "status": "processing", "label": "处理中", "rows_total": 500, "rows_processed": 120, "message": None,
         "done": False}
     page = client.get(f"/uploads/batches/{batch.id}").get_data(as_text=True)
-    assert '<progress id="progress-bar" max="500" value="120"' in page and "fetch(box.dataset.statusUrl" in page
+    assert '<progress id="progress-bar" max="500" value="120"' in page
+    # The polling script is a static file (the Content-Security-Policy forbids inline scripts).
+    assert 'src="/static/js/upload-progress.js"' in page
+    assert "fetch(box.dataset.statusUrl" in client.get("/static/js/upload-progress.js").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("prefill", [False, True])

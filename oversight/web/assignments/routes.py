@@ -17,6 +17,7 @@ from ...services.assignments import (
 )
 from ..access import STAFF, get_assignment_or_404, get_contract_or_404, roles_required, scope_to_own_contracts
 from ..subjects.routes import townships
+from ..params import database_int, paginate
 from .forms import AssignmentForm
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -33,7 +34,7 @@ def _filters_from_request() -> AssignmentFilters:
     args = request.args
     month = args.get("due_month", "").strip()
     return AssignmentFilters(
-        contract_id=args.get("contract", type=int),
+        contract_id=args.get("contract", type=database_int),
         township=args.get("township") or None,
         service_type=args.get("service_type") if args.get("service_type") in ServiceType.codes() else None,
         status=args.get("status") if args.get("status") in AssignmentStatus.codes() else None,
@@ -49,7 +50,7 @@ def index():
     if filters.contract_id:
         get_contract_or_404(filters.contract_id)
     stmt = scope_to_own_contracts(filtered_assignments(filters), Assignment.contract_id)
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt)
     return render_template("assignments/index.html", page=page, filters=filters,
                            contracts=_visible_contracts(), townships=townships())
 

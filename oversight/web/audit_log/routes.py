@@ -12,6 +12,7 @@ from ...models import AuditEvent
 from ...models.base import vocabulary_of
 from ...services.audit import verify_audit_log
 from ..access import roles_required
+from ..params import paginate
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 
@@ -75,7 +76,7 @@ def index():
         stmt = stmt.where(AuditEvent.occurred_at >= since)
     if until := _day(filters["until"]):
         stmt = stmt.where(AuditEvent.occurred_at < until + timedelta(days=1))
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt)
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
     return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types,
                            describe_changes=describe_changes)

@@ -1,41 +1,40 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...extensions import db
-from ...services.accounts import authenticate, hash_password, password_matches
+from ...services.accounts import AccountError, authenticate, end_sessions, password_matches, set_password
+from ..security import safe_next_path, start_session_clock
 from .forms import ChangePasswordForm, LoginForm
+from .throttle import forget_failures, mark_failed, throttled, typed_username
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("dashboard.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
+@throttled
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(
-            form.username.data.strip(), form.password.data,
-            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-            lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
-        )
+        result = authenticate(typed_username(), form.password.data, request.remote_addr)
         db.session.commit()
         if result.user is not None:
+            forget_failures()
             login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
+            start_session_clock()
+            return redirect(safe_next_path(request.args.get("next")) or url_for("dashboard.index"))
         flash(result.message, "danger")
+    if request.method == "POST":
+        mark_failed()
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_sessions(current_user)
+    db.session.commit()
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))
@@ -49,8 +48,14 @@ def change_password():
         if not password_matches(current_user, form.current.data):
             flash("当前密码不正确", "danger")
         else:
-            current_user.password_hash = hash_password(form.new.data)
-            db.session.commit()
-            flash("密码已修改", "success")
-            return redirect(url_for("dashboard.index"))
+            try:
+                set_password(current_user, form.new.data)
+            except AccountError as error:
+                flash(str(error), "danger")
+            else:
+                db.session.commit()
+                # The new session version ended every session; this one carries on under it.
+                login_user(current_user._get_current_object())
+                flash("密码已修改，其他设备上的登录已退出", "success")
+                return redirect(url_for("dashboard.index"))
     return render_template("auth/password.html", form=form)

@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from ..params import ID_MAX
 
 from ...domain.vocabulary import CallOutcome
 from ...services.callbacks import ATTITUDES, SATISFACTION_LEVELS
@@ -20,6 +22,6 @@ class AnswerForm(FlaskForm):
 
 class ComplaintForm(FlaskForm):
     contract_id = SelectField("合同", coerce=int)
-    record_id = IntegerField("服务记录编号", validators=[Optional()], description="针对某条服务记录时填写")
+    record_id = IntegerField("服务记录编号", validators=[Optional(), NumberRange(min=1, max=ID_MAX, message="没有这个服务记录编号，请核对后重填")], description="针对某条服务记录时填写")
     worker_no = StringField("服务人员工号", validators=[Optional(), Length(max=32)], description="针对某名服务人员时填写")
     text = TextAreaField("投诉内容", validators=[InputRequired(message="请填写投诉内容"), Length(max=2000)])

@@ -20,6 +20,7 @@ from ...services.callbacks import (
 )
 from ...services.draws import CALLBACK
 from ..access import READERS, STAFF, roles_required
+from ..params import database_int, paginate
 from .forms import AnswerForm, AttemptForm, ComplaintForm
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
@@ -28,8 +29,7 @@ bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 @bp.route("/")
 @roles_required(*READERS)
 def index():
-    draws = db.paginate(select(SamplingDraw).where(SamplingDraw.purpose == CALLBACK).order_by(SamplingDraw.id.desc()),
-                        per_page=50, error_out=False)
+    draws = paginate(select(SamplingDraw).where(SamplingDraw.purpose == CALLBACK).order_by(SamplingDraw.id.desc()))
     counts: dict[int, dict[str, int]] = {}
     for draw_id, status, count in db.session.execute(
             select(DrawItem.draw_id, Callback.status, func.count())
@@ -116,8 +116,7 @@ def answers(callback_id: int):
 @roles_required(*READERS)
 def complaints():
     status = request.args.get("status", "")
-    page = db.paginate(complaints_query(status or None, request.args.get("contract", type=int)),
-                       per_page=50, error_out=False)
+    page = paginate(complaints_query(status or None, request.args.get("contract", type=database_int)))
     return render_template("callbacks/complaints.html", page=page, status=status)
 
 

@@ -5,6 +5,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...domain.vocabulary import ProcurementMethod, SamplingRuleKind
 from ..validators import YuanField
 
+# Far above any county's year, and within every database's integers.
+_MAX_COUNT = 1_000_000
+_COUNT = NumberRange(min=0, max=_MAX_COUNT, message=f"请填写0到{_MAX_COUNT}之间的整数")
+
 
 class ContractForm(FlaskForm):
     code = StringField("合同编号", validators=[DataRequired(message="请填写合同编号"), Length(max=64)])
@@ -19,9 +23,9 @@ class ContractForm(FlaskForm):
     sampling_kind = SelectField("抽查规则", choices=SamplingRuleKind.choices())
     sampling_share = DecimalField("抽查比例（%）", places=2, default=5, validators=[Optional(), NumberRange(min=0.1, max=100)],
                                   description="比例抽样时使用")
-    sampling_floor = IntegerField("最少抽查数", default=5, validators=[Optional(), NumberRange(min=1)])
+    sampling_floor = IntegerField("最少抽查数", default=5, validators=[Optional(), NumberRange(min=1, max=_MAX_COUNT, message=f"请填写1到{_MAX_COUNT}之间的整数")])
     sampling_aql = StringField("AQL", default="2.5", description="GB/T 2828.1 抽样时使用，如 2.5")
-    household_survey_target = IntegerField("家计调查 年度目标（户）", default=0, validators=[Optional(), NumberRange(min=0)])
-    self_care_assessment_target = IntegerField("自理能力评估 年度目标（人）", default=0, validators=[Optional(), NumberRange(min=0)])
-    care_visit_target = IntegerField("照料护理 年度目标（人）", default=0, validators=[Optional(), NumberRange(min=0)])
+    household_survey_target = IntegerField("家计调查 年度目标（户）", default=0, validators=[Optional(), _COUNT])
+    self_care_assessment_target = IntegerField("自理能力评估 年度目标（人）", default=0, validators=[Optional(), _COUNT])
+    care_visit_target = IntegerField("照料护理 年度目标（人）", default=0, validators=[Optional(), _COUNT])
     care_visits_per_month = IntegerField("照料护理 每人每月上门次数", default=2, validators=[Optional(), NumberRange(min=1, max=31)])

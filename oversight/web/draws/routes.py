@@ -13,6 +13,7 @@ from ...models import Assignment, Callback, CompletionRecord, Contract, DrawItem
 from ...services.draws import DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
 from ...services.spot_checks import CHECKERS, SpotCheckError, assign_items
 from ..access import READERS, STAFF, roles_required
+from ..params import database_int, paginate
 from .forms import AssignForm, DrawForm
 
 bp = Blueprint("draws", __name__, url_prefix="/draws")
@@ -35,9 +36,9 @@ def _checkers() -> list[User]:
 @roles_required(*READERS)
 def index():
     filters = {key: request.args.get(key, "").strip() for key in ("quarter", "purpose")}
-    contract_id = request.args.get("contract", type=int)
+    contract_id = request.args.get("contract", type=database_int)
     stmt = list_draws(filters["quarter"] or None, contract_id, filters["purpose"] if filters["purpose"] in DrawPurpose.codes() else None)
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt)
     return render_template("draws/index.html", page=page, filters=filters, contract_id=contract_id,
                            contracts=_contracts())
 

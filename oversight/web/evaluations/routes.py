@@ -15,6 +15,7 @@ from ...services.reviews import ReviewError
 from ..access import STAFF, get_contract_or_404, is_contractor_user, roles_required, scope_to_own_contracts
 from ..reviews.forms import CorrectForm
 from ..reviews.workflow import refuse_form, run_step
+from ..params import paginate
 from .forms import AnnualItemForm, EvaluateForm, PaymentForm
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
@@ -42,8 +43,7 @@ def _contracts() -> list[Contract]:
 def index():
     stmt = scope_to_own_contracts(service.current_evaluations_query(approved_only=is_contractor_user()),
                                   AnnualEvaluation.contract_id)
-    page = db.paginate(stmt.order_by(AnnualEvaluation.year.desc(), AnnualEvaluation.contract_id),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt.order_by(AnnualEvaluation.year.desc(), AnnualEvaluation.contract_id))
     form = EvaluateForm(year=date.today().year - (date.today().month < 4))
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _contracts()]
     return render_template("evaluations/index.html", page=page, form=form)

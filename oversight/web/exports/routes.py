@@ -108,6 +108,8 @@ def audit_bundle():
 def ocds_package(year: int):
     from ...exports.ocds import InvalidPackage, NothingToPublish, build_package, package_json
 
+    if not 2000 <= year <= 2100:  # the years the page offers; others have no calendar dates to build
+        abort(404)
     try:
         package = build_package(year, url_for(".ocds_package", year=year, _external=True), today=date.today())
     except NothingToPublish as error:

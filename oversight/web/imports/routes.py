@@ -38,9 +38,8 @@ def index():
                     report = save_error_report(data, filename, outcome, uploads_store())
                 except FileStoreError as error:
                     flash(f"标注错误的文件未能生成：{error}", "danger")
-    page = request.args.get("page", 1, type=int)
     return render_template("imports/index.html", form=form, outcome=outcome, report=report,
-                           errors=outcome.errors[:500] if outcome else [], page=page)
+                           errors=outcome.errors[:current_app.config["IMPORT_ERRORS_SHOWN"]] if outcome else [])
 
 
 @bp.route("/template/<kind>.xlsx")

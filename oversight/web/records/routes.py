@@ -10,6 +10,7 @@ from ...models import CompletionRecord, UploadBatch
 from ...services.completion_import import ImportRefused, enter_visit
 from ...services.completion_records import RecordFilters, filtered_records, registered_workers
 from ..access import get_assignment_or_404, get_contract_or_404, is_contractor_user, own_contract_ids, roles_required
+from ..params import database_int, paginate
 from .forms import visit_form, cells
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -30,9 +31,9 @@ def assignment_records(assignment_id: int) -> list[CompletionRecord]:
 def _filters_from_request() -> RecordFilters:
     args = request.args
     filters = RecordFilters(
-        contract_id=args.get("contract", type=int), assignment_id=args.get("assignment", type=int),
+        contract_id=args.get("contract", type=database_int), assignment_id=args.get("assignment", type=database_int),
         service_type=args.get("service_type") if args.get("service_type") in ServiceType.codes() else None,
-        batch_id=args.get("batch", type=int), flagged_only=args.get("flagged") == "1" and sees_anomaly_flags(),
+        batch_id=args.get("batch", type=database_int), flagged_only=args.get("flagged") == "1" and sees_anomaly_flags(),
     )
     if filters.contract_id:
         get_contract_or_404(filters.contract_id)
@@ -48,7 +49,7 @@ def _filters_from_request() -> RecordFilters:
 def index():
     filters = _filters_from_request()
     stmt = filtered_records(filters, own_contract_ids() if is_contractor_user() else None)
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt)
     return render_template("records/index.html", page=page, filters=filters)
 
 

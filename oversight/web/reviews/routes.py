@@ -22,12 +22,12 @@ from ..access import (
     roles_required,
     scope_to_own_contracts,
 )
+from ..params import database_int, page_number, paginate
 from .forms import CommentForm, CorrectForm, ManualItemForm, ScoreForm, SettleForm
 from .workflow import refuse_form, run_step
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
 
-RECORDS_PER_PAGE = 100
 
 
 def get_review_or_404(review_id: int) -> QuarterlyReview:
@@ -61,15 +61,14 @@ def contract_performance(contract: Contract) -> dict:
 @login_required
 def index():
     quarter = request.args.get("quarter", "").strip().upper()
-    contract_id = request.args.get("contract", type=int)
+    contract_id = request.args.get("contract", type=database_int)
     stmt = scope_to_own_contracts(service.current_reviews_query(published_only=is_contractor_user()),
                                   QuarterlyReview.contract_id)
     if quarter:
         stmt = stmt.where(QuarterlyReview.quarter == quarter)
     if contract_id:
         stmt = stmt.where(QuarterlyReview.contract_id == contract_id)
-    page = db.paginate(stmt.order_by(QuarterlyReview.quarter.desc(), QuarterlyReview.contract_id),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt.order_by(QuarterlyReview.quarter.desc(), QuarterlyReview.contract_id))
     form = ScoreForm(quarter=str(quarter_of(date.today()).previous()))
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
     return render_template("reviews/index.html", page=page, form=form, quarter=quarter, contract_id=contract_id,
@@ -130,12 +129,13 @@ def records(review_id: int, key: str):
         ids = [i for i in ids if i not in counted]
     else:
         show = "all"
-    page_number = max(request.args.get("page", 1, type=int), 1)
-    pages = max((len(ids) + RECORDS_PER_PAGE - 1) // RECORDS_PER_PAGE, 1)
-    shown = ids[(page_number - 1) * RECORDS_PER_PAGE: page_number * RECORDS_PER_PAGE]
+    per_page = current_app.config["REVIEW_RECORDS_PAGE_SIZE"]
+    number = page_number(per_page)
+    pages = max((len(ids) + per_page - 1) // per_page, 1)
+    shown = ids[(number - 1) * per_page: number * per_page]
     return render_template("reviews/records.html", review=review, item=item, kind=RECORD_KINDS[key], show=show,
                            rows=records_behind(RECORD_KINDS[key], shown, review.contract_id, Quarter.parse(review.quarter)), counted=counted, total=len(ids),
-                           page_number=page_number, pages=pages, satisfaction_labels=SATISFACTION_LEVELS)
+                           page_number=number, pages=pages, satisfaction_labels=SATISFACTION_LEVELS)
 
 
 def _act(review_id: int, action, success: str):
@@ -176,7 +176,7 @@ def remove_item(review_id: int, item_id: int):
 @bp.route("/<int:review_id>/publish", methods=["POST"])
 @roles_required(*STAFF)
 def publish(review_id: int):
-    days = current_app.config.get("REVIEW_COMMENT_DAYS", service.DEFAULT_COMMENT_DAYS)
+    days = current_app.config["REVIEW_COMMENT_DAYS"]
     return _act(review_id, lambda review: service.publish(review, date.today(), days),
                 "已发布给承接机构，意见期开始")
 

@@ -13,6 +13,7 @@ from ...models import Contract, KpiScheme
 from ...services import schemes as service
 from ...services.kpi_evidence import RECORD_KINDS
 from ..access import READERS, roles_required
+from ..params import database_int
 from .forms import SchemeForm
 
 bp = Blueprint("schemes", __name__, url_prefix="/schemes")
@@ -78,7 +79,7 @@ def _parsed(form: SchemeForm) -> tuple[list[Indicator], list[Band], dict[str, De
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required("admin")
 def create():
-    base = db.session.get(KpiScheme, request.args.get("base", type=int) or 0) or service.latest_scheme("default")
+    base = db.session.get(KpiScheme, request.args.get("base", type=database_int) or 0) or service.latest_scheme("default")
     form = SchemeForm(data=None if request.method == "POST" else _form_data(base))
     if form.validate_on_submit():
         indicators, bands, payout, problems = _parsed(form)
@@ -99,7 +100,7 @@ def create():
 @bp.route("/assign", methods=["POST"])
 @roles_required("admin")
 def assign():
-    contract = db.get_or_404(Contract, request.form.get("contract_id", type=int))
+    contract = db.get_or_404(Contract, request.form.get("contract_id", type=database_int))
     try:
         service.use_scheme(contract, request.form.get("code", ""))
     except service.SchemeMissing as error:

@@ -26,6 +26,7 @@ from ...services.spot_checks import (
     respond_notice,
 )
 from ..access import READERS, STAFF, is_contractor_user, own_contract_ids, roles_required
+from ..params import paginate
 from .forms import RECHECK_FORMS, AttachmentForm, CloseForm, NoticeForm, ResponseForm
 
 bp = Blueprint("spot_checks", __name__, url_prefix="/spot-checks")
@@ -64,9 +65,9 @@ def _spot_check_item_or_404(item_id: int) -> DrawItem:
 def index():
     view = request.args.get("view", "mine" if current_user.role in STAFF else "pending")
     if view == "done":
-        page = db.paginate(select(SpotCheck).order_by(SpotCheck.id.desc()), per_page=50, error_out=False)
+        page = paginate(select(SpotCheck).order_by(SpotCheck.id.desc()))
     else:
-        page = db.paginate(pending_items(current_user.id if view == "mine" else None), per_page=50, error_out=False)
+        page = paginate(pending_items(current_user.id if view == "mine" else None))
     return render_template("spot_checks/index.html", view=view, page=page)
 
 
@@ -171,7 +172,7 @@ def _notice_or_404(notice_id: int) -> RectificationNotice:
 def notices():
     status = request.args.get("status", "")
     scope = own_contract_ids() if is_contractor_user() else None
-    page = db.paginate(notices_query(scope, status or None), per_page=50, error_out=False)
+    page = paginate(notices_query(scope, status or None))
     return render_template("spot_checks/notices.html", page=page, status=status,
                            today=date.today(), overdue=notice_overdue)
 

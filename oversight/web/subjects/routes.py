@@ -8,6 +8,7 @@ from ...models import Assignment, Subject
 from ...services.audit import record_event
 from ...services.registry import RegistryError, save_subject
 from ..access import STAFF, is_contractor_user, own_contract_ids, roles_required, subject_visible
+from ..params import paginate
 from .forms import SubjectForm
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
@@ -34,7 +35,7 @@ def index():
         stmt = stmt.where(Subject.kind == filters["kind"])
     if filters["q"]:
         stmt = stmt.where(Subject.name.contains(filters["q"]))
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt)
     return render_template("subjects/index.html", page=page, filters=filters, townships=townships(),
                            categories=SubjectCategory.codes())
 

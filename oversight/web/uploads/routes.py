@@ -22,12 +22,12 @@ from ...services.completion_import import (
 )
 from ...services.completion_records import filtered_batches, log_template
 from ..access import get_contract_or_404, is_contractor_user, own_contract_ids, roles_required, scope_to_own_contracts
+from ..params import database_int, page_number, paginate
 from .forms import UploadForm
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
 
 UPLOADERS = ("admin", "supervisor", "contractor")
-ERRORS_PER_PAGE = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = ("pending", "processing")
 STATUS_BADGES = {"pending": "assigned", "processing": "assigned", "accepted": "ok", "rejected": "bad", "failed": "bad"}
@@ -84,11 +84,11 @@ def _labels() -> dict:
 @bp.route("/")
 @login_required
 def index():
-    contract_id = request.args.get("contract", type=int)
+    contract_id = request.args.get("contract", type=database_int)
     if contract_id:
         get_contract_or_404(contract_id)
     scope = own_contract_ids() if is_contractor_user() else None
-    page = db.paginate(filtered_batches(contract_id, scope), per_page=50, error_out=False)
+    page = paginate(filtered_batches(contract_id, scope))
     contracts = db.session.execute(
         scope_to_own_contracts(select(Contract).order_by(Contract.code), Contract.id)).scalars().all()
     return render_template("uploads/index.html", page=page, contracts=contracts, contract_id=contract_id)
@@ -136,9 +136,9 @@ def template(contract_id: int, service_type: str):
 def detail(batch_id: int):
     batch = _batch_or_404(batch_id)
     errors = all_errors(batch, uploads_store()) if batch.status == "rejected" else []
-    number = max(request.args.get("page", 1, type=int), 1)
-    errors_page = ListPage(errors[(number - 1) * ERRORS_PER_PAGE: number * ERRORS_PER_PAGE], number,
-                           ERRORS_PER_PAGE, len(errors))
+    per_page = current_app.config["UPLOAD_ERRORS_PAGE_SIZE"]
+    number = page_number(per_page)
+    errors_page = ListPage(errors[(number - 1) * per_page: number * per_page], number, per_page, len(errors))
     flagged = db.session.execute(select(func.count()).select_from(CompletionRecord).where(
         CompletionRecord.batch_id == batch.id, CompletionRecord.flagged)).scalar_one()
     earlier = earlier_batch(batch.sha256) if batch.status == "rejected" and not batch.error_count else None

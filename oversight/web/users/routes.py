@@ -37,21 +37,11 @@ def create():
     return render_template("users/form.html", form=form)
 
 
-@bp.route("/<int:user_id>/unlock", methods=["POST"])
-@roles_required("admin")
-def unlock(user_id: int):
-    user = db.get_or_404(User, user_id)
-    user.locked_until, user.failed_logins = None, 0
-    db.session.commit()
-    flash(f"已解锁 {user.username}", "success")
-    return redirect(url_for(".index"))
-
-
 @bp.route("/<int:user_id>/toggle", methods=["POST"])
 @roles_required("admin")
 def toggle_active(user_id: int):
     user = db.get_or_404(User, user_id)
     user.is_active_account = not user.is_active_account
-    db.session.commit()
+    db.session.commit()  # deactivating ends the user's sessions (services/accounts.py)
     flash(f"已{'启用' if user.is_active_account else '停用'} {user.username}", "success")
     return redirect(url_for(".index"))
