@@ -1,7 +1,7 @@
 """users: session version and last log-in address replace the failure counter and lock
 
 Revision ID: e6a3c9f42d13
-Revises: b366ee28732e
+Revises: c4e1a7d20b91
 Create Date: 2026-12-01 09:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e6a3c9f42d13'
-down_revision = 'b366ee28732e'
+down_revision = "c4e1a7d20b91"
 branch_labels = None
 depends_on = None
 
