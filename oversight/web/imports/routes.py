@@ -2,7 +2,7 @@ import re
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, abort, flash, render_template, request, send_file
+from flask import Blueprint, abort, current_app, flash, render_template, send_file
 
 from ...adapters.files import FileStoreError, uploads_store
 from ...adapters.tables.templates import sheet_template
