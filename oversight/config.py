@@ -72,6 +72,14 @@ class Defaults:
 
     # The bureau, its reviews and its publications.
     REVIEW_COMMENT_DAYS = 14
+    EVALUATION_COMMENT_DAYS = 14
+    APPEAL_DAYS = 10  # county days after a spot check is recorded in which the contractor may appeal
+    # Rectification: a notice not accepted is reissued with a new deadline; past the last round
+    # it escalates to the admins and proposes a deduction (points, negative) for the review.
+    RECTIFICATION_REISSUE_DAYS = 15
+    RECTIFICATION_MAX_ROUNDS = 2
+    RECTIFICATION_DEDUCTION_POINTS = "-2"
+    NOTICE_NUMBER_PREFIX = ""
     BUREAU_NAME = None
     BUREAU_CREDIT_CODE = None
     OCDS_OCID_PREFIX = "ocds-oversight"

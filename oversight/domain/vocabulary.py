@@ -163,6 +163,7 @@ class NoticeStatus(Labelled):
 class NoticeOutcome(Labelled):
     ACCEPTED = "accepted", "整改合格"
     NOT_ACCEPTED = "not_accepted", "整改不合格"
+    WITHDRAWN = "withdrawn", "申诉改判，撤销"
 
 
 class LotVerdict(Labelled):
@@ -241,7 +242,13 @@ class ScoreAction(Labelled):
 
 
 class EvaluationStatus(Labelled):
+    """draft → published → agreed | disputed → settled → approved (locked), as a quarterly review."""
+
     DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布，待承接方确认"
+    AGREED = "agreed", "承接方同意"
+    DISPUTED = "disputed", "承接方有异议"
+    SETTLED = "settled", "已裁定"
     APPROVED = "approved", "已审定锁定"
 
 
@@ -326,6 +333,8 @@ class AuditObject(Labelled):
     SPOT_CHECK = "SpotCheck", "抽查复检"
     ATTACHMENT = "Attachment", "复检附件"
     RECTIFICATION_NOTICE = "RectificationNotice", "整改通知"
+    APPEAL = "Appeal", "抽查申诉"
+    PROPOSED_DEDUCTION = "ProposedDeduction", "整改扣分建议"
     CALLBACK = "Callback", "电话回访"
     CALLBACK_ATTEMPT = "CallbackAttempt", "回访拨打"
     COMPLAINT = "Complaint", "投诉"
@@ -366,3 +375,30 @@ def describe_sampling_rule(rule: Mapping[str, object]) -> str:
 
 def _percent(share: object) -> str:
     return f"{(Decimal(str(share)) * 100).normalize():f}%"
+
+
+# --- appeals, rectification rounds and proposed deductions (issue 10, points 7 and 8) ---------
+
+
+class AppealStatus(Labelled):
+    """filed → (recheck_ordered → rechecked) → decided."""
+
+    FILED = "filed", "待裁决"
+    RECHECK_ORDERED = "recheck_ordered", "已安排复核"
+    RECHECKED = "rechecked", "复核完成，待裁决"
+    DECIDED = "decided", "已裁决"
+
+
+class AppealDecision(Labelled):
+    """A different supervisor's decision on an appealed spot check."""
+
+    UPHELD = "upheld", "维持原结论（不合格）"
+    OVERTURNED = "overturned", "改判为合格"
+
+
+class DeductionStatus(Labelled):
+    """A deduction proposed by an escalated rectification notice: the supervisor confirms it when scoring."""
+
+    PROPOSED = "proposed", "待确认"
+    CONFIRMED = "confirmed", "已计入考核"
+    DISMISSED = "dismissed", "不予扣分"

@@ -1,4 +1,5 @@
 """All models, imported here so that metadata and Alembic see every table."""
+from .appeals import Appeal, ProposedDeduction
 from .assignment import Assignment
 from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
@@ -21,8 +22,8 @@ from .subject import Subject
 from .user import User
 
 __all__ = [
-    "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
+    "AnnualEvaluation", "Appeal", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
     "CompletionRecord", "Contract", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
-    "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
+    "PaymentRecord", "ProposedDeduction", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "UploadBatch", "User",
 ]

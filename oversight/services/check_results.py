@@ -17,9 +17,10 @@ from ..domain.comparison import Comparison, ErrorCount, FieldComparison, tally, 
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED, SamplingPlan, lot_accepted, sample_pass_rate
 from ..domain.statistics import PassRateEstimate, Rate
-from ..domain.vocabulary import LotVerdict, ServiceType, WorkerFlag, label_of
+from ..domain.vocabulary import LotVerdict, NoticeOutcome, ServiceType, WorkerFlag, label_of
 from ..extensions import db
 from ..models import (
+    Appeal,
     Callback,
     CompletionRecord,
     DrawItem,
@@ -28,6 +29,7 @@ from ..models import (
     SamplingDraw,
     SpotCheck,
 )
+from .appeals import APPEAL_COLUMNS, final_of
 from .callbacks import SATISFIED_FROM
 from .draws import CALLBACK, SPOT_CHECK, recompute, standard_for
 from .spot_checks import closed_on_time, notice_overdue
@@ -152,13 +154,17 @@ def _drawn_rows(columns: tuple, draw_item_id, record_id, contract_id: int, quart
                 workers: bool = True) -> list:
     """`columns` of the checks or callbacks of the contract's draws for the quarter, with each
     one's draw, stratum and service type, and its record's worker unless not `workers` (every
-    record has one, so the rows are the same), by record id."""
+    record has one, so the rows are the same), by record id. Spot checks come with their
+    appeal's columns (`APPEAL_COLUMNS`, None without a decided appeal)."""
     stmt = (select(*columns, DrawItem.draw_id, DrawItem.stratum, SamplingDraw.service_type)
             .join(DrawItem, draw_item_id == DrawItem.id)
             .join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
             .where(SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
                    SamplingDraw.purpose == purpose)
             .order_by(record_id))
+    if purpose == SPOT_CHECK:
+        stmt = (stmt.add_columns(*APPEAL_COLUMNS, Appeal.recheck_comparison)
+                .outerjoin(Appeal, (Appeal.spot_check_id == SpotCheck.id) & (Appeal.status == "decided")))
     if workers:
         stmt = (stmt.add_columns(FieldWorker.worker_no, FieldWorker.name)
                 .join(CompletionRecord, record_id == CompletionRecord.id)
@@ -167,21 +173,31 @@ def _drawn_rows(columns: tuple, draw_item_id, record_id, contract_id: int, quart
 
 
 def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
-    """The recorded spot checks of the contract's draws for the quarter."""
-    rows = _drawn_rows((SpotCheck.record_id, SpotCheck.passed, SpotCheck.comparison), SpotCheck.draw_item_id,
-                       SpotCheck.record_id, contract_id, quarter, SPOT_CHECK)
+    """The recorded spot checks of the contract's draws for the quarter, with their final verdicts."""
+    rows = _drawn_rows(_CHECK_COLUMNS + (SpotCheck.comparison,), SpotCheck.draw_item_id, SpotCheck.record_id,
+                       contract_id, quarter, SPOT_CHECK)
     return [CheckFact(row.draw_id, row.record_id, row.stratum, row.service_type, row.worker_no,
-                      _worker_label(row.worker_no, row.name), row.passed, stored_comparison(row.comparison))
+                      _worker_label(row.worker_no, row.name), final_of(row).passed,
+                      stored_comparison(_final_comparison(row)))
             for row in rows]
+
+
+# A check's own verdict and counts; with the appeal's (see `_drawn_rows`) they give the final ones.
+_CHECK_COLUMNS = (SpotCheck.record_id, SpotCheck.passed, SpotCheck.fields_compared, SpotCheck.fields_differing)
+
+
+def _final_comparison(row) -> dict:
+    """The comparison behind the final verdict: a decided appeal's re-check, else the check's own."""
+    return row.recheck_comparison if row.recheck_passed is not None else row.comparison
 
 
 def check_counts(contract_id: int, quarter: Quarter) -> list[CheckCount]:
     """The same checks as `check_facts`, with the field counts stored beside each comparison
     instead of the comparison itself (reading thousands of comparisons costs more than the rest)."""
-    rows = _drawn_rows((SpotCheck.record_id, SpotCheck.passed, SpotCheck.fields_compared, SpotCheck.fields_differing),
-                       SpotCheck.draw_item_id, SpotCheck.record_id, contract_id, quarter, SPOT_CHECK, workers=False)
-    return [CheckCount(row.record_id, row.stratum, row.passed, row.fields_compared, row.fields_differing)
-            for row in rows]
+    rows = _drawn_rows(_CHECK_COLUMNS, SpotCheck.draw_item_id, SpotCheck.record_id, contract_id, quarter, SPOT_CHECK,
+                       workers=False)
+    return [CheckCount(row.record_id, row.stratum, final.passed, final.compared, final.differing)
+            for row in rows for final in (final_of(row),)]
 
 
 _CALL_COLUMNS = (Callback.record_id, Callback.status, Callback.service_confirmed, Callback.satisfaction)
@@ -266,9 +282,11 @@ def _spot_check_draws(contract_id: int, quarter: Quarter) -> list[SamplingDraw]:
 
 
 def _due_in(contract_id: int, quarter: Quarter) -> tuple:
-    """The contract's notices whose deadline falls in the quarter."""
+    """The contract's notices whose deadline falls in the quarter (those withdrawn when an appeal
+    overturned their check's failure left out)."""
     return (RectificationNotice.contract_id == contract_id, RectificationNotice.deadline >= quarter.start,
-            RectificationNotice.deadline <= quarter.end)
+            RectificationNotice.deadline <= quarter.end,
+            RectificationNotice.outcome.is_distinct_from(NoticeOutcome.WITHDRAWN))
 
 
 def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice]:

@@ -27,6 +27,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("抽样", "draws.index", ("admin", "supervisor", "auditor")),
     NavItem("抽查复检", "spot_checks.index", ("admin", "supervisor", "auditor")),
     NavItem("整改通知", "spot_checks.notices", ALL_ROLES),
+    NavItem("抽查申诉", "appeals.index", ALL_ROLES),
     NavItem("电话回访", "callbacks.index", ("admin", "supervisor", "auditor")),
     NavItem("核查结果", "check_results.index", ("admin", "supervisor", "auditor")),
     NavItem("季度考核", "reviews.index", ALL_ROLES),

@@ -9,6 +9,7 @@ from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
 from ...models import Attachment, DrawItem, RectificationNotice, SpotCheck
+from ...services.appeals import appeal_of
 from ...services.draws import SPOT_CHECK
 from ...services.spot_checks import (
     MAX_ATTACHMENT_BYTES,
@@ -108,7 +109,7 @@ def detail(check_id: int):
         notice_form.deadline.data = date.today() + timedelta(days=DEFAULT_NOTICE_DAYS)
         notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
     return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
-                           attachment_form=AttachmentForm(), today=date.today())
+                           attachment_form=AttachmentForm(), today=date.today(), appeal=appeal_of(check))
 
 
 @bp.route("/<int:check_id>/attachments", methods=["POST"])

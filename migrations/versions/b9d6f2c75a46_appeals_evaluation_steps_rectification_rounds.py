@@ -1,0 +1,133 @@
+"""appeals, review drafters, evaluation steps, rectification rounds and proposed deductions
+
+Revision ID: b9d6f2c75a46
+Revises: e6a3c9f42d13
+Create Date: 2026-12-02 16:43:06.197024
+
+Vocabularies that grew (annual evaluation statuses, notice outcomes) get their CHECK rebuilt
+with the codes written out as they stand at this revision. SQLite alters a table by rebuilding
+it (batch mode), with foreign-key enforcement off while it does.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'b9d6f2c75a46'
+down_revision = 'e6a3c9f42d13'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('appeals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('spot_check_id', sa.Integer(), nullable=False),
+    sa.Column('contract_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('filed_by_id', sa.Integer(), nullable=False),
+    sa.Column('filed_at', sa.DateTime(), nullable=False),
+    sa.Column('recheck_ordered_by_id', sa.Integer(), nullable=True),
+    sa.Column('recheck_ordered_at', sa.DateTime(), nullable=True),
+    sa.Column('recheck_assigned_to_id', sa.Integer(), nullable=True),
+    sa.Column('recheck_by_id', sa.Integer(), nullable=True),
+    sa.Column('recheck_method', sa.String(length=16), nullable=True),
+    sa.Column('recheck_on', sa.Date(), nullable=True),
+    sa.Column('recheck_values', sa.JSON(), nullable=True),
+    sa.Column('recheck_comparison', sa.JSON(), nullable=True),
+    sa.Column('recheck_fields_compared', sa.Integer(), nullable=True),
+    sa.Column('recheck_fields_differing', sa.Integer(), nullable=True),
+    sa.Column('recheck_passed', sa.Boolean(), nullable=True),
+    sa.Column('recheck_note', sa.Text(), nullable=True),
+    sa.Column('decision', sa.String(length=16), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('final_passed', sa.Boolean(), nullable=True),
+    sa.CheckConstraint("decision IN ('upheld', 'overturned')", name=op.f('ck_appeals_decision')),
+    sa.CheckConstraint("recheck_method IN ('入户复核', '邻里走访', '电话核实')", name=op.f('ck_appeals_recheck_method')),
+    sa.CheckConstraint("status IN ('filed', 'recheck_ordered', 'rechecked', 'decided')", name=op.f('ck_appeals_status')),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_appeals_contract_id_contracts')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_appeals_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['filed_by_id'], ['users.id'], name=op.f('fk_appeals_filed_by_id_users')),
+    sa.ForeignKeyConstraint(['recheck_assigned_to_id'], ['users.id'], name=op.f('fk_appeals_recheck_assigned_to_id_users')),
+    sa.ForeignKeyConstraint(['recheck_by_id'], ['users.id'], name=op.f('fk_appeals_recheck_by_id_users')),
+    sa.ForeignKeyConstraint(['recheck_ordered_by_id'], ['users.id'], name=op.f('fk_appeals_recheck_ordered_by_id_users')),
+    sa.ForeignKeyConstraint(['spot_check_id'], ['spot_checks.id'], name=op.f('fk_appeals_spot_check_id_spot_checks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_appeals')),
+    sa.UniqueConstraint('spot_check_id', name=op.f('uq_appeals_spot_check_id'))
+    )
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_appeals_contract_id'), ['contract_id'], unique=False)
+
+    op.create_table('proposed_deductions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contract_id', sa.Integer(), nullable=False),
+    sa.Column('quarter', sa.String(length=6), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('points_centi', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('dismiss_reason', sa.Text(), nullable=True),
+    sa.Column('review_item_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('proposed', 'confirmed', 'dismissed')", name=op.f('ck_proposed_deductions_status')),
+    sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_proposed_deductions_contract_id_contracts')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_proposed_deductions_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['notice_id'], ['rectification_notices.id'], name=op.f('fk_proposed_deductions_notice_id_rectification_notices')),
+    sa.ForeignKeyConstraint(['review_item_id'], ['review_manual_items.id'], name=op.f('fk_proposed_deductions_review_item_id_review_manual_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_proposed_deductions')),
+    sa.UniqueConstraint('notice_id', name=op.f('uq_proposed_deductions_notice_id'))
+    )
+    with op.batch_alter_table('proposed_deductions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_proposed_deductions_contract_id'), ['contract_id'], unique=False)
+
+    with _foreign_keys_off():
+        for (table, column), (_, codes) in CHECKS.items():
+            _replace_check(table, column, codes)
+
+
+def downgrade():
+    with _foreign_keys_off():
+        for (table, column), (codes, _) in CHECKS.items():
+            _replace_check(table, column, codes)
+    with op.batch_alter_table('proposed_deductions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_proposed_deductions_contract_id'))
+
+    op.drop_table('proposed_deductions')
+    with op.batch_alter_table('appeals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_appeals_contract_id'))
+
+    op.drop_table('appeals')
+
+
+# (table, column) → (codes before, codes after)
+CHECKS = {
+    ("annual_evaluations", "status"): (("draft", "approved"),
+                                       ("draft", "published", "agreed", "disputed", "settled", "approved")),
+    ("rectification_notices", "outcome"): (("accepted", "not_accepted"), ("accepted", "not_accepted", "withdrawn")),
+}
+
+
+def _replace_check(table: str, column: str, codes: tuple[str, ...]) -> None:
+    with op.batch_alter_table(table) as batch:
+        batch.drop_constraint(op.f(f"ck_{table}_{column}"), type_="check")
+        batch.create_check_constraint(op.f(f"ck_{table}_{column}"),
+                                      f"{column} IN ({', '.join(repr(code) for code in codes)})")
+
+
+class _foreign_keys_off:
+    """SQLite rebuilds a table by copying it and dropping the old one, which the foreign keys
+    that point at it would refuse; PostgreSQL alters in place."""
+
+    def __enter__(self):
+        self.sqlite = op.get_bind().dialect.name == "sqlite"
+        if self.sqlite:
+            op.execute("PRAGMA foreign_keys=OFF")
+
+    def __exit__(self, *exc_info):
+        if self.sqlite:
+            op.execute("PRAGMA foreign_keys=ON")

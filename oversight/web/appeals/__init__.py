@@ -1,0 +1,1 @@
+"""Appeals of failed spot checks: filing, a second re-check, and another supervisor's decision."""

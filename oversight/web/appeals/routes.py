@@ -1,0 +1,184 @@
+"""Appeals (申诉): a contractor appeals a failed spot check; a supervisor other than its checker
+orders a second re-check if needed and decides."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ...domain.appeals import AppealRefused
+from ...domain.vocabulary import AppealStatus
+from ...extensions import db
+from ...models import Appeal, Contract, SpotCheck, User
+from ...models.base import utcnow
+from ...services import appeals as service
+from ...services.spot_checks import CHECKERS, local_day, notice_of
+from ..access import STAFF, is_contractor_user, own_contract_ids, roles_required
+from ..params import paginate
+from .forms import APPEAL_RECHECK_FORMS, AppealForm, DecideForm, OrderRecheckForm
+
+bp = Blueprint("appeals", __name__, url_prefix="/appeals")
+
+
+@bp.app_template_global()
+def final_verdict_of(check: SpotCheck):
+    """A spot check's verdict as the KPI counts it, for the pages that list checks."""
+    return service.final_verdict_of(check)
+
+
+def _today() -> date:
+    return local_day(utcnow())
+
+
+def _window_days() -> int:
+    return int(current_app.config["APPEAL_DAYS"])
+
+
+def _own_check_or_404(check_id: int) -> SpotCheck:
+    """A failed spot check of one of the contractor's own contracts (else 404)."""
+    check = db.session.get(SpotCheck, check_id)
+    if check is None or check.passed or db.session.get(Contract, check.contract_id).contractor_id != \
+            current_user.contractor_id:
+        abort(404)
+    return check
+
+
+def _appeal_or_404(appeal_id: int) -> Appeal:
+    """An appeal the user may see: a contractor only its own contracts' (else 404)."""
+    appeal = db.session.get(Appeal, appeal_id)
+    if appeal is None or (is_contractor_user() and appeal.contract.contractor_id != current_user.contractor_id):
+        abort(404)
+    return appeal
+
+
+def _flash_form_errors(form) -> None:
+    flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+
+
+@bp.route("/")
+@login_required
+def index():
+    status = request.args.get("status", "")
+    scope = own_contract_ids() if is_contractor_user() else None
+    page = paginate(service.appeals_query(scope, status if status in AppealStatus.codes() else None))
+    appealable = []
+    if is_contractor_user():
+        today, days = _today(), _window_days()
+        appealed = set(db.session.execute(select(Appeal.spot_check_id).where(
+            Appeal.contract_id.in_(own_contract_ids()))).scalars())
+        for check in db.session.execute(service.appealable_checks(own_contract_ids()).limit(200)).scalars():
+            closes = service.appeal_window_closes(check, days)
+            if check.id not in appealed and today <= closes:
+                appealable.append((check, closes))
+    return render_template("appeals/index.html", page=page, status=status, appealable=appealable)
+
+
+@bp.route("/checks/<int:check_id>/new", methods=["GET", "POST"])
+@roles_required("contractor")
+def new(check_id: int):
+    check = _own_check_or_404(check_id)
+    existing = service.appeal_of(check)
+    if existing is not None:
+        return redirect(url_for(".detail", appeal_id=existing.id))
+    form = AppealForm()
+    if form.validate_on_submit():
+        try:
+            appeal = service.file_appeal(check, current_user, form.reason.data, _today(), _window_days())
+        except AppealRefused as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已提交申诉，将由原复检人以外的监管人员裁决", "success")
+            return redirect(url_for(".detail", appeal_id=appeal.id))
+    elif form.is_submitted():
+        _flash_form_errors(form)
+    return render_template("appeals/new.html", check=check, form=form, notice=notice_of(check),
+                           closes=service.appeal_window_closes(check, _window_days()), today=_today())
+
+
+def _rechecker_choices(appeal: Appeal) -> list[tuple[int, str]]:
+    users = db.session.execute(select(User).where(
+        User.role.in_(CHECKERS), User.is_active_account.is_(True), User.id != appeal.spot_check.checker_id)
+        .order_by(User.display_name, User.id)).scalars()
+    return [(user.id, user.display_name) for user in users]
+
+
+@bp.route("/<int:appeal_id>")
+@login_required
+def detail(appeal_id: int):
+    appeal = _appeal_or_404(appeal_id)
+    staff = current_user.role in STAFF
+    blocker = service.may_decide(appeal, current_user) if staff else None
+    order_form = recheck_form = decide_form = None
+    if staff and blocker is None:
+        if appeal.status == "filed":
+            order_form = OrderRecheckForm()
+            order_form.assignee_id.choices = _rechecker_choices(appeal)
+        if appeal.status in ("filed", "rechecked"):
+            decide_form = DecideForm()
+    if _may_recheck(appeal):
+        recheck_form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
+        recheck_form.checked_on.data = _today()
+    return render_template("appeals/detail.html", appeal=appeal, check=appeal.spot_check, staff=staff,
+                           blocker=blocker, order_form=order_form, recheck_form=recheck_form,
+                           decide_form=decide_form, notice=notice_of(appeal.spot_check))
+
+
+def _may_recheck(appeal: Appeal) -> bool:
+    """Whether the current user records the ordered re-check: the one it was assigned to (or an
+    admin), never the original checker."""
+    return (current_user.role in STAFF and appeal.status == "recheck_ordered"
+            and current_user.id != appeal.spot_check.checker_id
+            and (current_user.role == "admin" or appeal.recheck_assigned_to_id in (None, current_user.id)))
+
+
+def _step(appeal_id: int, action, success: str):
+    appeal = _appeal_or_404(appeal_id)
+    try:
+        action(appeal)
+    except AppealRefused as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for(".detail", appeal_id=appeal.id))
+
+
+@bp.route("/<int:appeal_id>/order-recheck", methods=["POST"])
+@roles_required(*STAFF)
+def order_recheck(appeal_id: int):
+    form = OrderRecheckForm()
+    form.assignee_id.choices = [(user_id, "") for user_id in db.session.execute(select(User.id)).scalars()]
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".detail", appeal_id=appeal_id))
+    assignee = db.session.get(User, form.assignee_id.data)
+    return _step(appeal_id, lambda appeal: service.order_recheck(appeal, current_user, assignee), "已安排复核")
+
+
+@bp.route("/<int:appeal_id>/recheck", methods=["POST"])
+@roles_required(*STAFF)
+def recheck(appeal_id: int):
+    appeal = _appeal_or_404(appeal_id)
+    form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".detail", appeal_id=appeal_id))
+    return _step(appeal_id, lambda appeal: service.record_recheck(
+        appeal, current_user, method=form.method.data, checked_on=form.checked_on.data, values=form.values(),
+        note=form.note.data, today=_today()), "已录入复核结果")
+
+
+@bp.route("/<int:appeal_id>/decide", methods=["POST"])
+@roles_required(*STAFF)
+def decide(appeal_id: int):
+    form = DecideForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+        return redirect(url_for(".detail", appeal_id=appeal_id))
+    return _step(appeal_id, lambda appeal: service.decide_appeal(appeal, current_user, form.decision.data,
+                                                                 form.reason.data), "已裁决")
