@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import CheckConstraint, Table
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,7 +18,7 @@ _replayed_moment: ContextVar[datetime | None] = ContextVar("replayed_moment", de
 
 def utcnow() -> datetime:
     """Naive UTC now, the form every timestamp column stores (the replayed moment while one is set)."""
-    return _replayed_moment.get() or datetime.now(timezone.utc).replace(tzinfo=None)
+    return _replayed_moment.get() or datetime.now(UTC).replace(tzinfo=None)
 
 
 @contextmanager
