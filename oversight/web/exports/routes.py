@@ -9,9 +9,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ...adapters.files import FileStoreError, reports_store
+from ...clock import utcnow
 from ...extensions import db
 from ...models import AnnualEvaluation, QuarterlyReview
-from ...models.base import utcnow
 from ...services.audit import record_event
 from ...services.reviews import current_reviews_query
 from ..access import is_contractor_user, roles_required, scope_to_own_contracts
