@@ -50,12 +50,12 @@ class Appeal(db.Model):
     # The verdict the KPI counts once decided (domain.appeals.final_verdict).
     final_passed: Mapped[bool | None]
 
-    spot_check: Mapped["SpotCheck"] = relationship()  # noqa: F821
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    filed_by: Mapped["User"] = relationship(foreign_keys=[filed_by_id])  # noqa: F821
-    recheck_assigned_to: Mapped["User | None"] = relationship(foreign_keys=[recheck_assigned_to_id])  # noqa: F821
-    recheck_by: Mapped["User | None"] = relationship(foreign_keys=[recheck_by_id])  # noqa: F821
-    decided_by: Mapped["User | None"] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
+    spot_check: Mapped[SpotCheck] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    filed_by: Mapped[User] = relationship(foreign_keys=[filed_by_id])  # noqa: F821
+    recheck_assigned_to: Mapped[User | None] = relationship(foreign_keys=[recheck_assigned_to_id])  # noqa: F821
+    recheck_by: Mapped[User | None] = relationship(foreign_keys=[recheck_by_id])  # noqa: F821
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])  # noqa: F821
 
 
 class ProposedDeduction(db.Model):
@@ -78,6 +78,6 @@ class ProposedDeduction(db.Model):
     dismiss_reason: Mapped[str | None] = mapped_column(Text)
     review_item_id: Mapped[int | None] = mapped_column(ForeignKey("review_manual_items.id"))
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    notice: Mapped["RectificationNotice"] = relationship()  # noqa: F821
-    decided_by: Mapped["User | None"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    notice: Mapped[RectificationNotice] = relationship()  # noqa: F821
+    decided_by: Mapped[User | None] = relationship()  # noqa: F821

@@ -23,8 +23,8 @@ from ..domain.comparison import ComparisonError, compare_record
 from ..domain.vocabulary import AppealDecision, CheckMethod
 from ..extensions import db
 from ..models import Appeal, Contract, RectificationNotice, SpotCheck, User
-from ..models.base import utcnow
-from .spot_checks import CHECKERS, local_day, reported_values
+from ..clock import local_day, utcnow
+from .spot_checks import CHECKERS, reported_values
 
 DEFAULT_APPEAL_DAYS = 10
 

@@ -1,9 +1,10 @@
 from oversight.adapters.files import LocalFileStore
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
-from oversight.models.base import utcnow
+from oversight.clock import utcnow
 from oversight.services.draws import SPOT_CHECK, make_draws
-from oversight.services.spot_checks import local_day, record_spot_check
+from oversight.clock import local_day
+from oversight.services.spot_checks import record_spot_check
 from playwright.sync_api import expect
 
 from tests.checks_support import AFTER_Q3, add_records

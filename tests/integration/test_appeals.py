@@ -12,7 +12,8 @@ from oversight.models import RectificationNotice
 from oversight.services import appeals, reviews
 from oversight.services.check_results import contract_results
 from oversight.services.draws import SPOT_CHECK, make_draws
-from oversight.services.spot_checks import issue_notice, local_day, record_spot_check
+from oversight.clock import local_day
+from oversight.services.spot_checks import issue_notice, record_spot_check
 
 from tests.checks_support import AFTER_Q3, add_records
 from tests.performance_support import build_quarter

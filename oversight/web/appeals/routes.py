@@ -2,19 +2,17 @@
 orders a second re-check if needed and decides."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...clock import county_today
 from ...domain.appeals import AppealRefused
 from ...domain.vocabulary import AppealStatus
 from ...extensions import db
 from ...models import Appeal, Contract, SpotCheck, User
-from ...models.base import utcnow
 from ...services import appeals as service
-from ...services.spot_checks import CHECKERS, local_day, notice_of
+from ...services.spot_checks import CHECKERS, notice_of
 from ..access import STAFF, is_contractor_user, own_contract_ids, roles_required
 from ..params import paginate
 from .forms import APPEAL_RECHECK_FORMS, AppealForm, DecideForm, OrderRecheckForm
@@ -26,10 +24,6 @@ bp = Blueprint("appeals", __name__, url_prefix="/appeals")
 def final_verdict_of(check: SpotCheck):
     """A spot check's verdict as the KPI counts it, for the pages that list checks."""
     return service.final_verdict_of(check)
-
-
-def _today() -> date:
-    return local_day(utcnow())
 
 
 def _window_days() -> int:
@@ -65,7 +59,7 @@ def index():
     page = paginate(service.appeals_query(scope, status if status in AppealStatus.codes() else None))
     appealable = []
     if is_contractor_user():
-        today, days = _today(), _window_days()
+        today, days = county_today(), _window_days()
         appealed = set(db.session.execute(select(Appeal.spot_check_id).where(
             Appeal.contract_id.in_(own_contract_ids()))).scalars())
         for check in db.session.execute(service.appealable_checks(own_contract_ids()).limit(200)).scalars():
@@ -85,7 +79,7 @@ def new(check_id: int):
     form = AppealForm()
     if form.validate_on_submit():
         try:
-            appeal = service.file_appeal(check, current_user, form.reason.data, _today(), _window_days())
+            appeal = service.file_appeal(check, current_user, form.reason.data, county_today(), _window_days())
         except AppealRefused as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -96,7 +90,7 @@ def new(check_id: int):
     elif form.is_submitted():
         _flash_form_errors(form)
     return render_template("appeals/new.html", check=check, form=form, notice=notice_of(check),
-                           closes=service.appeal_window_closes(check, _window_days()), today=_today())
+                           closes=service.appeal_window_closes(check, _window_days()), today=county_today())
 
 
 def _rechecker_choices(appeal: Appeal) -> list[tuple[int, str]]:
@@ -121,7 +115,7 @@ def detail(appeal_id: int):
             decide_form = DecideForm()
     if _may_recheck(appeal):
         recheck_form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
-        recheck_form.checked_on.data = _today()
+        recheck_form.checked_on.data = county_today()
     return render_template("appeals/detail.html", appeal=appeal, check=appeal.spot_check, staff=staff,
                            blocker=blocker, order_form=order_form, recheck_form=recheck_form,
                            decide_form=decide_form, notice=notice_of(appeal.spot_check))
@@ -170,7 +164,7 @@ def recheck(appeal_id: int):
         return redirect(url_for(".detail", appeal_id=appeal_id))
     return _step(appeal_id, lambda appeal: service.record_recheck(
         appeal, current_user, method=form.method.data, checked_on=form.checked_on.data, values=form.values(),
-        note=form.note.data, today=_today()), "已录入复核结果")
+        note=form.note.data, today=county_today()), "已录入复核结果")
 
 
 @bp.route("/<int:appeal_id>/decide", methods=["POST"])
