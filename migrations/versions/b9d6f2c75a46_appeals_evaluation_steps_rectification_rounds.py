@@ -86,6 +86,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_proposed_deductions_contract_id'), ['contract_id'], unique=False)
 
     with _foreign_keys_off():
+        with op.batch_alter_table('quarterly_reviews', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('computed_by_id', sa.Integer(), nullable=True))
+            batch_op.create_foreign_key(batch_op.f('fk_quarterly_reviews_computed_by_id_users'), 'users',
+                                        ['computed_by_id'], ['id'])
         for (table, column), (_, codes) in CHECKS.items():
             _replace_check(table, column, codes)
 
@@ -94,6 +98,9 @@ def downgrade():
     with _foreign_keys_off():
         for (table, column), (codes, _) in CHECKS.items():
             _replace_check(table, column, codes)
+        with op.batch_alter_table('quarterly_reviews', schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f('fk_quarterly_reviews_computed_by_id_users'), type_='foreignkey')
+            batch_op.drop_column('computed_by_id')
     with op.batch_alter_table('proposed_deductions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_proposed_deductions_contract_id'))
 

@@ -48,6 +48,8 @@ class QuarterlyReview(db.Model):
     rating: Mapped[str] = mapped_column(String(8))
     completed_volume: Mapped[int] = mapped_column(default=0)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who last computed the draft (None: the scheduler); they may not settle or approve it.
+    computed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime | None]
     comment_deadline: Mapped[date | None]
     contractor_position: Mapped[str | None] = mapped_column(String(16))
@@ -68,6 +70,7 @@ class QuarterlyReview(db.Model):
     commented_by: Mapped[User | None] = relationship(foreign_keys=[commented_by_id])  # noqa: F821
     settled_by: Mapped[User | None] = relationship(foreign_keys=[settled_by_id])  # noqa: F821
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
+    computed_by: Mapped[User | None] = relationship(foreign_keys=[computed_by_id])  # noqa: F821
     manual_items: Mapped[list[ReviewManualItem]] = relationship(back_populates="review",
                                                                    order_by="ReviewManualItem.id")
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
+from ..domain.duties import drafter_conflict
 from ..domain.periods import Quarter
 from ..domain.scoring import (
     Evidence,
@@ -194,8 +195,9 @@ def _overlaps(contract: Contract, quarter: Quarter) -> bool:
     return contract.term_start <= quarter.end and contract.term_end >= quarter.start
 
 
-def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome:
-    """Create the quarter's draft or refresh it from the records; a published review is kept."""
+def score_contract_quarter(contract: Contract, quarter: Quarter, user: User | None = None) -> ScoreOutcome:
+    """Create the quarter's draft or refresh it from the records; a published review is kept.
+    `user` (None: the scheduler) becomes the draft's drafter."""
     current = latest_revision(contract.id, str(quarter))
     if current is not None and current.status != "draft":
         return ScoreOutcome(contract, current, "kept", f"{label_of(ReviewStatus, current.status)}，不再重新计算")
@@ -209,6 +211,7 @@ def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome
     except (NothingToScore, SchemeMissing) as error:
         return ScoreOutcome(contract, current, "kept" if current else "skipped", str(error))
     review.computed_at = utcnow()
+    review.computed_by_id = user.id if user is not None else None
     if current is not None:
         db.session.flush()
         return ScoreOutcome(contract, review, "refreshed")
@@ -220,7 +223,8 @@ def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome
     return ScoreOutcome(contract, review, "created")
 
 
-def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) -> list[ScoreOutcome]:
+def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None,
+                          user: User | None = None) -> list[ScoreOutcome]:
     """Score every contract whose term overlaps the quarter, or the one contract named."""
     stmt = select(Contract).order_by(Contract.code)
     if contract_code:
@@ -230,7 +234,7 @@ def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) ->
     contracts = db.session.execute(stmt).scalars().all()
     if contract_code and not contracts:
         raise ReviewError(f"合同编号“{contract_code}”不存在")
-    return [score_contract_quarter(contract, quarter) for contract in contracts]
+    return [score_contract_quarter(contract, quarter, user) for contract in contracts]
 
 
 # --- the workflow ------------------------------------------------------------------------------
@@ -316,6 +320,7 @@ def settle(review: QuarterlyReview, user: User, decision: str, adjustment: Decim
     """The reviewing official decides a dispute; an adjustment becomes a manual item with the decision."""
     ensure_unlocked(review)
     _require_status(review, "disputed", message="只有承接方有异议的考核需要裁定")
+    _refuse_drafter(review, user)
     decision = (decision or "").strip()
     if not decision:
         raise ReviewError("请写明裁定意见")
@@ -326,6 +331,17 @@ def settle(review: QuarterlyReview, user: User, decision: str, adjustment: Decim
     review.settled_by_id = user.id
     review.settled_at = utcnow()
     db.session.flush()
+
+
+def duty_blocker(record, user: User) -> str | None:
+    """Why `user` may not settle or approve this review or evaluation: they computed its draft."""
+    return drafter_conflict(record.computed_by_id, user.id)
+
+
+def _refuse_drafter(record, user: User) -> None:
+    conflict = duty_blocker(record, user)
+    if conflict:
+        raise ReviewError(conflict)
 
 
 def approval_blocker(review: QuarterlyReview, today: date) -> str | None:
@@ -348,6 +364,7 @@ def approve(review: QuarterlyReview, user: User, today: date) -> None:
     blocker = approval_blocker(review, today)
     if blocker:
         raise ReviewError(blocker)
+    _refuse_drafter(review, user)
     review.status = "approved"
     review.approved_by_id = user.id
     review.approved_at = utcnow()
@@ -366,7 +383,7 @@ def correct(review: QuarterlyReview, user: User, reason: str) -> QuarterlyReview
         raise ReviewError("请写明更正原因")
     contract = review.contract
     new = QuarterlyReview(contract_id=contract.id, quarter=review.quarter, revision=review.revision + 1,
-                          status="draft", supersedes_id=review.id, revision_reason=reason)
+                          status="draft", supersedes_id=review.id, revision_reason=reason, computed_by_id=user.id)
     for item in review.manual_items:
         ReviewManualItem(review=new, points_centi=item.points_centi, reason=item.reason,
                          created_by_id=item.created_by_id)

@@ -83,7 +83,7 @@ def score():
         return refuse_form(form, ".index")
     quarter = Quarter.parse(form.quarter.data)
     contract = db.session.get(Contract, form.contract_id.data) if form.contract_id.data else None
-    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None)
+    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None, current_user)
     db.session.commit()
     for outcome in outcomes:
         if outcome.action in ("created", "refreshed"):
@@ -107,6 +107,7 @@ def detail(review_id: int):
         "reviews/detail.html", review=review, figures=review.figures,
         history=history, today=today,
         window_open=service.window_open(review, today), blocker=service.approval_blocker(review, today),
+        duty_blocker=service.duty_blocker(review, current_user),
         warning=service.below_threshold_run(contract_reviews), record_kinds=RECORD_KINDS,
         item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
     )
@@ -150,7 +151,7 @@ def _refuse(form, review_id: int):
 def refresh(review_id: int):
     def run(review):
         service.ensure_unlocked(review)
-        outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter))
+        outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter), current_user)
         if outcome.action != "refreshed":
             raise service.ReviewError(outcome.reason or "只有草稿可以重新计算")
     return _act(review_id, run, "已按最新记录重新计算")

@@ -1,0 +1,45 @@
+"""The pages keep a draft's author from settling or approving it, and say why."""
+from datetime import date
+
+from sqlalchemy import select
+
+from oversight.extensions import db
+from oversight.models import QuarterlyReview
+from oversight.services import reviews
+
+from tests.performance_support import build_quarter
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_the_drafting_admin_sees_the_reason_instead_of_the_settle_and_approve_buttons(client_for, factory):
+    contractor = factory.contractor()
+    contract = factory.contract(contractor, term_start=date(2025, 1, 1), term_end=date(2025, 12, 31))
+    build_quarter(contract, factory.user("supervisor"))
+    drafter, other = factory.user("admin"), factory.user("admin")
+    client = client_for(drafter)
+    client.post("/reviews/score", {"quarter": "2025Q3", "contract_id": contract.id}, token_from="/reviews/")
+    review = db.session.execute(select(QuarterlyReview)).scalar_one()
+    assert review.computed_by_id == drafter.id
+    reviews.publish(review, today=date(2025, 10, 8))
+    reviews.comment(review, factory.user("contractor", contractor), "disagree", "有异议", date(2025, 10, 9))
+    db.session.commit()
+    url = f"/reviews/{review.id}"
+    page = text(client.get(url))
+    assert "本人计算的草稿不能由本人裁定或审定" in page and 'name="decision"' not in page
+    refused = client.post(f"{url}/settle", {"decision": "自己裁定", "adjustment": ""}, token_from=url,
+                          follow_redirects=True)
+    assert "本人计算的草稿" in text(refused)
+    db.session.expire_all()
+    assert db.session.get(QuarterlyReview, review.id).status == "disputed"
+    second = client_for(other)
+    assert 'name="decision"' in text(second.get(url))
+    second.post(f"{url}/settle", {"decision": "酌情维持", "adjustment": ""}, token_from=url)
+    page = text(client.get(url))
+    assert "审定并锁定" not in page and "本人计算的草稿" in page
+    refused = client.post(f"{url}/approve", token_from=url, follow_redirects=True)
+    db.session.expire_all()
+    assert not db.session.get(QuarterlyReview, review.id).locked
+    assert "审定并锁定" in text(second.get(url))
