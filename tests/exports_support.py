@@ -11,7 +11,7 @@ from decimal import Decimal
 from oversight.domain.scoring import DEFAULT_SCHEME, Evidence, ManualItem, score_quarter
 from oversight.extensions import db
 from oversight.models import PaymentRecord, QuarterlyReview
-from oversight.services.evaluations import add_annual_item, approve_evaluation, compute_evaluation
+from oversight.services.evaluations import add_annual_item, approve_evaluation, compute_evaluation, publish_evaluation
 from oversight.services.reviews import figures_for
 from oversight.services.schemes import ensure_default_scheme
 
@@ -45,8 +45,9 @@ def make_evaluation(contract, year: int, *, approver=None, annual_items=()):
     evaluation = compute_evaluation(contract, year)
     for points, reason in annual_items:
         add_annual_item(evaluation, points, reason)
-    if approver is not None:
-        approve_evaluation(evaluation, approver)
+    if approver is not None:  # published, the comment window passes in silence, then approved
+        publish_evaluation(evaluation, date(year + 1, 1, 10), window_days=7)
+        approve_evaluation(evaluation, approver, date(year + 1, 1, 18))
     db.session.commit()
     return evaluation
 

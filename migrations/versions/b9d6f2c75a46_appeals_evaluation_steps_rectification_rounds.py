@@ -90,6 +90,22 @@ def upgrade():
             batch_op.add_column(sa.Column('computed_by_id', sa.Integer(), nullable=True))
             batch_op.create_foreign_key(batch_op.f('fk_quarterly_reviews_computed_by_id_users'), 'users',
                                         ['computed_by_id'], ['id'])
+        with op.batch_alter_table('annual_evaluations', schema=None) as batch_op:
+            batch_op.add_column(sa.Column('computed_by_id', sa.Integer(), nullable=True))
+            batch_op.add_column(sa.Column('published_at', sa.DateTime(), nullable=True))
+            batch_op.add_column(sa.Column('comment_deadline', sa.Date(), nullable=True))
+            batch_op.add_column(sa.Column('contractor_position', sa.String(length=16), nullable=True))
+            batch_op.add_column(sa.Column('contractor_comment', sa.Text(), nullable=True))
+            batch_op.add_column(sa.Column('commented_at', sa.DateTime(), nullable=True))
+            batch_op.add_column(sa.Column('commented_by_id', sa.Integer(), nullable=True))
+            batch_op.add_column(sa.Column('settlement', sa.Text(), nullable=True))
+            batch_op.add_column(sa.Column('settled_by_id', sa.Integer(), nullable=True))
+            batch_op.add_column(sa.Column('settled_at', sa.DateTime(), nullable=True))
+            for column in ('commented_by_id', 'computed_by_id', 'settled_by_id'):
+                batch_op.create_foreign_key(batch_op.f(f'fk_annual_evaluations_{column}_users'), 'users',
+                                            [column], ['id'])
+            batch_op.create_check_constraint(batch_op.f('ck_annual_evaluations_contractor_position'),
+                                             "contractor_position IN ('agree', 'disagree')")
         for (table, column), (_, codes) in CHECKS.items():
             _replace_check(table, column, codes)
 
@@ -98,6 +114,14 @@ def downgrade():
     with _foreign_keys_off():
         for (table, column), (codes, _) in CHECKS.items():
             _replace_check(table, column, codes)
+        with op.batch_alter_table('annual_evaluations', schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f('ck_annual_evaluations_contractor_position'), type_='check')
+            for column in ('commented_by_id', 'computed_by_id', 'settled_by_id'):
+                batch_op.drop_constraint(batch_op.f(f'fk_annual_evaluations_{column}_users'), type_='foreignkey')
+            for column in ('settled_at', 'settled_by_id', 'settlement', 'commented_by_id', 'commented_at',
+                           'contractor_comment', 'contractor_position', 'comment_deadline', 'published_at',
+                           'computed_by_id'):
+                batch_op.drop_column(column)
         with op.batch_alter_table('quarterly_reviews', schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f('fk_quarterly_reviews_computed_by_id_users'), type_='foreignkey')
             batch_op.drop_column('computed_by_id')

@@ -292,6 +292,7 @@ class JobCount(Labelled):
     EVALUATIONS_DRAFTED = "drafted", "年度评价草稿"
     EVALUATIONS_ALREADY_APPROVED = "already_approved", "已审定的年度评价"
     EVALUATIONS_WITHOUT_QUARTER = "no_approved_quarter", "无已审定季度的合同"
+    EVALUATIONS_PUBLISHED = "kept_published", "保留已发布的年度评价"
 
 
 def describe_counts(summary: Mapping[str, object]) -> str:

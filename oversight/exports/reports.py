@@ -151,6 +151,11 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     add(Paragraph(f"年度得分 {figures['score']} 分，评级为“{figures['rating']}”。"))
 
     payment = figures["payment"]
+
+    def pending(fen: int) -> str:
+        """A payment figure: final once the evaluation is approved, 未定 (with the estimate) before."""
+        return f"未定（测算 {_yuan(fen)}）" if report.draft else _yuan(fen)
+
     add(Heading("六、绩效挂钩款项"))
     year_amount = payment.get("year_amount_fen")
     add(Table(("项目", "金额或比例"), tuple(row for row in (
@@ -160,11 +165,11 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
         ("固定部分", _yuan(payment["fixed_fen"])),
         ("绩效挂钩部分", _yuan(payment["linked_fen"])),
         (f"评级“{figures['rating']}”对应支付比例", _percent(payment["payout_rate"])),
-        ("绩效挂钩部分应付", _yuan(payment["payable_fen"])),
-        ("扣减", _yuan(payment["withheld_fen"])),
+        ("绩效挂钩部分应付", pending(payment["payable_fen"])),
+        ("扣减", pending(payment["withheld_fen"])),
         ("已预付（绩效挂钩部分）", _yuan(payment["already_paid_fen"])),
-        ("尚需支付", _yuan(payment["remaining_fen"])),
-        ("应追回（预付超过应付）", _yuan(payment["to_recover_fen"])) if payment.get("to_recover_fen") else None,
+        ("尚需支付", pending(payment["remaining_fen"])),
+        ("应追回（预付超过应付）", pending(payment["to_recover_fen"])) if payment.get("to_recover_fen") else None,
     ) if row), (1, 1)))
 
     payments = _payments_of(evaluation)

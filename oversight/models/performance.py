@@ -95,7 +95,8 @@ class AnnualEvaluation(db.Model):
     """The year's evaluation of a contract and the payment of its performance-linked share."""
 
     __tablename__ = "annual_evaluations"
-    __table_args__ = (UniqueConstraint("contract_id", "year", "revision"), one_of("status", EvaluationStatus))
+    __table_args__ = (UniqueConstraint("contract_id", "year", "revision"), one_of("status", EvaluationStatus),
+                      one_of("contractor_position", Position))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
@@ -109,12 +110,26 @@ class AnnualEvaluation(db.Model):
     payable_fen: Mapped[int] = mapped_column(BigInteger)
     withheld_fen: Mapped[int] = mapped_column(BigInteger)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The same steps as a quarterly review before any payment figure is final (issue 10, point 7).
+    computed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime | None]
+    comment_deadline: Mapped[date | None]
+    contractor_position: Mapped[str | None] = mapped_column(String(16))
+    contractor_comment: Mapped[str | None] = mapped_column(Text)
+    commented_at: Mapped[datetime | None]
+    commented_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    settlement: Mapped[str | None] = mapped_column(Text)
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    settled_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
     locked: Mapped[bool] = mapped_column(default=False)
 
     contract: Mapped[Contract] = relationship()  # noqa: F821
-    approved_by: Mapped[User | None] = relationship()  # noqa: F821
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
+    computed_by: Mapped[User | None] = relationship(foreign_keys=[computed_by_id])  # noqa: F821
+    commented_by: Mapped[User | None] = relationship(foreign_keys=[commented_by_id])  # noqa: F821
+    settled_by: Mapped[User | None] = relationship(foreign_keys=[settled_by_id])  # noqa: F821
 
 
 class PaymentRecord(db.Model):

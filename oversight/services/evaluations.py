@@ -7,7 +7,7 @@ a performance-linked share and pays the linked share at the rating's payout rate
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -17,11 +17,13 @@ from ..clock import utcnow
 from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
-from ..domain.vocabulary import PaymentKind, ReviewStatus, label_of
+from ..domain.vocabulary import EvaluationStatus, PaymentKind, Position, ReviewStatus, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
-from .reviews import ensure_unlocked, latest_revision, newest_revisions, total_of
+from .reviews import duty_blocker, ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
+
+DEFAULT_COMMENT_DAYS = 14
 
 
 def year_amount_fen(amount_fen: int, term_start: date, term_end: date, year: int) -> int:
@@ -53,10 +55,25 @@ def evaluation_revisions(contract_id: int, year: int) -> list[AnnualEvaluation]:
     ).scalars())
 
 
-def current_evaluations_query(approved_only: bool):
-    """The newest revision of each contract's year (newest approved one when `approved_only`)."""
+# All a contractor sees of its evaluations: every step once published (a draft is the bureau's).
+EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS = frozenset(EvaluationStatus) - {EvaluationStatus.DRAFT}
+
+
+def shown_to_contractors(evaluation: AnnualEvaluation) -> bool:
+    """The one rule of what a contractor sees of its own contracts' evaluations."""
+    return evaluation.status in EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS
+
+
+def payment_final(evaluation: AnnualEvaluation) -> bool:
+    """Payment figures are final only once the evaluation is approved; before, they read 未定."""
+    return evaluation.status == EvaluationStatus.APPROVED
+
+
+def current_evaluations_query(published_only: bool):
+    """The newest revision of each contract's year (newest one a contractor may see when `published_only`)."""
     return newest_revisions(AnnualEvaluation, AnnualEvaluation.year,
-                            AnnualEvaluation.status == "approved" if approved_only else None)
+                            AnnualEvaluation.status.in_(EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS)
+                            if published_only else None)
 
 
 def paid_fen(contract_id: int, kind: str, year: int | None = None) -> int:
@@ -126,13 +143,25 @@ def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None:
     evaluation.computed_at = utcnow()
 
 
-def compute_evaluation(contract: Contract, year: int) -> AnnualEvaluation:
-    """Create the year's draft evaluation or refresh it; an approved one is locked (ReviewLocked)."""
+class EvaluationPublished(EvaluationError):
+    """The evaluation left the draft stage: its figures are the contractor's to comment on now."""
+
+
+def _require_draft(evaluation: AnnualEvaluation, message: str) -> None:
+    if evaluation.status != EvaluationStatus.DRAFT:
+        raise EvaluationPublished(message)
+
+
+def compute_evaluation(contract: Contract, year: int, user: User | None = None) -> AnnualEvaluation:
+    """Create the year's draft evaluation or refresh it; an approved one is locked (ReviewLocked),
+    a published one is kept (EvaluationPublished). `user` (None: the scheduler) is its drafter."""
     found = evaluation_revisions(contract.id, year)
     if found:
         ensure_unlocked(found[-1])
+        _require_draft(found[-1], f"{label_of(EvaluationStatus, found[-1].status)}，不再重新计算")
     evaluation = found[-1] if found else AnnualEvaluation(contract=contract, year=year, revision=1, status="draft")
     _evaluate(evaluation, _stored_items(evaluation) if found else [])
+    evaluation.computed_by_id = user.id if user is not None else None
     db.session.add(evaluation)
     db.session.flush()
     return evaluation
@@ -145,7 +174,9 @@ def _change_items(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None
 
 
 def add_annual_item(evaluation: AnnualEvaluation, points: Decimal | str, reason: str) -> None:
-    """Signed annual points with the written reason."""
+    """Signed annual points with the written reason, on a draft."""
+    ensure_unlocked(evaluation)
+    _require_draft(evaluation, "只有草稿可以加减分；已发布的年度评价由管理员在裁定时调整")
     try:
         item = ManualItem(points, reason)
     except ScoringError as error:
@@ -155,20 +186,108 @@ def add_annual_item(evaluation: AnnualEvaluation, points: Decimal | str, reason:
 
 def remove_annual_item(evaluation: AnnualEvaluation, index: int) -> None:
     """Take the annual item at `index` off the draft."""
+    ensure_unlocked(evaluation)
+    _require_draft(evaluation, "只有草稿可以删除加减分")
     items = _stored_items(evaluation)
     if not 0 <= index < len(items):
         raise EvaluationError("该加减分项不存在")
     _change_items(evaluation, items[:index] + items[index + 1:])
 
 
-def approve_evaluation(evaluation: AnnualEvaluation, user: User) -> None:
-    """Recompute from the approved quarters and lock; every quarter of the term must be approved."""
-    ensure_unlocked(evaluation)
-    _evaluate(evaluation, _stored_items(evaluation))
+def _missing_quarters_message(evaluation: AnnualEvaluation) -> str | None:
     missing = evaluation.figures["missing_quarters"]
+    if not missing:
+        return None
+    return "以下季度的考核尚未审定：" + "、".join(
+        f"{row['quarter']}（{label_of(ReviewStatus, row['status']) if row['status'] else '未评分'}）" for row in missing)
+
+
+def publish_evaluation(evaluation: AnnualEvaluation, today: date, window_days: int = DEFAULT_COMMENT_DAYS) -> None:
+    """Send the draft to the contractor, opening its comment window; every quarter must be approved."""
+    ensure_unlocked(evaluation)
+    _require_draft(evaluation, "只有草稿可以发布")
+    missing = _missing_quarters_message(evaluation)
     if missing:
-        raise EvaluationError("以下季度的考核尚未审定：" + "、".join(
-            f"{row['quarter']}（{label_of(ReviewStatus, row['status']) if row['status'] else '未评分'}）" for row in missing))
+        raise EvaluationError(missing)
+    evaluation.status = "published"
+    evaluation.published_at = utcnow()
+    evaluation.comment_deadline = today + timedelta(days=window_days)
+    db.session.flush()
+
+
+def evaluation_window_open(evaluation: AnnualEvaluation, today: date) -> bool:
+    """Whether the contractor may still agree or disagree."""
+    return evaluation.status == "published" and today <= evaluation.comment_deadline
+
+
+def comment_evaluation(evaluation: AnnualEvaluation, user: User, position: str, text: str, today: date) -> None:
+    """The contractor agrees or disagrees, with its reasons, within the comment window."""
+    ensure_unlocked(evaluation)
+    if user.role != "contractor" or user.contractor_id != evaluation.contract.contractor_id:
+        raise EvaluationError("只有本合同承接机构的人员可以提出意见")
+    if evaluation.status != "published":
+        raise EvaluationError("该年度评价不在征求意见阶段")
+    if not evaluation_window_open(evaluation, today):
+        raise EvaluationError(f"意见期已于 {evaluation.comment_deadline} 截止，视为同意")
+    if position not in Position.codes():
+        raise EvaluationError("请选择同意或不同意")
+    text = (text or "").strip()
+    if position == "disagree" and not text:
+        raise EvaluationError("不同意时必须写明理由")
+    evaluation.status = "agreed" if position == "agree" else "disputed"
+    evaluation.contractor_position, evaluation.contractor_comment = position, text or None
+    evaluation.commented_at, evaluation.commented_by_id = utcnow(), user.id
+    db.session.flush()
+
+
+def settle_evaluation(evaluation: AnnualEvaluation, user: User, decision: str,
+                      adjustment: Decimal | str | None) -> None:
+    """An admin other than the drafter decides a dispute; an adjustment becomes an annual item."""
+    ensure_unlocked(evaluation)
+    if evaluation.status != "disputed":
+        raise EvaluationError("只有承接方有异议的年度评价需要裁定")
+    conflict = duty_blocker(evaluation, user)
+    if conflict:
+        raise EvaluationError(conflict)
+    decision = (decision or "").strip()
+    if not decision:
+        raise EvaluationError("请写明裁定意见")
+    if adjustment not in (None, "") and Decimal(adjustment) != 0:
+        try:
+            item = ManualItem(adjustment, f"复核裁定：{decision}")
+        except ScoringError as error:
+            raise EvaluationError(str(error)) from None
+        _change_items(evaluation, _stored_items(evaluation) + [item])
+    evaluation.status = "settled"
+    evaluation.settlement, evaluation.settled_by_id, evaluation.settled_at = decision, user.id, utcnow()
+    db.session.flush()
+
+
+def evaluation_approval_blocker(evaluation: AnnualEvaluation, today: date) -> str | None:
+    """Why the evaluation cannot be approved yet (None when it can), as for a quarterly review."""
+    if evaluation.status in ("agreed", "settled"):
+        return None
+    if evaluation.status == "published":
+        return None if today > evaluation.comment_deadline else (
+            f"承接方意见期至 {evaluation.comment_deadline}，承接方同意或期满后方可审定")
+    return {
+        "draft": "草稿须先发布给承接方确认",
+        "disputed": "承接方有异议，须先由管理员裁定",
+        "approved": "已审定",
+    }[evaluation.status]
+
+
+def approve_evaluation(evaluation: AnnualEvaluation, user: User, today: date) -> None:
+    """Recompute from the approved quarters and lock, after the contractor's comment window and any
+    settlement; every quarter of the term must be approved, and the drafter may not approve."""
+    ensure_unlocked(evaluation)
+    blocker = evaluation_approval_blocker(evaluation, today) or duty_blocker(evaluation, user)
+    if blocker:
+        raise EvaluationError(blocker)
+    _evaluate(evaluation, _stored_items(evaluation))
+    missing = _missing_quarters_message(evaluation)
+    if missing:
+        raise EvaluationError(missing)
     evaluation.status = "approved"
     evaluation.approved_by_id = user.id
     evaluation.approved_at = utcnow()
@@ -176,7 +295,7 @@ def approve_evaluation(evaluation: AnnualEvaluation, user: User) -> None:
     db.session.flush()
 
 
-def correct_evaluation(evaluation: AnnualEvaluation, reason: str) -> AnnualEvaluation:
+def correct_evaluation(evaluation: AnnualEvaluation, reason: str, user: User | None = None) -> AnnualEvaluation:
     """A new draft revision of a locked evaluation, recomputed; the old one stays."""
     if not evaluation.locked:
         raise EvaluationError("未锁定的年度评价可直接重新计算，无需新建修订版本")
@@ -186,7 +305,8 @@ def correct_evaluation(evaluation: AnnualEvaluation, reason: str) -> AnnualEvalu
     if not reason:
         raise EvaluationError("请写明更正原因")
     new = AnnualEvaluation(contract=evaluation.contract, year=evaluation.year, revision=evaluation.revision + 1,
-                           status="draft", figures={"revision_reason": reason})
+                           status="draft", figures={"revision_reason": reason},
+                           computed_by_id=user.id if user is not None else None)
     _evaluate(new, _stored_items(evaluation))
     db.session.add(new)
     db.session.flush()

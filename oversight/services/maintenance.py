@@ -11,7 +11,7 @@ from ..domain.schedule import month_bounds
 from ..extensions import db
 from ..models import Assignment, Contract, Notification, RectificationNotice, ServiceLine, User
 from .assignments import next_number
-from .evaluations import compute_evaluation
+from .evaluations import EvaluationPublished, compute_evaluation
 from .mailer import SmtpSettings, send_email
 from .reviews import ReviewLocked
 from .spot_checks import notice_overdue
@@ -140,6 +140,8 @@ def draft_annual_evaluations(year: int) -> dict:
             outcome["drafted"] += 1
         except ReviewLocked:
             outcome["already_approved"] += 1
+        except EvaluationPublished:  # counted only when it happens
+            outcome["kept_published"] = outcome.get("kept_published", 0) + 1
         except EvaluationError:
             outcome["no_approved_quarter"] += 1
     return outcome

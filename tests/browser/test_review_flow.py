@@ -54,15 +54,33 @@ def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_i
     expect(page.locator("h1")).to_contain_text("已审定锁定")
     expect(page.locator("#review-actions")).not_to_contain_text("添加加减分")
 
+    log_out(page)
+
+    # The year: the supervisor drafts and publishes it, the contractor agrees, the admin approves.
+    log_in(supervisor)
     page.click("nav >> text=年度评价")
     page.select_option("#evaluate-form select[name=contract_id]", str(contract.id))
     page.fill("#evaluate-form input[name=year]", "2025")
     page.click("#evaluate-form button[type=submit]")
     expect(page.locator("#evaluation-score")).to_contain_text("59.35")
-    # 1,200,000 × 30 % = 360,000 linked; 不合格 (< 60) pays none of it.
-    expect(page.locator("#payable")).to_have_text("0.00 元")
+    expect(page.locator("#payable")).to_contain_text("未定")
+    page.click("#evaluation-actions button:has-text('发布给承接机构')")
+    expect(page.locator("h1")).to_contain_text("已发布")
+    log_out(page)
+    log_in(contractor_user)
+    page.click("nav >> text=年度评价")
+    page.click("#evaluation-table >> text=2025")
+    page.check("#evaluation-actions input[value=agree]")
+    page.click("#evaluation-actions button:has-text('提交意见')")
+    expect(page.locator("h1")).to_contain_text("承接方同意")
+    log_out(page)
+    log_in(admin)
+    page.click("nav >> text=年度评价")
+    page.click("#evaluation-table >> text=2025")
     page.click("#evaluation-actions button:has-text('审定并锁定')")
     expect(page.locator("h1")).to_contain_text("已审定锁定")
+    # 1,200,000 × 30 % = 360,000 linked; 不合格 (< 60) pays none of it.
+    expect(page.locator("#payable")).to_have_text("0.00 元")
     with page.expect_download() as download:
         page.click("text=年度评价报告（.docx）")
     assert download.value.suggested_filename.endswith(".docx")

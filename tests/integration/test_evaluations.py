@@ -79,7 +79,10 @@ def test_unapproved_quarters_are_listed_and_block_approval(contract, factory):
     assert evaluation.figures["score"] == "83.83"
     assert evaluation.figures["missing_quarters"] == [{"quarter": "2025Q4", "status": "disputed"}]
     with pytest.raises(EvaluationError, match="2025Q4（承接方有异议）"):
-        evaluations.approve_evaluation(evaluation, factory.user("admin"))
+        evaluations.publish_evaluation(evaluation, date(2026, 1, 10))
+    with pytest.raises(EvaluationError, match="2025Q4（承接方有异议）"):
+        evaluation.status, evaluation.comment_deadline = "agreed", date(2026, 1, 20)  # as if published
+        evaluations.approve_evaluation(evaluation, factory.user("admin"), date(2026, 1, 21))
     assert not evaluation.locked
 
 
@@ -92,7 +95,8 @@ def test_an_approved_evaluation_is_locked_and_corrected_by_a_new_revision(contra
     approved_quarters(contract, YEAR)
     admin = factory.user("admin")
     evaluation = evaluations.compute_evaluation(contract, 2025)
-    evaluations.approve_evaluation(evaluation, admin)
+    evaluations.publish_evaluation(evaluation, date(2026, 1, 10), window_days=7)
+    evaluations.approve_evaluation(evaluation, admin, date(2026, 1, 18))
     db.session.commit()
     assert evaluation.locked and evaluation.status == "approved"
     with pytest.raises(ReviewLocked):

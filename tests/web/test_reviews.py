@@ -189,8 +189,9 @@ def approve_year(contract):
 def test_the_annual_evaluation_through_the_pages(client_for, people):
     contract = people["contract"]
     approve_year(contract)
-    admin = client_for(people["admin"])
-    response = admin.post("/evaluations/compute", {"contract_id": contract.id, "year": "2025"}, token_from="/evaluations/")
+    admin, supervisor = client_for(people["admin"]), client_for(people["supervisor"])
+    response = supervisor.post("/evaluations/compute", {"contract_id": contract.id, "year": "2025"},
+                               token_from="/evaluations/")
     evaluation = db.session.execute(select(AnnualEvaluation)).scalar_one()
     url = f"/evaluations/{evaluation.id}"
     assert response.headers["Location"].endswith(url)
@@ -201,6 +202,8 @@ def test_the_annual_evaluation_through_the_pages(client_for, people):
     assert "85.50" in page and "324,000.00" in page and "224,000.00" in page and "1,200,000.00" in page
     assert client_for(people["contractor"]).get(url).status_code == 404  # a draft is the bureau's
     admin.post(f"{url}/items", {"points": "5", "reason": "获评市级优秀社会工作服务机构"}, token_from=url)
+    supervisor.post(f"{url}/publish", token_from=url)
+    client_for(people["contractor"]).post(f"{url}/comment", {"position": "agree", "comment": ""}, token_from=url)
     admin.post(f"{url}/approve", token_from=url)
     db.session.expire_all()
     evaluation = db.session.get(AnnualEvaluation, evaluation.id)

@@ -1,7 +1,7 @@
 """Annual evaluations: compute from the approved quarters, annual items, payments, approve and lock."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -13,7 +13,7 @@ from ...services import evaluations as service
 from ...services.reviews import ReviewError
 from ..access import STAFF, get_contract_or_404, is_contractor_user, roles_required, scope_to_own_contracts
 from ..params import paginate
-from ..reviews.forms import CorrectForm
+from ..reviews.forms import CommentForm, CorrectForm, SettleForm
 from ..reviews.workflow import refuse_form, run_step
 from .forms import AnnualItemForm, EvaluateForm, PaymentForm
 
@@ -22,12 +22,12 @@ bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 
 
 def get_evaluation_or_404(evaluation_id: int) -> AnnualEvaluation:
-    """The evaluation, if the user may see it: a contractor sees its own approved ones."""
+    """The evaluation, if the user may see it: a contractor sees its own once published."""
     evaluation = db.session.get(AnnualEvaluation, evaluation_id)
     if evaluation is None:
         abort(404)
     get_contract_or_404(evaluation.contract_id)
-    if is_contractor_user() and evaluation.status != "approved":
+    if is_contractor_user() and not service.shown_to_contractors(evaluation):
         abort(404)
     return evaluation
 
@@ -40,7 +40,7 @@ def _contracts() -> list[Contract]:
 @bp.route("/")
 @login_required
 def index():
-    stmt = scope_to_own_contracts(service.current_evaluations_query(approved_only=is_contractor_user()),
+    stmt = scope_to_own_contracts(service.current_evaluations_query(published_only=is_contractor_user()),
                                   AnnualEvaluation.contract_id)
     page = paginate(stmt.order_by(AnnualEvaluation.year.desc(), AnnualEvaluation.contract_id))
     form = EvaluateForm(year=county_today().year - (county_today().month < 4))
@@ -57,7 +57,7 @@ def compute():
         return refuse_form(form, ".index")
     contract = get_contract_or_404(form.contract_id.data)
     try:
-        evaluation = service.compute_evaluation(contract, form.year.data)
+        evaluation = service.compute_evaluation(contract, form.year.data, current_user)
     except (EvaluationError, ReviewError) as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -72,12 +72,16 @@ def compute():
 def detail(evaluation_id: int):
     evaluation = get_evaluation_or_404(evaluation_id)
     history = [e for e in service.evaluation_revisions(evaluation.contract_id, evaluation.year)
-               if not (is_contractor_user() and e.status != "approved")]
+               if not (is_contractor_user() and not service.shown_to_contractors(e))]
     return render_template(
         "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures,
         history=history, payments=service.contract_payments(evaluation.contract_id),
         fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
         item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
+        comment_form=CommentForm(), settle_form=SettleForm(), final=service.payment_final(evaluation),
+        window_open=service.evaluation_window_open(evaluation, county_today()),
+        blocker=service.evaluation_approval_blocker(evaluation, county_today()),
+        duty_blocker=service.duty_blocker(evaluation, current_user),
     )
 
 
@@ -92,7 +96,7 @@ def _refuse(form, evaluation_id: int):
 @bp.route("/<int:evaluation_id>/refresh", methods=["POST"])
 @roles_required(*STAFF)
 def refresh(evaluation_id: int):
-    return _act(evaluation_id, lambda e: service.compute_evaluation(e.contract, e.year), "已重新计算")
+    return _act(evaluation_id, lambda e: service.compute_evaluation(e.contract, e.year, current_user), "已重新计算")
 
 
 @bp.route("/<int:evaluation_id>/items", methods=["POST"])
@@ -121,8 +125,8 @@ def add_payment(evaluation_id: int):
     def run(evaluation):
         service.record_payment(evaluation.contract, form.paid_on.data, form.amount_fen.data, form.kind.data,
                                form.year.data, form.note.data)
-        if not evaluation.locked:
-            service.compute_evaluation(evaluation.contract, evaluation.year)
+        if evaluation.status == "draft":  # the remaining amounts follow; the drafter stays who it was
+            service.compute_evaluation(evaluation.contract, evaluation.year, evaluation.computed_by)
 
     return _act(evaluation_id, run, "已登记付款")
 
@@ -130,7 +134,36 @@ def add_payment(evaluation_id: int):
 @bp.route("/<int:evaluation_id>/approve", methods=["POST"])
 @roles_required("admin")
 def approve(evaluation_id: int):
-    return _act(evaluation_id, lambda e: service.approve_evaluation(e, current_user), "已审定并锁定年度评价")
+    return _act(evaluation_id, lambda e: service.approve_evaluation(e, current_user, county_today()),
+                "已审定并锁定年度评价")
+
+
+@bp.route("/<int:evaluation_id>/publish", methods=["POST"])
+@roles_required(*STAFF)
+def publish(evaluation_id: int):
+    days = current_app.config["EVALUATION_COMMENT_DAYS"]
+    return _act(evaluation_id, lambda e: service.publish_evaluation(e, county_today(), days),
+                "已发布给承接机构，意见期开始")
+
+
+@bp.route("/<int:evaluation_id>/comment", methods=["POST"])
+@roles_required("contractor")
+def comment(evaluation_id: int):
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _refuse(form, evaluation_id)
+    return _act(evaluation_id, lambda e: service.comment_evaluation(e, current_user, form.position.data,
+                                                                    form.comment.data, county_today()), "已提交意见")
+
+
+@bp.route("/<int:evaluation_id>/settle", methods=["POST"])
+@roles_required("admin")
+def settle(evaluation_id: int):
+    form = SettleForm()
+    if not form.validate_on_submit():
+        return _refuse(form, evaluation_id)
+    return _act(evaluation_id, lambda e: service.settle_evaluation(e, current_user, form.decision.data,
+                                                                   form.adjustment.data), "已裁定")
 
 
 @bp.route("/<int:evaluation_id>/correct", methods=["POST"])
@@ -139,5 +172,5 @@ def correct(evaluation_id: int):
     form = CorrectForm()
     if not form.validate_on_submit():
         return _refuse(form, evaluation_id)
-    return _act(evaluation_id, lambda e: service.correct_evaluation(e, form.reason.data),
+    return _act(evaluation_id, lambda e: service.correct_evaluation(e, form.reason.data, current_user),
                 "已新建修订版本（草稿），原版本保留")

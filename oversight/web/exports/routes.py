@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import AnnualEvaluation, QuarterlyReview
 from ...services.audit import record_event
 from ...services.reviews import current_reviews_query
+from ...services.evaluations import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS
 from ..access import is_contractor_user, roles_required, scope_to_own_contracts
 from ..evaluations.routes import get_evaluation_or_404
 from ..reviews.routes import get_review_or_404
@@ -43,7 +44,7 @@ def index():
     ).scalars().all()
     evaluations = select(AnnualEvaluation).where(AnnualEvaluation.year == year)
     if is_contractor_user():
-        evaluations = evaluations.where(AnnualEvaluation.status == "approved")
+        evaluations = evaluations.where(AnnualEvaluation.status.in_(EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS))
     evaluations = db.session.execute(
         scope_to_own_contracts(evaluations, AnnualEvaluation.contract_id)
         .order_by(AnnualEvaluation.contract_id, AnnualEvaluation.revision)
