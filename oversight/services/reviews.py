@@ -14,9 +14,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
 from ..domain.attachments import AttachmentRefused
 from ..domain.periods import Quarter
-from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..domain.scoring import (
     Evidence,
     ManualItem,
@@ -26,9 +26,9 @@ from ..domain.scoring import (
     consecutive_below,
     score_quarter,
 )
+from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
-from ..models.base import utcnow
 from .attachments import Upload, attach_all
 from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
