@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session

@@ -1,7 +1,7 @@
 """The county clock: stored UTC moments, county days and county times (北京时间, UTC+8)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,7 +27,7 @@ def test_the_label_is_beijing_time():
     assert COUNTY_TIME_LABEL == "北京时间"
 
 
-@time_machine.travel(datetime(2026, 3, 31, 23, 30, tzinfo=timezone.utc), tick=False)
+@time_machine.travel(datetime(2026, 3, 31, 23, 30, tzinfo=UTC), tick=False)
 def test_late_utc_evening_is_the_next_county_morning():
     assert utcnow() == datetime(2026, 3, 31, 23, 30)
     assert utcnow().tzinfo is None  # stored form: naive UTC
@@ -38,7 +38,7 @@ def test_late_utc_evening_is_the_next_county_morning():
     assert county_today() == date(2026, 4, 1)
 
 
-@time_machine.travel(datetime(2026, 4, 1, 16, 0, tzinfo=timezone.utc), tick=False)
+@time_machine.travel(datetime(2026, 4, 1, 16, 0, tzinfo=UTC), tick=False)
 def test_utc_afternoon_is_already_the_next_county_day():
     assert county_today() == date(2026, 4, 2)
 
@@ -61,7 +61,7 @@ def test_local_day_of_a_stored_timestamp(stored, day):
 
 def test_local_day_accepts_an_aware_moment():
     assert local_day(datetime(2026, 4, 1, 0, 30, tzinfo=SHANGHAI)) == date(2026, 4, 1)
-    assert local_day(datetime(2026, 3, 31, 23, 30, tzinfo=timezone.utc)) == date(2026, 4, 1)
+    assert local_day(datetime(2026, 3, 31, 23, 30, tzinfo=UTC)) == date(2026, 4, 1)
 
 
 def test_day_starts_at_county_midnight_in_stored_utc():

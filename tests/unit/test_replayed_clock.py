@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from oversight.clock import replayed_at, utcnow
 
@@ -10,7 +10,7 @@ MOMENT = datetime(2026, 4, 3, 1, 30)
 
 
 def real_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def test_utcnow_is_the_real_time_outside_a_replay():
