@@ -158,7 +158,7 @@ def _quarters_of(column, year: int):
 C = Column
 
 
-def T(header: str, key: str) -> Column:  # noqa: N802  (a column maker, like C)
+def T(header: str, key: str) -> Column:
     """A column of stored (UTC) timestamps, written in county time under a "…（北京时间）" heading."""
     return Column(county_time_heading(header), key, county_wall_time)
 
