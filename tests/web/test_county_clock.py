@@ -11,7 +11,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 import pytest
 import time_machine
@@ -29,7 +29,7 @@ from oversight.services.spot_checks import assign_items, issue_notice, notice_ov
 from tests.checks_support import AFTER_Q3, add_records
 from tests.exports_support import make_review
 
-FROZEN = datetime(2026, 3, 31, 23, 30, tzinfo=timezone.utc)  # 2026-04-01 07:30 北京时间
+FROZEN = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)  # 2026-04-01 07:30 北京时间
 SERVER_ZONES = ("UTC", "Asia/Shanghai")
 FAILING = {"household_size": 5, "annual_income_fen": 9_000_000, "survey_conclusion": "不符合"}
 
