@@ -6,6 +6,7 @@ decided appeal's pass or fail, with a recorded re-check's field counts.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Select, select
@@ -20,10 +21,11 @@ from ..domain.appeals import (
     final_verdict,
 )
 from ..domain.comparison import ComparisonError, compare_record
-from ..domain.vocabulary import AppealDecision, CheckMethod
+from ..domain.vocabulary import AppealDecision, AttachmentOwner, CheckMethod
 from ..extensions import db
 from ..models import Appeal, Contract, RectificationNotice, SpotCheck, User
 from ..clock import local_day, utcnow
+from .attachments import OwnerKind, Upload, attach_all, register_owner
 from .spot_checks import CHECKERS, reported_values
 
 DEFAULT_APPEAL_DAYS = 10
@@ -59,8 +61,9 @@ def _own(check: SpotCheck, user: User) -> None:
 
 
 def file_appeal(check: SpotCheck, user: User, reason: str, today: date,
-                window_days: int = DEFAULT_APPEAL_DAYS) -> Appeal:
-    """The contractor's appeal of a failed check, with its reasons, within the window."""
+                window_days: int = DEFAULT_APPEAL_DAYS, uploads: Sequence[Upload] = ()) -> Appeal:
+    """The contractor's appeal of a failed check, with its reasons and evidence files, within the
+    window (AttachmentRefused for a bad file: nothing is filed)."""
     _own(check, user)
     check_appealable(passed=check.passed, recorded_on=local_day(check.created_at), today=today,
                      window_days=window_days, already_appealed=appeal_of(check) is not None)
@@ -71,6 +74,7 @@ def file_appeal(check: SpotCheck, user: User, reason: str, today: date,
                     status="filed")
     db.session.add(appeal)
     db.session.flush()
+    attach_all(appeal, list(uploads), user)
     return appeal
 
 
@@ -191,3 +195,12 @@ def final_verdict_of(check: SpotCheck) -> Verdict:
                if decided and appeal.recheck_passed is not None else None)
     return final_verdict(Verdict(check.passed, check.fields_compared, check.fields_differing),
                          appeal.decision if decided else None, recheck)
+
+
+# An appeal carries the contractor's evidence (filed with it, or added while it waits) and the
+# bureau's (the second re-check's photos); both sides see every file of it.
+register_owner(OwnerKind(
+    AttachmentOwner.APPEAL, Appeal, contract_id=lambda appeal: appeal.contract_id,
+    may_attach=lambda appeal, user: appeal.status != "decided" and (
+        user.role in CHECKERS or (user.role == "contractor" and appeal.filed_by.contractor_id == user.contractor_id)),
+))

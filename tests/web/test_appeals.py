@@ -113,3 +113,30 @@ def test_the_ordered_recheck_is_entered_by_its_assignee_blind(client_for, world)
     stored = db.session.get(Appeal, appeal.id)
     assert stored.status == "rechecked" and stored.recheck_passed and stored.recheck_by_id == world["other"].id
     assert date.fromisoformat(today) == stored.recheck_on
+
+
+def test_an_appeal_carries_its_evidence_for_both_sides_and_nobody_else(client_for, world):
+    import io
+
+    from oversight.models import Attachment
+
+    contractor = client_for(world["contractor_user"])
+    url = f"/appeals/checks/{world['check'].id}/new"
+    pdf = b"%PDF-1.7\n" + b"0" * 200
+    response = contractor.post(url, {"reason": "村委会出具了证明", "attachments": [(io.BytesIO(pdf), "证明.pdf")]},
+                               token_from=url, content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)
+    appeal = db.session.execute(select(Appeal)).scalar_one()
+    (attachment,) = db.session.execute(select(Attachment)).scalars().all()
+    assert (attachment.owner_type, attachment.owner_id, attachment.filename) == ("appeal", appeal.id, "证明.pdf")
+    for user in ("other", "contractor_user"):
+        client = client_for(world[user])
+        assert "证明.pdf" in text(client.get(f"/appeals/{appeal.id}"))
+        assert client.get(f"/attachments/{attachment.id}").data == pdf
+    assert client_for(world["other_user"]).get(f"/attachments/{attachment.id}").status_code == 404
+    refused = contractor.post(f"/appeals/{appeal.id}/attachments",
+                              {"attachments": [(io.BytesIO(b"MZ not a pdf"), "x.pdf")]},
+                              token_from=f"/appeals/{appeal.id}", content_type="multipart/form-data",
+                              follow_redirects=True)
+    assert "x.pdf" in text(refused)
+    assert len(db.session.execute(select(Attachment)).scalars().all()) == 1

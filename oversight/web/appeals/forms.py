@@ -3,12 +3,18 @@ from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ...domain.vocabulary import AppealDecision
+from ..attachments.support import attachments_field
 from ..spot_checks.forms import RECHECK_FORMS
 
 
 class AppealForm(FlaskForm):
     reason = TextAreaField("申诉理由", validators=[InputRequired(message="请写明申诉理由"), Length(max=4000)],
                            description="说明复检结论哪里有误，可提供的证明材料")
+    attachments = attachments_field("证明材料（照片、扫描件或 PDF）")
+
+
+class EvidenceForm(FlaskForm):
+    attachments = attachments_field("补充材料（照片、扫描件或 PDF）")
 
 
 class OrderRecheckForm(FlaskForm):
@@ -21,7 +27,7 @@ class DecideForm(FlaskForm):
     reason = TextAreaField("裁决理由", validators=[InputRequired(message="请写明裁决理由"), Length(max=4000)])
 
 
-# The second re-check asks the same blind questions as the first; its files wait for the
-# generic attachments, so the form has no file field.
+# The second re-check asks the same blind questions as the first; its photos go on the appeal
+# (the evidence form), not on the original check.
 APPEAL_RECHECK_FORMS = {service_type: type(f"Appeal{form.__name__}", (form,), {"attachments": None})
                         for service_type, form in RECHECK_FORMS.items()}

@@ -7,15 +7,19 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...clock import county_today
+from ...adapters.files import FileStoreError
 from ...domain.appeals import AppealRefused
+from ...domain.attachments import AttachmentRefused
 from ...domain.vocabulary import AppealStatus
 from ...extensions import db
 from ...models import Appeal, Contract, SpotCheck, User
 from ...services import appeals as service
+from ...services.attachments import attach_all, may_attach
 from ...services.spot_checks import CHECKERS, notice_of
 from ..access import STAFF, is_contractor_user, own_contract_ids, roles_required
 from ..params import paginate
-from .forms import APPEAL_RECHECK_FORMS, AppealForm, DecideForm, OrderRecheckForm
+from ..attachments.support import received
+from .forms import APPEAL_RECHECK_FORMS, AppealForm, DecideForm, EvidenceForm, OrderRecheckForm
 
 bp = Blueprint("appeals", __name__, url_prefix="/appeals")
 
@@ -79,8 +83,9 @@ def new(check_id: int):
     form = AppealForm()
     if form.validate_on_submit():
         try:
-            appeal = service.file_appeal(check, current_user, form.reason.data, county_today(), _window_days())
-        except AppealRefused as error:
+            appeal = service.file_appeal(check, current_user, form.reason.data, county_today(), _window_days(),
+                                         received(form.attachments.data))
+        except (AppealRefused, AttachmentRefused, FileStoreError) as error:
             db.session.rollback()
             flash(str(error), "danger")
         else:
@@ -116,9 +121,29 @@ def detail(appeal_id: int):
     if _may_recheck(appeal):
         recheck_form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
         recheck_form.checked_on.data = county_today()
+    evidence_form = EvidenceForm() if may_attach(appeal, current_user) else None
     return render_template("appeals/detail.html", appeal=appeal, check=appeal.spot_check, staff=staff,
                            blocker=blocker, order_form=order_form, recheck_form=recheck_form,
-                           decide_form=decide_form, notice=notice_of(appeal.spot_check))
+                           decide_form=decide_form, notice=notice_of(appeal.spot_check), evidence_form=evidence_form)
+
+
+@bp.route("/<int:appeal_id>/attachments", methods=["POST"])
+@login_required
+def add_evidence(appeal_id: int):
+    appeal = _appeal_or_404(appeal_id)
+    form = EvidenceForm()
+    if not form.validate_on_submit() or not form.attachments.data or not any(f.filename for f in form.attachments.data):
+        flash("请选择文件", "danger")
+        return redirect(url_for(".detail", appeal_id=appeal.id))
+    try:
+        saved = attach_all(appeal, received(form.attachments.data), current_user)
+    except (AttachmentRefused, FileStoreError) as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(f"已上传 {len(saved)} 个附件", "success")
+    return redirect(url_for(".detail", appeal_id=appeal.id))
 
 
 def _may_recheck(appeal: Appeal) -> bool:
