@@ -1,7 +1,7 @@
 """appeals, review drafters, evaluation steps, rectification rounds and proposed deductions
 
 Revision ID: b9d6f2c75a46
-Revises: e6a3c9f42d13
+Revises: a8c5e1b64f35
 Create Date: 2026-12-02 16:43:06.197024
 
 Vocabularies that grew (annual evaluation statuses, notice outcomes) get their CHECK rebuilt
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b9d6f2c75a46'
-down_revision = 'e6a3c9f42d13'
+down_revision = 'a8c5e1b64f35'
 branch_labels = None
 depends_on = None
 

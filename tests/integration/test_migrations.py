@@ -189,8 +189,8 @@ def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(mi
 
 def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migration(migrated_app):
     upgrade(revision=SESSION_VERSION)
-    with db.engine.connect() as connection:
-        checks = _present(_vocabulary_checks(), connection)
+    with db.engine.connect() as connection:  # the session-version revision checks what c4e1a7d20b91 wrote
+        checks = _present(_checks_at_vocabulary_revision(), connection)
     with db.engine.begin() as connection:
         before = _fill_every_table(connection, checks)["attachments"]
     kept = ("id", "filename", "content_type", "size_bytes", "sha256", "stored_path", "uploaded_at")
