@@ -8,8 +8,12 @@ Vocabularies that grew (annual evaluation statuses, notice outcomes) get their C
 with the codes written out as they stand at this revision. SQLite alters a table by rebuilding
 it (batch mode), with foreign-key enforcement off while it does.
 """
+from datetime import datetime, timedelta
+
 from alembic import op
 import sqlalchemy as sa
+
+COUNTY_OFFSET = timedelta(hours=8)  # the county's clock, UTC+8, as at this revision
 
 
 # revision identifiers, used by Alembic.
@@ -108,10 +112,12 @@ def upgrade():
                                              "contractor_position IN ('agree', 'disagree')")
         for (table, column), (_, codes) in CHECKS.items():
             _replace_check(table, column, codes)
+        _number_notices()
 
 
 def downgrade():
     with _foreign_keys_off():
+        _unnumber_notices()
         for (table, column), (codes, _) in CHECKS.items():
             _replace_check(table, column, codes)
         with op.batch_alter_table('annual_evaluations', schema=None) as batch_op:
@@ -162,3 +168,63 @@ class _foreign_keys_off:
     def __exit__(self, *exc_info):
         if self.sqlite:
             op.execute("PRAGMA foreign_keys=ON")
+
+
+def _number_notices() -> None:
+    """Rounds, numbers and escalation on notices; every existing notice is round 1, numbered in
+    the order it was issued within its county year (UTC+8)."""
+    with op.batch_alter_table('rectification_notices', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('round', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('previous_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('year', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('sequence', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('number', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('escalated_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('escalation_handled_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('escalation_handled_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('escalation_note', sa.Text(), nullable=True))
+        batch_op.drop_constraint(batch_op.f('uq_rectification_notices_spot_check_id'), type_='unique')
+        batch_op.create_index(batch_op.f('ix_rectification_notices_spot_check_id'), ['spot_check_id'], unique=False)
+    connection = op.get_bind()
+    notices = sa.table('rectification_notices', sa.column('id', sa.Integer), sa.column('issued_at', sa.DateTime),
+                       sa.column('year', sa.Integer), sa.column('sequence', sa.Integer),
+                       sa.column('number', sa.String))
+    taken: dict[int, int] = {}
+    for row in connection.execute(sa.select(notices.c.id, notices.c.issued_at)
+                                  .order_by(notices.c.issued_at, notices.c.id)).all():
+        issued = row.issued_at if isinstance(row.issued_at, datetime) else datetime.fromisoformat(str(row.issued_at))
+        year = (issued + COUNTY_OFFSET).year
+        taken[year] = taken.get(year, 0) + 1
+        connection.execute(notices.update().where(notices.c.id == row.id).values(
+            year=year, sequence=taken[year], number=f"〔{year}〕整改第{taken[year]:03d}号"))
+    with op.batch_alter_table('rectification_notices', schema=None) as batch_op:
+        for column, kind in (('year', sa.Integer()), ('sequence', sa.Integer()), ('number', sa.String(length=64))):
+            batch_op.alter_column(column, existing_type=kind, nullable=False)
+        batch_op.create_unique_constraint(batch_op.f('uq_rectification_notices_number'), ['number'])
+        batch_op.create_unique_constraint(batch_op.f('uq_rectification_notices_previous_id'), ['previous_id'])
+        batch_op.create_unique_constraint(batch_op.f('uq_rectification_notices_year'), ['year', 'sequence'])
+        batch_op.create_foreign_key(batch_op.f('fk_rectification_notices_previous_id_rectification_notices'),
+                                    'rectification_notices', ['previous_id'], ['id'])
+        batch_op.create_foreign_key(batch_op.f('fk_rectification_notices_escalation_handled_by_id_users'),
+                                    'users', ['escalation_handled_by_id'], ['id'])
+
+
+def _unnumber_notices() -> None:
+    """Back to one notice per check: later rounds are deleted (their first round stays)."""
+    op.execute("DELETE FROM proposed_deductions")
+    op.execute("UPDATE rectification_notices SET outcome = NULL WHERE outcome = 'withdrawn'")
+    op.execute("UPDATE annual_evaluations SET status = 'draft' WHERE status NOT IN ('draft', 'approved')")
+    op.execute("DELETE FROM rectification_notices WHERE previous_id IS NOT NULL")
+    with op.batch_alter_table('rectification_notices', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_rectification_notices_escalation_handled_by_id_users'),
+                                 type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_rectification_notices_previous_id_rectification_notices'),
+                                 type_='foreignkey')
+        for name in ('uq_rectification_notices_year', 'uq_rectification_notices_previous_id',
+                     'uq_rectification_notices_number'):
+            batch_op.drop_constraint(batch_op.f(name), type_='unique')
+        batch_op.drop_index(batch_op.f('ix_rectification_notices_spot_check_id'))
+        batch_op.create_unique_constraint(batch_op.f('uq_rectification_notices_spot_check_id'), ['spot_check_id'])
+        for column in ('escalation_note', 'escalation_handled_by_id', 'escalation_handled_at', 'escalated_at',
+                       'number', 'sequence', 'year', 'previous_id', 'round'):
+            batch_op.drop_column(column)

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask import current_app, has_app_context
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from ..clock import local_day
+from ..domain.rectification import format_notice_number
 
 from ..extensions import db
 from ..domain.vocabulary import (
@@ -97,13 +101,28 @@ class SpotCheck(db.Model):
 
 
 class RectificationNotice(db.Model):
-    """整改通知 for a failed spot check: the contractor answers, the supervisor closes it."""
+    """整改通知 for a failed spot check: the contractor answers, the supervisor closes it.
+
+    One row per round: a response not accepted closes the round and reissues the notice as the
+    next (`previous_id`); past the last round it escalates to the admins. Every round has its
+    number, unique in its county year (assigned on insert, see `_number_new_notices`).
+    """
 
     __tablename__ = "rectification_notices"
-    __table_args__ = (one_of("status", NoticeStatus), one_of("outcome", NoticeOutcome))
+    __table_args__ = (one_of("status", NoticeStatus), one_of("outcome", NoticeOutcome),
+                      UniqueConstraint("year", "sequence"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), unique=True)
+    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), index=True)
+    round: Mapped[int] = mapped_column(default=1, server_default="1")
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("rectification_notices.id"), unique=True)
+    year: Mapped[int]
+    sequence: Mapped[int]
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    escalated_at: Mapped[datetime | None]
+    escalation_handled_at: Mapped[datetime | None]
+    escalation_handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    escalation_note: Mapped[str | None] = mapped_column(Text)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -122,6 +141,27 @@ class RectificationNotice(db.Model):
 
     spot_check: Mapped[SpotCheck] = relationship()
     contract: Mapped[Contract] = relationship()  # noqa: F821
+    previous: Mapped[RectificationNotice | None] = relationship(remote_side=[id])
+
+
+@event.listens_for(Session, "before_flush")
+def _number_new_notices(session: Session, _flush_context, _instances) -> None:
+    """Give each new notice the next number of its county year (〔2026〕整改第003号)."""
+    new = [obj for obj in session.new if isinstance(obj, RectificationNotice) and obj.number is None]
+    if not new:
+        return
+    prefix = current_app.config.get("NOTICE_NUMBER_PREFIX") or "" if has_app_context() else ""
+    taken: dict[int, int] = {}
+    with session.no_autoflush:
+        for notice in sorted(new, key=lambda n: (n.issued_at or utcnow(), id(n))):
+            notice.issued_at = notice.issued_at or utcnow()
+            year = local_day(notice.issued_at).year
+            if year not in taken:
+                taken[year] = session.execute(select(func.coalesce(func.max(RectificationNotice.sequence), 0))
+                                              .where(RectificationNotice.year == year)).scalar_one()
+            taken[year] += 1
+            notice.year, notice.sequence = year, taken[year]
+            notice.number = format_notice_number(year, taken[year], prefix)
 
 
 class Callback(db.Model):

@@ -14,6 +14,7 @@ from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, c
 from ..domain.self_care import ITEM_KEYS
 from ..domain.vocabulary import CheckMethod, NoticeOutcome, NoticeStatus
 from ..extensions import db
+from ..domain.rectification import RectificationError
 from ..models import (
     Attachment,
     CompletionRecord,
@@ -26,6 +27,7 @@ from ..models import (
 from . import attachments
 from .attachments import Upload
 from .draws import SPOT_CHECK
+from .rectification import RectificationRules, follow_up
 
 CHECKERS = ("admin", "supervisor")
 
@@ -143,8 +145,10 @@ def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on:
 
 
 def notice_of(check: SpotCheck) -> RectificationNotice | None:
+    """The check's notice in its latest round."""
     return db.session.execute(select(RectificationNotice).where(
-        RectificationNotice.spot_check_id == check.id)).scalar_one_or_none()
+        RectificationNotice.spot_check_id == check.id).order_by(RectificationNotice.round.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 def issue_notice(check: SpotCheck, *, deadline: date, requirement: str, issuer: User,
@@ -182,17 +186,29 @@ def respond_notice(notice: RectificationNotice, *, response: str, user: User, up
     db.session.flush()
 
 
-def close_notice(notice: RectificationNotice, *, outcome: str, note: str | None, user: User) -> None:
-    """The supervisor's closing: accepted (needs the contractor's answer) or not accepted."""
+CLOSING_OUTCOMES = (NoticeOutcome.ACCEPTED, NoticeOutcome.NOT_ACCEPTED)  # withdrawn only by an appeal
+
+
+def close_notice(notice: RectificationNotice, *, outcome: str, note: str | None, user: User,
+                 today: date | None = None, reissue_deadline: date | None = None,
+                 rules: RectificationRules = RectificationRules()) -> RectificationNotice | None:
+    """The supervisor's closing: accepted (needs the contractor's answer) or not accepted, which
+    reissues the notice as its next round (returned) or, after the last, escalates it."""
     if notice.status == "closed":
         raise SpotCheckError("整改通知已关闭")
-    if outcome not in NoticeOutcome.codes():
+    if outcome not in CLOSING_OUTCOMES:
         raise SpotCheckError("请选择整改结论")
     if outcome == "accepted" and notice.status != "responded":
         raise SpotCheckError("承接机构尚未回复整改情况，不能认定整改合格")
     notice.status, notice.outcome, notice.closing_note = "closed", outcome, (note or "").strip() or None
     notice.closed_at, notice.closed_by_id = utcnow(), user.id
     db.session.flush()
+    if outcome != "not_accepted":
+        return None
+    try:
+        return follow_up(notice, user, today=today, reissue_deadline=reissue_deadline, rules=rules)
+    except RectificationError as error:
+        raise SpotCheckError(str(error)) from None
 
 
 def notice_overdue(notice: RectificationNotice, today: date) -> bool:

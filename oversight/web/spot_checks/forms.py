@@ -86,5 +86,12 @@ class ResponseForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField("整改结论", choices=NoticeOutcome.choices())
+    outcome = SelectField("整改结论", choices=[(code, NoticeOutcome(code).label)
+                                            for code in (NoticeOutcome.ACCEPTED, NoticeOutcome.NOT_ACCEPTED)])
     closing_note = TextAreaField("说明", validators=[Optional(), Length(max=2000)])
+    reissue_deadline = DateField("重新整改期限", validators=[Optional()],
+                                 description="不予认可时重新下发整改通知的期限；留空按默认天数；最后一轮不予认可则提请管理员处理")
+
+
+class EscalationForm(FlaskForm):
+    escalation_note = TextAreaField("处理意见", validators=[InputRequired(message="请写明处理意见"), Length(max=2000)])
