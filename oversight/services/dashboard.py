@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from ..domain.vocabulary import AssignmentStatus
 from ..extensions import db
 from ..models import Assignment, Callback, Complaint, Contract, Notification, RectificationNotice
+from .rectification import escalated_notices
 from .spot_checks import notice_overdue, pending_items
 
 
@@ -116,4 +117,6 @@ def oversight_counts(user_id: int, scope: Select | None, today: date, *, staff: 
             Callback.status == "pending")).scalar_one()
         counts["open_complaints"] = db.session.execute(select(func.count()).select_from(Complaint).where(
             Complaint.status != "closed")).scalar_one()
+        counts["escalated_notices"] = db.session.execute(select(func.count()).select_from(
+            escalated_notices().order_by(None).subquery())).scalar_one()
     return counts

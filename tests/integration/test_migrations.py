@@ -214,3 +214,39 @@ def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migr
     with db.engine.connect() as connection:
         back = connection.execute(text("SELECT id, spot_check_id FROM attachments ORDER BY id")).all()
     assert [tuple(row) for row in back] == [(row["id"], row["spot_check_id"]) for row in before[1:]]
+
+
+APPEALS = "b9d6f2c75a46"
+
+
+def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(migrated_app):
+    upgrade(revision=ATTACHMENT_OWNERS)
+    before_codes = {key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()}
+    with db.engine.connect() as connection:
+        checks = _present({**_vocabulary_checks(), **_checks_at_vocabulary_revision(), **before_codes}, connection)
+    with db.engine.begin() as connection:
+        written = _fill_every_table(connection, checks)
+        # Issued 16:00 UTC on 31 December 2025 is 2026 in the county; the others keep their order.
+        for row_id, issued in ((1, "2026-01-01 08:00:00"), (2, "2025-12-31 16:00:00"), (3, "2025-12-31 15:59:59"),
+                               (4, "2025-03-01 00:00:00")):
+            connection.execute(text("UPDATE rectification_notices SET issued_at = :issued WHERE id = :id"),
+                               {"issued": issued, "id": row_id})
+    assert len(written["rectification_notices"]) > 4
+
+    upgrade(revision=APPEALS)
+
+    with db.engine.connect() as connection:
+        rows = {row.id: (row.round, row.year, row.sequence, row.number) for row in connection.execute(text(
+            "SELECT id, round, year, sequence, number FROM rectification_notices"))}
+    assert rows[4] == (1, 2025, 1, "〔2025〕整改第001号")
+    assert rows[3] == (1, 2025, 2, "〔2025〕整改第002号")
+    assert rows[2][1:] == (2026, 1, "〔2026〕整改第001号") and rows[1][1:3] == (2026, 2)
+    assert len({number for *_, number in rows.values()}) == len(rows)
+    with db.engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE rectification_notices SET sequence = 1, year = 2026 WHERE id = 1"))
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE annual_evaluations SET status = 'unknown' WHERE id = 1"))
+        with connection.begin():
+            connection.execute(text("UPDATE annual_evaluations SET status = 'published' WHERE id = 1"))
+            connection.execute(text("UPDATE rectification_notices SET outcome = 'withdrawn' WHERE id = 1"))

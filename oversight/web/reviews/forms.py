@@ -32,3 +32,7 @@ class SettleForm(FlaskForm):
 
 class CorrectForm(FlaskForm):
     reason = TextAreaField("更正原因", validators=[InputRequired(message="请写明更正原因"), Length(max=2000)])
+
+
+class DismissDeductionForm(FlaskForm):
+    reason = StringField("不予扣分的理由", validators=[InputRequired(message="请写明不予扣分的理由"), Length(max=500)])

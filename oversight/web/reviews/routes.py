@@ -9,7 +9,9 @@ from ...charts.performance import contractors_side_by_side, indicator_breakdown,
 from ...clock import county_today
 from ...domain.periods import Quarter, quarter_of
 from ...extensions import db
-from ...models import Contract, QuarterlyReview
+from ...models import Contract, ProposedDeduction, QuarterlyReview
+from ...domain.rectification import RectificationError
+from ...services import rectification
 from ...services import reviews as service
 from ...services.callbacks import SATISFACTION_LEVELS
 from ...services.kpi_evidence import RECORD_KINDS, records_behind
@@ -23,7 +25,7 @@ from ..access import (
 )
 from ..attachments.support import received
 from ..params import database_int, page_number, paginate
-from .forms import CommentForm, CorrectForm, ManualItemForm, ScoreForm, SettleForm
+from .forms import CommentForm, CorrectForm, DismissDeductionForm, ManualItemForm, ScoreForm, SettleForm
 from .workflow import refuse_form, run_step
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
@@ -109,6 +111,8 @@ def detail(review_id: int):
         history=history, today=today,
         window_open=service.window_open(review, today), blocker=service.approval_blocker(review, today),
         duty_blocker=service.duty_blocker(review, current_user),
+        proposals=rectification.proposals_for(review) if current_user.role in READERS else [],
+        dismiss_form=DismissDeductionForm(),
         warning=service.below_threshold_run(contract_reviews), record_kinds=RECORD_KINDS,
         item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
     )
@@ -166,6 +170,37 @@ def add_item(review_id: int):
         return _refuse(form, review_id)
     return _act(review_id, lambda review: service.add_manual_item(review, form.points.data, form.reason.data,
                                                                    current_user), "已添加加减分项")
+
+
+def _proposal_or_404(review, proposal_id: int) -> ProposedDeduction:
+    proposal = db.session.get(ProposedDeduction, proposal_id)
+    if proposal is None or (proposal.contract_id, proposal.quarter) != (review.contract_id, review.quarter):
+        abort(404)
+    return proposal
+
+
+def _deduction_step(review, action) -> None:
+    try:
+        action()
+    except RectificationError as error:
+        raise service.ReviewError(str(error)) from None
+
+
+@bp.route("/<int:review_id>/deductions/<int:proposal_id>/confirm", methods=["POST"])
+@roles_required(*STAFF)
+def confirm_deduction(review_id: int, proposal_id: int):
+    return _act(review_id, lambda review: _deduction_step(review, lambda: rectification.confirm_deduction(
+        _proposal_or_404(review, proposal_id), review, current_user)), "已按建议扣分")
+
+
+@bp.route("/<int:review_id>/deductions/<int:proposal_id>/dismiss", methods=["POST"])
+@roles_required(*STAFF)
+def dismiss_deduction(review_id: int, proposal_id: int):
+    form = DismissDeductionForm()
+    if not form.validate_on_submit():
+        return _refuse(form, review_id)
+    return _act(review_id, lambda review: _deduction_step(review, lambda: rectification.dismiss_deduction(
+        _proposal_or_404(review, proposal_id), review, current_user, form.reason.data)), "已记录不予扣分的理由")
 
 
 @bp.route("/<int:review_id>/items/<int:item_id>/delete", methods=["POST"])

@@ -1,6 +1,7 @@
+import io
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -10,9 +11,12 @@ from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
 from ...models import DrawItem, RectificationNotice, SpotCheck
+from ...domain.rectification import RectificationError
+from ...services import rectification
 from ...services.appeals import appeal_of
 from ...services.attachments import visible_attachment
 from ...services.draws import SPOT_CHECK
+from ...services.rectification import RectificationRules
 from ...services.spot_checks import (
     SpotCheckError,
     add_attachments,
@@ -29,7 +33,7 @@ from ...services.spot_checks import (
 from ..attachments.support import received, send_attachment
 from ..access import READERS, STAFF, is_contractor_user, own_contract_ids, roles_required
 from ..params import paginate
-from .forms import RECHECK_FORMS, AttachmentForm, CloseForm, NoticeForm, ResponseForm
+from .forms import RECHECK_FORMS, AttachmentForm, CloseForm, EscalationForm, NoticeForm, ResponseForm
 
 bp = Blueprint("spot_checks", __name__, url_prefix="/spot-checks")
 
@@ -169,8 +173,10 @@ def _notice_or_404(notice_id: int) -> RectificationNotice:
 def notices():
     status = request.args.get("status", "")
     scope = own_contract_ids() if is_contractor_user() else None
-    page = paginate(notices_query(scope, status or None))
-    return render_template("spot_checks/notices.html", page=page, status=status,
+    escalated = request.args.get("escalated") == "1" and current_user.role in READERS
+    stmt = rectification.escalated_notices() if escalated else notices_query(scope, status or None)
+    page = paginate(stmt)
+    return render_template("spot_checks/notices.html", page=page, status=status, escalated=escalated,
                            today=county_today(), overdue=notice_overdue)
 
 
@@ -180,8 +186,12 @@ def notice_detail(notice_id: int):
     found = _notice_or_404(notice_id)
     response_form = ResponseForm(obj=found) if is_contractor_user() and found.status != "closed" else None
     close_form = CloseForm() if current_user.role in STAFF and found.status != "closed" else None
+    escalation_form = (EscalationForm() if current_user.role == "admin" and found.escalated_at is not None
+                       and found.escalation_handled_at is None else None)
+    rules = RectificationRules.from_config(current_app.config)
     return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
-                           response_form=response_form, close_form=close_form,
+                           response_form=response_form, close_form=close_form, escalation_form=escalation_form,
+                           rounds=rectification.rounds_of(found), max_rounds=rules.max_rounds,
                            overdue=notice_overdue(found, county_today()))
 
 
@@ -212,10 +222,58 @@ def close(notice_id: int):
     form = CloseForm()
     if form.validate_on_submit():
         try:
-            close_notice(found, outcome=form.outcome.data, note=form.closing_note.data, user=current_user)
+            reissued = close_notice(found, outcome=form.outcome.data, note=form.closing_note.data,
+                                    user=current_user, today=county_today(),
+                                    reissue_deadline=form.reissue_deadline.data,
+                                    rules=RectificationRules.from_config(current_app.config))
         except SpotCheckError as error:
+            db.session.rollback()
             flash(str(error), "danger")
         else:
             db.session.commit()
-            flash("整改通知已关闭", "success")
+            if reissued is not None:
+                flash(f"不予认可：已重新下发整改通知{reissued.number}（第{reissued.round}轮），期限 {reissued.deadline}",
+                      "warning")
+                return redirect(url_for(".notice_detail", notice_id=reissued.id))
+            if found.escalated_at is not None:
+                flash(f"第{found.round}轮整改仍不予认可：已提请管理员处理，并提出考核扣分建议", "warning")
+            else:
+                flash("整改通知已关闭", "success")
+    else:
+        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
     return redirect(url_for(".notice_detail", notice_id=found.id))
+
+
+@bp.route("/notices/<int:notice_id>/escalation", methods=["POST"])
+@roles_required("admin")
+def handle_escalation(notice_id: int):
+    found = _notice_or_404(notice_id)
+    form = EscalationForm()
+    if form.validate_on_submit():
+        try:
+            rectification.handle_escalation(found, current_user, form.escalation_note.data)
+        except RectificationError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash("已记录处理意见", "success")
+    else:
+        flash("请写明处理意见", "danger")
+    return redirect(url_for(".notice_detail", notice_id=found.id))
+
+
+@bp.route("/notices/<int:notice_id>/document.<any(docx, pdf):kind>")
+@login_required
+def notice_document(notice_id: int, kind: str):
+    """The printable 整改通知书 under the bureau's heading (BUREAU_NAME)."""
+    from ...exports.notice_document import build_notice_document, to_docx, to_pdf
+    from ...exports.ocds import buyer_name
+
+    found = _notice_or_404(notice_id)
+    document = build_notice_document(found, buyer_name(found.year))
+    data = to_docx(document) if kind == "docx" else to_pdf(document)
+    mimetype = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
+                else "application/pdf")
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=f"整改通知书_{found.number}.{kind}")
