@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.periods import Quarter
-from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..domain.scoring import (
     Evidence,
     ManualItem,
@@ -25,9 +24,11 @@ from ..domain.scoring import (
     consecutive_below,
     score_quarter,
 )
+from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
 from ..models.base import utcnow
+from ..policy import Action, may, owns
 from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
@@ -294,7 +295,7 @@ def window_open(review: QuarterlyReview, today: date) -> bool:
 def comment(review: QuarterlyReview, user: User, position: str, text: str, today: date) -> None:
     """The contractor agrees or disagrees, with its reasons, within the comment window."""
     ensure_unlocked(review)
-    if user.role != "contractor" or user.contractor_id != review.contract.contractor_id:
+    if not may(user, Action.COMMENT_ON_REVIEWS) or not owns(user, review.contract.contractor_id):
         raise ReviewError("只有本合同承接机构的人员可以提出意见")
     _require_status(review, "published", message="该考核不在征求意见阶段")
     if not window_open(review, today):

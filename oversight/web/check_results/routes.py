@@ -8,10 +8,11 @@ from ...domain.periods import InvalidQuarter, Quarter, quarter_of
 from ...domain.statistics import Rate
 from ...extensions import db
 from ...models import Contract
+from ...policy import Action
 from ...services.callbacks import CallbackError, file_complaint, worker_by_no
 from ...services.check_results import ContractResults, contract_results
 from ...services.draws import contracts_in_scope
-from ..access import READERS, STAFF, roles_required
+from ..access import permission_required
 
 bp = Blueprint("check_results", __name__, url_prefix="/check-results")
 
@@ -24,7 +25,7 @@ def _quarter_or_404(text: str) -> Quarter:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
     text = request.args.get("quarter", "").strip() or str(quarter_of(date.today()).previous())
     try:
@@ -38,7 +39,7 @@ def index():
 
 
 @bp.route("/<int:contract_id>/<quarter>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def detail(contract_id: int, quarter: str):
     contract = db.get_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), date.today())
@@ -57,7 +58,7 @@ def _chart_rates(results: ContractResults) -> list:
 
 
 @bp.route("/<int:contract_id>/<quarter>/chart.png")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def chart(contract_id: int, quarter: str):
     contract = db.get_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), date.today())
@@ -68,7 +69,7 @@ def chart(contract_id: int, quarter: str):
 
 
 @bp.route("/<int:contract_id>/<quarter>/workers/<worker_no>/recheck", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DRAW_SAMPLES)
 def recheck_worker(contract_id: int, quarter: str, worker_no: str):
     """Put a worker past the re-check threshold into the next draw's targeted stratum."""
     contract = db.get_or_404(Contract, contract_id)

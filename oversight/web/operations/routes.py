@@ -4,13 +4,14 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
-from ...extensions import csrf, db
 from ...domain.vocabulary import describe_counts
+from ...extensions import csrf, db
 from ...jobs import JOBS, JOBS_BY_NAME
 from ...models import JobRun, Notification
+from ...policy import Action
 from ...services.jobs import last_runs, run_now
 from ...services.maintenance import mark_all_read
-from ..access import roles_required
+from ..access import permission_required
 
 bp = Blueprint("operations", __name__)
 
@@ -27,7 +28,7 @@ def healthz():
 
 
 @bp.route("/admin/jobs")
-@roles_required("admin")
+@permission_required(Action.RUN_JOBS)
 def jobs():
     history = db.session.execute(select(JobRun).order_by(JobRun.id.desc()).limit(50)).scalars().all()
     return render_template("operations/jobs.html", jobs=JOBS, jobs_by_name=JOBS_BY_NAME, last=last_runs(JOBS),
@@ -35,7 +36,7 @@ def jobs():
 
 
 @bp.route("/admin/jobs/<name>/run", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.RUN_JOBS)
 def run_job(name: str):
     spec = JOBS_BY_NAME.get(name)
     if spec is None:
