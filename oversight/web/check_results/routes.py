@@ -11,8 +11,9 @@ from ...models import Contract
 from ...policy import Action
 from ...services.callbacks import CallbackError, file_complaint, worker_by_no
 from ...services.check_results import ContractResults, contract_results
-from ...services.draws import contracts_in_scope
+from ...services.draws import contracts_in_scope_query
 from ..access import permission_required
+from ..params import paginate
 
 bp = Blueprint("check_results", __name__, url_prefix="/check-results")
 
@@ -33,9 +34,9 @@ def index():
     except InvalidQuarter as error:
         flash(str(error), "danger")
         quarter = quarter_of(date.today()).previous()
-    rows = [(contract, contract_results(contract.id, quarter, date.today()))
-            for contract in contracts_in_scope(quarter, None)]
-    return render_template("check_results/index.html", quarter=quarter, rows=rows)
+    page = paginate(contracts_in_scope_query(quarter))
+    rows = [(contract, contract_results(contract.id, quarter, date.today())) for contract in page.items]
+    return render_template("check_results/index.html", quarter=quarter, rows=rows, page=page)
 
 
 @bp.route("/<int:contract_id>/<quarter>")

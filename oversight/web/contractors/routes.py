@@ -7,6 +7,7 @@ from ...models import Contractor, FieldWorker
 from ...policy import Action
 from ...services.registry import RegistryError, save_contractor, save_worker, worker_counts
 from ..access import is_contractor_user, permission_required, require_contractor_visible
+from ..params import paginate
 from .forms import ContractorForm, WorkerForm
 
 bp = Blueprint("contractors", __name__, url_prefix="/contractors")
@@ -17,8 +18,8 @@ bp = Blueprint("contractors", __name__, url_prefix="/contractors")
 def index():
     if is_contractor_user():
         return redirect(url_for(".detail", contractor_id=current_user.contractor_id))
-    contractors = db.session.execute(select(Contractor).order_by(Contractor.name)).scalars().all()
-    return render_template("contractors/index.html", contractors=contractors, worker_counts=worker_counts())
+    page = paginate(select(Contractor).order_by(Contractor.name, Contractor.id))
+    return render_template("contractors/index.html", page=page, worker_counts=worker_counts())
 
 
 @bp.route("/<int:contractor_id>")

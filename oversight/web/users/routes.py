@@ -6,6 +6,7 @@ from ...models import Contractor, User
 from ...policy import Action
 from ...services.accounts import AccountError, create_user
 from ..access import permission_required
+from ..params import paginate
 from .forms import UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -14,8 +15,7 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 @bp.route("/")
 @permission_required(Action.MANAGE_USERS)
 def index():
-    users = db.session.execute(select(User).order_by(User.role, User.username)).scalars().all()
-    return render_template("users/index.html", users=users)
+    return render_template("users/index.html", page=paginate(select(User).order_by(User.role, User.username)))
 
 
 @bp.route("/new", methods=["GET", "POST"])
