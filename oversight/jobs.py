@@ -12,6 +12,7 @@ from flask import Flask
 
 from .domain.periods import Quarter
 from .domain.schedule import Cadence
+from .domain.vocabulary import ScoreAction
 from .services import maintenance
 from .services.draws import make_draws
 from .services.reviews import score_quarter_reviews
@@ -40,7 +41,7 @@ def _quarter_checks(ctx: JobContext) -> dict:
 
 def _quarter_reviews(ctx: JobContext) -> dict:
     outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key))
-    return {action: sum(o.action == action for o in outcomes) for action in ("created", "refreshed", "kept", "skipped")}
+    return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction}
 
 
 def _annual_evaluations(ctx: JobContext) -> dict:

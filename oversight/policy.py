@@ -228,8 +228,3 @@ def may_reveal_personal_data(user: Any) -> bool:
 def may_export_full_personal_data(user: Any) -> bool:
     """Whether the user may export unmasked ID numbers and phones (the audit bundle)."""
     return may(user, Action.EXPORT_FULL_PERSONAL_DATA)
-
-
-def may_upload_for(user: Any, contractor_id: int | None) -> bool:
-    """Whether the user may send completion records for a contract of `contractor_id`."""
-    return may(user, Action.ENTER_RECORDS) and owns(user, contractor_id)

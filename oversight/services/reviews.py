@@ -24,7 +24,7 @@ from ..domain.scoring import (
     consecutive_below,
     score_quarter,
 )
-from ..domain.vocabulary import Position, ReviewStatus, label_of
+from ..domain.vocabulary import Position, ReviewStatus, ScoreAction, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
 from ..models.base import utcnow
@@ -187,7 +187,7 @@ class ScoreOutcome:
 
     contract: Contract
     review: QuarterlyReview | None
-    action: str  # created | refreshed | kept | skipped
+    action: ScoreAction
     reason: str = ""
 
 
@@ -199,26 +199,26 @@ def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome
     """Create the quarter's draft or refresh it from the records; a published review is kept."""
     current = latest_revision(contract.id, str(quarter))
     if current is not None and current.status != "draft":
-        return ScoreOutcome(contract, current, "kept", f"{label_of(ReviewStatus, current.status)}，不再重新计算")
+        return ScoreOutcome(contract, current, ScoreAction.KEPT, f"{label_of(ReviewStatus, current.status)}，不再重新计算")
     if not _overlaps(contract, quarter):
-        return ScoreOutcome(contract, None, "skipped", "该季度不在合同服务期内")
+        return ScoreOutcome(contract, None, ScoreAction.SKIPPED, "该季度不在合同服务期内")
     try:
         scheme = latest_scheme(contract.kpi_scheme_code)
         review = current or QuarterlyReview(contract_id=contract.id, quarter=str(quarter), revision=1,
                                              status="draft")
         _score(review, scheme, gather_evidence(contract.id, quarter))
     except (NothingToScore, SchemeMissing) as error:
-        return ScoreOutcome(contract, current, "kept" if current else "skipped", str(error))
+        return ScoreOutcome(contract, current, ScoreAction.KEPT if current else ScoreAction.SKIPPED, str(error))
     review.computed_at = utcnow()
     if current is not None:
         db.session.flush()
-        return ScoreOutcome(contract, review, "refreshed")
+        return ScoreOutcome(contract, review, ScoreAction.REFRESHED)
     try:
         with db.session.begin_nested():
             db.session.add(review)
     except IntegrityError:  # someone else created it meanwhile
-        return ScoreOutcome(contract, latest_revision(contract.id, str(quarter)), "kept", "已由他人同时创建")
-    return ScoreOutcome(contract, review, "created")
+        return ScoreOutcome(contract, latest_revision(contract.id, str(quarter)), ScoreAction.KEPT, "已由他人同时创建")
+    return ScoreOutcome(contract, review, ScoreAction.CREATED)
 
 
 def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) -> list[ScoreOutcome]:

@@ -18,10 +18,6 @@ from ..models import AnnualEvaluation, Assignment, Contract, QuarterlyReview, Re
 from ..policy import Action
 from ..services.audit import record_event
 
-STAFF = tuple(sorted(policy.STAFF))
-READERS = tuple(sorted(policy.READERS))
-
-
 def permission_required(action: Action):
     """Log-in required, and the user's role allowed to take `action` (else 403)."""
     policy.roles_for(action)  # an unknown action fails when the route is defined
@@ -31,22 +27,6 @@ def permission_required(action: Action):
         @login_required
         def wrapped(*args, **kwargs):
             if not policy.may(current_user, action):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def roles_required(*roles: str):
-    """Log-in required, and the user's role among `roles` (else 403). Prefer `permission_required`."""
-
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if current_user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
@@ -109,26 +89,24 @@ def get_assignment_or_404(assignment_id: int) -> Assignment:
     return assignment
 
 
+def _result_or_404(model, record_id: int, sees):
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    contract = get_contract_or_404(record.contract_id)
+    if not sees(current_user, contract.contractor_id, record.status):
+        abort(404)
+    return record
+
+
 def get_review_or_404(review_id: int) -> QuarterlyReview:
     """The review, if the user may see it: a contractor sees its own contracts' published reviews."""
-    review = db.session.get(QuarterlyReview, review_id)
-    if review is None:
-        abort(404)
-    contract = get_contract_or_404(review.contract_id)
-    if not policy.sees_review(current_user, contract.contractor_id, review.status):
-        abort(404)
-    return review
+    return _result_or_404(QuarterlyReview, review_id, policy.sees_review)
 
 
 def get_evaluation_or_404(evaluation_id: int) -> AnnualEvaluation:
     """The evaluation, if the user may see it: a contractor sees its own approved ones."""
-    evaluation = db.session.get(AnnualEvaluation, evaluation_id)
-    if evaluation is None:
-        abort(404)
-    contract = get_contract_or_404(evaluation.contract_id)
-    if not policy.sees_evaluation(current_user, contract.contractor_id, evaluation.status):
-        abort(404)
-    return evaluation
+    return _result_or_404(AnnualEvaluation, evaluation_id, policy.sees_evaluation)
 
 
 def get_notice_or_404(notice_id: int) -> RectificationNotice:

@@ -199,13 +199,6 @@ def test_full_personal_data_is_revealed_to_staff_and_exported_only_by_an_admin()
         True, False, False, False, False]
 
 
-@pytest.mark.parametrize(("user", "contractor_id", "allowed"), [
-    (CONTRACTOR, OURS, True), (CONTRACTOR, THEIRS, False), (SUPERVISOR, THEIRS, True), (AUDITOR, OURS, False),
-])
-def test_records_are_uploaded_by_data_entry_roles_for_contracts_they_own(user, contractor_id, allowed):
-    assert policy.may_upload_for(user, contractor_id) is allowed
-
-
 def test_role_sets_are_made_of_known_roles():
     for roles in policy.ROLES.values():
         assert roles <= set(Role.codes())

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ...charts.performance import contractors_side_by_side, indicator_breakdown, rates_with_intervals, score_trend
 from ...domain.periods import Quarter, quarter_of
+from ...domain.vocabulary import ScoreAction
 from ...extensions import db
 from ...models import Contract, QuarterlyReview
 from ...policy import Action
@@ -77,7 +78,7 @@ def score():
     outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None)
     db.session.commit()
     for outcome in outcomes:
-        if outcome.action in ("created", "refreshed"):
+        if outcome.action in (ScoreAction.CREATED, ScoreAction.REFRESHED):
             flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures['total']} 分", "success")
         else:
             flash(f"{outcome.contract.code}：{outcome.reason}", "warning")
@@ -141,7 +142,7 @@ def refresh(review_id: int):
     def run(review):
         service.ensure_unlocked(review)
         outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter))
-        if outcome.action != "refreshed":
+        if outcome.action != ScoreAction.REFRESHED:
             raise service.ReviewError(outcome.reason or "只有草稿可以重新计算")
     return _act(review_id, run, "已按最新记录重新计算")
 
