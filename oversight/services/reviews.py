@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
 from ..domain.periods import Quarter
 from ..domain.scoring import (
     Evidence,
@@ -27,7 +28,6 @@ from ..domain.scoring import (
 from ..domain.vocabulary import Position, ReviewStatus, ScoreAction, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
-from ..models.base import utcnow
 from ..policy import Action, may, owns
 from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme

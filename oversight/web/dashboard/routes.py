@@ -1,9 +1,9 @@
-from datetime import date
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ...policy import Action
+from ...clock import county_today
 from ...services import dashboard
 from ..access import contract_scope, may
 
@@ -18,7 +18,7 @@ def root():
 @bp.route("/dashboard")
 @login_required
 def index():
-    today = date.today()
+    today = county_today()
     scope = contract_scope()
     progress = dashboard.contract_progress(scope)
     return render_template(

@@ -1,8 +1,8 @@
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ...clock import county_today
 from ...domain.completion_log import TEMPLATE_COLUMNS
 from ...domain.vocabulary import ServiceType
 from ...extensions import db
@@ -64,7 +64,7 @@ def enter(assignment_id: int):
     if form.validate_on_submit():
         try:
             errors = enter_visit(assignment, cells(form, assignment.service_type, workers), current_user,
-                                 date.today())
+                                 county_today())
         except ImportRefused as error:
             errors, refused = None, [str(error)]
         if errors == []:
