@@ -65,6 +65,7 @@ def register_web(app: Flask) -> None:
     # Before any route is added: every `<int:…>` in the url_map then stops at the database's range.
     app.url_map.converters["int"] = DatabaseIdConverter
     from .assignments.routes import bp as assignments_bp
+    from .attachments.routes import bp as attachments_bp
     from .audit_log.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .callbacks.routes import bp as callbacks_bp
@@ -88,7 +89,8 @@ def register_web(app: Flask) -> None:
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
-                      reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp):
+                      reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
+                      attachments_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

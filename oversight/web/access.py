@@ -18,6 +18,7 @@ from ..models import AnnualEvaluation, Assignment, Contract, QuarterlyReview, Re
 from ..policy import Action
 from ..services.audit import record_event
 
+
 def permission_required(action: Action):
     """Log-in required, and the user's role allowed to take `action` (else 403)."""
     policy.roles_for(action)  # an unknown action fails when the route is defined

@@ -2,8 +2,8 @@
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ...policy import Action
 from ...clock import county_today
+from ...policy import Action
 from ...services import dashboard
 from ..access import contract_scope, may
 

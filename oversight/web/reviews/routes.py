@@ -23,6 +23,7 @@ from ..access import (
     sees_draft_reviews,
     visible_reviews,
 )
+from ..attachments_common import received
 from ..forms_common import CorrectForm
 from ..params import database_int, page_number, paginate
 from ..workflow import refuse_form, run_step
@@ -176,8 +177,9 @@ def comment(review_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
         return _refuse(form, review_id)
+    uploads = received(form.attachments.data)
     return _act(review_id, lambda review: service.comment(review, current_user, form.position.data,
-                                                          form.comment.data, county_today()),
+                                                          form.comment.data, county_today(), uploads),
                 "已提交意见")
 
 
