@@ -84,6 +84,7 @@ from ..models import (
     UploadBatch,
     User,
 )
+from ..policy import may_export_full_personal_data
 from ..services.audit import record_event
 from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
@@ -702,7 +703,7 @@ def consistent_snapshot() -> Iterator[None]:
 
 def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None) -> BundleResult:
     """Write the year's audit bundle to `out_path`; a full (unmasked) bundle only for an admin."""
-    if full and (exported_by is None or exported_by.role != "admin"):
+    if full and not may_export_full_personal_data(exported_by):
         raise BundleRefused("只有系统管理员可以导出含完整个人信息的审计包")
     out_path = Path(out_path)
     generated_at = utcnow()
