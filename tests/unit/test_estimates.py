@@ -12,7 +12,13 @@ from oversight.domain.estimates import (
     pass_rate_estimate,
     wilson_bounds,
 )
-from oversight.domain.sampling import DrawParams, PopulationItem, draw_sample, draw_strata, population_cells
+from oversight.domain.sampling import (
+    DrawParams,
+    PopulationItem,
+    draw_sample,
+    draw_strata,
+    population_cells,
+)
 from oversight.domain.statistics import wilson_interval
 
 Z = 1.959963984540054  # the two-sided 95 % normal quantile

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from oversight.domain.estimates import StratumSample, cell_strata
 from oversight.domain.sampling.iso2859 import aql_column, iso2859_plan
 from oversight.domain.sampling.plans import (
     DEFAULT_CONSUMER_RISK,
@@ -50,7 +51,6 @@ from oversight.domain.sampling.plans import (
     hypergeometric_plan,
     share_plan,
 )
-from oversight.domain.estimates import StratumSample, cell_strata
 from oversight.domain.statistics import PassRateEstimate, stratified_pass_rate
 from oversight.domain.vocabulary import Stratum
 
