@@ -28,7 +28,7 @@ from ..domain.scoring import (
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
 from ..models.base import utcnow
-from .kpi_evidence import QuarterEvidence, gather_evidence
+from .kpi_evidence import QuarterEvidence, estimate_of, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
 DEFAULT_COMMENT_DAYS = 14
@@ -58,8 +58,10 @@ def total_of(review: QuarterlyReview) -> Decimal:
 
 
 def figures_for(scheme: KpiScheme, quarter: str, result: QuarterScore, completed_volume: int,
-                counted_ids: dict[str, Iterable[int]]) -> dict:
-    """The stored figures of a review: everything its page and exports show (JSON-ready)."""
+                counted_ids: dict[str, Iterable[int]], estimates: dict[str, dict] | None = None) -> dict:
+    """The stored figures of a review: everything its page and exports show (JSON-ready); an
+    indicator scored on a design-based estimate keeps it under "estimate" (`DesignEstimate.as_dict`)."""
+    estimates = estimates or {}
     return {
         "quarter": quarter,
         "scheme": {"code": scheme.code, "version": scheme.version, "name": scheme.name},
@@ -77,6 +79,7 @@ def figures_for(scheme: KpiScheme, quarter: str, result: QuarterScore, completed
                 "record_ids": list(item.record_ids),
                 "counted_ids": None if counted_ids.get(item.key) is None else list(counted_ids[item.key]),
                 "note": item.note,
+                "estimate": estimates.get(item.key),
             }
             for item in result.indicators
         ],
@@ -93,12 +96,15 @@ def figures_for(scheme: KpiScheme, quarter: str, result: QuarterScore, completed
 
 def _stored_evidence(figures: dict) -> QuarterEvidence:
     """The evidence a review was scored from, read back from its figures."""
+    estimates = {item["key"]: item["estimate"] for item in figures["indicators"] if item.get("estimate")}
     return QuarterEvidence(
-        evidence={item["key"]: Evidence(item["key"], item["numerator"], item["denominator"], item["record_ids"])
+        evidence={item["key"]: Evidence(item["key"], item["numerator"], item["denominator"], item["record_ids"],
+                                        estimate_of(estimates, item["key"]))
                   for item in figures["indicators"]},
         counted_ids={item["key"]: item["counted_ids"] for item in figures["indicators"]
                      if item.get("counted_ids") is not None},
         completed_volume=figures["completed_volume"],
+        estimates=estimates,
     )
 
 
@@ -112,7 +118,8 @@ def _score(review: QuarterlyReview, scheme: KpiScheme, found: QuarterEvidence) -
     evidence = {key: item for key, item in found.evidence.items() if key in domain.keys}
     result = score_quarter(domain, evidence, _manual_items(review))
     review.scheme = scheme
-    review.figures = figures_for(scheme, review.quarter, result, found.completed_volume, found.counted_ids)
+    review.figures = figures_for(scheme, review.quarter, result, found.completed_volume, found.counted_ids,
+                                 found.estimates)
     review.total_centi = int(result.total.scaleb(2))
     review.rating = result.rating
     review.completed_volume = found.completed_volume
