@@ -13,7 +13,6 @@ from oversight.services.callbacks import file_complaint
 from oversight.services.check_results import contract_results
 from oversight.services.draws import SPOT_CHECK, make_draws
 from oversight.services.spot_checks import record_spot_check
-
 from tests.checks_support import AFTER_Q3, add_records, workers_of
 
 Q3 = Quarter(2025, 3)
