@@ -26,7 +26,8 @@ def _review_json(outcome) -> dict:
         "revision": review.revision,
         "action": outcome.action,
         "indicators": [
-            {key: item[key] for key in ("key", "value", "numerator", "denominator", "score", "weight")}
+            {**{key: item[key] for key in ("key", "value", "numerator", "denominator", "score", "weight")},
+             "estimate": item.get("estimate")}
             for item in figures["indicators"]
         ],
     }

@@ -274,6 +274,21 @@ def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, tuple[l
             for row in rows}
 
 
+def draw_estimates(draw: SamplingDraw) -> dict[str, DesignEstimate]:
+    """One spot-check draw's design-based pass rate and field accuracy from its recorded checks."""
+    rows = db.session.execute(
+        select(SpotCheck.record_id, DrawItem.stratum, SpotCheck.passed, SpotCheck.fields_compared,
+               SpotCheck.fields_differing)
+        .join(DrawItem, SpotCheck.draw_item_id == DrawItem.id).where(DrawItem.draw_id == draw.id)).all()
+    population, risk_weighted = stored_population(draw), stored_params(draw).risk_weighted
+    return {
+        "spot_check_pass": design_estimate(draw_strata(population, risk_weighted,
+                                                       [(r, stratum, int(ok), 1) for r, stratum, ok, _, _ in rows])),
+        "field_accuracy": design_estimate(draw_strata(population, risk_weighted, [
+            (r, stratum, compared - differing, compared) for r, stratum, _, compared, differing in rows])),
+    }
+
+
 def quarter_estimates(contract_id: int, quarter: Quarter,
                       checks: Iterable[tuple[int, int, str, bool, int, int]]) -> dict[str, DesignEstimate]:
     """The design-based spot-check pass rate and field accuracy of the contract's quarter, over
