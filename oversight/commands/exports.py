@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from ..clock import county_today
 from ..extensions import db
 from ..models import User
 from ..services.audit import Actor, record_event, reset_actor, set_actor
@@ -97,7 +97,7 @@ def register(app: Flask) -> None:
 
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         try:
-            package = build_package(year, f"{base}/exports/ocds/{year}.json", today=date.today())
+            package = build_package(year, f"{base}/exports/ocds/{year}.json", today=county_today())
         except NothingToPublish as error:
             raise click.ClickException(str(error)) from None
         except InvalidPackage as error:

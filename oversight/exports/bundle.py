@@ -30,6 +30,7 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from ..clock import day_starts_at, utcnow
 from ..domain.audit_chain import ChainBreak, to_json_value, verify_chain
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import fen_to_yuan
@@ -79,7 +80,6 @@ from ..models import (
     UploadBatch,
     User,
 )
-from ..models.base import utcnow
 from ..services.audit import record_event
 from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
@@ -143,7 +143,8 @@ def _hundredths(value: int) -> Decimal:
 
 
 def _in_year(column, year: int):
-    return (column >= datetime(year, 1, 1)) & (column < datetime(year + 1, 1, 1))
+    """A stored (UTC) timestamp within the county's calendar year."""
+    return (column >= day_starts_at(date(year, 1, 1))) & (column < day_starts_at(date(year + 1, 1, 1)))
 
 
 def _days_in(column, year: int):

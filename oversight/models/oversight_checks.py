@@ -46,8 +46,8 @@ class SamplingDraw(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    items: Mapped[list["DrawItem"]] = relationship(back_populates="draw", order_by="DrawItem.position")
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    items: Mapped[list[DrawItem]] = relationship(back_populates="draw", order_by="DrawItem.position")
 
 
 class DrawItem(db.Model):
@@ -62,8 +62,8 @@ class DrawItem(db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     draw: Mapped[SamplingDraw] = relationship(back_populates="items")
-    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
-    assigned_to: Mapped["User | None"] = relationship()  # noqa: F821
+    record: Mapped[CompletionRecord] = relationship()  # noqa: F821
+    assigned_to: Mapped[User | None] = relationship()  # noqa: F821
 
 
 class SpotCheck(db.Model):
@@ -88,9 +88,9 @@ class SpotCheck(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     draw_item: Mapped[DrawItem] = relationship()
-    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
-    checker: Mapped["User"] = relationship()  # noqa: F821
-    attachments: Mapped[list["Attachment"]] = relationship(back_populates="spot_check")
+    record: Mapped[CompletionRecord] = relationship()  # noqa: F821
+    checker: Mapped[User] = relationship()  # noqa: F821
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="spot_check")
 
 
 class Attachment(db.Model):
@@ -133,7 +133,7 @@ class RectificationNotice(db.Model):
     closing_note: Mapped[str | None] = mapped_column(Text)
 
     spot_check: Mapped[SpotCheck] = relationship()
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
 
 
 class Callback(db.Model):
@@ -156,10 +156,10 @@ class Callback(db.Model):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     completed_at: Mapped[datetime | None]
 
-    attempts: Mapped[list["CallbackAttempt"]] = relationship(back_populates="callback", order_by="CallbackAttempt.id")
+    attempts: Mapped[list[CallbackAttempt]] = relationship(back_populates="callback", order_by="CallbackAttempt.id")
     draw_item: Mapped[DrawItem] = relationship()
-    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
-    subject: Mapped["Subject"] = relationship()  # noqa: F821
+    record: Mapped[CompletionRecord] = relationship()  # noqa: F821
+    subject: Mapped[Subject] = relationship()  # noqa: F821
 
 
 class CallbackAttempt(db.Model):
@@ -173,7 +173,7 @@ class CallbackAttempt(db.Model):
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     callback: Mapped[Callback] = relationship(back_populates="attempts")
-    operator: Mapped["User"] = relationship()  # noqa: F821
+    operator: Mapped[User] = relationship()  # noqa: F821
 
 
 class Complaint(db.Model):
@@ -196,6 +196,6 @@ class Complaint(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    record: Mapped["CompletionRecord | None"] = relationship()  # noqa: F821
-    worker: Mapped["FieldWorker | None"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    record: Mapped[CompletionRecord | None] = relationship()  # noqa: F821
+    worker: Mapped[FieldWorker | None] = relationship()  # noqa: F821

@@ -14,8 +14,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
 from ..domain.periods import Quarter
-from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..domain.scoring import (
     Evidence,
     ManualItem,
@@ -25,9 +25,9 @@ from ..domain.scoring import (
     consecutive_below,
     score_quarter,
 )
+from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
-from ..models.base import utcnow
 from .kpi_evidence import QuarterEvidence, estimate_of, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import PurePath
 
-from sqlalchemy import Date, Select, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Select, select
 
 from ..adapters.files import FileStore
+from ..clock import BUREAU_UTC_OFFSET, local_day, local_day_of, utcnow  # noqa: F401  (re-exported)
 from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
 from ..domain.self_care import ITEM_KEYS
 from ..domain.vocabulary import CheckMethod, NoticeOutcome, NoticeStatus
@@ -25,7 +24,6 @@ from ..models import (
     SpotCheck,
     User,
 )
-from ..models.base import utcnow
 from .draws import SPOT_CHECK
 
 CHECKERS = ("admin", "supervisor")
@@ -41,10 +39,6 @@ _ATTACHMENT_TYPES = {
 }
 ATTACHMENT_EXTENSIONS = ("jpg", "jpeg", "png", "pdf")
 
-# Timestamps are stored in UTC; deadlines are China Standard Time days (UTC+8, no daylight saving).
-BUREAU_UTC_OFFSET = timedelta(hours=8)
-
-
 class SpotCheckError(ValueError):
     """A refused spot-check step; the message is Chinese, for the user."""
 
@@ -55,36 +49,6 @@ class Upload:
 
     filename: str
     content: bytes
-
-
-def local_day(moment: datetime) -> date:
-    """The bureau's calendar day of a stored (UTC) timestamp."""
-    return (moment + BUREAU_UTC_OFFSET).date()
-
-
-class local_day_of(FunctionElement):
-    """`local_day` in SQL, of a timestamp column: a DATE, comparable with a date column (on
-    SQLite both are ISO text). Lets the database compare days over many rows, where Python
-    would first have to turn every stored timestamp into a datetime."""
-
-    type = Date()
-    name = "local_day_of"
-    inherit_cache = True
-
-
-_OFFSET_HOURS = int(BUREAU_UTC_OFFSET / timedelta(hours=1))
-
-
-@compiles(local_day_of, "sqlite")
-def _local_day_on_sqlite(element, compiler, **kw) -> str:
-    # Up to the seconds only: SQLite rounds fractions to milliseconds, so 23:59:59.9995 in the
-    # county would fall on the next day.
-    return f"date(substr({compiler.process(element.clauses, **kw)}, 1, 19), '+{_OFFSET_HOURS} hours')"
-
-
-@compiles(local_day_of)
-def _local_day_in_standard_sql(element, compiler, **kw) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} + INTERVAL '{_OFFSET_HOURS} hours' AS DATE)"
 
 
 def reported_values(record: CompletionRecord) -> dict:

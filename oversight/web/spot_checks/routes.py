@@ -1,10 +1,11 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...adapters.files import FileStoreError, uploads_store
+from ...clock import county_today
 from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
@@ -81,13 +82,13 @@ def recheck(item_id: int):
         return redirect(url_for(".detail", check_id=done.id))
     form = RECHECK_FORMS[item.draw.service_type]()
     if not form.is_submitted():
-        form.checked_on.data = date.today()
+        form.checked_on.data = county_today()
     if form.validate_on_submit():
         try:
             check = record_spot_check(
                 item, checker=current_user, method=form.method.data, checked_on=form.checked_on.data,
                 values=form.values(), note=form.note.data, uploads=_uploads(form.attachments.data),
-                store=uploads_store(), today=date.today())
+                store=uploads_store(), today=county_today())
         except (SpotCheckError, FileStoreError) as error:
             flash(str(error), "danger")
         else:
@@ -105,10 +106,10 @@ def detail(check_id: int):
     notice_form = None
     if not check.passed and notice is None:
         notice_form = NoticeForm()
-        notice_form.deadline.data = date.today() + timedelta(days=DEFAULT_NOTICE_DAYS)
+        notice_form.deadline.data = county_today() + timedelta(days=DEFAULT_NOTICE_DAYS)
         notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
     return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
-                           attachment_form=AttachmentForm(), today=date.today())
+                           attachment_form=AttachmentForm(), today=county_today())
 
 
 @bp.route("/<int:check_id>/attachments", methods=["POST"])
@@ -147,7 +148,7 @@ def notice(check_id: int):
     if form.validate_on_submit():
         try:
             issued = issue_notice(check, deadline=form.deadline.data, requirement=form.requirement.data,
-                                  issuer=current_user, today=date.today())
+                                  issuer=current_user, today=county_today())
         except SpotCheckError as error:
             flash(str(error), "danger")
         else:
@@ -174,7 +175,7 @@ def notices():
     scope = own_contract_ids() if is_contractor_user() else None
     page = paginate(notices_query(scope, status or None))
     return render_template("spot_checks/notices.html", page=page, status=status,
-                           today=date.today(), overdue=notice_overdue)
+                           today=county_today(), overdue=notice_overdue)
 
 
 @bp.route("/notices/<int:notice_id>")
@@ -185,7 +186,7 @@ def notice_detail(notice_id: int):
     close_form = CloseForm() if current_user.role in STAFF and found.status != "closed" else None
     return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
                            response_form=response_form, close_form=close_form,
-                           overdue=notice_overdue(found, date.today()))
+                           overdue=notice_overdue(found, county_today()))
 
 
 @bp.route("/notices/<int:notice_id>/respond", methods=["POST"])
