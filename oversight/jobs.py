@@ -40,8 +40,9 @@ def _quarter_checks(ctx: JobContext) -> dict:
 
 
 def _quarter_reviews(ctx: JobContext) -> dict:
-    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key))
-    return {action: sum(o.action == action for o in outcomes) for action in ("created", "refreshed", "kept", "skipped")}
+    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key), today=ctx.today)
+    return {action: sum(o.action == action for o in outcomes)
+            for action in ("created", "refreshed", "kept", "skipped", "preview")}
 
 
 def _annual_evaluations(ctx: JobContext) -> dict:

@@ -313,10 +313,10 @@ def _spot_check_draws(contract_id: int, quarter: Quarter) -> list[SamplingDraw]:
         SamplingDraw.purpose == SPOT_CHECK).order_by(SamplingDraw.service_type)).scalars())
 
 
-def _due_in(contract_id: int, quarter: Quarter) -> tuple:
-    """The contract's notices whose deadline falls in the quarter."""
+def _due_in(contract_id: int, quarter: Quarter, due_by: date | None = None) -> tuple:
+    """The contract's notices whose deadline falls in the quarter (and, given `due_by`, on or before it)."""
     return (RectificationNotice.contract_id == contract_id, RectificationNotice.deadline >= quarter.start,
-            RectificationNotice.deadline <= quarter.end)
+            RectificationNotice.deadline <= (quarter.end if due_by is None else min(quarter.end, due_by)))
 
 
 def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice]:
@@ -324,13 +324,13 @@ def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice
                                    .order_by(RectificationNotice.id)).scalars())
 
 
-def _notice_rows(contract_id: int, quarter: Quarter) -> list:
+def _notice_rows(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
     """The same notices as rows of what `closed_on_time` reads and their check's record id."""
     return db.session.execute(
         select(RectificationNotice.id, RectificationNotice.status, RectificationNotice.outcome,
                RectificationNotice.closed_at, RectificationNotice.deadline, SpotCheck.record_id)
         .join(SpotCheck, RectificationNotice.spot_check_id == SpotCheck.id)
-        .where(*_due_in(contract_id, quarter)).order_by(RectificationNotice.id)).all()
+        .where(*_due_in(contract_id, quarter, due_by)).order_by(RectificationNotice.id)).all()
 
 
 def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
@@ -391,7 +391,8 @@ def _lot_estimates(contract_id: int, quarter: Quarter) -> list[dict]:
     return estimates
 
 
-def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True) -> dict:
+def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True,
+                          due_by: date | None = None) -> dict:
     """The quarter's check figures for KPI scoring, each with the record ids behind it.
 
     spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
@@ -399,7 +400,8 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
     differing fields of the same checks; estimates: the design-based spot_check_pass and
     field_accuracy over every draw's cells — what the KPI scores (`DesignEstimate.as_dict`);
     callbacks: answered, satisfied (levels 3–5), confirmed; rectifications: notices whose deadline
-    falls in the quarter and those closed as rectified on or before their deadline.
+    falls in the quarter (on or before `due_by` when given: a running quarter's preview) and those
+    closed as rectified on or before their deadline.
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     checks, calls = check_counts(contract_id, quarter), call_counts(contract_id, quarter)
@@ -407,7 +409,7 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
     targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
     errors = ErrorCount(sum(c.differing for c in drawn), sum(c.compared for c in drawn))
     answered = [c for c in calls if c.answered]
-    notices = _notice_rows(contract_id, quarter)
+    notices = _notice_rows(contract_id, quarter, due_by)
     on_time = [n for n in notices if closed_on_time(n)]
     notice_records = {n.id: n.record_id for n in notices}
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from fractions import Fraction
 
 from sqlalchemy import select
@@ -60,19 +61,21 @@ def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, t
     return Evidence(key, len(counted), len(ids), ids), tuple(counted)
 
 
-def gather_evidence(contract_id: int, quarter: Quarter) -> QuarterEvidence:
-    """Every indicator's counts and record ids for one contract and quarter."""
+def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterEvidence:
+    """Every indicator's counts and record ids for one contract and quarter; given `due_by` (a running
+    quarter's preview), only the assignments and notices due on or before that day."""
     # completed_at is UTC; the due date is a day in the county. The database compares the days:
     # a quarter of a large contract is thousands of rows.
     on_time = Assignment.completed_at.is_not(None) & (local_day_of(Assignment.completed_at) <= Assignment.due_date)
     assignments = db.session.execute(
         select(Assignment.id, Assignment.status == "completed", on_time)
         .where(Assignment.contract_id == contract_id, Assignment.status != "cancelled",
-               Assignment.due_date >= quarter.start, Assignment.due_date <= quarter.end)
+               Assignment.due_date >= quarter.start,
+               Assignment.due_date <= (quarter.end if due_by is None else min(quarter.end, due_by)))
         .order_by(Assignment.id)
     ).all()
     completed = [row_id for row_id, done, _ in assignments if done]
-    checked, estimates = _check_figures(contract_id, quarter)
+    checked, estimates = _check_figures(contract_id, quarter, due_by)
     pairs = {
         "completion": _evidence("completion", [row_id for row_id, _, _ in assignments], completed),
         "timeliness": _evidence("timeliness", completed,
@@ -90,14 +93,14 @@ def estimate_of(estimates: dict[str, dict], key: str) -> Fraction | None:
     return None if exact is None else Fraction(exact)
 
 
-def _check_figures(contract_id: int, quarter: Quarter) -> tuple[dict[str, tuple[Evidence, tuple[int, ...] | None]],
+def _check_figures(contract_id: int, quarter: Quarter, due_by: date | None = None) -> tuple[dict[str, tuple[Evidence, tuple[int, ...] | None]],
                                                                  dict[str, dict]]:
     """Spot checks, field accuracy, callbacks and rectification notices, as the check results count them,
     and the design-based estimates of the first two.
 
     Field accuracy counts fields, not records, so no record ids make up its numerator (None).
     """
-    found = quarter_check_figures(contract_id, quarter, lots=False)
+    found = quarter_check_figures(contract_id, quarter, lots=False, due_by=due_by)
     checks, fields, calls, notices, estimates = (found[key] for key in (
         "spot_checks", "field_accuracy", "callbacks", "rectifications", "estimates"))
     return {

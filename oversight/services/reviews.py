@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import utcnow
+from ..clock import county_today, utcnow
 from ..domain.periods import Quarter
 from ..domain.scoring import (
     Evidence,
@@ -187,27 +187,51 @@ def below_threshold_run(reviews: list[QuarterlyReview]) -> bool:
 # --- scoring -----------------------------------------------------------------------------------
 
 
+PREVIEW_LABEL = "预览，季度未结束，不可发布"
+
+
 @dataclass(frozen=True)
 class ScoreOutcome:
-    """What scoring did for one contract: created or refreshed a draft, kept a review, or skipped."""
+    """What scoring did for one contract: created or refreshed a draft, kept a review, skipped, or —
+    for a quarter not yet over — computed a preview (`preview`: its figures, never stored)."""
 
     contract: Contract
     review: QuarterlyReview | None
-    action: str  # created | refreshed | kept | skipped
+    action: str  # created | refreshed | kept | skipped | preview
     reason: str = ""
+    preview: dict | None = None
+
+
+def preview_figures(contract: Contract, quarter: Quarter, today: date) -> dict:
+    """A running quarter scored over what is due by `today` (assignments and notices due on or
+    before it): the figures a review would show, under "preview", never stored nor publishable."""
+    scheme = latest_scheme(contract.kpi_scheme_code)
+    domain = domain_scheme(scheme)
+    found = gather_evidence(contract.id, quarter, due_by=today)
+    result = score_quarter(domain, {key: item for key, item in found.evidence.items() if key in domain.keys})
+    figures = figures_for(scheme, str(quarter), result, found.completed_volume, found.counted_ids, found.estimates)
+    figures["preview"] = {"label": PREVIEW_LABEL, "due_by": today.isoformat()}
+    return figures
 
 
 def _overlaps(contract: Contract, quarter: Quarter) -> bool:
     return contract.term_start <= quarter.end and contract.term_end >= quarter.start
 
 
-def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome:
-    """Create the quarter's draft or refresh it from the records; a published review is kept."""
+def score_contract_quarter(contract: Contract, quarter: Quarter, today: date | None = None) -> ScoreOutcome:
+    """Create the quarter's draft or refresh it from the records; a published review is kept. Before
+    the quarter is over (county `today`, default now) only a preview is computed, nothing stored."""
     current = latest_revision(contract.id, str(quarter))
     if current is not None and current.status != "draft":
         return ScoreOutcome(contract, current, "kept", f"{label_of(ReviewStatus, current.status)}，不再重新计算")
     if not _overlaps(contract, quarter):
         return ScoreOutcome(contract, None, "skipped", "该季度不在合同服务期内")
+    today = county_today() if today is None else today
+    if today <= quarter.end:
+        try:
+            return ScoreOutcome(contract, None, "preview", PREVIEW_LABEL, preview_figures(contract, quarter, today))
+        except (NothingToScore, SchemeMissing) as error:
+            return ScoreOutcome(contract, None, "skipped", f"{PREVIEW_LABEL}：{error}")
     try:
         scheme = latest_scheme(contract.kpi_scheme_code)
         review = current or QuarterlyReview(contract_id=contract.id, quarter=str(quarter), revision=1,
@@ -227,8 +251,10 @@ def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome
     return ScoreOutcome(contract, review, "created")
 
 
-def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) -> list[ScoreOutcome]:
-    """Score every contract whose term overlaps the quarter, or the one contract named."""
+def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None,
+                          today: date | None = None) -> list[ScoreOutcome]:
+    """Score every contract whose term overlaps the quarter, or the one contract named (a preview
+    for each while the quarter is not over on `today`, see `score_contract_quarter`)."""
     stmt = select(Contract).order_by(Contract.code)
     if contract_code:
         stmt = stmt.where(Contract.code == contract_code)
@@ -237,7 +263,7 @@ def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) ->
     contracts = db.session.execute(stmt).scalars().all()
     if contract_code and not contracts:
         raise ReviewError(f"合同编号“{contract_code}”不存在")
-    return [score_contract_quarter(contract, quarter) for contract in contracts]
+    return [score_contract_quarter(contract, quarter, today) for contract in contracts]
 
 
 # --- the workflow ------------------------------------------------------------------------------
