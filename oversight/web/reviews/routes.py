@@ -21,6 +21,7 @@ from ..access import (
     roles_required,
     scope_to_own_contracts,
 )
+from ..attachments.support import received
 from ..params import database_int, page_number, paginate
 from .forms import CommentForm, CorrectForm, ManualItemForm, ScoreForm, SettleForm
 from .workflow import refuse_form, run_step
@@ -192,8 +193,9 @@ def comment(review_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
         return _refuse(form, review_id)
+    uploads = received(form.attachments.data)
     return _act(review_id, lambda review: service.comment(review, current_user, form.position.data,
-                                                          form.comment.data, county_today()),
+                                                          form.comment.data, county_today(), uploads),
                 "已提交意见")
 
 
