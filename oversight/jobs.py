@@ -41,7 +41,7 @@ def _quarter_checks(ctx: JobContext) -> dict:
 
 
 def _quarter_reviews(ctx: JobContext) -> dict:
-    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key))
+    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key), today=ctx.today)
     return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction}
 
 

@@ -22,7 +22,8 @@ from ...models import (
     User,
 )
 from ...policy import Action, roles_for
-from ...services.draws import DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
+from ...services.check_results import draw_estimates
+from ...services.draws import SPOT_CHECK, DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
 from ...services.spot_checks import SpotCheckError, assign_items
 from ..access import permission_required
 from ..params import database_int, paginate
@@ -110,8 +111,9 @@ def detail(draw_id: int):
         .options(load_only(Callback.draw_item_id, Callback.status))).scalars()}
     form = AssignForm()
     form.assignee_id.choices = [(user.id, user.display_name) for user in _checkers()]
+    estimates = draw_estimates(draw) if draw.purpose == SPOT_CHECK and checks else None
     return render_template("draws/detail.html", draw=draw, result=result, rows=_rows(draw), checks=checks,
-                           callbacks=callbacks, strata=strata_rows(draw), form=form)
+                           callbacks=callbacks, strata=strata_rows(draw), form=form, estimates=estimates)
 
 
 @bp.route("/<int:draw_id>/oc.png")

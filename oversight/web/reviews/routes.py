@@ -75,8 +75,12 @@ def score():
         return refuse_form(form, ".index")
     quarter = Quarter.parse(form.quarter.data)
     contract = db.session.get(Contract, form.contract_id.data) if form.contract_id.data else None
-    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None)
+    today = county_today()
+    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None, today)
     db.session.commit()
+    if today <= quarter.end:  # a preview: shown, never stored
+        return render_template("reviews/preview.html", quarter=quarter, today=today, outcomes=outcomes,
+                               label=service.PREVIEW_LABEL)
     for outcome in outcomes:
         if outcome.action in (ScoreAction.CREATED, ScoreAction.REFRESHED):
             flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures['total']} 分", "success")
@@ -141,7 +145,9 @@ def _refuse(form, review_id: int):
 def refresh(review_id: int):
     def run(review):
         service.ensure_unlocked(review)
-        outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter))
+        outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter), county_today())
+        if outcome.action == ScoreAction.PREVIEW:
+            raise service.ReviewError(f"{review.quarter} 尚未结束，只能在“季度考核”页计算预览（{outcome.reason}），不能重新计算草稿")
         if outcome.action != ScoreAction.REFRESHED:
             raise service.ReviewError(outcome.reason or "只有草稿可以重新计算")
     return _act(review_id, run, "已按最新记录重新计算")
