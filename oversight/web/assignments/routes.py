@@ -11,6 +11,7 @@ from ...models import Assignment, Contract, Subject
 from ...services.assignments import (
     AssignmentError,
     AssignmentFilters,
+    DuplicateAssignment,
     cancel_assignment,
     filtered_assignments,
     issue_assignment,
@@ -67,6 +68,7 @@ def detail(assignment_id: int):
 def create():
     form = AssignmentForm()
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
+    duplicate = None
     if form.validate_on_submit():
         contract = db.get_or_404(Contract, form.contract_id.data)
         subject = db.session.execute(select(Subject).where(
@@ -81,11 +83,12 @@ def create():
                                               (form.number.data or "").strip() or None, date.today(), form.note.data or None)
             except AssignmentError as error:
                 flash(str(error), "danger")
+                duplicate = error.existing if isinstance(error, DuplicateAssignment) else None
             else:
                 db.session.commit()
                 flash(f"已派发任务 {assignment.number}", "success")
                 return redirect(url_for(".detail", assignment_id=assignment.id))
-    return render_template("assignments/form.html", form=form)
+    return render_template("assignments/form.html", form=form, duplicate=duplicate)
 
 
 @bp.route("/<int:assignment_id>/cancel", methods=["POST"])
