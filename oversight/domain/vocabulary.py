@@ -366,3 +366,15 @@ def describe_sampling_rule(rule: Mapping[str, object]) -> str:
 
 def _percent(share: object) -> str:
     return f"{(Decimal(str(share)) * 100).normalize():f}%"
+
+
+# --- Callbacks: who answered the phone (issue 10.4) ----------------------------------------
+
+
+class CallAnswerer(Labelled):
+    """Who answered a callback that got through; NULL on callbacks answered before it was asked (未记录)."""
+
+    SELF = "self", "本人"
+    FAMILY = "family", "家属"
+    OTHER = "other", "其他"
+

@@ -94,6 +94,15 @@ def _value(column, row: int):
     return text_value[:column.type.length] if getattr(column.type, "length", None) else text_value
 
 
+def _checks_of_existing_columns(checks: dict) -> dict:
+    """The checks whose column exists in the database as it stands."""
+    schema = inspect(db.engine)
+    tables = set(schema.get_table_names())
+    columns = {table: {column["name"] for column in schema.get_columns(table)} for table in tables}
+    return {(table, column): codes for (table, column), codes in checks.items()
+            if table in tables and column in columns[table]}
+
+
 def _fill_every_table(connection, checks) -> dict[str, list[dict]]:
     """As many rows in every table of the database as it stands as the longest vocabulary has
     codes, each checked column cycling through its codes; row n's foreign keys point at row n."""
@@ -132,8 +141,8 @@ def _contents(connection, names) -> dict[str, list[tuple]]:
 
 
 def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(migrated_app):
-    checks = _vocabulary_checks()
     upgrade(revision=INITIAL)
+    checks = _checks_of_existing_columns(_vocabulary_checks())  # columns added later get theirs later
     with db.engine.begin() as connection:
         written = _fill_every_table(connection, checks)
     assert {table for table, _ in checks} <= set(written)
@@ -156,3 +165,39 @@ def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(mi
                 connection.execute(text(f"UPDATE {table} SET {column} = 'unknown' WHERE id = 1"))
             with connection.begin():  # every code stays allowed
                 connection.execute(text(f"UPDATE {table} SET {column} = :code WHERE id = 1"), {"code": codes[-1]})
+
+
+EVIDENCE = "f7b4d0a53e24"
+
+
+def test_the_evidence_revision_keeps_every_row_and_old_callbacks_read_not_recorded(migrated_app):
+    upgrade(revision=f"{EVIDENCE}-1")
+    checks = _vocabulary_checks()
+    with db.engine.begin() as connection:
+        written = _fill_every_table(connection, _checks_of_existing_columns(checks))
+    with db.engine.connect() as connection:
+        before = _contents(connection, written)
+
+    upgrade(revision=EVIDENCE)
+
+    with db.engine.connect() as connection:
+        after = _contents(connection, written)
+        columns = [column["name"] for column in inspect(connection).get_columns("callbacks")]
+    answered_by = columns.index("answered_by")
+    assert [row[answered_by] for row in after["callbacks"]] == [None] * len(before["callbacks"])
+    assert [row[:answered_by] + row[answered_by + 1:] for row in after["callbacks"]] == before["callbacks"]
+    assert {name: rows for name, rows in after.items() if name != "callbacks"} == {
+        name: rows for name, rows in before.items() if name != "callbacks"}
+    schema = inspect(db.engine)
+    added = {key: codes for key, codes in checks.items() if key == ("callbacks", "answered_by")
+             or key[0] not in before}
+    assert ("callbacks", "answered_by") in added
+    for (table, column), codes in added.items():
+        found = {check["name"]: set(re.findall(r"'([^']*)'", check["sqltext"]))
+                 for check in schema.get_check_constraints(table)}
+        assert found[f"ck_{table}_{column}"] == set(codes)
+    with db.engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE callbacks SET answered_by = 'unknown' WHERE id = 1"))
+        with connection.begin():
+            connection.execute(text("UPDATE callbacks SET answered_by = 'family' WHERE id = 1"))
