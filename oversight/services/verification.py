@@ -114,7 +114,7 @@ def import_verification(kind: str, data: bytes, filename: str, uploader: User | 
     try:
         table = read_table(data, filename, limits)
     except UnreadableFile as error:
-        entry.status, entry.message = "failed", str(error)[:500]
+        entry.status, entry.message = "failed", f"文件无法读取：{error}"[:500]
         db.session.flush()
         return VerificationOutcome(entry)
     entry.rows_total = len(table)
@@ -199,8 +199,8 @@ def _store_flags(entry: VerificationImport, findings: list[Finding]) -> tuple[li
                for record in db.session.execute(select(CompletionRecord).where(CompletionRecord.id.in_(chunk))).scalars()}
     existing = set()
     for chunk in _chunks(sorted(records)):
-        existing.update(db.session.execute(select(EvidenceFlag.record_id, EvidenceFlag.kind)
-                                           .where(EvidenceFlag.record_id.in_(chunk))).tuples())
+        existing.update((record_id, kind) for record_id, kind in db.session.execute(
+            select(EvidenceFlag.record_id, EvidenceFlag.kind).where(EvidenceFlag.record_id.in_(chunk))))
     flags = []
     for finding in findings:
         if (finding.record_id, finding.kind) in existing:
