@@ -34,9 +34,10 @@ from ..domain.evidence import (
     matched_rows,
 )
 from ..domain.verification_files import FILE_COLUMNS, validate_verification
-from ..domain.vocabulary import ServiceType, VerificationKind, label_of
+from ..domain.vocabulary import EvidenceFlagKind, EvidenceFlagStatus, ServiceType, VerificationKind, label_of
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, EvidenceFlag, Subject, User, VerificationImport
+from ..models.base import utcnow
 from .audit import record_event
 
 FOLDER = "verification"
@@ -221,3 +222,47 @@ def describe(entry: VerificationImport) -> str:
     text = (f"导入{label_of(VerificationKind, entry.kind)} {entry.rows_total} 行，匹配 {entry.rows_matched} 行，"
             f"新增疑点 {entry.flags_raised} 条")
     return text + (f"（另有 {entry.flags_known} 条此前已标记）" if entry.flags_known else "")
+
+
+# --- flags ---------------------------------------------------------------------------------
+
+
+class FlagError(ValueError):
+    """A refused change of a flag; the message is Chinese, for the user."""
+
+
+def flags_query(status: str | None = None, kind: str | None = None, import_id: int | None = None):
+    """Evidence flags, newest first."""
+    stmt = select(EvidenceFlag)
+    if status in EvidenceFlagStatus.codes():
+        stmt = stmt.where(EvidenceFlag.status == status)
+    if kind in EvidenceFlagKind.codes():
+        stmt = stmt.where(EvidenceFlag.kind == kind)
+    if import_id is not None:
+        stmt = stmt.where(EvidenceFlag.import_id == import_id)
+    return stmt.order_by(EvidenceFlag.id.desc())
+
+
+def flags_of_subject(subject_id: int) -> list[EvidenceFlag]:
+    return list(db.session.execute(select(EvidenceFlag).where(EvidenceFlag.subject_id == subject_id)
+                                   .order_by(EvidenceFlag.id)).scalars())
+
+
+def flags_by_record(record_ids) -> dict[int, list[EvidenceFlag]]:
+    """The flags of these records, by record id."""
+    found: dict[int, list[EvidenceFlag]] = {}
+    for chunk in _chunks(sorted(set(record_ids))):
+        for flag in db.session.execute(select(EvidenceFlag).where(EvidenceFlag.record_id.in_(chunk))
+                                       .order_by(EvidenceFlag.id)).scalars():
+            found.setdefault(flag.record_id, []).append(flag)
+    return found
+
+
+def close_flag(flag: EvidenceFlag, user: User, note: str) -> None:
+    """Close a flag (checked, or explained) with the reason; a closed flag targets no draw."""
+    if flag.status == "closed":
+        raise FlagError("该疑点已关闭")
+    if not note or not note.strip():
+        raise FlagError("请填写关闭原因")
+    flag.status, flag.closed_by_id, flag.closed_at, flag.closing_note = "closed", user.id, utcnow(), note.strip()
+    db.session.flush()

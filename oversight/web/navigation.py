@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("整改通知", "spot_checks.notices", ALL_ROLES),
     NavItem("电话回访", "callbacks.index", ("admin", "supervisor", "auditor")),
     NavItem("核查结果", "check_results.index", ("admin", "supervisor", "auditor")),
+    NavItem("核对比对", "verification.index", ("admin", "supervisor", "auditor")),
     NavItem("季度考核", "reviews.index", ALL_ROLES),
     NavItem("年度评价", "evaluations.index", ALL_ROLES),
     NavItem("考核方案", "schemes.index", ("admin", "supervisor", "auditor")),
