@@ -49,6 +49,7 @@ from oversight.services.spot_checks import (
     respond_notice,
 )
 
+from .evidence import import_demo_evidence
 from .records import ASSESSMENT, CARE, LOSS_ORDER, SURVEY, ContractLogs, LogBatch, whole_yuan
 from .schedule import ONE_DAY, Profile, WorkCalendar
 
@@ -158,6 +159,9 @@ class Activity:
         self.timeline.at(_at(self._working_day(self.quarters[-1].end - timedelta(days=25)), 15, 20),
                          self.supervisor, lambda moment: file_complaint(
                              self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
+        # This month's verification data arrives after the last draw: its flags wait for the next one.
+        self.timeline.at(_at(self.today, 10, 30), self.supervisor,
+                         lambda moment: import_demo_evidence(self.supervisor, self.today, self.seed), even_today=True)
         self.timeline.run()
 
     def _working_day(self, day: date) -> date:
