@@ -76,6 +76,7 @@ def upgrade():
     sa.Column('closing_note', sa.Text(), nullable=True),
     sa.CheckConstraint("kind IN ('income_underreported', 'assets_underreported', 'property_underreported', 'vehicles_underreported', 'business_unreported', 'registered_elsewhere', 'service_after_death')", name=op.f('ck_evidence_flags_kind')),
     sa.CheckConstraint("status IN ('open', 'targeted', 'closed')", name=op.f('ck_evidence_flags_status')),
+    sa.CheckConstraint("service_type IN ('household_survey', 'self_care_assessment', 'care_visit')", name=op.f('ck_evidence_flags_service_type')),
     sa.ForeignKeyConstraint(['closed_by_id'], ['users.id'], name=op.f('fk_evidence_flags_closed_by_id_users')),
     sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'], name=op.f('fk_evidence_flags_contract_id_contracts')),
     sa.ForeignKeyConstraint(['import_id'], ['verification_imports.id'], name=op.f('fk_evidence_flags_import_id_verification_imports')),

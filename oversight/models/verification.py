@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.vocabulary import BatchStatus, EvidenceFlagKind, EvidenceFlagStatus, VerificationKind
+from ..domain.vocabulary import BatchStatus, EvidenceFlagKind, EvidenceFlagStatus, ServiceType, VerificationKind
 from ..extensions import db
 from .base import one_of, utcnow
 
@@ -46,7 +46,7 @@ class EvidenceFlag(db.Model):
     __table_args__ = (
         UniqueConstraint("record_id", "kind"),
         Index("ix_evidence_flags_contract_status", "contract_id", "status"),
-        one_of("kind", EvidenceFlagKind), one_of("status", EvidenceFlagStatus),
+        one_of("kind", EvidenceFlagKind), one_of("status", EvidenceFlagStatus), one_of("service_type", ServiceType),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
