@@ -1,7 +1,7 @@
 """callbacks: who answered; verification imports and their evidence flags
 
 Revision ID: f7b4d0a53e24
-Revises: e6a3c9f42d13
+Revises: a8c5e1b64f35
 Create Date: 2026-12-08 09:00:00
 
 Callbacks answered before this revision keep NULL in `answered_by`, shown as 未记录: nobody
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f7b4d0a53e24'
-down_revision = "e6a3c9f42d13"
+down_revision = "a8c5e1b64f35"
 branch_labels = None
 depends_on = None
 

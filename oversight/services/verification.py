@@ -22,6 +22,7 @@ from ..adapters.files import FileStore
 from ..adapters.tables.cells import CellError
 from ..adapters.tables.marked import error_workbook, unlisted_note
 from ..adapters.tables.reading import ReadLimits, UnreadableFile, read_table
+from ..clock import format_county_time, utcnow
 from ..domain.evidence import (
     DeathRow,
     EconomicRow,
@@ -37,7 +38,6 @@ from ..domain.verification_files import FILE_COLUMNS, validate_verification
 from ..domain.vocabulary import EvidenceFlagKind, EvidenceFlagStatus, ServiceType, VerificationKind, label_of
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, EvidenceFlag, Subject, User, VerificationImport
-from ..models.base import utcnow
 from .audit import record_event
 
 FOLDER = "verification"
@@ -108,7 +108,7 @@ def import_verification(kind: str, data: bytes, filename: str, uploader: User | 
     db.session.add(entry)
     earlier = earlier_import(digest)
     if earlier is not None:
-        entry.message = (f"该文件已于{earlier.uploaded_at:%Y-%m-%d %H:%M}（UTC）导入过（导入 #{earlier.id}，"
+        entry.message = (f"该文件已于{format_county_time(earlier.uploaded_at, labelled=True)}导入过（导入 #{earlier.id}，"
                          f"文件名 {earlier.filename}），不能重复导入")
         db.session.flush()
         return VerificationOutcome(entry)

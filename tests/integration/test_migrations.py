@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -44,6 +44,8 @@ def test_init_db_upgrades_an_empty_database_to_the_models(tmp_path):
 
 INITIAL = "b366ee28732e"
 VOCABULARY_CHECKS = "c4e1a7d20b91"
+SESSION_VERSION = "e6a3c9f42d13"
+ATTACHMENT_OWNERS = "a8c5e1b64f35"
 
 
 @pytest.fixture
@@ -94,15 +96,6 @@ def _value(column, row: int):
     return text_value[:column.type.length] if getattr(column.type, "length", None) else text_value
 
 
-def _checks_of_existing_columns(checks: dict) -> dict:
-    """The checks whose column exists in the database as it stands."""
-    schema = inspect(db.engine)
-    tables = set(schema.get_table_names())
-    columns = {table: {column["name"] for column in schema.get_columns(table)} for table in tables}
-    return {(table, column): codes for (table, column), codes in checks.items()
-            if table in tables and column in columns[table]}
-
-
 def _fill_every_table(connection, checks) -> dict[str, list[dict]]:
     """As many rows in every table of the database as it stands as the longest vocabulary has
     codes, each checked column cycling through its codes; row n's foreign keys point at row n."""
@@ -140,9 +133,18 @@ def _contents(connection, names) -> dict[str, list[tuple]]:
         *tables.tables[name].primary_key.columns))] for name in names}
 
 
+def _present(checks, connection) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The checks on columns the database as it stands has (later revisions add their own)."""
+    schema = inspect(connection)
+    tables = set(schema.get_table_names())
+    return {(table, column): codes for (table, column), codes in checks.items()
+            if table in tables and column in {found["name"] for found in schema.get_columns(table)}}
+
+
 def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(migrated_app):
     upgrade(revision=INITIAL)
-    checks = _checks_of_existing_columns(_vocabulary_checks())  # columns added later get theirs later
+    with db.engine.connect() as connection:
+        checks = _present(_vocabulary_checks(), connection)
     with db.engine.begin() as connection:
         written = _fill_every_table(connection, checks)
     assert {table for table, _ in checks} <= set(written)
@@ -167,14 +169,45 @@ def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(mi
                 connection.execute(text(f"UPDATE {table} SET {column} = :code WHERE id = 1"), {"code": codes[-1]})
 
 
+def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migration(migrated_app):
+    upgrade(revision=SESSION_VERSION)
+    with db.engine.connect() as connection:
+        checks = _present(_vocabulary_checks(), connection)
+    with db.engine.begin() as connection:
+        before = _fill_every_table(connection, checks)["attachments"]
+    kept = ("id", "filename", "content_type", "size_bytes", "sha256", "stored_path", "uploaded_at")
+    query = text(f"SELECT owner_type, owner_id, uploaded_by_id, {', '.join(kept)} FROM attachments ORDER BY id")
+
+    upgrade(revision=ATTACHMENT_OWNERS)
+
+    with db.engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(query)]
+    assert [row[:3] + row[3:5] for row in rows] == [
+        ("spot_check", row["spot_check_id"], None, row["id"], row["filename"]) for row in before]
+    assert len(rows) == len(before) > 1
+    with db.engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE attachments SET owner_type = 'unknown' WHERE id = 1"))
+        with connection.begin():
+            connection.execute(text("UPDATE attachments SET owner_type = 'appeal' WHERE id = 1"))
+
+    downgrade(revision=SESSION_VERSION)
+
+    with db.engine.connect() as connection:
+        back = connection.execute(text("SELECT id, spot_check_id FROM attachments ORDER BY id")).all()
+    assert [tuple(row) for row in back] == [(row["id"], row["spot_check_id"]) for row in before[1:]]
+
+
 EVIDENCE = "f7b4d0a53e24"
 
 
 def test_the_evidence_revision_keeps_every_row_and_old_callbacks_read_not_recorded(migrated_app):
     upgrade(revision=f"{EVIDENCE}-1")
     checks = _vocabulary_checks()
+    with db.engine.connect() as connection:
+        present = _present(checks, connection)
     with db.engine.begin() as connection:
-        written = _fill_every_table(connection, _checks_of_existing_columns(checks))
+        written = _fill_every_table(connection, present)
     with db.engine.connect() as connection:
         before = _contents(connection, written)
 

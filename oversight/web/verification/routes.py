@@ -1,13 +1,13 @@
 """核对比对: the bureau imports other departments' verification data and works through the
 contradictions it shows. Bureau staff only: a contractor never sees this data (403 here, and
 no flag on its record pages)."""
-from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from ...adapters.files import uploads_store
+from ...clock import county_today
 from ...adapters.tables.templates import verification_template
 from ...domain.vocabulary import VerificationKind, label_of
 from ...extensions import db
@@ -53,7 +53,7 @@ def index():
             upload = form.file.data
             try:
                 outcome = import_verification(form.kind.data, upload.read(), upload.filename, current_user,
-                                              date.today(), uploads_store())
+                                              county_today(), uploads_store())
             except VerificationRefused as error:
                 db.session.rollback()
                 flash(str(error), "danger")
