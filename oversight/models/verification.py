@@ -36,7 +36,7 @@ class VerificationImport(db.Model):
     error_report_path: Mapped[str | None] = mapped_column(String(500))
     message: Mapped[str | None] = mapped_column(String(500))
 
-    uploaded_by: Mapped["User | None"] = relationship()  # noqa: F821
+    uploaded_by: Mapped[User | None] = relationship()  # noqa: F821
 
 
 class EvidenceFlag(db.Model):
@@ -68,6 +68,6 @@ class EvidenceFlag(db.Model):
     closing_note: Mapped[str | None] = mapped_column(Text)
 
     verification_import: Mapped[VerificationImport] = relationship()
-    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
-    subject: Mapped["Subject"] = relationship()  # noqa: F821
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    record: Mapped[CompletionRecord] = relationship()  # noqa: F821
+    subject: Mapped[Subject] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821

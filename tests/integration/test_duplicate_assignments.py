@@ -4,7 +4,6 @@ from datetime import date
 
 import openpyxl
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from oversight.extensions import db
