@@ -63,6 +63,7 @@ class Action(StrEnum):
     READ_OVERSIGHT = "read_oversight"
     MANAGE_SUBJECTS = "manage_subjects"
     IMPORT_REGISTERS = "import_registers"
+    IMPORT_VERIFICATION_DATA = "import_verification_data"
     ISSUE_ASSIGNMENTS = "issue_assignments"
     CANCEL_ASSIGNMENTS = "cancel_assignments"
     ENTER_RECORDS = "enter_records"  # one visit on a page, a log upload, the log template
@@ -98,6 +99,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.READ_OVERSIGHT: READERS,
     Action.MANAGE_SUBJECTS: STAFF,
     Action.IMPORT_REGISTERS: STAFF,
+    Action.IMPORT_VERIFICATION_DATA: STAFF,
     Action.ISSUE_ASSIGNMENTS: STAFF,
     Action.CANCEL_ASSIGNMENTS: STAFF,
     Action.ENTER_RECORDS: DATA_ENTRY,

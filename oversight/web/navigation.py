@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("整改通知", "spot_checks.notices"),
     NavItem("电话回访", "callbacks.index", Action.READ_OVERSIGHT),
     NavItem("核查结果", "check_results.index", Action.READ_OVERSIGHT),
+    NavItem("核对比对", "verification.index", Action.READ_OVERSIGHT),
     NavItem("季度考核", "reviews.index"),
     NavItem("年度评价", "evaluations.index"),
     NavItem("考核方案", "schemes.index", Action.READ_OVERSIGHT),

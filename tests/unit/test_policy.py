@@ -90,6 +90,7 @@ ROLE_TABLE = {
     Action.READ_OVERSIGHT: "ASU.",
     Action.MANAGE_SUBJECTS: "AS..",
     Action.IMPORT_REGISTERS: "AS..",
+    Action.IMPORT_VERIFICATION_DATA: "AS..",
     Action.ISSUE_ASSIGNMENTS: "AS..",
     Action.CANCEL_ASSIGNMENTS: "AS..",
     Action.ENTER_RECORDS: "AS.C",
