@@ -63,7 +63,7 @@ def test_a_date_may_not_move_the_record_into_a_quarter_already_drawn():
 
 
 def test_identity_columns_are_never_correctable_and_the_workers_name_follows_the_number():
-    for service_type, columns in TEMPLATE_COLUMNS.items():
+    for service_type in TEMPLATE_COLUMNS:
         keys = [column.key for column in correctable_columns(service_type)]
         assert not {"number", "subject_name", "id_number", "worker_name"} & set(keys)
         assert keys[0] == "service_date" and keys[-1] == "remark" and "worker_no" in keys
