@@ -83,12 +83,13 @@ def register_web(app: Flask) -> None:
     from .uploads.routes import bp as uploads_bp
     from .records.routes import bp as records_bp
     from .attachments.routes import bp as attachments_bp
+    from .corrections.routes import bp as corrections_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
-                      attachments_bp):
+                      attachments_bp, corrections_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

@@ -21,6 +21,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("任务", "assignments.index", ALL_ROLES),
     NavItem("上传记录", "uploads.index", ALL_ROLES),
     NavItem("服务记录", "records.index", ALL_ROLES),
+    NavItem("更正申请", "corrections.index", ALL_ROLES),
     NavItem("服务对象", "subjects.index", ("admin", "supervisor", "auditor")),
     NavItem("承接机构", "contractors.index", ALL_ROLES),
     NavItem("批量导入", "imports.index", ("admin", "supervisor")),

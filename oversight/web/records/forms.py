@@ -40,10 +40,10 @@ def _field(column: Column, workers: Sequence[tuple[str, str]]) -> Field:
     return StringField(label, description=hint)
 
 
-def visit_form(service_type: str, workers: Sequence[tuple[str, str]]) -> FlaskForm:
-    """A form with the service's template columns, in the template's order."""
+def visit_form(service_type: str, workers: Sequence[tuple[str, str]], base: type[FlaskForm] = FlaskForm) -> FlaskForm:
+    """A form with the service's template columns, in the template's order (and `base`'s fields)."""
 
-    class VisitForm(FlaskForm):
+    class VisitForm(base):
         pass
 
     for column in TEMPLATE_COLUMNS[service_type]:
