@@ -227,3 +227,20 @@ def test_a_draft_review_counting_the_record_does_not_stop_a_correction(world):
     make_review(world["contract"], "2025Q4", status="draft", record_ids=(world["assignment"].id,))
     assert blocker(world["record"]) is None
     assert current_cells(world["record"])["家庭人口数"] == "3"
+
+
+def test_the_audit_bundle_lists_the_years_corrections_and_the_versions_they_left(world, tmp_path, factory):
+    from tests.integration.test_audit_bundle import _csv_rows
+
+    from oversight.exports import bundle
+
+    approve(ask(world, {"家庭人口数": "4"}), world["supervisor"], TODAY)
+    db.session.commit()
+    path = tmp_path / "audit.zip"
+    with bundle.consistent_snapshot():  # the record's year, whenever it was corrected
+        bundle.build_audit_bundle(2025, path, full=False, exported_by=factory.user("admin"))
+    (row,) = _csv_rows(path, "records/correction_requests.csv")
+    assert (row["状态"], row["更正内容"], row["更正原因"]) == ("已批准", "家庭人口数：3 → 4", "入户时记错了家庭人口")
+    versions = _csv_rows(path, "records/record_versions.csv")
+    assert [(v["服务记录ID"], v["版本"]) for v in versions] == [(str(world["record"].id), "1"), (str(world["record"].id), "2")]
+    assert bundle.verify_bundle(path).ok
