@@ -38,6 +38,7 @@ from ..domain.corrections import (
 )
 from ..domain.periods import quarter_of
 from ..domain.vocabulary import AttachmentOwner, CorrectionStatus, DrawPurpose, label_of
+from .. import policy
 from ..extensions import db
 from ..models import (
     CompletionRecord,
@@ -48,11 +49,9 @@ from ..models import (
     SamplingDraw,
     User,
 )
+from ..policy import Action
 from .attachments import OwnerKind, Upload, attach_all, may_see, register_owner
 from .completion_import import log_context
-
-DECIDERS = ("admin", "supervisor")
-
 
 class CorrectionInvalid(CorrectionRefused):
     """The corrected row breaks the completion log's rules; `errors` are the refused cells."""
@@ -99,7 +98,7 @@ def _contract(record: CompletionRecord) -> Contract:
 
 def may_request(record: CompletionRecord, user: User) -> bool:
     """Only a person of the record's contractor asks for a correction."""
-    return user.role == "contractor" and user.contractor_id == _contract(record).contractor_id
+    return policy.may(user, Action.REQUEST_CORRECTIONS, record)
 
 
 def _frozen_draws(record: CompletionRecord) -> list[FrozenDraw]:
@@ -254,7 +253,7 @@ def _derived_headers(service_type: str) -> set[str]:
 
 
 def _decidable(request: CorrectionRequest, user: User) -> None:
-    if user.role not in DECIDERS:
+    if not policy.may(user, Action.DECIDE_CORRECTIONS):
         raise CorrectionRefused("只有监管人员可以审核更正申请")
     if request.status != CorrectionStatus.PENDING:
         raise CorrectionRefused(f"该更正申请{label_of(CorrectionStatus, request.status)}，不能再审核")
@@ -383,6 +382,6 @@ def changes_of(request: CorrectionRequest) -> list[Change]:
 
 register_owner(OwnerKind(
     AttachmentOwner.CORRECTION_REQUEST, CorrectionRequest, contract_id=lambda request: request.contract_id,
-    may_attach=lambda request, user: (user.role == "contractor" and request.status == CorrectionStatus.PENDING
-                                      and may_see(request, user)),
+    may_attach=lambda request, user: (policy.may(user, Action.REQUEST_CORRECTIONS) and may_see(request, user)
+                                      and request.status == CorrectionStatus.PENDING),
 ))

@@ -26,9 +26,10 @@ from ..domain.scoring import (
     consecutive_below,
     score_quarter,
 )
-from ..domain.vocabulary import Position, ReviewStatus, label_of
+from ..domain.vocabulary import Position, ReviewStatus, ScoreAction, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
+from ..policy import Action, may, owns
 from .attachments import Upload, attach_all
 from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
@@ -188,7 +189,7 @@ class ScoreOutcome:
 
     contract: Contract
     review: QuarterlyReview | None
-    action: str  # created | refreshed | kept | skipped
+    action: ScoreAction
     reason: str = ""
 
 
@@ -200,26 +201,26 @@ def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome
     """Create the quarter's draft or refresh it from the records; a published review is kept."""
     current = latest_revision(contract.id, str(quarter))
     if current is not None and current.status != "draft":
-        return ScoreOutcome(contract, current, "kept", f"{label_of(ReviewStatus, current.status)}，不再重新计算")
+        return ScoreOutcome(contract, current, ScoreAction.KEPT, f"{label_of(ReviewStatus, current.status)}，不再重新计算")
     if not _overlaps(contract, quarter):
-        return ScoreOutcome(contract, None, "skipped", "该季度不在合同服务期内")
+        return ScoreOutcome(contract, None, ScoreAction.SKIPPED, "该季度不在合同服务期内")
     try:
         scheme = latest_scheme(contract.kpi_scheme_code)
         review = current or QuarterlyReview(contract_id=contract.id, quarter=str(quarter), revision=1,
                                              status="draft")
         _score(review, scheme, gather_evidence(contract.id, quarter))
     except (NothingToScore, SchemeMissing) as error:
-        return ScoreOutcome(contract, current, "kept" if current else "skipped", str(error))
+        return ScoreOutcome(contract, current, ScoreAction.KEPT if current else ScoreAction.SKIPPED, str(error))
     review.computed_at = utcnow()
     if current is not None:
         db.session.flush()
-        return ScoreOutcome(contract, review, "refreshed")
+        return ScoreOutcome(contract, review, ScoreAction.REFRESHED)
     try:
         with db.session.begin_nested():
             db.session.add(review)
     except IntegrityError:  # someone else created it meanwhile
-        return ScoreOutcome(contract, latest_revision(contract.id, str(quarter)), "kept", "已由他人同时创建")
-    return ScoreOutcome(contract, review, "created")
+        return ScoreOutcome(contract, latest_revision(contract.id, str(quarter)), ScoreAction.KEPT, "已由他人同时创建")
+    return ScoreOutcome(contract, review, ScoreAction.CREATED)
 
 
 def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) -> list[ScoreOutcome]:
@@ -298,7 +299,7 @@ def comment(review: QuarterlyReview, user: User, position: str, text: str, today
     """The contractor agrees or disagrees, with its reasons and evidence files, within the
     comment window; a refused file refuses the comment."""
     ensure_unlocked(review)
-    if user.role != "contractor" or user.contractor_id != review.contract.contractor_id:
+    if not may(user, Action.COMMENT_ON_REVIEWS) or not owns(user, review.contract.contractor_id):
         raise ReviewError("只有本合同承接机构的人员可以提出意见")
     _require_status(review, "published", message="该考核不在征求意见阶段")
     if not window_open(review, today):

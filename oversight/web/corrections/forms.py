@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from ..attachments.support import attachments_field
+from ..attachments_common import attachments_field
 
 
 class CorrectionForm(FlaskForm):

@@ -5,15 +5,15 @@ from ...adapters.files import FileStoreError
 from ...clock import county_today
 from ...domain.completion_log import TEMPLATE_COLUMNS
 from ...domain.corrections import CorrectionRefused, correctable_columns
-from ...domain.vocabulary import CorrectionStatus
 from ...extensions import db
 from ...models import CompletionRecord, CorrectionRequest
 from ...services import corrections as service
 from ...services.completion_records import registered_workers
-from ..access import STAFF, get_contract_or_404, is_contractor_user, own_contract_ids, roles_required
-from ..attachments.support import received
+from ...policy import Action
+from ..access import contract_scope, get_contract_or_404, is_contractor_user, may, permission_required
+from ..attachments_common import received
 from ..params import paginate
-from ..records.forms import cells, visit_form
+from ..visit_form import cells, visit_form
 from .forms import ApproveForm, CorrectionForm, RefuseForm
 
 bp = Blueprint("corrections", __name__, url_prefix="/corrections")
@@ -36,8 +36,7 @@ def _request_or_404(request_id: int) -> CorrectionRequest:
 @login_required
 def index():
     status = request.args.get("status", "")
-    scope = own_contract_ids() if is_contractor_user() else None
-    page = paginate(service.requests_query(scope, status or None))
+    page = paginate(service.requests_query(contract_scope(), status or None))
     return render_template("corrections/index.html", page=page, status=status)
 
 
@@ -74,7 +73,7 @@ def _field_errors(form, record: CompletionRecord, error: service.CorrectionInval
 
 
 @bp.route("/records/<int:record_id>/new", methods=["GET", "POST"])
-@roles_required("contractor")
+@permission_required(Action.REQUEST_CORRECTIONS)
 def new(record_id: int):
     """The request form: the record's fields as they stand, to be changed where they are wrong."""
     record = _record_or_404(record_id)
@@ -112,8 +111,7 @@ def new(record_id: int):
 @login_required
 def detail(request_id: int):
     found = _request_or_404(request_id)
-    pending = found.status == CorrectionStatus.PENDING
-    deciding = pending and current_user.role in STAFF
+    deciding = may(Action.DECIDE_CORRECTIONS, found)
     return render_template("corrections/detail.html", request_=found, record=found.record,
                            changes=service.changes_of(found),
                            approve_form=ApproveForm() if deciding else None,
@@ -135,7 +133,7 @@ def _decided(request_id: int, decide, success: str):
 
 
 @bp.route("/<int:request_id>/approve", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DECIDE_CORRECTIONS)
 def approve(request_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
@@ -145,7 +143,7 @@ def approve(request_id: int):
 
 
 @bp.route("/<int:request_id>/refuse", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DECIDE_CORRECTIONS)
 def refuse(request_id: int):
     form = RefuseForm()
     if not form.validate_on_submit():
