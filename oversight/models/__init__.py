@@ -6,6 +6,7 @@ from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
+from .correction import CompletionRecordVersion, CorrectionRequest
 from .operations import JobRun, Notification
 from .oversight_checks import (
     Callback,
@@ -20,10 +21,12 @@ from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyRe
 from .standard import LocalStandard
 from .subject import Subject
 from .user import User
+from .verification import EvidenceFlag, VerificationImport
 
 __all__ = [
-    "AnnualEvaluation", "Appeal", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
-    "CompletionRecord", "Contract", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
-    "PaymentRecord", "ProposedDeduction", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
+    "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
+    "CompletionRecord", "CompletionRecordVersion", "Contract", "CorrectionRequest", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
+    "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "UploadBatch", "User",
+    "EvidenceFlag", "VerificationImport", "Appeal", "ProposedDeduction",
 ]

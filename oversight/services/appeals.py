@@ -24,9 +24,10 @@ from ..domain.comparison import ComparisonError, compare_record
 from ..domain.vocabulary import AppealDecision, AttachmentOwner, CheckMethod
 from ..extensions import db
 from ..models import Appeal, Contract, RectificationNotice, SpotCheck, User
+from ..policy import Action, may, owns
 from ..clock import local_day, utcnow
 from .attachments import OwnerKind, Upload, attach_all, register_owner
-from .spot_checks import CHECKERS, reported_values
+from .spot_checks import reported_values
 
 DEFAULT_APPEAL_DAYS = 10
 
@@ -56,7 +57,7 @@ def appeals_query(contract_ids: Select | None = None, status: str | None = None)
 
 
 def _own(check: SpotCheck, user: User) -> None:
-    if user.role != "contractor" or user.contractor_id != db.session.get(Contract, check.contract_id).contractor_id:
+    if not may(user, Action.APPEAL_SPOT_CHECKS) or not owns(user, db.session.get(Contract, check.contract_id).contractor_id):
         raise AppealRefused("只有本合同承接机构的人员可以申诉")
 
 
@@ -79,7 +80,7 @@ def file_appeal(check: SpotCheck, user: User, reason: str, today: date,
 
 
 def _staff_other_than_checker(appeal: Appeal, user: User) -> None:
-    if user.role not in CHECKERS:
+    if not may(user, Action.DECIDE_APPEALS):
         raise AppealRefused("只有监管人员可以办理申诉")
     check_decider(decider_id=user.id, checker_id=appeal.spot_check.checker_id)
 
@@ -100,7 +101,7 @@ def order_recheck(appeal: Appeal, user: User, assignee: User) -> None:
     _staff_other_than_checker(appeal, user)
     if appeal.status != "filed":
         raise AppealRefused("只有待裁决且尚未复核的申诉可以安排复核")
-    if assignee.role not in CHECKERS or not assignee.is_active:
+    if not may(assignee, Action.RECHECK_APPEALS) or not assignee.is_active:
         raise AppealRefused("复核只能安排给在岗的监管人员")
     check_rechecker(rechecker_id=assignee.id, checker_id=appeal.spot_check.checker_id)
     appeal.status = "recheck_ordered"
@@ -114,11 +115,11 @@ def record_recheck(appeal: Appeal, user: User, *, method: str, checked_on: date,
     """The second re-check's values, compared with the contractor's record like the first."""
     if appeal.status != "recheck_ordered":
         raise AppealRefused("该申诉没有待录入的复核")
-    if user.role not in CHECKERS:
+    if not may(user, Action.RECHECK_APPEALS):
         raise AppealRefused("只有监管人员可以录入复核")
     check = appeal.spot_check
     check_rechecker(rechecker_id=user.id, checker_id=check.checker_id)
-    if appeal.recheck_assigned_to_id not in (None, user.id) and user.role != "admin":
+    if appeal.recheck_assigned_to_id not in (None, user.id) and not may(user, Action.RECHECK_ITEMS_OF_OTHERS):
         raise AppealRefused("该复核已安排给其他监管人员")
     if method not in CheckMethod.codes():
         raise AppealRefused(f"复核方式应为{'、'.join(CheckMethod.codes())}之一")
@@ -202,5 +203,6 @@ def final_verdict_of(check: SpotCheck) -> Verdict:
 register_owner(OwnerKind(
     AttachmentOwner.APPEAL, Appeal, contract_id=lambda appeal: appeal.contract_id,
     may_attach=lambda appeal, user: appeal.status != "decided" and (
-        user.role in CHECKERS or (user.role == "contractor" and appeal.filed_by.contractor_id == user.contractor_id)),
+        may(user, Action.DECIDE_APPEALS) or (may(user, Action.APPEAL_SPOT_CHECKS)
+                                             and owns(user, appeal.contract.contractor_id))),
 ))

@@ -19,6 +19,7 @@ from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
 from ..domain.vocabulary import EvaluationStatus, PaymentKind, Position, ReviewStatus, label_of
 from ..extensions import db
+from ..policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may, owns
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
 from .reviews import duty_blocker, ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
@@ -55,12 +56,8 @@ def evaluation_revisions(contract_id: int, year: int) -> list[AnnualEvaluation]:
     ).scalars())
 
 
-# All a contractor sees of its evaluations: every step once published (a draft is the bureau's).
-EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS = frozenset(EvaluationStatus) - {EvaluationStatus.DRAFT}
-
-
 def shown_to_contractors(evaluation: AnnualEvaluation) -> bool:
-    """The one rule of what a contractor sees of its own contracts' evaluations."""
+    """Whether a contractor sees the evaluation at all (the policy's one rule: once published)."""
     return evaluation.status in EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS
 
 
@@ -223,7 +220,7 @@ def evaluation_window_open(evaluation: AnnualEvaluation, today: date) -> bool:
 def comment_evaluation(evaluation: AnnualEvaluation, user: User, position: str, text: str, today: date) -> None:
     """The contractor agrees or disagrees, with its reasons, within the comment window."""
     ensure_unlocked(evaluation)
-    if user.role != "contractor" or user.contractor_id != evaluation.contract.contractor_id:
+    if not may(user, Action.COMMENT_ON_EVALUATIONS) or not owns(user, evaluation.contract.contractor_id):
         raise EvaluationError("只有本合同承接机构的人员可以提出意见")
     if evaluation.status != "published":
         raise EvaluationError("该年度评价不在征求意见阶段")

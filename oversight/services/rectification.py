@@ -14,6 +14,7 @@ from ..clock import county_today, utcnow
 from ..domain.periods import quarter_of
 from ..domain.rectification import ESCALATE, RectificationError, after_not_accepted, deduction_points
 from ..extensions import db
+from ..policy import Action, may, roles_for
 from ..models import Notification, ProposedDeduction, QuarterlyReview, RectificationNotice, User
 
 
@@ -66,7 +67,8 @@ def escalate(notice: RectificationNotice, today: date, rules: RectificationRules
         points_centi=int(points.scaleb(2)), status="proposed",
         reason=f"整改通知{notice.number}经{notice.round}轮整改仍不合格")
     db.session.add(proposal)
-    admins = db.session.execute(select(User).where(User.role == "admin", User.is_active_account.is_(True))).scalars()
+    admins = db.session.execute(select(User).where(User.role.in_(roles_for(Action.HANDLE_ESCALATIONS)),
+                                                   User.is_active_account.is_(True))).scalars()
     for admin in admins:
         db.session.add(Notification(
             user_id=admin.id, dedup_key=f"notice-escalated:{notice.id}",
@@ -87,7 +89,7 @@ def escalated_notices() -> Select:
 
 def handle_escalation(notice: RectificationNotice, admin: User, note: str) -> None:
     """An admin records what was done about an escalated notice."""
-    if admin.role != "admin":
+    if not may(admin, Action.HANDLE_ESCALATIONS):
         raise RectificationError("只有管理员可以处理升级的整改通知")
     if notice.escalated_at is None or notice.escalation_handled_at is not None:
         raise RectificationError("该整改通知没有待处理的升级")

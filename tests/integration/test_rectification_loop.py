@@ -138,7 +138,7 @@ def test_the_supervisor_confirms_or_dismisses_the_proposed_deduction_when_scorin
     contract = factory.contract(contractor, term_start=date(2025, 1, 1), term_end=date(2025, 12, 31))
     supervisor = factory.user("supervisor")
     data = build_quarter(contract, supervisor)
-    review = reviews.score_contract_quarter(contract, Quarter(2025, 3), supervisor).review
+    review = reviews.score_contract_quarter(contract, Quarter(2025, 3), user=supervisor).review
     db.session.commit()
     assert review.figures["total"] == "58.35"
     proposals = [ProposedDeduction(contract_id=contract.id, quarter="2025Q3", notice_id=notice.id,

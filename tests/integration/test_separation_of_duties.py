@@ -23,7 +23,7 @@ def setting(factory):
 
 
 def drafted_by(setting, user):
-    review = reviews.score_contract_quarter(setting["contract"], Q3, user).review
+    review = reviews.score_contract_quarter(setting["contract"], Q3, user=user).review
     db.session.commit()
     return review
 
@@ -48,7 +48,7 @@ def test_the_admin_who_computed_a_review_cannot_settle_it(setting):
 
 def test_refreshing_a_draft_makes_the_refresher_its_drafter(setting):
     review = drafted_by(setting, setting["drafter"])
-    again = reviews.score_contract_quarter(setting["contract"], Q3, setting["other"])
+    again = reviews.score_contract_quarter(setting["contract"], Q3, user=setting["other"])
     assert again.action == "refreshed" and review.computed_by_id == setting["other"].id
     reviews.publish(review, today=date(2025, 10, 8), window_days=1)
     with pytest.raises(ReviewError, match="本人计算的草稿"):

@@ -3,8 +3,8 @@ from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ...domain.vocabulary import AppealDecision
-from ..attachments.support import attachments_field
-from ..spot_checks.forms import RECHECK_FORMS
+from ..attachments_common import attachments_field
+from ..recheck_forms import RECHECK_FORMS
 
 
 class AppealForm(FlaskForm):

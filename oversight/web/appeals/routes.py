@@ -11,14 +11,16 @@ from ...adapters.files import FileStoreError
 from ...domain.appeals import AppealRefused
 from ...domain.attachments import AttachmentRefused
 from ...domain.vocabulary import AppealStatus
+from ... import policy
 from ...extensions import db
-from ...models import Appeal, Contract, SpotCheck, User
+from ...models import Appeal, SpotCheck, User
 from ...services import appeals as service
 from ...services.attachments import attach_all, may_attach
-from ...services.spot_checks import CHECKERS, notice_of
-from ..access import STAFF, is_contractor_user, own_contract_ids, roles_required
+from ...policy import Action
+from ...services.spot_checks import notice_of
+from ..access import contract_scope, may, own_contract_ids, permission_required
+from ..attachments_common import received
 from ..params import paginate
-from ..attachments.support import received
 from .forms import APPEAL_RECHECK_FORMS, AppealForm, DecideForm, EvidenceForm, OrderRecheckForm
 
 bp = Blueprint("appeals", __name__, url_prefix="/appeals")
@@ -37,8 +39,7 @@ def _window_days() -> int:
 def _own_check_or_404(check_id: int) -> SpotCheck:
     """A failed spot check of one of the contractor's own contracts (else 404)."""
     check = db.session.get(SpotCheck, check_id)
-    if check is None or check.passed or db.session.get(Contract, check.contract_id).contractor_id != \
-            current_user.contractor_id:
+    if check is None or not may(Action.APPEAL_SPOT_CHECKS, check):
         abort(404)
     return check
 
@@ -46,7 +47,7 @@ def _own_check_or_404(check_id: int) -> SpotCheck:
 def _appeal_or_404(appeal_id: int) -> Appeal:
     """An appeal the user may see: a contractor only its own contracts' (else 404)."""
     appeal = db.session.get(Appeal, appeal_id)
-    if appeal is None or (is_contractor_user() and appeal.contract.contractor_id != current_user.contractor_id):
+    if appeal is None or not policy.owns(current_user, appeal.contract.contractor_id):
         abort(404)
     return appeal
 
@@ -59,10 +60,9 @@ def _flash_form_errors(form) -> None:
 @login_required
 def index():
     status = request.args.get("status", "")
-    scope = own_contract_ids() if is_contractor_user() else None
-    page = paginate(service.appeals_query(scope, status if status in AppealStatus.codes() else None))
+    page = paginate(service.appeals_query(contract_scope(), status if status in AppealStatus.codes() else None))
     appealable = []
-    if is_contractor_user():
+    if may(Action.APPEAL_SPOT_CHECKS):
         today, days = county_today(), _window_days()
         appealed = set(db.session.execute(select(Appeal.spot_check_id).where(
             Appeal.contract_id.in_(own_contract_ids()))).scalars())
@@ -74,7 +74,7 @@ def index():
 
 
 @bp.route("/checks/<int:check_id>/new", methods=["GET", "POST"])
-@roles_required("contractor")
+@permission_required(Action.APPEAL_SPOT_CHECKS)
 def new(check_id: int):
     check = _own_check_or_404(check_id)
     existing = service.appeal_of(check)
@@ -100,7 +100,7 @@ def new(check_id: int):
 
 def _rechecker_choices(appeal: Appeal) -> list[tuple[int, str]]:
     users = db.session.execute(select(User).where(
-        User.role.in_(CHECKERS), User.is_active_account.is_(True), User.id != appeal.spot_check.checker_id)
+        User.role.in_(policy.roles_for(Action.RECHECK_APPEALS)), User.is_active_account.is_(True), User.id != appeal.spot_check.checker_id)
         .order_by(User.display_name, User.id)).scalars()
     return [(user.id, user.display_name) for user in users]
 
@@ -109,16 +109,16 @@ def _rechecker_choices(appeal: Appeal) -> list[tuple[int, str]]:
 @login_required
 def detail(appeal_id: int):
     appeal = _appeal_or_404(appeal_id)
-    staff = current_user.role in STAFF
+    staff = may(Action.DECIDE_APPEALS)
     blocker = service.may_decide(appeal, current_user) if staff else None
     order_form = recheck_form = decide_form = None
-    if staff and blocker is None:
+    if may(Action.DECIDE_APPEALS, appeal):
         if appeal.status == "filed":
             order_form = OrderRecheckForm()
             order_form.assignee_id.choices = _rechecker_choices(appeal)
         if appeal.status in ("filed", "rechecked"):
             decide_form = DecideForm()
-    if _may_recheck(appeal):
+    if may(Action.RECHECK_APPEALS, appeal):
         recheck_form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
         recheck_form.checked_on.data = county_today()
     evidence_form = EvidenceForm() if may_attach(appeal, current_user) else None
@@ -146,14 +146,6 @@ def add_evidence(appeal_id: int):
     return redirect(url_for(".detail", appeal_id=appeal.id))
 
 
-def _may_recheck(appeal: Appeal) -> bool:
-    """Whether the current user records the ordered re-check: the one it was assigned to (or an
-    admin), never the original checker."""
-    return (current_user.role in STAFF and appeal.status == "recheck_ordered"
-            and current_user.id != appeal.spot_check.checker_id
-            and (current_user.role == "admin" or appeal.recheck_assigned_to_id in (None, current_user.id)))
-
-
 def _step(appeal_id: int, action, success: str):
     appeal = _appeal_or_404(appeal_id)
     try:
@@ -168,7 +160,7 @@ def _step(appeal_id: int, action, success: str):
 
 
 @bp.route("/<int:appeal_id>/order-recheck", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DECIDE_APPEALS)
 def order_recheck(appeal_id: int):
     form = OrderRecheckForm()
     form.assignee_id.choices = [(user_id, "") for user_id in db.session.execute(select(User.id)).scalars()]
@@ -180,7 +172,7 @@ def order_recheck(appeal_id: int):
 
 
 @bp.route("/<int:appeal_id>/recheck", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.RECHECK_APPEALS)
 def recheck(appeal_id: int):
     appeal = _appeal_or_404(appeal_id)
     form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
@@ -193,7 +185,7 @@ def recheck(appeal_id: int):
 
 
 @bp.route("/<int:appeal_id>/decide", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DECIDE_APPEALS)
 def decide(appeal_id: int):
     form = DecideForm()
     if not form.validate_on_submit():

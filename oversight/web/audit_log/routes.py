@@ -11,8 +11,9 @@ from ...domain.vocabulary import label_of
 from ...extensions import db
 from ...models import AuditEvent
 from ...models.base import vocabulary_of
+from ...policy import Action
 from ...services.audit import verify_audit_log
-from ..access import roles_required
+from ..access import permission_required
 from ..params import paginate
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
@@ -70,7 +71,7 @@ def _day(text: str | None) -> date | None:
 
 
 @bp.route("/")
-@roles_required("admin", "auditor")
+@permission_required(Action.READ_AUDIT_LOG)
 def index():
     args = request.args
     filters = {key: args.get(key, "").strip() for key in ("actor", "action", "object_type", "object_id", "since", "until")}
@@ -89,7 +90,7 @@ def index():
 
 
 @bp.route("/verify")
-@roles_required("admin", "auditor")
+@permission_required(Action.READ_AUDIT_LOG)
 def verify():
     checked, broken = verify_audit_log()
     return render_template("audit_log/verify.html", checked=checked, broken=broken)

@@ -1,8 +1,8 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
+from wtforms import DateField, DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ...domain.vocabulary import PaymentKind
+from ...domain.vocabulary import PaymentKind, Position
 from ..validators import YuanField
 
 
@@ -25,3 +25,14 @@ class PaymentForm(FlaskForm):
                         description="绩效挂钩部分的支付须注明所属年度")
     note = StringField("备注", validators=[Optional(), Length(max=200)])
 
+
+
+class EvaluationCommentForm(FlaskForm):
+    position = RadioField("意见", choices=Position.choices(), validators=[InputRequired(message="请选择同意或不同意")])
+    comment = TextAreaField("理由", validators=[Optional(), Length(max=2000)], description="不同意时必须写明理由")
+
+
+class EvaluationSettleForm(FlaskForm):
+    decision = TextAreaField("裁定意见", validators=[InputRequired(message="请写明裁定意见"), Length(max=2000)])
+    adjustment = DecimalField("调整分值", places=2, validators=[Optional()],
+                              description="如裁定需调整年度得分，填写加减分（记为一项年度加减分）；维持原评分则留空")

@@ -10,8 +10,9 @@ from ...clock import county_today
 from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
-from ...models import DrawItem, RectificationNotice, SpotCheck
 from ...domain.rectification import RectificationError
+from ...models import DrawItem, SpotCheck
+from ...policy import Action
 from ...services import rectification
 from ...services.appeals import appeal_of
 from ...services.attachments import visible_attachment
@@ -30,10 +31,11 @@ from ...services.spot_checks import (
     record_spot_check,
     respond_notice,
 )
-from ..attachments.support import received, send_attachment
-from ..access import READERS, STAFF, is_contractor_user, own_contract_ids, roles_required
+from ..access import contract_scope, get_notice_or_404, may, permission_required
+from ..attachments_common import received, send_attachment
 from ..params import paginate
-from .forms import RECHECK_FORMS, AttachmentForm, CloseForm, EscalationForm, NoticeForm, ResponseForm
+from ..recheck_forms import RECHECK_FORMS
+from .forms import AttachmentForm, CloseForm, EscalationForm, NoticeForm, ResponseForm
 
 bp = Blueprint("spot_checks", __name__, url_prefix="/spot-checks")
 
@@ -62,9 +64,9 @@ def _spot_check_item_or_404(item_id: int) -> DrawItem:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
-    view = request.args.get("view", "mine" if current_user.role in STAFF else "pending")
+    view = request.args.get("view", "mine" if may(Action.RECORD_SPOT_CHECKS) else "pending")
     if view == "done":
         page = paginate(select(SpotCheck).order_by(SpotCheck.id.desc()))
     else:
@@ -73,7 +75,7 @@ def index():
 
 
 @bp.route("/items/<int:item_id>/recheck", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.RECORD_SPOT_CHECKS)
 def recheck(item_id: int):
     item = _spot_check_item_or_404(item_id)
     done = item_check(item.id)
@@ -99,7 +101,7 @@ def recheck(item_id: int):
 
 
 @bp.route("/<int:check_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def detail(check_id: int):
     check = db.get_or_404(SpotCheck, check_id)
     notice = notice_of(check)
@@ -113,7 +115,7 @@ def detail(check_id: int):
 
 
 @bp.route("/<int:check_id>/attachments", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.RECORD_SPOT_CHECKS)
 def attach(check_id: int):
     check = db.get_or_404(SpotCheck, check_id)
     form = AttachmentForm()
@@ -131,7 +133,7 @@ def attach(check_id: int):
 
 
 @bp.route("/attachments/<int:attachment_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def attachment(attachment_id: int):
     """A spot check's file (the address its pages have always linked; `attachments.download` serves all)."""
     found = visible_attachment(attachment_id, current_user)
@@ -141,7 +143,7 @@ def attachment(attachment_id: int):
 
 
 @bp.route("/<int:check_id>/notice", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.ISSUE_NOTICES)
 def notice(check_id: int):
     check = db.get_or_404(SpotCheck, check_id)
     form = NoticeForm()
@@ -160,21 +162,12 @@ def notice(check_id: int):
     return redirect(url_for(".detail", check_id=check.id))
 
 
-def _notice_or_404(notice_id: int) -> RectificationNotice:
-    """A notice the current user may see: a contractor only its own contracts' (else 404)."""
-    found = db.get_or_404(RectificationNotice, notice_id)
-    if is_contractor_user() and found.contract.contractor_id != current_user.contractor_id:
-        abort(404)
-    return found
-
-
 @bp.route("/notices/")
 @login_required
 def notices():
     status = request.args.get("status", "")
-    scope = own_contract_ids() if is_contractor_user() else None
-    escalated = request.args.get("escalated") == "1" and current_user.role in READERS
-    stmt = rectification.escalated_notices() if escalated else notices_query(scope, status or None)
+    escalated = request.args.get("escalated") == "1" and may(Action.READ_OVERSIGHT)
+    stmt = rectification.escalated_notices() if escalated else notices_query(contract_scope(), status or None)
     page = paginate(stmt)
     return render_template("spot_checks/notices.html", page=page, status=status, escalated=escalated,
                            today=county_today(), overdue=notice_overdue)
@@ -183,11 +176,10 @@ def notices():
 @bp.route("/notices/<int:notice_id>")
 @login_required
 def notice_detail(notice_id: int):
-    found = _notice_or_404(notice_id)
-    response_form = ResponseForm(obj=found) if is_contractor_user() and found.status != "closed" else None
-    close_form = CloseForm() if current_user.role in STAFF and found.status != "closed" else None
-    escalation_form = (EscalationForm() if current_user.role == "admin" and found.escalated_at is not None
-                       and found.escalation_handled_at is None else None)
+    found = get_notice_or_404(notice_id)
+    response_form = ResponseForm(obj=found) if may(Action.RESPOND_TO_NOTICES, found) else None
+    close_form = CloseForm() if may(Action.CLOSE_NOTICES, found) else None
+    escalation_form = EscalationForm() if may(Action.HANDLE_ESCALATIONS, found) else None
     rules = RectificationRules.from_config(current_app.config)
     return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
                            response_form=response_form, close_form=close_form, escalation_form=escalation_form,
@@ -196,9 +188,9 @@ def notice_detail(notice_id: int):
 
 
 @bp.route("/notices/<int:notice_id>/respond", methods=["POST"])
-@roles_required("contractor")
+@permission_required(Action.RESPOND_TO_NOTICES)
 def respond(notice_id: int):
-    found = _notice_or_404(notice_id)
+    found = get_notice_or_404(notice_id)
     form = ResponseForm()
     if form.validate_on_submit():
         try:
@@ -216,9 +208,9 @@ def respond(notice_id: int):
 
 
 @bp.route("/notices/<int:notice_id>/close", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.CLOSE_NOTICES)
 def close(notice_id: int):
-    found = _notice_or_404(notice_id)
+    found = get_notice_or_404(notice_id)
     form = CloseForm()
     if form.validate_on_submit():
         try:
@@ -245,9 +237,9 @@ def close(notice_id: int):
 
 
 @bp.route("/notices/<int:notice_id>/escalation", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.HANDLE_ESCALATIONS)
 def handle_escalation(notice_id: int):
-    found = _notice_or_404(notice_id)
+    found = get_notice_or_404(notice_id)
     form = EscalationForm()
     if form.validate_on_submit():
         try:
@@ -270,7 +262,7 @@ def notice_document(notice_id: int, kind: str):
     from ...exports.notice_document import build_notice_document, to_docx, to_pdf
     from ...exports.ocds import buyer_name
 
-    found = _notice_or_404(notice_id)
+    found = get_notice_or_404(notice_id)
     document = build_notice_document(found, buyer_name(found.year))
     data = to_docx(document) if kind == "docx" else to_pdf(document)
     mimetype = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
