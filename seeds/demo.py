@@ -35,7 +35,7 @@ from oversight.models import (
 )
 from oversight.models.contract import DEFAULT_SAMPLING_RULE
 from oversight.services.accounts import create_user
-from oversight.services.audit import Actor, record_event, reset_actor, set_actor
+from oversight.services.audit import Actor, append_only_lifted, record_event, reset_actor, set_actor
 from oversight.services.registry import save_contract, save_contractor, save_worker
 
 from .activity import Activity, Party
@@ -171,12 +171,13 @@ def empty_database() -> dict[str, int]:
     tables = _referencing_first([table for table in db.metadata.sorted_tables if table.name in present])
     counts = {table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
               for table in tables}
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{table.name}"' for table in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    with append_only_lifted(db.session.connection()):  # the audit log goes too: README, Audit log
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(table.delete())
     # Loaded objects would otherwise clash with the new rows that reuse their ids.
     db.session.expunge_all()
     return counts

@@ -285,6 +285,7 @@ class JobCount(Labelled):
     EVALUATIONS_DRAFTED = "drafted", "年度评价草稿"
     EVALUATIONS_ALREADY_APPROVED = "already_approved", "已审定的年度评价"
     EVALUATIONS_WITHOUT_QUARTER = "no_approved_quarter", "无已审定季度的合同"
+    ANCHORED_EVENTS = "anchored_events", "锚定的审计事件"
 
 
 def describe_counts(summary: Mapping[str, object]) -> str:
@@ -306,6 +307,10 @@ class AuditAction(Labelled):
     EXPORT = "export", "导出"
     SEED = "seed", "生成演示数据"
     RESET = "reset", "清空数据库"
+    SEAL_LEGACY = "seal_legacy", "封存旧式审计事件"
+    ROTATE_KEY = "rotate_key", "轮换审计密钥"
+    RESTORE = "restore", "恢复数据库"
+    ANCHOR = "anchor", "锚定审计日志"
 
 
 class AuditObject(Labelled):
@@ -340,6 +345,8 @@ class AuditObject(Labelled):
     OCDS_PACKAGE = "OcdsPackage", "OCDS 公开数据"
     DATABASE = "Database", "数据库"
     DEMO = "Demo", "演示数据"
+    AUDIT_LOG = "AuditLog", "审计日志"
+    AUDIT_KEY = "AuditKey", "审计密钥"
 
 
 class ImportKind(Labelled):
@@ -366,3 +373,18 @@ def describe_sampling_rule(rule: Mapping[str, object]) -> str:
 
 def _percent(share: object) -> str:
     return f"{(Decimal(str(share)) * 100).normalize():f}%"
+
+
+# --- the audit chain's anchors (issue 16.4) ---------------------------------------------------
+
+
+class AnchorReason(Labelled):
+    """Why an anchor of the audit chain was written."""
+
+    DAILY = "daily", "每日定时锚定"
+    MANUAL = "manual", "手动锚定"
+    EXPORT = "export", "导出审计包"
+    SEAL = "seal", "封存旧式审计事件"
+    ROTATE = "rotate", "轮换审计密钥"
+    RESTORE = "restore", "恢复数据库后重新锚定"
+    RESET = "reset", "清空数据库后重新锚定"
