@@ -12,7 +12,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, insert, inspect, select, text
 
-from oversight.domain.vocabulary import (AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
+from oversight.domain.vocabulary import (AnchorReason, AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
                                          SubjectKind, label_of)
 from oversight.extensions import db
 from oversight.models import (
@@ -36,6 +36,7 @@ from oversight.models import (
 from oversight.models.contract import DEFAULT_SAMPLING_RULE
 from oversight.services.accounts import create_user
 from oversight.services.audit import Actor, append_only_lifted, record_event, reset_actor, set_actor
+from oversight.services.audit_anchors import anchor_audit_log
 from oversight.services.registry import save_contract, save_contractor, save_worker
 
 from .activity import Activity, Party
@@ -157,6 +158,8 @@ def build_demo(scale: str, seed: int, today: date, *, reset: bool = False) -> De
         refuse_unless_empty()
         summary = _Builder(SCALES[scale], scale, seed, today).build()
         db.session.commit()
+        if reset:  # the emptied chain is a new one: anchor it as a new epoch
+            anchor_audit_log(AnchorReason.RESET)
         return summary
     except BaseException:
         db.session.rollback()
