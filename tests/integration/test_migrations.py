@@ -9,7 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from oversight import create_app
 from oversight.extensions import db
@@ -156,3 +156,49 @@ def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(mi
                 connection.execute(text(f"UPDATE {table} SET {column} = 'unknown' WHERE id = 1"))
             with connection.begin():  # every code stays allowed
                 connection.execute(text(f"UPDATE {table} SET {column} = :code WHERE id = 1"), {"code": codes[-1]})
+
+
+SESSION_VERSION = "e6a3c9f42d13"
+AUDIT_KEYS = "d5f2b8e31c02"
+
+
+def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_append_only(migrated_app, tmp_path):
+    from oversight.domain.audit_chain import GENESIS_HASH, event_hash
+    from oversight.models import AuditEvent, Contractor
+    from oversight.services.audit import verify_audit_log
+
+    migrated_app.config["AUDIT_ANCHOR_FILE"] = str(tmp_path / "anchors.jsonl")
+    upgrade(revision=SESSION_VERSION)
+    prev, rows = GENESIS_HASH, []
+    for i in range(3):  # as the code before keying wrote them
+        fields = {"occurred_at": datetime(2026, 6, 1, 8, i), "user_id": None, "actor": "before", "action": "update",
+                  "object_type": "Contract", "object_id": str(i), "changes": {"n": i}, "ip_address": None}
+        digest = event_hash(fields, prev)
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    legacy = MetaData()
+    legacy.reflect(db.engine, only=["audit_events"])
+    with db.engine.begin() as connection:
+        connection.execute(legacy.tables["audit_events"].insert(), rows)
+
+    upgrade(revision=AUDIT_KEYS)
+
+    assert verify_audit_log() == (3, None)
+    for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
+        with db.engine.connect() as connection:
+            with pytest.raises(DBAPIError, match="append-only"), connection.begin():
+                connection.execute(text(statement))
+    db.session.add(Contractor(name="甲", credit_code="91512081MA62K0260E", contact_person="张",
+                              contact_phone="13800000000"))
+    db.session.commit()
+    actions = db.session.execute(select(AuditEvent.action, AuditEvent.key_id).order_by(AuditEvent.id)).all()
+    assert [action for action, _ in actions] == ["update"] * 3 + ["seal_legacy", "create"]
+    assert [key_id is None for _, key_id in actions] == [True] * 3 + [False] * 2
+    assert verify_audit_log() == (5, None)
+    db.session.remove()
+
+    from flask_migrate import downgrade
+
+    downgrade(revision=SESSION_VERSION)
+    with db.engine.begin() as connection:  # the triggers go with the revision
+        connection.execute(text("UPDATE audit_events SET actor = 'x' WHERE id = 1"))
