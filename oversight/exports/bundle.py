@@ -877,9 +877,11 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, listed: dict, present
         return
     if own is None:
         return
-    if verifier.head != own.head:
+    if (verifier.last_id, verifier.count) != (own.last_id, own.events):
         found.problems.append(f"审计包的锚点（至事件 #{own.last_id}，共 {own.events} 条）与包中的审计日志"
                               f"（至事件 #{verifier.last_id}，共 {verifier.count} 条）不符（审计日志被截断或改动）")
+    elif verifier.last_hash != own.last_hash:
+        found.problems.append(f"审计包的锚点与包中审计日志最后一条事件 #{own.last_id} 的哈希不符（审计日志被改写）")
     others = [BundleFile(entry["path"], entry.get("sha256", ""), 0) for path, entry in listed.items()
               if path != AUDIT_ANCHOR]
     if own.bundle_sha256 != bundle_digest(others):
