@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import event, func, insert, inspect, select, text
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..domain.audit_chain import GENESIS_HASH, ChainBreak, event_mac, to_json_value
@@ -112,7 +112,9 @@ def _insert(connection, ring: KeyRing, prev: str, actor: Actor, action: str, obj
         "ip_address": actor.ip_address,
     }
     mac = event_mac(fields, prev, ring.current_id, ring.current_secret)
-    connection.execute(insert(AuditEvent).values(**fields, prev_hash=prev, hash=mac, key_id=ring.current_id))
+    # Parameters rather than .values(): one cached statement, no per-call coercion of 11 values.
+    connection.execute(AuditEvent.__table__.insert(),
+                       {**fields, "prev_hash": prev, "hash": mac, "key_id": ring.current_id})
     return mac
 
 
