@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 KEYS_FORMAT = "oversight-audit-keys/1"
@@ -46,7 +46,7 @@ class KeyRing:
 
 def new_key_id(now: datetime | None = None) -> str:
     """A fresh key id: the UTC day and 8 random hex digits (20261201-3fa9c2d1)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{now:%Y%m%d}-{secrets.token_hex(4)}"
 
 
@@ -147,7 +147,7 @@ def load_or_create_ring(path: Path) -> KeyRing:
     try:
         with _locked(path):
             if not path.exists():
-                now = datetime.now(timezone.utc)
+                now = datetime.now(UTC)
                 key_id = new_key_id(now)
                 _write_private(path, {"format": KEYS_FORMAT, "current": key_id, "keys": [_entry(key_id, now)]})
     except OSError as error:
@@ -161,7 +161,7 @@ def rotate_ring(path: Path) -> tuple[str, KeyRing]:
         with _locked(path):
             ring = read_ring(path)
             data = json.loads(path.read_text(encoding="utf-8"))
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             key_id = new_key_id(now)
             while key_id in ring.keys:
                 key_id = new_key_id(now)

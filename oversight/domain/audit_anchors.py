@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from .audit_chain import GENESIS_HASH, ChainBreak, ChainHead
 from .vocabulary import AnchorReason
@@ -62,14 +62,14 @@ class Anchor:
 def format_moment(moment: datetime) -> str:
     """A naive-UTC or aware datetime as the anchors write it: 2026-12-01T09:00:00.000000Z."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_moment(text: str) -> datetime:
     """An anchor's or bundle's time stamp as an aware UTC datetime."""
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _payload(values: Mapping[str, object]) -> bytes:

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
@@ -106,5 +106,5 @@ def test_the_epoch_in_force_starts_at_the_last_restore():
     restore = _anchor_of(events[:1], T0 + timedelta(hours=1), "restore")
     later = _anchor_of(events[:2], T0 + timedelta(hours=2))
     assert epoch_in_force([later, daily, restore]) == [restore, later]
-    until = datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
+    until = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
     assert epoch_in_force([later, daily, restore], until=until) == [daily]
