@@ -29,7 +29,7 @@ from oversight import create_app  # noqa: E402
 from oversight.domain.audit_chain import GENESIS_HASH, event_hash, to_json_value  # noqa: E402
 from oversight.extensions import db  # noqa: E402
 from oversight.models import AuditEvent  # noqa: E402
-from oversight.models.base import utcnow  # noqa: E402
+from oversight.clock import utcnow  # noqa: E402
 from oversight.services.audit import SYSTEM_ACTOR, append_only_lifted, lock_chain, record_event  # noqa: E402
 
 

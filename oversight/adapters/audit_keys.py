@@ -19,8 +19,10 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import datetime
 from pathlib import Path
+
+from ..clock import utcnow
 
 KEYS_FORMAT = "oversight-audit-keys/1"
 SECRET_BYTES = 32
@@ -46,7 +48,7 @@ class KeyRing:
 
 def new_key_id(now: datetime | None = None) -> str:
     """A fresh key id: the UTC day and 8 random hex digits (20261201-3fa9c2d1)."""
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     return f"{now:%Y%m%d}-{secrets.token_hex(4)}"
 
 
@@ -137,7 +139,7 @@ def _write_private(path: Path, data: dict) -> None:
 
 def _entry(key_id: str, now: datetime) -> dict:
     return {"id": key_id, "secret": secrets.token_hex(SECRET_BYTES),
-            "created_at": now.isoformat(timespec="seconds").replace("+00:00", "Z")}
+            "created_at": now.isoformat(timespec="seconds") + "Z"}
 
 
 def load_or_create_ring(path: Path) -> KeyRing:
@@ -147,7 +149,7 @@ def load_or_create_ring(path: Path) -> KeyRing:
     try:
         with _locked(path):
             if not path.exists():
-                now = datetime.now(UTC)
+                now = utcnow()
                 key_id = new_key_id(now)
                 _write_private(path, {"format": KEYS_FORMAT, "current": key_id, "keys": [_entry(key_id, now)]})
     except OSError as error:
@@ -161,7 +163,7 @@ def rotate_ring(path: Path) -> tuple[str, KeyRing]:
         with _locked(path):
             ring = read_ring(path)
             data = json.loads(path.read_text(encoding="utf-8"))
-            now = datetime.now(UTC)
+            now = utcnow()
             key_id = new_key_id(now)
             while key_id in ring.keys:
                 key_id = new_key_id(now)

@@ -15,6 +15,7 @@ bundle whose events, files or anchor were changed, or whose log was cut short, d
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -33,6 +34,8 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from ..clock import COUNTY_TIME_LABEL, county_time_heading, county_wall_time, day_starts_at, utcnow
+from ..domain.attachments import kind_name
 from ..domain.audit_anchors import (
     Anchor,
     InvalidAnchor,
@@ -49,6 +52,7 @@ from ..domain.vocabulary import (
     AnchorReason,
     AnomalyFlag,
     AssignmentStatus,
+    AttachmentOwner,
     AuditAction,
     AuditObject,
     BatchStatus,
@@ -72,6 +76,7 @@ from ..extensions import db
 from ..models import (
     AnnualEvaluation,
     Assignment,
+    Attachment,
     AuditEvent,
     Callback,
     CallbackAttempt,
@@ -92,7 +97,6 @@ from ..models import (
     UploadBatch,
     User,
 )
-from ..models.base import utcnow
 from ..services.audit import record_event
 from ..services.audit_anchors import read_anchors, record_bundle_anchor
 from ..services.audit_keys import AuditKeyError, keyring
@@ -108,6 +112,7 @@ NOTE = "说明.txt"
 JSON_COLUMN = "(JSON)"
 AUDIT_JSONL = "audit_log/audit_events.jsonl"
 AUDIT_ANCHOR = "audit_log/anchor.json"
+ATTACHMENTS_CSV = "records/attachments.csv"
 CHUNK_ROWS = 2000
 _EVENT_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
 
@@ -161,7 +166,8 @@ def _hundredths(value: int) -> Decimal:
 
 
 def _in_year(column, year: int):
-    return (column >= datetime(year, 1, 1)) & (column < datetime(year + 1, 1, 1))
+    """A stored (UTC) timestamp within the county's calendar year."""
+    return (column >= day_starts_at(date(year, 1, 1))) & (column < day_starts_at(date(year + 1, 1, 1)))
 
 
 def _days_in(column, year: int):
@@ -173,6 +179,13 @@ def _quarters_of(column, year: int):
 
 
 C = Column
+
+
+def T(header: str, key: str) -> Column:
+    """A column of stored (UTC) timestamps, written in county time under a "…（北京时间）" heading."""
+    return Column(county_time_heading(header), key, county_wall_time)
+
+
 _service_type = _label(ServiceType)
 _checker, _issuer, _closer, _operator, _author, _approver = (aliased(User) for _ in range(6))
 
@@ -338,6 +351,15 @@ def _annual_evaluations(year: int) -> Select:
             .order_by(e.id))
 
 
+def _attachments(year: int) -> Select:
+    a = Attachment
+    return (select(a.id, a.owner_type, a.owner_id, a.filename, a.content_type, a.size_bytes, a.sha256,
+                   User.username.label("uploader"), a.uploaded_at)
+            .outerjoin(User, User.id == a.uploaded_by_id)
+            .where(_in_year(a.uploaded_at, year))
+            .order_by(a.id))
+
+
 def _payment_records(year: int) -> Select:
     p = PaymentRecord
     return (select(p.id, Contract.code, p.paid_on, p.amount_fen, p.kind, p.year, p.note, p.created_at)
@@ -367,7 +389,7 @@ TABLES: tuple[RecordTable, ...] = (
         C("身份证号", "id_number", personal=mask_id_number), C("乡镇(街道)", "township"), C("村(社区)", "village"),
         C("类别", "category"), C("服务类型", "service_type", _service_type), C("截止日期", "due_date"),
         C("状态", "status", _label(AssignmentStatus)), C("应上门次数", "required_visits"),
-        C("完成时间(UTC)", "completed_at"), C("备注", "note"),
+        T("完成时间", "completed_at"), C("备注", "note"),
     ), _assignments),
     RecordTable("completion_records", "服务记录", (
         C("记录ID", "id"), C("合同编号", "code"), C("任务编号", "number"), C("服务对象", "subject"),
@@ -384,31 +406,31 @@ TABLES: tuple[RecordTable, ...] = (
         *(C(header, key) for header, key in zip(_ASSESSMENT_HEADERS, _ASSESSMENT)),
         C("评估结论", "conclusion"), C("不能项数", "fails"), C("服务项目", "care_items"), C("对象签字确认", "signed"),
         C("上传批次", "batch_id"), C("有异常标记", "flagged"), C("异常标记", "anomaly_flags", _flags),
-        C("录入时间(UTC)", "created_at"),
+        T("录入时间", "created_at"),
     ), _completion_records),
     RecordTable("upload_batches", "上传批次", (
         C("批次ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type), C("文件名", "filename"),
-        C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("上传人", "uploader"), C("上传时间(UTC)", "uploaded_at"),
+        C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
         C("状态", "status", _label(BatchStatus)), C("总行数", "rows_total"), C("接收行数", "rows_accepted"), C("错误数", "error_count"),
-        C("说明", "message"), C("处理完成(UTC)", "finished_at"),
+        C("说明", "message"), T("处理完成", "finished_at"),
     ), _upload_batches),
     RecordTable("sampling_draws", "抽样", (
         C("抽样ID", "id"), C("用途", "purpose", _label(DrawPurpose)), C("季度", "quarter"), C("合同编号", "code"),
         C("服务类型", "service_type", _service_type), C(f"规则{JSON_COLUMN}", "rule", _json), C(f"抽样方案{JSON_COLUMN}", "plan", _json),
         C("随机种子", "seed"), C("风险加权", "risk_weighted"), C("总体数量", "population", len),
-        C("总体SHA-256", "population_sha256"), C(f"分层{JSON_COLUMN}", "strata", _json), C("抽样时间(UTC)", "created_at"),
+        C("总体SHA-256", "population_sha256"), C(f"分层{JSON_COLUMN}", "strata", _json), T("抽样时间", "created_at"),
     ), _sampling_draws),
     RecordTable("spot_checks", "抽查复检", (
         C("抽查ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"), C("抽样ID", "draw_id"),
         C("分层", "stratum", _label(Stratum)), C("复检人", "checker"), C("方式", "method"), C("复检日期", "checked_on"),
         C("比对字段数", "fields_compared"), C("不一致字段数", "fields_differing"), C("合格", "passed"),
         C(f"复检值{JSON_COLUMN}", "values", _json), C(f"比对结果{JSON_COLUMN}", "comparison", _json), C("备注", "note"),
-        C("录入时间(UTC)", "created_at"),
+        T("录入时间", "created_at"),
     ), _spot_checks),
     RecordTable("rectification_notices", "整改通知", (
-        C("通知ID", "id"), C("合同编号", "code"), C("抽查ID", "spot_check_id"), C("下发时间(UTC)", "issued_at"),
+        C("通知ID", "id"), C("合同编号", "code"), C("抽查ID", "spot_check_id"), T("下发时间", "issued_at"),
         C("下发人", "issuer"), C("整改期限", "deadline"), C("整改要求", "requirement"), C("状态", "status", _label(NoticeStatus)),
-        C("承接机构答复", "response"), C("答复时间(UTC)", "responded_at"), C("关闭时间(UTC)", "closed_at"),
+        C("承接机构答复", "response"), T("答复时间", "responded_at"), T("关闭时间", "closed_at"),
         C("关闭人", "closer"), C("结论", "outcome", _label(NoticeOutcome)), C("关闭说明", "closing_note"),
     ), _rectification_notices),
     RecordTable("callbacks", "电话回访", (
@@ -416,41 +438,46 @@ TABLES: tuple[RecordTable, ...] = (
         C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status", _label(CallbackStatus)),
         C("拨打次数", "attempts"), C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
         C("服务态度", "attitude"), C("投诉内容", "complaint"), C("回访人", "operator"),
-        C("完成时间(UTC)", "completed_at"),
+        T("完成时间", "completed_at"),
     ), _callbacks),
     RecordTable("callback_attempts", "回访拨打记录", (
-        C("ID", "id"), C("回访ID", "callback_id"), C("拨打时间(UTC)", "attempted_at"), C("结果", "outcome"),
+        C("ID", "id"), C("回访ID", "callback_id"), T("拨打时间", "attempted_at"), C("结果", "outcome"),
         C("回访人", "operator"),
     ), _callback_attempts),
     RecordTable("complaints", "投诉", (
         C("投诉ID", "id"), C("来源", "source", _label(ComplaintSource)), C("合同编号", "code"), C("回访ID", "callback_id"),
         C("服务记录ID", "record_id"), C("服务人员工号", "worker_no"), C("投诉内容", "text"), C("状态", "status", _label(ComplaintStatus)),
-        C("定向抽样ID", "targeted_draw_id"), C("登记时间(UTC)", "created_at"),
+        C("定向抽样ID", "targeted_draw_id"), T("登记时间", "created_at"),
     ), _complaints),
     RecordTable("quarterly_reviews", "季度考核", (
         C("考核ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("版本", "revision"),
         C("状态", "status", _label(ReviewStatus)), C("总分", "total_centi", _hundredths), C("评级", "rating"),
-        C("完成量", "completed_volume"), C("计算时间(UTC)", "computed_at"), C("发布时间(UTC)", "published_at"),
+        C("完成量", "completed_volume"), T("计算时间", "computed_at"), T("发布时间", "published_at"),
         C("意见截止", "comment_deadline"), C("承接机构意见", "contractor_position", _label(Position)),
         C("承接机构说明", "contractor_comment"), C("裁定意见", "settlement"), C("审定人", "approver"),
-        C("审定时间(UTC)", "approved_at"), C("已锁定", "locked"), C("更正自考核ID", "supersedes_id"),
+        T("审定时间", "approved_at"), C("已锁定", "locked"), C("更正自考核ID", "supersedes_id"),
         C("更正原因", "revision_reason"), C(f"考核明细{JSON_COLUMN}", "figures", _json),
     ), _quarterly_reviews),
     RecordTable("review_manual_items", "考核加减分", (
         C("ID", "id"), C("考核ID", "review_id"), C("季度", "quarter"), C("分值", "points_centi", _hundredths),
-        C("理由", "reason"), C("录入人", "author"), C("录入时间(UTC)", "created_at"),
+        C("理由", "reason"), C("录入人", "author"), T("录入时间", "created_at"),
     ), _review_manual_items),
     RecordTable("annual_evaluations", "年度评价", (
         C("评价ID", "id"), C("合同编号", "code"), C("年度", "year"), C("版本", "revision"), C("状态", "status", _label(EvaluationStatus)),
         C("年度得分", "score_centi", _hundredths), C("评级", "rating"), C("绩效挂钩部分(元)", "linked_fen", fen_to_yuan),
         C("应付(元)", "payable_fen", fen_to_yuan), C("扣减(元)", "withheld_fen", fen_to_yuan),
-        C("计算时间(UTC)", "computed_at"), C("审定人", "approver"), C("审定时间(UTC)", "approved_at"),
+        T("计算时间", "computed_at"), C("审定人", "approver"), T("审定时间", "approved_at"),
         C("已锁定", "locked"), C(f"评价明细{JSON_COLUMN}", "figures", _json),
     ), _annual_evaluations),
+    RecordTable("attachments", "附件", (
+        C("附件ID", "id"), C("所属", "owner_type", _label(AttachmentOwner)), C("所属ID", "owner_id"),
+        C("文件名", "filename"), C("文件类型", "content_type", kind_name), C("字节数", "size_bytes"),
+        C("SHA-256", "sha256"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
+    ), _attachments),
     RecordTable("payment_records", "付款记录", (
         C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
         C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),
-        C("登记时间(UTC)", "created_at"),
+        T("登记时间", "created_at"),
     ), _payment_records),
 )
 
@@ -563,7 +590,8 @@ class _Writer:
         return entry
 
     def _info(self, path: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(path, date_time=utcnow().timetuple()[:6])
+        # Zip entry times have no zone; readers show them as written: county time.
+        info = zipfile.ZipInfo(path, date_time=county_wall_time(utcnow()).timetuple()[:6])
         info.compress_type = zipfile.ZIP_DEFLATED
         return info
 
@@ -598,11 +626,11 @@ def _write_audit_log(writer: _Writer, last_id: int) -> ChainHead:
             buffered.write(json.dumps(line, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
             count, head_id, last_hash = count + 1, event["id"], event["hash"]
         buffered.flush()
-    headers = ["事件ID", "时间(UTC)", "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址",
+    headers = ["事件ID", county_time_heading("时间"), "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址",
                "前一哈希", "哈希", "密钥ID"]
     with writer.csv_table("audit_log/audit_events.csv", headers) as sheet:
         for event in db.session.execute(stmt).mappings():
-            sheet.write([event["id"], event["occurred_at"], event["user_id"], event["actor"],
+            sheet.write([event["id"], county_wall_time(event["occurred_at"]), event["user_id"], event["actor"],
                          label_of(AuditAction, event["action"]), label_of(AuditObject, event["object_type"]), event["object_id"], _json(event["changes"]), event["ip_address"],
                          event["prev_hash"], event["hash"], event["key_id"] or "（未加密钥）"])
     return ChainHead(head_id, last_hash, count)
@@ -640,6 +668,22 @@ def bundle_digest(files: Iterable[BundleFile]) -> str:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
+def attachment_entries(year: int) -> list[dict]:
+    """The year's attachments as the manifest lists them: owner, name, type, SHA-256, size."""
+    return [{"id": row["id"], "owner_type": row["owner_type"], "owner_id": row["owner_id"],
+             "owner": f"{label_of(AttachmentOwner, row['owner_type'])} #{row['owner_id']}",
+             "filename": row["filename"], "content_type": row["content_type"], "sha256": row["sha256"],
+             "bytes": row["size_bytes"], "uploaded_at": row["uploaded_at"].isoformat(timespec="seconds") + "Z"}
+            for row in db.session.execute(_attachments(year)).mappings()]
+
+
+def attachments_digest(items: Iterable[dict]) -> str:
+    """SHA-256 over the sorted "sha256  bytes  owner_type:owner_id  #id" lines of the attachment list."""
+    lines = "".join(f"{item['sha256']}  {item['bytes']}  {item['owner_type']}:{item['owner_id']}  #{item['id']}\n"
+                    for item in sorted(items, key=lambda item: item["id"]))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
 def _note(year: int, full: bool, exported_by: str, events: int) -> str:
     personal = ("本包含完整的身份证号和电话（仅限系统管理员导出），请按个人信息保护要求妥善保管。" if full
                 else "身份证号、电话已脱敏（如 320102********1234、138****5678）。")
@@ -649,12 +693,14 @@ def _note(year: int, full: bool, exported_by: str, events: int) -> str:
         f"records/：{year}年度的各类记录，每张表各有 .xlsx 和 .csv（UTF-8 含 BOM，Excel 可直接打开）两份。\n"
         f"{personal}\n"
         "以 =、+、-、@ 开头的文字单元格前加了单引号，防止被电子表格当作公式执行。\n"
-        "时间列标注 (UTC) 的为协调世界时，北京时间需加 8 小时。\n"
+        f"表格和报告中的时间均为{COUNTY_TIME_LABEL}（UTC+8），列名中注明；"
+        ".jsonl 与 manifest.json 保留存储原值（协调世界时 UTC），以便重新计算哈希。\n"
         "charts/：各合同的季度考核图表；reports/：各季度考核表（.xlsx）和年度评价报告（.docx、.pdf）。\n"
         f"audit_log/：审计日志，自第一条事件至导出开始时的最后一条，共 {events} 条；"
         ".jsonl 逐条含前一哈希、本条哈希（以审计密钥计算的 HMAC-SHA256）和密钥ID，可重新计算整条链；"
         "anchor.json 为导出时以审计密钥签名的链头（最后一条事件、事件数）及其余文件的摘要。\n"
-        "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256。\n"
+        "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256；"
+        "attachments 列出当年上传的附件（所属对象、SHA-256、字节数），附件文件本身不在包中。\n"
         "校验：flask --app app verify-bundle 本文件.zip\n"
     )
 
@@ -690,6 +736,7 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
         for table in TABLES:
             _write_table(writer, Path(scratch), table, year, full)
         _reports_and_charts(writer, year, generated_at)
+        attachments = attachment_entries(year)
         head = _write_audit_log(writer, last_id)
         result.audit_events, last_hash = head.events, (head.last_hash if head.events else None)
         writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
@@ -702,13 +749,19 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
         manifest = {
             "format": BUNDLE_FORMAT,
             "year": year,
-            "created_at": generated_at.isoformat(timespec="seconds") + "Z",
+            "created_at": generated_at.isoformat(timespec="seconds") + "Z",  # UTC, as stored
             "exported_by": name,
             "personal_data": "full" if full else "masked",
             "note": f"{year}年度审计包；说明见 {NOTE}。每个文件的 SHA-256 见 files，bundle_sha256 为对该清单的摘要。",
             "audit_log": {"path": AUDIT_JSONL, "events": result.audit_events, "last_id": last_id,
                           "last_hash": last_hash, "anchor": AUDIT_ANCHOR},
             "files": [entry.__dict__ for entry in writer.files],
+            "attachments": {
+                "path": ATTACHMENTS_CSV, "count": len(attachments), "sha256": attachments_digest(attachments),
+                "note": "当年上传的附件（照片、扫描件、PDF）：所属对象、SHA-256 与字节数；文件本身保存在系统的文件存储中，"
+                        "可按 SHA-256 核对。",
+                "items": attachments,
+            },
             "bundle_sha256": result.bundle_sha256,
         }
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -735,6 +788,7 @@ class Verification:
     problems: list[str] = field(default_factory=list)
     files_checked: int = 0
     events_checked: int = 0
+    attachments: list[dict] = field(default_factory=list)
     bundle_sha256: str | None = None
     zip_sha256: str | None = None
     year: int | None = None
@@ -797,6 +851,7 @@ def verify_bundle(path: str | Path, keys: dict[str, bytes] | None = None,
         if digest != found.bundle_sha256:
             found.problems.append("清单的整包摘要 bundle_sha256 与文件列表不符（清单被改动）")
         _check_chain(archive, manifest, listed, present, found, keys, anchors)
+        _check_attachments(archive, manifest, present, found)
     return found
 
 
@@ -891,6 +946,54 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, listed: dict, present
     found.instance_anchors = len(system)
     if found.ok:
         found.anchor = own
+
+
+def _check_attachments(archive: zipfile.ZipFile, manifest: dict, present: set[str], found: Verification) -> None:
+    """The manifest's attachment list agrees with its digest, its count and the attachments table."""
+    section = manifest.get("attachments")
+    if section is None:
+        return
+    try:
+        items = list(section["items"])
+        listed = {int(item["id"]): (item["sha256"], int(item["bytes"])) for item in items}
+        digest = attachments_digest(items)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        found.problems.append(f"清单中的附件列表格式不正确（{error}）")
+        return
+    found.attachments = items
+    if digest != section.get("sha256") or len(items) != section.get("count"):
+        found.problems.append("清单中的附件列表与其摘要或数量不符（附件列表被改动）")
+    name = section.get("path", ATTACHMENTS_CSV)
+    if name not in present:
+        return
+    try:
+        with archive.open(name) as handle:
+            rows = list(csv.DictReader(io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")))
+        tabled = {int(row["附件ID"]): (row["SHA-256"], int(row["字节数"])) for row in rows}
+    except (*_UNREADABLE, KeyError, TypeError) as error:
+        found.problems.append(f"附件表无法读取（{name}：{error}）")
+        return
+    for attachment_id in sorted(set(listed) | set(tabled)):
+        if listed.get(attachment_id) != tabled.get(attachment_id):
+            found.problems.append(f"附件 #{attachment_id} 在清单与 {name} 中的 SHA-256 或字节数不一致")
+
+
+def stored_attachment_problems(items: Iterable[dict], store) -> list[str]:
+    """Whether each listed attachment is still this system's, with the same bytes in its store."""
+    problems = []
+    for item in items:
+        row = db.session.get(Attachment, item["id"])
+        if row is None or row.sha256 != item["sha256"]:
+            problems.append(f"附件 #{item['id']}（{item['filename']}）在本系统中已不存在或已不是包中所列的文件")
+            continue
+        try:
+            with store.open(row.stored_path) as stored:
+                intact = _read_through(stored) == item["sha256"]
+        except (OSError, ValueError):
+            intact = False
+        if not intact:
+            problems.append(f"附件 #{item['id']}（{item['filename']}）的存储文件已丢失或内容与包中所列的 SHA-256 不符")
+    return problems
 
 
 def registration(found: Verification) -> tuple[AuditEvent | None, str | None]:

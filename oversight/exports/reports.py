@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..charts import CJK_FONT_FILES
 from ..charts.performance import rates_with_intervals, score_trend
+from ..clock import format_county_time
 from ..domain.money import format_yuan
 from ..extensions import db
 from ..models import AnnualEvaluation, PaymentRecord, QuarterlyReview
@@ -102,7 +103,7 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     add = report.blocks.append
     if report.draft:
         add(Paragraph("本报告为草稿：年度评价尚未批准，其中数据可能变动。"))
-    add(Paragraph(f"评价状态：{status}（第 {evaluation.revision} 版）　生成时间：{generated_at:%Y-%m-%d %H:%M}"))
+    add(Paragraph(f"评价状态：{status}（第 {evaluation.revision} 版）　生成时间：{format_county_time(generated_at, labelled=True)}"))
 
     add(Heading("一、合同概况"))
     add(Table(("项目", "内容"), (

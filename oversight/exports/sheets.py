@@ -16,6 +16,7 @@ from typing import IO, Any
 import xlsxwriter
 
 from ..adapters.tables.formulas import neutralize_cell
+from ..clock import county_time_heading, county_wall_time, format_county_time
 from ..domain.vocabulary import Position, ReviewStatus, label_of
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -180,7 +181,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     info = (
         ("合同编号", contract.code, "承接机构", contract.contractor.name),
         ("考核方案", f"{scheme['name']}（{scheme['code']} 第{scheme['version']}版）", "考核季度", figures["quarter"]),
-        ("完成服务量", figures.get("completed_volume"), "计算时间", review.computed_at),
+        ("完成服务量", figures.get("completed_volume"), county_time_heading("计算时间"), county_wall_time(review.computed_at)),
     )
     row = 3
     for left_label, left_value, right_label, right_value in info:
@@ -296,7 +297,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     sheet.repeat_rows(table_header)
     sheet.print_area(0, 0, row, last)
     footer_name = f"{contract.code} {figures['quarter']}".replace("&", "&&")
-    sheet.set_footer(f"&L{footer_name}　导出于 {generated_at:%Y-%m-%d %H:%M}&R第 &P 页，共 &N 页")
+    sheet.set_footer(f"&L{footer_name}　导出于 {format_county_time(generated_at, labelled=True)}&R第 &P 页，共 &N 页")
 
     _evidence_sheet(book, figures)
     book.close()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -90,22 +90,10 @@ class SpotCheck(db.Model):
     draw_item: Mapped[DrawItem] = relationship()
     record: Mapped[CompletionRecord] = relationship()  # noqa: F821
     checker: Mapped[User] = relationship()  # noqa: F821
-    attachments: Mapped[list[Attachment]] = relationship(back_populates="spot_check")
-
-
-class Attachment(db.Model):
-    __tablename__ = "attachments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    stored_path: Mapped[str] = mapped_column(String(500))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    spot_check: Mapped[SpotCheck] = relationship(back_populates="attachments")
+    # Read-only: attachments are added through services.attachments.
+    attachments: Mapped[list[Attachment]] = relationship(  # noqa: F821
+        primaryjoin="and_(Attachment.owner_type == 'spot_check', foreign(Attachment.owner_id) == SpotCheck.id)",
+        viewonly=True, order_by="Attachment.id")
 
 
 class RectificationNotice(db.Model):

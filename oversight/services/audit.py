@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from ..clock import utcnow
 from ..domain.audit_chain import GENESIS_HASH, ChainBreak, event_mac, to_json_value
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..extensions import db
 from ..models import AuditEvent
 from ..models.audit import APPEND_ONLY_CREATE, APPEND_ONLY_DROP
-from ..models.base import utcnow
 from .audit_keys import KeyRing, keyring
 
 # Never copied into the log: secrets, and bookkeeping that changes on every write.

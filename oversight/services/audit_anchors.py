@@ -34,7 +34,7 @@ from ..domain.audit_chain import ChainBreak, ChainEvent, ChainHead, ChainVerifie
 from ..domain.vocabulary import AnchorReason
 from ..extensions import db
 from ..models import AuditEvent
-from ..models.base import utcnow
+from ..clock import utcnow
 from .audit import lock_chain, record_event, seal_legacy
 from .audit_keys import keyring, rotate_file_key
 

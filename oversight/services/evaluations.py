@@ -13,16 +13,15 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
+from ..clock import utcnow
 from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
 from ..domain.vocabulary import PaymentKind, ReviewStatus, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
-from ..models.base import utcnow
 from .reviews import ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
-
 
 
 def year_amount_fen(amount_fen: int, term_start: date, term_end: date, year: int) -> int:

@@ -60,7 +60,8 @@ def test_rotation_keys_later_events_with_the_new_key_and_old_events_still_verify
 
 def test_another_process_picks_up_a_rotation_at_its_next_append(app, factory, own_keys, _schema):
     factory.contractor()
-    other = create_app({**_schema, "TESTING": True, "AUDIT_KEY_FILE": str(own_keys)})
+    other = create_app({**_schema, "TESTING": True, "AUDIT_KEY_FILE": str(own_keys),
+                        "AUDIT_ANCHOR_FILE": app.config["AUDIT_ANCHOR_FILE"]})
     with other.app_context():
         result = other.test_cli_runner().invoke(args=["rotate-audit-key"])
         assert result.exit_code == 0, result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, UTC
 
-from oversight.models.base import replayed_at, utcnow
+from oversight.clock import replayed_at, utcnow
 
 MOMENT = datetime(2026, 4, 3, 1, 30)
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from oversight.clock import county_today
 from oversight.extensions import db
 from oversight.models import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview
 from oversight.services import reviews
@@ -13,7 +14,7 @@ from oversight.services.schemes import ensure_default_scheme
 from tests.performance_support import build_quarter
 
 PNG = b"\x89PNG\r\n\x1a\n"
-TODAY = date.today()
+TODAY = county_today()
 
 
 @pytest.fixture

@@ -1,11 +1,12 @@
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import Table, select
+from sqlalchemy import DateTime, Table, select
 
+from ...clock import day_starts_at, format_county_time
 from ...domain.vocabulary import AnchorReason, label_of
 from ...extensions import db
 from ...models import AuditEvent
@@ -44,6 +45,11 @@ def _shown(table: Table | None, field: str, value, object_type: str = "") -> Sho
         return Shown("是" if value else "否")
     if isinstance(value, (dict, list)):
         return Shown(json.dumps(value, ensure_ascii=False, sort_keys=True), data=True)
+    if table is not None and field in table.c and isinstance(table.c[field].type, DateTime) and isinstance(value, str):
+        try:  # a stored (UTC) timestamp, shown in county time
+            return Shown(format_county_time(datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S", labelled=True))
+        except ValueError:
+            pass
     vocabulary = vocabulary_of(table, field) if table is not None else _EVENT_VOCABULARIES.get((object_type, field))
     return Shown(label_of(vocabulary, value) if vocabulary is not None else str(value))
 
@@ -60,9 +66,9 @@ def describe_changes(event: AuditEvent) -> list[tuple[str, list[Shown]]]:
     return described
 
 
-def _day(text: str | None) -> datetime | None:
+def _day(text: str | None) -> date | None:
     try:
-        return datetime.strptime(text, "%Y-%m-%d") if text else None
+        return date.fromisoformat(text) if text else None
     except ValueError:
         return None
 
@@ -77,9 +83,9 @@ def index():
         if filters[key]:
             stmt = stmt.where(getattr(AuditEvent, key) == filters[key])
     if since := _day(filters["since"]):
-        stmt = stmt.where(AuditEvent.occurred_at >= since)
+        stmt = stmt.where(AuditEvent.occurred_at >= day_starts_at(since))
     if until := _day(filters["until"]):
-        stmt = stmt.where(AuditEvent.occurred_at < until + timedelta(days=1))
+        stmt = stmt.where(AuditEvent.occurred_at < day_starts_at(until + timedelta(days=1)))
     page = paginate(stmt)
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
     return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types,
