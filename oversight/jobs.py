@@ -13,7 +13,7 @@ from flask import Flask
 from .clock import COUNTY_TZ, county_today
 from .domain.periods import Quarter
 from .domain.schedule import Cadence
-from .domain.vocabulary import AnchorReason
+from .domain.vocabulary import AnchorReason, ScoreAction
 from .services import maintenance
 from .services.audit_anchors import anchor_audit_log
 from .services.draws import make_draws
@@ -42,8 +42,8 @@ def _quarter_checks(ctx: JobContext) -> dict:
 
 
 def _quarter_reviews(ctx: JobContext) -> dict:
-    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key))
-    return {action: sum(o.action == action for o in outcomes) for action in ("created", "refreshed", "kept", "skipped")}
+    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key), today=ctx.today)
+    return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction}
 
 
 def _annual_evaluations(ctx: JobContext) -> dict:

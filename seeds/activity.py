@@ -48,6 +48,7 @@ from oversight.services.spot_checks import (
     respond_notice,
 )
 
+from .evidence import import_demo_evidence
 from .records import ASSESSMENT, CARE, LOSS_ORDER, SURVEY, ContractLogs, LogBatch, whole_yuan
 from .schedule import ONE_DAY, Profile, WorkCalendar
 
@@ -56,6 +57,8 @@ CHECK_DAYS = 20  # working days the supervisors take to re-check a quarter's sam
 DONE_SO_FAR = 0.8  # the share of the newest quarter's re-checks and calls done so far
 REVIEW_AFTER_DAYS = 45  # calendar days after the quarter: its checks and callbacks are done
 _SATISFACTION = {True: ((5, 55), (4, 35), (3, 8), (2, 2)), False: ((5, 35), (4, 40), (3, 17), (2, 6), (1, 2))}
+_ANSWERERS = {"household": (("self", 80), ("family", 17), ("other", 3)),
+              "person": (("self", 45), ("family", 48), ("other", 7))}
 _ATTITUDES = {5: "热情周到", 4: "较好", 3: "一般", 2: "较差", 1: "较差"}
 _COMPLAINTS = ("服务人员上门时间很短，没说几句话就走了", "约好的时间没来，打电话也不接",
                "服务人员态度生硬，不耐烦")
@@ -155,6 +158,9 @@ class Activity:
         self.timeline.at(_at(self._working_day(self.quarters[-1].end - timedelta(days=25)), 15, 20),
                          self.supervisor, lambda moment: file_complaint(
                              self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
+        # This month's verification data arrives after the last draw: its flags wait for the next one.
+        self.timeline.at(_at(self.today, 10, 30), self.supervisor,
+                         lambda moment: import_demo_evidence(self.supervisor, self.today, self.seed), even_today=True)
         self.timeline.run()
 
     def _working_day(self, day: date) -> date:
@@ -289,7 +295,14 @@ class Activity:
         satisfaction = _weighted(self.rng, _SATISFACTION[good])
         complaint = self.rng.choice(_COMPLAINTS) if satisfaction <= 2 else None
         record_answers(callback, confirmed=confirmed, satisfaction=satisfaction, attitude=_ATTITUDES[satisfaction],
-                       complaint=complaint, operator=operator)
+                       complaint=complaint, operator=operator, answered_by=self._answerer(callback))
+
+    def _answerer(self, callback: Callback) -> str:
+        """Who picked up: households mostly themselves, the persons cared for often a relative.
+        Drawn from a generator of its own, so that the rest of the replay stays as it was."""
+        rng = random.Random(f"{self.seed}:answerer:{callback.id}")
+        weights = _ANSWERERS[callback.subject.kind]
+        return rng.choices([code for code, _ in weights], [weight for _, weight in weights])[0]
 
     # --- reviews ------------------------------------------------------------------------------
 

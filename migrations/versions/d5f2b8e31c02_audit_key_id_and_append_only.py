@@ -1,7 +1,7 @@
 """audit_events: the key id of each keyed event; append-only triggers
 
 Revision ID: d5f2b8e31c02
-Revises: a8c5e1b64f35
+Revises: f7b4d0a53e24
 Create Date: 2026-12-03 09:00:00
 
 Events written before this revision keep key_id NULL (legacy, plain SHA-256); the first event
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd5f2b8e31c02'
-down_revision = "a8c5e1b64f35"
+down_revision = "f7b4d0a53e24"
 branch_labels = None
 depends_on = None
 

@@ -234,10 +234,11 @@ class Position(Labelled):
 class ScoreAction(Labelled):
     """What scoring a quarter did to one contract's review."""
 
-    CREATED = "created", "新建考核草稿"
-    REFRESHED = "refreshed", "重新计算草稿"
-    KEPT = "kept", "保留已发布考核"
-    SKIPPED = "skipped", "无可评分数据"
+    CREATED = "created", "已生成草稿"
+    REFRESHED = "refreshed", "已重新计算草稿"
+    KEPT = "kept", "保持不变"
+    SKIPPED = "skipped", "未评分"
+    PREVIEW = "preview", "预览，季度未结束，不可发布"
 
 
 class EvaluationStatus(Labelled):
@@ -278,9 +279,9 @@ class JobCount(Labelled):
     ASSIGNMENTS_ISSUED = "assignments_issued", "派发照料护理任务"
     SPOT_CHECK_DRAWS = "spot_check_draws", "抽查复检抽样"
     CALLBACK_DRAWS = "callback_draws", "电话回访抽样"
-    REVIEWS_CREATED = "created", "新建考核草稿"
+    REVIEWS_CREATED = "created", "已生成草稿"
     REVIEWS_REFRESHED = "refreshed", "重新计算考核草稿"
-    REVIEWS_KEPT = "kept", "保留已发布考核"
+    REVIEWS_KEPT = "kept", "保持不变"
     REVIEWS_SKIPPED = "skipped", "无可评分数据的合同"
     EVALUATIONS_DRAFTED = "drafted", "年度评价草稿"
     EVALUATIONS_ALREADY_APPROVED = "already_approved", "已审定的年度评价"
@@ -345,6 +346,8 @@ class AuditObject(Labelled):
     OCDS_PACKAGE = "OcdsPackage", "OCDS 公开数据"
     DATABASE = "Database", "数据库"
     DEMO = "Demo", "演示数据"
+    VERIFICATION_IMPORT = "VerificationImport", "核对数据导入"
+    EVIDENCE_FLAG = "EvidenceFlag", "核对疑点"
     AUDIT_LOG = "AuditLog", "审计日志"
     AUDIT_KEY = "AuditKey", "审计密钥"
 
@@ -373,6 +376,47 @@ def describe_sampling_rule(rule: Mapping[str, object]) -> str:
 
 def _percent(share: object) -> str:
     return f"{(Decimal(str(share)) * 100).normalize():f}%"
+
+
+# --- Callbacks: who answered the phone (issue 10.4) ----------------------------------------
+
+
+class CallAnswerer(Labelled):
+    """Who answered a callback that got through; NULL on callbacks answered before it was asked (未记录)."""
+
+    SELF = "self", "本人"
+    FAMILY = "family", "家属"
+    OTHER = "other", "其他"
+
+
+# --- Independent evidence: verification data and the contradictions it shows (issue 10.9) ---
+
+
+class VerificationKind(Labelled):
+    """The files of other departments' data the bureau imports."""
+
+    ECONOMIC = "economic", "家庭经济状况核对结果"
+    DEATH = "death", "死亡登记"
+
+
+class EvidenceFlagKind(Labelled):
+    """A contradiction between a stored record and the imported verification data."""
+
+    INCOME_UNDERREPORTED = "income_underreported", "上报收入低于核对数据"
+    ASSETS_UNDERREPORTED = "assets_underreported", "上报金融资产低于核对存款"
+    PROPERTY_UNDERREPORTED = "property_underreported", "上报房产少于核对数据"
+    VEHICLES_UNDERREPORTED = "vehicles_underreported", "上报机动车少于核对数据"
+    BUSINESS_UNREPORTED = "business_unreported", "有工商登记但未申报经营收入"
+    REGISTERED_ELSEWHERE = "registered_elsewhere", "家庭成员户籍或所属家庭在别处"
+    SERVICE_AFTER_DEATH = "service_after_death", "死亡日期后仍有服务记录"
+
+
+class EvidenceFlagStatus(Labelled):
+    """open → targeted (its record went into a spot-check draw's targeted stratum) → closed."""
+
+    OPEN = "open", "待纳入抽查"
+    TARGETED = "targeted", "已纳入定向抽查"
+    CLOSED = "closed", "已关闭"
 
 
 # --- evidence attachments ---------------------------------------------------------------------

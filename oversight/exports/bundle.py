@@ -56,6 +56,7 @@ from ..domain.vocabulary import (
     AuditAction,
     AuditObject,
     BatchStatus,
+    CallAnswerer,
     CallbackStatus,
     ComplaintSource,
     ComplaintStatus,
@@ -97,6 +98,7 @@ from ..models import (
     UploadBatch,
     User,
 )
+from ..policy import may_export_full_personal_data
 from ..services.audit import record_event
 from ..services.audit_anchors import read_anchors, record_bundle_anchor
 from ..services.audit_keys import AuditKeyError, keyring
@@ -286,7 +288,7 @@ def _callbacks(year: int) -> Select:
     attempts = (select(func.count(CallbackAttempt.id)).where(CallbackAttempt.callback_id == c.id)
                 .correlate(c).scalar_subquery())
     return (select(c.id, Contract.code, SamplingDraw.quarter, c.record_id, Subject.name.label("subject"),
-                   Subject.phone, c.status, attempts.label("attempts"), c.service_confirmed, c.satisfaction,
+                   Subject.phone, c.status, attempts.label("attempts"), c.answered_by, c.service_confirmed, c.satisfaction,
                    c.attitude, c.complaint, _operator.username.label("operator"), c.completed_at)
             .join(Contract, Contract.id == c.contract_id)
             .join(DrawItem, DrawItem.id == c.draw_item_id)
@@ -436,7 +438,8 @@ TABLES: tuple[RecordTable, ...] = (
     RecordTable("callbacks", "电话回访", (
         C("回访ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("服务记录ID", "record_id"),
         C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status", _label(CallbackStatus)),
-        C("拨打次数", "attempts"), C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
+        C("拨打次数", "attempts"), C("接听人", "answered_by", _label(CallAnswerer)),
+        C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
         C("服务态度", "attitude"), C("投诉内容", "complaint"), C("回访人", "operator"),
         T("完成时间", "completed_at"),
     ), _callbacks),
@@ -723,7 +726,7 @@ def consistent_snapshot() -> Iterator[None]:
 
 def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None) -> BundleResult:
     """Write the year's audit bundle to `out_path`; a full (unmasked) bundle only for an admin."""
-    if full and (exported_by is None or exported_by.role != "admin"):
+    if full and not may_export_full_personal_data(exported_by):
         raise BundleRefused("只有系统管理员可以导出含完整个人信息的审计包")
     out_path = Path(out_path)
     generated_at = utcnow()

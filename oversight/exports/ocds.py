@@ -33,6 +33,7 @@ from ..domain.scoring import DEFAULT_SCHEME, Scheme
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, KpiScheme, LocalStandard, PaymentRecord, QuarterlyReview
+from . import estimate_text
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 RELEASE_SCHEMA_ID = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
@@ -252,10 +253,11 @@ def _results(contract: Contract, reviews: list[QuarterlyReview], evaluation: Ann
             elif indicator.get("value") is None:
                 observation["notes"] = f"本季度无此类事项，按满分计，得 {indicator['score']} 分"
             else:
+                weighted = f"；{estimate_text.summary(indicator['estimate'])}" if indicator.get("estimate") else ""
                 observation.update(
                     measure=_number(indicator["value"]), unit={"name": "比率"},
                     notes=(f"{indicator['numerator']}/{indicator['denominator']}，得 {indicator['score']} 分"
-                           f"（实际权重 {indicator['effective_weight']} 分）"))
+                           f"（实际权重 {indicator['effective_weight']} 分）{weighted}"))
             observe(f"kpi-{indicator['key']}", indicator["name"], observation)
     if evaluation is not None:
         year = evaluation.year

@@ -20,6 +20,7 @@ from ..clock import format_county_time
 from ..domain.money import format_yuan
 from ..extensions import db
 from ..models import AnnualEvaluation, PaymentRecord, QuarterlyReview
+from . import estimate_text
 from ..domain.vocabulary import EvaluationStatus, PaymentKind, label_of
 
 
@@ -138,6 +139,12 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
         add(Heading("三、分项指标"))
         add(Paragraph("每格为指标值及其得分；“无数据”的指标当季权重已按比例分摊至其他指标。"))
         add(Table(("考核指标", *(q["quarter"] for q in quarters)), indicator_rows, (2, *([2] * len(quarters)))))
+    estimate_rows = _estimate_rows(quarters, reviews)
+    if estimate_rows:
+        add(Paragraph("抽查合格率与数据准确率的指标值为按各分层总体记录数加权的估计；样本 k/n 为复检计数；"
+                      "定向抽查的记录非随机抽取，单独列示，不计入估计。"))
+        add(Table(("季度", "考核指标", "加权估计", "95% 置信区间", "样本 k/n", "定向抽查（不计入估计）"), estimate_rows,
+                  (1, 1.4, 1, 1.8, 1.4, 1.6)))
 
     add(Heading("四、年度加减分"))
     items = figures.get("annual_items") or []
@@ -198,6 +205,20 @@ def _indicator_rows(quarters: list[dict], reviews: dict[int, QuarterlyReview]) -
     return tuple(
         (name, *(cells.get((key, quarter["quarter"]), "—") for quarter in quarters)) for key, name in names.items()
     )
+
+
+def _estimate_rows(quarters: list[dict], reviews: dict[int, QuarterlyReview]) -> tuple[tuple[str, ...], ...]:
+    """Per quarter, each indicator scored on a design-based estimate: estimate, interval, raw k/n, targeted."""
+    rows = []
+    for quarter in quarters:
+        review = reviews.get(quarter.get("review_id"))
+        for indicator in review.figures["indicators"] if review else ():
+            estimate = indicator.get("estimate")
+            if estimate:
+                rows.append((quarter["quarter"], indicator["name"], estimate_text.percent(estimate.get("value")),
+                             estimate_text.interval(estimate), estimate_text.share(estimate.get("sample")),
+                             estimate_text.share(estimate.get("targeted"))))
+    return tuple(rows)
 
 
 # --- charts ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import xlsxwriter
 
 from ..adapters.tables.formulas import neutralize_cell
 from ..clock import county_time_heading, county_wall_time, format_county_time
+from . import estimate_text
 from ..domain.vocabulary import Position, ReviewStatus, label_of
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -221,6 +222,29 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     text(row, 0, "指标得分合计", fmt["label"])
     text(row, 7, _number(figures["indicator_total"]), fmt["total"])
     text(row, 8, "", fmt["cell"])
+    estimated = [item for item in figures["indicators"] if item.get("estimate")]
+    if estimated:
+        row += 2
+        text(row, 0, "抽查指标的加权估计（计入考核的指标值）", fmt["section"])
+        row += 1
+        for first, final, header in ((0, 1, "考核指标"), (2, 2, "加权估计"), (3, 4, "95% 置信区间"), (5, 6, "样本 k/n"),
+                                     (7, 8, "定向抽查（不计入估计）")):
+            if first == final:
+                text(row, first, header, fmt["head"])
+            else:
+                merged(row, first, final, header, fmt["head"])
+        for item in estimated:
+            estimate = item["estimate"]
+            row += 1
+            merged(row, 0, 1, item["name"], fmt["cell"])
+            value = _number(estimate.get("value"))
+            text(row, 2, value if value is not None else "无数据", fmt["percent"] if value is not None else fmt["cell"])
+            merged(row, 3, 4, estimate_text.interval(estimate), fmt["cell"])
+            merged(row, 5, 6, estimate_text.share(estimate.get("sample")), fmt["cell"])
+            merged(row, 7, 8, estimate_text.share(estimate.get("targeted")), fmt["cell"])
+        row += 1
+        merged(row, 0, last, "注：按各分层（随机层每名服务人员、异常加权层）总体记录数加权；样本 k/n 为复检计数；"
+                             "定向抽查的记录非随机抽取，单独列示，不计入估计。", fmt["cell"])
 
     row += 2
     text(row, 0, "二、加减分项", fmt["section"])
@@ -309,15 +333,17 @@ def _evidence_sheet(book: xlsxwriter.Workbook, figures: dict) -> None:
     sheet = book.add_worksheet("指标依据")
     head = book.add_format({"bold": True, "bg_color": "#EEF1F4", "border": 1})
     formats = CellFormats(book)
-    for position, (header, width) in enumerate((("指标", 16), ("分子", 8), ("分母", 8), ("依据记录ID", 14))):
+    for position, (header, width) in enumerate((("指标", 16), ("分子", 8), ("分母", 8), ("依据记录ID", 14),
+                                                ("加权估计", 60))):
         sheet.set_column(position, position, width)
         sheet.write_string(0, position, header, head)
     row = 1
     for indicator in figures["indicators"]:
         ids: Iterable[int] = indicator.get("record_ids") or [None]
-        for record_id in ids:
+        weighted = estimate_text.summary(indicator["estimate"]) if indicator.get("estimate") else None
+        for number, record_id in enumerate(ids):
             for position, value in enumerate((indicator["name"], indicator.get("numerator"),
-                                              indicator.get("denominator"), record_id)):
+                                              indicator.get("denominator"), record_id, None if number else weighted)):
                 put(sheet, row, position, value, formats)
             row += 1
     sheet.freeze_panes(1, 0)

@@ -19,10 +19,12 @@ from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyRe
 from .standard import LocalStandard
 from .subject import Subject
 from .user import User
+from .verification import EvidenceFlag, VerificationImport
 
 __all__ = [
     "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
     "CompletionRecord", "Contract", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "UploadBatch", "User",
+    "EvidenceFlag", "VerificationImport",
 ]

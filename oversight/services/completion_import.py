@@ -40,6 +40,7 @@ from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext
 from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
+from ..policy import Action, may, owns
 from .audit import Actor, current_actor, record_event, reset_actor, set_actor
 from .completion_places import TOWNSHIP_CENTRES
 
@@ -98,9 +99,9 @@ def error_dict(error: CellError) -> dict:
 
 def check_may_upload(contract: Contract, service_type: str, uploader: User | None) -> None:
     """Raise ImportRefused unless `uploader` may send `service_type` records for `contract`."""
-    if uploader is not None and uploader.role not in ("admin", "supervisor", "contractor"):
+    if uploader is not None and not may(uploader, Action.ENTER_RECORDS):
         raise ImportRefused("审计人员不能上传服务记录")
-    if uploader is not None and uploader.role == "contractor" and uploader.contractor_id != contract.contractor_id:
+    if uploader is not None and not owns(uploader, contract.contractor_id):
         raise ImportRefused(f"合同{contract.code}不属于本承接机构")
     if service_type not in contract.service_types:
         raise ImportRefused(f"合同{contract.code}不包含{ServiceType.labels().get(service_type, service_type)}服务")

@@ -199,13 +199,51 @@ def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migr
     assert [tuple(row) for row in back] == [(row["id"], row["spot_check_id"]) for row in before[1:]]
 
 
+EVIDENCE = "f7b4d0a53e24"
+
+
+def test_the_evidence_revision_keeps_every_row_and_old_callbacks_read_not_recorded(migrated_app):
+    upgrade(revision=f"{EVIDENCE}-1")
+    checks = _vocabulary_checks()
+    with db.engine.connect() as connection:
+        present = _present(checks, connection)
+    with db.engine.begin() as connection:
+        written = _fill_every_table(connection, present)
+    with db.engine.connect() as connection:
+        before = _contents(connection, written)
+
+    upgrade(revision=EVIDENCE)
+
+    with db.engine.connect() as connection:
+        after = _contents(connection, written)
+        columns = [column["name"] for column in inspect(connection).get_columns("callbacks")]
+    answered_by = columns.index("answered_by")
+    assert [row[answered_by] for row in after["callbacks"]] == [None] * len(before["callbacks"])
+    assert [row[:answered_by] + row[answered_by + 1:] for row in after["callbacks"]] == before["callbacks"]
+    assert {name: rows for name, rows in after.items() if name != "callbacks"} == {
+        name: rows for name, rows in before.items() if name != "callbacks"}
+    schema = inspect(db.engine)
+    added = {key: codes for key, codes in checks.items() if key == ("callbacks", "answered_by")
+             or key[0] not in before}
+    assert ("callbacks", "answered_by") in added
+    for (table, column), codes in added.items():
+        found = {check["name"]: set(re.findall(r"'([^']*)'", check["sqltext"]))
+                 for check in schema.get_check_constraints(table)}
+        assert found[f"ck_{table}_{column}"] == set(codes)
+    with db.engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE callbacks SET answered_by = 'unknown' WHERE id = 1"))
+        with connection.begin():
+            connection.execute(text("UPDATE callbacks SET answered_by = 'family' WHERE id = 1"))
+
+
 def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_append_only(migrated_app, tmp_path):
     from oversight.domain.audit_chain import GENESIS_HASH, event_hash
     from oversight.models import AuditEvent, Contractor
     from oversight.services.audit import verify_audit_log
 
     migrated_app.config["AUDIT_ANCHOR_FILE"] = str(tmp_path / "anchors.jsonl")
-    upgrade(revision=ATTACHMENT_OWNERS)
+    upgrade(revision=EVIDENCE)
     prev, rows = GENESIS_HASH, []
     for i in range(3):  # as the code before keying wrote them
         fields = {"occurred_at": datetime(2026, 6, 1, 8, i), "user_id": None, "actor": "before", "action": "update",
@@ -234,6 +272,6 @@ def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_ap
     assert verify_audit_log() == (5, None)
     db.session.remove()
 
-    downgrade(revision=ATTACHMENT_OWNERS)
+    downgrade(revision=EVIDENCE)
     with db.engine.begin() as connection:  # the triggers go with the revision
         connection.execute(text("UPDATE audit_events SET actor = 'x' WHERE id = 1"))

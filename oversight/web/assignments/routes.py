@@ -8,16 +8,18 @@ from ...clock import county_today
 from ...domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, AssignmentStatus, ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Subject
+from ...policy import Action
 from ...services.assignments import (
     AssignmentError,
     AssignmentFilters,
+    DuplicateAssignment,
     cancel_assignment,
     filtered_assignments,
     issue_assignment,
 )
-from ..access import STAFF, get_assignment_or_404, get_contract_or_404, roles_required, scope_to_own_contracts
+from ...services.registry import townships
+from ..access import get_assignment_or_404, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..params import database_int, paginate
-from ..subjects.routes import townships
 from .forms import AssignmentForm
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -63,10 +65,11 @@ def detail(assignment_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.ISSUE_ASSIGNMENTS)
 def create():
     form = AssignmentForm()
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
+    duplicate = None
     if form.validate_on_submit():
         contract = db.get_or_404(Contract, form.contract_id.data)
         subject = db.session.execute(select(Subject).where(
@@ -81,15 +84,16 @@ def create():
                                               (form.number.data or "").strip() or None, county_today(), form.note.data or None)
             except AssignmentError as error:
                 flash(str(error), "danger")
+                duplicate = error.existing if isinstance(error, DuplicateAssignment) else None
             else:
                 db.session.commit()
                 flash(f"已派发任务 {assignment.number}", "success")
                 return redirect(url_for(".detail", assignment_id=assignment.id))
-    return render_template("assignments/form.html", form=form)
+    return render_template("assignments/form.html", form=form, duplicate=duplicate)
 
 
 @bp.route("/<int:assignment_id>/cancel", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.CANCEL_ASSIGNMENTS)
 def cancel(assignment_id: int):
     assignment = get_assignment_or_404(assignment_id)
     try:

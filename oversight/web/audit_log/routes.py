@@ -11,8 +11,9 @@ from ...domain.vocabulary import AnchorReason, label_of
 from ...extensions import db
 from ...models import AuditEvent
 from ...models.base import vocabulary_of
+from ...policy import Action
 from ...services.audit_anchors import check_audit_log
-from ..access import roles_required
+from ..access import permission_required
 from ..params import paginate
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
@@ -74,7 +75,7 @@ def _day(text: str | None) -> date | None:
 
 
 @bp.route("/")
-@roles_required("admin", "auditor")
+@permission_required(Action.READ_AUDIT_LOG)
 def index():
     args = request.args
     filters = {key: args.get(key, "").strip() for key in ("actor", "action", "object_type", "object_id", "since", "until")}
@@ -93,6 +94,6 @@ def index():
 
 
 @bp.route("/verify")
-@roles_required("admin", "auditor")
+@permission_required(Action.READ_AUDIT_LOG)
 def verify():
     return render_template("audit_log/verify.html", report=check_audit_log())

@@ -1,15 +1,15 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Callback, Complaint, Contract, DrawItem, SamplingDraw
+from ...policy import Action
 from ...services.callbacks import (
     CONNECTED,
     MAX_ATTEMPTS,
     SATISFACTION_LEVELS,
     CallbackError,
-    call_list as call_list_query,
     close_complaint,
     complaints_query,
     file_complaint,
@@ -18,8 +18,11 @@ from ...services.callbacks import (
     reveal_phone,
     worker_by_no,
 )
+from ...services.callbacks import (
+    call_list as call_list_query,
+)
 from ...services.draws import CALLBACK
-from ..access import READERS, STAFF, roles_required
+from ..access import permission_required
 from ..params import database_int, paginate
 from .forms import AnswerForm, AttemptForm, ComplaintForm
 
@@ -27,7 +30,7 @@ bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
     draws = paginate(select(SamplingDraw).where(SamplingDraw.purpose == CALLBACK).order_by(SamplingDraw.id.desc()))
     counts: dict[int, dict[str, int]] = {}
@@ -41,7 +44,7 @@ def index():
 
 
 @bp.route("/draws/<int:draw_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def call_list(draw_id: int):
     draw = db.get_or_404(SamplingDraw, draw_id)
     if draw.purpose != CALLBACK:
@@ -51,23 +54,24 @@ def call_list(draw_id: int):
                            levels=SATISFACTION_LEVELS)
 
 
-def _detail(callback: Callback, phone: str | None = None):
+def _detail(callback: Callback, phone: str | None = None, answer_form: AnswerForm | None = None):
     last = callback.attempts[-1].outcome if callback.attempts else None
     pending = callback.status == "pending"
     return render_template(
         "callbacks/detail.html", callback=callback, phone=phone, levels=SATISFACTION_LEVELS,
         attempt_form=AttemptForm() if pending and last != CONNECTED and len(callback.attempts) < MAX_ATTEMPTS else None,
-        answer_form=AnswerForm() if pending and last == CONNECTED else None, max_attempts=MAX_ATTEMPTS)
+        answer_form=(answer_form or AnswerForm()) if pending and last == CONNECTED else None,
+        max_attempts=MAX_ATTEMPTS, bureau_name=current_app.config.get("BUREAU_NAME"))
 
 
 @bp.route("/<int:callback_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def detail(callback_id: int):
     return _detail(db.get_or_404(Callback, callback_id))
 
 
 @bp.route("/<int:callback_id>/reveal", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.REVEAL_PERSONAL_DATA)
 def reveal(callback_id: int):
     """Show the full phone number for the call; the view is audited."""
     callback = db.get_or_404(Callback, callback_id)
@@ -77,7 +81,7 @@ def reveal(callback_id: int):
 
 
 @bp.route("/<int:callback_id>/attempts", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.MAKE_CALLBACKS)
 def attempt(callback_id: int):
     callback = db.get_or_404(Callback, callback_id)
     form = AttemptForm()
@@ -93,27 +97,30 @@ def attempt(callback_id: int):
 
 
 @bp.route("/<int:callback_id>/answers", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.MAKE_CALLBACKS)
 def answers(callback_id: int):
     callback = db.get_or_404(Callback, callback_id)
     form = AnswerForm()
-    if form.validate_on_submit():
-        try:
-            complaint = record_answers(callback, confirmed=form.confirmed.data == "1",
-                                       satisfaction=form.satisfaction.data, attitude=form.attitude.data or None,
-                                       complaint=form.complaint.data, operator=current_user)
-        except CallbackError as error:
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash("回访结果已保存", "success")
-            if complaint is not None:
-                flash(f"已生成投诉事项 #{complaint.id}，被投诉人员的近期记录将纳入下次抽查", "warning")
+    if not form.validate_on_submit():
+        flash("回访结果未保存：请按对方的回答逐项选择", "danger")
+        return _detail(callback, answer_form=form)
+    try:
+        complaint = record_answers(callback, confirmed=form.confirmed.data == "1",
+                                   satisfaction=int(form.satisfaction.data), attitude=form.attitude.data or None,
+                                   complaint=form.complaint.data, operator=current_user,
+                                   answered_by=form.answered_by.data)
+    except CallbackError as error:
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash("回访结果已保存", "success")
+        if complaint is not None:
+            flash(f"已生成投诉事项 #{complaint.id}，被投诉人员的近期记录将纳入下次抽查", "warning")
     return redirect(url_for(".detail", callback_id=callback.id))
 
 
 @bp.route("/complaints/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def complaints():
     status = request.args.get("status", "")
     page = paginate(complaints_query(status or None, request.args.get("contract", type=database_int)))
@@ -121,7 +128,7 @@ def complaints():
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.HANDLE_COMPLAINTS)
 def new_complaint():
     form = ComplaintForm()
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in
@@ -142,7 +149,7 @@ def new_complaint():
 
 
 @bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.HANDLE_COMPLAINTS)
 def close(complaint_id: int):
     complaint = db.get_or_404(Complaint, complaint_id)
     try:
