@@ -27,6 +27,7 @@ from .domain.vocabulary import (
     AssignmentStatus,
     CallbackStatus,
     ComplaintStatus,
+    CorrectionStatus,
     EvaluationStatus,
     NoticeStatus,
     ReviewStatus,
@@ -84,6 +85,8 @@ class Action(StrEnum):
     RECORD_PAYMENTS = "record_payments"
     APPROVE_EVALUATIONS = "approve_evaluations"
     CORRECT_EVALUATIONS = "correct_evaluations"
+    REQUEST_CORRECTIONS = "request_corrections"  # 更正申请 of a stored completion record
+    DECIDE_CORRECTIONS = "decide_corrections"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -120,6 +123,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.RECORD_PAYMENTS: ADMIN,
     Action.APPROVE_EVALUATIONS: ADMIN,
     Action.CORRECT_EVALUATIONS: STAFF,
+    Action.REQUEST_CORRECTIONS: CONTRACTOR,
+    Action.DECIDE_CORRECTIONS: STAFF,
 }
 
 
@@ -210,6 +215,8 @@ _STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.SCORE_EVALUATIONS: lambda user, evaluation: not evaluation.locked,
     Action.APPROVE_EVALUATIONS: lambda user, evaluation: not evaluation.locked,
     Action.CORRECT_EVALUATIONS: lambda user, evaluation: evaluation.locked,
+    Action.REQUEST_CORRECTIONS: lambda user, record: owns(user, record.assignment.contract.contractor_id),
+    Action.DECIDE_CORRECTIONS: lambda user, request: request.status == CorrectionStatus.PENDING,
 }
 
 

@@ -331,6 +331,8 @@ class AuditObject(Labelled):
     DRAW_ITEM = "DrawItem", "抽中记录"
     SPOT_CHECK = "SpotCheck", "抽查复检"
     ATTACHMENT = "Attachment", "附件"
+    CORRECTION_REQUEST = "CorrectionRequest", "更正申请"
+    COMPLETION_RECORD_VERSION = "CompletionRecordVersion", "服务记录版本"
     RECTIFICATION_NOTICE = "RectificationNotice", "整改通知"
     CALLBACK = "Callback", "电话回访"
     CALLBACK_ATTEMPT = "CallbackAttempt", "回访拨打"
@@ -430,6 +432,17 @@ class AttachmentOwner(Labelled):
     QUARTERLY_REVIEW = "quarterly_review", "季度考核意见"
     CORRECTION_REQUEST = "correction_request", "更正申请"
     APPEAL = "appeal", "申诉"
+
+
+# --- corrections of stored records (更正申请) ----------------------------------------------------
+
+
+class CorrectionStatus(Labelled):
+    """pending → approved (a new version of the record) | refused."""
+
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "已驳回"
 
 
 # --- the audit chain's anchors (issue 16.4) ---------------------------------------------------

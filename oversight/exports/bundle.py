@@ -54,6 +54,7 @@ from ..domain.vocabulary import (
     AssignmentStatus,
     AttachmentOwner,
     AuditAction,
+    CorrectionStatus,
     AuditObject,
     BatchStatus,
     CallAnswerer,
@@ -83,8 +84,10 @@ from ..models import (
     CallbackAttempt,
     Complaint,
     CompletionRecord,
+    CompletionRecordVersion,
     Contract,
     Contractor,
+    CorrectionRequest,
     DrawItem,
     FieldWorker,
     PaymentRecord,
@@ -362,6 +365,33 @@ def _attachments(year: int) -> Select:
             .order_by(a.id))
 
 
+def _correction_requests(year: int) -> Select:
+    c = CorrectionRequest
+    return (select(c.id, Contract.code, c.record_id, c.status, c.changes, c.reason,
+                   _author.username.label("requester"), c.requested_at, _approver.username.label("decider"),
+                   c.decided_at, c.decision_note)
+            .join(Contract, Contract.id == c.contract_id)
+            .join(CompletionRecord, CompletionRecord.id == c.record_id)
+            .join(_author, _author.id == c.requested_by_id)
+            .outerjoin(_approver, _approver.id == c.decided_by_id)
+            .where(_days_in(CompletionRecord.service_date, year))  # with the records they correct
+            .order_by(c.id))
+
+
+def _record_versions(year: int) -> Select:
+    v = CompletionRecordVersion
+    return (select(v.id, v.record_id, v.version, v.correction_id, v.recorded_at, v.values)
+            .join(CompletionRecord, CompletionRecord.id == v.record_id)
+            .where(_days_in(CompletionRecord.service_date, year))
+            .order_by(v.record_id, v.version))
+
+
+def _changes(changes: list[dict]) -> str:
+    """A correction's cells as "header：before → after" lines."""
+    return "；".join(f"{change['header']}：{change['before'] or '（空）'} → {change['after'] or '（空）'}"
+                    for change in changes)
+
+
 def _payment_records(year: int) -> Select:
     p = PaymentRecord
     return (select(p.id, Contract.code, p.paid_on, p.amount_fen, p.kind, p.year, p.note, p.created_at)
@@ -477,6 +507,16 @@ TABLES: tuple[RecordTable, ...] = (
         C("文件名", "filename"), C("文件类型", "content_type", kind_name), C("字节数", "size_bytes"),
         C("SHA-256", "sha256"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
     ), _attachments),
+    RecordTable("correction_requests", "更正申请", (
+        C("申请ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"),
+        C("状态", "status", _label(CorrectionStatus)), C("更正内容", "changes", _changes), C("更正原因", "reason"),
+        C("申请人", "requester"), C("申请时间(UTC)", "requested_at"), C("审核人", "decider"),
+        C("审核时间(UTC)", "decided_at"), C("审核意见", "decision_note"),
+    ), _correction_requests),
+    RecordTable("record_versions", "服务记录版本", (
+        C("ID", "id"), C("服务记录ID", "record_id"), C("版本", "version"), C("更正申请ID", "correction_id"),
+        C("记录时间(UTC)", "recorded_at"), C(f"该版本的值{JSON_COLUMN}", "values", _json),
+    ), _record_versions),
     RecordTable("payment_records", "付款记录", (
         C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
         C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),

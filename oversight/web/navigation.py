@@ -21,6 +21,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("任务", "assignments.index"),
     NavItem("上传记录", "uploads.index"),
     NavItem("服务记录", "records.index"),
+    NavItem("更正申请", "corrections.index"),
     NavItem("服务对象", "subjects.index", Action.READ_OVERSIGHT),
     NavItem("承接机构", "contractors.index"),
     NavItem("批量导入", "imports.index", Action.IMPORT_REGISTERS),

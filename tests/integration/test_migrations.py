@@ -170,7 +170,7 @@ def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(mi
                 connection.execute(text(f"UPDATE {table} SET {column} = :code WHERE id = 1"), {"code": codes[-1]})
 
 
-def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migration(migrated_app):
+def test_the_attachment_and_correction_revision_keeps_spot_check_files_and_checks_its_codes(migrated_app):
     upgrade(revision=SESSION_VERSION)
     with db.engine.connect() as connection:
         checks = _present(_vocabulary_checks(), connection)
@@ -191,6 +191,13 @@ def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migr
             connection.execute(text("UPDATE attachments SET owner_type = 'unknown' WHERE id = 1"))
         with connection.begin():
             connection.execute(text("UPDATE attachments SET owner_type = 'appeal' WHERE id = 1"))
+        request = ("INSERT INTO correction_requests (id, record_id, contract_id, status, changes, reason, "
+                   "requested_by_id, requested_at) VALUES (:id, 1, 1, :status, '[]', '原因', 1, '2026-01-01 08:00:00')")
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text(request), {"id": 1, "status": "unknown"})
+        with connection.begin():
+            for number, status in enumerate(("pending", "approved", "refused"), start=1):
+                connection.execute(text(request), {"id": number, "status": status})
 
     downgrade(revision=SESSION_VERSION)
 
