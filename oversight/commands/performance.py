@@ -9,7 +9,7 @@ from flask import Flask
 from ..domain.periods import InvalidQuarter, Quarter
 from ..extensions import db
 from ..domain.vocabulary import ReviewStatus, label_of
-from ..services.reviews import ReviewError, below_threshold_run, contract_reviews, score_quarter_reviews
+from ..services.reviews import ReviewError, contract_standing, score_quarter_reviews
 
 _ACTIONS = {"created": "已生成草稿", "refreshed": "已重新计算草稿", "kept": "保持不变", "skipped": "未评分"}
 
@@ -19,15 +19,16 @@ def _review_json(outcome) -> dict:
     figures = review.figures
     return {
         "contract": outcome.contract.code,
-        "scheme": f"{figures['scheme']['code']} v{figures['scheme']['version']}",
-        "total": figures["total"],
+        "scheme": f"{figures.scheme.code} v{figures.scheme.version}",
+        "total": str(figures.total),
         "rating": review.rating,
         "status": review.status,
         "revision": review.revision,
         "action": outcome.action,
         "indicators": [
-            {key: item[key] for key in ("key", "value", "numerator", "denominator", "score", "weight")}
-            for item in figures["indicators"]
+            {"key": item.key, "value": None if item.value is None else str(item.value), "numerator": item.numerator,
+             "denominator": item.denominator, "score": str(item.score), "weight": str(item.weight)}
+            for item in figures.indicators
         ],
     }
 
@@ -60,11 +61,13 @@ def register(app: Flask) -> None:
             review = outcome.review
             line = f"{outcome.contract.code}：{_ACTIONS[outcome.action]}"
             if review is not None:
-                line += f"，第{review.revision}版 {review.figures['total']} 分（{review.rating}），{label_of(ReviewStatus, review.status)}"
+                line += f"，第{review.revision}版 {review.figures.total} 分（{review.rating}），{label_of(ReviewStatus, review.status)}"
             if outcome.reason:
                 line += f"（{outcome.reason}）"
             click.echo(line)
-            if review is not None and below_threshold_run(contract_reviews(outcome.contract.id, published_only=True)):
-                click.echo(f"  警告：{outcome.contract.code} 连续两个季度得分低于80分")
+            standing = contract_standing(outcome.contract.id) if review is not None else None
+            if standing is not None and standing.below_threshold:
+                click.echo(f"  警告：{outcome.contract.code} 连续两个季度得分低于{standing.threshold}分"
+                           f"（{'、'.join(standing.quarters)}）")
         if not outcomes:
             click.echo(f"{parsed} 没有在服务期内的合同")

@@ -16,6 +16,7 @@ from typing import IO, Any
 import xlsxwriter
 
 from ..adapters.tables.formulas import neutralize_cell
+from ..domain.figures import ReviewFigures
 from ..domain.vocabulary import Position, ReviewStatus, label_of
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -132,17 +133,13 @@ class XlsxTable:
 # --- the quarterly review sheet ----------------------------------------------------------------
 
 
-def _number(text: str | None) -> Decimal | None:
-    return None if text is None or text == "" else Decimal(str(text))
-
-
 def review_sheet(review, *, generated_at: datetime) -> bytes:
     """The quarterly review as an .xlsx laid out for printing on A4, with the records behind each figure."""
     figures = review.figures
     contract = review.contract
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, XLSX_OPTIONS)
-    book.set_properties({"title": f"{contract.code} {figures['quarter']} 季度履约考核表", "author": "履约监管"})
+    book.set_properties({"title": f"{contract.code} {figures.quarter} 季度履约考核表", "author": "履约监管"})
     base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
     fmt = {
         "title": book.add_format({**base, "bold": True, "font_size": 16, "align": "center"}),
@@ -172,15 +169,15 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
         sheet.merge_range(row, first, row, final, "", cell_format)
         text(row, first, value, cell_format)
 
-    merged(0, 0, last, f"{contract.title}　{figures['quarter']} 季度履约考核表", fmt["title"])
+    merged(0, 0, last, f"{contract.title}　{figures.quarter} 季度履约考核表", fmt["title"])
     sheet.set_row(0, 28)
     status = label_of(ReviewStatus, review.status)
     merged(1, 0, last, f"第 {review.revision} 版　状态：{status}", fmt["subtitle"])
-    scheme = figures["scheme"]
+    scheme = figures.scheme
     info = (
         ("合同编号", contract.code, "承接机构", contract.contractor.name),
-        ("考核方案", f"{scheme['name']}（{scheme['code']} 第{scheme['version']}版）", "考核季度", figures["quarter"]),
-        ("完成服务量", figures.get("completed_volume"), "计算时间", review.computed_at),
+        ("考核方案", f"{scheme.name}（{scheme.code} 第{scheme.version}版）", "考核季度", figures.quarter),
+        ("完成服务量", figures.completed_volume, "计算时间", review.computed_at),
     )
     row = 3
     for left_label, left_value, right_label, right_value in info:
@@ -200,25 +197,25 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     table_header = row
     for position, header in enumerate(("序号", "考核指标", "指标值", "分子", "分母", "权重", "实际权重", "得分", "说明")):
         text(row, position, header, fmt["head"])
-    for number, indicator in enumerate(figures["indicators"], start=1):
+    for number, indicator in enumerate(figures.indicators, start=1):
         row += 1
-        note = indicator.get("note") or ""
-        if indicator.get("no_data") and not note:
+        note = indicator.note
+        if indicator.no_data and not note:
             note = "本季度无数据"
         text(row, 0, number, fmt["int"])
-        text(row, 1, indicator["name"], fmt["cell"])
-        value = _number(indicator.get("value"))
+        text(row, 1, indicator.name, fmt["cell"])
+        value = indicator.value
         text(row, 2, value if value is not None else "无数据", fmt["percent"] if value is not None else fmt["cell"])
-        text(row, 3, indicator.get("numerator"), fmt["int"])
-        text(row, 4, indicator.get("denominator"), fmt["int"])
-        text(row, 5, _number(indicator["weight"]), fmt["score"])
-        text(row, 6, _number(indicator["effective_weight"]), fmt["score"])
-        text(row, 7, _number(indicator["score"]), fmt["score"])
+        text(row, 3, indicator.numerator, fmt["int"])
+        text(row, 4, indicator.denominator, fmt["int"])
+        text(row, 5, indicator.weight, fmt["score"])
+        text(row, 6, indicator.effective_weight, fmt["score"])
+        text(row, 7, indicator.score, fmt["score"])
         text(row, 8, note, fmt["cell"])
     row += 1
     sheet.merge_range(row, 0, row, 6, "", fmt["label"])
     text(row, 0, "指标得分合计", fmt["label"])
-    text(row, 7, _number(figures["indicator_total"]), fmt["total"])
+    text(row, 7, figures.indicator_total, fmt["total"])
     text(row, 8, "", fmt["cell"])
 
     row += 2
@@ -228,20 +225,20 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     text(row, 1, "分值", fmt["head"])
     sheet.merge_range(row, 2, row, last, "", fmt["head"])
     text(row, 2, "理由", fmt["head"])
-    items = figures.get("manual_items") or []
+    items = figures.manual_items
     for number, item in enumerate(items, start=1):
         row += 1
         text(row, 0, number, fmt["int"])
-        text(row, 1, _number(item["points"]), fmt["score"])
+        text(row, 1, item.points, fmt["score"])
         sheet.merge_range(row, 2, row, last, "", fmt["cell"])
-        text(row, 2, item["reason"], fmt["cell"])
+        text(row, 2, item.reason, fmt["cell"])
     if not items:
         row += 1
         sheet.merge_range(row, 0, row, last, "", fmt["cell"])
         text(row, 0, "无", fmt["cell"])
     row += 1
     text(row, 0, "合计", fmt["label"])
-    text(row, 1, _number(figures["manual_total"]), fmt["total"])
+    text(row, 1, figures.manual_total, fmt["total"])
     sheet.merge_range(row, 2, row, last, "", fmt["cell"])
 
     row += 2
@@ -250,14 +247,14 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     sheet.merge_range(row, 0, row, 1, "", fmt["label"])
     text(row, 0, "总分", fmt["label"])
     sheet.merge_range(row, 2, row, 4, "", fmt["total"])
-    text(row, 2, _number(figures["total"]), fmt["total"])
+    text(row, 2, figures.total, fmt["total"])
     sheet.merge_range(row, 5, row, 6, "", fmt["label"])
     text(row, 5, "评级", fmt["label"])
     sheet.merge_range(row, 7, row, last, "", fmt["cell"])
-    text(row, 7, figures["rating"], fmt["cell"])
-    if figures.get("no_data_keys"):
+    text(row, 7, figures.rating, fmt["cell"])
+    if figures.no_data_keys:
         row += 1
-        names = "、".join(i["name"] for i in figures["indicators"] if i["key"] in figures["no_data_keys"])
+        names = "、".join(figures.no_data_names)
         merged(row, 0, last, f"注：{names} 本季度无数据，其权重已按比例分摊至其他指标。", fmt["cell"])
 
     row += 2
@@ -295,7 +292,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(table_header)
     sheet.print_area(0, 0, row, last)
-    footer_name = f"{contract.code} {figures['quarter']}".replace("&", "&&")
+    footer_name = f"{contract.code} {figures.quarter}".replace("&", "&&")
     sheet.set_footer(f"&L{footer_name}　导出于 {generated_at:%Y-%m-%d %H:%M}&R第 &P 页，共 &N 页")
 
     _evidence_sheet(book, figures)
@@ -303,7 +300,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     return out.getvalue()
 
 
-def _evidence_sheet(book: xlsxwriter.Workbook, figures: dict) -> None:
+def _evidence_sheet(book: xlsxwriter.Workbook, figures: ReviewFigures) -> None:
     """The ids of the records behind each indicator, one per row, so every figure can be traced."""
     sheet = book.add_worksheet("指标依据")
     head = book.add_format({"bold": True, "bg_color": "#EEF1F4", "border": 1})
@@ -312,11 +309,10 @@ def _evidence_sheet(book: xlsxwriter.Workbook, figures: dict) -> None:
         sheet.set_column(position, position, width)
         sheet.write_string(0, position, header, head)
     row = 1
-    for indicator in figures["indicators"]:
-        ids: Iterable[int] = indicator.get("record_ids") or [None]
+    for indicator in figures.indicators:
+        ids: Iterable[int | None] = indicator.record_ids or [None]
         for record_id in ids:
-            for position, value in enumerate((indicator["name"], indicator.get("numerator"),
-                                              indicator.get("denominator"), record_id)):
+            for position, value in enumerate((indicator.name, indicator.numerator, indicator.denominator, record_id)):
                 put(sheet, row, position, value, formats)
             row += 1
     sheet.freeze_panes(1, 0)

@@ -14,6 +14,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 
 from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
+from ..domain.figures import EvaluationFigures, ItemFigures, MissingQuarter, PaymentFigures, QuarterWeight, SchemeRef
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
 from ..domain.vocabulary import PaymentKind, ReviewStatus, label_of
@@ -70,10 +71,10 @@ def paid_fen(contract_id: int, kind: str, year: int | None = None) -> int:
 
 
 def _stored_items(evaluation: AnnualEvaluation) -> list[ManualItem]:
-    return [ManualItem(item["points"], item["reason"]) for item in (evaluation.figures or {}).get("annual_items", [])]
+    return evaluation.figures.items() if evaluation.figures is not None else []
 
 
-def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None:
+def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem], revision_reason: str | None = None) -> None:
     """Compute the year from the approved quarters, the items and the payments, and store it."""
     contract = evaluation.contract or db.session.get(Contract, evaluation.contract_id)
     standings = quarter_standings(contract, evaluation.year)
@@ -86,39 +87,41 @@ def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None:
     base = year_amount_fen(contract.amount_fen, contract.term_start, contract.term_end, evaluation.year)
     payment = performance_payment(base, Decimal(contract.performance_share_bp).scaleb(-4), result.rating,
                                   payout_rates(scheme), paid_fen(contract.id, "performance", evaluation.year))
-    evaluation.figures = {
-        "year": evaluation.year,
-        "scheme": {"code": scheme.code, "version": scheme.version, "name": scheme.name},
-        "quarters": [
-            {"quarter": review.quarter, "review_id": review.id, "revision": review.revision,
-             "total": str(total_of(review)), "completed_volume": review.completed_volume, "weight": str(weight)}
+    if revision_reason is None and evaluation.figures is not None:
+        revision_reason = evaluation.figures.revision_reason
+    evaluation.figures = EvaluationFigures(
+        year=evaluation.year,
+        scheme=SchemeRef(scheme.code, scheme.version, scheme.name),
+        quarters=tuple(
+            QuarterWeight(quarter=review.quarter, review_id=review.id, revision=review.revision,
+                          total=total_of(review), completed_volume=review.completed_volume, weight=weight)
             for review, weight in zip(approved, result.weights)
-        ],
-        "missing_quarters": [
-            {"quarter": str(quarter), "status": review.status if review else None}
+        ),
+        missing_quarters=tuple(
+            MissingQuarter(str(quarter), review.status if review else None)
             for quarter, review in standings if review is None or review.status != "approved"
-        ],
-        "volume_weighted": result.volume_weighted,
-        "mean": str(result.mean),
-        "annual_items": [{"points": str(round_half_up(item.points)), "reason": item.reason} for item in result.items],
-        "items_total": str(result.items_total),
-        "score": str(result.score),
-        "rating": result.rating,
-        "payment": {
-            "contract_amount_fen": contract.amount_fen,
-            "year_amount_fen": base,
-            "performance_share": str(payment.performance_share),
-            "fixed_fen": payment.fixed_fen,
-            "linked_fen": payment.linked_fen,
-            "payout_rate": str(payment.payout_rate),
-            "payable_fen": payment.payable_fen,
-            "withheld_fen": payment.withheld_fen,
-            "already_paid_fen": payment.already_paid_fen,
-            "remaining_fen": payment.remaining_fen,
-            "to_recover_fen": payment.to_recover_fen,
-        },
-        "revision_reason": (evaluation.figures or {}).get("revision_reason"),
-    }
+        ),
+        volume_weighted=result.volume_weighted,
+        mean=result.mean,
+        annual_items=tuple(ItemFigures.of_item(item, round_half_up(item.points)) for item in result.items),
+        items_total=result.items_total,
+        score=result.score,
+        rating=result.rating,
+        payment=PaymentFigures(
+            contract_amount_fen=contract.amount_fen,
+            year_amount_fen=base,
+            performance_share=payment.performance_share,
+            fixed_fen=payment.fixed_fen,
+            linked_fen=payment.linked_fen,
+            payout_rate=payment.payout_rate,
+            payable_fen=payment.payable_fen,
+            withheld_fen=payment.withheld_fen,
+            already_paid_fen=payment.already_paid_fen,
+            remaining_fen=payment.remaining_fen,
+            to_recover_fen=payment.to_recover_fen,
+        ),
+        revision_reason=revision_reason,
+    )
     evaluation.score_centi = int(result.score.scaleb(2))
     evaluation.rating = result.rating
     evaluation.linked_fen = payment.linked_fen
@@ -166,10 +169,10 @@ def approve_evaluation(evaluation: AnnualEvaluation, user: User) -> None:
     """Recompute from the approved quarters and lock; every quarter of the term must be approved."""
     ensure_unlocked(evaluation)
     _evaluate(evaluation, _stored_items(evaluation))
-    missing = evaluation.figures["missing_quarters"]
+    missing = evaluation.figures.missing_quarters
     if missing:
         raise EvaluationError("以下季度的考核尚未审定：" + "、".join(
-            f"{row['quarter']}（{label_of(ReviewStatus, row['status']) if row['status'] else '未评分'}）" for row in missing))
+            f"{row.quarter}（{label_of(ReviewStatus, row.status) if row.status else '未评分'}）" for row in missing))
     evaluation.status = "approved"
     evaluation.approved_by_id = user.id
     evaluation.approved_at = utcnow()
@@ -187,8 +190,8 @@ def correct_evaluation(evaluation: AnnualEvaluation, reason: str) -> AnnualEvalu
     if not reason:
         raise EvaluationError("请写明更正原因")
     new = AnnualEvaluation(contract=evaluation.contract, year=evaluation.year, revision=evaluation.revision + 1,
-                           status="draft", figures={"revision_reason": reason})
-    _evaluate(new, _stored_items(evaluation))
+                           status="draft")
+    _evaluate(new, _stored_items(evaluation), revision_reason=reason)
     db.session.add(new)
     db.session.flush()
     return new

@@ -14,7 +14,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.figures import ReviewFigures, SchemeRef
 from ..domain.periods import Quarter
+from ..domain.standing import Standing, standing
 from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..domain.scoring import (
     Evidence,
@@ -22,7 +24,6 @@ from ..domain.scoring import (
     NothingToScore,
     QuarterScore,
     ScoringError,
-    consecutive_below,
     score_quarter,
 )
 from ..extensions import db
@@ -32,7 +33,6 @@ from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
 DEFAULT_COMMENT_DAYS = 14
-WARNING_THRESHOLD = Decimal(80)
 
 
 class ReviewError(ValueError):
@@ -58,47 +58,19 @@ def total_of(review: QuarterlyReview) -> Decimal:
 
 
 def figures_for(scheme: KpiScheme, quarter: str, result: QuarterScore, completed_volume: int,
-                counted_ids: dict[str, Iterable[int]]) -> dict:
-    """The stored figures of a review: everything its page and exports show (JSON-ready)."""
-    return {
-        "quarter": quarter,
-        "scheme": {"code": scheme.code, "version": scheme.version, "name": scheme.name},
-        "indicators": [
-            {
-                "key": item.key,
-                "name": item.name,
-                "value": None if item.value is None else str(item.value),
-                "numerator": item.numerator,
-                "denominator": item.denominator,
-                "weight": str(item.weight),
-                "effective_weight": str(item.effective_weight),
-                "score": str(item.score),
-                "no_data": item.no_data,
-                "record_ids": list(item.record_ids),
-                "counted_ids": None if counted_ids.get(item.key) is None else list(counted_ids[item.key]),
-                "note": item.note,
-            }
-            for item in result.indicators
-        ],
-        "manual_items": [{"points": str(item.points), "reason": item.reason} for item in result.manual_items],
-        "manual_total": str(result.manual_total),
-        "indicator_total": str(result.indicator_total),
-        "raw_total": str(result.raw_total),
-        "total": str(result.total),
-        "rating": result.rating,
-        "completed_volume": completed_volume,
-        "no_data_keys": list(result.no_data_keys),
-    }
+                counted_ids: dict[str, Iterable[int]]) -> ReviewFigures:
+    """The stored figures of a review: everything its page and exports show."""
+    return ReviewFigures.of_score(SchemeRef(scheme.code, scheme.version, scheme.name), quarter, result,
+                                  completed_volume, counted_ids)
 
 
-def _stored_evidence(figures: dict) -> QuarterEvidence:
+def _stored_evidence(figures: ReviewFigures) -> QuarterEvidence:
     """The evidence a review was scored from, read back from its figures."""
     return QuarterEvidence(
-        evidence={item["key"]: Evidence(item["key"], item["numerator"], item["denominator"], item["record_ids"])
-                  for item in figures["indicators"]},
-        counted_ids={item["key"]: item["counted_ids"] for item in figures["indicators"]
-                     if item.get("counted_ids") is not None},
-        completed_volume=figures["completed_volume"],
+        evidence={item.key: Evidence(item.key, item.numerator, item.denominator, item.record_ids)
+                  for item in figures.indicators},
+        counted_ids={item.key: item.counted_ids for item in figures.indicators if item.counted_ids is not None},
+        completed_volume=figures.completed_volume,
     )
 
 
@@ -164,17 +136,11 @@ def contract_reviews(contract_id: int, published_only: bool) -> list[QuarterlyRe
     ).scalars())
 
 
-def below_threshold_run(reviews: list[QuarterlyReview]) -> bool:
-    """Two consecutive quarters under 80 among published reviews (a quarter without one breaks the run)."""
-    totals = {review.quarter: total_of(review) for review in reviews if review.status != "draft"}
-    if not totals:
-        return False
-    quarter, last = Quarter.parse(min(totals)), Quarter.parse(max(totals))
-    in_order = []
-    while quarter <= last:
-        in_order.append(totals.get(str(quarter)))
-        quarter = quarter.next()
-    return consecutive_below(in_order, WARNING_THRESHOLD)
+def contract_standing(contract_id: int) -> Standing:
+    """The contract's standing (two quarters in a row under 80) from its published results: the
+    newest revision of each quarter that was published; drafts are no result yet."""
+    return standing({Quarter.parse(review.quarter): total_of(review)
+                     for review in contract_reviews(contract_id, published_only=True)})
 
 
 # --- scoring -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from oversight.models import AnnualEvaluation, KpiScheme, PaymentRecord, Quarter
 from oversight.services import reviews
 from oversight.services.schemes import ensure_default_scheme
 
-from tests.performance_support import build_quarter
+from tests.performance_support import build_quarter, figures_with_total
 
 PNG = b"\x89PNG\r\n\x1a\n"
 TODAY = date.today()
@@ -66,10 +66,10 @@ def test_manual_items_through_the_page(client_for, people):
     review = score_through_the_page(client, people["contract"])
     url = f"/reviews/{review.id}"
     client.post(f"{url}/items", {"points": "2.5", "reason": "培训台账完整"}, token_from=url)
-    assert stored(review.id).figures["total"] == "60.85"
+    assert str(stored(review.id).figures.total) == "60.85"
     refused = client.post(f"{url}/items", {"points": "1", "reason": ""}, token_from=url, follow_redirects=True)
     assert "请写明理由" in refused.get_data(as_text=True)
-    assert stored(review.id).figures["total"] == "60.85"
+    assert str(stored(review.id).figures.total) == "60.85"
 
 
 def test_contractors_see_only_their_own_published_reviews(client_for, people):
@@ -107,7 +107,7 @@ def test_the_whole_workflow_through_the_pages(client_for, people):
     refused = admin.post(f"{url}/approve", token_from=url, follow_redirects=True).get_data(as_text=True)
     assert "须先由管理员裁定" in refused
     admin.post(f"{url}/settle", {"decision": "外出证明属实，酌情加分", "adjustment": "1"}, token_from=url)
-    assert stored(review.id).status == "settled" and stored(review.id).figures["total"] == "59.35"
+    assert stored(review.id).status == "settled" and str(stored(review.id).figures.total) == "59.35"
     admin.post(f"{url}/approve", token_from=url)
     assert stored(review.id).locked
     page = contractor.get(url).get_data(as_text=True)
@@ -157,7 +157,7 @@ def test_the_contract_page_warns_after_two_quarters_under_80(client_for, people)
     scheme = ensure_default_scheme()
     for quarter, total in (("2025Q2", 7950), ("2025Q3", 7800)):
         db.session.add(QuarterlyReview(contract_id=people["contract"].id, quarter=quarter, scheme_id=scheme.id,
-                                       status="approved", locked=True, figures={"total": str(Decimal(total) / 100)},
+                                       status="approved", locked=True, figures=figures_with_total(quarter, total),
                                        total_centi=total, rating="合格"))
     db.session.commit()
     for user in (people["supervisor"], people["contractor"]):
@@ -181,7 +181,7 @@ def approve_year(contract):
     scheme = ensure_default_scheme()
     for number, total, volume in ((1, 9200, 100), (2, 8500, 300), (3, 7800, 200), (4, 8800, 400)):
         db.session.add(QuarterlyReview(contract_id=contract.id, quarter=f"2025Q{number}", scheme_id=scheme.id,
-                                       status="approved", locked=True, figures={"total": "0"}, total_centi=total,
+                                       status="approved", locked=True, figures=figures_with_total(f"2025Q{number}", total, volume), total_centi=total,
                                        rating="-", completed_volume=volume))
     db.session.commit()
 

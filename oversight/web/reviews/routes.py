@@ -52,9 +52,9 @@ def _visible_contracts() -> list[Contract]:
 
 @bp.app_template_global()
 def contract_performance(contract: Contract) -> dict:
-    """The contract's current reviews and the two-quarters-under-80 warning, for the contract page."""
+    """The contract's current reviews and its standing (the two-quarters-under-80 warning), for the contract page."""
     found = service.contract_reviews(contract.id, published_only=is_contractor_user())
-    return {"reviews": found, "warning": service.below_threshold_run(found)}
+    return {"reviews": found, "standing": service.contract_standing(contract.id)}
 
 
 @bp.route("/")
@@ -88,7 +88,7 @@ def score():
     db.session.commit()
     for outcome in outcomes:
         if outcome.action in ("created", "refreshed"):
-            flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures['total']} 分", "success")
+            flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures.total} 分", "success")
         else:
             flash(f"{outcome.contract.code}：{outcome.reason}", "warning")
     if contract and outcomes and outcomes[0].review is not None:
@@ -103,12 +103,11 @@ def detail(review_id: int):
     today = date.today()
     history = [r for r in service.revisions(review.contract_id, review.quarter)
                if not (is_contractor_user() and r.status == "draft")]
-    contract_reviews = service.contract_reviews(review.contract_id, published_only=True)
     return render_template(
         "reviews/detail.html", review=review, figures=review.figures,
         history=history, today=today,
         window_open=service.window_open(review, today), blocker=service.approval_blocker(review, today),
-        warning=service.below_threshold_run(contract_reviews), record_kinds=RECORD_KINDS,
+        standing=service.contract_standing(review.contract_id), record_kinds=RECORD_KINDS,
         item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
     )
 
@@ -117,15 +116,15 @@ def detail(review_id: int):
 @login_required
 def records(review_id: int, key: str):
     review = get_review_or_404(review_id)
-    item = next((i for i in review.figures["indicators"] if i["key"] == key), None)
+    item = review.figures.indicator(key)
     if item is None or key not in RECORD_KINDS:
         abort(404)
     show = request.args.get("show", "all")
-    counted = set(item.get("counted_ids") or ())
-    ids = item["record_ids"]
-    if show == "counted" and item.get("counted_ids") is not None:
+    counted = set(item.counted_ids or ())
+    ids = list(item.record_ids)
+    if show == "counted" and item.counted_ids is not None:
         ids = [i for i in ids if i in counted]
-    elif show == "not_counted" and item.get("counted_ids") is not None:
+    elif show == "not_counted" and item.counted_ids is not None:
         ids = [i for i in ids if i not in counted]
     else:
         show = "all"
