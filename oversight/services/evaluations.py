@@ -15,15 +15,25 @@ from sqlalchemy import func, select
 
 from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
 from ..domain.figures import EvaluationFigures, ItemFigures, MissingQuarter, PaymentFigures, QuarterWeight, SchemeRef
+from ..domain.fingerprints import fingerprint
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
 from ..domain.vocabulary import PaymentKind, ReviewStatus, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
 from ..models.base import utcnow
+from .freshness import Staleness, evaluation_evidence, evaluation_staleness, stamp
 from .reviews import ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
 
+
+
+class EvaluationStale(EvaluationError):
+    """The quarterly reviews, payments or contract terms the evaluation read have changed since."""
+
+    def __init__(self, staleness: Staleness):
+        self.staleness = staleness
+        super().__init__(staleness.message)
 
 
 def year_amount_fen(amount_fen: int, term_start: date, term_end: date, year: int) -> int:
@@ -78,6 +88,7 @@ def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem], revision_re
     """Compute the year from the approved quarters, the items and the payments, and store it."""
     contract = evaluation.contract or db.session.get(Contract, evaluation.contract_id)
     standings = quarter_standings(contract, evaluation.year)
+    rows = evaluation_evidence(contract, evaluation.year, standings)
     approved = [review for _, review in standings if review is not None and review.status == "approved"]
     if not approved:
         raise EvaluationError(f"{evaluation.year}年还没有审定的季度考核，无法进行年度评价")
@@ -122,6 +133,7 @@ def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem], revision_re
         ),
         revision_reason=revision_reason,
     )
+    stamp(evaluation, fingerprint(rows))
     evaluation.score_centi = int(result.score.scaleb(2))
     evaluation.rating = result.rating
     evaluation.linked_fen = payment.linked_fen
@@ -165,10 +177,35 @@ def remove_annual_item(evaluation: AnnualEvaluation, index: int) -> None:
     _change_items(evaluation, items[:index] + items[index + 1:])
 
 
+def evaluation_freshness(evaluation: AnnualEvaluation) -> Staleness:
+    """What changed in the quarterly reviews, payments and contract since the evaluation was computed."""
+    contract = evaluation.contract
+    current = fingerprint(evaluation_evidence(contract, evaluation.year, quarter_standings(contract, evaluation.year)))
+    recomputed = None
+    if evaluation.evidence_sha256 is None:  # computed before fingerprints: compare the figures
+        scratch = AnnualEvaluation(contract_id=evaluation.contract_id, year=evaluation.year)
+        try:
+            _evaluate(scratch, _stored_items(evaluation), evaluation.figures.revision_reason)
+        except EvaluationError:
+            pass
+        recomputed = scratch.figures
+    return evaluation_staleness(evaluation, current, recomputed)
+
+
+def ensure_fresh_evaluation(evaluation: AnnualEvaluation) -> None:
+    """Refuse (EvaluationStale) when what the evaluation read has changed since it was computed."""
+    found = evaluation_freshness(evaluation)
+    if found.stale:
+        raise EvaluationStale(found)
+    if evaluation.evidence_sha256 is None:
+        stamp(evaluation, found.current)
+
+
 def approve_evaluation(evaluation: AnnualEvaluation, user: User) -> None:
-    """Recompute from the approved quarters and lock; every quarter of the term must be approved."""
+    """Lock the evaluation as computed: refused when what it read has changed since (重新计算 first)
+    and until every quarter of the term is approved."""
     ensure_unlocked(evaluation)
-    _evaluate(evaluation, _stored_items(evaluation))
+    ensure_fresh_evaluation(evaluation)
     missing = evaluation.figures.missing_quarters
     if missing:
         raise EvaluationError("以下季度的考核尚未审定：" + "、".join(

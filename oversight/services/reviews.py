@@ -29,6 +29,7 @@ from ..domain.scoring import (
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
 from ..models.base import utcnow
+from .freshness import Staleness, review_evidence, review_fingerprint, review_staleness, stamp
 from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
@@ -41,6 +42,14 @@ class ReviewError(ValueError):
 
 class ReviewLocked(ReviewError):
     """The review or evaluation is approved and locked: it never changes again."""
+
+
+class ReviewStale(ReviewError):
+    """The records the figures were computed from have changed since: 记录已变化，请重新计算."""
+
+    def __init__(self, staleness: Staleness):
+        self.staleness = staleness
+        super().__init__(staleness.message)
 
 
 def ensure_unlocked(record: object) -> None:
@@ -88,6 +97,13 @@ def _score(review: QuarterlyReview, scheme: KpiScheme, found: QuarterEvidence) -
     review.total_centi = int(result.total.scaleb(2))
     review.rating = result.rating
     review.completed_volume = found.completed_volume
+
+
+def _score_from_records(review: QuarterlyReview, scheme: KpiScheme, quarter: Quarter) -> None:
+    """Score the review from the records and stamp the fingerprint of the evidence it read."""
+    rows = review_evidence(review.contract_id, quarter)  # first: see services.freshness
+    _score(review, scheme, gather_evidence(review.contract_id, quarter))
+    stamp(review, review_fingerprint(rows, review.figures.keys))
 
 
 def _rescore(review: QuarterlyReview) -> None:
@@ -171,7 +187,7 @@ def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome
         scheme = latest_scheme(contract.kpi_scheme_code)
         review = current or QuarterlyReview(contract_id=contract.id, quarter=str(quarter), revision=1,
                                              status="draft")
-        _score(review, scheme, gather_evidence(contract.id, quarter))
+        _score_from_records(review, scheme, quarter)
     except (NothingToScore, SchemeMissing) as error:
         return ScoreOutcome(contract, current, "kept" if current else "skipped", str(error))
     review.computed_at = utcnow()
@@ -205,6 +221,46 @@ def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) ->
 def _require_status(review: QuarterlyReview, *statuses: str, message: str) -> None:
     if review.status not in statuses:
         raise ReviewError(message)
+
+
+def staleness(review: QuarterlyReview) -> Staleness:
+    """What changed in the records since the review was computed (see services.freshness)."""
+    legacy = review.evidence_sha256 is None
+    return review_staleness(review, gather_evidence(review.contract_id, Quarter.parse(review.quarter))
+                            if legacy else None)
+
+
+def ensure_fresh(review: QuarterlyReview) -> None:
+    """The guard of publish, settle and approve: refuse (ReviewStale, naming what changed) when
+    the records changed since the review was computed. A review scored before fingerprints whose
+    figures the records still give gets its fingerprint now."""
+    found = staleness(review)
+    if found.stale:
+        raise ReviewStale(found)
+    if review.evidence_sha256 is None:
+        stamp(review, found.current)
+
+
+def _back_to_draft(review: QuarterlyReview) -> None:
+    review.status = "draft"
+    review.published_at = review.comment_deadline = None
+    review.contractor_position = review.contractor_comment = review.commented_at = review.commented_by_id = None
+    review.settlement = review.settled_at = review.settled_by_id = None
+
+
+def recompute(review: QuarterlyReview) -> ScoreOutcome:
+    """重新计算 from the records. A draft is re-scored; a review already published (not locked)
+    whose records changed goes back to draft, re-scored, its comment and settlement cleared (the
+    audit log keeps them), to be published again. A locked review never changes."""
+    ensure_unlocked(review)
+    if review.status != "draft":
+        if not staleness(review).stale:
+            raise ReviewError("记录未变化，无需重新计算")
+        _back_to_draft(review)
+    outcome = score_contract_quarter(review.contract, Quarter.parse(review.quarter))
+    if outcome.action != "refreshed":
+        raise ReviewError(outcome.reason or "只有草稿可以重新计算")
+    return outcome
 
 
 def add_manual_item(review: QuarterlyReview, points: Decimal | str, reason: str, user: User) -> ReviewManualItem:
@@ -246,6 +302,7 @@ def publish(review: QuarterlyReview, today: date, window_days: int = DEFAULT_COM
     _require_status(review, "draft", message="只有草稿可以发布")
     if today <= Quarter.parse(review.quarter).end:
         raise ReviewError(f"{review.quarter} 尚未结束，季度结束后才能发布考核结果")
+    ensure_fresh(review)
     review.status = "published"
     review.published_at = utcnow()
     review.comment_deadline = today + timedelta(days=window_days)
@@ -285,6 +342,7 @@ def settle(review: QuarterlyReview, user: User, decision: str, adjustment: Decim
     decision = (decision or "").strip()
     if not decision:
         raise ReviewError("请写明裁定意见")
+    ensure_fresh(review)
     if adjustment not in (None, "") and Decimal(adjustment) != 0:
         _add_item(review, adjustment, f"复核裁定：{decision}", user)
     review.status = "settled"
@@ -314,6 +372,7 @@ def approve(review: QuarterlyReview, user: User, today: date) -> None:
     blocker = approval_blocker(review, today)
     if blocker:
         raise ReviewError(blocker)
+    ensure_fresh(review)
     review.status = "approved"
     review.approved_by_id = user.id
     review.approved_at = utcnow()
@@ -337,7 +396,7 @@ def correct(review: QuarterlyReview, user: User, reason: str) -> QuarterlyReview
         ReviewManualItem(review=new, points_centi=item.points_centi, reason=item.reason,
                          created_by_id=item.created_by_id)
     try:
-        _score(new, latest_scheme(contract.kpi_scheme_code), gather_evidence(contract.id, Quarter.parse(review.quarter)))
+        _score_from_records(new, latest_scheme(contract.kpi_scheme_code), Quarter.parse(review.quarter))
     except (NothingToScore, SchemeMissing) as error:
         raise ReviewError(str(error)) from None
     db.session.add(new)

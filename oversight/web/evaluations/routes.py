@@ -79,6 +79,7 @@ def detail(evaluation_id: int):
         history=history, payments=service.contract_payments(evaluation.contract_id),
         fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
         item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
+        staleness=None if is_contractor_user() or evaluation.locked else service.evaluation_freshness(evaluation),
     )
 
 

@@ -100,6 +100,7 @@ def score():
 @login_required
 def detail(review_id: int):
     review = get_review_or_404(review_id)
+    bureau = current_user.role in READERS
     today = date.today()
     history = [r for r in service.revisions(review.contract_id, review.quarter)
                if not (is_contractor_user() and r.status == "draft")]
@@ -108,6 +109,7 @@ def detail(review_id: int):
         history=history, today=today,
         window_open=service.window_open(review, today), blocker=service.approval_blocker(review, today),
         standing=service.contract_standing(review.contract_id), record_kinds=RECORD_KINDS,
+        staleness=service.staleness(review) if bureau and not review.locked else None,
         item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
     )
 
@@ -148,12 +150,7 @@ def _refuse(form, review_id: int):
 @bp.route("/<int:review_id>/refresh", methods=["POST"])
 @roles_required(*STAFF)
 def refresh(review_id: int):
-    def run(review):
-        service.ensure_unlocked(review)
-        outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter))
-        if outcome.action != "refreshed":
-            raise service.ReviewError(outcome.reason or "只有草稿可以重新计算")
-    return _act(review_id, run, "已按最新记录重新计算")
+    return _act(review_id, service.recompute, "已按最新记录重新计算（草稿）")
 
 
 @bp.route("/<int:review_id>/items", methods=["POST"])
