@@ -140,6 +140,8 @@ def review_staleness(review: QuarterlyReview, gathered: QuarterEvidence | None =
         found = _legacy_review_changes(figures, gathered)
     else:
         raise ValueError("a review without a fingerprint needs the evidence gathered now")
+    order = {key: position for position, key in enumerate(figures.keys)}
+    found = tuple(sorted(found, key=lambda change: order.get(change.key, len(order))))  # as the page lists them
     names = {item.key: item.name for item in figures.indicators}
     return Staleness(found, tuple(describe(change, names.get(change.key, change.key),
                                            _ID_PREFIX[RECORD_KINDS.get(change.key, "assignment")])
