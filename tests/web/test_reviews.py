@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from oversight.extensions import db
 from oversight.models import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview
-from oversight.services import reviews
+from oversight.services import callbacks, reviews
 from oversight.services.schemes import ensure_default_scheme
 
 from tests.performance_support import build_quarter, figures_with_total
@@ -234,3 +234,34 @@ def test_an_admin_makes_a_new_scheme_version_and_a_used_one_stays(client_for, pe
     assert new.definition["payout"]["合格"] == "0.7" and new.definition["indicators"][0]["weight"] == "30"
     assert db.session.get(KpiScheme, base.id).definition["indicators"][0]["weight"] == "25"
     assert client_for(people["supervisor"]).get("/schemes/new").status_code == 403
+
+
+def test_stale_figures_are_refused_on_the_page_with_what_changed_and_recomputed(client_for, people):
+    data = build_quarter(people["contract"], people["supervisor"])
+    pending = data.callbacks[10]
+    pending.status = "pending"
+    db.session.commit()
+    client = client_for(people["supervisor"])
+    review = score_through_the_page(client, people["contract"])
+    url = f"/reviews/{review.id}"
+    assert "记录已变化" not in client.get(url).get_data(as_text=True)
+    # The subject is reached after the draft was computed and says the visit never happened.
+    callbacks.record_attempt(pending, callbacks.CONNECTED, people["supervisor"])
+    callbacks.record_answers(pending, confirmed=False, satisfaction=2, attitude=None, complaint=None,
+                             operator=people["supervisor"])
+    db.session.commit()
+
+    page = client.post(f"{url}/publish", token_from=url, follow_redirects=True).get_data(as_text=True)
+    assert "记录已变化，请重新计算" in page
+    assert f"服务真实率：新增1条（完成记录#{pending.record_id}）" in page
+    assert 'id="stale-figures"' in page and f"/reviews/{review.id}/refresh" in page
+    assert stored(review.id).status == "draft" and str(stored(review.id).figures.total) == "58.35"
+    # The contractor sees no draft; the auditor sees the notice but no button.
+    auditor_page = client_for(people["auditor"]).get(url).get_data(as_text=True)
+    assert "记录已变化，请重新计算" in auditor_page and f"/reviews/{review.id}/refresh" not in auditor_page
+
+    page = client.post(f"{url}/refresh", token_from=url, follow_redirects=True).get_data(as_text=True)
+    assert "已按最新记录重新计算" in page and 'id="stale-figures"' not in page
+    assert str(stored(review.id).figures.total) == "53.99"
+    client.post(f"{url}/publish", token_from=url)
+    assert stored(review.id).status == "published"
