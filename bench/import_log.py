@@ -136,9 +136,13 @@ def build(workdir: Path, rows: int, formats: list[str]) -> dict:
     size = rng.integers(1, 7, rows)
     per_capita = income / 12 / size
     conclusion = np.where(per_capita < 60_000, "符合", np.where(per_capita < 90_000, "需复核", "不符合"))
-    yuan = lambda fen: pd.Series(fen // 100).astype(str) + "." + pd.Series(fen % 100).astype(str).str.zfill(2)
-    clock = lambda minutes: (pd.Series(minutes // 60).astype(str).str.zfill(2) + ":"
-                             + pd.Series(minutes % 60).astype(str).str.zfill(2))
+
+    def yuan(fen):
+        return pd.Series(fen // 100).astype(str) + "." + pd.Series(fen % 100).astype(str).str.zfill(2)
+
+    def clock(minutes):
+        return pd.Series(minutes // 60).astype(str).str.zfill(2) + ":" + pd.Series(minutes % 60).astype(str).str.zfill(2)
+
     service_dates = pd.Series(pd.to_datetime("2025-01-02") + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d")
     log = pd.DataFrame({
         "任务编号": numbers, "服务对象姓名": subject_names, "身份证号": ids, "服务日期": service_dates,

@@ -35,7 +35,7 @@ INDICATOR_KEYS = ("completion", "timeliness", "spot_check_pass", "field_accuracy
 
 def _local_day(dialect: str, column: str) -> str:
     """SQL for the bureau's calendar day of a UTC timestamp column (spot_checks.local_day)."""
-    from oversight.services.spot_checks import BUREAU_UTC_OFFSET
+    from oversight.clock import BUREAU_UTC_OFFSET
 
     hours = int(BUREAU_UTC_OFFSET / timedelta(hours=1))
     if dialect == "postgresql":

@@ -69,6 +69,9 @@ class Defaults:
     UPLOAD_MAX_ROWS = 100_000
     UPLOAD_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
     UPLOAD_MAX_ERRORS = 10_000
+    # Evidence attachments (photos, scans, PDFs): bytes per file, files per owner.
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_MAX_FILES = 10
 
     # The bureau, its reviews and its publications.
     REVIEW_COMMENT_DAYS = 14

@@ -10,13 +10,14 @@ from datetime import date
 
 from flask import Flask
 
+from .clock import COUNTY_TZ, county_today
 from .domain.periods import Quarter
 from .domain.schedule import Cadence
 from .services import maintenance
 from .services.draws import make_draws
-from .services.reviews import score_quarter_reviews
 from .services.jobs import JobContext, JobSpec, catch_up, execute
 from .services.mailer import SmtpSettings
+from .services.reviews import score_quarter_reviews
 
 
 def _mark_overdue(ctx: JobContext) -> dict:
@@ -67,7 +68,7 @@ _app: Flask | None = None
 def scheduled_run(name: str) -> None:
     """The function APScheduler stores and calls: one claimed run of the job's due period."""
     spec = JOBS_BY_NAME[name]
-    today = date.today()
+    today = county_today()
     with _app.app_context():
         execute(spec, spec.cadence.due_period(today), "schedule", today, dict(_app.config))
 
@@ -84,10 +85,11 @@ def build_scheduler(app: Flask):
     _app = app
     with app.app_context():
         store = SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
-    scheduler = BlockingScheduler(jobstores={"default": store}, job_defaults={
+    # The cron times are county times (北京时间), whatever zone the server runs in.
+    scheduler = BlockingScheduler(timezone=COUNTY_TZ, jobstores={"default": store}, job_defaults={
         "coalesce": True, "misfire_grace_time": None, "max_instances": 1})
     for spec in JOBS:
-        scheduler.add_job(scheduled_run, CronTrigger(**spec.cron), args=[spec.name], id=spec.name,
+        scheduler.add_job(scheduled_run, CronTrigger(**spec.cron, timezone=COUNTY_TZ), args=[spec.name], id=spec.name,
                           name=spec.label, replace_existing=True)
     return scheduler
 

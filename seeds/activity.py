@@ -22,11 +22,11 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import insert
 
 from oversight.adapters.files import uploads_store
+from oversight.clock import BUREAU_UTC_OFFSET, replayed_at, utcnow
 from oversight.domain import self_care
 from oversight.domain.periods import Quarter, quarter_of
 from oversight.extensions import db
 from oversight.models import Callback, CompletionRecord, Contract, DrawItem, QuarterlyReview, UploadBatch, User
-from oversight.models.base import replayed_at, utcnow
 from oversight.services.audit import Actor, record_event, reset_actor, set_actor
 from oversight.services.callbacks import (
     CONNECTED,
@@ -41,7 +41,6 @@ from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws
 from oversight.services.evaluations import compute_evaluation, quarter_standings
 from oversight.services.reviews import add_manual_item, approve, comment, publish, score_quarter_reviews, settle
 from oversight.services.spot_checks import (
-    BUREAU_UTC_OFFSET,
     assign_items,
     close_notice,
     issue_notice,

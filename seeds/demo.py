@@ -12,6 +12,7 @@ import click
 from flask import Flask
 from sqlalchemy import func, insert, inspect, select, text
 
+from oversight.clock import county_today
 from oversight.domain.vocabulary import (AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
                                          SubjectKind, label_of)
 from oversight.extensions import db
@@ -526,7 +527,7 @@ def register(app: Flask) -> None:
         """
         started = clock.perf_counter()
         try:
-            summary = build_demo(scale, seed, date.today(), reset=reset)
+            summary = build_demo(scale, seed, county_today(), reset=reset)
         except DemoError as error:
             raise click.ClickException(str(error)) from None
         if reset:

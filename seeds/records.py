@@ -21,15 +21,15 @@ import pandas as pd
 from sqlalchemy import select
 
 from oversight.adapters.tables.cells import EXCEL_ROW
+from oversight.clock import local_day
 from oversight.domain import self_care
 from oversight.domain.anomalies import AnomalyContext, anomaly_flags
-from oversight.domain.vocabulary import ServiceType, label_of
 from oversight.domain.completion_log import CARE_ITEMS, INCOME_PARTS, TEMPLATE_COLUMNS, LogContext, validate_log
 from oversight.domain.money import fen_to_yuan
+from oversight.domain.vocabulary import ServiceType, label_of
 from oversight.extensions import db
 from oversight.models import Assignment, Contract, FieldWorker, LocalStandard, Subject
 from oversight.services.completion_places import TOWNSHIP_CENTRES
-from oversight.services.spot_checks import local_day
 
 from .identities import Weighted
 from .schedule import ONE_DAY

@@ -5,7 +5,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from oversight.services.spot_checks import BUREAU_UTC_OFFSET
+from oversight.clock import BUREAU_UTC_OFFSET
 
 from .reference import public_holidays
 

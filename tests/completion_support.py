@@ -54,7 +54,7 @@ def good_row(world: World, service_type: str, index: int = 0, **changes: str) ->
     subject = assignment.subject
     worker = world.workers[index % len(world.workers)]
     row = {"任务编号": assignment.number, "服务对象姓名": subject.name, "身份证号": subject.id_number,
-           "服务日期": "2025-05-0%d" % (index + 1), "开始时间": "09:00", "结束时间": "09:45",
+           "服务日期": f"2025-05-0{index + 1}", "开始时间": "09:00", "结束时间": "09:45",
            "服务人员工号": worker.worker_no, "服务人员姓名": worker.name}
     row.update({
         "household_survey": {"家庭人口数": "3", "家庭年收入(元)": str(24_000 + 1_000 * index),

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: b366ee28732e
-Revises: 
+Revises:
 Create Date: 2026-11-25 05:24:06.742768
 
 """

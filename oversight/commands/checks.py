@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 
 import click
 from flask import Flask
 from sqlalchemy import select
 
-from ..domain.vocabulary import ServiceType, label_of
+from ..clock import county_today
 from ..domain.periods import InvalidQuarter, Quarter
+from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import Contract, SamplingDraw
 from ..services.draws import CALLBACK, SPOT_CHECK, DrawError, draw_as_json, make_draws, verify_stored_draw
@@ -39,7 +39,7 @@ def register(app: Flask) -> None:
             if contract_id is None:
                 raise click.ClickException(f"合同 {contract_code} 不存在")
         try:
-            outcome = make_draws(_PURPOSES[purpose], parsed, today=date.today(), contract_id=contract_id,
+            outcome = make_draws(_PURPOSES[purpose], parsed, today=county_today(), contract_id=contract_id,
                                  service_type=service_type, risk_weighted=risk_weighted, seed=seed)
         except DrawError as error:
             raise click.ClickException(str(error)) from None

@@ -4,13 +4,13 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from datetime import date
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from ..clock import county_today
 from ..extensions import db
 from ..models import User
 from ..services.audit import Actor, record_event, reset_actor, set_actor
@@ -70,18 +70,21 @@ def register(app: Flask) -> None:
     @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
     def verify_bundle_command(bundle: str) -> None:
         """Check an audit bundle: every file's SHA-256, none missing or extra, the audit log's hash chain."""
-        from ..exports.bundle import registration, verify_bundle
+        from ..adapters.files import uploads_store
+        from ..exports.bundle import registration, stored_attachment_problems, verify_bundle
 
         found = verify_bundle(bundle)
         event, problem = registration(found) if found.ok else (None, None)
         if problem:
             found.problems.append(problem)
+        if event is not None:  # exported here: the files it lists must still be in the store
+            found.problems += stored_attachment_problems(found.attachments, uploads_store())
         if not found.ok:
             for problem in found.problems:
                 click.echo(f"校验失败：{problem}", err=True)
             sys.exit(1)
         click.echo(f"审计包完整：{found.files_checked} 个文件的 SHA-256 与清单一致，"
-                   f"审计日志 {found.events_checked} 条事件的哈希链完整")
+                   f"审计日志 {found.events_checked} 条事件的哈希链完整，清单所列附件 {len(found.attachments)} 个")
         if event is None:
             click.echo("注意：本系统审计日志中没有该包的导出登记（包可能由其他系统导出）")
         else:
@@ -97,7 +100,7 @@ def register(app: Flask) -> None:
 
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         try:
-            package = build_package(year, f"{base}/exports/ocds/{year}.json", today=date.today())
+            package = build_package(year, f"{base}/exports/ocds/{year}.json", today=county_today())
         except NothingToPublish as error:
             raise click.ClickException(str(error)) from None
         except InvalidPackage as error:

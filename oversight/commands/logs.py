@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from sqlalchemy import func, select
 
 from ..adapters.files import FileStoreError
 from ..adapters.tables.marked import unlisted_note
+from ..clock import county_today
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import CompletionRecord, Contract, User
@@ -74,7 +74,7 @@ def register(app: Flask) -> None:
                 raise click.BadParameter("合同包含多项服务，请指定服务类型", param_hint="--service-type")
             service_type = contract.service_types[0]
         try:
-            result = import_file(contract, service_type, file, _user(username), date.today())
+            result = import_file(contract, service_type, file, _user(username), county_today())
         except ImportRefused as error:
             raise click.BadParameter(str(error)) from None
         except FileStoreError as error:

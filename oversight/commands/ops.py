@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
+from ..clock import county_now, county_today
 from ..extensions import db
 
 
@@ -22,7 +23,7 @@ def register(app: Flask) -> None:
         app = current_app._get_current_object()
         try:
             with single_scheduler(db.engine, app.instance_path):
-                runs = catch_up_all(app, date.today())
+                runs = catch_up_all(app, county_today())
                 click.echo(f"补跑 {len(runs)} 个错过的任务")
                 if not catch_up_only:
                     click.echo("调度器已启动（Ctrl+C 停止）")
@@ -41,7 +42,7 @@ def register(app: Flask) -> None:
         spec = JOBS_BY_NAME.get(name)
         if spec is None:
             raise click.ClickException(f"没有名为 {name} 的任务；可用：{', '.join(JOBS_BY_NAME)}")
-        today = on.date() if on else date.today()
+        today = on.date() if on else county_today()
         run = execute(spec, spec.cadence.due_period(today), "manual", today, dict(current_app.config))
         if run is None:
             click.echo(f"{name} 在 {spec.cadence.due_period(today)} 期间已运行过，未重复执行")
@@ -57,7 +58,7 @@ def register(app: Flask) -> None:
         """Copy the SQLite database consistently (works while the app runs)."""
         from ..services.operations import backup_sqlite
 
-        target = target or Path(current_app.instance_path) / "backups" / f"oversight-{datetime.now():%Y%m%d-%H%M%S}.sqlite"
+        target = target or Path(current_app.instance_path) / "backups" / f"oversight-{county_now():%Y%m%d-%H%M%S}.sqlite"
         try:
             backup_sqlite(db.engine, target)
         except ValueError as error:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 GENESIS_HASH = "0" * 64
 # Exactly these types are written as they are; a list of them (a review's thousands of record

@@ -11,6 +11,8 @@ from datetime import date
 
 from stdnum.cn import ric, uscc
 
+from ..clock import county_today
+
 
 class InvalidIdentifier(ValueError):
     """The value is not a valid identifier; `str(error)` is the reason in Chinese."""
@@ -48,7 +50,7 @@ def normalize_id_number(value: object, *, today: date | None = None) -> str:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidIdentifier("身份证号中的出生日期无效") from None
-    if birth > (today or date.today()) or birth.year < 1880:
+    if birth > (today or county_today()) or birth.year < 1880:
         raise InvalidIdentifier("身份证号中的出生日期无效")
     if ric.calc_check_digit(number) != number[17]:
         raise InvalidIdentifier("身份证号校验位错误")

@@ -324,7 +324,7 @@ class AuditObject(Labelled):
     SAMPLING_DRAW = "SamplingDraw", "抽样"
     DRAW_ITEM = "DrawItem", "抽中记录"
     SPOT_CHECK = "SpotCheck", "抽查复检"
-    ATTACHMENT = "Attachment", "复检附件"
+    ATTACHMENT = "Attachment", "附件"
     RECTIFICATION_NOTICE = "RectificationNotice", "整改通知"
     CALLBACK = "Callback", "电话回访"
     CALLBACK_ATTEMPT = "CallbackAttempt", "回访拨打"
@@ -366,3 +366,16 @@ def describe_sampling_rule(rule: Mapping[str, object]) -> str:
 
 def _percent(share: object) -> str:
     return f"{(Decimal(str(share)) * 100).normalize():f}%"
+
+
+# --- evidence attachments ---------------------------------------------------------------------
+
+
+class AttachmentOwner(Labelled):
+    """What an attachment is evidence for (`Attachment.owner_type`); each kind's owner is one row."""
+
+    SPOT_CHECK = "spot_check", "抽查复检"
+    RECTIFICATION_NOTICE = "rectification_notice", "整改通知回复"
+    QUARTERLY_REVIEW = "quarterly_review", "季度考核意见"
+    CORRECTION_REQUEST = "correction_request", "更正申请"
+    APPEAL = "appeal", "申诉"

@@ -12,6 +12,7 @@ that it can be verified from the start without the database.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -30,12 +31,15 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from ..clock import day_starts_at, utcnow
+from ..domain.attachments import kind_name
 from ..domain.audit_chain import ChainBreak, to_json_value, verify_chain
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import fen_to_yuan
 from ..domain.vocabulary import (
     AnomalyFlag,
     AssignmentStatus,
+    AttachmentOwner,
     AuditAction,
     AuditObject,
     BatchStatus,
@@ -59,6 +63,7 @@ from ..extensions import db
 from ..models import (
     AnnualEvaluation,
     Assignment,
+    Attachment,
     AuditEvent,
     Callback,
     CallbackAttempt,
@@ -79,7 +84,6 @@ from ..models import (
     UploadBatch,
     User,
 )
-from ..models.base import utcnow
 from ..services.audit import record_event
 from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
@@ -90,6 +94,7 @@ NOTE = "说明.txt"
 # Marks the columns that hold the machine-readable detail (re-computing a draw, a score) as JSON.
 JSON_COLUMN = "(JSON)"
 AUDIT_JSONL = "audit_log/audit_events.jsonl"
+ATTACHMENTS_CSV = "records/attachments.csv"
 CHUNK_ROWS = 2000
 _EVENT_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
 
@@ -145,7 +150,8 @@ def _hundredths(value: int) -> Decimal:
 
 
 def _in_year(column, year: int):
-    return (column >= datetime(year, 1, 1)) & (column < datetime(year + 1, 1, 1))
+    """A stored (UTC) timestamp within the county's calendar year."""
+    return (column >= day_starts_at(date(year, 1, 1))) & (column < day_starts_at(date(year + 1, 1, 1)))
 
 
 def _days_in(column, year: int):
@@ -322,6 +328,15 @@ def _annual_evaluations(year: int) -> Select:
             .order_by(e.id))
 
 
+def _attachments(year: int) -> Select:
+    a = Attachment
+    return (select(a.id, a.owner_type, a.owner_id, a.filename, a.content_type, a.size_bytes, a.sha256,
+                   User.username.label("uploader"), a.uploaded_at)
+            .outerjoin(User, User.id == a.uploaded_by_id)
+            .where(_in_year(a.uploaded_at, year))
+            .order_by(a.id))
+
+
 def _payment_records(year: int) -> Select:
     p = PaymentRecord
     return (select(p.id, Contract.code, p.paid_on, p.amount_fen, p.kind, p.year, p.note, p.created_at)
@@ -431,6 +446,11 @@ TABLES: tuple[RecordTable, ...] = (
         C("计算时间(UTC)", "computed_at"), C("审定人", "approver"), C("审定时间(UTC)", "approved_at"),
         C("已锁定", "locked"), C(f"评价明细{JSON_COLUMN}", "figures", _json),
     ), _annual_evaluations),
+    RecordTable("attachments", "附件", (
+        C("附件ID", "id"), C("所属", "owner_type", _label(AttachmentOwner)), C("所属ID", "owner_id"),
+        C("文件名", "filename"), C("文件类型", "content_type", kind_name), C("字节数", "size_bytes"),
+        C("SHA-256", "sha256"), C("上传人", "uploader"), C("上传时间(UTC)", "uploaded_at"),
+    ), _attachments),
     RecordTable("payment_records", "付款记录", (
         C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
         C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),
@@ -622,6 +642,22 @@ def bundle_digest(files: Iterable[BundleFile]) -> str:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
+def attachment_entries(year: int) -> list[dict]:
+    """The year's attachments as the manifest lists them: owner, name, type, SHA-256, size."""
+    return [{"id": row["id"], "owner_type": row["owner_type"], "owner_id": row["owner_id"],
+             "owner": f"{label_of(AttachmentOwner, row['owner_type'])} #{row['owner_id']}",
+             "filename": row["filename"], "content_type": row["content_type"], "sha256": row["sha256"],
+             "bytes": row["size_bytes"], "uploaded_at": row["uploaded_at"].isoformat(timespec="seconds") + "Z"}
+            for row in db.session.execute(_attachments(year)).mappings()]
+
+
+def attachments_digest(items: Iterable[dict]) -> str:
+    """SHA-256 over the sorted "sha256  bytes  owner_type:owner_id  #id" lines of the attachment list."""
+    lines = "".join(f"{item['sha256']}  {item['bytes']}  {item['owner_type']}:{item['owner_id']}  #{item['id']}\n"
+                    for item in sorted(items, key=lambda item: item["id"]))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
 def _note(year: int, full: bool, exported_by: str, events: int) -> str:
     personal = ("本包含完整的身份证号和电话（仅限系统管理员导出），请按个人信息保护要求妥善保管。" if full
                 else "身份证号、电话已脱敏（如 320102********1234、138****5678）。")
@@ -635,7 +671,8 @@ def _note(year: int, full: bool, exported_by: str, events: int) -> str:
         "charts/：各合同的季度考核图表；reports/：各季度考核表（.xlsx）和年度评价报告（.docx、.pdf）。\n"
         f"audit_log/：审计日志，自第一条事件至导出开始时的最后一条，共 {events} 条；"
         ".jsonl 逐条含前一哈希与本条哈希，可重新计算整条哈希链。\n"
-        "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256。\n"
+        "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256；"
+        "attachments 列出当年上传的附件（所属对象、SHA-256、字节数），附件文件本身不在包中。\n"
         "校验：flask --app app verify-bundle 本文件.zip\n"
     )
 
@@ -671,6 +708,7 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
         for table in TABLES:
             _write_table(writer, Path(scratch), table, year, full)
         _reports_and_charts(writer, year, generated_at)
+        attachments = attachment_entries(year)
         result.audit_events, last_hash = _write_audit_log(writer, last_id)
         writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
         result.files = writer.files
@@ -685,6 +723,12 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
             "audit_log": {"path": AUDIT_JSONL, "events": result.audit_events, "last_id": last_id,
                           "last_hash": last_hash},
             "files": [entry.__dict__ for entry in writer.files],
+            "attachments": {
+                "path": ATTACHMENTS_CSV, "count": len(attachments), "sha256": attachments_digest(attachments),
+                "note": "当年上传的附件（照片、扫描件、PDF）：所属对象、SHA-256 与字节数；文件本身保存在系统的文件存储中，"
+                        "可按 SHA-256 核对。",
+                "items": attachments,
+            },
             "bundle_sha256": result.bundle_sha256,
         }
         archive.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -707,6 +751,7 @@ class Verification:
     problems: list[str] = field(default_factory=list)
     files_checked: int = 0
     events_checked: int = 0
+    attachments: list[dict] = field(default_factory=list)
     bundle_sha256: str | None = None
     zip_sha256: str | None = None
     year: int | None = None
@@ -763,6 +808,7 @@ def verify_bundle(path: str | Path) -> Verification:
         if digest != found.bundle_sha256:
             found.problems.append("清单的整包摘要 bundle_sha256 与文件列表不符（清单被改动）")
         _check_chain(archive, manifest, present, found)
+        _check_attachments(archive, manifest, present, found)
     return found
 
 
@@ -797,6 +843,54 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, present: set[str], fo
         found.problems.append(f"审计日志哈希链断裂：事件 #{broken.event_id}：{broken.reason}")
     elif counter[0] != log.get("events"):
         found.problems.append(f"审计日志事件数 {counter[0]} 与清单记录的 {log.get('events')} 不符")
+
+
+def _check_attachments(archive: zipfile.ZipFile, manifest: dict, present: set[str], found: Verification) -> None:
+    """The manifest's attachment list agrees with its digest, its count and the attachments table."""
+    section = manifest.get("attachments")
+    if section is None:
+        return
+    try:
+        items = list(section["items"])
+        listed = {int(item["id"]): (item["sha256"], int(item["bytes"])) for item in items}
+        digest = attachments_digest(items)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        found.problems.append(f"清单中的附件列表格式不正确（{error}）")
+        return
+    found.attachments = items
+    if digest != section.get("sha256") or len(items) != section.get("count"):
+        found.problems.append("清单中的附件列表与其摘要或数量不符（附件列表被改动）")
+    name = section.get("path", ATTACHMENTS_CSV)
+    if name not in present:
+        return
+    try:
+        with archive.open(name) as handle:
+            rows = list(csv.DictReader(io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")))
+        tabled = {int(row["附件ID"]): (row["SHA-256"], int(row["字节数"])) for row in rows}
+    except (*_UNREADABLE, KeyError, TypeError) as error:
+        found.problems.append(f"附件表无法读取（{name}：{error}）")
+        return
+    for attachment_id in sorted(set(listed) | set(tabled)):
+        if listed.get(attachment_id) != tabled.get(attachment_id):
+            found.problems.append(f"附件 #{attachment_id} 在清单与 {name} 中的 SHA-256 或字节数不一致")
+
+
+def stored_attachment_problems(items: Iterable[dict], store) -> list[str]:
+    """Whether each listed attachment is still this system's, with the same bytes in its store."""
+    problems = []
+    for item in items:
+        row = db.session.get(Attachment, item["id"])
+        if row is None or row.sha256 != item["sha256"]:
+            problems.append(f"附件 #{item['id']}（{item['filename']}）在本系统中已不存在或已不是包中所列的文件")
+            continue
+        try:
+            with store.open(row.stored_path) as stored:
+                intact = _read_through(stored) == item["sha256"]
+        except (OSError, ValueError):
+            intact = False
+        if not intact:
+            problems.append(f"附件 #{item['id']}（{item['filename']}）的存储文件已丢失或内容与包中所列的 SHA-256 不符")
+    return problems
 
 
 def registration(found: Verification) -> tuple[AuditEvent | None, str | None]:

@@ -27,12 +27,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from sqlalchemy import select
 
-from ..domain.vocabulary import ServiceType, label_of
+from ..clock import utcnow
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
+from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, KpiScheme, LocalStandard, PaymentRecord, QuarterlyReview
-from ..models.base import utcnow
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 RELEASE_SCHEMA_ID = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"

@@ -1,12 +1,12 @@
 """All models, imported here so that metadata and Alembic see every table."""
 from .assignment import Assignment
+from .attachment import Attachment
 from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
 from .operations import JobRun, Notification
 from .oversight_checks import (
-    Attachment,
     Callback,
     CallbackAttempt,
     Complaint,

@@ -35,8 +35,8 @@ class Assignment(TimestampMixin, db.Model):
     completed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(500))
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    subject: Mapped["Subject"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    subject: Mapped[Subject] = relationship()  # noqa: F821
 
     @property
     def status_label(self) -> str:

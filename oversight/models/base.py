@@ -1,34 +1,13 @@
 """Shared column helpers."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..clock import replayed_at, utcnow  # noqa: F401  (re-exported: the clock lives in oversight.clock)
 from ..domain.vocabulary import Labelled
-
-# Set only while the demo replays past work (seeds/activity.py), so that every timestamp the
-# services write reads the moment the step is meant to have happened.
-_replayed_moment: ContextVar[datetime | None] = ContextVar("replayed_moment", default=None)
-
-
-def utcnow() -> datetime:
-    """Naive UTC now, the form every timestamp column stores (the replayed moment while one is set)."""
-    return _replayed_moment.get() or datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-@contextmanager
-def replayed_at(moment: datetime) -> Iterator[None]:
-    """Within the block, `utcnow()` returns `moment` (naive UTC) in this context only."""
-    token = _replayed_moment.set(moment)
-    try:
-        yield
-    finally:
-        _replayed_moment.reset(token)
 
 
 class TimestampMixin:

@@ -37,8 +37,8 @@ class UploadBatch(db.Model):
     message: Mapped[str | None] = mapped_column(String(500))
     finished_at: Mapped[datetime | None]
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    uploaded_by: Mapped["User | None"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    uploaded_by: Mapped[User | None] = relationship()  # noqa: F821
 
 
 class CompletionRecord(db.Model):
@@ -103,6 +103,6 @@ class CompletionRecord(db.Model):
     anomaly_flags: Mapped[list] = mapped_column(JSON, default=list)
     flagged: Mapped[bool] = mapped_column(default=False)
 
-    assignment: Mapped["Assignment"] = relationship()  # noqa: F821
-    worker: Mapped["FieldWorker"] = relationship()  # noqa: F821
+    assignment: Mapped[Assignment] = relationship()  # noqa: F821
+    worker: Mapped[FieldWorker] = relationship()  # noqa: F821
     batch: Mapped[UploadBatch | None] = relationship()

@@ -31,8 +31,8 @@ class Contract(TimestampMixin, db.Model):
     kpi_scheme_code: Mapped[str] = mapped_column(String(32), default="default")
     sampling_rule: Mapped[dict] = mapped_column(JSON, default=lambda: dict(DEFAULT_SAMPLING_RULE))
 
-    contractor: Mapped["Contractor"] = relationship(back_populates="contracts")  # noqa: F821
-    service_lines: Mapped[list["ServiceLine"]] = relationship(
+    contractor: Mapped[Contractor] = relationship(back_populates="contracts")  # noqa: F821
+    service_lines: Mapped[list[ServiceLine]] = relationship(
         back_populates="contract", cascade="all, delete-orphan", order_by="ServiceLine.service_type"
     )
 

@@ -18,10 +18,10 @@ class Contractor(TimestampMixin, db.Model):
     contact_person: Mapped[str] = mapped_column(String(64))
     contact_phone: Mapped[str] = mapped_column(String(11))
 
-    workers: Mapped[list["FieldWorker"]] = relationship(
+    workers: Mapped[list[FieldWorker]] = relationship(
         back_populates="contractor", order_by="FieldWorker.worker_no"
     )
-    contracts: Mapped[list["Contract"]] = relationship(  # noqa: F821
+    contracts: Mapped[list[Contract]] = relationship(  # noqa: F821
         back_populates="contractor", order_by="Contract.code"
     )
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -46,8 +46,8 @@ class SamplingDraw(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    items: Mapped[list["DrawItem"]] = relationship(back_populates="draw", order_by="DrawItem.position")
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    items: Mapped[list[DrawItem]] = relationship(back_populates="draw", order_by="DrawItem.position")
 
 
 class DrawItem(db.Model):
@@ -62,8 +62,8 @@ class DrawItem(db.Model):
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     draw: Mapped[SamplingDraw] = relationship(back_populates="items")
-    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
-    assigned_to: Mapped["User | None"] = relationship()  # noqa: F821
+    record: Mapped[CompletionRecord] = relationship()  # noqa: F821
+    assigned_to: Mapped[User | None] = relationship()  # noqa: F821
 
 
 class SpotCheck(db.Model):
@@ -88,24 +88,12 @@ class SpotCheck(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     draw_item: Mapped[DrawItem] = relationship()
-    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
-    checker: Mapped["User"] = relationship()  # noqa: F821
-    attachments: Mapped[list["Attachment"]] = relationship(back_populates="spot_check")
-
-
-class Attachment(db.Model):
-    __tablename__ = "attachments"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    spot_check_id: Mapped[int] = mapped_column(ForeignKey("spot_checks.id"), index=True)
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(100))
-    size_bytes: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
-    stored_path: Mapped[str] = mapped_column(String(500))
-    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    spot_check: Mapped[SpotCheck] = relationship(back_populates="attachments")
+    record: Mapped[CompletionRecord] = relationship()  # noqa: F821
+    checker: Mapped[User] = relationship()  # noqa: F821
+    # Read-only: attachments are added through services.attachments.
+    attachments: Mapped[list[Attachment]] = relationship(  # noqa: F821
+        primaryjoin="and_(Attachment.owner_type == 'spot_check', foreign(Attachment.owner_id) == SpotCheck.id)",
+        viewonly=True, order_by="Attachment.id")
 
 
 class RectificationNotice(db.Model):
@@ -133,7 +121,7 @@ class RectificationNotice(db.Model):
     closing_note: Mapped[str | None] = mapped_column(Text)
 
     spot_check: Mapped[SpotCheck] = relationship()
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
 
 
 class Callback(db.Model):
@@ -156,10 +144,10 @@ class Callback(db.Model):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     completed_at: Mapped[datetime | None]
 
-    attempts: Mapped[list["CallbackAttempt"]] = relationship(back_populates="callback", order_by="CallbackAttempt.id")
+    attempts: Mapped[list[CallbackAttempt]] = relationship(back_populates="callback", order_by="CallbackAttempt.id")
     draw_item: Mapped[DrawItem] = relationship()
-    record: Mapped["CompletionRecord"] = relationship()  # noqa: F821
-    subject: Mapped["Subject"] = relationship()  # noqa: F821
+    record: Mapped[CompletionRecord] = relationship()  # noqa: F821
+    subject: Mapped[Subject] = relationship()  # noqa: F821
 
 
 class CallbackAttempt(db.Model):
@@ -173,7 +161,7 @@ class CallbackAttempt(db.Model):
     operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     callback: Mapped[Callback] = relationship(back_populates="attempts")
-    operator: Mapped["User"] = relationship()  # noqa: F821
+    operator: Mapped[User] = relationship()  # noqa: F821
 
 
 class Complaint(db.Model):
@@ -196,6 +184,6 @@ class Complaint(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    record: Mapped["CompletionRecord | None"] = relationship()  # noqa: F821
-    worker: Mapped["FieldWorker | None"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    record: Mapped[CompletionRecord | None] = relationship()  # noqa: F821
+    worker: Mapped[FieldWorker | None] = relationship()  # noqa: F821

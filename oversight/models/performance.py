@@ -90,12 +90,12 @@ class QuarterlyReview(db.Model):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("quarterly_reviews.id"))
     revision_reason: Mapped[str | None] = mapped_column(Text)
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
     scheme: Mapped[KpiScheme] = relationship()
-    commented_by: Mapped["User | None"] = relationship(foreign_keys=[commented_by_id])  # noqa: F821
-    settled_by: Mapped["User | None"] = relationship(foreign_keys=[settled_by_id])  # noqa: F821
-    approved_by: Mapped["User | None"] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
-    manual_items: Mapped[list["ReviewManualItem"]] = relationship(back_populates="review",
+    commented_by: Mapped[User | None] = relationship(foreign_keys=[commented_by_id])  # noqa: F821
+    settled_by: Mapped[User | None] = relationship(foreign_keys=[settled_by_id])  # noqa: F821
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])  # noqa: F821
+    manual_items: Mapped[list[ReviewManualItem]] = relationship(back_populates="review",
                                                                    order_by="ReviewManualItem.id")
 
 
@@ -112,7 +112,7 @@ class ReviewManualItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     review: Mapped[QuarterlyReview] = relationship(back_populates="manual_items")
-    created_by: Mapped["User"] = relationship()  # noqa: F821
+    created_by: Mapped[User] = relationship()  # noqa: F821
 
 
 class AnnualEvaluation(db.Model):
@@ -139,8 +139,8 @@ class AnnualEvaluation(db.Model):
     approved_at: Mapped[datetime | None]
     locked: Mapped[bool] = mapped_column(default=False)
 
-    contract: Mapped["Contract"] = relationship()  # noqa: F821
-    approved_by: Mapped["User | None"] = relationship()  # noqa: F821
+    contract: Mapped[Contract] = relationship()  # noqa: F821
+    approved_by: Mapped[User | None] = relationship()  # noqa: F821
 
 
 class PaymentRecord(db.Model):

@@ -27,7 +27,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     # account-wide throttle that strangers' guesses fill.
     last_login_address: Mapped[str | None] = mapped_column(String(45))
 
-    contractor: Mapped["Contractor | None"] = relationship()  # noqa: F821
+    contractor: Mapped[Contractor | None] = relationship()  # noqa: F821
 
     @property
     def is_active(self) -> bool:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
+from ..clock import utcnow
 from ..domain.audit_chain import GENESIS_HASH, ChainBreak, event_hash, to_json_value, verify_chain
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..extensions import db
 from ..models import AuditEvent
-from ..models.base import utcnow
 
 # Never copied into the log: secrets, and bookkeeping that changes on every write.
 _SKIPPED_COLUMNS = {"password_hash", "updated_at", "created_at"}

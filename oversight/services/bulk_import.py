@@ -112,7 +112,7 @@ def _contracts_frame() -> pd.DataFrame:
     return pd.DataFrame([
         {"code": c.code, "contract_id": c.id, "term_start": c.term_start, "term_end": c.term_end,
          "service_types": frozenset(c.service_types),
-         "visits_per_month": next((l.visits_per_month for l in c.service_lines if l.service_type == "care_visit"), 1)}
+         "visits_per_month": next((line.visits_per_month for line in c.service_lines if line.service_type == "care_visit"), 1)}
         for c in contracts
     ], columns=["code", "contract_id", "term_start", "term_end", "service_types", "visits_per_month"])
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
+from ..clock import utcnow
 from ..domain.vocabulary import CallbackStatus, CallOutcome, ComplaintSource, ComplaintStatus, label_of
 from ..extensions import db
 from ..models import Callback, CallbackAttempt, Complaint, CompletionRecord, Contract, DrawItem, FieldWorker, User
-from ..models.base import utcnow
 from .audit import record_event
 
 CONNECTED = CallOutcome.CONNECTED

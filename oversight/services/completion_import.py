@@ -34,12 +34,12 @@ from ..adapters.files import FileStore, FileStoreError, uploads_store
 from ..adapters.tables.cells import EXCEL_ROW, CellError
 from ..adapters.tables.marked import error_workbook, unlisted_note
 from ..adapters.tables.reading import ReadLimits, UnreadableFile, iter_table
+from ..clock import utcnow
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
-from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
+from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
-from ..models.base import utcnow
 from .audit import Actor, current_actor, record_event, reset_actor, set_actor
 from .completion_places import TOWNSHIP_CENTRES
 

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from sqlalchemy import func, select
 
+from ..clock import utcnow
 from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
 from ..domain.figures import EvaluationFigures, ItemFigures, MissingQuarter, PaymentFigures, QuarterWeight, SchemeRef
 from ..domain.fingerprints import fingerprint
@@ -21,7 +22,6 @@ from ..domain.scoring import ManualItem, ScoringError, round_half_up
 from ..domain.vocabulary import PaymentKind, ReviewStatus, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
-from ..models.base import utcnow
 from .freshness import Staleness, evaluation_evidence, evaluation_staleness, stamp
 from .reviews import ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates

@@ -10,15 +10,15 @@ import socket
 import traceback
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
 from ..domain.schedule import Cadence
 from ..extensions import db
 from ..models import JobRun
-from ..models.base import utcnow
 from .audit import SYSTEM_ACTOR, reset_actor, set_actor
 
 

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..clock import local_day_of
 from ..domain.periods import Quarter
+from ..domain.sampling import STRATUM_TARGETED
 from ..domain.scoring import Evidence
 from ..extensions import db
-from ..domain.sampling import STRATUM_TARGETED
 from ..models import (
     Assignment,
     Callback,
@@ -27,7 +28,6 @@ from ..models import (
 )
 from .check_results import quarter_check_figures
 from .draws import CALLBACK, SPOT_CHECK
-from .spot_checks import local_day_of
 
 # What each indicator's record ids list: assignment ids; completion-record ids of the spot checks
 # and callbacks; rectification-notice ids.

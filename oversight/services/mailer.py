@@ -16,7 +16,7 @@ class SmtpSettings:
     starttls: bool
 
     @classmethod
-    def from_config(cls, config) -> "SmtpSettings | None":
+    def from_config(cls, config) -> SmtpSettings | None:
         if not config.get("SMTP_HOST"):
             return None
         return cls(config["SMTP_HOST"], int(config["SMTP_PORT"]), config["SMTP_SENDER"],

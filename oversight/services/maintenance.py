@@ -5,12 +5,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
 
+from ..clock import utcnow
+from ..domain.evaluation import EvaluationError
 from ..domain.schedule import month_bounds
 from ..extensions import db
 from ..models import Assignment, Contract, Notification, RectificationNotice, ServiceLine, User
-from ..models.base import utcnow
 from .assignments import next_number
-from ..domain.evaluation import EvaluationError
 from .evaluations import compute_evaluation
 from .mailer import SmtpSettings, send_email
 from .reviews import ReviewLocked

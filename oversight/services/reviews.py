@@ -6,7 +6,7 @@ that would change a locked review all the same (`models.performance.LockedRecord
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,10 +14,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import utcnow
+from ..domain.attachments import AttachmentRefused
 from ..domain.figures import ReviewFigures, SchemeRef
 from ..domain.periods import Quarter
-from ..domain.standing import Standing, standing
-from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..domain.scoring import (
     Evidence,
     ManualItem,
@@ -26,9 +26,11 @@ from ..domain.scoring import (
     ScoringError,
     score_quarter,
 )
+from ..domain.standing import Standing, standing
+from ..domain.vocabulary import Position, ReviewStatus, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
-from ..models.base import utcnow
+from .attachments import Upload, attach_all
 from .freshness import Staleness, review_evidence, review_fingerprint, review_staleness, stamp
 from .kpi_evidence import QuarterEvidence, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
@@ -314,8 +316,10 @@ def window_open(review: QuarterlyReview, today: date) -> bool:
     return review.status == "published" and today <= review.comment_deadline
 
 
-def comment(review: QuarterlyReview, user: User, position: str, text: str, today: date) -> None:
-    """The contractor agrees or disagrees, with its reasons, within the comment window."""
+def comment(review: QuarterlyReview, user: User, position: str, text: str, today: date,
+            uploads: Sequence[Upload] = ()) -> None:
+    """The contractor agrees or disagrees, with its reasons and evidence files, within the
+    comment window; a refused file refuses the comment."""
     ensure_unlocked(review)
     if user.role != "contractor" or user.contractor_id != review.contract.contractor_id:
         raise ReviewError("只有本合同承接机构的人员可以提出意见")
@@ -327,6 +331,10 @@ def comment(review: QuarterlyReview, user: User, position: str, text: str, today
     text = (text or "").strip()
     if position == "disagree" and not text:
         raise ReviewError("不同意时必须写明理由")
+    try:
+        attach_all(review, list(uploads), user)
+    except AttachmentRefused as error:
+        raise ReviewError(str(error)) from None
     review.status = "agreed" if position == "agree" else "disputed"
     review.contractor_position = position
     review.contractor_comment = text or None

@@ -2,16 +2,14 @@
 through its rectification notice (SPEC section 5)."""
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import PurePath
+from datetime import date
 
-from sqlalchemy import Date, Select, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy import Select, select
 
 from ..adapters.files import FileStore
+from ..clock import BUREAU_UTC_OFFSET, local_day, local_day_of, utcnow  # noqa: F401  (re-exported)
+from ..config import Defaults
+from ..domain.attachments import EXTENSIONS, AttachmentRefused
 from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
 from ..domain.self_care import ITEM_KEYS
 from ..domain.vocabulary import CheckMethod, NoticeOutcome, NoticeStatus
@@ -25,66 +23,21 @@ from ..models import (
     SpotCheck,
     User,
 )
-from ..models.base import utcnow
+from . import attachments
+from .attachments import Upload
 from .draws import SPOT_CHECK
 
 CHECKERS = ("admin", "supervisor")
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_ATTACHMENTS = 10
-# Extension → (stored extension, content type, the bytes every such file starts with).
-_ATTACHMENT_TYPES = {
-    "jpg": ("jpg", "image/jpeg", b"\xff\xd8\xff"),
-    "jpeg": ("jpg", "image/jpeg", b"\xff\xd8\xff"),
-    "png": ("png", "image/png", b"\x89PNG\r\n\x1a\n"),
-    "pdf": ("pdf", "application/pdf", b"%PDF-"),
-}
-ATTACHMENT_EXTENSIONS = ("jpg", "jpeg", "png", "pdf")
-
-# Timestamps are stored in UTC; deadlines are China Standard Time days (UTC+8, no daylight saving).
-BUREAU_UTC_OFFSET = timedelta(hours=8)
-
+# The default limits (settings ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_FILES); the service reads the app's.
+MAX_ATTACHMENT_BYTES = Defaults.ATTACHMENT_MAX_BYTES
+MAX_ATTACHMENTS = Defaults.ATTACHMENT_MAX_FILES
+ATTACHMENT_EXTENSIONS = EXTENSIONS
 
 class SpotCheckError(ValueError):
     """A refused spot-check step; the message is Chinese, for the user."""
 
 
-@dataclass(frozen=True)
-class Upload:
-    """A file as received: the name the user gave it and its bytes."""
-
-    filename: str
-    content: bytes
-
-
-def local_day(moment: datetime) -> date:
-    """The bureau's calendar day of a stored (UTC) timestamp."""
-    return (moment + BUREAU_UTC_OFFSET).date()
-
-
-class local_day_of(FunctionElement):
-    """`local_day` in SQL, of a timestamp column: a DATE, comparable with a date column (on
-    SQLite both are ISO text). Lets the database compare days over many rows, where Python
-    would first have to turn every stored timestamp into a datetime."""
-
-    type = Date()
-    name = "local_day_of"
-    inherit_cache = True
-
-
-_OFFSET_HOURS = int(BUREAU_UTC_OFFSET / timedelta(hours=1))
-
-
-@compiles(local_day_of, "sqlite")
-def _local_day_on_sqlite(element, compiler, **kw) -> str:
-    # Up to the seconds only: SQLite rounds fractions to milliseconds, so 23:59:59.9995 in the
-    # county would fall on the next day.
-    return f"date(substr({compiler.process(element.clauses, **kw)}, 1, 19), '+{_OFFSET_HOURS} hours')"
-
-
-@compiles(local_day_of)
-def _local_day_in_standard_sql(element, compiler, **kw) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} + INTERVAL '{_OFFSET_HOURS} hours' AS DATE)"
 
 
 def reported_values(record: CompletionRecord) -> dict:
@@ -138,38 +91,14 @@ def pending_items(assigned_to_id: int | None = None) -> Select:
     return stmt.order_by(SamplingDraw.id, DrawItem.position)
 
 
-def check_upload(upload: Upload) -> tuple[str, str]:
-    """(stored extension, content type) of an acceptable attachment; refuses by content, not only name."""
-    name = upload.filename or ""
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in _ATTACHMENT_TYPES:
-        raise SpotCheckError(f"附件“{name}”类型不支持，只接受 JPG、PNG、PDF")
-    if not upload.content:
-        raise SpotCheckError(f"附件“{name}”是空文件")
-    if len(upload.content) > MAX_ATTACHMENT_BYTES:
-        raise SpotCheckError(f"附件“{name}”超过 {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
-    stored, content_type, magic = _ATTACHMENT_TYPES[extension]
-    if not upload.content.startswith(magic):
-        raise SpotCheckError(f"附件“{name}”的内容不是 {stored.upper()} 文件")
-    return stored, content_type
-
-
-def add_attachments(check: SpotCheck, uploads: list[Upload], store: FileStore) -> list[Attachment]:
+def add_attachments(check: SpotCheck, uploads: list[Upload], store: FileStore,
+                    user: User | None = None) -> list[Attachment]:
     """Check every file first, then store them under attachments/<check id>/ (FileStoreError
     when the store cannot take them)."""
-    if len(check.attachments) + len(uploads) > MAX_ATTACHMENTS:
-        raise SpotCheckError(f"每次抽查最多 {MAX_ATTACHMENTS} 个附件")
-    kinds = [check_upload(upload) for upload in uploads]
-    saved = []
-    for upload, (extension, content_type) in zip(uploads, kinds):
-        key = store.put_content(f"attachments/{check.id}", upload.content, f".{extension}")
-        digest = hashlib.sha256(upload.content).hexdigest()
-        attachment = Attachment(filename=PurePath(upload.filename).name[:255], content_type=content_type,
-                                size_bytes=len(upload.content), sha256=digest, stored_path=key)
-        check.attachments.append(attachment)
-        saved.append(attachment)
-    db.session.flush()
-    return saved
+    try:
+        return attachments.attach_all(check, uploads, user, store)
+    except AttachmentRefused as error:
+        raise SpotCheckError(str(error)) from None
 
 
 def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on: date, values: dict,
@@ -194,8 +123,10 @@ def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on:
         comparison = compare_record(record.service_type, reported_values(record), rechecked)
     except ComparisonError as error:
         raise SpotCheckError(str(error)) from None
-    for upload in uploads:
-        check_upload(upload)
+    try:
+        attachments.check_uploads(uploads)
+    except AttachmentRefused as error:
+        raise SpotCheckError(str(error)) from None
     check = SpotCheck(
         draw_item_id=item.id, record_id=record.id, contract_id=record.contract_id, checker_id=checker.id,
         method=method, checked_on=checked_on, note=note or None,
@@ -207,7 +138,7 @@ def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on:
     db.session.add(check)
     db.session.flush()
     if uploads:
-        add_attachments(check, uploads, store)
+        add_attachments(check, uploads, store, checker)
     return check
 
 
@@ -234,12 +165,18 @@ def issue_notice(check: SpotCheck, *, deadline: date, requirement: str, issuer: 
     return notice
 
 
-def respond_notice(notice: RectificationNotice, *, response: str, user: User) -> None:
-    """The contractor's answer; it may be revised until the notice is closed."""
+def respond_notice(notice: RectificationNotice, *, response: str, user: User, uploads: list[Upload] = (),
+                   store: FileStore | None = None) -> None:
+    """The contractor's answer, with its evidence files; it may be revised (and files added)
+    until the notice is closed. A refused file refuses the answer too."""
     if notice.status == "closed":
         raise SpotCheckError("整改通知已关闭，不能再回复")
     if not response or not response.strip():
         raise SpotCheckError("请填写整改情况")
+    try:
+        attachments.attach_all(notice, list(uploads), user, store)
+    except AttachmentRefused as error:
+        raise SpotCheckError(str(error)) from None
     notice.response, notice.responded_at, notice.responded_by_id = response.strip(), utcnow(), user.id
     notice.status = "responded"
     db.session.flush()

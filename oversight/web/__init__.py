@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..adapters.files import FileStoreError
+from ..clock import COUNTY_TIME_LABEL, county_time_heading, format_county_time
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import format_yuan
 from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_of, vocabularies
@@ -81,11 +82,13 @@ def register_web(app: Flask) -> None:
     from .schemes.routes import bp as schemes_bp
     from .uploads.routes import bp as uploads_bp
     from .records.routes import bp as records_bp
+    from .attachments.routes import bp as attachments_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
-                      reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp):
+                      reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
+                      attachments_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
@@ -101,7 +104,11 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters.update(yuan=format_yuan, mask_phone=mask_phone, mask_id=mask_id_number,
                                  label=lambda code, vocabulary: label_of(vocabulary, code),
                                  sampling_rule=describe_sampling_rule, job_counts=describe_counts)
-    app.jinja_env.globals.update({vocabulary.__name__: vocabulary for vocabulary in vocabularies()}, nav_for=nav_for)
+    # `{{ batch.created_at|county_time }}`: every stored (UTC) time is shown in county time;
+    # `{{ "上传时间"|county_heading }}` labels a column of them "上传时间（北京时间）".
+    app.jinja_env.filters.update(county_time=format_county_time, county_heading=county_time_heading)
+    app.jinja_env.globals.update({vocabulary.__name__: vocabulary for vocabulary in vocabularies()}, nav_for=nav_for,
+                                 COUNTY_TIME_LABEL=COUNTY_TIME_LABEL)
 
     for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大")):
         app.register_error_handler(code, _error_page(code, title))

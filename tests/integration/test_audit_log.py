@@ -1,8 +1,8 @@
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 
 from oversight.extensions import db
-from oversight.models import AuditEvent, Contractor
+from oversight.models import AuditEvent
 from oversight.services.audit import Actor, reset_actor, set_actor, verify_audit_log
 
 

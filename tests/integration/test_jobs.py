@@ -6,7 +6,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from oversight.extensions import db

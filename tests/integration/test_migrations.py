@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +47,8 @@ def test_init_db_upgrades_an_empty_database_to_the_models(tmp_path):
 
 INITIAL = "b366ee28732e"
 VOCABULARY_CHECKS = "c4e1a7d20b91"
+SESSION_VERSION = "e6a3c9f42d13"
+ATTACHMENT_OWNERS = "a8c5e1b64f35"
 
 
 @pytest.fixture
@@ -134,9 +136,18 @@ def _contents(connection, names) -> dict[str, list[tuple]]:
         *tables.tables[name].primary_key.columns))] for name in names}
 
 
+def _present(checks, connection) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The checks on columns the database as it stands has (later revisions add their own)."""
+    schema = inspect(connection)
+    tables = set(schema.get_table_names())
+    return {(table, column): codes for (table, column), codes in checks.items()
+            if table in tables and column in {found["name"] for found in schema.get_columns(table)}}
+
+
 def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(migrated_app):
-    checks = _vocabulary_checks()
     upgrade(revision=INITIAL)
+    with db.engine.connect() as connection:
+        checks = _present(_vocabulary_checks(), connection)
     with db.engine.begin() as connection:
         written = _fill_every_table(connection, checks)
     assert {table for table, _ in checks} <= set(written)
@@ -161,13 +172,41 @@ def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(mi
                 connection.execute(text(f"UPDATE {table} SET {column} = :code WHERE id = 1"), {"code": codes[-1]})
 
 
-SESSION_VERSION = "e6a3c9f42d13"
+def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migration(migrated_app):
+    upgrade(revision=SESSION_VERSION)
+    with db.engine.connect() as connection:
+        checks = _present(_vocabulary_checks(), connection)
+    with db.engine.begin() as connection:
+        before = _fill_every_table(connection, checks)["attachments"]
+    kept = ("id", "filename", "content_type", "size_bytes", "sha256", "stored_path", "uploaded_at")
+    query = text(f"SELECT owner_type, owner_id, uploaded_by_id, {', '.join(kept)} FROM attachments ORDER BY id")
+
+    upgrade(revision=ATTACHMENT_OWNERS)
+
+    with db.engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(query)]
+    assert [row[:3] + row[3:5] for row in rows] == [
+        ("spot_check", row["spot_check_id"], None, row["id"], row["filename"]) for row in before]
+    assert len(rows) == len(before) > 1
+    with db.engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE attachments SET owner_type = 'unknown' WHERE id = 1"))
+        with connection.begin():
+            connection.execute(text("UPDATE attachments SET owner_type = 'appeal' WHERE id = 1"))
+
+    downgrade(revision=SESSION_VERSION)
+
+    with db.engine.connect() as connection:
+        back = connection.execute(text("SELECT id, spot_check_id FROM attachments ORDER BY id")).all()
+    assert [tuple(row) for row in back] == [(row["id"], row["spot_check_id"]) for row in before[1:]]
 
 
 def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrated_app):
-    upgrade(revision=SESSION_VERSION)
+    upgrade(revision=ATTACHMENT_OWNERS)
+    with db.engine.connect() as connection:
+        checks = _present(_vocabulary_checks(), connection)
     with db.engine.begin() as connection:
-        _fill_every_table(connection, _vocabulary_checks())
+        _fill_every_table(connection, checks)
         tables = MetaData()
         tables.reflect(connection, only=["quarterly_reviews"])
         connection.execute(tables.tables["quarterly_reviews"].update().values(figures=STORED_REVIEW))

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
+from oversight.clock import local_day
 from oversight.domain.comparison import tally
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
@@ -12,8 +13,6 @@ from oversight.services import dashboard
 from oversight.services.assignments import AssignmentFilters, filtered_assignments
 from oversight.services.check_results import check_facts, quarter_check_figures
 from oversight.services.kpi_evidence import gather_evidence
-from oversight.services.spot_checks import local_day
-
 from tests.performance_support import build_quarter
 
 TODAY = date(2025, 6, 20)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SAWarning
 from stdnum.cn import uscc
 
+from oversight.clock import local_day
 from oversight.domain import self_care
 from oversight.domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, AnomalyFlag, ServiceType
 from oversight.domain.completion_log import CARE_ITEMS, INCOME_PARTS
@@ -34,7 +35,7 @@ from oversight.services.accounts import password_matches
 from oversight.services.audit import verify_audit_log
 from oversight.services.completion_places import TOWNSHIP_CENTRES
 from oversight.services.draws import verify_stored_draw
-from oversight.services.spot_checks import local_day, notice_overdue, pending_items
+from oversight.services.spot_checks import notice_overdue, pending_items
 from seeds.demo import DemoError, build_demo
 from seeds.identities import org_code_check
 from tests.conftest import Client

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
-from oversight.models.base import replayed_at, utcnow
+from oversight.clock import replayed_at, utcnow
 
 MOMENT = datetime(2026, 4, 3, 1, 30)
 
 
 def real_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def test_utcnow_is_the_real_time_outside_a_replay():

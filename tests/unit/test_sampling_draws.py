@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from oversight.domain.sampling.draws import (
-    DrawnItem,
     DrawParams,
     PopulationItem,
     allocate_by_worker,

@@ -334,7 +334,7 @@ def test_error_workbook_from_xlsx_marks_exactly_the_bad_cells(max_styled_cells):
 
 
 def test_error_workbook_copy_escapes_xml_and_drops_control_characters():
-    data = 'a,b\n"x<&>y",\x01ctl\n'.encode()
+    data = b'a,b\n"x<&>y",\x01ctl\n'
     book = error_workbook(data, "a.csv", [CellError(2, "b", "ctl", "含<特殊>&字符")])
     table = read_table(book, "report.xlsx")
     assert table.loc[2].tolist() == ["x<&>y", "ctl", "b：含<特殊>&字符"]

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import time_machine
 
@@ -33,7 +33,7 @@ def _attempt_from(app, address, username, password):
 
 def test_five_wrong_passwords_hold_the_account_back_from_that_address_for_fifteen_minutes(app, factory):
     user = factory.user("supervisor")
-    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     with time_machine.travel(start, tick=False):
         for _ in range(5):
             assert _attempt_from(app, "203.0.113.9", user.username, "wrong-password").status_code == 200

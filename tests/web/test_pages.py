@@ -6,7 +6,7 @@ from sqlalchemy import select
 from oversight.extensions import db
 from oversight.models import AuditEvent, Contract, Contractor, Subject
 
-from tests.factories import valid_credit_code, valid_id_number
+from tests.factories import valid_credit_code
 
 
 def test_every_role_sees_its_dashboard(client_for, factory):
@@ -54,7 +54,7 @@ def test_admin_creates_a_contract_with_service_lines(client_for, factory):
     contract = db.session.execute(select(Contract).where(Contract.code == "GX-2026-001")).scalar_one()
     assert contract.amount_fen == 123456789
     assert contract.performance_share_bp == 3000
-    assert {(l.service_type, l.annual_target, l.visits_per_month) for l in contract.service_lines} == {
+    assert {(line.service_type, line.annual_target, line.visits_per_month) for line in contract.service_lines} == {
         ("household_survey", 1200, 1), ("care_visit", 400, 2)}
     assert contract.sampling_rule == {"kind": "share", "share": "0.05", "floor": 5}
 

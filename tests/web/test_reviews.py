@@ -1,10 +1,10 @@
 """Review, evaluation and scheme pages: each role's steps, visibility, locking through the routes, charts."""
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from oversight.clock import county_today
 from oversight.extensions import db
 from oversight.models import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview
 from oversight.services import callbacks, reviews
@@ -13,7 +13,7 @@ from oversight.services.schemes import ensure_default_scheme
 from tests.performance_support import build_quarter, figures_with_total
 
 PNG = b"\x89PNG\r\n\x1a\n"
-TODAY = date.today()
+TODAY = county_today()  # what the pages use
 
 
 @pytest.fixture

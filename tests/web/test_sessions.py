@@ -3,7 +3,7 @@ and every page carries the security headers."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import time_machine
@@ -16,7 +16,7 @@ from oversight.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import Client
 from tests.factories import Factory
 
-START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
+START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def _session_cookie(client: Client) -> str:

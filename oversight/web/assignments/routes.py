@@ -1,10 +1,10 @@
 import re
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
+from ...clock import county_today
 from ...domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, AssignmentStatus, ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Subject
@@ -16,8 +16,8 @@ from ...services.assignments import (
     issue_assignment,
 )
 from ..access import STAFF, get_assignment_or_404, get_contract_or_404, roles_required, scope_to_own_contracts
-from ..subjects.routes import townships
 from ..params import database_int, paginate
+from ..subjects.routes import townships
 from .forms import AssignmentForm
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -78,7 +78,7 @@ def create():
         else:
             try:
                 assignment = issue_assignment(contract, subject, form.service_type.data, form.due_date.data,
-                                              (form.number.data or "").strip() or None, date.today(), form.note.data or None)
+                                              (form.number.data or "").strip() or None, county_today(), form.note.data or None)
             except AssignmentError as error:
                 flash(str(error), "danger")
             else:

@@ -1,11 +1,12 @@
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import Table, select
 
+from ...clock import day_starts_at
 from ...domain.vocabulary import label_of
 from ...extensions import db
 from ...models import AuditEvent
@@ -56,9 +57,9 @@ def describe_changes(event: AuditEvent) -> list[tuple[str, list[Shown]]]:
     return described
 
 
-def _day(text: str | None) -> datetime | None:
+def _day(text: str | None) -> date | None:
     try:
-        return datetime.strptime(text, "%Y-%m-%d") if text else None
+        return date.fromisoformat(text) if text else None
     except ValueError:
         return None
 
@@ -73,9 +74,9 @@ def index():
         if filters[key]:
             stmt = stmt.where(getattr(AuditEvent, key) == filters[key])
     if since := _day(filters["since"]):
-        stmt = stmt.where(AuditEvent.occurred_at >= since)
+        stmt = stmt.where(AuditEvent.occurred_at >= day_starts_at(since))
     if until := _day(filters["until"]):
-        stmt = stmt.where(AuditEvent.occurred_at < until + timedelta(days=1))
+        stmt = stmt.where(AuditEvent.occurred_at < day_starts_at(until + timedelta(days=1)))
     page = paginate(stmt)
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
     return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types,

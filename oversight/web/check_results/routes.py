@@ -1,9 +1,9 @@
-from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ...charts.sampling import results_png
+from ...clock import county_today
 from ...domain.periods import InvalidQuarter, Quarter, quarter_of
 from ...domain.statistics import Rate
 from ...extensions import db
@@ -26,13 +26,13 @@ def _quarter_or_404(text: str) -> Quarter:
 @bp.route("/")
 @roles_required(*READERS)
 def index():
-    text = request.args.get("quarter", "").strip() or str(quarter_of(date.today()).previous())
+    text = request.args.get("quarter", "").strip() or str(quarter_of(county_today()).previous())
     try:
         quarter = Quarter.parse(text)
     except InvalidQuarter as error:
         flash(str(error), "danger")
-        quarter = quarter_of(date.today()).previous()
-    rows = [(contract, contract_results(contract.id, quarter, date.today()))
+        quarter = quarter_of(county_today()).previous()
+    rows = [(contract, contract_results(contract.id, quarter, county_today()))
             for contract in contracts_in_scope(quarter, None)]
     return render_template("check_results/index.html", quarter=quarter, rows=rows)
 
@@ -41,7 +41,7 @@ def index():
 @roles_required(*READERS)
 def detail(contract_id: int, quarter: str):
     contract = db.get_or_404(Contract, contract_id)
-    results = contract_results(contract.id, _quarter_or_404(quarter), date.today())
+    results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
     return render_template("check_results/detail.html", contract=contract, results=results)
 
 
@@ -60,7 +60,7 @@ def _chart_rates(results: ContractResults) -> list:
 @roles_required(*READERS)
 def chart(contract_id: int, quarter: str):
     contract = db.get_or_404(Contract, contract_id)
-    results = contract_results(contract.id, _quarter_or_404(quarter), date.today())
+    results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
     png = results_png(_chart_rates(results), [(row.label, row.field_errors) for row in results.by_worker
                                              if row.field_errors.has_data],
                       results.retrain_threshold, results.recheck_threshold)
@@ -72,7 +72,7 @@ def chart(contract_id: int, quarter: str):
 def recheck_worker(contract_id: int, quarter: str, worker_no: str):
     """Put a worker past the re-check threshold into the next draw's targeted stratum."""
     contract = db.get_or_404(Contract, contract_id)
-    results = contract_results(contract.id, _quarter_or_404(quarter), date.today())
+    results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
     row = next((row for row in results.flagged_workers if row.key == worker_no), None)
     if row is None:
         abort(404)

@@ -1,8 +1,8 @@
-from datetime import date
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ...clock import county_today
 from ...services import dashboard
 from ..access import is_contractor_user, own_contract_ids
 
@@ -17,7 +17,7 @@ def root():
 @bp.route("/dashboard")
 @login_required
 def index():
-    today = date.today()
+    today = county_today()
     scope = own_contract_ids() if is_contractor_user() else None
     progress = dashboard.contract_progress(scope)
     return render_template(

@@ -1,4 +1,3 @@
-from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -6,10 +5,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only, selectinload
 
 from ...charts.sampling import oc_curve_png
+from ...clock import county_today
 from ...domain.periods import Quarter, quarter_of
 from ...domain.vocabulary import DrawPurpose, ServiceType, label_of
 from ...extensions import db
-from ...models import Assignment, Callback, CompletionRecord, Contract, DrawItem, FieldWorker, SamplingDraw, SpotCheck, Subject, User
+from ...models import (
+    Assignment,
+    Callback,
+    CompletionRecord,
+    Contract,
+    DrawItem,
+    FieldWorker,
+    SamplingDraw,
+    SpotCheck,
+    Subject,
+    User,
+)
 from ...services.draws import DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
 from ...services.spot_checks import CHECKERS, SpotCheckError, assign_items
 from ..access import READERS, STAFF, roles_required
@@ -49,11 +60,11 @@ def create():
     form = DrawForm()
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _contracts()]
     if not form.is_submitted():
-        form.quarter.data = str(quarter_of(date.today()).previous())
+        form.quarter.data = str(quarter_of(county_today()).previous())
         form.purpose.data = request.args.get("purpose") if request.args.get("purpose") in DrawPurpose.codes() else None
     if form.validate_on_submit():
         try:
-            outcome = make_draws(form.purpose.data, Quarter.parse(form.quarter.data), today=date.today(),
+            outcome = make_draws(form.purpose.data, Quarter.parse(form.quarter.data), today=county_today(),
                                  contract_id=form.contract_id.data or None, service_type=form.service_type.data or None,
                                  risk_weighted=form.risk_weighted.data, seed=form.seed.data, user_id=current_user.id)
         except DrawError as error:

@@ -1,21 +1,20 @@
 """Annual evaluations: compute from the approved quarters, annual items, payments, approve and lock."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...clock import county_today
 from ...domain.evaluation import EvaluationError
 from ...extensions import db
 from ...models import AnnualEvaluation, Contract
 from ...services import evaluations as service
 from ...services.reviews import ReviewError
 from ..access import STAFF, get_contract_or_404, is_contractor_user, roles_required, scope_to_own_contracts
+from ..params import paginate
 from ..reviews.forms import CorrectForm
 from ..reviews.workflow import refuse_form, run_step
-from ..params import paginate
 from .forms import AnnualItemForm, EvaluateForm, PaymentForm
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
@@ -44,7 +43,7 @@ def index():
     stmt = scope_to_own_contracts(service.current_evaluations_query(approved_only=is_contractor_user()),
                                   AnnualEvaluation.contract_id)
     page = paginate(stmt.order_by(AnnualEvaluation.year.desc(), AnnualEvaluation.contract_id))
-    form = EvaluateForm(year=date.today().year - (date.today().month < 4))
+    form = EvaluateForm(year=county_today().year - (county_today().month < 4))
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _contracts()]
     return render_template("evaluations/index.html", page=page, form=form)
 

@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ...adapters.files import FileStoreError, reports_store
+from ...clock import county_today, utcnow
 from ...extensions import db
 from ...models import AnnualEvaluation, QuarterlyReview
-from ...models.base import utcnow
 from ...services.audit import record_event
 from ...services.reviews import current_reviews_query
 from ..access import is_contractor_user, roles_required, scope_to_own_contracts
@@ -30,7 +29,7 @@ def _year() -> int:
     if year and 2000 <= year <= 2100:
         return year
     newest = db.session.execute(select(func.max(QuarterlyReview.quarter))).scalar()
-    return int(newest[:4]) if newest else date.today().year
+    return int(newest[:4]) if newest else county_today().year
 
 
 @bp.route("/exports/")
@@ -111,7 +110,7 @@ def ocds_package(year: int):
     if not 2000 <= year <= 2100:  # the years the page offers; others have no calendar dates to build
         abort(404)
     try:
-        package = build_package(year, url_for(".ocds_package", year=year, _external=True), today=date.today())
+        package = build_package(year, url_for(".ocds_package", year=year, _external=True), today=county_today())
     except NothingToPublish as error:
         flash(str(error), "warning")
         return redirect(url_for(".index", year=year))

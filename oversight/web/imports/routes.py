@@ -1,15 +1,15 @@
 import re
-from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, render_template, send_file
 
 from ...adapters.files import FileStoreError, uploads_store
 from ...adapters.tables.templates import sheet_template
+from ...clock import county_today
+from ...domain.vocabulary import ImportKind, label_of
 from ...extensions import db
 from ...services.bulk_import import REPORT_FOLDER, import_assignments, import_subjects, save_error_report
 from ..access import STAFF, roles_required
-from ...domain.vocabulary import ImportKind, label_of
 from .forms import ImportForm
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -27,7 +27,7 @@ def index():
     if form.validate_on_submit():
         upload = form.file.data
         data, filename = upload.read(), upload.filename
-        outcome = _IMPORTERS[form.kind.data](data, filename, date.today())
+        outcome = _IMPORTERS[form.kind.data](data, filename, county_today())
         if outcome.accepted:
             db.session.commit()
             flash(f"已导入{label_of(ImportKind, form.kind.data)} {outcome.rows} 条", "success")

@@ -1,11 +1,11 @@
-from datetime import date
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
-from ...extensions import csrf, db
+from ...clock import county_today
 from ...domain.vocabulary import describe_counts
+from ...extensions import csrf, db
 from ...jobs import JOBS, JOBS_BY_NAME
 from ...models import JobRun, Notification
 from ...services.jobs import last_runs, run_now
@@ -40,7 +40,7 @@ def run_job(name: str):
     spec = JOBS_BY_NAME.get(name)
     if spec is None:
         return redirect(url_for(".jobs"))
-    run = run_now(spec, date.today(), dict(current_app.config))
+    run = run_now(spec, county_today(), dict(current_app.config))
     flash(f"{spec.label}：{'完成' if run.outcome == 'succeeded' else '失败'} {describe_counts(run.summary or {})}",
           "success" if run.outcome == "succeeded" else "danger")
     return redirect(url_for(".jobs"))

@@ -1,17 +1,17 @@
-from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ...domain.vocabulary import ServiceType
+from ...clock import county_today
 from ...domain.completion_log import TEMPLATE_COLUMNS
+from ...domain.vocabulary import ServiceType
 from ...extensions import db
 from ...models import CompletionRecord, UploadBatch
 from ...services.completion_import import ImportRefused, enter_visit
 from ...services.completion_records import RecordFilters, filtered_records, registered_workers
 from ..access import get_assignment_or_404, get_contract_or_404, is_contractor_user, own_contract_ids, roles_required
 from ..params import database_int, paginate
-from .forms import visit_form, cells
+from .forms import cells, visit_form
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
@@ -63,7 +63,7 @@ def enter(assignment_id: int):
     if form.validate_on_submit():
         try:
             errors = enter_visit(assignment, cells(form, assignment.service_type, workers), current_user,
-                                 date.today())
+                                 county_today())
         except ImportRefused as error:
             errors, refused = None, [str(error)]
         if errors == []:

@@ -3,6 +3,7 @@ from wtforms import DecimalField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from ...domain.vocabulary import Position
+from ..attachments.support import attachments_field
 
 
 class ScoreForm(FlaskForm):
@@ -20,6 +21,7 @@ class ManualItemForm(FlaskForm):
 class CommentForm(FlaskForm):
     position = RadioField("意见", choices=Position.choices(), validators=[InputRequired(message="请选择同意或不同意")])
     comment = TextAreaField("理由", validators=[Optional(), Length(max=2000)], description="不同意时必须写明理由")
+    attachments = attachments_field("佐证材料（照片、扫描件或 PDF）")
 
 
 class SettleForm(FlaskForm):

@@ -1,13 +1,12 @@
 """Quarterly reviews: score, add manual items, publish, comment, settle, approve and lock, correct."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...charts.performance import contractors_side_by_side, indicator_breakdown, rates_with_intervals, score_trend
+from ...clock import county_today
 from ...domain.periods import Quarter, quarter_of
 from ...extensions import db
 from ...models import Contract, QuarterlyReview
@@ -22,6 +21,7 @@ from ..access import (
     roles_required,
     scope_to_own_contracts,
 )
+from ..attachments.support import received
 from ..params import database_int, page_number, paginate
 from .forms import CommentForm, CorrectForm, ManualItemForm, ScoreForm, SettleForm
 from .workflow import refuse_form, run_step
@@ -69,7 +69,7 @@ def index():
     if contract_id:
         stmt = stmt.where(QuarterlyReview.contract_id == contract_id)
     page = paginate(stmt.order_by(QuarterlyReview.quarter.desc(), QuarterlyReview.contract_id))
-    form = ScoreForm(quarter=str(quarter_of(date.today()).previous()))
+    form = ScoreForm(quarter=str(quarter_of(county_today()).previous()))
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
     return render_template("reviews/index.html", page=page, form=form, quarter=quarter, contract_id=contract_id,
                            contracts=_visible_contracts())
@@ -101,7 +101,7 @@ def score():
 def detail(review_id: int):
     review = get_review_or_404(review_id)
     bureau = current_user.role in READERS
-    today = date.today()
+    today = county_today()
     history = [r for r in service.revisions(review.contract_id, review.quarter)
                if not (is_contractor_user() and r.status == "draft")]
     return render_template(
@@ -173,7 +173,7 @@ def remove_item(review_id: int, item_id: int):
 @roles_required(*STAFF)
 def publish(review_id: int):
     days = current_app.config["REVIEW_COMMENT_DAYS"]
-    return _act(review_id, lambda review: service.publish(review, date.today(), days),
+    return _act(review_id, lambda review: service.publish(review, county_today(), days),
                 "已发布给承接机构，意见期开始")
 
 
@@ -183,8 +183,9 @@ def comment(review_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
         return _refuse(form, review_id)
+    uploads = received(form.attachments.data)
     return _act(review_id, lambda review: service.comment(review, current_user, form.position.data,
-                                                          form.comment.data, date.today()),
+                                                          form.comment.data, county_today(), uploads),
                 "已提交意见")
 
 
@@ -201,7 +202,7 @@ def settle(review_id: int):
 @bp.route("/<int:review_id>/approve", methods=["POST"])
 @roles_required("admin")
 def approve(review_id: int):
-    return _act(review_id, lambda review: service.approve(review, current_user, date.today()),
+    return _act(review_id, lambda review: service.approve(review, current_user, county_today()),
                 "已审定并锁定")
 
 
@@ -244,7 +245,7 @@ def contract_rates_chart(contract_id: int):
 
 def _quarter_compared() -> tuple[str, list[QuarterlyReview]]:
     """The quarter asked for (default: the last one) and every contract's current review of it."""
-    text = request.args.get("quarter", "").strip() or str(quarter_of(date.today()).previous())
+    text = request.args.get("quarter", "").strip() or str(quarter_of(county_today()).previous())
     try:
         quarter = str(Quarter.parse(text))
     except ValueError:

@@ -6,7 +6,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ...domain import self_care
 from ...domain.completion_log import CARE_ITEMS, MAX_HOUSEHOLD_SIZE, SURVEY_CONCLUSIONS
 from ...domain.vocabulary import CheckMethod, NoticeOutcome
-from ...services.spot_checks import ATTACHMENT_EXTENSIONS, MAX_ATTACHMENT_BYTES
+from ..attachments.support import attachments_field
 from ..validators import YuanField
 
 NOT_VERIFIED = ("", "未核实")
@@ -19,9 +19,7 @@ class RecheckForm(FlaskForm):
     method = SelectField("复核方式", choices=CheckMethod.choices())
     checked_on = DateField("复核日期", validators=[InputRequired(message="请填写复核日期")])
     note = TextAreaField("复核说明", validators=[Optional(), Length(max=2000)])
-    attachments = MultipleFileField(
-        "照片或扫描件", description=f"{'、'.join(e.upper() for e in ATTACHMENT_EXTENSIONS)}，"
-                               f"每个不超过 {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB；可不上传")
+    attachments = attachments_field("照片或扫描件")
     value_fields: tuple[str, ...] = ()
 
     def values(self) -> dict:
@@ -84,6 +82,7 @@ class NoticeForm(FlaskForm):
 
 class ResponseForm(FlaskForm):
     response = TextAreaField("整改情况", validators=[InputRequired(message="请填写整改情况"), Length(max=4000)])
+    attachments = attachments_field("整改佐证材料（照片、扫描件或 PDF）")
 
 
 class CloseForm(FlaskForm):

@@ -1,19 +1,19 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...adapters.files import FileStoreError, uploads_store
+from ...clock import county_today
 from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
-from ...models import Attachment, DrawItem, RectificationNotice, SpotCheck
+from ...models import DrawItem, RectificationNotice, SpotCheck
+from ...services.attachments import visible_attachment
 from ...services.draws import SPOT_CHECK
 from ...services.spot_checks import (
-    MAX_ATTACHMENT_BYTES,
     SpotCheckError,
-    Upload,
     add_attachments,
     close_notice,
     issue_notice,
@@ -25,6 +25,7 @@ from ...services.spot_checks import (
     record_spot_check,
     respond_notice,
 )
+from ..attachments.support import received, send_attachment
 from ..access import READERS, STAFF, is_contractor_user, own_contract_ids, roles_required
 from ..params import paginate
 from .forms import RECHECK_FORMS, AttachmentForm, CloseForm, NoticeForm, ResponseForm
@@ -46,11 +47,6 @@ def check_value(key: str, value) -> str:
     if isinstance(value, (list, tuple, set, frozenset)):
         return "、".join(sorted(value)) or "—"
     return str(value)
-
-
-def _uploads(files) -> list[Upload]:
-    """The files of a form, read no further than one byte past the limit."""
-    return [Upload(file.filename, file.read(MAX_ATTACHMENT_BYTES + 1)) for file in files or [] if file and file.filename]
 
 
 def _spot_check_item_or_404(item_id: int) -> DrawItem:
@@ -81,13 +77,13 @@ def recheck(item_id: int):
         return redirect(url_for(".detail", check_id=done.id))
     form = RECHECK_FORMS[item.draw.service_type]()
     if not form.is_submitted():
-        form.checked_on.data = date.today()
+        form.checked_on.data = county_today()
     if form.validate_on_submit():
         try:
             check = record_spot_check(
                 item, checker=current_user, method=form.method.data, checked_on=form.checked_on.data,
-                values=form.values(), note=form.note.data, uploads=_uploads(form.attachments.data),
-                store=uploads_store(), today=date.today())
+                values=form.values(), note=form.note.data, uploads=received(form.attachments.data),
+                store=uploads_store(), today=county_today())
         except (SpotCheckError, FileStoreError) as error:
             flash(str(error), "danger")
         else:
@@ -105,10 +101,10 @@ def detail(check_id: int):
     notice_form = None
     if not check.passed and notice is None:
         notice_form = NoticeForm()
-        notice_form.deadline.data = date.today() + timedelta(days=DEFAULT_NOTICE_DAYS)
+        notice_form.deadline.data = county_today() + timedelta(days=DEFAULT_NOTICE_DAYS)
         notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
     return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
-                           attachment_form=AttachmentForm(), today=date.today())
+                           attachment_form=AttachmentForm(), today=county_today())
 
 
 @bp.route("/<int:check_id>/attachments", methods=["POST"])
@@ -118,7 +114,7 @@ def attach(check_id: int):
     form = AttachmentForm()
     if form.validate_on_submit():
         try:
-            saved = add_attachments(check, _uploads(form.attachments.data), uploads_store())
+            saved = add_attachments(check, received(form.attachments.data), uploads_store(), current_user)
         except (SpotCheckError, FileStoreError) as error:
             flash(str(error), "danger")
         else:
@@ -132,11 +128,11 @@ def attach(check_id: int):
 @bp.route("/attachments/<int:attachment_id>")
 @roles_required(*READERS)
 def attachment(attachment_id: int):
-    stored = db.get_or_404(Attachment, attachment_id)
-    store = uploads_store()
-    if not store.exists(stored.stored_path):
+    """A spot check's file (the address its pages have always linked; `attachments.download` serves all)."""
+    found = visible_attachment(attachment_id, current_user)
+    if found is None or found.owner_type != "spot_check":
         abort(404)
-    return send_file(store.open(stored.stored_path), mimetype=stored.content_type, download_name=stored.filename)
+    return send_attachment(found)
 
 
 @bp.route("/<int:check_id>/notice", methods=["POST"])
@@ -147,7 +143,7 @@ def notice(check_id: int):
     if form.validate_on_submit():
         try:
             issued = issue_notice(check, deadline=form.deadline.data, requirement=form.requirement.data,
-                                  issuer=current_user, today=date.today())
+                                  issuer=current_user, today=county_today())
         except SpotCheckError as error:
             flash(str(error), "danger")
         else:
@@ -174,7 +170,7 @@ def notices():
     scope = own_contract_ids() if is_contractor_user() else None
     page = paginate(notices_query(scope, status or None))
     return render_template("spot_checks/notices.html", page=page, status=status,
-                           today=date.today(), overdue=notice_overdue)
+                           today=county_today(), overdue=notice_overdue)
 
 
 @bp.route("/notices/<int:notice_id>")
@@ -185,7 +181,7 @@ def notice_detail(notice_id: int):
     close_form = CloseForm() if current_user.role in STAFF and found.status != "closed" else None
     return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
                            response_form=response_form, close_form=close_form,
-                           overdue=notice_overdue(found, date.today()))
+                           overdue=notice_overdue(found, county_today()))
 
 
 @bp.route("/notices/<int:notice_id>/respond", methods=["POST"])
@@ -195,8 +191,10 @@ def respond(notice_id: int):
     form = ResponseForm()
     if form.validate_on_submit():
         try:
-            respond_notice(found, response=form.response.data, user=current_user)
-        except SpotCheckError as error:
+            respond_notice(found, response=form.response.data, user=current_user,
+                           uploads=received(form.attachments.data), store=uploads_store())
+        except (SpotCheckError, FileStoreError) as error:
+            db.session.rollback()
             flash(str(error), "danger")
         else:
             db.session.commit()

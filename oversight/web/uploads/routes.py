@@ -1,6 +1,5 @@
 import math
 from dataclasses import dataclass
-from datetime import date
 from io import BytesIO
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ...adapters.files import FileStoreError, uploads_store
+from ...clock import county_today
 from ...domain.vocabulary import BatchStatus, ServiceType, label_of
 from ...extensions import db
 from ...models import CompletionRecord, Contract, UploadBatch
@@ -112,7 +112,7 @@ def upload(contract_id: int):
         else:
             db.session.commit()
             if batch.status == "pending":
-                run_import_later(batch.id, date.today())
+                run_import_later(batch.id, county_today())
             return redirect(url_for(".detail", batch_id=batch.id))
     recent = db.session.execute(filtered_batches(contract.id).limit(10)).scalars().all()
     return render_template("uploads/upload.html", contract=contract, form=form, recent=recent)
