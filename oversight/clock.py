@@ -61,6 +61,13 @@ def to_county(moment: datetime | None) -> datetime | None:
     return _as_stored_utc(moment).replace(tzinfo=UTC).astimezone(COUNTY_TZ)
 
 
+def county_wall_time(moment: datetime | None) -> datetime | None:
+    """A stored (UTC) moment as the naive county wall-clock time, for a spreadsheet cell or a zip
+    entry (they hold no zone; the column heading says 北京时间)."""
+    county = to_county(moment)
+    return None if county is None else county.replace(tzinfo=None)
+
+
 def county_now() -> datetime:
     """Now, in county time (aware)."""
     return to_county(utcnow())

@@ -13,6 +13,7 @@ from flask import Flask
 from .clock import COUNTY_TZ, county_today
 from .domain.periods import Quarter
 from .domain.schedule import Cadence
+from .domain.vocabulary import ScoreAction
 from .services import maintenance
 from .services.draws import make_draws
 from .services.jobs import JobContext, JobSpec, catch_up, execute
@@ -40,8 +41,8 @@ def _quarter_checks(ctx: JobContext) -> dict:
 
 
 def _quarter_reviews(ctx: JobContext) -> dict:
-    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key))
-    return {action: sum(o.action == action for o in outcomes) for action in ("created", "refreshed", "kept", "skipped")}
+    outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key), today=ctx.today)
+    return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction}
 
 
 def _annual_evaluations(ctx: JobContext) -> dict:

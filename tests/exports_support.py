@@ -57,14 +57,3 @@ def make_payment(contract, paid_on: date, amount_fen: int, kind: str = "fixed", 
     db.session.add(payment)
     db.session.commit()
     return payment
-
-
-def year_of_reviews(contract, year: int = 2025, status: str = "approved") -> list[QuarterlyReview]:
-    """Four quarterly reviews with different results, the third with a manual deduction."""
-    weaker = {**GOOD_QUARTER, "spot_check_pass": (7, 10), "satisfaction": (15, 20)}
-    return [
-        make_review(contract, f"{year}Q1", status=status, volume=60),
-        make_review(contract, f"{year}Q2", status=status, counts=weaker, volume=90),
-        make_review(contract, f"{year}Q3", status=status, manual=[("-2", "台账资料不全")], volume=110),
-        make_review(contract, f"{year}Q4", status=status, volume=100),
-    ]

@@ -63,7 +63,8 @@ def indicator_breakdown_figure(review: QuarterlyReview) -> Figure:
 
 
 def rates_with_intervals_figure(reviews: Sequence[QuarterlyReview]) -> Figure:
-    """Spot-check pass, satisfaction and authenticity rates per quarter with 95 % Wilson intervals."""
+    """Spot-check pass, satisfaction and authenticity rates per quarter with 95 % Wilson intervals (the
+    spot-check pass rate as its design-based estimate and interval where the review stored one)."""
     figure = new_figure()
     axes = figure.add_subplot()
     ordered = sorted(reviews, key=lambda review: review.quarter)
@@ -76,11 +77,17 @@ def rates_with_intervals_figure(reviews: Sequence[QuarterlyReview]) -> Figure:
                 continue
             name = item.name
             rate = Rate.of(item.numerator, item.denominator)
+            estimate = item.estimate
+            if estimate is not None and estimate.has_data:
+                # The KPI's value: the design-based estimate with its own interval (raw k/n annotated below).
+                value, low, high = float(estimate.value), float(estimate.low), float(estimate.high)
+            else:
+                value, low, high = rate.value, rate.low, rate.high
             xs.append(position + (offset - 1) * width)
-            values.append(_percent(rate.value))
-            errors[0].append(_percent(rate.value - rate.low))
-            errors[1].append(_percent(rate.high - rate.value))
-            axes.annotate(f"{item.numerator}/{item.denominator}", (xs[-1], _percent(rate.low)),
+            values.append(_percent(value))
+            errors[0].append(_percent(value - low))
+            errors[1].append(_percent(high - value))
+            axes.annotate(f"{item.numerator}/{item.denominator}", (xs[-1], _percent(low)),
                           textcoords="offset points", xytext=(0, -12), ha="center", fontsize="x-small")
         if xs:
             axes.errorbar(xs, values, yerr=errors, fmt="o", capsize=4, label=name)

@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from ..clock import county_today
+from ..clock import county_today, format_county_time
 from ..extensions import db
 from ..models import User
 from ..services.audit import Actor, record_event, reset_actor, set_actor
@@ -88,7 +88,7 @@ def register(app: Flask) -> None:
         if event is None:
             click.echo("注意：本系统审计日志中没有该包的导出登记（包可能由其他系统导出）")
         else:
-            click.echo(f"导出登记：审计日志事件 #{event.id}，{event.actor}，{event.occurred_at:%Y-%m-%d %H:%M:%S} UTC，"
+            click.echo(f"导出登记：审计日志事件 #{event.id}，{event.actor}，{format_county_time(event.occurred_at, '%Y-%m-%d %H:%M:%S', labelled=True)}，"
                        "zip 文件与导出时一致")
 
     @app.cli.command("export-ocds")

@@ -1,7 +1,9 @@
 """The stored figures of a quarterly review and of an annual evaluation, as typed values.
 
 A review's figures are everything its page, sheet, charts and disclosures show: per indicator the
-counts, weights and score and the ids of the records behind them; the manual items; the totals.
+counts, weights and score, the ids of the records behind them and, where it scored on one, its
+design-based estimate (`Estimate`); the manual items; the totals; for a running quarter's preview
+(never stored) what it is and the day it counts to (`Preview`).
 An evaluation's figures are its quarters and their weights, the annual items, the score and the
 payment. Both are stored as JSON (`to_json`, decimals written as strings, exactly as rows stored
 before these classes existed) and read back with `from_json`, which accepts those rows as they
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from .scoring import IndicatorScore, ManualItem, QuarterScore
@@ -76,11 +80,140 @@ class SchemeRef:
 
 
 @dataclass(frozen=True)
+class Share:
+    """A raw count k/n (successes over trials) beside an estimate."""
+
+    numerator: int
+    denominator: int
+
+    def to_json(self) -> dict:
+        return {"numerator": self.numerator, "denominator": self.denominator}
+
+    @classmethod
+    def from_json(cls, data: Mapping | None, what: str = "share") -> Share:
+        data = data or {}
+        return cls(numerator=_int(data.get("numerator", 0), f"{what}.numerator"),
+                   denominator=_int(data.get("denominator", 0), f"{what}.denominator"))
+
+    @property
+    def value(self) -> Fraction | None:
+        return Fraction(self.numerator, self.denominator) if self.denominator else None
+
+
+def _fraction(value: Any, what: str) -> Fraction | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FiguresError(f"{what}: expected a fraction “p/q”, got {value!r}")
+    try:
+        return Fraction(value)
+    except (ValueError, ZeroDivisionError):
+        raise FiguresError(f"{what}: expected a fraction “p/q”, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The design-based estimate an indicator scored on, as stored (`DesignEstimate.as_dict`).
+
+    `exact` is the estimate as an exact fraction (None: no random stratum had a check); value,
+    standard error, interval bounds and effective size are the rounded decimals shown; `census`
+    when every stratum was checked in full (no sampling error); `sample` the raw k/n over the
+    estimated strata and `targeted` the targeted strata's own k/n, outside the estimate.
+    """
+
+    exact: Fraction | None
+    value: Decimal | None
+    standard_error: Decimal | None
+    low: Decimal | None
+    high: Decimal | None
+    effective_size: Decimal | None
+    census: bool
+    confidence: Decimal
+    sample: Share
+    targeted: Share
+    population: int
+    unchecked_population: int
+    unequal: bool
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
+
+    _KEYS = ("exact", "value", "standard_error", "low", "high", "effective_size", "census", "confidence", "sample",
+             "targeted", "population", "unchecked_population", "unequal")
+
+    @property
+    def has_data(self) -> bool:
+        return self.exact is not None
+
+    def to_json(self) -> dict:
+        def text(number: Decimal | None) -> str | None:
+            return None if number is None else str(number)
+
+        return {
+            **self.extra,
+            "exact": None if self.exact is None else str(self.exact),
+            "value": text(self.value),
+            "standard_error": text(self.standard_error),
+            "low": text(self.low),
+            "high": text(self.high),
+            "effective_size": text(self.effective_size),
+            "census": self.census,
+            "confidence": str(self.confidence),
+            "sample": self.sample.to_json(),
+            "targeted": self.targeted.to_json(),
+            "population": self.population,
+            "unchecked_population": self.unchecked_population,
+            "unequal": self.unequal,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping, what: str = "estimate") -> Estimate:
+        if not isinstance(data, Mapping):
+            raise FiguresError(f"{what}: expected an object, got {type(data).__name__}")
+        return cls(
+            exact=_fraction(data.get("exact"), f"{what}.exact"),
+            value=_optional_decimal(data.get("value"), f"{what}.value"),
+            standard_error=_optional_decimal(data.get("standard_error"), f"{what}.standard_error"),
+            low=_optional_decimal(data.get("low"), f"{what}.low"),
+            high=_optional_decimal(data.get("high"), f"{what}.high"),
+            effective_size=_optional_decimal(data.get("effective_size"), f"{what}.effective_size"),
+            census=bool(data.get("census", False)),
+            confidence=_decimal(data.get("confidence", "0.95"), f"{what}.confidence"),
+            sample=Share.from_json(data.get("sample"), f"{what}.sample"),
+            targeted=Share.from_json(data.get("targeted"), f"{what}.targeted"),
+            population=_int(data.get("population", 0), f"{what}.population"),
+            unchecked_population=_int(data.get("unchecked_population", 0), f"{what}.unchecked_population"),
+            unequal=bool(data.get("unequal", False)),
+            extra=_extra(data, cls._KEYS),
+        )
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What marks the figures of a running quarter: scored over what is due by `due_by`, shown
+    under `label`, never stored nor publishable."""
+
+    label: str
+    due_by: date
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "due_by": self.due_by.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> Preview:
+        due_by = _required(data, "due_by", "preview")
+        try:
+            day = date.fromisoformat(str(due_by))
+        except ValueError:
+            raise FiguresError(f"preview.due_by: expected an ISO date, got {due_by!r}") from None
+        return cls(label=str(_required(data, "label", "preview")), due_by=day)
+
+
+@dataclass(frozen=True)
 class IndicatorFigures:
     """One indicator of a review: its rate, counts, weights and score, and the records behind them.
 
     `record_ids` are the records the denominator counts; `counted_ids` those the numerator counts
-    (None where the numerator counts fields, not records: field accuracy).
+    (None where the numerator counts fields, not records: field accuracy); `estimate` the
+    design-based estimate the value is (spot-check pass, field accuracy), None for the others.
     """
 
     key: str
@@ -95,18 +228,21 @@ class IndicatorFigures:
     record_ids: tuple[int, ...] = ()
     counted_ids: tuple[int, ...] | None = None
     note: str = ""
+    estimate: Estimate | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
     _KEYS = ("key", "name", "value", "numerator", "denominator", "weight", "effective_weight", "score",
-             "no_data", "record_ids", "counted_ids", "note")
+             "no_data", "record_ids", "counted_ids", "note", "estimate")
 
     @classmethod
-    def of_score(cls, item: IndicatorScore, counted_ids: Iterable[int] | None) -> IndicatorFigures:
-        """The figures of one scored indicator with the ids its numerator counted."""
+    def of_score(cls, item: IndicatorScore, counted_ids: Iterable[int] | None,
+                 estimate: Estimate | None = None) -> IndicatorFigures:
+        """The figures of one scored indicator with the ids its numerator counted and its estimate."""
         return cls(key=item.key, name=item.name, value=item.value, numerator=item.numerator,
                    denominator=item.denominator, weight=item.weight, effective_weight=item.effective_weight,
                    score=item.score, no_data=item.no_data, record_ids=tuple(item.record_ids),
-                   counted_ids=None if counted_ids is None else tuple(counted_ids), note=item.note)
+                   counted_ids=None if counted_ids is None else tuple(counted_ids), note=item.note,
+                   estimate=estimate)
 
     @property
     def earned_share(self) -> Decimal | None:
@@ -130,6 +266,7 @@ class IndicatorFigures:
             "record_ids": list(self.record_ids),
             "counted_ids": None if self.counted_ids is None else list(self.counted_ids),
             "note": self.note,
+            **({} if self.estimate is None else {"estimate": self.estimate.to_json()}),
         }
 
     @classmethod
@@ -150,6 +287,8 @@ class IndicatorFigures:
             record_ids=tuple(_int(i, f"{where}.record_ids") for i in data.get("record_ids") or ()),
             counted_ids=None if counted is None else tuple(_int(i, f"{where}.counted_ids") for i in counted),
             note=str(data.get("note") or ""),
+            estimate=None if data.get("estimate") is None else Estimate.from_json(data["estimate"],
+                                                                                  f"{where}.estimate"),
             extra=_extra(data, cls._KEYS),
         )
 
@@ -193,19 +332,24 @@ class ReviewFigures:
     rating: str
     completed_volume: int
     no_data_keys: tuple[str, ...] = ()
+    preview: Preview | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False, repr=False)
 
     _KEYS = ("quarter", "scheme", "indicators", "manual_items", "manual_total", "indicator_total", "raw_total",
-             "total", "rating", "completed_volume", "no_data_keys")
+             "total", "rating", "completed_volume", "no_data_keys", "preview")
 
     @classmethod
     def of_score(cls, scheme: SchemeRef, quarter: str, result: QuarterScore, completed_volume: int,
-                 counted_ids: Mapping[str, Iterable[int] | None]) -> ReviewFigures:
-        """The figures of a scored quarter; `counted_ids` per key (missing or None: not record-counted)."""
+                 counted_ids: Mapping[str, Iterable[int] | None], estimates: Mapping[str, Estimate] | None = None,
+                 preview: Preview | None = None) -> ReviewFigures:
+        """The figures of a scored quarter; `counted_ids` per key (missing or None: not record-counted),
+        `estimates` per key of the indicators scored on one; `preview` for a running quarter."""
+        estimates = estimates or {}
         return cls(
             quarter=quarter,
             scheme=scheme,
-            indicators=tuple(IndicatorFigures.of_score(item, counted_ids.get(item.key)) for item in result.indicators),
+            indicators=tuple(IndicatorFigures.of_score(item, counted_ids.get(item.key), estimates.get(item.key))
+                             for item in result.indicators),
             manual_items=tuple(ItemFigures.of_item(item) for item in result.manual_items),
             manual_total=result.manual_total,
             indicator_total=result.indicator_total,
@@ -214,6 +358,7 @@ class ReviewFigures:
             rating=result.rating,
             completed_volume=completed_volume,
             no_data_keys=tuple(result.no_data_keys),
+            preview=preview,
         )
 
     def indicator(self, key: str) -> IndicatorFigures | None:
@@ -223,6 +368,11 @@ class ReviewFigures:
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(item.key for item in self.indicators)
+
+    @property
+    def estimates(self) -> dict[str, Estimate]:
+        """The estimates of the indicators scored on one, by key."""
+        return {item.key: item.estimate for item in self.indicators if item.estimate is not None}
 
     @property
     def no_data_names(self) -> tuple[str, ...]:
@@ -248,6 +398,7 @@ class ReviewFigures:
             "rating": self.rating,
             "completed_volume": self.completed_volume,
             "no_data_keys": list(self.no_data_keys),
+            **({} if self.preview is None else {"preview": self.preview.to_json()}),
         }
 
     @classmethod
@@ -272,6 +423,7 @@ class ReviewFigures:
             rating=str(_required(data, "rating", "review figures")),
             completed_volume=_int(data.get("completed_volume") or 0, "completed_volume"),
             no_data_keys=tuple(str(key) for key in data.get("no_data_keys") or ()),
+            preview=None if data.get("preview") is None else Preview.from_json(data["preview"]),
             extra=_extra(data, cls._KEYS),
         )
 

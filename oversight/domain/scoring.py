@@ -2,7 +2,10 @@
 
 Conventions:
 - An indicator's value is a rate, a fraction between 0 and 1 (98 % is Decimal("0.98")), taken
-  from `Evidence` as numerator / denominator. Field accuracy is 1 − field error rate and is given
+  from `Evidence` as numerator / denominator — or, where the evidence carries a design-based
+  `estimate` (spot-check pass and field accuracy from draws whose strata were sampled at
+  different rates, `oversight.domain.estimates`), that exact fraction; numerator and denominator
+  then stay the raw counts shown beside it. Field accuracy is 1 − field error rate and is given
   as numerator = fields that matched (compared − differing), denominator = fields compared; see
   `Evidence.for_field_accuracy`.
 - Achievement is linear between `zero_at` (0) and `full_at` (1), clamped to [0, 1], and computed
@@ -168,7 +171,10 @@ class Indicator:
 
     def achievement(self, numerator: int, denominator: int) -> Fraction:
         """Share of the weight earned at rate numerator/denominator: linear, clamped to [0, 1]."""
-        value = Fraction(numerator, denominator)
+        return self.achievement_at(Fraction(numerator, denominator))
+
+    def achievement_at(self, value: Fraction) -> Fraction:
+        """Share of the weight earned at an exact rate: linear, clamped to [0, 1]."""
         share = (value - Fraction(self.zero_at)) / (Fraction(self.full_at) - Fraction(self.zero_at))
         return min(Fraction(1), max(Fraction(0), share))
 
@@ -274,12 +280,14 @@ def non_negative_int(value: object, what: str, error: type[ScoringError] = Scori
 
 @dataclass(frozen=True)
 class Evidence:
-    """The counts behind one indicator and the ids of the records they come from."""
+    """The counts behind one indicator and the ids of the records they come from; `estimate`,
+    when given, is the exact design-based rate that scores instead of numerator / denominator."""
 
     key: str
     numerator: int
     denominator: int
     record_ids: tuple[int, ...] = ()
+    estimate: Fraction | None = None
 
     def __post_init__(self) -> None:
         non_negative_int(self.numerator, f"指标“{self.key}”的分子", EvidenceError)
@@ -287,17 +295,33 @@ class Evidence:
         if self.numerator > self.denominator:
             raise EvidenceError(f"指标“{self.key}”的分子（{self.numerator}）大于分母（{self.denominator}）")
         object.__setattr__(self, "record_ids", tuple(self.record_ids))
+        if self.estimate is not None:
+            if isinstance(self.estimate, (bool, float)) or not isinstance(self.estimate, (Fraction, int)):
+                raise TypeError(f"estimate must be a Fraction, not {type(self.estimate).__name__}")
+            if not self.denominator:
+                raise EvidenceError(f"指标“{self.key}”没有样本，不能有加权估计")
+            if not 0 <= self.estimate <= 1:
+                raise EvidenceError(f"指标“{self.key}”的加权估计（{self.estimate}）应在0到1之间")
+            object.__setattr__(self, "estimate", Fraction(self.estimate))
+
+    @property
+    def rate(self) -> Fraction | None:
+        """What the indicator scores on: the estimate if any, else numerator / denominator (None without data)."""
+        if self.estimate is not None:
+            return self.estimate
+        return Fraction(self.numerator, self.denominator) if self.denominator else None
 
     @classmethod
     def for_field_accuracy(
-        cls, differing: int, compared: int, record_ids: Iterable[int] = (), key: str = "field_accuracy"
+        cls, differing: int, compared: int, record_ids: Iterable[int] = (), key: str = "field_accuracy",
+        estimate: Fraction | None = None,
     ) -> Evidence:
-        """Field accuracy (1 − error rate) as matching fields / compared fields."""
+        """Field accuracy (1 − error rate) as matching fields / compared fields (`estimate`: of that share)."""
         non_negative_int(differing, "不一致字段数", EvidenceError)
         non_negative_int(compared, "比对字段数", EvidenceError)
         if differing > compared:
             raise EvidenceError(f"不一致字段数（{differing}）大于比对字段数（{compared}）")
-        return cls(key, compared - differing, compared, tuple(record_ids))
+        return cls(key, compared - differing, compared, tuple(record_ids), estimate)
 
 
 @dataclass(frozen=True)
@@ -344,6 +368,7 @@ class IndicatorScore:
     no_data: bool
     record_ids: tuple[int, ...] = ()
     note: str = ""
+    estimated: bool = False  # value is the design-based estimate, numerator / denominator the raw counts
 
 
 @dataclass(frozen=True)
@@ -389,7 +414,7 @@ def effective_weights(indicators: Sequence[Indicator], counted: Sequence[bool]) 
 
 def _indicator_score(indicator: Indicator, item: Evidence, counted: bool, weight: Decimal) -> IndicatorScore:
     if item.denominator:
-        achieved, note = indicator.achievement(item.numerator, item.denominator), ""
+        achieved, note = indicator.achievement_at(item.rate), ""
     elif counted:
         achieved, note = Fraction(1), "本季度无此类事项，按满分计"
     else:
@@ -397,7 +422,7 @@ def _indicator_score(indicator: Indicator, item: Evidence, counted: bool, weight
     return IndicatorScore(
         key=indicator.key,
         name=indicator.name,
-        value=round_half_up(Fraction(item.numerator, item.denominator), 4) if item.denominator else None,
+        value=round_half_up(item.rate, 4) if item.denominator else None,
         numerator=item.numerator,
         denominator=item.denominator,
         weight=indicator.weight,
@@ -406,6 +431,7 @@ def _indicator_score(indicator: Indicator, item: Evidence, counted: bool, weight
         no_data=not counted,
         record_ids=item.record_ids,
         note=note,
+        estimated=item.estimate is not None,
     )
 
 

@@ -87,25 +87,18 @@ def stratified_pass_rate(strata: Sequence[tuple[int, int, int]]) -> PassRateEsti
     out targeted (complaint) records, which were not drawn at random. The standard error uses
     the finite population correction; a stratum with one check contributes no variance.
     Empty strata are skipped; a non-empty stratum with no checks cannot be estimated.
+    The arithmetic is `oversight.domain.estimates.design_estimate`'s, which also gives the
+    interval the pages show.
     """
-    population = sum(size for size, _, _ in strata)
-    value = 0.0
-    variance = 0.0
-    for size, checked, passed in strata:
-        if not 0 <= passed <= checked <= size:
-            raise ValueError(f"分层数据不合理：总体 {size}，抽查 {checked}，合格 {passed}")
-        if size == 0:
-            continue
-        if checked == 0:
-            raise ValueError(f"有一层总体 {size} 条但尚无抽查结果，无法估计合格率")
-        weight = size / population
-        share = passed / checked
-        value += weight * share
-        if checked > 1:
-            sample_variance = checked / (checked - 1) * share * (1 - share)
-            variance += weight ** 2 * (1 - checked / size) * sample_variance / checked
-    if population == 0:
+    from .estimates import StratumSample, design_estimate
+
+    samples = [StratumSample.of_verdicts(size, checked, passed) for size, checked, passed in strata]
+    for sample in samples:
+        if sample.population and not sample.checked:
+            raise ValueError(f"有一层总体 {sample.population} 条但尚无抽查结果，无法估计合格率")
+    estimate = design_estimate(samples)
+    if estimate.exact is None:
         raise ValueError("没有可以估计合格率的分层")
-    return PassRateEstimate(value=value, standard_error=math.sqrt(variance), population=population,
-                            checked=sum(checked for _, checked, _ in strata),
-                            passed=sum(passed for _, _, passed in strata))
+    return PassRateEstimate(value=estimate.value, standard_error=estimate.standard_error,
+                            population=estimate.population, checked=sum(s.checked for s in samples),
+                            passed=sum(s.successes for s in samples))

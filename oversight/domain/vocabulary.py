@@ -234,10 +234,11 @@ class Position(Labelled):
 class ScoreAction(Labelled):
     """What scoring a quarter did to one contract's review."""
 
-    CREATED = "created", "新建考核草稿"
-    REFRESHED = "refreshed", "重新计算草稿"
-    KEPT = "kept", "保留已发布考核"
-    SKIPPED = "skipped", "无可评分数据"
+    CREATED = "created", "已生成草稿"
+    REFRESHED = "refreshed", "已重新计算草稿"
+    KEPT = "kept", "保持不变"
+    SKIPPED = "skipped", "未评分"
+    PREVIEW = "preview", "预览，季度未结束，不可发布"
 
 
 class EvaluationStatus(Labelled):
@@ -278,9 +279,9 @@ class JobCount(Labelled):
     ASSIGNMENTS_ISSUED = "assignments_issued", "派发照料护理任务"
     SPOT_CHECK_DRAWS = "spot_check_draws", "抽查复检抽样"
     CALLBACK_DRAWS = "callback_draws", "电话回访抽样"
-    REVIEWS_CREATED = "created", "新建考核草稿"
+    REVIEWS_CREATED = "created", "已生成草稿"
     REVIEWS_REFRESHED = "refreshed", "重新计算考核草稿"
-    REVIEWS_KEPT = "kept", "保留已发布考核"
+    REVIEWS_KEPT = "kept", "保持不变"
     REVIEWS_SKIPPED = "skipped", "无可评分数据的合同"
     EVALUATIONS_DRAFTED = "drafted", "年度评价草稿"
     EVALUATIONS_ALREADY_APPROVED = "already_approved", "已审定的年度评价"

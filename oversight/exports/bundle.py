@@ -31,7 +31,7 @@ from typing import IO, Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
-from ..clock import day_starts_at, utcnow
+from ..clock import COUNTY_TIME_LABEL, county_time_heading, county_wall_time, day_starts_at, utcnow
 from ..domain.attachments import kind_name
 from ..domain.audit_chain import ChainBreak, to_json_value, verify_chain
 from ..domain.identifiers import mask_id_number, mask_phone
@@ -84,6 +84,7 @@ from ..models import (
     UploadBatch,
     User,
 )
+from ..policy import may_export_full_personal_data
 from ..services.audit import record_event
 from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
@@ -163,6 +164,13 @@ def _quarters_of(column, year: int):
 
 
 C = Column
+
+
+def T(header: str, key: str) -> Column:
+    """A column of stored (UTC) timestamps, written in county time under a "…（北京时间）" heading."""
+    return Column(county_time_heading(header), key, county_wall_time)
+
+
 _service_type = _label(ServiceType)
 _checker, _issuer, _closer, _operator, _author, _approver = (aliased(User) for _ in range(6))
 
@@ -366,7 +374,7 @@ TABLES: tuple[RecordTable, ...] = (
         C("身份证号", "id_number", personal=mask_id_number), C("乡镇(街道)", "township"), C("村(社区)", "village"),
         C("类别", "category"), C("服务类型", "service_type", _service_type), C("截止日期", "due_date"),
         C("状态", "status", _label(AssignmentStatus)), C("应上门次数", "required_visits"),
-        C("完成时间(UTC)", "completed_at"), C("备注", "note"),
+        T("完成时间", "completed_at"), C("备注", "note"),
     ), _assignments),
     RecordTable("completion_records", "服务记录", (
         C("记录ID", "id"), C("合同编号", "code"), C("任务编号", "number"), C("服务对象", "subject"),
@@ -383,31 +391,31 @@ TABLES: tuple[RecordTable, ...] = (
         *(C(header, key) for header, key in zip(_ASSESSMENT_HEADERS, _ASSESSMENT)),
         C("评估结论", "conclusion"), C("不能项数", "fails"), C("服务项目", "care_items"), C("对象签字确认", "signed"),
         C("上传批次", "batch_id"), C("有异常标记", "flagged"), C("异常标记", "anomaly_flags", _flags),
-        C("录入时间(UTC)", "created_at"),
+        T("录入时间", "created_at"),
     ), _completion_records),
     RecordTable("upload_batches", "上传批次", (
         C("批次ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type), C("文件名", "filename"),
-        C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("上传人", "uploader"), C("上传时间(UTC)", "uploaded_at"),
+        C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
         C("状态", "status", _label(BatchStatus)), C("总行数", "rows_total"), C("接收行数", "rows_accepted"), C("错误数", "error_count"),
-        C("说明", "message"), C("处理完成(UTC)", "finished_at"),
+        C("说明", "message"), T("处理完成", "finished_at"),
     ), _upload_batches),
     RecordTable("sampling_draws", "抽样", (
         C("抽样ID", "id"), C("用途", "purpose", _label(DrawPurpose)), C("季度", "quarter"), C("合同编号", "code"),
         C("服务类型", "service_type", _service_type), C(f"规则{JSON_COLUMN}", "rule", _json), C(f"抽样方案{JSON_COLUMN}", "plan", _json),
         C("随机种子", "seed"), C("风险加权", "risk_weighted"), C("总体数量", "population", len),
-        C("总体SHA-256", "population_sha256"), C(f"分层{JSON_COLUMN}", "strata", _json), C("抽样时间(UTC)", "created_at"),
+        C("总体SHA-256", "population_sha256"), C(f"分层{JSON_COLUMN}", "strata", _json), T("抽样时间", "created_at"),
     ), _sampling_draws),
     RecordTable("spot_checks", "抽查复检", (
         C("抽查ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"), C("抽样ID", "draw_id"),
         C("分层", "stratum", _label(Stratum)), C("复检人", "checker"), C("方式", "method"), C("复检日期", "checked_on"),
         C("比对字段数", "fields_compared"), C("不一致字段数", "fields_differing"), C("合格", "passed"),
         C(f"复检值{JSON_COLUMN}", "values", _json), C(f"比对结果{JSON_COLUMN}", "comparison", _json), C("备注", "note"),
-        C("录入时间(UTC)", "created_at"),
+        T("录入时间", "created_at"),
     ), _spot_checks),
     RecordTable("rectification_notices", "整改通知", (
-        C("通知ID", "id"), C("合同编号", "code"), C("抽查ID", "spot_check_id"), C("下发时间(UTC)", "issued_at"),
+        C("通知ID", "id"), C("合同编号", "code"), C("抽查ID", "spot_check_id"), T("下发时间", "issued_at"),
         C("下发人", "issuer"), C("整改期限", "deadline"), C("整改要求", "requirement"), C("状态", "status", _label(NoticeStatus)),
-        C("承接机构答复", "response"), C("答复时间(UTC)", "responded_at"), C("关闭时间(UTC)", "closed_at"),
+        C("承接机构答复", "response"), T("答复时间", "responded_at"), T("关闭时间", "closed_at"),
         C("关闭人", "closer"), C("结论", "outcome", _label(NoticeOutcome)), C("关闭说明", "closing_note"),
     ), _rectification_notices),
     RecordTable("callbacks", "电话回访", (
@@ -415,46 +423,46 @@ TABLES: tuple[RecordTable, ...] = (
         C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status", _label(CallbackStatus)),
         C("拨打次数", "attempts"), C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
         C("服务态度", "attitude"), C("投诉内容", "complaint"), C("回访人", "operator"),
-        C("完成时间(UTC)", "completed_at"),
+        T("完成时间", "completed_at"),
     ), _callbacks),
     RecordTable("callback_attempts", "回访拨打记录", (
-        C("ID", "id"), C("回访ID", "callback_id"), C("拨打时间(UTC)", "attempted_at"), C("结果", "outcome"),
+        C("ID", "id"), C("回访ID", "callback_id"), T("拨打时间", "attempted_at"), C("结果", "outcome"),
         C("回访人", "operator"),
     ), _callback_attempts),
     RecordTable("complaints", "投诉", (
         C("投诉ID", "id"), C("来源", "source", _label(ComplaintSource)), C("合同编号", "code"), C("回访ID", "callback_id"),
         C("服务记录ID", "record_id"), C("服务人员工号", "worker_no"), C("投诉内容", "text"), C("状态", "status", _label(ComplaintStatus)),
-        C("定向抽样ID", "targeted_draw_id"), C("登记时间(UTC)", "created_at"),
+        C("定向抽样ID", "targeted_draw_id"), T("登记时间", "created_at"),
     ), _complaints),
     RecordTable("quarterly_reviews", "季度考核", (
         C("考核ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("版本", "revision"),
         C("状态", "status", _label(ReviewStatus)), C("总分", "total_centi", _hundredths), C("评级", "rating"),
-        C("完成量", "completed_volume"), C("计算时间(UTC)", "computed_at"), C("发布时间(UTC)", "published_at"),
+        C("完成量", "completed_volume"), T("计算时间", "computed_at"), T("发布时间", "published_at"),
         C("意见截止", "comment_deadline"), C("承接机构意见", "contractor_position", _label(Position)),
         C("承接机构说明", "contractor_comment"), C("裁定意见", "settlement"), C("审定人", "approver"),
-        C("审定时间(UTC)", "approved_at"), C("已锁定", "locked"), C("更正自考核ID", "supersedes_id"),
+        T("审定时间", "approved_at"), C("已锁定", "locked"), C("更正自考核ID", "supersedes_id"),
         C("更正原因", "revision_reason"), C(f"考核明细{JSON_COLUMN}", "figures", _json),
     ), _quarterly_reviews),
     RecordTable("review_manual_items", "考核加减分", (
         C("ID", "id"), C("考核ID", "review_id"), C("季度", "quarter"), C("分值", "points_centi", _hundredths),
-        C("理由", "reason"), C("录入人", "author"), C("录入时间(UTC)", "created_at"),
+        C("理由", "reason"), C("录入人", "author"), T("录入时间", "created_at"),
     ), _review_manual_items),
     RecordTable("annual_evaluations", "年度评价", (
         C("评价ID", "id"), C("合同编号", "code"), C("年度", "year"), C("版本", "revision"), C("状态", "status", _label(EvaluationStatus)),
         C("年度得分", "score_centi", _hundredths), C("评级", "rating"), C("绩效挂钩部分(元)", "linked_fen", fen_to_yuan),
         C("应付(元)", "payable_fen", fen_to_yuan), C("扣减(元)", "withheld_fen", fen_to_yuan),
-        C("计算时间(UTC)", "computed_at"), C("审定人", "approver"), C("审定时间(UTC)", "approved_at"),
+        T("计算时间", "computed_at"), C("审定人", "approver"), T("审定时间", "approved_at"),
         C("已锁定", "locked"), C(f"评价明细{JSON_COLUMN}", "figures", _json),
     ), _annual_evaluations),
     RecordTable("attachments", "附件", (
         C("附件ID", "id"), C("所属", "owner_type", _label(AttachmentOwner)), C("所属ID", "owner_id"),
         C("文件名", "filename"), C("文件类型", "content_type", kind_name), C("字节数", "size_bytes"),
-        C("SHA-256", "sha256"), C("上传人", "uploader"), C("上传时间(UTC)", "uploaded_at"),
+        C("SHA-256", "sha256"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
     ), _attachments),
     RecordTable("payment_records", "付款记录", (
         C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
         C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),
-        C("登记时间(UTC)", "created_at"),
+        T("登记时间", "created_at"),
     ), _payment_records),
 )
 
@@ -566,7 +574,8 @@ class _Writer:
         return entry
 
     def _info(self, path: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(path, date_time=utcnow().timetuple()[:6])
+        # Zip entry times have no zone; readers show them as written: county time.
+        info = zipfile.ZipInfo(path, date_time=county_wall_time(utcnow()).timetuple()[:6])
         info.compress_type = zipfile.ZIP_DEFLATED
         return info
 
@@ -601,10 +610,10 @@ def _write_audit_log(writer: _Writer, last_id: int) -> tuple[int, str | None]:
             buffered.write(json.dumps(line, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
             count, last_hash = count + 1, event["hash"]
         buffered.flush()
-    headers = ["事件ID", "时间(UTC)", "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址", "前一哈希", "哈希"]
+    headers = ["事件ID", county_time_heading("时间"), "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址", "前一哈希", "哈希"]
     with writer.csv_table("audit_log/audit_events.csv", headers) as sheet:
         for event in db.session.execute(stmt).mappings():
-            sheet.write([event["id"], event["occurred_at"], event["user_id"], event["actor"],
+            sheet.write([event["id"], county_wall_time(event["occurred_at"]), event["user_id"], event["actor"],
                          label_of(AuditAction, event["action"]), label_of(AuditObject, event["object_type"]), event["object_id"], _json(event["changes"]), event["ip_address"],
                          event["prev_hash"], event["hash"]])
     return count, last_hash
@@ -667,7 +676,8 @@ def _note(year: int, full: bool, exported_by: str, events: int) -> str:
         f"records/：{year}年度的各类记录，每张表各有 .xlsx 和 .csv（UTF-8 含 BOM，Excel 可直接打开）两份。\n"
         f"{personal}\n"
         "以 =、+、-、@ 开头的文字单元格前加了单引号，防止被电子表格当作公式执行。\n"
-        "时间列标注 (UTC) 的为协调世界时，北京时间需加 8 小时。\n"
+        f"表格和报告中的时间均为{COUNTY_TIME_LABEL}（UTC+8），列名中注明；"
+        ".jsonl 与 manifest.json 保留存储原值（协调世界时 UTC），以便重新计算哈希。\n"
         "charts/：各合同的季度考核图表；reports/：各季度考核表（.xlsx）和年度评价报告（.docx、.pdf）。\n"
         f"audit_log/：审计日志，自第一条事件至导出开始时的最后一条，共 {events} 条；"
         ".jsonl 逐条含前一哈希与本条哈希，可重新计算整条哈希链。\n"
@@ -695,7 +705,7 @@ def consistent_snapshot() -> Iterator[None]:
 
 def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None) -> BundleResult:
     """Write the year's audit bundle to `out_path`; a full (unmasked) bundle only for an admin."""
-    if full and (exported_by is None or exported_by.role != "admin"):
+    if full and not may_export_full_personal_data(exported_by):
         raise BundleRefused("只有系统管理员可以导出含完整个人信息的审计包")
     out_path = Path(out_path)
     generated_at = utcnow()
@@ -716,7 +726,7 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
         manifest = {
             "format": BUNDLE_FORMAT,
             "year": year,
-            "created_at": generated_at.isoformat(timespec="seconds") + "Z",
+            "created_at": generated_at.isoformat(timespec="seconds") + "Z",  # UTC, as stored
             "exported_by": name,
             "personal_data": "full" if full else "masked",
             "note": f"{year}年度审计包；说明见 {NOTE}。每个文件的 SHA-256 见 files，bundle_sha256 为对该清单的摘要。",

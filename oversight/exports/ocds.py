@@ -27,12 +27,13 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from sqlalchemy import select
 
-from ..clock import utcnow
+from ..clock import COUNTY_TZ, to_county, utcnow
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, KpiScheme, LocalStandard, PaymentRecord, QuarterlyReview
+from . import estimate_text
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
 RELEASE_SCHEMA_ID = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json"
@@ -44,7 +45,6 @@ CURRENCY = "CNY"
 PROCUREMENT_METHODS = {"公开招标": "open", "竞争性磋商": "limited", "竞争性谈判": "limited", "询价": "limited",
                        "单一来源": "direct"}
 UNITS = {"household_survey": "户", "self_care_assessment": "人", "care_visit": "人次"}
-_LOCAL_OFFSET = "+08:00"
 
 
 class NothingToPublish(LookupError):
@@ -105,11 +105,13 @@ def _value(fen: int) -> dict:
 
 
 def _local(day: date, end_of_day: bool = False) -> str:
-    return datetime.combine(day, time(23, 59, 59) if end_of_day else time()).isoformat() + _LOCAL_OFFSET
+    """A county day's start (or last second) with the county's offset, "2026-04-01T00:00:00+08:00"."""
+    return datetime.combine(day, time(23, 59, 59) if end_of_day else time(), tzinfo=COUNTY_TZ).isoformat()
 
 
-def _utc(moment: datetime) -> str:
-    return moment.replace(microsecond=0).isoformat() + "Z"
+def _moment(moment: datetime) -> str:
+    """A stored (UTC) timestamp in county time with its offset, "2026-04-01T07:30:00+08:00"."""
+    return to_county(moment).replace(microsecond=0).isoformat()
 
 
 def _number(text: Decimal | str) -> int | float:
@@ -204,7 +206,7 @@ def _milestones(contract: Contract, year: int, reviews: list[QuarterlyReview],
         if review is None:
             milestone["status"] = "scheduled"
         else:
-            milestone.update(status="met", dateMet=_utc(review.approved_at), dateModified=_utc(review.approved_at),
+            milestone.update(status="met", dateMet=_moment(review.approved_at), dateModified=_moment(review.approved_at),
                              description=f"审定得分 {review.figures.total} 分，评级“{review.rating}”"
                                          f"（第 {review.revision} 版）")
         milestones.append(milestone)
@@ -216,7 +218,7 @@ def _milestones(contract: Contract, year: int, reviews: list[QuarterlyReview],
     else:
         payment = evaluation.figures.payment
         milestone.update(
-            status="met", dateMet=_utc(evaluation.approved_at), dateModified=_utc(evaluation.approved_at),
+            status="met", dateMet=_moment(evaluation.approved_at), dateModified=_moment(evaluation.approved_at),
             description=(f"年度得分 {evaluation.figures.score} 分，评级“{evaluation.rating}”；绩效挂钩部分"
                          f"应付 {_amount(payment.payable_fen)} 元，扣减 {_amount(payment.withheld_fen)} 元"),
         )
@@ -251,10 +253,11 @@ def _results(contract: Contract, reviews: list[QuarterlyReview], evaluation: Ann
             elif indicator.value is None:
                 observation["notes"] = f"本季度无此类事项，按满分计，得 {indicator.score} 分"
             else:
+                weighted = "" if indicator.estimate is None else f"；{estimate_text.summary(indicator.estimate)}"
                 observation.update(
                     measure=_number(indicator.value), unit={"name": "比率"},
                     notes=(f"{indicator.numerator}/{indicator.denominator}，得 {indicator.score} 分"
-                           f"（实际权重 {indicator.effective_weight} 分）"))
+                           f"（实际权重 {indicator.effective_weight} 分）{weighted}"))
             observe(f"kpi-{indicator.key}", indicator.name, observation)
     if evaluation is not None:
         year = evaluation.year
@@ -341,7 +344,7 @@ def build_package(year: int, uri: str, *, today: date) -> dict:
     if credit_code:
         buyer["identifier"] = {"scheme": CREDIT_CODE_SCHEME, "id": credit_code, "legalName": name}
     buyer["roles"] = ["buyer", "payer"]
-    published = _utc(utcnow())
+    published = _moment(utcnow())
     package = {
         "uri": uri,
         "version": "1.1",

@@ -18,9 +18,11 @@ from sqlalchemy import select
 from ..charts import CJK_FONT_FILES
 from ..charts.performance import rates_with_intervals, score_trend
 from ..domain.figures import QuarterWeight
+from ..clock import format_county_time
 from ..domain.money import format_yuan
 from ..extensions import db
 from ..models import AnnualEvaluation, PaymentRecord, QuarterlyReview
+from . import estimate_text
 from ..domain.vocabulary import EvaluationStatus, PaymentKind, label_of
 
 
@@ -104,7 +106,7 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     add = report.blocks.append
     if report.draft:
         add(Paragraph("本报告为草稿：年度评价尚未批准，其中数据可能变动。"))
-    add(Paragraph(f"评价状态：{status}（第 {evaluation.revision} 版）　生成时间：{generated_at:%Y-%m-%d %H:%M}"))
+    add(Paragraph(f"评价状态：{status}（第 {evaluation.revision} 版）　生成时间：{format_county_time(generated_at, labelled=True)}"))
 
     add(Heading("一、合同概况"))
     add(Table(("项目", "内容"), (
@@ -139,6 +141,12 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
         add(Heading("三、分项指标"))
         add(Paragraph("每格为指标值及其得分；“无数据”的指标当季权重已按比例分摊至其他指标。"))
         add(Table(("考核指标", *(q.quarter for q in quarters)), indicator_rows, (2, *([2] * len(quarters)))))
+    estimate_rows = _estimate_rows(quarters, reviews)
+    if estimate_rows:
+        add(Paragraph("抽查合格率与数据准确率的指标值为按各分层总体记录数加权的估计；样本 k/n 为复检计数；"
+                      "定向抽查的记录非随机抽取，单独列示，不计入估计。"))
+        add(Table(("季度", "考核指标", "加权估计", "95% 置信区间", "样本 k/n", "定向抽查（不计入估计）"), estimate_rows,
+                  (1, 1.4, 1, 1.8, 1.4, 1.6)))
 
     add(Heading("四、年度加减分"))
     items = figures.annual_items
@@ -199,6 +207,21 @@ def _indicator_rows(quarters: Sequence[QuarterWeight],
     return tuple(
         (name, *(cells.get((key, quarter.quarter), "—") for quarter in quarters)) for key, name in names.items()
     )
+
+
+def _estimate_rows(quarters: Sequence[QuarterWeight],
+                   reviews: dict[int, QuarterlyReview]) -> tuple[tuple[str, ...], ...]:
+    """Per quarter, each indicator scored on a design-based estimate: estimate, interval, raw k/n, targeted."""
+    rows = []
+    for quarter in quarters:
+        review = reviews.get(quarter.review_id)
+        for indicator in review.figures.indicators if review else ():
+            estimate = indicator.estimate
+            if estimate is not None:
+                rows.append((quarter.quarter, indicator.name, estimate_text.percent(estimate.value),
+                             estimate_text.interval(estimate), estimate_text.share(estimate.sample),
+                             estimate_text.share(estimate.targeted)))
+    return tuple(rows)
 
 
 # --- charts ---------------------------------------------------------------------------------

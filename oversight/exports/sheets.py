@@ -16,7 +16,9 @@ from typing import IO, Any
 import xlsxwriter
 
 from ..adapters.tables.formulas import neutralize_cell
+from ..clock import county_time_heading, county_wall_time, format_county_time
 from ..domain.figures import ReviewFigures
+from . import estimate_text
 from ..domain.vocabulary import Position, ReviewStatus, label_of
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
@@ -177,7 +179,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     info = (
         ("合同编号", contract.code, "承接机构", contract.contractor.name),
         ("考核方案", f"{scheme.name}（{scheme.code} 第{scheme.version}版）", "考核季度", figures.quarter),
-        ("完成服务量", figures.completed_volume, "计算时间", review.computed_at),
+        ("完成服务量", figures.completed_volume, county_time_heading("计算时间"), county_wall_time(review.computed_at)),
     )
     row = 3
     for left_label, left_value, right_label, right_value in info:
@@ -217,6 +219,29 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     text(row, 0, "指标得分合计", fmt["label"])
     text(row, 7, figures.indicator_total, fmt["total"])
     text(row, 8, "", fmt["cell"])
+    estimated = [item for item in figures.indicators if item.estimate is not None]
+    if estimated:
+        row += 2
+        text(row, 0, "抽查指标的加权估计（计入考核的指标值）", fmt["section"])
+        row += 1
+        for first, final, header in ((0, 1, "考核指标"), (2, 2, "加权估计"), (3, 4, "95% 置信区间"), (5, 6, "样本 k/n"),
+                                     (7, 8, "定向抽查（不计入估计）")):
+            if first == final:
+                text(row, first, header, fmt["head"])
+            else:
+                merged(row, first, final, header, fmt["head"])
+        for item in estimated:
+            estimate = item.estimate
+            row += 1
+            merged(row, 0, 1, item.name, fmt["cell"])
+            value = estimate.value
+            text(row, 2, value if value is not None else "无数据", fmt["percent"] if value is not None else fmt["cell"])
+            merged(row, 3, 4, estimate_text.interval(estimate), fmt["cell"])
+            merged(row, 5, 6, estimate_text.share(estimate.sample), fmt["cell"])
+            merged(row, 7, 8, estimate_text.share(estimate.targeted), fmt["cell"])
+        row += 1
+        merged(row, 0, last, "注：按各分层（随机层每名服务人员、异常加权层）总体记录数加权；样本 k/n 为复检计数；"
+                             "定向抽查的记录非随机抽取，单独列示，不计入估计。", fmt["cell"])
 
     row += 2
     text(row, 0, "二、加减分项", fmt["section"])
@@ -293,7 +318,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     sheet.repeat_rows(table_header)
     sheet.print_area(0, 0, row, last)
     footer_name = f"{contract.code} {figures.quarter}".replace("&", "&&")
-    sheet.set_footer(f"&L{footer_name}　导出于 {generated_at:%Y-%m-%d %H:%M}&R第 &P 页，共 &N 页")
+    sheet.set_footer(f"&L{footer_name}　导出于 {format_county_time(generated_at, labelled=True)}&R第 &P 页，共 &N 页")
 
     _evidence_sheet(book, figures)
     book.close()
@@ -305,14 +330,17 @@ def _evidence_sheet(book: xlsxwriter.Workbook, figures: ReviewFigures) -> None:
     sheet = book.add_worksheet("指标依据")
     head = book.add_format({"bold": True, "bg_color": "#EEF1F4", "border": 1})
     formats = CellFormats(book)
-    for position, (header, width) in enumerate((("指标", 16), ("分子", 8), ("分母", 8), ("依据记录ID", 14))):
+    for position, (header, width) in enumerate((("指标", 16), ("分子", 8), ("分母", 8), ("依据记录ID", 14),
+                                                ("加权估计", 60))):
         sheet.set_column(position, position, width)
         sheet.write_string(0, position, header, head)
     row = 1
     for indicator in figures.indicators:
         ids: Iterable[int | None] = indicator.record_ids or [None]
-        for record_id in ids:
-            for position, value in enumerate((indicator.name, indicator.numerator, indicator.denominator, record_id)):
+        weighted = None if indicator.estimate is None else estimate_text.summary(indicator.estimate)
+        for number, record_id in enumerate(ids):
+            for position, value in enumerate((indicator.name, indicator.numerator, indicator.denominator, record_id,
+                                              None if number else weighted)):
                 put(sheet, row, position, value, formats)
             row += 1
     sheet.freeze_panes(1, 0)

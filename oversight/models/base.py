@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..clock import replayed_at, utcnow  # noqa: F401  (re-exported: the clock lives in oversight.clock)
+from ..clock import utcnow
 from ..domain.vocabulary import Labelled
 
 

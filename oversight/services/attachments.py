@@ -32,6 +32,7 @@ from ..domain.attachments import (
     display_name,
 )
 from ..domain.vocabulary import AttachmentOwner
+from .. import policy
 from ..extensions import db
 from ..models import (
     Attachment,
@@ -41,9 +42,9 @@ from ..models import (
     SpotCheck,
     User,
 )
+from ..policy import Action
 
 # Roles that see every owner; a contractor sees its own contracts' owners its kind shows it.
-READING_ROLES = ("admin", "supervisor", "auditor")
 
 
 @dataclass(frozen=True)
@@ -170,13 +171,11 @@ def owner_of(attachment: Attachment):
 def may_see(owner, user: User) -> bool:
     """Bureau staff and auditors see every owner; a contractor its own contracts' owners that
     their kind shows to contractors; nobody else any."""
-    if user.role in READING_ROLES:
-        return True
-    if user.role != "contractor" or user.contractor_id is None:
-        return False
+    if not policy.is_contractor(user):
+        return policy.role_of(user) is not None
     kind = kind_of(owner)
     contract = db.session.get(Contract, kind.contract_id(owner))
-    return contract is not None and contract.contractor_id == user.contractor_id and kind.contractor_sees(owner)
+    return contract is not None and policy.owns(user, contract.contractor_id) and kind.contractor_sees(owner)
 
 
 def may_attach(owner, user: User) -> bool:
@@ -184,7 +183,7 @@ def may_attach(owner, user: User) -> bool:
     kind = kind_of(owner)
     if kind.may_attach is not None:
         return kind.may_attach(owner, user)
-    return user.role != "auditor" and may_see(owner, user)
+    return not policy.read_only(user) and may_see(owner, user)
 
 
 def visible_attachment(attachment_id: int, user: User) -> Attachment | None:
@@ -214,16 +213,15 @@ register_owner(OwnerKind(
     AttachmentOwner.SPOT_CHECK, SpotCheck, contract_id=lambda check: check.contract_id,
     # The re-check's photos are the bureau's evidence: contractors see the notice, not the check.
     contractor_sees=lambda check: False,
-    may_attach=lambda check, user: user.role in ("admin", "supervisor"),
+    may_attach=lambda check, user: policy.may(user, Action.RECORD_SPOT_CHECKS),
     folder=lambda check: str(check.id),
 ))
 register_owner(OwnerKind(
     AttachmentOwner.RECTIFICATION_NOTICE, RectificationNotice, contract_id=lambda notice: notice.contract_id,
-    may_attach=lambda notice, user: (user.role == "contractor" and notice.status != "closed"
-                                     and may_see(notice, user)),
+    may_attach=lambda notice, user: policy.may(user, Action.RESPOND_TO_NOTICES, notice) and may_see(notice, user),
 ))
 register_owner(OwnerKind(
     AttachmentOwner.QUARTERLY_REVIEW, QuarterlyReview, contract_id=lambda review: review.contract_id,
-    contractor_sees=lambda review: review.status != "draft",
-    may_attach=lambda review, user: user.role == "contractor" and may_see(review, user),
+    contractor_sees=lambda review: review.status not in policy.REVIEW_STATUSES_HIDDEN_FROM_CONTRACTORS,
+    may_attach=lambda review, user: policy.may(user, Action.COMMENT_ON_REVIEWS) and may_see(review, user),
 ))

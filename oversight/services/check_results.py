@@ -2,7 +2,9 @@
 
 Every rate is a `Rate` (count and 95 % Wilson interval). Pass rates and field error rates count
 the random and flagged strata; complaint-targeted checks were not drawn at random and are
-reported apart. The risk-weighted estimate weights each stratum by its population size.
+reported apart. The design-based estimates (`oversight.domain.estimates`) weight each stratum of
+each draw — a worker's cell of the random stratum, the flagged stratum — by its size in the
+frozen population: they are what the KPI scores (SPEC section 10), the raw k/n shown beside them.
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from sqlalchemy import select
 
 from ..domain.comparison import Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
 from ..domain.periods import Quarter
-from ..domain.sampling import STRATUM_TARGETED, SamplingPlan, lot_accepted, sample_pass_rate
-from ..domain.statistics import PassRateEstimate, Rate
+from ..domain.estimates import DesignEstimate, design_estimate
+from ..domain.sampling import STRATUM_TARGETED, PopulationItem, SamplingPlan, draw_strata, lot_accepted
+from ..domain.statistics import Rate
 from ..domain.vocabulary import LotVerdict, ServiceType, WorkerFlag, label_of
 from ..extensions import db
 from ..models import (
@@ -29,7 +32,7 @@ from ..models import (
     SpotCheck,
 )
 from .callbacks import SATISFIED_FROM
-from .draws import CALLBACK, SPOT_CHECK, recompute, standard_for
+from .draws import CALLBACK, SPOT_CHECK, recompute, standard_for, stored_params, stored_population
 from .spot_checks import closed_on_time, notice_overdue
 
 DEFAULT_RETRAIN_BP = 1000
@@ -59,6 +62,7 @@ class CheckCount:
     passed: bool
     compared: int
     differing: int
+    draw_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,8 @@ class Figures:
 
 @dataclass(frozen=True)
 class LotDecision:
-    """The lot decision of one spot-check draw, and its size-weighted pass-rate estimate."""
+    """The lot decision of one spot-check draw, and its design-based pass-rate estimate (None
+    before any random record is checked)."""
 
     draw: SamplingDraw
     plan: SamplingPlan | None
@@ -111,7 +116,7 @@ class LotDecision:
     random_checked: int
     failures: int
     decision: str  # accepted | rejected | pending | none (a share plan decides no lot)
-    estimate: PassRateEstimate | None
+    estimate: DesignEstimate | None
 
     @property
     def decision_label(self) -> str:
@@ -133,6 +138,7 @@ class ContractResults:
     notices: dict[str, int]
     retrain_threshold: Decimal
     recheck_threshold: Decimal
+    estimates: dict[str, DesignEstimate] | None = None  # spot_check_pass, field_accuracy: what the KPI scores
 
     @property
     def flagged_workers(self) -> list[Figures]:
@@ -180,7 +186,7 @@ def check_counts(contract_id: int, quarter: Quarter) -> list[CheckCount]:
     instead of the comparison itself (reading thousands of comparisons costs more than the rest)."""
     rows = _drawn_rows((SpotCheck.record_id, SpotCheck.passed, SpotCheck.fields_compared, SpotCheck.fields_differing),
                        SpotCheck.draw_item_id, SpotCheck.record_id, contract_id, quarter, SPOT_CHECK, workers=False)
-    return [CheckCount(row.record_id, row.stratum, row.passed, row.fields_compared, row.fields_differing)
+    return [CheckCount(row.record_id, row.stratum, row.passed, row.fields_compared, row.fields_differing, row.draw_id)
             for row in rows]
 
 
@@ -252,11 +258,53 @@ def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision
         decision = "pending"
     else:
         decision = "accepted" if lot_accepted(failures, plan) else "rejected"
-    try:
-        estimate = sample_pass_rate(result, {check.record_id: check.passed for check in mine})
-    except ValueError:  # a stratum without any check yet: nothing to estimate from
-        estimate = None
-    return LotDecision(draw, plan, drawn, len(random_checks), failures, decision, estimate)
+    estimate = design_estimate(draw_strata(stored_population(draw), stored_params(draw).risk_weighted,
+                                           [(c.record_id, c.stratum, int(c.passed), 1) for c in mine]))
+    return LotDecision(draw, plan, drawn, len(random_checks), failures, decision,
+                       estimate if estimate.has_data else None)
+
+
+def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, tuple[list[PopulationItem], bool]]:
+    """Each spot-check draw's frozen population and whether it was risk-weighted, by draw id (the
+    columns only: no draw is re-computed)."""
+    rows = db.session.execute(select(SamplingDraw.id, SamplingDraw.population, SamplingDraw.rule).where(
+        SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
+        SamplingDraw.purpose == SPOT_CHECK)).all()
+    return {row.id: ([PopulationItem(*entry) for entry in row.population], bool((row.rule or {}).get("risk_weighted")))
+            for row in rows}
+
+
+def draw_estimates(draw: SamplingDraw) -> dict[str, DesignEstimate]:
+    """One spot-check draw's design-based pass rate and field accuracy from its recorded checks."""
+    rows = db.session.execute(
+        select(SpotCheck.record_id, DrawItem.stratum, SpotCheck.passed, SpotCheck.fields_compared,
+               SpotCheck.fields_differing)
+        .join(DrawItem, SpotCheck.draw_item_id == DrawItem.id).where(DrawItem.draw_id == draw.id)).all()
+    population, risk_weighted = stored_population(draw), stored_params(draw).risk_weighted
+    return {
+        "spot_check_pass": design_estimate(draw_strata(population, risk_weighted,
+                                                       [(r, stratum, int(ok), 1) for r, stratum, ok, _, _ in rows])),
+        "field_accuracy": design_estimate(draw_strata(population, risk_weighted, [
+            (r, stratum, compared - differing, compared) for r, stratum, _, compared, differing in rows])),
+    }
+
+
+def quarter_estimates(contract_id: int, quarter: Quarter,
+                      checks: Iterable[tuple[int, int, str, bool, int, int]]) -> dict[str, DesignEstimate]:
+    """The design-based spot-check pass rate and field accuracy of the contract's quarter, over
+    every spot-check draw's cells, from the checks as (draw id, record id, stratum, passed, fields
+    compared, fields differing); targeted checks are reported apart inside each estimate."""
+    by_draw: dict[int, list] = {}
+    for check in checks:
+        by_draw.setdefault(check[0], []).append(check)
+    passes, fields = [], []
+    for draw_id, (population, risk_weighted) in _frozen_populations(contract_id, quarter).items():
+        mine = by_draw.get(draw_id, [])
+        passes += draw_strata(population, risk_weighted, [(r, stratum, int(ok), 1) for _, r, stratum, ok, _, _ in mine])
+        fields += draw_strata(population, risk_weighted,
+                              [(r, stratum, compared - differing, compared) for _, r, stratum, _, compared, differing
+                               in mine])
+    return {"spot_check_pass": design_estimate(passes), "field_accuracy": design_estimate(fields)}
 
 
 def _spot_check_draws(contract_id: int, quarter: Quarter) -> list[SamplingDraw]:
@@ -265,10 +313,10 @@ def _spot_check_draws(contract_id: int, quarter: Quarter) -> list[SamplingDraw]:
         SamplingDraw.purpose == SPOT_CHECK).order_by(SamplingDraw.service_type)).scalars())
 
 
-def _due_in(contract_id: int, quarter: Quarter) -> tuple:
-    """The contract's notices whose deadline falls in the quarter."""
+def _due_in(contract_id: int, quarter: Quarter, due_by: date | None = None) -> tuple:
+    """The contract's notices whose deadline falls in the quarter (and, given `due_by`, on or before it)."""
     return (RectificationNotice.contract_id == contract_id, RectificationNotice.deadline >= quarter.start,
-            RectificationNotice.deadline <= quarter.end)
+            RectificationNotice.deadline <= (quarter.end if due_by is None else min(quarter.end, due_by)))
 
 
 def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice]:
@@ -276,13 +324,13 @@ def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice
                                    .order_by(RectificationNotice.id)).scalars())
 
 
-def _notice_rows(contract_id: int, quarter: Quarter) -> list:
+def _notice_rows(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
     """The same notices as rows of what `closed_on_time` reads and their check's record id."""
     return db.session.execute(
         select(RectificationNotice.id, RectificationNotice.status, RectificationNotice.outcome,
                RectificationNotice.closed_at, RectificationNotice.deadline, SpotCheck.record_id)
         .join(SpotCheck, RectificationNotice.spot_check_id == SpotCheck.id)
-        .where(*_due_in(contract_id, quarter)).order_by(RectificationNotice.id)).all()
+        .where(*_due_in(contract_id, quarter, due_by)).order_by(RectificationNotice.id)).all()
 
 
 def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
@@ -319,6 +367,9 @@ def contract_results(contract_id: int, quarter: Quarter, today: date) -> Contrac
                  "overdue": sum(notice_overdue(n, today) for n in notices)},
         retrain_threshold=retrain,
         recheck_threshold=recheck,
+        estimates=quarter_estimates(contract_id, quarter, [
+            (c.draw_id, c.record_id, c.stratum, c.passed, c.comparison.compared, c.comparison.differing)
+            for c in checks]),
     )
 
 
@@ -334,19 +385,23 @@ def _lot_estimates(contract_id: int, quarter: Quarter) -> list[dict]:
         estimates.append({
             "draw_id": lot.draw.id, "service_type": lot.draw.service_type,
             "weighted_pass_rate": None if lot.estimate is None else str(round(Decimal(lot.estimate.value), 4)),
+            "estimate": None if lot.estimate is None else lot.estimate.as_dict(),
             "lot_decision": lot.decision,
         })
     return estimates
 
 
-def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True) -> dict:
+def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True,
+                          due_by: date | None = None) -> dict:
     """The quarter's check figures for KPI scoring, each with the record ids behind it.
 
     spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
-    draw (left out when not `lots`: it re-computes every draw, and no KPI uses it); field_accuracy:
-    compared and differing fields of the same checks; callbacks: answered, satisfied (levels 3–5),
-    confirmed; rectifications: notices whose deadline falls in the quarter and those closed as
-    rectified on or before their deadline.
+    draw (left out when not `lots`: it re-computes every draw); field_accuracy: compared and
+    differing fields of the same checks; estimates: the design-based spot_check_pass and
+    field_accuracy over every draw's cells — what the KPI scores (`DesignEstimate.as_dict`);
+    callbacks: answered, satisfied (levels 3–5), confirmed; rectifications: notices whose deadline
+    falls in the quarter (on or before `due_by` when given: a running quarter's preview) and those
+    closed as rectified on or before their deadline.
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
     checks, calls = check_counts(contract_id, quarter), call_counts(contract_id, quarter)
@@ -354,7 +409,7 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
     targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
     errors = ErrorCount(sum(c.differing for c in drawn), sum(c.compared for c in drawn))
     answered = [c for c in calls if c.answered]
-    notices = _notice_rows(contract_id, quarter)
+    notices = _notice_rows(contract_id, quarter, due_by)
     on_time = [n for n in notices if closed_on_time(n)]
     notice_records = {n.id: n.record_id for n in notices}
     return {
@@ -383,4 +438,6 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
             "record_ids": sorted(notice_records.values()),
             "closed_by_deadline_record_ids": sorted(notice_records[n.id] for n in on_time),
         },
+        "estimates": {key: estimate.as_dict() for key, estimate in quarter_estimates(contract_id, quarter, [
+            (c.draw_id, c.record_id, c.stratum, c.passed, c.compared, c.differing) for c in checks]).items()},
     }

@@ -34,12 +34,13 @@ from ..adapters.files import FileStore, FileStoreError, uploads_store
 from ..adapters.tables.cells import EXCEL_ROW, CellError
 from ..adapters.tables.marked import error_workbook, unlisted_note
 from ..adapters.tables.reading import ReadLimits, UnreadableFile, iter_table
-from ..clock import utcnow
+from ..clock import format_county_time, utcnow
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
 from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
+from ..policy import Action, may, owns
 from .audit import Actor, current_actor, record_event, reset_actor, set_actor
 from .completion_places import TOWNSHIP_CENTRES
 
@@ -98,9 +99,9 @@ def error_dict(error: CellError) -> dict:
 
 def check_may_upload(contract: Contract, service_type: str, uploader: User | None) -> None:
     """Raise ImportRefused unless `uploader` may send `service_type` records for `contract`."""
-    if uploader is not None and uploader.role not in ("admin", "supervisor", "contractor"):
+    if uploader is not None and not may(uploader, Action.ENTER_RECORDS):
         raise ImportRefused("审计人员不能上传服务记录")
-    if uploader is not None and uploader.role == "contractor" and uploader.contractor_id != contract.contractor_id:
+    if uploader is not None and not owns(uploader, contract.contractor_id):
         raise ImportRefused(f"合同{contract.code}不属于本承接机构")
     if service_type not in contract.service_types:
         raise ImportRefused(f"合同{contract.code}不包含{ServiceType.labels().get(service_type, service_type)}服务")
@@ -126,7 +127,7 @@ def start_import(contract: Contract, service_type: str, data: bytes, filename: s
         batch.status, batch.finished_at = "rejected", utcnow()
         batch.message = "该文件已上传过，不能重复上传"
         if db.session.get(Contract, earlier.contract_id).contractor_id == contract.contractor_id:
-            batch.message = (f"该文件已于{earlier.uploaded_at:%Y-%m-%d %H:%M}（UTC）上传过（批次 #{earlier.id}，"
+            batch.message = (f"该文件已于{format_county_time(earlier.uploaded_at, labelled=True)}上传过（批次 #{earlier.id}，"
                              f"文件名 {earlier.filename}），不能重复上传")
     db.session.add(batch)
     db.session.flush()

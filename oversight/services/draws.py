@@ -135,12 +135,17 @@ def recompute(draw: SamplingDraw) -> DrawResult:
     return draw_sample(stored_population(draw), stored_params(draw), draw.seed)
 
 
-def contracts_in_scope(quarter: Quarter, contract_id: int | None) -> list[Contract]:
-    """The contract asked for, or every contract whose term overlaps the quarter."""
+def contracts_in_scope_query(quarter: Quarter, contract_id: int | None = None):
+    """The contract asked for, or every contract whose term overlaps the quarter, by code."""
     stmt = select(Contract).where(Contract.term_start <= quarter.end, Contract.term_end >= quarter.start)
     if contract_id is not None:
         stmt = stmt.where(Contract.id == contract_id)
-    return list(db.session.execute(stmt.order_by(Contract.code)).scalars())
+    return stmt.order_by(Contract.code)
+
+
+def contracts_in_scope(quarter: Quarter, contract_id: int | None) -> list[Contract]:
+    """The contract asked for, or every contract whose term overlaps the quarter."""
+    return list(db.session.execute(contracts_in_scope_query(quarter, contract_id)).scalars())
 
 
 def _quarter_records(contract_id: int, service_type: str, quarter: Quarter):

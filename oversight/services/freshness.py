@@ -20,12 +20,11 @@ from sqlalchemy import select
 from ..domain.figures import EvaluationFigures, ReviewFigures
 from ..domain.fingerprints import Fingerprint, SourceChange, changes, describe, fingerprint
 from ..domain.periods import Quarter
-from ..domain.sampling import STRATUM_TARGETED
 from ..extensions import db
-from ..models import AnnualEvaluation, Assignment, Contract, PaymentRecord, QuarterlyReview
+from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview
 from .callbacks import SATISFIED_FROM
 from .check_results import _notice_rows, call_counts, check_counts
-from .kpi_evidence import RECORD_KINDS, QuarterEvidence
+from .kpi_evidence import RECORD_KINDS, QuarterEvidence, due_assignments
 
 STALE_MESSAGE = "记录已变化，请重新计算"
 
@@ -45,20 +44,23 @@ def _one_row_per_id(rows: Iterable[tuple]) -> list[tuple]:
 
 
 def review_evidence(contract_id: int, quarter: Quarter) -> dict[str, list[tuple]]:
-    """Per indicator key, the rows its figure reads: `(id, *fields that decide it)`."""
-    assignments = db.session.execute(
-        select(Assignment.id, Assignment.status == "completed", Assignment.due_date, Assignment.completed_at)
-        .where(Assignment.contract_id == contract_id, Assignment.status != "cancelled",
-               Assignment.due_date >= quarter.start, Assignment.due_date <= quarter.end)
-    ).all()
-    checks = [c for c in check_counts(contract_id, quarter) if c.stratum != STRATUM_TARGETED]
+    """Per indicator key, the rows its figure reads: `(id, *fields that decide it)`.
+
+    The assignments are those the KPIs count (`kpi_evidence.due_assignments`, the same query). A
+    spot check's row carries its draw and stratum, which weight it in the design-based estimate;
+    targeted checks are in too: their own k/n is shown beside the estimate. Only a finished
+    quarter is fingerprinted: a running quarter's preview is never stored nor publishable.
+    """
+    assignments = due_assignments(contract_id, quarter)
+    checks = check_counts(contract_id, quarter)
     calls = [c for c in call_counts(contract_id, quarter) if c.answered]
     notices = _notice_rows(contract_id, quarter)
     return {
-        "completion": [(row_id, bool(done)) for row_id, done, _, _ in assignments],
-        "timeliness": [(row_id, due, completed_at) for row_id, done, due, completed_at in assignments if done],
-        "spot_check_pass": _one_row_per_id((c.record_id, c.stratum, c.passed) for c in checks),
-        "field_accuracy": _one_row_per_id((c.record_id, c.compared, c.differing) for c in checks),
+        "completion": [(row.id, bool(row.completed)) for row in assignments],
+        "timeliness": [(row.id, row.due_date, row.completed_at) for row in assignments if row.completed],
+        "spot_check_pass": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.passed) for c in checks),
+        "field_accuracy": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.compared, c.differing)
+                                          for c in checks),
         "satisfaction": _one_row_per_id((c.record_id, c.satisfaction >= SATISFIED_FROM) for c in calls),
         "authenticity": _one_row_per_id((c.record_id, bool(c.confirmed)) for c in calls),
         "rectification": [_notice_row(n) for n in notices],

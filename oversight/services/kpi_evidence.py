@@ -2,17 +2,21 @@
 
 Completion and timeliness come from the assignments due in the quarter; the spot-check,
 callback and rectification figures are the check results' own (`quarter_check_figures`), so
-that a review and the check-results page never disagree.
+that a review and the check-results page never disagree. Spot-check pass and field accuracy
+score on their design-based estimates (numerator and denominator stay the raw counts).
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_day_of
+from ..domain.figures import Estimate
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED
 from ..domain.scoring import Evidence
@@ -44,11 +48,13 @@ RECORD_KINDS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class QuarterEvidence:
-    """Evidence per indicator key, the ids each numerator counted, and the completed volume."""
+    """Evidence per indicator key, the ids each numerator counted, the completed volume, and the
+    design-based estimates behind the indicators that have one, as the figures store them."""
 
     evidence: dict[str, Evidence]
     counted_ids: dict[str, tuple[int, ...]]
     completed_volume: int
+    estimates: Mapping[str, Estimate] = field(default_factory=dict)
 
 
 def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, tuple[int, ...]]:
@@ -56,41 +62,64 @@ def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, t
     return Evidence(key, len(counted), len(ids), ids), tuple(counted)
 
 
-def gather_evidence(contract_id: int, quarter: Quarter) -> QuarterEvidence:
-    """Every indicator's counts and record ids for one contract and quarter."""
+def due_assignments(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
+    """The contract's assignments (cancelled ones aside) due in the quarter — given `due_by` (a
+    running quarter's preview), only those due on or before that day — in id order, as rows of
+    `id`, `completed`, `on_time` (completed by the county day it was due), `due_date`, `completed_at`.
+    The KPIs count them and the fingerprints (`services.freshness`) read them: one query for both."""
     # completed_at is UTC; the due date is a day in the county. The database compares the days:
     # a quarter of a large contract is thousands of rows.
     on_time = Assignment.completed_at.is_not(None) & (local_day_of(Assignment.completed_at) <= Assignment.due_date)
-    assignments = db.session.execute(
-        select(Assignment.id, Assignment.status == "completed", on_time)
+    return db.session.execute(
+        select(Assignment.id, (Assignment.status == "completed").label("completed"), on_time.label("on_time"),
+               Assignment.due_date, Assignment.completed_at)
         .where(Assignment.contract_id == contract_id, Assignment.status != "cancelled",
-               Assignment.due_date >= quarter.start, Assignment.due_date <= quarter.end)
+               Assignment.due_date >= quarter.start,
+               Assignment.due_date <= (quarter.end if due_by is None else min(quarter.end, due_by)))
         .order_by(Assignment.id)
     ).all()
-    completed = [row_id for row_id, done, _ in assignments if done]
+
+
+def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterEvidence:
+    """Every indicator's counts and record ids for one contract and quarter; given `due_by` (a running
+    quarter's preview), only the assignments and notices due on or before that day."""
+    assignments = due_assignments(contract_id, quarter, due_by)
+    completed = [row.id for row in assignments if row.completed]
+    checked, estimates = _check_figures(contract_id, quarter, due_by)
     pairs = {
-        "completion": _evidence("completion", [row_id for row_id, _, _ in assignments], completed),
+        "completion": _evidence("completion", [row.id for row in assignments], completed),
         "timeliness": _evidence("timeliness", completed,
-                                [row_id for row_id, done, in_time in assignments if done and in_time]),
-        **_check_figures(contract_id, quarter),
+                                [row.id for row in assignments if row.completed and row.on_time]),
+        **checked,
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},
                            counted_ids={key: pair[1] for key, pair in pairs.items() if pair[1] is not None},
-                           completed_volume=len(completed))
+                           completed_volume=len(completed), estimates=estimates)
 
 
-def _check_figures(contract_id: int, quarter: Quarter) -> dict[str, tuple[Evidence, tuple[int, ...] | None]]:
-    """Spot checks, field accuracy, callbacks and rectification notices, as the check results count them.
+def estimate_of(estimates: Mapping[str, Estimate], key: str) -> Fraction | None:
+    """The exact estimate an indicator scores on (None: none, or no random stratum checked)."""
+    estimate = estimates.get(key)
+    return None if estimate is None else estimate.exact
+
+
+def _check_figures(contract_id: int, quarter: Quarter, due_by: date | None = None
+                   ) -> tuple[dict[str, tuple[Evidence, tuple[int, ...] | None]], dict[str, Estimate]]:
+    """Spot checks, field accuracy, callbacks and rectification notices, as the check results count them,
+    and the design-based estimates of the first two.
 
     Field accuracy counts fields, not records, so no record ids make up its numerator (None).
     """
-    found = quarter_check_figures(contract_id, quarter, lots=False)
+    found = quarter_check_figures(contract_id, quarter, lots=False, due_by=due_by)
     checks, fields, calls, notices = (found[key] for key in ("spot_checks", "field_accuracy", "callbacks",
-                                                              "rectifications"))
+                                                             "rectifications"))
+    estimates = {key: Estimate.from_json(stored) for key, stored in found["estimates"].items()}
     return {
-        "spot_check_pass": (Evidence("spot_check_pass", checks["passed"], checks["checked"], checks["record_ids"]),
+        "spot_check_pass": (Evidence("spot_check_pass", checks["passed"], checks["checked"], checks["record_ids"],
+                                     estimate_of(estimates, "spot_check_pass")),
                             tuple(checks["passed_record_ids"])),
-        "field_accuracy": (Evidence.for_field_accuracy(fields["differing"], fields["compared"], fields["record_ids"]),
+        "field_accuracy": (Evidence.for_field_accuracy(fields["differing"], fields["compared"], fields["record_ids"],
+                                                       estimate=estimate_of(estimates, "field_accuracy")),
                            None),
         "satisfaction": (Evidence("satisfaction", calls["satisfied"], calls["answered"], calls["record_ids"]),
                          tuple(calls["satisfied_record_ids"])),
@@ -98,7 +127,7 @@ def _check_figures(contract_id: int, quarter: Quarter) -> dict[str, tuple[Eviden
                          tuple(calls["confirmed_record_ids"])),
         "rectification": (Evidence("rectification", notices["closed_by_deadline"], notices["due"],
                                    notices["notice_ids"]), tuple(notices["closed_by_deadline_notice_ids"])),
-    }
+    }, estimates
 
 
 def _checked(model, purpose: str, contract_id: int, quarter: Quarter):

@@ -87,3 +87,8 @@ def worker_counts() -> dict[int, int]:
         select(FieldWorker.contractor_id, func.count()).group_by(FieldWorker.contractor_id)
     )
     return dict(rows.all())
+
+
+def townships() -> list[str]:
+    """Every township a registered subject lives in, for the lists' filters."""
+    return db.session.execute(select(Subject.township).distinct().order_by(Subject.township)).scalars().all()

@@ -6,7 +6,7 @@ that would change a locked review all the same (`models.performance.LockedRecord
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,9 +14,9 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..clock import utcnow
+from ..clock import county_today, utcnow
 from ..domain.attachments import AttachmentRefused
-from ..domain.figures import ReviewFigures, SchemeRef
+from ..domain.figures import Estimate, Preview, ReviewFigures, SchemeRef
 from ..domain.periods import Quarter
 from ..domain.scoring import (
     Evidence,
@@ -27,12 +27,13 @@ from ..domain.scoring import (
     score_quarter,
 )
 from ..domain.standing import Standing, standing
-from ..domain.vocabulary import Position, ReviewStatus, label_of
+from ..domain.vocabulary import Position, ReviewStatus, ScoreAction, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
+from ..policy import Action, may, owns
 from .attachments import Upload, attach_all
 from .freshness import Staleness, review_evidence, review_fingerprint, review_staleness, stamp
-from .kpi_evidence import QuarterEvidence, gather_evidence
+from .kpi_evidence import QuarterEvidence, estimate_of, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
 DEFAULT_COMMENT_DAYS = 14
@@ -69,19 +70,23 @@ def total_of(review: QuarterlyReview) -> Decimal:
 
 
 def figures_for(scheme: KpiScheme, quarter: str, result: QuarterScore, completed_volume: int,
-                counted_ids: dict[str, Iterable[int]]) -> ReviewFigures:
-    """The stored figures of a review: everything its page and exports show."""
+                counted_ids: dict[str, Iterable[int]], estimates: Mapping[str, Estimate] | None = None,
+                preview: Preview | None = None) -> ReviewFigures:
+    """The stored figures of a review: everything its page and exports show; an indicator scored on
+    a design-based estimate keeps it (`IndicatorFigures.estimate`)."""
     return ReviewFigures.of_score(SchemeRef(scheme.code, scheme.version, scheme.name), quarter, result,
-                                  completed_volume, counted_ids)
+                                  completed_volume, counted_ids, estimates, preview)
 
 
 def _stored_evidence(figures: ReviewFigures) -> QuarterEvidence:
     """The evidence a review was scored from, read back from its figures."""
     return QuarterEvidence(
-        evidence={item.key: Evidence(item.key, item.numerator, item.denominator, item.record_ids)
+        evidence={item.key: Evidence(item.key, item.numerator, item.denominator, item.record_ids,
+                                     estimate_of(figures.estimates, item.key))
                   for item in figures.indicators},
         counted_ids={item.key: item.counted_ids for item in figures.indicators if item.counted_ids is not None},
         completed_volume=figures.completed_volume,
+        estimates=figures.estimates,
     )
 
 
@@ -95,7 +100,8 @@ def _score(review: QuarterlyReview, scheme: KpiScheme, found: QuarterEvidence) -
     evidence = {key: item for key, item in found.evidence.items() if key in domain.keys}
     result = score_quarter(domain, evidence, _manual_items(review))
     review.scheme = scheme
-    review.figures = figures_for(scheme, review.quarter, result, found.completed_volume, found.counted_ids)
+    review.figures = figures_for(scheme, review.quarter, result, found.completed_volume, found.counted_ids,
+                                 found.estimates)
     review.total_centi = int(result.total.scaleb(2))
     review.rating = result.rating
     review.completed_volume = found.completed_volume
@@ -164,48 +170,74 @@ def contract_standing(contract_id: int) -> Standing:
 # --- scoring -----------------------------------------------------------------------------------
 
 
+PREVIEW_LABEL = "预览，季度未结束，不可发布"
+
+
 @dataclass(frozen=True)
 class ScoreOutcome:
-    """What scoring did for one contract: created or refreshed a draft, kept a review, or skipped."""
+    """What scoring did for one contract: created or refreshed a draft, kept a review, skipped, or —
+    for a quarter not yet over — computed a preview (`preview`: its figures, never stored)."""
 
     contract: Contract
     review: QuarterlyReview | None
-    action: str  # created | refreshed | kept | skipped
+    action: ScoreAction
     reason: str = ""
+    preview: ReviewFigures | None = None
+
+
+def preview_figures(contract: Contract, quarter: Quarter, today: date) -> ReviewFigures:
+    """A running quarter scored over what is due by `today` (assignments and notices due on or
+    before it): the figures a review would show, marked `preview`, never stored nor publishable
+    (so no fingerprint either)."""
+    scheme = latest_scheme(contract.kpi_scheme_code)
+    domain = domain_scheme(scheme)
+    found = gather_evidence(contract.id, quarter, due_by=today)
+    result = score_quarter(domain, {key: item for key, item in found.evidence.items() if key in domain.keys})
+    return figures_for(scheme, str(quarter), result, found.completed_volume, found.counted_ids, found.estimates,
+                       Preview(PREVIEW_LABEL, today))
 
 
 def _overlaps(contract: Contract, quarter: Quarter) -> bool:
     return contract.term_start <= quarter.end and contract.term_end >= quarter.start
 
 
-def score_contract_quarter(contract: Contract, quarter: Quarter) -> ScoreOutcome:
-    """Create the quarter's draft or refresh it from the records; a published review is kept."""
+def score_contract_quarter(contract: Contract, quarter: Quarter, today: date | None = None) -> ScoreOutcome:
+    """Create the quarter's draft or refresh it from the records; a published review is kept. Before
+    the quarter is over (county `today`, default now) only a preview is computed, nothing stored."""
     current = latest_revision(contract.id, str(quarter))
     if current is not None and current.status != "draft":
-        return ScoreOutcome(contract, current, "kept", f"{label_of(ReviewStatus, current.status)}，不再重新计算")
+        return ScoreOutcome(contract, current, ScoreAction.KEPT, f"{label_of(ReviewStatus, current.status)}，不再重新计算")
     if not _overlaps(contract, quarter):
-        return ScoreOutcome(contract, None, "skipped", "该季度不在合同服务期内")
+        return ScoreOutcome(contract, None, ScoreAction.SKIPPED, "该季度不在合同服务期内")
+    today = county_today() if today is None else today
+    if today <= quarter.end:
+        try:
+            return ScoreOutcome(contract, None, ScoreAction.PREVIEW, PREVIEW_LABEL, preview_figures(contract, quarter, today))
+        except (NothingToScore, SchemeMissing) as error:
+            return ScoreOutcome(contract, None, ScoreAction.SKIPPED, f"{PREVIEW_LABEL}：{error}")
     try:
         scheme = latest_scheme(contract.kpi_scheme_code)
         review = current or QuarterlyReview(contract_id=contract.id, quarter=str(quarter), revision=1,
                                              status="draft")
         _score_from_records(review, scheme, quarter)
     except (NothingToScore, SchemeMissing) as error:
-        return ScoreOutcome(contract, current, "kept" if current else "skipped", str(error))
+        return ScoreOutcome(contract, current, ScoreAction.KEPT if current else ScoreAction.SKIPPED, str(error))
     review.computed_at = utcnow()
     if current is not None:
         db.session.flush()
-        return ScoreOutcome(contract, review, "refreshed")
+        return ScoreOutcome(contract, review, ScoreAction.REFRESHED)
     try:
         with db.session.begin_nested():
             db.session.add(review)
     except IntegrityError:  # someone else created it meanwhile
-        return ScoreOutcome(contract, latest_revision(contract.id, str(quarter)), "kept", "已由他人同时创建")
-    return ScoreOutcome(contract, review, "created")
+        return ScoreOutcome(contract, latest_revision(contract.id, str(quarter)), ScoreAction.KEPT, "已由他人同时创建")
+    return ScoreOutcome(contract, review, ScoreAction.CREATED)
 
 
-def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) -> list[ScoreOutcome]:
-    """Score every contract whose term overlaps the quarter, or the one contract named."""
+def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None,
+                          today: date | None = None) -> list[ScoreOutcome]:
+    """Score every contract whose term overlaps the quarter, or the one contract named (a preview
+    for each while the quarter is not over on `today`, see `score_contract_quarter`)."""
     stmt = select(Contract).order_by(Contract.code)
     if contract_code:
         stmt = stmt.where(Contract.code == contract_code)
@@ -214,7 +246,7 @@ def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None) ->
     contracts = db.session.execute(stmt).scalars().all()
     if contract_code and not contracts:
         raise ReviewError(f"合同编号“{contract_code}”不存在")
-    return [score_contract_quarter(contract, quarter) for contract in contracts]
+    return [score_contract_quarter(contract, quarter, today) for contract in contracts]
 
 
 # --- the workflow ------------------------------------------------------------------------------
@@ -250,17 +282,22 @@ def _back_to_draft(review: QuarterlyReview) -> None:
     review.settlement = review.settled_at = review.settled_by_id = None
 
 
-def recompute(review: QuarterlyReview) -> ScoreOutcome:
+def recompute(review: QuarterlyReview, today: date | None = None) -> ScoreOutcome:
     """重新计算 from the records. A draft is re-scored; a review already published (not locked)
     whose records changed goes back to draft, re-scored, its comment and settlement cleared (the
-    audit log keeps them), to be published again. A locked review never changes."""
+    audit log keeps them), to be published again. A locked review never changes; a quarter not yet
+    over (county `today`, default now) has only a preview, never a recomputed draft."""
     ensure_unlocked(review)
+    today = county_today() if today is None else today
+    quarter = Quarter.parse(review.quarter)
+    if today <= quarter.end:
+        raise ReviewError(f"{review.quarter} 尚未结束，只能在“季度考核”页计算预览（{PREVIEW_LABEL}），不能重新计算草稿")
     if review.status != "draft":
         if not staleness(review).stale:
             raise ReviewError("记录未变化，无需重新计算")
         _back_to_draft(review)
-    outcome = score_contract_quarter(review.contract, Quarter.parse(review.quarter))
-    if outcome.action != "refreshed":
+    outcome = score_contract_quarter(review.contract, quarter, today)
+    if outcome.action != ScoreAction.REFRESHED:
         raise ReviewError(outcome.reason or "只有草稿可以重新计算")
     return outcome
 
@@ -321,7 +358,7 @@ def comment(review: QuarterlyReview, user: User, position: str, text: str, today
     """The contractor agrees or disagrees, with its reasons and evidence files, within the
     comment window; a refused file refuses the comment."""
     ensure_unlocked(review)
-    if user.role != "contractor" or user.contractor_id != review.contract.contractor_id:
+    if not may(user, Action.COMMENT_ON_REVIEWS) or not owns(user, review.contract.contractor_id):
         raise ReviewError("只有本合同承接机构的人员可以提出意见")
     _require_status(review, "published", message="该考核不在征求意见阶段")
     if not window_open(review, today):

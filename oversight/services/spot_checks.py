@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from ..adapters.files import FileStore
-from ..clock import BUREAU_UTC_OFFSET, local_day, local_day_of, utcnow  # noqa: F401  (re-exported)
+from ..clock import BUREAU_UTC_OFFSET, local_day, local_day_of, utcnow  # noqa: F401  (the first and third re-exported for older imports; the clock lives in oversight.clock)
 from ..config import Defaults
 from ..domain.attachments import EXTENSIONS, AttachmentRefused
 from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
@@ -23,11 +23,10 @@ from ..models import (
     SpotCheck,
     User,
 )
+from ..policy import Action, may
 from . import attachments
 from .attachments import Upload
 from .draws import SPOT_CHECK
-
-CHECKERS = ("admin", "supervisor")
 
 # The default limits (settings ATTACHMENT_MAX_BYTES, ATTACHMENT_MAX_FILES); the service reads the app's.
 MAX_ATTACHMENT_BYTES = Defaults.ATTACHMENT_MAX_BYTES
@@ -65,7 +64,7 @@ def assign_items(draw: SamplingDraw, item_ids: list[int], assignee: User) -> int
     """Give drawn, not yet checked items of a spot-check draw to a supervisor; returns how many."""
     if draw.purpose != SPOT_CHECK:
         raise SpotCheckError("电话回访抽样不分派复检")
-    if assignee.role not in CHECKERS or not assignee.is_active:
+    if not may(assignee, Action.RECORD_SPOT_CHECKS) or not assignee.is_active:
         raise SpotCheckError("只能分派给在岗的监管人员")
     chosen = [item for item in draw.items if item.id in set(item_ids)]
     if not chosen:
@@ -107,9 +106,9 @@ def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on:
     _spot_check_item(item)
     if item_check(item.id) is not None:
         raise SpotCheckError("该记录已复检，不能重复录入")
-    if checker.role not in CHECKERS:
+    if not may(checker, Action.RECORD_SPOT_CHECKS):
         raise SpotCheckError("只有监管人员可以录入复检")
-    if item.assigned_to_id not in (None, checker.id) and checker.role != "admin":
+    if item.assigned_to_id not in (None, checker.id) and not may(checker, Action.RECHECK_ITEMS_OF_OTHERS):
         raise SpotCheckError("该记录已分派给其他监管人员")
     if method not in CheckMethod.codes():
         raise SpotCheckError(f"复核方式应为{'、'.join(CheckMethod.codes())}之一")

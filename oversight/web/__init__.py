@@ -15,7 +15,9 @@ from ..domain.money import format_yuan
 from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_of, vocabularies
 from ..extensions import db, login_manager
 from ..models import User
+from ..policy import read_only
 from ..services.audit import Actor, reset_actor, set_actor
+from .access import install_policy
 from .navigation import nav_for
 from .params import DatabaseIdConverter
 from .security import install_security
@@ -52,7 +54,7 @@ def _release_actor(_exc) -> None:
 
 
 def _auditors_change_nothing() -> None:
-    if (current_user.is_authenticated and current_user.role == "auditor"
+    if (current_user.is_authenticated and read_only(current_user)
             and request.method not in ("GET", "HEAD", "OPTIONS")
             and request.routing_exception is None  # an address that matches no page answers 404
             and request.endpoint not in _AUDITOR_POST_ENDPOINTS):
@@ -63,26 +65,26 @@ def register_web(app: Flask) -> None:
     # Before any route is added: every `<int:…>` in the url_map then stops at the database's range.
     app.url_map.converters["int"] = DatabaseIdConverter
     from .assignments.routes import bp as assignments_bp
-    from .callbacks.routes import bp as callbacks_bp
-    from .check_results.routes import bp as check_results_bp
-    from .draws.routes import bp as draws_bp
-    from .spot_checks.routes import bp as spot_checks_bp
+    from .attachments.routes import bp as attachments_bp
     from .audit_log.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
+    from .callbacks.routes import bp as callbacks_bp
+    from .check_results.routes import bp as check_results_bp
     from .contractors.routes import bp as contractors_bp
     from .contracts.routes import bp as contracts_bp
     from .dashboard.routes import bp as dashboard_bp
-    from .imports.routes import bp as imports_bp
-    from .operations.routes import bp as operations_bp
-    from .subjects.routes import bp as subjects_bp
-    from .users.routes import bp as users_bp
-    from .reviews.routes import bp as reviews_bp
+    from .draws.routes import bp as draws_bp
     from .evaluations.routes import bp as evaluations_bp
     from .exports.routes import bp as exports_bp
-    from .schemes.routes import bp as schemes_bp
-    from .uploads.routes import bp as uploads_bp
+    from .imports.routes import bp as imports_bp
+    from .operations.routes import bp as operations_bp
     from .records.routes import bp as records_bp
-    from .attachments.routes import bp as attachments_bp
+    from .reviews.routes import bp as reviews_bp
+    from .schemes.routes import bp as schemes_bp
+    from .spot_checks.routes import bp as spot_checks_bp
+    from .subjects.routes import bp as subjects_bp
+    from .uploads.routes import bp as uploads_bp
+    from .users.routes import bp as users_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
@@ -109,6 +111,7 @@ def register_web(app: Flask) -> None:
     app.jinja_env.filters.update(county_time=format_county_time, county_heading=county_time_heading)
     app.jinja_env.globals.update({vocabulary.__name__: vocabulary for vocabulary in vocabularies()}, nav_for=nav_for,
                                  COUNTY_TIME_LABEL=COUNTY_TIME_LABEL)
+    install_policy(app)
 
     for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大")):
         app.register_error_handler(code, _error_page(code, title))

@@ -15,7 +15,7 @@ from oversight.domain.attachments import AttachmentRefused
 from oversight.exports import bundle
 from oversight.extensions import db
 from oversight.models import Attachment
-from oversight.models.base import replayed_at
+from oversight.clock import replayed_at
 from oversight.services.attachments import (
     Upload,
     attach,

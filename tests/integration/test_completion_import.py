@@ -3,7 +3,7 @@ forms, all or nothing, duplicates, ownership, completed assignments, anomaly fla
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -275,7 +275,8 @@ def test_the_same_file_twice_is_refused_pointing_at_the_first_batch(world):
     before = database_state()
     second = upload(world, SURVEY, data, "五月-副本.csv").batch
     assert second.status == "rejected" and second.id != first.id
-    assert second.message == (f"该文件已于{first.uploaded_at:%Y-%m-%d %H:%M}（UTC）上传过（批次 #{first.id}，"
+    shown = (first.uploaded_at + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")  # county time
+    assert second.message == (f"该文件已于{shown}（北京时间）上传过（批次 #{first.id}，"
                               "文件名 五月.csv），不能重复上传")
     assert second.sha256 == first.sha256
     assert database_state() == before

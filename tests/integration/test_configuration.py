@@ -3,6 +3,7 @@ README lists them all, and every list page pages by PAGE_SIZE."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -78,7 +79,8 @@ def test_the_code_reads_no_setting_that_has_no_default():
 
 
 LIST_PAGES = {"/assignments/", "/audit/", "/subjects/", "/uploads/", "/records/", "/reviews/", "/draws/",
-              "/callbacks/", "/callbacks/complaints/", "/spot-checks/", "/spot-checks/notices/", "/evaluations/"}
+              "/callbacks/", "/callbacks/complaints/", "/spot-checks/", "/spot-checks/notices/", "/evaluations/",
+              "/contracts/", "/contractors/", "/users/", "/notifications", "/admin/jobs", "/check-results/"}
 
 
 def test_every_list_page_pages_by_page_size(app, factory, client_for, monkeypatch):
@@ -99,3 +101,13 @@ def test_every_list_page_pages_by_page_size(app, factory, client_for, monkeypatc
                 client.get(rule.rule)
     assert set(sizes) >= LIST_PAGES
     assert {url: found for url, found in sizes.items() if found != {7}} == {}
+
+
+def test_the_contract_list_shows_page_size_contracts_a_page(app, factory, client_for):
+    app.config["PAGE_SIZE"] = 2
+    codes = [factory.contract(code=f"PAGE-{n}", term_start=date(2025, n, 1)).code for n in (1, 2, 3)]
+    client = client_for(factory.user("admin"))
+    first, second = (client.get(f"/contracts/?page={n}").get_data(as_text=True) for n in (1, 2))
+    assert [code in first for code in codes] == [False, True, True]  # newest term first
+    assert [code in second for code in codes] == [True, False, False]
+    assert "第 1 / 2 页，共 3 条" in first

@@ -162,6 +162,36 @@ def test_field_accuracy_is_one_minus_the_field_error_rate():
     ).score == D("1.54")
 
 
+def test_a_design_based_estimate_scores_instead_of_the_raw_share():
+    # Strata 100 records (10 checked, 9 passed) and 20 (10 checked, 5 passed): raw 14/20 = 0.70 is the zero
+    # line, but the estimate (100 × 0.9 + 20 × 0.5) / 120 = 5/6 scores 25 × (5/6 − 0.70) / 0.25 = 25 × 8/15
+    # = 13.333… → 13.33.
+    item = Evidence("spot_check_pass", 14, 20, record_ids=(1, 2), estimate=Fraction(5, 6))
+    result = score_quarter(DEFAULT_SCHEME, {**evidence(), "spot_check_pass": item})
+    scored = result.indicator("spot_check_pass")
+    assert scored.score == D("13.33") and scored.value == D("0.8333")
+    assert (scored.numerator, scored.denominator, scored.estimated) == (14, 20, True)
+    assert score_quarter(DEFAULT_SCHEME, {**evidence(), "spot_check_pass": Evidence("spot_check_pass", 14, 20)}
+                         ).indicator("spot_check_pass").score == D("0.00")
+    # Field accuracy: 26 of 200 fields differ (0.87 raw), estimated at 0.93: (0.93 − 0.85) / 0.13 × 10 = 6.153… → 6.15
+    fields = Evidence.for_field_accuracy(differing=26, compared=200, estimate=Fraction(93, 100))
+    assert score_quarter(DEFAULT_SCHEME, {**evidence(), "field_accuracy": fields}).indicator(
+        "field_accuracy").score == D("6.15")
+
+
+@pytest.mark.parametrize("estimate", [Fraction(-1, 10), Fraction(11, 10)])
+def test_an_estimate_outside_zero_and_one_is_refused(estimate):
+    with pytest.raises(EvidenceError):
+        Evidence("spot_check_pass", 1, 2, estimate=estimate)
+
+
+def test_an_estimate_needs_a_sample_and_is_exact():
+    with pytest.raises(EvidenceError):
+        Evidence("spot_check_pass", 0, 0, estimate=Fraction(1, 2))
+    with pytest.raises(TypeError):
+        Evidence("spot_check_pass", 1, 2, estimate=0.5)
+
+
 def test_record_ids_are_carried_to_the_result():
     spot_checks = Evidence("spot_check_pass", 1, 2, record_ids=(3, 4))
     result = score_quarter(DEFAULT_SCHEME, {**evidence(), "spot_check_pass": spot_checks})

@@ -12,7 +12,6 @@ import pytest
 from oversight.adapters.tables.cells import (
     CellError,
     ErrorCollector,
-    half_width,
     match_columns,
     parse_choices,
     parse_dates,
@@ -23,8 +22,9 @@ from oversight.adapters.tables.cells import (
     parse_numbers,
     parse_text,
     parse_times,
+    parse_with,
 )
-from oversight.adapters.tables.formulas import neutralize_cell, neutralize_frame
+from oversight.adapters.tables.formulas import neutralize_cell, neutralize_texts
 from oversight.adapters.tables.marked import HIGHLIGHT_RGB, error_workbook
 from oversight.adapters.tables.reading import UnreadableFile, iter_table, read_table
 
@@ -237,7 +237,8 @@ def test_text_length_limit_and_half_width():
     parsed = parse_text(series("  备注 ", "字" * 6), max_length=5)
     assert parsed.values[2] == "备注"
     assert parsed.errors[3] == "最多5个字，实有6个字"
-    assert half_width(series("ＡＢ１ ", None)).tolist() == ["AB1", ""]
+    # Every parser but free text reads full-width digits and letters as ASCII.
+    assert parse_with(series("ＡＢ１ ", None), str, required=False).values.tolist() == ["AB1", None]
 
 
 # --- columns and errors --------------------------------------------------------------------
@@ -280,13 +281,10 @@ def test_formula_injection_is_neutralised(value, expected):
     assert neutralize_cell(value) == expected
 
 
-def test_neutralize_frame_touches_only_risky_text():
-    frame = pd.DataFrame({"t": ["=HYPERLINK(1)", "ok", None], "n": [1, -2, 3], "m": ["-5", 7, "@x"]})
-    result = neutralize_frame(frame)
-    assert result["t"].tolist()[:2] == ["'=HYPERLINK(1)", "ok"]
-    assert result["n"].tolist() == [1, -2, 3]
-    assert result["m"].tolist() == ["-5", 7, "'@x"]
-    assert frame["t"][0] == "=HYPERLINK(1)"
+def test_neutralize_texts_touches_only_risky_text():
+    texts = pd.Series(["=HYPERLINK(1)", "ok", "-5", "@x", "-2"])
+    assert neutralize_texts(texts).tolist() == ["'=HYPERLINK(1)", "ok", "-5", "'@x", "-2"]
+    assert texts[0] == "=HYPERLINK(1)"
 
 
 ERRORS = [

@@ -1,11 +1,12 @@
 """Draw, spot-check, callback and results pages: who reaches what, blind entry, notices."""
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from oversight.clock import county_today
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
 from oversight.models import AuditEvent, Callback, DrawItem, RectificationNotice, SamplingDraw, SpotCheck
@@ -179,7 +180,7 @@ def test_overdue_notices_are_highlighted(client_for, world):
     notice = fail_and_notify(client_for(world["supervisor"]), draw_for(world["contract"]).items[0])
     listing = text(client_for(world["contractor_user"]).get("/spot-checks/notices/"))
     assert "已逾期" not in listing and "row-error" not in listing
-    notice.deadline = date.today() - timedelta(days=1)
+    notice.deadline = county_today() - timedelta(days=1)
     db.session.commit()
     for user in ("contractor_user", "supervisor"):
         client = client_for(world[user])

@@ -98,11 +98,6 @@ def map_distinct(series: pd.Series, convert: Callable[[Any], Any], na_value: Any
     return pd.Series(converted[codes], index=series.index, dtype=object)
 
 
-def half_width(series: pd.Series) -> pd.Series:
-    """Full-width digits, letters and punctuation to ASCII, surrounding white space removed."""
-    return map_distinct(series, lambda value: to_half_width(str(value)), na_value="")
-
-
 def _parse(
     series: pd.Series,
     parse_uniques: Callable[[pd.Series], tuple[Any, np.ndarray]],

@@ -20,16 +20,6 @@ def neutralize_cell(value: Any) -> Any:
     return value
 
 
-def neutralize_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `frame` with every formula-like text cell neutralised (see `neutralize_cell`)."""
-    frame = frame.copy()
-    for column in frame.columns:
-        cells = frame[column]
-        if (cells.dtype == object or pd.api.types.is_string_dtype(cells.dtype)) and cells.notna().any():
-            frame[column] = neutralize_texts(cells)
-    return frame
-
-
 def neutralize_texts(texts: pd.Series) -> pd.Series:
     """`neutralize_cell` over a column of strings, vectorised."""
     risky = texts.str[:1].isin(_FORMULA_START)

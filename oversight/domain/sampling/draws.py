@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from oversight.domain.estimates import StratumSample, cell_strata
 from oversight.domain.sampling.iso2859 import aql_column, iso2859_plan
 from oversight.domain.sampling.plans import (
     DEFAULT_CONSUMER_RISK,
@@ -325,19 +326,52 @@ def verify_draw(population: Sequence[PopulationItem], params: DrawParams, seed: 
                         messages=tuple(messages))
 
 
+def cell_of(stratum: str, worker: str) -> str:
+    """The estimation cell of a drawn record: its worker's cell of the random stratum (the random
+    stratum is allocated over workers, each cell drawn at its own rate), or its stratum."""
+    return f"{STRATUM_RANDOM}:{worker}" if stratum == STRATUM_RANDOM else stratum
+
+
+def population_cells(population: Iterable[PopulationItem], risk_weighted: bool) -> dict[str, int]:
+    """Records per estimation cell of a frozen population, split as `draw_sample` splits it."""
+    sizes: dict[str, int] = {}
+    for item in population:
+        if item.targeted:
+            cell = STRATUM_TARGETED
+        elif risk_weighted and item.flagged:
+            cell = STRATUM_FLAGGED
+        else:
+            cell = cell_of(STRATUM_RANDOM, item.worker)
+        sizes[cell] = sizes.get(cell, 0) + 1
+    return sizes
+
+
+def draw_strata(population: Sequence[PopulationItem], risk_weighted: bool,
+                  checks: Iterable[tuple[int, str, int, int]]) -> list[StratumSample]:
+    """The strata of a stored draw for `design_estimate`, from its frozen population and its checks
+    as (record id, stratum, successes, trials); the targeted stratum is marked to stay apart."""
+    workers = {item.record_id: item.worker for item in population}
+    units = []
+    for record_id, stratum, successes, trials in checks:
+        if record_id not in workers:
+            raise ValueError(f"记录 {record_id} 不在该次抽样的冻结总体中")
+        units.append((cell_of(stratum, workers[record_id]), successes, trials))
+    return cell_strata(population_cells(population, risk_weighted), units, targeted=(STRATUM_TARGETED,))
+
+
 def sample_pass_rate(draw: DrawResult, passed: Mapping[int, bool]) -> PassRateEstimate:
     """Pass-rate estimate of a draw: each worker cell of the random stratum and the flagged
     stratum weighted by its population size; targeted records are left out.
 
     `passed` maps checked record ids to their verdict; drawn records not in it are not yet checked.
+    Every cell must have a verdict (see `draw_strata` and `design_estimate` for the estimate that leaves unchecked
+    cells out and says so).
     """
     cells: dict[str, list[int]] = {}
     for item in draw.items:
-        if item.stratum == STRATUM_RANDOM:
-            cells.setdefault(f"{STRATUM_RANDOM}:{item.worker}", []).append(item.record_id)
-        elif item.stratum == STRATUM_FLAGGED:
-            cells.setdefault(STRATUM_FLAGGED, []).append(item.record_id)
-    sizes = {f"{STRATUM_RANDOM}:{w.name}": w.population for w in draw.workers}
+        if item.stratum != STRATUM_TARGETED:
+            cells.setdefault(cell_of(item.stratum, item.worker), []).append(item.record_id)
+    sizes = {cell_of(STRATUM_RANDOM, w.name): w.population for w in draw.workers}
     sizes[STRATUM_FLAGGED] = draw.stratum(STRATUM_FLAGGED).population
     strata = []
     for cell, size in sizes.items():

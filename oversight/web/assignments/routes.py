@@ -8,6 +8,7 @@ from ...clock import county_today
 from ...domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, AssignmentStatus, ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Subject
+from ...policy import Action
 from ...services.assignments import (
     AssignmentError,
     AssignmentFilters,
@@ -15,9 +16,9 @@ from ...services.assignments import (
     filtered_assignments,
     issue_assignment,
 )
-from ..access import STAFF, get_assignment_or_404, get_contract_or_404, roles_required, scope_to_own_contracts
+from ...services.registry import townships
+from ..access import get_assignment_or_404, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..params import database_int, paginate
-from ..subjects.routes import townships
 from .forms import AssignmentForm
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -63,7 +64,7 @@ def detail(assignment_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.ISSUE_ASSIGNMENTS)
 def create():
     form = AssignmentForm()
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
@@ -89,7 +90,7 @@ def create():
 
 
 @bp.route("/<int:assignment_id>/cancel", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.CANCEL_ASSIGNMENTS)
 def cancel(assignment_id: int):
     assignment = get_assignment_or_404(assignment_id)
     try:

@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from ...domain.attachments import EXTENSIONS, KINDS, accepted_names, megabytes
 from ...services.attachments import attachments_of, limits, visible_attachment
-from .support import send_attachment
+from ..attachments_common import send_attachment
 
 bp = Blueprint("attachments", __name__, url_prefix="/attachments")
 

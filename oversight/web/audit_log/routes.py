@@ -1,18 +1,19 @@
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import Table, select
+from sqlalchemy import DateTime, Table, select
 
-from ...clock import day_starts_at
+from ...clock import day_starts_at, format_county_time
 from ...domain.vocabulary import label_of
 from ...extensions import db
 from ...models import AuditEvent
 from ...models.base import vocabulary_of
+from ...policy import Action
 from ...services.audit import verify_audit_log
-from ..access import roles_required
+from ..access import permission_required
 from ..params import paginate
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
@@ -41,6 +42,11 @@ def _shown(table: Table | None, field: str, value) -> Shown:
         return Shown("是" if value else "否")
     if isinstance(value, (dict, list)):
         return Shown(json.dumps(value, ensure_ascii=False, sort_keys=True), data=True)
+    if table is not None and field in table.c and isinstance(table.c[field].type, DateTime) and isinstance(value, str):
+        try:  # a stored (UTC) timestamp, shown in county time
+            return Shown(format_county_time(datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S", labelled=True))
+        except ValueError:
+            pass
     vocabulary = vocabulary_of(table, field) if table is not None else None
     return Shown(label_of(vocabulary, value) if vocabulary is not None else str(value))
 
@@ -65,7 +71,7 @@ def _day(text: str | None) -> date | None:
 
 
 @bp.route("/")
-@roles_required("admin", "auditor")
+@permission_required(Action.READ_AUDIT_LOG)
 def index():
     args = request.args
     filters = {key: args.get(key, "").strip() for key in ("actor", "action", "object_type", "object_id", "since", "until")}
@@ -84,7 +90,7 @@ def index():
 
 
 @bp.route("/verify")
-@roles_required("admin", "auditor")
+@permission_required(Action.READ_AUDIT_LOG)
 def verify():
     checked, broken = verify_audit_log()
     return render_template("audit_log/verify.html", checked=checked, broken=broken)

@@ -2,10 +2,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..params import ID_MAX
-
 from ...domain.vocabulary import CallOutcome
 from ...services.callbacks import ATTITUDES, SATISFACTION_LEVELS
+from ..params import ID_MAX
 
 
 class AttemptForm(FlaskForm):

@@ -4,12 +4,12 @@ from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Callback, Complaint, Contract, DrawItem, SamplingDraw
+from ...policy import Action
 from ...services.callbacks import (
     CONNECTED,
     MAX_ATTEMPTS,
     SATISFACTION_LEVELS,
     CallbackError,
-    call_list as call_list_query,
     close_complaint,
     complaints_query,
     file_complaint,
@@ -18,8 +18,11 @@ from ...services.callbacks import (
     reveal_phone,
     worker_by_no,
 )
+from ...services.callbacks import (
+    call_list as call_list_query,
+)
 from ...services.draws import CALLBACK
-from ..access import READERS, STAFF, roles_required
+from ..access import permission_required
 from ..params import database_int, paginate
 from .forms import AnswerForm, AttemptForm, ComplaintForm
 
@@ -27,7 +30,7 @@ bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
     draws = paginate(select(SamplingDraw).where(SamplingDraw.purpose == CALLBACK).order_by(SamplingDraw.id.desc()))
     counts: dict[int, dict[str, int]] = {}
@@ -41,7 +44,7 @@ def index():
 
 
 @bp.route("/draws/<int:draw_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def call_list(draw_id: int):
     draw = db.get_or_404(SamplingDraw, draw_id)
     if draw.purpose != CALLBACK:
@@ -61,13 +64,13 @@ def _detail(callback: Callback, phone: str | None = None):
 
 
 @bp.route("/<int:callback_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def detail(callback_id: int):
     return _detail(db.get_or_404(Callback, callback_id))
 
 
 @bp.route("/<int:callback_id>/reveal", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.REVEAL_PERSONAL_DATA)
 def reveal(callback_id: int):
     """Show the full phone number for the call; the view is audited."""
     callback = db.get_or_404(Callback, callback_id)
@@ -77,7 +80,7 @@ def reveal(callback_id: int):
 
 
 @bp.route("/<int:callback_id>/attempts", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.MAKE_CALLBACKS)
 def attempt(callback_id: int):
     callback = db.get_or_404(Callback, callback_id)
     form = AttemptForm()
@@ -93,7 +96,7 @@ def attempt(callback_id: int):
 
 
 @bp.route("/<int:callback_id>/answers", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.MAKE_CALLBACKS)
 def answers(callback_id: int):
     callback = db.get_or_404(Callback, callback_id)
     form = AnswerForm()
@@ -113,7 +116,7 @@ def answers(callback_id: int):
 
 
 @bp.route("/complaints/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def complaints():
     status = request.args.get("status", "")
     page = paginate(complaints_query(status or None, request.args.get("contract", type=database_int)))
@@ -121,7 +124,7 @@ def complaints():
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.HANDLE_COMPLAINTS)
 def new_complaint():
     form = ComplaintForm()
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in
@@ -142,7 +145,7 @@ def new_complaint():
 
 
 @bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.HANDLE_COMPLAINTS)
 def close(complaint_id: int):
     complaint = db.get_or_404(Complaint, complaint_id)
     try:

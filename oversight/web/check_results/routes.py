@@ -8,10 +8,12 @@ from ...domain.periods import InvalidQuarter, Quarter, quarter_of
 from ...domain.statistics import Rate
 from ...extensions import db
 from ...models import Contract
+from ...policy import Action
 from ...services.callbacks import CallbackError, file_complaint, worker_by_no
 from ...services.check_results import ContractResults, contract_results
-from ...services.draws import contracts_in_scope
-from ..access import READERS, STAFF, roles_required
+from ...services.draws import contracts_in_scope_query
+from ..access import permission_required
+from ..params import paginate
 
 bp = Blueprint("check_results", __name__, url_prefix="/check-results")
 
@@ -24,7 +26,7 @@ def _quarter_or_404(text: str) -> Quarter:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
     text = request.args.get("quarter", "").strip() or str(quarter_of(county_today()).previous())
     try:
@@ -32,13 +34,13 @@ def index():
     except InvalidQuarter as error:
         flash(str(error), "danger")
         quarter = quarter_of(county_today()).previous()
-    rows = [(contract, contract_results(contract.id, quarter, county_today()))
-            for contract in contracts_in_scope(quarter, None)]
-    return render_template("check_results/index.html", quarter=quarter, rows=rows)
+    page = paginate(contracts_in_scope_query(quarter))
+    rows = [(contract, contract_results(contract.id, quarter, county_today())) for contract in page.items]
+    return render_template("check_results/index.html", quarter=quarter, rows=rows, page=page)
 
 
 @bp.route("/<int:contract_id>/<quarter>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def detail(contract_id: int, quarter: str):
     contract = db.get_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
@@ -57,7 +59,7 @@ def _chart_rates(results: ContractResults) -> list:
 
 
 @bp.route("/<int:contract_id>/<quarter>/chart.png")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def chart(contract_id: int, quarter: str):
     contract = db.get_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
@@ -68,7 +70,7 @@ def chart(contract_id: int, quarter: str):
 
 
 @bp.route("/<int:contract_id>/<quarter>/workers/<worker_no>/recheck", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DRAW_SAMPLES)
 def recheck_worker(contract_id: int, quarter: str, worker_no: str):
     """Put a worker past the re-check threshold into the next draw's targeted stratum."""
     contract = db.get_or_404(Contract, contract_id)

@@ -4,8 +4,10 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Contractor, FieldWorker
+from ...policy import Action
 from ...services.registry import RegistryError, save_contractor, save_worker, worker_counts
-from ..access import is_contractor_user, require_contractor_visible, roles_required
+from ..access import is_contractor_user, permission_required, require_contractor_visible
+from ..params import paginate
 from .forms import ContractorForm, WorkerForm
 
 bp = Blueprint("contractors", __name__, url_prefix="/contractors")
@@ -16,8 +18,8 @@ bp = Blueprint("contractors", __name__, url_prefix="/contractors")
 def index():
     if is_contractor_user():
         return redirect(url_for(".detail", contractor_id=current_user.contractor_id))
-    contractors = db.session.execute(select(Contractor).order_by(Contractor.name)).scalars().all()
-    return render_template("contractors/index.html", contractors=contractors, worker_counts=worker_counts())
+    page = paginate(select(Contractor).order_by(Contractor.name, Contractor.id))
+    return render_template("contractors/index.html", page=page, worker_counts=worker_counts())
 
 
 @bp.route("/<int:contractor_id>")
@@ -45,20 +47,20 @@ def _edit_contractor(contractor: Contractor | None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_CONTRACTORS)
 def create():
     return _edit_contractor(None)
 
 
 @bp.route("/<int:contractor_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_CONTRACTORS)
 def edit(contractor_id: int):
     return _edit_contractor(db.get_or_404(Contractor, contractor_id))
 
 
 @bp.route("/<int:contractor_id>/workers/new", methods=["GET", "POST"])
 @bp.route("/<int:contractor_id>/workers/<int:worker_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_CONTRACTORS)
 def edit_worker(contractor_id: int, worker_id: int | None = None):
     contractor = db.get_or_404(Contractor, contractor_id)
     worker = None

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 from ...domain.vocabulary import ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Contractor
+from ...policy import Action
 from ...services.registry import RegistryError, save_contract
-from ..access import get_contract_or_404, roles_required, scope_to_own_contracts
+from ..access import get_contract_or_404, permission_required, scope_to_own_contracts
+from ..params import paginate
 from .forms import ContractForm
 
 bp = Blueprint("contracts", __name__, url_prefix="/contracts")
@@ -18,8 +20,7 @@ bp = Blueprint("contracts", __name__, url_prefix="/contracts")
 @login_required
 def index():
     stmt = scope_to_own_contracts(select(Contract).order_by(Contract.term_start.desc(), Contract.code), Contract.id)
-    contracts = db.session.execute(stmt).scalars().all()
-    return render_template("contracts/index.html", contracts=contracts)
+    return render_template("contracts/index.html", page=paginate(stmt))
 
 
 @bp.route("/<int:contract_id>")
@@ -90,12 +91,12 @@ def _edit(contract: Contract | None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_CONTRACTS)
 def create():
     return _edit(None)
 
 
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_CONTRACTS)
 def edit(contract_id: int):
     return _edit(db.get_or_404(Contract, contract_id))

@@ -3,8 +3,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ...clock import county_today
+from ...policy import Action
 from ...services import dashboard
-from ..access import is_contractor_user, own_contract_ids
+from ..access import contract_scope, may
 
 bp = Blueprint("dashboard", __name__)
 
@@ -18,7 +19,7 @@ def root():
 @login_required
 def index():
     today = county_today()
-    scope = own_contract_ids() if is_contractor_user() else None
+    scope = contract_scope()
     progress = dashboard.contract_progress(scope)
     return render_template(
         "dashboard/index.html",
@@ -29,5 +30,5 @@ def index():
         due_soon=dashboard.due_soon(scope, today),
         progress=progress,
         work=dashboard.oversight_counts(current_user.id, scope, today,
-                                        staff=current_user.role in ("admin", "supervisor", "auditor")),
+                                        staff=may(Action.READ_OVERSIGHT)),
     )

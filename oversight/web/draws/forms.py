@@ -2,8 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from ...domain.vocabulary import DrawPurpose, ServiceType
 from ...domain.periods import InvalidQuarter, Quarter
+from ...domain.vocabulary import DrawPurpose, ServiceType
 from ...services.draws import SEED_MAX_LENGTH
 
 

@@ -21,9 +21,11 @@ from ...models import (
     Subject,
     User,
 )
-from ...services.draws import DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
-from ...services.spot_checks import CHECKERS, SpotCheckError, assign_items
-from ..access import READERS, STAFF, roles_required
+from ...policy import Action, roles_for
+from ...services.check_results import draw_estimates
+from ...services.draws import SPOT_CHECK, DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
+from ...services.spot_checks import SpotCheckError, assign_items
+from ..access import permission_required
 from ..params import database_int, paginate
 from .forms import AssignForm, DrawForm
 
@@ -39,12 +41,12 @@ def _contracts() -> list[Contract]:
 
 
 def _checkers() -> list[User]:
-    return list(db.session.execute(select(User).where(User.role.in_(CHECKERS), User.is_active_account.is_(True))
+    return list(db.session.execute(select(User).where(User.role.in_(roles_for(Action.RECORD_SPOT_CHECKS)), User.is_active_account.is_(True))
                                    .order_by(User.display_name)).scalars())
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
     filters = {key: request.args.get(key, "").strip() for key in ("quarter", "purpose")}
     contract_id = request.args.get("contract", type=database_int)
@@ -55,7 +57,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DRAW_SAMPLES)
 def create():
     form = DrawForm()
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _contracts()]
@@ -97,7 +99,7 @@ def _rows(draw: SamplingDraw) -> list:
 
 
 @bp.route("/<int:draw_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def detail(draw_id: int):
     draw = _draw_or_404(draw_id)
     result = recompute(draw)
@@ -109,12 +111,13 @@ def detail(draw_id: int):
         .options(load_only(Callback.draw_item_id, Callback.status))).scalars()}
     form = AssignForm()
     form.assignee_id.choices = [(user.id, user.display_name) for user in _checkers()]
+    estimates = draw_estimates(draw) if draw.purpose == SPOT_CHECK and checks else None
     return render_template("draws/detail.html", draw=draw, result=result, rows=_rows(draw), checks=checks,
-                           callbacks=callbacks, strata=strata_rows(draw), form=form)
+                           callbacks=callbacks, strata=strata_rows(draw), form=form, estimates=estimates)
 
 
 @bp.route("/<int:draw_id>/oc.png")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def oc_chart(draw_id: int):
     plan = recompute(_draw_or_404(draw_id)).plan
     if plan is None or not plan.decides_lot:
@@ -123,14 +126,14 @@ def oc_chart(draw_id: int):
 
 
 @bp.route("/<int:draw_id>/verify")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def verify(draw_id: int):
     check = verify_stored_draw(_draw_or_404(draw_id))
     return render_template("draws/verify.html", draw=check.draw, check=check)
 
 
 @bp.route("/<int:draw_id>/assign", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.DRAW_SAMPLES)
 def assign(draw_id: int):
     draw = _draw_or_404(draw_id)
     form = AssignForm()

@@ -1,7 +1,7 @@
 """Annual evaluations: compute from the approved quarters, annual items, payments, approve and lock."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -9,27 +9,23 @@ from ...clock import county_today
 from ...domain.evaluation import EvaluationError
 from ...extensions import db
 from ...models import AnnualEvaluation, Contract
+from ...policy import Action, may
 from ...services import evaluations as service
 from ...services.reviews import ReviewError
-from ..access import STAFF, get_contract_or_404, is_contractor_user, roles_required, scope_to_own_contracts
+from ..access import (
+    get_contract_or_404,
+    get_evaluation_or_404,
+    permission_required,
+    scope_to_own_contracts,
+    sees_unapproved_evaluations,
+    visible_evaluations,
+)
+from ..forms_common import CorrectForm
 from ..params import paginate
-from ..reviews.forms import CorrectForm
-from ..reviews.workflow import refuse_form, run_step
+from ..workflow import refuse_form, run_step
 from .forms import AnnualItemForm, EvaluateForm, PaymentForm
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
-
-
-
-def get_evaluation_or_404(evaluation_id: int) -> AnnualEvaluation:
-    """The evaluation, if the user may see it: a contractor sees its own approved ones."""
-    evaluation = db.session.get(AnnualEvaluation, evaluation_id)
-    if evaluation is None:
-        abort(404)
-    get_contract_or_404(evaluation.contract_id)
-    if is_contractor_user() and evaluation.status != "approved":
-        abort(404)
-    return evaluation
 
 
 def _contracts() -> list[Contract]:
@@ -40,7 +36,7 @@ def _contracts() -> list[Contract]:
 @bp.route("/")
 @login_required
 def index():
-    stmt = scope_to_own_contracts(service.current_evaluations_query(approved_only=is_contractor_user()),
+    stmt = scope_to_own_contracts(service.current_evaluations_query(approved_only=not sees_unapproved_evaluations()),
                                   AnnualEvaluation.contract_id)
     page = paginate(stmt.order_by(AnnualEvaluation.year.desc(), AnnualEvaluation.contract_id))
     form = EvaluateForm(year=county_today().year - (county_today().month < 4))
@@ -49,7 +45,7 @@ def index():
 
 
 @bp.route("/compute", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_EVALUATIONS)
 def compute():
     form = EvaluateForm()
     form.contract_id.choices = [(c.id, c.code) for c in _contracts()]
@@ -71,14 +67,14 @@ def compute():
 @login_required
 def detail(evaluation_id: int):
     evaluation = get_evaluation_or_404(evaluation_id)
-    history = [e for e in service.evaluation_revisions(evaluation.contract_id, evaluation.year)
-               if not (is_contractor_user() and e.status != "approved")]
+    history = visible_evaluations(service.evaluation_revisions(evaluation.contract_id, evaluation.year))
     return render_template(
         "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures,
         history=history, payments=service.contract_payments(evaluation.contract_id),
         fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
         item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
-        staleness=None if is_contractor_user() or evaluation.locked else service.evaluation_freshness(evaluation),
+        staleness=service.evaluation_freshness(evaluation)
+        if may(current_user, Action.READ_OVERSIGHT) and not evaluation.locked else None,
     )
 
 
@@ -91,13 +87,13 @@ def _refuse(form, evaluation_id: int):
 
 
 @bp.route("/<int:evaluation_id>/refresh", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_EVALUATIONS)
 def refresh(evaluation_id: int):
     return _act(evaluation_id, lambda e: service.compute_evaluation(e.contract, e.year), "已重新计算")
 
 
 @bp.route("/<int:evaluation_id>/items", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_EVALUATIONS)
 def add_item(evaluation_id: int):
     form = AnnualItemForm()
     if not form.validate_on_submit():
@@ -107,13 +103,13 @@ def add_item(evaluation_id: int):
 
 
 @bp.route("/<int:evaluation_id>/items/<int:index>/delete", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_EVALUATIONS)
 def remove_item(evaluation_id: int, index: int):
     return _act(evaluation_id, lambda e: service.remove_annual_item(e, index), "已删除年度加减分")
 
 
 @bp.route("/<int:evaluation_id>/payments", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.RECORD_PAYMENTS)
 def add_payment(evaluation_id: int):
     form = PaymentForm()
     if not form.validate_on_submit():
@@ -129,13 +125,13 @@ def add_payment(evaluation_id: int):
 
 
 @bp.route("/<int:evaluation_id>/approve", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.APPROVE_EVALUATIONS)
 def approve(evaluation_id: int):
     return _act(evaluation_id, lambda e: service.approve_evaluation(e, current_user), "已审定并锁定年度评价")
 
 
 @bp.route("/<int:evaluation_id>/correct", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.CORRECT_EVALUATIONS)
 def correct(evaluation_id: int):
     form = CorrectForm()
     if not form.validate_on_submit():

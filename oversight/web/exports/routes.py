@@ -11,11 +11,17 @@ from ...adapters.files import FileStoreError, reports_store
 from ...clock import county_today, utcnow
 from ...extensions import db
 from ...models import AnnualEvaluation, QuarterlyReview
+from ...policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may_export_full_personal_data
 from ...services.audit import record_event
 from ...services.reviews import current_reviews_query
-from ..access import is_contractor_user, roles_required, scope_to_own_contracts
-from ..evaluations.routes import get_evaluation_or_404
-from ..reviews.routes import get_review_or_404
+from ..access import (
+    get_evaluation_or_404,
+    get_review_or_404,
+    permission_required,
+    scope_to_own_contracts,
+    sees_draft_reviews,
+    sees_unapproved_evaluations,
+)
 
 bp = Blueprint("exports", __name__)
 
@@ -37,13 +43,13 @@ def _year() -> int:
 def index():
     year = _year()
     reviews = db.session.execute(
-        scope_to_own_contracts(current_reviews_query(published_only=is_contractor_user()), QuarterlyReview.contract_id)
+        scope_to_own_contracts(current_reviews_query(published_only=not sees_draft_reviews()), QuarterlyReview.contract_id)
         .where(QuarterlyReview.quarter.like(f"{year:04d}Q_"))
         .order_by(QuarterlyReview.contract_id, QuarterlyReview.quarter)
     ).scalars().all()
     evaluations = select(AnnualEvaluation).where(AnnualEvaluation.year == year)
-    if is_contractor_user():
-        evaluations = evaluations.where(AnnualEvaluation.status == "approved")
+    if not sees_unapproved_evaluations():
+        evaluations = evaluations.where(AnnualEvaluation.status.in_(EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS))
     evaluations = db.session.execute(
         scope_to_own_contracts(evaluations, AnnualEvaluation.contract_id)
         .order_by(AnnualEvaluation.contract_id, AnnualEvaluation.revision)
@@ -76,13 +82,13 @@ def evaluation_report(evaluation_id: int, kind: str):
 
 
 @bp.route("/exports/audit-bundle.zip")
-@roles_required("admin", "auditor")
+@permission_required(Action.EXPORT_AUDIT_DATA)
 def audit_bundle():
     from ...exports.bundle import build_audit_bundle, consistent_snapshot, record_export
 
     year = _year()
     full = request.args.get("full") == "1"
-    if full and current_user.role != "admin":
+    if full and not may_export_full_personal_data(current_user):
         abort(403)
     try:
         with reports_store().working_file(f"audit-{year}-", ".zip") as working:
@@ -103,7 +109,7 @@ def audit_bundle():
 
 
 @bp.route("/exports/ocds/<int:year>.json")
-@roles_required("admin", "auditor")
+@permission_required(Action.EXPORT_AUDIT_DATA)
 def ocds_package(year: int):
     from ...exports.ocds import InvalidPackage, NothingToPublish, build_package, package_json
 

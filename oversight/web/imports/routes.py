@@ -8,8 +8,9 @@ from ...adapters.tables.templates import sheet_template
 from ...clock import county_today
 from ...domain.vocabulary import ImportKind, label_of
 from ...extensions import db
+from ...policy import Action
 from ...services.bulk_import import REPORT_FOLDER, import_assignments, import_subjects, save_error_report
-from ..access import STAFF, roles_required
+from ..access import permission_required
 from .forms import ImportForm
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -20,7 +21,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.IMPORT_REGISTERS)
 def index():
     form = ImportForm()
     outcome, report = None, None
@@ -43,7 +44,7 @@ def index():
 
 
 @bp.route("/template/<kind>.xlsx")
-@roles_required(*STAFF)
+@permission_required(Action.IMPORT_REGISTERS)
 def template(kind: str):
     if kind not in ImportKind.codes():
         abort(404)
@@ -52,7 +53,7 @@ def template(kind: str):
 
 
 @bp.route("/errors/<name>")
-@roles_required(*STAFF)
+@permission_required(Action.IMPORT_REGISTERS)
 def error_report(name: str):
     if not _REPORT_NAME.match(name):
         abort(404)

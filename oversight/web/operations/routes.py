@@ -8,9 +8,11 @@ from ...domain.vocabulary import describe_counts
 from ...extensions import csrf, db
 from ...jobs import JOBS, JOBS_BY_NAME
 from ...models import JobRun, Notification
+from ...policy import Action
 from ...services.jobs import last_runs, run_now
 from ...services.maintenance import mark_all_read
-from ..access import roles_required
+from ..access import permission_required
+from ..params import paginate
 
 bp = Blueprint("operations", __name__)
 
@@ -27,15 +29,15 @@ def healthz():
 
 
 @bp.route("/admin/jobs")
-@roles_required("admin")
+@permission_required(Action.RUN_JOBS)
 def jobs():
-    history = db.session.execute(select(JobRun).order_by(JobRun.id.desc()).limit(50)).scalars().all()
+    history = paginate(select(JobRun).order_by(JobRun.id.desc()))
     return render_template("operations/jobs.html", jobs=JOBS, jobs_by_name=JOBS_BY_NAME, last=last_runs(JOBS),
                            history=history)
 
 
 @bp.route("/admin/jobs/<name>/run", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.RUN_JOBS)
 def run_job(name: str):
     spec = JOBS_BY_NAME.get(name)
     if spec is None:
@@ -49,9 +51,9 @@ def run_job(name: str):
 @bp.route("/notifications")
 @login_required
 def notifications():
-    notices = db.session.execute(select(Notification).where(Notification.user_id == current_user.id)
-                                 .order_by(Notification.id.desc()).limit(100)).scalars().all()
-    return render_template("operations/notifications.html", notices=notices)
+    page = paginate(select(Notification).where(Notification.user_id == current_user.id)
+                    .order_by(Notification.id.desc()))
+    return render_template("operations/notifications.html", page=page)
 
 
 @bp.route("/notifications/read", methods=["POST"])

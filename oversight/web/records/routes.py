@@ -7,19 +7,20 @@ from ...domain.completion_log import TEMPLATE_COLUMNS
 from ...domain.vocabulary import ServiceType
 from ...extensions import db
 from ...models import CompletionRecord, UploadBatch
+from ...policy import Action
 from ...services.completion_import import ImportRefused, enter_visit
 from ...services.completion_records import RecordFilters, filtered_records, registered_workers
-from ..access import get_assignment_or_404, get_contract_or_404, is_contractor_user, own_contract_ids, roles_required
+from ..access import (
+    contract_scope,
+    get_assignment_or_404,
+    get_contract_or_404,
+    permission_required,
+    sees_anomaly_flags,
+)
 from ..params import database_int, paginate
 from .forms import cells, visit_form
 
 bp = Blueprint("records", __name__, url_prefix="/records")
-
-
-@bp.app_template_global()
-def sees_anomaly_flags() -> bool:
-    """Contractors do not see the flags: a flag raises the record's chance of a spot check."""
-    return not is_contractor_user()
 
 
 @bp.app_template_global()
@@ -48,13 +49,13 @@ def _filters_from_request() -> RecordFilters:
 @login_required
 def index():
     filters = _filters_from_request()
-    stmt = filtered_records(filters, own_contract_ids() if is_contractor_user() else None)
+    stmt = filtered_records(filters, contract_scope())
     page = paginate(stmt)
     return render_template("records/index.html", page=page, filters=filters)
 
 
 @bp.route("/assignments/<int:assignment_id>/new", methods=["GET", "POST"])
-@roles_required("admin", "supervisor", "contractor")
+@permission_required(Action.ENTER_RECORDS)
 def enter(assignment_id: int):
     assignment = get_assignment_or_404(assignment_id)
     workers = registered_workers(assignment.contract.contractor_id)

@@ -3,7 +3,7 @@ from wtforms import DecimalField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from ...domain.vocabulary import Position
-from ..attachments.support import attachments_field
+from ..attachments_common import attachments_field
 
 
 class ScoreForm(FlaskForm):
@@ -29,6 +29,3 @@ class SettleForm(FlaskForm):
     adjustment = DecimalField("调整分值", places=2, validators=[Optional()],
                               description="如裁定需调整得分，填写加减分（记为一项加减分）；维持原评分则留空")
 
-
-class CorrectForm(FlaskForm):
-    reason = TextAreaField("更正原因", validators=[InputRequired(message="请写明更正原因"), Length(max=2000)])

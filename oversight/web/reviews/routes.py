@@ -8,37 +8,28 @@ from sqlalchemy import select
 from ...charts.performance import contractors_side_by_side, indicator_breakdown, rates_with_intervals, score_trend
 from ...clock import county_today
 from ...domain.periods import Quarter, quarter_of
+from ...domain.vocabulary import ScoreAction
 from ...extensions import db
 from ...models import Contract, QuarterlyReview
+from ...policy import Action, may
 from ...services import reviews as service
 from ...services.callbacks import SATISFACTION_LEVELS
 from ...services.kpi_evidence import RECORD_KINDS, records_behind
 from ..access import (
-    READERS,
-    STAFF,
     get_contract_or_404,
-    is_contractor_user,
-    roles_required,
+    get_review_or_404,
+    permission_required,
     scope_to_own_contracts,
+    sees_draft_reviews,
+    visible_reviews,
 )
-from ..attachments.support import received
+from ..attachments_common import received
+from ..forms_common import CorrectForm
 from ..params import database_int, page_number, paginate
-from .forms import CommentForm, CorrectForm, ManualItemForm, ScoreForm, SettleForm
-from .workflow import refuse_form, run_step
+from ..workflow import refuse_form, run_step
+from .forms import CommentForm, ManualItemForm, ScoreForm, SettleForm
 
 bp = Blueprint("reviews", __name__, url_prefix="/reviews")
-
-
-
-def get_review_or_404(review_id: int) -> QuarterlyReview:
-    """The review, if the user may see it: a contractor sees its own contracts' published reviews."""
-    review = db.session.get(QuarterlyReview, review_id)
-    if review is None:
-        abort(404)
-    get_contract_or_404(review.contract_id)
-    if is_contractor_user() and review.status == "draft":
-        abort(404)
-    return review
 
 
 def _png(data: bytes):
@@ -53,7 +44,7 @@ def _visible_contracts() -> list[Contract]:
 @bp.app_template_global()
 def contract_performance(contract: Contract) -> dict:
     """The contract's current reviews and its standing (the two-quarters-under-80 warning), for the contract page."""
-    found = service.contract_reviews(contract.id, published_only=is_contractor_user())
+    found = service.contract_reviews(contract.id, published_only=not sees_draft_reviews())
     return {"reviews": found, "standing": service.contract_standing(contract.id)}
 
 
@@ -62,7 +53,7 @@ def contract_performance(contract: Contract) -> dict:
 def index():
     quarter = request.args.get("quarter", "").strip().upper()
     contract_id = request.args.get("contract", type=database_int)
-    stmt = scope_to_own_contracts(service.current_reviews_query(published_only=is_contractor_user()),
+    stmt = scope_to_own_contracts(service.current_reviews_query(published_only=not sees_draft_reviews()),
                                   QuarterlyReview.contract_id)
     if quarter:
         stmt = stmt.where(QuarterlyReview.quarter == quarter)
@@ -76,7 +67,7 @@ def index():
 
 
 @bp.route("/score", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_REVIEWS)
 def score():
     form = ScoreForm()
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, c.code) for c in _visible_contracts()]
@@ -84,10 +75,14 @@ def score():
         return refuse_form(form, ".index")
     quarter = Quarter.parse(form.quarter.data)
     contract = db.session.get(Contract, form.contract_id.data) if form.contract_id.data else None
-    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None)
+    today = county_today()
+    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None, today)
     db.session.commit()
+    if today <= quarter.end:  # a preview: shown, never stored
+        return render_template("reviews/preview.html", quarter=quarter, today=today, outcomes=outcomes,
+                               label=service.PREVIEW_LABEL)
     for outcome in outcomes:
-        if outcome.action in ("created", "refreshed"):
+        if outcome.action in (ScoreAction.CREATED, ScoreAction.REFRESHED):
             flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures.total} 分", "success")
         else:
             flash(f"{outcome.contract.code}：{outcome.reason}", "warning")
@@ -100,10 +95,9 @@ def score():
 @login_required
 def detail(review_id: int):
     review = get_review_or_404(review_id)
-    bureau = current_user.role in READERS
+    bureau = may(current_user, Action.READ_OVERSIGHT)
     today = county_today()
-    history = [r for r in service.revisions(review.contract_id, review.quarter)
-               if not (is_contractor_user() and r.status == "draft")]
+    history = visible_reviews(service.revisions(review.contract_id, review.quarter))
     return render_template(
         "reviews/detail.html", review=review, figures=review.figures,
         history=history, today=today,
@@ -148,13 +142,13 @@ def _refuse(form, review_id: int):
 
 
 @bp.route("/<int:review_id>/refresh", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_REVIEWS)
 def refresh(review_id: int):
     return _act(review_id, service.recompute, "已按最新记录重新计算（草稿）")
 
 
 @bp.route("/<int:review_id>/items", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_REVIEWS)
 def add_item(review_id: int):
     form = ManualItemForm()
     if not form.validate_on_submit():
@@ -164,13 +158,13 @@ def add_item(review_id: int):
 
 
 @bp.route("/<int:review_id>/items/<int:item_id>/delete", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_REVIEWS)
 def remove_item(review_id: int, item_id: int):
     return _act(review_id, lambda review: service.remove_manual_item(review, item_id), "已删除加减分项")
 
 
 @bp.route("/<int:review_id>/publish", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.SCORE_REVIEWS)
 def publish(review_id: int):
     days = current_app.config["REVIEW_COMMENT_DAYS"]
     return _act(review_id, lambda review: service.publish(review, county_today(), days),
@@ -178,7 +172,7 @@ def publish(review_id: int):
 
 
 @bp.route("/<int:review_id>/comment", methods=["POST"])
-@roles_required("contractor")
+@permission_required(Action.COMMENT_ON_REVIEWS)
 def comment(review_id: int):
     form = CommentForm()
     if not form.validate_on_submit():
@@ -190,7 +184,7 @@ def comment(review_id: int):
 
 
 @bp.route("/<int:review_id>/settle", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.SETTLE_REVIEWS)
 def settle(review_id: int):
     form = SettleForm()
     if not form.validate_on_submit():
@@ -200,14 +194,14 @@ def settle(review_id: int):
 
 
 @bp.route("/<int:review_id>/approve", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.APPROVE_REVIEWS)
 def approve(review_id: int):
     return _act(review_id, lambda review: service.approve(review, current_user, county_today()),
                 "已审定并锁定")
 
 
 @bp.route("/<int:review_id>/correct", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.CORRECT_REVIEWS)
 def correct(review_id: int):
     form = CorrectForm()
     if not form.validate_on_submit():
@@ -233,14 +227,14 @@ def rates_chart(review_id: int):
 @login_required
 def trend_chart(contract_id: int):
     contract = get_contract_or_404(contract_id)
-    return _png(score_trend(contract, service.contract_reviews(contract.id, published_only=is_contractor_user())))
+    return _png(score_trend(contract, service.contract_reviews(contract.id, published_only=not sees_draft_reviews())))
 
 
 @bp.route("/contracts/<int:contract_id>/rates.png")
 @login_required
 def contract_rates_chart(contract_id: int):
     contract = get_contract_or_404(contract_id)
-    return _png(rates_with_intervals(service.contract_reviews(contract.id, published_only=is_contractor_user())))
+    return _png(rates_with_intervals(service.contract_reviews(contract.id, published_only=not sees_draft_reviews())))
 
 
 def _quarter_compared() -> tuple[str, list[QuarterlyReview]]:
@@ -257,13 +251,13 @@ def _quarter_compared() -> tuple[str, list[QuarterlyReview]]:
 
 
 @bp.route("/compare")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def compare():
     quarter, found = _quarter_compared()
     return render_template("reviews/compare.html", quarter=quarter, reviews=found)
 
 
 @bp.route("/compare.png")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def compare_chart():
     return _png(contractors_side_by_side(_quarter_compared()[1]))

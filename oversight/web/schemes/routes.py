@@ -10,9 +10,10 @@ from sqlalchemy import select
 from ...domain.scoring import DEFAULT_SCHEME, Band, Indicator, SchemeError
 from ...extensions import db
 from ...models import Contract, KpiScheme
+from ...policy import Action
 from ...services import schemes as service
 from ...services.kpi_evidence import RECORD_KINDS
-from ..access import READERS, roles_required
+from ..access import permission_required
 from ..params import database_int
 from .forms import SchemeForm
 
@@ -23,7 +24,7 @@ SPARE_BAND_ROWS = 1
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
     schemes = service.all_schemes()
     db.session.commit()  # the default scheme is seeded on first view
@@ -77,7 +78,7 @@ def _parsed(form: SchemeForm) -> tuple[list[Indicator], list[Band], dict[str, De
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_SCHEMES)
 def create():
     base = db.session.get(KpiScheme, request.args.get("base", type=database_int) or 0) or service.latest_scheme("default")
     form = SchemeForm(data=None if request.method == "POST" else _form_data(base))
@@ -98,7 +99,7 @@ def create():
 
 
 @bp.route("/assign", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_SCHEMES)
 def assign():
     contract = db.get_or_404(Contract, request.form.get("contract_id", type=database_int))
     try:

@@ -6,7 +6,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ...domain import self_care
 from ...domain.completion_log import CARE_ITEMS, MAX_HOUSEHOLD_SIZE, SURVEY_CONCLUSIONS
 from ...domain.vocabulary import CheckMethod, NoticeOutcome
-from ..attachments.support import attachments_field
+from ..attachments_common import attachments_field
 from ..validators import YuanField
 
 NOT_VERIFIED = ("", "未核实")

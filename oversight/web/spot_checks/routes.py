@@ -9,7 +9,8 @@ from ...clock import county_today
 from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
-from ...models import DrawItem, RectificationNotice, SpotCheck
+from ...models import DrawItem, SpotCheck
+from ...policy import Action
 from ...services.attachments import visible_attachment
 from ...services.draws import SPOT_CHECK
 from ...services.spot_checks import (
@@ -25,8 +26,8 @@ from ...services.spot_checks import (
     record_spot_check,
     respond_notice,
 )
-from ..attachments.support import received, send_attachment
-from ..access import READERS, STAFF, is_contractor_user, own_contract_ids, roles_required
+from ..access import contract_scope, get_notice_or_404, may, permission_required
+from ..attachments_common import received, send_attachment
 from ..params import paginate
 from .forms import RECHECK_FORMS, AttachmentForm, CloseForm, NoticeForm, ResponseForm
 
@@ -57,9 +58,9 @@ def _spot_check_item_or_404(item_id: int) -> DrawItem:
 
 
 @bp.route("/")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def index():
-    view = request.args.get("view", "mine" if current_user.role in STAFF else "pending")
+    view = request.args.get("view", "mine" if may(Action.RECORD_SPOT_CHECKS) else "pending")
     if view == "done":
         page = paginate(select(SpotCheck).order_by(SpotCheck.id.desc()))
     else:
@@ -68,7 +69,7 @@ def index():
 
 
 @bp.route("/items/<int:item_id>/recheck", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.RECORD_SPOT_CHECKS)
 def recheck(item_id: int):
     item = _spot_check_item_or_404(item_id)
     done = item_check(item.id)
@@ -94,7 +95,7 @@ def recheck(item_id: int):
 
 
 @bp.route("/<int:check_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def detail(check_id: int):
     check = db.get_or_404(SpotCheck, check_id)
     notice = notice_of(check)
@@ -108,7 +109,7 @@ def detail(check_id: int):
 
 
 @bp.route("/<int:check_id>/attachments", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.RECORD_SPOT_CHECKS)
 def attach(check_id: int):
     check = db.get_or_404(SpotCheck, check_id)
     form = AttachmentForm()
@@ -126,7 +127,7 @@ def attach(check_id: int):
 
 
 @bp.route("/attachments/<int:attachment_id>")
-@roles_required(*READERS)
+@permission_required(Action.READ_OVERSIGHT)
 def attachment(attachment_id: int):
     """A spot check's file (the address its pages have always linked; `attachments.download` serves all)."""
     found = visible_attachment(attachment_id, current_user)
@@ -136,7 +137,7 @@ def attachment(attachment_id: int):
 
 
 @bp.route("/<int:check_id>/notice", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.ISSUE_NOTICES)
 def notice(check_id: int):
     check = db.get_or_404(SpotCheck, check_id)
     form = NoticeForm()
@@ -155,20 +156,11 @@ def notice(check_id: int):
     return redirect(url_for(".detail", check_id=check.id))
 
 
-def _notice_or_404(notice_id: int) -> RectificationNotice:
-    """A notice the current user may see: a contractor only its own contracts' (else 404)."""
-    found = db.get_or_404(RectificationNotice, notice_id)
-    if is_contractor_user() and found.contract.contractor_id != current_user.contractor_id:
-        abort(404)
-    return found
-
-
 @bp.route("/notices/")
 @login_required
 def notices():
     status = request.args.get("status", "")
-    scope = own_contract_ids() if is_contractor_user() else None
-    page = paginate(notices_query(scope, status or None))
+    page = paginate(notices_query(contract_scope(), status or None))
     return render_template("spot_checks/notices.html", page=page, status=status,
                            today=county_today(), overdue=notice_overdue)
 
@@ -176,18 +168,18 @@ def notices():
 @bp.route("/notices/<int:notice_id>")
 @login_required
 def notice_detail(notice_id: int):
-    found = _notice_or_404(notice_id)
-    response_form = ResponseForm(obj=found) if is_contractor_user() and found.status != "closed" else None
-    close_form = CloseForm() if current_user.role in STAFF and found.status != "closed" else None
+    found = get_notice_or_404(notice_id)
+    response_form = ResponseForm(obj=found) if may(Action.RESPOND_TO_NOTICES, found) else None
+    close_form = CloseForm() if may(Action.CLOSE_NOTICES, found) else None
     return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
                            response_form=response_form, close_form=close_form,
                            overdue=notice_overdue(found, county_today()))
 
 
 @bp.route("/notices/<int:notice_id>/respond", methods=["POST"])
-@roles_required("contractor")
+@permission_required(Action.RESPOND_TO_NOTICES)
 def respond(notice_id: int):
-    found = _notice_or_404(notice_id)
+    found = get_notice_or_404(notice_id)
     form = ResponseForm()
     if form.validate_on_submit():
         try:
@@ -205,9 +197,9 @@ def respond(notice_id: int):
 
 
 @bp.route("/notices/<int:notice_id>/close", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.CLOSE_NOTICES)
 def close(notice_id: int):
-    found = _notice_or_404(notice_id)
+    found = get_notice_or_404(notice_id)
     form = CloseForm()
     if form.validate_on_submit():
         try:

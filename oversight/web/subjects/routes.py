@@ -5,17 +5,19 @@ from sqlalchemy import select
 from ...domain.vocabulary import SubjectCategory
 from ...extensions import db
 from ...models import Assignment, Subject
-from ...services.audit import record_event
-from ...services.registry import RegistryError, save_subject
-from ..access import STAFF, is_contractor_user, own_contract_ids, roles_required, subject_visible
+from ...policy import Action
+from ...services.registry import RegistryError, save_subject, townships
+from ..access import (
+    is_contractor_user,
+    own_contract_ids,
+    permission_required,
+    reveal_personal_data,
+    subject_visible,
+)
 from ..params import paginate
 from .forms import SubjectForm
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
-
-
-def townships() -> list[str]:
-    return db.session.execute(select(Subject.township).distinct().order_by(Subject.township)).scalars().all()
 
 
 @bp.route("/")
@@ -59,11 +61,11 @@ def detail(subject_id: int):
 
 
 @bp.route("/<int:subject_id>/reveal", methods=["POST"])
-@roles_required(*STAFF)
+@permission_required(Action.REVEAL_PERSONAL_DATA)
 def reveal(subject_id: int):
     """Show the full ID number and phone once; every such view is audited."""
     subject = _visible_subject_or_404(subject_id)
-    record_event("view_personal_data", "Subject", subject.id, {"fields": ["id_number", "phone"]})
+    reveal_personal_data("Subject", subject.id, ["id_number", "phone"])
     db.session.commit()
     return render_template("subjects/detail.html", subject=subject, revealed=True,
                            assignments=db.session.execute(
@@ -97,12 +99,12 @@ def _edit(subject: Subject | None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.MANAGE_SUBJECTS)
 def create():
     return _edit(None)
 
 
 @bp.route("/<int:subject_id>/edit", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@permission_required(Action.MANAGE_SUBJECTS)
 def edit(subject_id: int):
     return _edit(db.get_or_404(Subject, subject_id))

@@ -12,6 +12,7 @@ from ...clock import county_today
 from ...domain.vocabulary import BatchStatus, ServiceType, label_of
 from ...extensions import db
 from ...models import CompletionRecord, Contract, UploadBatch
+from ...policy import Action
 from ...services.completion_import import (
     ImportRefused,
     all_errors,
@@ -21,13 +22,12 @@ from ...services.completion_import import (
     unlisted_errors,
 )
 from ...services.completion_records import filtered_batches, log_template
-from ..access import get_contract_or_404, is_contractor_user, own_contract_ids, roles_required, scope_to_own_contracts
+from ..access import contract_scope, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..params import database_int, page_number, paginate
 from .forms import UploadForm
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
 
-UPLOADERS = ("admin", "supervisor", "contractor")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = ("pending", "processing")
 STATUS_BADGES = {"pending": "assigned", "processing": "assigned", "accepted": "ok", "rejected": "bad", "failed": "bad"}
@@ -87,15 +87,14 @@ def index():
     contract_id = request.args.get("contract", type=database_int)
     if contract_id:
         get_contract_or_404(contract_id)
-    scope = own_contract_ids() if is_contractor_user() else None
-    page = paginate(filtered_batches(contract_id, scope))
+    page = paginate(filtered_batches(contract_id, contract_scope()))
     contracts = db.session.execute(
         scope_to_own_contracts(select(Contract).order_by(Contract.code), Contract.id)).scalars().all()
     return render_template("uploads/index.html", page=page, contracts=contracts, contract_id=contract_id)
 
 
 @bp.route("/contracts/<int:contract_id>/new", methods=["GET", "POST"])
-@roles_required(*UPLOADERS)
+@permission_required(Action.ENTER_RECORDS)
 def upload(contract_id: int):
     contract = get_contract_or_404(contract_id)
     form = UploadForm()
@@ -119,7 +118,7 @@ def upload(contract_id: int):
 
 
 @bp.route("/contracts/<int:contract_id>/template/<service_type>.xlsx")
-@roles_required(*UPLOADERS)
+@permission_required(Action.ENTER_RECORDS)
 def template(contract_id: int, service_type: str):
     contract = get_contract_or_404(contract_id)
     if service_type not in contract.service_types:

@@ -3,22 +3,23 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Contractor, User
+from ...policy import Action
 from ...services.accounts import AccountError, create_user
-from ..access import roles_required
+from ..access import permission_required
+from ..params import paginate
 from .forms import UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
 
 @bp.route("/")
-@roles_required("admin")
+@permission_required(Action.MANAGE_USERS)
 def index():
-    users = db.session.execute(select(User).order_by(User.role, User.username)).scalars().all()
-    return render_template("users/index.html", users=users)
+    return render_template("users/index.html", page=paginate(select(User).order_by(User.role, User.username)))
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_USERS)
 def create():
     form = UserForm()
     form.contractor_id.choices = [(0, "—")] + [
@@ -38,7 +39,7 @@ def create():
 
 
 @bp.route("/<int:user_id>/toggle", methods=["POST"])
-@roles_required("admin")
+@permission_required(Action.MANAGE_USERS)
 def toggle_active(user_id: int):
     user = db.get_or_404(User, user_id)
     user.is_active_account = not user.is_active_account

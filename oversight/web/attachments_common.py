@@ -11,9 +11,9 @@ from flask import abort, send_file
 from wtforms import MultipleFileField
 from wtforms.validators import Optional
 
-from ...adapters.files import uploads_store
-from ...models import Attachment
-from ...services.attachments import Upload, limits
+from ..adapters.files import uploads_store
+from ..models import Attachment
+from ..services.attachments import Upload, limits
 
 
 def attachments_field(label: str = "附件（照片、扫描件或 PDF）") -> MultipleFileField:

@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 from flask import flash, redirect, url_for
 
-from ...domain.scoring import ScoringError
-from ...extensions import db
-from ...services.reviews import ReviewError
+from ..domain.scoring import ScoringError
+from ..extensions import db
+from ..services.reviews import ReviewError
 
 
 def flash_errors(form) -> None:

@@ -1,0 +1,230 @@
+"""Who may see what and do what: the one place that decides it.
+
+Pure functions of a user's role and contractor and of a record's state: no Flask, no database.
+`web/access.py` applies them to requests (403 for a role that may not act, 404 for a record the
+user may not see) and gives templates `may(...)`; services ask them too (who may upload, comment,
+export personal data in full).
+
+A *user* is anything with `role` and `contractor_id` (an anonymous visitor has no role and may
+do nothing). A *record* given to `may` is the record the action is taken on, read by attribute.
+
+- Contractors see only their own contracts and what hangs off them; everyone else sees all.
+- A contractor sees no draft quarterly review (a review is shown once published) and only
+  approved annual evaluations; rectification notices of its own contracts only.
+- ID numbers and phones are masked everywhere. Only bureau staff may reveal them on a page and
+  only an administrator may export them in full; every full view is audited by the caller
+  (`web.access.reveal_personal_data`, `services.callbacks.reveal_phone`, the pre-filled log
+  template, the full audit bundle).
+- Auditors read everything the bureau reads and change nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any
+
+from .domain.vocabulary import (
+    AssignmentStatus,
+    CallbackStatus,
+    ComplaintStatus,
+    EvaluationStatus,
+    NoticeStatus,
+    ReviewStatus,
+    Role,
+)
+
+ADMIN = frozenset({Role.ADMIN})
+STAFF = frozenset({Role.ADMIN, Role.SUPERVISOR})
+READERS = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR})
+DATA_ENTRY = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR})
+CONTRACTOR = frozenset({Role.CONTRACTOR})
+EVERYONE = frozenset(Role)
+
+# What a contractor may not see of its own reviews, and all it may see of its evaluations.
+REVIEW_STATUSES_HIDDEN_FROM_CONTRACTORS = frozenset({ReviewStatus.DRAFT})
+EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS = frozenset({EvaluationStatus.APPROVED})
+
+
+class Action(StrEnum):
+    """A workflow step or a kind of access; `ROLES[action]` says which roles may take it."""
+
+    MANAGE_USERS = "manage_users"
+    RUN_JOBS = "run_jobs"
+    MANAGE_CONTRACTORS = "manage_contractors"
+    MANAGE_CONTRACTS = "manage_contracts"
+    MANAGE_SCHEMES = "manage_schemes"
+    READ_AUDIT_LOG = "read_audit_log"
+    EXPORT_AUDIT_DATA = "export_audit_data"  # the audit bundle and the OCDS package
+    EXPORT_FULL_PERSONAL_DATA = "export_full_personal_data"
+    REVEAL_PERSONAL_DATA = "reveal_personal_data"
+    # The bureau's oversight work: draws, spot checks, callbacks, check results, schemes,
+    # comparisons, the subject register, anomaly flags and sampling rules (contractors are not
+    # told how their records are chosen for checks).
+    READ_OVERSIGHT = "read_oversight"
+    MANAGE_SUBJECTS = "manage_subjects"
+    IMPORT_REGISTERS = "import_registers"
+    ISSUE_ASSIGNMENTS = "issue_assignments"
+    CANCEL_ASSIGNMENTS = "cancel_assignments"
+    ENTER_RECORDS = "enter_records"  # one visit on a page, a log upload, the log template
+    DRAW_SAMPLES = "draw_samples"  # drawing, and giving drawn items to checkers
+    RECORD_SPOT_CHECKS = "record_spot_checks"
+    RECHECK_ITEMS_OF_OTHERS = "recheck_items_of_others"
+    ISSUE_NOTICES = "issue_notices"
+    CLOSE_NOTICES = "close_notices"
+    RESPOND_TO_NOTICES = "respond_to_notices"
+    MAKE_CALLBACKS = "make_callbacks"
+    HANDLE_COMPLAINTS = "handle_complaints"
+    SCORE_REVIEWS = "score_reviews"  # score, refresh, manual items, publish a draft
+    COMMENT_ON_REVIEWS = "comment_on_reviews"
+    SETTLE_REVIEWS = "settle_reviews"
+    APPROVE_REVIEWS = "approve_reviews"
+    CORRECT_REVIEWS = "correct_reviews"
+    SCORE_EVALUATIONS = "score_evaluations"  # compute, refresh, annual items
+    RECORD_PAYMENTS = "record_payments"
+    APPROVE_EVALUATIONS = "approve_evaluations"
+    CORRECT_EVALUATIONS = "correct_evaluations"
+
+
+ROLES: dict[Action, frozenset[str]] = {
+    Action.MANAGE_USERS: ADMIN,
+    Action.RUN_JOBS: ADMIN,
+    Action.MANAGE_CONTRACTORS: ADMIN,
+    Action.MANAGE_CONTRACTS: ADMIN,
+    Action.MANAGE_SCHEMES: ADMIN,
+    Action.READ_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Action.EXPORT_AUDIT_DATA: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Action.EXPORT_FULL_PERSONAL_DATA: ADMIN,
+    Action.REVEAL_PERSONAL_DATA: STAFF,
+    Action.READ_OVERSIGHT: READERS,
+    Action.MANAGE_SUBJECTS: STAFF,
+    Action.IMPORT_REGISTERS: STAFF,
+    Action.ISSUE_ASSIGNMENTS: STAFF,
+    Action.CANCEL_ASSIGNMENTS: STAFF,
+    Action.ENTER_RECORDS: DATA_ENTRY,
+    Action.DRAW_SAMPLES: STAFF,
+    Action.RECORD_SPOT_CHECKS: STAFF,
+    Action.RECHECK_ITEMS_OF_OTHERS: ADMIN,
+    Action.ISSUE_NOTICES: STAFF,
+    Action.CLOSE_NOTICES: STAFF,
+    Action.RESPOND_TO_NOTICES: CONTRACTOR,
+    Action.MAKE_CALLBACKS: STAFF,
+    Action.HANDLE_COMPLAINTS: STAFF,
+    Action.SCORE_REVIEWS: STAFF,
+    Action.COMMENT_ON_REVIEWS: CONTRACTOR,
+    Action.SETTLE_REVIEWS: ADMIN,
+    Action.APPROVE_REVIEWS: ADMIN,
+    Action.CORRECT_REVIEWS: STAFF,
+    Action.SCORE_EVALUATIONS: STAFF,
+    Action.RECORD_PAYMENTS: ADMIN,
+    Action.APPROVE_EVALUATIONS: ADMIN,
+    Action.CORRECT_EVALUATIONS: STAFF,
+}
+
+
+def role_of(user: Any) -> str | None:
+    """The user's role; None for an anonymous visitor."""
+    return getattr(user, "role", None)
+
+
+def is_contractor(user: Any) -> bool:
+    """Whether the user acts for a contractor (and so sees only that contractor's records)."""
+    return role_of(user) == Role.CONTRACTOR
+
+
+def read_only(user: Any) -> bool:
+    """Auditors send no request that changes anything."""
+    return role_of(user) == Role.AUDITOR
+
+
+def owns(user: Any, contractor_id: int | None) -> bool:
+    """Whether the user may see a record of `contractor_id`: bureau roles all, a contractor its own."""
+    if not is_contractor(user):
+        return role_of(user) is not None
+    return user.contractor_id is not None and user.contractor_id == contractor_id
+
+
+def roles_for(action: Action | str) -> frozenset[str]:
+    """The roles that may take `action`; an unknown action is a bug."""
+    return ROLES[Action(action)]
+
+
+# --- what a user sees -------------------------------------------------------------------------
+
+
+def sees_draft_reviews(user: Any) -> bool:
+    return role_of(user) is not None and not is_contractor(user)
+
+
+def sees_review(user: Any, contractor_id: int | None, status: str) -> bool:
+    """A review of `contractor_id` in `status`: a contractor sees its own once published."""
+    if not owns(user, contractor_id):
+        return False
+    return sees_draft_reviews(user) or status not in REVIEW_STATUSES_HIDDEN_FROM_CONTRACTORS
+
+
+def sees_unapproved_evaluations(user: Any) -> bool:
+    return role_of(user) is not None and not is_contractor(user)
+
+
+def sees_evaluation(user: Any, contractor_id: int | None, status: str) -> bool:
+    """An annual evaluation: a contractor sees its own approved ones only."""
+    if not owns(user, contractor_id):
+        return False
+    return sees_unapproved_evaluations(user) or status in EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS
+
+
+def sees_notice(user: Any, contractor_id: int | None) -> bool:
+    """A rectification notice: a contractor sees those of its own contracts."""
+    return owns(user, contractor_id)
+
+
+# --- what a user may do to a record in its present state ------------------------------------
+
+
+def _contractor_of(record: Any) -> int | None:
+    return record.contract.contractor_id
+
+
+_OPEN_ASSIGNMENTS = frozenset({AssignmentStatus.ASSIGNED, AssignmentStatus.OVERDUE})
+
+# Given the record an action is taken on, whether its state allows the action now (the role
+# is checked first). Services refuse the same steps with their reasons; these decide what a
+# page offers.
+_STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
+    Action.CANCEL_ASSIGNMENTS: lambda user, assignment: assignment.status in _OPEN_ASSIGNMENTS,
+    Action.ENTER_RECORDS: lambda user, assignment: (assignment.status != AssignmentStatus.CANCELLED
+                                                    and owns(user, _contractor_of(assignment))),
+    Action.CLOSE_NOTICES: lambda user, notice: notice.status != NoticeStatus.CLOSED,
+    Action.RESPOND_TO_NOTICES: lambda user, notice: (notice.status != NoticeStatus.CLOSED
+                                                     and owns(user, _contractor_of(notice))),
+    Action.MAKE_CALLBACKS: lambda user, callback: callback.status == CallbackStatus.PENDING,
+    Action.HANDLE_COMPLAINTS: lambda user, complaint: complaint.status != ComplaintStatus.CLOSED,
+    Action.SCORE_REVIEWS: lambda user, review: review.status == ReviewStatus.DRAFT,
+    Action.COMMENT_ON_REVIEWS: lambda user, review: (review.status == ReviewStatus.PUBLISHED
+                                                     and owns(user, _contractor_of(review))),
+    Action.SETTLE_REVIEWS: lambda user, review: review.status == ReviewStatus.DISPUTED,
+    Action.APPROVE_REVIEWS: lambda user, review: not review.locked,
+    Action.CORRECT_REVIEWS: lambda user, review: review.locked,
+    Action.SCORE_EVALUATIONS: lambda user, evaluation: not evaluation.locked,
+    Action.APPROVE_EVALUATIONS: lambda user, evaluation: not evaluation.locked,
+    Action.CORRECT_EVALUATIONS: lambda user, evaluation: evaluation.locked,
+}
+
+
+def may(user: Any, action: Action | str, record: Any = None) -> bool:
+    """Whether the user's role may take `action`; given the record it is taken on, also whether
+    the record's state allows it now (a draft can be published, a disputed review settled …)."""
+    if role_of(user) not in roles_for(action):
+        return False
+    rule = _STATE_RULES.get(Action(action))
+    return record is None or rule is None or rule(user, record)
+
+
+def may_reveal_personal_data(user: Any) -> bool:
+    """Whether the user may see a full ID number or phone on a page (the view is audited)."""
+    return may(user, Action.REVEAL_PERSONAL_DATA)
+
+
+def may_export_full_personal_data(user: Any) -> bool:
+    """Whether the user may export unmasked ID numbers and phones (the audit bundle)."""
+    return may(user, Action.EXPORT_FULL_PERSONAL_DATA)

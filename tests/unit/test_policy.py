@@ -1,0 +1,204 @@
+"""The visibility policy as tables: who sees which record in which state, who may take which step."""
+from types import SimpleNamespace
+
+import pytest
+
+from oversight import policy
+from oversight.domain.vocabulary import EvaluationStatus, ReviewStatus, Role
+from oversight.policy import Action, may
+
+OURS, THEIRS = 1, 2
+
+ADMIN = SimpleNamespace(role="admin", contractor_id=None)
+SUPERVISOR = SimpleNamespace(role="supervisor", contractor_id=None)
+AUDITOR = SimpleNamespace(role="auditor", contractor_id=None)
+CONTRACTOR = SimpleNamespace(role="contractor", contractor_id=OURS)
+ANONYMOUS = SimpleNamespace()  # Flask-Login's anonymous user has no role
+USERS = {"admin": ADMIN, "supervisor": SUPERVISOR, "auditor": AUDITOR, "contractor": CONTRACTOR,
+         "anonymous": ANONYMOUS}
+
+
+def _record(status=None, locked=False, contractor_id=OURS):
+    return SimpleNamespace(status=status, locked=locked, contract=SimpleNamespace(contractor_id=contractor_id))
+
+
+# Review status → (admin, supervisor, auditor, contractor) sees its own contract's review.
+REVIEW_VISIBILITY = {
+    "draft": (True, True, True, False),
+    "published": (True, True, True, True),
+    "agreed": (True, True, True, True),
+    "disputed": (True, True, True, True),
+    "settled": (True, True, True, True),
+    "approved": (True, True, True, True),
+}
+
+
+@pytest.mark.parametrize("status", list(REVIEW_VISIBILITY))
+def test_contractors_see_their_reviews_once_published_and_the_bureau_sees_every_review(status):
+    seen = tuple(policy.sees_review(USERS[role], OURS, status) for role in ("admin", "supervisor", "auditor", "contractor"))
+    assert seen == REVIEW_VISIBILITY[status]
+
+
+def test_every_review_status_has_a_visibility_row():
+    assert set(REVIEW_VISIBILITY) == set(ReviewStatus.codes())
+
+
+@pytest.mark.parametrize("status", ReviewStatus.codes())
+def test_no_contractor_sees_another_contractors_review_in_any_state(status):
+    assert not policy.sees_review(CONTRACTOR, THEIRS, status)
+    assert policy.sees_review(AUDITOR, THEIRS, status)
+
+
+@pytest.mark.parametrize(("status", "contractor_sees"), [("draft", False), ("approved", True)])
+def test_contractors_see_only_approved_evaluations(status, contractor_sees):
+    assert policy.sees_evaluation(CONTRACTOR, OURS, status) is contractor_sees
+    assert not policy.sees_evaluation(CONTRACTOR, THEIRS, status)
+    for bureau in (ADMIN, SUPERVISOR, AUDITOR):
+        assert policy.sees_evaluation(bureau, THEIRS, status)
+
+
+def test_every_evaluation_status_is_decided():
+    assert {s for s in EvaluationStatus.codes() if policy.sees_evaluation(CONTRACTOR, OURS, s)} == {"approved"}
+
+
+@pytest.mark.parametrize(("user", "contractor_id", "sees"), [
+    (CONTRACTOR, OURS, True), (CONTRACTOR, THEIRS, False), (CONTRACTOR, None, False),
+    (ADMIN, THEIRS, True), (SUPERVISOR, THEIRS, True), (AUDITOR, THEIRS, True), (ANONYMOUS, OURS, False),
+])
+def test_notices_and_contracts_are_seen_by_their_contractor_and_the_bureau(user, contractor_id, sees):
+    assert policy.sees_notice(user, contractor_id) is sees
+    assert policy.owns(user, contractor_id) is sees
+
+
+def test_a_contractor_user_without_a_contractor_owns_nothing():
+    stray = SimpleNamespace(role="contractor", contractor_id=None)
+    assert not policy.owns(stray, None)
+    assert not policy.sees_review(stray, None, "approved")
+
+
+# Action → the roles that may take it (admin, supervisor, auditor, contractor).
+ROLE_TABLE = {
+    Action.MANAGE_USERS: "A...",
+    Action.RUN_JOBS: "A...",
+    Action.MANAGE_CONTRACTORS: "A...",
+    Action.MANAGE_CONTRACTS: "A...",
+    Action.MANAGE_SCHEMES: "A...",
+    Action.READ_AUDIT_LOG: "A.U.",
+    Action.EXPORT_AUDIT_DATA: "A.U.",
+    Action.EXPORT_FULL_PERSONAL_DATA: "A...",
+    Action.REVEAL_PERSONAL_DATA: "AS..",
+    Action.READ_OVERSIGHT: "ASU.",
+    Action.MANAGE_SUBJECTS: "AS..",
+    Action.IMPORT_REGISTERS: "AS..",
+    Action.ISSUE_ASSIGNMENTS: "AS..",
+    Action.CANCEL_ASSIGNMENTS: "AS..",
+    Action.ENTER_RECORDS: "AS.C",
+    Action.DRAW_SAMPLES: "AS..",
+    Action.RECORD_SPOT_CHECKS: "AS..",
+    Action.RECHECK_ITEMS_OF_OTHERS: "A...",
+    Action.ISSUE_NOTICES: "AS..",
+    Action.CLOSE_NOTICES: "AS..",
+    Action.RESPOND_TO_NOTICES: "...C",
+    Action.MAKE_CALLBACKS: "AS..",
+    Action.HANDLE_COMPLAINTS: "AS..",
+    Action.SCORE_REVIEWS: "AS..",
+    Action.COMMENT_ON_REVIEWS: "...C",
+    Action.SETTLE_REVIEWS: "A...",
+    Action.APPROVE_REVIEWS: "A...",
+    Action.CORRECT_REVIEWS: "AS..",
+    Action.SCORE_EVALUATIONS: "AS..",
+    Action.RECORD_PAYMENTS: "A...",
+    Action.APPROVE_EVALUATIONS: "A...",
+    Action.CORRECT_EVALUATIONS: "AS..",
+}
+
+
+def test_the_role_table_covers_every_action():
+    assert set(ROLE_TABLE) == set(Action)
+
+
+@pytest.mark.parametrize("action", list(ROLE_TABLE))
+def test_each_action_is_open_to_exactly_its_roles(action):
+    allowed = "".join(letter if may(USERS[role], action) else "."
+                      for role, letter in (("admin", "A"), ("supervisor", "S"), ("auditor", "U"), ("contractor", "C")))
+    assert allowed == ROLE_TABLE[action]
+    assert not may(ANONYMOUS, action)
+
+
+def test_auditors_only_read_and_export():
+    assert {action for action in Action if may(AUDITOR, action)} == {
+        Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT}
+    assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
+
+
+def test_an_unknown_action_is_an_error_not_a_refusal():
+    with pytest.raises(ValueError):
+        may(ADMIN, "delete_everything")
+
+
+# (action, record state, role) → allowed on that record now.
+STEP_TABLE = [
+    (Action.SCORE_REVIEWS, _record("draft"), "supervisor", True),
+    (Action.SCORE_REVIEWS, _record("published"), "supervisor", False),
+    (Action.SCORE_REVIEWS, _record("draft"), "auditor", False),
+    (Action.COMMENT_ON_REVIEWS, _record("published"), "contractor", True),
+    (Action.COMMENT_ON_REVIEWS, _record("published", contractor_id=THEIRS), "contractor", False),
+    (Action.COMMENT_ON_REVIEWS, _record("agreed"), "contractor", False),
+    (Action.COMMENT_ON_REVIEWS, _record("published"), "admin", False),
+    (Action.SETTLE_REVIEWS, _record("disputed"), "admin", True),
+    (Action.SETTLE_REVIEWS, _record("agreed"), "admin", False),
+    (Action.SETTLE_REVIEWS, _record("disputed"), "supervisor", False),
+    (Action.APPROVE_REVIEWS, _record("settled"), "admin", True),
+    (Action.APPROVE_REVIEWS, _record("approved", locked=True), "admin", False),
+    (Action.APPROVE_REVIEWS, _record("settled"), "supervisor", False),
+    (Action.CORRECT_REVIEWS, _record("approved", locked=True), "supervisor", True),
+    (Action.CORRECT_REVIEWS, _record("settled"), "supervisor", False),
+    (Action.CORRECT_REVIEWS, _record("approved", locked=True), "contractor", False),
+    (Action.SCORE_EVALUATIONS, _record("draft"), "supervisor", True),
+    (Action.SCORE_EVALUATIONS, _record("approved", locked=True), "supervisor", False),
+    (Action.APPROVE_EVALUATIONS, _record("draft"), "admin", True),
+    (Action.APPROVE_EVALUATIONS, _record("approved", locked=True), "admin", False),
+    (Action.APPROVE_EVALUATIONS, _record("draft"), "supervisor", False),
+    (Action.CORRECT_EVALUATIONS, _record("approved", locked=True), "admin", True),
+    (Action.CORRECT_EVALUATIONS, _record("draft"), "admin", False),
+    (Action.RESPOND_TO_NOTICES, _record("open"), "contractor", True),
+    (Action.RESPOND_TO_NOTICES, _record("responded"), "contractor", True),
+    (Action.RESPOND_TO_NOTICES, _record("closed"), "contractor", False),
+    (Action.RESPOND_TO_NOTICES, _record("open", contractor_id=THEIRS), "contractor", False),
+    (Action.RESPOND_TO_NOTICES, _record("open"), "supervisor", False),
+    (Action.CLOSE_NOTICES, _record("responded"), "supervisor", True),
+    (Action.CLOSE_NOTICES, _record("closed"), "supervisor", False),
+    (Action.CLOSE_NOTICES, _record("open"), "contractor", False),
+    (Action.CANCEL_ASSIGNMENTS, _record("assigned"), "supervisor", True),
+    (Action.CANCEL_ASSIGNMENTS, _record("overdue"), "admin", True),
+    (Action.CANCEL_ASSIGNMENTS, _record("completed"), "admin", False),
+    (Action.CANCEL_ASSIGNMENTS, _record("assigned"), "contractor", False),
+    (Action.ENTER_RECORDS, _record("assigned"), "contractor", True),
+    (Action.ENTER_RECORDS, _record("completed"), "contractor", True),
+    (Action.ENTER_RECORDS, _record("cancelled"), "contractor", False),
+    (Action.ENTER_RECORDS, _record("assigned", contractor_id=THEIRS), "contractor", False),
+    (Action.ENTER_RECORDS, _record("assigned", contractor_id=THEIRS), "supervisor", True),
+    (Action.ENTER_RECORDS, _record("assigned"), "auditor", False),
+    (Action.MAKE_CALLBACKS, _record("pending"), "supervisor", True),
+    (Action.MAKE_CALLBACKS, _record("answered"), "supervisor", False),
+    (Action.HANDLE_COMPLAINTS, _record("open"), "supervisor", True),
+    (Action.HANDLE_COMPLAINTS, _record("closed"), "supervisor", False),
+]
+
+
+@pytest.mark.parametrize(("action", "record", "role", "allowed"), STEP_TABLE,
+                         ids=[f"{a}-{r.status}-{role}" for a, r, role, _ in STEP_TABLE])
+def test_a_step_is_offered_only_to_its_roles_and_in_its_states(action, record, role, allowed):
+    assert may(USERS[role], action, record) is allowed
+
+
+def test_full_personal_data_is_revealed_to_staff_and_exported_only_by_an_admin():
+    assert [policy.may_reveal_personal_data(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [
+        True, True, False, False]
+    assert [policy.may_export_full_personal_data(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR, None)] == [
+        True, False, False, False, False]
+
+
+def test_role_sets_are_made_of_known_roles():
+    for roles in policy.ROLES.values():
+        assert roles <= set(Role.codes())
