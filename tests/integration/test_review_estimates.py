@@ -17,7 +17,8 @@ def weighted(factory):
 
 
 def by_key(review):
-    return {item["key"]: item for item in review.figures["indicators"]}
+    """The review's indicators as stored (the JSON its typed figures write)."""
+    return {item["key"]: item for item in review.figures.to_json()["indicators"]}
 
 
 def test_the_kpi_scores_the_stratum_weighted_estimate_and_shows_the_raw_share_beside_it(weighted):
@@ -34,6 +35,9 @@ def test_the_kpi_scores_the_stratum_weighted_estimate_and_shows_the_raw_share_be
     assert spot["estimate"]["targeted"] == {"numerator": 1, "denominator": 5}
     assert spot["estimate"]["unequal"] and spot["estimate"]["population"] == 95
     assert float(spot["estimate"]["low"]) < 87 / 95 < float(spot["estimate"]["high"]) <= 1
+    # … read back typed: the exact fraction the score was computed on.
+    assert review.figures.indicator("spot_check_pass").estimate.exact == Fraction(87, 95)
+    assert review.figures.indicator("completion").estimate is None
     # No callbacks: satisfaction (15) and authenticity (10) spread over the other 75 points; 25 × 100/75 = 33.33.
     # Score 33.33 × (87/95 − 0.70) / 0.25 = 33.33 × 0.863158 = 28.769 → 28.77 (on 9/11 it would be 33.33 × 0.4727
     # = 15.76).

@@ -1,16 +1,22 @@
 """Typed review and evaluation figures: JSON round trips, rows stored before the types, the standing."""
 import json
+from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
+from oversight.domain.estimates import DesignEstimate, StratumSample, design_estimate
 from oversight.domain.figures import (
+    Estimate,
     EvaluationFigures,
     FiguresError,
     IndicatorFigures,
     ItemFigures,
+    Preview,
     ReviewFigures,
     SchemeRef,
+    Share,
 )
 from oversight.domain.periods import Quarter
 from oversight.domain.scoring import DEFAULT_SCHEME, Evidence, ManualItem, score_quarter
@@ -108,12 +114,64 @@ def test_an_older_row_without_the_optional_keys_still_reads():
 
 
 def test_keys_a_reader_does_not_know_are_kept():
-    newer = {**STORED_REVIEW, "preview": {"as_of": "2025-09-15"},
-             "indicators": [{**STORED_REVIEW["indicators"][0], "estimate": "0.9125"}]}
+    # (Keys no version of these classes knows: "estimate" and "preview" are known now, see below.)
+    newer = {**STORED_REVIEW, "forecast": {"as_of": "2025-09-15"},
+             "indicators": [{**STORED_REVIEW["indicators"][0], "benchmark": "0.9125"}]}
     figures = ReviewFigures.from_json(newer)
-    assert figures.extra == {"preview": {"as_of": "2025-09-15"}}
-    assert figures.indicators[0].extra == {"estimate": "0.9125"}
+    assert figures.extra == {"forecast": {"as_of": "2025-09-15"}}
+    assert figures.indicators[0].extra == {"benchmark": "0.9125"}
     assert figures.to_json() == newer
+
+
+def _weighted_estimate() -> DesignEstimate:
+    # 100 records checked 10 (9 passed), 20 flagged checked 10 (5 passed), 5 targeted checked (1 passed).
+    return design_estimate([StratumSample.of_verdicts(100, 10, 9), StratumSample.of_verdicts(20, 10, 5),
+                            StratumSample.of_verdicts(5, 5, 1, targeted=True)])
+
+
+def test_an_indicator_carries_its_design_based_estimate_typed():
+    stored = _weighted_estimate().as_dict()
+    spot = {"key": "spot_check_pass", "name": "抽查合格率", "value": "0.8333", "numerator": 14, "denominator": 20,
+            "weight": "25", "effective_weight": "25.00", "score": "13.33", "no_data": False, "record_ids": [5, 6],
+            "counted_ids": [5], "note": "", "estimate": stored}
+    figures = ReviewFigures.from_json({**STORED_REVIEW, "indicators": [*STORED_REVIEW["indicators"], spot]})
+    estimate = figures.indicator("spot_check_pass").estimate
+    assert isinstance(estimate, Estimate) and estimate.has_data
+    assert estimate.exact == Fraction(5, 6) and estimate.value == D(stored["value"])
+    assert estimate.low < D("0.8334") < estimate.high
+    assert estimate.sample == Share(14, 20) and estimate.targeted == Share(1, 5)
+    assert estimate.unequal and estimate.population == 120 and not estimate.census
+    assert figures.estimates == {"spot_check_pass": estimate}
+    assert figures.indicator("completion").estimate is None and "estimate" not in figures.to_json()["indicators"][0]
+    assert figures.to_json()["indicators"][-1]["estimate"] == stored
+    assert json.loads(json.dumps(figures.to_json())) == {**STORED_REVIEW, "indicators": [
+        *STORED_REVIEW["indicators"], spot]}
+
+
+def test_an_estimate_without_data_and_a_census_round_trip():
+    empty = design_estimate([StratumSample.of_verdicts(50, 0, 0), StratumSample.of_verdicts(5, 2, 1, targeted=True)])
+    typed = Estimate.from_json(empty.as_dict())
+    assert typed.exact is None and typed.value is None and not typed.has_data and typed.targeted == Share(1, 2)
+    assert typed.to_json() == empty.as_dict()
+    census = design_estimate([StratumSample.of_verdicts(4, 4, 3), StratumSample.of_verdicts(6, 6, 6)])
+    typed = Estimate.from_json(census.as_dict())
+    assert typed.census and typed.effective_size is None and typed.exact == Fraction(9, 10)
+    assert typed.to_json() == census.as_dict()
+    with pytest.raises(FiguresError, match="exact"):
+        Estimate.from_json({**census.as_dict(), "exact": 0.9})
+
+
+def test_a_running_quarters_preview_is_typed_and_marked():
+    result = score_quarter(DEFAULT_SCHEME, {"completion": Evidence("completion", 10, 10, tuple(range(10)))})
+    figures = ReviewFigures.of_score(SchemeRef("default", 1, "默认考核方案"), "2025Q3", result, 10, {},
+                                     preview=Preview("预览，季度未结束，不可发布", date(2025, 8, 15)))
+    stored = figures.to_json()
+    assert stored["preview"] == {"label": "预览，季度未结束，不可发布", "due_by": "2025-08-15"}
+    again = ReviewFigures.from_json(stored)
+    assert again == figures and again.preview.due_by == date(2025, 8, 15)
+    assert "preview" not in ReviewFigures.from_json(STORED_REVIEW).to_json()
+    with pytest.raises(FiguresError, match="due_by"):
+        ReviewFigures.from_json({**stored, "preview": {"label": "预览", "due_by": "15 August"}})
 
 
 @pytest.mark.parametrize("broken", [
