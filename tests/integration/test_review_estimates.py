@@ -4,7 +4,10 @@ from fractions import Fraction
 
 import pytest
 
+from sqlalchemy import select
+
 from oversight.extensions import db
+from oversight.models import SpotCheck
 from oversight.services import reviews
 from oversight.services.check_results import contract_results
 
@@ -64,3 +67,25 @@ def test_the_kpi_scores_the_stratum_weighted_estimate_and_shows_the_raw_share_be
     assert results.estimates["field_accuracy"].exact == Fraction(93, 95)
     (lot,) = results.lots
     assert lot.estimate.exact == Fraction(87, 95)
+
+
+def test_a_targeted_verdict_changed_after_the_draft_makes_it_stale_though_the_estimate_stays(weighted):
+    # The targeted k/n is shown beside the estimate, so its checks are in the fingerprint.
+    contract, _, spot = weighted
+    review = reviews.score_contract_quarter(contract, Q3).review
+    db.session.commit()
+    assert not reviews.staleness(review).stale
+    targeted_items = [item.id for item in spot.items if item.stratum == "targeted"]
+    targeted = db.session.execute(select(SpotCheck).where(SpotCheck.draw_item_id.in_(targeted_items),
+                                                          SpotCheck.passed.is_(False))).scalars().first()
+    targeted.passed = True  # corrected: the 2nd of the 5 targeted records passed after all
+    db.session.commit()
+    found = reviews.staleness(review)
+    assert found.stale and [change.key for change in found.changes] == ["spot_check_pass"]
+    assert f"完成记录#{targeted.record_id}" in found.message
+    reviews.recompute(review, TODAY)
+    db.session.commit()
+    estimate = review.figures.indicator("spot_check_pass").estimate
+    assert (estimate.targeted.numerator, estimate.targeted.denominator) == (2, 5)
+    assert estimate.exact == Fraction(87, 95) and by_key(review)["spot_check_pass"]["score"] == "28.77"
+    assert not reviews.staleness(review).stale
