@@ -73,6 +73,13 @@ class Defaults:
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_MAX_FILES = 10
 
+    # Independent evidence (核对平台 results): a reported amount is flagged when it falls below the
+    # data's figure by more than the larger of this percentage of the figure and this amount in
+    # fen; a survey is compared with data checked within this many days of it.
+    EVIDENCE_TOLERANCE_PERCENT = 10
+    EVIDENCE_TOLERANCE_FLOOR_FEN = 50_000
+    EVIDENCE_MATCH_DAYS = 180
+
     # The bureau, its reviews and its publications.
     REVIEW_COMMENT_DAYS = 14
     BUREAU_NAME = None

@@ -27,6 +27,7 @@ from .domain.vocabulary import (
     AssignmentStatus,
     CallbackStatus,
     ComplaintStatus,
+    CorrectionStatus,
     EvaluationStatus,
     NoticeStatus,
     ReviewStatus,
@@ -63,6 +64,7 @@ class Action(StrEnum):
     READ_OVERSIGHT = "read_oversight"
     MANAGE_SUBJECTS = "manage_subjects"
     IMPORT_REGISTERS = "import_registers"
+    IMPORT_VERIFICATION_DATA = "import_verification_data"
     ISSUE_ASSIGNMENTS = "issue_assignments"
     CANCEL_ASSIGNMENTS = "cancel_assignments"
     ENTER_RECORDS = "enter_records"  # one visit on a page, a log upload, the log template
@@ -83,6 +85,8 @@ class Action(StrEnum):
     RECORD_PAYMENTS = "record_payments"
     APPROVE_EVALUATIONS = "approve_evaluations"
     CORRECT_EVALUATIONS = "correct_evaluations"
+    REQUEST_CORRECTIONS = "request_corrections"  # 更正申请 of a stored completion record
+    DECIDE_CORRECTIONS = "decide_corrections"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -98,6 +102,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.READ_OVERSIGHT: READERS,
     Action.MANAGE_SUBJECTS: STAFF,
     Action.IMPORT_REGISTERS: STAFF,
+    Action.IMPORT_VERIFICATION_DATA: STAFF,
     Action.ISSUE_ASSIGNMENTS: STAFF,
     Action.CANCEL_ASSIGNMENTS: STAFF,
     Action.ENTER_RECORDS: DATA_ENTRY,
@@ -118,6 +123,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.RECORD_PAYMENTS: ADMIN,
     Action.APPROVE_EVALUATIONS: ADMIN,
     Action.CORRECT_EVALUATIONS: STAFF,
+    Action.REQUEST_CORRECTIONS: CONTRACTOR,
+    Action.DECIDE_CORRECTIONS: STAFF,
 }
 
 
@@ -208,6 +215,8 @@ _STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.SCORE_EVALUATIONS: lambda user, evaluation: not evaluation.locked,
     Action.APPROVE_EVALUATIONS: lambda user, evaluation: not evaluation.locked,
     Action.CORRECT_EVALUATIONS: lambda user, evaluation: evaluation.locked,
+    Action.REQUEST_CORRECTIONS: lambda user, record: owns(user, record.assignment.contract.contractor_id),
+    Action.DECIDE_CORRECTIONS: lambda user, request: request.status == CorrectionStatus.PENDING,
 }
 
 

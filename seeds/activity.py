@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from oversight.adapters.files import uploads_store
 from oversight.clock import BUREAU_UTC_OFFSET, replayed_at, utcnow
@@ -27,6 +27,7 @@ from oversight.domain import self_care
 from oversight.domain.periods import Quarter, quarter_of
 from oversight.extensions import db
 from oversight.models import Callback, CompletionRecord, Contract, DrawItem, QuarterlyReview, UploadBatch, User
+from oversight.services import corrections
 from oversight.services.audit import Actor, record_event, reset_actor, set_actor
 from oversight.services.callbacks import (
     CONNECTED,
@@ -48,6 +49,7 @@ from oversight.services.spot_checks import (
     respond_notice,
 )
 
+from .evidence import import_demo_evidence
 from .records import ASSESSMENT, CARE, LOSS_ORDER, SURVEY, ContractLogs, LogBatch, whole_yuan
 from .schedule import ONE_DAY, Profile, WorkCalendar
 
@@ -55,7 +57,10 @@ NOTICE_DAYS = 15
 CHECK_DAYS = 20  # working days the supervisors take to re-check a quarter's sample
 DONE_SO_FAR = 0.8  # the share of the newest quarter's re-checks and calls done so far
 REVIEW_AFTER_DAYS = 45  # calendar days after the quarter: its checks and callbacks are done
+CORRECTION_DAYS_AGO = 8  # the demo's correction requests were made about a week ago
 _SATISFACTION = {True: ((5, 55), (4, 35), (3, 8), (2, 2)), False: ((5, 35), (4, 40), (3, 17), (2, 6), (1, 2))}
+_ANSWERERS = {"household": (("self", 80), ("family", 17), ("other", 3)),
+              "person": (("self", 45), ("family", 48), ("other", 7))}
 _ATTITUDES = {5: "热情周到", 4: "较好", 3: "一般", 2: "较差", 1: "较差"}
 _COMPLAINTS = ("服务人员上门时间很短，没说几句话就走了", "约好的时间没来，打电话也不接",
                "服务人员态度生硬，不耐烦")
@@ -155,6 +160,10 @@ class Activity:
         self.timeline.at(_at(self._working_day(self.quarters[-1].end - timedelta(days=25)), 15, 20),
                          self.supervisor, lambda moment: file_complaint(
                              self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
+        # This month's verification data arrives after the last draw: its flags wait for the next one.
+        self.timeline.at(_at(self.today, 10, 30), self.supervisor,
+                         lambda moment: import_demo_evidence(self.supervisor, self.today, self.seed), even_today=True)
+        self._plan_corrections()
         self.timeline.run()
 
     def _working_day(self, day: date) -> date:
@@ -289,7 +298,14 @@ class Activity:
         satisfaction = _weighted(self.rng, _SATISFACTION[good])
         complaint = self.rng.choice(_COMPLAINTS) if satisfaction <= 2 else None
         record_answers(callback, confirmed=confirmed, satisfaction=satisfaction, attitude=_ATTITUDES[satisfaction],
-                       complaint=complaint, operator=operator)
+                       complaint=complaint, operator=operator, answered_by=self._answerer(callback))
+
+    def _answerer(self, callback: Callback) -> str:
+        """Who picked up: households mostly themselves, the persons cared for often a relative.
+        Drawn from a generator of its own, so that the rest of the replay stays as it was."""
+        rng = random.Random(f"{self.seed}:answerer:{callback.id}")
+        weights = _ANSWERERS[callback.subject.kind]
+        return rng.choices([code for code, _ in weights], [weight for _, weight in weights])[0]
 
     # --- reviews ------------------------------------------------------------------------------
 
@@ -322,6 +338,54 @@ class Activity:
             else:  # no answer within the window: the review stands
                 approved = self._working_day(review.comment_deadline + ONE_DAY)
             self.timeline.at(_at(approved, 11), self.admin, lambda later, review=review: self._approve(review, later))
+
+    # --- corrections ------------------------------------------------------------------------------
+
+    def _plan_corrections(self) -> None:
+        """Three contracts (of different contractors where there are; the small demo has two) ask to
+        correct a record of the running quarter a week ago: the first request is approved (a second version of the
+        record), the second refused, the third still waits for the supervisor."""
+        day = self._working_day(self.today - timedelta(days=CORRECTION_DAYS_AGO))
+        seen = Counter()
+        ranked = [(seen.update([party.user.id]) or seen[party.user.id], order, party)
+                  for order, party in enumerate(self.parties)]
+        parties = [party for _, _, party in sorted(ranked, key=lambda entry: entry[:2])]  # contractors first
+        for index, decision in enumerate(("approve", "refuse", "pending")):
+            party = parties[index % len(parties)]
+            self.timeline.at(_at(day, 10 + index), party.user,
+                             lambda moment, party=party, decision=decision: self._ask_correction(party, decision,
+                                                                                                 moment))
+
+    def _ask_correction(self, party: Party, decision: str, moment: datetime) -> None:
+        today = moment.date()
+        quarter = quarter_of(today)
+        candidates = db.session.execute(
+            select(CompletionRecord).where(CompletionRecord.contract_id == party.contract.id,
+                                           CompletionRecord.service_date >= quarter.start,
+                                           CompletionRecord.service_date < today)
+            .order_by(CompletionRecord.id).limit(50)).scalars()
+        record = next((found for found in candidates if corrections.blocker(found) is None), None)
+        if record is None:
+            return
+        if record.service_type == SURVEY:
+            cells = {"家庭人口数": str(min(record.household_size + 1, 20))}
+            reason = "入户调查时漏记了在外务工的家庭成员，户口簿与居住证明见附件"
+        else:
+            cells = {"备注": "对象当天上午在卫生院复诊，服务改在下午进行"}
+            reason = "备注漏填了服务时间调整的原因"
+        try:
+            request = corrections.request_correction(record, party.user, cells, reason, today)
+        except corrections.CorrectionRefused:
+            return
+        if decision == "pending":
+            return
+        decided = _at(self._later(today, 1, 2), 15)
+        if decision == "approve":
+            self.timeline.at(decided, self.supervisor, lambda later: corrections.approve(
+                request, self.supervisor, later.date(), "与户口簿和居住证明一致，同意更正"))
+        else:
+            self.timeline.at(decided, self.supervisor, lambda later: corrections.refuse(
+                request, self.supervisor, "未提供佐证材料，请补充后重新申请"))
 
     def _approve(self, review: QuarterlyReview, moment: datetime) -> None:
         """Approve and lock; once every quarter of the contract's year is approved, evaluate the year."""

@@ -24,6 +24,7 @@ from oversight.models import (
     CompletionRecord,
     Contract,
     Contractor,
+    EvidenceFlag,
     FieldWorker,
     LocalStandard,
     QuarterlyReview,
@@ -33,6 +34,7 @@ from oversight.models import (
     Subject,
     UploadBatch,
     User,
+    VerificationImport,
 )
 from oversight.models.contract import DEFAULT_SAMPLING_RULE
 from oversight.services.accounts import create_user
@@ -452,7 +454,7 @@ def row_counts() -> dict[str, int]:
     counts = {model.__tablename__: db.session.execute(select(func.count()).select_from(model)).scalar_one()
               for model in (Contractor, FieldWorker, Contract, User, LocalStandard, Assignment, CompletionRecord,
                             UploadBatch, SamplingDraw, SpotCheck, RectificationNotice, Callback, Complaint,
-                            QuarterlyReview, AnnualEvaluation)}
+                            QuarterlyReview, AnnualEvaluation, VerificationImport, EvidenceFlag)}
     for prefix, column in (("subjects", Subject.kind), ("assignments", Assignment.service_type),
                            ("assignments", Assignment.status), ("completion_records_flagged", CompletionRecord.flagged),
                            ("sampling_draws", SamplingDraw.purpose), ("spot_checks_passed", SpotCheck.passed),
@@ -489,6 +491,7 @@ def summary_text(summary: DemoSummary, seconds: float) -> str:
         f"  整改通知 {counts['rectification_notices']} 份：" + _split(counts, "rectification_notices", NoticeStatus.labels()),
         f"  电话回访 {counts['callbacks']} 户：" + _split(counts, "callbacks", CallbackStatus.labels())
         + f"；投诉 {counts['complaints']} 件",
+        f"  核对数据导入 {counts['verification_imports']} 次，核对疑点 {counts['evidence_flags']} 条",
         f"  季度考核 {counts['quarterly_reviews']} 份：" + _split(counts, "quarterly_reviews", ReviewStatus.labels())
         + f"；年度评价 {counts['annual_evaluations']} 份",
         "合同：",

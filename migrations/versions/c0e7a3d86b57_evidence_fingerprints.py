@@ -4,7 +4,7 @@ Existing rows keep NULL: a review or evaluation without a fingerprint is checked
 stored figures the first time it is published, settled or approved (see README, "Freshness").
 
 Revision ID: c0e7a3d86b57
-Revises: a8c5e1b64f35
+Revises: f7b4d0a53e24
 Create Date: 2026-12-08 09:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c0e7a3d86b57'
-down_revision = "a8c5e1b64f35"
+down_revision = "f7b4d0a53e24"
 branch_labels = None
 depends_on = None
 

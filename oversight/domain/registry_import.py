@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..adapters.tables.cells import CellError, ErrorCollector, match_columns, parse_choices, parse_dates
 from ..adapters.tables.cells import parse_id_numbers, parse_integers, parse_mobiles, parse_text
+from .duplicates import duplicate_key
 from .vocabulary import SUBJECT_KIND_FOR_SERVICE, ServiceType, SubjectCategory, SubjectKind
 
 SUBJECT_COLUMNS = ("类型", "姓名", "身份证号", "乡镇/街道", "村/社区", "类别", "联系电话", "家庭人口数")
@@ -97,12 +98,15 @@ def validate_subjects(table: pd.DataFrame, existing: set[tuple[str, str]], today
 
 
 def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjects: pd.DataFrame,
-                         taken_numbers: set[str], today: dt.date, max_errors: int | None = None) -> SheetValidation:
+                         taken_numbers: set[str], today: dt.date, max_errors: int | None = None,
+                         open_assignments: pd.DataFrame | None = None) -> SheetValidation:
     """Assignments sheet → rows [number, contract_id, service_type, subject_id, due_date, note, required_visits].
 
     `contracts`: [code, contract_id, term_start, term_end, service_types (set), visits_per_month];
-    `subjects`: [kind, id_number, subject_id, name]; `taken_numbers`: numbers already issued.
-    A blank 任务编号 is left None for the caller to number.
+    `subjects`: [kind, id_number, subject_id, name]; `taken_numbers`: numbers already issued;
+    `open_assignments`: [contract_id, subject_id, service_type, due_date, number] of the open
+    assignments of these subjects, which a row may not repeat (`domain.duplicates`), nor may two
+    rows repeat each other. A blank 任务编号 is left None for the caller to number.
     """
     found, header_errors = match_columns(table, ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED)
     if header_errors:
@@ -148,6 +152,8 @@ def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjec
     wrong_name = usable_subject & ~missing_subject & name.notna() & (matched["name"] != name)
     errors.add_where(header("服务对象姓名"), wrong_name,
                      lambda rows: pd.Series([f"与登记姓名「{matched['name'][r]}」不一致" for r in rows], index=rows))
+    _refuse_repeated_work(errors, header("身份证号"), contract["contract_id"], matched["subject_id"], service, due,
+                          open_assignments)
     if errors:
         return SheetValidation.refused(errors, max_errors)
     rows = pd.DataFrame({
@@ -159,3 +165,25 @@ def validate_assignments(table: pd.DataFrame, *, contracts: pd.DataFrame, subjec
     })
     return SheetValidation(rows, [])
 
+
+
+def _refuse_repeated_work(errors: ErrorCollector, column: str, contract_id: pd.Series, subject_id: pd.Series,
+                          service: pd.Series, due: pd.Series, open_assignments: pd.DataFrame | None) -> None:
+    """A row repeating an open assignment, or an earlier row, of the same work is refused."""
+    usable = contract_id.notna() & subject_id.notna() & service.notna() & due.notna()
+    key = pd.Series([duplicate_key(int(c), int(s), st, d) if ok else None
+                     for ok, c, s, st, d in zip(usable, contract_id, subject_id, service, due)],
+                    index=contract_id.index, dtype=object)
+    open_numbers: dict[str, tuple[str, dt.date]] = {}
+    if open_assignments is not None:
+        for row in open_assignments.sort_values(["due_date", "number"]).itertuples(index=False):
+            open_numbers.setdefault(duplicate_key(row.contract_id, row.subject_id, row.service_type, row.due_date),
+                                    (row.number, row.due_date))
+    repeats_open = key.isin(list(open_numbers))
+    errors.add_where(column, repeats_open, lambda rows: pd.Series(
+        [f"该服务对象在本合同已有未完成的{ServiceType(service[r]).label}任务 {open_numbers[key[r]][0]}"
+         f"（截止 {open_numbers[key[r]][1].isoformat()}），不能重复派发" for r in rows], index=rows))
+    firsts = _first_row_of(key.dropna())
+    errors.add_where(column, ~repeats_open & _duplicates(key), lambda rows: pd.Series(
+        [f"与第{firsts[key[r]]}行重复派发：同一合同的同一服务对象同一服务只能有一项未完成任务" for r in rows],
+        index=rows))

@@ -326,6 +326,8 @@ class AuditObject(Labelled):
     DRAW_ITEM = "DrawItem", "抽中记录"
     SPOT_CHECK = "SpotCheck", "抽查复检"
     ATTACHMENT = "Attachment", "附件"
+    CORRECTION_REQUEST = "CorrectionRequest", "更正申请"
+    COMPLETION_RECORD_VERSION = "CompletionRecordVersion", "服务记录版本"
     RECTIFICATION_NOTICE = "RectificationNotice", "整改通知"
     CALLBACK = "Callback", "电话回访"
     CALLBACK_ATTEMPT = "CallbackAttempt", "回访拨打"
@@ -341,6 +343,8 @@ class AuditObject(Labelled):
     OCDS_PACKAGE = "OcdsPackage", "OCDS 公开数据"
     DATABASE = "Database", "数据库"
     DEMO = "Demo", "演示数据"
+    VERIFICATION_IMPORT = "VerificationImport", "核对数据导入"
+    EVIDENCE_FLAG = "EvidenceFlag", "核对疑点"
 
 
 class ImportKind(Labelled):
@@ -369,6 +373,47 @@ def _percent(share: object) -> str:
     return f"{(Decimal(str(share)) * 100).normalize():f}%"
 
 
+# --- Callbacks: who answered the phone (issue 10.4) ----------------------------------------
+
+
+class CallAnswerer(Labelled):
+    """Who answered a callback that got through; NULL on callbacks answered before it was asked (未记录)."""
+
+    SELF = "self", "本人"
+    FAMILY = "family", "家属"
+    OTHER = "other", "其他"
+
+
+# --- Independent evidence: verification data and the contradictions it shows (issue 10.9) ---
+
+
+class VerificationKind(Labelled):
+    """The files of other departments' data the bureau imports."""
+
+    ECONOMIC = "economic", "家庭经济状况核对结果"
+    DEATH = "death", "死亡登记"
+
+
+class EvidenceFlagKind(Labelled):
+    """A contradiction between a stored record and the imported verification data."""
+
+    INCOME_UNDERREPORTED = "income_underreported", "上报收入低于核对数据"
+    ASSETS_UNDERREPORTED = "assets_underreported", "上报金融资产低于核对存款"
+    PROPERTY_UNDERREPORTED = "property_underreported", "上报房产少于核对数据"
+    VEHICLES_UNDERREPORTED = "vehicles_underreported", "上报机动车少于核对数据"
+    BUSINESS_UNREPORTED = "business_unreported", "有工商登记但未申报经营收入"
+    REGISTERED_ELSEWHERE = "registered_elsewhere", "家庭成员户籍或所属家庭在别处"
+    SERVICE_AFTER_DEATH = "service_after_death", "死亡日期后仍有服务记录"
+
+
+class EvidenceFlagStatus(Labelled):
+    """open → targeted (its record went into a spot-check draw's targeted stratum) → closed."""
+
+    OPEN = "open", "待纳入抽查"
+    TARGETED = "targeted", "已纳入定向抽查"
+    CLOSED = "closed", "已关闭"
+
+
 # --- evidence attachments ---------------------------------------------------------------------
 
 
@@ -380,3 +425,14 @@ class AttachmentOwner(Labelled):
     QUARTERLY_REVIEW = "quarterly_review", "季度考核意见"
     CORRECTION_REQUEST = "correction_request", "更正申请"
     APPEAL = "appeal", "申诉"
+
+
+# --- corrections of stored records (更正申请) ----------------------------------------------------
+
+
+class CorrectionStatus(Labelled):
+    """pending → approved (a new version of the record) | refused."""
+
+    PENDING = "pending", "待审核"
+    APPROVED = "approved", "已批准"
+    REFUSED = "refused", "已驳回"

@@ -41,8 +41,10 @@ from ..domain.vocabulary import (
     AssignmentStatus,
     AttachmentOwner,
     AuditAction,
+    CorrectionStatus,
     AuditObject,
     BatchStatus,
+    CallAnswerer,
     CallbackStatus,
     ComplaintSource,
     ComplaintStatus,
@@ -69,8 +71,10 @@ from ..models import (
     CallbackAttempt,
     Complaint,
     CompletionRecord,
+    CompletionRecordVersion,
     Contract,
     Contractor,
+    CorrectionRequest,
     DrawItem,
     FieldWorker,
     PaymentRecord,
@@ -271,7 +275,7 @@ def _callbacks(year: int) -> Select:
     attempts = (select(func.count(CallbackAttempt.id)).where(CallbackAttempt.callback_id == c.id)
                 .correlate(c).scalar_subquery())
     return (select(c.id, Contract.code, SamplingDraw.quarter, c.record_id, Subject.name.label("subject"),
-                   Subject.phone, c.status, attempts.label("attempts"), c.service_confirmed, c.satisfaction,
+                   Subject.phone, c.status, attempts.label("attempts"), c.answered_by, c.service_confirmed, c.satisfaction,
                    c.attitude, c.complaint, _operator.username.label("operator"), c.completed_at)
             .join(Contract, Contract.id == c.contract_id)
             .join(DrawItem, DrawItem.id == c.draw_item_id)
@@ -343,6 +347,33 @@ def _attachments(year: int) -> Select:
             .outerjoin(User, User.id == a.uploaded_by_id)
             .where(_in_year(a.uploaded_at, year))
             .order_by(a.id))
+
+
+def _correction_requests(year: int) -> Select:
+    c = CorrectionRequest
+    return (select(c.id, Contract.code, c.record_id, c.status, c.changes, c.reason,
+                   _author.username.label("requester"), c.requested_at, _approver.username.label("decider"),
+                   c.decided_at, c.decision_note)
+            .join(Contract, Contract.id == c.contract_id)
+            .join(CompletionRecord, CompletionRecord.id == c.record_id)
+            .join(_author, _author.id == c.requested_by_id)
+            .outerjoin(_approver, _approver.id == c.decided_by_id)
+            .where(_days_in(CompletionRecord.service_date, year))  # with the records they correct
+            .order_by(c.id))
+
+
+def _record_versions(year: int) -> Select:
+    v = CompletionRecordVersion
+    return (select(v.id, v.record_id, v.version, v.correction_id, v.recorded_at, v.values)
+            .join(CompletionRecord, CompletionRecord.id == v.record_id)
+            .where(_days_in(CompletionRecord.service_date, year))
+            .order_by(v.record_id, v.version))
+
+
+def _changes(changes: list[dict]) -> str:
+    """A correction's cells as "header：before → after" lines."""
+    return "；".join(f"{change['header']}：{change['before'] or '（空）'} → {change['after'] or '（空）'}"
+                    for change in changes)
 
 
 def _payment_records(year: int) -> Select:
@@ -421,7 +452,8 @@ TABLES: tuple[RecordTable, ...] = (
     RecordTable("callbacks", "电话回访", (
         C("回访ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("服务记录ID", "record_id"),
         C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status", _label(CallbackStatus)),
-        C("拨打次数", "attempts"), C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
+        C("拨打次数", "attempts"), C("接听人", "answered_by", _label(CallAnswerer)),
+        C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
         C("服务态度", "attitude"), C("投诉内容", "complaint"), C("回访人", "operator"),
         T("完成时间", "completed_at"),
     ), _callbacks),
@@ -459,6 +491,16 @@ TABLES: tuple[RecordTable, ...] = (
         C("文件名", "filename"), C("文件类型", "content_type", kind_name), C("字节数", "size_bytes"),
         C("SHA-256", "sha256"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
     ), _attachments),
+    RecordTable("correction_requests", "更正申请", (
+        C("申请ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"),
+        C("状态", "status", _label(CorrectionStatus)), C("更正内容", "changes", _changes), C("更正原因", "reason"),
+        C("申请人", "requester"), C("申请时间(UTC)", "requested_at"), C("审核人", "decider"),
+        C("审核时间(UTC)", "decided_at"), C("审核意见", "decision_note"),
+    ), _correction_requests),
+    RecordTable("record_versions", "服务记录版本", (
+        C("ID", "id"), C("服务记录ID", "record_id"), C("版本", "version"), C("更正申请ID", "correction_id"),
+        C("记录时间(UTC)", "recorded_at"), C(f"该版本的值{JSON_COLUMN}", "values", _json),
+    ), _record_versions),
     RecordTable("payment_records", "付款记录", (
         C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
         C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),

@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
+from .correction import CompletionRecordVersion, CorrectionRequest
 from .operations import JobRun, Notification
 from .oversight_checks import (
     Callback,
@@ -19,10 +20,12 @@ from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyRe
 from .standard import LocalStandard
 from .subject import Subject
 from .user import User
+from .verification import EvidenceFlag, VerificationImport
 
 __all__ = [
     "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
-    "CompletionRecord", "Contract", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
+    "CompletionRecord", "CompletionRecordVersion", "Contract", "CorrectionRequest", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "UploadBatch", "User",
+    "EvidenceFlag", "VerificationImport",
 ]

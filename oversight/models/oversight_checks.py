@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ..domain.vocabulary import (
+    CallAnswerer,
     CallbackStatus,
     CallOutcome,
     CheckMethod,
@@ -128,7 +129,7 @@ class Callback(db.Model):
     """电话回访 of one drawn subject about one record."""
 
     __tablename__ = "callbacks"
-    __table_args__ = (one_of("status", CallbackStatus),)
+    __table_args__ = (one_of("status", CallbackStatus), one_of("answered_by", CallAnswerer))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     draw_item_id: Mapped[int] = mapped_column(ForeignKey("draw_items.id"), unique=True)
@@ -139,6 +140,8 @@ class Callback(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     service_confirmed: Mapped[bool | None]
     satisfaction: Mapped[int | None]  # 1..5
+    # 本人 | 家属 | 其他 (CallAnswerer); NULL: answered before the answerer was recorded (未记录)
+    answered_by: Mapped[str | None] = mapped_column(String(16))
     attitude: Mapped[str | None] = mapped_column(String(200))
     complaint: Mapped[str | None] = mapped_column(Text)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -7,13 +7,37 @@ from datetime import date
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from ..domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, ServiceType
+from ..domain.duplicates import duplicate_period
+from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, SUBJECT_KIND_FOR_SERVICE, AssignmentStatus, ServiceType, label_of
 from ..extensions import db
 from ..models import Assignment, Contract, Subject
 
 
 class AssignmentError(ValueError):
     """Refused assignment change; the message is Chinese, for the user."""
+
+
+class DuplicateAssignment(AssignmentError):
+    """The subject already has an open assignment of this service on this contract."""
+
+    def __init__(self, existing: Assignment, contract: Contract):
+        self.existing = existing
+        super().__init__(
+            f"该服务对象在合同{contract.code}已有未完成的{label_of(ServiceType, existing.service_type)}任务"
+            f" {existing.number}（截止 {existing.due_date.isoformat()}，{label_of(AssignmentStatus, existing.status)}），"
+            "不能重复派发；请先完成或取消该任务")
+
+
+def open_duplicate(contract_id: int, subject_id: int, service_type: str, due_date: date) -> Assignment | None:
+    """The open assignment a new one of these would repeat (`domain.duplicates`), if any."""
+    stmt = select(Assignment).where(
+        Assignment.contract_id == contract_id, Assignment.subject_id == subject_id,
+        Assignment.service_type == service_type, Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))
+    period = duplicate_period(service_type, due_date)
+    for assignment in db.session.execute(stmt.order_by(Assignment.due_date, Assignment.id)).scalars():
+        if duplicate_period(service_type, assignment.due_date) == period:
+            return assignment
+    return None
 
 
 def next_number(day: date) -> str:
@@ -39,6 +63,9 @@ def check_assignable(contract: Contract, subject: Subject, service_type: str, du
 def issue_assignment(contract: Contract, subject: Subject, service_type: str, due_date: date,
                      number: str | None, today: date, note: str | None = None) -> Assignment:
     check_assignable(contract, subject, service_type, due_date)
+    existing = open_duplicate(contract.id, subject.id, service_type, due_date)
+    if existing is not None:
+        raise DuplicateAssignment(existing, contract)
     number = number or next_number(today)
     if db.session.execute(select(Assignment.id).where(Assignment.number == number)).first():
         raise AssignmentError(f"任务编号{number}已存在")

@@ -20,6 +20,7 @@ from ..domain.registry_import import (
     validate_assignments,
     validate_subjects,
 )
+from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES
 from ..extensions import db
 from ..models import Assignment, Contract, Subject
 from .assignments import next_number
@@ -117,6 +118,17 @@ def _contracts_frame() -> pd.DataFrame:
     ], columns=["code", "contract_id", "term_start", "term_end", "service_types", "visits_per_month"])
 
 
+def _open_assignments(subject_ids: set[int]) -> pd.DataFrame:
+    """The open assignments of these subjects, which the sheet may not repeat."""
+    rows = []
+    for chunk in _chunks(sorted(subject_ids)):
+        rows.extend(db.session.execute(
+            select(Assignment.contract_id, Assignment.subject_id, Assignment.service_type, Assignment.due_date,
+                   Assignment.number)
+            .where(Assignment.subject_id.in_(chunk), Assignment.status.in_(OPEN_ASSIGNMENT_STATUSES))).all())
+    return pd.DataFrame(rows, columns=["contract_id", "subject_id", "service_type", "due_date", "number"])
+
+
 def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome:
     """Validate the sheet of assignments; when every row is right, issue all of them."""
     table, unreadable = _read(data, filename)
@@ -131,7 +143,8 @@ def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome
     for chunk in _chunks(sorted(wanted)):
         taken.update(db.session.execute(select(Assignment.number).where(Assignment.number.in_(chunk))).scalars())
     result = validate_assignments(table, contracts=_contracts_frame(), subjects=subjects, taken_numbers=taken,
-                                  today=today, max_errors=current_app.config["UPLOAD_MAX_ERRORS"])
+                                  today=today, max_errors=current_app.config["UPLOAD_MAX_ERRORS"],
+                                  open_assignments=_open_assignments({int(i) for i in subjects["subject_id"]}))
     if result.rows is None:
         return ImportOutcome.rejected(len(table), result, digest)
     rows = result.rows.to_dict("records")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from ..clock import utcnow
-from ..domain.vocabulary import CallbackStatus, CallOutcome, ComplaintSource, ComplaintStatus, label_of
+from ..domain.vocabulary import CallAnswerer, CallbackStatus, CallOutcome, ComplaintSource, ComplaintStatus, label_of
 from ..extensions import db
 from ..models import Callback, CallbackAttempt, Complaint, CompletionRecord, Contract, DrawItem, FieldWorker, User
 from .audit import record_event
@@ -54,18 +54,23 @@ def record_attempt(callback: Callback, outcome: str, operator: User) -> Callback
 
 
 def record_answers(callback: Callback, *, confirmed: bool, satisfaction: int, attitude: str | None,
-                   complaint: str | None, operator: User) -> Complaint | None:
-    """The recipient's answers after a call got through. A complaint, or a recipient who says the
-    visit never happened, opens a complaint against the record's worker for the next draw."""
+                   complaint: str | None, operator: User, answered_by: str | None = None) -> Complaint | None:
+    """The recipient's answers after a call got through, and who answered (`CallAnswerer`; the
+    page always asks, None stores 未记录). A complaint, or a recipient who says the visit never
+    happened, opens a complaint against the record's worker for the next draw."""
     _open(callback)
     if not callback.attempts or callback.attempts[-1].outcome != CONNECTED:
         raise CallbackError("电话接通后才能录入回访结果")
+    if confirmed not in (True, False):
+        raise CallbackError("请选择服务对象是否确认接受过该次服务（服务真实性）")
     if satisfaction not in SATISFACTION_LEVELS:
         raise CallbackError("满意度应为 1 到 5 级")
+    if answered_by is not None and answered_by not in CallAnswerer.codes():
+        raise CallbackError(f"接听人应为{'、'.join(CallAnswerer.labels().values())}之一")
     if attitude and attitude not in ATTITUDES:
         raise CallbackError(f"服务态度应为{'、'.join(ATTITUDES)}之一")
     text = (complaint or "").strip()
-    callback.service_confirmed, callback.satisfaction = confirmed, satisfaction
+    callback.service_confirmed, callback.satisfaction, callback.answered_by = confirmed, satisfaction, answered_by
     callback.attitude, callback.complaint = attitude or None, text or None
     callback.status, callback.completed_at, callback.operator_id = "answered", utcnow(), operator.id
     raised = None

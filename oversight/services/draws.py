@@ -1,6 +1,9 @@
 """Spot-check and callback draws: freeze the population, draw, store, verify (SPEC section 5).
 
-A draw covers one contract and one service type for one quarter. The population is frozen in
+A draw covers one contract and one service type for one quarter; a spot-check draw's targeted
+stratum also holds the records that complaints and open evidence flags (contradictions with
+verification data, `services/verification.py`) point at, an evidence-flagged record of an earlier
+quarter included. The population is frozen in
 the draw row itself ([record id, worker 工号, flagged, targeted] per record, by id), so that the
 domain's `draw_sample` can re-compute the sample from the row alone; the audit log's creation
 event of the row holds the same seed, rule and population, which is what `verify_stored_draw`
@@ -40,6 +43,7 @@ from ..models import (
     CompletionRecord,
     Contract,
     DrawItem,
+    EvidenceFlag,
     FieldWorker,
     LocalStandard,
     SamplingDraw,
@@ -192,6 +196,35 @@ def spot_check_population(contract_id: int, service_type: str, quarter: Quarter,
     return [PopulationItem(row.id, row.worker_no, bool(row.flagged), row.id in targeted) for row in rows], used
 
 
+def open_evidence_flags(contract_id: int, service_type: str) -> list[EvidenceFlag]:
+    """Contradictions with verification data on the contract's records of this service that no
+    draw has targeted yet."""
+    return list(db.session.execute(
+        select(EvidenceFlag).where(EvidenceFlag.contract_id == contract_id, EvidenceFlag.service_type == service_type,
+                                   EvidenceFlag.status == "open").order_by(EvidenceFlag.id)).scalars())
+
+
+def with_evidence_targets(population: list[PopulationItem], contract_id: int, service_type: str, quarter: Quarter,
+                          flags: Sequence[EvidenceFlag]) -> tuple[list[PopulationItem], list[EvidenceFlag]]:
+    """The population with every record an open evidence flag names in the targeted stratum: a
+    record of the quarter is marked, an earlier one (its quarter drawn before the data came) is
+    added; a record after the quarter waits for the draw of its own. Also the flags used."""
+    by_id = {item.record_id: item for item in population}
+    earlier_ids = sorted({flag.record_id for flag in flags} - set(by_id))
+    if earlier_ids:
+        rows = db.session.execute(
+            select(CompletionRecord.id, FieldWorker.worker_no, CompletionRecord.flagged)
+            .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
+            .where(CompletionRecord.id.in_(earlier_ids), CompletionRecord.contract_id == contract_id,
+                   CompletionRecord.service_type == service_type, CompletionRecord.service_date < quarter.start)).all()
+        by_id.update({row.id: PopulationItem(row.id, row.worker_no, bool(row.flagged)) for row in rows})
+    used = [flag for flag in flags if flag.record_id in by_id]
+    targeted = {flag.record_id for flag in used}
+    marked = [PopulationItem(item.record_id, item.worker, item.flagged, item.targeted or item.record_id in targeted)
+              for item in by_id.values()]
+    return sorted(marked, key=lambda item: item.record_id), used
+
+
 def callback_population(contract_id: int, service_type: str, quarter: Quarter) -> list[PopulationItem]:
     """One record per subject served in the quarter (the subject's latest), by record id."""
     rows = db.session.execute(_quarter_records(contract_id, service_type, quarter)
@@ -260,8 +293,11 @@ def _draw_one(purpose: str, quarter: Quarter, contract: Contract, service_type: 
     earlier = existing_draw(purpose, quarter, contract.id, service_type)
     if earlier is not None:
         return f"已抽样（抽样 #{earlier.id}），同一季度同一服务只抽一次"
+    evidence: list[EvidenceFlag] = []
     if purpose == SPOT_CHECK:
         population, used = spot_check_population(contract.id, service_type, quarter, complaints)
+        population, evidence = with_evidence_targets(population, contract.id, service_type, quarter,
+                                                     open_evidence_flags(contract.id, service_type))
     else:
         population, used = callback_population(contract.id, service_type, quarter), []
     if not population:
@@ -287,6 +323,8 @@ def _draw_one(purpose: str, quarter: Quarter, contract: Contract, service_type: 
         _open_call_list(draw)
     for complaint in used:
         complaint.status, complaint.targeted_draw_id = "targeted", draw.id
+    for flag in evidence:
+        flag.status, flag.targeted_draw_id = "targeted", draw.id
     db.session.flush()
     return draw
 
@@ -339,7 +377,9 @@ def _current_ids(draw: SamplingDraw) -> set[int]:
     if draw.purpose == CALLBACK:
         return {item.record_id for item in callback_population(draw.contract_id, draw.service_type, quarter)}
     rows = db.session.execute(_quarter_records(draw.contract_id, draw.service_type, quarter)).all()
-    return {row.id for row in rows}
+    targeted_earlier = db.session.execute(select(CompletionRecord.id).join(
+        EvidenceFlag, EvidenceFlag.record_id == CompletionRecord.id).where(EvidenceFlag.targeted_draw_id == draw.id))
+    return {row.id for row in rows} | set(targeted_earlier.scalars())
 
 
 def verify_stored_draw(draw: SamplingDraw) -> StoredDrawCheck:

@@ -72,6 +72,7 @@ def register_web(app: Flask) -> None:
     from .check_results.routes import bp as check_results_bp
     from .contractors.routes import bp as contractors_bp
     from .contracts.routes import bp as contracts_bp
+    from .corrections.routes import bp as corrections_bp
     from .dashboard.routes import bp as dashboard_bp
     from .draws.routes import bp as draws_bp
     from .evaluations.routes import bp as evaluations_bp
@@ -85,12 +86,13 @@ def register_web(app: Flask) -> None:
     from .subjects.routes import bp as subjects_bp
     from .uploads.routes import bp as uploads_bp
     from .users.routes import bp as users_bp
+    from .verification.routes import bp as verification_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
-                      attachments_bp):
+                      verification_bp, attachments_bp, corrections_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

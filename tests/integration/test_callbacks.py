@@ -135,3 +135,42 @@ def test_a_closed_complaint_targets_no_draw(calls):
     outcome = make_draws(SPOT_CHECK, Quarter(2025, 3), today=AFTER_Q3, contract_id=contract.id)
     assert outcome.draws[0].strata["targeted"]["population"] == 0
     assert db.session.get(Complaint, complaint.id).targeted_draw_id is None
+
+
+def test_the_answerer_is_stored_with_the_answers(calls):
+    callback, operator = calls["callbacks"][0], calls["operator"]
+    record_attempt(callback, "接通", operator)
+    record_answers(callback, confirmed=True, satisfaction=5, attitude=None, complaint=None, operator=operator,
+                   answered_by="family")
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Callback, callback.id)
+    assert (stored.status, stored.answered_by) == ("answered", "family")
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.object_type == "Callback", AuditEvent.object_id == str(callback.id),
+        AuditEvent.action == "update").order_by(AuditEvent.id.desc())).scalars().first()
+    assert event.changes["answered_by"] == {"before": None, "after": "family"}
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"answered_by": "neighbour"}, "接听人应为本人、家属、其他之一"),
+    ({"confirmed": None}, "服务真实性"),
+])
+def test_an_unknown_answerer_or_a_missing_confirmation_is_refused(calls, kwargs, message):
+    callback = calls["callbacks"][0]
+    record_attempt(callback, "接通", calls["operator"])
+    arguments = {"confirmed": True, "satisfaction": 5, "attitude": None, "complaint": None, **kwargs}
+    with pytest.raises(CallbackError, match=message):
+        record_answers(callback, operator=calls["operator"], **arguments)
+    assert callback.status == "pending" and callback.answered_by is None
+
+
+def test_the_database_refuses_an_answerer_outside_the_vocabulary(calls):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    callback = calls["callbacks"][0]
+    with pytest.raises(IntegrityError):
+        db.session.execute(text("UPDATE callbacks SET answered_by = 'neighbour' WHERE id = :id"), {"id": callback.id})
+        db.session.flush()
+    db.session.rollback()

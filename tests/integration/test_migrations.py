@@ -172,7 +172,7 @@ def test_the_vocabulary_checks_migrate_existing_rows_and_refuse_unknown_codes(mi
                 connection.execute(text(f"UPDATE {table} SET {column} = :code WHERE id = 1"), {"code": codes[-1]})
 
 
-def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migration(migrated_app):
+def test_the_attachment_and_correction_revision_keeps_spot_check_files_and_checks_its_codes(migrated_app):
     upgrade(revision=SESSION_VERSION)
     with db.engine.connect() as connection:
         checks = _present(_vocabulary_checks(), connection)
@@ -193,6 +193,13 @@ def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migr
             connection.execute(text("UPDATE attachments SET owner_type = 'unknown' WHERE id = 1"))
         with connection.begin():
             connection.execute(text("UPDATE attachments SET owner_type = 'appeal' WHERE id = 1"))
+        request = ("INSERT INTO correction_requests (id, record_id, contract_id, status, changes, reason, "
+                   "requested_by_id, requested_at) VALUES (:id, 1, 1, :status, '[]', '原因', 1, '2026-01-01 08:00:00')")
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text(request), {"id": 1, "status": "unknown"})
+        with connection.begin():
+            for number, status in enumerate(("pending", "approved", "refused"), start=1):
+                connection.execute(text(request), {"id": number, "status": status})
 
     downgrade(revision=SESSION_VERSION)
 
@@ -201,8 +208,46 @@ def test_spot_check_attachments_keep_their_check_as_owner_through_the_owner_migr
     assert [tuple(row) for row in back] == [(row["id"], row["spot_check_id"]) for row in before[1:]]
 
 
+EVIDENCE = "f7b4d0a53e24"
+
+
+def test_the_evidence_revision_keeps_every_row_and_old_callbacks_read_not_recorded(migrated_app):
+    upgrade(revision=f"{EVIDENCE}-1")
+    checks = _vocabulary_checks()
+    with db.engine.connect() as connection:
+        present = _present(checks, connection)
+    with db.engine.begin() as connection:
+        written = _fill_every_table(connection, present)
+    with db.engine.connect() as connection:
+        before = _contents(connection, written)
+
+    upgrade(revision=EVIDENCE)
+
+    with db.engine.connect() as connection:
+        after = _contents(connection, written)
+        columns = [column["name"] for column in inspect(connection).get_columns("callbacks")]
+    answered_by = columns.index("answered_by")
+    assert [row[answered_by] for row in after["callbacks"]] == [None] * len(before["callbacks"])
+    assert [row[:answered_by] + row[answered_by + 1:] for row in after["callbacks"]] == before["callbacks"]
+    assert {name: rows for name, rows in after.items() if name != "callbacks"} == {
+        name: rows for name, rows in before.items() if name != "callbacks"}
+    schema = inspect(db.engine)
+    added = {key: codes for key, codes in checks.items() if key == ("callbacks", "answered_by")
+             or key[0] not in before}
+    assert ("callbacks", "answered_by") in added
+    for (table, column), codes in added.items():
+        found = {check["name"]: set(re.findall(r"'([^']*)'", check["sqltext"]))
+                 for check in schema.get_check_constraints(table)}
+        assert found[f"ck_{table}_{column}"] == set(codes)
+    with db.engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE callbacks SET answered_by = 'unknown' WHERE id = 1"))
+        with connection.begin():
+            connection.execute(text("UPDATE callbacks SET answered_by = 'family' WHERE id = 1"))
+
+
 def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrated_app):
-    upgrade(revision=ATTACHMENT_OWNERS)
+    upgrade(revision=EVIDENCE)  # the revision before the fingerprints
     with db.engine.connect() as connection:
         checks = _present(_vocabulary_checks(), connection)
     with db.engine.begin() as connection:

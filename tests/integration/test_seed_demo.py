@@ -312,7 +312,8 @@ def test_uploads_are_batches_with_their_files(demo):
         with open(os.path.join(folder, batch.stored_path), "rb") as file:
             content = file.read()
         assert len(content) == batch.size_bytes and content.decode("utf-8-sig").startswith("任务编号,")
-    imports = db.session.execute(select(AuditEvent).where(AuditEvent.action == "import")).scalars().all()
+    imports = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "import", AuditEvent.object_type == "CompletionRecord")).scalars().all()
     assert {event.changes["batch"] for event in imports} == {batch.id for batch in batches}
 
 
@@ -489,3 +490,21 @@ def test_each_scale_seeds_the_subjects_townships_and_contractors_of_its_spec(see
         for contractor in contractors:
             assert spec.workers[0] <= len(contractor.workers) <= spec.workers[1]
         assert summary.counts["completion_records"] > summary.counts["spot_checks"] > 0
+
+
+def test_answered_callbacks_name_who_answered_and_the_evidence_raises_open_flags(demo):
+    from oversight.models import EvidenceFlag, VerificationImport
+
+    answered = db.session.execute(select(Callback).where(Callback.status == "answered")).scalars().all()
+    assert answered and all(callback.answered_by in ("self", "family", "other") for callback in answered)
+    assert {callback.answered_by for callback in answered} >= {"self", "family"}
+    imports = db.session.execute(select(VerificationImport).order_by(VerificationImport.id)).scalars().all()
+    assert [(entry.kind, entry.status) for entry in imports] == [("economic", "accepted"), ("death", "accepted")]
+    assert all(entry.uploaded_by.username == "supervisor" and entry.rows_matched > 0 for entry in imports)
+    flags = db.session.execute(select(EvidenceFlag)).scalars().all()
+    kinds = {flag.kind for flag in flags}
+    assert {"income_underreported", "assets_underreported", "registered_elsewhere", "service_after_death"} <= kinds
+    assert all(flag.status == "open" for flag in flags)
+    for flag in flags:
+        if flag.kind == "service_after_death":
+            assert flag.record.service_date.isoformat() > flag.details["died_on"]

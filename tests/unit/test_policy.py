@@ -90,6 +90,7 @@ ROLE_TABLE = {
     Action.READ_OVERSIGHT: "ASU.",
     Action.MANAGE_SUBJECTS: "AS..",
     Action.IMPORT_REGISTERS: "AS..",
+    Action.IMPORT_VERIFICATION_DATA: "AS..",
     Action.ISSUE_ASSIGNMENTS: "AS..",
     Action.CANCEL_ASSIGNMENTS: "AS..",
     Action.ENTER_RECORDS: "AS.C",
@@ -110,6 +111,8 @@ ROLE_TABLE = {
     Action.RECORD_PAYMENTS: "A...",
     Action.APPROVE_EVALUATIONS: "A...",
     Action.CORRECT_EVALUATIONS: "AS..",
+    Action.REQUEST_CORRECTIONS: "...C",
+    Action.DECIDE_CORRECTIONS: "AS..",
 }
 
 
@@ -202,3 +205,14 @@ def test_full_personal_data_is_revealed_to_staff_and_exported_only_by_an_admin()
 def test_role_sets_are_made_of_known_roles():
     for roles in policy.ROLES.values():
         assert roles <= set(Role.codes())
+
+
+def test_a_contractor_asks_to_correct_its_own_records_and_the_bureau_decides_pending_requests():
+    ours = SimpleNamespace(assignment=SimpleNamespace(contract=SimpleNamespace(contractor_id=OURS)))
+    theirs = SimpleNamespace(assignment=SimpleNamespace(contract=SimpleNamespace(contractor_id=THEIRS)))
+    assert may(CONTRACTOR, Action.REQUEST_CORRECTIONS, ours)
+    assert not may(CONTRACTOR, Action.REQUEST_CORRECTIONS, theirs)
+    assert not may(SUPERVISOR, Action.REQUEST_CORRECTIONS, ours)
+    assert may(SUPERVISOR, Action.DECIDE_CORRECTIONS, _record("pending"))
+    assert not any(may(SUPERVISOR, Action.DECIDE_CORRECTIONS, _record(status)) for status in ("approved", "refused"))
+    assert not may(CONTRACTOR, Action.DECIDE_CORRECTIONS, _record("pending"))

@@ -85,18 +85,26 @@ def test_a_clean_assignment_sheet_resolves_contracts_and_subjects():
     assert result.rows["number"].tolist() == [None, "RW-A1"]
 
 
+# Households of the same name, one per row below: one household's rows would repeat its survey.
+HOUSEHOLDS = {row: valid_id_number(20 + row) for row in range(4, 11)}
+MANY_SUBJECTS = pd.concat([SUBJECTS, pd.DataFrame(
+    [("household", number, 20 + row, "钟桂兰") for row, number in HOUSEHOLDS.items()],
+    columns=["kind", "id_number", "subject_id", "name"])], ignore_index=True)
+
+
 def test_every_bad_assignment_cell_is_named():
     rows = [
         _assignment(合同编号="GX-9"),  # 2: unknown contract
         _assignment(服务类型="自理能力评估", 服务对象姓名="曾凡荣", 身份证号=ID3),  # 3: contract lacks service
-        _assignment(截止日期="2027-01-05"),  # 4: outside term
-        _assignment(服务对象姓名="钟贵兰"),  # 5: name differs
+        _assignment(截止日期="2027-01-05", 身份证号=HOUSEHOLDS[4]),  # 4: outside term
+        _assignment(服务对象姓名="钟贵兰", 身份证号=HOUSEHOLDS[5]),  # 5: name differs
         _assignment(身份证号=ID2),  # 6: subject unknown
-        _assignment(任务编号="RW-1"), _assignment(任务编号="RW-1"),  # 8: duplicate number
-        _assignment(任务编号="RW-OLD"),  # 9: number taken
-        _assignment(截止日期="2026-02-30"),  # 10: no such date
+        _assignment(任务编号="RW-1", 身份证号=HOUSEHOLDS[7]),
+        _assignment(任务编号="RW-1", 身份证号=HOUSEHOLDS[8]),  # 8: duplicate number
+        _assignment(任务编号="RW-OLD", 身份证号=HOUSEHOLDS[9]),  # 9: number taken
+        _assignment(截止日期="2026-02-30", 身份证号=HOUSEHOLDS[10]),  # 10: no such date
     ]
-    result = validate_assignments(_table(rows), contracts=CONTRACTS, subjects=SUBJECTS,
+    result = validate_assignments(_table(rows), contracts=CONTRACTS, subjects=MANY_SUBJECTS,
                                   taken_numbers={"RW-OLD"}, today=TODAY)
     errors = {(e.row, e.column): e.reason for e in result.errors}
     assert errors == {

@@ -106,10 +106,11 @@ def test_a_crash_in_the_middle_of_an_import_leaves_nothing(client_for, factory, 
 def test_assignments_sheet_issues_numbered_assignments(client_for, factory):
     contract = factory.contract(term_start=date(2026, 1, 1), term_end=date(2026, 12, 31), code="GX-2026-9")
     household = factory.subject("household", name="钟桂兰")
+    other = factory.subject("household", name="曾凡荣")  # one open survey per household (issue 10.10)
     client = client_for(factory.user("supervisor"))
     data = _xlsx(["任务编号", "合同编号", "服务类型", "服务对象姓名", "身份证号", "截止日期"],
                  [["", "GX-2026-9", "家计调查", "钟桂兰", household.id_number, date(2026, 6, 30)],
-                  ["RW-MANUAL-1", "GX-2026-9", "家计调查", "钟桂兰", household.id_number, "2026年7月31日"]])
+                  ["RW-MANUAL-1", "GX-2026-9", "家计调查", "曾凡荣", other.id_number, "2026年7月31日"]])
     page = _upload(client, "assignments", data, "任务.xlsx").get_data(as_text=True)
     assert "已导入任务 2 条" in page
     rows = db.session.execute(select(Assignment).order_by(Assignment.due_date)).scalars().all()

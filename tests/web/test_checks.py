@@ -271,7 +271,7 @@ def test_a_callback_is_recorded_through_its_page_and_a_complaint_is_raised(clien
     client.post(f"{url}/attempts", {"outcome": "接通"}, token_from=url)
     page = text(client.get(url))
     assert "回访结果" in page and "无人接听" in page
-    client.post(f"{url}/answers", {"confirmed": "1", "satisfaction": "2", "attitude": "较差",
+    client.post(f"{url}/answers", {"answered_by": "self", "confirmed": "1", "satisfaction": "2", "attitude": "较差",
                                    "complaint": "服务时间很短"}, token_from=url)
     complaints = text(client.get("/callbacks/complaints/"))
     assert "服务时间很短" in complaints and "电话回访" in complaints

@@ -1,4 +1,5 @@
-"""The downloadable .xlsx templates: completion logs (SPEC section 4) and bulk registry sheets.
+"""The downloadable .xlsx templates: completion logs (SPEC section 4), bulk registry sheets and
+the verification files (核对平台结果, 死亡登记).
 
 Completion-log sheets: "服务记录" (the headers, optionally pre-filled assignments, drop-down lists),
 "服务人员" (the registered workers the 工号 drop-down reads) and "填写说明".
@@ -14,7 +15,8 @@ import xlsxwriter
 
 from oversight.adapters.tables.formulas import neutralize_cell
 from oversight.domain import self_care
-from oversight.domain.vocabulary import ServiceType, SubjectCategory, SubjectKind
+from oversight.domain.verification_files import FILE_COLUMNS
+from oversight.domain.vocabulary import ServiceType, SubjectCategory, SubjectKind, VerificationKind
 from oversight.domain.completion_log import CARE_ITEMS, MAX_HOUSEHOLD_SIZE, SURVEY_CONCLUSIONS, TEMPLATE_COLUMNS
 from oversight.domain.registry_import import ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, SUBJECT_COLUMNS, SUBJECT_REQUIRED
 
@@ -130,5 +132,36 @@ def sheet_template(kind: str) -> bytes:
             sheet.data_validation(1, position, LAST_ROW, position,
                                   {"validate": "list", "source": choices[header]})
     sheet.freeze_panes(1, 0)
+    book.close()
+    return out.getvalue()
+
+
+def verification_template(kind: str) -> bytes:
+    """A blank verification file (核对平台结果 or 死亡登记, `domain.verification_files`): the
+    headers (required ones shaded, each with its rule as a comment) and a "填写说明" sheet."""
+    columns = FILE_COLUMNS[kind]
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False})
+    sheet = book.add_worksheet(VerificationKind(kind).label)
+    formats = {"text": book.add_format({"num_format": "@"}), "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+               "money": book.add_format({"num_format": "0.00"})}
+    for position, column in enumerate(columns):
+        shade = {"bold": True, "border": 1} | ({"bg_color": "#FFF2CC"} if column.required else {})
+        sheet.write_string(0, position, column.header, book.add_format(shade))
+        sheet.write_comment(0, position, ("必填。" if column.required else "") + column.note)
+        kind_of_cell = ("date" if column.header.endswith("日期") else "money" if column.header.endswith("(元)")
+                        else None if column.header.endswith("数量") else "text")
+        sheet.set_column(position, position, max(12, 2 * len(column.header) + 4), formats.get(kind_of_cell))
+    sheet.freeze_panes(1, 0)
+    guide = book.add_worksheet(GUIDE_SHEET)
+    bold = book.add_format({"bold": True, "border": 1})
+    guide.write_row(0, 0, ("列名", "是否必填", "说明"), bold)
+    guide.set_column(0, 0, 18)
+    guide.set_column(2, 2, 80)
+    for row, column in enumerate(columns, start=1):
+        guide.write_row(row, 0, (column.header, "必填" if column.required else "可选", column.note))
+    guide.write_string(len(columns) + 2, 0, "每人一行；整份文件全部正确才会被导入，有错误时不会导入任何一行，"
+                                            "请按错误报告修改后重新导入。")
     book.close()
     return out.getvalue()

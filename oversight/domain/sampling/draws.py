@@ -12,7 +12,8 @@ seed and the population, not on Python's `random` internals nor on the order str
 are visited, so anyone can re-compute a past draw, years later and with any tool.
 
 Strata, in their reporting order:
-- "targeted": records added because of a complaint; all drawn, reported apart, never estimated;
+- "targeted": records added because of a complaint or a contradiction with verification data; all
+  drawn, reported apart, never estimated;
 - "flagged": anomaly-flagged records, only when the draw is risk-weighted; drawn at a higher rate
   (the rate given, or a multiple, default 3, of the random stratum's sampling fraction; at
   most all);
@@ -219,7 +220,7 @@ def draw_sample(population: Sequence[PopulationItem], params: DrawParams, seed: 
         flagged_sample = smallest_keys(flagged, size)
         notes.append(f"异常标记记录 {len(flagged)} 条，按 {float(rate):.1%} 抽取 {size} 条")
     if targeted:
-        notes.append(f"因投诉定向抽查 {len(targeted)} 条，单独报告，不计入合格率估计")
+        notes.append(f"因投诉或核对数据疑点定向抽查 {len(targeted)} 条，单独报告，不计入合格率估计")
 
     drawn = {STRATUM_TARGETED: targeted, STRATUM_FLAGGED: flagged_sample,
              STRATUM_RANDOM: random_sample}

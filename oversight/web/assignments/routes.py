@@ -12,6 +12,7 @@ from ...policy import Action
 from ...services.assignments import (
     AssignmentError,
     AssignmentFilters,
+    DuplicateAssignment,
     cancel_assignment,
     filtered_assignments,
     issue_assignment,
@@ -68,6 +69,7 @@ def detail(assignment_id: int):
 def create():
     form = AssignmentForm()
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
+    duplicate = None
     if form.validate_on_submit():
         contract = db.get_or_404(Contract, form.contract_id.data)
         subject = db.session.execute(select(Subject).where(
@@ -82,11 +84,12 @@ def create():
                                               (form.number.data or "").strip() or None, county_today(), form.note.data or None)
             except AssignmentError as error:
                 flash(str(error), "danger")
+                duplicate = error.existing if isinstance(error, DuplicateAssignment) else None
             else:
                 db.session.commit()
                 flash(f"已派发任务 {assignment.number}", "success")
                 return redirect(url_for(".detail", assignment_id=assignment.id))
-    return render_template("assignments/form.html", form=form)
+    return render_template("assignments/form.html", form=form, duplicate=duplicate)
 
 
 @bp.route("/<int:assignment_id>/cancel", methods=["POST"])

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ...domain.vocabulary import CallOutcome
+from ...domain.vocabulary import CallAnswerer, CallOutcome
 from ...services.callbacks import ATTITUDES, SATISFACTION_LEVELS
 from ..params import ID_MAX
 
@@ -11,9 +11,20 @@ class AttemptForm(FlaskForm):
     outcome = SelectField("拨打结果", choices=CallOutcome.choices())
 
 
+PLEASE_CHOOSE = ("", "请选择")
+
+
 class AnswerForm(FlaskForm):
-    confirmed = SelectField("是否接受过该次服务（服务真实性）", choices=[("1", "是，确认接受过服务"), ("0", "否，没有接受过服务")])
-    satisfaction = SelectField("满意度", coerce=int, choices=[(level, f"{label}（{level}）") for level, label in SATISFACTION_LEVELS.items()])
+    """Nothing is chosen in advance: the operator records what the recipient said."""
+
+    answered_by = SelectField("接听人", choices=[PLEASE_CHOOSE, *CallAnswerer.choices()],
+                              validators=[InputRequired(message="请选择接听人（本人、家属或其他）")])
+    confirmed = SelectField("是否接受过该次服务（服务真实性）",
+                            choices=[PLEASE_CHOOSE, ("1", "是，确认接受过服务"), ("0", "否，没有接受过服务")],
+                            validators=[InputRequired(message="请选择服务对象是否确认接受过该次服务")])
+    satisfaction = SelectField("满意度", choices=[PLEASE_CHOOSE, *((str(level), f"{label}（{level}）")
+                                                               for level, label in SATISFACTION_LEVELS.items())],
+                               validators=[InputRequired(message="请选择服务对象所说的满意度")])
     attitude = SelectField("服务人员态度", choices=[("", "未评价")] + [(a, a) for a in ATTITUDES])
     complaint = TextAreaField("投诉或意见", validators=[Optional(), Length(max=2000)],
                               description="填写投诉内容将生成投诉事项，被投诉人员的近期记录纳入下次抽查的定向分层")

@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -54,13 +54,14 @@ def call_list(draw_id: int):
                            levels=SATISFACTION_LEVELS)
 
 
-def _detail(callback: Callback, phone: str | None = None):
+def _detail(callback: Callback, phone: str | None = None, answer_form: AnswerForm | None = None):
     last = callback.attempts[-1].outcome if callback.attempts else None
     pending = callback.status == "pending"
     return render_template(
         "callbacks/detail.html", callback=callback, phone=phone, levels=SATISFACTION_LEVELS,
         attempt_form=AttemptForm() if pending and last != CONNECTED and len(callback.attempts) < MAX_ATTEMPTS else None,
-        answer_form=AnswerForm() if pending and last == CONNECTED else None, max_attempts=MAX_ATTEMPTS)
+        answer_form=(answer_form or AnswerForm()) if pending and last == CONNECTED else None,
+        max_attempts=MAX_ATTEMPTS, bureau_name=current_app.config.get("BUREAU_NAME"))
 
 
 @bp.route("/<int:callback_id>")
@@ -100,18 +101,21 @@ def attempt(callback_id: int):
 def answers(callback_id: int):
     callback = db.get_or_404(Callback, callback_id)
     form = AnswerForm()
-    if form.validate_on_submit():
-        try:
-            complaint = record_answers(callback, confirmed=form.confirmed.data == "1",
-                                       satisfaction=form.satisfaction.data, attitude=form.attitude.data or None,
-                                       complaint=form.complaint.data, operator=current_user)
-        except CallbackError as error:
-            flash(str(error), "danger")
-        else:
-            db.session.commit()
-            flash("回访结果已保存", "success")
-            if complaint is not None:
-                flash(f"已生成投诉事项 #{complaint.id}，被投诉人员的近期记录将纳入下次抽查", "warning")
+    if not form.validate_on_submit():
+        flash("回访结果未保存：请按对方的回答逐项选择", "danger")
+        return _detail(callback, answer_form=form)
+    try:
+        complaint = record_answers(callback, confirmed=form.confirmed.data == "1",
+                                   satisfaction=int(form.satisfaction.data), attitude=form.attitude.data or None,
+                                   complaint=form.complaint.data, operator=current_user,
+                                   answered_by=form.answered_by.data)
+    except CallbackError as error:
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash("回访结果已保存", "success")
+        if complaint is not None:
+            flash(f"已生成投诉事项 #{complaint.id}，被投诉人员的近期记录将纳入下次抽查", "warning")
     return redirect(url_for(".detail", callback_id=callback.id))
 
 

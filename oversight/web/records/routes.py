@@ -18,7 +18,7 @@ from ..access import (
     sees_anomaly_flags,
 )
 from ..params import database_int, paginate
-from .forms import cells, visit_form
+from ..visit_form import cells, visit_form
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 

@@ -1,4 +1,5 @@
-"""The visit form: one field per template column, no rules of its own (the log's rules apply)."""
+"""The visit form: one field per template column, no rules of its own (the log's rules apply).
+Shown by the records pages (a new visit) and the corrections pages (a stored visit corrected)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -7,8 +8,8 @@ from flask_wtf import FlaskForm
 from wtforms import Field, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TimeInput
 
-from ...domain import self_care
-from ...domain.completion_log import CARE_ITEMS, SURVEY_CONCLUSIONS, TEMPLATE_COLUMNS, Column
+from ..domain import self_care
+from ..domain.completion_log import CARE_ITEMS, SURVEY_CONCLUSIONS, TEMPLATE_COLUMNS, Column
 
 # Filled from the assignment and the chosen worker, not typed.
 GIVEN_KEYS = {"number", "subject_name", "id_number", "worker_name"}
@@ -40,10 +41,10 @@ def _field(column: Column, workers: Sequence[tuple[str, str]]) -> Field:
     return StringField(label, description=hint)
 
 
-def visit_form(service_type: str, workers: Sequence[tuple[str, str]]) -> FlaskForm:
-    """A form with the service's template columns, in the template's order."""
+def visit_form(service_type: str, workers: Sequence[tuple[str, str]], base: type[FlaskForm] = FlaskForm) -> FlaskForm:
+    """A form with the service's template columns, in the template's order (and `base`'s fields)."""
 
-    class VisitForm(FlaskForm):
+    class VisitForm(base):
         pass
 
     for column in TEMPLATE_COLUMNS[service_type]:
