@@ -42,6 +42,8 @@ def to_json_value(value: object) -> object:
         return [item if type(item) in _PLAIN_TYPES else to_json_value(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): to_json_value(item) for key, item in value.items()}
+    if callable(getattr(value, "to_json", None)):  # typed stored values (review and evaluation figures)
+        return to_json_value(value.to_json())
     return str(value)
 
 

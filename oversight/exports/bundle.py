@@ -153,6 +153,8 @@ class RecordTable:
 
 
 def _json(value):
+    if callable(getattr(value, "to_json", None)):  # typed figures
+        value = value.to_json()
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

@@ -12,8 +12,11 @@ from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from oversight import create_app
+from oversight.domain.figures import ReviewFigures
 from oversight.extensions import db
+from oversight.models import QuarterlyReview
 from tests.conftest import POSTGRES_URL
+from tests.unit.test_figures import STORED_REVIEW
 
 
 def test_init_db_upgrades_an_empty_database_to_the_models(tmp_path):
@@ -282,3 +285,26 @@ def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_ap
     downgrade(revision=EVIDENCE)
     with db.engine.begin() as connection:  # the triggers go with the revision
         connection.execute(text("UPDATE audit_events SET actor = 'x' WHERE id = 1"))
+
+
+def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrated_app):
+    upgrade(revision=AUDIT_KEYS)  # the revision before the fingerprints
+    with db.engine.connect() as connection:
+        checks = _present(_vocabulary_checks(), connection)
+    with db.engine.begin() as connection:
+        _fill_every_table(connection, checks)
+        tables = MetaData()
+        tables.reflect(connection, only=["quarterly_reviews"])
+        connection.execute(tables.tables["quarterly_reviews"].update().values(figures=STORED_REVIEW))
+        before = connection.execute(text("SELECT COUNT(*) FROM quarterly_reviews")).scalar_one()
+
+    upgrade()
+
+    with db.engine.connect() as connection:
+        for table in ("quarterly_reviews", "annual_evaluations"):
+            rows = connection.execute(text(f"SELECT evidence_sha256, evidence_fingerprint FROM {table}")).all()
+            assert rows and all(row == (None, None) for row in rows), table
+        assert connection.execute(text("SELECT COUNT(*) FROM quarterly_reviews")).scalar_one() == before
+    review = db.session.get(QuarterlyReview, 1)
+    assert review.figures == ReviewFigures.from_json(STORED_REVIEW) and review.evidence_sha256 is None
+    db.session.remove()

@@ -9,7 +9,7 @@ from ...clock import county_today
 from ...domain.evaluation import EvaluationError
 from ...extensions import db
 from ...models import AnnualEvaluation, Contract
-from ...policy import Action
+from ...policy import Action, may
 from ...services import evaluations as service
 from ...services.reviews import ReviewError
 from ..access import (
@@ -73,6 +73,8 @@ def detail(evaluation_id: int):
         history=history, payments=service.contract_payments(evaluation.contract_id),
         fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
         item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
+        staleness=service.evaluation_freshness(evaluation)
+        if may(current_user, Action.READ_OVERSIGHT) and not evaluation.locked else None,
     )
 
 
