@@ -115,9 +115,9 @@ def floor_figures(contract_ids: list[int], quarter) -> dict[int, dict]:
 
 def service_figures(review) -> dict:
     """The same shape, read from a scored review's stored figures."""
-    figures = {item["key"]: (item["numerator"], item["denominator"], item["record_ids"], item["counted_ids"] or [])
-               for item in review.figures["indicators"]}
-    figures["completed_volume"] = review.figures["completed_volume"]
+    figures = {item.key: (item.numerator, item.denominator, list(item.record_ids), list(item.counted_ids or []))
+               for item in review.figures.indicators}
+    figures["completed_volume"] = review.figures.completed_volume
     return figures
 
 

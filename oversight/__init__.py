@@ -38,6 +38,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
     app.config["REPORTS_DIR"] = app.config["REPORTS_DIR"] or str(PROJECT_ROOT / "reports")
     app.config["UPLOADS_DIR"] = app.config["UPLOADS_DIR"] or str(Path(app.instance_path) / "uploads")
+    app.config["AUDIT_KEY_FILE"] = app.config["AUDIT_KEY_FILE"] or str(Path(app.instance_path) / "audit_keys.json")
+    app.config["AUDIT_ANCHOR_FILE"] = (app.config["AUDIT_ANCHOR_FILE"]
+                                       or str(Path(app.instance_path) / "audit_anchors.jsonl"))
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

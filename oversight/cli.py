@@ -1,11 +1,10 @@
 """Command-line interface, registered on the app: `flask --app app <command>`."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask import Flask
 
+from .commands import audit as audit_commands
 from .commands import checks as check_commands
 from .commands import exports as export_commands
 from .commands import logs as log_commands
@@ -40,17 +39,7 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"已创建用户 {username}")
 
-    @app.cli.command("verify-audit-log")
-    def verify_audit_log_command() -> None:
-        """Recompute the audit log's hash chain; exit 1 naming the first broken link."""
-        from .services.audit import verify_audit_log
-
-        checked, broken = verify_audit_log()
-        if broken:
-            click.echo(f"审计日志校验失败：事件 #{broken.event_id}：{broken.reason}", err=True)
-            sys.exit(1)
-        click.echo(f"审计日志完整：已校验 {checked} 条事件")
-
+    audit_commands.register(app)
     check_commands.register(app)
     ops_commands.register(app)
     performance_commands.register(app)

@@ -105,6 +105,13 @@ class Defaults:
 
     LOG_LEVEL = "INFO"
 
+    # The audit chain's keys and anchors, outside the database (README, Audit log). None: files in
+    # the instance folder (audit_keys.json, created 0600 on first use; audit_anchors.jsonl).
+    AUDIT_KEY_FILE = None
+    AUDIT_KEYS = None  # {"key id": "hex secret", ...} instead of the key file (a secrets manager)
+    AUDIT_KEY_ID = None  # which of AUDIT_KEYS signs new events (needed when there are several)
+    AUDIT_ANCHOR_FILE = None
+
 
 def load_settings(config: FlaskConfig, overrides: dict | None = None) -> None:
     """Fill `config`: defaults < instance file < environment < `overrides`."""

@@ -13,8 +13,9 @@ from flask import Flask
 from .clock import COUNTY_TZ, county_today
 from .domain.periods import Quarter
 from .domain.schedule import Cadence
-from .domain.vocabulary import ScoreAction
+from .domain.vocabulary import AnchorReason, ScoreAction
 from .services import maintenance
+from .services.audit_anchors import anchor_audit_log
 from .services.draws import make_draws
 from .services.jobs import JobContext, JobSpec, catch_up, execute
 from .services.mailer import SmtpSettings
@@ -49,9 +50,14 @@ def _annual_evaluations(ctx: JobContext) -> dict:
     return maintenance.draft_annual_evaluations(int(ctx.period_key))
 
 
+def _anchor_audit_log(ctx: JobContext) -> dict:
+    return {"anchored_events": anchor_audit_log(AnchorReason.DAILY).events}
+
+
 JOBS: list[JobSpec] = [
     JobSpec("mark_overdue", "标记逾期任务与整改通知", Cadence("daily"), {"hour": 1, "minute": 0}, _mark_overdue),
     JobSpec("remind_due", "提醒7天内到期的任务", Cadence("daily"), {"hour": 7, "minute": 0}, _remind_due),
+    JobSpec("anchor_audit_log", "锚定审计日志", Cadence("daily"), {"hour": 0, "minute": 30}, _anchor_audit_log),
     JobSpec("issue_care_visits", "派发本月照料护理任务", Cadence("monthly"), {"day": 1, "hour": 2, "minute": 0},
             _issue_care_visits),
     JobSpec("quarter_checks", "季度抽查与电话回访抽样", Cadence("quarterly"),

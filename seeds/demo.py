@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, insert, inspect, select, text
 
 from oversight.clock import county_today
-from oversight.domain.vocabulary import (AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
+from oversight.domain.vocabulary import (AnchorReason, AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
                                          SubjectKind, label_of)
 from oversight.extensions import db
 from oversight.models import (
@@ -38,7 +38,8 @@ from oversight.models import (
 )
 from oversight.models.contract import DEFAULT_SAMPLING_RULE
 from oversight.services.accounts import create_user
-from oversight.services.audit import Actor, record_event, reset_actor, set_actor
+from oversight.services.audit import Actor, append_only_lifted, record_event, reset_actor, set_actor
+from oversight.services.audit_anchors import anchor_audit_log
 from oversight.services.registry import save_contract, save_contractor, save_worker
 
 from .activity import Activity, Party
@@ -160,6 +161,8 @@ def build_demo(scale: str, seed: int, today: date, *, reset: bool = False) -> De
         refuse_unless_empty()
         summary = _Builder(SCALES[scale], scale, seed, today).build()
         db.session.commit()
+        if reset:  # the emptied chain is a new one: anchor it as a new epoch
+            anchor_audit_log(AnchorReason.RESET)
         return summary
     except BaseException:
         db.session.rollback()
@@ -174,12 +177,13 @@ def empty_database() -> dict[str, int]:
     tables = _referencing_first([table for table in db.metadata.sorted_tables if table.name in present])
     counts = {table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
               for table in tables}
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(f'"{table.name}"' for table in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        for table in tables:
-            db.session.execute(table.delete())
+    with append_only_lifted(db.session.connection()):  # the audit log goes too: README, Audit log
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(table.delete())
     # Loaded objects would otherwise clash with the new rows that reuse their ids.
     db.session.expunge_all()
     return counts

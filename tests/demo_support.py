@@ -26,7 +26,8 @@ class Databases:
     def app(self, name: str, *, tables: bool = True, **settings):
         config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.folder}/{name}.sqlite", "TESTING": True,
                   "SECRET_KEY": "seed-demo-test", "PASSWORD_HASH_PARAMS": CHEAP_HASHING,
-                  "UPLOADS_DIR": str(self.folder / name / "uploads"), **settings}
+                  "UPLOADS_DIR": str(self.folder / name / "uploads"),
+                  "AUDIT_ANCHOR_FILE": str(self.folder / name / "audit_anchors.jsonl"), **settings}
         if POSTGRES_URL:
             schema = f"seed_{name}_{secrets.token_hex(4)}"
             with create_engine(POSTGRES_URL).begin() as connection:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from oversight.domain.comparison import FieldComparison
+from oversight.domain.figures import ReviewFigures, SchemeRef
 from oversight.extensions import db
 from oversight.models import (
     Assignment,
@@ -146,3 +148,11 @@ def build_quarter(contract: Contract, checker: User, *, start: date = date(2025,
         data.notices.append(notice)
     db.session.commit()
     return data
+
+
+def figures_with_total(quarter: str, total_centi: int, completed_volume: int = 0) -> ReviewFigures:
+    """Figures for a review stored directly with only a total (no indicators), for tests of what reads totals."""
+    total = Decimal(total_centi).scaleb(-2)
+    return ReviewFigures(quarter=quarter, scheme=SchemeRef("default", 1, "默认考核方案"), indicators=(),
+                         manual_items=(), manual_total=Decimal("0.00"), indicator_total=total, raw_total=total,
+                         total=total, rating="-", completed_volume=completed_volume)

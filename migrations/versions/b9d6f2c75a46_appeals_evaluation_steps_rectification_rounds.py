@@ -1,7 +1,7 @@
 """appeals, review drafters, evaluation steps, rectification rounds and proposed deductions
 
 Revision ID: b9d6f2c75a46
-Revises: f7b4d0a53e24
+Revises: c0e7a3d86b57
 Create Date: 2026-12-02 16:43:06.197024
 
 Vocabularies that grew (annual evaluation statuses, notice outcomes) get their CHECK rebuilt
@@ -18,7 +18,7 @@ COUNTY_OFFSET = timedelta(hours=8)  # the county's clock, UTC+8, as at this revi
 
 # revision identifiers, used by Alembic.
 revision = 'b9d6f2c75a46'
-down_revision = 'f7b4d0a53e24'
+down_revision = 'c0e7a3d86b57'
 branch_labels = None
 depends_on = None
 

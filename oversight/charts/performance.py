@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from matplotlib.figure import Figure
 
+from ..domain.figures import IndicatorFigures
 from ..domain.statistics import Rate
 from ..models import Contract, QuarterlyReview
 from . import new_figure, to_png
@@ -30,7 +31,7 @@ def score_trend_figure(contract: Contract, reviews: Sequence[QuarterlyReview]) -
     axes = figure.add_subplot()
     ordered = sorted(reviews, key=lambda review: review.quarter)
     quarters = [review.quarter for review in ordered]
-    totals = [float(review.figures["total"]) for review in ordered]
+    totals = [float(review.figures.total) for review in ordered]
     axes.plot(quarters, totals, marker="o", color="#1d5fa7", label="季度得分")
     for quarter, total in zip(quarters, totals):
         axes.annotate(f"{total:.2f}", (quarter, total), textcoords="offset points", xytext=(0, 6), ha="center")
@@ -46,17 +47,17 @@ def indicator_breakdown_figure(review: QuarterlyReview) -> Figure:
     """Each indicator's score against the weight it carried (no-data indicators marked)."""
     figure = new_figure(7.0, 4.2)
     axes = figure.add_subplot()
-    items = list(reversed(review.figures["indicators"]))
-    names = [item["name"] + ("（无数据）" if item["no_data"] else "") for item in items]
-    weights = [float(item["effective_weight"]) for item in items]
-    scores = [float(item["score"]) for item in items]
+    items = list(reversed(review.figures.indicators))
+    names = [item.name + ("（无数据）" if item.no_data else "") for item in items]
+    weights = [float(item.effective_weight) for item in items]
+    scores = [float(item.score) for item in items]
     axes.barh(names, weights, color="#e3e8ee", label="有效权重")
     axes.barh(names, scores, color="#1d5fa7", label="得分")
     for position, (score, weight) in enumerate(zip(scores, weights)):
         axes.text(weight, position, f" {score:.2f} / {weight:.2f}", va="center", fontsize="small")
     axes.set_xlim(0, max(weights + [1.0]) * 1.3)
     axes.set_xlabel("分")
-    axes.set_title(f"{review.quarter} 指标得分：总分 {review.figures['total']}（{review.rating}）")
+    axes.set_title(f"{review.quarter} 指标得分：总分 {review.figures.total}（{review.rating}）")
     axes.legend(loc="lower right", fontsize="small")
     return figure
 
@@ -71,22 +72,22 @@ def rates_with_intervals_figure(reviews: Sequence[QuarterlyReview]) -> Figure:
     for offset, key in enumerate(INTERVAL_KEYS):
         xs, values, errors, name = [], [], [[], []], key
         for position, review in enumerate(ordered):
-            item = next((i for i in review.figures["indicators"] if i["key"] == key), None)
-            if item is None or not item["denominator"]:
+            item = review.figures.indicator(key)
+            if item is None or not item.denominator:
                 continue
-            name = item["name"]
-            rate = Rate.of(item["numerator"], item["denominator"])
-            estimate = item.get("estimate")
-            if estimate and estimate.get("exact") is not None:
+            name = item.name
+            rate = Rate.of(item.numerator, item.denominator)
+            estimate = item.estimate
+            if estimate is not None and estimate.has_data:
                 # The KPI's value: the design-based estimate with its own interval (raw k/n annotated below).
-                value, low, high = (float(estimate[key]) for key in ("value", "low", "high"))
+                value, low, high = float(estimate.value), float(estimate.low), float(estimate.high)
             else:
                 value, low, high = rate.value, rate.low, rate.high
             xs.append(position + (offset - 1) * width)
             values.append(_percent(value))
             errors[0].append(_percent(value - low))
             errors[1].append(_percent(high - value))
-            axes.annotate(f"{item['numerator']}/{item['denominator']}", (xs[-1], _percent(low)),
+            axes.annotate(f"{item.numerator}/{item.denominator}", (xs[-1], _percent(low)),
                           textcoords="offset points", xytext=(0, -12), ha="center", fontsize="x-small")
         if xs:
             axes.errorbar(xs, values, yerr=errors, fmt="o", capsize=4, label=name)
@@ -101,23 +102,21 @@ def rates_with_intervals_figure(reviews: Sequence[QuarterlyReview]) -> Figure:
     return figure
 
 
-def _earned_percent(item: dict | None) -> float:
+def _earned_percent(item: IndicatorFigures | None) -> float:
     """The share of its effective weight an indicator earned, in percent (0 without data)."""
-    if item is None or item["no_data"] or not Decimal(item["effective_weight"]):
-        return 0.0
-    return _percent(Decimal(item["score"]) / Decimal(item["effective_weight"]))
+    share = None if item is None else item.earned_share
+    return 0.0 if share is None else _percent(share)
 
 
 def contractors_side_by_side_figure(reviews: Sequence[QuarterlyReview]) -> Figure:
     """Contractors' quarters compared: each indicator's share of its weight earned, and the total."""
     figure = new_figure(8.0, 4.5)
     axes = figure.add_subplot()
-    keys = [item["key"] for item in reviews[0].figures["indicators"]] if reviews else []
-    labels = [item["name"] for item in reviews[0].figures["indicators"]] + ["总分"] if reviews else []
+    keys = [item.key for item in reviews[0].figures.indicators] if reviews else []
+    labels = [item.name for item in reviews[0].figures.indicators] + ["总分"] if reviews else []
     width = 0.8 / max(len(reviews), 1)
     for offset, review in enumerate(reviews):
-        by_key = {item["key"]: item for item in review.figures["indicators"]}
-        heights = [_earned_percent(by_key.get(key)) for key in keys] + [float(review.figures["total"])]
+        heights = [_earned_percent(review.figures.indicator(key)) for key in keys] + [float(review.figures.total)]
         positions = [index + (offset - (len(reviews) - 1) / 2) * width for index in range(len(labels))]
         axes.bar(positions, heights, width=width, label=f"{review.contract.contractor.name}（{review.quarter}）")
     axes.set_xticks(range(len(labels)), labels, rotation=20)

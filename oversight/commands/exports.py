@@ -77,6 +77,8 @@ def register(app: Flask) -> None:
         event, problem = registration(found) if found.ok else (None, None)
         if problem:
             found.problems.append(problem)
+        if found.ok and found.legacy_format and event is None:
+            found.problems.append("旧格式的审计包没有锚点，须在本系统的审计日志中有导出登记才能确认未被改动，但没有找到")
         if event is not None:  # exported here: the files it lists must still be in the store
             found.problems += stored_attachment_problems(found.attachments, uploads_store())
         if not found.ok:
@@ -85,6 +87,9 @@ def register(app: Flask) -> None:
             sys.exit(1)
         click.echo(f"审计包完整：{found.files_checked} 个文件的 SHA-256 与清单一致，"
                    f"审计日志 {found.events_checked} 条事件的哈希链完整，清单所列附件 {len(found.attachments)} 个")
+        if found.anchor is not None:
+            click.echo(f"锚点：{found.anchor.describe()}，签名有效（密钥 {found.anchor.key_id}）；"
+                       f"与本系统此前的 {found.instance_anchors} 个锚点一致")
         if event is None:
             click.echo("注意：本系统审计日志中没有该包的导出登记（包可能由其他系统导出）")
         else:

@@ -69,13 +69,26 @@ def register(app: Flask) -> None:
     @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--yes", is_flag=True, help="confirm replacing the current database")
     def restore(backup_file: Path, yes: bool) -> None:
-        """Replace the SQLite database with a backup (the current one is kept as *.before-restore.sqlite)."""
+        """Replace the SQLite database with a backup (the current one is kept as *.before-restore.sqlite);
+        the restore is recorded in the audit log, whose new head starts a new anchor epoch."""
+        from ..domain.vocabulary import AnchorReason
+        from ..services.audit_anchors import AuditLogBroken, chain_head, rebase_after
+        from ..services.audit_keys import AuditKeyError
         from ..services.operations import restore_sqlite
 
         if not yes:
             raise click.ClickException("恢复将替换当前数据库，请加 --yes 确认（请先停止应用）")
+        replaced = chain_head()
+        db.session.remove()
         try:
-            restore_sqlite(db.engine, backup_file)
+            restored = restore_sqlite(db.engine, backup_file)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
-        click.echo(f"已从 {backup_file} 恢复")
+        try:
+            anchor = rebase_after(AnchorReason.RESTORE, {
+                "backup": backup_file.name, "backup_sha256": restored,
+                "replaced_events": replaced.events, "replaced_last_id": replaced.last_id,
+                "replaced_last_hash": replaced.last_hash})
+        except (AuditLogBroken, AuditKeyError) as error:
+            raise click.ClickException(f"已从 {backup_file} 恢复，但{error}") from None
+        click.echo(f"已从 {backup_file} 恢复；审计日志已记录本次恢复，并重新锚定：{anchor.describe()}")

@@ -6,32 +6,28 @@ import json
 import click
 from flask import Flask
 
-from ..domain.periods import InvalidQuarter, Quarter
-from ..extensions import db
-from ..domain.vocabulary import ReviewStatus, ScoreAction, label_of
 from ..clock import county_today
-from ..services.reviews import (
-    PREVIEW_LABEL,
-    ReviewError,
-    below_threshold_run,
-    contract_reviews,
-    score_quarter_reviews,
-)
+from ..domain.figures import ReviewFigures
+from ..domain.periods import InvalidQuarter, Quarter
+from ..domain.vocabulary import ReviewStatus, ScoreAction, label_of
+from ..extensions import db
+from ..services.reviews import PREVIEW_LABEL, ReviewError, contract_standing, score_quarter_reviews
 
 
-
-def _indicators_json(figures: dict) -> list[dict]:
+def _indicators_json(figures: ReviewFigures) -> list[dict]:
     return [
-        {**{key: item[key] for key in ("key", "value", "numerator", "denominator", "score", "weight")},
-         **({"estimate": item["estimate"]} if item.get("estimate") else {})}
-        for item in figures["indicators"]
+        {"key": item.key, "value": None if item.value is None else str(item.value), "numerator": item.numerator,
+         "denominator": item.denominator, "score": str(item.score), "weight": str(item.weight),
+         **({} if item.estimate is None else {"estimate": item.estimate.to_json()})}
+        for item in figures.indicators
     ]
 
 
 def _preview_json(outcome) -> dict:
     figures = outcome.preview
-    return {"contract": outcome.contract.code, "label": PREVIEW_LABEL, "due_by": figures["preview"]["due_by"],
-            "total": figures["total"], "rating": figures["rating"], "indicators": _indicators_json(figures)}
+    return {"contract": outcome.contract.code, "label": figures.preview.label,
+            "due_by": figures.preview.due_by.isoformat(), "total": str(figures.total), "rating": figures.rating,
+            "indicators": _indicators_json(figures)}
 
 
 def _review_json(outcome) -> dict:
@@ -39,8 +35,8 @@ def _review_json(outcome) -> dict:
     figures = review.figures
     return {
         "contract": outcome.contract.code,
-        "scheme": f"{figures['scheme']['code']} v{figures['scheme']['version']}",
-        "total": figures["total"],
+        "scheme": f"{figures.scheme.code} v{figures.scheme.version}",
+        "total": str(figures.total),
         "rating": review.rating,
         "status": review.status,
         "revision": review.revision,
@@ -85,15 +81,17 @@ def register(app: Flask) -> None:
             review = outcome.review
             line = f"{outcome.contract.code}：{label_of(ScoreAction, outcome.action)}"
             if outcome.preview is not None:
-                line += f"，{outcome.preview['total']} 分（{outcome.preview['rating']}）"
+                line += f"，{outcome.preview.total} 分（{outcome.preview.rating}）"
                 click.echo(line)
                 continue
             if review is not None:
-                line += f"，第{review.revision}版 {review.figures['total']} 分（{review.rating}），{label_of(ReviewStatus, review.status)}"
+                line += f"，第{review.revision}版 {review.figures.total} 分（{review.rating}），{label_of(ReviewStatus, review.status)}"
             if outcome.reason:
                 line += f"（{outcome.reason}）"
             click.echo(line)
-            if review is not None and below_threshold_run(contract_reviews(outcome.contract.id, published_only=True)):
-                click.echo(f"  警告：{outcome.contract.code} 连续两个季度得分低于80分")
+            standing = contract_standing(outcome.contract.id) if review is not None else None
+            if standing is not None and standing.below_threshold:
+                click.echo(f"  警告：{outcome.contract.code} 连续两个季度得分低于{standing.threshold}分"
+                           f"（{'、'.join(standing.quarters)}）")
         if not outcomes:
             click.echo(f"{parsed} 没有在服务期内的合同")

@@ -1,17 +1,33 @@
-"""The audit log's hash chain: each event carries the SHA-256 of itself and its predecessor."""
+"""The audit log's chain: each event carries a MAC over itself and its predecessor's MAC.
+
+A keyed event's MAC is HMAC-SHA256, under a key kept outside the database, of the canonical
+JSON of its fields, its key id and the previous MAC; someone who can write to the database but
+does not hold the key can neither forge an event nor recompute the chain after a change.
+
+Events written before keying ("legacy" events, key id None) carry a plain SHA-256 of the same
+JSON without a key id. They may only form the start of the chain: the first keyed event after
+them (the seal) covers the last legacy hash, so rewriting them breaks the seal, and an unkeyed
+event after a keyed one is a forgery.
+"""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 GENESIS_HASH = "0" * 64
 # Exactly these types are written as they are; a list of them (a review's thousands of record
 # ids) is copied without a call per item.
 _PLAIN_TYPES = frozenset({type(None), bool, int, str})
+
+CHANGED = "事件内容与其哈希不符（事件被改动）"
+RELINKED = "前一条事件的哈希不符（有事件被删除、插入或改动）"
+UNKEYED_AFTER_KEYED = "启用密钥后出现了未加密钥的事件（事件被伪造或改写）"
 
 
 def to_json_value(value: object) -> object:
@@ -26,35 +42,107 @@ def to_json_value(value: object) -> object:
         return [item if type(item) in _PLAIN_TYPES else to_json_value(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): to_json_value(item) for key, item in value.items()}
+    if callable(getattr(value, "to_json", None)):  # typed stored values (review and evaluation figures)
+        return to_json_value(value.to_json())
     return str(value)
 
 
+def _canonical(fields: Mapping[str, object], prev_hash: str, key_id: str | None) -> bytes:
+    body = {key: to_json_value(value) for key, value in fields.items()}
+    if key_id is not None:
+        body["key_id"] = key_id
+    body["prev_hash"] = prev_hash
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def event_hash(fields: Mapping[str, object], prev_hash: str) -> str:
-    """SHA-256 over the canonical JSON of an event's fields and the previous hash."""
-    canonical = json.dumps(
-        {**{key: to_json_value(value) for key, value in fields.items()}, "prev_hash": prev_hash},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """A legacy (unkeyed) event's SHA-256 over the canonical JSON of its fields and the previous hash."""
+    return hashlib.sha256(_canonical(fields, prev_hash, None)).hexdigest()
+
+
+def event_mac(fields: Mapping[str, object], prev_hash: str, key_id: str, secret: bytes) -> str:
+    """A keyed event's HMAC-SHA256 under `secret` over its fields, its key id and the previous MAC."""
+    return hmac.new(secret, _canonical(fields, prev_hash, key_id), hashlib.sha256).hexdigest()
+
+
+class ChainEvent(NamedTuple):
+    """One stored event as the verifier reads it; `key_id` None for a legacy event."""
+
+    id: int
+    fields: Mapping[str, object]
+    prev_hash: str
+    hash: str
+    key_id: str | None = None
 
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """The first event whose stored hashes do not match the recomputed chain."""
+    """The first event (or anchored event) whose stored values do not match; `event_id` None
+    when the problem is not about one event (an unreadable anchor)."""
 
-    event_id: int
+    event_id: int | None
     reason: str
 
+    def describe(self) -> str:
+        return f"事件 #{self.event_id}：{self.reason}" if self.event_id is not None else self.reason
 
-def verify_chain(events: Iterable[tuple[int, Mapping[str, object], str, str]]) -> ChainBreak | None:
-    """Check events given in id order as (id, fields, prev_hash, hash); None when intact."""
-    expected_prev = GENESIS_HASH
-    for event_id, fields, prev_hash, stored_hash in events:
-        if prev_hash != expected_prev:
-            return ChainBreak(event_id, "前一条事件的哈希不符（有事件被删除、插入或改动）")
-        if event_hash(fields, prev_hash) != stored_hash:
-            return ChainBreak(event_id, "事件内容与其哈希不符（事件被改动）")
-        expected_prev = stored_hash
+
+@dataclass(frozen=True)
+class ChainHead:
+    """Where a chain ends: its last event's id (0 when empty) and MAC, and how many events it holds."""
+
+    last_id: int
+    last_hash: str
+    events: int
+
+
+class ChainVerifier:
+    """Checks events fed in id order; remembers, for the ids in `watch`, how many events led up
+    to them and their MAC (what an anchor is compared with)."""
+
+    def __init__(self, keys: Mapping[str, bytes] | None = None, watch: Iterable[int] = ()):
+        self.keys = dict(keys or {})
+        self.watch = frozenset(watch)
+        self.seen: dict[int, tuple[int, str]] = {}
+        self.count = 0
+        self.legacy = 0
+        self.last_id = 0
+        self.last_hash = GENESIS_HASH
+        self.keyed = False
+
+    def add(self, event: ChainEvent) -> ChainBreak | None:
+        """Check one event; a ChainBreak when it does not follow or does not match."""
+        if event.prev_hash != self.last_hash:
+            return ChainBreak(event.id, RELINKED)
+        if event.key_id is None:
+            if self.keyed:
+                return ChainBreak(event.id, UNKEYED_AFTER_KEYED)
+            expected = event_hash(event.fields, event.prev_hash)
+            self.legacy += 1
+        else:
+            secret = self.keys.get(event.key_id)
+            if secret is None:
+                return ChainBreak(event.id, f"使用了本系统没有的密钥“{event.key_id}”（事件被伪造，或缺少该密钥）")
+            expected = event_mac(event.fields, event.prev_hash, event.key_id, secret)
+            self.keyed = True
+        if not hmac.compare_digest(expected, str(event.hash)):
+            return ChainBreak(event.id, CHANGED)
+        self.count += 1
+        self.last_id, self.last_hash = event.id, event.hash
+        if event.id in self.watch:
+            self.seen[event.id] = (self.count, event.hash)
+        return None
+
+    @property
+    def head(self) -> ChainHead:
+        return ChainHead(self.last_id, self.last_hash, self.count)
+
+
+def verify_chain(events: Iterable[tuple], keys: Mapping[str, bytes] | None = None) -> ChainBreak | None:
+    """Check events given in id order as (id, fields, prev_hash, hash[, key_id]); None when intact."""
+    verifier = ChainVerifier(keys)
+    for event in events:
+        broken = verifier.add(ChainEvent(*event))
+        if broken is not None:
+            return broken
     return None

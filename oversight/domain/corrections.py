@@ -102,20 +102,20 @@ class FrozenDraw:
 
 @dataclass(frozen=True)
 class LockedReview:
-    """A locked quarterly review of the record's contract: its indicators' ids (SPEC section 6)."""
+    """A locked quarterly review of the record's contract: its indicators' record ids by key (the
+    `record_ids` of its typed figures, SPEC section 6)."""
 
     review_id: int
     quarter: str
     revision: int
-    indicators: tuple[Mapping[str, Any], ...]
+    record_ids: Mapping[str, tuple[int, ...]]
 
     def counts(self, record_id: int, assignment_id: int) -> bool:
         """Whether the review counted the record, or the assignment it completes."""
-        for item in self.indicators:
-            ids = item.get("record_ids") or ()
-            if item.get("key") in ASSIGNMENT_INDICATORS and assignment_id in ids:
+        for key, ids in self.record_ids.items():
+            if key in ASSIGNMENT_INDICATORS and assignment_id in ids:
                 return True
-            if item.get("key") in RECORD_INDICATORS and record_id in ids:
+            if key in RECORD_INDICATORS and record_id in ids:
                 return True
         return False
 

@@ -293,6 +293,7 @@ class JobCount(Labelled):
     EVALUATIONS_DRAFTED = "drafted", "年度评价草稿"
     EVALUATIONS_ALREADY_APPROVED = "already_approved", "已审定的年度评价"
     EVALUATIONS_WITHOUT_QUARTER = "no_approved_quarter", "无已审定季度的合同"
+    ANCHORED_EVENTS = "anchored_events", "锚定的审计事件"
     EVALUATIONS_PUBLISHED = "kept_published", "保留已发布的年度评价"
 
 
@@ -315,6 +316,10 @@ class AuditAction(Labelled):
     EXPORT = "export", "导出"
     SEED = "seed", "生成演示数据"
     RESET = "reset", "清空数据库"
+    SEAL_LEGACY = "seal_legacy", "封存旧式审计事件"
+    ROTATE_KEY = "rotate_key", "轮换审计密钥"
+    RESTORE = "restore", "恢复数据库"
+    ANCHOR = "anchor", "锚定审计日志"
 
 
 class AuditObject(Labelled):
@@ -355,6 +360,8 @@ class AuditObject(Labelled):
     DEMO = "Demo", "演示数据"
     VERIFICATION_IMPORT = "VerificationImport", "核对数据导入"
     EVIDENCE_FLAG = "EvidenceFlag", "核对疑点"
+    AUDIT_LOG = "AuditLog", "审计日志"
+    AUDIT_KEY = "AuditKey", "审计密钥"
 
 
 class ImportKind(Labelled):
@@ -446,6 +453,21 @@ class CorrectionStatus(Labelled):
     PENDING = "pending", "待审核"
     APPROVED = "approved", "已批准"
     REFUSED = "refused", "已驳回"
+
+
+# --- the audit chain's anchors (issue 16.4) ---------------------------------------------------
+
+
+class AnchorReason(Labelled):
+    """Why an anchor of the audit chain was written."""
+
+    DAILY = "daily", "每日定时锚定"
+    MANUAL = "manual", "手动锚定"
+    EXPORT = "export", "导出审计包"
+    SEAL = "seal", "封存旧式审计事件"
+    ROTATE = "rotate", "轮换审计密钥"
+    RESTORE = "restore", "恢复数据库后重新锚定"
+    RESET = "reset", "清空数据库后重新锚定"
 
 
 # --- appeals, rectification rounds and proposed deductions (issue 10, points 7 and 8) ---------

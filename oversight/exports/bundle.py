@@ -8,7 +8,10 @@ written straight into the zip (CSV) or into a constant-memory workbook on disk (
 
 ID numbers and phones are masked unless the bundle is `full` (only an admin may ask for that).
 The audit log is the whole chain from its first event to the last one when the export began, so
-that it can be verified from the start without the database.
+that it can be verified from the start without the database. `audit_log/anchor.json` is the
+chain's head signed with the audit key, together with the digest of every other file, so that a
+bundle whose events, files or anchor were changed, or whose log was cut short, does not verify;
+`verify-bundle` also holds the bundle's log against the system's own anchors made before it.
 """
 from __future__ import annotations
 
@@ -33,10 +36,20 @@ from sqlalchemy.orm import aliased
 
 from ..clock import COUNTY_TIME_LABEL, county_time_heading, county_wall_time, day_starts_at, utcnow
 from ..domain.attachments import kind_name
-from ..domain.audit_chain import ChainBreak, to_json_value, verify_chain
+from ..domain.audit_anchors import (
+    Anchor,
+    InvalidAnchor,
+    anchor_breaks,
+    anchor_from_json,
+    epoch_in_force,
+    sign_anchor,
+    signature_problem,
+)
+from ..domain.audit_chain import GENESIS_HASH, ChainBreak, ChainEvent, ChainHead, ChainVerifier, to_json_value
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import fen_to_yuan
 from ..domain.vocabulary import (
+    AnchorReason,
     AnomalyFlag,
     AssignmentStatus,
     AttachmentOwner,
@@ -90,15 +103,20 @@ from ..models import (
 )
 from ..policy import may_export_full_personal_data
 from ..services.audit import record_event
+from ..services.audit_anchors import read_anchors, record_bundle_anchor
+from ..services.audit_keys import AuditKeyError, keyring
 from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
 
-BUNDLE_FORMAT = "oversight-audit-bundle/1"
+BUNDLE_FORMAT = "oversight-audit-bundle/2"
+# Bundles made before the chain was keyed: no anchor, and no keyed event may be in them.
+LEGACY_BUNDLE_FORMAT = "oversight-audit-bundle/1"
 MANIFEST = "manifest.json"
 NOTE = "说明.txt"
 # Marks the columns that hold the machine-readable detail (re-computing a draw, a score) as JSON.
 JSON_COLUMN = "(JSON)"
 AUDIT_JSONL = "audit_log/audit_events.jsonl"
+AUDIT_ANCHOR = "audit_log/anchor.json"
 ATTACHMENTS_CSV = "records/attachments.csv"
 CHUNK_ROWS = 2000
 _EVENT_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
@@ -135,6 +153,8 @@ class RecordTable:
 
 
 def _json(value):
+    if callable(getattr(value, "to_json", None)):  # typed figures
+        value = value.to_json()
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -561,6 +581,7 @@ class BundleResult:
     bundle_sha256: str = ""
     zip_sha256: str = ""
     audit_events: int = 0
+    anchor: Anchor | None = None
 
 
 def _read_through(handle: IO[bytes]) -> str:
@@ -636,27 +657,28 @@ def _write_table(writer: _Writer, scratch: Path, table: RecordTable, year: int, 
     xlsx_path.unlink()
 
 
-def _write_audit_log(writer: _Writer, last_id: int) -> tuple[int, str | None]:
+def _write_audit_log(writer: _Writer, last_id: int) -> ChainHead:
     """The chain from its first event through `last_id`, as JSONL (verifiable) and CSV (readable)."""
     events = AuditEvent.__table__
     stmt = (select(events).where(events.c.id <= last_id).order_by(events.c.id)
             .execution_options(yield_per=CHUNK_ROWS))
-    count, last_hash = 0, None
+    count, head_id, last_hash = 0, 0, GENESIS_HASH
     with writer.stream(AUDIT_JSONL) as stream:
         buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
         for event in db.session.execute(stmt).mappings():
             line = {"id": event["id"], **{key: to_json_value(event[key]) for key in _EVENT_FIELDS},
-                    "prev_hash": event["prev_hash"], "hash": event["hash"]}
+                    "prev_hash": event["prev_hash"], "hash": event["hash"], "key_id": event["key_id"]}
             buffered.write(json.dumps(line, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
-            count, last_hash = count + 1, event["hash"]
+            count, head_id, last_hash = count + 1, event["id"], event["hash"]
         buffered.flush()
-    headers = ["事件ID", county_time_heading("时间"), "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址", "前一哈希", "哈希"]
+    headers = ["事件ID", county_time_heading("时间"), "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址",
+               "前一哈希", "哈希", "密钥ID"]
     with writer.csv_table("audit_log/audit_events.csv", headers) as sheet:
         for event in db.session.execute(stmt).mappings():
             sheet.write([event["id"], county_wall_time(event["occurred_at"]), event["user_id"], event["actor"],
                          label_of(AuditAction, event["action"]), label_of(AuditObject, event["object_type"]), event["object_id"], _json(event["changes"]), event["ip_address"],
-                         event["prev_hash"], event["hash"]])
-    return count, last_hash
+                         event["prev_hash"], event["hash"], event["key_id"] or "（未加密钥）"])
+    return ChainHead(head_id, last_hash, count)
 
 
 def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime) -> None:
@@ -720,7 +742,8 @@ def _note(year: int, full: bool, exported_by: str, events: int) -> str:
         ".jsonl 与 manifest.json 保留存储原值（协调世界时 UTC），以便重新计算哈希。\n"
         "charts/：各合同的季度考核图表；reports/：各季度考核表（.xlsx）和年度评价报告（.docx、.pdf）。\n"
         f"audit_log/：审计日志，自第一条事件至导出开始时的最后一条，共 {events} 条；"
-        ".jsonl 逐条含前一哈希与本条哈希，可重新计算整条哈希链。\n"
+        ".jsonl 逐条含前一哈希、本条哈希（以审计密钥计算的 HMAC-SHA256）和密钥ID，可重新计算整条链；"
+        "anchor.json 为导出时以审计密钥签名的链头（最后一条事件、事件数）及其余文件的摘要。\n"
         "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256；"
         "attachments 列出当年上传的附件（所属对象、SHA-256、字节数），附件文件本身不在包中。\n"
         "校验：flask --app app verify-bundle 本文件.zip\n"
@@ -759,8 +782,13 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
             _write_table(writer, Path(scratch), table, year, full)
         _reports_and_charts(writer, year, generated_at)
         attachments = attachment_entries(year)
-        result.audit_events, last_hash = _write_audit_log(writer, last_id)
+        head = _write_audit_log(writer, last_id)
+        result.audit_events, last_hash = head.events, (head.last_hash if head.events else None)
         writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
+        ring = keyring()
+        result.anchor = sign_anchor(head, generated_at, AnchorReason.EXPORT, ring.current_id, ring.current_secret,
+                                    bundle_sha256=bundle_digest(writer.files))
+        writer.add_bytes(AUDIT_ANCHOR, json.dumps(result.anchor.as_json(), ensure_ascii=False, indent=2).encode("utf-8"))
         result.files = writer.files
         result.bundle_sha256 = bundle_digest(writer.files)
         manifest = {
@@ -771,7 +799,7 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
             "personal_data": "full" if full else "masked",
             "note": f"{year}年度审计包；说明见 {NOTE}。每个文件的 SHA-256 见 files，bundle_sha256 为对该清单的摘要。",
             "audit_log": {"path": AUDIT_JSONL, "events": result.audit_events, "last_id": last_id,
-                          "last_hash": last_hash},
+                          "last_hash": last_hash, "anchor": AUDIT_ANCHOR},
             "files": [entry.__dict__ for entry in writer.files],
             "attachments": {
                 "path": ATTACHMENTS_CSV, "count": len(attachments), "sha256": attachments_digest(attachments),
@@ -787,10 +815,14 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
 
 
 def record_export(result: BundleResult) -> None:
-    """Append the export to the audit log with the bundle's digest (a full bundle is a view of personal data)."""
+    """Append the export to the audit log with the bundle's digest (a full bundle is a view of personal
+    data), and its anchor to the anchors file."""
+    if result.anchor is not None:
+        record_bundle_anchor(result.anchor)
     record_event("view_personal_data" if result.full else "export", "AuditBundle", result.year,
                  {"bundle_sha256": result.bundle_sha256, "zip_sha256": result.zip_sha256, "files": len(result.files),
-                  "personal_data": "full" if result.full else "masked"})
+                  "personal_data": "full" if result.full else "masked",
+                  "anchor_signature": result.anchor.signature if result.anchor else None})
 
 
 # --- verification -----------------------------------------------------------------------------
@@ -805,6 +837,9 @@ class Verification:
     bundle_sha256: str | None = None
     zip_sha256: str | None = None
     year: int | None = None
+    anchor: Anchor | None = None  # the bundle's own, when it verified
+    legacy_format: bool = False  # made before keying: no anchor, unkeyed events only
+    instance_anchors: int = 0  # the system's anchors the bundle's log was held against
 
     @property
     def ok(self) -> bool:
@@ -816,16 +851,19 @@ def _hash_member(archive: zipfile.ZipFile, name: str) -> str:
         return _read_through(handle)
 
 
-def _audit_events(archive: zipfile.ZipFile, name: str, counter: list[int]) -> Iterator[tuple]:
+def _audit_events(archive: zipfile.ZipFile, name: str) -> Iterator[ChainEvent]:
     with archive.open(name) as handle:
         for line in io.TextIOWrapper(handle, encoding="utf-8"):
             event = json.loads(line)
-            counter[0] += 1
-            yield event["id"], {key: event[key] for key in _EVENT_FIELDS}, event["prev_hash"], event["hash"]
+            yield ChainEvent(event["id"], {key: event[key] for key in _EVENT_FIELDS}, event["prev_hash"],
+                             event["hash"], event.get("key_id"))
 
 
-def verify_bundle(path: str | Path) -> Verification:
-    """Check every file against the manifest, that none is missing or extra, and the audit log's chain."""
+def verify_bundle(path: str | Path, keys: dict[str, bytes] | None = None,
+                  anchors: list[Anchor] | None = None) -> Verification:
+    """Check every file against the manifest, that none is missing or extra, the audit log's keyed
+    chain, the bundle's signed anchor, and the log against the system's anchors made before the
+    export (`keys` and `anchors` default to this system's)."""
     found = Verification(zip_sha256=file_sha256(path))
     try:
         archive = zipfile.ZipFile(path)
@@ -857,7 +895,7 @@ def verify_bundle(path: str | Path) -> Verification:
         found.bundle_sha256 = manifest.get("bundle_sha256")
         if digest != found.bundle_sha256:
             found.problems.append("清单的整包摘要 bundle_sha256 与文件列表不符（清单被改动）")
-        _check_chain(archive, manifest, present, found)
+        _check_chain(archive, manifest, listed, present, found, keys, anchors)
         _check_attachments(archive, manifest, present, found)
     return found
 
@@ -871,28 +909,88 @@ def _read_manifest(archive: zipfile.ZipFile, found: Verification) -> dict | None
     except _UNREADABLE as error:
         found.problems.append(f"清单文件 {MANIFEST} 已损坏或不是有效的 JSON（{error}）")
         return None
-    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in (BUNDLE_FORMAT, LEGACY_BUNDLE_FORMAT):
         found.problems.append(f"清单格式不是 {BUNDLE_FORMAT}")
         return None
+    found.legacy_format = manifest["format"] == LEGACY_BUNDLE_FORMAT
     return manifest
 
 
-def _check_chain(archive: zipfile.ZipFile, manifest: dict, present: set[str], found: Verification) -> None:
+def _bundle_anchor(archive: zipfile.ZipFile, listed: dict, present: set[str], keys,
+                   found: Verification) -> Anchor | None:
+    if AUDIT_ANCHOR not in listed or AUDIT_ANCHOR not in present:
+        found.problems.append(f"审计包缺少审计日志锚点 {AUDIT_ANCHOR}")
+        return None
+    try:
+        anchor = anchor_from_json(json.loads(archive.read(AUDIT_ANCHOR).decode("utf-8")))
+    except (*_UNREADABLE, InvalidAnchor) as error:
+        found.problems.append(f"审计包的锚点 {AUDIT_ANCHOR} 无法读取（{error}）")
+        return None
+    problem = signature_problem(anchor, keys)
+    if problem:
+        found.problems.append(f"审计包的锚点：{problem}")
+        return None
+    return anchor
+
+
+def _system_keys_and_anchors(keys, anchors, found: Verification):
+    try:
+        keys = keyring().keys if keys is None else keys
+        anchors = read_anchors(keys)[0] if anchors is None else anchors
+    except AuditKeyError as error:
+        found.problems.append(str(error))
+        return None, None
+    return keys, anchors
+
+
+def _check_chain(archive: zipfile.ZipFile, manifest: dict, listed: dict, present: set[str], found: Verification,
+                 keys, anchors) -> None:
     log = manifest.get("audit_log") or {}
     name = log.get("path", AUDIT_JSONL)
     if name not in present:
         return
-    counter = [0]
+    keys, anchors = _system_keys_and_anchors(keys, anchors, found)
+    if keys is None:
+        return
+    own = None if found.legacy_format else _bundle_anchor(archive, listed, present, keys, found)
+    # The system's anchors made before the export: the bundle's log must hold each of them.
+    system = epoch_in_force(anchors, until=own.moment) if own is not None else []
+    verifier = ChainVerifier(keys, watch={anchor.last_id for anchor in system})
     try:
-        broken: ChainBreak | None = verify_chain(_audit_events(archive, name, counter))
+        broken: ChainBreak | None = None
+        for event in _audit_events(archive, name):
+            broken = verifier.add(event)
+            if broken is not None:
+                break
     except (*_UNREADABLE, KeyError, TypeError) as error:
         found.problems.append(f"审计日志无法读取（{name}：{error}）")
         return
-    found.events_checked = counter[0]
+    found.events_checked = verifier.count
     if broken is not None:
-        found.problems.append(f"审计日志哈希链断裂：事件 #{broken.event_id}：{broken.reason}")
-    elif counter[0] != log.get("events"):
-        found.problems.append(f"审计日志事件数 {counter[0]} 与清单记录的 {log.get('events')} 不符")
+        found.problems.append(f"审计日志哈希链断裂：{broken.describe()}")
+        return
+    if verifier.count != log.get("events"):
+        found.problems.append(f"审计日志事件数 {verifier.count} 与清单记录的 {log.get('events')} 不符")
+    if found.legacy_format:
+        if verifier.keyed:
+            found.problems.append(f"旧格式（{LEGACY_BUNDLE_FORMAT}）的审计包中不应有加密钥的事件（格式被改动）")
+        return
+    if own is None:
+        return
+    if (verifier.last_id, verifier.count) != (own.last_id, own.events):
+        found.problems.append(f"审计包的锚点（至事件 #{own.last_id}，共 {own.events} 条）与包中的审计日志"
+                              f"（至事件 #{verifier.last_id}，共 {verifier.count} 条）不符（审计日志被截断或改动）")
+    elif verifier.last_hash != own.last_hash:
+        found.problems.append(f"审计包的锚点与包中审计日志最后一条事件 #{own.last_id} 的哈希不符（审计日志被改写）")
+    others = [BundleFile(entry["path"], entry.get("sha256", ""), 0) for path, entry in listed.items()
+              if path != AUDIT_ANCHOR]
+    if own.bundle_sha256 != bundle_digest(others):
+        found.problems.append("审计包的文件与其锚点所签名的摘要不符（文件或清单被改动）")
+    found.problems += [f"审计包中的审计日志与本系统的锚点不符：{brk.describe()}"
+                       for brk in anchor_breaks(verifier.head, verifier.seen, system, subject="审计包中的审计日志")]
+    found.instance_anchors = len(system)
+    if found.ok:
+        found.anchor = own
 
 
 def _check_attachments(archive: zipfile.ZipFile, manifest: dict, present: set[str], found: Verification) -> None:

@@ -114,7 +114,7 @@ def _moment(moment: datetime) -> str:
     return to_county(moment).replace(microsecond=0).isoformat()
 
 
-def _number(text: str) -> int | float:
+def _number(text: Decimal | str) -> int | float:
     number = Decimal(str(text))
     return int(number) if number == number.to_integral_value() else float(number)
 
@@ -207,7 +207,7 @@ def _milestones(contract: Contract, year: int, reviews: list[QuarterlyReview],
             milestone["status"] = "scheduled"
         else:
             milestone.update(status="met", dateMet=_moment(review.approved_at), dateModified=_moment(review.approved_at),
-                             description=f"审定得分 {review.figures['total']} 分，评级“{review.rating}”"
+                             description=f"审定得分 {review.figures.total} 分，评级“{review.rating}”"
                                          f"（第 {review.revision} 版）")
         milestones.append(milestone)
     year_end = _local(date(year, 12, 31), end_of_day=True)
@@ -216,11 +216,11 @@ def _milestones(contract: Contract, year: int, reviews: list[QuarterlyReview],
     if evaluation is None:
         milestone["status"] = "scheduled"
     else:
-        payment = evaluation.figures["payment"]
+        payment = evaluation.figures.payment
         milestone.update(
             status="met", dateMet=_moment(evaluation.approved_at), dateModified=_moment(evaluation.approved_at),
-            description=(f"年度得分 {evaluation.figures['score']} 分，评级“{evaluation.rating}”；绩效挂钩部分"
-                         f"应付 {_amount(payment['payable_fen'])} 元，扣减 {_amount(payment['withheld_fen'])} 元"),
+            description=(f"年度得分 {evaluation.figures.score} 分，评级“{evaluation.rating}”；绩效挂钩部分"
+                         f"应付 {_amount(payment.payable_fen)} 元，扣减 {_amount(payment.withheld_fen)} 元"),
         )
     milestones.append(milestone)
     return milestones
@@ -241,28 +241,28 @@ def _results(contract: Contract, reviews: list[QuarterlyReview], evaluation: Ann
                   "relatedImplementationMilestone": {"id": _review_milestone_id(review.quarter),
                                                      "title": f"{review.quarter} 季度考核"}}
         observe("quarterly-score", "季度考核得分", {
-            "id": f"quarterly-score-{review.quarter}", "measure": _number(review.figures["total"]),
+            "id": f"quarterly-score-{review.quarter}", "measure": _number(review.figures.total),
             "unit": {"name": "分"}, "notes": f"评级“{review.rating}”", **common})
         observe("completed-volume", "完成服务量", {
             "id": f"completed-volume-{review.quarter}", "measure": review.completed_volume,
             "unit": {"name": "次"}, **common})
-        for indicator in review.figures["indicators"]:
-            observation = {"id": f"kpi-{indicator['key']}-{review.quarter}", **common}
-            if indicator.get("no_data"):
+        for indicator in review.figures.indicators:
+            observation = {"id": f"kpi-{indicator.key}-{review.quarter}", **common}
+            if indicator.no_data:
                 observation["notes"] = "本季度无数据，权重已按比例分摊至其他指标"
-            elif indicator.get("value") is None:
-                observation["notes"] = f"本季度无此类事项，按满分计，得 {indicator['score']} 分"
+            elif indicator.value is None:
+                observation["notes"] = f"本季度无此类事项，按满分计，得 {indicator.score} 分"
             else:
-                weighted = f"；{estimate_text.summary(indicator['estimate'])}" if indicator.get("estimate") else ""
+                weighted = "" if indicator.estimate is None else f"；{estimate_text.summary(indicator.estimate)}"
                 observation.update(
-                    measure=_number(indicator["value"]), unit={"name": "比率"},
-                    notes=(f"{indicator['numerator']}/{indicator['denominator']}，得 {indicator['score']} 分"
-                           f"（实际权重 {indicator['effective_weight']} 分）{weighted}"))
-            observe(f"kpi-{indicator['key']}", indicator["name"], observation)
+                    measure=_number(indicator.value), unit={"name": "比率"},
+                    notes=(f"{indicator.numerator}/{indicator.denominator}，得 {indicator.score} 分"
+                           f"（实际权重 {indicator.effective_weight} 分）{weighted}"))
+            observe(f"kpi-{indicator.key}", indicator.name, observation)
     if evaluation is not None:
         year = evaluation.year
         observe("annual-score", "年度绩效评价得分", {
-            "id": f"annual-score-{year}", "measure": _number(evaluation.figures["score"]), "unit": {"name": "分"},
+            "id": f"annual-score-{year}", "measure": _number(evaluation.figures.score), "unit": {"name": "分"},
             "notes": f"评级“{evaluation.rating}”",
             "period": {"startDate": _local(date(year, 1, 1)), "endDate": _local(date(year, 12, 31), end_of_day=True)},
             "relatedImplementationMilestone": {"id": f"evaluation-{year}", "title": f"{year}年度绩效评价"},

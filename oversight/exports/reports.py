@@ -6,6 +6,7 @@ quarterly reviews; `to_docx` and `to_pdf` only lay the same blocks out.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from ..charts import CJK_FONT_FILES
 from ..charts.performance import rates_with_intervals, score_trend
+from ..domain.figures import QuarterWeight
 from ..clock import format_county_time
 from ..domain.money import format_yuan
 from ..extensions import db
@@ -60,7 +62,7 @@ class Report:
     blocks: list = field(default_factory=list)
 
 
-def _percent(text: str | None) -> str:
+def _percent(text: Decimal | str | None) -> str:
     if text is None or text == "":
         return "无数据"
     return f"{Decimal(str(text)) * 100:.2f}%"
@@ -71,7 +73,7 @@ def _yuan(fen: int | None) -> str:
 
 
 def _reviews_of(evaluation: AnnualEvaluation) -> dict[int, QuarterlyReview]:
-    ids = [quarter["review_id"] for quarter in evaluation.figures["quarters"] if quarter.get("review_id")]
+    ids = evaluation.figures.review_ids
     if not ids:
         return {}
     rows = db.session.execute(select(QuarterlyReview).where(QuarterlyReview.id.in_(ids))).scalars()
@@ -94,10 +96,10 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     contract = evaluation.contract
     contractor = contract.contractor
     reviews = _reviews_of(evaluation)
-    quarters = figures["quarters"]
+    quarters = figures.quarters
     status = label_of(EvaluationStatus, evaluation.status)
     report = Report(
-        title=f"{figures['year']}年度绩效评价报告",
+        title=f"{figures.year}年度绩效评价报告",
         subtitle=f"{contract.title}（合同编号 {contract.code}）",
         draft=evaluation.status != "approved",
     )
@@ -116,21 +118,21 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
         ("合同金额", _yuan(contract.amount_fen)),
         ("服务期限", f"{contract.term_start:%Y年%m月%d日} 至 {contract.term_end:%Y年%m月%d日}"),
         ("服务内容", "、".join(f"{line.label}（年度目标 {line.annual_target}）" for line in contract.service_lines)),
-        ("绩效挂钩比例", _percent(figures["payment"]["performance_share"])),
+        ("绩效挂钩比例", _percent(figures.payment.performance_share)),
     ), (1, 3)))
 
     add(Heading("二、季度考核结果"))
     add(Table(("季度", "考核版本", "季度得分", "评级", "完成服务量", "计入年度权重"), tuple(
-        (q["quarter"], f"第 {q['revision']} 版", q["total"],
-         reviews[q["review_id"]].rating if q.get("review_id") in reviews else "",
-         str(q["completed_volume"]), _percent(q["weight"]))
+        (q.quarter, f"第 {q.revision} 版", str(q.total),
+         reviews[q.review_id].rating if q.review_id in reviews else "",
+         str(q.completed_volume), _percent(q.weight))
         for q in quarters
     ), (1, 1, 1, 1, 1, 1)))
     add(Paragraph("年度得分为各季度得分按完成服务量加权的平均值（各季度均无完成量时取算术平均），再加年度加减分。"))
-    missing = figures.get("missing_quarters") or []
+    missing = figures.missing_quarters
     if missing:
-        add(Paragraph("尚未审定、未计入年度得分的季度：" + "、".join(row["quarter"] for row in missing) + "。"))
-    counted = [reviews[q["review_id"]] for q in quarters if q.get("review_id") in reviews]
+        add(Paragraph("尚未审定、未计入年度得分的季度：" + "、".join(row.quarter for row in missing) + "。"))
+    counted = [reviews[q.review_id] for q in quarters if q.review_id in reviews]
     for number, (png, caption) in enumerate(contract_charts(contract, counted), start=1):
         add(Figure(png, f"图{number}　{caption}"))
 
@@ -138,7 +140,7 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     if indicator_rows:
         add(Heading("三、分项指标"))
         add(Paragraph("每格为指标值及其得分；“无数据”的指标当季权重已按比例分摊至其他指标。"))
-        add(Table(("考核指标", *(q["quarter"] for q in quarters)), indicator_rows, (2, *([2] * len(quarters)))))
+        add(Table(("考核指标", *(q.quarter for q in quarters)), indicator_rows, (2, *([2] * len(quarters)))))
     estimate_rows = _estimate_rows(quarters, reviews)
     if estimate_rows:
         add(Paragraph("抽查合格率与数据准确率的指标值为按各分层总体记录数加权的估计；样本 k/n 为复检计数；"
@@ -147,37 +149,36 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
                   (1, 1.4, 1, 1.8, 1.4, 1.6)))
 
     add(Heading("四、年度加减分"))
-    items = figures.get("annual_items") or []
+    items = figures.annual_items
     if items:
         add(Table(("序号", "分值", "理由"), tuple(
-            (str(number), str(item["points"]), item["reason"]) for number, item in enumerate(items, start=1)
+            (str(number), str(item.points), item.reason) for number, item in enumerate(items, start=1)
         ), (1, 1, 6)))
     else:
         add(Paragraph("无。"))
 
     add(Heading("五、年度评价结论"))
-    add(Paragraph(f"年度得分 {figures['score']} 分，评级为“{figures['rating']}”。"))
+    add(Paragraph(f"年度得分 {figures.score} 分，评级为“{figures.rating}”。"))
 
-    payment = figures["payment"]
+    payment = figures.payment
 
     def pending(fen: int) -> str:
         """A payment figure: final once the evaluation is approved, 未定 (with the estimate) before."""
         return f"未定（测算 {_yuan(fen)}）" if report.draft else _yuan(fen)
 
     add(Heading("六、绩效挂钩款项"))
-    year_amount = payment.get("year_amount_fen")
     add(Table(("项目", "金额或比例"), tuple(row for row in (
-        ("合同金额", _yuan(payment["contract_amount_fen"])),
-        (f"其中{figures['year']}年度部分（按服务天数）", _yuan(year_amount)) if year_amount is not None else None,
-        ("绩效挂钩比例", _percent(payment["performance_share"])),
-        ("固定部分", _yuan(payment["fixed_fen"])),
-        ("绩效挂钩部分", _yuan(payment["linked_fen"])),
-        (f"评级“{figures['rating']}”对应支付比例", _percent(payment["payout_rate"])),
-        ("绩效挂钩部分应付", pending(payment["payable_fen"])),
-        ("扣减", pending(payment["withheld_fen"])),
-        ("已预付（绩效挂钩部分）", _yuan(payment["already_paid_fen"])),
-        ("尚需支付", pending(payment["remaining_fen"])),
-        ("应追回（预付超过应付）", pending(payment["to_recover_fen"])) if payment.get("to_recover_fen") else None,
+        ("合同金额", _yuan(payment.contract_amount_fen)),
+        (f"其中{figures.year}年度部分（按服务天数）", _yuan(payment.year_amount_fen)),
+        ("绩效挂钩比例", _percent(payment.performance_share)),
+        ("固定部分", _yuan(payment.fixed_fen)),
+        ("绩效挂钩部分", _yuan(payment.linked_fen)),
+        (f"评级“{figures.rating}”对应支付比例", _percent(payment.payout_rate)),
+        ("绩效挂钩部分应付", pending(payment.payable_fen)),
+        ("扣减", pending(payment.withheld_fen)),
+        ("已预付（绩效挂钩部分）", _yuan(payment.already_paid_fen)),
+        ("尚需支付", pending(payment.remaining_fen)),
+        ("应追回（预付超过应付）", pending(payment.to_recover_fen)) if payment.to_recover_fen else None,
     ) if row), (1, 1)))
 
     payments = _payments_of(evaluation)
@@ -194,35 +195,37 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     return report
 
 
-def _indicator_rows(quarters: list[dict], reviews: dict[int, QuarterlyReview]) -> tuple[tuple[str, ...], ...]:
+def _indicator_rows(quarters: Sequence[QuarterWeight],
+                    reviews: dict[int, QuarterlyReview]) -> tuple[tuple[str, ...], ...]:
     names: dict[str, str] = {}
     cells: dict[tuple[str, str], str] = {}
     for quarter in quarters:
-        review = reviews.get(quarter.get("review_id"))
-        for indicator in review.figures["indicators"] if review else ():
-            names.setdefault(indicator["key"], indicator["name"])
-            if indicator.get("no_data"):
-                cells[indicator["key"], quarter["quarter"]] = "无数据"
-            elif indicator.get("value") is None:
-                cells[indicator["key"], quarter["quarter"]] = f"无此类事项（{indicator['score']}分）"
+        review = reviews.get(quarter.review_id)
+        for indicator in review.figures.indicators if review else ():
+            names.setdefault(indicator.key, indicator.name)
+            if indicator.no_data:
+                cells[indicator.key, quarter.quarter] = "无数据"
+            elif indicator.value is None:
+                cells[indicator.key, quarter.quarter] = f"无此类事项（{indicator.score}分）"
             else:
-                cells[indicator["key"], quarter["quarter"]] = f"{_percent(indicator['value'])}（{indicator['score']}分）"
+                cells[indicator.key, quarter.quarter] = f"{_percent(indicator.value)}（{indicator.score}分）"
     return tuple(
-        (name, *(cells.get((key, quarter["quarter"]), "—") for quarter in quarters)) for key, name in names.items()
+        (name, *(cells.get((key, quarter.quarter), "—") for quarter in quarters)) for key, name in names.items()
     )
 
 
-def _estimate_rows(quarters: list[dict], reviews: dict[int, QuarterlyReview]) -> tuple[tuple[str, ...], ...]:
+def _estimate_rows(quarters: Sequence[QuarterWeight],
+                   reviews: dict[int, QuarterlyReview]) -> tuple[tuple[str, ...], ...]:
     """Per quarter, each indicator scored on a design-based estimate: estimate, interval, raw k/n, targeted."""
     rows = []
     for quarter in quarters:
-        review = reviews.get(quarter.get("review_id"))
-        for indicator in review.figures["indicators"] if review else ():
-            estimate = indicator.get("estimate")
-            if estimate:
-                rows.append((quarter["quarter"], indicator["name"], estimate_text.percent(estimate.get("value")),
-                             estimate_text.interval(estimate), estimate_text.share(estimate.get("sample")),
-                             estimate_text.share(estimate.get("targeted"))))
+        review = reviews.get(quarter.review_id)
+        for indicator in review.figures.indicators if review else ():
+            estimate = indicator.estimate
+            if estimate is not None:
+                rows.append((quarter.quarter, indicator.name, estimate_text.percent(estimate.value),
+                             estimate_text.interval(estimate), estimate_text.share(estimate.sample),
+                             estimate_text.share(estimate.targeted)))
     return tuple(rows)
 
 

@@ -17,6 +17,7 @@ import xlsxwriter
 
 from ..adapters.tables.formulas import neutralize_cell
 from ..clock import county_time_heading, county_wall_time, format_county_time
+from ..domain.figures import ReviewFigures
 from . import estimate_text
 from ..domain.vocabulary import Position, ReviewStatus, label_of
 
@@ -134,17 +135,13 @@ class XlsxTable:
 # --- the quarterly review sheet ----------------------------------------------------------------
 
 
-def _number(text: str | None) -> Decimal | None:
-    return None if text is None or text == "" else Decimal(str(text))
-
-
 def review_sheet(review, *, generated_at: datetime) -> bytes:
     """The quarterly review as an .xlsx laid out for printing on A4, with the records behind each figure."""
     figures = review.figures
     contract = review.contract
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, XLSX_OPTIONS)
-    book.set_properties({"title": f"{contract.code} {figures['quarter']} 季度履约考核表", "author": "履约监管"})
+    book.set_properties({"title": f"{contract.code} {figures.quarter} 季度履约考核表", "author": "履约监管"})
     base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
     fmt = {
         "title": book.add_format({**base, "bold": True, "font_size": 16, "align": "center"}),
@@ -174,15 +171,15 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
         sheet.merge_range(row, first, row, final, "", cell_format)
         text(row, first, value, cell_format)
 
-    merged(0, 0, last, f"{contract.title}　{figures['quarter']} 季度履约考核表", fmt["title"])
+    merged(0, 0, last, f"{contract.title}　{figures.quarter} 季度履约考核表", fmt["title"])
     sheet.set_row(0, 28)
     status = label_of(ReviewStatus, review.status)
     merged(1, 0, last, f"第 {review.revision} 版　状态：{status}", fmt["subtitle"])
-    scheme = figures["scheme"]
+    scheme = figures.scheme
     info = (
         ("合同编号", contract.code, "承接机构", contract.contractor.name),
-        ("考核方案", f"{scheme['name']}（{scheme['code']} 第{scheme['version']}版）", "考核季度", figures["quarter"]),
-        ("完成服务量", figures.get("completed_volume"), county_time_heading("计算时间"), county_wall_time(review.computed_at)),
+        ("考核方案", f"{scheme.name}（{scheme.code} 第{scheme.version}版）", "考核季度", figures.quarter),
+        ("完成服务量", figures.completed_volume, county_time_heading("计算时间"), county_wall_time(review.computed_at)),
     )
     row = 3
     for left_label, left_value, right_label, right_value in info:
@@ -202,27 +199,27 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     table_header = row
     for position, header in enumerate(("序号", "考核指标", "指标值", "分子", "分母", "权重", "实际权重", "得分", "说明")):
         text(row, position, header, fmt["head"])
-    for number, indicator in enumerate(figures["indicators"], start=1):
+    for number, indicator in enumerate(figures.indicators, start=1):
         row += 1
-        note = indicator.get("note") or ""
-        if indicator.get("no_data") and not note:
+        note = indicator.note
+        if indicator.no_data and not note:
             note = "本季度无数据"
         text(row, 0, number, fmt["int"])
-        text(row, 1, indicator["name"], fmt["cell"])
-        value = _number(indicator.get("value"))
+        text(row, 1, indicator.name, fmt["cell"])
+        value = indicator.value
         text(row, 2, value if value is not None else "无数据", fmt["percent"] if value is not None else fmt["cell"])
-        text(row, 3, indicator.get("numerator"), fmt["int"])
-        text(row, 4, indicator.get("denominator"), fmt["int"])
-        text(row, 5, _number(indicator["weight"]), fmt["score"])
-        text(row, 6, _number(indicator["effective_weight"]), fmt["score"])
-        text(row, 7, _number(indicator["score"]), fmt["score"])
+        text(row, 3, indicator.numerator, fmt["int"])
+        text(row, 4, indicator.denominator, fmt["int"])
+        text(row, 5, indicator.weight, fmt["score"])
+        text(row, 6, indicator.effective_weight, fmt["score"])
+        text(row, 7, indicator.score, fmt["score"])
         text(row, 8, note, fmt["cell"])
     row += 1
     sheet.merge_range(row, 0, row, 6, "", fmt["label"])
     text(row, 0, "指标得分合计", fmt["label"])
-    text(row, 7, _number(figures["indicator_total"]), fmt["total"])
+    text(row, 7, figures.indicator_total, fmt["total"])
     text(row, 8, "", fmt["cell"])
-    estimated = [item for item in figures["indicators"] if item.get("estimate")]
+    estimated = [item for item in figures.indicators if item.estimate is not None]
     if estimated:
         row += 2
         text(row, 0, "抽查指标的加权估计（计入考核的指标值）", fmt["section"])
@@ -234,14 +231,14 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
             else:
                 merged(row, first, final, header, fmt["head"])
         for item in estimated:
-            estimate = item["estimate"]
+            estimate = item.estimate
             row += 1
-            merged(row, 0, 1, item["name"], fmt["cell"])
-            value = _number(estimate.get("value"))
+            merged(row, 0, 1, item.name, fmt["cell"])
+            value = estimate.value
             text(row, 2, value if value is not None else "无数据", fmt["percent"] if value is not None else fmt["cell"])
             merged(row, 3, 4, estimate_text.interval(estimate), fmt["cell"])
-            merged(row, 5, 6, estimate_text.share(estimate.get("sample")), fmt["cell"])
-            merged(row, 7, 8, estimate_text.share(estimate.get("targeted")), fmt["cell"])
+            merged(row, 5, 6, estimate_text.share(estimate.sample), fmt["cell"])
+            merged(row, 7, 8, estimate_text.share(estimate.targeted), fmt["cell"])
         row += 1
         merged(row, 0, last, "注：按各分层（随机层每名服务人员、异常加权层）总体记录数加权；样本 k/n 为复检计数；"
                              "定向抽查的记录非随机抽取，单独列示，不计入估计。", fmt["cell"])
@@ -253,20 +250,20 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     text(row, 1, "分值", fmt["head"])
     sheet.merge_range(row, 2, row, last, "", fmt["head"])
     text(row, 2, "理由", fmt["head"])
-    items = figures.get("manual_items") or []
+    items = figures.manual_items
     for number, item in enumerate(items, start=1):
         row += 1
         text(row, 0, number, fmt["int"])
-        text(row, 1, _number(item["points"]), fmt["score"])
+        text(row, 1, item.points, fmt["score"])
         sheet.merge_range(row, 2, row, last, "", fmt["cell"])
-        text(row, 2, item["reason"], fmt["cell"])
+        text(row, 2, item.reason, fmt["cell"])
     if not items:
         row += 1
         sheet.merge_range(row, 0, row, last, "", fmt["cell"])
         text(row, 0, "无", fmt["cell"])
     row += 1
     text(row, 0, "合计", fmt["label"])
-    text(row, 1, _number(figures["manual_total"]), fmt["total"])
+    text(row, 1, figures.manual_total, fmt["total"])
     sheet.merge_range(row, 2, row, last, "", fmt["cell"])
 
     row += 2
@@ -275,14 +272,14 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     sheet.merge_range(row, 0, row, 1, "", fmt["label"])
     text(row, 0, "总分", fmt["label"])
     sheet.merge_range(row, 2, row, 4, "", fmt["total"])
-    text(row, 2, _number(figures["total"]), fmt["total"])
+    text(row, 2, figures.total, fmt["total"])
     sheet.merge_range(row, 5, row, 6, "", fmt["label"])
     text(row, 5, "评级", fmt["label"])
     sheet.merge_range(row, 7, row, last, "", fmt["cell"])
-    text(row, 7, figures["rating"], fmt["cell"])
-    if figures.get("no_data_keys"):
+    text(row, 7, figures.rating, fmt["cell"])
+    if figures.no_data_keys:
         row += 1
-        names = "、".join(i["name"] for i in figures["indicators"] if i["key"] in figures["no_data_keys"])
+        names = "、".join(figures.no_data_names)
         merged(row, 0, last, f"注：{names} 本季度无数据，其权重已按比例分摊至其他指标。", fmt["cell"])
 
     row += 2
@@ -320,7 +317,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(table_header)
     sheet.print_area(0, 0, row, last)
-    footer_name = f"{contract.code} {figures['quarter']}".replace("&", "&&")
+    footer_name = f"{contract.code} {figures.quarter}".replace("&", "&&")
     sheet.set_footer(f"&L{footer_name}　导出于 {format_county_time(generated_at, labelled=True)}&R第 &P 页，共 &N 页")
 
     _evidence_sheet(book, figures)
@@ -328,7 +325,7 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     return out.getvalue()
 
 
-def _evidence_sheet(book: xlsxwriter.Workbook, figures: dict) -> None:
+def _evidence_sheet(book: xlsxwriter.Workbook, figures: ReviewFigures) -> None:
     """The ids of the records behind each indicator, one per row, so every figure can be traced."""
     sheet = book.add_worksheet("指标依据")
     head = book.add_format({"bold": True, "bg_color": "#EEF1F4", "border": 1})
@@ -338,12 +335,12 @@ def _evidence_sheet(book: xlsxwriter.Workbook, figures: dict) -> None:
         sheet.set_column(position, position, width)
         sheet.write_string(0, position, header, head)
     row = 1
-    for indicator in figures["indicators"]:
-        ids: Iterable[int] = indicator.get("record_ids") or [None]
-        weighted = estimate_text.summary(indicator["estimate"]) if indicator.get("estimate") else None
+    for indicator in figures.indicators:
+        ids: Iterable[int | None] = indicator.record_ids or [None]
+        weighted = None if indicator.estimate is None else estimate_text.summary(indicator.estimate)
         for number, record_id in enumerate(ids):
-            for position, value in enumerate((indicator["name"], indicator.get("numerator"),
-                                              indicator.get("denominator"), record_id, None if number else weighted)):
+            for position, value in enumerate((indicator.name, indicator.numerator, indicator.denominator, record_id,
+                                              None if number else weighted)):
                 put(sheet, row, position, value, formats)
             row += 1
     sheet.freeze_panes(1, 0)

@@ -5,10 +5,33 @@ from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from ..extensions import db
+from ..domain.figures import EvaluationFigures, ReviewFigures
 from ..domain.vocabulary import EvaluationStatus, PaymentKind, Position, ReviewStatus
 from .base import one_of, utcnow
+
+
+class StoredFigures(TypeDecorator):
+    """A JSON column read and written as typed figures (`ReviewFigures`, `EvaluationFigures`)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self, kind: type[ReviewFigures] | type[EvaluationFigures]):
+        super().__init__()
+        self.kind = kind
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, self.kind):
+            raise TypeError(f"figures must be {self.kind.__name__}, not {type(value).__name__}")
+        return value.to_json()
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.kind.from_json(value)
 
 
 class KpiScheme(db.Model):
@@ -43,7 +66,11 @@ class QuarterlyReview(db.Model):
     revision: Mapped[int] = mapped_column(default=1)
     scheme_id: Mapped[int] = mapped_column(ForeignKey("kpi_schemes.id"))
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    figures: Mapped[dict] = mapped_column(JSON)  # indicators with numerators, denominators, record ids
+    figures: Mapped[ReviewFigures] = mapped_column(StoredFigures(ReviewFigures))
+    # SHA-256 of the evidence the figures were computed from, and per source the rows' digests
+    # (domain.fingerprints); NULL on rows scored before fingerprints: checked against the figures.
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))
+    evidence_fingerprint: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     total_centi: Mapped[int]  # total score × 100, exact
     rating: Mapped[str] = mapped_column(String(8))
     completed_volume: Mapped[int] = mapped_column(default=0)
@@ -103,7 +130,9 @@ class AnnualEvaluation(db.Model):
     year: Mapped[int]
     revision: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    figures: Mapped[dict] = mapped_column(JSON)  # quarters, weights, annual items, payment
+    figures: Mapped[EvaluationFigures] = mapped_column(StoredFigures(EvaluationFigures))
+    evidence_sha256: Mapped[str | None] = mapped_column(String(64))  # as on QuarterlyReview
+    evidence_fingerprint: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     score_centi: Mapped[int]
     rating: Mapped[str] = mapped_column(String(8))
     linked_fen: Mapped[int] = mapped_column(BigInteger)

@@ -1,23 +1,32 @@
-"""Writes the audit log: every ORM change is recorded in the same transaction, hash-chained.
+"""Writes the audit log: every ORM change is recorded in the same transaction, in a keyed chain.
 
 A session listener turns each flushed insert, update and delete into an event, so that no
 service can forget to audit. Bulk inserts through SQLAlchemy Core bypass it and call
 `record_event` themselves with a summary.
+
+Each event's MAC is HMAC-SHA256 under the current audit key (`services.audit_keys`, held
+outside the database) over the event and the previous MAC; the key's id is stored on the event.
+A database written before keying ends in legacy (unkeyed) events: the first append after them
+writes a `seal_legacy` event first, whose MAC covers the last legacy hash (`seal_legacy` does
+the same on demand). Verifying and anchoring the chain is `services.audit_anchors`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from collections.abc import Iterator
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..domain.audit_chain import GENESIS_HASH, ChainBreak, event_hash, to_json_value, verify_chain
+from ..domain.audit_chain import GENESIS_HASH, ChainBreak, event_mac, to_json_value
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..extensions import db
 from ..models import AuditEvent
+from ..models.audit import APPEND_ONLY_CREATE, APPEND_ONLY_DROP
+from .audit_keys import KeyRing, keyring
 
 # Never copied into the log: secrets, and bookkeeping that changes on every write.
 _SKIPPED_COLUMNS = {"password_hash", "updated_at", "created_at"}
@@ -84,12 +93,14 @@ def _diff(obj) -> dict:
     return changes
 
 
-def _append(connection, actor: Actor, action: str, object_type: str, object_id, changes: dict) -> None:
+def lock_chain(connection) -> None:
+    """Serialise appends to the chain until the transaction ends (PostgreSQL; SQLite has one writer)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-    prev = connection.execute(
-        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none() or GENESIS_HASH
+
+
+def _insert(connection, ring: KeyRing, prev: str, actor: Actor, action: str, object_type: str, object_id,
+            changes: dict) -> str:
     fields = {
         "occurred_at": utcnow(),
         "user_id": actor.user_id,
@@ -100,9 +111,52 @@ def _append(connection, actor: Actor, action: str, object_type: str, object_id, 
         "changes": to_json_value(changes),
         "ip_address": actor.ip_address,
     }
-    connection.execute(
-        insert(AuditEvent).values(**fields, prev_hash=prev, hash=event_hash(fields, prev))
-    )
+    mac = event_mac(fields, prev, ring.current_id, ring.current_secret)
+    # Parameters rather than .values(): one cached statement, no per-call coercion of 11 values.
+    connection.execute(AuditEvent.__table__.insert(),
+                       {**fields, "prev_hash": prev, "hash": mac, "key_id": ring.current_id})
+    return mac
+
+
+def _seal(connection, ring: KeyRing, legacy_head: str) -> str:
+    """Append the `seal_legacy` event after the legacy events; its MAC covers their last hash."""
+    legacy = connection.execute(
+        select(func.count(AuditEvent.id)).where(AuditEvent.key_id.is_(None))
+    ).scalar_one()
+    return _insert(connection, ring, legacy_head, SYSTEM_ACTOR, "seal_legacy", "AuditLog", None,
+                   {"legacy_events": legacy, "legacy_head": legacy_head, "key_id": ring.current_id})
+
+
+def _head_for_append(connection, ring: KeyRing) -> str:
+    """The MAC the next event follows, sealing a legacy chain first."""
+    last = connection.execute(
+        select(AuditEvent.hash, AuditEvent.key_id).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    if last is None:
+        return GENESIS_HASH
+    if last.key_id is None:
+        return _seal(connection, ring, last.hash)
+    return last.hash
+
+
+def _append(connection, actor: Actor, action: str, object_type: str, object_id, changes: dict) -> None:
+    ring = keyring()
+    lock_chain(connection)
+    _insert(connection, ring, _head_for_append(connection, ring), actor, action, object_type, object_id, changes)
+
+
+def seal_legacy(session: Session | None = None) -> int:
+    """Key a chain that ends in legacy events: append the `seal_legacy` event; the legacy events sealed (0: none)."""
+    connection = (session or db.session).connection()
+    ring = keyring()
+    lock_chain(connection)
+    last = connection.execute(
+        select(AuditEvent.hash, AuditEvent.key_id).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    if last is None or last.key_id is not None:
+        return 0
+    _seal(connection, ring, last.hash)
+    return connection.execute(select(func.count(AuditEvent.id)).where(AuditEvent.key_id.is_(None))).scalar_one()
 
 
 def record_event(action: str, object_type: str, object_id=None, changes: dict | None = None,
@@ -157,32 +211,34 @@ def install_listeners() -> None:
         event.listen(Session, "before_flush", _refuse_audit_changes)
 
 
-def _chain_rows(session: Session) -> Iterator[tuple[int, dict, str, str]]:
-    rows = session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars()
-    for ev in rows:
-        fields = {
-            "occurred_at": ev.occurred_at,
-            "user_id": ev.user_id,
-            "actor": ev.actor,
-            "action": ev.action,
-            "object_type": ev.object_type,
-            "object_id": ev.object_id,
-            "changes": ev.changes,
-            "ip_address": ev.ip_address,
-        }
-        yield ev.id, fields, ev.prev_hash, ev.hash
-
-
 def verify_audit_log(session: Session | None = None) -> tuple[int, ChainBreak | None]:
-    """Recompute the whole chain; returns (events checked, first break or None)."""
-    session = session or db.session
-    count = 0
+    """Recompute the whole chain and compare it with the anchors; (events checked, first problem or None)."""
+    from .audit_anchors import check_audit_log
 
-    def counted():
-        nonlocal count
-        for row in _chain_rows(session):
-            count += 1
-            yield row
+    report = check_audit_log(session)
+    return report.checked, report.broken
 
-    result = verify_chain(counted())
-    return count, result
+
+def _open_sqlite_transaction(connection) -> None:
+    """pysqlite opens its transaction only before DML: DDL sent before that would commit at once."""
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def append_only_lifted(connection) -> Iterator[None]:
+    """Maintenance only: the append-only triggers dropped for the block and created again at its
+    end, all inside the caller's transaction (no other connection ever sees the table unguarded).
+
+    For test teardown and for emptying a demo database (`seed-demo --reset`, which records a
+    `reset` event and anchors the new chain). When the block raises, the caller must roll back,
+    which brings the triggers back with everything else.
+    """
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        _open_sqlite_transaction(connection)
+    for statement in APPEND_ONLY_DROP.get(dialect, []):
+        connection.exec_driver_sql(statement)
+    yield
+    for statement in APPEND_ONLY_CREATE.get(dialect, []):
+        connection.exec_driver_sql(statement)

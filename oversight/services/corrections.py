@@ -116,7 +116,8 @@ def _locked_reviews(contract_id: int) -> list[LockedReview]:
     rows = db.session.execute(
         select(QuarterlyReview.id, QuarterlyReview.quarter, QuarterlyReview.revision, QuarterlyReview.figures)
         .where(QuarterlyReview.contract_id == contract_id, QuarterlyReview.locked.is_(True))).all()
-    return [LockedReview(review_id, quarter, revision, tuple((figures or {}).get("indicators") or ()))
+    return [LockedReview(review_id, quarter, revision,
+                         {} if figures is None else {item.key: item.record_ids for item in figures.indicators})
             for review_id, quarter, revision, figures in rows]
 
 

@@ -15,16 +15,28 @@ from sqlalchemy import func, select
 
 from ..clock import utcnow
 from ..domain.evaluation import EvaluationError, annual_evaluation, performance_payment
+from ..domain.figures import EvaluationFigures, ItemFigures, MissingQuarter, PaymentFigures, QuarterWeight, SchemeRef
+from ..domain.fingerprints import fingerprint
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
 from ..domain.vocabulary import EvaluationStatus, PaymentKind, Position, ReviewStatus, label_of
 from ..extensions import db
 from ..policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may, owns
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
+from .freshness import Staleness, evaluation_evidence, evaluation_staleness, stamp
 from .reviews import duty_blocker, ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
 
 DEFAULT_COMMENT_DAYS = 14
+
+
+
+class EvaluationStale(EvaluationError):
+    """The quarterly reviews, payments or contract terms the evaluation read have changed since."""
+
+    def __init__(self, staleness: Staleness):
+        self.staleness = staleness
+        super().__init__(staleness.message)
 
 
 def year_amount_fen(amount_fen: int, term_start: date, term_end: date, year: int) -> int:
@@ -83,13 +95,14 @@ def paid_fen(contract_id: int, kind: str, year: int | None = None) -> int:
 
 
 def _stored_items(evaluation: AnnualEvaluation) -> list[ManualItem]:
-    return [ManualItem(item["points"], item["reason"]) for item in (evaluation.figures or {}).get("annual_items", [])]
+    return evaluation.figures.items() if evaluation.figures is not None else []
 
 
-def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None:
+def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem], revision_reason: str | None = None) -> None:
     """Compute the year from the approved quarters, the items and the payments, and store it."""
     contract = evaluation.contract or db.session.get(Contract, evaluation.contract_id)
     standings = quarter_standings(contract, evaluation.year)
+    rows = evaluation_evidence(contract, evaluation.year, standings)
     approved = [review for _, review in standings if review is not None and review.status == "approved"]
     if not approved:
         raise EvaluationError(f"{evaluation.year}年还没有审定的季度考核，无法进行年度评价")
@@ -99,39 +112,42 @@ def _evaluate(evaluation: AnnualEvaluation, items: list[ManualItem]) -> None:
     base = year_amount_fen(contract.amount_fen, contract.term_start, contract.term_end, evaluation.year)
     payment = performance_payment(base, Decimal(contract.performance_share_bp).scaleb(-4), result.rating,
                                   payout_rates(scheme), paid_fen(contract.id, "performance", evaluation.year))
-    evaluation.figures = {
-        "year": evaluation.year,
-        "scheme": {"code": scheme.code, "version": scheme.version, "name": scheme.name},
-        "quarters": [
-            {"quarter": review.quarter, "review_id": review.id, "revision": review.revision,
-             "total": str(total_of(review)), "completed_volume": review.completed_volume, "weight": str(weight)}
+    if revision_reason is None and evaluation.figures is not None:
+        revision_reason = evaluation.figures.revision_reason
+    evaluation.figures = EvaluationFigures(
+        year=evaluation.year,
+        scheme=SchemeRef(scheme.code, scheme.version, scheme.name),
+        quarters=tuple(
+            QuarterWeight(quarter=review.quarter, review_id=review.id, revision=review.revision,
+                          total=total_of(review), completed_volume=review.completed_volume, weight=weight)
             for review, weight in zip(approved, result.weights)
-        ],
-        "missing_quarters": [
-            {"quarter": str(quarter), "status": review.status if review else None}
+        ),
+        missing_quarters=tuple(
+            MissingQuarter(str(quarter), review.status if review else None)
             for quarter, review in standings if review is None or review.status != "approved"
-        ],
-        "volume_weighted": result.volume_weighted,
-        "mean": str(result.mean),
-        "annual_items": [{"points": str(round_half_up(item.points)), "reason": item.reason} for item in result.items],
-        "items_total": str(result.items_total),
-        "score": str(result.score),
-        "rating": result.rating,
-        "payment": {
-            "contract_amount_fen": contract.amount_fen,
-            "year_amount_fen": base,
-            "performance_share": str(payment.performance_share),
-            "fixed_fen": payment.fixed_fen,
-            "linked_fen": payment.linked_fen,
-            "payout_rate": str(payment.payout_rate),
-            "payable_fen": payment.payable_fen,
-            "withheld_fen": payment.withheld_fen,
-            "already_paid_fen": payment.already_paid_fen,
-            "remaining_fen": payment.remaining_fen,
-            "to_recover_fen": payment.to_recover_fen,
-        },
-        "revision_reason": (evaluation.figures or {}).get("revision_reason"),
-    }
+        ),
+        volume_weighted=result.volume_weighted,
+        mean=result.mean,
+        annual_items=tuple(ItemFigures.of_item(item, round_half_up(item.points)) for item in result.items),
+        items_total=result.items_total,
+        score=result.score,
+        rating=result.rating,
+        payment=PaymentFigures(
+            contract_amount_fen=contract.amount_fen,
+            year_amount_fen=base,
+            performance_share=payment.performance_share,
+            fixed_fen=payment.fixed_fen,
+            linked_fen=payment.linked_fen,
+            payout_rate=payment.payout_rate,
+            payable_fen=payment.payable_fen,
+            withheld_fen=payment.withheld_fen,
+            already_paid_fen=payment.already_paid_fen,
+            remaining_fen=payment.remaining_fen,
+            to_recover_fen=payment.to_recover_fen,
+        ),
+        revision_reason=revision_reason,
+    )
+    stamp(evaluation, fingerprint(rows))
     evaluation.score_centi = int(result.score.scaleb(2))
     evaluation.rating = result.rating
     evaluation.linked_fen = payment.linked_fen
@@ -149,13 +165,27 @@ def _require_draft(evaluation: AnnualEvaluation, message: str) -> None:
         raise EvaluationPublished(message)
 
 
+def _back_to_draft(evaluation: AnnualEvaluation) -> None:
+    """A published evaluation whose records changed starts over: recomputed, to be published again
+    (the contractor's comment and any settlement are cleared; the audit log keeps them)."""
+    evaluation.status = "draft"
+    evaluation.published_at = evaluation.comment_deadline = None
+    evaluation.contractor_position = evaluation.contractor_comment = None
+    evaluation.commented_at = evaluation.commented_by_id = None
+    evaluation.settlement = evaluation.settled_at = evaluation.settled_by_id = None
+
+
 def compute_evaluation(contract: Contract, year: int, user: User | None = None) -> AnnualEvaluation:
-    """Create the year's draft evaluation or refresh it; an approved one is locked (ReviewLocked),
-    a published one is kept (EvaluationPublished). `user` (None: the scheduler) is its drafter."""
+    """Create the year's draft evaluation or refresh it; an approved one is locked (ReviewLocked), a
+    published one is kept unless what it read changed (then it goes back to draft, recomputed; else
+    EvaluationPublished). `user` (None: the scheduler) is its drafter."""
     found = evaluation_revisions(contract.id, year)
     if found:
         ensure_unlocked(found[-1])
-        _require_draft(found[-1], f"{label_of(EvaluationStatus, found[-1].status)}，不再重新计算")
+        if found[-1].status != EvaluationStatus.DRAFT:
+            if not evaluation_freshness(found[-1]).stale:
+                raise EvaluationPublished(f"{label_of(EvaluationStatus, found[-1].status)}，记录未变化，不再重新计算")
+            _back_to_draft(found[-1])
     evaluation = found[-1] if found else AnnualEvaluation(contract=contract, year=year, revision=1, status="draft")
     _evaluate(evaluation, _stored_items(evaluation) if found else [])
     evaluation.computed_by_id = user.id if user is not None else None
@@ -191,18 +221,43 @@ def remove_annual_item(evaluation: AnnualEvaluation, index: int) -> None:
     _change_items(evaluation, items[:index] + items[index + 1:])
 
 
+def evaluation_freshness(evaluation: AnnualEvaluation) -> Staleness:
+    """What changed in the quarterly reviews, payments and contract since the evaluation was computed."""
+    contract = evaluation.contract
+    current = fingerprint(evaluation_evidence(contract, evaluation.year, quarter_standings(contract, evaluation.year)))
+    recomputed = None
+    if evaluation.evidence_sha256 is None:  # computed before fingerprints: compare the figures
+        scratch = AnnualEvaluation(contract_id=evaluation.contract_id, year=evaluation.year)
+        try:
+            _evaluate(scratch, _stored_items(evaluation), evaluation.figures.revision_reason)
+        except EvaluationError:
+            pass
+        recomputed = scratch.figures
+    return evaluation_staleness(evaluation, current, recomputed)
+
+
+def ensure_fresh_evaluation(evaluation: AnnualEvaluation) -> None:
+    """Refuse (EvaluationStale) when what the evaluation read has changed since it was computed."""
+    found = evaluation_freshness(evaluation)
+    if found.stale:
+        raise EvaluationStale(found)
+    if evaluation.evidence_sha256 is None:
+        stamp(evaluation, found.current)
+
+
 def _missing_quarters_message(evaluation: AnnualEvaluation) -> str | None:
-    missing = evaluation.figures["missing_quarters"]
+    missing = evaluation.figures.missing_quarters
     if not missing:
         return None
     return "以下季度的考核尚未审定：" + "、".join(
-        f"{row['quarter']}（{label_of(ReviewStatus, row['status']) if row['status'] else '未评分'}）" for row in missing)
+        f"{row.quarter}（{label_of(ReviewStatus, row.status) if row.status else '未评分'}）" for row in missing)
 
 
 def publish_evaluation(evaluation: AnnualEvaluation, today: date, window_days: int = DEFAULT_COMMENT_DAYS) -> None:
     """Send the draft to the contractor, opening its comment window; every quarter must be approved."""
     ensure_unlocked(evaluation)
     _require_draft(evaluation, "只有草稿可以发布")
+    ensure_fresh_evaluation(evaluation)
     missing = _missing_quarters_message(evaluation)
     if missing:
         raise EvaluationError(missing)
@@ -246,6 +301,7 @@ def settle_evaluation(evaluation: AnnualEvaluation, user: User, decision: str,
     conflict = duty_blocker(evaluation, user)
     if conflict:
         raise EvaluationError(conflict)
+    ensure_fresh_evaluation(evaluation)
     decision = (decision or "").strip()
     if not decision:
         raise EvaluationError("请写明裁定意见")
@@ -275,13 +331,14 @@ def evaluation_approval_blocker(evaluation: AnnualEvaluation, today: date) -> st
 
 
 def approve_evaluation(evaluation: AnnualEvaluation, user: User, today: date) -> None:
-    """Recompute from the approved quarters and lock, after the contractor's comment window and any
-    settlement; every quarter of the term must be approved, and the drafter may not approve."""
+    """Lock the evaluation as computed, after the contractor's comment window and any settlement:
+    refused when what it read has changed since (重新计算 first), until every quarter of the term is
+    approved, and for its drafter."""
     ensure_unlocked(evaluation)
+    ensure_fresh_evaluation(evaluation)
     blocker = evaluation_approval_blocker(evaluation, today) or duty_blocker(evaluation, user)
     if blocker:
         raise EvaluationError(blocker)
-    _evaluate(evaluation, _stored_items(evaluation))
     missing = _missing_quarters_message(evaluation)
     if missing:
         raise EvaluationError(missing)
@@ -302,9 +359,8 @@ def correct_evaluation(evaluation: AnnualEvaluation, reason: str, user: User | N
     if not reason:
         raise EvaluationError("请写明更正原因")
     new = AnnualEvaluation(contract=evaluation.contract, year=evaluation.year, revision=evaluation.revision + 1,
-                           status="draft", figures={"revision_reason": reason},
-                           computed_by_id=user.id if user is not None else None)
-    _evaluate(new, _stored_items(evaluation))
+                           status="draft", computed_by_id=user.id if user is not None else None)
+    _evaluate(new, _stored_items(evaluation), revision_reason=reason)
     db.session.add(new)
     db.session.flush()
     return new

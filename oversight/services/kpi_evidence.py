@@ -7,7 +7,7 @@ score on their design-based estimates (numerator and denominator stay the raw co
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_day_of
+from ..domain.figures import Estimate
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED
 from ..domain.scoring import Evidence
@@ -48,12 +49,12 @@ RECORD_KINDS: dict[str, str] = {
 @dataclass(frozen=True)
 class QuarterEvidence:
     """Evidence per indicator key, the ids each numerator counted, the completed volume, and the
-    design-based estimates behind the indicators that have one (`DesignEstimate.as_dict`)."""
+    design-based estimates behind the indicators that have one, as the figures store them."""
 
     evidence: dict[str, Evidence]
     counted_ids: dict[str, tuple[int, ...]]
     completed_volume: int
-    estimates: dict[str, dict] = field(default_factory=dict)
+    estimates: Mapping[str, Estimate] = field(default_factory=dict)
 
 
 def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, tuple[int, ...]]:
@@ -61,25 +62,34 @@ def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, t
     return Evidence(key, len(counted), len(ids), ids), tuple(counted)
 
 
-def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterEvidence:
-    """Every indicator's counts and record ids for one contract and quarter; given `due_by` (a running
-    quarter's preview), only the assignments and notices due on or before that day."""
+def due_assignments(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
+    """The contract's assignments (cancelled ones aside) due in the quarter — given `due_by` (a
+    running quarter's preview), only those due on or before that day — in id order, as rows of
+    `id`, `completed`, `on_time` (completed by the county day it was due), `due_date`, `completed_at`.
+    The KPIs count them and the fingerprints (`services.freshness`) read them: one query for both."""
     # completed_at is UTC; the due date is a day in the county. The database compares the days:
     # a quarter of a large contract is thousands of rows.
     on_time = Assignment.completed_at.is_not(None) & (local_day_of(Assignment.completed_at) <= Assignment.due_date)
-    assignments = db.session.execute(
-        select(Assignment.id, Assignment.status == "completed", on_time)
+    return db.session.execute(
+        select(Assignment.id, (Assignment.status == "completed").label("completed"), on_time.label("on_time"),
+               Assignment.due_date, Assignment.completed_at)
         .where(Assignment.contract_id == contract_id, Assignment.status != "cancelled",
                Assignment.due_date >= quarter.start,
                Assignment.due_date <= (quarter.end if due_by is None else min(quarter.end, due_by)))
         .order_by(Assignment.id)
     ).all()
-    completed = [row_id for row_id, done, _ in assignments if done]
+
+
+def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterEvidence:
+    """Every indicator's counts and record ids for one contract and quarter; given `due_by` (a running
+    quarter's preview), only the assignments and notices due on or before that day."""
+    assignments = due_assignments(contract_id, quarter, due_by)
+    completed = [row.id for row in assignments if row.completed]
     checked, estimates = _check_figures(contract_id, quarter, due_by)
     pairs = {
-        "completion": _evidence("completion", [row_id for row_id, _, _ in assignments], completed),
+        "completion": _evidence("completion", [row.id for row in assignments], completed),
         "timeliness": _evidence("timeliness", completed,
-                                [row_id for row_id, done, in_time in assignments if done and in_time]),
+                                [row.id for row in assignments if row.completed and row.on_time]),
         **checked,
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},
@@ -87,22 +97,23 @@ def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = No
                            completed_volume=len(completed), estimates=estimates)
 
 
-def estimate_of(estimates: dict[str, dict], key: str) -> Fraction | None:
-    """The exact estimate an indicator scores on, read from its stored form (None: none)."""
-    exact = (estimates.get(key) or {}).get("exact")
-    return None if exact is None else Fraction(exact)
+def estimate_of(estimates: Mapping[str, Estimate], key: str) -> Fraction | None:
+    """The exact estimate an indicator scores on (None: none, or no random stratum checked)."""
+    estimate = estimates.get(key)
+    return None if estimate is None else estimate.exact
 
 
-def _check_figures(contract_id: int, quarter: Quarter, due_by: date | None = None) -> tuple[dict[str, tuple[Evidence, tuple[int, ...] | None]],
-                                                                 dict[str, dict]]:
+def _check_figures(contract_id: int, quarter: Quarter, due_by: date | None = None
+                   ) -> tuple[dict[str, tuple[Evidence, tuple[int, ...] | None]], dict[str, Estimate]]:
     """Spot checks, field accuracy, callbacks and rectification notices, as the check results count them,
     and the design-based estimates of the first two.
 
     Field accuracy counts fields, not records, so no record ids make up its numerator (None).
     """
     found = quarter_check_figures(contract_id, quarter, lots=False, due_by=due_by)
-    checks, fields, calls, notices, estimates = (found[key] for key in (
-        "spot_checks", "field_accuracy", "callbacks", "rectifications", "estimates"))
+    checks, fields, calls, notices = (found[key] for key in ("spot_checks", "field_accuracy", "callbacks",
+                                                             "rectifications"))
+    estimates = {key: Estimate.from_json(stored) for key, stored in found["estimates"].items()}
     return {
         "spot_check_pass": (Evidence("spot_check_pass", checks["passed"], checks["checked"], checks["record_ids"],
                                      estimate_of(estimates, "spot_check_pass")),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -60,8 +61,9 @@ def backup_sqlite(engine: Engine, target: Path) -> Path:
     return target
 
 
-def restore_sqlite(engine: Engine, backup: Path) -> None:
-    """Replace the database with a checked backup; the current file is kept beside it."""
+def restore_sqlite(engine: Engine, backup: Path) -> str:
+    """Replace the database with a checked backup; the current file is kept beside it. The
+    backup's SHA-256 (the caller records the restore in the audit log)."""
     check = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
     try:
         if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
@@ -78,3 +80,8 @@ def restore_sqlite(engine: Engine, backup: Path) -> None:
     if live.exists():
         backup_sqlite(engine, live.with_suffix(".before-restore.sqlite"))
     _copy_database(backup, live)
+    digest = hashlib.sha256()
+    with open(backup, "rb") as handle:
+        for piece in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()

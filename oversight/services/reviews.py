@@ -6,7 +6,7 @@ that would change a locked review all the same (`models.performance.LockedRecord
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..clock import county_today, utcnow
 from ..domain.attachments import AttachmentRefused
 from ..domain.duties import drafter_conflict
+from ..domain.figures import Estimate, Preview, ReviewFigures, SchemeRef
 from ..domain.periods import Quarter
 from ..domain.scoring import (
     Evidence,
@@ -24,19 +25,19 @@ from ..domain.scoring import (
     NothingToScore,
     QuarterScore,
     ScoringError,
-    consecutive_below,
     score_quarter,
 )
+from ..domain.standing import Standing, standing
 from ..domain.vocabulary import Position, ReviewStatus, ScoreAction, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
 from ..policy import Action, may, owns
 from .attachments import Upload, attach_all
+from .freshness import Staleness, review_evidence, review_fingerprint, review_staleness, stamp
 from .kpi_evidence import QuarterEvidence, estimate_of, gather_evidence
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
 DEFAULT_COMMENT_DAYS = 14
-WARNING_THRESHOLD = Decimal(80)
 
 
 class ReviewError(ValueError):
@@ -45,6 +46,14 @@ class ReviewError(ValueError):
 
 class ReviewLocked(ReviewError):
     """The review or evaluation is approved and locked: it never changes again."""
+
+
+class ReviewStale(ReviewError):
+    """The records the figures were computed from have changed since: 记录已变化，请重新计算."""
+
+    def __init__(self, staleness: Staleness):
+        self.staleness = staleness
+        super().__init__(staleness.message)
 
 
 def ensure_unlocked(record: object) -> None:
@@ -62,53 +71,23 @@ def total_of(review: QuarterlyReview) -> Decimal:
 
 
 def figures_for(scheme: KpiScheme, quarter: str, result: QuarterScore, completed_volume: int,
-                counted_ids: dict[str, Iterable[int]], estimates: dict[str, dict] | None = None) -> dict:
-    """The stored figures of a review: everything its page and exports show (JSON-ready); an
-    indicator scored on a design-based estimate keeps it under "estimate" (`DesignEstimate.as_dict`)."""
-    estimates = estimates or {}
-    return {
-        "quarter": quarter,
-        "scheme": {"code": scheme.code, "version": scheme.version, "name": scheme.name},
-        "indicators": [
-            {
-                "key": item.key,
-                "name": item.name,
-                "value": None if item.value is None else str(item.value),
-                "numerator": item.numerator,
-                "denominator": item.denominator,
-                "weight": str(item.weight),
-                "effective_weight": str(item.effective_weight),
-                "score": str(item.score),
-                "no_data": item.no_data,
-                "record_ids": list(item.record_ids),
-                "counted_ids": None if counted_ids.get(item.key) is None else list(counted_ids[item.key]),
-                "note": item.note,
-                "estimate": estimates.get(item.key),
-            }
-            for item in result.indicators
-        ],
-        "manual_items": [{"points": str(item.points), "reason": item.reason} for item in result.manual_items],
-        "manual_total": str(result.manual_total),
-        "indicator_total": str(result.indicator_total),
-        "raw_total": str(result.raw_total),
-        "total": str(result.total),
-        "rating": result.rating,
-        "completed_volume": completed_volume,
-        "no_data_keys": list(result.no_data_keys),
-    }
+                counted_ids: dict[str, Iterable[int]], estimates: Mapping[str, Estimate] | None = None,
+                preview: Preview | None = None) -> ReviewFigures:
+    """The stored figures of a review: everything its page and exports show; an indicator scored on
+    a design-based estimate keeps it (`IndicatorFigures.estimate`)."""
+    return ReviewFigures.of_score(SchemeRef(scheme.code, scheme.version, scheme.name), quarter, result,
+                                  completed_volume, counted_ids, estimates, preview)
 
 
-def _stored_evidence(figures: dict) -> QuarterEvidence:
+def _stored_evidence(figures: ReviewFigures) -> QuarterEvidence:
     """The evidence a review was scored from, read back from its figures."""
-    estimates = {item["key"]: item["estimate"] for item in figures["indicators"] if item.get("estimate")}
     return QuarterEvidence(
-        evidence={item["key"]: Evidence(item["key"], item["numerator"], item["denominator"], item["record_ids"],
-                                        estimate_of(estimates, item["key"]))
-                  for item in figures["indicators"]},
-        counted_ids={item["key"]: item["counted_ids"] for item in figures["indicators"]
-                     if item.get("counted_ids") is not None},
-        completed_volume=figures["completed_volume"],
-        estimates=estimates,
+        evidence={item.key: Evidence(item.key, item.numerator, item.denominator, item.record_ids,
+                                     estimate_of(figures.estimates, item.key))
+                  for item in figures.indicators},
+        counted_ids={item.key: item.counted_ids for item in figures.indicators if item.counted_ids is not None},
+        completed_volume=figures.completed_volume,
+        estimates=figures.estimates,
     )
 
 
@@ -127,6 +106,13 @@ def _score(review: QuarterlyReview, scheme: KpiScheme, found: QuarterEvidence) -
     review.total_centi = int(result.total.scaleb(2))
     review.rating = result.rating
     review.completed_volume = found.completed_volume
+
+
+def _score_from_records(review: QuarterlyReview, scheme: KpiScheme, quarter: Quarter) -> None:
+    """Score the review from the records and stamp the fingerprint of the evidence it read."""
+    rows = review_evidence(review.contract_id, quarter)  # first: see services.freshness
+    _score(review, scheme, gather_evidence(review.contract_id, quarter))
+    stamp(review, review_fingerprint(rows, review.figures.keys))
 
 
 def _rescore(review: QuarterlyReview) -> None:
@@ -175,17 +161,11 @@ def contract_reviews(contract_id: int, published_only: bool) -> list[QuarterlyRe
     ).scalars())
 
 
-def below_threshold_run(reviews: list[QuarterlyReview]) -> bool:
-    """Two consecutive quarters under 80 among published reviews (a quarter without one breaks the run)."""
-    totals = {review.quarter: total_of(review) for review in reviews if review.status != "draft"}
-    if not totals:
-        return False
-    quarter, last = Quarter.parse(min(totals)), Quarter.parse(max(totals))
-    in_order = []
-    while quarter <= last:
-        in_order.append(totals.get(str(quarter)))
-        quarter = quarter.next()
-    return consecutive_below(in_order, WARNING_THRESHOLD)
+def contract_standing(contract_id: int) -> Standing:
+    """The contract's standing (two quarters in a row under 80) from its published results: the
+    newest revision of each quarter that was published; drafts are no result yet."""
+    return standing({Quarter.parse(review.quarter): total_of(review)
+                     for review in contract_reviews(contract_id, published_only=True)})
 
 
 # --- scoring -----------------------------------------------------------------------------------
@@ -203,19 +183,19 @@ class ScoreOutcome:
     review: QuarterlyReview | None
     action: ScoreAction
     reason: str = ""
-    preview: dict | None = None
+    preview: ReviewFigures | None = None
 
 
-def preview_figures(contract: Contract, quarter: Quarter, today: date) -> dict:
+def preview_figures(contract: Contract, quarter: Quarter, today: date) -> ReviewFigures:
     """A running quarter scored over what is due by `today` (assignments and notices due on or
-    before it): the figures a review would show, under "preview", never stored nor publishable."""
+    before it): the figures a review would show, marked `preview`, never stored nor publishable
+    (so no fingerprint either)."""
     scheme = latest_scheme(contract.kpi_scheme_code)
     domain = domain_scheme(scheme)
     found = gather_evidence(contract.id, quarter, due_by=today)
     result = score_quarter(domain, {key: item for key, item in found.evidence.items() if key in domain.keys})
-    figures = figures_for(scheme, str(quarter), result, found.completed_volume, found.counted_ids, found.estimates)
-    figures["preview"] = {"label": PREVIEW_LABEL, "due_by": today.isoformat()}
-    return figures
+    return figures_for(scheme, str(quarter), result, found.completed_volume, found.counted_ids, found.estimates,
+                       Preview(PREVIEW_LABEL, today))
 
 
 def _overlaps(contract: Contract, quarter: Quarter) -> bool:
@@ -242,7 +222,7 @@ def score_contract_quarter(contract: Contract, quarter: Quarter, today: date | N
         scheme = latest_scheme(contract.kpi_scheme_code)
         review = current or QuarterlyReview(contract_id=contract.id, quarter=str(quarter), revision=1,
                                              status="draft")
-        _score(review, scheme, gather_evidence(contract.id, quarter))
+        _score_from_records(review, scheme, quarter)
     except (NothingToScore, SchemeMissing) as error:
         return ScoreOutcome(contract, current, ScoreAction.KEPT if current else ScoreAction.SKIPPED, str(error))
     review.computed_at = utcnow()
@@ -279,6 +259,51 @@ def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None,
 def _require_status(review: QuarterlyReview, *statuses: str, message: str) -> None:
     if review.status not in statuses:
         raise ReviewError(message)
+
+
+def staleness(review: QuarterlyReview) -> Staleness:
+    """What changed in the records since the review was computed (see services.freshness)."""
+    legacy = review.evidence_sha256 is None
+    return review_staleness(review, gather_evidence(review.contract_id, Quarter.parse(review.quarter))
+                            if legacy else None)
+
+
+def ensure_fresh(review: QuarterlyReview) -> None:
+    """The guard of publish, settle and approve: refuse (ReviewStale, naming what changed) when
+    the records changed since the review was computed. A review scored before fingerprints whose
+    figures the records still give gets its fingerprint now."""
+    found = staleness(review)
+    if found.stale:
+        raise ReviewStale(found)
+    if review.evidence_sha256 is None:
+        stamp(review, found.current)
+
+
+def _back_to_draft(review: QuarterlyReview) -> None:
+    review.status = "draft"
+    review.published_at = review.comment_deadline = None
+    review.contractor_position = review.contractor_comment = review.commented_at = review.commented_by_id = None
+    review.settlement = review.settled_at = review.settled_by_id = None
+
+
+def recompute(review: QuarterlyReview, today: date | None = None, user: User | None = None) -> ScoreOutcome:
+    """重新计算 from the records. A draft is re-scored; a review already published (not locked)
+    whose records changed goes back to draft, re-scored, its comment and settlement cleared (the
+    audit log keeps them), to be published again. A locked review never changes; a quarter not yet
+    over (county `today`, default now) has only a preview, never a recomputed draft."""
+    ensure_unlocked(review)
+    today = county_today() if today is None else today
+    quarter = Quarter.parse(review.quarter)
+    if today <= quarter.end:
+        raise ReviewError(f"{review.quarter} 尚未结束，只能在“季度考核”页计算预览（{PREVIEW_LABEL}），不能重新计算草稿")
+    if review.status != "draft":
+        if not staleness(review).stale:
+            raise ReviewError("记录未变化，无需重新计算")
+        _back_to_draft(review)
+    outcome = score_contract_quarter(review.contract, quarter, today, user)  # `user` becomes the drafter
+    if outcome.action != ScoreAction.REFRESHED:
+        raise ReviewError(outcome.reason or "只有草稿可以重新计算")
+    return outcome
 
 
 def add_manual_item(review: QuarterlyReview, points: Decimal | str, reason: str, user: User) -> ReviewManualItem:
@@ -320,6 +345,7 @@ def publish(review: QuarterlyReview, today: date, window_days: int = DEFAULT_COM
     _require_status(review, "draft", message="只有草稿可以发布")
     if today <= Quarter.parse(review.quarter).end:
         raise ReviewError(f"{review.quarter} 尚未结束，季度结束后才能发布考核结果")
+    ensure_fresh(review)
     review.status = "published"
     review.published_at = utcnow()
     review.comment_deadline = today + timedelta(days=window_days)
@@ -366,6 +392,7 @@ def settle(review: QuarterlyReview, user: User, decision: str, adjustment: Decim
     decision = (decision or "").strip()
     if not decision:
         raise ReviewError("请写明裁定意见")
+    ensure_fresh(review)
     if adjustment not in (None, "") and Decimal(adjustment) != 0:
         _add_item(review, adjustment, f"复核裁定：{decision}", user)
     review.status = "settled"
@@ -407,6 +434,7 @@ def approve(review: QuarterlyReview, user: User, today: date) -> None:
     if blocker:
         raise ReviewError(blocker)
     _refuse_drafter(review, user)
+    ensure_fresh(review)
     review.status = "approved"
     review.approved_by_id = user.id
     review.approved_at = utcnow()
@@ -430,7 +458,7 @@ def correct(review: QuarterlyReview, user: User, reason: str) -> QuarterlyReview
         ReviewManualItem(review=new, points_centi=item.points_centi, reason=item.reason,
                          created_by_id=item.created_by_id)
     try:
-        _score(new, latest_scheme(contract.kpi_scheme_code), gather_evidence(contract.id, Quarter.parse(review.quarter)))
+        _score_from_records(new, latest_scheme(contract.kpi_scheme_code), Quarter.parse(review.quarter))
     except (NothingToScore, SchemeMissing) as error:
         raise ReviewError(str(error)) from None
     db.session.add(new)

@@ -147,16 +147,16 @@ def quarter(factory):
 
 def _indicators(contract):
     outcome = reviews.score_contract_quarter(contract, Quarter(2025, 3))
-    return {item["key"]: item for item in outcome.review.figures["indicators"]}
+    return {item.key: item for item in outcome.review.figures.indicators}
 
 
 def test_the_kpi_counts_the_final_verdict_and_the_rechecks_fields(quarter):
     contract, data = quarter["contract"], quarter["data"]
     failed = data.checks[0]  # a random-stratum failure, 1 of its 10 fields differing, its notice closed on time
     before = _indicators(contract)
-    assert (before["spot_check_pass"]["numerator"], before["spot_check_pass"]["denominator"]) == (18, 20)
-    assert (before["field_accuracy"]["numerator"], before["field_accuracy"]["denominator"]) == (194, 200)
-    assert (before["rectification"]["numerator"], before["rectification"]["denominator"]) == (2, 3)
+    assert (before["spot_check_pass"].numerator, before["spot_check_pass"].denominator) == (18, 20)
+    assert (before["field_accuracy"].numerator, before["field_accuracy"].denominator) == (194, 200)
+    assert (before["rectification"].numerator, before["rectification"].denominator) == (2, 3)
 
     today = local_day(failed.created_at)
     appeal = appeals.file_appeal(failed, quarter["contractor_user"], "对象当日在外务工", today)
@@ -166,17 +166,17 @@ def test_the_kpi_counts_the_final_verdict_and_the_rechecks_fields(quarter):
                                    "financial_assets_fen": 500_000, "survey_conclusion": "符合"},
                            note=None, today=today + timedelta(days=30))
     undecided = _indicators(contract)
-    assert undecided["spot_check_pass"]["numerator"] == 18  # a re-check alone decides nothing
+    assert undecided["spot_check_pass"].numerator == 18  # a re-check alone decides nothing
     appeals.decide_appeal(appeal, quarter["other"], "overturned", "复核无误")
     db.session.commit()
 
     after = _indicators(contract)
-    assert (after["spot_check_pass"]["numerator"], after["spot_check_pass"]["denominator"]) == (19, 20)
-    assert failed.record_id in after["spot_check_pass"]["counted_ids"]
+    assert (after["spot_check_pass"].numerator, after["spot_check_pass"].denominator) == (19, 20)
+    assert failed.record_id in after["spot_check_pass"].counted_ids
     # The re-check compared 4 fields, none differing, in place of the original 10 with 1 differing.
-    assert (after["field_accuracy"]["numerator"], after["field_accuracy"]["denominator"]) == (189, 194)
+    assert (after["field_accuracy"].numerator, after["field_accuracy"].denominator) == (189, 194)
     # Its notice is withdrawn: 1 of the 2 notices left closed by the deadline.
-    assert (after["rectification"]["numerator"], after["rectification"]["denominator"]) == (1, 2)
+    assert (after["rectification"].numerator, after["rectification"].denominator) == (1, 2)
     # The check-results page counts the same verdict.
     results = contract_results(contract.id, Quarter(2025, 3), today)
     assert (results.overall.passed.numerator, results.overall.passed.denominator) == (19, 20)
@@ -188,4 +188,4 @@ def test_an_upheld_appeal_leaves_the_kpi_as_it_was(quarter):
     appeals.decide_appeal(appeal, quarter["other"], "upheld", "维持")
     db.session.commit()
     items = _indicators(contract)
-    assert items["spot_check_pass"]["numerator"] == 18 and items["field_accuracy"]["numerator"] == 194
+    assert items["spot_check_pass"].numerator == 18 and items["field_accuracy"].numerator == 194

@@ -3,7 +3,7 @@ from sqlalchemy import select, text
 
 from oversight.extensions import db
 from oversight.models import AuditEvent
-from oversight.services.audit import Actor, reset_actor, set_actor, verify_audit_log
+from oversight.services.audit import Actor, append_only_lifted, reset_actor, set_actor, verify_audit_log
 
 
 def _events(object_type: str):
@@ -47,10 +47,12 @@ def test_intact_log_verifies_and_cli_exits_zero(app, factory):
 def test_tampering_with_a_stored_event_is_detected(app, factory):
     factory.contract()
     victim = _events("Contract")[0]
-    # Tamper below the ORM, as someone with database access would.
-    db.session.execute(
-        text("UPDATE audit_events SET actor = 'nobody' WHERE id = :id"), {"id": victim.id}
-    )
+    # Tamper below the ORM, as someone with the owner's database access (who can drop the
+    # append-only triggers) would.
+    with append_only_lifted(db.session.connection()):
+        db.session.execute(
+            text("UPDATE audit_events SET actor = 'nobody' WHERE id = :id"), {"id": victim.id}
+        )
     db.session.commit()
     db.session.expire_all()
     checked, broken = verify_audit_log()
@@ -63,7 +65,8 @@ def test_tampering_with_a_stored_event_is_detected(app, factory):
 def test_deleting_an_event_is_detected(factory):
     factory.contract()
     events = db.session.execute(select(AuditEvent.id).order_by(AuditEvent.id)).scalars().all()
-    db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[2]})
+    with append_only_lifted(db.session.connection()):
+        db.session.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": events[2]})
     db.session.commit()
     assert verify_audit_log()[1].event_id == events[3]
 

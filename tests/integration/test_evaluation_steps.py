@@ -11,6 +11,8 @@ from oversight.services import evaluations
 from oversight.services.evaluations import EvaluationPublished
 from oversight.services.schemes import ensure_default_scheme
 
+from tests.performance_support import figures_with_total
+
 YEAR = [("2025Q1", 9200, 100), ("2025Q2", 8500, 300), ("2025Q3", 7800, 200), ("2025Q4", 8800, 400)]
 
 
@@ -21,7 +23,7 @@ def setting(factory):
     scheme = ensure_default_scheme()
     for quarter, total, volume in YEAR:
         db.session.add(QuarterlyReview(contract_id=contract.id, quarter=quarter, scheme_id=scheme.id, status="approved",
-                                       locked=True, figures={}, total_centi=total, rating="-", completed_volume=volume))
+                                       locked=True, figures=figures_with_total(quarter, total, volume), total_centi=total, rating="-", completed_volume=volume))
     db.session.commit()
     drafter = factory.user("admin")
     evaluation = evaluations.compute_evaluation(contract, 2025, drafter)
@@ -73,8 +75,9 @@ def test_the_comment_window_then_settlement_by_an_admin_other_than_the_drafter(s
         evaluations.settle_evaluation(evaluation, drafter, "补充材料属实", "5")
     # 85.50 + 5 = 90.50 → 优秀: the whole linked share.
     evaluations.settle_evaluation(evaluation, other, "补充材料属实，加5分", "5")
-    assert evaluation.status == "settled" and evaluation.figures["score"] == "90.50"
-    assert evaluation.figures["annual_items"] == [{"points": "5.00", "reason": "复核裁定：补充材料属实，加5分"}]
+    assert evaluation.status == "settled" and str(evaluation.figures.score) == "90.50"
+    assert [(str(item.points), item.reason) for item in evaluation.figures.annual_items] == [
+        ("5.00", "复核裁定：补充材料属实，加5分")]
     with pytest.raises(EvaluationError, match="本人计算的草稿"):
         evaluations.approve_evaluation(evaluation, drafter, date(2026, 1, 26))
     evaluations.approve_evaluation(evaluation, other, date(2026, 1, 26))

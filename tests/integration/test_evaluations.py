@@ -11,6 +11,8 @@ from oversight.services import evaluations
 from oversight.services.reviews import ReviewLocked
 from oversight.services.schemes import ensure_default_scheme
 
+from tests.performance_support import figures_with_total
+
 
 @pytest.fixture
 def contract(factory):
@@ -24,7 +26,7 @@ def approved_quarters(contract, rows, status="approved"):
     scheme = ensure_default_scheme()
     for quarter, total_centi, volume in rows:
         db.session.add(QuarterlyReview(contract_id=contract.id, quarter=quarter, scheme_id=scheme.id, status=status,
-                                       locked=status == "approved", figures={}, total_centi=total_centi,
+                                       locked=status == "approved", figures=figures_with_total(quarter, total_centi, volume), total_centi=total_centi,
                                        rating="-", completed_volume=volume))
     db.session.commit()
 
@@ -41,13 +43,13 @@ def test_the_year_is_the_volume_weighted_mean_and_pays_the_linked_share_to_the_f
     db.session.commit()
     figures = evaluation.figures
     # (92 × 100 + 85 × 300 + 78 × 200 + 88 × 400) / 1000 = 85.50 → 良好
-    assert figures["score"] == "85.50" and evaluation.rating == "良好" and evaluation.score_centi == 8550
-    assert [(q["quarter"], q["total"], q["completed_volume"], q["weight"]) for q in figures["quarters"]] == [
+    assert str(figures.score) == "85.50" and evaluation.rating == "良好" and evaluation.score_centi == 8550
+    assert [(q.quarter, str(q.total), q.completed_volume, str(q.weight)) for q in figures.quarters] == [
         ("2025Q1", "92.00", 100, "0.1000"), ("2025Q2", "85.00", 300, "0.3000"),
         ("2025Q3", "78.00", 200, "0.2000"), ("2025Q4", "88.00", 400, "0.4000")]
     # 123,456,789 × 30 % = 37,037,036.7 → 37,037,037 fen linked, 86,419,752 fixed;
     # 良好 pays 90 %: 33,333,333.3 → 33,333,333 payable, 3,703,704 withheld; 10,000,000 already advanced.
-    assert figures["payment"] == {
+    assert figures.payment.to_json() == {
         "contract_amount_fen": 123_456_789, "year_amount_fen": 123_456_789, "performance_share": "0.3000",
         "fixed_fen": 86_419_752, "linked_fen": 37_037_037, "payout_rate": "0.90", "payable_fen": 33_333_333,
         "withheld_fen": 3_703_704, "already_paid_fen": 10_000_000, "remaining_fen": 23_333_333, "to_recover_fen": 0}
@@ -55,12 +57,13 @@ def test_the_year_is_the_volume_weighted_mean_and_pays_the_linked_share_to_the_f
 
     evaluations.add_annual_item(evaluation, "5", "获评市级优秀社会工作服务机构")
     # 85.50 + 5 = 90.50 → 优秀 pays the whole linked share.
-    assert evaluation.figures["score"] == "90.50" and evaluation.rating == "优秀"
+    assert str(evaluation.figures.score) == "90.50" and evaluation.rating == "优秀"
     assert evaluation.payable_fen == 37_037_037 and evaluation.withheld_fen == 0
-    assert evaluation.figures["payment"]["remaining_fen"] == 27_037_037
-    assert evaluation.figures["annual_items"] == [{"points": "5.00", "reason": "获评市级优秀社会工作服务机构"}]
+    assert evaluation.figures.payment.remaining_fen == 27_037_037
+    assert [item.to_json() for item in evaluation.figures.annual_items] == [
+        {"points": "5.00", "reason": "获评市级优秀社会工作服务机构"}]
     evaluations.remove_annual_item(evaluation, 0)
-    assert evaluation.figures["score"] == "85.50"
+    assert str(evaluation.figures.score) == "85.50"
 
 
 def test_a_multi_year_term_splits_the_amount_by_days_exactly():
@@ -76,8 +79,8 @@ def test_unapproved_quarters_are_listed_and_block_approval(contract, factory):
     approved_quarters(contract, YEAR[3:], status="disputed")
     evaluation = evaluations.compute_evaluation(contract, 2025)
     # Q1–Q3 only: (9200 + 25500 + 15600) / 600 = 83.83…
-    assert evaluation.figures["score"] == "83.83"
-    assert evaluation.figures["missing_quarters"] == [{"quarter": "2025Q4", "status": "disputed"}]
+    assert str(evaluation.figures.score) == "83.83"
+    assert [q.to_json() for q in evaluation.figures.missing_quarters] == [{"quarter": "2025Q4", "status": "disputed"}]
     with pytest.raises(EvaluationError, match="2025Q4（承接方有异议）"):
         evaluations.publish_evaluation(evaluation, date(2026, 1, 10))
     with pytest.raises(EvaluationError, match="2025Q4（承接方有异议）"):
@@ -109,7 +112,7 @@ def test_an_approved_evaluation_is_locked_and_corrected_by_a_new_revision(contra
     db.session.rollback()
     new = evaluations.correct_evaluation(evaluation, "第四季度考核更正")
     db.session.commit()
-    assert (new.revision, new.status, new.figures["revision_reason"]) == (2, "draft", "第四季度考核更正")
+    assert (new.revision, new.status, new.figures.revision_reason) == (2, "draft", "第四季度考核更正")
     assert db.session.get(AnnualEvaluation, evaluation.id).payable_fen == 33_333_333
 
 

@@ -45,10 +45,10 @@ def test_review_sheet_shows_every_indicator_and_the_total_as_numbers(year):
     sheet = book["季度考核表"]
     values = [cell.value for cell in _cells(sheet)]
     assert f"{contract.title}　2025Q2 季度履约考核表" in values
-    for indicator in reviews[1].figures["indicators"]:
-        assert indicator["name"] in values
+    for indicator in reviews[1].figures.indicators:
+        assert indicator.name in values
     total_label = next(cell for cell in _cells(sheet) if cell.value == "总分")
-    assert sheet.cell(total_label.row, 3).value == float(reviews[1].figures["total"])
+    assert sheet.cell(total_label.row, 3).value == float(reviews[1].figures.total)
     assert sheet.cell(total_label.row, 8).value == reviews[1].rating
 
 
@@ -86,13 +86,13 @@ def test_report_content_carries_the_meeting_tables(year):
     tables = [block for block in report.blocks if isinstance(block, reports.Table)]
     quarters = next(table for table in tables if table.headers[0] == "季度")
     assert [row[0] for row in quarters.rows] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
-    assert [row[2] for row in quarters.rows] == [r.figures["total"] for r in reviews]
+    assert [row[2] for row in quarters.rows] == [str(r.figures.total) for r in reviews]
     indicators = next(table for table in tables if table.headers[0] == "考核指标")
     spot = next(row for row in indicators.rows if row[0] == "抽查合格率")
     assert spot[2] == "70.00%（0.00分）"
     payments = next(table for table in tables if table.headers[0] == "付款日期")
     assert [row[1] for row in payments.rows] == ["固定部分", "绩效挂钩部分"]
-    conclusion = f"年度得分 {evaluation.figures['score']} 分，评级为“{evaluation.rating}”。"
+    conclusion = f"年度得分 {evaluation.figures.score} 分，评级为“{evaluation.rating}”。"
     assert any(isinstance(b, reports.Paragraph) and b.text == conclusion for b in report.blocks)
     assert len([block for block in report.blocks if isinstance(block, reports.Figure)]) == 2
 

@@ -75,6 +75,7 @@ def test_catch_up_runs_each_missed_job_once_for_its_latest_period(factory):
     _run("mark_overdue", date(2026, 2, 27))
     runs = catch_up(JOBS, date(2026, 3, 2), {})
     assert sorted((r.job_name, r.period_key, r.trigger) for r in runs) == [
+        ("anchor_audit_log", "2026-03-02", "catch_up"),
         ("annual_evaluations", "2025", "catch_up"), ("issue_care_visits", "2026-03", "catch_up"),
         ("mark_overdue", "2026-03-02", "catch_up"), ("quarter_checks", "2025Q4", "catch_up"),
         ("quarter_reviews", "2025Q4", "catch_up"), ("remind_due", "2026-03-02", "catch_up")]

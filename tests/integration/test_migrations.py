@@ -11,11 +11,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import CheckConstraint, MetaData, create_engine, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from oversight import create_app
+from oversight.domain.figures import ReviewFigures
 from oversight.extensions import db
+from oversight.models import QuarterlyReview
 from tests.conftest import POSTGRES_URL
+from tests.unit.test_figures import STORED_REVIEW
 
 
 def test_init_db_upgrades_an_empty_database_to_the_models(tmp_path):
@@ -48,6 +51,7 @@ INITIAL = "b366ee28732e"
 VOCABULARY_CHECKS = "c4e1a7d20b91"
 SESSION_VERSION = "e6a3c9f42d13"
 ATTACHMENT_OWNERS = "a8c5e1b64f35"
+AUDIT_KEYS = "d5f2b8e31c02"
 
 
 @pytest.fixture
@@ -261,7 +265,71 @@ def test_the_evidence_revision_keeps_every_row_and_old_callbacks_read_not_record
             connection.execute(text("UPDATE callbacks SET answered_by = 'family' WHERE id = 1"))
 
 
+def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_append_only(migrated_app, tmp_path):
+    from oversight.domain.audit_chain import GENESIS_HASH, event_hash
+    from oversight.models import AuditEvent, Contractor
+    from oversight.services.audit import verify_audit_log
+
+    migrated_app.config["AUDIT_ANCHOR_FILE"] = str(tmp_path / "anchors.jsonl")
+    upgrade(revision=EVIDENCE)
+    prev, rows = GENESIS_HASH, []
+    for i in range(3):  # as the code before keying wrote them
+        fields = {"occurred_at": datetime(2026, 6, 1, 8, i), "user_id": None, "actor": "before", "action": "update",
+                  "object_type": "Contract", "object_id": str(i), "changes": {"n": i}, "ip_address": None}
+        digest = event_hash(fields, prev)
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    legacy = MetaData()
+    legacy.reflect(db.engine, only=["audit_events"])
+    with db.engine.begin() as connection:
+        connection.execute(legacy.tables["audit_events"].insert(), rows)
+
+    upgrade(revision=AUDIT_KEYS)
+
+    assert verify_audit_log() == (3, None)
+    for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
+        with db.engine.connect() as connection:
+            with pytest.raises(DBAPIError, match="append-only"), connection.begin():
+                connection.execute(text(statement))
+    db.session.add(Contractor(name="甲", credit_code="91512081MA62K0260E", contact_person="张",
+                              contact_phone="13800000000"))
+    db.session.commit()
+    actions = db.session.execute(select(AuditEvent.action, AuditEvent.key_id).order_by(AuditEvent.id)).all()
+    assert [action for action, _ in actions] == ["update"] * 3 + ["seal_legacy", "create"]
+    assert [key_id is None for _, key_id in actions] == [True] * 3 + [False] * 2
+    assert verify_audit_log() == (5, None)
+    db.session.remove()
+
+    downgrade(revision=EVIDENCE)
+    with db.engine.begin() as connection:  # the triggers go with the revision
+        connection.execute(text("UPDATE audit_events SET actor = 'x' WHERE id = 1"))
+
+
+def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrated_app):
+    upgrade(revision=AUDIT_KEYS)  # the revision before the fingerprints
+    with db.engine.connect() as connection:
+        checks = _present(_codes_before_appeals(), connection)
+    with db.engine.begin() as connection:
+        _fill_every_table(connection, checks)
+        tables = MetaData()
+        tables.reflect(connection, only=["quarterly_reviews"])
+        connection.execute(tables.tables["quarterly_reviews"].update().values(figures=STORED_REVIEW))
+        before = connection.execute(text("SELECT COUNT(*) FROM quarterly_reviews")).scalar_one()
+
+    upgrade()
+
+    with db.engine.connect() as connection:
+        for table in ("quarterly_reviews", "annual_evaluations"):
+            rows = connection.execute(text(f"SELECT evidence_sha256, evidence_fingerprint FROM {table}")).all()
+            assert rows and all(row == (None, None) for row in rows), table
+        assert connection.execute(text("SELECT COUNT(*) FROM quarterly_reviews")).scalar_one() == before
+    review = db.session.get(QuarterlyReview, 1)
+    assert review.figures == ReviewFigures.from_json(STORED_REVIEW) and review.evidence_sha256 is None
+    db.session.remove()
+
+
 APPEALS = "b9d6f2c75a46"
+FINGERPRINTS = "c0e7a3d86b57"
 
 
 def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
@@ -270,7 +338,7 @@ def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(migrated_app):
-    upgrade(revision=EVIDENCE)
+    upgrade(revision=FINGERPRINTS)
     with db.engine.connect() as connection:
         checks = _present(_codes_before_appeals(), connection)
     with db.engine.begin() as connection:

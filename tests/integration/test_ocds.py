@@ -69,7 +69,7 @@ def test_reviews_and_the_evaluation_are_milestones(published):
     assert list(milestones) == ["review-2025Q1", "review-2025Q2", "review-2025Q3", "review-2025Q4", "evaluation-2025"]
     assert all(m["status"] == "met" and m["type"] == "assessment" for m in milestones.values())
     evaluation = published["evaluation"]
-    assert f"年度得分 {evaluation.figures['score']} 分" in milestones["evaluation-2025"]["description"]
+    assert f"年度得分 {evaluation.figures.score} 分" in milestones["evaluation-2025"]["description"]
 
 
 def test_kpi_targets_are_agreed_metrics_and_results_are_observations(published):
@@ -82,8 +82,8 @@ def test_kpi_targets_are_agreed_metrics_and_results_are_observations(published):
     assert [o["dimensions"]["quarter"] for o in completion] == ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
     assert completion[0]["measure"] == 0.98 and completion[0]["relatedImplementationMilestone"]["id"] == "review-2025Q1"
     assert [o["measure"] for o in results["quarterly-score"]["observations"]] == [
-        float(review.figures["total"]) for review in published["reviews"]]
-    assert results["annual-score"]["observations"][0]["measure"] == float(published["evaluation"].figures["score"])
+        float(review.figures.total) for review in published["reviews"]]
+    assert results["annual-score"]["observations"][0]["measure"] == float(published["evaluation"].figures.score)
     rectification = results["kpi-rectification"]["observations"][0]
     assert "measure" not in rectification and "无此类事项" in rectification["notes"]
 

@@ -140,7 +140,7 @@ def test_the_supervisor_confirms_or_dismisses_the_proposed_deduction_when_scorin
     data = build_quarter(contract, supervisor)
     review = reviews.score_contract_quarter(contract, Quarter(2025, 3), user=supervisor).review
     db.session.commit()
-    assert review.figures["total"] == "58.35"
+    assert str(review.figures.total) == "58.35"
     proposals = [ProposedDeduction(contract_id=contract.id, quarter="2025Q3", notice_id=notice.id,
                                    points_centi=-200, reason=f"整改通知{notice.number}经2轮整改仍不合格")
                  for notice in data.notices[:2]]
@@ -149,7 +149,7 @@ def test_the_supervisor_confirms_or_dismisses_the_proposed_deduction_when_scorin
     assert rectification.proposals_for(review) == proposals
     rectification.confirm_deduction(proposals[0], review, supervisor)
     db.session.commit()
-    assert review.figures["total"] == "56.35" and proposals[0].status == "confirmed"
+    assert str(review.figures.total) == "56.35" and proposals[0].status == "confirmed"
     assert review.manual_items[-1].id == proposals[0].review_item_id
     assert review.manual_items[-1].reason == proposals[0].reason
     with pytest.raises(RectificationError, match="已处理"):
@@ -157,7 +157,7 @@ def test_the_supervisor_confirms_or_dismisses_the_proposed_deduction_when_scorin
     with pytest.raises(RectificationError, match="理由"):
         rectification.dismiss_deduction(proposals[1], review, supervisor, " ")
     rectification.dismiss_deduction(proposals[1], review, supervisor, "承接机构已另行整改到位")
-    assert proposals[1].status == "dismissed" and review.figures["total"] == "56.35"
+    assert proposals[1].status == "dismissed" and str(review.figures.total) == "56.35"
     other = factory.contract(contractor, term_start=date(2025, 1, 1), term_end=date(2025, 12, 31))
     stray = ProposedDeduction(contract_id=other.id, quarter="2025Q3", notice_id=data.notices[2].id,
                               points_centi=-200, reason="别的合同", status="proposed")

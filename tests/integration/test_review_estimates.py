@@ -4,7 +4,10 @@ from fractions import Fraction
 
 import pytest
 
+from sqlalchemy import select
+
 from oversight.extensions import db
+from oversight.models import SpotCheck
 from oversight.services import reviews
 from oversight.services.check_results import contract_results
 
@@ -17,7 +20,8 @@ def weighted(factory):
 
 
 def by_key(review):
-    return {item["key"]: item for item in review.figures["indicators"]}
+    """The review's indicators as stored (the JSON its typed figures write)."""
+    return {item["key"]: item for item in review.figures.to_json()["indicators"]}
 
 
 def test_the_kpi_scores_the_stratum_weighted_estimate_and_shows_the_raw_share_beside_it(weighted):
@@ -34,6 +38,9 @@ def test_the_kpi_scores_the_stratum_weighted_estimate_and_shows_the_raw_share_be
     assert spot["estimate"]["targeted"] == {"numerator": 1, "denominator": 5}
     assert spot["estimate"]["unequal"] and spot["estimate"]["population"] == 95
     assert float(spot["estimate"]["low"]) < 87 / 95 < float(spot["estimate"]["high"]) <= 1
+    # … read back typed: the exact fraction the score was computed on.
+    assert review.figures.indicator("spot_check_pass").estimate.exact == Fraction(87, 95)
+    assert review.figures.indicator("completion").estimate is None
     # No callbacks: satisfaction (15) and authenticity (10) spread over the other 75 points; 25 × 100/75 = 33.33.
     # Score 33.33 × (87/95 − 0.70) / 0.25 = 33.33 × 0.863158 = 28.769 → 28.77 (on 9/11 it would be 33.33 × 0.4727
     # = 15.76).
@@ -60,3 +67,25 @@ def test_the_kpi_scores_the_stratum_weighted_estimate_and_shows_the_raw_share_be
     assert results.estimates["field_accuracy"].exact == Fraction(93, 95)
     (lot,) = results.lots
     assert lot.estimate.exact == Fraction(87, 95)
+
+
+def test_a_targeted_verdict_changed_after_the_draft_makes_it_stale_though_the_estimate_stays(weighted):
+    # The targeted k/n is shown beside the estimate, so its checks are in the fingerprint.
+    contract, _, spot = weighted
+    review = reviews.score_contract_quarter(contract, Q3).review
+    db.session.commit()
+    assert not reviews.staleness(review).stale
+    targeted_items = [item.id for item in spot.items if item.stratum == "targeted"]
+    targeted = db.session.execute(select(SpotCheck).where(SpotCheck.draw_item_id.in_(targeted_items),
+                                                          SpotCheck.passed.is_(False))).scalars().first()
+    targeted.passed = True  # corrected: the 2nd of the 5 targeted records passed after all
+    db.session.commit()
+    found = reviews.staleness(review)
+    assert found.stale and [change.key for change in found.changes] == ["spot_check_pass"]
+    assert f"完成记录#{targeted.record_id}" in found.message
+    reviews.recompute(review, TODAY)
+    db.session.commit()
+    estimate = review.figures.indicator("spot_check_pass").estimate
+    assert (estimate.targeted.numerator, estimate.targeted.denominator) == (2, 5)
+    assert estimate.exact == Fraction(87, 95) and by_key(review)["spot_check_pass"]["score"] == "28.77"
+    assert not reviews.staleness(review).stale

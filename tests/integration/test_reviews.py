@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from oversight.domain.figures import ReviewFigures
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
 from oversight.models import Assignment, KpiScheme, QuarterlyReview, ReviewManualItem
@@ -14,7 +15,7 @@ from oversight.services import reviews
 from oversight.services.reviews import ReviewError, ReviewLocked
 from oversight.services.schemes import ensure_default_scheme
 
-from tests.performance_support import build_quarter
+from tests.performance_support import build_quarter, figures_with_total
 
 Q3 = Quarter(2025, 3)
 D = Decimal
@@ -39,7 +40,7 @@ def scored(contract):
 
 
 def by_key(review):
-    return {item["key"]: item for item in review.figures["indicators"]}
+    return {item.key: item for item in review.figures.indicators}
 
 
 def test_a_quarter_scores_to_the_hand_computed_figures(setting):
@@ -47,40 +48,41 @@ def test_a_quarter_scores_to_the_hand_computed_figures(setting):
     review = scored(setting["contract"])
     items = by_key(review)
     # completion 45/50 = 0.90: 25 × (0.90 − 0.80)/(0.98 − 0.80) = 25 × 5/9 = 13.888… → 13.89
-    assert (items["completion"]["numerator"], items["completion"]["denominator"]) == (45, 50)
-    assert items["completion"]["value"] == "0.9000" and items["completion"]["score"] == "13.89"
+    assert (items["completion"].numerator, items["completion"].denominator) == (45, 50)
+    assert str(items["completion"].value) == "0.9000" and str(items["completion"].score) == "13.89"
     # timeliness 40/45: 10 × (8/9 − 0.70)/0.25 = 10 × 68/90 = 7.5555… → 7.56
-    assert (items["timeliness"]["numerator"], items["timeliness"]["denominator"]) == (40, 45)
-    assert items["timeliness"]["score"] == "7.56"
+    assert (items["timeliness"].numerator, items["timeliness"].denominator) == (40, 45)
+    assert str(items["timeliness"].score) == "7.56"
     # spot checks 18/20 (the targeted one left out): 25 × (0.90 − 0.70)/0.25 = 20.00
-    assert (items["spot_check_pass"]["numerator"], items["spot_check_pass"]["denominator"]) == (18, 20)
-    assert items["spot_check_pass"]["score"] == "20.00"
+    assert (items["spot_check_pass"].numerator, items["spot_check_pass"].denominator) == (18, 20)
+    assert str(items["spot_check_pass"].score) == "20.00"
     # fields 194/200 = 0.97: 10 × (0.97 − 0.85)/0.13 = 10 × 12/13 = 9.2307… → 9.23
-    assert (items["field_accuracy"]["numerator"], items["field_accuracy"]["denominator"]) == (194, 200)
-    assert items["field_accuracy"]["score"] == "9.23"
+    assert (items["field_accuracy"].numerator, items["field_accuracy"].denominator) == (194, 200)
+    assert str(items["field_accuracy"].score) == "9.23"
     # satisfaction 8/10 (levels ≥ 3): 15 × (0.80 − 0.70)/0.25 = 6.00; authenticity 9/10 is the zero line
-    assert (items["satisfaction"]["numerator"], items["satisfaction"]["score"]) == (8, "6.00")
-    assert (items["authenticity"]["numerator"], items["authenticity"]["score"]) == (9, "0.00")
+    assert (items["satisfaction"].numerator, str(items["satisfaction"].score)) == (8, "6.00")
+    assert (items["authenticity"].numerator, str(items["authenticity"].score)) == (9, "0.00")
     # rectification 2/3: 5 × (2/3 − 0.5)/0.5 = 5/3 → 1.67
-    assert (items["rectification"]["numerator"], items["rectification"]["denominator"]) == (2, 3)
-    assert items["rectification"]["score"] == "1.67"
-    assert review.figures["total"] == "58.35" and review.total_centi == 5835
+    assert (items["rectification"].numerator, items["rectification"].denominator) == (2, 3)
+    assert str(items["rectification"].score) == "1.67"
+    assert str(review.figures.total) == "58.35" and review.total_centi == 5835
     assert review.rating == "不合格"
     assert review.completed_volume == 45 and review.status == "draft"
     # Every figure carries the records behind it.
-    assert items["completion"]["record_ids"] == sorted(a.id for a in data.assignments)
-    assert set(items["completion"]["counted_ids"]) == {a.id for a in data.assignments if a.status == "completed"}
+    assert list(items["completion"].record_ids) == sorted(a.id for a in data.assignments)
+    assert set(items["completion"].counted_ids) == {a.id for a in data.assignments if a.status == "completed"}
     # Spot checks and callbacks name the completion records checked; the targeted check is left out.
-    assert items["spot_check_pass"]["record_ids"] == sorted(check.record.id for check in data.checks[:20])
-    assert set(items["spot_check_pass"]["counted_ids"]) == {c.record.id for c in data.checks[:20] if c.passed}
-    assert items["satisfaction"]["record_ids"] == sorted(callback.record_id for callback in data.callbacks[:10])
-    assert items["field_accuracy"]["counted_ids"] is None
-    assert items["rectification"]["record_ids"] == [notice.id for notice in data.notices]
+    assert list(items["spot_check_pass"].record_ids) == sorted(check.record.id for check in data.checks[:20])
+    assert set(items["spot_check_pass"].counted_ids) == {c.record.id for c in data.checks[:20] if c.passed}
+    assert list(items["satisfaction"].record_ids) == sorted(callback.record_id for callback in data.callbacks[:10])
+    assert items["field_accuracy"].counted_ids is None
+    assert list(items["rectification"].record_ids) == [notice.id for notice in data.notices]
 
 
 def test_the_figures_follow_the_format_the_exports_read(setting):
     build_quarter(setting["contract"], setting["supervisor"])
-    figures = scored(setting["contract"]).figures
+    typed = scored(setting["contract"]).figures
+    figures = typed.to_json()  # the stored JSON
     assert figures["quarter"] == "2025Q3"
     assert figures["scheme"] == {"code": "default", "version": 1, "name": "默认考核方案"}
     assert {"manual_items", "manual_total", "indicator_total", "total", "rating", "completed_volume",
@@ -91,21 +93,22 @@ def test_the_figures_follow_the_format_the_exports_read(setting):
         for key in ("weight", "effective_weight", "score"):
             assert isinstance(item[key], str)
     assert json.loads(json.dumps(figures)) == figures
+    assert ReviewFigures.from_json(json.loads(json.dumps(figures))) == typed
 
 
 def test_indicators_without_data_spread_their_weight_visibly(setting):
     build_quarter(setting["contract"], setting["supervisor"], with_checks=False)
     review = scored(setting["contract"])
     items = by_key(review)
-    assert review.figures["no_data_keys"] == ["spot_check_pass", "field_accuracy", "satisfaction", "authenticity"]
+    assert review.figures.no_data_keys == ("spot_check_pass", "field_accuracy", "satisfaction", "authenticity")
     # 25 + 10 + 5 = 40 points with data: completion 62.5, timeliness 25, rectification (none due: full) 12.5
-    assert [items[k]["effective_weight"] for k in ("completion", "timeliness", "rectification")] == \
+    assert [str(items[k].effective_weight) for k in ("completion", "timeliness", "rectification")] == \
         ["62.50", "25.00", "12.50"]
-    assert items["spot_check_pass"]["effective_weight"] == "0.00" and items["spot_check_pass"]["no_data"]
-    assert "权重已按比例分摊" in items["satisfaction"]["note"]
+    assert str(items["spot_check_pass"].effective_weight) == "0.00" and items["spot_check_pass"].no_data
+    assert "权重已按比例分摊" in items["satisfaction"].note
     # 62.5 × 5/9 = 34.722… → 34.72; 25 × 68/90 = 18.888… → 18.89; 12.50
-    assert [items[k]["score"] for k in ("completion", "timeliness", "rectification")] == ["34.72", "18.89", "12.50"]
-    assert review.figures["total"] == "66.11" and review.rating == "合格"
+    assert [str(items[k].score) for k in ("completion", "timeliness", "rectification")] == ["34.72", "18.89", "12.50"]
+    assert str(review.figures.total) == "66.11" and review.rating == "合格"
 
 
 def test_manual_items_add_signed_points_with_reasons(setting):
@@ -115,16 +118,16 @@ def test_manual_items_add_signed_points_with_reasons(setting):
     reviews.add_manual_item(review, "-0.5", "一名社工未持证上岗", setting["supervisor"])
     db.session.commit()
     # 58.35 + 2.5 − 0.5 = 60.35: now 合格
-    assert review.figures["manual_total"] == "2.00" and review.figures["total"] == "60.35"
+    assert str(review.figures.manual_total) == "2.00" and str(review.figures.total) == "60.35"
     assert review.rating == "合格" and review.total_centi == 6035
-    assert [item["reason"] for item in review.figures["manual_items"]] == ["培训台账完整", "一名社工未持证上岗"]
+    assert [item.reason for item in review.figures.manual_items] == ["培训台账完整", "一名社工未持证上岗"]
     with pytest.raises(ReviewError, match="理由"):
         reviews.add_manual_item(review, "1", "  ", setting["supervisor"])
     with pytest.raises(ReviewError, match="两位小数"):
         reviews.add_manual_item(review, "1.005", "多一位", setting["supervisor"])
     reviews.remove_manual_item(review, review.manual_items[0].id)
     db.session.commit()
-    assert review.figures["total"] == "57.85" and review.rating == "不合格"
+    assert str(review.figures.total) == "57.85" and review.rating == "不合格"
 
 
 def test_rescoring_a_draft_follows_the_records(setting):
@@ -135,7 +138,7 @@ def test_rescoring_a_draft_follows_the_records(setting):
     db.session.commit()
     again = reviews.score_contract_quarter(setting["contract"], Q3)
     assert again.action == "refreshed" and again.review.id == review.id
-    assert by_key(review)["completion"]["numerator"] == 50
+    assert by_key(review)["completion"].numerator == 50
 
 
 def test_the_comment_window_workflow_from_draft_to_locked(setting):
@@ -158,8 +161,8 @@ def test_the_comment_window_workflow_from_draft_to_locked(setting):
     with pytest.raises(ReviewError, match="裁定"):
         reviews.approve(review, setting["admin"], date(2025, 10, 30))
     reviews.settle(review, setting["admin"], "外出对象已提供证明，酌情加分", "1.5")
-    assert review.status == "settled" and review.figures["total"] == "59.85"
-    assert review.figures["manual_items"] == [{"points": "1.50", "reason": "复核裁定：外出对象已提供证明，酌情加分"}]
+    assert review.status == "settled" and str(review.figures.total) == "59.85"
+    assert [item.to_json() for item in review.figures.manual_items] == [{"points": "1.50", "reason": "复核裁定：外出对象已提供证明，酌情加分"}]
     reviews.approve(review, setting["admin"], date(2025, 10, 30))
     db.session.commit()
     assert review.status == "approved" and review.locked and review.approved_by_id == setting["admin"].id
@@ -189,7 +192,7 @@ def locked_review(setting):
 
 def test_every_service_refuses_a_locked_review(setting):
     review = locked_review(setting)
-    before = dict(review.figures)
+    before = review.figures
     for attempt in (
         lambda: reviews.add_manual_item(review, "5", "再加分", setting["supervisor"]),
         lambda: reviews.remove_manual_item(review, review.manual_items[0].id),
@@ -239,7 +242,7 @@ def test_the_score_command_leaves_a_locked_review_as_it_was(app, setting):
     assert output["reviews"][0]["status"] == "approved" and output["reviews"][0]["total"] == "59.35"
     db.session.expire_all()
     stored = db.session.get(QuarterlyReview, review.id)
-    assert stored.total_centi == 5935 and by_key(stored)["completion"]["numerator"] == 45
+    assert stored.total_centi == 5935 and by_key(stored)["completion"].numerator == 45
 
 
 def test_a_correction_is_a_new_revision_and_the_old_one_stays(setting):
@@ -251,9 +254,9 @@ def test_a_correction_is_a_new_revision_and_the_old_one_stays(setting):
     new = reviews.correct(review, setting["supervisor"], "5户补录完成记录")
     db.session.commit()
     assert (new.revision, new.status, new.supersedes_id, new.locked) == (2, "draft", review.id, False)
-    assert by_key(new)["completion"]["numerator"] == 50
+    assert by_key(new)["completion"].numerator == 50
     assert [(item.points_centi, item.reason) for item in new.manual_items] == [(100, "资料齐全")]
-    assert by_key(db.session.get(QuarterlyReview, review.id))["completion"]["numerator"] == 45
+    assert by_key(db.session.get(QuarterlyReview, review.id))["completion"].numerator == 45
     with pytest.raises(ReviewError, match="更新的修订版本"):
         reviews.correct(review, setting["supervisor"], "再改一次")
     assert reviews.latest_revision(setting["contract"].id, "2025Q3").id == new.id
@@ -266,20 +269,22 @@ def test_two_consecutive_quarters_under_80_raise_the_warning(setting, factory):
 
     def review(quarter, total, status="approved"):
         row = QuarterlyReview(contract_id=contract.id, quarter=quarter, scheme_id=ensure_default_scheme().id,
-                              status=status, figures={}, total_centi=total, rating="-")
+                              status=status, figures=figures_with_total(quarter, total), total_centi=total,
+                              rating="-")
         db.session.add(row)
         db.session.commit()
 
     review("2025Q1", 7990)
     review("2025Q2", 8000)
     review("2025Q3", 7500)
-    assert not reviews.below_threshold_run(reviews.contract_reviews(contract.id, published_only=True))
+    assert not reviews.contract_standing(contract.id).below_threshold
     review("2025Q4", 7999, status="draft")  # a draft is not a result yet
-    assert not reviews.below_threshold_run(reviews.contract_reviews(contract.id, published_only=False))
+    assert not reviews.contract_standing(contract.id).below_threshold
     draft = reviews.latest_revision(contract.id, "2025Q4")
     draft.status = "published"
     db.session.commit()
-    assert reviews.below_threshold_run(reviews.contract_reviews(contract.id, published_only=True))
+    standing = reviews.contract_standing(contract.id)
+    assert standing.below_threshold and standing.quarters == ("2025Q3", "2025Q4")
 
 
 def test_the_command_scores_every_contract_in_term_as_json(app, setting, factory):
@@ -333,9 +338,9 @@ def test_a_contract_scored_by_another_scheme_uses_its_newest_version(setting):
     use_scheme(setting["contract"], "lite")
     review = scored(setting["contract"])
     # 80 × 5/9 = 44.444… → 44.44; spot checks 18/20: 20 × (0.9 − 0.5)/0.5 = 16.00
-    assert [(i["key"], i["score"]) for i in review.figures["indicators"]] == [("completion", "44.44"),
+    assert [(i.key, str(i.score)) for i in review.figures.indicators] == [("completion", "44.44"),
                                                                              ("spot_check_pass", "16.00")]
-    assert review.figures["total"] == "60.44" and review.rating == "达标" and review.scheme_id == lite.id
+    assert str(review.figures.total) == "60.44" and review.rating == "达标" and review.scheme_id == lite.id
 
 
 def test_timeliness_counts_the_county_day_of_a_utc_completion(setting, factory):
@@ -346,4 +351,4 @@ def test_timeliness_counts_the_county_day_of_a_utc_completion(setting, factory):
         factory.assignment(contract, due_date=due, status="completed").completed_at = moment
     db.session.commit()
     timeliness = by_key(scored(contract))["timeliness"]
-    assert (timeliness["numerator"], timeliness["denominator"]) == (1, 2)
+    assert (timeliness.numerator, timeliness.denominator) == (1, 2)

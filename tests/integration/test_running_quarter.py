@@ -13,7 +13,7 @@ from oversight.services import reviews
 from oversight.services.reviews import PREVIEW_LABEL, ReviewError
 from oversight.services.schemes import ensure_default_scheme
 
-from tests.performance_support import build_quarter
+from tests.performance_support import build_quarter, figures_with_total
 
 Q3 = Quarter(2025, 3)
 MID_QUARTER = date(2025, 8, 15)
@@ -42,7 +42,7 @@ def test_not_yet_due_assignments_are_no_failures_in_the_preview(factory, contrac
     outcome = reviews.score_contract_quarter(contract, Q3, MID_QUARTER)
     db.session.commit()
     assert (outcome.action, outcome.review, outcome.reason) == ("preview", None, PREVIEW_LABEL)
-    figures = outcome.preview
+    figures = outcome.preview.to_json()  # typed figures, as a review would store them
     items = {item["key"]: item for item in figures["indicators"]}
     # Due by 15 August: the 10 of 20 July, all done on time: 10/10 and 10/10. The 30 due in September are not
     # counted. Completion 25 and timeliness 10 plus rectification 5 (no notice due: full marks) carry all 100.
@@ -55,24 +55,25 @@ def test_not_yet_due_assignments_are_no_failures_in_the_preview(factory, contrac
     after = reviews.score_contract_quarter(contract, Q3, date(2025, 10, 2))
     db.session.commit()
     assert after.action == "created" and after.review.rating == "不合格"
-    assert {i["key"]: i for i in after.review.figures["indicators"]}["completion"]["denominator"] == 40
+    assert {i["key"]: i for i in after.review.figures.to_json()["indicators"]}["completion"]["denominator"] == 40
 
 
 def test_a_preview_leaves_notices_not_yet_due_out(factory, contract):
     build_quarter(contract, factory.user("supervisor"))
     # On 20 August the 50 assignments due on 10 August count; the three notices, due on 30 August, do not.
     outcome = reviews.score_contract_quarter(contract, Q3, date(2025, 8, 20))
-    items = {item["key"]: item for item in outcome.preview["indicators"]}
+    preview = outcome.preview.to_json()
+    items = {item["key"]: item for item in preview["indicators"]}
     assert items["rectification"]["denominator"] == 0 and items["rectification"]["score"] == "5.00"
     # 13.89 + 7.56 + 20.00 + 9.23 + 6.00 + 0.00 + 5.00 = 61.68 (the finished quarter: 58.35 with 2/3 notices)
-    assert outcome.preview["total"] == "61.68"
+    assert preview["total"] == "61.68"
 
 
 def test_nothing_of_a_running_quarter_can_be_published(factory, contract):
     running(factory, contract)
     # A draft of the running quarter stored by an earlier version of the scoring stays as it was …
     draft = QuarterlyReview(contract_id=contract.id, quarter=str(Q3), scheme_id=ensure_default_scheme().id,
-                            status="draft", figures={"total": "37.50"}, total_centi=3750, rating="不合格")
+                            status="draft", figures=figures_with_total(str(Q3), 3750), total_centi=3750, rating="不合格")
     db.session.add(draft)
     db.session.commit()
     outcomes = reviews.score_quarter_reviews(Q3, today=MID_QUARTER)

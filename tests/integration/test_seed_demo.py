@@ -367,7 +367,7 @@ def test_a_year_whose_quarters_are_all_approved_is_evaluated(seeded):
         evaluations = db.session.execute(select(AnnualEvaluation)).scalars().all()
         assert evaluations and {evaluation.year for evaluation in evaluations} == {2025}
         for evaluation in evaluations:
-            assert evaluation.status == "draft" and not evaluation.figures["missing_quarters"]
+            assert evaluation.status == "draft" and not evaluation.figures.missing_quarters
 
 
 def test_audit_chain_verifies_and_names_who_did_what(demo):

@@ -20,7 +20,7 @@ IDENTITY = {"number": "RW-1", "subject_name": "王秀英", "id_number": "3607041
 
 
 def _review(key: str, ids, quarter="2025Q2", revision=1) -> LockedReview:
-    return LockedReview(3, quarter, revision, ({"key": key, "record_ids": list(ids)},))
+    return LockedReview(3, quarter, revision, {key: tuple(ids)})
 
 
 def test_a_record_in_no_frozen_population_and_no_locked_review_may_be_corrected():

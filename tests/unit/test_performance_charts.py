@@ -63,7 +63,7 @@ def test_the_score_trend_plots_the_totals_in_quarter_order(quarters):
     figure = score_trend_figure(contract, quarters)
     line = figure.axes[0].lines[0]
     assert list(line.get_xdata()) == ["2025Q1", "2025Q2", "2025Q3"]
-    assert list(line.get_ydata()) == sorted(float(q.figures["total"]) for q in quarters)
+    assert list(line.get_ydata()) == sorted(float(q.figures.total) for q in quarters)
     assert_renders_without_boxes(figure, ["季度考核得分趋势", "同心社工", "良好线"])
     assert score_trend(contract, quarters).startswith(PNG)
 
@@ -73,7 +73,7 @@ def test_the_breakdown_shows_each_indicator_against_its_weight(quarters):
     figure = indicator_breakdown_figure(review)
     bars = figure.axes[0].patches
     scores = [bar.get_width() for bar in bars[7:]]
-    assert scores == [float(item["score"]) for item in reversed(review.figures["indicators"])]
+    assert scores == [float(item.score) for item in reversed(review.figures.indicators)]
     assert_renders_without_boxes(figure, ["任务完成率", "整改按时率", "指标得分"])
     assert indicator_breakdown(review).startswith(PNG)
 
@@ -106,7 +106,7 @@ def test_contractors_side_by_side():
     heights = [bar.get_height() for bar in figure.axes[0].patches]
     # spot-check pass earned 80 % of its weight for the first, 100 % for the second; last bars are totals
     assert heights[2] == pytest.approx(80.0) and heights[8 + 2] == pytest.approx(100.0)
-    assert heights[7] == float(reviews[0].figures["total"]) and heights[15] == float(reviews[1].figures["total"])
+    assert heights[7] == float(reviews[0].figures.total) and heights[15] == float(reviews[1].figures.total)
     assert_renders_without_boxes(figure, ["承接机构考核对比", "明德社会工作服务中心（2025Q3）", "总分"])
     assert contractors_side_by_side(reviews).startswith(PNG)
 

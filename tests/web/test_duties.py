@@ -7,7 +7,7 @@ from oversight.extensions import db
 from oversight.models import QuarterlyReview
 from oversight.services import reviews
 
-from tests.performance_support import build_quarter
+from tests.performance_support import build_quarter, figures_with_total
 
 
 def text(response) -> str:
@@ -54,7 +54,8 @@ def test_evaluation_pages_take_each_step_and_show_payments_as_undecided_until_ap
     scheme = ensure_default_scheme()
     for number in range(1, 5):
         db.session.add(QuarterlyReview(contract_id=contract.id, quarter=f"2025Q{number}", scheme_id=scheme.id,
-                                       status="approved", locked=True, figures={}, total_centi=8550, rating="-",
+                                       status="approved", locked=True,
+                                       figures=figures_with_total(f"2025Q{number}", 8550, 100), total_centi=8550, rating="-",
                                        completed_volume=100))
     db.session.commit()
     drafter_user, other_user = factory.user("admin"), factory.user("admin")

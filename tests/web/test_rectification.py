@@ -95,5 +95,5 @@ def test_the_supervisor_confirms_a_proposed_deduction_on_the_draft(client_for, f
                                                     token_from="/dashboard").status_code == 403
     client.post(f"{url}/deductions/{proposal.id}/confirm", token_from=url)
     db.session.expire_all()
-    assert db.session.get(QuarterlyReview, review.id).figures["total"] == "56.35"
+    assert str(db.session.get(QuarterlyReview, review.id).figures.total) == "56.35"
     assert db.session.get(ProposedDeduction, proposal.id).status == "confirmed"

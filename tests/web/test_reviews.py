@@ -1,6 +1,5 @@
 """Review, evaluation and scheme pages: each role's steps, visibility, locking through the routes, charts."""
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -8,13 +7,13 @@ from sqlalchemy import func, select
 from oversight.clock import county_today
 from oversight.extensions import db
 from oversight.models import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview
-from oversight.services import reviews
+from oversight.services import callbacks, reviews
 from oversight.services.schemes import ensure_default_scheme
 
-from tests.performance_support import build_quarter
+from tests.performance_support import build_quarter, figures_with_total
 
 PNG = b"\x89PNG\r\n\x1a\n"
-TODAY = county_today()
+TODAY = county_today()  # what the pages use
 
 
 @pytest.fixture
@@ -67,10 +66,10 @@ def test_manual_items_through_the_page(client_for, people):
     review = score_through_the_page(client, people["contract"])
     url = f"/reviews/{review.id}"
     client.post(f"{url}/items", {"points": "2.5", "reason": "培训台账完整"}, token_from=url)
-    assert stored(review.id).figures["total"] == "60.85"
+    assert str(stored(review.id).figures.total) == "60.85"
     refused = client.post(f"{url}/items", {"points": "1", "reason": ""}, token_from=url, follow_redirects=True)
     assert "请写明理由" in refused.get_data(as_text=True)
-    assert stored(review.id).figures["total"] == "60.85"
+    assert str(stored(review.id).figures.total) == "60.85"
 
 
 def test_contractors_see_only_their_own_published_reviews(client_for, people):
@@ -108,7 +107,7 @@ def test_the_whole_workflow_through_the_pages(client_for, people):
     refused = admin.post(f"{url}/approve", token_from=url, follow_redirects=True).get_data(as_text=True)
     assert "须先由管理员裁定" in refused
     admin.post(f"{url}/settle", {"decision": "外出证明属实，酌情加分", "adjustment": "1"}, token_from=url)
-    assert stored(review.id).status == "settled" and stored(review.id).figures["total"] == "59.35"
+    assert stored(review.id).status == "settled" and str(stored(review.id).figures.total) == "59.35"
     admin.post(f"{url}/approve", token_from=url)
     assert stored(review.id).locked
     page = contractor.get(url).get_data(as_text=True)
@@ -158,7 +157,7 @@ def test_the_contract_page_warns_after_two_quarters_under_80(client_for, people)
     scheme = ensure_default_scheme()
     for quarter, total in (("2025Q2", 7950), ("2025Q3", 7800)):
         db.session.add(QuarterlyReview(contract_id=people["contract"].id, quarter=quarter, scheme_id=scheme.id,
-                                       status="approved", locked=True, figures={"total": str(Decimal(total) / 100)},
+                                       status="approved", locked=True, figures=figures_with_total(quarter, total),
                                        total_centi=total, rating="合格"))
     db.session.commit()
     for user in (people["supervisor"], people["contractor"]):
@@ -182,7 +181,7 @@ def approve_year(contract):
     scheme = ensure_default_scheme()
     for number, total, volume in ((1, 9200, 100), (2, 8500, 300), (3, 7800, 200), (4, 8800, 400)):
         db.session.add(QuarterlyReview(contract_id=contract.id, quarter=f"2025Q{number}", scheme_id=scheme.id,
-                                       status="approved", locked=True, figures={"total": "0"}, total_centi=total,
+                                       status="approved", locked=True, figures=figures_with_total(f"2025Q{number}", total, volume), total_centi=total,
                                        rating="-", completed_volume=volume))
     db.session.commit()
 
@@ -238,3 +237,34 @@ def test_an_admin_makes_a_new_scheme_version_and_a_used_one_stays(client_for, pe
     assert new.definition["payout"]["合格"] == "0.7" and new.definition["indicators"][0]["weight"] == "30"
     assert db.session.get(KpiScheme, base.id).definition["indicators"][0]["weight"] == "25"
     assert client_for(people["supervisor"]).get("/schemes/new").status_code == 403
+
+
+def test_stale_figures_are_refused_on_the_page_with_what_changed_and_recomputed(client_for, people):
+    data = build_quarter(people["contract"], people["supervisor"])
+    pending = data.callbacks[10]
+    pending.status = "pending"
+    db.session.commit()
+    client = client_for(people["supervisor"])
+    review = score_through_the_page(client, people["contract"])
+    url = f"/reviews/{review.id}"
+    assert "记录已变化" not in client.get(url).get_data(as_text=True)
+    # The subject is reached after the draft was computed and says the visit never happened.
+    callbacks.record_attempt(pending, callbacks.CONNECTED, people["supervisor"])
+    callbacks.record_answers(pending, confirmed=False, satisfaction=2, attitude=None, complaint=None,
+                             operator=people["supervisor"])
+    db.session.commit()
+
+    page = client.post(f"{url}/publish", token_from=url, follow_redirects=True).get_data(as_text=True)
+    assert "记录已变化，请重新计算" in page
+    assert f"服务真实率：新增1条（完成记录#{pending.record_id}）" in page
+    assert 'id="stale-figures"' in page and f"/reviews/{review.id}/refresh" in page
+    assert stored(review.id).status == "draft" and str(stored(review.id).figures.total) == "58.35"
+    # The contractor sees no draft; the auditor sees the notice but no button.
+    auditor_page = client_for(people["auditor"]).get(url).get_data(as_text=True)
+    assert "记录已变化，请重新计算" in auditor_page and f"/reviews/{review.id}/refresh" not in auditor_page
+
+    page = client.post(f"{url}/refresh", token_from=url, follow_redirects=True).get_data(as_text=True)
+    assert "已按最新记录重新计算" in page and 'id="stale-figures"' not in page
+    assert str(stored(review.id).figures.total) == "53.99"
+    client.post(f"{url}/publish", token_from=url)
+    assert stored(review.id).status == "published"

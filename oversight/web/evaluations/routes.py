@@ -9,7 +9,7 @@ from ...clock import county_today
 from ...domain.evaluation import EvaluationError
 from ...extensions import db
 from ...models import AnnualEvaluation, Contract
-from ...policy import Action
+from ...policy import Action, may
 from ...services import evaluations as service
 from ...services.reviews import ReviewError
 from ..access import (
@@ -77,6 +77,8 @@ def detail(evaluation_id: int):
         window_open=service.evaluation_window_open(evaluation, county_today()),
         blocker=service.evaluation_approval_blocker(evaluation, county_today()),
         duty_blocker=service.duty_blocker(evaluation, current_user),
+        staleness=service.evaluation_freshness(evaluation)
+        if may(current_user, Action.READ_OVERSIGHT) and not evaluation.locked else None,
     )
 
 

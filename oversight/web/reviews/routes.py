@@ -12,7 +12,7 @@ from ...domain.vocabulary import ScoreAction
 from ...extensions import db
 from ...domain.rectification import RectificationError
 from ...models import Contract, ProposedDeduction, QuarterlyReview
-from ...policy import Action
+from ...policy import Action, may
 from ...services import rectification
 from ...services import reviews as service
 from ...services.callbacks import SATISFACTION_LEVELS
@@ -45,9 +45,9 @@ def _visible_contracts() -> list[Contract]:
 
 @bp.app_template_global()
 def contract_performance(contract: Contract) -> dict:
-    """The contract's current reviews and the two-quarters-under-80 warning, for the contract page."""
+    """The contract's current reviews and its standing (the two-quarters-under-80 warning), for the contract page."""
     found = service.contract_reviews(contract.id, published_only=not sees_draft_reviews())
-    return {"reviews": found, "warning": service.below_threshold_run(found)}
+    return {"reviews": found, "standing": service.contract_standing(contract.id)}
 
 
 @bp.route("/")
@@ -85,7 +85,7 @@ def score():
                                label=service.PREVIEW_LABEL)
     for outcome in outcomes:
         if outcome.action in (ScoreAction.CREATED, ScoreAction.REFRESHED):
-            flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures['total']} 分", "success")
+            flash(f"{outcome.contract.code}：已计算 {quarter} 考核草稿，{outcome.review.figures.total} 分", "success")
         else:
             flash(f"{outcome.contract.code}：{outcome.reason}", "warning")
     if contract and outcomes and outcomes[0].review is not None:
@@ -97,9 +97,9 @@ def score():
 @login_required
 def detail(review_id: int):
     review = get_review_or_404(review_id)
+    bureau = may(current_user, Action.READ_OVERSIGHT)
     today = county_today()
     history = visible_reviews(service.revisions(review.contract_id, review.quarter))
-    contract_reviews = service.contract_reviews(review.contract_id, published_only=True)
     return render_template(
         "reviews/detail.html", review=review, figures=review.figures,
         history=history, today=today,
@@ -107,7 +107,8 @@ def detail(review_id: int):
         duty_blocker=service.duty_blocker(review, current_user),
         proposals=rectification.proposals_for(review) if sees_draft_reviews() else [],
         dismiss_form=DismissDeductionForm(),
-        warning=service.below_threshold_run(contract_reviews), record_kinds=RECORD_KINDS,
+        standing=service.contract_standing(review.contract_id), record_kinds=RECORD_KINDS,
+        staleness=service.staleness(review) if bureau and not review.locked else None,
         item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
     )
 
@@ -116,15 +117,15 @@ def detail(review_id: int):
 @login_required
 def records(review_id: int, key: str):
     review = get_review_or_404(review_id)
-    item = next((i for i in review.figures["indicators"] if i["key"] == key), None)
+    item = review.figures.indicator(key)
     if item is None or key not in RECORD_KINDS:
         abort(404)
     show = request.args.get("show", "all")
-    counted = set(item.get("counted_ids") or ())
-    ids = item["record_ids"]
-    if show == "counted" and item.get("counted_ids") is not None:
+    counted = set(item.counted_ids or ())
+    ids = list(item.record_ids)
+    if show == "counted" and item.counted_ids is not None:
         ids = [i for i in ids if i in counted]
-    elif show == "not_counted" and item.get("counted_ids") is not None:
+    elif show == "not_counted" and item.counted_ids is not None:
         ids = [i for i in ids if i not in counted]
     else:
         show = "all"
@@ -148,15 +149,8 @@ def _refuse(form, review_id: int):
 @bp.route("/<int:review_id>/refresh", methods=["POST"])
 @permission_required(Action.SCORE_REVIEWS)
 def refresh(review_id: int):
-    def run(review):
-        service.ensure_unlocked(review)
-        outcome = service.score_contract_quarter(review.contract, Quarter.parse(review.quarter), county_today(),
-                                               user=current_user)
-        if outcome.action == ScoreAction.PREVIEW:
-            raise service.ReviewError(f"{review.quarter} 尚未结束，只能在“季度考核”页计算预览（{outcome.reason}），不能重新计算草稿")
-        if outcome.action != ScoreAction.REFRESHED:
-            raise service.ReviewError(outcome.reason or "只有草稿可以重新计算")
-    return _act(review_id, run, "已按最新记录重新计算")
+    return _act(review_id, lambda review: service.recompute(review, user=current_user),
+                "已按最新记录重新计算（草稿）")
 
 
 @bp.route("/<int:review_id>/items", methods=["POST"])

@@ -1,0 +1,226 @@
+"""Verifying the audit chain, and anchoring its head outside the database.
+
+`check_audit_log` recomputes every MAC with the audit keys and compares the chain with the
+anchors of the epoch in force (the instance anchors file): an anchored event must still be
+there, with its MAC, after as many events as when it was anchored; an emptied table with an
+anchor of a non-empty chain is an error. Each `anchor` event in the chain names its anchor's
+signature, which must be in the anchors file (a deleted or swapped file shows).
+
+`anchor_audit_log` verifies the chain, then signs its head and appends it to the anchors file
+(the daily job, `flask anchor-audit-log`, an export, a key rotation, a restore or reset).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..adapters.audit_keys import AuditKeyError, append_anchor, read_anchor_lines
+from ..domain.audit_anchors import (
+    REBASING,
+    Anchor,
+    InvalidAnchor,
+    anchor_breaks,
+    anchor_from_json,
+    epoch_in_force,
+    sign_anchor,
+    signature_problem,
+)
+from ..domain.audit_chain import ChainBreak, ChainEvent, ChainHead, ChainVerifier
+from ..domain.vocabulary import AnchorReason
+from ..extensions import db
+from ..models import AuditEvent
+from ..clock import utcnow
+from .audit import lock_chain, record_event, seal_legacy
+from .audit_keys import keyring, rotate_file_key
+
+CHUNK_ROWS = 2000
+_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
+
+
+class AuditLogBroken(RuntimeError):
+    """The chain does not verify, so its head is not anchored; `report` says why."""
+
+    def __init__(self, report: AuditLogReport):
+        super().__init__(f"审计日志校验失败，未锚定：{report.broken.describe()}")
+        self.report = report
+
+
+@dataclass
+class AuditLogReport:
+    """What a verification found: events checked, the chain's head, problems (first one first)."""
+
+    checked: int = 0
+    legacy: int = 0
+    head: ChainHead = field(default_factory=lambda: ChainHead(0, "0" * 64, 0))
+    problems: list[ChainBreak] = field(default_factory=list)
+    anchors: list[Anchor] = field(default_factory=list)  # the epoch in force, compared with the chain
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def broken(self) -> ChainBreak | None:
+        return self.problems[0] if self.problems else None
+
+    @property
+    def last_anchor(self) -> Anchor | None:
+        return max(self.anchors, key=lambda anchor: anchor.moment) if self.anchors else None
+
+
+def anchor_file(config: Mapping | None = None) -> Path:
+    return Path((current_app.config if config is None else config)["AUDIT_ANCHOR_FILE"])
+
+
+def read_anchors(keys: Mapping[str, bytes], path: Path | None = None) -> tuple[list[Anchor], list[ChainBreak]]:
+    """The well-signed anchors of the file, and a problem for each line that is not one."""
+    path = path or anchor_file()
+    anchors, problems = [], []
+    for number, data in read_anchor_lines(path):
+        where = f"锚点文件 {path.name} 第 {number} 行"
+        if isinstance(data, ValueError):
+            problems.append(ChainBreak(None, f"{where}无法读取（{data}）"))
+            continue
+        try:
+            anchor = anchor_from_json(data)
+        except InvalidAnchor as error:
+            problems.append(ChainBreak(None, f"{where}：{error}"))
+            continue
+        problem = signature_problem(anchor, keys)
+        if problem:
+            problems.append(ChainBreak(anchor.last_id, f"{where}：{problem}"))
+        else:
+            anchors.append(anchor)
+    return anchors, problems
+
+
+def _events(session: Session, after_id: int = 0) -> Iterator[ChainEvent]:
+    table = AuditEvent.__table__
+    stmt = (select(table).where(table.c.id > after_id).order_by(table.c.id)
+            .execution_options(yield_per=CHUNK_ROWS))
+    for row in session.execute(stmt).mappings():
+        yield ChainEvent(row["id"], {name: row[name] for name in _FIELDS}, row["prev_hash"], row["hash"],
+                         row["key_id"])
+
+
+class _Check:
+    """One verification pass that can be resumed (the head read under the append lock)."""
+
+    def __init__(self, keys: Mapping[str, bytes], epoch: list[Anchor]):
+        self.verifier = ChainVerifier(keys, watch={anchor.last_id for anchor in epoch})
+        self.recorded: list[tuple[int, object]] = []  # (event id, signature) of the chain's anchor events
+        self.broken: ChainBreak | None = None
+
+    def feed(self, session: Session) -> None:
+        if self.broken is not None:
+            return
+        for event in _events(session, self.verifier.last_id):
+            self.broken = self.verifier.add(event)
+            if self.broken is not None:
+                return
+            if event.fields["action"] == "anchor":
+                self.recorded.append((event.id, (event.fields["changes"] or {}).get("signature")))
+
+
+def _report(check: _Check, anchors: list[Anchor], epoch: list[Anchor], file_problems: list[ChainBreak],
+            compare: bool) -> AuditLogReport:
+    verifier = check.verifier
+    report = AuditLogReport(checked=verifier.count, legacy=verifier.legacy, head=verifier.head, anchors=epoch)
+    if check.broken is not None:
+        report.problems.append(check.broken)
+    elif compare:
+        report.problems += anchor_breaks(verifier.head, verifier.seen, epoch)
+        signed = {anchor.signature for anchor in anchors}
+        report.problems += [ChainBreak(event_id, "该事件记录的锚点不在锚点文件中（锚点文件被删改或换成了别的文件）")
+                            for event_id, signature in check.recorded if signature not in signed]
+    if compare:
+        report.problems += file_problems
+    return report
+
+
+def check_audit_log(session: Session | None = None, *, compare_anchors: bool = True) -> AuditLogReport:
+    """Recompute every MAC of the chain and (unless told not to) compare it with the anchors."""
+    session = session or db.session
+    try:
+        ring = keyring()
+        anchors, file_problems = read_anchors(ring.keys)
+    except AuditKeyError as error:
+        return AuditLogReport(problems=[ChainBreak(None, str(error))])
+    epoch = epoch_in_force(anchors) if compare_anchors else []
+    check = _Check(ring.keys, epoch)
+    check.feed(session)
+    return _report(check, anchors, epoch, file_problems, compare_anchors)
+
+
+def anchor_audit_log(reason: str = AnchorReason.MANUAL, changes: Mapping | None = None) -> Anchor:
+    """Verify the chain, sign its head, append the anchor to the anchors file and record an
+    `anchor` event; commits. Call at the start of a unit of work (nothing pending in the session).
+
+    A restore or reset (`REBASING`) starts a new epoch: the chain is verified on its own, not
+    against the anchors of the chain it replaced. AuditLogBroken when the chain does not verify.
+    """
+    session = db.session
+    compare = reason not in REBASING
+    ring = keyring()
+    anchors, file_problems = read_anchors(ring.keys)
+    epoch = epoch_in_force(anchors) if compare else []
+    check = _Check(ring.keys, epoch)
+    check.feed(session)  # the bulk of the chain, without holding up appends
+    lock_chain(session.connection())
+    check.feed(session)  # what was appended meanwhile, under the lock: the head is final
+    report = _report(check, anchors, epoch, file_problems, compare)
+    if not report.ok:
+        session.rollback()
+        raise AuditLogBroken(report)
+    anchor = sign_anchor(report.head, utcnow(), reason, ring.current_id, ring.current_secret)
+    append_anchor(anchor_file(), anchor.as_json())
+    record_event("anchor", "AuditLog", anchor.last_id or None,
+                 {**(changes or {}), "reason": str(reason), "events": anchor.events, "last_id": anchor.last_id,
+                  "key_id": anchor.key_id, "signature": anchor.signature})
+    session.commit()
+    return anchor
+
+
+def record_bundle_anchor(anchor: Anchor) -> None:
+    """Keep an exported bundle's anchor in the anchors file too (a later truncation then shows)."""
+    append_anchor(anchor_file(), anchor.as_json())
+
+
+def rotate_audit_key() -> tuple[str, str]:
+    """A new current audit key (old ones kept for verifying), recorded and anchored; (old id, new id)."""
+    old_id, ring = rotate_file_key()
+    record_event("rotate_key", "AuditKey", ring.current_id, {"old_key_id": old_id, "new_key_id": ring.current_id})
+    db.session.commit()
+    anchor_audit_log(AnchorReason.ROTATE)
+    return old_id, ring.current_id
+
+
+def seal_audit_log() -> int:
+    """Seal the legacy (unkeyed) events now and anchor the sealed chain; the legacy events sealed."""
+    sealed = seal_legacy()
+    db.session.commit()
+    anchor_audit_log(AnchorReason.SEAL, {"legacy_events": sealed})
+    return sealed
+
+
+def rebase_after(reason: str, changes: Mapping) -> Anchor:
+    """After a restore or reset replaced the chain: record it, and anchor the new chain as a new epoch."""
+    action = "restore" if reason == AnchorReason.RESTORE else "reset"
+    record_event(action, "Database", None, dict(changes))
+    db.session.commit()
+    return anchor_audit_log(reason)
+
+
+def chain_head(session: Session | None = None) -> ChainHead:
+    """The stored chain's last event and event count, unverified (what a restore replaces)."""
+    session = session or db.session
+    table = AuditEvent.__table__
+    last = session.execute(select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)).first()
+    if last is None:
+        return ChainHead(0, "0" * 64, 0)
+    return ChainHead(last.id, last.hash, session.execute(select(func.count(table.c.id))).scalar_one())

@@ -1,0 +1,199 @@
+"""Freshness of reviews and evaluations: the evidence rows their figures were computed from,
+fingerprinted (`domain.fingerprints`), and what has changed in the records since.
+
+A review's sources are its indicators, each with the rows its figure reads and only the fields
+that decide it (an assignment's being completed, a check's verdict, a callback's answer …), so
+that a change that cannot move a figure does not make the review stale. An evaluation's sources
+are its quarters (the newest revision of each, with its total and its own fingerprint), the
+year's performance payments and the contract's amount, share and term.
+
+Rows are read before the figures are computed: a record changed in between then shows as a
+change (a needless recomputation), never as freshness it does not have.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from ..domain.figures import EvaluationFigures, ReviewFigures
+from ..domain.fingerprints import Fingerprint, SourceChange, changes, describe, fingerprint
+from ..domain.periods import Quarter
+from ..extensions import db
+from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview
+from .callbacks import SATISFIED_FROM
+from .check_results import _notice_rows, call_counts, check_counts
+from .kpi_evidence import RECORD_KINDS, QuarterEvidence, due_assignments
+
+STALE_MESSAGE = "记录已变化，请重新计算"
+
+_ID_PREFIX = {"assignment": "任务#", "spot_check": "完成记录#", "callback": "完成记录#",
+              "rectification_notice": "整改通知#"}
+EVALUATION_SOURCES = {"quarters": ("季度考核", ""), "payments": ("绩效挂钩部分付款", "付款#"),
+                      "contract": ("合同金额与期限", "合同#")}
+
+
+def _one_row_per_id(rows: Iterable[tuple]) -> list[tuple]:
+    """Rows by their first value; a record checked in two draws is one row listing both."""
+    grouped: dict[object, list[tuple]] = {}
+    for row in rows:
+        grouped.setdefault(row[0], []).append(tuple(row[1:]))
+    return [(key, *values[0]) if len(values) == 1 else (key, sorted(values, key=repr))
+            for key, values in grouped.items()]
+
+
+def review_evidence(contract_id: int, quarter: Quarter) -> dict[str, list[tuple]]:
+    """Per indicator key, the rows its figure reads: `(id, *fields that decide it)`.
+
+    The assignments are those the KPIs count (`kpi_evidence.due_assignments`, the same query). A
+    spot check's row carries its draw and stratum, which weight it in the design-based estimate;
+    targeted checks are in too: their own k/n is shown beside the estimate. Only a finished
+    quarter is fingerprinted: a running quarter's preview is never stored nor publishable.
+    """
+    assignments = due_assignments(contract_id, quarter)
+    checks = check_counts(contract_id, quarter)
+    calls = [c for c in call_counts(contract_id, quarter) if c.answered]
+    notices = _notice_rows(contract_id, quarter)
+    return {
+        "completion": [(row.id, bool(row.completed)) for row in assignments],
+        "timeliness": [(row.id, row.due_date, row.completed_at) for row in assignments if row.completed],
+        "spot_check_pass": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.passed) for c in checks),
+        "field_accuracy": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.compared, c.differing)
+                                          for c in checks),
+        "satisfaction": _one_row_per_id((c.record_id, c.satisfaction >= SATISFIED_FROM) for c in calls),
+        "authenticity": _one_row_per_id((c.record_id, bool(c.confirmed)) for c in calls),
+        "rectification": [_notice_row(n) for n in notices],
+    }
+
+
+def _notice_row(notice) -> tuple:
+    """A notice as `closed_on_time` reads it: its deadline and, once closed as rectified, when."""
+    accepted = notice.status == "closed" and notice.outcome == "accepted"
+    return (notice.id, notice.deadline, accepted, notice.closed_at if accepted else None)
+
+
+def review_fingerprint(rows: Mapping[str, Sequence[tuple]], keys: Iterable[str]) -> Fingerprint:
+    """The fingerprint of the sources a review's indicators (`keys`) read."""
+    return fingerprint({key: rows.get(key, ()) for key in keys})
+
+
+def stamp(record: QuarterlyReview | AnnualEvaluation, found: Fingerprint) -> None:
+    """Store the fingerprint of the evidence the record's figures were just computed from."""
+    record.evidence_sha256 = found.digest
+    record.evidence_fingerprint = found.to_json()
+
+
+def _stored(record: QuarterlyReview | AnnualEvaluation) -> Fingerprint | None:
+    return None if record.evidence_fingerprint is None else Fingerprint.from_json(record.evidence_fingerprint)
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """What changed in the records since a review or evaluation was computed (nothing: fresh)."""
+
+    changes: tuple[SourceChange, ...]
+    descriptions: tuple[str, ...]
+    current: Fingerprint
+
+    @property
+    def stale(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def message(self) -> str:
+        return f"{STALE_MESSAGE}：{'；'.join(self.descriptions)}"
+
+
+def _legacy_review_changes(figures: ReviewFigures, found: QuarterEvidence) -> tuple[SourceChange, ...]:
+    """For a review stored before fingerprints: its indicators against the evidence gathered now
+    (records added or removed, records whose counting in the numerator flipped)."""
+    result = []
+    for item in figures.indicators:
+        now = found.evidence.get(item.key)
+        if now is None:
+            continue
+        counted_now = found.counted_ids.get(item.key)
+        before_ids, now_ids = set(item.record_ids), set(now.record_ids)
+        flipped = set()
+        if item.counted_ids is not None and counted_now is not None:
+            flipped = (set(item.counted_ids) ^ set(counted_now)) & before_ids & now_ids
+        if (item.numerator, item.denominator) == (now.numerator, now.denominator) \
+                and before_ids == now_ids and not flipped:
+            continue
+        result.append(SourceChange(item.key, tuple(str(i) for i in sorted(now_ids - before_ids)),
+                                   tuple(str(i) for i in sorted(before_ids - now_ids)),
+                                   tuple(str(i) for i in sorted(flipped))))
+    return tuple(result)
+
+
+def review_staleness(review: QuarterlyReview, gathered: QuarterEvidence | None = None) -> Staleness:
+    """What changed in the records a review's figures read since it was computed.
+
+    A review without a stored fingerprint (scored before fingerprints existed) is compared by its
+    figures with `gathered`, the evidence as the KPIs gather it now.
+    """
+    figures = review.figures
+    current = review_fingerprint(review_evidence(review.contract_id, Quarter.parse(review.quarter)), figures.keys)
+    stored = _stored(review)
+    if stored is not None:
+        found = changes(stored, current)
+    elif gathered is not None:
+        found = _legacy_review_changes(figures, gathered)
+    else:
+        raise ValueError("a review without a fingerprint needs the evidence gathered now")
+    order = {key: position for position, key in enumerate(figures.keys)}
+    found = tuple(sorted(found, key=lambda change: order.get(change.key, len(order))))  # as the page lists them
+    names = {item.key: item.name for item in figures.indicators}
+    return Staleness(found, tuple(describe(change, names.get(change.key, change.key),
+                                           _ID_PREFIX[RECORD_KINDS.get(change.key, "assignment")])
+                                  for change in found), current)
+
+
+def evaluation_evidence(contract: Contract, year: int,
+                        standings: Sequence[tuple[Quarter, QuarterlyReview | None]]) -> dict[str, list[tuple]]:
+    """What an evaluation reads: each quarter's newest review, the year's performance payments, the contract."""
+    payments = db.session.execute(
+        select(PaymentRecord.id, PaymentRecord.amount_fen, PaymentRecord.paid_on)
+        .where(PaymentRecord.contract_id == contract.id, PaymentRecord.kind == "performance",
+               PaymentRecord.year == year)
+    ).all()
+    return {
+        "quarters": [(str(quarter), None) if review is None else
+                     (str(quarter), review.id, review.revision, review.status, review.total_centi,
+                      review.completed_volume, review.evidence_sha256)
+                     for quarter, review in standings],
+        "payments": [tuple(row) for row in payments],
+        "contract": [(contract.id, contract.amount_fen, contract.performance_share_bp, contract.term_start,
+                      contract.term_end)],
+    }
+
+
+def _legacy_evaluation_changes(stored: EvaluationFigures, now: EvaluationFigures | None) -> tuple[SourceChange, ...]:
+    """For an evaluation stored before fingerprints: its figures against those computed now (None:
+    the year can no longer be computed)."""
+    if now is None:
+        return (SourceChange("quarters"),)
+    if stored == now:
+        return ()
+    before = {q.quarter: q for q in stored.quarters}
+    after = {q.quarter: q for q in now.quarters}
+    missing_before = {m.quarter: m.status for m in stored.missing_quarters}
+    missing_after = {m.quarter: m.status for m in now.missing_quarters}
+    quarters = sorted(q for q in set(before) | set(after) | set(missing_before) | set(missing_after)
+                      if before.get(q) != after.get(q) or missing_before.get(q) != missing_after.get(q))
+    found = [SourceChange("quarters", changed=tuple(quarters))] if quarters else []
+    if stored.payment != now.payment:
+        found.append(SourceChange("payments"))
+    return tuple(found) or (SourceChange("quarters"),)
+
+
+def evaluation_staleness(evaluation: AnnualEvaluation, current: Fingerprint,
+                         recomputed: EvaluationFigures | None = None) -> Staleness:
+    """What changed since the evaluation was computed, given the fingerprint of the records now
+    (and, for an evaluation stored before fingerprints, its figures computed now)."""
+    stored = _stored(evaluation)
+    found = changes(stored, current) if stored is not None else _legacy_evaluation_changes(evaluation.figures,
+                                                                                             recomputed)
+    return Staleness(found, tuple(describe(change, *EVALUATION_SOURCES.get(change.key, (change.key, "#")))
+                                  for change in found), current)

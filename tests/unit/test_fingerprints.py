@@ -1,0 +1,97 @@
+"""Evidence fingerprints: canonical, order-free, sensitive to every row and field, and able to say what changed."""
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from oversight.domain.fingerprints import (
+    Fingerprint,
+    SourceChange,
+    canonical_json,
+    changes,
+    describe,
+    fingerprint,
+    source_fingerprint,
+)
+
+CALLS = [(101, True), (102, True), (103, False)]
+SOURCES = {"authenticity": CALLS, "completion": [(1, True), (2, False)]}
+
+
+def test_the_digest_is_sha256_over_the_canonical_rows():
+    found = source_fingerprint([(2, "b", None), (1, Decimal("0.90"), date(2025, 8, 10))])
+    expected = canonical_json([[1, "0.90", "2025-08-10"], [2, "b", None]])
+    assert expected == '[[1,"0.90","2025-08-10"],[2,"b",null]]'
+    assert found.digest == hashlib.sha256(expected.encode()).hexdigest()
+    assert set(found.rows) == {"1", "2"} and all(len(digest) == 12 for digest in found.rows.values())
+
+
+def test_row_and_source_order_do_not_matter():
+    shuffled = {"completion": [(2, False), (1, True)], "authenticity": list(reversed(CALLS))}
+    assert fingerprint(shuffled) == fingerprint(SOURCES)
+
+
+@pytest.mark.parametrize("changed", [
+    {**SOURCES, "authenticity": [(101, True), (102, False), (103, False)]},  # a field changed
+    {**SOURCES, "authenticity": CALLS + [(104, False)]},  # a row added
+    {**SOURCES, "authenticity": CALLS[:2]},  # a row removed
+    {**SOURCES, "timeliness": []},  # a source added, even an empty one
+    {"authenticity": CALLS, "timeliness": [(1, True), (2, False)]},  # the same rows under another indicator
+    {**SOURCES, "completion": [(1, 1), (2, 0)]},  # 1 is not True
+])
+def test_any_change_changes_the_digest(changed):
+    assert fingerprint(changed).digest != fingerprint(SOURCES).digest
+
+
+def test_what_changed_is_named_per_source():
+    before = fingerprint(SOURCES)
+    after = fingerprint({**SOURCES, "authenticity": [(101, True), (102, False), (104, False)]})
+    assert changes(before, before) == ()
+    assert changes(before, after) == (SourceChange("authenticity", added=("104",), removed=("103",),
+                                                   changed=("102",)),)
+    assert changes(after, before) == (SourceChange("authenticity", added=("103",), removed=("104",),
+                                                   changed=("102",)),)
+
+
+def test_a_source_that_appears_or_goes_lists_all_its_rows():
+    before = fingerprint({"completion": [(1, True)]})
+    after = fingerprint({"completion": [(1, True)], "rectification": [(7, date(2025, 9, 1)), (12, None)]})
+    assert changes(before, after) == (SourceChange("rectification", added=("7", "12")),)
+    assert changes(after, before) == (SourceChange("rectification", removed=("7", "12")),)
+
+
+def test_ids_are_listed_in_numeric_order_and_quarters_as_text():
+    before = fingerprint({"q": [("2025Q1", 1), ("2025Q2", 1)], "ids": [(9, 1), (10, 1)]})
+    after = fingerprint({"q": [("2025Q1", 2), ("2025Q2", 2)], "ids": [(9, 2), (10, 2), (100, 1)]})
+    assert changes(before, after) == (SourceChange("ids", added=("100",), changed=("9", "10")),
+                                      SourceChange("q", changed=("2025Q1", "2025Q2")))
+
+
+def test_a_fingerprint_survives_its_json():
+    found = fingerprint({**SOURCES, "timeliness": [(1, date(2025, 8, 10), datetime(2025, 8, 9, 16, 0))]})
+    assert Fingerprint.from_json(found.to_json()) == found
+    assert found.to_json()["format"] == 1
+    with pytest.raises(ValueError):
+        Fingerprint.from_json({**found.to_json(), "format": 99})
+
+
+@pytest.mark.parametrize("rows, error", [
+    ([(1, True), (1, False)], ValueError),  # an id twice
+    ([(1, True), ("1", False)], ValueError),  # the same id as text
+    ([()], ValueError),
+    ([(None, True)], TypeError),
+    ([(True, 1)], TypeError),
+    ([(1, 0.5)], TypeError),  # floats are not exact evidence
+    ([(1, {"a": 1})], TypeError),
+])
+def test_rows_that_cannot_be_fingerprinted_are_refused(rows, error):
+    with pytest.raises(error):
+        source_fingerprint(rows)
+
+
+def test_a_change_reads_in_chinese():
+    change = SourceChange("authenticity", added=("104",), changed=tuple(str(i) for i in range(1, 8)))
+    assert describe(change, "服务真实率", "完成记录#") == (
+        "服务真实率：新增1条（完成记录#104）；内容变化7条（完成记录#1、完成记录#2、完成记录#3、完成记录#4、完成记录#5 等7条）")
+    assert describe(SourceChange("payments"), "绩效挂钩部分付款") == "绩效挂钩部分付款：依据记录有变化"
