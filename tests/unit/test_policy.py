@@ -9,17 +9,28 @@ from oversight.policy import Action, may
 
 OURS, THEIRS = 1, 2
 
-ADMIN = SimpleNamespace(role="admin", contractor_id=None)
-SUPERVISOR = SimpleNamespace(role="supervisor", contractor_id=None)
-AUDITOR = SimpleNamespace(role="auditor", contractor_id=None)
-CONTRACTOR = SimpleNamespace(role="contractor", contractor_id=OURS)
+ADMIN = SimpleNamespace(id=1, role="admin", contractor_id=None)
+SUPERVISOR = SimpleNamespace(id=2, role="supervisor", contractor_id=None)
+AUDITOR = SimpleNamespace(id=3, role="auditor", contractor_id=None)
+CONTRACTOR = SimpleNamespace(id=4, role="contractor", contractor_id=OURS)
+SECOND_SUPERVISOR = SimpleNamespace(id=5, role="supervisor", contractor_id=None)
 ANONYMOUS = SimpleNamespace()  # Flask-Login's anonymous user has no role
 USERS = {"admin": ADMIN, "supervisor": SUPERVISOR, "auditor": AUDITOR, "contractor": CONTRACTOR,
-         "anonymous": ANONYMOUS}
+         "anonymous": ANONYMOUS, "second supervisor": SECOND_SUPERVISOR}
 
 
-def _record(status=None, locked=False, contractor_id=OURS):
-    return SimpleNamespace(status=status, locked=locked, contract=SimpleNamespace(contractor_id=contractor_id))
+def _record(status=None, locked=False, contractor_id=OURS, computed_by_id=None):
+    return SimpleNamespace(status=status, locked=locked, computed_by_id=computed_by_id,
+                           contract=SimpleNamespace(contractor_id=contractor_id))
+
+
+def _check(passed, contractor_id=OURS, checker_id=SUPERVISOR.id):
+    return SimpleNamespace(status="passed" if passed else "failed", passed=passed, checker_id=checker_id, contract=SimpleNamespace(contractor_id=contractor_id))
+
+
+def _appeal(status, checker_id=SUPERVISOR.id, recheck_assigned_to_id=None):
+    return SimpleNamespace(status=status, spot_check=_check(False, checker_id=checker_id),
+                           recheck_assigned_to_id=recheck_assigned_to_id)
 
 
 # Review status → (admin, supervisor, auditor, contractor) sees its own contract's review.
@@ -49,8 +60,8 @@ def test_no_contractor_sees_another_contractors_review_in_any_state(status):
     assert policy.sees_review(AUDITOR, THEIRS, status)
 
 
-@pytest.mark.parametrize(("status", "contractor_sees"), [("draft", False), ("approved", True)])
-def test_contractors_see_only_approved_evaluations(status, contractor_sees):
+@pytest.mark.parametrize(("status", "contractor_sees"), [("draft", False), ("published", True), ("approved", True)])
+def test_contractors_see_their_evaluations_once_published(status, contractor_sees):
     assert policy.sees_evaluation(CONTRACTOR, OURS, status) is contractor_sees
     assert not policy.sees_evaluation(CONTRACTOR, THEIRS, status)
     for bureau in (ADMIN, SUPERVISOR, AUDITOR):
@@ -58,7 +69,8 @@ def test_contractors_see_only_approved_evaluations(status, contractor_sees):
 
 
 def test_every_evaluation_status_is_decided():
-    assert {s for s in EvaluationStatus.codes() if policy.sees_evaluation(CONTRACTOR, OURS, s)} == {"approved"}
+    assert {s for s in EvaluationStatus.codes() if policy.sees_evaluation(CONTRACTOR, OURS, s)} == (
+        set(EvaluationStatus.codes()) - {"draft"})
 
 
 @pytest.mark.parametrize(("user", "contractor_id", "sees"), [
@@ -113,6 +125,12 @@ ROLE_TABLE = {
     Action.CORRECT_EVALUATIONS: "AS..",
     Action.REQUEST_CORRECTIONS: "...C",
     Action.DECIDE_CORRECTIONS: "AS..",
+    Action.COMMENT_ON_EVALUATIONS: "...C",
+    Action.SETTLE_EVALUATIONS: "A...",
+    Action.APPEAL_SPOT_CHECKS: "...C",
+    Action.DECIDE_APPEALS: "AS..",
+    Action.RECHECK_APPEALS: "AS..",
+    Action.HANDLE_ESCALATIONS: "A...",
 }
 
 
@@ -186,6 +204,29 @@ STEP_TABLE = [
     (Action.MAKE_CALLBACKS, _record("answered"), "supervisor", False),
     (Action.HANDLE_COMPLAINTS, _record("open"), "supervisor", True),
     (Action.HANDLE_COMPLAINTS, _record("closed"), "supervisor", False),
+    # Whoever computed a draft neither settles nor approves it.
+    (Action.SETTLE_REVIEWS, _record("disputed", computed_by_id=ADMIN.id), "admin", False),
+    (Action.APPROVE_REVIEWS, _record("settled", computed_by_id=ADMIN.id), "admin", False),
+    (Action.APPROVE_REVIEWS, _record("settled", computed_by_id=SUPERVISOR.id), "admin", True),
+    (Action.SETTLE_EVALUATIONS, _record("disputed"), "admin", True),
+    (Action.SETTLE_EVALUATIONS, _record("disputed", computed_by_id=ADMIN.id), "admin", False),
+    (Action.SETTLE_EVALUATIONS, _record("agreed"), "admin", False),
+    (Action.APPROVE_EVALUATIONS, _record("settled", computed_by_id=ADMIN.id), "admin", False),
+    (Action.COMMENT_ON_EVALUATIONS, _record("published"), "contractor", True),
+    (Action.COMMENT_ON_EVALUATIONS, _record("published", contractor_id=THEIRS), "contractor", False),
+    (Action.COMMENT_ON_EVALUATIONS, _record("agreed"), "contractor", False),
+    # Appeals: the contractor of a failed check; a supervisor other than its checker decides.
+    (Action.APPEAL_SPOT_CHECKS, _check(False), "contractor", True),
+    (Action.APPEAL_SPOT_CHECKS, _check(True), "contractor", False),
+    (Action.APPEAL_SPOT_CHECKS, _check(False, contractor_id=THEIRS), "contractor", False),
+    (Action.DECIDE_APPEALS, _appeal("filed"), "supervisor", False),
+    (Action.DECIDE_APPEALS, _appeal("filed"), "second supervisor", True),
+    (Action.DECIDE_APPEALS, _appeal("decided"), "second supervisor", False),
+    (Action.DECIDE_APPEALS, _appeal("filed"), "contractor", False),
+    (Action.RECHECK_APPEALS, _appeal("recheck_ordered"), "second supervisor", True),
+    (Action.RECHECK_APPEALS, _appeal("recheck_ordered"), "supervisor", False),
+    (Action.RECHECK_APPEALS, _appeal("recheck_ordered", recheck_assigned_to_id=ADMIN.id), "second supervisor", False),
+    (Action.RECHECK_APPEALS, _appeal("filed"), "second supervisor", False),
 ]
 
 
