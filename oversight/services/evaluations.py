@@ -18,8 +18,9 @@ from ..domain.evaluation import EvaluationError, annual_evaluation, performance_
 from ..domain.figures import EvaluationFigures, ItemFigures, MissingQuarter, PaymentFigures, QuarterWeight, SchemeRef
 from ..domain.fingerprints import fingerprint
 from ..domain.periods import Quarter, quarters_of_year
+from ..domain.review_steps import StepRefused, approval_blocker, comment_outcome
 from ..domain.scoring import ManualItem, ScoringError, round_half_up
-from ..domain.vocabulary import EvaluationStatus, PaymentKind, Position, ReviewStatus, label_of
+from ..domain.vocabulary import EvaluationStatus, PaymentKind, ReviewStatus, label_of
 from ..extensions import db
 from ..policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may, owns
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
@@ -267,11 +268,6 @@ def publish_evaluation(evaluation: AnnualEvaluation, today: date, window_days: i
     db.session.flush()
 
 
-def evaluation_window_open(evaluation: AnnualEvaluation, today: date) -> bool:
-    """Whether the contractor may still agree or disagree."""
-    return evaluation.status == "published" and today <= evaluation.comment_deadline
-
-
 def comment_evaluation(evaluation: AnnualEvaluation, user: User, position: str, text: str, today: date) -> None:
     """The contractor agrees or disagrees, with its reasons, within the comment window."""
     ensure_unlocked(evaluation)
@@ -279,15 +275,12 @@ def comment_evaluation(evaluation: AnnualEvaluation, user: User, position: str, 
         raise EvaluationError("只有本合同承接机构的人员可以提出意见")
     if evaluation.status != "published":
         raise EvaluationError("该年度评价不在征求意见阶段")
-    if not evaluation_window_open(evaluation, today):
-        raise EvaluationError(f"意见期已于 {evaluation.comment_deadline} 截止，视为同意")
-    if position not in Position.codes():
-        raise EvaluationError("请选择同意或不同意")
-    text = (text or "").strip()
-    if position == "disagree" and not text:
-        raise EvaluationError("不同意时必须写明理由")
-    evaluation.status = "agreed" if position == "agree" else "disputed"
-    evaluation.contractor_position, evaluation.contractor_comment = position, text or None
+    try:
+        status, text = comment_outcome(evaluation, today, position, text)
+    except StepRefused as error:
+        raise EvaluationError(str(error)) from None
+    evaluation.status = status
+    evaluation.contractor_position, evaluation.contractor_comment = position, text
     evaluation.commented_at, evaluation.commented_by_id = utcnow(), user.id
     db.session.flush()
 
@@ -316,27 +309,13 @@ def settle_evaluation(evaluation: AnnualEvaluation, user: User, decision: str,
     db.session.flush()
 
 
-def evaluation_approval_blocker(evaluation: AnnualEvaluation, today: date) -> str | None:
-    """Why the evaluation cannot be approved yet (None when it can), as for a quarterly review."""
-    if evaluation.status in ("agreed", "settled"):
-        return None
-    if evaluation.status == "published":
-        return None if today > evaluation.comment_deadline else (
-            f"承接方意见期至 {evaluation.comment_deadline}，承接方同意或期满后方可审定")
-    return {
-        "draft": "草稿须先发布给承接方确认",
-        "disputed": "承接方有异议，须先由管理员裁定",
-        "approved": "已审定",
-    }[evaluation.status]
-
-
 def approve_evaluation(evaluation: AnnualEvaluation, user: User, today: date) -> None:
     """Lock the evaluation as computed, after the contractor's comment window and any settlement:
     refused when what it read has changed since (重新计算 first), until every quarter of the term is
     approved, and for its drafter."""
     ensure_unlocked(evaluation)
     ensure_fresh_evaluation(evaluation)
-    blocker = evaluation_approval_blocker(evaluation, today) or duty_blocker(evaluation, user)
+    blocker = approval_blocker(evaluation, today) or duty_blocker(evaluation, user)
     if blocker:
         raise EvaluationError(blocker)
     missing = _missing_quarters_message(evaluation)

@@ -19,6 +19,7 @@ from ..domain.attachments import AttachmentRefused
 from ..domain.duties import drafter_conflict
 from ..domain.figures import Estimate, Preview, ReviewFigures, SchemeRef
 from ..domain.periods import Quarter
+from ..domain.review_steps import StepRefused, approval_blocker, comment_outcome
 from ..domain.scoring import (
     Evidence,
     ManualItem,
@@ -28,7 +29,7 @@ from ..domain.scoring import (
     score_quarter,
 )
 from ..domain.standing import Standing, standing
-from ..domain.vocabulary import Position, ReviewStatus, ScoreAction, label_of
+from ..domain.vocabulary import ReviewStatus, ScoreAction, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
 from ..policy import Action, may, owns
@@ -352,11 +353,6 @@ def publish(review: QuarterlyReview, today: date, window_days: int = DEFAULT_COM
     db.session.flush()
 
 
-def window_open(review: QuarterlyReview, today: date) -> bool:
-    """Whether the contractor may still agree or disagree."""
-    return review.status == "published" and today <= review.comment_deadline
-
-
 def comment(review: QuarterlyReview, user: User, position: str, text: str, today: date,
             uploads: Sequence[Upload] = ()) -> None:
     """The contractor agrees or disagrees, with its reasons and evidence files, within the
@@ -365,20 +361,14 @@ def comment(review: QuarterlyReview, user: User, position: str, text: str, today
     if not may(user, Action.COMMENT_ON_REVIEWS) or not owns(user, review.contract.contractor_id):
         raise ReviewError("只有本合同承接机构的人员可以提出意见")
     _require_status(review, "published", message="该考核不在征求意见阶段")
-    if not window_open(review, today):
-        raise ReviewError(f"意见期已于 {review.comment_deadline} 截止，视为同意")
-    if position not in Position.codes():
-        raise ReviewError("请选择同意或不同意")
-    text = (text or "").strip()
-    if position == "disagree" and not text:
-        raise ReviewError("不同意时必须写明理由")
     try:
+        status, text = comment_outcome(review, today, position, text)
         attach_all(review, list(uploads), user)
-    except AttachmentRefused as error:
+    except (StepRefused, AttachmentRefused) as error:
         raise ReviewError(str(error)) from None
-    review.status = "agreed" if position == "agree" else "disputed"
+    review.status = status
     review.contractor_position = position
-    review.contractor_comment = text or None
+    review.contractor_comment = text
     review.commented_at = utcnow()
     review.commented_by_id = user.id
     db.session.flush()
@@ -411,20 +401,6 @@ def _refuse_drafter(record, user: User) -> None:
     conflict = duty_blocker(record, user)
     if conflict:
         raise ReviewError(conflict)
-
-
-def approval_blocker(review: QuarterlyReview, today: date) -> str | None:
-    """Why the review cannot be approved yet (None when it can)."""
-    if review.status in ("agreed", "settled"):
-        return None
-    if review.status == "published":
-        return None if today > review.comment_deadline else (
-            f"承接方意见期至 {review.comment_deadline}，承接方同意或期满后方可审定")
-    return {
-        "draft": "草稿须先发布给承接方确认",
-        "disputed": "承接方有异议，须先由管理员裁定",
-        "approved": "已审定",
-    }[review.status]
 
 
 def approve(review: QuarterlyReview, user: User, today: date) -> None:

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from oversight.domain import review_steps
 from oversight.domain.evaluation import EvaluationError
 from oversight.extensions import db
 from oversight.models import QuarterlyReview
@@ -91,6 +92,6 @@ def test_silence_until_the_window_closes_counts_as_agreement(setting):
     evaluations.publish_evaluation(evaluation, date(2026, 1, 10), window_days=7)
     with pytest.raises(EvaluationError, match="已于 2026-01-17 截止"):
         evaluations.comment_evaluation(evaluation, setting["contractor_user"], "disagree", "晚了", date(2026, 1, 18))
-    assert evaluations.evaluation_approval_blocker(evaluation, date(2026, 1, 17)) is not None
+    assert review_steps.approval_blocker(evaluation, date(2026, 1, 17)) is not None
     evaluations.approve_evaluation(evaluation, setting["other"], date(2026, 1, 18))
     assert evaluation.status == "approved" and evaluation.contractor_position is None

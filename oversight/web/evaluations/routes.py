@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ...clock import county_today
 from ...domain.evaluation import EvaluationError
+from ...domain import review_steps
 from ...extensions import db
 from ...models import AnnualEvaluation, Contract
 from ...policy import Action, may
@@ -74,8 +75,8 @@ def detail(evaluation_id: int):
         fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
         item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
         comment_form=EvaluationCommentForm(), settle_form=EvaluationSettleForm(), final=service.payment_final(evaluation),
-        window_open=service.evaluation_window_open(evaluation, county_today()),
-        blocker=service.evaluation_approval_blocker(evaluation, county_today()),
+        window_open=review_steps.window_open(evaluation, county_today()),
+        blocker=review_steps.approval_blocker(evaluation, county_today()),
         duty_blocker=service.duty_blocker(evaluation, current_user),
         staleness=service.evaluation_freshness(evaluation)
         if may(current_user, Action.READ_OVERSIGHT) and not evaluation.locked else None,

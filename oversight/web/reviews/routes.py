@@ -9,6 +9,7 @@ from ...charts.performance import contractors_side_by_side, indicator_breakdown,
 from ...clock import county_today
 from ...domain.periods import Quarter, quarter_of
 from ...domain.vocabulary import ScoreAction
+from ...domain import review_steps
 from ...extensions import db
 from ...domain.rectification import RectificationError
 from ...models import Contract, ProposedDeduction, QuarterlyReview
@@ -103,7 +104,7 @@ def detail(review_id: int):
     return render_template(
         "reviews/detail.html", review=review, figures=review.figures,
         history=history, today=today,
-        window_open=service.window_open(review, today), blocker=service.approval_blocker(review, today),
+        window_open=review_steps.window_open(review, today), blocker=review_steps.approval_blocker(review, today),
         duty_blocker=service.duty_blocker(review, current_user),
         proposals=rectification.proposals_for(review) if sees_draft_reviews() else [],
         dismiss_form=DismissDeductionForm(),
