@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from ..adapters.files import FileStore
-from ..clock import BUREAU_UTC_OFFSET, local_day, local_day_of, utcnow  # noqa: F401  (the first and third re-exported for older imports; the clock lives in oversight.clock)
+from ..clock import local_day, utcnow
 from ..config import Defaults
 from ..domain.attachments import EXTENSIONS, AttachmentRefused
 from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
