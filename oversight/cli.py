@@ -8,6 +8,7 @@ from .commands import audit as audit_commands
 from .commands import checks as check_commands
 from .commands import exports as export_commands
 from .commands import logs as log_commands
+from .commands import notifications as notification_commands
 from .commands import ops as ops_commands
 from .commands import performance as performance_commands
 from .extensions import db
@@ -45,6 +46,7 @@ def register_cli(app: Flask) -> None:
     performance_commands.register(app)
     export_commands.register(app)
     log_commands.register(app)
+    notification_commands.register(app)
     from seeds.demo import register as register_seed_commands
 
     register_seed_commands(app)

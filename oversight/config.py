@@ -102,6 +102,7 @@ class Defaults:
     SMTP_USERNAME = None
     SMTP_PASSWORD = None
     SMTP_STARTTLS = False
+    EMAIL_MAX_ATTEMPTS = 5  # tries of one notification's e-mail before it is marked failed
 
     LOG_LEVEL = "INFO"
 

@@ -18,17 +18,16 @@ from .services import maintenance
 from .services.audit_anchors import anchor_audit_log
 from .services.draws import make_draws
 from .services.jobs import JobContext, JobSpec, catch_up, execute
-from .services.mailer import SmtpSettings
 from .services.reviews import score_quarter_reviews
 
 
 def _mark_overdue(ctx: JobContext) -> dict:
     return {"assignments_overdue": maintenance.mark_overdue_assignments(ctx.today),
-            "notices_overdue": maintenance.notify_overdue_notices(ctx.today, SmtpSettings.from_config(ctx.config))}
+            "notices_overdue": maintenance.notify_overdue_notices(ctx.today)}
 
 
 def _remind_due(ctx: JobContext) -> dict:
-    return {"notices": maintenance.remind_due(ctx.today, SmtpSettings.from_config(ctx.config))}
+    return {"notices": maintenance.remind_due(ctx.today)}
 
 
 def _issue_care_visits(ctx: JobContext) -> dict:

@@ -97,6 +97,9 @@ class Action(StrEnum):
     DECIDE_APPEALS = "decide_appeals"  # order a second re-check, decide
     RECHECK_APPEALS = "recheck_appeals"  # enter the ordered second re-check
     HANDLE_ESCALATIONS = "handle_escalations"  # a notice escalated after its last round
+    # The user's own inbox and e-mail choices: personal, so auditors use them too.
+    READ_NOTIFICATIONS = "read_notifications"
+    CHOOSE_NOTIFICATION_EMAILS = "choose_notification_emails"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -141,6 +144,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.DECIDE_APPEALS: STAFF,
     Action.RECHECK_APPEALS: STAFF,
     Action.HANDLE_ESCALATIONS: ADMIN,
+    Action.READ_NOTIFICATIONS: EVERYONE,
+    Action.CHOOSE_NOTIFICATION_EMAILS: EVERYONE,
 }
 
 

@@ -495,3 +495,34 @@ class DeductionStatus(Labelled):
     PROPOSED = "proposed", "待确认"
     CONFIRMED = "confirmed", "已计入考核"
     DISMISSED = "dismissed", "不予扣分"
+
+
+# --- notifications and their e-mails (issue 11) ------------------------------------------------
+
+
+class NotificationKind(Labelled):
+    """The workflow event a notification tells of; each user chooses which kinds also e-mail them."""
+
+    NOTICE_ISSUED = "notice_issued", "整改通知下发"
+    NOTICE_OVERDUE = "notice_overdue", "整改通知逾期"
+    NOTICE_ESCALATED = "notice_escalated", "整改通知升级"
+    REVIEW_PUBLISHED = "review_published", "考核结果发布（征求意见）"
+    REVIEW_COMMENTED = "review_commented", "承接方对考核结果的意见"
+    REVIEW_SETTLED = "review_settled", "考核异议裁定"
+    SPOT_CHECK_RESULT = "spot_check_result", "抽查复检结果"
+    CORRECTION_DECIDED = "correction_decided", "更正申请审核结果"
+    APPEAL_DECIDED = "appeal_decided", "抽查申诉裁决"
+    IMPORT_FINISHED = "import_finished", "上传记录处理完成"
+    IMPORT_FAILED = "import_failed", "上传记录处理失败"
+    DUE_SOON = "due_soon", "任务即将到期"
+
+
+class EmailStatus(Labelled):
+    """A notification's e-mail: pending → sending → sent, back to pending after a failed attempt,
+    failed after the last; skipped when nothing is to be sent."""
+
+    PENDING = "pending", "待发送"
+    SENDING = "sending", "发送中"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+    SKIPPED = "skipped", "不发送"

@@ -7,7 +7,7 @@ from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
 from .correction import CompletionRecordVersion, CorrectionRequest
-from .operations import JobRun, Notification
+from .operations import JobRun, Notification, NotificationPreference
 from .oversight_checks import (
     Callback,
     CallbackAttempt,
@@ -25,7 +25,7 @@ from .verification import EvidenceFlag, VerificationImport
 
 __all__ = [
     "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
-    "CompletionRecord", "CompletionRecordVersion", "Contract", "CorrectionRequest", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification",
+    "CompletionRecord", "CompletionRecordVersion", "Contract", "CorrectionRequest", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification", "NotificationPreference",
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "UploadBatch", "User",
     "EvidenceFlag", "VerificationImport", "Appeal", "ProposedDeduction",

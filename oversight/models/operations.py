@@ -7,7 +7,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..domain.vocabulary import JobOutcome, JobTrigger
+from ..domain.vocabulary import EmailStatus, JobOutcome, JobTrigger, NotificationKind
 from .base import one_of, utcnow
 
 
@@ -31,17 +31,41 @@ class JobRun(db.Model):
 
 
 class Notification(db.Model):
-    """An in-app notice to one user; `dedup_key` keeps a reminder from being sent twice."""
+    """An in-app notice to one user, and the outbox row of its e-mail.
+
+    `dedup_key` keeps an event from notifying a user twice. The e-mail is sent apart, by
+    `services.notifications.deliver_pending_emails` (a worker or `flask send-notifications`),
+    which claims a pending row (`sending`) before it talks to the mail server.
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("user_id", "dedup_key"),)
+    __table_args__ = (UniqueConstraint("user_id", "dedup_key"), one_of("kind", NotificationKind),
+                      one_of("email_status", EmailStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
     dedup_key: Mapped[str] = mapped_column(String(128))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    email_status: Mapped[str] = mapped_column(String(16), default="skipped", index=True)
+    email_attempts: Mapped[int] = mapped_column(default=0)
+    email_error: Mapped[str | None] = mapped_column(Text)  # the last failure, or why it is skipped
+    email_to: Mapped[str | None] = mapped_column(String(254))
+    email_claimed_at: Mapped[datetime | None]
     emailed_at: Mapped[datetime | None]
+
+
+class NotificationPreference(db.Model):
+    """Whether a user wants e-mail for one kind of notification; no row: the kind's default (yes)."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "kind"), one_of("kind", NotificationKind))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    email: Mapped[bool] = mapped_column(default=True)

@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import Appeal, Contract, RectificationNotice, SpotCheck, User
 from ..policy import Action, may, owns
 from ..clock import local_day, utcnow
+from . import notifications
 from .attachments import OwnerKind, Upload, attach_all, register_owner
 from .spot_checks import reported_values
 
@@ -162,6 +163,7 @@ def decide_appeal(appeal: Appeal, user: User, decision: str, reason: str) -> Non
     if appeal.final_passed:
         _withdraw_notices(appeal, user)
     db.session.flush()
+    notifications.appeal_decided(appeal)
 
 
 def _withdraw_notices(appeal: Appeal, user: User) -> None:

@@ -41,6 +41,7 @@ from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
 from ..policy import Action, may, owns
+from . import notifications
 from .audit import Actor, current_actor, record_event, reset_actor, set_actor
 from .completion_places import TOWNSHIP_CENTRES
 
@@ -174,6 +175,7 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
                 "filename": batch.filename, "sha256": batch.sha256, "rows": stored.rows,
                 "flagged": stored.flagged, "completed_assignments": stored.completed,
             })
+        notifications.import_done(batch)
         db.session.commit()
         return ImportResult(batch, validation.errors, validation.unlisted)
     except (UnreadableFile, FileStoreError) as error:
@@ -274,6 +276,7 @@ def _fail(batch_id: int, message: str) -> UploadBatch:
     db.session.rollback()
     batch = db.session.get(UploadBatch, batch_id, populate_existing=True)
     batch.status, batch.message, batch.finished_at = "failed", message, utcnow()
+    notifications.import_done(batch)
     db.session.commit()
     return batch
 

@@ -50,6 +50,7 @@ from ..models import (
     User,
 )
 from ..policy import Action
+from . import notifications
 from .attachments import OwnerKind, Upload, attach_all, may_see, register_owner
 from .completion_import import log_context
 
@@ -293,6 +294,7 @@ def approve(request: CorrectionRequest, user: User, today: dt.date, note: str | 
     request.status, request.decided_by_id, request.decided_at = CorrectionStatus.APPROVED, user.id, utcnow()
     request.decision_note = (note or "").strip() or None
     db.session.flush()
+    notifications.correction_decided(request)
     return version
 
 
@@ -305,6 +307,7 @@ def refuse(request: CorrectionRequest, user: User, note: str) -> None:
     request.status, request.decided_by_id, request.decided_at = CorrectionStatus.REFUSED, user.id, utcnow()
     request.decision_note = note
     db.session.flush()
+    notifications.correction_decided(request)
 
 
 # --- versions and lists -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ..domain.vocabulary import EvaluationStatus, PaymentKind, ReviewStatus, lab
 from ..extensions import db
 from ..policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may, owns
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview, User
+from . import notifications
 from .freshness import Staleness, evaluation_evidence, evaluation_staleness, stamp
 from .reviews import duty_blocker, ensure_unlocked, latest_revision, newest_revisions, total_of
 from .schemes import domain_scheme, payout_rates
@@ -266,6 +267,7 @@ def publish_evaluation(evaluation: AnnualEvaluation, today: date, window_days: i
     evaluation.published_at = utcnow()
     evaluation.comment_deadline = today + timedelta(days=window_days)
     db.session.flush()
+    notifications.evaluation_published(evaluation)
 
 
 def comment_evaluation(evaluation: AnnualEvaluation, user: User, position: str, text: str, today: date) -> None:
@@ -283,6 +285,7 @@ def comment_evaluation(evaluation: AnnualEvaluation, user: User, position: str, 
     evaluation.contractor_position, evaluation.contractor_comment = position, text
     evaluation.commented_at, evaluation.commented_by_id = utcnow(), user.id
     db.session.flush()
+    notifications.evaluation_commented(evaluation)
 
 
 def settle_evaluation(evaluation: AnnualEvaluation, user: User, decision: str,
@@ -307,6 +310,7 @@ def settle_evaluation(evaluation: AnnualEvaluation, user: User, decision: str,
     evaluation.status = "settled"
     evaluation.settlement, evaluation.settled_by_id, evaluation.settled_at = decision, user.id, utcnow()
     db.session.flush()
+    notifications.evaluation_settled(evaluation)
 
 
 def approve_evaluation(evaluation: AnnualEvaluation, user: User, today: date) -> None:

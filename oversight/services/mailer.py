@@ -4,6 +4,7 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class SmtpSettings:
 def send_email(settings: SmtpSettings, to: str, subject: str, body: str) -> None:
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.sender, to, subject
+    message["Date"], message["Message-ID"] = formatdate(), make_msgid(domain=settings.sender.rpartition("@")[2] or None)
     message.set_content(body)
     with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
         if settings.starttls:

@@ -5,14 +5,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import and_, func, select
 
-from ..clock import utcnow
 from ..domain.evaluation import EvaluationError
 from ..domain.schedule import month_bounds
 from ..extensions import db
-from ..models import Assignment, Contract, Notification, RectificationNotice, ServiceLine, User
+from ..models import Assignment, Contract, RectificationNotice, ServiceLine
+from . import notifications
 from .assignments import next_number
 from .evaluations import EvaluationPublished, compute_evaluation
-from .mailer import SmtpSettings, send_email
 from .reviews import ReviewLocked
 from .spot_checks import notice_overdue
 
@@ -30,44 +29,18 @@ def mark_overdue_assignments(today: date) -> int:
     return len(overdue)
 
 
-def _notify(user: User, key: str, title: str, body: str, link: str, smtp: SmtpSettings | None) -> bool:
-    """Add a notice unless the user already has one with this key; e-mail it when configured."""
-    if db.session.execute(select(Notification.id).where(
-            Notification.user_id == user.id, Notification.dedup_key == key)).first():
-        return False
-    notice = Notification(user_id=user.id, dedup_key=key, title=title, body=body, link=link)
-    db.session.add(notice)
-    if smtp and user.email:
-        send_email(smtp, user.email, title, body)
-        notice.emailed_at = utcnow()
-    return True
+def notify_overdue_notices(today: date) -> int:
+    """Tell the contractor and the issuer, once per notice, that a rectification notice passed
+    its deadline unanswered; returns how many notices are overdue."""
+    open_notices = db.session.execute(select(RectificationNotice).where(
+        RectificationNotice.status != "closed", RectificationNotice.deadline < today)).scalars().all()
+    overdue = [notice for notice in open_notices if notice_overdue(notice, today)]
+    for notice in overdue:
+        notifications.notice_overdue(notice)
+    return len(overdue)
 
 
-def _contractor_users(contractor_id: int) -> list[User]:
-    return db.session.execute(select(User).where(
-        User.contractor_id == contractor_id, User.role == "contractor", User.is_active_account.is_(True))
-    ).scalars().all()
-
-
-def notify_overdue_notices(today: date, smtp: SmtpSettings | None = None) -> int:
-    """Tell the contractor, once per notice, that a rectification notice passed its deadline."""
-    open_notices = db.session.execute(select(RectificationNotice, Contract).join(
-        Contract, Contract.id == RectificationNotice.contract_id).where(
-        RectificationNotice.status != "closed", RectificationNotice.deadline < today)).all()
-    overdue = 0
-    for notice, contract in open_notices:
-        if not notice_overdue(notice, today):
-            continue
-        overdue += 1
-        for user in _contractor_users(contract.contractor_id):
-            _notify(user, f"notice-overdue:{notice.id}", f"整改通知 #{notice.id} 已逾期",
-                    f"整改期限为 {notice.deadline.isoformat()}，请尽快提交整改情况。",
-                    f"/spot-checks/notices/{notice.id}", smtp)
-    db.session.flush()
-    return overdue
-
-
-def remind_due(today: date, smtp: SmtpSettings | None = None) -> int:
+def remind_due(today: date) -> int:
     """Tell each contractor user what falls due within 7 days (once a day); returns notices made."""
     horizon = today + timedelta(days=REMINDER_DAYS)
     counts = db.session.execute(
@@ -76,14 +49,8 @@ def remind_due(today: date, smtp: SmtpSettings | None = None) -> int:
         .where(Assignment.status == "assigned", Assignment.due_date >= today, Assignment.due_date <= horizon)
         .group_by(Contract.contractor_id)
     ).all()
-    made = 0
-    for contractor_id, count in counts:
-        for user in _contractor_users(contractor_id):
-            made += _notify(user, f"due-soon:{today.isoformat()}", f"{count} 项任务将在 {REMINDER_DAYS} 天内到期",
-                            f"截至 {horizon.isoformat()}，本机构有 {count} 项任务到期，请及时完成并上传服务记录。",
-                            f"/assignments/?status=assigned&due_month={today:%Y-%m}", smtp)
-    db.session.flush()
-    return made
+    return sum(notifications.due_soon(contractor_id, count, today, horizon, REMINDER_DAYS)
+               for contractor_id, count in counts)
 
 
 def issue_care_visits(period_key: str, today: date) -> int:
@@ -115,13 +82,6 @@ def issue_care_visits(period_key: str, today: date) -> int:
             issued += 1
     db.session.flush()
     return issued
-
-
-def mark_all_read(user_id: int) -> None:
-    for notice in db.session.execute(select(Notification).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None))).scalars():
-        notice.read_at = utcnow()
-    db.session.flush()
 
 
 def draft_annual_evaluations(year: int) -> dict:

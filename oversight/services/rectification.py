@@ -14,8 +14,9 @@ from ..clock import county_today, utcnow
 from ..domain.periods import quarter_of
 from ..domain.rectification import ESCALATE, RectificationError, after_not_accepted, deduction_points
 from ..extensions import db
-from ..policy import Action, may, roles_for
-from ..models import Notification, ProposedDeduction, QuarterlyReview, RectificationNotice, User
+from ..policy import Action, may
+from ..models import ProposedDeduction, QuarterlyReview, RectificationNotice, User
+from . import notifications
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ def follow_up(notice: RectificationNotice, user: User, *, today: date | None = N
         previous_id=notice.id)
     db.session.add(reissued)
     db.session.flush()
+    notifications.notice_issued(reissued)
     return reissued
 
 
@@ -67,16 +69,8 @@ def escalate(notice: RectificationNotice, today: date, rules: RectificationRules
         points_centi=int(points.scaleb(2)), status="proposed",
         reason=f"整改通知{notice.number}经{notice.round}轮整改仍不合格")
     db.session.add(proposal)
-    admins = db.session.execute(select(User).where(User.role.in_(roles_for(Action.HANDLE_ESCALATIONS)),
-                                                   User.is_active_account.is_(True))).scalars()
-    for admin in admins:
-        db.session.add(Notification(
-            user_id=admin.id, dedup_key=f"notice-escalated:{notice.id}",
-            title=f"整改通知{notice.number}经{notice.round}轮整改仍不合格",
-            body=f"合同 {notice.contract.code} 的整改通知第{notice.round}轮仍不予认可，已提请管理员处理，"
-                 f"并建议在 {proposal.quarter} 季度考核中扣 {-points} 分（监管人员评分时确认）。",
-            link=f"/spot-checks/notices/{notice.id}"))
     db.session.flush()
+    notifications.notice_escalated(notice, proposal)
     return proposal
 
 

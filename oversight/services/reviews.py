@@ -33,6 +33,7 @@ from ..domain.vocabulary import ReviewStatus, ScoreAction, label_of
 from ..extensions import db
 from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, User
 from ..policy import Action, may, owns
+from . import notifications
 from .attachments import Upload, attach_all
 from .freshness import Staleness, review_evidence, review_fingerprint, review_staleness, stamp
 from .kpi_evidence import QuarterEvidence, estimate_of, gather_evidence
@@ -351,6 +352,7 @@ def publish(review: QuarterlyReview, today: date, window_days: int = DEFAULT_COM
     review.published_at = utcnow()
     review.comment_deadline = today + timedelta(days=window_days)
     db.session.flush()
+    notifications.review_published(review)
 
 
 def comment(review: QuarterlyReview, user: User, position: str, text: str, today: date,
@@ -372,6 +374,7 @@ def comment(review: QuarterlyReview, user: User, position: str, text: str, today
     review.commented_at = utcnow()
     review.commented_by_id = user.id
     db.session.flush()
+    notifications.review_commented(review)
 
 
 def settle(review: QuarterlyReview, user: User, decision: str, adjustment: Decimal | str | None) -> None:
@@ -390,6 +393,7 @@ def settle(review: QuarterlyReview, user: User, decision: str, adjustment: Decim
     review.settled_by_id = user.id
     review.settled_at = utcnow()
     db.session.flush()
+    notifications.review_settled(review)
 
 
 def duty_blocker(record, user: User) -> str | None:

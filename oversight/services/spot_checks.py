@@ -25,7 +25,7 @@ from ..models import (
     User,
 )
 from ..policy import Action, may
-from . import attachments
+from . import attachments, notifications
 from .attachments import Upload
 from .draws import SPOT_CHECK
 from .rectification import RectificationRules, follow_up
@@ -140,6 +140,7 @@ def record_spot_check(item: DrawItem, *, checker: User, method: str, checked_on:
     db.session.flush()
     if uploads:
         add_attachments(check, uploads, store, checker)
+    notifications.spot_check_recorded(check)
     return check
 
 
@@ -165,6 +166,7 @@ def issue_notice(check: SpotCheck, *, deadline: date, requirement: str, issuer: 
                                  deadline=deadline, requirement=requirement.strip(), status="open")
     db.session.add(notice)
     db.session.flush()
+    notifications.notice_issued(notice)
     return notice
 
 

@@ -23,7 +23,9 @@ from .params import DatabaseIdConverter
 from .security import install_security
 
 # Endpoints an auditor may POST to: nothing that changes data.
-_AUDITOR_POST_ENDPOINTS = {"auth.logout", "auth.login", "auth.change_password"}
+# Personal steps that change nothing of the oversight record: an auditor takes them too.
+_AUDITOR_POST_ENDPOINTS = {"auth.logout", "auth.login", "auth.change_password", "notifications.read_one",
+                           "notifications.read_all", "notifications.preferences"}
 
 
 @login_manager.user_loader
@@ -79,6 +81,7 @@ def register_web(app: Flask) -> None:
     from .evaluations.routes import bp as evaluations_bp
     from .exports.routes import bp as exports_bp
     from .imports.routes import bp as imports_bp
+    from .notifications.routes import bp as notifications_bp
     from .operations.routes import bp as operations_bp
     from .records.routes import bp as records_bp
     from .reviews.routes import bp as reviews_bp
@@ -93,7 +96,7 @@ def register_web(app: Flask) -> None:
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
-                      verification_bp, attachments_bp, corrections_bp, appeals_bp):
+                      verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

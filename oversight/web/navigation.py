@@ -39,7 +39,6 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("审计日志", "audit_log.index", Action.READ_AUDIT_LOG),
     NavItem("用户", "users.index", Action.MANAGE_USERS),
     NavItem("定时任务", "operations.jobs", Action.RUN_JOBS),
-    NavItem("通知", "operations.notifications"),
 ]
 
 

@@ -131,6 +131,8 @@ ROLE_TABLE = {
     Action.DECIDE_APPEALS: "AS..",
     Action.RECHECK_APPEALS: "AS..",
     Action.HANDLE_ESCALATIONS: "A...",
+    Action.READ_NOTIFICATIONS: "ASUC",
+    Action.CHOOSE_NOTIFICATION_EMAILS: "ASUC",
 }
 
 
@@ -148,7 +150,9 @@ def test_each_action_is_open_to_exactly_its_roles(action):
 
 def test_auditors_only_read_and_export():
     assert {action for action in Action if may(AUDITOR, action)} == {
-        Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT}
+        Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT,
+        # their own inbox and e-mail choices, which change nothing of the oversight record
+        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
 
 

@@ -230,7 +230,7 @@ def test_no_page_or_download_shows_a_raw_code_or_a_python_repr(demo_app):
             "operations.jobs", "contracts.detail", "exports.review_sheet",
             "exports.evaluation_report", "exports.audit_bundle"} <= set(visited["admin"])
     assert {"reviews.detail", "spot_checks.notice_detail", "exports.review_sheet"} <= set(visited["contractor"])
-    assert "operations.jobs" in visited["admin"] and "operations.notifications" in visited["contractor"]
+    assert "operations.jobs" in visited["admin"] and "notifications.index" in visited["contractor"]
     assert not finder.problems, f"{len(finder.problems)} problems:\n" + "\n".join(finder.problems[:20000])
 
 

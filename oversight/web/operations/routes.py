@@ -1,16 +1,14 @@
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select, text
 
 from ...clock import county_today
 from ...domain.vocabulary import describe_counts
 from ...extensions import csrf, db
 from ...jobs import JOBS, JOBS_BY_NAME
-from ...models import JobRun, Notification
+from ...models import JobRun
 from ...policy import Action
 from ...services.jobs import last_runs, run_now
-from ...services.maintenance import mark_all_read
 from ..access import permission_required
 from ..params import paginate
 
@@ -46,19 +44,3 @@ def run_job(name: str):
     flash(f"{spec.label}：{'完成' if run.outcome == 'succeeded' else '失败'} {describe_counts(run.summary or {})}",
           "success" if run.outcome == "succeeded" else "danger")
     return redirect(url_for(".jobs"))
-
-
-@bp.route("/notifications")
-@login_required
-def notifications():
-    page = paginate(select(Notification).where(Notification.user_id == current_user.id)
-                    .order_by(Notification.id.desc()))
-    return render_template("operations/notifications.html", page=page)
-
-
-@bp.route("/notifications/read", methods=["POST"])
-@login_required
-def read_notifications():
-    mark_all_read(current_user.id)
-    db.session.commit()
-    return redirect(url_for(".notifications"))
