@@ -80,7 +80,7 @@ def test_the_code_reads_no_setting_that_has_no_default():
 
 LIST_PAGES = {"/assignments/", "/audit/", "/subjects/", "/uploads/", "/records/", "/reviews/", "/draws/",
               "/callbacks/", "/callbacks/complaints/", "/spot-checks/", "/spot-checks/notices/", "/evaluations/",
-              "/contracts/", "/contractors/", "/users/", "/notifications", "/admin/jobs", "/check-results/"}
+              "/contracts/", "/contractors/", "/users/", "/notifications/", "/admin/jobs", "/check-results/"}
 
 
 def test_every_list_page_pages_by_page_size(app, factory, client_for, monkeypatch):

@@ -88,8 +88,12 @@ def test_after_the_last_round_the_notice_escalates_and_proposes_a_deduction(fail
     assert second.escalated_at is not None and first.escalated_at is None
     assert db.session.execute(select(RectificationNotice).where(
         RectificationNotice.spot_check_id == first.spot_check_id)).scalars().all() == [first, second]
-    notified = db.session.execute(select(Notification).order_by(Notification.user_id)).scalars().all()
+    notified = db.session.execute(select(Notification).where(Notification.kind == "notice_escalated")
+                                  .order_by(Notification.user_id)).scalars().all()
     assert [n.user_id for n in notified] == [admin.id for admin in failing["admins"]]
+    issued = db.session.execute(select(Notification.user_id, Notification.link).where(
+        Notification.kind == "notice_issued").order_by(Notification.id)).all()
+    assert issued == [(failing["contractor_user"].id, f"/spot-checks/notices/{n.id}") for n in (first, second)]
     assert second.number in notified[0].title and notified[0].link == f"/spot-checks/notices/{second.id}"
     (proposal,) = db.session.execute(select(ProposedDeduction)).scalars().all()
     assert (proposal.contract_id, proposal.quarter, proposal.notice_id, proposal.points_centi, proposal.status) == (

@@ -57,7 +57,7 @@ def test_two_rounds_not_accepted_reach_the_admin(client_for, world):
     assert db.session.execute(select(RectificationNotice).where(RectificationNotice.round == 3)).first() is None
     assert 'href="/spot-checks/notices/?escalated=1">1<' in text(admin.get("/dashboard"))
     assert second.number in text(admin.get("/spot-checks/notices/?escalated=1"))
-    assert "经2轮整改仍不合格" in text(admin.get("/notifications"))
+    assert "经2轮整改仍不合格" in text(admin.get("/notifications/"))
     url = f"/spot-checks/notices/{second.id}"
     assert "记录处理意见" in text(admin.get(url))
     assert supervisor.post(f"{url}/escalation", {"escalation_note": "约谈"}, token_from=url).status_code == 403
