@@ -81,13 +81,18 @@ def read_all():
 def preferences():
     kinds = notifications.kinds_for(current_user)
     form = PreferencesForm()
-    form.kinds.choices = [(kind.value, kind.label) for kind in kinds]
+    if kinds:
+        form.kinds.choices = [(kind.value, kind.label) for kind in kinds]
+    else:  # an auditor is told of nothing; the address is all there is to set
+        del form.kinds
     if request.method == "GET":
         chosen = notifications.email_choices(current_user.id)
         form.email.data = current_user.email
-        form.kinds.data = [kind.value for kind in kinds if chosen[kind.value]]
+        if kinds:
+            form.kinds.data = [kind.value for kind in kinds if chosen[kind.value]]
     if form.validate_on_submit():
-        notifications.choose_emails(current_user, set(form.kinds.data or ()), form.email.data)
+        wanted = set(form.kinds.data or ()) if kinds else set()
+        notifications.choose_emails(current_user, wanted, form.email.data)
         db.session.commit()
         flash("通知设置已保存", "success")
         return redirect(url_for(".preferences"))
