@@ -9,7 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from ..domain.vocabulary import AssignmentStatus
 from ..extensions import db
-from ..models import Assignment, Callback, Complaint, Contract, Notification, RectificationNotice
+from ..models import Assignment, Callback, Complaint, Contract, RectificationNotice
+from .notifications import unread_count
 from .rectification import escalated_notices
 from .spot_checks import notice_overdue, pending_items
 
@@ -106,8 +107,7 @@ def oversight_counts(user_id: int, scope: Select | None, today: date, *, staff: 
     counts = {
         "open_notices": len(notices),
         "overdue_notices": sum(notice_overdue(n, today) for n in notices),
-        "unread": db.session.execute(select(func.count()).select_from(Notification).where(
-            Notification.user_id == user_id, Notification.read_at.is_(None))).scalar_one(),
+        "unread": unread_count(user_id),
     }
     if staff:
         pending = pending_items().order_by(None).subquery()
