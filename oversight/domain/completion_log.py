@@ -3,7 +3,8 @@
 `validate_log` takes the table from `reading.read_table` (or the pieces of `reading.iter_table`)
 and the facts of one contract (`LogContext`) and returns either typed records (every row good)
 or the refused cells. Rows that hold nothing but the prefilled columns (a prefilled template's
-untouched rows) are skipped and counted, not refused. Times are "HH:MM" strings, dates `datetime.date`, money integer fen.
+untouched rows) are skipped and counted, not refused. Times are "HH:MM" strings, dates
+`datetime.date`, money integer fen.
 Template order: the common columns, the service's own, then 备注.
 """
 from __future__ import annotations
@@ -206,7 +207,7 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
     keys, rows, counted, skipped = [], 0, 0, 0
     for chunk in itertools.chain([first], chunks):
         if skip_unstarted:
-            started = started_rows(chunk, prefilled)
+            started = _started_rows(chunk, prefilled)
             if not started.all():
                 skipped += int((~started).sum())
                 chunk = chunk[started]
@@ -234,7 +235,7 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
     return LogValidation(records.frame(), [], skipped=skipped)
 
 
-def started_rows(table: pd.DataFrame, prefilled: Iterable[str]) -> pd.Series:
+def _started_rows(table: pd.DataFrame, prefilled: Iterable[str]) -> pd.Series:
     """Rows with text in some column other than the prefilled ones: rows someone started."""
     return rows_with_text(table.drop(columns=list(prefilled), errors="ignore"))
 

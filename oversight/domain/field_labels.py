@@ -101,6 +101,9 @@ FIELD_LABELS: dict[str, str] = {
     "legacy_events": "旧式事件数", "legacy_head": "旧式链头", "format": "格式", "filters": "筛选条件",
     "backup": "备份文件", "backup_sha256": "备份文件指纹", "replaced_events": "被替换的事件数",
     "replaced_last_id": "被替换的最后事件", "replaced_last_hash": "被替换的链头哈希",
+    # the demo seeds' summaries
+    "scale": "规模", "today": "演示日期", "deleted": "清除的数据", "household": "家庭数", "person": "个人数",
+    "by_status": "按状态",
 }
 
 # Where a key means something more particular on one kind of object.

@@ -1,5 +1,6 @@
 """Every action, object and field the audit log records has a Chinese name: the codes written by
-`record_event` (and the ORM listener) are read from the source, so a new one without a label fails."""
+`record_event` (and the ORM listener) are read from the source (the app's and the demo seeds'),
+so a new one without a label fails."""
 from __future__ import annotations
 
 import ast
@@ -11,7 +12,8 @@ from oversight.domain.field_labels import FIELD_LABELS, OBJECT_FIELD_LABELS, fie
 from oversight.domain.vocabulary import AuditAction, AuditObject
 from oversight.extensions import db
 
-SOURCE = Path(oversight.__file__).parent
+ROOT = Path(oversight.__file__).parent.parent
+SOURCES = (ROOT / "oversight", ROOT / "seeds")  # the demo seeds write events of their own
 # The functions that write an event, and the positions of their action, object type and details.
 WRITERS = {"record_event": (0, 1, 3), "_append": (2, 3, 5), "_insert": (4, 5, 7)}
 # Functions that pass details on to record_event: where their own details come from.
@@ -41,7 +43,7 @@ def _dict_keys(node: ast.AST | None) -> set[str]:
 def written() -> tuple[set[str], set[str], set[str]]:
     """(action codes, object types, detail keys) every event writer in the source passes."""
     actions, objects, keys = set(), set(), set()
-    for path in SOURCE.rglob("*.py"):
+    for path in (path for source in SOURCES for path in source.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         functions = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
         for function in functions:

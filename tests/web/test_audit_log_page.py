@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime
 
@@ -108,9 +109,11 @@ def test_the_export_holds_the_filtered_events_with_chinese_headers_and_county_ti
     assert xlsx.status_code == 200 and xlsx.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     table = list(sheet.values)
-    assert table[0] == ("事件编号", "时间（北京时间）", "操作人", "地址", "动作", "对象类型", "对象编号", "变更", "哈希")
+    assert table[0] == ("事件编号", "时间（北京时间）", "操作人", "地址", "动作", "对象类型", "对象编号", "变更",
+                        "变更明细(JSON)", "哈希")
     assert len(table) == 2
-    event_id, moment, actor, _, action, object_type, _, changes, digest = table[1]
+    event_id, moment, actor, _, action, object_type, _, changes, detail, digest = table[1]
+    assert json.loads(detail) == full_view.changes
     assert (event_id, moment, action, object_type, digest) == (
         full_view.id, datetime(2026, 3, 31, 23, 30), "导出完整个人信息", "服务对象", full_view.hash)
     assert actor == f"{contractor.display_name}（{contractor.username}）"

@@ -3,6 +3,7 @@ each change as a row of field label, value before and value after. The page and 
 share it; nothing here writes to or re-hashes the chain."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,9 +12,16 @@ from functools import cache
 from sqlalchemy import DateTime, Table, select
 
 from ...clock import format_county_time
-from ...domain.field_labels import field_label
+from ...domain.field_labels import FIELD_LABELS, field_label
 from ...domain.money import format_yuan
-from ...domain.vocabulary import AnchorReason, AuditAction, AuditObject, describe_sampling_rule, label_of
+from ...domain.vocabulary import (
+    AnchorReason,
+    AuditAction,
+    AuditObject,
+    ServiceType,
+    describe_sampling_rule,
+    label_of,
+)
 from ...extensions import db
 from ...models import AuditEvent, User
 from ...models.base import vocabulary_of
@@ -21,18 +29,34 @@ from ...models.base import vocabulary_of
 SYSTEM_ACTORS = {"system": "系统", "anonymous": "未登录访客"}
 # Coded values of events about something that is not a table (the audit log's own events).
 _EVENT_VOCABULARIES = {("AuditLog", "reason"): AnchorReason}
+# Coded values inside an event's summary, whatever the object.
+_SUMMARY_VOCABULARIES = {"service_type": ServiceType}
 # Values that are lists of field names.
 _FIELD_LISTS = {"fields", "fields_compared", "fields_differing", "recheck_fields_compared", "recheck_fields_differing"}
 _EMPTY = "空"
+STRUCTURED = "（明细见 JSON 列）"
+
+
+def _scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One value as a person reads it; `data` marks a structured detail (a draw's strata, a
+    check's comparison), shown as its JSON rather than guessed at."""
+
+    text: str
+    data: bool = False
 
 
 @dataclass(frozen=True)
 class Change:
-    """One field of an event: its label, the value before (None for a snapshot or summary) and after."""
+    """One field of an event: its label, the value after (or as recorded) and, for an update, before."""
 
     label: str
-    after: str
-    before: str | None = None
+    after: Shown
+    before: Shown | None = None
 
     @property
     def is_update(self) -> bool:
@@ -98,24 +122,32 @@ class Presenter:
         return shown
 
     def changes_text(self, event: AuditEvent) -> str:
-        """The changes on one line, for a spreadsheet cell: "状态：已派发 → 已完成；备注：空 → 上午"."""
-        return "；".join(f"{change.label}：{change.before} → {change.after}" if change.is_update
-                        else f"{change.label}：{change.after}" for change in self.changes(event))
+        """The changes on one line, for a spreadsheet cell: "状态：已派发 → 已完成；备注：空 → 上午";
+        a structured detail is pointed at the JSON column."""
+        def text(shown: Shown) -> str:
+            return STRUCTURED if shown.data else shown.text
+        return "；".join(f"{change.label}：{text(change.before)} → {text(change.after)}" if change.is_update
+                        else f"{change.label}：{text(change.after)}" for change in self.changes(event))
 
-    def value(self, object_type: str, table: Table | None, field: str, value) -> str:
-        if value is None or value == "":
+    def value(self, object_type: str, table: Table | None, field: str, value) -> Shown:
+        if isinstance(value, (list, Mapping)) and value:
+            if field == "sampling_rule" and isinstance(value, Mapping) and "kind" in value:
+                return Shown(describe_sampling_rule(value))
+            if isinstance(value, list) and field in _FIELD_LISTS and all(isinstance(item, str) for item in value):
+                return Shown("、".join(field_label(object_type, item) for item in value))
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                return Shown("、".join(value))
+            if isinstance(value, Mapping) and all(key in FIELD_LABELS and _scalar(item) for key, item in value.items()):
+                return Shown("；".join(f"{field_label(object_type, key)}：{self.scalar(object_type, None, key, item)}"
+                                      for key, item in value.items()))
+            return Shown(json.dumps(value, ensure_ascii=False, sort_keys=True), data=True)
+        return Shown(self.scalar(object_type, table, field, value))
+
+    def scalar(self, object_type: str, table: Table | None, field: str, value) -> str:
+        if value is None or value == "" or value == [] or value == {}:
             return _EMPTY
         if isinstance(value, bool):
             return "是" if value else "否"
-        if field == "sampling_rule" and isinstance(value, Mapping) and "kind" in value:
-            return describe_sampling_rule(value)
-        if isinstance(value, list):
-            if field in _FIELD_LISTS:
-                return "、".join(field_label(object_type, str(item)) for item in value) or _EMPTY
-            return "、".join(self.value(object_type, None, "", item) for item in value) or _EMPTY
-        if isinstance(value, Mapping):
-            return "；".join(f"{field_label(object_type, str(key))}：{self.value(object_type, None, str(key), item)}"
-                            for key, item in value.items()) or _EMPTY
         if isinstance(value, int) and _user_column(table, field):
             return f"{self.names[value]}（#{value}）" if value in self.names else f"用户 #{value}"
         if isinstance(value, int) and field.endswith("_fen"):
@@ -130,5 +162,6 @@ class Presenter:
                 return format_county_time(datetime.fromisoformat(value), "%Y-%m-%d %H:%M:%S", labelled=True)
             except ValueError:
                 pass
-        vocabulary = vocabulary_of(table, field) if table is not None else _EVENT_VOCABULARIES.get((object_type, field))
+        vocabulary = (vocabulary_of(table, field) if table is not None and field in table.c
+                      else _EVENT_VOCABULARIES.get((object_type, field), _SUMMARY_VOCABULARIES.get(field)))
         return label_of(vocabulary, value) if vocabulary is not None else str(value)

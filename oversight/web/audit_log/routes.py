@@ -1,3 +1,4 @@
+import json
 import tempfile
 from datetime import date, timedelta
 
@@ -6,6 +7,7 @@ from sqlalchemy import Select, func, select
 
 from ...clock import county_time_heading, county_today, county_wall_time, day_starts_at
 from ...domain.vocabulary import AuditAction, AuditObject, label_of
+from ...exports.bundle import JSON_COLUMN
 from ...exports.sheets import CsvTable, XlsxTable
 from ...extensions import db
 from ...models import AuditEvent, User
@@ -24,7 +26,7 @@ SENSITIVE_ACTIONS = (AuditAction.VIEW_PERSONAL_DATA, AuditAction.VIEW_FULL, Audi
 SENSITIVE_LABEL = "查看个人信息与导出（全部）"
 FILTER_KEYS = ("user", "action", "object_type", "object_id", "since", "until")
 EXPORT_HEADERS = ("事件编号", county_time_heading("时间"), "操作人", "地址", "动作", "对象类型", "对象编号",
-                  "变更", "哈希")
+                  "变更", f"变更明细{JSON_COLUMN}", "哈希")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_BATCH = 1000
 
@@ -136,7 +138,8 @@ def _write(table, events: list[AuditEvent]) -> None:
     for event in events:
         table.write((event.id, county_wall_time(event.occurred_at), shown.actor(event), event.ip_address or "",
                      shown.action(event), label_of(AuditObject, event.object_type), event.object_id or "",
-                     shown.changes_text(event), event.hash))
+                     shown.changes_text(event), json.dumps(event.changes, ensure_ascii=False, sort_keys=True),
+                     event.hash))
 
 
 @bp.route("/verify")
