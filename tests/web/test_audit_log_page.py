@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent
+from oversight.services.audit import record_event
 from tests.completion_support import SURVEY, world  # noqa: F401  (fixture)
 
 EARLY = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)  # 2026-03-31 23:30 北京时间
@@ -145,3 +146,16 @@ def test_the_log_is_paginated_and_each_page_keeps_the_filters(app, client_for, f
     updates = [e.id for e in events(action="update", object_type="Assignment")]
     assert event_ids(first) + event_ids(second) == updates and len(updates) == 3
     assert "action=update" in re.search(r'<nav class="pager".*?</nav>', first, re.S).group(0)
+
+
+def test_a_summary_reads_in_words_and_a_structured_detail_as_its_json(client_for, factory):
+    record_event("import", "CompletionRecord", None, {
+        "rows": 12, "skipped_rows": 320, "service_type": "household_survey", "fields": ["id_number", "phone"],
+        "strata": {"high": {"population": 3, "drawn": [1, 2]}}})
+    db.session.commit()
+    page = client_for(factory.user("auditor")).get("/audit/?object_type=CompletionRecord").get_data(as_text=True)
+    table = re.search(r'<table class="audit-changes">(.*?)</table>', page, re.S).group(1)
+    text = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)]
+    assert text == [["字段", "内容"], ["行数", "12"], ["跳过的未填写行数", "320"], ["服务类型", "家计调查"],
+                    ["字段", "身份证号、电话"],
+                    ["分层", '<code>{&#34;high&#34;: {&#34;drawn&#34;: [1, 2], &#34;population&#34;: 3}}</code>']]
