@@ -89,6 +89,8 @@ FIELD_LABELS: dict[str, str] = {
     # jobs, notifications and the audit log itself
     "job_name": "定时任务", "period_key": "周期", "trigger": "触发方式", "process": "进程",
     "dedup_key": "去重键", "read_at": "已读时间", "emailed_at": "邮件发送时间",
+    "email_status": "邮件状态", "email_attempts": "邮件发送次数", "email_error": "邮件未发送原因",
+    "email_to": "邮件收件地址", "email_claimed_at": "邮件开始发送时间",
     "action": "动作", "actor": "操作人", "object_type": "对象类型", "object_id": "对象编号", "changes": "变更",
     "occurred_at": "时间", "ip_address": "地址", "prev_hash": "前一哈希", "hash": "哈希", "key_id": "密钥编号",
     # summaries written by record_event
@@ -129,6 +131,9 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("JobRun", "outcome"): "运行结果",
     ("RectificationNotice", "outcome"): "整改结果",
     ("AuditLog", "reason"): "锚定原因",
+    ("Notification", "kind"): "通知类别",
+    ("NotificationPreference", "kind"): "通知类别",
+    ("NotificationPreference", "email"): "发送邮件",
 }
 
 

@@ -355,6 +355,7 @@ class AuditObject(Labelled):
     PAYMENT_RECORD = "PaymentRecord", "付款记录"
     JOB_RUN = "JobRun", "定时任务运行"
     NOTIFICATION = "Notification", "通知"
+    NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
     OCDS_PACKAGE = "OcdsPackage", "OCDS 公开数据"
     DATABASE = "Database", "数据库"
