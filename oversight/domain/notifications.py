@@ -120,23 +120,23 @@ class _Result:
 
     name: str  # 2025年第3季度考核
     path: str
-    key: str
+    key: str  # "review-{}:4", the event's name going into the braces
     score_centi: int
 
 
 def _review(review: Any) -> _Result:
     year, quarter = review.quarter.split("Q")
-    return _Result(f"{year}年第{quarter}季度考核", f"/reviews/{review.id}", f"review:{review.id}", review.total_centi)
+    return _Result(f"{year}年第{quarter}季度考核", f"/reviews/{review.id}", f"review-{{}}:{review.id}", review.total_centi)
 
 
 def _evaluation(evaluation: Any) -> _Result:
-    return _Result(f"{evaluation.year}年度绩效评价", f"/evaluations/{evaluation.id}", f"evaluation:{evaluation.id}",
+    return _Result(f"{evaluation.year}年度绩效评价", f"/evaluations/{evaluation.id}", f"evaluation-{{}}:{evaluation.id}",
                    evaluation.score_centi)
 
 
 def _published(result: _Result, record: Any) -> Message:
     return Message(
-        NotificationKind.REVIEW_PUBLISHED, f"published:{result.key}:{record.published_at:%Y%m%dT%H%M%S}",
+        NotificationKind.REVIEW_PUBLISHED, f"{result.key.format('published')}:{record.published_at:%Y%m%dT%H%M%S}",
         f"合同 {record.contract.code} 的{result.name}结果已发布",
         f"{result.name}结果已发布，得分 {Decimal(result.score_centi).scaleb(-2)}。请在 {county_date(record.comment_deadline)}"
         "（北京时间）前确认或提出异议，逾期未提出视为同意。",
@@ -151,14 +151,14 @@ def _commented(result: _Result, record: Any) -> Message:
         body += f"\n意见：{record.contractor_comment}"
     if disputed:
         body += "\n请管理员裁定。"
-    return Message(NotificationKind.REVIEW_COMMENTED, f"commented:{result.key}",
+    return Message(NotificationKind.REVIEW_COMMENTED, result.key.format("commented"),
                    f"合同 {record.contract.code} 的{result.name}：承接方{verb}", body, result.path,
                    Audience(roles=ROLES_TOLD[NotificationKind.REVIEW_COMMENTED]))
 
 
 def _settled(result: _Result, record: Any) -> Message:
     return Message(
-        NotificationKind.REVIEW_SETTLED, f"settled:{result.key}",
+        NotificationKind.REVIEW_SETTLED, result.key.format("settled"),
         f"合同 {record.contract.code} 的{result.name}异议已裁定",
         f"对{result.name}结果的异议已裁定。\n裁定意见：{record.settlement}", result.path,
         _contractor(record))
@@ -241,14 +241,14 @@ def import_done(batch: Any) -> Message | None:
     link = f"/uploads/batches/{batch.id}"
     only = _named(batch, batch.uploaded_by_id)
     if batch.status == "accepted":
-        return Message(NotificationKind.IMPORT_FINISHED, f"import:{batch.id}", f"上传的服务记录 {batch.filename} 已导入",
+        return Message(NotificationKind.IMPORT_FINISHED, f"import-batch:{batch.id}", f"上传的服务记录 {batch.filename} 已导入",
                        f"合同 {batch.contract.code} 的文件 {batch.filename} 已导入 {batch.rows_accepted:,} 条记录。",
                        link, only)
     if batch.status == "rejected":
-        return Message(NotificationKind.IMPORT_FINISHED, f"import:{batch.id}", f"上传的服务记录 {batch.filename} 未通过检查",
+        return Message(NotificationKind.IMPORT_FINISHED, f"import-batch:{batch.id}", f"上传的服务记录 {batch.filename} 未通过检查",
                        f"合同 {batch.contract.code} 的文件 {batch.filename}：{batch.message}。"
                        "请按错误清单修改后重新上传。", link, only)
-    return Message(NotificationKind.IMPORT_FAILED, f"import:{batch.id}", f"上传的服务记录 {batch.filename} 处理失败",
+    return Message(NotificationKind.IMPORT_FAILED, f"import-batch:{batch.id}", f"上传的服务记录 {batch.filename} 处理失败",
                    f"合同 {batch.contract.code} 的文件 {batch.filename} 处理失败：{batch.message}", link, only)
 
 
