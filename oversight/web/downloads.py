@@ -12,6 +12,6 @@ def send_stored(store: FileStore, key: str | None, **options):
         abort(404)
     try:
         stored = store.open(key)
-    except (FileNotFoundError, ValueError):
+    except (FileNotFoundError, IsADirectoryError, ValueError):  # none, a folder, or no key of the store
         abort(404)
     return send_file(stored, as_attachment=True, **options)
