@@ -18,6 +18,7 @@ from ...services.completion_import import (
     all_errors,
     earlier_batch,
     run_import_later,
+    skipped_note,
     start_import,
     unlisted_errors,
 )
@@ -138,7 +139,7 @@ def detail(batch_id: int):
     if earlier is not None and earlier.contract.contractor_id != batch.contract.contractor_id:
         earlier = None  # another contractor's batch is not pointed at
     return render_template("uploads/detail.html", batch=batch, errors_page=errors_page, flagged=flagged,
-                           earlier=earlier, running=batch.status in RUNNING,
+                           earlier=earlier, running=batch.status in RUNNING, skipped=skipped_note(batch),
                            unlisted=unlisted_errors(batch, len(errors)) if errors else None)
 
 
