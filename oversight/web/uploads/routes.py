@@ -24,6 +24,7 @@ from ...services.completion_import import (
 )
 from ...services.completion_records import filtered_batches, log_template
 from ..access import contract_scope, get_contract_or_404, permission_required, scope_to_own_contracts
+from ..downloads import send_stored
 from ..params import database_int, page_number, paginate
 from .forms import UploadForm
 
@@ -68,13 +69,6 @@ def _batch_or_404(batch_id: int) -> UploadBatch:
     batch = db.get_or_404(UploadBatch, batch_id)
     get_contract_or_404(batch.contract_id)
     return batch
-
-
-def _stored_file(key: str | None):
-    store = uploads_store()
-    if not key or not store.exists(key):
-        abort(404)
-    return store.open(key)
 
 
 @bp.app_context_processor
@@ -161,12 +155,12 @@ def status(batch_id: int):
 @login_required
 def error_report(batch_id: int):
     batch = _batch_or_404(batch_id)
-    return send_file(_stored_file(batch.error_report_path), mimetype=XLSX, as_attachment=True,
-                     download_name=f"错误标注-{Path(batch.filename).stem}.xlsx")
+    return send_stored(uploads_store(), batch.error_report_path, mimetype=XLSX,
+                       download_name=f"错误标注-{Path(batch.filename).stem}.xlsx")
 
 
 @bp.route("/batches/<int:batch_id>/original")
 @login_required
 def original(batch_id: int):
     batch = _batch_or_404(batch_id)
-    return send_file(_stored_file(batch.stored_path), as_attachment=True, download_name=batch.filename)
+    return send_stored(uploads_store(), batch.stored_path, download_name=batch.filename)
