@@ -103,8 +103,8 @@ def notice_issued(notice) -> None:
     notify(messages.notice_issued(notice))
 
 
-def notice_overdue(notice) -> int:
-    return len(notify(messages.notice_overdue(notice)))
+def notice_overdue(notice) -> None:
+    notify(messages.notice_overdue(notice))
 
 
 def notice_escalated(notice, proposal) -> None:
