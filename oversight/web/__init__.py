@@ -18,7 +18,7 @@ from ..models import User
 from ..policy import read_only
 from ..services.audit import Actor, reset_actor, set_actor
 from .access import install_policy
-from .navigation import nav_for
+from .navigation import nav_for, section_for
 from .params import DatabaseIdConverter
 from .security import install_security
 
@@ -132,7 +132,11 @@ def _file_store_failed(error: FileStoreError):
 def _error_page(code: int, title: str):
     def handler(error):
         description = getattr(error, "description", "") if code == 400 else ""
-        return render_template("error.html", code=code, title=title, description=description), code
+        section = (section_for(current_user, request.blueprint)
+                   if code in (403, 404) and current_user.is_authenticated else None)
+        here = request.full_path.rstrip("?") if request.method == "GET" else None  # to come back to
+        return render_template("error.html", code=code, title=title, description=description,
+                               section=section, here=here), code
 
     return handler
 

@@ -84,3 +84,13 @@ def nav_for(user) -> list[dict]:
             entries.append({"label": group.label, "links": [_entry(item) for item in allowed],
                             "current": any(_blueprint(item.endpoint) == here for item in allowed)})
     return entries
+
+
+def section_for(user, blueprint: str | None) -> dict | None:
+    """The list page of the workflow `blueprint` ({label, url}) if the user may use it, for the
+    error pages' "back to the list" link."""
+    for item in (item for group in NAV_GROUPS for item in group.items):
+        if (item.anchor is None and _blueprint(item.endpoint) == blueprint
+                and (item.action is None or may(user, item.action))):
+            return {"label": item.label, "url": url_for(item.endpoint)}
+    return None
