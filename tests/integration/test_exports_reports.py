@@ -5,6 +5,7 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -95,6 +96,39 @@ def test_report_content_carries_the_meeting_tables(year):
     conclusion = f"年度得分 {evaluation.figures.score} 分，评级为“{evaluation.rating}”。"
     assert any(isinstance(b, reports.Paragraph) and b.text == conclusion for b in report.blocks)
     assert len([block for block in report.blocks if isinstance(block, reports.Figure)]) == 2
+
+
+def test_report_text_says_what_the_scoring_did_with_each_empty_indicator(factory):
+    contract = factory.contract()
+    no_callbacks = {key: counts for key, counts in GOOD_QUARTER.items() if key != "satisfaction"}
+    reviews = [make_review(contract, "2025Q1"), make_review(contract, "2025Q2", counts=no_callbacks)]
+    for quarter in ("2025Q3", "2025Q4"):
+        make_review(contract, quarter)
+    evaluation = make_evaluation(contract, 2025)
+    report = reports.build_report(evaluation, generated_at=NOW)
+    blocks = report.blocks
+    table = next(block for block in blocks if isinstance(block, reports.Table) and block.headers[0] == "考核指标")
+    note = blocks[blocks.index(table) - 1].text
+    assert note == ("每格为指标值及其得分；“无数据”（回访满意率）：当季没有可计算的记录，该指标不计分，其权重按比例分摊至"
+                    "当季其他指标，当季其他指标的得分按分摊后的实际权重计算；“无此类事项”（整改按时率）：当季没有应考核的"
+                    "事项，该指标按满分计，即得其当季实际权重的全部分值。")
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["回访满意率"][1] == "无数据" and rows["回访满意率"][0].endswith("分）")
+    assert rows["整改按时率"][0] == "无此类事项（5.00分）"  # full marks: its whole weight
+    # The table agrees with the text: Q2's cells add up to its indicator total with satisfaction at
+    # nothing, the others out of weights re-spread to 100.
+    scored = [re.search(r"（([\d.]+)分）", cells[1]) for cells in rows.values()]
+    assert sum(Decimal(found.group(1)) for found in scored if found) == reviews[1].figures.indicator_total
+    weights = {item.name: item.effective_weight for item in reviews[1].figures.indicators}
+    assert weights["回访满意率"] == 0 and sum(weights.values()) == 100
+    assert weights["整改按时率"] > 5  # its share of the re-spread weight, scored in full
+    assert rows["整改按时率"][1] == f"无此类事项（{weights['整改按时率']}分）"
+
+    full_year = factory.contract()
+    for quarter in ("2025Q1", "2025Q2", "2025Q3", "2025Q4"):
+        make_review(full_year, quarter)
+    plain = reports.build_report(make_evaluation(full_year, 2025), generated_at=NOW)
+    assert not any(isinstance(block, reports.Paragraph) and "分摊" in block.text for block in plain.blocks)
 
 
 def test_report_of_a_draft_says_so(factory):
