@@ -63,8 +63,10 @@ def nav_to(page):
     """nav_to(label): follow the navigation's entry `label`, opening its group first when it is in one."""
 
     def do(label):
-        link = page.locator("nav.mainnav a").filter(has_text=re.compile(rf"^{re.escape(label)}$"))
-        group = page.locator("nav.mainnav details.navgroup").filter(has=link)
+        exact = re.compile(rf"^{re.escape(label)}$")
+        link = page.locator("nav.mainnav a").filter(has_text=exact)
+        # `has` matches inside each group, so its locator is relative to the group.
+        group = page.locator("nav.mainnav details.navgroup").filter(has=page.locator("a").filter(has_text=exact))
         if group.count() and not link.is_visible():
             group.locator("summary").click()
         link.click()
