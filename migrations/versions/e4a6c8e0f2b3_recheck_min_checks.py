@@ -1,7 +1,7 @@
 """the county's minimum number of checked records before a worker is sent to a targeted re-check
 
 Revision ID: e4a6c8e0f2b3
-Revises: b9d6f2c75a46
+Revises: d3f5b7c9e1a2
 Create Date: 2026-12-03 10:05:00.000000
 
 Existing years get the default of 5.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e4a6c8e0f2b3'
-down_revision = 'b9d6f2c75a46'
+down_revision = 'd3f5b7c9e1a2'
 branch_labels = None
 depends_on = None
 
