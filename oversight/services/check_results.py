@@ -366,10 +366,18 @@ def _notice_rows(contract_id: int, quarter: Quarter, due_by: date | None = None)
         .where(*_due_in(contract_id, quarter, due_by)).order_by(RectificationNotice.id)).all()
 
 
-def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
-    """The results page of one contract and quarter."""
-    checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
-    drawn = _random(checks)
+@dataclass(frozen=True)
+class WorkerResults:
+    """A contract's quarter by worker, flagged for retraining or a targeted re-check."""
+
+    quarter: Quarter
+    by_worker: list[Figures]
+    retrain_threshold: Decimal
+    recheck_threshold: Decimal
+    recheck_min_checks: int
+
+
+def _worker_results(quarter: Quarter, drawn: Sequence[CheckFact], calls: Sequence[CallFact]) -> WorkerResults:
     retrain, recheck, min_checks = _thresholds(quarter.year)
     by_worker: dict[str, list[CheckFact]] = {}
     for check in drawn:
@@ -377,6 +385,21 @@ def contract_results(contract_id: int, quarter: Quarter, today: date) -> Contrac
     flags = worker_flags({no: tally(c.comparison for c in mine) for no, mine in sorted(by_worker.items())},
                          retrain, recheck, checks={no: len(mine) for no, mine in by_worker.items()},
                          min_checks=min_checks)
+    return WorkerResults(quarter, _by_worker(drawn, calls, flags), retrain, recheck, min_checks)
+
+
+def worker_results(contract_id: int, quarter: Quarter) -> WorkerResults:
+    """The recorded random checks of the contract's quarter by worker, without callbacks (so every
+    row is a worker with checks) and without the lot decisions, which re-compute the draws: what
+    the contractor's dashboard shows for retraining."""
+    return _worker_results(quarter, _random(check_facts(contract_id, quarter)), [])
+
+
+def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
+    """The results page of one contract and quarter."""
+    checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
+    drawn = _random(checks)
+    workers = _worker_results(quarter, drawn, calls)
     labels = {}
     for check in drawn:
         labels.update({field.key: field.label for field in check.comparison.fields})
@@ -395,15 +418,15 @@ def contract_results(contract_id: int, quarter: Quarter, today: date) -> Contrac
                     [c for c in calls if c.service_type == service_type])
             for service_type in ServiceType
             if any(f.service_type == service_type for f in [*checks, *calls])],
-        by_worker=_by_worker(drawn, calls, flags),
+        by_worker=workers.by_worker,
         by_field=by_field,
         lots=[lot_decision(draw, checks) for draw in _spot_check_draws(contract_id, quarter)],
         callback_status=status_counts,
         notices={"due": len(notices), "closed_on_time": sum(closed_on_time(n) for n in notices),
                  "overdue": sum(notice_overdue(n, today) for n in notices)},
-        retrain_threshold=retrain,
-        recheck_threshold=recheck,
-        recheck_min_checks=min_checks,
+        retrain_threshold=workers.retrain_threshold,
+        recheck_threshold=workers.recheck_threshold,
+        recheck_min_checks=workers.recheck_min_checks,
         estimates=quarter_estimates(contract_id, quarter, [
             (c.draw_id, c.record_id, c.stratum, c.passed, c.comparison.compared, c.comparison.differing)
             for c in checks]),

@@ -24,7 +24,8 @@ from ..models import (
     QuarterlyReview,
     RectificationNotice,
 )
-from .check_results import ContractResults, Figures, contract_results
+from . import check_results
+from .check_results import WorkerResults
 from .rectification import escalated_notices
 from .reviews import current_reviews_query, total_of
 from .spot_checks import notice_overdue, pending_items
@@ -164,23 +165,18 @@ def standing_warnings(scope: Select | None) -> list[StandingWarning]:
 
 
 @dataclass(frozen=True)
-class WorkerResults:
+class ContractWorkers:
     contract: Contract
-    results: ContractResults
-
-    @property
-    def workers(self) -> list[Figures]:
-        """The workers with recorded checks: one whose only drawn items are callbacks not yet made
-        or checks not yet recorded is left out, so that nothing tells which records were drawn."""
-        return [row for row in self.results.by_worker if row.passed.denominator]
+    results: WorkerResults
 
 
-def worker_results(contracts: list[Contract], today: date) -> list[WorkerResults]:
+def worker_results(contracts: list[Contract], today: date) -> list[ContractWorkers]:
     """Each contract's check results by worker for the last finished quarter (spot checks of a
-    quarter are drawn after it ends), where there are any: what a contractor retrains on."""
+    quarter are drawn after it ends), where there are any: what a contractor retrains on. Only
+    recorded checks count, so nothing tells which records were drawn before they are checked."""
     quarter = quarter_of(today).previous()
-    found = [WorkerResults(contract, contract_results(contract.id, quarter, today)) for contract in contracts]
-    return [row for row in found if row.workers]
+    found = [ContractWorkers(contract, check_results.worker_results(contract.id, quarter)) for contract in contracts]
+    return [row for row in found if row.results.by_worker]
 
 
 def open_notices(scope: Select | None, today: date, limit: int = 20) -> list[RectificationNotice]:
