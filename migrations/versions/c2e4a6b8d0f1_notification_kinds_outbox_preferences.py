@@ -1,7 +1,7 @@
 """notification kinds, the e-mail outbox on each notification, and e-mail preferences
 
 Revision ID: c2e4a6b8d0f1
-Revises: d3f5b7c9e1a2
+Revises: e4a6c8e0f2b3
 Create Date: 2026-12-03 10:40:00.000000
 
 Notifications written before this revision came from three places, told apart by their
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c2e4a6b8d0f1'
-down_revision = 'd3f5b7c9e1a2'
+down_revision = 'e4a6c8e0f2b3'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,15 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..domain.comparison import Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
+from ..domain.comparison import (
+    DEFAULT_RECHECK_MIN_CHECKS,
+    Comparison,
+    ErrorCount,
+    FieldComparison,
+    tally,
+    tally_by_field,
+    worker_flags,
+)
 from ..domain.periods import Quarter
 from ..domain.estimates import DesignEstimate, design_estimate
 from ..domain.sampling import STRATUM_TARGETED, PopulationItem, SamplingPlan, draw_strata, lot_accepted
@@ -140,6 +148,7 @@ class ContractResults:
     notices: dict[str, int]
     retrain_threshold: Decimal
     recheck_threshold: Decimal
+    recheck_min_checks: int
     estimates: dict[str, DesignEstimate] | None = None  # spot_check_pass, field_accuracy: what the KPI scores
 
     @property
@@ -251,11 +260,13 @@ def _by_worker(checks: Sequence[CheckFact], calls: Sequence[CallFact], flags: di
                     flags.get(no), key=no) for no in sorted(labels)]
 
 
-def _thresholds(year: int) -> tuple[Decimal, Decimal]:
+def _thresholds(year: int) -> tuple[Decimal, Decimal, int]:
+    """The year's retraining and re-check thresholds (rates) and the re-check's minimum of checked records."""
     standard = standard_for(year)
     retrain = standard.retrain_threshold_bp if standard else DEFAULT_RETRAIN_BP
     recheck = standard.recheck_threshold_bp if standard else DEFAULT_RECHECK_BP
-    return Decimal(retrain) / 10000, Decimal(recheck) / 10000
+    min_checks = standard.recheck_min_checks if standard else DEFAULT_RECHECK_MIN_CHECKS
+    return Decimal(retrain) / 10000, Decimal(recheck) / 10000, min_checks
 
 
 def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision:
@@ -355,14 +366,40 @@ def _notice_rows(contract_id: int, quarter: Quarter, due_by: date | None = None)
         .where(*_due_in(contract_id, quarter, due_by)).order_by(RectificationNotice.id)).all()
 
 
+@dataclass(frozen=True)
+class WorkerResults:
+    """A contract's quarter by worker, flagged for retraining or a targeted re-check."""
+
+    quarter: Quarter
+    by_worker: list[Figures]
+    retrain_threshold: Decimal
+    recheck_threshold: Decimal
+    recheck_min_checks: int
+
+
+def _worker_results(quarter: Quarter, drawn: Sequence[CheckFact], calls: Sequence[CallFact]) -> WorkerResults:
+    retrain, recheck, min_checks = _thresholds(quarter.year)
+    by_worker: dict[str, list[CheckFact]] = {}
+    for check in drawn:
+        by_worker.setdefault(check.worker_no, []).append(check)
+    flags = worker_flags({no: tally(c.comparison for c in mine) for no, mine in sorted(by_worker.items())},
+                         retrain, recheck, checks={no: len(mine) for no, mine in by_worker.items()},
+                         min_checks=min_checks)
+    return WorkerResults(quarter, _by_worker(drawn, calls, flags), retrain, recheck, min_checks)
+
+
+def worker_results(contract_id: int, quarter: Quarter) -> WorkerResults:
+    """The recorded random checks of the contract's quarter by worker, without callbacks (so every
+    row is a worker with checks) and without the lot decisions, which re-compute the draws: what
+    the contractor's dashboard shows for retraining."""
+    return _worker_results(quarter, _random(check_facts(contract_id, quarter)), [])
+
+
 def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
     """The results page of one contract and quarter."""
     checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
     drawn = _random(checks)
-    retrain, recheck = _thresholds(quarter.year)
-    per_worker = {no: tally(c.comparison for c in drawn if c.worker_no == no)
-                  for no in sorted({c.worker_no for c in drawn})}
-    flags = worker_flags(per_worker, retrain, recheck)
+    workers = _worker_results(quarter, drawn, calls)
     labels = {}
     for check in drawn:
         labels.update({field.key: field.label for field in check.comparison.fields})
@@ -381,14 +418,15 @@ def contract_results(contract_id: int, quarter: Quarter, today: date) -> Contrac
                     [c for c in calls if c.service_type == service_type])
             for service_type in ServiceType
             if any(f.service_type == service_type for f in [*checks, *calls])],
-        by_worker=_by_worker(drawn, calls, flags),
+        by_worker=workers.by_worker,
         by_field=by_field,
         lots=[lot_decision(draw, checks) for draw in _spot_check_draws(contract_id, quarter)],
         callback_status=status_counts,
         notices={"due": len(notices), "closed_on_time": sum(closed_on_time(n) for n in notices),
                  "overdue": sum(notice_overdue(n, today) for n in notices)},
-        retrain_threshold=retrain,
-        recheck_threshold=recheck,
+        retrain_threshold=workers.retrain_threshold,
+        recheck_threshold=workers.recheck_threshold,
+        recheck_min_checks=workers.recheck_min_checks,
         estimates=quarter_estimates(contract_id, quarter, [
             (c.draw_id, c.record_id, c.stratum, c.passed, c.comparison.compared, c.comparison.differing)
             for c in checks]),

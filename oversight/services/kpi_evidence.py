@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_day_of
-from ..domain.figures import Estimate
+from ..domain.figures import Estimate, ReviewFigures
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED
 from ..domain.scoring import Evidence
@@ -156,3 +156,43 @@ def records_behind(kind: str, ids: Sequence[int], contract_id: int, quarter: Qua
             .options(selectinload(model.record).selectinload(CompletionRecord.assignment), *extra)
             .order_by(model.record_id))
     return list(db.session.execute(stmt).scalars())
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """How a printout names one id behind an indicator: its 任务编号 and what the id is."""
+
+    number: str
+    detail: str
+
+
+def evidence_rows(figures: ReviewFigures) -> dict[str, dict[int, EvidenceRow]]:
+    """Per indicator key, its ids (see RECORD_KINDS) named by 任务编号, so that a printed sheet
+    lists what the county recognises instead of internal ids; one query per kind of id."""
+    # Spot checks and callbacks list the ids of the completion records they checked.
+    kinds = {indicator.key: "record" if RECORD_KINDS[indicator.key] in ("spot_check", "callback")
+             else RECORD_KINDS[indicator.key] for indicator in figures.indicators if indicator.key in RECORD_KINDS}
+    wanted: dict[str, set[int]] = {}
+    for indicator in figures.indicators:
+        if indicator.key in kinds:
+            wanted.setdefault(kinds[indicator.key], set()).update(indicator.record_ids)
+    named: dict[str, dict[int, EvidenceRow]] = {"assignment": {}, "record": {}, "rectification_notice": {}}
+    if wanted.get("assignment"):
+        for row in db.session.execute(select(Assignment.id, Assignment.number, Assignment.due_date)
+                                      .where(Assignment.id.in_(wanted["assignment"]))):
+            named["assignment"][row.id] = EvidenceRow(row.number, f"任务（截止 {row.due_date}）")
+    if wanted.get("record"):
+        for row in db.session.execute(select(CompletionRecord.id, Assignment.number, CompletionRecord.service_date)
+                                      .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+                                      .where(CompletionRecord.id.in_(wanted["record"]))):
+            named["record"][row.id] = EvidenceRow(row.number, f"服务记录（服务日期 {row.service_date}）")
+    if wanted.get("rectification_notice"):
+        for row in db.session.execute(select(RectificationNotice.id, RectificationNotice.number, Assignment.number)
+                                      .join(SpotCheck, RectificationNotice.spot_check_id == SpotCheck.id)
+                                      .join(CompletionRecord, SpotCheck.record_id == CompletionRecord.id)
+                                      .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+                                      .where(RectificationNotice.id.in_(wanted["rectification_notice"]))):
+            named["rectification_notice"][row[0]] = EvidenceRow(row[2], f"整改通知 {row[1]}")
+    return {indicator.key: {record_id: named[kinds[indicator.key]][record_id] for record_id in indicator.record_ids
+                            if record_id in named[kinds[indicator.key]]}
+            for indicator in figures.indicators if indicator.key in kinds}
