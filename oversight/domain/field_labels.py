@@ -48,7 +48,7 @@ FIELD_LABELS: dict[str, str] = {
     "poverty_line_fen": "低保标准（元/人/月）", "care_allowance_tier1_fen": "护理补贴一档（元）",
     "care_allowance_tier2_fen": "护理补贴二档（元）", "care_allowance_tier3_fen": "护理补贴三档（元）",
     "holidays": "节假日", "spot_check_share_bp": "抽查比例", "spot_check_floor": "最少抽查份数",
-    "callback_share_bp": "回访比例", "recheck_threshold_bp": "复查阈值", "retrain_threshold_bp": "定向复查阈值",
+    "callback_share_bp": "回访比例", "recheck_threshold_bp": "复查阈值", "recheck_min_checks": "定向复查的最少抽查数", "retrain_threshold_bp": "定向复查阈值",
     "definition": "方案内容", "scheme_id": "考核方案",
     # draws and checks
     "draw_id": "抽样", "draw_item_id": "抽中记录", "rule": "抽样规则", "plan": "抽样方案", "strata": "分层",
