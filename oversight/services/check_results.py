@@ -223,6 +223,23 @@ def call_counts(contract_id: int, quarter: Quarter) -> list[CallCount]:
     return [CallCount(row.record_id, row.status, row.service_confirmed, row.satisfaction) for row in rows]
 
 
+@dataclass(frozen=True)
+class QuarterChecks:
+    """The rows a contract's quarter's check figures count: its spot checks, its callbacks and
+    the notices due (`quarter_checks`)."""
+
+    checks: list[CheckCount]
+    calls: list[CallCount]
+    notices: list
+
+
+def quarter_checks(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterChecks:
+    """The spot checks and callbacks of the quarter's draws and the notices due in it (on or
+    before `due_by` when given)."""
+    return QuarterChecks(check_counts(contract_id, quarter), call_counts(contract_id, quarter),
+                         _notice_rows(contract_id, quarter, due_by))
+
+
 def _random(checks: Iterable[CheckFact | CheckCount]) -> list:
     """Checks of records drawn at random (the random and flagged strata)."""
     return [check for check in checks if check.stratum != STRATUM_TARGETED]
@@ -414,7 +431,7 @@ def _lot_estimates(contract_id: int, quarter: Quarter) -> list[dict]:
 
 
 def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True,
-                          due_by: date | None = None) -> dict:
+                          due_by: date | None = None, read: QuarterChecks | None = None) -> dict:
     """The quarter's check figures for KPI scoring, each with the record ids behind it.
 
     spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
@@ -423,15 +440,16 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
     field_accuracy over every draw's cells — what the KPI scores (`DesignEstimate.as_dict`);
     callbacks: answered, satisfied (levels 3–5), confirmed; rectifications: notices whose deadline
     falls in the quarter (on or before `due_by` when given: a running quarter's preview) and those
-    closed as rectified on or before their deadline.
+    closed as rectified on or before their deadline. `read`: the rows `quarter_checks` gives,
+    when the caller has them already.
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    checks, calls = check_counts(contract_id, quarter), call_counts(contract_id, quarter)
+    read = quarter_checks(contract_id, quarter, due_by) if read is None else read
+    checks, calls, notices = read.checks, read.calls, read.notices
     drawn = _random(checks)
     targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
     errors = ErrorCount(sum(c.differing for c in drawn), sum(c.compared for c in drawn))
     answered = [c for c in calls if c.answered]
-    notices = _notice_rows(contract_id, quarter, due_by)
     on_time = [n for n in notices if closed_on_time(n)]
     notice_records = {n.id: n.record_id for n in notices}
     return {
