@@ -17,8 +17,9 @@ memory is the step's own:
   `write_row` of the fetched tuples) on PostgreSQL.
 
 A fresh copy of the database is a file copy on SQLite and `CREATE DATABASE … TEMPLATE` on
-PostgreSQL (databases `bench_import_*` on 127.0.0.1, dropped at the end). Prints seconds and
-rows/s of each (median and fastest of --repeat runs), the import's peak memory (max RSS of its
+PostgreSQL (databases `bench_import_*` on 127.0.0.1, dropped at the end). Imports and floors
+alternate, so that both meet the same load on a shared machine. Prints seconds and rows/s of
+each (median and fastest of --repeat runs), the import's peak memory (max RSS of its
 process, which includes the app's libraries, about 200 MB) and the ratio import / floor of the
 medians.
 """
@@ -252,26 +253,21 @@ def _read(path: str, data: bytes) -> pd.DataFrame:
     return pd.read_excel(io.BytesIO(data), engine="calamine", dtype=str, keep_default_na=False)
 
 
-def measure_floor(path: str, built: str, imported: str, workdir: str, repeat: str) -> dict:
-    """Each of `repeat` runs: read the file with pandas, insert the import's own rows into the
-    same table of a fresh copy of the database in one transaction (one executemany on SQLite,
-    one binary COPY on PostgreSQL)."""
+def measure_floor(path: str, built: str, imported: str, workdir: str, attempt: str) -> dict:
+    """Read the file with pandas and insert the import's own rows into the same table of a fresh
+    copy of the database in one transaction (one executemany on SQLite, one binary COPY on
+    PostgreSQL)."""
     insert = _pg_floor_insert(imported) if built.startswith(PG_PREFIX) else _sqlite_floor_insert(imported)
     data = Path(path).read_bytes()
-    runs = []
-    for attempt in range(int(repeat)):
-        database = fresh_copy(built, f"floor-{attempt}", Path(workdir))
-        with insert.connect(database) as connection:
-            began = time.perf_counter()
-            table = _read(path, data)
-            read = time.perf_counter() - began
-            insert(connection)
-            seconds = time.perf_counter() - began
-        assert len(table) == insert.rows
-        del table
-        runs.append({"seconds": seconds, "read_seconds": read, "insert_seconds": seconds - read})
-    middle = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
-    return {**middle, "best_seconds": min(run["seconds"] for run in runs), "peak_mb": peak_mb(),
+    database = fresh_copy(built, f"floor-{attempt}", Path(workdir))
+    with insert.connect(database) as connection:
+        began = time.perf_counter()
+        table = _read(path, data)
+        read = time.perf_counter() - began
+        insert(connection)
+        seconds = time.perf_counter() - began
+    assert len(table) == insert.rows
+    return {"seconds": seconds, "read_seconds": read, "insert_seconds": seconds - read, "peak_mb": peak_mb(),
             "rows": insert.rows}
 
 
@@ -363,17 +359,19 @@ def main() -> None:
         print(f"data set: {args.rows:,} rows of household_survey on {args.db}, built in "
               f"{time.perf_counter() - began:.0f} s; each step in a fresh process, median of {args.repeat}")
         for kind, path in built["files"].items():
-            runs, imported = [], []
-            for attempt in range(args.repeat):
-                imported.append(fresh_copy(built["database"], f"import-{kind}-{attempt}", workdir))
-                runs.append(_child("--step", "import", imported[-1], path,
+            runs, floors = [], []
+            floor_dir = workdir / f"floor-{kind}"
+            floor_dir.mkdir()
+            for attempt in range(args.repeat):  # interleaved: both see the same load on a shared machine
+                imported = fresh_copy(built["database"], f"import-{kind}-{attempt}", workdir)
+                runs.append(_child("--step", "import", imported, path,
                                    str(workdir / f"uploads-{kind}-{attempt}"), str(args.rows)))
                 if runs[-1]["status"] != "accepted" or runs[-1]["rows"] != args.rows:
                     raise SystemExit(f"import not accepted: {runs[-1]}")
+                floors.append(_child("--step", "floor", path, built["database"], imported, str(floor_dir),
+                                     str(attempt)))
             seconds = statistics.median(run["seconds"] for run in runs)
-            floor_dir = workdir / f"floor-{kind}"
-            floor_dir.mkdir()
-            floor = _child("--step", "floor", path, built["database"], imported[0], str(floor_dir), str(args.repeat))
+            floor = sorted(floors, key=lambda run: run["seconds"])[len(floors) // 2]
             size = Path(path).stat().st_size / 2**20
             print(f"\n{kind}: {size:.1f} MB, {args.rows:,} rows, {runs[0]['flagged']:,} records flagged")
             print(f"  import  {seconds:7.2f} s  {args.rows / seconds:>9,.0f} rows/s  "
@@ -381,7 +379,7 @@ def main() -> None:
                   f"peak memory {max(run['peak_mb'] for run in runs):5.0f} MB")
             insert = "binary COPY" if args.db == "postgresql" else "executemany"
             print(f"  floor   {floor['seconds']:7.2f} s  {args.rows / floor['seconds']:>9,.0f} rows/s  "
-                  f"(best {floor['best_seconds']:.2f} s; pandas read {floor['read_seconds']:.2f} s "
+                  f"(best {min(run['seconds'] for run in floors):.2f} s; pandas read {floor['read_seconds']:.2f} s "
                   f"+ {insert} {floor['insert_seconds']:.2f} s)")
             print(f"  ratio import/floor {seconds / floor['seconds']:.2f}")
     finally:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..domain.comparison import Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
 from ..domain.periods import Quarter
 from ..domain.estimates import DesignEstimate, design_estimate
-from ..domain.sampling import STRATUM_TARGETED, PopulationItem, SamplingPlan, draw_strata, lot_accepted
+from ..domain.sampling import STRATUM_TARGETED, FrozenCells, SamplingPlan, draw_strata, lot_accepted
 from ..domain.statistics import Rate
 from ..domain.vocabulary import LotVerdict, NoticeOutcome, ServiceType, WorkerFlag, label_of
 from ..extensions import db
@@ -297,14 +297,13 @@ def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision
                        estimate if estimate.has_data else None)
 
 
-def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, tuple[list[PopulationItem], bool]]:
-    """Each spot-check draw's frozen population and whether it was risk-weighted, by draw id (the
-    columns only: no draw is re-computed)."""
+def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, FrozenCells]:
+    """Each spot-check draw's frozen population's cells, by draw id (the columns only: no draw is
+    re-computed)."""
     rows = db.session.execute(select(SamplingDraw.id, SamplingDraw.population, SamplingDraw.rule).where(
         SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
         SamplingDraw.purpose == SPOT_CHECK)).all()
-    return {row.id: ([PopulationItem(*entry) for entry in row.population], bool((row.rule or {}).get("risk_weighted")))
-            for row in rows}
+    return {row.id: FrozenCells.of_stored(row.population, bool((row.rule or {}).get("risk_weighted"))) for row in rows}
 
 
 def draw_estimates(draw: SamplingDraw) -> dict[str, DesignEstimate]:
@@ -335,12 +334,11 @@ def quarter_estimates(contract_id: int, quarter: Quarter,
     for check in checks:
         by_draw.setdefault(check[0], []).append(check)
     passes, fields = [], []
-    for draw_id, (population, risk_weighted) in _frozen_populations(contract_id, quarter).items():
+    for draw_id, cells in _frozen_populations(contract_id, quarter).items():
         mine = by_draw.get(draw_id, [])
-        passes += draw_strata(population, risk_weighted, [(r, stratum, int(ok), 1) for _, r, stratum, ok, _, _ in mine])
-        fields += draw_strata(population, risk_weighted,
-                              [(r, stratum, compared - differing, compared) for _, r, stratum, _, compared, differing
-                               in mine])
+        passes += cells.strata([(r, stratum, int(ok), 1) for _, r, stratum, ok, _, _ in mine])
+        fields += cells.strata([(r, stratum, compared - differing, compared)
+                                for _, r, stratum, _, compared, differing in mine])
     return {"spot_check_pass": design_estimate(passes), "field_accuracy": design_estimate(fields)}
 
 
