@@ -52,11 +52,16 @@ def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None
     the quarter's rows, when the caller has read them already to score them.
     """
     rows = quarter_rows(contract_id, quarter) if rows is None else rows
-    assignments, checks, notices = rows.assignments, rows.checks.checks, rows.checks.notices
+    checks, notices = rows.checks.checks, rows.checks.notices
     calls = [c for c in rows.checks.calls if c.answered]
+    completion, timeliness = [], []
+    for row_id, completed, _, due_date, completed_at in rows.assignments:  # unpacked: thousands of rows
+        completion.append((row_id, bool(completed)))
+        if completed:
+            timeliness.append((row_id, due_date, completed_at))
     return {
-        "completion": [(row.id, bool(row.completed)) for row in assignments],
-        "timeliness": [(row.id, row.due_date, row.completed_at) for row in assignments if row.completed],
+        "completion": completion,
+        "timeliness": timeliness,
         "spot_check_pass": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.passed) for c in checks),
         "field_accuracy": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.compared, c.differing)
                                           for c in checks),

@@ -65,7 +65,8 @@ def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, t
 def due_assignments(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
     """The contract's assignments (cancelled ones aside) due in the quarter — given `due_by` (a
     running quarter's preview), only those due on or before that day — in id order, as rows of
-    `id`, `completed`, `on_time` (completed by the county day it was due), `due_date`, `completed_at`.
+    `id`, `completed`, `on_time` (completed by the county day it was due), `due_date`, `completed_at`,
+    in that order (the callers unpack them).
     The KPIs count them and the fingerprints (`services.freshness`) read them: one query for both."""
     # completed_at is UTC; the due date is a day in the county. The database compares the days:
     # a quarter of a large contract is thousands of rows.
@@ -101,13 +102,17 @@ def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = No
     quarter's preview), only the assignments and notices due on or before that day. `rows`: the
     quarter's rows (`quarter_rows`), when the caller has read them already."""
     rows = quarter_rows(contract_id, quarter, due_by) if rows is None else rows
-    assignments = rows.assignments
-    completed = [row.id for row in assignments if row.completed]
+    due, completed, on_time = [], [], []
+    for row_id, done, in_time, _, _ in rows.assignments:  # unpacked: a quarter's rows are thousands
+        due.append(row_id)
+        if done:
+            completed.append(row_id)
+            if in_time:
+                on_time.append(row_id)
     checked, estimates = _check_figures(contract_id, quarter, rows.checks)
     pairs = {
-        "completion": _evidence("completion", [row.id for row in assignments], completed),
-        "timeliness": _evidence("timeliness", completed,
-                                [row.id for row in assignments if row.completed and row.on_time]),
+        "completion": _evidence("completion", due, completed),
+        "timeliness": _evidence("timeliness", completed, on_time),
         **checked,
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},

@@ -348,6 +348,7 @@ class FrozenCells:
         `PopulationItem` first."""
         workers: dict[int, str] = {}
         sizes: dict[str, int] = {}
+        random_cells: dict[str, str] = {}  # worker → its cell of the random stratum
         for record_id, worker, flagged, targeted in entries:
             workers[record_id] = worker
             if targeted:
@@ -355,7 +356,9 @@ class FrozenCells:
             elif risk_weighted and flagged:
                 cell = STRATUM_FLAGGED
             else:
-                cell = cell_of(STRATUM_RANDOM, worker)
+                cell = random_cells.get(worker)
+                if cell is None:
+                    cell = random_cells[worker] = cell_of(STRATUM_RANDOM, worker)
             sizes[cell] = sizes.get(cell, 0) + 1
         return cls(workers, sizes)
 
