@@ -26,7 +26,7 @@ from ..domain.comparison import (
 )
 from ..domain.periods import Quarter
 from ..domain.estimates import DesignEstimate, design_estimate
-from ..domain.sampling import STRATUM_TARGETED, PopulationItem, SamplingPlan, draw_strata, lot_accepted
+from ..domain.sampling import STRATUM_TARGETED, FrozenCells, SamplingPlan, draw_strata, lot_accepted
 from ..domain.statistics import Rate
 from ..domain.vocabulary import LotVerdict, NoticeOutcome, ServiceType, WorkerFlag, label_of
 from ..extensions import db
@@ -232,6 +232,23 @@ def call_counts(contract_id: int, quarter: Quarter) -> list[CallCount]:
     return [CallCount(row.record_id, row.status, row.service_confirmed, row.satisfaction) for row in rows]
 
 
+@dataclass(frozen=True)
+class QuarterChecks:
+    """The rows a contract's quarter's check figures count: its spot checks, its callbacks and
+    the notices due (`quarter_checks`)."""
+
+    checks: list[CheckCount]
+    calls: list[CallCount]
+    notices: list
+
+
+def quarter_checks(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterChecks:
+    """The spot checks and callbacks of the quarter's draws and the notices due in it (on or
+    before `due_by` when given)."""
+    return QuarterChecks(check_counts(contract_id, quarter), call_counts(contract_id, quarter),
+                         _notice_rows(contract_id, quarter, due_by))
+
+
 def _random(checks: Iterable[CheckFact | CheckCount]) -> list:
     """Checks of records drawn at random (the random and flagged strata)."""
     return [check for check in checks if check.stratum != STRATUM_TARGETED]
@@ -291,14 +308,13 @@ def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision
                        estimate if estimate.has_data else None)
 
 
-def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, tuple[list[PopulationItem], bool]]:
-    """Each spot-check draw's frozen population and whether it was risk-weighted, by draw id (the
-    columns only: no draw is re-computed)."""
+def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, FrozenCells]:
+    """Each spot-check draw's frozen population's cells, by draw id (the columns only: no draw is
+    re-computed)."""
     rows = db.session.execute(select(SamplingDraw.id, SamplingDraw.population, SamplingDraw.rule).where(
         SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
         SamplingDraw.purpose == SPOT_CHECK)).all()
-    return {row.id: ([PopulationItem(*entry) for entry in row.population], bool((row.rule or {}).get("risk_weighted")))
-            for row in rows}
+    return {row.id: FrozenCells.of_stored(row.population, bool((row.rule or {}).get("risk_weighted"))) for row in rows}
 
 
 def draw_estimates(draw: SamplingDraw) -> dict[str, DesignEstimate]:
@@ -329,12 +345,11 @@ def quarter_estimates(contract_id: int, quarter: Quarter,
     for check in checks:
         by_draw.setdefault(check[0], []).append(check)
     passes, fields = [], []
-    for draw_id, (population, risk_weighted) in _frozen_populations(contract_id, quarter).items():
+    for draw_id, cells in _frozen_populations(contract_id, quarter).items():
         mine = by_draw.get(draw_id, [])
-        passes += draw_strata(population, risk_weighted, [(r, stratum, int(ok), 1) for _, r, stratum, ok, _, _ in mine])
-        fields += draw_strata(population, risk_weighted,
-                              [(r, stratum, compared - differing, compared) for _, r, stratum, _, compared, differing
-                               in mine])
+        passes += cells.strata([(r, stratum, int(ok), 1) for _, r, stratum, ok, _, _ in mine])
+        fields += cells.strata([(r, stratum, compared - differing, compared)
+                                for _, r, stratum, _, compared, differing in mine])
     return {"spot_check_pass": design_estimate(passes), "field_accuracy": design_estimate(fields)}
 
 
@@ -452,7 +467,7 @@ def _lot_estimates(contract_id: int, quarter: Quarter) -> list[dict]:
 
 
 def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True,
-                          due_by: date | None = None) -> dict:
+                          due_by: date | None = None, read: QuarterChecks | None = None) -> dict:
     """The quarter's check figures for KPI scoring, each with the record ids behind it.
 
     spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
@@ -461,15 +476,16 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
     field_accuracy over every draw's cells — what the KPI scores (`DesignEstimate.as_dict`);
     callbacks: answered, satisfied (levels 3–5), confirmed; rectifications: notices whose deadline
     falls in the quarter (on or before `due_by` when given: a running quarter's preview) and those
-    closed as rectified on or before their deadline.
+    closed as rectified on or before their deadline. `read`: the rows `quarter_checks` gives,
+    when the caller has them already.
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    checks, calls = check_counts(contract_id, quarter), call_counts(contract_id, quarter)
+    read = quarter_checks(contract_id, quarter, due_by) if read is None else read
+    checks, calls, notices = read.checks, read.calls, read.notices
     drawn = _random(checks)
     targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
     errors = ErrorCount(sum(c.differing for c in drawn), sum(c.compared for c in drawn))
     answered = [c for c in calls if c.answered]
-    notices = _notice_rows(contract_id, quarter, due_by)
     on_time = [n for n in notices if closed_on_time(n)]
     notice_records = {n.id: n.record_id for n in notices}
     return {
