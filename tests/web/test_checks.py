@@ -256,8 +256,12 @@ def test_the_call_list_masks_phones_and_a_full_number_is_revealed_on_an_audited_
     listing = text(client.get(f"/callbacks/draws/{draw.id}"))
     assert phone not in listing and f"{phone[:3]}****{phone[-4:]}" in listing
     assert phone not in text(client.get(f"/callbacks/{callback.id}"))
-    revealed = text(client.post(f"/callbacks/{callback.id}/reveal", token_from=f"/callbacks/{callback.id}"))
-    assert phone in revealed
+    response = client.post(f"/callbacks/{callback.id}/reveal", token_from=f"/callbacks/{callback.id}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/callbacks/{callback.id}"
+    revealed = client.get(response.headers["Location"])
+    assert phone in text(revealed) and revealed.headers["Cache-Control"] == "no-store"
+    # A reload neither shows the number again nor records a second view.
+    assert phone not in text(client.get(f"/callbacks/{callback.id}"))
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "view_personal_data")).scalar_one()
     assert event.user_id == world["supervisor"].id and event.changes["callback_id"] == callback.id
 
