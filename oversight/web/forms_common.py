@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, redirect, request, session
+from flask import Response, current_app, flash, redirect, request, session
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import TextAreaField
@@ -63,6 +63,12 @@ def refill(form: FlaskForm) -> dict | None:
     return kept["extra"]
 
 
+def refilled(form: FlaskForm) -> FlaskForm:
+    """`form`, refilled if a refused POST of it was kept for this page: for pages with several forms."""
+    refill(form)
+    return form
+
+
 def redirect_refused(form: FlaskForm, url: str | None = None, **extra) -> Response | None:
     """The end of a view that both shows and takes a form, once it did not succeed: a POST is
     redirected (`redisplay`), a GET refilled from a refused POST if there was one (`refill`).
@@ -71,6 +77,14 @@ def redirect_refused(form: FlaskForm, url: str | None = None, **extra) -> Respon
         return redisplay(form, url, **extra)
     refill(form)
     return None
+
+
+def send_back(form: FlaskForm, url: str) -> Response:
+    """A refused form posted from another page (one of a detail page's forms): its errors as a
+    message, then back to that page, which `refill`s the form as typed."""
+    flash("；".join(error for errors in form.errors.values() for error in errors
+                   if isinstance(error, str)) or "未保存：请检查填写内容", "danger")
+    return redisplay(form, url) or redirect(url, code=303)
 
 
 def drop_unclaimed_form() -> None:
