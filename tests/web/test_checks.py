@@ -131,8 +131,8 @@ def test_a_recheck_with_a_fake_photo_is_refused_and_a_real_one_kept(client_for, 
     client = client_for(world["supervisor"])
     url = f"/spot-checks/items/{item.id}/recheck"
     refused = client.post(url, {**recheck_form(item.id), "attachments": (io.BytesIO(b"<html>"), "photo.jpg")},
-                          token_from=url, content_type="multipart/form-data")
-    assert refused.status_code == 200 and "不是 JPG 文件" in text(refused)
+                          token_from=url, content_type="multipart/form-data", follow_redirects=True)
+    assert refused.request.method == "GET" and "不是 JPG 文件" in text(refused)
     assert db.session.execute(select(SpotCheck)).first() is None
     kept = client.post(url, {**recheck_form(item.id), "attachments": (io.BytesIO(JPEG), "入户.jpg")},
                        token_from=url, content_type="multipart/form-data")
@@ -326,6 +326,6 @@ def test_a_full_disk_refuses_the_recheck_with_its_photo_in_chinese(client_for, w
     url = f"/spot-checks/items/{item.id}/recheck"
     failing_store(monkeypatch)
     response = client.post(url, {**recheck_form(item.id), "attachments": (io.BytesIO(JPEG), "入户.jpg")},
-                           token_from=url, content_type="multipart/form-data")
-    assert response.status_code == 200 and FULL_DISK in text(response)
+                           token_from=url, content_type="multipart/form-data", follow_redirects=True)
+    assert response.request.path == url and FULL_DISK in text(response)
     assert db.session.execute(select(SpotCheck)).first() is None

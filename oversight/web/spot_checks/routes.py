@@ -93,6 +93,7 @@ def recheck(item_id: int):
                 values=form.values(), note=form.note.data, uploads=received(form.attachments.data),
                 store=uploads_store(), today=county_today())
         except (SpotCheckError, FileStoreError) as error:
+            db.session.rollback()
             flash(str(error), "danger")
         else:
             db.session.commit()
