@@ -54,7 +54,14 @@ from oversight.models import (
     User,
     VerificationImport,
 )
+from oversight.adapters.files import uploads_store
+from oversight.clock import local_day
+from oversight.services.appeals import appealable_checks, file_appeal
+from oversight.services.attachments import Upload
+from oversight.services.draws import SPOT_CHECK
 from oversight.services.kpi_evidence import RECORD_KINDS
+from oversight.services.spot_checks import add_attachments
+from tests.attachment_support import JPEG
 from seeds.demo import build_demo
 from tests.conftest import Client
 from tests.demo_support import Databases
@@ -69,8 +76,8 @@ NOT_READ = ("application/json", "image/")
 
 # A hyphen joins words too: "seed-demo" (the demo actor) is not the code "seed".
 _CODE_CHARACTERS = "A-Za-z0-9_-"
-# A path or address shown as text (a notice's link in the audit log) is not a code.
-URL = re.compile(r"https?://\S+|(?<!\S)/[\w\-./?=&%]*")
+# A path or address shown as text (a notice's link, a stored file's key in the audit log) is not a code.
+URL = re.compile(r"https?://\S+|(?<!\S)/[\w\-./?=&%]*|(?<![\w/])[\w-]+(?:/[\w.-]+){2,}")
 PYTHON_REPR = re.compile(r"\{'|\['|\b(?:None|True|False)\b|Decimal\(|datetime\.|<oversight\.|object at 0x")
 
 
@@ -187,6 +194,7 @@ def demo_app(tmp_path_factory):
     app = databases.app("crawl", REPORTS_DIR=str(folder / "reports"))
     with app.app_context():
         summary = build_demo("small", 7, TODAY)
+        add_an_appeal_and_photos()
         db.engine.dispose()
     admin = Client(app)
     assert admin.login("admin", "demo-admin").status_code == 302
@@ -194,6 +202,20 @@ def demo_app(tmp_path_factory):
     assert admin.post("/admin/jobs/mark_overdue/run", token_from="/admin/jobs").status_code == 302
     yield app, summary
     databases.drop()
+
+
+def add_an_appeal_and_photos() -> None:
+    """What the demo does not make and some pages show: a contractor's appeal with its evidence,
+    and a photo on a spot check."""
+    contractor = db.session.execute(select(User).where(User.username == ROLES["contractor"])).scalar_one()
+    supervisor = db.session.execute(select(User).where(User.username == ROLES["supervisor"])).scalar_one()
+    failed = db.session.execute(appealable_checks(select(Contract.id).where(
+        Contract.contractor_id == contractor.contractor_id))).scalars()
+    first, second = next(failed), next(failed)
+    file_appeal(first, contractor, "复检当日服务对象外出，由邻居代答", local_day(first.created_at),
+                uploads=[Upload("情况说明.jpg", JPEG)])
+    add_attachments(second, [Upload("入户照片.jpg", JPEG)], uploads_store(), supervisor)
+    db.session.commit()
 
 
 def crawl(app, client: Client, finder: Finder, role: str) -> Counter:
@@ -263,7 +285,8 @@ def test_no_page_or_download_shows_a_raw_code_or_a_python_repr(demo_app):
 
 def test_the_finder_catches_codes_and_reprs_but_not_words_or_names():
     finder = Finder({"answered", "open", "spot_check"}, {"admin"})
-    finder.check("page", ["已回访", "openly", "reopen", "admin 登录", "OCDS", "Wilson 区间", "链接 /draws/?purpose=open"])
+    finder.check("page", ["已回访", "openly", "reopen", "admin 登录", "OCDS", "Wilson 区间", "链接 /draws/?purpose=open",
+                          "文件 attachments/appeal/1/e14f02c6"])
     assert finder.problems == []
     finder.check("code", ['{"status": "answered"}'], codes=False)
     assert finder.problems == []
@@ -292,13 +315,18 @@ ROWS_FOR = {
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
 }
 TRIES_PER_ROUTE = 4
-# Routes no demo row can fill: an import's error report is named by a file a failed import wrote.
-UNFILLABLE = {"imports.error_report", "static"}
+# Routes no demo row fills: error reports of failed imports (every demo import succeeds), and the
+# root, which only redirects.
+UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root"}
 
 
 def _rows(model, contractor_id: int | None, limit: int) -> list:
-    """Newest first, a contractor's own only (its contracts', workers', subjects' rows)."""
-    stmt = select(model).order_by(model.id.desc()).limit(limit)
+    """Newest first, a contractor's own only (its contracts', workers', subjects' rows); first the
+    rows more pages act on: failed spot checks, drawn records not yet re-checked."""
+    spot_check_draws = select(SamplingDraw.id).where(SamplingDraw.purpose == SPOT_CHECK)
+    first = {SpotCheck: [SpotCheck.passed], DrawItem: [DrawItem.draw_id.not_in(spot_check_draws),
+                                                       DrawItem.id.in_(select(SpotCheck.draw_item_id))]}
+    stmt = select(model).order_by(*first.get(model, []), model.id.desc()).limit(limit)
     if contractor_id is not None:
         own = select(Contract.id).where(Contract.contractor_id == contractor_id)
         if model is Contractor:
@@ -345,9 +373,9 @@ def _fillings(rule, contractor_id: int | None) -> list[dict]:
             elif name == "year":
                 filled[name] = TODAY.year - 1
         fillings.append(filled)
-    # Spread over the rows: the newest, the oldest, and between.
+    # The first two rows, then spread over the rest.
     step = max(len(fillings) // TRIES_PER_ROUTE, 1)
-    return fillings[::step][:TRIES_PER_ROUTE]
+    return fillings[:2] + fillings[2::step][:TRIES_PER_ROUTE - 2]
 
 
 def read_response(finder: Finder, where: str, response) -> None:
@@ -368,9 +396,10 @@ def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code
     rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint not in UNFILLABLE
              and rule.endpoint not in SKIPPED_ENDPOINTS]
     rendered: dict[str, set[str]] = {}
-    for role, username in ROLES.items():
+    for role, username in {"anonymous": None, **ROLES}.items():
         client = Client(app)
-        assert client.login(username, f"demo-{username}").status_code == 302
+        if username is not None:
+            assert client.login(username, f"demo-{username}").status_code == 302
         with app.app_context():
             contractor_id = db.session.execute(select(User.contractor_id).where(User.username == username)).scalar()
             plans = [(rule, [rule.build(filled, append_unknown=False)[1] for filled in _fillings(rule, contractor_id)])
