@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, flash, redirect, request, session
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import TextAreaField
+from wtforms import PasswordField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 
@@ -35,9 +35,11 @@ def redisplay(form: FlaskForm, url: str | None = None, **extra) -> Response | No
     Chosen files cannot be kept; the form asks for them again. `extra` (JSON values) comes back
     from `refill`.
     """
+    # A password is never written into the (client-side) session cookie; nor is the spent token.
+    unkept = {"csrf_token", *(field.name for field in form if isinstance(field, PasswordField))}
     session[_KEPT] = {
         "form": _form_key(form), "path": urlsplit(url).path if url else request.path,
-        "data": [[name, value] for name, value in request.form.items(multi=True) if name != "csrf_token"],
+        "data": [[name, value] for name, value in request.form.items(multi=True) if name not in unkept],
         "errors": {name: list(errors) for name, errors in form.errors.items()
                    if name is not None and name in form and isinstance(errors, list | tuple)},
         "form_errors": list(form.form_errors), "extra": extra,
