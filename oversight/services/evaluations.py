@@ -313,18 +313,25 @@ def settle_evaluation(evaluation: AnnualEvaluation, user: User, decision: str,
     notifications.evaluation_settled(evaluation)
 
 
+def approval_refusal(evaluation: AnnualEvaluation, user: User, today: date,
+                     staleness: Staleness | None = None) -> str | None:
+    """Why `user` cannot approve and lock the evaluation today, in the words `approve_evaluation`
+    refuses with; None when they can. The page shows it beside the disabled button."""
+    if staleness is not None and staleness.stale:
+        return staleness.message
+    return (approval_blocker(evaluation, today) or duty_blocker(evaluation, user)
+            or _missing_quarters_message(evaluation))
+
+
 def approve_evaluation(evaluation: AnnualEvaluation, user: User, today: date) -> None:
     """Lock the evaluation as computed, after the contractor's comment window and any settlement:
     refused when what it read has changed since (重新计算 first), until every quarter of the term is
     approved, and for its drafter."""
     ensure_unlocked(evaluation)
     ensure_fresh_evaluation(evaluation)
-    blocker = approval_blocker(evaluation, today) or duty_blocker(evaluation, user)
-    if blocker:
-        raise EvaluationError(blocker)
-    missing = _missing_quarters_message(evaluation)
-    if missing:
-        raise EvaluationError(missing)
+    refusal = approval_refusal(evaluation, user, today)
+    if refusal:
+        raise EvaluationError(refusal)
     evaluation.status = "approved"
     evaluation.approved_by_id = user.id
     evaluation.approved_at = utcnow()

@@ -18,6 +18,7 @@ from ..models import User
 from ..policy import read_only
 from ..services.audit import Actor, reset_actor, set_actor
 from .access import install_policy
+from .forms_common import drop_unclaimed_form
 from .navigation import nav_for, section_for
 from .params import DatabaseIdConverter
 from .security import install_security, note_files_not_kept, page_to_return_to
@@ -106,6 +107,7 @@ def register_web(app: Flask) -> None:
     install_security(app)
     app.before_request(_bind_actor)
     app.before_request(_auditors_change_nothing)
+    app.before_request(drop_unclaimed_form)
     app.teardown_request(_release_actor)
 
     # `{{ review.status|label(ReviewStatus) }}`: every vocabulary is a global under its class name.

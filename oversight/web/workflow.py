@@ -8,11 +8,7 @@ from flask import flash, redirect, url_for
 from ..domain.scoring import ScoringError
 from ..extensions import db
 from ..services.reviews import ReviewError
-
-
-def flash_errors(form) -> None:
-    """Every validation message of the form, as one flash."""
-    flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+from .forms_common import send_back
 
 
 def run_step(record, action: Callable, success: str, endpoint: str, id_arg: str):
@@ -32,6 +28,5 @@ def run_step(record, action: Callable, success: str, endpoint: str, id_arg: str)
 
 
 def refuse_form(form, endpoint: str, **url_args):
-    """Show the form's errors back on the page it was posted from."""
-    flash_errors(form)
-    return redirect(url_for(endpoint, **url_args))
+    """Show the form back on the page it was posted from, as typed, with its errors."""
+    return send_back(form, url_for(endpoint, **url_args))

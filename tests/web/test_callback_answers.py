@@ -62,8 +62,9 @@ def test_the_answer_form_starts_empty_and_shows_the_call_script(connected):
 def test_an_answer_left_unchosen_is_refused_in_chinese_and_nothing_is_stored(connected, missing):
     client, callback, url = connected
     response = client.post(f"{url}/answers", {**ANSWERS, missing: ""}, token_from=url)
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "回访结果未保存" in page
+    assert response.status_code == 303 and response.headers["Location"] == url
+    page = client.get(url).get_data(as_text=True)
+    assert "回访结果未保存" in page and '<option selected value="较好">' in page  # as chosen
     assert {"answered_by": "请选择接听人", "confirmed": "请选择服务对象是否确认接受过该次服务",
             "satisfaction": "请选择服务对象所说的满意度"}[missing] in page
     stored = _stored(callback.id)

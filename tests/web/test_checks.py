@@ -140,8 +140,8 @@ def test_a_recheck_with_a_fake_photo_is_refused_and_a_real_one_kept(client_for, 
     client = client_for(world["supervisor"])
     url = f"/spot-checks/items/{item.id}/recheck"
     refused = client.post(url, {**recheck_form(item.id), "attachments": (io.BytesIO(b"<html>"), "photo.jpg")},
-                          token_from=url, content_type="multipart/form-data")
-    assert refused.status_code == 200 and "不是 JPG 文件" in text(refused)
+                          token_from=url, content_type="multipart/form-data", follow_redirects=True)
+    assert refused.request.method == "GET" and "不是 JPG 文件" in text(refused)
     assert db.session.execute(select(SpotCheck)).first() is None
     kept = client.post(url, {**recheck_form(item.id), "attachments": (io.BytesIO(JPEG), "入户.jpg")},
                        token_from=url, content_type="multipart/form-data")
@@ -265,8 +265,12 @@ def test_the_call_list_masks_phones_and_a_full_number_is_revealed_on_an_audited_
     listing = text(client.get(f"/callbacks/draws/{draw.id}"))
     assert phone not in listing and f"{phone[:3]}****{phone[-4:]}" in listing
     assert phone not in text(client.get(f"/callbacks/{callback.id}"))
-    revealed = text(client.post(f"/callbacks/{callback.id}/reveal", token_from=f"/callbacks/{callback.id}"))
-    assert phone in revealed
+    response = client.post(f"/callbacks/{callback.id}/reveal", token_from=f"/callbacks/{callback.id}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/callbacks/{callback.id}"
+    revealed = client.get(response.headers["Location"])
+    assert phone in text(revealed) and revealed.headers["Cache-Control"] == "no-store"
+    # A reload neither shows the number again nor records a second view.
+    assert phone not in text(client.get(f"/callbacks/{callback.id}"))
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "view_personal_data")).scalar_one()
     assert event.user_id == world["supervisor"].id and event.changes["callback_id"] == callback.id
 
@@ -331,8 +335,8 @@ def test_a_full_disk_refuses_the_recheck_with_its_photo_in_chinese(client_for, w
     url = f"/spot-checks/items/{item.id}/recheck"
     failing_store(monkeypatch)
     response = client.post(url, {**recheck_form(item.id), "attachments": (io.BytesIO(JPEG), "入户.jpg")},
-                           token_from=url, content_type="multipart/form-data")
-    assert response.status_code == 200 and FULL_DISK in text(response)
+                           token_from=url, content_type="multipart/form-data", follow_redirects=True)
+    assert response.request.path == url and FULL_DISK in text(response)
     assert db.session.execute(select(SpotCheck)).first() is None
 
 

@@ -72,11 +72,14 @@ def test_a_contractor_requests_a_correction_and_the_supervisors_approval_makes_a
 
 
 def test_a_value_the_logs_rules_refuse_is_shown_on_its_field_in_chinese(client_for, world):
-    response = ask(client_for(world["contractor"]), world["record"], end_time="08:00")
-    assert response.status_code == 200 and "结束时间应晚于开始时间" in text(response)
+    client = client_for(world["contractor"])
+    response = ask(client, world["record"], end_time="08:00")
+    assert response.status_code == 303
+    page = text(client.get(response.headers["Location"]))
+    assert "结束时间应晚于开始时间" in page and 'value="08:00"' in page
     assert db.session.execute(select(CorrectionRequest)).first() is None
-    unchanged = ask(client_for(world["contractor"]), world["record"])
-    assert "没有更正任何内容" in text(unchanged)
+    unchanged = ask(client, world["record"])
+    assert "没有更正任何内容" in text(client.get(unchanged.headers["Location"]))
 
 
 def test_only_the_records_contractor_sees_and_asks_and_only_the_bureau_decides(client_for, world):

@@ -1,8 +1,10 @@
 """No stored code and no Python repr reaches a person: every page of the demo, as every role, and
 the files its pages offer (review sheets, annual reports, the audit bundle's tables, templates).
 
-The crawl starts at the dashboard and follows every same-site link breadth-first, at most
-`URLS_PER_ENDPOINT` distinct URLs per endpoint. What is checked is what a person reads: text
+Two crawls. One starts at the dashboard and follows every same-site link breadth-first, at most
+`URLS_PER_ENDPOINT` distinct URLs per endpoint. The other takes every GET route of the url_map and
+fills its path arguments from demo rows the role may see (a contractor: its own contracts' rows),
+so that a page no link leads to is read too. What is checked is what a person reads: text
 nodes and the title, placeholder and alt attributes of a page (not scripts, URLs or option
 values), every cell of a CSV or xlsx file, every paragraph and table cell of a docx. A page's
 `<code>` elements show identifiers on purpose (a command, a job's name, an audit event's field
@@ -23,11 +25,43 @@ from urllib.parse import urldefrag, urlsplit
 import docx
 import openpyxl
 import pytest
+from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing.converters import AnyConverter
 
-from oversight.domain.vocabulary import vocabularies
+from oversight.domain.vocabulary import ImportKind, ServiceType, VerificationKind, vocabularies
 from oversight.exports.bundle import JSON_COLUMN
 from oversight.extensions import db
+from oversight.models import (
+    AnnualEvaluation,
+    Appeal,
+    Assignment,
+    Attachment,
+    Callback,
+    CompletionRecord,
+    Contract,
+    Contractor,
+    CorrectionRequest,
+    DrawItem,
+    EvidenceFlag,
+    FieldWorker,
+    QuarterlyReview,
+    RectificationNotice,
+    SamplingDraw,
+    SpotCheck,
+    Subject,
+    UploadBatch,
+    User,
+    VerificationImport,
+)
+from oversight.adapters.files import uploads_store
+from oversight.clock import local_day
+from oversight.services.appeals import appealable_checks, file_appeal
+from oversight.services.attachments import Upload
+from oversight.services.draws import SPOT_CHECK
+from oversight.services.kpi_evidence import RECORD_KINDS
+from oversight.services.spot_checks import add_attachments
+from tests.attachment_support import JPEG
 from seeds.demo import build_demo
 from tests.conftest import Client
 from tests.demo_support import Databases
@@ -43,8 +77,8 @@ NOT_READ = ("application/json", "image/")
 # A hyphen joins words too: "seed-demo" (the demo actor) is not the code "seed".
 _CODE_CHARACTERS = "A-Za-z0-9_-"
 # A path or address shown as text (a notice's link in the audit log, "链接：/spot-checks/…" in its
-# export) is not a code.
-URL = re.compile(r"https?://\S+|(?<![^\s：])/[\w\-./?=&%]*")
+# export, a stored file's key) is not a code.
+URL = re.compile(r"https?://\S+|(?<![^\s：])/[\w\-./?=&%]*|(?<![\w/])[\w-]+(?:/[\w.-]+){2,}")
 PYTHON_REPR = re.compile(r"\{'|\['|\b(?:None|True|False)\b|Decimal\(|datetime\.|<oversight\.|object at 0x")
 
 
@@ -161,6 +195,7 @@ def demo_app(tmp_path_factory):
     app = databases.app("crawl", REPORTS_DIR=str(folder / "reports"))
     with app.app_context():
         summary = build_demo("small", 7, TODAY)
+        add_an_appeal_and_photos()
         db.engine.dispose()
     admin = Client(app)
     assert admin.login("admin", "demo-admin").status_code == 302
@@ -168,6 +203,20 @@ def demo_app(tmp_path_factory):
     assert admin.post("/admin/jobs/mark_overdue/run", token_from="/admin/jobs").status_code == 302
     yield app, summary
     databases.drop()
+
+
+def add_an_appeal_and_photos() -> None:
+    """What the demo does not make and some pages show: a contractor's appeal with its evidence,
+    and a photo on a spot check."""
+    contractor = db.session.execute(select(User).where(User.username == ROLES["contractor"])).scalar_one()
+    supervisor = db.session.execute(select(User).where(User.username == ROLES["supervisor"])).scalar_one()
+    failed = db.session.execute(appealable_checks(select(Contract.id).where(
+        Contract.contractor_id == contractor.contractor_id))).scalars()
+    first, second = next(failed), next(failed)
+    file_appeal(first, contractor, "复检当日服务对象外出，由邻居代答", local_day(first.created_at),
+                uploads=[Upload("情况说明.jpg", JPEG)])
+    add_attachments(second, [Upload("入户照片.jpg", JPEG)], uploads_store(), supervisor)
+    db.session.commit()
 
 
 def crawl(app, client: Client, finder: Finder, role: str) -> Counter:
@@ -237,7 +286,8 @@ def test_no_page_or_download_shows_a_raw_code_or_a_python_repr(demo_app):
 
 def test_the_finder_catches_codes_and_reprs_but_not_words_or_names():
     finder = Finder({"answered", "open", "spot_check"}, {"admin"})
-    finder.check("page", ["已回访", "openly", "reopen", "admin 登录", "OCDS", "Wilson 区间", "链接 /draws/?purpose=open"])
+    finder.check("page", ["已回访", "openly", "reopen", "admin 登录", "OCDS", "Wilson 区间", "链接 /draws/?purpose=open",
+                          "文件 attachments/appeal/1/e14f02c6"])
     assert finder.problems == []
     finder.check("code", ['{"status": "answered"}'], codes=False)
     assert finder.problems == []
@@ -255,3 +305,118 @@ def test_visible_text_leaves_out_scripts_urls_and_option_values():
     assert page.texts == ["回访", "名单", "待整改", "如 2.5"]
     assert page.code_texts == ['{"kind": "share"}']
     assert page.links == ["/draws/?purpose=callback"]
+
+
+# The url_map crawl: which rows fill a path argument (`*_id`), tried in turn until one renders.
+ROWS_FOR = {
+    "appeal_id": Appeal, "assignment_id": Assignment, "attachment_id": Attachment, "callback_id": Callback,
+    "check_id": SpotCheck, "contract_id": Contract, "contractor_id": Contractor, "draw_id": SamplingDraw,
+    "evaluation_id": AnnualEvaluation, "flag_id": EvidenceFlag, "import_id": VerificationImport,
+    "item_id": DrawItem, "notice_id": RectificationNotice, "batch_id": UploadBatch, "record_id": CompletionRecord,
+    "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
+}
+TRIES_PER_ROUTE = 4
+# Routes no demo row fills: error reports of failed imports (every demo import succeeds), and the
+# root, which only redirects.
+UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root"}
+
+
+def _rows(model, contractor_id: int | None, limit: int) -> list:
+    """Newest first, a contractor's own only (its contracts', workers', subjects' rows); first the
+    rows more pages act on: failed spot checks, drawn records not yet re-checked."""
+    spot_check_draws = select(SamplingDraw.id).where(SamplingDraw.purpose == SPOT_CHECK)
+    first = {SpotCheck: [SpotCheck.passed], DrawItem: [DrawItem.draw_id.not_in(spot_check_draws),
+                                                       DrawItem.id.in_(select(SpotCheck.draw_item_id))]}
+    stmt = select(model).order_by(*first.get(model, []), model.id.desc()).limit(limit)
+    if contractor_id is not None:
+        own = select(Contract.id).where(Contract.contractor_id == contractor_id)
+        if model is Contractor:
+            stmt = stmt.where(Contractor.id == contractor_id)
+        elif model is FieldWorker:
+            stmt = stmt.where(FieldWorker.contractor_id == contractor_id)
+        elif model is Contract:
+            stmt = stmt.where(Contract.contractor_id == contractor_id)
+        elif model is Subject:
+            stmt = stmt.where(Subject.id.in_(select(Assignment.subject_id).where(Assignment.contract_id.in_(own))))
+        elif model is DrawItem:
+            stmt = stmt.where(DrawItem.draw_id.in_(select(SamplingDraw.id).where(SamplingDraw.contract_id.in_(own))))
+        elif hasattr(model, "contract_id"):
+            stmt = stmt.where(model.contract_id.in_(own))
+    return list(db.session.execute(stmt).scalars())
+
+
+def _fillings(rule, contractor_id: int | None) -> list[dict]:
+    """Up to TRIES_PER_ROUTE sets of values for the rule's arguments, from demo rows."""
+    arguments = set(rule.arguments)
+    if arguments >= {"contract_id", "quarter"}:
+        base = [{"contract_id": r.contract_id, "quarter": r.quarter} for r in _rows(QuarterlyReview, contractor_id, 20)]
+    elif arguments >= {"contractor_id", "worker_id"}:
+        base = [{"contractor_id": w.contractor_id, "worker_id": w.id} for w in _rows(FieldWorker, contractor_id, 20)]
+    elif arguments >= {"contract_id", "service_type"}:
+        base = [{"contract_id": c.id, "service_type": t} for c in _rows(Contract, contractor_id, 20) for t in c.service_types]
+    else:
+        ids = [name for name in arguments if name in ROWS_FOR]
+        base = [{}]
+        for name in ids:
+            base = [{**filled, name: row.id} for filled in base for row in _rows(ROWS_FOR[name], contractor_id, 20)]
+    fillings = []
+    for filled in base:
+        for name in arguments - set(filled):
+            converter = rule._converters.get(name)
+            if isinstance(converter, AnyConverter):
+                filled[name] = sorted(converter.items)[0]
+            elif name == "key":
+                filled[name] = next(iter(RECORD_KINDS))
+            elif name == "kind":
+                filled[name] = (ImportKind if rule.endpoint.startswith("imports.") else VerificationKind).codes()[0]
+            elif name == "service_type":
+                filled[name] = ServiceType.codes()[0]
+            elif name == "year":
+                filled[name] = TODAY.year - 1
+        fillings.append(filled)
+    # The first two rows, then spread over the rest.
+    step = max(len(fillings) // TRIES_PER_ROUTE, 1)
+    return fillings[:2] + fillings[2::step][:TRIES_PER_ROUTE - 2]
+
+
+def read_response(finder: Finder, where: str, response) -> None:
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.startswith("text/html"):
+        page = VisibleText()
+        page.feed(response.get_data(as_text=True))
+        finder.check(where, page.texts)
+        finder.check(where, page.code_texts, codes=False)
+    elif not content_type.startswith(NOT_READ):
+        for part, texts in file_texts(where, content_type, response.get_data()):
+            finder.check(part, texts)
+
+
+def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code(demo_app):
+    app, summary = demo_app
+    finder = Finder(known_codes(), {user.username for user in summary.users})
+    rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint not in UNFILLABLE
+             and rule.endpoint not in SKIPPED_ENDPOINTS]
+    rendered: dict[str, set[str]] = {}
+    for role, username in {"anonymous": None, **ROLES}.items():
+        client = Client(app)
+        if username is not None:
+            assert client.login(username, f"demo-{username}").status_code == 302
+        with app.app_context():
+            contractor_id = db.session.execute(select(User.contractor_id).where(User.username == username)).scalar()
+            plans = [(rule, [rule.build(filled, append_unknown=False)[1] for filled in _fillings(rule, contractor_id)])
+                     for rule in rules]
+        for rule, urls in plans:
+            for url in urls:
+                response = client.get(url)
+                if response.status_code == 200:
+                    read_response(finder, f"{role} {url}", response)
+                    rendered.setdefault(rule.endpoint, set()).add(role)
+                    break
+                if response.status_code not in (302, 403, 404):
+                    finder.problems.append(f"{role} {url}: status {response.status_code}")
+    never = sorted(rule.endpoint for rule in rules if rule.endpoint not in rendered)
+    assert not never, f"no role rendered: {never}"
+    # A contractor reaches its own work through these pages.
+    assert {"assignments.detail", "uploads.detail", "spot_checks.notice_detail", "reviews.detail", "corrections.history",
+            "subjects.detail", "appeals.index"} <= {endpoint for endpoint, roles in rendered.items() if "contractor" in roles}
+    assert not finder.problems, f"{len(finder.problems)} problems:\n" + "\n".join(finder.problems[:200])

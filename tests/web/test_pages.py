@@ -1,10 +1,11 @@
 """Pages through Flask's test client: each role's work, validation messages, masking, paging."""
+import re
 from datetime import date
 
 from sqlalchemy import select
 
 from oversight.extensions import db
-from oversight.models import AuditEvent, Contract, Contractor, Subject
+from oversight.models import Assignment, AuditEvent, Contract, Contractor, Subject
 
 from tests.factories import valid_credit_code
 
@@ -33,9 +34,9 @@ def test_a_bad_credit_code_is_refused_with_the_reason(client_for, factory):
     client = client_for(factory.user("admin"))
     response = client.post("/contractors/new", {
         "name": "某机构", "credit_code": "91350100M000100Y4Z", "contact_person": "刘洋",
-        "contact_phone": "12345"}, token_from="/contractors/new")
+        "contact_phone": "12345"}, token_from="/contractors/new", follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.request.path == "/contractors/new" and 'value="某机构"' in page
     assert "统一社会信用代码含有无效字符" in page and "手机号应为" in page
     assert db.session.execute(select(Contractor)).first() is None
 
@@ -65,7 +66,7 @@ def test_contract_amount_with_three_decimals_is_refused(client_for, factory):
     response = client.post("/contracts/new", {
         "code": "GX-2026-002", "title": "t", "contractor_id": contractor.id, "procurement_method": "询价",
         "amount_fen": "100.123", "term_start": "2026-01-01", "term_end": "2026-12-31", "performance_share": "30",
-        "sampling_kind": "share", "household_survey_target": "10"}, token_from="/contracts/new")
+        "sampling_kind": "share", "household_survey_target": "10"}, token_from="/contracts/new", follow_redirects=True)
     assert "最多两位小数" in response.get_data(as_text=True)
 
 
@@ -82,8 +83,13 @@ def test_revealing_the_full_id_number_is_audited(client_for, factory):
     subject = factory.subject()
     user = factory.user("supervisor")
     client = client_for(user)
-    page = client.post(f"/subjects/{subject.id}/reveal", token_from=f"/subjects/{subject.id}").get_data(as_text=True)
-    assert subject.id_number in page
+    response = client.post(f"/subjects/{subject.id}/reveal", token_from=f"/subjects/{subject.id}")
+    assert response.status_code == 303
+    revealed = client.get(response.headers["Location"])
+    assert subject.id_number in revealed.get_data(as_text=True) and subject.phone in revealed.get_data(as_text=True)
+    assert revealed.headers["Cache-Control"] == "no-store"
+    reloaded = client.get(f"/subjects/{subject.id}").get_data(as_text=True)
+    assert subject.id_number not in reloaded and subject.masked_id_number in reloaded
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "view_personal_data")).scalar_one()
     assert event.actor == user.username and event.object_id == str(subject.id)
 
@@ -93,7 +99,11 @@ def test_subject_form_refuses_a_bad_id_number(client_for, factory):
     response = client.post("/subjects/new", {
         "kind": "household", "name": "李四", "id_number": "110105194912310021", "township": "梅林镇",
         "village": "梅林村", "category": "低保"}, token_from="/subjects/new")
-    assert "身份证号校验位错误" in response.get_data(as_text=True)
+    assert response.status_code == 303 and response.headers["Location"] == "/subjects/new"
+    page = client.get("/subjects/new").get_data(as_text=True)
+    # The form comes back as typed, with its error, from a GET: Back and reload post nothing.
+    assert "身份证号校验位错误" in page and 'value="李四"' in page and 'value="110105194912310021"' in page
+    assert "身份证号校验位错误" not in client.get("/subjects/new").get_data(as_text=True)
     assert db.session.execute(select(Subject)).first() is None
 
 
@@ -116,7 +126,23 @@ def test_assignment_for_a_service_the_contract_lacks_is_refused(client_for, fact
     response = client.post("/assignments/new", {
         "contract_id": contract.id, "service_type": "care_visit", "subject_id_number": person.id_number,
         "due_date": "2025-06-30"}, token_from="/assignments/new")
-    assert "不包含照料护理服务" in response.get_data(as_text=True)
+    assert response.status_code == 303
+    page = client.get("/assignments/new").get_data(as_text=True)
+    assert "该合同不包含所选服务" in page
+    assert db.session.execute(select(Assignment)).first() is None
+
+
+def test_the_issuing_form_offers_only_the_chosen_contracts_services(client_for, factory):
+    surveys = factory.contract(service_types=("household_survey",))
+    care = factory.contract(service_types=("self_care_assessment", "care_visit"))
+    client = client_for(factory.user("supervisor"))
+    offered = re.compile(r'<select[^>]*id="service_type"[^>]*>(.*?)</select>', re.S)
+    for contract, services in ((surveys, ["家计调查"]), (care, ["自理能力评估", "照料护理"])):
+        page = client.get(f"/assignments/new?contract={contract.id}").get_data(as_text=True)
+        assert re.findall(r">([^<]+)</option>", offered.search(page).group(1)) == services
+        listed = re.search(rf'value="{contract.id}" data-services="([^"]*)"|data-services="([^"]*)"[^>]*value="{contract.id}"',
+                           page)
+        assert set(" ".join(filter(None, listed.groups())).split()) == set(contract.service_types)
 
 
 def test_assignment_list_filters_and_pages(client_for, factory):
@@ -158,6 +184,6 @@ def test_a_credit_code_already_registered_is_refused_but_a_contractor_keeps_its_
     client = client_for(factory.user("admin"))
     form = {"name": "乙机构", "credit_code": first.credit_code, "contact_person": "刘洋", "contact_phone": "13907971234"}
     url = f"/contractors/{second.id}/edit"
-    assert "该统一社会信用代码已登记" in client.post(url, form, token_from=url).get_data(as_text=True)
+    assert "该统一社会信用代码已登记" in client.post(url, form, token_from=url, follow_redirects=True).get_data(as_text=True)
     form["credit_code"] = second.credit_code
     assert client.post(url, form, token_from=url).status_code == 302

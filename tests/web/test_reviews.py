@@ -1,4 +1,5 @@
 """Review, evaluation and scheme pages: each role's steps, visibility, locking through the routes, charts."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -268,3 +269,29 @@ def test_stale_figures_are_refused_on_the_page_with_what_changed_and_recomputed(
     assert str(stored(review.id).figures.total) == "53.99"
     client.post(f"{url}/publish", token_from=url)
     assert stored(review.id).status == "published"
+
+
+def test_the_lock_button_is_disabled_with_its_reason_when_the_evaluation_cannot_be_approved(client_for, people):
+    contract = people["contract"]
+    approve_year(contract)
+    admin, supervisor = client_for(people["admin"]), client_for(people["supervisor"])
+    supervisor.post("/evaluations/compute", {"contract_id": contract.id, "year": "2025"}, token_from="/evaluations/")
+    evaluation = db.session.execute(select(AnnualEvaluation)).scalar_one()
+    url = f"/evaluations/{evaluation.id}"
+    approve_action = f'action="{url}/approve"'
+    page = admin.get(url).get_data(as_text=True)
+    assert approve_action not in page and "disabled" in page and "不能审定：草稿须先发布给承接方确认" in page
+    supervisor.post(f"{url}/publish", token_from=url)
+    client_for(people["contractor"]).post(f"{url}/comment", {"position": "agree", "comment": ""}, token_from=url)
+    page = admin.get(url).get_data(as_text=True)
+    assert approve_action in page and "不能审定" not in page
+    # A payment recorded after publication: the figures are stale, and the page says so before any click.
+    admin.post(f"{url}/payments", {"paid_on": "2025-07-01", "amount_fen": "1,000.00", "kind": "performance",
+                                   "year": "2025", "note": ""}, token_from=url)
+    page = admin.get(url).get_data(as_text=True)
+    reason = re.search(r'id="approve-blocker">不能审定：([^<]+)<', page)
+    assert approve_action not in page and reason and "付款" in reason.group(1)
+    refused = admin.post(f"{url}/approve", token_from=url, follow_redirects=True).get_data(as_text=True)
+    assert reason.group(1) in refused
+    db.session.expire_all()
+    assert not db.session.get(AnnualEvaluation, evaluation.id).locked

@@ -236,7 +236,7 @@ def test_the_visit_form_applies_the_log_rules_to_each_field(client_for, world, p
     url = f"/records/assignments/{assignment.id}/new"
     form = {"service_date": "2024-12-09", "start_time": "10:00", "end_time": "10:02", "worker_no": "",
             "care_items": ["生活照料"], "signed": "是"}
-    page = client.post(url, form, token_from=url).get_data(as_text=True)
+    page = client.post(url, form, token_from=url, follow_redirects=True).get_data(as_text=True)
     errors = dict(re.findall(r'<div class="field has-error">\s*<label for="(\w+)">.*?<div class="error">(.*?)</div>',
                              page, re.S))
     assert errors == {"service_date": "早于合同起始日（2025-01-01）", "end_time": "服务时长为2分钟，应在5到480分钟之间",
@@ -273,7 +273,7 @@ def test_the_visit_form_refuses_a_repeated_visit(client_for, world, people, fact
     form = {"service_date": "2025-05-01", "start_time": "09:00", "end_time": "09:40",
             "worker_no": world.workers[0].worker_no, "household_size": "3", "annual_income_fen": "24000",
             "financial_assets_fen": "0", "survey_conclusion": "符合"}
-    page = client.post(url, form, token_from=url).get_data(as_text=True)
+    page = client.post(url, form, token_from=url, follow_redirects=True).get_data(as_text=True)
     assert "任务编号：与已保存的记录重复（同一任务、服务日期和开始时间）" in page
 
 

@@ -21,6 +21,7 @@ from ...services.spot_checks import notice_of
 from ..access import contract_scope, may, own_contract_ids, permission_required
 from ..attachments_common import received
 from ..params import paginate
+from ..forms_common import redirect_refused, refill, send_back
 from .forms import APPEAL_RECHECK_FORMS, AppealForm, DecideForm, EvidenceForm, OrderRecheckForm
 
 bp = Blueprint("appeals", __name__, url_prefix="/appeals")
@@ -50,10 +51,6 @@ def _appeal_or_404(appeal_id: int) -> Appeal:
     if appeal is None or not policy.owns(current_user, appeal.contract.contractor_id):
         abort(404)
     return appeal
-
-
-def _flash_form_errors(form) -> None:
-    flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
 
 
 @bp.route("/")
@@ -92,9 +89,7 @@ def new(check_id: int):
             db.session.commit()
             flash("已提交申诉，将由原复检人以外的监管人员裁决", "success")
             return redirect(url_for(".detail", appeal_id=appeal.id))
-    elif form.is_submitted():
-        _flash_form_errors(form)
-    return render_template("appeals/new.html", check=check, form=form, notice=notice_of(check),
+    return redirect_refused(form) or render_template("appeals/new.html", check=check, form=form, notice=notice_of(check),
                            closes=service.appeal_window_closes(check, _window_days()), today=county_today())
 
 
@@ -122,6 +117,9 @@ def detail(appeal_id: int):
         recheck_form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
         recheck_form.checked_on.data = county_today()
     evidence_form = EvidenceForm() if may_attach(appeal, current_user) else None
+    for form in (order_form, recheck_form, decide_form):
+        if form is not None:
+            refill(form)
     return render_template("appeals/detail.html", appeal=appeal, check=appeal.spot_check, staff=staff,
                            blocker=blocker, order_form=order_form, recheck_form=recheck_form,
                            decide_form=decide_form, notice=notice_of(appeal.spot_check), evidence_form=evidence_form)
@@ -165,8 +163,7 @@ def order_recheck(appeal_id: int):
     form = OrderRecheckForm()
     form.assignee_id.choices = [(user_id, "") for user_id in db.session.execute(select(User.id)).scalars()]
     if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return redirect(url_for(".detail", appeal_id=appeal_id))
+        return send_back(form, url_for(".detail", appeal_id=appeal_id))
     assignee = db.session.get(User, form.assignee_id.data)
     return _step(appeal_id, lambda appeal: service.order_recheck(appeal, current_user, assignee), "已安排复核")
 
@@ -177,8 +174,7 @@ def recheck(appeal_id: int):
     appeal = _appeal_or_404(appeal_id)
     form = APPEAL_RECHECK_FORMS[appeal.spot_check.record.service_type]()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return redirect(url_for(".detail", appeal_id=appeal_id))
+        return send_back(form, url_for(".detail", appeal_id=appeal_id))
     return _step(appeal_id, lambda appeal: service.record_recheck(
         appeal, current_user, method=form.method.data, checked_on=form.checked_on.data, values=form.values(),
         note=form.note.data, today=county_today()), "已录入复核结果")
@@ -189,7 +185,6 @@ def recheck(appeal_id: int):
 def decide(appeal_id: int):
     form = DecideForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
-        return redirect(url_for(".detail", appeal_id=appeal_id))
+        return send_back(form, url_for(".detail", appeal_id=appeal_id))
     return _step(appeal_id, lambda appeal: service.decide_appeal(appeal, current_user, form.decision.data,
                                                                  form.reason.data), "已裁决")

@@ -22,6 +22,7 @@ from ...services.assignments import (
 from ...services.registry import townships
 from ..access import get_assignment_or_404, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..params import database_int, paginate
+from ..forms_common import redisplay, refill
 from .forms import AssignmentForm
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
@@ -80,9 +81,9 @@ def detail(assignment_id: int):
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required(Action.ISSUE_ASSIGNMENTS)
 def create():
+    contracts = _visible_contracts()
     form = AssignmentForm()
-    form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
-    duplicate = None
+    form.offer(contracts, request.args.get("contract", type=database_int))
     if form.validate_on_submit():
         contract = db.get_or_404(Contract, form.contract_id.data)
         subject = db.session.execute(select(Subject).where(
@@ -90,18 +91,27 @@ def create():
             Subject.kind == SUBJECT_KIND_FOR_SERVICE[form.service_type.data],
         )).scalar_one_or_none()
         if subject is None:
-            flash("未找到该身份证号的服务对象，请先登记服务对象", "danger")
+            form.subject_id_number.errors.append("未找到该身份证号的服务对象，请先登记服务对象")
         else:
             try:
                 assignment = issue_assignment(contract, subject, form.service_type.data, form.due_date.data,
                                               (form.number.data or "").strip() or None, county_today(), form.note.data or None)
+            except DuplicateAssignment as error:
+                flash(str(error), "danger")
+                return redisplay(form, duplicate=error.existing.id) or _form_page(form, error.existing)
             except AssignmentError as error:
                 flash(str(error), "danger")
-                duplicate = error.existing if isinstance(error, DuplicateAssignment) else None
             else:
                 db.session.commit()
                 flash(f"已派发任务 {assignment.number}", "success")
                 return redirect(url_for(".detail", assignment_id=assignment.id))
+    if form.is_submitted():
+        return redisplay(form) or _form_page(form)
+    kept = refill(form)
+    return _form_page(form, db.session.get(Assignment, kept["duplicate"]) if kept and kept.get("duplicate") else None)
+
+
+def _form_page(form: AssignmentForm, duplicate: Assignment | None = None):
     return render_template("assignments/form.html", form=form, duplicate=duplicate)
 
 

@@ -25,6 +25,7 @@ from ...services.callbacks import (
 from ...services.draws import CALLBACK
 from ..access import permission_required
 from ..params import database_int, paginate
+from ..forms_common import allow_one_view, one_view_allowed, redirect_refused, redisplay, refill
 from .forms import AnswerForm, AttemptForm, ComplaintForm
 
 bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
@@ -68,17 +69,22 @@ def _detail(callback: Callback, phone: str | None = None, answer_form: AnswerFor
 @bp.route("/<int:callback_id>")
 @permission_required(Action.READ_OVERSIGHT)
 def detail(callback_id: int):
-    return _detail(db.get_or_404(Callback, callback_id))
+    callback = db.get_or_404(Callback, callback_id)
+    answer_form = AnswerForm()
+    refill(answer_form)
+    phone = callback.subject.phone if one_view_allowed("Callback", callback.id) else None
+    return _detail(callback, phone=phone, answer_form=answer_form)
 
 
 @bp.route("/<int:callback_id>/reveal", methods=["POST"])
 @permission_required(Action.REVEAL_PERSONAL_DATA)
 def reveal(callback_id: int):
-    """Show the full phone number for the call; the view is audited."""
+    """Show the full phone number for the call once; the view is audited (a reload shows it masked)."""
     callback = db.get_or_404(Callback, callback_id)
-    phone = reveal_phone(callback)
+    reveal_phone(callback)
     db.session.commit()
-    return _detail(callback, phone=phone)
+    allow_one_view("Callback", callback.id)
+    return redirect(url_for(".detail", callback_id=callback.id), code=303)
 
 
 @bp.route("/<int:callback_id>/attempts", methods=["POST"])
@@ -104,7 +110,7 @@ def answers(callback_id: int):
     form = AnswerForm()
     if not form.validate_on_submit():
         flash("回访结果未保存：请按对方的回答逐项选择", "danger")
-        return _detail(callback, answer_form=form)
+        return redisplay(form, url_for(".detail", callback_id=callback.id)) or _detail(callback, answer_form=form)
     try:
         complaint = record_answers(callback, confirmed=form.confirmed.data == "1",
                                    satisfaction=int(form.satisfaction.data), attitude=form.attitude.data or None,
@@ -146,7 +152,7 @@ def new_complaint():
             db.session.commit()
             flash("已登记投诉，相关记录将纳入下次抽查的定向分层", "success")
             return redirect(url_for(".complaints"))
-    return render_template("callbacks/complaint_form.html", form=form)
+    return redirect_refused(form) or render_template("callbacks/complaint_form.html", form=form)
 
 
 @bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])

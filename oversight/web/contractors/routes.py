@@ -7,6 +7,7 @@ from ...models import Contractor, FieldWorker
 from ...policy import Action
 from ...services.registry import RegistryError, save_contractor, save_worker, worker_counts
 from ..access import is_contractor_user, permission_required, require_contractor_visible
+from ..forms_common import redirect_refused
 from ..params import paginate
 from .forms import ContractorForm, WorkerForm
 
@@ -43,7 +44,7 @@ def _edit_contractor(contractor: Contractor | None):
             db.session.commit()
             flash("已保存承接机构", "success")
             return redirect(url_for(".detail", contractor_id=saved.id))
-    return render_template("contractors/form.html", form=form, contractor=contractor)
+    return redirect_refused(form) or render_template("contractors/form.html", form=form, contractor=contractor)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -79,4 +80,5 @@ def edit_worker(contractor_id: int, worker_id: int | None = None):
             db.session.commit()
             flash("已保存服务人员", "success")
             return redirect(url_for(".detail", contractor_id=contractor.id))
-    return render_template("contractors/worker_form.html", form=form, contractor=contractor, worker=worker)
+    return redirect_refused(form) or render_template("contractors/worker_form.html", form=form, contractor=contractor,
+                                                     worker=worker)

@@ -10,6 +10,7 @@ from ...models import Assignment, Contract, Contractor
 from ...policy import Action
 from ...services.registry import RegistryError, save_contract
 from ..access import get_contract_or_404, permission_required, scope_to_own_contracts
+from ..forms_common import redirect_refused
 from ..params import paginate
 from .forms import ContractForm
 
@@ -87,7 +88,7 @@ def _edit(contract: Contract | None):
             db.session.commit()
             flash("已保存合同", "success")
             return redirect(url_for(".detail", contract_id=saved.id))
-    return render_template("contracts/form.html", form=form, contract=contract)
+    return redirect_refused(form) or render_template("contracts/form.html", form=form, contract=contract)
 
 
 @bp.route("/new", methods=["GET", "POST"])

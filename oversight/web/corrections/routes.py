@@ -14,6 +14,7 @@ from ..access import contract_scope, get_contract_or_404, is_contractor_user, ma
 from ..attachments_common import received
 from ..params import paginate
 from ..visit_form import cells, visit_form
+from ..forms_common import redisplay, refill, refilled, send_back
 from .forms import ApproveForm, CorrectionForm, RefuseForm
 
 bp = Blueprint("corrections", __name__, url_prefix="/corrections")
@@ -102,6 +103,12 @@ def new(record_id: int):
             db.session.commit()
             flash("已提交更正申请，等待监管人员审核", "success")
             return redirect(url_for(".detail", request_id=created.id))
+    if form.is_submitted():
+        kept = redisplay(form, refused=refused)
+        if kept:
+            return kept
+    else:
+        refused = (refill(form) or {}).get("refused", [])
     current = service.current_cells(record)
     return render_template("corrections/new.html", record=record, form=form, blocker=None, refused=refused,
                            columns=correctable_columns(record.service_type), current=current)
@@ -115,7 +122,7 @@ def detail(request_id: int):
     return render_template("corrections/detail.html", request_=found, record=found.record,
                            changes=service.changes_of(found),
                            approve_form=ApproveForm() if deciding else None,
-                           refuse_form=RefuseForm() if deciding else None,
+                           refuse_form=refilled(RefuseForm()) if deciding else None,
                            blocker=service.blocker(found.record, deciding=found) if deciding else None)
 
 
@@ -147,6 +154,5 @@ def approve(request_id: int):
 def refuse(request_id: int):
     form = RefuseForm()
     if not form.validate_on_submit():
-        flash("请写明驳回理由", "danger")
-        return redirect(url_for(".detail", request_id=request_id))
+        return send_back(form, url_for(".detail", request_id=request_id))
     return _decided(request_id, lambda found: service.refuse(found, current_user, form.note.data), "已驳回更正申请")

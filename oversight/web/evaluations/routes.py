@@ -21,7 +21,7 @@ from ..access import (
     sees_unapproved_evaluations,
     visible_evaluations,
 )
-from ..forms_common import CorrectForm
+from ..forms_common import CorrectForm, refill, refilled
 from ..params import paginate
 from ..workflow import refuse_form, run_step
 from .forms import AnnualItemForm, EvaluateForm, EvaluationCommentForm, EvaluationSettleForm, PaymentForm
@@ -42,6 +42,7 @@ def index():
     page = paginate(stmt.order_by(AnnualEvaluation.year.desc(), AnnualEvaluation.contract_id))
     form = EvaluateForm(year=county_today().year - (county_today().month < 4))
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in _contracts()]
+    refill(form)
     return render_template("evaluations/index.html", page=page, form=form)
 
 
@@ -69,17 +70,20 @@ def compute():
 def detail(evaluation_id: int):
     evaluation = get_evaluation_or_404(evaluation_id)
     history = visible_evaluations(service.evaluation_revisions(evaluation.contract_id, evaluation.year))
+    today = county_today()
+    staleness = (service.evaluation_freshness(evaluation)
+                 if may(current_user, Action.READ_OVERSIGHT) and not evaluation.locked else None)
+    approving = may(current_user, Action.APPROVE_EVALUATIONS) and not evaluation.locked
     return render_template(
         "evaluations/detail.html", evaluation=evaluation, figures=evaluation.figures,
         history=history, payments=service.contract_payments(evaluation.contract_id),
         fixed_paid=service.paid_fen(evaluation.contract_id, "fixed"),
-        item_form=AnnualItemForm(), payment_form=PaymentForm(year=evaluation.year), correct_form=CorrectForm(),
-        comment_form=EvaluationCommentForm(), settle_form=EvaluationSettleForm(), final=service.payment_final(evaluation),
-        window_open=review_steps.window_open(evaluation, county_today()),
-        blocker=review_steps.approval_blocker(evaluation, county_today()),
-        duty_blocker=service.duty_blocker(evaluation, current_user),
-        staleness=service.evaluation_freshness(evaluation)
-        if may(current_user, Action.READ_OVERSIGHT) and not evaluation.locked else None,
+        item_form=refilled(AnnualItemForm()), payment_form=refilled(PaymentForm(year=evaluation.year)),
+        correct_form=refilled(CorrectForm()), comment_form=refilled(EvaluationCommentForm()),
+        settle_form=refilled(EvaluationSettleForm()), final=service.payment_final(evaluation),
+        window_open=review_steps.window_open(evaluation, today),
+        approval_refusal=service.approval_refusal(evaluation, current_user, today, staleness) if approving else None,
+        duty_blocker=service.duty_blocker(evaluation, current_user), staleness=staleness,
     )
 
 

@@ -27,7 +27,7 @@ from ..access import (
     visible_reviews,
 )
 from ..attachments_common import received
-from ..forms_common import CorrectForm
+from ..forms_common import CorrectForm, refill, refilled
 from ..params import database_int, page_number, paginate
 from ..workflow import refuse_form, run_step
 from .forms import CommentForm, DismissDeductionForm, ManualItemForm, ScoreForm, SettleForm
@@ -65,6 +65,7 @@ def index():
     page = paginate(stmt.order_by(QuarterlyReview.quarter.desc(), QuarterlyReview.contract_id))
     form = ScoreForm(quarter=str(quarter_of(county_today()).previous()))
     form.contract_id.choices = [(0, "全部合同")] + [(c.id, f"{c.code} {c.title}") for c in _visible_contracts()]
+    refill(form)
     return render_template("reviews/index.html", page=page, form=form, quarter=quarter, contract_id=contract_id,
                            contracts=_visible_contracts())
 
@@ -107,10 +108,11 @@ def detail(review_id: int):
         window_open=review_steps.window_open(review, today), blocker=review_steps.approval_blocker(review, today),
         duty_blocker=service.duty_blocker(review, current_user),
         proposals=rectification.proposals_for(review) if sees_draft_reviews() else [],
-        dismiss_form=DismissDeductionForm(),
+        dismiss_form=refilled(DismissDeductionForm()),
         standing=service.contract_standing(review.contract_id), record_kinds=RECORD_KINDS,
         staleness=service.staleness(review) if bureau and not review.locked else None,
-        item_form=ManualItemForm(), comment_form=CommentForm(), settle_form=SettleForm(), correct_form=CorrectForm(),
+        item_form=refilled(ManualItemForm()), comment_form=refilled(CommentForm()), settle_form=refilled(SettleForm()),
+        correct_form=refilled(CorrectForm()),
     )
 
 

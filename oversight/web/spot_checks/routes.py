@@ -36,6 +36,7 @@ from ..access import contract_scope, get_notice_or_404, may, permission_required
 from ..attachments_common import received, send_attachment
 from ..params import paginate
 from ..recheck_forms import RECHECK_FORMS
+from ..forms_common import redirect_refused, redisplay, refill, send_back
 from .forms import AttachmentForm, CloseForm, EscalationForm, NoticeForm, ResponseForm
 
 bp = Blueprint("spot_checks", __name__, url_prefix="/spot-checks")
@@ -93,12 +94,13 @@ def recheck(item_id: int):
                 values=form.values(), note=form.note.data, uploads=received(form.attachments.data),
                 store=uploads_store(), today=county_today())
         except (SpotCheckError, FileStoreError) as error:
+            db.session.rollback()
             flash(str(error), "danger")
         else:
             db.session.commit()
             flash("复检已保存，以下是与上报记录的比对结果", "success")
             return redirect(url_for(".detail", check_id=check.id))
-    return render_template("spot_checks/recheck.html", item=item, record=item.record, form=form)
+    return redirect_refused(form) or render_template("spot_checks/recheck.html", item=item, record=item.record, form=form)
 
 
 @bp.route("/<int:check_id>")
@@ -111,6 +113,7 @@ def detail(check_id: int):
         notice_form = NoticeForm()
         notice_form.deadline.data = county_today() + timedelta(days=DEFAULT_NOTICE_DAYS)
         notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
+        refill(notice_form)
     return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
                            attachment_form=AttachmentForm(), today=county_today(), appeal=appeal_of(check))
 
@@ -158,9 +161,8 @@ def notice(check_id: int):
             db.session.commit()
             flash("已发出整改通知", "success")
             return redirect(url_for(".notice_detail", notice_id=issued.id))
-    else:
-        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
-    return redirect(url_for(".detail", check_id=check.id))
+        return redisplay(form, url_for(".detail", check_id=check.id)) or redirect(url_for(".detail", check_id=check.id))
+    return send_back(form, url_for(".detail", check_id=check.id))
 
 
 @bp.route("/notices/")
@@ -184,6 +186,9 @@ def notice_detail(notice_id: int):
     response_form = ResponseForm(obj=found) if may(Action.RESPOND_TO_NOTICES, found) else None
     close_form = CloseForm() if may(Action.CLOSE_NOTICES, found) else None
     escalation_form = EscalationForm() if may(Action.HANDLE_ESCALATIONS, found) else None
+    for form in (response_form, close_form, escalation_form):
+        if form is not None:
+            refill(form)
     rules = RectificationRules.from_config(current_app.config)
     return render_template("spot_checks/notice.html", notice=found, check=found.spot_check,
                            response_form=response_form, close_form=close_form, escalation_form=escalation_form,
@@ -207,7 +212,7 @@ def respond(notice_id: int):
             db.session.commit()
             flash("已提交整改情况", "success")
     else:
-        flash("请填写整改情况", "danger")
+        return send_back(form, url_for(".notice_detail", notice_id=found.id))
     return redirect(url_for(".notice_detail", notice_id=found.id))
 
 
@@ -236,7 +241,7 @@ def close(notice_id: int):
             else:
                 flash("整改通知已关闭", "success")
     else:
-        flash("；".join(error for errors in form.errors.values() for error in errors), "danger")
+        return send_back(form, url_for(".notice_detail", notice_id=found.id))
     return redirect(url_for(".notice_detail", notice_id=found.id))
 
 
@@ -255,7 +260,7 @@ def handle_escalation(notice_id: int):
             db.session.commit()
             flash("已记录处理意见", "success")
     else:
-        flash("请写明处理意见", "danger")
+        return send_back(form, url_for(".notice_detail", notice_id=found.id))
     return redirect(url_for(".notice_detail", notice_id=found.id))
 
 

@@ -15,6 +15,7 @@ from ..access import (
     subject_visible,
 )
 from ..params import paginate
+from ..forms_common import allow_one_view, one_view_allowed, redirect_refused
 from .forms import SubjectForm
 
 bp = Blueprint("subjects", __name__, url_prefix="/subjects")
@@ -57,20 +58,19 @@ def detail(subject_id: int):
     if is_contractor_user():
         stmt = stmt.where(Assignment.contract_id.in_(own_contract_ids()))
     assignments = db.session.execute(stmt).scalars().all()
-    return render_template("subjects/detail.html", subject=subject, assignments=assignments)
+    return render_template("subjects/detail.html", subject=subject, assignments=assignments,
+                           revealed=one_view_allowed("Subject", subject.id))
 
 
 @bp.route("/<int:subject_id>/reveal", methods=["POST"])
 @permission_required(Action.REVEAL_PERSONAL_DATA)
 def reveal(subject_id: int):
-    """Show the full ID number and phone once; every such view is audited."""
+    """Show the full ID number and phone once; every such view is audited (a reload shows them masked)."""
     subject = _visible_subject_or_404(subject_id)
     reveal_personal_data("Subject", subject.id, ["id_number", "phone"])
     db.session.commit()
-    return render_template("subjects/detail.html", subject=subject, revealed=True,
-                           assignments=db.session.execute(
-                               select(Assignment).where(Assignment.subject_id == subject.id)
-                               .order_by(Assignment.due_date.desc())).scalars().all())
+    allow_one_view("Subject", subject.id)
+    return redirect(url_for(".detail", subject_id=subject.id), code=303)
 
 
 def _edit(subject: Subject | None):
@@ -91,7 +91,12 @@ def _edit(subject: Subject | None):
             db.session.commit()
             flash("已保存服务对象", "success")
             return redirect(url_for(".detail", subject_id=saved.id))
-    if subject is not None and not form.is_submitted():
+    if form.is_submitted() and subject is not None and form.id_number.data == subject.id_number:
+        form.id_number.data = ""  # the stored number, put back above, was not typed: it stays off the page
+    kept = redirect_refused(form)
+    if kept:
+        return kept
+    if subject is not None and not (form.id_number.data or "").strip():
         # The form never shows stored personal data in full: editing re-enters it.
         form.id_number.data = ""
         form.id_number.description = f"当前：{subject.masked_id_number}；留空则不修改"
