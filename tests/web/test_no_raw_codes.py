@@ -316,9 +316,10 @@ ROWS_FOR = {
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
 }
 TRIES_PER_ROUTE = 4
-# Routes no demo row fills: error reports of failed imports (every demo import succeeds), and the
-# root, which only redirects.
-UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root"}
+# Routes no demo row fills: error reports of failed imports (every demo import succeeds); and the
+# root and a notification's link, which only redirect.
+UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root",
+              "notifications.open_link"}
 
 
 def _rows(model, contractor_id: int | None, limit: int) -> list:
