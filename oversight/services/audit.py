@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import utcnow
 from ..domain.audit_chain import GENESIS_HASH, ChainBreak, event_mac, to_json_value
+from ..domain.fingerprints import logged_summary
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..extensions import db
 from ..models import AuditEvent
@@ -32,6 +33,8 @@ from .audit_keys import KeyRing, keyring
 _SKIPPED_COLUMNS = {"password_hash", "updated_at", "created_at"}
 # Personal information is logged masked, like everywhere else.
 _MASKERS = {"id_number": mask_id_number, "phone": mask_phone, "contact_phone": mask_phone}
+# Logged in short: an evidence fingerprint's digests without its per-row digests.
+_SUMMARIES = {"evidence_fingerprint": logged_summary}
 # Advisory-lock key that serialises appends to the chain on PostgreSQL.
 _CHAIN_LOCK_KEY = 7_307_001
 
@@ -75,6 +78,9 @@ def _logged_value(key: str, value: object) -> object:
     masker = _MASKERS.get(key)
     if masker and isinstance(value, str):
         return masker(value)
+    summary = _SUMMARIES.get(key)
+    if summary and value is not None:
+        return summary(value)
     return to_json_value(value)
 
 

@@ -4,11 +4,13 @@ for an annual evaluation against its quarterly reviews."""
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
-from oversight.models import AnnualEvaluation, QuarterlyReview
+from oversight.models import AnnualEvaluation, AuditEvent, QuarterlyReview
 from oversight.services import callbacks, evaluations, reviews
+from oversight.services.audit import verify_audit_log
 from oversight.services.evaluations import EvaluationStale
 from oversight.services.reviews import ReviewError, ReviewLocked, ReviewStale
 from oversight.services.schemes import ensure_default_scheme
@@ -265,3 +267,26 @@ def test_an_evaluation_computed_before_fingerprints_is_checked_by_its_figures(se
     publish_and_approve(evaluation, setting["admin"])
     db.session.commit()
     assert evaluation.locked and evaluation.evidence_sha256 is not None
+
+
+def test_the_audit_log_records_the_fingerprints_digests_and_the_review_its_row_digests(setting):
+    """The review keeps a digest per evidence row (to name what changed); its audit events keep
+    the fingerprint's and each source's digest and row count, not the tens of thousands of rows."""
+    review, pending, _ = quarter_with_a_call_to_make(setting)
+    the_person_denies_the_service(pending, setting["supervisor"])
+    reviews.recompute(review)
+    db.session.commit()
+    stored = review.evidence_fingerprint
+    assert stored["format"] == 2 and stored["digest"] == review.evidence_sha256
+    assert str(pending.record_id) in stored["sources"]["authenticity"]["ids"]
+    events = db.session.execute(select(AuditEvent).where(AuditEvent.object_type == "QuarterlyReview",
+                                                         AuditEvent.object_id == str(review.id))
+                                .order_by(AuditEvent.id)).scalars().all()
+    created, updated = events[0].changes["evidence_fingerprint"], events[-1].changes["evidence_fingerprint"]
+    expected = {"format": 2, "digest": review.evidence_sha256,
+                "sources": {key: {"digest": source["digest"], "rows": len(source["ids"])}
+                            for key, source in stored["sources"].items()}}
+    assert updated["after"] == expected
+    assert created["digest"] == updated["before"]["digest"] != expected["digest"]
+    assert created["sources"]["authenticity"]["rows"] + 1 == expected["sources"]["authenticity"]["rows"]
+    assert verify_audit_log() == (len(db.session.execute(select(AuditEvent.id)).all()), None)

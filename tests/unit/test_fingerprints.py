@@ -94,9 +94,46 @@ def test_ids_are_listed_in_numeric_order_and_quarters_as_text():
 def test_a_fingerprint_survives_its_json():
     found = fingerprint({**SOURCES, "timeliness": [(1, date(2025, 8, 10), datetime(2025, 8, 9, 16, 0))]})
     assert Fingerprint.from_json(found.to_json()) == found
-    assert found.to_json()["format"] == 1
+    assert found.to_json()["format"] == 2
     with pytest.raises(ValueError):
         Fingerprint.from_json({**found.to_json(), "format": 99})
+
+
+def _format_1(rows_by_source: dict) -> dict:
+    """A fingerprint as format 1 stored it (written out here by its definition: row id → digest)."""
+    sources = {}
+    for key, rows in sorted(rows_by_source.items()):
+        texts = {str(row[0]): canonical_json([value.isoformat() if isinstance(value, date) else value for value in row])
+                 for row in sorted(rows)}
+        sources[key] = {"digest": hashlib.sha256(("[" + ",".join(texts.values()) + "]").encode()).hexdigest(),
+                        "rows": {row_id: hashlib.sha256(text.encode()).hexdigest()[:12]
+                                 for row_id, text in texts.items()}}
+    digest = hashlib.sha256(canonical_json(
+        {"format": 1, "sources": {key: source["digest"] for key, source in sources.items()}}).encode()).hexdigest()
+    return {"format": 1, "digest": digest, "sources": sources}
+
+
+def test_a_fingerprint_stored_in_format_1_still_reads_and_tells_what_changed():
+    rows = {**SOURCES, "timeliness": [(1, date(2025, 8, 10), datetime(2025, 8, 9, 16, 0)), (2, date(2025, 8, 11), None)]}
+    stored = Fingerprint.from_json(_format_1(rows))
+    assert stored == fingerprint(rows)  # the same digests: stored fingerprints keep their meaning
+    assert stored.digest == fingerprint(rows).digest and changes(stored, fingerprint(rows)) == ()
+    now = fingerprint({**rows, "completion": [(1, True), (2, True), (3, False)]})
+    assert changes(stored, now) == (SourceChange("completion", added=("3",), changed=("2",)),)
+
+
+@pytest.mark.parametrize("rows, texts", [
+    ([(3, None, "a"), (1, date(2025, 1, 2), "b"), (2, datetime(2025, 1, 2, 3, 4), "c")],
+     ['[1,"2025-01-02","b"]', '[2,"2025-01-02T03:04:00","c"]', '[3,null,"a"]']),  # a column of mixed kinds
+    ([(2, [(1, "a")]), (1, "x", True)], ['[1,"x",true]', '[2,[[1,"a"]]]']),  # rows of two lengths
+    ([("b", 1), (10, 2), (9, 3)], ['[9,3]', '[10,2]', '["b",1]']),  # numbers first, then text
+])
+def test_rows_of_any_shape_hash_as_their_canonical_json(rows, texts):
+    """Columns of one kind are written by C calls alone, the others value by value: the same bytes."""
+    found = source_fingerprint(rows)
+    assert found.digest == hashlib.sha256(("[" + ",".join(texts) + "]").encode()).hexdigest()
+    assert list(found.rows.values()) == [hashlib.sha256(text.encode()).hexdigest()[:12] for text in texts]
+    assert found.ids == tuple(text[1:].split(",")[0].strip('"') for text in texts)
 
 
 @pytest.mark.parametrize("rows, error", [
