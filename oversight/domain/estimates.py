@@ -182,15 +182,27 @@ def wilson_bounds(rate: float, effective_size: float, confidence: float = DEFAUL
     return low, high
 
 
-def _residual_variance(stratum: StratumSample, ratio: Fraction) -> Fraction:
-    """s²_e of the linearised residuals y − R̂ x within a stratum (0 with fewer than two checks)."""
-    n = stratum.checked
-    if n < 2:
-        return Fraction(0)
-    mean = Fraction(stratum.successes, n) - ratio * Fraction(stratum.trials, n)
-    squares = (stratum.successes_squared - 2 * ratio * stratum.products + ratio * ratio * stratum.trials_squared
-               - n * mean * mean)
-    return squares / (n - 1)
+def _sum(terms: Iterable[tuple[int, int]]) -> Fraction:
+    """Σ numerator / denominator, exactly, over one common denominator: a quarter's cells are a
+    hundred or more, and adding their Fractions one by one reduces ever larger numbers."""
+    terms = list(terms)
+    denominator = math.lcm(*(d for _, d in terms))
+    return Fraction(sum(n * (denominator // d) for n, d in terms), denominator)
+
+
+def _variance_terms(estimated: list[StratumSample], ratio: Fraction) -> Iterable[tuple[int, int]]:
+    """Each stratum's N_h² (1 − n_h/N_h) s²_e,h / n_h × Q², as an integer fraction, where R̂ = P/Q.
+
+    With e_i = y_i − R̂ x_i, (n − 1) s²_e = Σ e² − n ē² = [n (Σy² Q² − 2 P Q Σxy + P² Σx²) − (Q Σy − P Σx)²] / (n Q²),
+    and N² (1 − n/N) = N (N − n). A stratum with fewer than two checks, or checked in full, adds nothing.
+    """
+    p, q = ratio.numerator, ratio.denominator
+    for s in estimated:
+        n, size = s.checked, s.population
+        if n >= 2 and size != n:
+            inner = (n * (s.successes_squared * q * q - 2 * p * q * s.products + p * p * s.trials_squared)
+                     - (s.successes * q - p * s.trials) ** 2)
+            yield size * (size - n) * inner, n * n * (n - 1)
 
 
 def design_estimate(strata: Iterable[StratumSample], confidence: float = DEFAULT_CONFIDENCE) -> DesignEstimate:
@@ -208,14 +220,11 @@ def design_estimate(strata: Iterable[StratumSample], confidence: float = DEFAULT
     if total == 0:
         return DesignEstimate(None, None, None, None, None, sample, apart, population, unchecked, unequal, confidence)
     ratio = sum((Fraction(s.population * s.successes, s.checked) for s in estimated), Fraction(0)) / total
-    variance = Fraction(0)
-    common = Fraction(0)
-    for s in estimated:
-        share = Fraction(s.population * s.trials, s.checked) / total
-        remaining = 1 - s.fraction
-        variance += Fraction(s.population, 1) ** 2 * remaining * _residual_variance(s, ratio) / s.checked / total ** 2
-        if s.trials:
-            common += share * share * remaining / s.trials
+    # Exact sums over integer terms (see `_sum`): V̂ = Σ_h N_h² (1 − f_h) s²_e,h / n_h / X̂², and
+    # c = Σ_h W_h² (1 − f_h) / m_h with W_h = N_h m_h / n_h / X̂, i.e. Σ_h N_h m_h (N_h − n_h) / n_h² / X̂².
+    variance = _sum(_variance_terms(estimated, ratio)) / (ratio.denominator ** 2 * total ** 2)
+    common = _sum((s.population * s.trials * (s.population - s.checked), s.checked * s.checked)
+                  for s in estimated if s.trials) / total ** 2
     value = float(ratio)
     standard_error = math.sqrt(float(variance))
     if common == 0:

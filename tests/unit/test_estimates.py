@@ -154,6 +154,33 @@ def test_field_accuracy_is_the_ratio_of_weighted_fields():
     assert estimate.standard_error == pytest.approx(math.sqrt(variance), abs=1e-12)
 
 
+def test_the_variance_is_exactly_that_of_the_residuals_of_every_checked_record():
+    """The estimator sums its strata in integers: it must give exactly (not about) the variance
+    written out record by record in fractions, and so the same float every time."""
+    rng = random.Random(11)
+    for _ in range(200):
+        strata, units_of = [], []
+        for _ in range(rng.randint(1, 6)):
+            units = [(y, x) for x in (rng.randint(0, 5) for _ in range(rng.randint(0, 8))) for y in (rng.randint(0, x),)]
+            strata.append(StratumSample.of_units(len(units) + rng.choice((0, 0, 1, 30)), units))
+            units_of.append(units)
+        estimate = design_estimate(strata)
+        checked = [(s, u) for s, u in zip(strata, units_of) if u]
+        total = sum(Fraction(s.population * sum(x for _, x in u), len(u)) for s, u in checked)
+        if total == 0:
+            assert estimate.exact is None
+            continue
+        r = sum(Fraction(s.population * sum(y for y, _ in u), len(u)) for s, u in checked) / total
+        variance = Fraction(0)
+        for s, u in checked:
+            residuals = [y - r * x for y, x in u]
+            mean = sum(residuals) / len(u)
+            s2 = sum((e - mean) ** 2 for e in residuals) / (len(u) - 1) if len(u) > 1 else 0
+            variance += s.population ** 2 * (1 - Fraction(len(u), s.population)) * s2 / len(u)
+        assert estimate.exact == r
+        assert estimate.standard_error == math.sqrt(float(variance / total ** 2))
+
+
 def test_field_accuracy_at_equal_rates_is_matched_over_compared():
     # Both strata at 10 %: 20 records with checks (9, 10) and (10, 10), 10 records with one check (4, 5).
     strata = [StratumSample.of_units(20, [(9, 10), (10, 10)]), StratumSample.of_units(10, [(4, 5)])]
