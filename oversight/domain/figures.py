@@ -48,6 +48,15 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
+def _ints(values: Iterable[Any], what: str) -> tuple[int, ...]:
+    """A list of integers (a review's record ids: thousands), checked by their types at once."""
+    values = tuple(values)
+    if not set(map(type, values)) <= {int}:
+        for value in values:
+            _int(value, what)
+    return values
+
+
 def _required(data: Mapping, key: str, where: str) -> Any:
     if not isinstance(data, Mapping):
         raise FiguresError(f"{where}: expected an object, got {type(data).__name__}")
@@ -284,8 +293,8 @@ class IndicatorFigures:
             effective_weight=_decimal(data.get("effective_weight", data.get("weight")), f"{where}.effective_weight"),
             score=_decimal(_required(data, "score", where), f"{where}.score"),
             no_data=bool(data.get("no_data", False)),
-            record_ids=tuple(_int(i, f"{where}.record_ids") for i in data.get("record_ids") or ()),
-            counted_ids=None if counted is None else tuple(_int(i, f"{where}.counted_ids") for i in counted),
+            record_ids=_ints(data.get("record_ids") or (), f"{where}.record_ids"),
+            counted_ids=None if counted is None else _ints(counted, f"{where}.counted_ids"),
             note=str(data.get("note") or ""),
             estimate=None if data.get("estimate") is None else Estimate.from_json(data["estimate"],
                                                                                   f"{where}.estimate"),

@@ -179,6 +179,8 @@ def test_a_running_quarters_preview_is_typed_and_marked():
     {**STORED_REVIEW, "total": 22.62},
     {**STORED_REVIEW, "total": "not a number"},
     {**STORED_REVIEW, "indicators": [{**STORED_REVIEW["indicators"][0], "numerator": "45"}]},
+    {**STORED_REVIEW, "indicators": [{**STORED_REVIEW["indicators"][0], "record_ids": [1, "2"]}]},
+    {**STORED_REVIEW, "indicators": [{**STORED_REVIEW["indicators"][0], "counted_ids": [1, True]}]},
     {},
 ])
 def test_figures_that_are_not_review_figures_are_refused(broken):
