@@ -7,11 +7,15 @@ canonical JSON of every source's rows in id order, so it changes exactly when a 
 removed or has a field changed. Beside each source's own SHA-256 it keeps a short digest per
 row, enough to say later which rows were added, removed or changed (not what they were).
 
-Stored (`to_json`, format 2), a source keeps its row ids in id order and their digests packed
-into one string of fixed width: a quarter's review has tens of thousands of rows, and a JSON
-object per row made the review and its audit event slow to write. Format 1 (an object of row id
-→ digest) still reads; the digests themselves, and so every stored fingerprint's meaning, are
-the same in both.
+Formats (`to_json` writes the newest, `from_json` reads both): the SHA-256 digests, and so what
+every stored fingerprint says about its evidence, are the same in both; they differ in the row
+digests, which are compared only between fingerprints of one format (`changes`), so that the
+current fingerprint of a stored one is computed in its format (`fingerprint(…, row_format=)`).
+- 1: an object of row id → the first 12 hex digits of the SHA-256 of the row's canonical JSON;
+- 2: per source its row ids in id order and their CRC-32s (8 hex digits) packed into one string:
+  a quarter's review has tens of thousands of rows, and a JSON object and a SHA-256 per row made
+  scoring and writing the review and its audit event slow. A row digest only tells which rows
+  changed, never whether one did (the SHA-256s do): a 1-in-4-billion miss in that list is fine.
 """
 from __future__ import annotations
 
@@ -22,11 +26,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
+from zlib import crc32
 
-FORMAT = 2  # how `to_json` stores a fingerprint; FORMAT_1 still reads
+FORMAT = 2  # the newest format (module docstring), written by `to_json` and computed by default
 FORMAT_1 = 1
 HASHED_FORMAT = 1  # the format named in the overall digest: the hashed bytes have not changed since
-ROW_DIGEST_LENGTH = 12  # hex digits (48 bits): only to tell which row changed, never whether one did
+ROW_DIGEST_WIDTHS = {FORMAT_1: 12, FORMAT: 8}  # hex digits of a row digest per format
 MAX_IDS_SHOWN = 5
 
 
@@ -121,23 +126,26 @@ def _in_id_order(ids: Iterable[str]) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class SourceFingerprint:
     """One source's SHA-256, its row ids (written as text) in id order, and the rows' short
-    digests in the same order, packed into one string of `ROW_DIGEST_LENGTH` per row."""
+    digests (of `row_format`) in the same order, packed into one string of fixed width."""
 
     digest: str
     ids: tuple[str, ...]
     packed: str
+    row_format: int = FORMAT
 
     def __post_init__(self):
-        if len(self.packed) != len(self.ids) * ROW_DIGEST_LENGTH:
+        if len(self.packed) != len(self.ids) * ROW_DIGEST_WIDTHS[self.row_format]:
             raise ValueError(f"{len(self.ids)} row ids but {len(self.packed)} digits of row digests")
 
     @cached_property
     def rows(self) -> Mapping[str, str]:
         """Each row's short digest by its id."""
-        width = ROW_DIGEST_LENGTH
+        width = ROW_DIGEST_WIDTHS[self.row_format]
         return {row_id: self.packed[at:at + width] for row_id, at in zip(self.ids, range(0, len(self.packed), width))}
 
     def to_json(self) -> dict:
+        if self.row_format == FORMAT_1:
+            return {"digest": self.digest, "rows": dict(self.rows)}
         return {"digest": self.digest, "ids": list(self.ids), "rows": self.packed}
 
     @classmethod
@@ -145,7 +153,7 @@ class SourceFingerprint:
         rows = data["rows"]
         if stored_format == FORMAT_1:  # an object of row id → digest, in id order
             return cls(digest=str(data["digest"]), ids=tuple(str(key) for key in rows),
-                       packed="".join(str(value) for value in rows.values()))
+                       packed="".join(str(value) for value in rows.values()), row_format=FORMAT_1)
         return cls(digest=str(data["digest"]), ids=tuple(str(row_id) for row_id in data["ids"]), packed=str(rows))
 
 
@@ -155,19 +163,21 @@ class Fingerprint:
 
     digest: str
     sources: Mapping[str, SourceFingerprint]
+    format: int = FORMAT
 
     def to_json(self) -> dict:
-        return {"format": FORMAT, "digest": self.digest,
+        return {"format": self.format, "digest": self.digest,
                 "sources": {key: source.to_json() for key, source in self.sources.items()}}
 
     @classmethod
     def from_json(cls, data: Mapping) -> Fingerprint:
         stored_format = data.get("format")
-        if stored_format not in (FORMAT, FORMAT_1):
+        if stored_format not in ROW_DIGEST_WIDTHS:
             raise ValueError(f"unknown fingerprint format {stored_format!r}")
         return cls(digest=str(data["digest"]),
                    sources={str(key): SourceFingerprint.from_json(value, stored_format)
-                            for key, value in data["sources"].items()})
+                            for key, value in data["sources"].items()},
+                   format=stored_format)
 
 
 def _refuse_bad_ids(rows: list[Sequence]) -> None:
@@ -184,8 +194,16 @@ def _refuse_bad_ids(rows: list[Sequence]) -> None:
         seen.add(str(row_id))
 
 
-def source_fingerprint(rows: Iterable[Sequence]) -> SourceFingerprint:
-    """The fingerprint of one source's rows (each `(id, *fields)`; ids unique, any order)."""
+def _row_digests(texts: list[str], row_format: int) -> str:
+    """The packed row digests of the rows' canonical JSON texts, in the format asked for."""
+    if row_format == FORMAT_1:
+        return "".join([hashlib.sha256(text.encode("utf-8")).hexdigest()[:12] for text in texts])
+    return "".join(map("%08x".__mod__, map(crc32, map(str.encode, texts))))
+
+
+def source_fingerprint(rows: Iterable[Sequence], row_format: int = FORMAT) -> SourceFingerprint:
+    """The fingerprint of one source's rows (each `(id, *fields)`; ids unique, any order), its row
+    digests in `row_format`."""
     rows = list(rows)
     if not all(rows):
         _refuse_bad_ids(rows)
@@ -200,16 +218,18 @@ def source_fingerprint(rows: Iterable[Sequence]) -> SourceFingerprint:
     return SourceFingerprint(
         digest=_sha256("[" + ",".join(texts) + "]"),  # canonical_json of the rows in id order
         ids=tuple(id_texts[at] for at in order),
-        packed="".join([hashlib.sha256(text.encode("utf-8")).hexdigest()[:ROW_DIGEST_LENGTH] for text in texts]),
+        packed=_row_digests(texts, row_format),
+        row_format=row_format,
     )
 
 
-def fingerprint(sources: Mapping[str, Iterable[Sequence]]) -> Fingerprint:
-    """The fingerprint of every source's rows; the overall digest covers the source keys too."""
-    found = {key: source_fingerprint(rows) for key, rows in sources.items()}
+def fingerprint(sources: Mapping[str, Iterable[Sequence]], row_format: int = FORMAT) -> Fingerprint:
+    """The fingerprint of every source's rows; the overall digest covers the source keys too.
+    `row_format`: that of a stored fingerprint this one is to be compared with (`changes`)."""
+    found = {key: source_fingerprint(rows, row_format) for key, rows in sources.items()}
     digest = _sha256(canonical_json({"format": HASHED_FORMAT,
                                      "sources": {key: item.digest for key, item in found.items()}}))
-    return Fingerprint(digest=digest, sources=dict(sorted(found.items())))
+    return Fingerprint(digest=digest, sources=dict(sorted(found.items())), format=row_format)
 
 
 def logged_summary(stored: Mapping) -> dict:
@@ -241,6 +261,9 @@ def changes(stored: Fingerprint, current: Fingerprint) -> tuple[SourceChange, ..
     """Each source whose rows differ, in source order (empty when the fingerprints match)."""
     if stored.digest == current.digest:
         return ()
+    if stored.format != current.format:
+        raise ValueError(f"row digests of format {stored.format} and {current.format} cannot be compared: "
+                         "compute the current fingerprint in the stored one's format")
     found = []
     for key in sorted(set(stored.sources) | set(current.sources)):
         before = stored.sources.get(key)

@@ -226,7 +226,7 @@ def remove_annual_item(evaluation: AnnualEvaluation, index: int) -> None:
 def evaluation_freshness(evaluation: AnnualEvaluation) -> Staleness:
     """What changed in the quarterly reviews, payments and contract since the evaluation was computed."""
     contract = evaluation.contract
-    current = fingerprint(evaluation_evidence(contract, evaluation.year, quarter_standings(contract, evaluation.year)))
+    rows = evaluation_evidence(contract, evaluation.year, quarter_standings(contract, evaluation.year))
     recomputed = None
     if evaluation.evidence_sha256 is None:  # computed before fingerprints: compare the figures
         scratch = AnnualEvaluation(contract_id=evaluation.contract_id, year=evaluation.year)
@@ -235,7 +235,7 @@ def evaluation_freshness(evaluation: AnnualEvaluation) -> Staleness:
         except EvaluationError:
             pass
         recomputed = scratch.figures
-    return evaluation_staleness(evaluation, current, recomputed)
+    return evaluation_staleness(evaluation, rows, recomputed)
 
 
 def ensure_fresh_evaluation(evaluation: AnnualEvaluation) -> None:

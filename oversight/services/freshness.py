@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from ..domain.figures import EvaluationFigures, ReviewFigures
-from ..domain.fingerprints import Fingerprint, SourceChange, changes, describe, fingerprint
+from ..domain.fingerprints import FORMAT, Fingerprint, SourceChange, changes, describe, fingerprint
 from ..domain.periods import Quarter
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview
@@ -77,9 +77,11 @@ def _notice_row(notice) -> tuple:
     return (notice.id, notice.deadline, accepted, notice.closed_at if accepted else None)
 
 
-def review_fingerprint(rows: Mapping[str, Sequence[tuple]], keys: Iterable[str]) -> Fingerprint:
-    """The fingerprint of the sources a review's indicators (`keys`) read."""
-    return fingerprint({key: rows.get(key, ()) for key in keys})
+def review_fingerprint(rows: Mapping[str, Sequence[tuple]], keys: Iterable[str], row_format: int = FORMAT
+                       ) -> Fingerprint:
+    """The fingerprint of the sources a review's indicators (`keys`) read (`row_format`: that of
+    the stored fingerprint it is to be compared with)."""
+    return fingerprint({key: rows.get(key, ()) for key in keys}, row_format)
 
 
 def stamp(record: QuarterlyReview | AnnualEvaluation, found: Fingerprint) -> None:
@@ -138,8 +140,9 @@ def review_staleness(review: QuarterlyReview, gathered: QuarterEvidence | None =
     figures with `gathered`, the evidence as the KPIs gather it now.
     """
     figures = review.figures
-    current = review_fingerprint(review_evidence(review.contract_id, Quarter.parse(review.quarter)), figures.keys)
     stored = _stored(review)
+    current = review_fingerprint(review_evidence(review.contract_id, Quarter.parse(review.quarter)), figures.keys,
+                                 FORMAT if stored is None else stored.format)
     if stored is not None:
         found = changes(stored, current)
     elif gathered is not None:
@@ -192,11 +195,12 @@ def _legacy_evaluation_changes(stored: EvaluationFigures, now: EvaluationFigures
     return tuple(found) or (SourceChange("quarters"),)
 
 
-def evaluation_staleness(evaluation: AnnualEvaluation, current: Fingerprint,
+def evaluation_staleness(evaluation: AnnualEvaluation, rows: Mapping[str, Sequence[tuple]],
                          recomputed: EvaluationFigures | None = None) -> Staleness:
-    """What changed since the evaluation was computed, given the fingerprint of the records now
-    (and, for an evaluation stored before fingerprints, its figures computed now)."""
+    """What changed since the evaluation was computed, given what it reads now (`evaluation_evidence`;
+    and, for an evaluation stored before fingerprints, its figures computed now)."""
     stored = _stored(evaluation)
+    current = fingerprint(rows, FORMAT if stored is None else stored.format)
     found = changes(stored, current) if stored is not None else _legacy_evaluation_changes(evaluation.figures,
                                                                                              recomputed)
     return Staleness(found, tuple(describe(change, *EVALUATION_SOURCES.get(change.key, (change.key, "#")))

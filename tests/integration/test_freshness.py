@@ -6,12 +6,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from oversight.domain.fingerprints import FORMAT_1
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
 from oversight.models import AnnualEvaluation, AuditEvent, QuarterlyReview
 from oversight.services import callbacks, evaluations, reviews
 from oversight.services.audit import verify_audit_log
 from oversight.services.evaluations import EvaluationStale
+from oversight.services.freshness import review_evidence, review_fingerprint
 from oversight.services.reviews import ReviewError, ReviewLocked, ReviewStale
 from oversight.services.schemes import ensure_default_scheme
 
@@ -290,3 +292,16 @@ def test_the_audit_log_records_the_fingerprints_digests_and_the_review_its_row_d
     assert created["digest"] == updated["before"]["digest"] != expected["digest"]
     assert created["sources"]["authenticity"]["rows"] + 1 == expected["sources"]["authenticity"]["rows"]
     assert verify_audit_log() == (len(db.session.execute(select(AuditEvent.id)).all()), None)
+
+
+def test_a_review_stamped_in_the_first_format_is_fresh_until_a_record_changes_and_names_it(setting):
+    """Row digests of format 1 (SHA-256 prefixes) are still compared with the records in their own format."""
+    review, pending, _ = quarter_with_a_call_to_make(setting)
+    rows = review_evidence(review.contract_id, Q3)
+    review.evidence_fingerprint = review_fingerprint(rows, review.figures.keys, FORMAT_1).to_json()
+    db.session.commit()
+    assert review.evidence_fingerprint["format"] == 1 and not reviews.staleness(review).stale
+    the_person_denies_the_service(pending, setting["supervisor"])
+    record = f"完成记录#{pending.record_id}"
+    assert reviews.staleness(review).descriptions == (f"回访满意率：新增1条（{record}）",
+                                                      f"服务真实率：新增1条（{record}）")

@@ -1,5 +1,6 @@
 """Evidence fingerprints: canonical, order-free, sensitive to every row and field, and able to say what changed."""
 import hashlib
+import zlib
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import IntEnum, StrEnum
@@ -7,6 +8,7 @@ from enum import IntEnum, StrEnum
 import pytest
 
 from oversight.domain.fingerprints import (
+    FORMAT_1,
     Fingerprint,
     SourceChange,
     canonical_json,
@@ -17,6 +19,16 @@ from oversight.domain.fingerprints import (
 )
 
 CALLS = [(101, True), (102, True), (103, False)]
+
+
+def crc(text: str) -> str:
+    """A row digest of format 2: the CRC-32 of the row's canonical JSON, 8 hex digits."""
+    return f"{zlib.crc32(text.encode()):08x}"
+
+
+def sha12(text: str) -> str:
+    """A row digest of format 1: the first 12 hex digits of its SHA-256."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 SOURCES = {"authenticity": CALLS, "completion": [(1, True), (2, False)]}
 
 
@@ -25,7 +37,7 @@ def test_the_digest_is_sha256_over_the_canonical_rows():
     expected = canonical_json([[1, "0.90", "2025-08-10"], [2, "b", None]])
     assert expected == '[[1,"0.90","2025-08-10"],[2,"b",null]]'
     assert found.digest == hashlib.sha256(expected.encode()).hexdigest()
-    assert set(found.rows) == {"1", "2"} and all(len(digest) == 12 for digest in found.rows.values())
+    assert found.rows == {"1": crc('[1,"0.90","2025-08-10"]'), "2": crc('[2,"b",null]')}
 
 
 class _Level(IntEnum):
@@ -46,7 +58,7 @@ def test_every_kind_of_value_is_hashed_as_the_canonical_json_of_its_plain_form()
              "closed"]
     found = source_fingerprint([row, ("q", "二")])
     text = canonical_json(plain)
-    assert found.rows["7"] == hashlib.sha256(text.encode()).hexdigest()[:12]
+    assert found.rows["7"] == crc(text) and source_fingerprint([row], FORMAT_1).rows["7"] == sha12(text)
     assert found.digest == hashlib.sha256(canonical_json([plain, ["q", "二"]]).encode()).hexdigest()
 
 
@@ -106,8 +118,7 @@ def _format_1(rows_by_source: dict) -> dict:
         texts = {str(row[0]): canonical_json([value.isoformat() if isinstance(value, date) else value for value in row])
                  for row in sorted(rows)}
         sources[key] = {"digest": hashlib.sha256(("[" + ",".join(texts.values()) + "]").encode()).hexdigest(),
-                        "rows": {row_id: hashlib.sha256(text.encode()).hexdigest()[:12]
-                                 for row_id, text in texts.items()}}
+                        "rows": {row_id: sha12(text) for row_id, text in texts.items()}}
     digest = hashlib.sha256(canonical_json(
         {"format": 1, "sources": {key: source["digest"] for key, source in sources.items()}}).encode()).hexdigest()
     return {"format": 1, "digest": digest, "sources": sources}
@@ -116,10 +127,17 @@ def _format_1(rows_by_source: dict) -> dict:
 def test_a_fingerprint_stored_in_format_1_still_reads_and_tells_what_changed():
     rows = {**SOURCES, "timeliness": [(1, date(2025, 8, 10), datetime(2025, 8, 9, 16, 0)), (2, date(2025, 8, 11), None)]}
     stored = Fingerprint.from_json(_format_1(rows))
-    assert stored == fingerprint(rows)  # the same digests: stored fingerprints keep their meaning
-    assert stored.digest == fingerprint(rows).digest and changes(stored, fingerprint(rows)) == ()
-    now = fingerprint({**rows, "completion": [(1, True), (2, True), (3, False)]})
-    assert changes(stored, now) == (SourceChange("completion", added=("3",), changed=("2",)),)
+    assert stored == fingerprint(rows, FORMAT_1) and stored.to_json() == _format_1(rows)
+    # The SHA-256s are those of the newest format: what a stored fingerprint says keeps its meaning.
+    newest = fingerprint(rows)
+    assert newest.digest == stored.digest and changes(stored, newest) == ()
+    assert {key: source.digest for key, source in newest.sources.items()} == {
+        key: source.digest for key, source in stored.sources.items()}
+    changed = {**rows, "completion": [(1, True), (2, True), (3, False)]}
+    assert changes(stored, fingerprint(changed, FORMAT_1)) == (SourceChange("completion", added=("3",),
+                                                                            changed=("2",)),)
+    with pytest.raises(ValueError, match="format"):  # row digests of two formats never compared
+        changes(stored, fingerprint(changed))
 
 
 @pytest.mark.parametrize("rows, texts", [
@@ -132,7 +150,7 @@ def test_rows_of_any_shape_hash_as_their_canonical_json(rows, texts):
     """Columns of one kind are written by C calls alone, the others value by value: the same bytes."""
     found = source_fingerprint(rows)
     assert found.digest == hashlib.sha256(("[" + ",".join(texts) + "]").encode()).hexdigest()
-    assert list(found.rows.values()) == [hashlib.sha256(text.encode()).hexdigest()[:12] for text in texts]
+    assert list(found.rows.values()) == [crc(text) for text in texts]
     assert found.ids == tuple(text[1:].split(",")[0].strip('"') for text in texts)
 
 
