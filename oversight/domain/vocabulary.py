@@ -320,6 +320,7 @@ class AuditAction(Labelled):
     ROTATE_KEY = "rotate_key", "轮换审计密钥"
     RESTORE = "restore", "恢复数据库"
     ANCHOR = "anchor", "锚定审计日志"
+    IMPORT_INTERRUPTED = "import_interrupted", "导入进程中断"
 
 
 class AuditObject(Labelled):
