@@ -13,6 +13,7 @@ worker ran it, so two workers never do a period's work twice (`services.jobs.exe
 """
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from .services.audit import SYSTEM_ACTOR, Actor, current_actor, reset_actor, set
 from .services.completion_import import recover_interrupted, run_import
 from .services.jobs import JobSpec, execute
 
+log = logging.getLogger(__name__)
 _KEY = "oversight_queue"
 _build_lock = threading.Lock()
 
@@ -48,12 +50,12 @@ class Queue:
     def describe(self) -> str:
         """Where the queue lives, for the 定时任务 page and the worker's banner."""
         storage = self.huey.storage
+        if self.huey.immediate:
+            return "立即执行（不经队列）"
         if isinstance(self.huey, RedisHuey):
             kwargs = storage.conn.connection_pool.connection_kwargs
             return f"Redis {kwargs.get('host', '')}:{kwargs.get('port', '')}/{kwargs.get('db', 0)}（{self.huey.name}）"
-        if isinstance(self.huey, SqliteHuey):
-            return f"SQLite {storage.filename}"
-        return "立即执行（不经队列）"
+        return f"SQLite {storage.filename}"
 
 
 def queue_of(app: Flask | None = None) -> Queue:
@@ -155,4 +157,7 @@ def _schedule(app: Flask, huey: Huey, spec: JobSpec, retry: dict) -> None:
     def scheduled() -> None:
         with _in_app(app, SYSTEM_ACTOR):
             today = county_today()
-            execute(spec, spec.cadence.due_period(today), "schedule", today, dict(app.config))
+            run = execute(spec, spec.cadence.due_period(today), "schedule", today, dict(app.config))
+            log.info("scheduled job", extra={"fields": {
+                "job": spec.name, "period": spec.cadence.due_period(today),
+                "outcome": run.outcome if run else "already_claimed"}})
