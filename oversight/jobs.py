@@ -42,7 +42,9 @@ def _quarter_checks(ctx: JobContext) -> dict:
 
 def _quarter_reviews(ctx: JobContext) -> dict:
     outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key), today=ctx.today)
-    return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction}
+    # A finished quarter is scored, never previewed: the summary counts what was stored.
+    return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction
+            if action != ScoreAction.PREVIEW}
 
 
 def _annual_evaluations(ctx: JobContext) -> dict:

@@ -295,6 +295,7 @@ class JobCount(Labelled):
     EVALUATIONS_WITHOUT_QUARTER = "no_approved_quarter", "无已审定季度的合同"
     ANCHORED_EVENTS = "anchored_events", "锚定的审计事件"
     EVALUATIONS_PUBLISHED = "kept_published", "保留已发布的年度评价"
+    REVIEWS_PREVIEWED = "preview", "预览（季度未结束，未保存）"  # in runs stored before the job left it out
 
 
 def describe_counts(summary: Mapping[str, object]) -> str:

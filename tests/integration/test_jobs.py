@@ -87,7 +87,7 @@ def test_quarter_end_draws_checks_and_drafts_reviews_once(factory):
     checks = _run("quarter_checks", date(2026, 4, 1))
     assert checks.period_key == "2026Q1" and checks.summary == {"spot_check_draws": 1, "callback_draws": 1}
     reviews = _run("quarter_reviews", date(2026, 4, 1))
-    assert reviews.summary["created"] == 1
+    assert reviews.summary == {"created": 1, "refreshed": 0, "kept": 0, "skipped": 0}
     assert run_now(JOBS_BY_NAME["quarter_checks"], date(2026, 4, 1), {}).summary == {
         "spot_check_draws": 0, "callback_draws": 0}
     assert run_now(JOBS_BY_NAME["quarter_reviews"], date(2026, 4, 1), {}).summary["created"] == 0
