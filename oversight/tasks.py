@@ -41,11 +41,10 @@ _build_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Queue:
-    """An app's Huey and the tasks enqueued by name."""
+    """An app's Huey and the task the web enqueues (the others are periodic)."""
 
     huey: Huey
     import_batch: TaskWrapper
-    recover_imports: TaskWrapper
 
     def describe(self) -> str:
         """Where the queue lives, for the 定时任务 page and the worker's banner."""
@@ -146,7 +145,7 @@ def _build(app: Flask) -> Queue:
                 error="".join(traceback.format_exception(exc, limit=20)) if exc else "未知错误"))
             db.session.commit()
 
-    queue = Queue(huey, import_batch, recover_imports)
+    queue = Queue(huey, import_batch)
     return queue
 
 
