@@ -34,6 +34,17 @@ class Defaults:
     SECRET_KEY = None
     UPLOADS_DIR = None
     REPORTS_DIR = None
+    # Where files are kept (adapters.files): "local" (UPLOADS_DIR, REPORTS_DIR) or "s3", a bucket of
+    # any S3-compatible store (MinIO, a government cloud's OSS). Unset S3 credentials and region
+    # fall back to boto3's own (environment, ~/.aws, instance role).
+    FILE_STORE = "local"
+    S3_ENDPOINT_URL = None
+    S3_BUCKET = None
+    S3_REGION = None
+    S3_ACCESS_KEY_ID = None
+    S3_SECRET_ACCESS_KEY = None
+    S3_KEY_PREFIX = ""
+    S3_ADDRESSING_STYLE = "auto"  # "path" for MinIO and most self-hosted stores; "virtual"; "auto"
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     IMPORT_SYNC = False
 

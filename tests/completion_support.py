@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from oversight.domain import self_care
@@ -75,6 +75,20 @@ def xlsx_bytes(service_type: str, rows: list[dict], cell_values: dict | None = N
     sheet.append(headers)
     for index, row in enumerate(rows):
         sheet.append([(cell_values or {}).get((index, header), row.get(header, "")) for header in headers])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def fill_template(data: bytes, rows: dict[str, dict[str, str]]) -> bytes:
+    """A prefilled template with the rows of some assignments (by 任务编号) filled in by header,
+    the other rows left as downloaded."""
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["服务记录"]
+    headers = [cell.value for cell in sheet[1]]
+    for line in sheet.iter_rows(min_row=2):
+        for header, value in rows.get(line[0].value, {}).items():
+            line[headers.index(header)].value = value
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

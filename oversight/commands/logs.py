@@ -15,7 +15,7 @@ from ..clock import county_today
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import CompletionRecord, Contract, User
-from ..services.completion_import import ImportRefused, import_file
+from ..services.completion_import import ImportRefused, import_file, skipped_note
 from ..services.completion_records import log_template
 
 _SERVICE_OPTION = click.Choice(ServiceType.codes())
@@ -61,7 +61,8 @@ def register(app: Flask) -> None:
     @click.option("--user", "username", default=None, help="upload as this user (a contractor: its own contracts only)")
     @click.option("--json", "as_json", is_flag=True,
                   help='print {"status", "batch_id", "rows", "errors": [{"row", "column", "value", "reason"}], "message"}'
-                       ' (and "unlisted_errors" when more errors were found than listed)')
+                       ' (and "skipped_rows" when rows held only the prefilled columns, "unlisted_errors"'
+                       ' when more errors were found than listed)')
     def import_log_command(file, contract_code, service_type, username, as_json):
         """Import a completion log (.xlsx or .csv) whole or not at all, as the upload page does.
 
@@ -87,8 +88,12 @@ def register(app: Flask) -> None:
             flagged = db.session.execute(select(func.count()).select_from(CompletionRecord).where(
                 CompletionRecord.batch_id == batch.id, CompletionRecord.flagged)).scalar_one()
             click.echo(f"已导入 {batch.rows_accepted} 条服务记录（批次 #{batch.id}，其中 {flagged} 条有异常标记）")
+            if note := skipped_note(batch):
+                click.echo(note)
         else:
             click.echo(f"未导入（批次 #{batch.id}）：{batch.message}", err=True)
+            if note := skipped_note(batch):
+                click.echo(note, err=True)
             for error in result.errors:
                 click.echo(f"第{error.row}行 {error.column or '（整行）'}「{error.value}」：{error.reason}", err=True)
             if result.unlisted:

@@ -2,7 +2,9 @@
 
 `validate_log` takes the table from `reading.read_table` (or the pieces of `reading.iter_table`)
 and the facts of one contract (`LogContext`) and returns either typed records (every row good)
-or the refused cells. Times are "HH:MM" strings, dates `datetime.date`, money integer fen.
+or the refused cells. Rows that hold nothing but the prefilled columns (a prefilled template's
+untouched rows) are skipped and counted, not refused. Times are "HH:MM" strings, dates
+`datetime.date`, money integer fen.
 Template order: the common columns, the service's own, then 备注.
 """
 from __future__ import annotations
@@ -37,6 +39,7 @@ from oversight.adapters.tables.cells import (
     parse_with,
     time_minutes,
 )
+from oversight.adapters.tables.reading import rows_with_text
 from oversight.domain import self_care
 from oversight.domain.vocabulary import ServiceType
 from oversight.domain.money import format_yuan
@@ -99,6 +102,8 @@ _CARE = (
     Column("服务项目", "care_items", note="可多选，用、分隔：" + "、".join(CARE_ITEMS)),
     Column("对象签字确认", "signed", note="是 / 否"),
 )
+PREFILLED_COLUMNS = _COMMON[:3]
+"""The columns a prefilled template fills in for each open assignment (任务编号, 姓名, 身份证号)."""
 TEMPLATE_COLUMNS: dict[str, tuple[Column, ...]] = {
     "household_survey": (*_COMMON, *_SURVEY, _REMARK),
     "self_care_assessment": (*_COMMON, *_SELF_CARE, _REMARK),
@@ -161,11 +166,13 @@ class LogContext:
 @dataclass(frozen=True)
 class LogValidation:
     """The typed records when the whole file is good, else None and the refused cells (the
-    first ones only when more than `max_errors` were found: `unlisted` counts the others)."""
+    first ones only when more than `max_errors` were found: `unlisted` counts the others).
+    `skipped` counts the rows left out because nothing but the prefilled columns was filled in."""
 
     records: pd.DataFrame | None
     errors: list[CellError]
     unlisted: int = 0
+    skipped: int = 0
 
     @property
     def error_count(self) -> int:
@@ -178,12 +185,13 @@ class LogValidation:
 
 
 def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
-                 max_errors: int | None = None) -> LogValidation:
+                 max_errors: int | None = None, skip_unstarted: bool = True) -> LogValidation:
     """Check every rule of SPEC section 4; accept the file whole or refuse it whole.
 
     `table` is `reading.read_table`'s frame, or `reading.iter_table`'s pieces for large files
     (records are then kept only while no error has been found). Every error is counted, the
-    first `max_errors` are kept.
+    first `max_errors` are kept. With `skip_unstarted`, rows holding nothing but the prefilled
+    columns are left out and counted in `skipped`; the others are checked in full.
     """
     chunks = iter([table]) if isinstance(table, pd.DataFrame) else iter(table)
     first = next(chunks)
@@ -195,8 +203,14 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
     lookups = _Lookups(ctx)
     rows_hint = len(table) if isinstance(table, pd.DataFrame) else getattr(table, "rows_hint", len(first))
     records: _RecordBuffer | None = _RecordBuffer(RECORD_COLUMNS[ctx.service_type], rows_hint)
-    keys, rows, counted = [], 0, 0
+    prefilled = [headers[column.key] for column in PREFILLED_COLUMNS]
+    keys, rows, counted, skipped = [], 0, 0, 0
     for chunk in itertools.chain([first], chunks):
+        if skip_unstarted:
+            started = _started_rows(chunk, prefilled)
+            if not started.all():
+                skipped += int((~started).sum())
+                chunk = chunk[started]
         check = _LogCheck(chunk, ctx, headers, lookups)
         part = check.run()
         counted += check.collector.count()
@@ -208,7 +222,8 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
         elif len(chunk):
             records.add(part)
     if not rows:
-        return LogValidation(None, [CellError(2, "", "", "文件中没有数据行")])
+        reason = f"{skipped:,} 行只有预填的任务信息，没有填写服务内容" if skipped else "文件中没有数据行"
+        return LogValidation(None, [CellError(2, "", "", reason)], skipped=skipped)
     repeated = _repeated(pd.concat(keys), ctx, headers["number"])
     if repeated is not None:
         counted += repeated.count()
@@ -216,8 +231,13 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
         errors = sorted([*errors, *repeated.errors(max_errors)], key=lambda e: (e.row, order.get(e.column, len(order))))
         errors = errors[:max_errors]
     if counted:
-        return LogValidation(None, errors, counted - len(errors))
-    return LogValidation(records.frame(), [])
+        return LogValidation(None, errors, counted - len(errors), skipped)
+    return LogValidation(records.frame(), [], skipped=skipped)
+
+
+def _started_rows(table: pd.DataFrame, prefilled: Iterable[str]) -> pd.Series:
+    """Rows with text in some column other than the prefilled ones: rows someone started."""
+    return rows_with_text(table.drop(columns=list(prefilled), errors="ignore"))
 
 
 class _RecordBuffer:

@@ -310,6 +310,7 @@ class AuditAction(Labelled):
     LOGIN = "login", "登录"
     LOGIN_FAILED = "login_failed", "登录失败"
     LOGIN_REFUSED_LOCKED = "login_refused_locked", "账号锁定，拒绝登录"
+    LOGIN_REFUSED_INACTIVE = "login_refused_inactive", "账户已停用，拒绝登录"
     VIEW_PERSONAL_DATA = "view_personal_data", "查看个人信息"
     VIEW_FULL = "view_full", "导出完整个人信息"
     IMPORT = "import", "导入"

@@ -109,6 +109,9 @@ from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
 
 BUNDLE_FORMAT = "oversight-audit-bundle/2"
+# Where the web export keeps each bundle in the reports store: `bundles/<zip SHA-256>.zip`, the
+# digest its audit event records.
+BUNDLE_FOLDER = "bundles"
 # Bundles made before the chain was keyed: no anchor, and no keyed event may be in them.
 LEGACY_BUNDLE_FORMAT = "oversight-audit-bundle/1"
 MANIFEST = "manifest.json"

@@ -30,6 +30,8 @@ class UploadBatch(db.Model):
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_processed: Mapped[int] = mapped_column(default=0)
     rows_accepted: Mapped[int] = mapped_column(default=0)
+    # Rows carrying only the prefilled columns (任务编号, 姓名, 身份证号): left out, not checked.
+    rows_skipped: Mapped[int] = mapped_column(default=0, server_default="0")
     error_count: Mapped[int] = mapped_column(default=0)
     # The first errors, for the page; the full list is in the error workbook on disk.
     errors: Mapped[list] = mapped_column(JSON, default=list)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import User
-from .audit import record_event
+from .audit import acting_as, record_event
 
 MIN_PASSWORD_LENGTH = 8
 WRONG_CREDENTIALS = "用户名或密码错误"
@@ -98,8 +98,10 @@ def authenticate(username: str, password: str, address: str | None) -> LoginResu
     if not user.is_active:
         record_event("login_refused_inactive", "User", user.id, {})
         return LoginResult(None, "账户已停用，请联系系统管理员")
-    user.last_login_address = address
-    record_event("login", "User", user.id, {})
+    with acting_as(user.id, user.username):
+        user.last_login_address = address
+        db.session.flush()  # the address change is the user's too, not the anonymous request's
+        record_event("login", "User", user.id, {})
     return LoginResult(user, None)
 
 

@@ -60,6 +60,17 @@ def current_actor() -> Actor:
     return _current_actor.get()
 
 
+@contextmanager
+def acting_as(user_id: int, name: str) -> Iterator[None]:
+    """Attribute the changes of the block to this user, from the current actor's address: a
+    log-in is the user's own act, though the request that carries it is not yet signed in."""
+    token = set_actor(Actor(user_id, name, current_actor().ip_address))
+    try:
+        yield
+    finally:
+        reset_actor(token)
+
+
 def _logged_value(key: str, value: object) -> object:
     masker = _MASKERS.get(key)
     if masker and isinstance(value, str):

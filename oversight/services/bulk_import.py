@@ -5,6 +5,8 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import PurePath
+
 import pandas as pd
 from flask import current_app
 from sqlalchemy import insert, select
@@ -28,6 +30,7 @@ from .audit import record_event
 
 _LOOKUP_CHUNK = 500
 REPORT_FOLDER = "import-errors"
+SHEET_FOLDER = "imports"
 
 
 @dataclass
@@ -157,6 +160,13 @@ def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome
         db.session.execute(insert(Assignment), rows)
     record_event("import", "Assignment", None, {"filename": filename, "sha256": digest, "rows": len(rows)})
     return ImportOutcome("accepted", len(rows), sha256=digest)
+
+
+def keep_sheet(data: bytes, filename: str, store: FileStore) -> str:
+    """Keep an imported sheet as it was sent, under its SHA-256 (which the import's audit event
+    records); the key (FileStoreError when it cannot be written: then nothing is imported)."""
+    suffix = PurePath(filename or "").suffix.lower()
+    return store.put_content(SHEET_FOLDER, data, suffix if suffix in (".csv", ".xlsx", ".xlsm") else "")
 
 
 def save_error_report(data: bytes, filename: str, outcome: ImportOutcome, store: FileStore) -> str:

@@ -75,12 +75,14 @@ class ImportResult:
     unlisted: int = 0
 
     def as_json(self) -> dict:
-        """The `import-log --json` answer ("unlisted_errors" only when errors were left out)."""
+        """The `import-log --json` answer ("skipped_rows" only when unstarted rows were left
+        out, "unlisted_errors" only when errors were)."""
         answer = {
             "status": self.batch.status,
             "batch_id": self.batch.id, "rows": self.batch.rows_total,
             "errors": [error_dict(error) for error in self.errors], "message": self.batch.message,
         }
+        answer |= {"skipped_rows": self.batch.rows_skipped} if self.batch.rows_skipped else {}
         return answer | ({"unlisted_errors": self.unlisted} if self.unlisted else {})
 
 
@@ -166,6 +168,7 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
             _progress(batch_id, message=SAVING_MESSAGE)
         db.session.refresh(batch)  # the progress was written beside the session
         batch.rows_total = batch.rows_processed = rows
+        batch.rows_skipped = validation.skipped
         batch.finished_at = utcnow()
         if not validation.accepted:
             _reject(batch, validation, store)
@@ -177,6 +180,7 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
             record_event("import", "CompletionRecord", None, {
                 "batch": batch.id, "contract": contract.code, "service_type": batch.service_type,
                 "filename": batch.filename, "sha256": batch.sha256, "rows": stored.rows,
+                "skipped_rows": validation.skipped,
                 "flagged": stored.flagged, "completed_assignments": stored.completed,
             })
         db.session.commit()
@@ -348,6 +352,11 @@ def all_errors(batch: UploadBatch, store: FileStore) -> list[dict]:
     return list(batch.errors or [])
 
 
+def skipped_note(batch: UploadBatch) -> str | None:
+    """"320 行未填写，已跳过" when rows carrying only the prefilled columns were left out."""
+    return f"{batch.rows_skipped:,} 行未填写，已跳过" if batch.rows_skipped else None
+
+
 def unlisted_errors(batch: UploadBatch, listed: int) -> str | None:
     """"另有 N 处错误未列出" when the batch has more errors than the `listed` ones."""
     return unlisted_note(batch.error_count - listed) if batch.error_count > listed else None
@@ -362,11 +371,12 @@ def read_limits(service_type: str) -> ReadLimits:
 
 
 def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iterable[pd.DataFrame],
-               today: date) -> tuple[LogValidation, LogContext]:
+               today: date, *, skip_unstarted: bool = True) -> tuple[LogValidation, LogContext]:
     """Validate a log (a table or its pieces) against the contract; returns the validation and
-    the part of the context that storing still needs (the rest is let go at once)."""
+    the part of the context that storing still needs (the rest is let go at once). Rows that
+    carry only the prefilled columns are skipped unless `skip_unstarted` is false."""
     ctx = log_context(contract, service_type, today)
-    validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"])
+    validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"], skip_unstarted=skip_unstarted)
     return validation, replace(ctx, assignments=ctx.assignments[["assignment_id", "id_number", "township"]])
 
 
@@ -483,7 +493,8 @@ def enter_visit(assignment: Assignment, cells: Mapping[str, str], user: User, to
     row.update({key: value for key, value in cells.items() if key in row})
     row.update({"任务编号": assignment.number, "服务对象姓名": subject.name, "身份证号": subject.id_number})
     table = pd.DataFrame([row], index=pd.Index([2], name=EXCEL_ROW), dtype=object)
-    validation, ctx = check_rows(contract, assignment.service_type, table, today)
+    # The form fills the prefilled columns itself: an empty form is refused cell by cell, not skipped.
+    validation, ctx = check_rows(contract, assignment.service_type, table, today, skip_unstarted=False)
     if not validation.accepted:
         return validation.errors
     stored = store_rows(validation.records, ctx, contract, batch_id=None, entered_by_id=user.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import math
 
-from flask import Flask, abort, current_app, g, render_template, request
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -23,7 +23,7 @@ from ..services.audit import Actor, reset_actor, set_actor
 from .access import install_policy
 from .navigation import nav_for
 from .params import DatabaseIdConverter
-from .security import install_security
+from .security import install_security, note_files_not_kept, page_to_return_to
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +167,21 @@ def _too_many_attempts(error: RateLimitExceeded):
 
 
 def _stale_form(_error: CSRFError):
+    """A form whose security token is missing or stale, mostly because the session ended while the
+    page sat open: nothing was done, and the user goes on from where they were — through the log-in
+    page when the session is gone — told in Chinese what happened (never Flask-WTF's English)."""
     if current_app.config["SESSION_COOKIE_SECURE"] and not request.is_secure:
         # The browser keeps no session over plain http, so no form can carry a valid token.
         description = "本站只通过 HTTPS 保存登录状态：请改用 https:// 开头的地址访问后重新提交。"
-    else:
-        description = "页面已过期（表单的安全令牌无效或缺失）：请返回上一页，刷新后重新提交。"
+        return render_template("error.html", code=400, title="请求无效", description=description), 400
+    back = page_to_return_to()
+    if not current_user.is_authenticated and request.endpoint != "auth.login":
+        flash("登录已过期，刚才提交的内容未保存：请重新登录，登录后将回到刚才的页面", "warning")
+        note_files_not_kept()
+        return redirect(url_for("auth.login", next=back))
+    if back is not None:
+        flash("页面已过期（表单的安全令牌无效），刚才提交的内容未保存：请在本页重新提交", "warning")
+        note_files_not_kept()
+        return redirect(back)
+    description = "页面已过期（表单的安全令牌无效或缺失）：请返回上一页，刷新后重新提交。"
     return render_template("error.html", code=400, title="请求无效", description=description), 400

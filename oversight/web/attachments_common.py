@@ -7,13 +7,13 @@ to the workflow's service (which calls `attach_all`); its template lists them wi
 """
 from __future__ import annotations
 
-from flask import abort, send_file
 from wtforms import MultipleFileField
 from wtforms.validators import Optional
 
 from ..adapters.files import uploads_store
 from ..models import Attachment
 from ..services.attachments import Upload, limits
+from .downloads import send_stored
 
 
 def attachments_field(label: str = "附件（照片、扫描件或 PDF）") -> MultipleFileField:
@@ -29,11 +29,8 @@ def received(files) -> list[Upload]:
 
 def send_attachment(attachment: Attachment):
     """The stored file as a download, never shown inline nor sniffed into another type."""
-    store = uploads_store()
-    if not store.exists(attachment.stored_path):
-        abort(404)
-    response = send_file(store.open(attachment.stored_path), mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, max_age=0)
+    response = send_stored(uploads_store(), attachment.stored_path, mimetype=attachment.content_type,
+                           download_name=attachment.filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -62,17 +62,26 @@ def _end_stale_sessions():
     session.pop(_LAST_SEEN, None)
     session.pop(_SIGNED_IN_AT, None)
     flash(message, "warning")
-    return redirect(url_for("auth.login", next=_page_to_return_to()))
+    note_files_not_kept()
+    return redirect(url_for("auth.login", next=page_to_return_to()))
 
 
-def _page_to_return_to() -> str | None:
-    """The page the user was on: this one for a GET, the one holding the form otherwise."""
+def page_to_return_to() -> str | None:
+    """The page the user was on: this one for a GET, the one holding the form otherwise (its
+    same-site referrer)."""
     if request.method in ("GET", "HEAD"):
         return safe_next_path(request.full_path.rstrip("?"))
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host:
         return None
     return safe_next_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
+
+
+def note_files_not_kept() -> None:
+    """Tell the user that a form's files were not kept, when a form carrying files was turned away:
+    the browser will not choose them again by itself."""
+    if request.method == "POST" and any(file.filename for _, file in request.files.items(multi=True)):
+        flash("所选的文件没有上传成功，也未保存：回到表单后请重新选择文件，再提交一次", "warning")
 
 
 def _add_security_headers(response):

@@ -17,7 +17,8 @@ from oversight.adapters.tables.marked import HIGHLIGHT_RGB, REASON_HEADER
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, CompletionRecord, FieldWorker, UploadBatch
 from oversight.services import completion_import
-from oversight.services.completion_import import FAILED_MESSAGE, ImportRefused, error_dict, start_import
+from oversight.services.completion_import import FAILED_MESSAGE, ImportRefused, error_dict, skipped_note, start_import
+from oversight.services.completion_records import log_template
 from oversight.services.jobs import process_name
 from oversight.tasks import import_later
 from tests.completion_support import (
@@ -27,6 +28,7 @@ from tests.completion_support import (
     TODAY,
     csv_bytes,
     database_state,
+    fill_template,
     good_row,
     upload,
     world,  # noqa: F401  (fixture)
@@ -455,3 +457,25 @@ def test_a_store_failing_while_the_error_report_is_written_fails_the_batch_in_ch
     failing_store(monkeypatch)
     result = completion_import.run_import(batch.id, TODAY)
     assert result.batch.status == "failed" and result.batch.message.startswith(FULL_DISK)
+
+
+# --- a prefilled template, partly filled -----------------------------------------------------
+
+
+def test_a_partly_filled_prefilled_template_checks_only_the_started_rows(world, factory):
+    more = [factory.assignment(world.contract, service_type=SURVEY) for _ in range(7)]
+    template = log_template(world.contract, SURVEY, None, prefill=True)
+    first, second = world.assignments[SURVEY][:2]
+    filled = {first.number: good_row(world, SURVEY, 0), second.number: good_row(world, SURVEY, 1, 家庭人口数="三口")}
+    result = upload(world, SURVEY, fill_template(template, filled), "partly.xlsx")
+    batch = result.batch
+    assert (batch.status, batch.rows_total, batch.rows_skipped, batch.error_count) == ("rejected", 10, 8, 1)
+    assert [(e.column, e.value, e.reason) for e in result.errors] == [("家庭人口数", "三口", "应为1到20之间的整数")]
+    assert skipped_note(batch) == "8 行未填写，已跳过"
+
+    filled[second.number] = good_row(world, SURVEY, 1)
+    batch = upload(world, SURVEY, fill_template(template, filled), "partly-fixed.xlsx").batch
+    assert (batch.status, batch.rows_accepted, batch.rows_skipped) == ("accepted", 2, 8)
+    assert statuses([first, second, world.assignments[SURVEY][2], *more]) == ["completed"] * 2 + ["assigned"] * 8
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.object_type == "CompletionRecord")).scalar_one()
+    assert (event.changes["rows"], event.changes["skipped_rows"]) == (2, 8)

@@ -61,7 +61,7 @@ def test_without_any_setting_the_instance_folder_holds_database_and_key(instance
 def _readme_settings() -> set[str]:
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"^\| `(?:OVERSIGHT_)?([A-Z_]+)`", section, flags=re.M))
+    return set(re.findall(r"^\| `(?:OVERSIGHT_)?([A-Z][A-Z0-9_]*)`", section, flags=re.M))
 
 
 def test_readme_lists_every_setting():
@@ -73,7 +73,7 @@ def test_the_code_reads_no_setting_that_has_no_default():
     read = set()
     for path in (PROJECT_ROOT / "oversight").rglob("*.py"):
         text = path.read_text(encoding="utf-8")
-        read |= set(re.findall(r"config(?:\.get\(|\[)\s*[\"']([A-Z_]+)[\"']", text))
+        read |= set(re.findall(r"config(?:\.get\(|\[)\s*[\"']([A-Z][A-Z0-9_]*)[\"']", text))
     flask_own = {"TESTING", "DEBUG"}
     assert read - flask_own - {name for name in vars(Defaults) if name.isupper()} == set()
 

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 from stdnum.cn import ric
 
-from oversight.adapters.tables.cells import CellError
+from oversight.adapters.tables.cells import EXCEL_ROW, CellError
 from oversight.adapters.tables.reading import iter_table, read_table
 from oversight.domain import self_care
 from oversight.domain.completion_log import (
+    PREFILLED_COLUMNS,
     RECORD_COLUMNS,
     TEMPLATE_COLUMNS,
     LogContext,
@@ -276,3 +277,55 @@ def test_pieces_give_the_same_errors_and_records_as_the_whole_file():
             CellError(10, "任务编号", "JD001", "与第2行重复（同一任务、服务日期和开始时间）"),
             CellError(10, "调查结论", "?", "应为以下之一：符合、不符合、需复核"),
         ]
+
+
+# --- prefilled rows nobody started ---------------------------------------------------------
+
+def untouched(service_type: str) -> dict:
+    """Every column but the prefilled ones emptied, as a prefilled template's row arrives."""
+    return {c.header: "" for c in TEMPLATE_COLUMNS[service_type] if c not in PREFILLED_COLUMNS}
+
+
+PREFILLED_ONLY = untouched("household_survey")
+
+
+def test_rows_holding_only_the_prefilled_columns_are_skipped_and_counted():
+    result = validate("household_survey", {}, PREFILLED_ONLY, {**PREFILLED_ONLY, "任务编号": "JD006",
+                                                               "服务对象姓名": "阿依古丽·买买提", "身份证号": id_number(6)})
+    assert result.accepted and result.errors == []
+    assert result.skipped == 2
+    assert result.records[EXCEL_ROW].tolist() == [2]
+
+
+def test_a_started_row_is_checked_in_full_and_only_its_errors_are_listed():
+    started = {**PREFILLED_ONLY, "备注": "下午再去"}
+    result = validate("household_survey", PREFILLED_ONLY, {"家庭人口数": "三口"}, started, PREFILLED_ONLY)
+    assert result.skipped == 2 and not result.accepted
+    assert {error.row for error in result.errors} == {3, 4}
+    assert [error.reason for error in result.errors if error.row == 3] == ["应为1到20之间的整数"]
+    assert {error.column for error in result.errors if error.row == 4} == {
+        "服务日期", "开始时间", "结束时间", "服务人员工号", "服务人员姓名", "家庭人口数", "家庭年收入(元)",
+        "家庭金融资产(元)", "调查结论"}
+    assert all(error.reason == "不能为空" for error in result.errors if error.row == 4)
+
+
+def test_a_file_of_untouched_prefilled_rows_is_refused_with_the_count():
+    result = validate("care_visit", untouched("care_visit"))
+    assert result.errors == [CellError(2, "", "", "1 行只有预填的任务信息，没有填写服务内容")]
+    assert result.skipped == 1
+
+
+def test_skipping_can_be_turned_off_and_then_every_empty_cell_is_refused():
+    rows = [{**GOOD["care_visit"], **untouched("care_visit")}]
+    result = validate_log(read_table(csv_bytes("care_visit", rows), "log.csv"), context("care_visit"),
+                          skip_unstarted=False)
+    assert result.skipped == 0 and len(result.errors) == 7
+
+
+def test_pieces_skip_the_same_rows_as_the_whole_file():
+    rows = [PREFILLED_ONLY if i % 3 else {"开始时间": f"{8 + i}:00", "结束时间": f"{8 + i}:30"} for i in range(9)]
+    data = csv_bytes("household_survey", [{**GOOD["household_survey"], **row} for row in rows])
+    whole = validate_log(read_table(data, "log.csv"), context("household_survey"))
+    pieces = validate_log(iter_table(data, "log.csv", chunk_rows=2), context("household_survey"))
+    assert whole.skipped == pieces.skipped == 6
+    pd.testing.assert_frame_equal(whole.records, pieces.records)

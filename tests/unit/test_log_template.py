@@ -11,7 +11,13 @@ from stdnum.cn import ric
 
 from oversight.adapters.tables.cells import match_columns
 from oversight.adapters.tables.reading import read_table
-from oversight.adapters.tables.templates import DATA_SHEET, GUIDE_SHEET, WORKER_SHEET, build_template
+from oversight.adapters.tables.templates import (
+    DATA_SHEET,
+    GUIDE_SHEET,
+    UNSTARTED_ROWS_NOTE,
+    WORKER_SHEET,
+    build_template,
+)
 from oversight.domain import self_care
 from oversight.domain.completion_log import CARE_ITEMS, TEMPLATE_COLUMNS, LogContext, validate_log
 
@@ -81,7 +87,7 @@ def test_no_worker_drop_down_without_registered_workers():
     assert list(book[WORKER_SHEET].values) == [("工号", "姓名")]
 
 
-def test_prefilled_assignments_read_back_and_a_filled_template_is_accepted():
+def test_prefilled_assignments_read_back_and_a_partly_filled_template_is_accepted():
     body = "11010519800101001"
     id_number = body + ric.calc_check_digit(body + "0")
     data = build_template("care_visit", WORKERS, [("JD001", "王五", id_number), ("JD002", "-李四", "x")])
@@ -91,7 +97,9 @@ def test_prefilled_assignments_read_back_and_a_filled_template_is_accepted():
     found, errors = match_columns(table, [c.header for c in TEMPLATE_COLUMNS["care_visit"]], [])
     assert errors == [] and len(found) == len(TEMPLATE_COLUMNS["care_visit"])
 
-    book = openpyxl.load_workbook(io.BytesIO(build_template("care_visit", WORKERS, [("JD001", "王五", id_number)])))
+    book = openpyxl.load_workbook(io.BytesIO(build_template("care_visit", WORKERS, [
+        ("JD001", "王五", id_number), ("JD002", "李四", "x"), ("JD003", "张三", "y")])))
+    assert UNSTARTED_ROWS_NOTE in [row[0] for row in book[GUIDE_SHEET].values]
     sheet = book[DATA_SHEET]
     for header, value in {"服务日期": dt.date(2024, 3, 5), "开始时间": dt.time(9, 0), "结束时间": dt.time(9, 45),
                           "服务人员工号": "W01", "服务人员姓名": "赵六", "服务项目": "生活照料、精神慰藉",
@@ -108,5 +116,5 @@ def test_prefilled_assignments_read_back_and_a_filled_template_is_accepted():
         pd.DataFrame(columns=["assignment_id", "service_date", "start_time"]),
     )
     result = validate_log(read_table(out.getvalue(), "filled.xlsx"), ctx)
-    assert result.errors == []
+    assert result.errors == [] and result.skipped == 2
     assert result.records.iloc[0][["care_items", "duration_minutes"]].tolist() == ["生活照料、精神慰藉", 45]

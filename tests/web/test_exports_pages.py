@@ -106,7 +106,8 @@ def test_auditor_downloads_a_masked_bundle_that_verifies_and_may_not_ask_for_ful
     event = db.session.execute(select(AuditEvent).where(AuditEvent.object_type == "AuditBundle")).scalar_one()
     assert (event.actor, event.action, event.changes["zip_sha256"]) == (
         world["auditor"].username, "export", bundle.file_sha256(path))
-    assert list((tmp_path / "reports").glob("*.zip")) == []  # the working copy went once the download was sent
+    kept = [found for found in (tmp_path / "reports").rglob("*") if found.is_file()]
+    assert kept == [tmp_path / "reports" / bundle.BUNDLE_FOLDER / f"{event.changes['zip_sha256']}.zip"]  # no working copy
 
 
 def test_admin_downloads_the_full_bundle_and_it_is_logged_as_a_personal_data_view(client_for, world):
@@ -132,7 +133,7 @@ def test_a_full_reports_folder_answers_a_chinese_message_not_a_500(client_for, w
     def no_space(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(files.tempfile, "NamedTemporaryFile", no_space)
+    monkeypatch.setattr(files.tempfile, "mkstemp", no_space)
     client = client_for(world["auditor"])
     response = client.get("/exports/audit-bundle.zip?year=2025")
     assert response.status_code == 302 and response.headers["Location"].endswith("/exports/?year=2025")

@@ -42,8 +42,9 @@ NOT_READ = ("application/json", "image/")
 
 # A hyphen joins words too: "seed-demo" (the demo actor) is not the code "seed".
 _CODE_CHARACTERS = "A-Za-z0-9_-"
-# A path or address shown as text (a notice's link in the audit log) is not a code.
-URL = re.compile(r"https?://\S+|(?<!\S)/[\w\-./?=&%]*")
+# A path or address shown as text (a notice's link in the audit log, "链接：/spot-checks/…" in its
+# export) is not a code.
+URL = re.compile(r"https?://\S+|(?<![^\s：])/[\w\-./?=&%]*")
 PYTHON_REPR = re.compile(r"\{'|\['|\b(?:None|True|False)\b|Decimal\(|datetime\.|<oversight\.|object at 0x")
 
 

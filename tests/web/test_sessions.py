@@ -2,15 +2,17 @@
 and every page carries the security headers."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import time_machine
+from sqlalchemy import select
 
 from oversight import PROJECT_ROOT, create_app
 from oversight.extensions import db
-from oversight.models import User
+from oversight.models import UploadBatch, User
 from oversight.web.security import CONTENT_SECURITY_POLICY
 
 from tests.conftest import Client
@@ -169,3 +171,93 @@ def test_a_form_without_its_token_is_refused_in_chinese_naming_https_when_that_i
     assert plain.status_code == 400 and "请改用 https:// 开头的地址" in plain.get_data(as_text=True)
     secure = app.test_client().post("/login", data={"username": "a", "password": "b"}, base_url="https://localhost")
     assert secure.status_code == 400 and "页面已过期" in secure.get_data(as_text=True)
+
+
+def _form_page_and_token(client: Client, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def _post_upload(client: Client, url: str, token: str, referrer: str | None):
+    headers = {"Referer": referrer} if referrer else {}
+    return client._request("post", url, data={"csrf_token": token, "service_type": "household_survey",
+                                              "file": (io.BytesIO(b"a,b\n1,2\n"), "五月.csv")},
+                           content_type="multipart/form-data", headers=headers, base_url=HTTPS)
+
+
+HTTPS = "https://localhost"  # production sends the session cookie over HTTPS only
+
+
+def _no_english_csrf(*pages: str) -> None:
+    for page in pages:
+        assert "CSRF" not in page and "token is missing" not in page.lower()
+
+
+def test_a_form_sent_after_the_session_ended_goes_to_log_in_and_back_saying_to_choose_the_file_again(app, factory):
+    contractor = factory.contractor()
+    contract = factory.contract(contractor)
+    user = factory.user("contractor", contractor)
+    client = Client(app)
+    client.login(user.username, Factory.PASSWORD)
+    url = f"/uploads/contracts/{contract.id}/new"
+    token = _form_page_and_token(client, url)
+    client.http.delete_cookie("session")  # the browser closed, or the server's key changed: the session is gone
+    response = _post_upload(client, url, token, f"{HTTPS}{url}")
+    assert _is_sent_to_log_in(response) and response.headers["Location"] == f"/login?next={url}"
+    login_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "登录已过期，刚才提交的内容未保存" in login_page and "请重新选择文件" in login_page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page).group(1)
+    back = client._request("post", response.headers["Location"],
+                           data={"username": user.username, "password": Factory.PASSWORD, "csrf_token": token})
+    assert back.headers["Location"] == url
+    form_page = client.get(url)
+    assert form_page.status_code == 200 and 'type="file"' in form_page.get_data(as_text=True)
+    _no_english_csrf(response.get_data(as_text=True), login_page)
+    assert db.session.execute(select(UploadBatch)).first() is None
+
+
+def test_a_stale_token_of_a_signed_in_user_returns_to_the_form_with_a_chinese_note(app, factory, client_for):
+    contractor = factory.contractor()
+    contract = factory.contract(contractor)
+    client = client_for(factory.user("contractor", contractor))
+    url = f"/uploads/contracts/{contract.id}/new"
+    response = _post_upload(client, url, "stale-token", f"{HTTPS}{url}")
+    assert response.status_code == 302 and response.headers["Location"] == url
+    page = client.get(url).get_data(as_text=True)
+    assert "页面已过期（表单的安全令牌无效），刚才提交的内容未保存：请在本页重新提交" in page
+    assert "请重新选择文件" in page
+    _no_english_csrf(response.get_data(as_text=True), page)
+    assert db.session.execute(select(UploadBatch)).first() is None
+
+
+def test_a_form_without_a_file_says_nothing_about_files_and_an_off_site_referrer_is_not_followed(app, factory,
+                                                                                              client_for):
+    client = client_for(factory.user("supervisor"))
+    response = client._request("post", "/account/password", data={"csrf_token": "stale", "current": "x"},
+                               headers={"Referer": f"{HTTPS}/account/password"}, base_url=HTTPS)
+    assert response.headers["Location"] == "/account/password"
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "页面已过期" in page and "重新选择文件" not in page
+    elsewhere = client._request("post", "/account/password", data={"csrf_token": "stale"},
+                                headers={"Referer": "https://evil.example/account/password"}, base_url=HTTPS)
+    assert elsewhere.status_code == 400 and "页面已过期" in elsewhere.get_data(as_text=True)
+    _no_english_csrf(elsewhere.get_data(as_text=True))
+    anonymous = Client(app)._request("post", "/account/password", data={"csrf_token": "stale"},
+                                     headers={"Referer": "https://evil.example/account/password"}, base_url=HTTPS)
+    assert anonymous.headers["Location"] == "/login"
+
+
+def test_an_upload_sent_after_the_idle_timeout_also_says_to_choose_the_file_again(app, factory):
+    contractor = factory.contractor()
+    contract = factory.contract(contractor)
+    user = factory.user("contractor", contractor)
+    client = Client(app)
+    url = f"/uploads/contracts/{contract.id}/new"
+    with time_machine.travel(START, tick=False):
+        client.login(user.username, Factory.PASSWORD)
+        token = _form_page_and_token(client, url)
+    with time_machine.travel(START + timedelta(minutes=31), tick=False):
+        response = _post_upload(client, url, token, f"{HTTPS}{url}")
+        assert _is_sent_to_log_in(response) and f"next={url}" in response.headers["Location"]
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已超过30分钟未操作" in page and "请重新选择文件" in page

@@ -119,7 +119,7 @@ class TableChunks:
         rows = 0
         for chunk in grid.chunks:
             body = chunk.loc[chunk.index > grid.header_row, keep] if chunk.index[0] <= grid.header_row else chunk[keep]
-            text = _rows_with_text(body)
+            text = rows_with_text(body)
             if not text.all():
                 body = body[text]
             body.columns = names
@@ -157,7 +157,7 @@ def open_grid(data: bytes, filename: str, chunk_rows: int = CHUNK_ROWS, limits: 
     seen = []
     for chunk in chunks:
         seen.append(chunk)
-        filled = chunk.index[_rows_with_text(chunk)]
+        filled = chunk.index[rows_with_text(chunk)]
         if len(filled):
             row = int(filled[0])
             return Grid(kind, row, _header_names(chunk.loc[row]), itertools.chain(seen, chunks), rows)
@@ -321,7 +321,7 @@ def _decodes(data: bytes, encoding: str, piece: int = 1 << 20) -> bool:
     return True
 
 
-def _rows_with_text(grid: pd.DataFrame) -> pd.Series:
+def rows_with_text(grid: pd.DataFrame) -> pd.Series:
     """Rows holding at least one cell that is not empty or white space."""
     undecided = pd.Series(True, index=grid.index)
     for column in grid.columns:

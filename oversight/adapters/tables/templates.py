@@ -17,13 +17,22 @@ from oversight.adapters.tables.formulas import neutralize_cell
 from oversight.domain import self_care
 from oversight.domain.verification_files import FILE_COLUMNS
 from oversight.domain.vocabulary import ServiceType, SubjectCategory, SubjectKind, VerificationKind
-from oversight.domain.completion_log import CARE_ITEMS, MAX_HOUSEHOLD_SIZE, SURVEY_CONCLUSIONS, TEMPLATE_COLUMNS
+from oversight.domain.completion_log import (
+    CARE_ITEMS,
+    MAX_HOUSEHOLD_SIZE,
+    PREFILLED_COLUMNS,
+    SURVEY_CONCLUSIONS,
+    TEMPLATE_COLUMNS,
+)
 from oversight.domain.registry_import import ASSIGNMENT_COLUMNS, ASSIGNMENT_REQUIRED, SUBJECT_COLUMNS, SUBJECT_REQUIRED
 
 DATA_SHEET = "服务记录"
 WORKER_SHEET = "服务人员"
 GUIDE_SHEET = "填写说明"
 LAST_ROW = 1_048_575
+UNSTARTED_ROWS_NOTE = (f"只有{'、'.join(column.header for column in PREFILLED_COLUMNS)}"
+                       "（预填的列）而其余各列都空着的行视为未填写，上传时跳过并计数（如“320 行未填写，已跳过”），"
+                       "不会报错；只要填了其中任何一列，该行就按全部规则检查。不需要的预填行可以保留。")
 
 _TEXT_KEYS = {"number", "subject_name", "id_number", "worker_no", "worker_name", "remark", "care_items"}
 _CHOICES = {
@@ -39,7 +48,8 @@ def build_template(
     workers: Sequence[tuple[str, str]],
     prefill: Sequence[tuple[str, str, str]] = (),
 ) -> bytes:
-    """The template as .xlsx bytes; `prefill` rows are (任务编号, 服务对象姓名, 身份证号)."""
+    """The template as .xlsx bytes; `prefill` rows hold the PREFILLED_COLUMNS (任务编号,
+    服务对象姓名, 身份证号); the rows left so are skipped on upload (UNSTARTED_ROWS_NOTE)."""
     columns = TEMPLATE_COLUMNS[service_type]
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False,
@@ -78,6 +88,7 @@ def build_template(
     for row, column in enumerate(columns, start=1):
         guide.write_row(row, 0, (column.header, "必填" if column.required else "可选", column.note))
     guide.write_string(len(columns) + 2, 0, "整份文件全部正确才会被接收；有错误时不会保存任何一行，请按错误报告修改后重新上传。")
+    guide.write_string(len(columns) + 3, 0, UNSTARTED_ROWS_NOTE)
     book.close()
     return out.getvalue()
 

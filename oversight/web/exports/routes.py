@@ -22,6 +22,7 @@ from ..access import (
     sees_draft_reviews,
     sees_unapproved_evaluations,
 )
+from ..downloads import send_stored
 
 bp = Blueprint("exports", __name__)
 
@@ -84,28 +85,28 @@ def evaluation_report(evaluation_id: int, kind: str):
 @bp.route("/exports/audit-bundle.zip")
 @permission_required(Action.EXPORT_AUDIT_DATA)
 def audit_bundle():
-    from ...exports.bundle import build_audit_bundle, consistent_snapshot, record_export
+    from ...exports.bundle import BUNDLE_FOLDER, build_audit_bundle, consistent_snapshot, record_export
 
     year = _year()
     full = request.args.get("full") == "1"
     if full and not may_export_full_personal_data(current_user):
         abort(403)
+    store = reports_store()
     try:
-        with reports_store().working_file(f"audit-{year}-", ".zip") as working:
+        # Assembled in a local working file, kept in the store under its SHA-256 (BUNDLE_FOLDER) and
+        # sent from there; the export is logged only once the bundle is safely stored.
+        with store.working_file(BUNDLE_FOLDER, ".zip") as working:
             with consistent_snapshot():
                 result = build_audit_bundle(year, working.name, full=full,
                                             exported_by=current_user._get_current_object())
-            record_export(result)
-            db.session.commit()
-            # The open handle outlives the name: the working copy leaves the folder as soon as this
-            # returns and its space once the download has been sent.
-            download = open(working.name, "rb")
+        record_export(result)
+        db.session.commit()
     except FileStoreError as error:
         db.session.rollback()
         flash(f"审计包未能生成：{error}", "danger")
         return redirect(url_for(".index", year=year))
-    return send_file(download, mimetype="application/zip", as_attachment=True,
-                     download_name=f"审计包_{year}{'_完整个人信息' if full else ''}.zip")
+    return send_stored(store, working.key, mimetype="application/zip",
+                       download_name=f"审计包_{year}{'_完整个人信息' if full else ''}.zip")
 
 
 @bp.route("/exports/ocds/<int:year>.json")

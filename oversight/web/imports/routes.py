@@ -9,8 +9,9 @@ from ...clock import county_today
 from ...domain.vocabulary import ImportKind, label_of
 from ...extensions import db
 from ...policy import Action
-from ...services.bulk_import import REPORT_FOLDER, import_assignments, import_subjects, save_error_report
+from ...services.bulk_import import REPORT_FOLDER, import_assignments, import_subjects, keep_sheet, save_error_report
 from ..access import permission_required
+from ..downloads import send_stored
 from .forms import ImportForm
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -30,8 +31,15 @@ def index():
         data, filename = upload.read(), upload.filename
         outcome = _IMPORTERS[form.kind.data](data, filename, county_today())
         if outcome.accepted:
-            db.session.commit()
-            flash(f"已导入{label_of(ImportKind, form.kind.data)} {outcome.rows} 条", "success")
+            try:
+                keep_sheet(data, filename, uploads_store())
+            except FileStoreError as error:
+                db.session.rollback()
+                flash(f"未导入：{error}", "danger")
+                outcome = None
+            else:
+                db.session.commit()
+                flash(f"已导入{label_of(ImportKind, form.kind.data)} {outcome.rows} 条", "success")
         else:
             db.session.rollback()
             if outcome.status == "rejected":
@@ -57,7 +65,4 @@ def template(kind: str):
 def error_report(name: str):
     if not _REPORT_NAME.match(name):
         abort(404)
-    store, key = uploads_store(), f"{REPORT_FOLDER}/{name}"
-    if not store.exists(key):
-        abort(404)
-    return send_file(store.open(key), mimetype=XLSX, as_attachment=True, download_name=f"错误报告-{name}")
+    return send_stored(uploads_store(), f"{REPORT_FOLDER}/{name}", mimetype=XLSX, download_name=f"错误报告-{name}")

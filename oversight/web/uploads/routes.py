@@ -17,12 +17,14 @@ from ...services.completion_import import (
     ImportRefused,
     all_errors,
     earlier_batch,
+    skipped_note,
     start_import,
     unlisted_errors,
 )
 from ...services.completion_records import filtered_batches, log_template
 from ...tasks import import_later
 from ..access import contract_scope, get_contract_or_404, permission_required, scope_to_own_contracts
+from ..downloads import send_stored
 from ..params import database_int, page_number, paginate
 from .forms import UploadForm
 
@@ -67,13 +69,6 @@ def _batch_or_404(batch_id: int) -> UploadBatch:
     batch = db.get_or_404(UploadBatch, batch_id)
     get_contract_or_404(batch.contract_id)
     return batch
-
-
-def _stored_file(key: str | None):
-    store = uploads_store()
-    if not key or not store.exists(key):
-        abort(404)
-    return store.open(key)
 
 
 @bp.app_context_processor
@@ -144,7 +139,7 @@ def detail(batch_id: int):
     if earlier is not None and earlier.contract.contractor_id != batch.contract.contractor_id:
         earlier = None  # another contractor's batch is not pointed at
     return render_template("uploads/detail.html", batch=batch, errors_page=errors_page, flagged=flagged,
-                           earlier=earlier, running=batch.status in RUNNING,
+                           earlier=earlier, running=batch.status in RUNNING, skipped=skipped_note(batch),
                            unlisted=unlisted_errors(batch, len(errors)) if errors else None)
 
 
@@ -160,12 +155,12 @@ def status(batch_id: int):
 @login_required
 def error_report(batch_id: int):
     batch = _batch_or_404(batch_id)
-    return send_file(_stored_file(batch.error_report_path), mimetype=XLSX, as_attachment=True,
-                     download_name=f"错误标注-{Path(batch.filename).stem}.xlsx")
+    return send_stored(uploads_store(), batch.error_report_path, mimetype=XLSX,
+                       download_name=f"错误标注-{Path(batch.filename).stem}.xlsx")
 
 
 @bp.route("/batches/<int:batch_id>/original")
 @login_required
 def original(batch_id: int):
     batch = _batch_or_404(batch_id)
-    return send_file(_stored_file(batch.stored_path), as_attachment=True, download_name=batch.filename)
+    return send_stored(uploads_store(), batch.stored_path, download_name=batch.filename)

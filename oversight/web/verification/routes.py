@@ -24,6 +24,7 @@ from ...services.verification import (
 )
 from ...policy import Action
 from ..access import may, permission_required, sees_anomaly_flags
+from ..downloads import send_stored
 from ..params import paginate
 from .forms import CloseFlagForm, VerificationForm
 
@@ -84,11 +85,8 @@ def detail(import_id: int):
 @permission_required(Action.IMPORT_VERIFICATION_DATA)
 def error_report(import_id: int):
     entry = db.get_or_404(VerificationImport, import_id)
-    store = uploads_store()
-    if not entry.error_report_path or not store.exists(entry.error_report_path):
-        abort(404)
-    return send_file(store.open(entry.error_report_path), mimetype=XLSX, as_attachment=True,
-                     download_name=f"错误报告-核对数据导入{entry.id}.xlsx")
+    return send_stored(uploads_store(), entry.error_report_path, mimetype=XLSX,
+                       download_name=f"错误报告-核对数据导入{entry.id}.xlsx")
 
 
 @bp.route("/template/<kind>.xlsx")
