@@ -356,6 +356,7 @@ class AuditObject(Labelled):
     ANNUAL_EVALUATION = "AnnualEvaluation", "年度评价"
     PAYMENT_RECORD = "PaymentRecord", "付款记录"
     JOB_RUN = "JobRun", "定时任务运行"
+    TASK_FAILURE = "TaskFailure", "失败的后台任务"
     NOTIFICATION = "Notification", "通知"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
     OCDS_PACKAGE = "OcdsPackage", "OCDS 公开数据"
