@@ -1,7 +1,8 @@
-"""Benchmark of the completion-log import against its floor, on SQLite.
+"""Benchmark of the completion-log import against its floor, on SQLite or PostgreSQL.
 
-    .venv/bin/python bench/import_log.py                      # 100,000 rows, CSV and .xlsx
+    .venv/bin/python bench/import_log.py                      # 100,000 rows, CSV and .xlsx, SQLite
     .venv/bin/python bench/import_log.py --rows 1000000 --formats csv
+    .venv/bin/python bench/import_log.py --db postgresql --formats csv
 
 Builds its own county (a contractor, its workers, a household-survey contract with one open
 assignment per row) and a valid log of N rows, then, each in a fresh process so that the peak
@@ -12,21 +13,27 @@ memory is the step's own:
   completed, audit);
 - floor: the same file read by pandas (`read_csv`, or `read_excel` with calamine), and the same
   rows (those the import stored) inserted into the same table of a fresh copy of the database
-  by one sqlite3 `executemany` in one transaction.
+  in one transaction: by one sqlite3 `executemany` on SQLite, by one binary `COPY` (psycopg's
+  `write_row` of the fetched tuples) on PostgreSQL.
 
-Prints seconds and rows/s of each (the fastest of --repeat runs), the import's peak memory
-(max RSS of its process, which includes the app's libraries, about 200 MB) and the ratio
-import / floor.
+A fresh copy of the database is a file copy on SQLite and `CREATE DATABASE … TEMPLATE` on
+PostgreSQL (databases `bench_import_*` on 127.0.0.1, dropped at the end). Imports and floors
+alternate, so that both meet the same load on a shared machine. Prints seconds and rows/s of
+each (median and fastest of --repeat runs), the import's peak memory (max RSS of its
+process, which includes the app's libraries, about 200 MB) and the ratio import / floor of the
+medians.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +47,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+PG_PREFIX = "bench_import_"
 TODAY = date(2025, 6, 30)
 CONTRACT = "BENCH-2025-001"
 SERVICE = "household_survey"
@@ -74,8 +83,45 @@ def names(count: int, rng: np.random.Generator) -> np.ndarray:
     return np.char.add(np.char.add(surname, given), second)
 
 
-def build(workdir: Path, rows: int, formats: list[str]) -> dict:
-    """The database (schema and county) and the log files; returns their paths."""
+def database_url(database: str) -> str:
+    """The SQLAlchemy URL of a bench database: a SQLite file's path, or a PostgreSQL name."""
+    if database.startswith(PG_PREFIX):
+        return f"postgresql+psycopg://{PG_SERVER.split('://', 1)[1]}/{database}"
+    return f"sqlite:///{database}"
+
+
+def _pg_admin(*statements: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
+def fresh_copy(built: str, name: str, workdir: Path) -> str:
+    """A copy of the built database, named `name` (a file in `workdir` on SQLite)."""
+    if built.startswith(PG_PREFIX):
+        database = PG_PREFIX + name.replace("-", "_")
+        _pg_admin(f'DROP DATABASE IF EXISTS "{database}"', f'CREATE DATABASE "{database}" TEMPLATE "{built}"')
+        return database
+    database = workdir / f"{name}.sqlite"
+    shutil.copyfile(built, database)
+    return str(database)
+
+
+def drop_pg_databases() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        names = connection.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                   (PG_PREFIX.replace("_", r"\_") + "%",)).fetchall()
+        for (name,) in names:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def build(workdir: Path, rows: int, formats: list[str], kind: str) -> dict:
+    """The database (schema and county) and the log files; returns their paths (the database's
+    name on PostgreSQL)."""
     from oversight import create_app
     from oversight.domain.completion_log import TEMPLATE_COLUMNS
     from oversight.extensions import db
@@ -84,8 +130,11 @@ def build(workdir: Path, rows: int, formats: list[str]) -> dict:
     from oversight.services.registry import save_contract
 
     rng = np.random.default_rng(20250630)
-    database = workdir / "bench.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "bench",
+    database = str(workdir / "bench.sqlite")
+    if kind == "postgresql":
+        database = PG_PREFIX + "built"
+        _pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', f'CREATE DATABASE "{database}"')
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(database), "SECRET_KEY": "bench",
                       "UPLOADS_DIR": str(workdir / "uploads")})
     workers = max(50, rows // 400)
     with app.app_context():
@@ -170,7 +219,7 @@ def build(workdir: Path, rows: int, formats: list[str]) -> dict:
         for row, values in enumerate(log.astype(str).itertuples(index=False), start=1):
             sheet.write_row(row, 0, values)
         book.close()
-    return {"database": str(database), "files": {kind: str(path) for kind, path in files.items()}}
+    return {"database": database, "files": {kind: str(path) for kind, path in files.items()}}
 
 
 def measure_import(database: str, path: str, uploads: str, rows: str) -> dict:
@@ -183,7 +232,7 @@ def measure_import(database: str, path: str, uploads: str, rows: str) -> dict:
     # Past the default upload limits (100,000 rows) the benchmark raises them for its own file.
     beyond = {"UPLOAD_MAX_ROWS": int(rows), "UPLOAD_MAX_UNCOMPRESSED_BYTES": 8 << 30} \
         if int(rows) > Defaults.UPLOAD_MAX_ROWS else {}
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "SECRET_KEY": "bench",
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(database), "SECRET_KEY": "bench",
                       "UPLOADS_DIR": uploads, **beyond})
     with app.app_context():
         contract = db.session.execute(db.select(Contract).where(Contract.code == CONTRACT)).scalar_one()
@@ -192,59 +241,112 @@ def measure_import(database: str, path: str, uploads: str, rows: str) -> dict:
         seconds = time.perf_counter() - began
         outcome = result.as_json()
         flagged = db.session.execute(db.text("SELECT count(*) FROM completion_records WHERE flagged")).scalar()
+        db.session.remove()
+        db.engine.dispose()
     return {"seconds": seconds, "peak_mb": peak_mb(), "status": outcome["status"], "rows": outcome["rows"],
             "errors": outcome["errors"][:5], "message": outcome["message"], "flagged": flagged}
 
 
-def measure_floor(path: str, built: str, imported: str, workdir: str, repeat: str) -> dict:
-    """Best of `repeat`: read the file with pandas, insert the import's own rows into the same
-    table of a fresh copy of the database with one executemany in one transaction."""
-    source = sqlite3.connect(imported)
-    cursor = source.execute("SELECT * FROM completion_records ORDER BY id")
-    columns = [column[0] for column in cursor.description if column[0] != "id"]
-    rows = [row[1:] for row in cursor]
-    source.close()
+def _read(path: str, data: bytes) -> pd.DataFrame:
+    if path.endswith(".csv"):
+        return pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+    return pd.read_excel(io.BytesIO(data), engine="calamine", dtype=str, keep_default_na=False)
+
+
+def measure_floor(path: str, built: str, imported: str, workdir: str, attempt: str) -> dict:
+    """Read the file with pandas and insert the import's own rows into the same table of a fresh
+    copy of the database in one transaction (one executemany on SQLite, one binary COPY on
+    PostgreSQL)."""
+    insert = _pg_floor_insert(imported) if built.startswith(PG_PREFIX) else _sqlite_floor_insert(imported)
     data = Path(path).read_bytes()
-    sql = f"INSERT INTO completion_records ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    best = None
-    for attempt in range(int(repeat)):
-        database = Path(workdir) / f"floor-{attempt}.sqlite"
-        shutil.copyfile(built, database)
-        connection = sqlite3.connect(database)
+    database = fresh_copy(built, f"floor-{attempt}", Path(workdir))
+    with insert.connect(database) as connection:
         began = time.perf_counter()
-        if path.endswith(".csv"):
-            table = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
-        else:
-            table = pd.read_excel(io.BytesIO(data), engine="calamine", dtype=str, keep_default_na=False)
+        table = _read(path, data)
         read = time.perf_counter() - began
-        with connection:
-            connection.executemany(sql, rows)
+        insert(connection)
         seconds = time.perf_counter() - began
-        connection.close()
-        assert len(table) == len(rows)
-        del table
-        if best is None or seconds < best["seconds"]:
-            best = {"seconds": seconds, "read_seconds": read, "insert_seconds": seconds - read}
-    return {**best, "peak_mb": peak_mb(), "rows": len(rows)}
+    assert len(table) == insert.rows
+    return {"seconds": seconds, "read_seconds": read, "insert_seconds": seconds - read, "peak_mb": peak_mb(),
+            "rows": insert.rows}
+
+
+class _sqlite_floor_insert:
+    """One executemany of the imported rows, committed."""
+
+    def __init__(self, imported: str):
+        source = sqlite3.connect(imported)
+        cursor = source.execute("SELECT * FROM completion_records ORDER BY id")
+        columns = [column[0] for column in cursor.description if column[0] != "id"]
+        self.values = [row[1:] for row in cursor]
+        source.close()
+        self.rows = len(self.values)
+        self.sql = f"INSERT INTO completion_records ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+    @staticmethod
+    def connect(database: str):
+        return contextlib.closing(sqlite3.connect(database))
+
+    def __call__(self, connection) -> None:
+        with connection:
+            connection.executemany(self.sql, self.values)
+
+
+class _pg_floor_insert:
+    """One binary COPY of the imported rows (JSON as its text), committed; their upload batch is
+    copied beforehand, untimed (PostgreSQL checks the foreign key, sqlite3 does not)."""
+
+    def __init__(self, imported: str):
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/{imported}") as source:
+            with source.cursor().copy("COPY upload_batches TO STDOUT") as copy:
+                self.batches = b"".join(bytes(block) for block in copy)
+            cursor = source.execute("SELECT * FROM completion_records WHERE false")
+            columns = [column.name for column in cursor.description if column.name != "id"]
+            json_oid, text_oid = psycopg.adapters.types["json"].oid, psycopg.adapters.types["text"].oid
+            self.types = [text_oid if column.type_code == json_oid else column.type_code
+                          for column in cursor.description if column.name != "id"]
+            selected = ", ".join(f"{name}::text" if oid == text_oid else name for name, oid in zip(columns, self.types))
+            self.values = source.execute(f"SELECT {selected} FROM completion_records ORDER BY id").fetchall()
+        self.rows = len(self.values)
+        self.sql = f"COPY completion_records ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+
+    def connect(self, database: str):
+        import psycopg
+
+        connection = psycopg.connect(f"{PG_SERVER}/{database}")
+        with connection.transaction(), connection.cursor().copy("COPY upload_batches FROM STDIN") as copy:
+            copy.write(self.batches)
+        return connection
+
+    def __call__(self, connection) -> None:
+        with connection.transaction(), connection.cursor() as cursor, cursor.copy(self.sql) as copy:
+            copy.set_types(self.types)
+            for row in self.values:
+                copy.write_row(row)
 
 
 def _child(*args: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True,
+    output = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if output.returncode:
+        raise SystemExit(f"step {args[1]} failed:\n{output.stderr}")
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--formats", default="csv,xlsx", help="csv, xlsx or both (default csv,xlsx)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each step, the fastest counts (default 3)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each step, the median counts (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (printed)")
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)  # internal: one measured step
     args = parser.parse_args()
     if args.step:
         kind, *rest = args.step
-        result = {"build": lambda: build(Path(rest[0]), int(rest[1]), rest[2].split(",")),
+        result = {"build": lambda: build(Path(rest[0]), int(rest[1]), rest[2].split(","), rest[3]),
                   "import": lambda: measure_import(*rest), "floor": lambda: measure_floor(*rest)}[kind]()
         print(json.dumps(result, ensure_ascii=False))
         return
@@ -253,31 +355,36 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="oversight-bench-"))
     try:
         began = time.perf_counter()
-        built = _child("--step", "build", str(workdir), str(args.rows), ",".join(formats))
-        print(f"data set: {args.rows:,} rows of household_survey, built in {time.perf_counter() - began:.0f} s; "
-              f"each step in a fresh process, best of {args.repeat}")
+        built = _child("--step", "build", str(workdir), str(args.rows), ",".join(formats), args.db)
+        print(f"data set: {args.rows:,} rows of household_survey on {args.db}, built in "
+              f"{time.perf_counter() - began:.0f} s; each step in a fresh process, median of {args.repeat}")
         for kind, path in built["files"].items():
-            runs = []
-            for attempt in range(args.repeat):
-                database = workdir / f"import-{kind}-{attempt}.sqlite"
-                shutil.copyfile(built["database"], database)
-                runs.append(_child("--step", "import", str(database), path, str(workdir / f"uploads-{kind}-{attempt}"),
-                                   str(args.rows)))
-                if runs[-1]["status"] != "accepted" or runs[-1]["rows"] != args.rows:
-                    raise SystemExit(f"import not accepted: {runs[-1]}")
-            imported = min(runs, key=lambda run: run["seconds"])
+            runs, floors = [], []
             floor_dir = workdir / f"floor-{kind}"
             floor_dir.mkdir()
-            floor = _child("--step", "floor", path, built["database"], str(workdir / f"import-{kind}-0.sqlite"),
-                           str(floor_dir), str(args.repeat))
+            for attempt in range(args.repeat):  # interleaved: both see the same load on a shared machine
+                imported = fresh_copy(built["database"], f"import-{kind}-{attempt}", workdir)
+                runs.append(_child("--step", "import", imported, path,
+                                   str(workdir / f"uploads-{kind}-{attempt}"), str(args.rows)))
+                if runs[-1]["status"] != "accepted" or runs[-1]["rows"] != args.rows:
+                    raise SystemExit(f"import not accepted: {runs[-1]}")
+                floors.append(_child("--step", "floor", path, built["database"], imported, str(floor_dir),
+                                     str(attempt)))
+            seconds = statistics.median(run["seconds"] for run in runs)
+            floor = sorted(floors, key=lambda run: run["seconds"])[len(floors) // 2]
             size = Path(path).stat().st_size / 2**20
-            print(f"\n{kind}: {size:.1f} MB, {args.rows:,} rows, {imported['flagged']:,} records flagged")
-            print(f"  import  {imported['seconds']:7.2f} s  {args.rows / imported['seconds']:>9,.0f} rows/s  "
+            print(f"\n{kind}: {size:.1f} MB, {args.rows:,} rows, {runs[0]['flagged']:,} records flagged")
+            print(f"  import  {seconds:7.2f} s  {args.rows / seconds:>9,.0f} rows/s  "
+                  f"(best {min(run['seconds'] for run in runs):.2f} s)  "
                   f"peak memory {max(run['peak_mb'] for run in runs):5.0f} MB")
+            insert = "binary COPY" if args.db == "postgresql" else "executemany"
             print(f"  floor   {floor['seconds']:7.2f} s  {args.rows / floor['seconds']:>9,.0f} rows/s  "
-                  f"(pandas read {floor['read_seconds']:.2f} s + executemany {floor['insert_seconds']:.2f} s)")
-            print(f"  ratio import/floor {imported['seconds'] / floor['seconds']:.2f}")
+                  f"(best {min(run['seconds'] for run in floors):.2f} s; pandas read {floor['read_seconds']:.2f} s "
+                  f"+ {insert} {floor['insert_seconds']:.2f} s)")
+            print(f"  ratio import/floor {seconds / floor['seconds']:.2f}")
     finally:
+        if args.db == "postgresql":
+            drop_pg_databases()
         if args.keep:
             print(f"\nwork folder: {workdir}")
         else:

@@ -1,7 +1,7 @@
 """queue: the import lease on upload batches and the failed-task list
 
 Revision ID: a1f3c5e7b9d2
-Revises: d3f5b7c9e1a2
+Revises: e4a6c8e0f2b3
 Create Date: 2026-12-03 10:10:00
 
 A batch records which queue worker holds it and when that worker last showed life, so that a
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a1f3c5e7b9d2'
-down_revision = 'd3f5b7c9e1a2'
+down_revision = 'e4a6c8e0f2b3'
 branch_labels = None
 depends_on = None
 

@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import NamedTuple
 
 GENESIS_HASH = "0" * 64
-# Exactly these types are written as they are; a list of them (a review's thousands of record
-# ids) is copied without a call per item.
+# Exactly these types are written as they are; a list or mapping of them (a review's thousands of record
+# ids, its fingerprint's row digests) is copied without a call per item.
 _PLAIN_TYPES = frozenset({type(None), bool, int, str})
 
 CHANGED = "事件内容与其哈希不符（事件被改动）"
@@ -41,7 +41,7 @@ def to_json_value(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return [item if type(item) in _PLAIN_TYPES else to_json_value(item) for item in value]
     if isinstance(value, Mapping):
-        return {str(key): to_json_value(item) for key, item in value.items()}
+        return {str(key): item if type(item) in _PLAIN_TYPES else to_json_value(item) for key, item in value.items()}
     if callable(getattr(value, "to_json", None)):  # typed stored values (review and evaluation figures)
         return to_json_value(value.to_json())
     return str(value)

@@ -19,6 +19,7 @@ from fractions import Fraction
 from oversight.domain import self_care
 from oversight.domain.money import format_yuan
 from oversight.domain.scoring import round_half_up, to_decimal
+from oversight.domain.statistics import wilson_interval
 from oversight.domain.vocabulary import ServiceType, WorkerFlag
 
 HOUSEHOLD_SURVEY = ServiceType.HOUSEHOLD_SURVEY
@@ -26,6 +27,8 @@ SELF_CARE_ASSESSMENT = ServiceType.SELF_CARE_ASSESSMENT
 CARE_VISIT = ServiceType.CARE_VISIT
 
 MONEY_TOLERANCE_FLOOR_FEN = 50000
+
+DEFAULT_RECHECK_MIN_CHECKS = 5
 
 RETRAIN = WorkerFlag.RETRAIN
 RECHECK = WorkerFlag.RECHECK
@@ -320,12 +323,32 @@ def tally_by_field(comparisons: Iterable[Comparison]) -> dict[str, ErrorCount]:
     return counts
 
 
+def recheck_warranted(counts: ErrorCount, checks: int, threshold: Decimal,
+                      min_checks: int = DEFAULT_RECHECK_MIN_CHECKS) -> bool:
+    """Whether an error rate above the re-check threshold is evidence enough for a targeted re-check.
+
+    A few records prove little (one bad visit of two is 50 %): the rate must pass the threshold over
+    at least `min_checks` checked records, or else the lower bound of its 95 % Wilson interval must
+    pass it on its own.
+    """
+    if not counts.exceeds(threshold):
+        return False
+    if checks >= min_checks:
+        return True
+    low, _ = wilson_interval(counts.differing, counts.compared)
+    return low > float(threshold)
+
+
 def worker_flags(
     error_rates: Mapping[str, ErrorCount | tuple[int, int]],
     retrain_threshold: Decimal = Decimal("0.10"),
     recheck_threshold: Decimal = Decimal("0.30"),
+    *,
+    checks: Mapping[str, int],
+    min_checks: int = DEFAULT_RECHECK_MIN_CHECKS,
 ) -> dict[str, str]:
-    """Flag workers whose error rate is above a threshold: RECHECK above the higher, else RETRAIN.
+    """Flag workers whose error rate is above a threshold: RECHECK above the higher when
+    `recheck_warranted` by the worker's number of checked records (`checks`), else RETRAIN.
 
     Takes (differing, compared) per worker; only flagged workers are returned, in input order.
     """
@@ -333,10 +356,12 @@ def worker_flags(
     recheck = to_decimal(recheck_threshold, "recheck_threshold")
     if not 0 <= retrain <= recheck <= 1:
         raise ComparisonError("阈值应满足 0 ≤ 再培训阈值 ≤ 定向复查阈值 ≤ 1")
+    if isinstance(min_checks, bool) or not isinstance(min_checks, int) or min_checks < 1:
+        raise ComparisonError(f"定向复查最少复检记录数应为正整数，收到 {min_checks!r}")
     flags = {}
     for worker, counts in error_rates.items():
         counts = counts if isinstance(counts, ErrorCount) else ErrorCount(*counts)
-        if counts.exceeds(recheck):
+        if recheck_warranted(counts, checks.get(worker, 0), recheck, min_checks):
             flags[worker] = RECHECK
         elif counts.exceeds(retrain):
             flags[worker] = RETRAIN

@@ -104,6 +104,7 @@ from ..models import (
 from ..policy import may_export_full_personal_data
 from ..services.audit import record_event
 from ..services.audit_anchors import read_anchors, record_bundle_anchor
+from ..services.kpi_evidence import evidence_rows
 from ..services.audit_keys import AuditKeyError, keyring
 from . import reports
 from .sheets import CsvTable, XlsxTable, review_sheet
@@ -692,7 +693,8 @@ def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime) -> N
     newest: dict[int, dict[str, QuarterlyReview]] = {}
     for review in reviews:
         name = _safe_name(f"{review.contract.code}_{review.quarter}_r{review.revision}")
-        writer.add_bytes(f"reports/reviews/{name}.xlsx", review_sheet(review, generated_at=generated_at))
+        sheet = review_sheet(review, generated_at=generated_at, evidence=evidence_rows(review.figures))
+        writer.add_bytes(f"reports/reviews/{name}.xlsx", sheet)
         newest.setdefault(review.contract_id, {})[review.quarter] = review
     for by_quarter in newest.values():
         ordered = [by_quarter[quarter] for quarter in sorted(by_quarter)]

@@ -139,7 +139,7 @@ def build_report(evaluation: AnnualEvaluation, *, generated_at: datetime) -> Rep
     indicator_rows = _indicator_rows(quarters, reviews)
     if indicator_rows:
         add(Heading("三、分项指标"))
-        add(Paragraph("每格为指标值及其得分；“无数据”的指标当季权重已按比例分摊至其他指标。"))
+        add(Paragraph(_indicator_note(quarters, reviews)))
         add(Table(("考核指标", *(q.quarter for q in quarters)), indicator_rows, (2, *([2] * len(quarters)))))
     estimate_rows = _estimate_rows(quarters, reviews)
     if estimate_rows:
@@ -212,6 +212,28 @@ def _indicator_rows(quarters: Sequence[QuarterWeight],
     return tuple(
         (name, *(cells.get((key, quarter.quarter), "—") for quarter in quarters)) for key, name in names.items()
     )
+
+
+def _indicator_note(quarters: Sequence[QuarterWeight], reviews: dict[int, QuarterlyReview]) -> str:
+    """What the indicator table's cells mean, saying for each kind of empty cell it holds what the
+    scoring did (domain.scoring): an indicator without data is not scored and its weight is
+    re-spread over the quarter's others; one marked full when empty (no notices due) scores in full."""
+    re_spread: dict[str, None] = {}
+    in_full: dict[str, None] = {}
+    for quarter in quarters:
+        review = reviews.get(quarter.review_id)
+        for indicator in review.figures.indicators if review else ():
+            if indicator.no_data:
+                re_spread[indicator.name] = None
+            elif indicator.value is None:
+                in_full[indicator.name] = None
+    parts = ["每格为指标值及其得分"]
+    if re_spread:
+        parts.append(f"“无数据”（{'、'.join(re_spread)}）：当季没有可计算的记录，该指标不计分，其权重按比例分摊至当季"
+                     "其他指标，当季其他指标的得分按分摊后的实际权重计算")
+    if in_full:
+        parts.append(f"“无此类事项”（{'、'.join(in_full)}）：当季没有应考核的事项，该指标按满分计，即得其当季实际权重的全部分值")
+    return "；".join(parts) + "。"
 
 
 def _estimate_rows(quarters: Sequence[QuarterWeight],

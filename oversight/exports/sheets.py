@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
@@ -20,6 +20,7 @@ from ..clock import county_time_heading, county_wall_time, format_county_time
 from ..domain.figures import ReviewFigures
 from . import estimate_text
 from ..domain.vocabulary import Position, ReviewStatus, label_of
+from ..services.kpi_evidence import EvidenceRow
 
 XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 # Excel's limit on the characters of one cell; longer text is cut with a pointer to the .csv copy.
@@ -135,8 +136,9 @@ class XlsxTable:
 # --- the quarterly review sheet ----------------------------------------------------------------
 
 
-def review_sheet(review, *, generated_at: datetime) -> bytes:
-    """The quarterly review as an .xlsx laid out for printing on A4, with the records behind each figure."""
+def review_sheet(review, *, generated_at: datetime, evidence: Mapping[str, Mapping[int, EvidenceRow]]) -> bytes:
+    """The quarterly review as an .xlsx laid out for printing on A4, with the records behind each
+    figure named by `evidence` (`kpi_evidence.evidence_rows` of its figures)."""
     figures = review.figures
     contract = review.contract
     out = io.BytesIO()
@@ -320,26 +322,29 @@ def review_sheet(review, *, generated_at: datetime) -> bytes:
     footer_name = f"{contract.code} {figures.quarter}".replace("&", "&&")
     sheet.set_footer(f"&L{footer_name}　导出于 {format_county_time(generated_at, labelled=True)}&R第 &P 页，共 &N 页")
 
-    _evidence_sheet(book, figures)
+    _evidence_sheet(book, figures, evidence)
     book.close()
     return out.getvalue()
 
 
-def _evidence_sheet(book: xlsxwriter.Workbook, figures: ReviewFigures) -> None:
-    """The ids of the records behind each indicator, one per row, so every figure can be traced."""
+def _evidence_sheet(book: xlsxwriter.Workbook, figures: ReviewFigures,
+                    evidence: Mapping[str, Mapping[int, EvidenceRow]]) -> None:
+    """The records behind each indicator, one per row by 任务编号, so every figure can be traced."""
     sheet = book.add_worksheet("指标依据")
     head = book.add_format({"bold": True, "bg_color": "#EEF1F4", "border": 1})
     formats = CellFormats(book)
-    for position, (header, width) in enumerate((("指标", 16), ("分子", 8), ("分母", 8), ("依据记录ID", 14),
-                                                ("加权估计", 60))):
+    for position, (header, width) in enumerate((("指标", 16), ("分子", 8), ("分母", 8), ("任务编号", 22),
+                                                ("依据", 30), ("加权估计", 60))):
         sheet.set_column(position, position, width)
         sheet.write_string(0, position, header, head)
     row = 1
     for indicator in figures.indicators:
-        ids: Iterable[int | None] = indicator.record_ids or [None]
+        named = evidence.get(indicator.key, {})
+        rows: Iterable[EvidenceRow | None] = [named.get(record_id) for record_id in indicator.record_ids] or [None]
         weighted = None if indicator.estimate is None else estimate_text.summary(indicator.estimate)
-        for number, record_id in enumerate(ids):
-            for position, value in enumerate((indicator.name, indicator.numerator, indicator.denominator, record_id,
+        for number, found in enumerate(rows):
+            for position, value in enumerate((indicator.name, indicator.numerator, indicator.denominator,
+                                              found.number if found else None, found.detail if found else None,
                                               None if number else weighted)):
                 put(sheet, row, position, value, formats)
             row += 1

@@ -25,3 +25,6 @@ class LocalStandard(TimestampMixin, db.Model):
     callback_share_bp: Mapped[int] = mapped_column(default=1000)
     retrain_threshold_bp: Mapped[int] = mapped_column(default=1000)
     recheck_threshold_bp: Mapped[int] = mapped_column(default=3000)
+    # A worker is sent to a targeted re-check on at least this many checked records (or a Wilson
+    # lower bound past the threshold), see domain.comparison.recheck_warranted.
+    recheck_min_checks: Mapped[int] = mapped_column(default=5, server_default="5")

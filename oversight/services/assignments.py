@@ -87,6 +87,9 @@ def cancel_assignment(assignment: Assignment) -> None:
     db.session.flush()
 
 
+NOT_CANCELLED = "not_cancelled"  # a status filter beside the statuses: what a contract's progress counts
+
+
 @dataclass(frozen=True)
 class AssignmentFilters:
     contract_id: int | None = None
@@ -95,6 +98,9 @@ class AssignmentFilters:
     status: str | None = None
     due_month: str | None = None  # "YYYY-MM"
     number: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    late_on: date | None = None  # only those overdue on this day: marked so, or still open past due
 
 
 def filtered_assignments(filters: AssignmentFilters) -> Select:
@@ -108,7 +114,9 @@ def filtered_assignments(filters: AssignmentFilters) -> Select:
         stmt = stmt.join(Subject, Assignment.subject_id == Subject.id).where(Subject.township == filters.township)
     if filters.service_type:
         stmt = stmt.where(Assignment.service_type == filters.service_type)
-    if filters.status:
+    if filters.status == NOT_CANCELLED:
+        stmt = stmt.where(Assignment.status != "cancelled")
+    elif filters.status:
         stmt = stmt.where(Assignment.status == filters.status)
     if filters.due_month:
         year, month = (int(part) for part in filters.due_month.split("-"))
@@ -117,4 +125,11 @@ def filtered_assignments(filters: AssignmentFilters) -> Select:
         stmt = stmt.where(Assignment.due_date >= start, Assignment.due_date < end)
     if filters.number:
         stmt = stmt.where(Assignment.number == filters.number)
+    if filters.due_from:
+        stmt = stmt.where(Assignment.due_date >= filters.due_from)
+    if filters.due_to:
+        stmt = stmt.where(Assignment.due_date <= filters.due_to)
+    if filters.late_on:
+        stmt = stmt.where((Assignment.status == "overdue")
+                          | ((Assignment.status == "assigned") & (Assignment.due_date < filters.late_on)))
     return stmt.order_by(Assignment.due_date.desc(), Assignment.id.desc())

@@ -131,11 +131,16 @@ def close_complaint(complaint: Complaint) -> None:
     db.session.flush()
 
 
+COMPLAINT_UNCLOSED = "unclosed"  # a list filter beside the statuses: open or targeted
+
+
 def complaints_query(status: str | None = None, contract_id: int | None = None) -> Select:
     """Complaints, newest first."""
     stmt = select(Complaint)
     if status in ComplaintStatus.codes():
         stmt = stmt.where(Complaint.status == status)
+    elif status == COMPLAINT_UNCLOSED:
+        stmt = stmt.where(Complaint.status != "closed")
     if contract_id:
         stmt = stmt.where(Complaint.contract_id == contract_id)
     return stmt.order_by(Complaint.id.desc())

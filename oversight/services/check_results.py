@@ -15,10 +15,18 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from ..domain.comparison import Comparison, ErrorCount, FieldComparison, tally, tally_by_field, worker_flags
+from ..domain.comparison import (
+    DEFAULT_RECHECK_MIN_CHECKS,
+    Comparison,
+    ErrorCount,
+    FieldComparison,
+    tally,
+    tally_by_field,
+    worker_flags,
+)
 from ..domain.periods import Quarter
 from ..domain.estimates import DesignEstimate, design_estimate
-from ..domain.sampling import STRATUM_TARGETED, PopulationItem, SamplingPlan, draw_strata, lot_accepted
+from ..domain.sampling import STRATUM_TARGETED, FrozenCells, SamplingPlan, draw_strata, lot_accepted
 from ..domain.statistics import Rate
 from ..domain.vocabulary import LotVerdict, NoticeOutcome, ServiceType, WorkerFlag, label_of
 from ..extensions import db
@@ -140,6 +148,7 @@ class ContractResults:
     notices: dict[str, int]
     retrain_threshold: Decimal
     recheck_threshold: Decimal
+    recheck_min_checks: int
     estimates: dict[str, DesignEstimate] | None = None  # spot_check_pass, field_accuracy: what the KPI scores
 
     @property
@@ -223,6 +232,23 @@ def call_counts(contract_id: int, quarter: Quarter) -> list[CallCount]:
     return [CallCount(row.record_id, row.status, row.service_confirmed, row.satisfaction) for row in rows]
 
 
+@dataclass(frozen=True)
+class QuarterChecks:
+    """The rows a contract's quarter's check figures count: its spot checks, its callbacks and
+    the notices due (`quarter_checks`)."""
+
+    checks: list[CheckCount]
+    calls: list[CallCount]
+    notices: list
+
+
+def quarter_checks(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterChecks:
+    """The spot checks and callbacks of the quarter's draws and the notices due in it (on or
+    before `due_by` when given)."""
+    return QuarterChecks(check_counts(contract_id, quarter), call_counts(contract_id, quarter),
+                         _notice_rows(contract_id, quarter, due_by))
+
+
 def _random(checks: Iterable[CheckFact | CheckCount]) -> list:
     """Checks of records drawn at random (the random and flagged strata)."""
     return [check for check in checks if check.stratum != STRATUM_TARGETED]
@@ -251,11 +277,13 @@ def _by_worker(checks: Sequence[CheckFact], calls: Sequence[CallFact], flags: di
                     flags.get(no), key=no) for no in sorted(labels)]
 
 
-def _thresholds(year: int) -> tuple[Decimal, Decimal]:
+def _thresholds(year: int) -> tuple[Decimal, Decimal, int]:
+    """The year's retraining and re-check thresholds (rates) and the re-check's minimum of checked records."""
     standard = standard_for(year)
     retrain = standard.retrain_threshold_bp if standard else DEFAULT_RETRAIN_BP
     recheck = standard.recheck_threshold_bp if standard else DEFAULT_RECHECK_BP
-    return Decimal(retrain) / 10000, Decimal(recheck) / 10000
+    min_checks = standard.recheck_min_checks if standard else DEFAULT_RECHECK_MIN_CHECKS
+    return Decimal(retrain) / 10000, Decimal(recheck) / 10000, min_checks
 
 
 def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision:
@@ -280,14 +308,13 @@ def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision
                        estimate if estimate.has_data else None)
 
 
-def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, tuple[list[PopulationItem], bool]]:
-    """Each spot-check draw's frozen population and whether it was risk-weighted, by draw id (the
-    columns only: no draw is re-computed)."""
+def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, FrozenCells]:
+    """Each spot-check draw's frozen population's cells, by draw id (the columns only: no draw is
+    re-computed)."""
     rows = db.session.execute(select(SamplingDraw.id, SamplingDraw.population, SamplingDraw.rule).where(
         SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
         SamplingDraw.purpose == SPOT_CHECK)).all()
-    return {row.id: ([PopulationItem(*entry) for entry in row.population], bool((row.rule or {}).get("risk_weighted")))
-            for row in rows}
+    return {row.id: FrozenCells.of_stored(row.population, bool((row.rule or {}).get("risk_weighted"))) for row in rows}
 
 
 def draw_estimates(draw: SamplingDraw) -> dict[str, DesignEstimate]:
@@ -318,12 +345,11 @@ def quarter_estimates(contract_id: int, quarter: Quarter,
     for check in checks:
         by_draw.setdefault(check[0], []).append(check)
     passes, fields = [], []
-    for draw_id, (population, risk_weighted) in _frozen_populations(contract_id, quarter).items():
+    for draw_id, cells in _frozen_populations(contract_id, quarter).items():
         mine = by_draw.get(draw_id, [])
-        passes += draw_strata(population, risk_weighted, [(r, stratum, int(ok), 1) for _, r, stratum, ok, _, _ in mine])
-        fields += draw_strata(population, risk_weighted,
-                              [(r, stratum, compared - differing, compared) for _, r, stratum, _, compared, differing
-                               in mine])
+        passes += cells.strata([(r, stratum, int(ok), 1) for _, r, stratum, ok, _, _ in mine])
+        fields += cells.strata([(r, stratum, compared - differing, compared)
+                                for _, r, stratum, _, compared, differing in mine])
     return {"spot_check_pass": design_estimate(passes), "field_accuracy": design_estimate(fields)}
 
 
@@ -355,14 +381,40 @@ def _notice_rows(contract_id: int, quarter: Quarter, due_by: date | None = None)
         .where(*_due_in(contract_id, quarter, due_by)).order_by(RectificationNotice.id)).all()
 
 
+@dataclass(frozen=True)
+class WorkerResults:
+    """A contract's quarter by worker, flagged for retraining or a targeted re-check."""
+
+    quarter: Quarter
+    by_worker: list[Figures]
+    retrain_threshold: Decimal
+    recheck_threshold: Decimal
+    recheck_min_checks: int
+
+
+def _worker_results(quarter: Quarter, drawn: Sequence[CheckFact], calls: Sequence[CallFact]) -> WorkerResults:
+    retrain, recheck, min_checks = _thresholds(quarter.year)
+    by_worker: dict[str, list[CheckFact]] = {}
+    for check in drawn:
+        by_worker.setdefault(check.worker_no, []).append(check)
+    flags = worker_flags({no: tally(c.comparison for c in mine) for no, mine in sorted(by_worker.items())},
+                         retrain, recheck, checks={no: len(mine) for no, mine in by_worker.items()},
+                         min_checks=min_checks)
+    return WorkerResults(quarter, _by_worker(drawn, calls, flags), retrain, recheck, min_checks)
+
+
+def worker_results(contract_id: int, quarter: Quarter) -> WorkerResults:
+    """The recorded random checks of the contract's quarter by worker, without callbacks (so every
+    row is a worker with checks) and without the lot decisions, which re-compute the draws: what
+    the contractor's dashboard shows for retraining."""
+    return _worker_results(quarter, _random(check_facts(contract_id, quarter)), [])
+
+
 def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
     """The results page of one contract and quarter."""
     checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
     drawn = _random(checks)
-    retrain, recheck = _thresholds(quarter.year)
-    per_worker = {no: tally(c.comparison for c in drawn if c.worker_no == no)
-                  for no in sorted({c.worker_no for c in drawn})}
-    flags = worker_flags(per_worker, retrain, recheck)
+    workers = _worker_results(quarter, drawn, calls)
     labels = {}
     for check in drawn:
         labels.update({field.key: field.label for field in check.comparison.fields})
@@ -381,14 +433,15 @@ def contract_results(contract_id: int, quarter: Quarter, today: date) -> Contrac
                     [c for c in calls if c.service_type == service_type])
             for service_type in ServiceType
             if any(f.service_type == service_type for f in [*checks, *calls])],
-        by_worker=_by_worker(drawn, calls, flags),
+        by_worker=workers.by_worker,
         by_field=by_field,
         lots=[lot_decision(draw, checks) for draw in _spot_check_draws(contract_id, quarter)],
         callback_status=status_counts,
         notices={"due": len(notices), "closed_on_time": sum(closed_on_time(n) for n in notices),
                  "overdue": sum(notice_overdue(n, today) for n in notices)},
-        retrain_threshold=retrain,
-        recheck_threshold=recheck,
+        retrain_threshold=workers.retrain_threshold,
+        recheck_threshold=workers.recheck_threshold,
+        recheck_min_checks=workers.recheck_min_checks,
         estimates=quarter_estimates(contract_id, quarter, [
             (c.draw_id, c.record_id, c.stratum, c.passed, c.comparison.compared, c.comparison.differing)
             for c in checks]),
@@ -414,7 +467,7 @@ def _lot_estimates(contract_id: int, quarter: Quarter) -> list[dict]:
 
 
 def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: bool = True,
-                          due_by: date | None = None) -> dict:
+                          due_by: date | None = None, read: QuarterChecks | None = None) -> dict:
     """The quarter's check figures for KPI scoring, each with the record ids behind it.
 
     spot_checks: random and flagged strata (targeted apart), with the size-weighted estimate per
@@ -423,15 +476,16 @@ def quarter_check_figures(contract_id: int, quarter: Quarter | str, *, lots: boo
     field_accuracy over every draw's cells — what the KPI scores (`DesignEstimate.as_dict`);
     callbacks: answered, satisfied (levels 3–5), confirmed; rectifications: notices whose deadline
     falls in the quarter (on or before `due_by` when given: a running quarter's preview) and those
-    closed as rectified on or before their deadline.
+    closed as rectified on or before their deadline. `read`: the rows `quarter_checks` gives,
+    when the caller has them already.
     """
     quarter = Quarter.parse(quarter) if isinstance(quarter, str) else quarter
-    checks, calls = check_counts(contract_id, quarter), call_counts(contract_id, quarter)
+    read = quarter_checks(contract_id, quarter, due_by) if read is None else read
+    checks, calls, notices = read.checks, read.calls, read.notices
     drawn = _random(checks)
     targeted = [c for c in checks if c.stratum == STRATUM_TARGETED]
     errors = ErrorCount(sum(c.differing for c in drawn), sum(c.compared for c in drawn))
     answered = [c for c in calls if c.answered]
-    notices = _notice_rows(contract_id, quarter, due_by)
     on_time = [n for n in notices if closed_on_time(n)]
     notice_records = {n.id: n.record_id for n in notices}
     return {

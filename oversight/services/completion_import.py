@@ -2,7 +2,8 @@
 the CLI and the benchmark.
 
 read (`reading.iter_table`) → the contract's facts in a few set-based queries → `validate_log`
-→ anomaly flags → one raw `executemany` per chunk of records (`adapters.bulk_sql`) → the assignments they complete
+→ anomaly flags → one raw insert per chunk of records (`adapters.bulk_sql`: a binary COPY on PostgreSQL,
+an executemany on SQLite) → the assignments they complete
 in one statement → batch accepted and one audit event → commit. Nothing is done a row at a time
 in the ORM.
 
@@ -426,7 +427,7 @@ def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame)
 
 def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, batch_id: int | None,
                entered_by_id: int | None) -> Stored:
-    """Flag and insert validated records (one executemany per chunk) and complete their
+    """Flag and insert validated records (one COPY or executemany per chunk) and complete their
     assignments; the caller commits."""
     flags = anomaly_flags(records, _anomaly_context(contract, ctx, records))
     workers = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())

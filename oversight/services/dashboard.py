@@ -1,16 +1,33 @@
-"""Figures for the dashboards: counts by status, what falls due, what is overdue."""
+"""Figures for the dashboards: counts by status, what falls due, what is overdue, the contracts
+under the two-quarters-under-80 warning, and for a contractor its workers' check results, its
+deadlines and its comment windows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Select, func, literal, select, true, union_all
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
+from ..domain.periods import Quarter, quarter_of
+from ..domain.standing import Standing, standing
 from ..domain.vocabulary import AssignmentStatus
 from ..extensions import db
-from ..models import Assignment, Callback, Complaint, Contract, Notification, RectificationNotice
+from ..models import (
+    AnnualEvaluation,
+    Assignment,
+    Callback,
+    Complaint,
+    Contract,
+    Notification,
+    QuarterlyReview,
+    RectificationNotice,
+)
+from . import check_results
+from .check_results import WorkerResults
 from .rectification import escalated_notices
+from .reviews import current_reviews_query, total_of
 from .spot_checks import notice_overdue, pending_items
 
 
@@ -120,3 +137,76 @@ def oversight_counts(user_id: int, scope: Select | None, today: date, *, staff: 
         counts["escalated_notices"] = db.session.execute(select(func.count()).select_from(
             escalated_notices().order_by(None).subquery())).scalar_one()
     return counts
+
+
+@dataclass(frozen=True)
+class StandingWarning:
+    contract: Contract
+    standing: Standing
+
+
+def standing_warnings(scope: Select | None) -> list[StandingWarning]:
+    """The contracts whose published results raise the two-quarters-under-80 warning (the same
+    results as the contract page's: the newest published revision of each quarter)."""
+    stmt = current_reviews_query(published_only=True).options(
+        load_only(QuarterlyReview.contract_id, QuarterlyReview.quarter, QuarterlyReview.total_centi))
+    if scope is not None:
+        stmt = stmt.where(QuarterlyReview.contract_id.in_(scope))
+    totals: dict[int, dict[Quarter, Decimal]] = {}
+    for review in db.session.execute(stmt).scalars():
+        totals.setdefault(review.contract_id, {})[Quarter.parse(review.quarter)] = total_of(review)
+    standings = {contract_id: standing(found) for contract_id, found in totals.items()}
+    warned = [contract_id for contract_id, found in standings.items() if found.below_threshold]
+    if not warned:
+        return []
+    contracts = db.session.execute(select(Contract).where(Contract.id.in_(warned)).order_by(Contract.code)
+                                   .options(selectinload(Contract.contractor))).scalars()
+    return [StandingWarning(contract, standings[contract.id]) for contract in contracts]
+
+
+@dataclass(frozen=True)
+class ContractWorkers:
+    contract: Contract
+    results: WorkerResults
+
+
+def worker_results(contracts: list[Contract], today: date) -> list[ContractWorkers]:
+    """Each contract's check results by worker for the last finished quarter (spot checks of a
+    quarter are drawn after it ends), where there are any: what a contractor retrains on. Only
+    recorded checks count, so nothing tells which records were drawn before they are checked."""
+    quarter = quarter_of(today).previous()
+    found = [ContractWorkers(contract, check_results.worker_results(contract.id, quarter)) for contract in contracts]
+    return [row for row in found if row.results.by_worker]
+
+
+def open_notices(scope: Select | None, today: date, limit: int = 20) -> list[RectificationNotice]:
+    """Notices waiting for the contractor's answer, nearest deadline first (overdue ones too)."""
+    stmt = (select(RectificationNotice).where(RectificationNotice.status == "open")
+            .order_by(RectificationNotice.deadline, RectificationNotice.id).limit(limit)
+            .options(selectinload(RectificationNotice.contract)))
+    if scope is not None:
+        stmt = stmt.where(RectificationNotice.contract_id.in_(scope))
+    return db.session.execute(stmt).scalars().all()
+
+
+@dataclass(frozen=True)
+class CommentWindow:
+    kind: str  # "review" or "evaluation"
+    record: QuarterlyReview | AnnualEvaluation
+
+    @property
+    def deadline(self) -> date:
+        return self.record.comment_deadline
+
+
+def comment_windows(scope: Select | None, today: date) -> list[CommentWindow]:
+    """Published reviews and evaluations whose comment window is still open on `today` (its last
+    day included, as `review_steps.window_open`), the nearest deadline first."""
+    windows = []
+    for kind, model in (("review", QuarterlyReview), ("evaluation", AnnualEvaluation)):
+        stmt = (select(model).where(model.status == "published", model.comment_deadline >= today)
+                .options(selectinload(model.contract)))
+        if scope is not None:
+            stmt = stmt.where(model.contract_id.in_(scope))
+        windows += [CommentWindow(kind, record) for record in db.session.execute(stmt).scalars()]
+    return sorted(windows, key=lambda window: (window.deadline, window.kind, window.record.id))

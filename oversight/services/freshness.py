@@ -7,8 +7,8 @@ that a change that cannot move a figure does not make the review stale. An evalu
 are its quarters (the newest revision of each, with its total and its own fingerprint), the
 year's performance payments and the contract's amount, share and term.
 
-Rows are read before the figures are computed: a record changed in between then shows as a
-change (a needless recomputation), never as freshness it does not have.
+A review's figures and its fingerprint are computed from the same rows, read once
+(`kpi_evidence.quarter_rows`): the fingerprint describes exactly what the figures counted.
 """
 from __future__ import annotations
 
@@ -23,8 +23,7 @@ from ..domain.periods import Quarter
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview
 from .callbacks import SATISFIED_FROM
-from .check_results import _notice_rows, call_counts, check_counts
-from .kpi_evidence import RECORD_KINDS, QuarterEvidence, due_assignments
+from .kpi_evidence import RECORD_KINDS, QuarterEvidence, QuarterRows, quarter_rows
 
 STALE_MESSAGE = "记录已变化，请重新计算"
 
@@ -43,21 +42,26 @@ def _one_row_per_id(rows: Iterable[tuple]) -> list[tuple]:
             for key, values in grouped.items()]
 
 
-def review_evidence(contract_id: int, quarter: Quarter) -> dict[str, list[tuple]]:
+def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None = None) -> dict[str, list[tuple]]:
     """Per indicator key, the rows its figure reads: `(id, *fields that decide it)`.
 
     The assignments are those the KPIs count (`kpi_evidence.due_assignments`, the same query). A
     spot check's row carries its draw and stratum, which weight it in the design-based estimate;
     targeted checks are in too: their own k/n is shown beside the estimate. Only a finished
-    quarter is fingerprinted: a running quarter's preview is never stored nor publishable.
+    quarter is fingerprinted: a running quarter's preview is never stored nor publishable. `rows`:
+    the quarter's rows, when the caller has read them already to score them.
     """
-    assignments = due_assignments(contract_id, quarter)
-    checks = check_counts(contract_id, quarter)
-    calls = [c for c in call_counts(contract_id, quarter) if c.answered]
-    notices = _notice_rows(contract_id, quarter)
+    rows = quarter_rows(contract_id, quarter) if rows is None else rows
+    checks, notices = rows.checks.checks, rows.checks.notices
+    calls = [c for c in rows.checks.calls if c.answered]
+    completion, timeliness = [], []
+    for row_id, completed, _, due_date, completed_at in rows.assignments:  # unpacked: thousands of rows
+        completion.append((row_id, bool(completed)))
+        if completed:
+            timeliness.append((row_id, due_date, completed_at))
     return {
-        "completion": [(row.id, bool(row.completed)) for row in assignments],
-        "timeliness": [(row.id, row.due_date, row.completed_at) for row in assignments if row.completed],
+        "completion": completion,
+        "timeliness": timeliness,
         "spot_check_pass": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.passed) for c in checks),
         "field_accuracy": _one_row_per_id((c.record_id, c.draw_id, c.stratum, c.compared, c.differing)
                                           for c in checks),

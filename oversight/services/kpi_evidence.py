@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..clock import local_day_of
-from ..domain.figures import Estimate
+from ..domain.figures import Estimate, ReviewFigures
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED
 from ..domain.scoring import Evidence
@@ -30,7 +30,7 @@ from ..models import (
     SamplingDraw,
     SpotCheck,
 )
-from .check_results import quarter_check_figures
+from .check_results import QuarterChecks, quarter_check_figures, quarter_checks
 from .draws import CALLBACK, SPOT_CHECK
 
 # What each indicator's record ids list: assignment ids; completion-record ids of the spot checks
@@ -65,7 +65,8 @@ def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, t
 def due_assignments(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
     """The contract's assignments (cancelled ones aside) due in the quarter — given `due_by` (a
     running quarter's preview), only those due on or before that day — in id order, as rows of
-    `id`, `completed`, `on_time` (completed by the county day it was due), `due_date`, `completed_at`.
+    `id`, `completed`, `on_time` (completed by the county day it was due), `due_date`, `completed_at`,
+    in that order (the callers unpack them).
     The KPIs count them and the fingerprints (`services.freshness`) read them: one query for both."""
     # completed_at is UTC; the due date is a day in the county. The database compares the days:
     # a quarter of a large contract is thousands of rows.
@@ -80,16 +81,38 @@ def due_assignments(contract_id: int, quarter: Quarter, due_by: date | None = No
     ).all()
 
 
-def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterEvidence:
+@dataclass(frozen=True)
+class QuarterRows:
+    """What a contract's quarter is scored from, read once: the KPIs (`gather_evidence`) and the
+    review's fingerprint (`services.freshness.review_evidence`) then count the very same rows."""
+
+    assignments: list
+    checks: QuarterChecks
+
+
+def quarter_rows(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterRows:
+    """The assignments due in the quarter and its checks, callbacks and notices (see `due_by`
+    at `gather_evidence`)."""
+    return QuarterRows(due_assignments(contract_id, quarter, due_by), quarter_checks(contract_id, quarter, due_by))
+
+
+def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None,
+                    rows: QuarterRows | None = None) -> QuarterEvidence:
     """Every indicator's counts and record ids for one contract and quarter; given `due_by` (a running
-    quarter's preview), only the assignments and notices due on or before that day."""
-    assignments = due_assignments(contract_id, quarter, due_by)
-    completed = [row.id for row in assignments if row.completed]
-    checked, estimates = _check_figures(contract_id, quarter, due_by)
+    quarter's preview), only the assignments and notices due on or before that day. `rows`: the
+    quarter's rows (`quarter_rows`), when the caller has read them already."""
+    rows = quarter_rows(contract_id, quarter, due_by) if rows is None else rows
+    due, completed, on_time = [], [], []
+    for row_id, done, in_time, _, _ in rows.assignments:  # unpacked: a quarter's rows are thousands
+        due.append(row_id)
+        if done:
+            completed.append(row_id)
+            if in_time:
+                on_time.append(row_id)
+    checked, estimates = _check_figures(contract_id, quarter, rows.checks)
     pairs = {
-        "completion": _evidence("completion", [row.id for row in assignments], completed),
-        "timeliness": _evidence("timeliness", completed,
-                                [row.id for row in assignments if row.completed and row.on_time]),
+        "completion": _evidence("completion", due, completed),
+        "timeliness": _evidence("timeliness", completed, on_time),
         **checked,
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},
@@ -103,14 +126,14 @@ def estimate_of(estimates: Mapping[str, Estimate], key: str) -> Fraction | None:
     return None if estimate is None else estimate.exact
 
 
-def _check_figures(contract_id: int, quarter: Quarter, due_by: date | None = None
+def _check_figures(contract_id: int, quarter: Quarter, read: QuarterChecks
                    ) -> tuple[dict[str, tuple[Evidence, tuple[int, ...] | None]], dict[str, Estimate]]:
     """Spot checks, field accuracy, callbacks and rectification notices, as the check results count them,
     and the design-based estimates of the first two.
 
     Field accuracy counts fields, not records, so no record ids make up its numerator (None).
     """
-    found = quarter_check_figures(contract_id, quarter, lots=False, due_by=due_by)
+    found = quarter_check_figures(contract_id, quarter, lots=False, read=read)
     checks, fields, calls, notices = (found[key] for key in ("spot_checks", "field_accuracy", "callbacks",
                                                              "rectifications"))
     estimates = {key: Estimate.from_json(stored) for key, stored in found["estimates"].items()}
@@ -156,3 +179,43 @@ def records_behind(kind: str, ids: Sequence[int], contract_id: int, quarter: Qua
             .options(selectinload(model.record).selectinload(CompletionRecord.assignment), *extra)
             .order_by(model.record_id))
     return list(db.session.execute(stmt).scalars())
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """How a printout names one id behind an indicator: its 任务编号 and what the id is."""
+
+    number: str
+    detail: str
+
+
+def evidence_rows(figures: ReviewFigures) -> dict[str, dict[int, EvidenceRow]]:
+    """Per indicator key, its ids (see RECORD_KINDS) named by 任务编号, so that a printed sheet
+    lists what the county recognises instead of internal ids; one query per kind of id."""
+    # Spot checks and callbacks list the ids of the completion records they checked.
+    kinds = {indicator.key: "record" if RECORD_KINDS[indicator.key] in ("spot_check", "callback")
+             else RECORD_KINDS[indicator.key] for indicator in figures.indicators if indicator.key in RECORD_KINDS}
+    wanted: dict[str, set[int]] = {}
+    for indicator in figures.indicators:
+        if indicator.key in kinds:
+            wanted.setdefault(kinds[indicator.key], set()).update(indicator.record_ids)
+    named: dict[str, dict[int, EvidenceRow]] = {"assignment": {}, "record": {}, "rectification_notice": {}}
+    if wanted.get("assignment"):
+        for row in db.session.execute(select(Assignment.id, Assignment.number, Assignment.due_date)
+                                      .where(Assignment.id.in_(wanted["assignment"]))):
+            named["assignment"][row.id] = EvidenceRow(row.number, f"任务（截止 {row.due_date}）")
+    if wanted.get("record"):
+        for row in db.session.execute(select(CompletionRecord.id, Assignment.number, CompletionRecord.service_date)
+                                      .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+                                      .where(CompletionRecord.id.in_(wanted["record"]))):
+            named["record"][row.id] = EvidenceRow(row.number, f"服务记录（服务日期 {row.service_date}）")
+    if wanted.get("rectification_notice"):
+        for row in db.session.execute(select(RectificationNotice.id, RectificationNotice.number, Assignment.number)
+                                      .join(SpotCheck, RectificationNotice.spot_check_id == SpotCheck.id)
+                                      .join(CompletionRecord, SpotCheck.record_id == CompletionRecord.id)
+                                      .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+                                      .where(RectificationNotice.id.in_(wanted["rectification_notice"]))):
+            named["rectification_notice"][row[0]] = EvidenceRow(row[2], f"整改通知 {row[1]}")
+    return {indicator.key: {record_id: named[kinds[indicator.key]][record_id] for record_id in indicator.record_ids
+                            if record_id in named[kinds[indicator.key]]}
+            for indicator in figures.indicators if indicator.key in kinds}

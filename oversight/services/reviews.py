@@ -35,7 +35,7 @@ from ..models import Contract, KpiScheme, QuarterlyReview, ReviewManualItem, Use
 from ..policy import Action, may, owns
 from .attachments import Upload, attach_all
 from .freshness import Staleness, review_evidence, review_fingerprint, review_staleness, stamp
-from .kpi_evidence import QuarterEvidence, estimate_of, gather_evidence
+from .kpi_evidence import QuarterEvidence, estimate_of, gather_evidence, quarter_rows
 from .schemes import SchemeMissing, domain_scheme, latest_scheme
 
 DEFAULT_COMMENT_DAYS = 14
@@ -111,9 +111,9 @@ def _score(review: QuarterlyReview, scheme: KpiScheme, found: QuarterEvidence) -
 
 def _score_from_records(review: QuarterlyReview, scheme: KpiScheme, quarter: Quarter) -> None:
     """Score the review from the records and stamp the fingerprint of the evidence it read."""
-    rows = review_evidence(review.contract_id, quarter)  # first: see services.freshness
-    _score(review, scheme, gather_evidence(review.contract_id, quarter))
-    stamp(review, review_fingerprint(rows, review.figures.keys))
+    rows = quarter_rows(review.contract_id, quarter)
+    _score(review, scheme, gather_evidence(review.contract_id, quarter, rows=rows))
+    stamp(review, review_fingerprint(review_evidence(review.contract_id, quarter, rows), review.figures.keys))
 
 
 def _rescore(review: QuarterlyReview) -> None:

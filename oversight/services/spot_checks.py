@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Select, select
 
 from ..adapters.files import FileStore
-from ..clock import local_day, utcnow
+from ..clock import local_day, local_day_of, utcnow
 from ..config import Defaults
 from ..domain.attachments import EXTENSIONS, AttachmentRefused
 from ..domain.comparison import CARE_VISIT, HOUSEHOLD_SURVEY, ComparisonError, compare_record
@@ -217,18 +217,34 @@ def notice_overdue(notice: RectificationNotice, today: date) -> bool:
     return notice.status != "closed" and notice.deadline < today and not answered_in_time
 
 
+def overdue_notice_condition(today: date):
+    """`notice_overdue` as a SQL condition on notices, for lists and counts."""
+    answered_in_time = (RectificationNotice.responded_at.is_not(None)
+                        & (local_day_of(RectificationNotice.responded_at) <= RectificationNotice.deadline))
+    return (RectificationNotice.status != "closed") & (RectificationNotice.deadline < today) & ~answered_in_time
+
+
 def closed_on_time(notice: RectificationNotice) -> bool:
     """Closed as rectified no later than the deadline (a bureau calendar day)."""
     return (notice.status == "closed" and notice.outcome == "accepted" and notice.closed_at is not None
             and local_day(notice.closed_at) <= notice.deadline)
 
 
-def notices_query(contract_ids: Select | None = None, status: str | None = None) -> Select:
-    """Notices, nearest deadline first; scoped to contracts when given."""
+NOTICE_UNCLOSED = "unclosed"  # a list filter beside the statuses: open or responded
+
+
+def notices_query(contract_ids: Select | None = None, status: str | None = None,
+                  overdue_on: date | None = None) -> Select:
+    """Notices, nearest deadline first; scoped to contracts when given, of a status (or
+    `NOTICE_UNCLOSED`), and only those overdue on `overdue_on` when given."""
     stmt = select(RectificationNotice)
     if contract_ids is not None:
         stmt = stmt.where(RectificationNotice.contract_id.in_(contract_ids))
     if status in NoticeStatus.codes():
         stmt = stmt.where(RectificationNotice.status == status)
+    elif status == NOTICE_UNCLOSED:
+        stmt = stmt.where(RectificationNotice.status != "closed")
+    if overdue_on is not None:
+        stmt = stmt.where(overdue_notice_condition(overdue_on))
     return stmt.order_by(RectificationNotice.status == "closed", RectificationNotice.deadline,
                          RectificationNotice.id)

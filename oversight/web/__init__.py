@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
 from ..adapters.files import FileStoreError
-from ..clock import COUNTY_TIME_LABEL, county_time_heading, format_county_time
+from ..clock import COUNTY_TIME_LABEL, county_time_heading, format_county_time, utcnow
 from ..domain.identifiers import mask_id_number, mask_phone
 from ..domain.money import format_yuan
 from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_of, vocabularies
@@ -21,7 +21,7 @@ from ..models import User
 from ..policy import read_only
 from ..services.audit import Actor, reset_actor, set_actor
 from .access import install_policy
-from .navigation import nav_for
+from .navigation import nav_for, section_for
 from .params import DatabaseIdConverter
 from .security import install_security, note_files_not_kept, page_to_return_to
 
@@ -118,7 +118,7 @@ def register_web(app: Flask) -> None:
     # `{{ "上传时间"|county_heading }}` labels a column of them "上传时间（北京时间）".
     app.jinja_env.filters.update(county_time=format_county_time, county_heading=county_time_heading)
     app.jinja_env.globals.update({vocabulary.__name__: vocabulary for vocabulary in vocabularies()}, nav_for=nav_for,
-                                 COUNTY_TIME_LABEL=COUNTY_TIME_LABEL)
+                                 COUNTY_TIME_LABEL=COUNTY_TIME_LABEL, utcnow=utcnow)  # utcnow: a printout's time
     install_policy(app)
 
     for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大"),
@@ -155,7 +155,11 @@ def _database_failed(error: DBAPIError):
 def _error_page(code: int, title: str):
     def handler(error):
         description = getattr(error, "description", "") if code == 400 else ""
-        return render_template("error.html", code=code, title=title, description=description), code
+        section = (section_for(current_user, request.blueprint)
+                   if code in (403, 404) and current_user.is_authenticated else None)
+        here = request.full_path.rstrip("?") if request.method == "GET" else None  # to come back to
+        return render_template("error.html", code=code, title=title, description=description,
+                               section=section, here=here), code
 
     return handler
 

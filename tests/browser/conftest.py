@@ -1,6 +1,7 @@
 """Browser tests: the app served on loopback in a thread, driven by Debian's chromium."""
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -53,6 +54,22 @@ def log_in(page, live_server):
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server.url}/dashboard")
         return page
+
+    return do
+
+
+@pytest.fixture
+def nav_to(page):
+    """nav_to(label): follow the navigation's entry `label`, opening its group first when it is in one."""
+
+    def do(label):
+        exact = re.compile(rf"^{re.escape(label)}$")
+        link = page.locator("nav.mainnav a").filter(has_text=exact)
+        # `has` matches inside each group, so its locator is relative to the group.
+        group = page.locator("nav.mainnav details.navgroup").filter(has=page.locator("a").filter(has_text=exact))
+        if group.count() and not link.is_visible():
+            group.locator("summary").click()
+        link.click()
 
     return do
 

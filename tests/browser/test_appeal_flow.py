@@ -15,7 +15,7 @@ def log_out(page):
     page.wait_for_url("**/login*")
 
 
-def test_a_contractor_appeals_a_failed_check_and_a_second_supervisor_decides(log_in, factory, tmp_path):
+def test_a_contractor_appeals_a_failed_check_and_a_second_supervisor_decides(log_in, factory, tmp_path, nav_to):
     contractor = factory.contractor(name="赣县区同心社会工作服务中心", workers=1)
     contract = factory.contract(contractor)
     add_records(contract, {0: 6}, financial_assets_fen=300_000)
@@ -29,7 +29,7 @@ def test_a_contractor_appeals_a_failed_check_and_a_second_supervisor_decides(log
     contractor_user = factory.user("contractor", contractor)
 
     page = log_in(contractor_user)
-    page.click("nav >> text=抽查申诉")
+    nav_to("抽查申诉")
     page.click(f"#appealable-table a[href$='/appeals/checks/{check.id}/new']")
     expect(page.locator("#comparison-table")).to_contain_text("调查结论")
     page.fill("#appeal-form textarea[name=reason]", "邻居所述不实，该户确属低保对象，可提供村委会证明")
@@ -39,14 +39,14 @@ def test_a_contractor_appeals_a_failed_check_and_a_second_supervisor_decides(log
     log_out(page)
 
     log_in(checker)
-    page.click("nav >> text=抽查申诉")
+    nav_to("抽查申诉")
     page.click("#appeal-table a >> nth=0")
     expect(page.locator("#appeal-blocker")).to_contain_text("不能裁决")
     expect(page.locator("#appeal-actions")).not_to_contain_text("提交裁决")
     log_out(page)
 
     log_in(second)
-    page.click("nav >> text=抽查申诉")
+    nav_to("抽查申诉")
     page.click("#appeal-table a >> nth=0")
     page.check("#appeal-actions input[value=overturned]")
     page.fill("#appeal-actions textarea[name=reason]", "村委会证明该户收入情况属实，原复检结论有误")
@@ -57,5 +57,5 @@ def test_a_contractor_appeals_a_failed_check_and_a_second_supervisor_decides(log
     log_out(page)
 
     log_in(contractor_user)
-    page.click("nav >> text=抽查申诉")
+    nav_to("抽查申诉")
     expect(page.locator("#appeal-table")).to_contain_text("改判为合格")

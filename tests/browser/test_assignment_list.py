@@ -3,7 +3,7 @@ from datetime import date
 from playwright.sync_api import expect
 
 
-def test_supervisor_logs_in_and_filters_the_assignment_list(log_in, live_server, factory):
+def test_supervisor_logs_in_and_filters_the_assignment_list(log_in, live_server, factory, nav_to):
     contract = factory.contract(service_types=("household_survey", "care_visit"))
     in_meilin = factory.assignment(contract, factory.subject("household", township="梅林镇", name="钟桂兰"),
                                    due_date=date(2025, 6, 30))
@@ -12,7 +12,7 @@ def test_supervisor_logs_in_and_filters_the_assignment_list(log_in, live_server,
     supervisor = factory.user("supervisor")
 
     page = log_in(supervisor)
-    page.click("nav >> text=任务")
+    nav_to("任务")
     expect(page.locator("#assignment-table")).to_contain_text(in_meilin.number)
     expect(page.locator("#assignment-table")).to_contain_text(in_jiangkou.number)
 

@@ -13,7 +13,7 @@ from tests.completion_support import SURVEY, world  # noqa: F401  (fixture)
 from tests.conftest import Client
 
 
-def test_an_auditor_filters_the_log_and_exports_what_it_shows(log_in, live_server, app, factory, world):
+def test_an_auditor_filters_the_log_and_exports_what_it_shows(log_in, live_server, app, factory, world, nav_to):
     contractor = factory.user("contractor", world.contractor)
     other = factory.user("contractor", world.contractor)
     for user in (contractor, other):
@@ -25,7 +25,7 @@ def test_an_auditor_filters_the_log_and_exports_what_it_shows(log_in, live_serve
     db.session.commit()
 
     page = log_in(factory.user("auditor"))
-    page.click("nav >> text=审计日志")
+    nav_to("审计日志")
     page.select_option("select[name=user]", str(contractor.id))
     page.select_option("select[name=action]", label="导出完整个人信息")
     page.click("#audit-filters >> text=筛选")

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from tests.attachment_support import JPEG
 
 
-def test_a_contractors_correction_approved_by_the_supervisor_leaves_both_versions(log_in, live_server, factory):
+def test_a_contractors_correction_approved_by_the_supervisor_leaves_both_versions(log_in, live_server, factory, nav_to):
     contractor = factory.contractor(name="仁和社工服务中心", workers=2)
     contract = factory.contract(contractor, code="GX-2026-CORRECT")
     subject = factory.subject(name="刘桂兰")
@@ -16,7 +16,7 @@ def test_a_contractors_correction_approved_by_the_supervisor_leaves_both_version
     supervisor = factory.user("supervisor")
 
     page = log_in(contractor_user)
-    page.click("nav >> text=服务记录")
+    nav_to("服务记录")
     page.click("text=历史/更正")
     expect(page.locator("#version-table")).to_contain_text("第1版（当前）")
     page.click("text=申请更正")
@@ -32,7 +32,7 @@ def test_a_contractors_correction_approved_by_the_supervisor_leaves_both_version
     page.click("button:has-text('退出')")
 
     page = log_in(supervisor)
-    page.click("nav >> text=更正申请")
+    nav_to("更正申请")
     page.locator("#correction-table a").first.click()
     expect(page.locator("#correction-changes")).to_contain_text("4")
     page.fill("#correction-review textarea[name=note] >> nth=0", "与户口簿一致")

@@ -10,7 +10,7 @@ def log_out(page):
     page.wait_for_url("**/login*")
 
 
-def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_in, live_server, factory):
+def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_in, live_server, factory, nav_to):
     contractor = factory.contractor(name="赣县区同心社会工作服务中心")
     # The term covers only the third quarter, so that one approved quarter makes the year.
     contract = factory.contract(contractor, term_start=date(2025, 7, 1), term_end=date(2025, 9, 30))
@@ -20,7 +20,7 @@ def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_i
 
     page = log_in(supervisor)
     page.on("dialog", lambda dialog: dialog.accept())
-    page.click("nav >> text=季度考核")
+    nav_to("季度考核")
     page.fill("#score-form input[name=quarter]", "2025Q3")
     page.select_option("#score-form select[name=contract_id]", str(contract.id))
     page.click("#score-form button[type=submit]")
@@ -34,7 +34,7 @@ def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_i
     log_out(page)
 
     log_in(contractor_user)
-    page.click("nav >> text=季度考核")
+    nav_to("季度考核")
     page.click("#review-table >> text=2025Q3")
     page.check("#review-actions input[value=disagree]")
     page.fill("#review-actions textarea[name=comment]", "第三季度有5户对象外出务工，无法按期入户")
@@ -44,7 +44,7 @@ def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_i
     log_out(page)
 
     log_in(admin)
-    page.click("nav >> text=季度考核")
+    nav_to("季度考核")
     page.click("#review-table >> text=2025Q3")
     page.fill("#review-actions textarea[name=decision]", "外出对象已提供务工证明，酌情加1分")
     page.fill("#review-actions input[name=adjustment]", "1")
@@ -58,7 +58,7 @@ def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_i
 
     # The year: the supervisor drafts and publishes it, the contractor agrees, the admin approves.
     log_in(supervisor)
-    page.click("nav >> text=年度评价")
+    nav_to("年度评价")
     page.select_option("#evaluate-form select[name=contract_id]", str(contract.id))
     page.fill("#evaluate-form input[name=year]", "2025")
     page.click("#evaluate-form button[type=submit]")
@@ -68,14 +68,14 @@ def test_a_quarter_from_scoring_to_the_locked_review_and_the_annual_report(log_i
     expect(page.locator("h1")).to_contain_text("已发布")
     log_out(page)
     log_in(contractor_user)
-    page.click("nav >> text=年度评价")
+    nav_to("年度评价")
     page.click("#evaluation-table >> text=2025")
     page.check("#evaluation-actions input[value=agree]")
     page.click("#evaluation-actions button:has-text('提交意见')")
     expect(page.locator("h1")).to_contain_text("承接方同意")
     log_out(page)
     log_in(admin)
-    page.click("nav >> text=年度评价")
+    nav_to("年度评价")
     page.click("#evaluation-table >> text=2025")
     page.click("#evaluation-actions button:has-text('审定并锁定')")
     expect(page.locator("h1")).to_contain_text("已审定锁定")

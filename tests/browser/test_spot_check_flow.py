@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from tests.checks_support import add_records
 
 
-def test_a_supervisor_draws_records_a_failing_recheck_and_the_contractor_sees_the_notice(log_in, live_server, factory):
+def test_a_supervisor_draws_records_a_failing_recheck_and_the_contractor_sees_the_notice(log_in, live_server, factory, nav_to):
     contractor = factory.contractor(name="同心社工服务中心", workers=2)
     contract = factory.contract(contractor, code="GX-2025-BROWSER")
     add_records(contract, {0: 30, 1: 20}, annual_income_fen=2_345_678)
@@ -13,7 +13,7 @@ def test_a_supervisor_draws_records_a_failing_recheck_and_the_contractor_sees_th
     contractor_user = factory.user("contractor", contractor)
 
     page = log_in(supervisor)
-    page.click("nav >> text=抽样")
+    nav_to("抽样")
     page.click("text=新建抽样")
     page.fill("input[name=quarter]", "2025Q3")
     page.select_option("select[name=contract_id]", label=f"{contract.code} {contract.title}")
@@ -39,7 +39,7 @@ def test_a_supervisor_draws_records_a_failing_recheck_and_the_contractor_sees_th
 
     page = log_in(contractor_user)
     expect(page.locator("nav")).not_to_contain_text("抽样")
-    page.click("nav >> text=整改通知")
+    nav_to("整改通知")
     page.locator("#notice-table a").first.click()
     expect(page.locator("#comparison-table")).to_contain_text("调查结论")
     expect(page.locator("#comparison-table")).to_contain_text("不符合")

@@ -30,7 +30,7 @@ def queue_worker(app, tmp_path):
 
 
 def test_a_contractor_corrects_a_refused_log_and_sees_the_work_completed(log_in, live_server, queue_worker, factory,
-                                                                         world, tmp_path, monkeypatch):
+                                                                         world, tmp_path, monkeypatch, nav_to):
     # The real path: the page enqueues, a queue worker imports, the page polls. A row at a time,
     # slowly, so that the page shows the import under way.
     monkeypatch.setattr(completion_import, "READ_ROWS", 1)
@@ -45,7 +45,7 @@ def test_a_contractor_corrects_a_refused_log_and_sees_the_work_completed(log_in,
     good.write_bytes(csv_bytes(SURVEY, [good_row(world, SURVEY, 0), good_row(world, SURVEY, 1)], "gbk"))
 
     page = log_in(contractor)
-    page.click("nav >> text=上传记录")
+    nav_to("上传记录")
     page.click(f"text=上传：{world.contract.code}")
     page.select_option("select[name=service_type]", SURVEY)
     page.set_input_files("input[name=file]", str(bad))
@@ -71,7 +71,7 @@ def test_a_contractor_corrects_a_refused_log_and_sees_the_work_completed(log_in,
     page.click("text=上传并校验")
     expect(page.locator("#batch-accepted")).to_contain_text("已接收 2 条服务记录", timeout=20_000)
 
-    page.click("nav >> text=任务")
+    nav_to("任务")
     table = page.locator("#assignment-table")
     for index, assignment in enumerate(world.assignments[SURVEY]):
         row = table.locator("tr", has_text=assignment.number)

@@ -5,6 +5,7 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -12,6 +13,9 @@ from openpyxl import load_workbook
 from oversight.charts import missing_glyphs
 from oversight.exports import reports
 from oversight.exports.sheets import review_sheet
+from oversight.extensions import db
+from oversight.models import CompletionRecord
+from oversight.services.kpi_evidence import EvidenceRow, evidence_rows
 from tests.exports_support import GOOD_QUARTER, make_evaluation, make_payment, make_review
 
 NOW = datetime(2026, 1, 20, 9, 0)
@@ -41,7 +45,7 @@ def _cells(sheet) -> list:
 
 def test_review_sheet_shows_every_indicator_and_the_total_as_numbers(year):
     contract, reviews, _ = year
-    book = load_workbook(io.BytesIO(review_sheet(reviews[1], generated_at=NOW)))
+    book = load_workbook(io.BytesIO(review_sheet(reviews[1], generated_at=NOW, evidence=evidence_rows(reviews[1].figures))))
     sheet = book["季度考核表"]
     values = [cell.value for cell in _cells(sheet)]
     assert f"{contract.title}　2025Q2 季度履约考核表" in values
@@ -54,7 +58,7 @@ def test_review_sheet_shows_every_indicator_and_the_total_as_numbers(year):
 
 def test_review_sheet_is_set_up_for_a4_printing_on_one_page_wide(year):
     _, reviews, _ = year
-    sheet = load_workbook(io.BytesIO(review_sheet(reviews[0], generated_at=NOW)))["季度考核表"]
+    sheet = load_workbook(io.BytesIO(review_sheet(reviews[0], generated_at=NOW, evidence=evidence_rows(reviews[0].figures))))["季度考核表"]
     assert sheet.page_setup.paperSize == 9
     # One page wide (fitToWidth's default, 1, is left out of the file), as many pages tall as needed.
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
@@ -65,18 +69,36 @@ def test_review_sheet_is_set_up_for_a4_printing_on_one_page_wide(year):
 def test_review_sheet_keeps_a_formula_looking_comment_and_reason_inert(year):
     _, reviews, _ = year
     for review in (reviews[1], reviews[2]):
-        sheet = load_workbook(io.BytesIO(review_sheet(review, generated_at=NOW)))["季度考核表"]
+        sheet = load_workbook(io.BytesIO(review_sheet(review, generated_at=NOW, evidence=evidence_rows(review.figures))))["季度考核表"]
         found = [cell for cell in _cells(sheet) if INJECTION in str(cell.value)]
         assert found and all(cell.data_type == "s" and cell.value == "'" + INJECTION for cell in found)
 
 
-def test_review_sheet_lists_the_records_behind_each_indicator(year):
-    _, reviews, _ = year
-    evidence = load_workbook(io.BytesIO(review_sheet(reviews[1], generated_at=NOW)))["指标依据"]
-    rows = list(evidence.iter_rows(min_row=2, values_only=True))
+def test_review_sheet_lists_the_records_behind_each_indicator_by_assignment_number(factory):
+    contract = factory.contract()
+    assignments = [factory.assignment(contract, due_date=date(2025, 5, 10)) for _ in range(2)]
+    review = make_review(contract, "2025Q2", record_ids=[a.id for a in assignments])
+    evidence = load_workbook(io.BytesIO(review_sheet(review, generated_at=NOW, evidence=evidence_rows(review.figures))))
+    sheet = evidence["指标依据"]
+    assert [cell.value for cell in sheet[1]] == ["指标", "分子", "分母", "任务编号", "依据", "加权估计"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
     completion = [row for row in rows if row[0] == "任务完成率"]
-    assert [row[3] for row in completion] == [11, 12]
-    assert completion[0][1:3] == (98, 100)
+    assert [row[3] for row in completion] == [a.number for a in assignments]
+    assert completion[0][1:3] == (98, 100) and completion[0][4] == "任务（截止 2025-05-10）"
+    assert not any(isinstance(value, int) and value in {a.id for a in assignments} for row in rows for value in row[3:5])
+
+
+def test_a_spot_check_and_its_notice_are_named_by_the_checked_records_assignment(factory):
+    contract = factory.contract()
+    assignment = factory.assignment(contract, status="completed")
+    record = CompletionRecord(assignment_id=assignment.id, contract_id=contract.id, service_type="household_survey",
+                              service_date=date(2025, 5, 3), start_time="09:00", end_time="09:45", duration_minutes=45,
+                              worker_id=contract.contractor.workers[0].id)
+    db.session.add(record)
+    db.session.commit()
+    review = make_review(contract, "2025Q2", record_ids=[record.id])
+    named = evidence_rows(review.figures)
+    assert named["spot_check_pass"] == {record.id: EvidenceRow(assignment.number, "服务记录（服务日期 2025-05-03）")}
 
 
 def test_report_content_carries_the_meeting_tables(year):
@@ -95,6 +117,39 @@ def test_report_content_carries_the_meeting_tables(year):
     conclusion = f"年度得分 {evaluation.figures.score} 分，评级为“{evaluation.rating}”。"
     assert any(isinstance(b, reports.Paragraph) and b.text == conclusion for b in report.blocks)
     assert len([block for block in report.blocks if isinstance(block, reports.Figure)]) == 2
+
+
+def test_report_text_says_what_the_scoring_did_with_each_empty_indicator(factory):
+    contract = factory.contract()
+    no_callbacks = {key: counts for key, counts in GOOD_QUARTER.items() if key != "satisfaction"}
+    reviews = [make_review(contract, "2025Q1"), make_review(contract, "2025Q2", counts=no_callbacks)]
+    for quarter in ("2025Q3", "2025Q4"):
+        make_review(contract, quarter)
+    evaluation = make_evaluation(contract, 2025)
+    report = reports.build_report(evaluation, generated_at=NOW)
+    blocks = report.blocks
+    table = next(block for block in blocks if isinstance(block, reports.Table) and block.headers[0] == "考核指标")
+    note = blocks[blocks.index(table) - 1].text
+    assert note == ("每格为指标值及其得分；“无数据”（回访满意率）：当季没有可计算的记录，该指标不计分，其权重按比例分摊至"
+                    "当季其他指标，当季其他指标的得分按分摊后的实际权重计算；“无此类事项”（整改按时率）：当季没有应考核的"
+                    "事项，该指标按满分计，即得其当季实际权重的全部分值。")
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["回访满意率"][1] == "无数据" and rows["回访满意率"][0].endswith("分）")
+    assert rows["整改按时率"][0] == "无此类事项（5.00分）"  # full marks: its whole weight
+    # The table agrees with the text: Q2's cells add up to its indicator total with satisfaction at
+    # nothing, the others out of weights re-spread to 100.
+    scored = [re.search(r"（([\d.]+)分）", cells[1]) for cells in rows.values()]
+    assert sum(Decimal(found.group(1)) for found in scored if found) == reviews[1].figures.indicator_total
+    weights = {item.name: item.effective_weight for item in reviews[1].figures.indicators}
+    assert weights["回访满意率"] == 0 and sum(weights.values()) == 100
+    assert weights["整改按时率"] > 5  # its share of the re-spread weight, scored in full
+    assert rows["整改按时率"][1] == f"无此类事项（{weights['整改按时率']}分）"
+
+    full_year = factory.contract()
+    for quarter in ("2025Q1", "2025Q2", "2025Q3", "2025Q4"):
+        make_review(full_year, quarter)
+    plain = reports.build_report(make_evaluation(full_year, 2025), generated_at=NOW)
+    assert not any(isinstance(block, reports.Paragraph) and "分摊" in block.text for block in plain.blocks)
 
 
 def test_report_of_a_draft_says_so(factory):

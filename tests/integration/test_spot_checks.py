@@ -12,6 +12,7 @@ from oversight.models import Attachment, RectificationNotice, SpotCheck
 from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws
 from oversight.services.spot_checks import (
     MAX_ATTACHMENT_BYTES,
+    NOTICE_UNCLOSED,
     SpotCheckError,
     Upload,
     assign_items,
@@ -19,6 +20,7 @@ from oversight.services.spot_checks import (
     closed_on_time,
     issue_notice,
     notice_overdue,
+    notices_query,
     pending_items,
     record_spot_check,
     reported_values,
@@ -290,3 +292,30 @@ def test_overdue_and_on_time_follow_the_deadline_in_china_time(failed):
     notice.closed_at = datetime(2025, 11, 5, 16, 0)  # already the 6th in China
     assert not closed_on_time(notice)
     assert db.session.execute(select(RectificationNotice)).scalar_one() is notice
+
+
+def test_the_overdue_list_filter_agrees_with_notice_overdue(failed):
+    notice = issue_notice(failed["check"], deadline=date(2025, 11, 5), requirement="x", issuer=failed["supervisor"],
+                          today=TODAY)
+    db.session.commit()
+
+    def listed(day: date) -> bool:
+        return db.session.execute(notices_query(overdue_on=day)).scalars().all() == [notice]
+
+    cases = [(None, "open", date(2025, 11, 5)), (None, "open", date(2025, 11, 6)),
+             (datetime(2025, 11, 5, 16, 0), "responded", date(2025, 11, 6)),  # the 6th in China: late
+             (datetime(2025, 11, 5, 15, 59, 59), "responded", date(2025, 11, 6)),  # 23:59:59 on the 5th
+             (datetime(2025, 11, 5, 15, 0), "closed", date(2025, 11, 20))]
+    found = []
+    for responded_at, status, day in cases:
+        notice.responded_at, notice.status = responded_at, status
+        db.session.commit()
+        found.append(listed(day))
+        assert found[-1] == notice_overdue(notice, day), (responded_at, status, day)
+    assert found == [False, True, True, False, False]
+    notice.status = "open"
+    db.session.commit()
+    assert db.session.execute(notices_query(status=NOTICE_UNCLOSED)).scalars().all() == [notice]
+    notice.status = "closed"
+    db.session.commit()
+    assert db.session.execute(notices_query(status=NOTICE_UNCLOSED)).scalars().all() == []

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from oversight.adapters.files import LocalFileStore
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
-from oversight.domain.comparison import compare_record
-from oversight.models import Callback, SamplingDraw, SpotCheck
+from oversight.domain.comparison import DEFAULT_RECHECK_MIN_CHECKS, compare_record
+from oversight.models import Callback, LocalStandard, SamplingDraw, SpotCheck
 from oversight.services.callbacks import file_complaint, record_answers, record_attempt
 from oversight.services.check_results import CheckFact, contract_results, lot_decision, quarter_check_figures
 from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws, recompute
@@ -97,6 +97,18 @@ def test_workers_past_the_thresholds_are_flagged_for_retraining_or_a_recheck(fac
     for item in hopeless:  # 2 of 4 fields each: 50 %
         check(item, supervisor, SAME | {"household_size": 6, "financial_assets_fen": 2_000_000})
 
+    # Two checked records of 50 % each are too few for the default minimum of five records (the
+    # Wilson lower bound of 4 fields in 8 is about 22 %): retraining, not yet a targeted re-check.
+    assert len(hopeless) < DEFAULT_RECHECK_MIN_CHECKS
+    results = contract_results(contract.id, Q3, TODAY)
+    assert [(row.key, row.flag) for row in results.by_worker] == [
+        (sorted(by_worker)[0], None), (sorted(by_worker)[1], "retrain"), (sorted(by_worker)[2], "retrain")]
+    assert results.recheck_min_checks == DEFAULT_RECHECK_MIN_CHECKS
+
+    db.session.add(LocalStandard(year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
+                                 care_allowance_tier2_fen=1, care_allowance_tier3_fen=1,
+                                 recheck_min_checks=len(hopeless)))
+    db.session.commit()
     results = contract_results(contract.id, Q3, TODAY)
 
     assert [(row.key, row.flag) for row in results.by_worker] == [

@@ -16,9 +16,11 @@ from oversight.domain.comparison import (
     money_tolerance_fen,
     tally,
     tally_by_field,
+    recheck_warranted,
     worker_flags,
 )
 from oversight.domain.self_care import CONCLUSION_FULL, CONCLUSION_PARTIAL, ITEM_KEYS
+from oversight.domain.statistics import wilson_interval
 
 SURVEY = {
     "household_size": 3,
@@ -330,26 +332,55 @@ def test_error_count_refuses_more_differences_than_fields():
 
 
 def test_worker_flags_at_and_beyond_the_default_thresholds():
-    flags = worker_flags(
-        {
-            "W01": (1, 10),  # exactly 10 %: not above
-            "W02": (2, 19),  # 10.5 %
-            "W03": (3, 10),  # exactly 30 %: not above
-            "W04": (4, 13),  # 30.8 %
-            "W05": ErrorCount(0, 0),  # nothing compared
-            "W06": (0, 40),
-        }
-    )
+    rates = {
+        "W01": (1, 10),  # exactly 10 %: not above
+        "W02": (2, 19),  # 10.5 %
+        "W03": (3, 10),  # exactly 30 %: not above
+        "W04": (4, 13),  # 30.8 %
+        "W05": ErrorCount(0, 0),  # nothing compared
+        "W06": (0, 40),
+    }
+    flags = worker_flags(rates, checks=dict.fromkeys(rates, 5))
     assert flags == {"W02": RETRAIN, "W03": RETRAIN, "W04": RECHECK}
 
 
 def test_worker_flags_use_the_thresholds_the_admin_sets():
     rates = {"W01": (1, 10), "W02": (1, 4)}
-    assert worker_flags(rates, Decimal("0.05"), Decimal("0.20")) == {"W01": RETRAIN, "W02": RECHECK}
+    assert worker_flags(rates, Decimal("0.05"), Decimal("0.20"), checks={"W01": 6, "W02": 6}) == {
+        "W01": RETRAIN, "W02": RECHECK}
+
+
+def test_a_high_error_rate_on_too_few_records_asks_for_retraining_not_a_targeted_recheck():
+    rates = {"W01": (4, 10)}  # 40 %, Wilson lower bound about 17 %: below the 30 % threshold
+    assert worker_flags(rates, checks={"W01": 4}) == {"W01": RETRAIN}
+    assert worker_flags(rates, checks={"W01": 5}) == {"W01": RECHECK}
+    assert worker_flags(rates, checks={"W01": 4}, min_checks=4) == {"W01": RECHECK}
+    assert worker_flags(rates, checks={}) == {"W01": RETRAIN}  # no checked record counted
+
+
+def test_a_lower_bound_past_the_threshold_is_enough_on_few_records():
+    low, _ = wilson_interval(18, 20)
+    assert low > 0.30  # the case below rests on it
+    assert recheck_warranted(ErrorCount(18, 20), 2, Decimal("0.30"))
+    low, _ = wilson_interval(8, 20)
+    assert 0.30 < 8 / 20 and low < 0.30
+    assert not recheck_warranted(ErrorCount(8, 20), 2, Decimal("0.30"))
+    assert recheck_warranted(ErrorCount(8, 20), 5, Decimal("0.30"))
+
+
+def test_no_recheck_at_or_below_the_threshold_however_many_records():
+    assert not recheck_warranted(ErrorCount(3, 10), 100, Decimal("0.30"))
+    assert not recheck_warranted(ErrorCount(0, 0), 100, Decimal("0.30"))
+
+
+def test_the_minimum_of_checked_records_must_be_a_positive_count():
+    for bad in (0, -1, True, 2.5):
+        with pytest.raises(ComparisonError):
+            worker_flags({}, checks={}, min_checks=bad)
 
 
 def test_worker_flag_thresholds_must_be_ordered_rates():
     with pytest.raises(ComparisonError):
-        worker_flags({}, Decimal("0.30"), Decimal("0.10"))
+        worker_flags({}, Decimal("0.30"), Decimal("0.10"), checks={})
     with pytest.raises(ComparisonError):
-        worker_flags({}, Decimal("0.10"), Decimal("1.5"))
+        worker_flags({}, Decimal("0.10"), Decimal("1.5"), checks={})

@@ -1,7 +1,8 @@
 """Evidence fingerprints: canonical, order-free, sensitive to every row and field, and able to say what changed."""
 import hashlib
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from enum import IntEnum, StrEnum
 
 import pytest
 
@@ -25,6 +26,28 @@ def test_the_digest_is_sha256_over_the_canonical_rows():
     assert expected == '[[1,"0.90","2025-08-10"],[2,"b",null]]'
     assert found.digest == hashlib.sha256(expected.encode()).hexdigest()
     assert set(found.rows) == {"1", "2"} and all(len(digest) == 12 for digest in found.rows.values())
+
+
+class _Level(IntEnum):
+    HIGH = 3
+
+
+class _Status(StrEnum):
+    CLOSED = "closed"
+
+
+def test_every_kind_of_value_is_hashed_as_the_canonical_json_of_its_plain_form():
+    """Rows are written to JSON without json.dumps for speed: the bytes must be json.dumps' own."""
+    moment = datetime(2025, 8, 9, 16, 0, 0, 123, tzinfo=timezone(timedelta(hours=8)))
+    row = (7, True, False, None, -5, 10**20, '引号"\\\t\n\u2028é', "", Decimal("-0.50"), date(2025, 8, 10), moment,
+           datetime(2025, 8, 9, 16, 0), [3, "a", None, [True]], (1, date(2025, 1, 2)), _Level.HIGH, _Status.CLOSED)
+    plain = [7, True, False, None, -5, 10**20, '引号"\\\t\n\u2028é', "", "-0.50", "2025-08-10",
+             "2025-08-09T16:00:00.000123+08:00", "2025-08-09T16:00:00", [3, "a", None, [True]], [1, "2025-01-02"], 3,
+             "closed"]
+    found = source_fingerprint([row, ("q", "二")])
+    text = canonical_json(plain)
+    assert found.rows["7"] == hashlib.sha256(text.encode()).hexdigest()[:12]
+    assert found.digest == hashlib.sha256(canonical_json([plain, ["q", "二"]]).encode()).hexdigest()
 
 
 def test_row_and_source_order_do_not_matter():

@@ -9,7 +9,16 @@ from sqlalchemy import select
 from oversight.clock import county_today
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
-from oversight.models import AuditEvent, Callback, DrawItem, RectificationNotice, SamplingDraw, SpotCheck
+from oversight.models import (
+    AuditEvent,
+    Callback,
+    Complaint,
+    DrawItem,
+    LocalStandard,
+    RectificationNotice,
+    SamplingDraw,
+    SpotCheck,
+)
 from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws
 
 from tests.checks_support import AFTER_Q3, add_records
@@ -325,3 +334,30 @@ def test_a_full_disk_refuses_the_recheck_with_its_photo_in_chinese(client_for, w
                            token_from=url, content_type="multipart/form-data")
     assert response.status_code == 200 and FULL_DISK in text(response)
     assert db.session.execute(select(SpotCheck)).first() is None
+
+
+def test_a_worker_is_sent_to_a_targeted_recheck_only_on_enough_evidence(client_for, world):
+    draw = draw_for(world["contract"])
+    item = draw.items[0]
+    client = client_for(world["supervisor"])
+    url = f"/spot-checks/items/{item.id}/recheck"
+    assert client.post(url, recheck_form(item.id, household_size="5", survey_conclusion="不符合"),
+                       token_from=url).status_code == 302  # 2 of 4 fields differ: 50 %, on one record
+    worker = item.record.worker
+    page_url = f"/check-results/{world['contract'].id}/2025Q3"
+    send = f"{page_url}/workers/{worker.worker_no}/recheck"
+
+    rows = re.findall(r"<tr class=\"row-error\"><td>([^<]+)</td>.*?<span class=\"badge bad\">([^<]+)</span>",
+                      text(client.get(page_url)), re.S)
+    assert rows == [(f"{worker.worker_no} {worker.name}", "需再培训")]  # one record: too few for a re-check
+    assert client.post(send, token_from=page_url).status_code == 404
+    assert db.session.execute(select(Complaint)).first() is None
+
+    db.session.add(LocalStandard(year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
+                                 care_allowance_tier2_fen=1, care_allowance_tier3_fen=1, recheck_min_checks=1))
+    db.session.commit()
+    page = text(client.get(page_url))
+    assert "已复检至少 1 条记录" in page and "需定向复查" in page
+    assert client.post(send, token_from=page_url).status_code == 302
+    complaint = db.session.execute(select(Complaint)).scalar_one()
+    assert complaint.worker_id == worker.id and complaint.source == "error_rate"

@@ -42,7 +42,7 @@ def world(factory):
 @pytest.mark.parametrize("role", ["admin", "supervisor", "auditor", "contractor_user"])
 def test_exports_page_is_in_the_navigation_for_every_role(client_for, world, role):
     page = client_for(world[role]).get("/exports/?year=2025").get_data(as_text=True)
-    assert 'href="/exports/"' in page
+    assert 'href="/exports/#review-sheets"' in page and 'href="/exports/#evaluation-reports"' in page
     assert f'/reviews/{world["reviews"]["2025Q1"].id}/sheet.xlsx' in page
     assert f'/evaluations/{world["evaluation"].id}/report.pdf' in page
     assert ("/exports/audit-bundle.zip?year=2025" in page) == (role in ("admin", "auditor"))

@@ -8,6 +8,7 @@ from oversight.domain.sampling.draws import (
     DrawnItem,
     DrawParams,
     DrawResult,
+    FrozenCells,
     PopulationItem,
     VerifyResult,
     allocate_by_worker,
@@ -38,7 +39,7 @@ from oversight.domain.sampling.plans import (
 __all__ = [
     "KIND_HYPERGEOMETRIC", "KIND_ISO2859", "KIND_SHARE", "STRATA", "STRATUM_FLAGGED",
     "STRATUM_RANDOM", "STRATUM_TARGETED", "DrawParams", "DrawResult",
-    "DrawnItem", "PopulationItem", "SamplingPlan", "VerifyResult", "Allocation",
+    "DrawnItem", "FrozenCells", "PopulationItem", "SamplingPlan", "VerifyResult", "Allocation",
     "acceptance_probability", "allocate_by_worker", "cell_of", "code_letter", "draw_strata",
     "draw_key", "draw_sample", "hypergeometric_plan", "iso2859_plan", "lot_accepted",
     "new_seed", "oc_curve", "population_cells", "population_sha256", "sample_pass_rate", "share_plan",

@@ -333,31 +333,61 @@ def cell_of(stratum: str, worker: str) -> str:
     return f"{STRATUM_RANDOM}:{worker}" if stratum == STRATUM_RANDOM else stratum
 
 
+@dataclass(frozen=True)
+class FrozenCells:
+    """A frozen population as the estimates read it: each record's worker, and the records per
+    estimation cell split as `draw_sample` splits them."""
+
+    workers: Mapping[int, str]
+    sizes: Mapping[str, int]
+
+    @classmethod
+    def of_stored(cls, entries: Iterable[Sequence], risk_weighted: bool) -> FrozenCells:
+        """From a draw's stored population entries, `(record id, worker, flagged, targeted)`
+        each: a quarter's draws freeze tens of thousands of records, too many to make each a
+        `PopulationItem` first."""
+        workers: dict[int, str] = {}
+        sizes: dict[str, int] = {}
+        random_cells: dict[str, str] = {}  # worker → its cell of the random stratum
+        for record_id, worker, flagged, targeted in entries:
+            workers[record_id] = worker
+            if targeted:
+                cell = STRATUM_TARGETED
+            elif risk_weighted and flagged:
+                cell = STRATUM_FLAGGED
+            else:
+                cell = random_cells.get(worker)
+                if cell is None:
+                    cell = random_cells[worker] = cell_of(STRATUM_RANDOM, worker)
+            sizes[cell] = sizes.get(cell, 0) + 1
+        return cls(workers, sizes)
+
+    @classmethod
+    def of(cls, population: Iterable[PopulationItem], risk_weighted: bool) -> FrozenCells:
+        return cls.of_stored(((item.record_id, item.worker, item.flagged, item.targeted) for item in population),
+                             risk_weighted)
+
+    def strata(self, checks: Iterable[tuple[int, str, int, int]]) -> list[StratumSample]:
+        """The strata for `design_estimate` from the checks as (record id, stratum, successes,
+        trials); the targeted stratum is marked to stay apart."""
+        units = []
+        for record_id, stratum, successes, trials in checks:
+            if record_id not in self.workers:
+                raise ValueError(f"记录 {record_id} 不在该次抽样的冻结总体中")
+            units.append((cell_of(stratum, self.workers[record_id]), successes, trials))
+        return cell_strata(self.sizes, units, targeted=(STRATUM_TARGETED,))
+
+
 def population_cells(population: Iterable[PopulationItem], risk_weighted: bool) -> dict[str, int]:
     """Records per estimation cell of a frozen population, split as `draw_sample` splits it."""
-    sizes: dict[str, int] = {}
-    for item in population:
-        if item.targeted:
-            cell = STRATUM_TARGETED
-        elif risk_weighted and item.flagged:
-            cell = STRATUM_FLAGGED
-        else:
-            cell = cell_of(STRATUM_RANDOM, item.worker)
-        sizes[cell] = sizes.get(cell, 0) + 1
-    return sizes
+    return dict(FrozenCells.of(population, risk_weighted).sizes)
 
 
 def draw_strata(population: Sequence[PopulationItem], risk_weighted: bool,
                   checks: Iterable[tuple[int, str, int, int]]) -> list[StratumSample]:
     """The strata of a stored draw for `design_estimate`, from its frozen population and its checks
     as (record id, stratum, successes, trials); the targeted stratum is marked to stay apart."""
-    workers = {item.record_id: item.worker for item in population}
-    units = []
-    for record_id, stratum, successes, trials in checks:
-        if record_id not in workers:
-            raise ValueError(f"记录 {record_id} 不在该次抽样的冻结总体中")
-        units.append((cell_of(stratum, workers[record_id]), successes, trials))
-    return cell_strata(population_cells(population, risk_weighted), units, targeted=(STRATUM_TARGETED,))
+    return FrozenCells.of(population, risk_weighted).strata(checks)
 
 
 def sample_pass_rate(draw: DrawResult, passed: Mapping[int, bool]) -> PassRateEstimate:

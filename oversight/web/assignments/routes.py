@@ -1,4 +1,5 @@
 import re
+from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -10,6 +11,7 @@ from ...extensions import db
 from ...models import Assignment, Contract, Subject
 from ...policy import Action
 from ...services.assignments import (
+    NOT_CANCELLED,
     AssignmentError,
     AssignmentFilters,
     DuplicateAssignment,
@@ -39,10 +41,21 @@ def _filters_from_request() -> AssignmentFilters:
         contract_id=args.get("contract", type=database_int),
         township=args.get("township") or None,
         service_type=args.get("service_type") if args.get("service_type") in ServiceType.codes() else None,
-        status=args.get("status") if args.get("status") in AssignmentStatus.codes() else None,
+        status=args.get("status") if args.get("status") in (*AssignmentStatus.codes(), NOT_CANCELLED) else None,
         due_month=month if _MONTH.match(month) else None,
         number=args.get("number", "").strip() or None,
+        due_from=_day(args.get("due_from")),
+        due_to=_day(args.get("due_to")),
+        late_on=county_today() if args.get("late") == "1" else None,
     )
+
+
+def _day(text: str | None) -> date | None:
+    """An ISO day from the query string; anything else is no filter."""
+    try:
+        return date.fromisoformat(text.strip()) if text else None
+    except ValueError:
+        return None
 
 
 @bp.route("/")
@@ -53,7 +66,7 @@ def index():
         get_contract_or_404(filters.contract_id)
     stmt = scope_to_own_contracts(filtered_assignments(filters), Assignment.contract_id)
     page = paginate(stmt)
-    return render_template("assignments/index.html", page=page, filters=filters,
+    return render_template("assignments/index.html", page=page, filters=filters, not_cancelled=NOT_CANCELLED,
                            contracts=_visible_contracts(), townships=townships())
 
 

@@ -37,7 +37,8 @@ def logout():
     db.session.commit()
     logout_user()
     flash("已退出登录", "info")
-    return redirect(url_for("auth.login"))
+    # An error page's "log in as another user" comes back to the page it was refused.
+    return redirect(url_for("auth.login", next=safe_next_path(request.form.get("next"))))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

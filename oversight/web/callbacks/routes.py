@@ -6,6 +6,7 @@ from ...extensions import db
 from ...models import Callback, Complaint, Contract, DrawItem, SamplingDraw
 from ...policy import Action
 from ...services.callbacks import (
+    COMPLAINT_UNCLOSED,
     CONNECTED,
     MAX_ATTEMPTS,
     SATISFACTION_LEVELS,
@@ -124,7 +125,7 @@ def answers(callback_id: int):
 def complaints():
     status = request.args.get("status", "")
     page = paginate(complaints_query(status or None, request.args.get("contract", type=database_int)))
-    return render_template("callbacks/complaints.html", page=page, status=status)
+    return render_template("callbacks/complaints.html", page=page, status=status, unclosed=COMPLAINT_UNCLOSED)
 
 
 @bp.route("/complaints/new", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from ...charts.sampling import results_png
 from ...clock import county_today
 from ...domain.periods import InvalidQuarter, Quarter, quarter_of
 from ...domain.statistics import Rate
+from ...domain.vocabulary import WorkerFlag
 from ...extensions import db
 from ...models import Contract
 from ...policy import Action
@@ -72,10 +73,12 @@ def chart(contract_id: int, quarter: str):
 @bp.route("/<int:contract_id>/<quarter>/workers/<worker_no>/recheck", methods=["POST"])
 @permission_required(Action.DRAW_SAMPLES)
 def recheck_worker(contract_id: int, quarter: str, worker_no: str):
-    """Put a worker past the re-check threshold into the next draw's targeted stratum."""
+    """Put a worker marked for a targeted re-check (past its threshold on enough evidence, see
+    `domain.comparison.recheck_warranted`) into the next draw's targeted stratum."""
     contract = db.get_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
-    row = next((row for row in results.flagged_workers if row.key == worker_no), None)
+    row = next((row for row in results.flagged_workers if row.key == worker_no and row.flag == WorkerFlag.RECHECK),
+               None)
     if row is None:
         abort(404)
     try:

@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import AnnualEvaluation, QuarterlyReview
 from ...policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may_export_full_personal_data
 from ...services.audit import record_event
+from ...services.kpi_evidence import evidence_rows
 from ...services.reviews import current_reviews_query
 from ..access import (
     get_evaluation_or_404,
@@ -64,7 +65,7 @@ def review_sheet(review_id: int):
     from ...exports.sheets import review_sheet as build
 
     review = get_review_or_404(review_id)
-    data = build(review, generated_at=utcnow())
+    data = build(review, generated_at=utcnow(), evidence=evidence_rows(review.figures))
     name = f"季度考核表_{review.contract.code}_{review.quarter}_第{review.revision}版.xlsx"
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
 

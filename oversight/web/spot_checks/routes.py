@@ -19,6 +19,7 @@ from ...services.attachments import visible_attachment
 from ...services.draws import SPOT_CHECK
 from ...services.rectification import RectificationRules
 from ...services.spot_checks import (
+    NOTICE_UNCLOSED,
     SpotCheckError,
     add_attachments,
     close_notice,
@@ -167,10 +168,13 @@ def notice(check_id: int):
 def notices():
     status = request.args.get("status", "")
     escalated = request.args.get("escalated") == "1" and may(Action.READ_OVERSIGHT)
-    stmt = rectification.escalated_notices() if escalated else notices_query(contract_scope(), status or None)
+    only_overdue = request.args.get("overdue") == "1"
+    today = county_today()
+    stmt = rectification.escalated_notices() if escalated else notices_query(
+        contract_scope(), status or None, today if only_overdue else None)
     page = paginate(stmt)
     return render_template("spot_checks/notices.html", page=page, status=status, escalated=escalated,
-                           today=county_today(), overdue=notice_overdue)
+                           only_overdue=only_overdue, unclosed=NOTICE_UNCLOSED, today=today, overdue=notice_overdue)
 
 
 @bp.route("/notices/<int:notice_id>")
