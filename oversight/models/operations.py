@@ -30,6 +30,20 @@ class JobRun(db.Model):
     process: Mapped[str | None] = mapped_column(String(64))
 
 
+class TaskFailure(db.Model):
+    """A queue task that raised after its last retry (a job's or an import's own failure is on its
+    job run or batch row instead)."""
+
+    __tablename__ = "task_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_name: Mapped[str] = mapped_column(String(64))
+    task_id: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[str] = mapped_column(String(300))
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Notification(db.Model):
     """An in-app notice to one user, and the outbox row of its e-mail.
 
