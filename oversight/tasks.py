@@ -1,5 +1,5 @@
-"""The task queue: completion-log imports, the recovery of interrupted ones and the scheduled
-jobs run as Huey tasks in `flask run-worker` processes, apart from the web processes.
+"""The task queue: completion-log imports, audit bundles asked for on the exports page, the
+recovery of interrupted imports and the scheduled jobs run as Huey tasks in `flask run-worker` processes, apart from the web processes.
 
 Huey keeps its queue in SQLite in the instance folder by default (no server to run) and in
 Redis when QUEUE_URL is `redis://…`; the worker's own scheduler enqueues the periodic tasks.
@@ -30,6 +30,7 @@ from huey.signals import SIGNAL_ERROR
 from .clock import county_today, county_wall_time, utcnow
 from .extensions import db
 from .jobs import JOBS
+from .services.bundle_exports import build_requested_bundle
 from .services.audit import SYSTEM_ACTOR, Actor, current_actor, reset_actor, set_actor
 from .services.completion_import import recover_interrupted, run_import
 from .services.jobs import JobSpec, execute
@@ -43,10 +44,11 @@ _build_lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Queue:
-    """An app's Huey and the task the web enqueues (the others are periodic)."""
+    """An app's Huey and the tasks the web enqueues (the others are periodic)."""
 
     huey: Huey
     import_batch: TaskWrapper
+    export_bundle: TaskWrapper
 
     def describe(self) -> str:
         """Where the queue lives, for the 定时任务 page and the worker's banner."""
@@ -74,6 +76,11 @@ def import_later(batch_id: int, today: date) -> None:
         run_import(batch_id, today)
         return
     queue_of().import_batch(batch_id, today, current_actor())
+
+
+def export_later(job_id: int) -> None:
+    """Build the export job's bundle on the queue as the current actor."""
+    queue_of().export_bundle(job_id, current_actor())
 
 
 def recover_now(app: Flask) -> list[int]:
@@ -127,6 +134,11 @@ def _build(app: Flask) -> Queue:
         with _in_app(app, actor):
             run_import(batch_id, today)
 
+    @huey.task(name="export_bundle", context=True, **retry)
+    def export_bundle(job_id: int, actor: Actor, task=None) -> None:
+        with _in_app(app, actor):
+            build_requested_bundle(job_id, last_attempt=not task.retries)
+
     @huey.periodic_task(crontab(), name="recover_imports", **retry)
     def recover_imports() -> None:
         with _in_app(app, SYSTEM_ACTOR):
@@ -152,7 +164,7 @@ def _build(app: Flask) -> Queue:
                 error="".join(traceback.format_exception(exc, limit=20)) if exc else "未知错误"))
             db.session.commit()
 
-    queue = Queue(huey, import_batch)
+    queue = Queue(huey, import_batch, export_bundle)
     return queue
 
 

@@ -69,6 +69,7 @@ FIELD_LABELS: dict[str, str] = {
     "issued_by_id": "下发人", "response": "整改回复", "responded_at": "回复时间", "responded_by_id": "回复人",
     "closed_at": "关闭时间", "closed_by_id": "关闭人", "closing_note": "关闭说明", "outcome": "结果",
     "correction_id": "更正申请", "requested_at": "申请时间", "requested_by_id": "申请人",
+    "full": "含完整个人信息",
     "approved_at": "批准时间", "approved_by_id": "批准人", "dismiss_reason": "驳回理由",
     "points_centi": "分值", "review_item_id": "考核加减分",
     # callbacks and complaints

@@ -357,6 +357,7 @@ class AuditObject(Labelled):
     PAYMENT_RECORD = "PaymentRecord", "付款记录"
     JOB_RUN = "JobRun", "定时任务运行"
     TASK_FAILURE = "TaskFailure", "失败的后台任务"
+    EXPORT_JOB = "ExportJob", "审计包生成申请"
     NOTIFICATION = "Notification", "通知"
     NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
@@ -531,3 +532,15 @@ class EmailStatus(Labelled):
     SENT = "sent", "已发送"
     FAILED = "failed", "发送失败"
     SKIPPED = "skipped", "不发送"
+
+
+# --- audit bundles built on the queue (issue 11) -----------------------------------------------
+
+
+class ExportJobStatus(Labelled):
+    """An audit bundle asked for on the exports page: pending until its queue task stored it (done)
+    or gave up after its last retry (failed)."""
+
+    PENDING = "pending", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"

@@ -7,7 +7,7 @@ from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
 from .correction import CompletionRecordVersion, CorrectionRequest
-from .operations import JobRun, Notification, NotificationPreference, TaskFailure
+from .operations import ExportJob, JobRun, Notification, NotificationPreference, TaskFailure
 from .oversight_checks import (
     Callback,
     CallbackAttempt,
@@ -28,5 +28,5 @@ __all__ = [
     "CompletionRecord", "CompletionRecordVersion", "Contract", "CorrectionRequest", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification", "NotificationPreference",
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "TaskFailure", "UploadBatch", "User",
-    "EvidenceFlag", "VerificationImport", "Appeal", "ProposedDeduction",
+    "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
 ]

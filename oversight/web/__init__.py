@@ -29,9 +29,10 @@ from .security import install_security, note_files_not_kept, page_to_return_to
 log = logging.getLogger(__name__)
 
 # Endpoints an auditor may POST to: nothing that changes data.
-# Personal steps that change nothing of the oversight record: an auditor takes them too.
+# Personal steps that change nothing of the oversight record: an auditor takes them too; and asking
+# for an audit bundle, which only reads (and logs the export, as every export is logged).
 _AUDITOR_POST_ENDPOINTS = {"auth.logout", "auth.login", "auth.change_password", "notifications.read_one",
-                           "notifications.read_all", "notifications.preferences"}
+                           "notifications.read_all", "notifications.preferences", "exports.request_bundle"}
 
 
 @login_manager.user_loader
