@@ -30,7 +30,6 @@ from huey.signals import SIGNAL_ERROR
 from .clock import county_today, county_wall_time, utcnow
 from .extensions import db
 from .jobs import JOBS
-from .services.bundle_exports import build_requested_bundle
 from .services.audit import SYSTEM_ACTOR, Actor, current_actor, reset_actor, set_actor
 from .services.completion_import import recover_interrupted, run_import
 from .services.jobs import JobSpec, execute
@@ -136,6 +135,8 @@ def _build(app: Flask) -> Queue:
 
     @huey.task(name="export_bundle", context=True, **retry)
     def export_bundle(job_id: int, actor: Actor, task=None) -> None:
+        from .services.bundle_exports import build_requested_bundle  # the bundle's libraries load on first use
+
         with _in_app(app, actor):
             build_requested_bundle(job_id, last_attempt=not task.retries)
 
