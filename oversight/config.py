@@ -48,6 +48,24 @@ class Defaults:
     MAX_CONTENT_LENGTH = 200 * 1024 * 1024
     IMPORT_SYNC = False
 
+    # The task queue (Huey, oversight/tasks.py): imports and the scheduled jobs run in
+    # `flask run-worker` processes. None: SQLite storage in the instance folder (queue.sqlite);
+    # `redis://host:6379/0`: Redis. Immediate: every task runs at once in the caller (tests).
+    QUEUE_URL = None
+    QUEUE_NAME = "oversight"
+    QUEUE_IMMEDIATE = False
+    QUEUE_WORKERS = 1
+    TASK_RETRIES = 3
+    TASK_RETRY_DELAY = 60
+    # A batch whose worker showed no life for this long (or whose process is gone) is started
+    # again, up to IMPORT_MAX_ATTEMPTS starts in all, then failed.
+    IMPORT_LEASE_MINUTES = 10
+    IMPORT_MAX_ATTEMPTS = 2
+    # Tests only: seconds an import holds its records' transaction open before committing.
+    IMPORT_TEST_PAUSE_SECONDS = 0
+    # Per job, crontab fields replacing its time in oversight/jobs.py, e.g. {"remind_due": {"hour": 8}}.
+    JOB_SCHEDULE = {}
+
     # Sessions. Production is the default: the cookie is sent over HTTPS only. The demo, served
     # over plain http on 127.0.0.1, turns it off (scripts/demo).
     SESSION_COOKIE_SECURE = True
@@ -114,6 +132,7 @@ class Defaults:
     SMTP_PASSWORD = None
     SMTP_STARTTLS = False
     EMAIL_MAX_ATTEMPTS = 5  # tries of one notification's e-mail before it is marked failed
+    EMAIL_DELIVERY_MINUTES = 5  # the worker sends the outbox every this many minutes (a divisor of 60)
 
     LOG_LEVEL = "INFO"
 

@@ -34,5 +34,6 @@ limiter = Limiter(key_func=get_remote_address)
 
 
 def migration_includes(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic leaves APScheduler's own job-store table alone."""
+    """Alembic leaves alone the job-store table that APScheduler (the scheduler before the task
+    queue) left in older databases."""
     return not (type_ == "table" and name == "apscheduler_jobs")

@@ -1,8 +1,8 @@
-"""Every scheduled job in one place: name, cadence, cron time, and a thin call of a service.
+"""Every scheduled job in one place: name, cadence, cron time (county time), and a thin call of a service.
 
-`flask --app app run-scheduler` is the one process that runs the clock (APScheduler with its job
-store in the app's database); each run is claimed per period in the database, so a second
-scheduler or a manual run can never do a period's work twice.
+The workers (`flask run-worker`, `oversight/tasks.py`) run them as Huey periodic tasks; each run
+is claimed per period in the database, so a second worker or a manual run can never do a
+period's work twice.
 """
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ from datetime import date
 
 from flask import Flask
 
-from .clock import COUNTY_TZ, county_today
 from .domain.periods import Quarter
 from .domain.schedule import Cadence
 from .domain.vocabulary import AnchorReason, ScoreAction
 from .services import maintenance
 from .services.audit_anchors import anchor_audit_log
 from .services.draws import make_draws
-from .services.jobs import JobContext, JobSpec, catch_up, execute
+from .services.jobs import JobContext, JobSpec, catch_up
 from .services.reviews import score_quarter_reviews
 
 
@@ -42,7 +41,9 @@ def _quarter_checks(ctx: JobContext) -> dict:
 
 def _quarter_reviews(ctx: JobContext) -> dict:
     outcomes = score_quarter_reviews(Quarter.parse(ctx.period_key), today=ctx.today)
-    return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction}
+    # A finished quarter is scored, never previewed: the summary counts what was stored.
+    return {action.value: sum(o.action == action for o in outcomes) for action in ScoreAction
+            if action != ScoreAction.PREVIEW}
 
 
 def _annual_evaluations(ctx: JobContext) -> dict:
@@ -68,38 +69,7 @@ JOBS: list[JobSpec] = [
 ]
 JOBS_BY_NAME = {spec.name: spec for spec in JOBS}
 
-_app: Flask | None = None
-
-
-def scheduled_run(name: str) -> None:
-    """The function APScheduler stores and calls: one claimed run of the job's due period."""
-    spec = JOBS_BY_NAME[name]
-    today = county_today()
-    with _app.app_context():
-        execute(spec, spec.cadence.due_period(today), "schedule", today, dict(_app.config))
-
-
-def build_scheduler(app: Flask):
-    """A blocking scheduler with every job, its job store in the app's database."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.blocking import BlockingScheduler
-    from apscheduler.triggers.cron import CronTrigger
-
-    from .extensions import db
-
-    global _app
-    _app = app
-    with app.app_context():
-        store = SQLAlchemyJobStore(engine=db.engine, tablename="apscheduler_jobs")
-    # The cron times are county times (北京时间), whatever zone the server runs in.
-    scheduler = BlockingScheduler(timezone=COUNTY_TZ, jobstores={"default": store}, job_defaults={
-        "coalesce": True, "misfire_grace_time": None, "max_instances": 1})
-    for spec in JOBS:
-        scheduler.add_job(scheduled_run, CronTrigger(**spec.cron, timezone=COUNTY_TZ), args=[spec.name], id=spec.name,
-                          name=spec.label, replace_existing=True)
-    return scheduler
-
-
 def catch_up_all(app: Flask, today: date) -> list:
+    """Run each job's latest due period once if no process has run it yet (a worker starting)."""
     with app.app_context():
         return catch_up(JOBS, today, dict(app.config))

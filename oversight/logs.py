@@ -25,13 +25,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(app: Flask) -> None:
-    """JSON logs for the app and its requests (level from LOG_LEVEL, default INFO)."""
+    """JSON logs for the app, its requests and its queue worker (level from LOG_LEVEL, default INFO)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("oversight")
-    logger.handlers[:] = [handler]
-    logger.setLevel(app.config["LOG_LEVEL"])
-    logger.propagate = False
+    for name in ("oversight", "huey"):  # huey: the queue worker's own log
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(app.config["LOG_LEVEL"])
+        logger.propagate = False
     request_log = logging.getLogger("oversight.request")
 
     @app.before_request

@@ -32,6 +32,8 @@ def pytest_configure(config):
     folder = tempfile.mkdtemp(prefix="oversight-test-instance-")
     os.environ.setdefault("OVERSIGHT_INSTANCE_PATH", folder)
     os.environ.setdefault("OVERSIGHT_AUDIT_KEY_FILE", os.path.join(folder, "audit_keys.json"))
+    # Queue tasks run at once where they are enqueued, so no test needs a worker but the queue's own.
+    os.environ.setdefault("OVERSIGHT_QUEUE_IMMEDIATE", "true")
 
 
 def pytest_report_header(config):

@@ -1,10 +1,12 @@
-"""Builders for the rows the exports read: quarterly reviews, annual evaluations, payments.
+"""Builders for the rows the exports read: quarterly reviews, annual evaluations, payments; and
+the audit bundle asked for and downloaded through the pages.
 
 Reviews are stored directly (their evidence would take hundreds of records) with figures written
 by the review service's `figures_for`; evaluations come from the evaluation service itself.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -58,3 +60,24 @@ def make_payment(contract, paid_on: date, amount_fen: int, kind: str = "fixed", 
     db.session.add(payment)
     db.session.commit()
     return payment
+
+
+BUNDLES_PAGE = "/exports/audit-bundles/"
+_BUNDLE_LINK = re.compile(r'href="(/exports/audit-bundles/\d+\.zip)"')
+
+
+def ask_for_bundle(client, year: int, *, full: bool = False):
+    """Ask for the year's bundle on the exports page, as its button does; the answer (a redirect)."""
+    return client.post("/exports/audit-bundles", {"year": year, **({"full": "1"} if full else {})},
+                       token_from=f"/exports/?year={year}")
+
+
+def download_bundle(client, year: int, *, full: bool = False):
+    """Ask for the year's bundle (the tests' queue builds it at once) and follow the newest download
+    link on the bundles page; the download's response."""
+    answer = ask_for_bundle(client, year, full=full)
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(BUNDLES_PAGE)
+    page = client.get(BUNDLES_PAGE).get_data(as_text=True)
+    link = _BUNDLE_LINK.search(page)
+    assert link, page
+    return client.get(link.group(1))

@@ -1,4 +1,4 @@
-"""Operations commands: the scheduler, jobs on demand, SQLite backup and restore."""
+"""Operations commands: the queue worker, jobs on demand, SQLite backup and restore."""
 from __future__ import annotations
 
 import json
@@ -13,23 +13,27 @@ from ..extensions import db
 
 
 def register(app: Flask) -> None:
-    @app.cli.command("run-scheduler")
-    @click.option("--catch-up-only", is_flag=True, help="run what downtime missed, then exit")
-    def run_scheduler(catch_up_only: bool) -> None:
-        """Run the job scheduler (exactly one process may; a second one exits at once)."""
-        from ..jobs import build_scheduler, catch_up_all
-        from ..services.operations import SchedulerAlreadyRunning, single_scheduler
+    @app.cli.command("run-worker")
+    @click.option("--workers", type=int, default=None, help="tasks run at once (default QUEUE_WORKERS)")
+    @click.option("--no-periodic", is_flag=True, help="run queued tasks only; another worker schedules the jobs")
+    def run_worker(workers: int | None, no_periodic: bool) -> None:
+        """Run a queue worker: imports and the scheduled jobs (catches up missed runs first)."""
+        from ..jobs import catch_up_all
+        from ..tasks import queue_of, recover_now
 
         app = current_app._get_current_object()
-        try:
-            with single_scheduler(db.engine, app.instance_path):
-                runs = catch_up_all(app, county_today())
-                click.echo(f"补跑 {len(runs)} 个错过的任务")
-                if not catch_up_only:
-                    click.echo("调度器已启动（Ctrl+C 停止）")
-                    build_scheduler(app).start()
-        except SchedulerAlreadyRunning as error:
-            raise click.ClickException(str(error)) from None
+        queue = queue_of(app)
+        if queue.huey.immediate:
+            raise click.ClickException("QUEUE_IMMEDIATE 已开启：任务在提交时立即执行，无需启动队列进程")
+        restarted = recover_now(app)
+        click.echo(f"重新排队 {len(restarted)} 个中断的导入")
+        if not no_periodic:
+            runs = catch_up_all(app, county_today())
+            click.echo(f"补跑 {len(runs)} 个错过的任务")
+        consumer = queue.huey.create_consumer(workers=workers or app.config["QUEUE_WORKERS"],
+                                              periodic=not no_periodic, worker_type="thread")
+        click.echo(f"队列进程已启动：{queue.describe()}（Ctrl+C 停止）")
+        consumer.run()
 
     @app.cli.command("run-job")
     @click.argument("name")

@@ -41,6 +41,7 @@ FIELD_LABELS: dict[str, str] = {
     "rows_total": "数据行数", "rows_processed": "已检查行数", "rows_accepted": "接收行数",
     "rows_skipped": "跳过的未填写行数", "rows_matched": "匹配行数", "error_count": "错误数",
     "error_report_path": "错误标注文件", "finished_at": "处理完成时间", "entered_by_id": "录入人",
+    "worker": "导入进程", "heartbeat_at": "导入进程最近心跳", "attempts": "启动次数",
     "excel_row": "Excel 行号", "duration_minutes": "服务时长（分钟）", "fails": "未达到项数",
     "per_capita_monthly_income_fen": "人均月收入（元）", "anomaly_flags": "异常标记", "flagged": "有异常标记",
     "content_type": "文件类型", "record_id": "服务记录", "previous_id": "上一版本", "supersedes_id": "取代版本",
@@ -68,6 +69,7 @@ FIELD_LABELS: dict[str, str] = {
     "issued_by_id": "下发人", "response": "整改回复", "responded_at": "回复时间", "responded_by_id": "回复人",
     "closed_at": "关闭时间", "closed_by_id": "关闭人", "closing_note": "关闭说明", "outcome": "结果",
     "correction_id": "更正申请", "requested_at": "申请时间", "requested_by_id": "申请人",
+    "full": "含完整个人信息",
     "approved_at": "批准时间", "approved_by_id": "批准人", "dismiss_reason": "驳回理由",
     "points_centi": "分值", "review_item_id": "考核加减分",
     # callbacks and complaints
@@ -88,6 +90,7 @@ FIELD_LABELS: dict[str, str] = {
     "import_id": "核对数据导入", "flags_known": "已知疑点数", "flags_raised": "新增疑点数",
     # jobs, notifications and the audit log itself
     "job_name": "定时任务", "period_key": "周期", "trigger": "触发方式", "process": "进程",
+    "task_name": "后台任务", "task_id": "后台任务编号", "arguments": "任务参数", "failed_at": "失败时间",
     "dedup_key": "去重键", "read_at": "已读时间", "emailed_at": "邮件发送时间",
     "email_status": "邮件状态", "email_attempts": "邮件发送次数", "email_error": "邮件未发送原因",
     "email_to": "邮件收件地址", "email_claimed_at": "邮件开始发送时间",
@@ -129,6 +132,7 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("Complaint", "text"): "投诉内容",
     ("CallbackAttempt", "outcome"): "拨打结果",
     ("JobRun", "outcome"): "运行结果",
+    ("UploadBatch", "outcome"): "中断后的处理",
     ("RectificationNotice", "outcome"): "整改结果",
     ("AuditLog", "reason"): "锚定原因",
     ("Notification", "kind"): "通知类别",

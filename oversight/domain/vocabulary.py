@@ -295,6 +295,7 @@ class JobCount(Labelled):
     EVALUATIONS_WITHOUT_QUARTER = "no_approved_quarter", "无已审定季度的合同"
     ANCHORED_EVENTS = "anchored_events", "锚定的审计事件"
     EVALUATIONS_PUBLISHED = "kept_published", "保留已发布的年度评价"
+    REVIEWS_PREVIEWED = "preview", "预览（季度未结束，未保存）"  # in runs stored before the job left it out
 
 
 def describe_counts(summary: Mapping[str, object]) -> str:
@@ -321,6 +322,7 @@ class AuditAction(Labelled):
     ROTATE_KEY = "rotate_key", "轮换审计密钥"
     RESTORE = "restore", "恢复数据库"
     ANCHOR = "anchor", "锚定审计日志"
+    IMPORT_INTERRUPTED = "import_interrupted", "导入进程中断"
 
 
 class AuditObject(Labelled):
@@ -354,6 +356,8 @@ class AuditObject(Labelled):
     ANNUAL_EVALUATION = "AnnualEvaluation", "年度评价"
     PAYMENT_RECORD = "PaymentRecord", "付款记录"
     JOB_RUN = "JobRun", "定时任务运行"
+    TASK_FAILURE = "TaskFailure", "失败的后台任务"
+    EXPORT_JOB = "ExportJob", "审计包生成申请"
     NOTIFICATION = "Notification", "通知"
     NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
@@ -528,3 +532,15 @@ class EmailStatus(Labelled):
     SENT = "sent", "已发送"
     FAILED = "failed", "发送失败"
     SKIPPED = "skipped", "不发送"
+
+
+# --- audit bundles built on the queue (issue 11) -----------------------------------------------
+
+
+class ExportJobStatus(Labelled):
+    """An audit bundle asked for on the exports page: pending until its queue task stored it (done)
+    or gave up after its last retry (failed)."""
+
+    PENDING = "pending", "生成中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"

@@ -7,7 +7,7 @@ from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
 from .correction import CompletionRecordVersion, CorrectionRequest
-from .operations import JobRun, Notification, NotificationPreference
+from .operations import ExportJob, JobRun, Notification, NotificationPreference, TaskFailure
 from .oversight_checks import (
     Callback,
     CallbackAttempt,
@@ -27,6 +27,6 @@ __all__ = [
     "AnnualEvaluation", "Assignment", "Attachment", "AuditEvent", "Callback", "CallbackAttempt", "Complaint",
     "CompletionRecord", "CompletionRecordVersion", "Contract", "CorrectionRequest", "Contractor", "DrawItem", "FieldWorker", "JobRun", "KpiScheme", "LocalStandard", "Notification", "NotificationPreference",
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
-    "SpotCheck", "Subject", "UploadBatch", "User",
-    "EvidenceFlag", "VerificationImport", "Appeal", "ProposedDeduction",
+    "SpotCheck", "Subject", "TaskFailure", "UploadBatch", "User",
+    "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
 ]

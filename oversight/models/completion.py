@@ -38,6 +38,11 @@ class UploadBatch(db.Model):
     error_report_path: Mapped[str | None] = mapped_column(String(500))
     message: Mapped[str | None] = mapped_column(String(500))
     finished_at: Mapped[datetime | None]
+    # The lease of the queue worker processing the batch: who ("host:pid"), its last sign of
+    # life, and how many times the batch was started (a dead worker's batch is started again).
+    worker: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     contract: Mapped[Contract] = relationship()  # noqa: F821
     uploaded_by: Mapped[User | None] = relationship()  # noqa: F821

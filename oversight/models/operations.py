@@ -1,13 +1,13 @@
-"""Scheduled-job runs and in-app notices."""
+"""Scheduled-job runs, queued audit bundles and in-app notices."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..domain.vocabulary import EmailStatus, JobOutcome, JobTrigger, NotificationKind
+from ..domain.vocabulary import EmailStatus, ExportJobStatus, JobOutcome, JobTrigger, NotificationKind
 from .base import one_of, utcnow
 
 
@@ -28,6 +28,41 @@ class JobRun(db.Model):
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     process: Mapped[str | None] = mapped_column(String(64))
+
+
+class TaskFailure(db.Model):
+    """A queue task that raised after its last retry (a job's or an import's own failure is on its
+    job run or batch row instead)."""
+
+    __tablename__ = "task_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_name: Mapped[str] = mapped_column(String(64))
+    task_id: Mapped[str] = mapped_column(String(64))
+    arguments: Mapped[str] = mapped_column(String(300))
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ExportJob(db.Model):
+    """An audit bundle a user asked for on the exports page, built by a queue task. Once done the
+    zip is in the reports store under `bundles/<zip_sha256>.zip`, the digest its audit event logs;
+    a failed one keeps the Chinese reason shown on the bundles page."""
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (one_of("status", ExportJobStatus),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    year: Mapped[int]
+    full: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    zip_sha256: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+
+    requested_by: Mapped[User] = relationship()  # noqa: F821
 
 
 class Notification(db.Model):

@@ -7,26 +7,29 @@ an executemany on SQLite) → the assignments they complete
 in one statement → batch accepted and one audit event → commit. Nothing is done a row at a time
 in the ORM.
 
-A batch row is committed first (`start_import`), then processed (`run_import`), at once or in a
-worker thread (`run_import_later`). Progress goes to the batch row in short transactions of its
-own while the file is checked, before the import writes anything; the records are written in
-one transaction, so a failure at any point leaves the database as it was and the batch failed.
+A batch row is committed first (`start_import`), then processed (`run_import`), at once or by a
+queue worker (`oversight.tasks.import_later`). The process that runs it holds a lease on the
+row (`worker`, `heartbeat_at`); progress goes to the batch row in short transactions of its own
+while the file is checked, before the import writes anything, and renews the lease. The records
+are written in one transaction, so a failure at any point — the worker killed included — leaves
+the database as it was; `recover_interrupted` starts a dead worker's batch again or fails it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import threading
+import os
+import socket
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -43,8 +46,9 @@ from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
 from ..policy import Action, may, owns
 from . import notifications
-from .audit import Actor, current_actor, record_event, reset_actor, set_actor
+from .audit import record_event
 from .completion_places import TOWNSHIP_CENTRES
+from .jobs import process_name
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +59,8 @@ LOG_FOLDER = "logs"
 ERROR_FOLDER = "logs/errors"
 SAVING_MESSAGE = "文件检查通过，正在保存记录"
 FAILED_MESSAGE = "导入时发生内部错误，未保存任何数据，请稍后重新上传或联系管理员"
-_EXECUTOR_KEY = "completion_import_executor"
-_executor_lock = threading.Lock()
+INTERRUPTED_MESSAGE = "导入进程意外中断，未保存任何数据；请重新上传该文件"
+RESTARTED_MESSAGE = "导入进程意外中断，未保存任何数据，已重新排队导入（第 {attempt} 次）"
 
 
 class ImportRefused(ValueError):
@@ -156,9 +160,9 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
     Every exception rolls the records back and marks the batch failed (logged, not raised).
     """
     store = uploads_store()
-    batch = db.session.get(UploadBatch, batch_id)
-    if batch.status != "pending":
-        return ImportResult(batch, [])
+    if not _claim(batch_id):  # already taken by another worker, or finished
+        return ImportResult(db.session.get(UploadBatch, batch_id), [])
+    batch = db.session.get(UploadBatch, batch_id, populate_existing=True)
     try:
         contract = db.session.get(Contract, batch.contract_id)
         validation, ctx, rows = _check_file(batch, contract, today, store, chunk_rows or READ_ROWS)
@@ -173,6 +177,7 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
         else:
             stored = store_rows(validation.records, ctx, contract, batch_id=batch.id,
                                 entered_by_id=batch.uploaded_by_id)
+            _test_pause(batch_id)
             batch.status, batch.rows_accepted, batch.message = "accepted", stored.rows, None
             record_event("import", "CompletionRecord", None, {
                 "batch": batch.id, "contract": contract.code, "service_type": batch.service_type,
@@ -202,7 +207,7 @@ def _check_file(batch: UploadBatch, contract: Contract, today: date, store: File
     """
     data = store.get(batch.stored_path)
     pieces = iter_table(data, batch.filename, chunk_rows, read_limits(batch.service_type))
-    _progress(batch.id, status="processing", rows_total=pieces.rows_hint, rows_processed=0)
+    _progress(batch.id, rows_total=pieces.rows_hint, rows_processed=0)
     counted = _Counted(pieces, lambda done: _progress(batch.id, rows_processed=done))
     validation, ctx = check_rows(contract, batch.service_type, counted, today)
     return validation, ctx, counted.done
@@ -217,30 +222,6 @@ def import_file(contract: Contract, service_type: str, path: Path, uploader: Use
     batch = start_import(contract, service_type, path.read_bytes(), path.name, uploader, uploads_store())
     db.session.commit()
     return run_import(batch.id, today, chunk_rows=chunk_rows)
-
-
-def run_import_later(batch_id: int, today: date) -> None:
-    """Process the batch in the app's import thread, or at once when IMPORT_SYNC is set."""
-    app = current_app._get_current_object()
-    if app.config.get("IMPORT_SYNC", False):
-        run_import(batch_id, today)
-        return
-    with _executor_lock:
-        executor = app.extensions.get(_EXECUTOR_KEY)
-        if executor is None:
-            # One worker: imports queue instead of competing for the database's write lock.
-            executor = app.extensions[_EXECUTOR_KEY] = ThreadPoolExecutor(1, thread_name_prefix="log-import")
-    executor.submit(_run_in_app, app, batch_id, today, current_actor())
-
-
-def _run_in_app(app: Flask, batch_id: int, today: date, actor: Actor) -> None:
-    with app.app_context():
-        token = set_actor(actor)
-        try:
-            run_import(batch_id, today)
-        finally:
-            reset_actor(token)
-            db.session.remove()
 
 
 class _Counted:
@@ -258,10 +239,90 @@ class _Counted:
 
 
 def _progress(batch_id: int, **values) -> None:
-    """Update the batch row in a transaction of its own, so that the page sees it at once."""
+    """Update the batch row in a transaction of its own, so that the page sees it at once; renews
+    this process's lease."""
     with db.engine.begin() as connection:
         connection.execute(update(UploadBatch.__table__).where(UploadBatch.__table__.c.id == batch_id)
-                           .values(**values))
+                           .values(heartbeat_at=utcnow(), **values))
+
+
+def _claim(batch_id: int) -> bool:
+    """Take a pending batch for this process (one transaction); False when it is not pending."""
+    table = UploadBatch.__table__
+    with db.engine.begin() as connection:
+        taken = connection.execute(
+            update(table).where(table.c.id == batch_id, table.c.status == "pending")
+            .values(status="processing", worker=process_name(), heartbeat_at=utcnow(),
+                    attempts=table.c.attempts + 1, message=None))
+    return taken.rowcount == 1
+
+
+def _test_pause(batch_id: int) -> None:
+    """The queue tests' hook: hold the records' transaction open so a worker can be killed in it."""
+    seconds = current_app.config["IMPORT_TEST_PAUSE_SECONDS"]
+    if seconds:
+        log.warning("import of batch %s paused before commit (IMPORT_TEST_PAUSE_SECONDS)", batch_id)
+        time.sleep(seconds)
+
+
+# --- a dead worker's batch ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """Interrupted batches: put back in the queue (`restarted`, to enqueue) or failed."""
+
+    restarted: list[int]
+    failed: list[int]
+
+
+def worker_gone(worker: str | None) -> bool:
+    """True when `worker` ("host:pid") was a process of this host that no longer exists."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def recover_interrupted(now: datetime, lease: timedelta, max_attempts: int) -> Recovered:
+    """Batches left 处理中 by a dead worker (its lease older than `lease`, or its process gone on
+    this host): started again while they have had fewer than `max_attempts` starts, else failed
+    with INTERRUPTED_MESSAGE; commits. Pending batches nobody took within `lease` (their queue
+    message lost) are returned to be enqueued again. Nothing of theirs was saved: records are
+    written in the transaction that accepts the batch."""
+    table = UploadBatch.__table__
+    held = db.session.execute(select(table.c.id, table.c.worker, table.c.attempts, table.c.heartbeat_at)
+                              .where(table.c.status == "processing")).all()
+    restarted, failed = [], []
+    for batch_id, worker, attempts, heartbeat in held:
+        if not (heartbeat is None or heartbeat < now - lease or worker_gone(worker)):
+            continue
+        same_lease = (table.c.id == batch_id, table.c.status == "processing", table.c.attempts == attempts)
+        if attempts < max_attempts:
+            values = {"status": "pending", "worker": None, "heartbeat_at": now, "rows_processed": 0,
+                      "message": RESTARTED_MESSAGE.format(attempt=attempts + 1)}
+        else:
+            values = {"status": "failed", "message": INTERRUPTED_MESSAGE, "finished_at": now}
+        if db.session.execute(update(table).where(*same_lease).values(**values)).rowcount != 1:
+            continue  # another worker recovered it first
+        (restarted if values["status"] == "pending" else failed).append(batch_id)
+        record_event("import_interrupted", "UploadBatch", batch_id,
+                     {"worker": worker, "attempts": attempts, "outcome": values["status"]})
+    db.session.commit()
+    lost = db.session.execute(select(table.c.id).where(
+        table.c.status == "pending", func.coalesce(table.c.heartbeat_at, table.c.uploaded_at) < now - lease)).scalars().all()
+    for batch_id in lost:
+        db.session.execute(update(table).where(table.c.id == batch_id, table.c.status == "pending")
+                           .values(heartbeat_at=now))
+        restarted.append(batch_id)
+    db.session.commit()
+    return Recovered(restarted, failed)
 
 
 def _reject(batch: UploadBatch, validation: LogValidation, store: FileStore) -> None:

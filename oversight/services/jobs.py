@@ -34,17 +34,18 @@ class JobSpec:
     name: str
     label: str
     cadence: Cadence
-    cron: dict  # APScheduler CronTrigger fields
+    cron: dict  # crontab fields (minute, hour, day, month, day_of_week), county time
     body: Callable[[JobContext], dict]
 
 
-def _process_name() -> str:
+def process_name() -> str:
+    """This process as "host:pid", the name job runs and import leases record."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def claim(name: str, period_key: str, trigger: str) -> JobRun | None:
     """Insert the run's row and commit; None when another process already claimed the period."""
-    run = JobRun(job_name=name, period_key=period_key, trigger=trigger, process=_process_name())
+    run = JobRun(job_name=name, period_key=period_key, trigger=trigger, process=process_name())
     db.session.add(run)
     try:
         db.session.commit()

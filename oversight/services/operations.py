@@ -1,41 +1,11 @@
-"""Running the app unattended: the single-scheduler lock and SQLite backup/restore."""
+"""Running the app unattended: SQLite backup and restore."""
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import sqlite3
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
-
-_SCHEDULER_LOCK_KEY = 7_307_002
-
-
-class SchedulerAlreadyRunning(RuntimeError):
-    """Another process holds the scheduler lock."""
-
-
-@contextmanager
-def single_scheduler(engine: Engine, instance_path: str):
-    """Hold the one scheduler lock for the life of the block (PostgreSQL advisory lock, or a file lock)."""
-    if engine.dialect.name == "postgresql":
-        connection = engine.connect()
-        try:
-            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _SCHEDULER_LOCK_KEY}).scalar():
-                raise SchedulerAlreadyRunning("另一个调度进程正在运行")
-            yield
-            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _SCHEDULER_LOCK_KEY})
-        finally:
-            connection.close()
-        return
-    with open(Path(instance_path) / "scheduler.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SchedulerAlreadyRunning("另一个调度进程正在运行") from None
-        yield
 
 
 def sqlite_path(engine: Engine) -> Path:

@@ -1,12 +1,15 @@
 """Web layer: one blueprint per workflow, registered here with the request-wide hooks."""
 from __future__ import annotations
 
+import logging
 import math
 
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
 
 from ..adapters.files import FileStoreError
 from ..clock import COUNTY_TIME_LABEL, county_time_heading, format_county_time, utcnow
@@ -23,10 +26,13 @@ from .navigation import nav_for, section_for
 from .params import DatabaseIdConverter
 from .security import install_security, note_files_not_kept, page_to_return_to
 
+log = logging.getLogger(__name__)
+
 # Endpoints an auditor may POST to: nothing that changes data.
-# Personal steps that change nothing of the oversight record: an auditor takes them too.
+# Personal steps that change nothing of the oversight record: an auditor takes them too; and asking
+# for an audit bundle, which only reads (and logs the export, as every export is logged).
 _AUDITOR_POST_ENDPOINTS = {"auth.logout", "auth.login", "auth.change_password", "notifications.read_one",
-                           "notifications.read_all", "notifications.preferences"}
+                           "notifications.read_all", "notifications.preferences", "exports.request_bundle"}
 
 
 @login_manager.user_loader
@@ -121,17 +127,35 @@ def register_web(app: Flask) -> None:
                                  COUNTY_TIME_LABEL=COUNTY_TIME_LABEL, utcnow=utcnow)  # utcnow: a printout's time
     install_policy(app)
 
-    for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大")):
+    for code, title in ((400, "请求无效"), (403, "无权访问"), (404, "页面不存在"), (413, "文件过大"),
+                        (500, "服务器内部错误")):
         app.register_error_handler(code, _error_page(code, title))
     app.register_error_handler(RateLimitExceeded, _too_many_attempts)
     app.register_error_handler(CSRFError, _stale_form)
     app.register_error_handler(FileStoreError, _file_store_failed)
+    app.register_error_handler(DBAPIError, _database_failed)
 
 
 def _file_store_failed(error: FileStoreError):
     """A write the page did not expect to fail (a full or read-only store): nothing was saved."""
     db.session.rollback()
     return render_template("error.html", code=503, title="文件未能保存", description=str(error)), 503
+
+
+def _database_failed(error: DBAPIError):
+    """The database unreachable or not yet built (`init-db` never run): a Chinese page that
+    reads nothing from the database, not an English 500."""
+    log.exception("database error")
+    db.session.rollback()
+    try:
+        built = inspect(db.engine).has_table("users")
+    except DBAPIError:
+        built = None
+    if built is False:
+        description = "数据库尚未初始化：请管理员先运行 flask --app app init-db（./scripts/demo 会自动完成），然后刷新本页。"
+    else:
+        description = "数据库暂时无法访问，请稍后重试；如果一直如此，请联系系统管理员。"
+    return render_template("database_error.html", description=description), 503
 
 
 def _error_page(code: int, title: str):

@@ -10,6 +10,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from .validators import IdNumber, Mobile
+
 
 class CorrectForm(FlaskForm):
     """A correction of a locked review or evaluation: a new revision, with its reason."""
@@ -35,19 +37,29 @@ def redisplay(form: FlaskForm, url: str | None = None, **extra) -> Response | No
     Chosen files cannot be kept; the form asks for them again. `extra` (JSON values) comes back
     from `refill`.
     """
-    # A password is never written into the (client-side) session cookie; nor is the spent token.
-    unkept = {"csrf_token", *(field.name for field in form if isinstance(field, PasswordField))}
+    # The session cookie is signed, not encrypted: a password, an ID number or a phone number is
+    # never written into it (it is typed again); nor is the spent token.
+    personal = {field.name for field in form if _is_personal(field)}
+    unkept = {"csrf_token", *personal}
     session[_KEPT] = {
         "form": _form_key(form), "path": urlsplit(url).path if url else request.path,
         "data": [[name, value] for name, value in request.form.items(multi=True) if name not in unkept],
         "errors": {name: list(errors) for name, errors in form.errors.items()
                    if name is not None and name in form and isinstance(errors, list | tuple)},
         "form_errors": list(form.form_errors), "extra": extra,
+        "retype": sorted(name for name in personal if request.form.get(name)),
     }
     if not _fits_in_cookie():
         session.pop(_KEPT)
         return None
     return redirect(url or request.full_path.rstrip("?"), code=303)
+
+
+RETYPE_MESSAGE = "为保护个人信息，身份证号和电话号码不暂存，请重新填写"
+
+
+def _is_personal(field) -> bool:
+    return isinstance(field, PasswordField) or any(isinstance(v, IdNumber | Mobile) for v in field.validators)
 
 
 def refill(form: FlaskForm) -> dict | None:
@@ -62,6 +74,9 @@ def refill(form: FlaskForm) -> dict | None:
         if name in form:
             form[name].errors = list(errors)
     form.form_errors = list(kept["form_errors"])
+    for name in kept["retype"]:
+        if name in form and not isinstance(form[name], PasswordField):
+            form[name].errors = [*form[name].errors, RETYPE_MESSAGE]
     return kept["extra"]
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from oversight.extensions import db
 from oversight.models import AuditEvent, Subject
+from oversight.web.forms_common import RETYPE_MESSAGE
 
 NAVIGATION_TYPE = "performance.getEntriesByType('navigation')[0].type"
 
@@ -26,7 +27,10 @@ def test_a_refused_form_comes_back_from_a_get_and_back_and_reload_post_nothing(l
     page.fill("input[name=township]", "梅林镇")
     page.fill("input[name=village]", "梅林村")
     page.click("form.form button[type=submit]")
-    expect(page.locator(".error")).to_contain_text("身份证号校验位错误")
+    expect(page.locator(".field.has-error")).to_contain_text("身份证号校验位错误")
+    # The ID number is typed again: it never waits in the session cookie.
+    expect(page.locator(".field.has-error")).to_contain_text(RETYPE_MESSAGE)
+    expect(page.locator("input[name=id_number]")).to_have_value("")
     # What the browser shows is a GET of the form's own address, filled in as typed.
     assert page.url == f"{live_server.url}/subjects/new"
     assert page.evaluate(NAVIGATION_TYPE) == "navigate"

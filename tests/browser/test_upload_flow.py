@@ -2,19 +2,37 @@
 background with the progress shown, and sees its assignments completed."""
 from __future__ import annotations
 
+import signal
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from oversight.services import completion_import
+from oversight.tasks import queue_of
 
 from tests.completion_support import SURVEY, csv_bytes, good_row, world  # noqa: F401  (fixture)
 
 
-def test_a_contractor_corrects_a_refused_log_and_sees_the_work_completed(log_in, live_server, app, factory, world,
-                                                                         tmp_path, monkeypatch, nav_to):
-    app.config["IMPORT_SYNC"] = False  # the real path: a worker thread, the page polls
-    # A row at a time, slowly, so that the page shows the import under way.
+@pytest.fixture
+def queue_worker(app, tmp_path):
+    """A Huey consumer for `app`'s queue in threads of this process (so that the test's patches apply)."""
+    app.config.update(IMPORT_SYNC=False, QUEUE_IMMEDIATE=False, QUEUE_URL=f"sqlite:///{tmp_path / 'queue.sqlite'}")
+    consumer = queue_of(app).huey.create_consumer(workers=1, periodic=False, max_delay=0.5)
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    consumer.start()  # it sets its own signal handlers: pytest's come back afterwards
+    try:
+        yield
+    finally:
+        consumer.stop(graceful=True)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+
+
+def test_a_contractor_corrects_a_refused_log_and_sees_the_work_completed(log_in, live_server, queue_worker, factory,
+                                                                         world, tmp_path, monkeypatch, nav_to):
+    # The real path: the page enqueues, a queue worker imports, the page polls. A row at a time,
+    # slowly, so that the page shows the import under way.
     monkeypatch.setattr(completion_import, "READ_ROWS", 1)
     progress = completion_import._progress
     monkeypatch.setattr(completion_import, "_progress", lambda *args, **kwargs: (time.sleep(0.4),

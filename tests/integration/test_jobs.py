@@ -1,10 +1,5 @@
 """Scheduled jobs: their effect at fixed dates, idempotence, catch-up, and exactly-once across processes."""
-import os
-import subprocess
-import sys
-import time
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -12,8 +7,7 @@ from oversight.extensions import db
 from oversight.jobs import JOBS, JOBS_BY_NAME
 from oversight.models import Assignment, JobRun, Notification
 from oversight.services.jobs import catch_up, execute, run_now
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.process_support import flask, subprocess_env
 
 
 def _run(name, today, trigger="schedule"):
@@ -93,7 +87,7 @@ def test_quarter_end_draws_checks_and_drafts_reviews_once(factory):
     checks = _run("quarter_checks", date(2026, 4, 1))
     assert checks.period_key == "2026Q1" and checks.summary == {"spot_check_draws": 1, "callback_draws": 1}
     reviews = _run("quarter_reviews", date(2026, 4, 1))
-    assert reviews.summary["created"] == 1
+    assert reviews.summary == {"created": 1, "refreshed": 0, "kept": 0, "skipped": 0}
     assert run_now(JOBS_BY_NAME["quarter_checks"], date(2026, 4, 1), {}).summary == {
         "spot_check_draws": 0, "callback_draws": 0}
     assert run_now(JOBS_BY_NAME["quarter_reviews"], date(2026, 4, 1), {}).summary["created"] == 0
@@ -142,24 +136,11 @@ def test_a_failing_job_is_recorded_and_changes_nothing(factory, monkeypatch):
     assert _statuses()[late.number] == "assigned"
 
 
-def _subprocess_env(app, tmp_path):
-    env = {**os.environ, "OVERSIGHT_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x"}
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    schema = app.config.get("TEST_SCHEMA")
-    env["DATABASE_URL"] = f"{url}?options=-csearch_path%3D{schema}" if schema else url
-    return env
-
-
-def _flask(args, env, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
-
-
 def test_two_processes_running_the_same_job_do_its_work_exactly_once(app, factory, tmp_path):
     contract = factory.contract()
     late = [factory.assignment(contract, due_date=date(2026, 3, 1)) for _ in range(20)]
-    env = _subprocess_env(app, tmp_path)
-    processes = [_flask(["run-job", "mark_overdue", "--date", "2026-03-02"], env) for _ in range(2)]
+    env = subprocess_env(app, tmp_path)
+    processes = [flask(["run-job", "mark_overdue", "--date", "2026-03-02"], env) for _ in range(2)]
     outputs = [p.communicate(timeout=120)[0] for p in processes]
     assert all(p.returncode == 0 for p in processes), outputs
     assert sum('"assignments_overdue": 20' in out for out in outputs) == 1
@@ -168,21 +149,3 @@ def test_two_processes_running_the_same_job_do_its_work_exactly_once(app, factor
     assert runs == 1
     db.session.expire_all()
     assert {_statuses()[a.number] for a in late} == {"overdue"}
-
-
-def test_only_one_scheduler_process_may_run(app, tmp_path):
-    env = _subprocess_env(app, tmp_path)
-    first = _flask(["run-scheduler"], env)
-    try:
-        deadline = time.monotonic() + 60
-        line = ""
-        while "调度器已启动" not in line and time.monotonic() < deadline:
-            line = first.stdout.readline()
-            assert line or first.poll() is None, "scheduler exited early"
-        assert "调度器已启动" in line
-        second = _flask(["run-scheduler", "--catch-up-only"], env)
-        output = second.communicate(timeout=60)[0]
-        assert second.returncode != 0 and "另一个调度进程正在运行" in output
-    finally:
-        first.terminate()
-        first.wait(timeout=30)

@@ -17,6 +17,7 @@ from oversight.services.mailer import SmtpSettings
 from oversight.services.notifications import deliver_pending_emails
 from oversight.services.schemes import ensure_default_scheme
 from oversight.services.spot_checks import close_notice, issue_notice, record_spot_check, respond_notice
+from oversight.tasks import queue_of
 
 from tests.checks_support import AFTER_Q3, add_records
 from tests.completion_support import SURVEY, csv_bytes, good_row, upload
@@ -341,3 +342,15 @@ def test_the_command_sends_the_outbox(county, app):
     app.config["SMTP_HOST"] = None
     result = runner.invoke(args=["send-notifications"])
     assert result.exit_code != 0 and "未配置邮件服务器" in result.output
+
+
+def test_the_queue_worker_sends_the_outbox_every_few_minutes(county, app):
+    check(county, 0, values=SAME)
+    huey = queue_of(app).huey
+    at = datetime(2026, 12, 3, 2, app.config["EMAIL_DELIVERY_MINUTES"])
+    deliver_emails = next(task for task in huey.read_periodic(at) if task.name == "deliver_emails")
+    assert deliver_emails.name not in {task.name for task in huey.read_periodic(at + timedelta(minutes=1))}
+    huey.execute(deliver_emails)
+    assert len(county["mail"].inbox.to("keen@ours.example")) == 1
+    huey.execute(deliver_emails)
+    assert len(county["mail"].inbox.to("keen@ours.example")) == 1

@@ -211,7 +211,7 @@ BUREAU_ONLY = [
     "/spot-checks/", "/spot-checks/?view=pending", "/spot-checks/items/{item}/recheck",
     "/callbacks/", "/callbacks/draws/{callback_draw}", "/callbacks/{callback}", "/callbacks/complaints/",
     "/check-results/", "/check-results/{contract}/2025Q3", "/check-results/{contract}/2025Q3/chart.png",
-    "/exports/audit-bundle.zip",  # the bundle holds every draw
+    "/exports/audit-bundles/",  # a bundle holds every draw
 ]
 
 

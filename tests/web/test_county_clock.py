@@ -27,7 +27,7 @@ from oversight.models import AuditEvent, JobRun, UploadBatch
 from oversight.services.draws import make_draws
 from oversight.services.spot_checks import assign_items, issue_notice, notice_overdue, record_spot_check
 from tests.checks_support import AFTER_Q3, add_records
-from tests.exports_support import make_review
+from tests.exports_support import download_bundle, make_review
 
 FROZEN = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)  # 2026-04-01 07:30 北京时间
 SERVER_ZONES = ("UTC", "Asia/Shanghai")
@@ -151,7 +151,7 @@ def test_a_server_in_any_zone_answers_in_county_time(app, client_for, factory, z
 
 
 def _bundle_csv(client, year: int, member: str) -> list[dict]:
-    response = client.get(f"/exports/audit-bundle.zip?year={year}")
+    response = download_bundle(client, year)
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
         raw = archive.read(member)

@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from oversight.web.forms_common import drop_unclaimed_form, redisplay, refill
+from oversight.web.forms_common import RETYPE_MESSAGE, drop_unclaimed_form, redisplay, refill
+from oversight.web.validators import IdNumber, Mobile
 
 
 class NoteForm(FlaskForm):
@@ -16,6 +17,8 @@ class NoteForm(FlaskForm):
     title = StringField("标题", validators=[InputRequired(message="请填写标题")])
     note = TextAreaField("说明", validators=[Length(max=4000)])
     password = PasswordField("密码")
+    id_number = StringField("身份证号", validators=[IdNumber()])
+    phone = StringField("电话", validators=[Mobile()])
 
 
 def refused(app, data: dict, path: str = "/notes/new"):
@@ -54,3 +57,22 @@ def test_text_too_long_for_the_cookie_is_not_kept_and_the_caller_renders_in_plac
     assert response is None and "kept_form" not in kept
     short, _ = refused(app, {"title": "", "note": long_note[:200]})
     assert short is not None
+
+
+def test_an_id_number_or_phone_is_never_kept_in_the_cookie_and_the_form_asks_for_it_again(app):
+    typed = {"title": "", "note": "甲", "id_number": "11010519491231002X", "phone": "13800138000"}
+    response, kept = refused(app, typed)
+    assert response.status_code == 303
+    assert "11010519491231002X" not in str(kept) and "13800138000" not in str(kept)
+    with app.test_request_context("/notes/new"):
+        session.update(kept)
+        form = NoteForm(formdata=None)
+        refill(form)
+        assert (form.id_number.data, form.phone.data, form.note.data) == (None, None, "甲")
+        assert RETYPE_MESSAGE in form.id_number.errors and RETYPE_MESSAGE in form.phone.errors
+    _, untyped = refused(app, {"title": "", "note": "乙"})
+    with app.test_request_context("/notes/new"):
+        session.update(untyped)
+        form = NoteForm(formdata=None)
+        refill(form)
+        assert list(form.id_number.errors) == [] and list(form.phone.errors) == []

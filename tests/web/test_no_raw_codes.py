@@ -44,6 +44,7 @@ from oversight.models import (
     CorrectionRequest,
     DrawItem,
     EvidenceFlag,
+    ExportJob,
     FieldWorker,
     QuarterlyReview,
     RectificationNotice,
@@ -64,6 +65,7 @@ from oversight.services.spot_checks import add_attachments
 from tests.attachment_support import JPEG
 from seeds.demo import build_demo
 from tests.conftest import Client
+from tests.exports_support import ask_for_bundle
 from tests.demo_support import Databases
 
 # Late enough in May that the past year has its annual evaluation and the first quarter its review.
@@ -199,8 +201,9 @@ def demo_app(tmp_path_factory):
         db.engine.dispose()
     admin = Client(app)
     assert admin.login("admin", "demo-admin").status_code == 302
-    # A job's run, so that the jobs page shows a run's summary.
+    # A job's run, so that the jobs page shows a run's summary; an audit bundle to list and download.
     assert admin.post("/admin/jobs/mark_overdue/run", token_from="/admin/jobs").status_code == 302
+    assert ask_for_bundle(admin, TODAY.year - 1).status_code == 302
     yield app, summary
     databases.drop()
 
@@ -278,7 +281,7 @@ def test_no_page_or_download_shows_a_raw_code_or_a_python_repr(demo_app):
     # The crawl reached the pages it is meant to read, downloads included.
     assert {"reviews.detail", "draws.detail", "callbacks.detail", "spot_checks.notice_detail", "audit_log.index",
             "operations.jobs", "contracts.detail", "exports.review_sheet",
-            "exports.evaluation_report", "exports.audit_bundle"} <= set(visited["admin"])
+            "exports.evaluation_report", "exports.bundles", "exports.bundle_download"} <= set(visited["admin"])
     assert {"reviews.detail", "spot_checks.notice_detail", "exports.review_sheet"} <= set(visited["contractor"])
     assert "operations.jobs" in visited["admin"] and "notifications.index" in visited["contractor"]
     assert not finder.problems, f"{len(finder.problems)} problems:\n" + "\n".join(finder.problems[:20000])
@@ -311,7 +314,7 @@ def test_visible_text_leaves_out_scripts_urls_and_option_values():
 ROWS_FOR = {
     "appeal_id": Appeal, "assignment_id": Assignment, "attachment_id": Attachment, "callback_id": Callback,
     "check_id": SpotCheck, "contract_id": Contract, "contractor_id": Contractor, "draw_id": SamplingDraw,
-    "evaluation_id": AnnualEvaluation, "flag_id": EvidenceFlag, "import_id": VerificationImport,
+    "evaluation_id": AnnualEvaluation, "flag_id": EvidenceFlag, "job_id": ExportJob, "import_id": VerificationImport,
     "item_id": DrawItem, "notice_id": RectificationNotice, "batch_id": UploadBatch, "record_id": CompletionRecord,
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
 }

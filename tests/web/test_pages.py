@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from oversight.extensions import db
 from oversight.models import Assignment, AuditEvent, Contract, Contractor, Subject
-
+from oversight.web.forms_common import RETYPE_MESSAGE
 from tests.factories import valid_credit_code
 
 
@@ -101,8 +101,10 @@ def test_subject_form_refuses_a_bad_id_number(client_for, factory):
         "village": "梅林村", "category": "低保"}, token_from="/subjects/new")
     assert response.status_code == 303 and response.headers["Location"] == "/subjects/new"
     page = client.get("/subjects/new").get_data(as_text=True)
-    # The form comes back as typed, with its error, from a GET: Back and reload post nothing.
-    assert "身份证号校验位错误" in page and 'value="李四"' in page and 'value="110105194912310021"' in page
+    # The form comes back as typed, with its error, from a GET: Back and reload post nothing. The
+    # ID number is typed again: it never waits in the (signed, readable) session cookie.
+    assert "身份证号校验位错误" in page and 'value="李四"' in page and "110105194912310021" not in page
+    assert RETYPE_MESSAGE in page
     assert "身份证号校验位错误" not in client.get("/subjects/new").get_data(as_text=True)
     assert db.session.execute(select(Subject)).first() is None
 

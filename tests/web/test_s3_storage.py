@@ -18,7 +18,7 @@ from oversight.models import Attachment, AuditEvent, CompletionRecord, UploadBat
 from tests.attachment_support import JPEG, PDF, attachment_owners
 from tests.checks_support import add_records
 from tests.completion_support import SURVEY, csv_bytes, good_row, world  # noqa: F401  (fixture)
-from tests.exports_support import make_review
+from tests.exports_support import download_bundle, make_review
 from tests.integration.test_verification import ECONOMIC, economic_row, xlsx
 from tests.s3_support import PREFIX, client_of, object_names, s3_endpoint, s3_settings  # noqa: F401  (fixtures)
 from tests.web.test_bulk_import import GOOD_ROWS, HEADERS, _xlsx as sheet_xlsx
@@ -146,7 +146,7 @@ def test_a_verification_file_and_its_error_copy_go_to_the_bucket(s3_app, client_
 def test_the_audit_bundle_is_kept_in_the_bucket_and_downloaded_from_it(s3_app, client_for, factory, tmp_path):
     make_review(factory.contract(factory.contractor()), "2025Q1")
     db.session.commit()
-    response = client_for(factory.user("auditor")).get("/exports/audit-bundle.zip?year=2025")
+    response = download_bundle(client_for(factory.user("auditor")), 2025)
     assert response.status_code == 200 and response.mimetype == "application/zip"
     downloaded = response.data
     response.close()

@@ -1,4 +1,5 @@
-"""Downloads: quarterly review sheets, annual evaluation reports, the audit bundle, the OCDS package."""
+"""Downloads: quarterly review sheets, annual evaluation reports, the audit bundles (built on the
+queue, listed on their own page), the OCDS package."""
 from __future__ import annotations
 
 import io
@@ -7,10 +8,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from ...adapters.files import FileStoreError, reports_store
+from ...adapters.files import reports_store
 from ...clock import county_today, utcnow
 from ...extensions import db
-from ...models import AnnualEvaluation, QuarterlyReview
+from ...domain.vocabulary import ExportJobStatus
+from ...models import AnnualEvaluation, ExportJob, QuarterlyReview
 from ...policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may_export_full_personal_data
 from ...services.audit import record_event
 from ...services.kpi_evidence import evidence_rows
@@ -23,12 +25,21 @@ from ..access import (
     sees_draft_reviews,
     sees_unapproved_evaluations,
 )
+from ...tasks import export_later
 from ..downloads import send_stored
 
 bp = Blueprint("exports", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _posted_year() -> int:
+    """The year a form posts (the years the page offers), else 400."""
+    year = request.form.get("year", type=int)
+    if year is None or not 2000 <= year <= 2100:
+        abort(400)
+    return year
 
 
 def _year() -> int:
@@ -83,31 +94,45 @@ def evaluation_report(evaluation_id: int, kind: str):
                      download_name=name)
 
 
-@bp.route("/exports/audit-bundle.zip")
+@bp.route("/exports/audit-bundles", methods=["POST"])
 @permission_required(Action.EXPORT_AUDIT_DATA)
-def audit_bundle():
-    from ...exports.bundle import BUNDLE_FOLDER, build_audit_bundle, consistent_snapshot, record_export
+def request_bundle():
+    """Queue the year's bundle as the current user; it is built apart, listed on the bundles page."""
+    from ...exports.bundle import BundleRefused
+    from ...services.bundle_exports import request_bundle as new_job
 
-    year = _year()
-    full = request.args.get("full") == "1"
-    if full and not may_export_full_personal_data(current_user):
-        abort(403)
-    store = reports_store()
+    year = _posted_year()
     try:
-        # Assembled in a local working file, kept in the store under its SHA-256 (BUNDLE_FOLDER) and
-        # sent from there; the export is logged only once the bundle is safely stored.
-        with store.working_file(BUNDLE_FOLDER, ".zip") as working:
-            with consistent_snapshot():
-                result = build_audit_bundle(year, working.name, full=full,
-                                            exported_by=current_user._get_current_object())
-        record_export(result)
-        db.session.commit()
-    except FileStoreError as error:
-        db.session.rollback()
-        flash(f"审计包未能生成：{error}", "danger")
-        return redirect(url_for(".index", year=year))
-    return send_stored(store, working.key, mimetype="application/zip",
-                       download_name=f"审计包_{year}{'_完整个人信息' if full else ''}.zip")
+        job = new_job(current_user._get_current_object(), year, full=request.form.get("full") == "1")
+    except BundleRefused:
+        abort(403)
+    db.session.commit()
+    export_later(job.id)
+    flash(f"已开始生成 {year} 年度审计包，完成后可在本页下载", "success")
+    return redirect(url_for(".bundles"))
+
+
+@bp.route("/exports/audit-bundles/")
+@permission_required(Action.EXPORT_AUDIT_DATA)
+def bundles():
+    from ...services.bundle_exports import jobs_of
+
+    jobs = jobs_of(current_user._get_current_object())
+    return render_template("exports/bundles.html", jobs=jobs,
+                           pending=any(job.status == ExportJobStatus.PENDING for job in jobs))
+
+
+@bp.route("/exports/audit-bundles/<int:job_id>.zip")
+@permission_required(Action.EXPORT_AUDIT_DATA)
+def bundle_download(job_id: int):
+    """A done bundle, to the user who asked for it only (404 to anyone else)."""
+    from ...services.bundle_exports import bundle_key
+
+    job = db.session.get(ExportJob, job_id)
+    if job is None or job.requested_by_id != current_user.id or (job.full and not may_export_full_personal_data(current_user)):
+        abort(404)
+    return send_stored(reports_store(), bundle_key(job), mimetype="application/zip",
+                       download_name=f"审计包_{job.year}{'_完整个人信息' if job.full else ''}.zip")
 
 
 @bp.route("/exports/ocds/<int:year>.json")

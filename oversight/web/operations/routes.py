@@ -1,3 +1,4 @@
+import logging
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
 from sqlalchemy import select, text
@@ -6,13 +7,15 @@ from ...clock import county_today
 from ...domain.vocabulary import describe_counts
 from ...extensions import csrf, db
 from ...jobs import JOBS, JOBS_BY_NAME
-from ...models import JobRun
+from ...models import JobRun, TaskFailure, UploadBatch
 from ...policy import Action
 from ...services.jobs import last_runs, run_now
+from ...tasks import queue_of
 from ..access import permission_required
 from ..params import paginate
 
 bp = Blueprint("operations", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.route("/healthz")
@@ -30,8 +33,18 @@ def healthz():
 @permission_required(Action.RUN_JOBS)
 def jobs():
     history = paginate(select(JobRun).order_by(JobRun.id.desc()))
+    queue = queue_of()
+    try:
+        waiting = queue.huey.pending_count()
+    except Exception:  # a queue that cannot be reached is what the page must say
+        log.exception("queue unreachable")
+        waiting = None
+    failures = db.session.execute(select(TaskFailure).order_by(TaskFailure.id.desc()).limit(20)).scalars().all()
+    failed_batches = db.session.execute(select(UploadBatch).where(UploadBatch.status == "failed")
+                                        .order_by(UploadBatch.id.desc()).limit(20)).scalars().all()
     return render_template("operations/jobs.html", jobs=JOBS, jobs_by_name=JOBS_BY_NAME, last=last_runs(JOBS),
-                           history=history)
+                           history=history, queue=queue.describe(), waiting=waiting, failures=failures,
+                           failed_batches=failed_batches)
 
 
 @bp.route("/admin/jobs/<name>/run", methods=["POST"])

@@ -17,12 +17,12 @@ from ...services.completion_import import (
     ImportRefused,
     all_errors,
     earlier_batch,
-    run_import_later,
     skipped_note,
     start_import,
     unlisted_errors,
 )
 from ...services.completion_records import filtered_batches, log_template
+from ...tasks import import_later
 from ..access import contract_scope, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..downloads import send_stored
 from ..params import database_int, page_number, paginate
@@ -106,7 +106,7 @@ def upload(contract_id: int):
         else:
             db.session.commit()
             if batch.status == "pending":
-                run_import_later(batch.id, county_today())
+                import_later(batch.id, county_today())
             return redirect(url_for(".detail", batch_id=batch.id))
     recent = db.session.execute(filtered_batches(contract.id).limit(10)).scalars().all()
     return render_template("uploads/upload.html", contract=contract, form=form, recent=recent)
