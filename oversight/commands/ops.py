@@ -1,6 +1,7 @@
 """Operations commands: the queue worker, jobs on demand, SQLite backup and restore."""
 from __future__ import annotations
 
+import gc
 import json
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,9 @@ def register(app: Flask) -> None:
         consumer = queue.huey.create_consumer(workers=workers or app.config["QUEUE_WORKERS"],
                                               periodic=not no_periodic, worker_type="thread")
         click.echo(f"队列进程已启动：{queue.describe()}（Ctrl+C 停止）")
+        # As in gunicorn.conf.py: what loading the app made is frozen out of the collector's full
+        # collections, which would otherwise walk it during every import and quarter's scoring.
+        gc.freeze()
         consumer.run()
 
     @app.cli.command("run-job")
