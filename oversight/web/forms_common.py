@@ -96,6 +96,14 @@ def redirect_refused(form: FlaskForm, url: str | None = None, **extra) -> Respon
     return None
 
 
+def redirect_refused_listing(form: FlaskForm, refused: list[str]) -> tuple[Response | None, list[str]]:
+    """`redirect_refused` for a page that also lists refusals tied to no field (`refused`): a POST
+    is redirected with them; a GET gets back those a refused POST kept."""
+    if form.is_submitted():
+        return redisplay(form, refused=refused), refused
+    return None, (refill(form) or {}).get("refused", [])
+
+
 def send_back(form: FlaskForm, url: str) -> Response:
     """A refused form posted from another page (one of a detail page's forms): its errors as a
     message, then back to that page, which `refill`s the form as typed."""

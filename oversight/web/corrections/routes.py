@@ -14,7 +14,7 @@ from ..access import contract_scope, get_contract_or_404, is_contractor_user, ma
 from ..attachments_common import received
 from ..params import paginate
 from ..visit_form import cells, visit_form
-from ..forms_common import redisplay, refill, refilled, send_back
+from ..forms_common import redirect_refused_listing, refilled, send_back
 from .forms import ApproveForm, CorrectionForm, RefuseForm
 
 bp = Blueprint("corrections", __name__, url_prefix="/corrections")
@@ -103,12 +103,9 @@ def new(record_id: int):
             db.session.commit()
             flash("已提交更正申请，等待监管人员审核", "success")
             return redirect(url_for(".detail", request_id=created.id))
-    if form.is_submitted():
-        kept = redisplay(form, refused=refused)
-        if kept:
-            return kept
-    else:
-        refused = (refill(form) or {}).get("refused", [])
+    kept, refused = redirect_refused_listing(form, refused)
+    if kept:
+        return kept
     current = service.current_cells(record)
     return render_template("corrections/new.html", record=record, form=form, blocker=None, refused=refused,
                            columns=correctable_columns(record.service_type), current=current)

@@ -17,7 +17,7 @@ from ..access import (
     permission_required,
     sees_anomaly_flags,
 )
-from ..forms_common import redisplay, refill
+from ..forms_common import redirect_refused_listing
 from ..params import database_int, paginate
 from ..visit_form import cells, visit_form
 
@@ -80,10 +80,7 @@ def enter(assignment_id: int):
                 form[key].errors = [*form[key].errors, error.reason]
             else:
                 refused.append(f"{error.column}：{error.reason}" if error.column else error.reason)
-    if form.is_submitted():
-        kept = redisplay(form, refused=refused)
-        if kept:
-            return kept
-    else:
-        refused = (refill(form) or {}).get("refused", [])
+    kept, refused = redirect_refused_listing(form, refused)
+    if kept:
+        return kept
     return render_template("records/form.html", form=form, assignment=assignment, refused=refused)
