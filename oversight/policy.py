@@ -25,6 +25,8 @@ from typing import Any
 
 from .domain.duties import drafter_conflict
 from .domain.vocabulary import (
+    TENDER_STATUSES_OPEN_TO_BIDS,
+    TENDER_STATUSES_OPEN_TO_SETUP,
     AppealStatus,
     AssignmentStatus,
     CallbackStatus,
@@ -34,6 +36,7 @@ from .domain.vocabulary import (
     NoticeStatus,
     ReviewStatus,
     Role,
+    TenderStatus,
 )
 
 ADMIN = frozenset({Role.ADMIN})
@@ -100,6 +103,13 @@ class Action(StrEnum):
     # The user's own inbox and e-mail choices: personal, so auditors use them too.
     READ_NOTIFICATIONS = "read_notifications"
     CHOOSE_NOTIFICATION_EMAILS = "choose_notification_emails"
+    # Procurement projects (issue 15): bids are the bureau's, never shown to any contractor.
+    READ_PROCUREMENT = "read_procurement"
+    MANAGE_PROCUREMENT = "manage_procurement"  # projects, lines, dates, items, committee, documents
+    RECORD_BIDS = "record_bids"  # bidders (new contractors from them) and their prices, at bid opening
+    ENTER_TENDER_SCORES = "enter_tender_scores"  # the committee's score sheets, the tie decision
+    EVALUATE_TENDERS = "evaluate_tenders"  # record the computed ranking
+    AWARD_TENDERS = "award_tenders"  # award: creates the contract
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -146,6 +156,12 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.HANDLE_ESCALATIONS: ADMIN,
     Action.READ_NOTIFICATIONS: EVERYONE,
     Action.CHOOSE_NOTIFICATION_EMAILS: EVERYONE,
+    Action.READ_PROCUREMENT: READERS,
+    Action.MANAGE_PROCUREMENT: STAFF,
+    Action.RECORD_BIDS: STAFF,
+    Action.ENTER_TENDER_SCORES: STAFF,
+    Action.EVALUATE_TENDERS: STAFF,
+    Action.AWARD_TENDERS: ADMIN,
 }
 
 
@@ -251,6 +267,13 @@ _STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
         and (role_of(user) == Role.ADMIN or appeal.recheck_assigned_to_id in (None, user.id))),
     Action.HANDLE_ESCALATIONS: lambda user, notice: (notice.escalated_at is not None
                                                      and notice.escalation_handled_at is None),
+    # A procurement project: set up until bids are opened, bids taken once announced, scored and
+    # evaluated once opened, awarded once evaluated with a recommended winner.
+    Action.MANAGE_PROCUREMENT: lambda user, project: project.status in TENDER_STATUSES_OPEN_TO_SETUP,
+    Action.RECORD_BIDS: lambda user, project: project.status in TENDER_STATUSES_OPEN_TO_BIDS,
+    Action.ENTER_TENDER_SCORES: lambda user, project: project.status == TenderStatus.OPENED,
+    Action.EVALUATE_TENDERS: lambda user, project: project.status == TenderStatus.OPENED,
+    Action.AWARD_TENDERS: lambda user, project: project.status == TenderStatus.EVALUATED,
 }
 
 

@@ -106,6 +106,14 @@ FIELD_LABELS: dict[str, str] = {
     "legacy_events": "旧式事件数", "legacy_head": "旧式链头", "format": "格式", "filters": "筛选条件",
     "backup": "备份文件", "backup_sha256": "备份文件指纹", "replaced_events": "被替换的事件数",
     "replaced_last_id": "被替换的最后事件", "replaced_last_hash": "被替换的链头哈希",
+    # procurement projects, bids and their evaluation
+    "budget_line": "预算项目", "budget_fen": "预算金额（元）", "price_points_centi": "价格分值",
+    "announced_on": "公告日期", "bid_opening_on": "开标日期", "awarded_on": "定标日期",
+    "tie_decision": "评标委员会抽签结果", "tie_note": "抽签说明", "evaluation": "评审结果",
+    "evaluated_at": "评审时间", "evaluated_by_id": "评审记录人", "project_id": "采购项目",
+    "price_fen": "投标报价（元）", "valid": "有效投标", "invalid_reason": "无效投标理由", "awarded": "中标",
+    "max_points_centi": "分值", "technical": "技术评分项", "evaluator_id": "评委", "bid_id": "投标",
+    "item_id": "评分项",
     # the demo seeds' summaries
     "scale": "规模", "today": "演示日期", "deleted": "清除的数据", "household": "家庭数", "person": "个人数",
     "by_status": "按状态",
@@ -138,6 +146,12 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("Notification", "kind"): "通知类别",
     ("NotificationPreference", "kind"): "通知类别",
     ("NotificationPreference", "email"): "发送邮件",
+    ("ProcurementProject", "code"): "项目编号",
+    ("ProcurementProject", "title"): "项目名称",
+    ("ProcurementProject", "term_start"): "服务期起始日",
+    ("ProcurementProject", "term_end"): "服务期终止日",
+    ("TenderScore", "points_centi"): "评分",
+    ("TenderEvaluator", "name"): "姓名",
 }
 
 

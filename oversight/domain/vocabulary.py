@@ -368,6 +368,12 @@ class AuditObject(Labelled):
     EVIDENCE_FLAG = "EvidenceFlag", "核对疑点"
     AUDIT_LOG = "AuditLog", "审计日志"
     AUDIT_KEY = "AuditKey", "审计密钥"
+    PROCUREMENT_PROJECT = "ProcurementProject", "采购项目"
+    PROCUREMENT_LINE = "ProcurementLine", "采购服务内容"
+    TENDER_BID = "TenderBid", "投标"
+    TENDER_SCORING_ITEM = "TenderScoringItem", "评分项"
+    TENDER_EVALUATOR = "TenderEvaluator", "评标委员会成员"
+    TENDER_SCORE = "TenderScore", "评委评分"
 
 
 class ImportKind(Labelled):
@@ -448,6 +454,7 @@ class AttachmentOwner(Labelled):
     QUARTERLY_REVIEW = "quarterly_review", "季度考核意见"
     CORRECTION_REQUEST = "correction_request", "更正申请"
     APPEAL = "appeal", "申诉"
+    PROCUREMENT_PROJECT = "procurement_project", "采购项目文件"
 
 
 # --- corrections of stored records (更正申请) ----------------------------------------------------
@@ -544,3 +551,23 @@ class ExportJobStatus(Labelled):
     PENDING = "pending", "生成中"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+
+
+# --- procurement projects to award (issue 15) ---------------------------------------------------
+
+
+class TenderStatus(Labelled):
+    """draft → announced → opened (bids opened, scoring) → evaluated → awarded; or cancelled."""
+
+    DRAFT = "draft", "筹备中"
+    ANNOUNCED = "announced", "已发布采购公告"
+    OPENED = "opened", "已开标，评审中"
+    EVALUATED = "evaluated", "已评审，待定标"
+    AWARDED = "awarded", "已定标，合同已生成"
+    CANCELLED = "cancelled", "已终止"
+
+
+# Until bids are opened a project's details, items and committee may change; bids are taken
+# from the announcement to the evaluation.
+TENDER_STATUSES_OPEN_TO_SETUP = frozenset({TenderStatus.DRAFT, TenderStatus.ANNOUNCED})
+TENDER_STATUSES_OPEN_TO_BIDS = frozenset({TenderStatus.ANNOUNCED, TenderStatus.OPENED})

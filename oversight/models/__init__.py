@@ -17,6 +17,14 @@ from .oversight_checks import (
     SamplingDraw,
     SpotCheck,
 )
+from .procurement import (
+    ProcurementLine,
+    ProcurementProject,
+    TenderBid,
+    TenderEvaluator,
+    TenderScore,
+    TenderScoringItem,
+)
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
 from .standard import LocalStandard
 from .subject import Subject
@@ -29,4 +37,5 @@ __all__ = [
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "TaskFailure", "UploadBatch", "User",
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
+    "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
 ]

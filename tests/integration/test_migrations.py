@@ -52,6 +52,7 @@ VOCABULARY_CHECKS = "c4e1a7d20b91"
 SESSION_VERSION = "e6a3c9f42d13"
 ATTACHMENT_OWNERS = "a8c5e1b64f35"
 AUDIT_KEYS = "d5f2b8e31c02"
+PROCUREMENT = "c3e5a7b9d1f4"
 
 
 @pytest.fixture
@@ -333,8 +334,10 @@ FINGERPRINTS = "c0e7a3d86b57"
 
 
 def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
-    """The models' codes, as the vocabularies the appeals revision grew stood before it."""
-    return {**_vocabulary_checks(), **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()}}
+    """The models' codes, as the vocabularies the appeals revision grew stood before it (and the
+    attachment owners before the procurement revision added its own)."""
+    return {**_vocabulary_checks(), ("attachments", "owner_type"): _migration(PROCUREMENT).OWNER_TYPES,
+            **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()}}
 
 
 def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(migrated_app):

@@ -133,6 +133,12 @@ ROLE_TABLE = {
     Action.HANDLE_ESCALATIONS: "A...",
     Action.READ_NOTIFICATIONS: "ASUC",
     Action.CHOOSE_NOTIFICATION_EMAILS: "ASUC",
+    Action.READ_PROCUREMENT: "ASU.",
+    Action.MANAGE_PROCUREMENT: "AS..",
+    Action.RECORD_BIDS: "AS..",
+    Action.ENTER_TENDER_SCORES: "AS..",
+    Action.EVALUATE_TENDERS: "AS..",
+    Action.AWARD_TENDERS: "A...",
 }
 
 
@@ -150,7 +156,7 @@ def test_each_action_is_open_to_exactly_its_roles(action):
 
 def test_auditors_only_read_and_export():
     assert {action for action in Action if may(AUDITOR, action)} == {
-        Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT,
+        Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT, Action.READ_PROCUREMENT,
         # their own inbox and e-mail choices, which change nothing of the oversight record
         Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
@@ -231,6 +237,21 @@ STEP_TABLE = [
     (Action.RECHECK_APPEALS, _appeal("recheck_ordered"), "supervisor", False),
     (Action.RECHECK_APPEALS, _appeal("recheck_ordered", recheck_assigned_to_id=ADMIN.id), "second supervisor", False),
     (Action.RECHECK_APPEALS, _appeal("filed"), "second supervisor", False),
+    # procurement projects: set up until opened, bids from the announcement, scores once opened
+    (Action.MANAGE_PROCUREMENT, _record("draft"), "supervisor", True),
+    (Action.MANAGE_PROCUREMENT, _record("announced"), "supervisor", True),
+    (Action.MANAGE_PROCUREMENT, _record("opened"), "supervisor", False),
+    (Action.RECORD_BIDS, _record("draft"), "supervisor", False),
+    (Action.RECORD_BIDS, _record("announced"), "supervisor", True),
+    (Action.RECORD_BIDS, _record("opened"), "supervisor", True),
+    (Action.RECORD_BIDS, _record("evaluated"), "supervisor", False),
+    (Action.ENTER_TENDER_SCORES, _record("opened"), "supervisor", True),
+    (Action.ENTER_TENDER_SCORES, _record("evaluated"), "supervisor", False),
+    (Action.ENTER_TENDER_SCORES, _record("opened"), "contractor", False),
+    (Action.EVALUATE_TENDERS, _record("opened"), "supervisor", True),
+    (Action.AWARD_TENDERS, _record("evaluated"), "admin", True),
+    (Action.AWARD_TENDERS, _record("evaluated"), "supervisor", False),
+    (Action.AWARD_TENDERS, _record("awarded"), "admin", False),
 ]
 
 
