@@ -25,6 +25,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 TOTAL_POINTS = Decimal(100)
+# Valid bids a method needs before it may be evaluated: fewer and the procurement is ended (废标,
+# 政府采购法 art. 36); 竞争性磋商 of a service purchased by the government may go on with two
+# (财库〔2015〕124号); 单一来源 has its one supplier.
+MIN_VALID_BIDS = {"公开招标": 3, "竞争性磋商": 2, "竞争性谈判": 3, "询价": 3, "单一来源": 1}
 CENT = Decimal("0.01")
 
 
