@@ -4,7 +4,10 @@ One release per contract whose term touches the year: the bureau as buyer and th
 supplier (its unified social credit code under the scheme CN-USCC), tender, award and contract,
 payments as `implementation.transactions`, the approved quarterly reviews and the annual evaluation
 as `implementation.milestones`, and, through the Metrics extension, the KPI targets as
-`agreedMetrics` and the results as `implementation.metrics[].observations`.
+`agreedMetrics` and the results as `implementation.metrics[].observations`. A contract awarded
+from a procurement project also carries the project's `planning` (budget line and amount) and
+`tender` (method, award criteria, periods, lines, bidders as `tenderer` parties) and the award's
+date; a project announced in the year and not yet awarded is a release of its own (planning, tender).
 
 Nothing personal goes out: no subject, worker or contact person, no phone, no free text that
 staff or contractors typed (comments, reasons, payment notes).
@@ -32,7 +35,15 @@ from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
-from ..models import AnnualEvaluation, Contract, KpiScheme, LocalStandard, PaymentRecord, QuarterlyReview
+from ..models import (
+    AnnualEvaluation,
+    Contract,
+    KpiScheme,
+    LocalStandard,
+    PaymentRecord,
+    ProcurementProject,
+    QuarterlyReview,
+)
 from . import estimate_text
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
@@ -301,7 +312,7 @@ def _release(contract: Contract, year: int, published: str, buyer_party: dict, t
     if results:
         implementation["metrics"] = results
     lots = {"items": items} if items else {}
-    return {
+    release = {
         "ocid": f"{current_app.config['OCDS_OCID_PREFIX']}-{contract.code}",
         "id": f"{contract.code}-{year}",
         "date": published,
@@ -328,6 +339,100 @@ def _release(contract: Contract, year: int, published: str, buyer_party: dict, t
             "implementation": implementation,
         }],
     }
+    project = db.session.execute(
+        select(ProcurementProject).where(ProcurementProject.contract_id == contract.id)).scalar_one_or_none()
+    if project is not None:
+        add_procurement_stages(release, project)
+    return release
+
+
+# --- planning, tender and award from the procurement project (issue 15) ----------------------
+
+
+def _tenderer(bid) -> dict:
+    contractor = bid.contractor
+    return {"id": f"{CREDIT_CODE_SCHEME}-{contractor.credit_code}", "name": contractor.name}
+
+
+def _award_criteria(project: ProcurementProject) -> str:
+    price = Decimal(project.price_points_centi) / 100
+    items = "、".join(f"{item.name} {(Decimal(item.max_points_centi) / 100).normalize():f} 分" for item in project.items)
+    return (f"综合评分法：价格分 {price.normalize():f} 分（低价优先法，评标基准价为最低有效报价）"
+            + (f"；{items}" if items else ""))
+
+
+def planning_stage(project: ProcurementProject) -> dict:
+    """OCDS `planning`: the budget line and amount the purchase is funded from."""
+    return {"budget": {"id": f"{project.code}-budget", "description": project.budget_line,
+                       "amount": _value(project.budget_fen)}}
+
+
+def tender_stage(project: ProcurementProject) -> dict:
+    """OCDS `tender`: method, award criteria, announcement to bid opening, the lines and the bidders
+    (organisations by their credit codes; no bid prices but the winner's, no contact person)."""
+    period = {"startDate": _local(project.term_start), "endDate": _local(project.term_end, end_of_day=True)}
+    status = {"cancelled": "cancelled", "awarded": "complete"}.get(project.status, "active")
+    if project.status == "draft":
+        status = "planning"
+    tender: dict[str, Any] = {
+        "id": project.code, "title": project.title, "status": status,
+        "procurementMethod": PROCUREMENT_METHODS.get(project.procurement_method),
+        "procurementMethodDetails": project.procurement_method, "mainProcurementCategory": "services",
+        "awardCriteria": "ratedCriteria", "awardCriteriaDetails": _award_criteria(project),
+        "value": _value(project.budget_fen), "contractPeriod": period,
+        "items": [{"id": line.service_type, "description": label_of(ServiceType, line.service_type),
+                   "quantity": line.annual_target, "unit": {"name": UNITS[line.service_type]}}
+                  for line in project.lines],
+        "numberOfTenderers": len(project.bids),
+        "tenderers": [_tenderer(bid) for bid in project.bids],
+    }
+    if project.announced_on is not None:
+        tender["tenderPeriod"] = {"startDate": _local(project.announced_on)}
+        if project.bid_opening_on is not None:
+            tender["tenderPeriod"]["endDate"] = _local(project.bid_opening_on)
+    if project.bid_opening_on is not None:
+        tender["awardPeriod"] = {"startDate": _local(project.bid_opening_on)}
+        if project.awarded_on is not None:
+            tender["awardPeriod"]["endDate"] = _local(project.awarded_on, end_of_day=True)
+    return tender
+
+
+def tenderer_parties(project: ProcurementProject) -> list[dict]:
+    """Every bidder as a party with the role `tenderer` (the winner's entry is the supplier's)."""
+    return [{**_tenderer(bid), "identifier": {"scheme": CREDIT_CODE_SCHEME, "id": bid.contractor.credit_code,
+                                              "legalName": bid.contractor.name}, "roles": ["tenderer"]}
+            for bid in project.bids]
+
+
+def add_procurement_stages(release: dict, project: ProcurementProject) -> None:
+    """A contract's release gains its project's planning and tender, and the award's date."""
+    release["tag"] = ["planning", "tender", *release["tag"]]
+    release["planning"] = planning_stage(project)
+    release["tender"] = tender_stage(project)
+    by_id = {party["id"]: party for party in release["parties"]}
+    for party in tenderer_parties(project):
+        if party["id"] in by_id:
+            by_id[party["id"]]["roles"] = [*by_id[party["id"]]["roles"], "tenderer"]
+        else:
+            release["parties"].append(party)
+    if project.awarded_on is not None:
+        for award in release["awards"]:
+            award["date"] = _local(project.awarded_on)
+
+
+def tender_releases(year: int, published: str, buyer_party: dict) -> list[dict]:
+    """A release (planning and tender) for each project announced in the year and not yet awarded."""
+    projects = db.session.execute(
+        select(ProcurementProject).where(ProcurementProject.contract_id.is_(None),
+                                         ProcurementProject.announced_on.between(date(year, 1, 1), date(year, 12, 31)))
+        .order_by(ProcurementProject.code)).scalars()
+    buyer = {"id": buyer_party["id"], "name": buyer_party["name"]}
+    return [{
+        "ocid": f"{current_app.config['OCDS_OCID_PREFIX']}-{project.code}",
+        "id": f"{project.code}-{year}-tender", "date": published, "tag": ["planning", "tender"],
+        "initiationType": "tender", "language": "zh", "parties": [buyer_party, *tenderer_parties(project)],
+        "buyer": buyer, "planning": planning_stage(project), "tender": tender_stage(project),
+    } for project in projects]
 
 
 def build_package(year: int, uri: str, *, today: date) -> dict:
@@ -336,8 +441,6 @@ def build_package(year: int, uri: str, *, today: date) -> dict:
         select(Contract).where(Contract.term_start <= date(year, 12, 31), Contract.term_end >= date(year, 1, 1))
         .order_by(Contract.code)
     ).scalars().all()
-    if not contracts:
-        raise NothingToPublish(f"{year}年没有在服务期内的合同，无可发布的数据")
     name = buyer_name(year)
     credit_code = current_app.config.get("BUREAU_CREDIT_CODE")
     buyer: dict[str, Any] = {"id": f"{CREDIT_CODE_SCHEME}-{credit_code}" if credit_code else "buyer", "name": name}
@@ -351,8 +454,11 @@ def build_package(year: int, uri: str, *, today: date) -> dict:
         "extensions": [METRICS_EXTENSION],
         "publishedDate": published,
         "publisher": {"name": name, **({"scheme": CREDIT_CODE_SCHEME, "uid": credit_code} if credit_code else {})},
-        "releases": [_release(contract, year, published, buyer, today) for contract in contracts],
+        "releases": [_release(contract, year, published, buyer, today) for contract in contracts]
+        + tender_releases(year, published, buyer),
     }
+    if not package["releases"]:
+        raise NothingToPublish(f"{year}年没有在服务期内的合同，无可发布的数据")
     errors = validation_errors(package)
     if errors:
         raise InvalidPackage(errors)
