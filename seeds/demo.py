@@ -44,6 +44,7 @@ from oversight.services.registry import save_contract, save_contractor, save_wor
 
 from .activity import Activity, Party
 from .identities import People, Weighted
+from .procurement import add_draft, add_procurement
 from .records import ContractLogs
 from .reference import COUNTY, TOWNSHIPS, public_holidays, villages_of
 from .schedule import ONE_DAY, Profile, Schedule, WorkCalendar, month_windows, shift_month
@@ -272,6 +273,9 @@ class _Builder:
         self._add_assignments(contracts, households, persons)
         users = self._add_users(contractors)
         self._add_activity(contracts, users)
+        add_procurement(contracts[0][0], [contractor for _, contractor in contractors], users["supervisor"],
+                        self.today, self._rng("procurement"))
+        add_draft(contracts[-1][0], users["supervisor"])
         return DemoSummary(self.scale, self.seed, self.today, tuple(self.contract_summaries),
                            tuple(self.user_summaries), row_counts())
 

@@ -46,11 +46,13 @@ from oversight.models import (
     EvidenceFlag,
     ExportJob,
     FieldWorker,
+    ProcurementProject,
     QuarterlyReview,
     RectificationNotice,
     SamplingDraw,
     SpotCheck,
     Subject,
+    TenderEvaluator,
     UploadBatch,
     User,
     VerificationImport,
@@ -317,6 +319,7 @@ ROWS_FOR = {
     "evaluation_id": AnnualEvaluation, "flag_id": EvidenceFlag, "job_id": ExportJob, "import_id": VerificationImport,
     "item_id": DrawItem, "notice_id": RectificationNotice, "batch_id": UploadBatch, "record_id": CompletionRecord,
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
+    "project_id": ProcurementProject, "evaluator_id": TenderEvaluator,
 }
 TRIES_PER_ROUTE = 4
 # Routes no demo row fills: error reports of failed imports (every demo import succeeds); and the
