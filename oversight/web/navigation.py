@@ -27,8 +27,8 @@ HOME = NavItem("首页", "dashboard.index")
 
 NAV_GROUPS: tuple[NavGroup, ...] = (
     NavGroup("业务", (
-        NavItem("采购项目", "procurement.index", Action.READ_PROCUREMENT),
         NavItem("合同", "contracts.index"),
+        NavItem("采购项目", "procurement.index", Action.READ_PROCUREMENT),
         NavItem("任务", "assignments.index"),
         NavItem("上传记录", "uploads.index"),
         NavItem("服务记录", "records.index"),
