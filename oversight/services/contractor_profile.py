@@ -24,8 +24,8 @@ from ..domain.statistics import Rate
 from ..domain.vocabulary import AppealDecision, AppealStatus, ComplaintSource, EvaluationStatus, NoticeOutcome, \
     NoticeStatus, ReviewStatus
 from ..extensions import db
-from ..models import Appeal, AnnualEvaluation, Complaint, Contract, Contractor, QuarterlyReview, RectificationNotice, \
-    SamplingDraw
+from ..models import Appeal, AnnualEvaluation, Complaint, Contract, Contractor, DrawItem, QuarterlyReview, \
+    RectificationNotice, SamplingDraw, SpotCheck
 from .callbacks import SATISFIED_FROM
 from .check_results import call_counts, check_counts
 from .draws import SPOT_CHECK
@@ -185,9 +185,12 @@ def _complaints(contract_id: int, quarters: list[Quarter], year: int) -> Complai
                       len(answered), Rate.of(satisfied, len(answered)))
 
 
-def _appeals(contract_id: int, year: int) -> Appeals:
-    rows = db.session.execute(select(Appeal.status, Appeal.decision).where(
-        Appeal.contract_id == contract_id, _in_year(Appeal.filed_at, year))).all()
+def _appeals(contract_id: int, quarters: list[Quarter]) -> Appeals:
+    """The appeals of the spot checks of the year's draws (whenever filed) and how they were decided."""
+    rows = db.session.execute(
+        select(Appeal.status, Appeal.decision).join(SpotCheck, Appeal.spot_check_id == SpotCheck.id)
+        .join(DrawItem, SpotCheck.draw_item_id == DrawItem.id).join(SamplingDraw, DrawItem.draw_id == SamplingDraw.id)
+        .where(Appeal.contract_id == contract_id, SamplingDraw.quarter.in_([str(q) for q in quarters]))).all()
     decided = [row.decision for row in rows if row.status == AppealStatus.DECIDED]
     return Appeals(len(rows), decided.count(AppealDecision.UPHELD), decided.count(AppealDecision.OVERTURNED),
                    len(rows) - len(decided))
@@ -207,7 +210,7 @@ def contract_line(contract: Contract, today: date) -> ContractLine:
             quarters=tuple(QuarterLine(q, reviews.get(str(q)), by_quarter[q]) for q in quarters),
             evaluation=evaluations.get(year), spot_check=year_estimate,
             rectifications=_rectifications(contract.id, year),
-            complaints=_complaints(contract.id, quarters, year), appeals=_appeals(contract.id, year)))
+            complaints=_complaints(contract.id, quarters, year), appeals=_appeals(contract.id, quarters)))
     return ContractLine(contract, tuple(years))
 
 
