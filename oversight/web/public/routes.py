@@ -15,7 +15,8 @@ from ...extensions import limiter
 from ...services.public_notice import public_notice, public_years
 
 bp = Blueprint("public", __name__, url_prefix="/public")
-bp_limit = limiter.limit(lambda: current_app.config["PUBLIC_REQUESTS_PER_ADDRESS"], scope="public-notice")
+# One budget per address for every page and PDF of the notice.
+bp_limit = limiter.shared_limit(lambda: current_app.config["PUBLIC_REQUESTS_PER_ADDRESS"], scope="public-notice")
 
 
 def _year_or_404(year: int) -> int:
