@@ -219,3 +219,12 @@ def contractor_profile(contractor: Contractor, today: date) -> ContractorProfile
     contracts = db.session.execute(select(Contract).where(Contract.contractor_id == contractor.id)
                                    .order_by(Contract.term_start, Contract.code)).scalars()
     return ContractorProfile(contractor, tuple(contract_line(contract, today) for contract in contracts), today)
+
+
+def past_performance_for(contractor_id: int, today: date, max_points: Decimal | int | str = 10) -> PastPerformance:
+    """A tender's past-performance scoring item for one bidder: its profile's score out of
+    `max_points` (`domain.past_performance`; None points when no approved result)."""
+    contractor = db.session.get(Contractor, contractor_id)
+    if contractor is None:
+        raise LookupError(f"承接机构 {contractor_id} 不存在")
+    return contractor_profile(contractor, today).past_performance(max_points)

@@ -30,7 +30,7 @@ from oversight.models import (
 )
 from oversight.services.appeals import appealable_checks, decide_appeal, file_appeal
 from oversight.services.check_results import quarter_check_figures
-from oversight.services.contractor_profile import contractor_profile
+from oversight.services.contractor_profile import contractor_profile, past_performance_for
 from oversight.services.evaluations import approve_evaluation, publish_evaluation
 from seeds.demo import build_demo
 from tests.conftest import Client
@@ -145,6 +145,7 @@ def test_the_profile_holds_every_contract_year_as_the_records_give_it(demo):
         score = profile.past_performance(10)
         assert approved and score.history_score == sum(per_year) / len(per_year)
         assert score.points == (score.history_score / 10).quantize(Decimal("0.01"))
+        assert past_performance_for(contractors[0].id, TODAY, 10) == score  # what a tender's item calls
 
 
 def test_the_page_is_for_the_bureau_auditors_and_the_contractor_itself_only(demo):
