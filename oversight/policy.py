@@ -110,6 +110,9 @@ class Action(StrEnum):
     ENTER_TENDER_SCORES = "enter_tender_scores"  # the committee's score sheets, the tie decision
     EVALUATE_TENDERS = "evaluate_tenders"  # record the computed ranking
     AWARD_TENDERS = "award_tenders"  # award: creates the contract
+    # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
+    # the bureau and auditors read every contractor's, a contractor its own.
+    READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -162,6 +165,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.ENTER_TENDER_SCORES: STAFF,
     Action.EVALUATE_TENDERS: STAFF,
     Action.AWARD_TENDERS: ADMIN,
+    Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
 }
 
 

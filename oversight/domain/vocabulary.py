@@ -374,6 +374,7 @@ class AuditObject(Labelled):
     TENDER_SCORING_ITEM = "TenderScoringItem", "评分项"
     TENDER_EVALUATOR = "TenderEvaluator", "评标委员会成员"
     TENDER_SCORE = "TenderScore", "评委评分"
+    CONTRACTOR_PROFILE = "ContractorProfile", "承接机构履约档案"
 
 
 class ImportKind(Labelled):

@@ -139,6 +139,7 @@ ROLE_TABLE = {
     Action.ENTER_TENDER_SCORES: "AS..",
     Action.EVALUATE_TENDERS: "AS..",
     Action.AWARD_TENDERS: "A...",
+    Action.READ_CONTRACTOR_PROFILES: "ASUC",
 }
 
 
@@ -158,7 +159,8 @@ def test_auditors_only_read_and_export():
     assert {action for action in Action if may(AUDITOR, action)} == {
         Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT, Action.READ_PROCUREMENT,
         # their own inbox and e-mail choices, which change nothing of the oversight record
-        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS}
+        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS,
+        Action.READ_CONTRACTOR_PROFILES}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
 
 
