@@ -116,6 +116,7 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('max_points_centi', sa.Integer(), nullable=False),
     sa.Column('technical', sa.Boolean(), nullable=False),
+    sa.Column('past_performance', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['procurement_projects.id'], name=op.f('fk_tender_scoring_items_project_id_procurement_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tender_scoring_items'))
     )

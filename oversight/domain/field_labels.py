@@ -112,7 +112,7 @@ FIELD_LABELS: dict[str, str] = {
     "tie_decision": "评标委员会抽签结果", "tie_note": "抽签说明", "evaluation": "评审结果",
     "evaluated_at": "评审时间", "evaluated_by_id": "评审记录人", "project_id": "采购项目",
     "price_fen": "投标报价（元）", "valid": "有效投标", "invalid_reason": "无效投标理由", "awarded": "中标",
-    "max_points_centi": "分值", "technical": "技术评分项", "evaluator_id": "评委", "bid_id": "投标",
+    "max_points_centi": "分值", "technical": "技术评分项", "past_performance": "按履约档案评分", "evaluator_id": "评委", "bid_id": "投标",
     "item_id": "评分项",
     # the demo seeds' summaries
     "scale": "规模", "today": "演示日期", "deleted": "清除的数据", "household": "家庭数", "person": "个人数",

@@ -115,6 +115,8 @@ class TenderScoringItem(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     max_points_centi: Mapped[int]
     technical: Mapped[bool] = mapped_column(default=True)
+    # Fed from the bidder's past performance (履约档案): each member's sheet is prefilled with it.
+    past_performance: Mapped[bool] = mapped_column(default=False)
 
     project: Mapped[ProcurementProject] = relationship(back_populates="items")
 

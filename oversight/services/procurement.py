@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..policy import Action
 from .attachments import OwnerKind, Upload, attach_all, register_owner
+from .contractor_profile import past_performance_for
 from .registry import RegistryError, save_contract, save_contractor
 
 CENTI = Decimal(100)
@@ -174,13 +175,15 @@ def attach_documents(project: ProcurementProject, uploads: Sequence[Upload], use
 # --- scoring items and the committee ------------------------------------------------------------
 
 
-def add_item(project: ProcurementProject, *, name: str, max_points: Decimal, technical: bool) -> TenderScoringItem:
+def add_item(project: ProcurementProject, *, name: str, max_points: Decimal, technical: bool,
+             past_performance: bool = False) -> TenderScoringItem:
     _require(project, TENDER_STATUSES_OPEN_TO_SETUP, "修改评分项")
     if max_points <= 0:
         raise ProcurementError("评分项分值应大于 0")
     if any(item.name == name for item in project.items):
         raise ProcurementError(f"评分项“{name}”已存在")
     item = TenderScoringItem(name=name, max_points_centi=_centi(max_points, "评分项分值"), technical=technical,
+                             past_performance=past_performance,
                              sequence=max((i.sequence for i in project.items), default=0) + 1)
     project.items.append(item)
     db.session.flush()
@@ -287,6 +290,19 @@ def save_sheet(project: ProcurementProject, member: TenderEvaluator,
     db.session.flush()
     return sum(1 for centi in {**{k: r.points_centi for k, r in stored.items()}, **centis}.values()
                if centi is not None)
+
+
+def past_performance_points(project: ProcurementProject, today: date) -> dict[tuple[int, int], Decimal | None]:
+    """For each item fed from past performance and each valid bid: the bidder's points out of the
+    item's (its 履约档案, `services.contractor_profile`); None when it has no approved result."""
+    found: dict[tuple[int, int], Decimal | None] = {}
+    for item in project.items:
+        if item.past_performance:
+            for bid in project.bids:
+                if bid.valid:
+                    found[(bid.id, item.id)] = past_performance_for(
+                        bid.contractor_id, today, points_of(item.max_points_centi)).points
+    return found
 
 
 def record_tie_decision(project: ProcurementProject, order: Sequence[int], note: str) -> None:

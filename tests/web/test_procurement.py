@@ -147,3 +147,33 @@ def test_a_bid_without_a_bidder_is_refused_saying_what_to_fill_in(factory, clien
                                token_from=page, follow_redirects=True)
     assert "选择已登记的投标人，或填写新机构的新机构统一社会信用代码、新机构联系人、新机构联系电话" in _text(response)
     assert db.session.execute(select(func.count()).select_from(TenderBid)).scalar() == 0
+
+
+def test_a_past_performance_item_is_prefilled_from_each_bidders_profile(factory, client_for):
+    from oversight.clock import county_today
+    from oversight.services import procurement as svc
+    from oversight.services.contractor_profile import past_performance_for
+    from tests.exports_support import make_evaluation, make_review
+    from tests.integration.test_procurement import new_project
+
+    veteran, newcomer = factory.contractor("赣县区老牌社会工作服务中心"), factory.contractor("赣县区新设社会工作服务社")
+    contract = factory.contract(veteran, term_start=date(2025, 1, 1), term_end=date(2025, 12, 31))
+    for quarter in ("2025Q1", "2025Q2", "2025Q3", "2025Q4"):
+        make_review(contract, quarter)
+    make_evaluation(contract, 2025, approver=factory.user("admin"))
+    project = new_project(procurement_method="竞争性磋商")
+    history_item = project.items[-1]  # 业绩与信誉, 10 points
+    history_item.past_performance = True
+    svc.announce(project, date(2024, 11, 1))
+    old, new = (svc.record_bid(project, c, price_fen=100_000) for c in (veteran, newcomer))
+    svc.open_bids(project, date(2024, 11, 20))
+    db.session.commit()
+    expected = past_performance_for(veteran.id, county_today(), 10).points
+    assert expected is not None
+
+    supervisor = client_for(factory.user("supervisor"))
+    url = f"/procurement/{project.id}/sheets/{project.evaluators[0].id}"
+    page = _text(supervisor.get(url))
+    assert re.search(rf'name="s-{old.id}-{history_item.id}"[^>]*value="{expected.normalize():f}"', page)
+    assert re.search(rf'name="s-{new.id}-{history_item.id}"[^>]*value=""', page)
+    assert "履约档案：无已审定结果" in page and "（已预填，未保存）" in page

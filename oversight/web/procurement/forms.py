@@ -43,6 +43,7 @@ class ItemForm(FlaskForm):
     max_points = DecimalField("分值", places=2, validators=[InputRequired(message="请填写分值"),
                                                            NumberRange(min=0.01, max=100, message="分值应在 0.01 至 100 之间")])
     technical = BooleanField("技术评分项（不勾选为商务评分项）", default=True)
+    past_performance = BooleanField("按履约档案评分（评分表预填各投标人的历史履约得分）")
 
 
 class EvaluatorForm(FlaskForm):

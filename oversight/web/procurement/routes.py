@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ... import policy
+from ...clock import county_today
 from ...domain.attachments import AttachmentRefused
 from ...domain.tender_evaluation import EvaluationRefused, shown
 from ...domain.vocabulary import ServiceType, TenderStatus
@@ -186,7 +187,8 @@ def documents(project_id: int):
 @permission_required(Action.MANAGE_PROCUREMENT)
 def add_item(project_id: int):
     return _posted_step(project_id, Action.MANAGE_PROCUREMENT, ItemForm, lambda project, form: svc.add_item(
-        project, name=form.name.data.strip(), max_points=form.max_points.data, technical=form.technical.data),
+        project, name=form.name.data.strip(), max_points=form.max_points.data, technical=form.technical.data,
+        past_performance=form.past_performance.data),
         "已添加评分项", "method")
 
 
@@ -299,10 +301,14 @@ def sheet(project_id: int, evaluator_id: int):
         for message in errors.values():
             flash(message, "danger")
     stored = svc.sheet_of(project, member)
-    values = {_cell(b, i): f"{points.normalize():f}" for (b, i), points in stored.items()}
+    history = svc.past_performance_points(project, county_today())
+    values = {_cell(b, i): f"{points.normalize():f}" for (b, i), points in history.items() if points is not None}
+    values.update({_cell(b, i): f"{points.normalize():f}" for (b, i), points in stored.items()})
     values.update(typed)
     return render_template("procurement/sheet.html", project=project, member=member, form=form, bids=bids,
-                           values=values, cell=_cell, points_of=svc.points_of, errors=errors)
+                           values=values, cell=_cell, points_of=svc.points_of, errors=errors,
+                           history={_cell(b, i): points for (b, i), points in history.items()},
+                           saved={_cell(b, i) for b, i in stored})
 
 
 # --- ranking, tie decision, evaluation, award ---------------------------------------------------
