@@ -49,6 +49,7 @@ def upgrade():
     sa.Column('performance_share_bp', sa.Integer(), nullable=False),
     sa.Column('tie_decision', sa.JSON(), nullable=True),
     sa.Column('tie_note', sa.Text(), nullable=True),
+    sa.Column('cancel_reason', sa.Text(), nullable=True),
     sa.Column('evaluation', sa.JSON(), nullable=True),
     sa.Column('evaluated_at', sa.DateTime(), nullable=True),
     sa.Column('evaluated_by_id', sa.Integer(), nullable=True),

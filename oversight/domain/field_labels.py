@@ -109,7 +109,7 @@ FIELD_LABELS: dict[str, str] = {
     # procurement projects, bids and their evaluation
     "budget_line": "预算项目", "budget_fen": "预算金额（元）", "price_points_centi": "价格分值",
     "announced_on": "公告日期", "bid_opening_on": "开标日期", "awarded_on": "定标日期",
-    "tie_decision": "评标委员会抽签结果", "tie_note": "抽签说明", "evaluation": "评审结果",
+    "tie_decision": "评标委员会抽签结果", "tie_note": "抽签说明", "cancel_reason": "终止理由", "evaluation": "评审结果",
     "evaluated_at": "评审时间", "evaluated_by_id": "评审记录人", "project_id": "采购项目",
     "price_fen": "投标报价（元）", "valid": "有效投标", "invalid_reason": "无效投标理由", "awarded": "中标",
     "max_points_centi": "分值", "technical": "技术评分项", "past_performance": "按履约档案评分", "evaluator_id": "评委", "bid_id": "投标",

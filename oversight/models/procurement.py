@@ -37,6 +37,7 @@ class ProcurementProject(TimestampMixin, db.Model):
     # The committee's recorded order of bids tied on everything (抽签), and its note.
     tie_decision: Mapped[list | None] = mapped_column(JSON)
     tie_note: Mapped[str | None] = mapped_column(Text)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     evaluation: Mapped[dict | None] = mapped_column(JSON)  # the recorded result (domain summary)
     evaluated_at: Mapped[datetime | None]
     evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -162,7 +162,9 @@ def cancel(project: ProcurementProject, reason: str) -> None:
     """终止 (废标): before the award."""
     _require(project, {TenderStatus.DRAFT, TenderStatus.ANNOUNCED, TenderStatus.OPENED, TenderStatus.EVALUATED},
              "终止")
-    project.status, project.tie_note = TenderStatus.CANCELLED, reason
+    if not reason.strip():
+        raise ProcurementError("请写明终止理由")
+    project.status, project.cancel_reason = TenderStatus.CANCELLED, reason.strip()
     db.session.flush()
 
 

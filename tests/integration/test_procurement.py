@@ -185,3 +185,18 @@ def test_project_documents_are_kept_as_attachments_and_no_contractor_sees_them(t
     assert document.filename == "招标文件.pdf" and document.stored_path.startswith("attachments/procurement_project/")
     assert may_see(project, supervisor)
     assert not may_see(project, factory.user("contractor", db.session.get(Contractor, tender["bidders"]["丙"].id)))
+
+
+def test_a_cancelled_tender_takes_no_more_bids_scores_or_award(tender):
+    project = tender["project"]
+    with pytest.raises(ProcurementError, match="请写明终止理由"):
+        svc.cancel(project, "  ")
+    svc.cancel(project, "有效投标不足三家，依法废标")
+    db.session.commit()
+    assert (project.status, project.cancel_reason) == (TenderStatus.CANCELLED, "有效投标不足三家，依法废标")
+    with pytest.raises(ProcurementError, match="项目已终止，不能登记投标"):
+        svc.record_bid(project, tender["bidders"]["甲"], price_fen=1)
+    with pytest.raises(ProcurementError, match="项目已终止，不能录入评分"):
+        svc.save_sheet(project, project.evaluators[0], {}, None)
+    with pytest.raises(ProcurementError, match="项目已终止，不能定标"):
+        svc.award(project, contract_code="X", contract_title="X", day=date(2025, 1, 1))

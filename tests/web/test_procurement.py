@@ -87,6 +87,7 @@ def test_a_consultation_runs_from_set_up_to_award_through_the_pages(factory, cli
     assert response.status_code == 303
     contract = db.session.execute(select(Contract).where(Contract.code == "GX-HT-2025-03")).scalar_one()
     assert response.headers["Location"].endswith(f"/contracts/{contract.id}")
+    assert "采购项目 <a href=\"/procurement/" in _text(admin.get(f"/contracts/{contract.id}"))
     assert (contract.contractor_id, contract.amount_fen, contract.procurement_method) == (registered.id, 28_500_000, "竞争性磋商")
     assert [(line.service_type, line.annual_target) for line in contract.service_lines] == [("self_care_assessment", 400)]
     assert _fresh(project.id).awarded_on == date(2024, 12, 1)

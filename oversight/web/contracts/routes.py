@@ -1,13 +1,15 @@
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ... import policy
 from ...domain.vocabulary import ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Contractor
 from ...policy import Action
+from ...services.procurement import project_of_contract
 from ...services.registry import RegistryError, save_contract
 from ..access import get_contract_or_404, permission_required, scope_to_own_contracts
 from ..forms_common import redirect_refused
@@ -36,7 +38,8 @@ def detail(contract_id: int):
     by_type: dict[str, dict[str, int]] = {}
     for service_type, status, count in counts:
         by_type.setdefault(service_type, {})[status] = count
-    return render_template("contracts/detail.html", contract=contract, by_type=by_type)
+    project = project_of_contract(contract.id) if policy.may(current_user, Action.READ_PROCUREMENT) else None
+    return render_template("contracts/detail.html", contract=contract, by_type=by_type, project=project)
 
 
 def _fill_form_from(contract: Contract, form: ContractForm) -> None:
