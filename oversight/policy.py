@@ -100,6 +100,9 @@ class Action(StrEnum):
     # The user's own inbox and e-mail choices: personal, so auditors use them too.
     READ_NOTIFICATIONS = "read_notifications"
     CHOOSE_NOTIFICATION_EMAILS = "choose_notification_emails"
+    # Payment schedule and 履约验收 (issue 15); paying an installment is RECORD_PAYMENTS.
+    MANAGE_INSTALLMENTS = "manage_installments"  # plan, delete, hold and release installments
+    RECORD_ACCEPTANCES = "record_acceptances"  # open a year's acceptance, its team, its conclusion
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -146,6 +149,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.HANDLE_ESCALATIONS: ADMIN,
     Action.READ_NOTIFICATIONS: EVERYONE,
     Action.CHOOSE_NOTIFICATION_EMAILS: EVERYONE,
+    Action.MANAGE_INSTALLMENTS: STAFF,
+    Action.RECORD_ACCEPTANCES: STAFF,
 }
 
 
@@ -251,6 +256,8 @@ _STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
         and (role_of(user) == Role.ADMIN or appeal.recheck_assigned_to_id in (None, user.id))),
     Action.HANDLE_ESCALATIONS: lambda user, notice: (notice.escalated_at is not None
                                                      and notice.escalation_handled_at is None),
+    Action.MANAGE_INSTALLMENTS: lambda user, installment: installment.paid_on is None,
+    Action.RECORD_ACCEPTANCES: lambda user, acceptance: acceptance.status == "draft",
 }
 
 
