@@ -4,6 +4,7 @@ import io
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 from docx import Document
 from pypdf import PdfReader
 
@@ -13,6 +14,7 @@ from oversight.domain.statistics import wilson_interval
 from oversight.exports import acceptance_document
 from oversight.exports.reports import CJK_FONT_FILES
 from oversight.extensions import db
+from oversight.models import AuditEvent
 from oversight.services import acceptances
 
 from tests.performance_support import build_quarter
@@ -75,6 +77,12 @@ def test_the_conclusion_freezes_the_figures_and_closes_the_team(setting):
         acceptances.add_member(acceptance, "赵六", "other", None)
     with pytest.raises(AcceptanceError, match="已存在"):
         acceptances.open_acceptance(setting["contract"], 2025, supervisor)
+    logged = db.session.execute(select(AuditEvent.object_type, AuditEvent.action, AuditEvent.changes)
+                                .where(AuditEvent.object_type.in_(("ContractAcceptance", "AcceptanceMember")))
+                                .order_by(AuditEvent.id)).all()
+    assert [(kind, action) for kind, action, _ in logged].count(("AcceptanceMember", "create")) == 2
+    assert any(kind == "ContractAcceptance" and action == "update" and "conclusion" in changes
+               for kind, action, changes in logged)
 
 
 @pytest.fixture
