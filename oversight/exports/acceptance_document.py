@@ -13,7 +13,7 @@ from ..domain.money import format_yuan
 from ..models import ContractAcceptance
 from .reports import pdf_font
 
-DELIVERY_HEADERS = ("服务内容", "年度目标量", "下达任务数", "完成数", "完成率")
+DELIVERY_HEADERS = ("服务内容", "年度目标量", "下达服务量", "完成量", "完成率")
 CHECK_HEADERS = ("服务内容", "抽查合格率", "回访满意率")
 TEAM_HEADERS = ("姓名", "验收小组角色", "单位", "签字")
 

@@ -1,7 +1,7 @@
 """履约验收 of a contract's year: open it, name the team, conclude it with the figures frozen.
 
-The figures are the year's delivery per service line (assignments due in the year against the
-line's annual target) and, per line and for the contract, the pass rate of the random spot checks
+The figures are the year's delivery per service line (assignments due in the year, care visits
+counted in visits, against the line's annual target) and, per line and for the contract, the pass rate of the random spot checks
 (final verdicts, appeals decided) and the share of answered callbacks satisfied, each a
 `domain/statistics.Rate` with its Wilson interval, read by `services/check_results` as the
 check-results page reads them, quarter by quarter over the quarters of the year the term covers.
@@ -80,10 +80,13 @@ def remove_member(acceptance: ContractAcceptance, member_id: int) -> None:
 
 
 def _delivery(contract: Contract, year: int) -> tuple[LineDelivery, ...]:
+    """Per line, the services due in the year, issued and completed, in the target's own unit: a
+    care-visit assignment is its month's visits (`required_visits`), any other one service."""
     rows = dict()
     for service_type, issued, completed in db.session.execute(
-            select(Assignment.service_type, func.count(),
-                   func.coalesce(func.sum(case((Assignment.status == "completed", 1), else_=0)), 0))
+            select(Assignment.service_type, func.sum(Assignment.required_visits),
+                   func.coalesce(func.sum(case((Assignment.status == "completed", Assignment.required_visits),
+                                               else_=0)), 0))
             .where(Assignment.contract_id == contract.id, Assignment.status != "cancelled",
                    Assignment.due_date >= date(year, 1, 1), Assignment.due_date <= date(year, 12, 31))
             .group_by(Assignment.service_type)):

@@ -114,3 +114,14 @@ def test_the_pdf_embeds_a_chinese_font_with_every_glyph_and_reads_back(concluded
         assert expected in text
     font = next(path for path in CJK_FONT_FILES if path.endswith(".ttc"))
     assert missing_glyphs(concluded.all_text(), font) == set()
+
+
+def test_care_visits_are_counted_in_visits_as_their_target_is(factory):
+    contract = factory.contract(service_types=("care_visit",), term_start=date(2025, 1, 1), term_end=date(2025, 12, 31))
+    subject = factory.subject(kind="person")
+    for month, status in ((3, "completed"), (4, "completed"), (5, "assigned"), (6, "cancelled")):
+        factory.assignment(contract, subject, service_type="care_visit", due_date=date(2025, month, 28), status=status)
+    db.session.commit()
+    [line] = acceptances.compute_figures(contract, 2025).lines
+    # Two visits a month each: three months issued (the cancelled one aside), two completed.
+    assert (line.target, line.issued, line.completed, str(line.completion)) == (100, 6, 4, "4.00")
