@@ -103,6 +103,9 @@ class Action(StrEnum):
     # Payment schedule and 履约验收 (issue 15); paying an installment is RECORD_PAYMENTS.
     MANAGE_INSTALLMENTS = "manage_installments"  # plan, delete, hold and release installments
     RECORD_ACCEPTANCES = "record_acceptances"  # open a year's acceptance, its team, its conclusion
+    # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
+    # the bureau and auditors read every contractor's, a contractor its own.
+    READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -151,6 +154,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.CHOOSE_NOTIFICATION_EMAILS: EVERYONE,
     Action.MANAGE_INSTALLMENTS: STAFF,
     Action.RECORD_ACCEPTANCES: STAFF,
+    Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
 }
 
 

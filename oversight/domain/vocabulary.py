@@ -371,6 +371,7 @@ class AuditObject(Labelled):
     INSTALLMENT = "Installment", "付款分期"
     CONTRACT_ACCEPTANCE = "ContractAcceptance", "履约验收"
     ACCEPTANCE_MEMBER = "AcceptanceMember", "验收小组成员"
+    CONTRACTOR_PROFILE = "ContractorProfile", "承接机构履约档案"
 
 
 class ImportKind(Labelled):
