@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 
-# Grid lines every so many degrees, the smallest step that leaves at most this many lines a side.
+# Grid lines every so many degrees: the smallest step that leaves at most this many lines across the bounds.
 GRID_STEPS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
 MAX_GRID_LINES = 12
 # Around a lone point the map still shows this much (degrees) on each side.
@@ -53,12 +53,14 @@ def map_data(visits: list[MapVisit], townships: Mapping[str, tuple[float, float]
     step = grid_step(2 * half)
     west, east = centre_lng - half, centre_lng + half
     south, north = centre_lat - half, centre_lat + half
+    # The grid reaches past the bounds: the map's box is rarely the bounds' shape.
+    grid_west, grid_east, grid_south, grid_north = west - 2 * half, east + 2 * half, south - 2 * half, north + 2 * half
     return {
         "visits": [{**asdict(v), "located": v.located} for v in visits],
         "townships": [{"name": name, "longitude": lng, "latitude": lat} for name, (lng, lat) in townships.items()],
         "bounds": [[south, west], [north, east]],
-        "grid": {"step": step,
-                 "longitudes": _lines(west, east, step), "latitudes": _lines(south, north, step)},
+        "grid": {"step": step, "extent": [[grid_south, grid_west], [grid_north, grid_east]],
+                 "longitudes": _lines(grid_west, grid_east, step), "latitudes": _lines(grid_south, grid_north, step)},
     }
 
 

@@ -24,7 +24,8 @@
     var map = L.map(holder, { attributionControl: false, zoomSnap: 0.25 });
     map.fitBounds(data.bounds);
     var lines = L.layerGroup().addTo(map);
-    var south = data.bounds[0][0], west = data.bounds[0][1], north = data.bounds[1][0], east = data.bounds[1][1];
+    var extent = data.grid.extent;
+    var south = extent[0][0], west = extent[0][1], north = extent[1][0], east = extent[1][1];
     data.grid.longitudes.forEach(function (lng) {
       L.polyline([[south, lng], [north, lng]], { className: "map-grid", interactive: false }).addTo(lines);
     });
@@ -34,7 +35,7 @@
     L.control.scale({ imperial: false }).addTo(map);
     data.townships.forEach(function (township) {
       L.circleMarker([township.latitude, township.longitude], { radius: 6, className: "map-township" })
-        .bindTooltip(township.name, { permanent: true, direction: "right", className: "map-township-label" })
+        .bindTooltip(township.name, { permanent: true, direction: "left", offset: [-8, 0], className: "map-township-label" })
         .addTo(map);
     });
     var path = [];

@@ -19,8 +19,11 @@ def test_the_extent_holds_every_visit_and_township_and_a_visit_without_coordinat
     assert [v["located"] for v in data["visits"]] == [True, False]
     assert data["townships"] == [{"name": "韩坊镇", "longitude": 115.20, "latitude": 25.53}]
     step = data["grid"]["step"]
-    assert all(west <= lng <= east for lng in data["grid"]["longitudes"])
-    assert 2 <= len(data["grid"]["longitudes"]) <= MAX_GRID_LINES + 1 and step == grid_step(east - west)
+    (grid_south, grid_west), (grid_north, grid_east) = data["grid"]["extent"]
+    assert grid_west < west and grid_east > east and grid_south < south and grid_north > north
+    assert all(grid_west <= lng <= grid_east for lng in data["grid"]["longitudes"])
+    inside = [lng for lng in data["grid"]["longitudes"] if west <= lng <= east]
+    assert 2 <= len(inside) <= MAX_GRID_LINES + 1 and step == grid_step(east - west)
 
 
 def test_a_lone_visit_still_gets_a_map_with_a_fine_grid():
