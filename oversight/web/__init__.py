@@ -101,13 +101,14 @@ def register_web(app: Flask) -> None:
     from .uploads.routes import bp as uploads_bp
     from .users.routes import bp as users_bp
     from .verification.routes import bp as verification_bp
+    from .visit_map.routes import bp as visit_map_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
                       verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp,
-                      payments_bp, acceptance_bp):
+                      payments_bp, acceptance_bp, visit_map_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
