@@ -110,6 +110,9 @@ class Action(StrEnum):
     ENTER_TENDER_SCORES = "enter_tender_scores"  # the committee's score sheets, the tie decision
     EVALUATE_TENDERS = "evaluate_tenders"  # record the computed ranking
     AWARD_TENDERS = "award_tenders"  # award: creates the contract
+    # Payment schedule and 履约验收 (issue 15); paying an installment is RECORD_PAYMENTS.
+    MANAGE_INSTALLMENTS = "manage_installments"  # plan, delete, hold and release installments
+    RECORD_ACCEPTANCES = "record_acceptances"  # open a year's acceptance, its team, its conclusion
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
@@ -165,6 +168,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.ENTER_TENDER_SCORES: STAFF,
     Action.EVALUATE_TENDERS: STAFF,
     Action.AWARD_TENDERS: ADMIN,
+    Action.MANAGE_INSTALLMENTS: STAFF,
+    Action.RECORD_ACCEPTANCES: STAFF,
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
 }
 
@@ -278,6 +283,8 @@ _STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
     Action.ENTER_TENDER_SCORES: lambda user, project: project.status == TenderStatus.OPENED,
     Action.EVALUATE_TENDERS: lambda user, project: project.status == TenderStatus.OPENED,
     Action.AWARD_TENDERS: lambda user, project: project.status == TenderStatus.EVALUATED,
+    Action.MANAGE_INSTALLMENTS: lambda user, installment: installment.paid_on is None,
+    Action.RECORD_ACCEPTANCES: lambda user, acceptance: acceptance.status == "draft",
 }
 
 

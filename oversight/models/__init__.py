@@ -1,4 +1,5 @@
 """All models, imported here so that metadata and Alembic see every table."""
+from .acceptance import AcceptanceMember, ContractAcceptance
 from .appeals import Appeal, ProposedDeduction
 from .assignment import Assignment
 from .attachment import Attachment
@@ -25,6 +26,7 @@ from .procurement import (
     TenderScore,
     TenderScoringItem,
 )
+from .payments import Installment
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
 from .standard import LocalStandard
 from .subject import Subject
@@ -38,4 +40,5 @@ __all__ = [
     "SpotCheck", "Subject", "TaskFailure", "UploadBatch", "User",
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
     "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
+    "AcceptanceMember", "ContractAcceptance", "Installment",
 ]
