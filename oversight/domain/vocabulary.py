@@ -563,7 +563,7 @@ class RecordSource(Labelled):
 
     APP = "app", "移动端"
     UPLOAD = "upload", "上传文件"
-    FORM = "form", "页面录入"
+    FORM = "form", "表单录入"
 
 
 class MediaKind(Labelled):
