@@ -61,7 +61,9 @@ _REASONS = {
 
 class OversightApi(Api):
     """flask-smorest's Api without its app-wide JSON error handler: the pages keep their Chinese
-    error pages; the API blueprint answers JSON errors of its own."""
+    error pages; the API blueprint answers JSON errors of its own, documented as `ApiError`."""
+
+    ERROR_SCHEMA = schemas.ApiError
 
     def _register_error_handlers(self):
         return None
@@ -340,12 +342,18 @@ def visit(visit_id: int):
     return _visit_out(found)
 
 
+def _multipart(schema) -> dict:
+    """One multipart request body of form fields and a file (webargs reads them apart)."""
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
 # --- photos and signatures ------------------------------------------------------------------
 
 
 @bp.route("/media", methods=["POST"])
 @bp.arguments(schemas.MediaForm, location="form")
 @bp.arguments(schemas.FileUpload, location="files")
+@bp.doc(requestBody=_multipart(schemas.MediaUpload))
 @bp.response(201, schemas.MediaOut)
 @bp.alt_response(200, schema=schemas.MediaOut, description="同一文件已上传过")
 @bp.alt_response(401, schema=schemas.ApiError)
@@ -387,6 +395,7 @@ def _batch_out(batch: UploadBatch) -> dict:
 @bp.route("/uploads", methods=["POST"])
 @bp.arguments(schemas.UploadForm, location="form")
 @bp.arguments(schemas.FileUpload, location="files")
+@bp.doc(requestBody=_multipart(schemas.LogUpload))
 @bp.response(202, schemas.BatchOut)
 @bp.alt_response(401, schema=schemas.ApiError)
 @bp.alt_response(403, schema=schemas.ApiError)

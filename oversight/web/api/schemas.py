@@ -141,6 +141,12 @@ class FileUpload(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
+class MediaUpload(MediaForm):
+    """The multipart body of POST /media as documented: its form field and its file."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
 class MediaOut(Schema):
     sha256 = fields.String(required=True)
     kind = fields.String(required=True)
@@ -151,6 +157,12 @@ class MediaOut(Schema):
 class UploadForm(Schema):
     contract_id = fields.Integer(required=True, validate=DATABASE_ID)
     service_type = fields.String(required=True, validate=validate.OneOf(ServiceType.codes()))
+
+
+class LogUpload(UploadForm):
+    """The multipart body of POST /uploads as documented: its form fields and its file."""
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
 class BatchOut(Schema):
