@@ -367,6 +367,7 @@ class AuditObject(Labelled):
     API_TOKEN = "ApiToken", "接口令牌"
     APP_VISIT = "AppVisit", "移动端服务记录"
     MEDIA_FILE = "MediaFile", "照片或签名"
+    VISIT_MEDIA = "VisitMedia", "服务记录的照片或签名"
     NOTIFICATION = "Notification", "通知"
     NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
