@@ -90,6 +90,8 @@ class Defaults:
     API_WRITE_RATE_LIMIT = "120 per minute"
     # An app visit whose device clock, when sent, is further than this from the server's is flagged.
     APP_CLOCK_SKEW_MINUTES = 10
+    # The public notice (公示, no log-in): requests one address may make to its pages and PDFs.
+    PUBLIC_REQUESTS_PER_ADDRESS = "60 per minute"
     PASSWORD_HASH_PARAMS = None
 
     # Lists.

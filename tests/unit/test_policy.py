@@ -137,6 +137,7 @@ ROLE_TABLE = {
     Action.RECORD_APP_VISITS: "...C",
     Action.USE_FIELD_PAGES: "....",
     Action.MANAGE_API_TOKENS: "AS.C",
+    Action.READ_CONTRACTOR_PROFILES: "ASUC",
 }
 
 
@@ -192,7 +193,8 @@ def test_auditors_only_read_and_export():
     assert {action for action in Action if may(AUDITOR, action)} == {
         Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT,
         # their own inbox and e-mail choices, which change nothing of the oversight record
-        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS}
+        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS,
+        Action.READ_CONTRACTOR_PROFILES}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
 
 
