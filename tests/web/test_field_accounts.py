@@ -95,3 +95,17 @@ def test_the_record_page_says_where_a_record_came_from(client_for, sides, factor
     db.session.commit()
     page = client_for(ours.contractor_user).get(f"/corrections/records/{record.id}").get_data(as_text=True)
     assert re.search(r'id="record-source">移动端', page)
+
+
+def test_an_admin_makes_a_field_worker_account_for_a_registered_worker(client_for, sides):
+    ours = sides.ours
+    admin = client_for(Factory().user("admin"))
+    page = admin.get("/users/new").get_data(as_text=True)
+    assert "对应服务人员" in page and ours.workers[1].worker_no in page
+    answer = admin.post("/users/new", {"username": "waiqin2", "display_name": "外勤二", "role": "field_worker",
+                                       "contractor_id": "0", "field_worker_id": str(ours.workers[1].id),
+                                       "password": Factory.PASSWORD}, token_from="/users/new")
+    assert answer.status_code == 302
+    user = db.session.execute(select(User).where(User.username == "waiqin2")).scalar_one()
+    assert (user.role, user.contractor_id, user.field_worker_id) == (
+        "field_worker", ours.contract.contractor_id, ours.workers[1].id)
