@@ -440,5 +440,19 @@ def _naive_utc(moment: datetime | None) -> datetime | None:
     return (moment - moment.utcoffset()).replace(tzinfo=None)
 
 
+def app_visit_of(record: CompletionRecord) -> AppVisit | None:
+    """The app visit that made a record (None for records from files or the form)."""
+    return db.session.execute(select(AppVisit).where(AppVisit.record_id == record.id)).scalar_one_or_none()
+
+
+def visit_media_file(record: CompletionRecord, digest: str) -> MediaFile | None:
+    """A photo or the signature of the record's app visit, by SHA-256 (None: not one of its files)."""
+    visit = app_visit_of(record)
+    if visit is None:
+        return None
+    return db.session.execute(select(MediaFile).join(VisitMedia, VisitMedia.media_id == MediaFile.id).where(
+        VisitMedia.visit_id == visit.id, VisitMedia.sha256 == digest)).scalars().first()
+
+
 def flags_of(record: CompletionRecord) -> list[Flag]:
     return [Flag(item["code"], item["reason"]) for item in record.anomaly_flags or []]

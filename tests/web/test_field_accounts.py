@@ -109,3 +109,30 @@ def test_an_admin_makes_a_field_worker_account_for_a_registered_worker(client_fo
     user = db.session.execute(select(User).where(User.username == "waiqin2")).scalar_one()
     assert (user.role, user.contractor_id, user.field_worker_id) == (
         "field_worker", ours.contract.contractor_id, ours.workers[1].id)
+
+
+def test_an_app_visits_place_photos_and_signature_show_on_its_record_page(app, client_for, sides):
+    import hashlib
+    import io
+
+    from tests.api_support import picture, survey_body
+
+    ours = sides.ours
+    api = Client(app)
+    photo = picture()
+    api._request("post", "/api/v1/media", data={"kind": "photo", "file": (io.BytesIO(photo), "p.png")},
+                 headers=bearer(ours.field_token), content_type="multipart/form-data")
+    digest = hashlib.sha256(photo).hexdigest()
+    answer = api._request("post", "/api/v1/visits", json=survey_body(ours.given, photos=[digest]),
+                          headers={**bearer(ours.field_token), "Idempotency-Key": "record-page-01"})
+    record_id = answer.get_json()["record_id"]
+    staff = client_for(ours.contractor_user)
+    page = staff.get(f"/corrections/records/{record_id}").get_data(as_text=True)
+    assert "移动端记录" in page and "精度约 12 米" in page and "户主外出务工" in page
+    media_url = f"/corrections/records/{record_id}/media/{digest}"
+    assert media_url in page
+    download = staff.get(media_url)
+    assert download.status_code == 200 and download.data == photo and download.mimetype == "image/png"
+    assert client_for(sides.theirs.contractor_user).get(media_url).status_code == 404
+    assert staff.get(f"/corrections/records/{record_id}/media/{'0' * 64}").status_code == 404
+    assert client_for(Factory().user("supervisor")).get(media_url).status_code == 200

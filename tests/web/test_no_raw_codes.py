@@ -322,10 +322,11 @@ ROWS_FOR = {
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
 }
 TRIES_PER_ROUTE = 4
-# Routes no demo row fills: error reports of failed imports (every demo import succeeds); and the
-# root and a notification's link, which only redirect.
+# Routes no demo row fills: error reports of failed imports (every demo import succeeds); the
+# root and a notification's link, which only redirect; an app visit's photos (the demo has no app
+# visits: tests/web/test_field_accounts.py shows them).
 UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root",
-              "notifications.open_link"}
+              "notifications.open_link", "corrections.record_media"}
 
 
 def _rows(model, contractor_id: int | None, limit: int) -> list:
