@@ -188,22 +188,6 @@ def store_media(user: User, kind: str, data: bytes, store: FileStore) -> tuple[M
     return media, True
 
 
-def visible_media(user: User, digest: str) -> MediaFile | None:
-    """A file the user may read: its own, or one of a visit on an assignment it sees."""
-    own = db.session.execute(select(MediaFile).where(MediaFile.uploaded_by_id == user.id,
-                                                     MediaFile.sha256 == digest)).scalar_one_or_none()
-    if own is not None:
-        return own
-    from ..policy import sees_assignment
-
-    for media, visit in db.session.execute(
-            select(MediaFile, AppVisit).join(VisitMedia, VisitMedia.media_id == MediaFile.id)
-            .join(AppVisit, VisitMedia.visit_id == AppVisit.id).where(MediaFile.sha256 == digest)).all():
-        if sees_assignment(user, visit.assignment) and not is_field_worker(user):
-            return media
-    return None
-
-
 # --- a visit from the app ------------------------------------------------------------------
 
 

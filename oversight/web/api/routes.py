@@ -118,9 +118,8 @@ def _http_error(error: HTTPException):
     data = getattr(error, "data", None) or {}
     errors = []
     if "messages" in data:  # webargs' validation errors
-        for location, messages in data["messages"].items():
-            errors += [{**item, "field": item["field"] if location in ("json", "query", "form", "files")
-                        else item["field"]} for item in _flatten(messages)]
+        for messages in data["messages"].values():  # by location: json, query, headers, form, files
+            errors += _flatten(messages)
     message = data.get("message") if isinstance(data.get("message"), str) else None
     if message and not any("\u4e00" <= ch <= "\u9fff" for ch in message):
         message = None
