@@ -212,12 +212,16 @@ def source_fingerprint(rows: Iterable[Sequence], row_format: int = FORMAT) -> So
     id_kinds = set(map(type, ids))
     if not id_kinds <= {int, str} or len(set(id_texts)) != len(ids):
         _refuse_bad_ids(rows)
-    order = sorted(range(len(ids)), key=ids.__getitem__ if id_kinds <= {int} else lambda at: _id_order(ids[at]))
     texts = _rows_json(rows)
-    texts = [texts[at] for at in order]
+    if id_kinds <= {int} and sorted(ids) == ids:  # read in id order already (the usual case): nothing to reorder
+        ordered_ids = tuple(id_texts)
+    else:
+        order = sorted(range(len(ids)), key=ids.__getitem__ if id_kinds <= {int} else lambda at: _id_order(ids[at]))
+        texts = [texts[at] for at in order]
+        ordered_ids = tuple(id_texts[at] for at in order)
     return SourceFingerprint(
         digest=_sha256("[" + ",".join(texts) + "]"),  # canonical_json of the rows in id order
-        ids=tuple(id_texts[at] for at in order),
+        ids=ordered_ids,
         packed=_row_digests(texts, row_format),
         row_format=row_format,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from sqlalchemy import select
 
@@ -54,11 +55,10 @@ def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None
     rows = quarter_rows(contract_id, quarter) if rows is None else rows
     checks, notices = rows.checks.checks, rows.checks.notices
     calls = [c for c in rows.checks.calls if c.answered]
-    completion, timeliness = [], []
-    for row_id, completed, _, due_date, completed_at in rows.assignments:  # unpacked: thousands of rows
-        completion.append((row_id, bool(completed)))
-        if completed:
-            timeliness.append((row_id, due_date, completed_at))
+    # Column by column by C calls: a large contract's quarter is thousands of assignments.
+    ids, completed, _, due_dates, completed_at = list(zip(*rows.assignments)) or ((),) * 5
+    completion = list(zip(ids, map(bool, completed)))
+    timeliness = list(compress(zip(ids, due_dates, completed_at), completed))
     return {
         "completion": completion,
         "timeliness": timeliness,
