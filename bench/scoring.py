@@ -14,8 +14,8 @@ Needs the bench database (`bench/history.py build --db …`). Each round, in one
 - full floor: what the service must produce besides — the figures, the evidence fingerprint (the
   same bytes: each evidence row's canonical JSON written by the database, hashed by hashlib and
   zlib; the digests and row digests the review stores) and the design-based estimates (each
-  draw's frozen population counted per cell and its checks summed per cell by the database,
-  `design_estimate` doing the arithmetic over the cells) — by hand-written SQL and as little
+  draw's frozen population's JSON read by json's C decoder and counted per cell by Counter, its
+  checks summed per cell, `design_estimate` doing the arithmetic over the cells) — by hand-written SQL and as little
   Python as that allows. It stores nothing (no review row, no audit event).
 
 The script asserts every round that the service's figures equal both floors' and its stored
@@ -37,7 +37,7 @@ import statistics
 import sys
 import time
 import zlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,8 +181,8 @@ def full_floor(contract_ids: list[int], quarter) -> dict[int, dict]:
     """What a review stores beyond the plain figures, by hand-written SQL and as little Python as
     that allows: per contract the figures (as `floor_figures`), the evidence fingerprint (each row's
     canonical JSON written by the database, hashed by hashlib and zlib) and the design-based
-    estimates (each draw's frozen population counted per cell and its checks summed per cell by the
-    database; `design_estimate` then does the arithmetic over the cells)."""
+    estimates (each draw's frozen population counted per cell by json's C decoder and Counter, its
+    checks summed per cell; `design_estimate` then does the arithmetic over the cells)."""
     from sqlalchemy import bindparam, text
 
     from oversight.domain.estimates import StratumSample, design_estimate
@@ -199,16 +199,24 @@ def full_floor(contract_ids: list[int], quarter) -> dict[int, dict]:
         return db.session.execute(statement, {key: value for key, value in params.items() if f":{key}" in sql}).all()
 
     per = {cid: defaultdict(list) for cid in contract_ids}  # contract → source → rows
-    for cid, row_id, done, on_time, done_text, timely_text in rows(f"""
+    if dialect == "postgresql":  # the database writes each row's canonical JSON
+        completed = _json_bool("status = 'completed'")
+        texts = (f"'[' || id || ',' || {completed} || ']', '[' || id || ',' || "
+                 f"{_json_date(dialect, 'due_date')} || ',' || {_json_timestamp(dialect, 'completed_at')} || ']'")
+    else:  # SQLite's text of the day and time, which %-formatting turns into it faster than SQLite's ||
+        texts = "due_date, completed_at"
+    for cid, row_id, done, on_time, first, second in rows(f"""
             SELECT contract_id, id, CASE WHEN status = 'completed' THEN 1 ELSE 0 END,
                    CASE WHEN completed_at IS NOT NULL AND {_local_day(dialect, 'completed_at')} <= due_date
-                        THEN 1 ELSE 0 END,
-                   '[' || id || ',' || {_json_bool("status = 'completed'")} || ']',
-                   '[' || id || ',' || {_json_date(dialect, 'due_date')} || ',' || {_json_timestamp(dialect, 'completed_at')} || ']'
+                        THEN 1 ELSE 0 END, {texts}
             FROM assignments
             WHERE contract_id IN :ids AND status <> 'cancelled' AND due_date >= :start AND due_date <= :end
             ORDER BY contract_id, id"""):
-        per[cid]["assignments"].append((row_id, done, on_time, done_text, timely_text))
+        if dialect != "postgresql":  # stored 'YYYY-MM-DD HH:MM:SS[.ffffff]'; isoformat() drops a zero fraction
+            first, second = (f"[{row_id},{'true' if done else 'false'}]",
+                             f'[{row_id},"{first}",' + ("null" if second is None else
+                                                       f'"{second.removesuffix(".000000").replace(" ", "T")}"') + "]")
+        per[cid]["assignments"].append((row_id, done, on_time, first, second))
     passed = "((a.decision IS NULL AND c.passed) OR a.decision = 'overturned')"
     recheck = "a.decision IS NOT NULL AND a.recheck_passed IS NOT NULL"
     compared = f"CASE WHEN {recheck} THEN a.recheck_fields_compared ELSE c.fields_compared END"
@@ -247,47 +255,34 @@ def full_floor(contract_ids: list[int], quarter) -> dict[int, dict]:
               AND (n.outcome IS NULL OR n.outcome <> 'withdrawn')
             ORDER BY n.contract_id, n.id"""):
         per[cid]["notices"].append((notice_id, on_time, notice_text))
-    # Each spot-check draw's frozen population per cell, with its checks' sums per cell. An entry is
-    # `[record id, worker, flagged, targeted]`: the database splits off the record id (to join the
-    # checks) and groups by the rest's text, which Python then reads, once per group.
-    if dialect == "postgresql":
-        population = """SELECT d.contract_id, d.id AS draw_id, d.rule ->> 'risk_weighted' AS risk_weighted,
-                               CAST(e ->> 0 AS integer) AS record_id,
-                               json_build_array(e -> 1, e -> 2, e -> 3)::text AS rest
-                        FROM sampling_draws d, json_array_elements(d.population) e"""
-    else:
-        population = """SELECT d.contract_id, d.id AS draw_id, json_extract(d.rule, '$.risk_weighted') AS risk_weighted,
-                               CAST(substr(e.value, 2, instr(e.value, ',') - 2) AS INTEGER) AS record_id,
-                               '[' || substr(e.value, instr(e.value, ',') + 1) AS rest
-                        FROM sampling_draws d, json_each(d.population) e"""
+    # Each spot-check draw's frozen population per cell, and its checks' sums per cell. An entry is
+    # `[record id, worker, flagged, targeted]`; the database hands over each population's JSON text,
+    # which json's C decoder reads and Counter counts (counting the cells in SQL, over json_each or
+    # json_array_elements, took SQLite two to three times as long).
     cells: dict[int, dict] = {cid: {} for cid in contract_ids}  # contract → (draw, cell) → [N, sums…]
-    for (cid, draw_id, risk_weighted, rest, stratum, size, checked, ok, ok_squared,
-         matched, fields, matched_squared, fields_squared, products) in rows(f"""
-            WITH pop AS ({population}
-                         WHERE d.contract_id IN :ids AND d.quarter = :quarter AND d.purpose = 'spot_check'),
-                 checks AS ({checks_sql})
-            SELECT pop.contract_id, pop.draw_id, pop.risk_weighted, pop.rest,
-                   checks.stratum, count(*), count(checks.record_id),
-                   sum(checks.ok), sum(checks.ok * checks.ok),
-                   sum(checks.compared - checks.differing), sum(checks.compared),
-                   sum((checks.compared - checks.differing) * (checks.compared - checks.differing)),
-                   sum(checks.compared * checks.compared), sum((checks.compared - checks.differing) * checks.compared)
-            FROM pop LEFT JOIN checks ON checks.draw_id = pop.draw_id AND checks.record_id = pop.record_id
-            GROUP BY pop.contract_id, pop.draw_id, pop.risk_weighted, pop.rest, checks.stratum"""):
-        worker, flagged, targeted = json.loads(rest)
-        if targeted:
-            cell = STRATUM_TARGETED
-        elif risk_weighted in (True, 1, "true") and flagged:
-            cell = STRATUM_FLAGGED
-        else:
-            cell = cell_of("random", worker)
-        found = cells[cid]
-        found.setdefault((draw_id, cell), [0] + [0] * 11)[0] += size
-        if checked:
-            sums = found.setdefault((draw_id, cell_of(stratum, worker)), [0] + [0] * 11)
-            for at, value in enumerate((checked, ok, checked, ok_squared, checked, ok,
-                                        matched, fields, matched_squared, fields_squared, products), start=1):
-                sums[at] += int(value)
+    workers: dict[int, dict[int, str]] = {}  # draw → record id → worker
+    for cid, draw_id, risk_weighted, population in rows(f"""
+            SELECT contract_id, id, {"rule ->> 'risk_weighted'" if dialect == "postgresql"
+                                     else "json_extract(rule, '$.risk_weighted')"}, CAST(population AS TEXT)
+            FROM sampling_draws
+            WHERE contract_id IN :ids AND quarter = :quarter AND purpose = 'spot_check'"""):
+        entries = json.loads(population)
+        if not entries:
+            continue
+        record_ids, names, flagged, targeted = zip(*entries)
+        workers[draw_id] = dict(zip(record_ids, names))
+        weighted = risk_weighted in (True, 1, "true")
+        for (worker, is_flagged, is_targeted), size in Counter(zip(names, flagged, targeted)).items():
+            cell = (STRATUM_TARGETED if is_targeted else STRATUM_FLAGGED if weighted and is_flagged
+                    else cell_of("random", worker))
+            cells[cid].setdefault((draw_id, cell), [0] + [0] * 11)[0] += size
+    for cid in contract_ids:
+        for record_id, draw_id, stratum, ok, n_compared, n_differing, _, _ in per[cid]["checks"]:
+            sums = cells[cid].setdefault((draw_id, cell_of(stratum, workers[draw_id][record_id])), [0] + [0] * 11)
+            matched = n_compared - n_differing
+            for at, value in enumerate((1, ok, 1, ok, 1, ok, matched, n_compared, matched * matched,
+                                        n_compared * n_compared, matched * n_compared), start=1):
+                sums[at] += value
     result = {}
     for cid in contract_ids:
         source = per[cid]
