@@ -14,6 +14,7 @@ from oversight.services import callbacks, evaluations, reviews
 from oversight.services.audit import verify_audit_log
 from oversight.services.evaluations import EvaluationStale
 from oversight.services.freshness import review_evidence, review_fingerprint
+from oversight.services.kpi_evidence import gather_evidence, quarter_rows
 from oversight.services.reviews import ReviewError, ReviewLocked, ReviewStale
 from oversight.services.schemes import ensure_default_scheme
 
@@ -84,6 +85,19 @@ def test_a_callback_recorded_after_the_draft_makes_publish_refuse_until_recomput
     reviews.publish(review, AFTER_Q3)
     db.session.commit()
     assert review.status == "published"
+
+
+def test_the_quarters_rows_read_below_the_orm_include_changes_not_yet_flushed(setting):
+    """The quarter's rows are read below the ORM (`bulk_sql.core_rows`) after the session's autoflush,
+    as `session.execute` reads them: an answer set on the callback but not yet flushed is counted."""
+    review, pending, _ = quarter_with_a_call_to_make(setting)
+    pending.status, pending.satisfaction, pending.service_confirmed = "answered", 5, True  # no flush
+    rows = quarter_rows(setting["contract"].id, Q3)
+    assert sum(call.answered for call in rows.checks.calls) == 11
+    found = gather_evidence(setting["contract"].id, Q3, rows=rows)
+    assert (found.evidence["authenticity"].numerator, found.evidence["authenticity"].denominator) == (10, 11)
+    reviews.recompute(review)
+    assert counts(review, "satisfaction") == (9, 11) and not reviews.staleness(review).stale
 
 
 def test_settle_and_lock_refuse_stale_figures_and_recompute_returns_the_review_to_draft(setting):
