@@ -19,7 +19,7 @@ from itertools import compress
 from sqlalchemy import select
 
 from ..domain.figures import EvaluationFigures, ReviewFigures
-from ..domain.fingerprints import FORMAT, Fingerprint, SourceChange, changes, describe, fingerprint
+from ..domain.fingerprints import FORMAT, Fingerprint, SourceChange, WrittenRows, changes, describe, fingerprint
 from ..domain.periods import Quarter
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview
@@ -56,9 +56,12 @@ def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None
     checks, notices = rows.checks.checks, rows.checks.notices
     calls = [c for c in rows.checks.calls if c.answered]
     # Column by column by C calls: a large contract's quarter is thousands of assignments.
+    # The due dates and completion times come as their canonical JSON (`kpi_evidence.due_assignments`).
     ids, completed, _, due_dates, completed_at = list(zip(*rows.assignments)) or ((),) * 5
     completion = list(zip(ids, map(bool, completed)))
-    timeliness = list(compress(zip(ids, due_dates, completed_at), completed))
+    done = list(compress(ids, completed))
+    timeliness = WrittenRows(done, list(map("[%d,%s,%s]".__mod__, zip(done, compress(due_dates, completed),
+                                                                        compress(completed_at, completed)))))
     return {
         "completion": completion,
         "timeliness": timeliness,
