@@ -278,6 +278,7 @@ class _Builder:
                         self.today, self._rng("procurement"))
         add_draft(contracts[-1][0], users["supervisor"])
         self._add_payment_schedules(contracts, users)
+        self._add_field_workers(contractors)
         return DemoSummary(self.scale, self.seed, self.today, tuple(self.contract_summaries),
                            tuple(self.user_summaries), row_counts())
 
@@ -442,6 +443,27 @@ class _Builder:
             users[spec.login] = self._user(spec.login, "contractor", f"{spec.short}·{contractor.contact_person}",
                                            contractor)
         return users
+
+    def _add_field_workers(self, contractors) -> None:
+        """One field-worker account per contractor (`<login>-w1`, its first registered worker),
+        given the contractor's open assignments due soonest (issue 12: the field app)."""
+        for spec, contractor in contractors:
+            worker = db.session.execute(select(FieldWorker).where(FieldWorker.contractor_id == contractor.id)
+                                        .order_by(FieldWorker.worker_no).limit(1)).scalar_one_or_none()
+            if worker is None:
+                continue
+            username = f"{spec.login}-w1"
+            password = f"demo-{username}"
+            create_user(username, password, Role.FIELD_WORKER, f"{spec.short}·{worker.name}", field_worker_id=worker.id)
+            self.user_summaries.append(UserSummary(username, password, Role.FIELD_WORKER, contractor.name))
+            open_ones = db.session.execute(
+                select(Assignment).join(Contract, Assignment.contract_id == Contract.id)
+                .where(Contract.contractor_id == contractor.id,
+                       Assignment.status.in_((AssignmentStatus.ASSIGNED, AssignmentStatus.OVERDUE)))
+                .order_by(Assignment.due_date, Assignment.id).limit(12)).scalars().all()
+            for assignment in open_ones:
+                assignment.worker_id = worker.id
+        db.session.flush()
 
     def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> User:
         password = f"demo-{username}"

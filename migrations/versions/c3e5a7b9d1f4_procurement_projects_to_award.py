@@ -1,7 +1,7 @@
 """procurement projects to award: projects, their lines, bids, scoring items, committee and scores
 
 Revision ID: c3e5a7b9d1f4
-Revises: e5a7c9e1f3b6
+Revises: f6b8d0a2c4e7
 Create Date: 2026-12-03 16:41:06
 
 A project's documents are attachments of the new owner type `procurement_project`. The codes are
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3e5a7b9d1f4'
-down_revision = 'e5a7c9e1f3b6'
+down_revision = 'f6b8d0a2c4e7'
 branch_labels = None
 depends_on = None
 

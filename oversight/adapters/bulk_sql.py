@@ -15,6 +15,16 @@ from .tables.cells import map_distinct
 FETCH_ROWS = 10_000
 
 
+def core_rows(stmt) -> list:
+    """A select of columns, its rows as Core gives them, in the session's transaction: what
+    `db.session.execute(stmt).all()` returns (the session is autoflushed first, as there) without
+    the ORM's per-row loading (a quarter's scoring reads tens of thousands of rows)."""
+    session = db.session
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(stmt).all()
+
+
 def fetch_frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
     """A select's rows as a frame, fetched a batch at a time.
 

@@ -54,6 +54,7 @@ class Role(Labelled):
     SUPERVISOR = "supervisor", "监管人员"
     CONTRACTOR = "contractor", "承接机构人员"
     AUDITOR = "auditor", "审计人员"
+    FIELD_WORKER = "field_worker", "服务人员（外勤）"
 
 
 class ServiceType(Labelled):
@@ -125,6 +126,11 @@ class AnomalyFlag(Labelled):
     INELIGIBLE_BELOW_LINE = "ineligible_below_line", "结论为不符合但人均收入远低于低保标准"
     CONCLUSION_CHANGED = "conclusion_changed", "评估结论与上次不同"
     UNSIGNED = "unsigned", "服务对象未签字确认"
+    # Visits recorded in the app (issue 12).
+    DEVICE_CLOCK = "device_clock", "设备时间与服务器接收时间相差过大"
+    OUTSIDE_WINDOW = "outside_window", "签到时间不在服务时段内"
+    REUSED_PHOTO = "reused_photo", "同一照片在多次服务中使用"
+    SIMILAR_PHOTO = "similar_photo", "照片与其他服务的照片几乎相同"
 
 
 class SamplingRuleKind(Labelled):
@@ -358,6 +364,10 @@ class AuditObject(Labelled):
     JOB_RUN = "JobRun", "定时任务运行"
     TASK_FAILURE = "TaskFailure", "失败的后台任务"
     EXPORT_JOB = "ExportJob", "审计包生成申请"
+    API_TOKEN = "ApiToken", "接口令牌"
+    APP_VISIT = "AppVisit", "移动端服务记录"
+    MEDIA_FILE = "MediaFile", "照片或签名"
+    VISIT_MEDIA = "VisitMedia", "服务记录的照片或签名"
     NOTIFICATION = "Notification", "通知"
     NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
@@ -624,3 +634,21 @@ class AcceptanceRole(Labelled):
     EXPERT = "expert", "专家"
     RECIPIENT = "recipient", "服务对象代表"
     OTHER = "other", "其他成员"
+
+
+# --- field-worker app and REST API (issue 12) ---------------------------------------------------
+
+
+class RecordSource(Labelled):
+    """Where a completion record came from."""
+
+    APP = "app", "移动端"
+    UPLOAD = "upload", "上传文件"
+    FORM = "form", "表单录入"
+
+
+class MediaKind(Labelled):
+    """A file sent with a visit recorded in the app."""
+
+    PHOTO = "photo", "现场照片"
+    SIGNATURE = "signature", "对象签名"

@@ -7,6 +7,7 @@ from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
+from .field_app import ApiToken, AppVisit, MediaFile, VisitMedia
 from .correction import CompletionRecordVersion, CorrectionRequest
 from .operations import ExportJob, JobRun, Notification, NotificationPreference, TaskFailure
 from .oversight_checks import (
@@ -41,4 +42,5 @@ __all__ = [
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
     "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
     "AcceptanceMember", "ContractAcceptance", "Installment",
+    "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
 ]
