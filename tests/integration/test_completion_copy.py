@@ -128,19 +128,21 @@ def test_a_failure_in_the_middle_of_the_copy_leaves_no_record_and_fails_the_batc
 
 @on_postgresql
 def test_a_record_saved_meanwhile_fails_the_copy_and_the_batch_with_nothing_half_stored(world, factory, monkeypatch):
-    """The server refuses the COPY (the unique visit key): raised as SQLAlchemy's IntegrityError."""
-    real = completion_import._anomaly_context
+    """The server refuses the COPY (the unique visit key): raised as SQLAlchemy's IntegrityError.
+    The record is saved after the stored visits were read for the checks and before the file's
+    records are written (which starts as soon as the first piece is checked)."""
+    real = completion_import.validate_log
     first = world.assignments[SURVEY][0]
 
-    def saved_meanwhile(contract, ctx, records):
+    def saved_meanwhile(table, ctx, *args, **kwargs):
         with db.engine.begin() as other:  # another upload's transaction, committed first
             other.execute(CompletionRecord.__table__.insert().values(
                 assignment_id=first.id, contract_id=world.contract.id, service_type=SURVEY,
                 service_date=date(2025, 5, 1), start_time="09:00", end_time="09:45", duration_minutes=45,
                 worker_id=world.workers[0].id, anomaly_flags=[], flagged=False, created_at=datetime(2025, 5, 1)))
-        return real(contract, ctx, records)
+        return real(table, ctx, *args, **kwargs)
 
-    monkeypatch.setattr(completion_import, "_anomaly_context", saved_meanwhile)
+    monkeypatch.setattr(completion_import, "validate_log", saved_meanwhile)
     result = upload(world, SURVEY, csv_bytes(SURVEY, [good_row(world, SURVEY, i) for i in range(3)]))
     assert result.batch.status == "failed"
     assert result.batch.message == "保存时发现与同时上传的记录重复，未保存任何数据，请重新上传"
