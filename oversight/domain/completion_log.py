@@ -37,6 +37,7 @@ from oversight.adapters.tables.cells import (
     parse_text,
     parse_times,
     parse_with,
+    series_form,
     time_minutes,
 )
 from oversight.adapters.tables.reading import rows_with_text
@@ -334,6 +335,15 @@ def _code_key(value: Any) -> str:
 def _name_key(value: Any) -> str:
     """Names as compared: half-width, no white space, one kind of middle dot."""
     return _code_key(value).translate(_MIDDLE_DOTS)
+
+
+def _code_keys(texts: pd.Series) -> pd.Series:
+    # NFKC leaves ASCII as it is, so normalising every text is what _code_key does; `\s` is
+    # str.isspace's white space, which str.split splits on.
+    return texts.str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.upper()
+
+
+series_form(_code_key, _code_keys)
 
 
 def _day_number(value: Any) -> float:
