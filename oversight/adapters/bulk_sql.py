@@ -15,15 +15,15 @@ from .tables.cells import map_distinct
 FETCH_ROWS = 10_000
 
 
-def fetch_frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
+def fetch_frame(stmt, shared: tuple[str, ...] = (), connection=None) -> pd.DataFrame:
     """A select's rows as a frame, fetched a batch at a time.
 
     SQLAlchemy rows for a million assignments take seconds and most of a gigabyte: the driver's
     tuples are taken apart at once instead, columns with a result processor are converted once
     per distinct value, and the strings of the `shared` columns (a few distinct values) are
-    kept once each.
+    kept once each. On `connection` when given, else the session's.
     """
-    connection = db.session.connection()
+    connection = connection if connection is not None else db.session.connection()
     dialect = connection.dialect
     result = connection.execute(stmt)
     keys = list(result.keys())

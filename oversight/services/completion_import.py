@@ -171,6 +171,8 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
         writer = _PieceWriter(contract, batch) if db.engine.dialect.name == "postgresql" else None
         try:
             validation, ctx, rows = _check_file(batch, contract, today, store, chunk_rows or READ_ROWS, writer)
+            if writer is not None and validation.accepted:
+                writer.flag(validation.records, ctx)
         finally:
             if writer is not None:
                 writer.finish()
@@ -244,6 +246,7 @@ class _PieceWriter:
         self.error: BaseException | None = None
         self.rows = self.completed = 0
         self.thread: threading.Thread | None = None
+        self.flags: pd.Series | None = None
 
     def start(self, ctx: LogContext) -> Callable[[pd.DataFrame], None]:
         """Begin writing for this context; returns what takes each checked piece."""
@@ -278,6 +281,13 @@ class _PieceWriter:
             done = np.unique(part["assignment_id"].to_numpy()).tolist()
             self.completed += _complete_assignments(done, service_type, self.connection)
         self.rows += len(records)
+
+    def flag(self, records: pd.DataFrame, ctx: LogContext) -> None:
+        """The anomaly flags of the whole file, computed while the last pieces are still being
+        written: the stored visits they compare with are read on a connection of its own (the
+        committed ones, which is what the import's transaction sees of them but its own)."""
+        with db.engine.connect() as reader:
+            self.flags = anomaly_flags(records, _anomaly_context(self.contract, ctx, records, self.batch_id, reader))
 
     def finish(self) -> None:
         """Wait for the pieces given so far to be written (or their writing to have failed)."""
@@ -497,7 +507,7 @@ def log_context(contract: Contract, service_type: str, today: date) -> LogContex
 
 
 def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
-                     batch_id: int | None = None) -> AnomalyContext:
+                     batch_id: int | None = None, connection=None) -> AnomalyContext:
     """Stored visits of the contractor's workers on the days of the file (but the records of
     `batch_id`, the file's own when they were written as it was checked), previous conclusions."""
     first, last = min(records["service_date"]), max(records["service_date"])
@@ -509,7 +519,7 @@ def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
     not_this_batch = or_(CompletionRecord.batch_id.is_(None), CompletionRecord.batch_id != batch_id)
     if batch_id is not None:
         stored = stored.where(not_this_batch)
-    existing = fetch_frame(stored, shared=("worker_no", "start_time", "end_time"))
+    existing = fetch_frame(stored, shared=("worker_no", "start_time", "end_time"), connection=connection)
     previous: dict[str, str] = {}
     if ctx.service_type == "self_care_assessment":
         assessed = select(Assignment.subject_id).where(Assignment.contract_id == contract.id,
@@ -521,7 +531,7 @@ def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
             .order_by(CompletionRecord.service_date, CompletionRecord.id)
         if batch_id is not None:
             conclusions = conclusions.where(not_this_batch)
-        previous = dict(db.session.execute(conclusions).all())
+        previous = dict((connection or db.session).execute(conclusions).all())
     return AnomalyContext(ctx.assignments[["assignment_id", "id_number", "township"]], existing,
                           TOWNSHIP_CENTRES, ctx.poverty_line_fen, previous)
 
@@ -533,7 +543,9 @@ def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, ba
     their assignments completed) only get their flags."""
     if written is not None:
         written.check()
-        flags = anomaly_flags(records, _anomaly_context(contract, ctx, records, batch_id))
+        flags = written.flags
+        if flags is None:
+            flags = anomaly_flags(records, _anomaly_context(contract, ctx, records, batch_id))
         flagged = has_flags(flags).to_numpy()
         _set_flags(batch_id, records[EXCEL_ROW].to_numpy()[flagged], flags.to_numpy()[flagged])
         _expire_assignments()
