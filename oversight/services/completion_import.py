@@ -232,7 +232,7 @@ class _PieceWriter:
 
     Everything is written inside a savepoint of the import's one transaction, by a thread of its
     own that alone uses the session's connection meanwhile (the checking is pure, and progress
-    goes through other connections). A refused file rolls the savepoint back (`undo`); an
+    goes through other connections). A refused file rolls the savepoint back (`settle`); an
     accepted one keeps the records, whose anomaly flags are set afterwards (`store_rows`), as
     they need the whole file. A failure while writing stops the writing; it is raised when the
     file is accepted (a file refused for its own errors is refused as ever).

@@ -149,3 +149,28 @@ def test_a_record_saved_meanwhile_fails_the_copy_and_the_batch_with_nothing_half
     assert db.session.execute(select(CompletionRecord.batch_id, CompletionRecord.assignment_id)).all() == [
         (None, first.id)]
     assert db.session.get(Assignment, first.id, populate_existing=True).status == "assigned"
+
+
+@on_postgresql
+@pytest.mark.parametrize("case", ["bad cell in a later piece", "row repeated across pieces"])
+def test_pieces_written_while_the_file_is_checked_are_taken_back_when_it_is_refused(world, monkeypatch, case):
+    """On PostgreSQL each checked piece is written at once (`_PieceWriter`); a refusal found in
+    a later piece, or a row repeating one of an earlier piece (which the server refuses too),
+    leaves nothing of the written pieces, and the refusal reads as on SQLite."""
+    monkeypatch.setattr(completion_import, "READ_ROWS", 1)
+    written = []
+    real = RawInsert.run
+    monkeypatch.setattr(RawInsert, "run", lambda insert, columns, size: written.append(size) or real(insert, columns, size))
+    before = database_state()
+    rows = [good_row(world, SURVEY, 0), good_row(world, SURVEY, 1)]
+    rows.append(good_row(world, SURVEY, 2, 家庭人口数="很多") if case.startswith("bad") else rows[0])
+    result = upload(world, SURVEY, csv_bytes(SURVEY, rows))
+    # the bad cell's piece is not written; the repeated row is, and the server refuses it
+    assert written == ([1, 1] if case.startswith("bad") else [1, 1, 1])
+    assert result.batch.status == "rejected"
+    expected = [(4, "家庭人口数", "应为1到20之间的整数")] if case.startswith("bad") else [
+        (4, "任务编号", "与第2行重复（同一任务、服务日期和开始时间）")]
+    assert [(e.row, e.column, e.reason) for e in result.errors] == expected
+    assert database_state() == before
+    assert [db.session.get(Assignment, a.id, populate_existing=True).status for a in world.assignments[SURVEY]] == [
+        "assigned"] * 3
