@@ -100,6 +100,9 @@ class Action(StrEnum):
     # The user's own inbox and e-mail choices: personal, so auditors use them too.
     READ_NOTIFICATIONS = "read_notifications"
     CHOOSE_NOTIFICATION_EMAILS = "choose_notification_emails"
+    # Payment schedule and 履约验收 (issue 15); paying an installment is RECORD_PAYMENTS.
+    MANAGE_INSTALLMENTS = "manage_installments"  # plan, delete, hold and release installments
+    RECORD_ACCEPTANCES = "record_acceptances"  # open a year's acceptance, its team, its conclusion
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
@@ -149,6 +152,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.HANDLE_ESCALATIONS: ADMIN,
     Action.READ_NOTIFICATIONS: EVERYONE,
     Action.CHOOSE_NOTIFICATION_EMAILS: EVERYONE,
+    Action.MANAGE_INSTALLMENTS: STAFF,
+    Action.RECORD_ACCEPTANCES: STAFF,
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
 }
 
@@ -255,6 +260,8 @@ _STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
         and (role_of(user) == Role.ADMIN or appeal.recheck_assigned_to_id in (None, user.id))),
     Action.HANDLE_ESCALATIONS: lambda user, notice: (notice.escalated_at is not None
                                                      and notice.escalation_handled_at is None),
+    Action.MANAGE_INSTALLMENTS: lambda user, installment: installment.paid_on is None,
+    Action.RECORD_ACCEPTANCES: lambda user, acceptance: acceptance.status == "draft",
 }
 
 

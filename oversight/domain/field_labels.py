@@ -109,6 +109,12 @@ FIELD_LABELS: dict[str, str] = {
     # the demo seeds' summaries
     "scale": "规模", "today": "演示日期", "deleted": "清除的数据", "household": "家庭数", "person": "个人数",
     "by_status": "按状态",
+    # payment schedule and 履约验收 (issue 15)
+    "share_bp": "比例", "condition": "支付条件", "due_on": "约定日期", "held_reason": "暂扣原因",
+    "held_at": "暂扣时间", "held_by_id": "暂扣人", "paid_fen": "支付金额（元）", "payment_id": "付款记录",
+    "paid_by_id": "付款登记人", "conclusion": "验收结论", "opinion": "验收意见", "accepted_on": "验收日期",
+    "concluded_at": "出具结论时间", "concluded_by_id": "出具结论人", "acceptance_id": "履约验收",
+    "organisation": "单位", "installment": "付款分期",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -138,6 +144,12 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("Notification", "kind"): "通知类别",
     ("NotificationPreference", "kind"): "通知类别",
     ("NotificationPreference", "email"): "发送邮件",
+    ("Installment", "kind"): "分期类型",
+    ("Installment", "amount_fen"): "约定金额（元）",
+    ("ContractAcceptance", "figures"): "验收数据",
+    ("ContractAcceptance", "status"): "验收状态",
+    ("AcceptanceMember", "name"): "姓名",
+    ("AcceptanceMember", "role"): "验收小组角色",
 }
 
 

@@ -368,6 +368,9 @@ class AuditObject(Labelled):
     EVIDENCE_FLAG = "EvidenceFlag", "核对疑点"
     AUDIT_LOG = "AuditLog", "审计日志"
     AUDIT_KEY = "AuditKey", "审计密钥"
+    INSTALLMENT = "Installment", "付款分期"
+    CONTRACT_ACCEPTANCE = "ContractAcceptance", "履约验收"
+    ACCEPTANCE_MEMBER = "AcceptanceMember", "验收小组成员"
     CONTRACTOR_PROFILE = "ContractorProfile", "承接机构履约档案"
 
 
@@ -545,3 +548,54 @@ class ExportJobStatus(Labelled):
     PENDING = "pending", "生成中"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+
+
+# --- payment schedule and 履约验收 (issue 15) ---------------------------------------------------
+
+
+class InstallmentKind(Labelled):
+    """One installment of a contract's payment schedule."""
+
+    ADVANCE = "advance", "预付款"
+    PROGRESS = "progress", "进度款"
+    PERFORMANCE = "performance", "履约绩效款"
+
+
+class InstallmentCondition(Labelled):
+    """What makes an installment payable: a day, the year's 履约验收, or the approved annual evaluation."""
+
+    DATE = "date", "约定日期已到"
+    ACCEPTANCE = "acceptance", "年度履约验收通过"
+    EVALUATION = "evaluation", "年度绩效评价审定"
+
+
+class InstallmentStatus(Labelled):
+    """Derived from the condition, the payment and a hold (`domain/installments.py`), never stored."""
+
+    PENDING = "pending", "未到期"
+    PAYABLE = "payable", "可支付"
+    PAID = "paid", "已支付"
+    WITHHELD = "withheld", "暂扣"
+
+
+class AcceptanceStatus(Labelled):
+    DRAFT = "draft", "验收中"
+    CONCLUDED = "concluded", "已出具验收结论"
+
+
+class AcceptanceConclusion(Labelled):
+    """The acceptance team's conclusion on a contract's year."""
+
+    QUALIFIED = "qualified", "合格"
+    BASICALLY_QUALIFIED = "basically_qualified", "基本合格"
+    UNQUALIFIED = "unqualified", "不合格"
+
+
+class AcceptanceRole(Labelled):
+    """A member's place on the acceptance team (验收小组)."""
+
+    LEADER = "leader", "组长"
+    PURCHASER = "purchaser", "采购人代表"
+    EXPERT = "expert", "专家"
+    RECIPIENT = "recipient", "服务对象代表"
+    OTHER = "other", "其他成员"

@@ -1,4 +1,5 @@
 """All models, imported here so that metadata and Alembic see every table."""
+from .acceptance import AcceptanceMember, ContractAcceptance
 from .appeals import Appeal, ProposedDeduction
 from .assignment import Assignment
 from .attachment import Attachment
@@ -17,6 +18,7 @@ from .oversight_checks import (
     SamplingDraw,
     SpotCheck,
 )
+from .payments import Installment
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
 from .standard import LocalStandard
 from .subject import Subject
@@ -29,4 +31,5 @@ __all__ = [
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "TaskFailure", "UploadBatch", "User",
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
+    "AcceptanceMember", "ContractAcceptance", "Installment",
 ]

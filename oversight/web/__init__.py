@@ -73,6 +73,7 @@ def _auditors_change_nothing() -> None:
 def register_web(app: Flask) -> None:
     # Before any route is added: every `<int:…>` in the url_map then stops at the database's range.
     app.url_map.converters["int"] = DatabaseIdConverter
+    from .acceptance.routes import bp as acceptance_bp
     from .appeals.routes import bp as appeals_bp
     from .assignments.routes import bp as assignments_bp
     from .attachments.routes import bp as attachments_bp
@@ -90,6 +91,7 @@ def register_web(app: Flask) -> None:
     from .imports.routes import bp as imports_bp
     from .notifications.routes import bp as notifications_bp
     from .operations.routes import bp as operations_bp
+    from .payments.routes import bp as payments_bp
     from .public.routes import bp as public_bp
     from .records.routes import bp as records_bp
     from .reviews.routes import bp as reviews_bp
@@ -99,12 +101,14 @@ def register_web(app: Flask) -> None:
     from .uploads.routes import bp as uploads_bp
     from .users.routes import bp as users_bp
     from .verification.routes import bp as verification_bp
+    from .visit_map.routes import bp as visit_map_bp
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
-                      verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp):
+                      verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp,
+                      payments_bp, acceptance_bp, visit_map_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"

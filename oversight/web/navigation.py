@@ -47,6 +47,8 @@ NAV_GROUPS: tuple[NavGroup, ...] = (
         NavItem("季度考核", "reviews.index"),
         NavItem("年度评价", "evaluations.index"),
         NavItem("考核方案", "schemes.index", Action.READ_OVERSIGHT),
+        NavItem("履约验收", "acceptance.index"),
+        NavItem("付款计划", "payments.index"),
     )),
     NavGroup("导出", (
         NavItem("季度考核表", "exports.index", anchor="review-sheets"),

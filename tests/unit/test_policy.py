@@ -121,6 +121,8 @@ ROLE_TABLE = {
     Action.CORRECT_REVIEWS: "AS..",
     Action.SCORE_EVALUATIONS: "AS..",
     Action.RECORD_PAYMENTS: "A...",
+    Action.MANAGE_INSTALLMENTS: "AS..",
+    Action.RECORD_ACCEPTANCES: "AS..",
     Action.APPROVE_EVALUATIONS: "A...",
     Action.CORRECT_EVALUATIONS: "AS..",
     Action.REQUEST_CORRECTIONS: "...C",

@@ -41,6 +41,7 @@ from oversight.models import (
     CompletionRecord,
     Contract,
     Contractor,
+    ContractAcceptance,
     CorrectionRequest,
     DrawItem,
     EvidenceFlag,
@@ -317,6 +318,7 @@ ROWS_FOR = {
     "evaluation_id": AnnualEvaluation, "flag_id": EvidenceFlag, "job_id": ExportJob, "import_id": VerificationImport,
     "item_id": DrawItem, "notice_id": RectificationNotice, "batch_id": UploadBatch, "record_id": CompletionRecord,
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
+    "acceptance_id": ContractAcceptance,
 }
 TRIES_PER_ROUTE = 4
 # Routes no demo row fills: error reports of failed imports (every demo import succeeds); and the
