@@ -76,11 +76,13 @@ def test_the_menu_is_usable_by_keyboard(log_in, live_server, factory, page):
     page.wait_for_url(f"{live_server.url}/contracts/")
 
 
-def test_a_contractor_sees_single_entries_as_plain_links(log_in, live_server, factory, page):
+def test_a_contractor_sees_its_own_groups_on_one_row(log_in, live_server, factory, page):
     contractor = factory.contractor("赣县区阳光社会工作服务中心")
     page.set_viewport_size(DESKTOP)
     log_in(factory.user("contractor", contractor))
-    expect(page.locator("nav.mainnav summary")).to_have_text(["业务", "考核", "导出"])
-    expect(page.locator("nav.mainnav > a")).to_have_text(["首页", "通知"])  # 系统 holds only 通知 for it
+    expect(page.locator("nav.mainnav summary")).to_have_text(["业务", "考核", "导出", "系统"])
+    expect(page.locator("nav.mainnav > a")).to_have_text(["首页"])
+    page.locator("nav.mainnav summary", has_text="系统").click()
+    expect(page.locator("nav.mainnav details[open] a")).to_have_text(["通知", "接口令牌"])
     centres = _row_heights(page)["centres"]
     assert max(centres) - min(centres) <= 2
