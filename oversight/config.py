@@ -63,6 +63,13 @@ class Defaults:
     IMPORT_MAX_ATTEMPTS = 2
     # Tests only: seconds an import holds its records' transaction open before committing.
     IMPORT_TEST_PAUSE_SECONDS = 0
+    # The same lease for page jobs (audit bundles, draws): a job whose worker showed no life for
+    # this long (the worker beats every quarter of it) or whose process is gone is queued again,
+    # up to PAGE_JOB_MAX_ATTEMPTS starts in all, then failed.
+    PAGE_JOB_LEASE_MINUTES = 10
+    PAGE_JOB_MAX_ATTEMPTS = 2
+    # Tests only: seconds a page job holds its work (transaction, working file) open before committing.
+    PAGE_JOB_TEST_PAUSE_SECONDS = 0
     # Per job, crontab fields replacing its time in oversight/jobs.py, e.g. {"remind_due": {"hour": 8}}.
     JOB_SCHEDULE = {}
 
