@@ -61,8 +61,8 @@ def register_kind(code: str, what: str, work: Callable[[ExportJob], None], *, fa
 
 
 def _kind(code: str) -> Kind:
-    if not KINDS:  # the kinds register on import
-        from . import bundle_exports, draw_jobs  # noqa: F401
+    from . import bundle_exports, draw_jobs  # noqa: F401  (each registers its kind on import)
+
     return KINDS[code]
 
 
@@ -108,11 +108,15 @@ def run_job(job_id: int, *, last_attempt: bool) -> None:
     taken by another worker) is left alone.
     """
     table = ExportJob.__table__
+    code = db.session.execute(select(table.c.kind).where(table.c.id == job_id)).scalar_one_or_none()
+    if code is None:
+        return
+    kind = _kind(code)
+    db.session.rollback()
     attempt = leases.claim(table, job_id)
     if attempt is None:
         return
     job = db.session.get(ExportJob, job_id, populate_existing=True)
-    kind = _kind(job.kind)
     lease = timedelta(minutes=current_app.config["PAGE_JOB_LEASE_MINUTES"])
     try:
         with leases.heartbeat(table, job_id, attempt, leases.beat_interval(lease)):
