@@ -86,7 +86,12 @@ class Defaults:
     PREFERRED_URL_SCHEME = "http"
 
     # Log-in throttling (Flask-Limiter; failed attempts only, each expires after its window).
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Unset: the task queue's Redis when QUEUE_URL is redis:// (so that every web process counts
+    # log-in failures together), else memory:// (one process). If the storage cannot be reached,
+    # each process counts in its own memory meanwhile (the fallback), so that log-in neither fails
+    # nor goes unthrottled.
+    RATELIMIT_STORAGE_URI = None
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_KEY_PREFIX = "oversight"
     LOGIN_FAILURES_PER_ADDRESS = "30 per 15 minutes"
