@@ -147,3 +147,12 @@ def test_the_heartbeat_renews_a_running_jobs_lease(app, factory):
     with leases.heartbeat(table, job.id, attempt, 0.2):
         _until(lambda: _job(job.id).heartbeat_at > first, "a heartbeat", timeout=10)
     assert os.getpid() == int(_job(job.id).worker.rpartition(":")[2])
+
+
+def test_the_jobs_page_lists_failed_page_jobs_in_chinese(app, factory, client_for):
+    auditor = factory.user("auditor")
+    failed = _held(auditor, worker="other-host:1", heartbeat=utcnow() - LEASE * 2, attempts=2)
+    recover_interrupted(utcnow(), LEASE, 2)
+    page = client_for(factory.user("admin")).get("/admin/jobs").get_data(as_text=True)
+    assert "失败的页面任务" in page and f"<td>#{failed.id}</td><td>审计包</td>" in page
+    assert BUNDLE_INTERRUPTED in page and auditor.display_name in page
