@@ -97,6 +97,8 @@ class Defaults:
     LOGIN_FAILURES_PER_ADDRESS = "30 per 15 minutes"
     LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
+    # The public notice (公示, no log-in): requests one address may make to its pages and PDFs.
+    PUBLIC_REQUESTS_PER_ADDRESS = "60 per minute"
     PASSWORD_HASH_PARAMS = None
 
     # Lists.

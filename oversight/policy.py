@@ -100,6 +100,9 @@ class Action(StrEnum):
     # The user's own inbox and e-mail choices: personal, so auditors use them too.
     READ_NOTIFICATIONS = "read_notifications"
     CHOOSE_NOTIFICATION_EMAILS = "choose_notification_emails"
+    # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
+    # the bureau and auditors read every contractor's, a contractor its own.
+    READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -146,6 +149,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.HANDLE_ESCALATIONS: ADMIN,
     Action.READ_NOTIFICATIONS: EVERYONE,
     Action.CHOOSE_NOTIFICATION_EMAILS: EVERYONE,
+    Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
 }
 
 

@@ -369,6 +369,7 @@ class AuditObject(Labelled):
     EVIDENCE_FLAG = "EvidenceFlag", "核对疑点"
     AUDIT_LOG = "AuditLog", "审计日志"
     AUDIT_KEY = "AuditKey", "审计密钥"
+    CONTRACTOR_PROFILE = "ContractorProfile", "承接机构履约档案"
 
 
 class ImportKind(Labelled):

@@ -60,6 +60,7 @@ class Report:
     subtitle: str
     draft: bool
     blocks: list = field(default_factory=list)
+    landscape: bool = False  # wide tables (the contractor profile, the public notice)
 
 
 def _percent(text: Decimal | str | None) -> str:
@@ -365,6 +366,7 @@ def to_pdf(report: Report) -> bytes:
     from xml.sax.saxutils import escape
 
     font = pdf_font()
+    page = (A4[1], A4[0]) if report.landscape else A4
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK", spaceAfter=4)
     cell = ParagraphStyle("cell", parent=body, fontSize=9, leading=12, spaceAfter=0)
     head = ParagraphStyle("head", parent=cell, textColor=colors.HexColor("#1f2933"))
@@ -375,7 +377,7 @@ def to_pdf(report: Report) -> bytes:
                                   textColor=colors.HexColor("#a8262d")),
         "caption": ParagraphStyle("caption", parent=body, fontSize=9, alignment=TA_CENTER),
     }
-    width = A4[0] - 40 * mm
+    width = page[0] - 40 * mm
 
     def para(text: str, style) -> PdfParagraph:
         return PdfParagraph(escape(text).replace("\n", "<br/>"), style)
@@ -407,17 +409,17 @@ def to_pdf(report: Report) -> bytes:
         canvas.saveState()
         canvas.setFont(font, 8)
         canvas.setFillColor(colors.HexColor("#6b7785"))
-        canvas.drawCentredString(A4[0] / 2, 12 * mm, f"{report.subtitle}　第 {document.page} 页")
+        canvas.drawCentredString(page[0] / 2, 12 * mm, f"{report.subtitle}　第 {document.page} 页")
         if report.draft:
             canvas.setFont(font, 90)
             canvas.setFillColor(colors.Color(0.66, 0.15, 0.18, alpha=0.12))
-            canvas.translate(A4[0] / 2, A4[1] / 2)
+            canvas.translate(page[0] / 2, page[1] / 2)
             canvas.rotate(40)
             canvas.drawCentredString(0, 0, "草稿")
         canvas.restoreState()
 
     out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
+    SimpleDocTemplate(out, pagesize=page, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                       bottomMargin=20 * mm, title=f"{report.title} {report.subtitle}", author="履约监管",
                       ).build(story, onFirstPage=decorate, onLaterPages=decorate)
     return out.getvalue()

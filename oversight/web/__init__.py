@@ -90,6 +90,7 @@ def register_web(app: Flask) -> None:
     from .imports.routes import bp as imports_bp
     from .notifications.routes import bp as notifications_bp
     from .operations.routes import bp as operations_bp
+    from .public.routes import bp as public_bp
     from .records.routes import bp as records_bp
     from .reviews.routes import bp as reviews_bp
     from .schemes.routes import bp as schemes_bp
@@ -103,7 +104,7 @@ def register_web(app: Flask) -> None:
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
-                      verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp):
+                      verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp):
         app.register_blueprint(blueprint)
 
     login_manager.login_view = "auth.login"
@@ -171,8 +172,11 @@ def _error_page(code: int, title: str):
 
 
 def _too_many_attempts(error: RateLimitExceeded):
-    """The same page for every throttled log-in, whether or not the typed account exists."""
+    """The same page for every throttled log-in, whether or not the typed account exists; the
+    public notice's own page for too many requests to it."""
     minutes = math.ceil(error.limit.limit.get_expiry() / 60)
+    if request.blueprint == "public":
+        return render_template("public/throttled.html", minutes=minutes), 429
     return render_template("auth/throttled.html", minutes=minutes), 429
 
 

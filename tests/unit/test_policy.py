@@ -133,6 +133,7 @@ ROLE_TABLE = {
     Action.HANDLE_ESCALATIONS: "A...",
     Action.READ_NOTIFICATIONS: "ASUC",
     Action.CHOOSE_NOTIFICATION_EMAILS: "ASUC",
+    Action.READ_CONTRACTOR_PROFILES: "ASUC",
 }
 
 
@@ -152,7 +153,8 @@ def test_auditors_only_read_and_export():
     assert {action for action in Action if may(AUDITOR, action)} == {
         Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT,
         # their own inbox and e-mail choices, which change nothing of the oversight record
-        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS}
+        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS,
+        Action.READ_CONTRACTOR_PROFILES}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
 
 

@@ -423,4 +423,8 @@ def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code
     # A contractor reaches its own work through these pages.
     assert {"assignments.detail", "uploads.detail", "spot_checks.notice_detail", "reviews.detail", "corrections.history",
             "subjects.detail", "appeals.index"} <= {endpoint for endpoint, roles in rendered.items() if "contractor" in roles}
+    # The public notice (公示) is read without log-in; a contractor reads its own profile.
+    assert {"public.index", "public.year", "public.year_pdf"} <= {
+        endpoint for endpoint, roles in rendered.items() if "anonymous" in roles}
+    assert "contractors.profile" in {endpoint for endpoint, roles in rendered.items() if "contractor" in roles}
     assert not finder.problems, f"{len(finder.problems)} problems:\n" + "\n".join(finder.problems[:200])

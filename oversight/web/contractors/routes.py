@@ -1,10 +1,15 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import io
+
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ...clock import county_today, utcnow
 from ...extensions import db
 from ...models import Contractor, FieldWorker
 from ...policy import Action
+from ...services.audit import record_event
+from ...services.contractor_profile import contractor_profile
 from ...services.registry import RegistryError, save_contractor, save_worker, worker_counts
 from ..access import is_contractor_user, permission_required, require_contractor_visible
 from ..forms_common import redirect_refused
@@ -29,6 +34,39 @@ def detail(contractor_id: int):
     require_contractor_visible(contractor_id)
     contractor = db.get_or_404(Contractor, contractor_id)
     return render_template("contractors/detail.html", contractor=contractor)
+
+
+@bp.route("/<int:contractor_id>/profile")
+@permission_required(Action.READ_CONTRACTOR_PROFILES)
+def profile(contractor_id: int):
+    """履约档案: every contract and year with its results, for a tender's scoring committee."""
+    from ...exports.contractor_profile import CONTRACT_HEADERS, QUARTER_HEADERS, YEAR_HEADERS, profile_rows
+
+    require_contractor_visible(contractor_id)
+    contractor = db.get_or_404(Contractor, contractor_id)
+    found = contractor_profile(contractor, county_today())
+    return render_template("contractors/profile.html", contractor=contractor, profile=found,
+                           rows=profile_rows(found), contract_headers=CONTRACT_HEADERS, year_headers=YEAR_HEADERS,
+                           quarter_headers=QUARTER_HEADERS)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/<int:contractor_id>/profile.<any(xlsx, pdf):kind>")
+@permission_required(Action.READ_CONTRACTOR_PROFILES)
+def profile_export(contractor_id: int, kind: str):
+    """The profile as .xlsx or PDF; the export is logged."""
+    from ...exports.contractor_profile import to_pdf, to_xlsx
+
+    require_contractor_visible(contractor_id)
+    contractor = db.get_or_404(Contractor, contractor_id)
+    found = contractor_profile(contractor, county_today())
+    data = (to_xlsx if kind == "xlsx" else to_pdf)(found, generated_at=utcnow())
+    record_event("export", "ContractorProfile", contractor.id, {"format": kind})
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=XLSX if kind == "xlsx" else "application/pdf", as_attachment=True,
+                     download_name=f"履约档案_{contractor.name}_{county_today():%Y%m%d}.{kind}")
 
 
 def _edit_contractor(contractor: Contractor | None):
