@@ -26,15 +26,17 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-user")
     @click.option("--username", required=True)
     @click.option("--password", required=True, help="at least 8 characters")
-    @click.option("--role", type=click.Choice(["admin", "supervisor", "contractor", "auditor"]), required=True)
+    @click.option("--role", type=click.Choice(["admin", "supervisor", "contractor", "auditor", "field_worker"]),
+                  required=True)
     @click.option("--name", "display_name", default=None, help="display name (defaults to the username)")
     @click.option("--contractor-id", type=int, default=None)
-    def create_user_command(username, password, role, display_name, contractor_id) -> None:
+    @click.option("--field-worker-id", type=int, default=None, help="the registered worker of a field_worker account")
+    def create_user_command(username, password, role, display_name, contractor_id, field_worker_id) -> None:
         """Create a user account."""
         from .services.accounts import AccountError, create_user
 
         try:
-            create_user(username, password, role, display_name or username, contractor_id)
+            create_user(username, password, role, display_name or username, contractor_id, field_worker_id)
         except AccountError as error:
             raise click.ClickException(str(error)) from None
         db.session.commit()

@@ -97,6 +97,11 @@ class Defaults:
     LOGIN_FAILURES_PER_ADDRESS = "30 per 15 minutes"
     LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = "5 per 15 minutes"
     LOGIN_FAILURES_PER_ACCOUNT = "100 per hour"
+    # The REST API (/api/v1): requests one token (or, without one, one address) may send.
+    API_RATE_LIMIT = "600 per minute"
+    API_WRITE_RATE_LIMIT = "120 per minute"
+    # An app visit whose device clock, when sent, is further than this from the server's is flagged.
+    APP_CLOCK_SKEW_MINUTES = 10
     # The public notice (公示, no log-in): requests one address may make to its pages and PDFs.
     PUBLIC_REQUESTS_PER_ADDRESS = "60 per minute"
     PASSWORD_HASH_PARAMS = None

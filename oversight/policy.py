@@ -16,6 +16,9 @@ do nothing). A *record* given to `may` is the record the action is taken on, rea
   (`web.access.reveal_personal_data`, `services.callbacks.reveal_phone`, the pre-filled log
   template, the full audit bundle).
 - Auditors read everything the bureau reads and change nothing.
+- A field worker (`field_worker`) is one registered worker of one contractor: it owns no
+  contract and sees only the assignments its contractor gave to that worker (`sees_assignment`),
+  in the field pages and the API; every other page answers 404 (`web.access`).
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ STAFF = frozenset({Role.ADMIN, Role.SUPERVISOR})
 READERS = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR})
 DATA_ENTRY = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR})
 CONTRACTOR = frozenset({Role.CONTRACTOR})
+FIELD_WORKER = frozenset({Role.FIELD_WORKER})
 EVERYONE = frozenset(Role)
 
 # What a contractor may not see of its own reviews, and all it may see of its evaluations.
@@ -100,6 +104,14 @@ class Action(StrEnum):
     # The user's own inbox and e-mail choices: personal, so auditors use them too.
     READ_NOTIFICATIONS = "read_notifications"
     CHOOSE_NOTIFICATION_EMAILS = "choose_notification_emails"
+    # Payment schedule and 履约验收 (issue 15); paying an installment is RECORD_PAYMENTS.
+    MANAGE_INSTALLMENTS = "manage_installments"  # plan, delete, hold and release installments
+    RECORD_ACCEPTANCES = "record_acceptances"  # open a year's acceptance, its team, its conclusion
+    # The field app and the API (issue 12).
+    ASSIGN_WORKERS = "assign_workers"  # give an assignment to one of the contractor's field workers
+    RECORD_APP_VISITS = "record_app_visits"  # a visit with check-in/out, place, photos, signature
+    USE_FIELD_PAGES = "use_field_pages"  # a field worker's own list of the visits given to it
+    MANAGE_API_TOKENS = "manage_api_tokens"  # the user's own device tokens
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
@@ -149,6 +161,12 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.HANDLE_ESCALATIONS: ADMIN,
     Action.READ_NOTIFICATIONS: EVERYONE,
     Action.CHOOSE_NOTIFICATION_EMAILS: EVERYONE,
+    Action.MANAGE_INSTALLMENTS: STAFF,
+    Action.RECORD_ACCEPTANCES: STAFF,
+    Action.ASSIGN_WORKERS: CONTRACTOR,
+    Action.RECORD_APP_VISITS: frozenset({Role.CONTRACTOR, Role.FIELD_WORKER}),
+    Action.USE_FIELD_PAGES: FIELD_WORKER,
+    Action.MANAGE_API_TOKENS: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR, Role.FIELD_WORKER}),
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
 }
 
@@ -168,8 +186,16 @@ def read_only(user: Any) -> bool:
     return role_of(user) == Role.AUDITOR
 
 
+def is_field_worker(user: Any) -> bool:
+    """Whether the user is a field-worker account (sees only the assignments given to it)."""
+    return role_of(user) == Role.FIELD_WORKER
+
+
 def owns(user: Any, contractor_id: int | None) -> bool:
-    """Whether the user may see a record of `contractor_id`: bureau roles all, a contractor its own."""
+    """Whether the user may see a record of `contractor_id`: bureau roles all, a contractor its
+    own, a field worker none (it sees assignments given to it, `sees_assignment`)."""
+    if is_field_worker(user):
+        return False
     if not is_contractor(user):
         return role_of(user) is not None
     return user.contractor_id is not None and user.contractor_id == contractor_id
@@ -208,6 +234,15 @@ def sees_evaluation(user: Any, contractor_id: int | None, status: str) -> bool:
 def sees_notice(user: Any, contractor_id: int | None) -> bool:
     """A rectification notice: a contractor sees those of its own contracts."""
     return owns(user, contractor_id)
+
+
+def sees_assignment(user: Any, assignment: Any) -> bool:
+    """An assignment: the bureau sees all, a contractor its own contracts', a field worker those
+    given to it (`worker_id`) on its own contractor's contracts."""
+    if is_field_worker(user):
+        return (user.field_worker_id is not None and assignment.worker_id == user.field_worker_id
+                and user.contractor_id is not None and _contractor_of(assignment) == user.contractor_id)
+    return owns(user, _contractor_of(assignment))
 
 
 # --- what a user may do to a record in its present state ------------------------------------
@@ -255,6 +290,12 @@ _STATE_RULES: dict[Action, Callable[[Any, Any], bool]] = {
         and (role_of(user) == Role.ADMIN or appeal.recheck_assigned_to_id in (None, user.id))),
     Action.HANDLE_ESCALATIONS: lambda user, notice: (notice.escalated_at is not None
                                                      and notice.escalation_handled_at is None),
+    Action.MANAGE_INSTALLMENTS: lambda user, installment: installment.paid_on is None,
+    Action.RECORD_ACCEPTANCES: lambda user, acceptance: acceptance.status == "draft",
+    Action.ASSIGN_WORKERS: lambda user, assignment: (assignment.status in _OPEN_ASSIGNMENTS
+                                                     and owns(user, _contractor_of(assignment))),
+    Action.RECORD_APP_VISITS: lambda user, assignment: (assignment.status != AssignmentStatus.CANCELLED
+                                                        and sees_assignment(user, assignment)),
 }
 
 

@@ -6,13 +6,13 @@ import random
 import time as clock
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import click
 from flask import Flask
 from sqlalchemy import func, insert, inspect, select, text
 
-from oversight.clock import county_today
+from oversight.clock import county_today, replayed_at
 from oversight.domain.vocabulary import (AnchorReason, AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
                                          SubjectKind, label_of)
 from oversight.extensions import db
@@ -39,6 +39,7 @@ from oversight.models import (
 from oversight.models.contract import DEFAULT_SAMPLING_RULE
 from oversight.services.accounts import create_user
 from oversight.services.audit import Actor, append_only_lifted, record_event, reset_actor, set_actor
+from oversight.services import acceptances, installments
 from oversight.services.audit_anchors import anchor_audit_log
 from oversight.services.registry import save_contract, save_contractor, save_worker
 
@@ -283,6 +284,8 @@ class _Builder:
         self._add_assignments(contracts, households, persons)
         users = self._add_users(contractors)
         self._add_activity(contracts, users)
+        self._add_payment_schedules(contracts, users)
+        self._add_field_workers(contractors)
         return DemoSummary(self.scale, self.seed, self.today, tuple(self.contract_summaries),
                            tuple(self.user_summaries), row_counts())
 
@@ -448,6 +451,29 @@ class _Builder:
                                            contractor)
         return users
 
+    def _add_field_workers(self, contractors) -> None:
+        """One field-worker account per contractor (`<login>-w1`, its first registered worker),
+        given the contractor's open assignments due soonest (issue 12: the field app)."""
+        for spec, contractor in contractors:
+            worker = db.session.execute(select(FieldWorker).where(FieldWorker.contractor_id == contractor.id)
+                                        .order_by(FieldWorker.worker_no).limit(1)).scalar_one_or_none()
+            if worker is None:
+                continue
+            username = f"{spec.login}-w1"
+            password = f"demo-{username}"
+            user = create_user(username, password, Role.FIELD_WORKER, f"{spec.short}·{worker.name}",
+                               field_worker_id=worker.id)
+            user.email = f"{username}@{spec.login}-sg.example.cn"
+            self.user_summaries.append(UserSummary(username, password, Role.FIELD_WORKER, contractor.name, user.email))
+            open_ones = db.session.execute(
+                select(Assignment).join(Contract, Assignment.contract_id == Contract.id)
+                .where(Contract.contractor_id == contractor.id,
+                       Assignment.status.in_((AssignmentStatus.ASSIGNED, AssignmentStatus.OVERDUE)))
+                .order_by(Assignment.due_date, Assignment.id).limit(12)).scalars().all()
+            for assignment in open_ones:
+                assignment.worker_id = worker.id
+        db.session.flush()
+
     def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> User:
         password = f"demo-{username}"
         user = create_user(username, password, role, display_name, contractor.id if contractor else None)
@@ -464,6 +490,40 @@ class _Builder:
                    for contract, spec, _ in contracts]
         staff = {username: users[username] for username, _, _ in STAFF}
         Activity(parties, staff, self.seed, self.today, self.calendar, self._rng("activity")).run()
+
+    def _add_payment_schedules(self, contracts, users: dict[str, User]) -> None:
+        """Each contract's payment schedule (an advance paid when due, a progress payment on the
+        first year's 履约验收, a performance installment per year) and its first year's acceptance,
+        opened with its team; concluded when that year is over."""
+        admin, supervisor = users["admin"], users["supervisor"]
+        token = set_actor(Actor(admin.id, admin.username, "127.0.0.1"))
+        try:
+            with replayed_at(datetime.combine(self.today - ONE_DAY, time(2))):
+                for contract, _, _ in contracts:
+                    first = contract.term_start.year
+                    due = contract.term_start + timedelta(days=14)
+                    advance = installments.add_installment(
+                        contract, title="首期预付款", kind="advance", condition="date", amount_fen=None, share_bp=3000,
+                        year=None, due_on=due, user=admin)
+                    if due < self.today:
+                        installments.pay_installment(advance, due, admin, self.today)
+                    installments.add_installment(
+                        contract, title=f"{first}年度验收后进度款", kind="progress", condition="acceptance",
+                        amount_fen=None, share_bp=2000, year=first, due_on=None, user=admin)
+                    for year in range(first, contract.term_end.year + 1):
+                        installments.add_installment(
+                            contract, title=f"{year}年度履约绩效款", kind="performance", condition="evaluation",
+                            amount_fen=None, share_bp=None, year=year, due_on=None, user=admin)
+                    acceptance = acceptances.open_acceptance(contract, first, supervisor)
+                    acceptances.add_member(acceptance, "刘晓红", "leader", "赣县区民政局救助股")
+                    acceptances.add_member(acceptance, "钟国平", "expert", "赣州市社会工作协会")
+                    acceptances.add_member(acceptance, "谢桂英", "recipient", "低保户代表")
+                    if first < self.today.year:
+                        acceptances.conclude(acceptance, conclusion="qualified", opinion="服务按合同约定完成，同意验收",
+                                             accepted_on=self.today - ONE_DAY, user=supervisor, today=self.today)
+            db.session.commit()
+        finally:
+            reset_actor(token)
 
 
 def row_counts() -> dict[str, int]:

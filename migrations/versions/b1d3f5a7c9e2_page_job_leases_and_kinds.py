@@ -2,7 +2,7 @@
 (audit bundles and draws asked for on a page)
 
 Revision ID: b1d3f5a7c9e2
-Revises: f5b7d9e1a3c4
+Revises: f6b8d0a2c4e7
 Create Date: 2026-12-03 16:50:00
 
 A job whose worker died mid-build is queued again or failed, never left 生成中, as an upload
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b1d3f5a7c9e2'
-down_revision = 'f5b7d9e1a3c4'
+down_revision = 'f6b8d0a2c4e7'
 branch_labels = None
 depends_on = None
 

@@ -245,3 +245,59 @@ _DETECTORS: tuple[Detector, ...] = (
     _short_visits, _odd_hours, _workload, _far_from_township, _fast_travel,
     _identical_answers, _poverty_line, _conclusion_changed, _unsigned,
 )
+
+
+# --- visits recorded in the app (issue 12) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppVisitFacts:
+    """What the app tells of one visit beyond its log row, and what it is compared with.
+
+    check_in_day: the county day of the check-in; window: the assignment's service period (the
+    county day it was issued, its due date); device_sent_at / received_at: the device's clock when
+    it sent the visit and the server's when it arrived (both naive UTC; a visit kept offline is
+    sent later, but the device then says so); photos: SHA-256 → 64-bit perceptual hash (hex, or
+    None); used_elsewhere: SHA-256s of these photos already in other visits; similar_elsewhere:
+    perceptual hashes of other visits' photos (the contractor's, recent).
+    """
+
+    check_in_day: dt.date
+    window: tuple[dt.date, dt.date]
+    device_sent_at: dt.datetime | None
+    received_at: dt.datetime
+    photos: Mapping[str, str | None] = field(default_factory=dict)
+    used_elsewhere: frozenset[str] = frozenset()
+    similar_elsewhere: tuple[str, ...] = ()
+    max_clock_skew_minutes: int = 10
+    max_hash_distance: int = 6
+
+
+def hamming(first: str, second: str) -> int:
+    """Bits differing between two perceptual hashes of the same length (hex)."""
+    return (int(first, 16) ^ int(second, 16)).bit_count()
+
+
+def app_visit_flags(facts: AppVisitFacts) -> tuple[Flag, ...]:
+    """The app's own flags of one visit: device clock off the server's, check-in outside the
+    assignment's service period, a photo sent before with another visit, a near-identical one."""
+    flags = []
+    if facts.device_sent_at is not None:
+        skew = abs((facts.device_sent_at - facts.received_at).total_seconds()) / 60
+        if skew > facts.max_clock_skew_minutes:
+            flags.append(Flag("device_clock", f"设备时间与服务器接收时间相差约{skew:.0f}分钟"
+                                              f"（超过{facts.max_clock_skew_minutes}分钟）"))
+    first, last = facts.window
+    if not first <= facts.check_in_day <= last:
+        flags.append(Flag("outside_window", f"签到日期{facts.check_in_day:%Y-%m-%d}不在任务服务期"
+                                            f"（{first:%Y-%m-%d}至{last:%Y-%m-%d}）之内"))
+    reused = [digest for digest in facts.photos if digest in facts.used_elsewhere]
+    if reused:
+        flags.append(Flag("reused_photo", f"{len(reused)}张照片已在其他服务记录中使用过（SHA-256 {reused[0][:12]}…）"))
+    similar = [digest for digest, phash in facts.photos.items() if digest not in reused and phash
+               and any(len(other) == len(phash) and hamming(phash, other) <= facts.max_hash_distance
+                       for other in facts.similar_elsewhere)]
+    if similar:
+        flags.append(Flag("similar_photo", f"{len(similar)}张照片与其他服务记录的照片几乎相同（感知哈希相差不超过"
+                                           f"{facts.max_hash_distance}位）"))
+    return tuple(flags)

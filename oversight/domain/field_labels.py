@@ -110,6 +110,19 @@ FIELD_LABELS: dict[str, str] = {
     # the demo seeds' summaries
     "scale": "规模", "today": "演示日期", "deleted": "清除的数据", "household": "家庭数", "person": "个人数",
     "by_status": "按状态",
+    # payment schedule and 履约验收 (issue 15)
+    "share_bp": "比例", "condition": "支付条件", "due_on": "约定日期", "held_reason": "暂扣原因",
+    "held_at": "暂扣时间", "held_by_id": "暂扣人", "paid_fen": "支付金额（元）", "payment_id": "付款记录",
+    "paid_by_id": "付款登记人", "conclusion": "验收结论", "opinion": "验收意见", "accepted_on": "验收日期",
+    "concluded_at": "出具结论时间", "concluded_by_id": "出具结论人", "acceptance_id": "履约验收",
+    "organisation": "单位", "installment": "付款分期",
+    # the field app and the API (issue 12)
+    "field_worker_id": "对应服务人员", "token_sha256": "令牌摘要", "prefix": "令牌开头", "last_used_at": "最近使用时间",
+    "revoked_at": "撤销时间", "idempotency_key": "幂等键", "request_sha256": "请求内容指纹",
+    "check_in_at": "签到时间", "check_out_at": "签退时间", "device_sent_at": "设备发送时间",
+    "received_at": "服务器接收时间", "accuracy_m": "定位精度（米）", "no_signature_reason": "未签名原因",
+    "media": "照片与签名", "media_id": "照片或签名", "visit_id": "移动端服务记录",
+    "perceptual_hash": "感知哈希",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -142,6 +155,14 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("Notification", "kind"): "通知类别",
     ("NotificationPreference", "kind"): "通知类别",
     ("NotificationPreference", "email"): "发送邮件",
+    ("Installment", "kind"): "分期类型",
+    ("Installment", "amount_fen"): "约定金额（元）",
+    ("ContractAcceptance", "figures"): "验收数据",
+    ("ContractAcceptance", "status"): "验收状态",
+    ("AcceptanceMember", "name"): "姓名",
+    ("AcceptanceMember", "role"): "验收小组角色",
+    ("ApiToken", "name"): "设备名称",
+    ("Assignment", "worker_id"): "指派的服务人员",
 }
 
 

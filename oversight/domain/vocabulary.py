@@ -54,6 +54,7 @@ class Role(Labelled):
     SUPERVISOR = "supervisor", "监管人员"
     CONTRACTOR = "contractor", "承接机构人员"
     AUDITOR = "auditor", "审计人员"
+    FIELD_WORKER = "field_worker", "服务人员（外勤）"
 
 
 class ServiceType(Labelled):
@@ -125,6 +126,11 @@ class AnomalyFlag(Labelled):
     INELIGIBLE_BELOW_LINE = "ineligible_below_line", "结论为不符合但人均收入远低于低保标准"
     CONCLUSION_CHANGED = "conclusion_changed", "评估结论与上次不同"
     UNSIGNED = "unsigned", "服务对象未签字确认"
+    # Visits recorded in the app (issue 12).
+    DEVICE_CLOCK = "device_clock", "设备时间与服务器接收时间相差过大"
+    OUTSIDE_WINDOW = "outside_window", "签到时间不在服务时段内"
+    REUSED_PHOTO = "reused_photo", "同一照片在多次服务中使用"
+    SIMILAR_PHOTO = "similar_photo", "照片与其他服务的照片几乎相同"
 
 
 class SamplingRuleKind(Labelled):
@@ -359,6 +365,10 @@ class AuditObject(Labelled):
     JOB_RUN = "JobRun", "定时任务运行"
     TASK_FAILURE = "TaskFailure", "失败的后台任务"
     EXPORT_JOB = "ExportJob", "后台任务（审计包、抽样）"
+    API_TOKEN = "ApiToken", "接口令牌"
+    APP_VISIT = "AppVisit", "移动端服务记录"
+    MEDIA_FILE = "MediaFile", "照片或签名"
+    VISIT_MEDIA = "VisitMedia", "服务记录的照片或签名"
     NOTIFICATION = "Notification", "通知"
     NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
@@ -369,6 +379,9 @@ class AuditObject(Labelled):
     EVIDENCE_FLAG = "EvidenceFlag", "核对疑点"
     AUDIT_LOG = "AuditLog", "审计日志"
     AUDIT_KEY = "AuditKey", "审计密钥"
+    INSTALLMENT = "Installment", "付款分期"
+    CONTRACT_ACCEPTANCE = "ContractAcceptance", "履约验收"
+    ACCEPTANCE_MEMBER = "AcceptanceMember", "验收小组成员"
     CONTRACTOR_PROFILE = "ContractorProfile", "承接机构履约档案"
 
 
@@ -547,6 +560,75 @@ class ExportJobStatus(Labelled):
     RUNNING = "running", "生成中"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
+
+
+# --- payment schedule and 履约验收 (issue 15) ---------------------------------------------------
+
+
+class InstallmentKind(Labelled):
+    """One installment of a contract's payment schedule."""
+
+    ADVANCE = "advance", "预付款"
+    PROGRESS = "progress", "进度款"
+    PERFORMANCE = "performance", "履约绩效款"
+
+
+class InstallmentCondition(Labelled):
+    """What makes an installment payable: a day, the year's 履约验收, or the approved annual evaluation."""
+
+    DATE = "date", "约定日期已到"
+    ACCEPTANCE = "acceptance", "年度履约验收通过"
+    EVALUATION = "evaluation", "年度绩效评价审定"
+
+
+class InstallmentStatus(Labelled):
+    """Derived from the condition, the payment and a hold (`domain/installments.py`), never stored."""
+
+    PENDING = "pending", "未到期"
+    PAYABLE = "payable", "可支付"
+    PAID = "paid", "已支付"
+    WITHHELD = "withheld", "暂扣"
+
+
+class AcceptanceStatus(Labelled):
+    DRAFT = "draft", "验收中"
+    CONCLUDED = "concluded", "已出具验收结论"
+
+
+class AcceptanceConclusion(Labelled):
+    """The acceptance team's conclusion on a contract's year."""
+
+    QUALIFIED = "qualified", "合格"
+    BASICALLY_QUALIFIED = "basically_qualified", "基本合格"
+    UNQUALIFIED = "unqualified", "不合格"
+
+
+class AcceptanceRole(Labelled):
+    """A member's place on the acceptance team (验收小组)."""
+
+    LEADER = "leader", "组长"
+    PURCHASER = "purchaser", "采购人代表"
+    EXPERT = "expert", "专家"
+    RECIPIENT = "recipient", "服务对象代表"
+    OTHER = "other", "其他成员"
+
+
+# --- field-worker app and REST API (issue 12) ---------------------------------------------------
+
+
+class RecordSource(Labelled):
+    """Where a completion record came from."""
+
+    APP = "app", "移动端"
+    UPLOAD = "upload", "上传文件"
+    FORM = "form", "表单录入"
+
+
+class MediaKind(Labelled):
+    """A file sent with a visit recorded in the app."""
+
+    PHOTO = "photo", "现场照片"
+    SIGNATURE = "signature", "对象签名"
 
 
 class ExportJobKind(Labelled):

@@ -32,7 +32,16 @@ from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
-from ..models import AnnualEvaluation, Contract, KpiScheme, LocalStandard, PaymentRecord, QuarterlyReview
+from ..models import (
+    AnnualEvaluation,
+    Contract,
+    ContractAcceptance,
+    Installment,
+    KpiScheme,
+    LocalStandard,
+    PaymentRecord,
+    QuarterlyReview,
+)
 from . import estimate_text
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
@@ -270,6 +279,85 @@ def _results(contract: Contract, reviews: list[QuarterlyReview], evaluation: Ann
     return list(metrics.values())
 
 
+# --- implementation: the payment schedule and the 履约验收 (issue 15) ----------------------------
+
+_INSTALLMENT_MILESTONE_STATUS = {"pending": "scheduled", "payable": "scheduled", "paid": "met", "withheld": "notMet"}
+
+
+def _installment_due(installment: Installment) -> date | None:
+    if installment.due_on is not None:
+        return installment.due_on
+    return date(installment.year, 12, 31) if installment.year is not None else None
+
+
+def _installments_of_year(contract: Contract, year: int) -> list[Installment]:
+    """The installments that fall in the year: by the year they settle, else by their agreed day."""
+    rows = db.session.execute(select(Installment).where(Installment.contract_id == contract.id)
+                              .order_by(Installment.sequence, Installment.id)).scalars()
+    return [row for row in rows if (row.year if row.year is not None else _installment_due(row).year) == year]
+
+
+def installment_milestones(contract: Contract, year: int, today: date) -> list[dict]:
+    """One `financing` milestone per installment of the year: met once paid, notMet while 暂扣."""
+    from ..services.installments import state_of
+
+    milestones = []
+    for installment in _installments_of_year(contract, year):
+        state = state_of(installment, today)
+        due = _installment_due(installment)
+        amount = "未定" if state.due_fen is None else f"{_amount(state.due_fen)} 元"
+        description = f"{installment.kind_label}，支付条件：{installment.condition_label}；应付 {amount}"
+        if state.withheld_fen:
+            description += f"，暂扣/扣减 {_amount(state.withheld_fen)} 元"
+        milestone = {"id": f"installment-{installment.sequence}", "title": installment.title, "type": "financing",
+                     "code": f"installment.{installment.kind}", "status": _INSTALLMENT_MILESTONE_STATUS[state.status],
+                     "description": f"{description}（{state.status_label}）"}
+        if due is not None:
+            milestone["dueDate"] = _local(due, end_of_day=True)
+        if installment.paid_on is not None:
+            milestone["dateMet"] = _local(installment.paid_on)
+        milestones.append(milestone)
+    return milestones
+
+
+def acceptance_milestone(contract: Contract, year: int) -> dict:
+    """The year's 履约验收 as an `assessment` milestone: met (合格/基本合格), notMet (不合格) or scheduled."""
+    acceptance = db.session.execute(select(ContractAcceptance).where(
+        ContractAcceptance.contract_id == contract.id, ContractAcceptance.year == year)).scalar()
+    milestone = {"id": f"acceptance-{year}", "title": f"{year}年度履约验收", "type": "assessment",
+                 "code": "acceptance", "dueDate": _local(date(year, 12, 31), end_of_day=True), "status": "scheduled"}
+    if acceptance is not None and acceptance.concluded:
+        milestone.update(status="notMet" if acceptance.conclusion == "unqualified" else "met",
+                         dateMet=_local(acceptance.accepted_on), dateModified=_moment(acceptance.concluded_at),
+                         description=f"验收结论：{acceptance.conclusion_label}")
+    return milestone
+
+
+def installment_transactions(contract: Contract, year: int, payer: dict, payee: dict) -> list[dict]:
+    """Each paid installment of the year, as a transaction: one that settles a year (the acceptance's,
+    the evaluation's) goes with that year's release, even when paid early in the next; any other
+    with the year it was paid in."""
+    rows = db.session.execute(select(Installment).where(
+        Installment.contract_id == contract.id, Installment.paid_on.is_not(None))
+        .order_by(Installment.paid_on, Installment.sequence)).scalars()
+    return [{"id": f"installment-{row.sequence}-payment", "date": _local(row.paid_on), "value": _value(row.paid_fen),
+             "payer": payer, "payee": payee}
+            for row in rows if (row.year if row.year is not None else row.paid_on.year) == year]
+
+
+def add_implementation_stage(implementation: dict, contract: Contract, year: int, payer: dict, payee: dict,
+                             today: date) -> None:
+    """Put the payment schedule and the acceptance into a release's `implementation`: milestones for
+    the installments and the acceptance; paid installments as transactions in place of the
+    payment records they made."""
+    paid = {f"payment-{payment_id}" for payment_id in db.session.execute(
+        select(Installment.payment_id).where(Installment.contract_id == contract.id,
+                                             Installment.payment_id.is_not(None))).scalars()}
+    implementation["transactions"] = [row for row in implementation["transactions"] if row["id"] not in paid]
+    implementation["transactions"] += installment_transactions(contract, year, payer, payee)
+    implementation["milestones"] += [*installment_milestones(contract, year, today), acceptance_milestone(contract, year)]
+
+
 def _release(contract: Contract, year: int, published: str, buyer_party: dict, today: date) -> dict:
     buyer = {"id": buyer_party["id"], "name": buyer_party["name"]}
     contractor = contract.contractor
@@ -297,6 +385,7 @@ def _release(contract: Contract, year: int, published: str, buyer_party: dict, t
                          for payment in payments],
         "milestones": _milestones(contract, year, reviews, evaluation),
     }
+    add_implementation_stage(implementation, contract, year, buyer, supplier, today)
     results = _results(contract, reviews, evaluation)
     if results:
         implementation["metrics"] = results

@@ -1,4 +1,5 @@
 """All models, imported here so that metadata and Alembic see every table."""
+from .acceptance import AcceptanceMember, ContractAcceptance
 from .appeals import Appeal, ProposedDeduction
 from .assignment import Assignment
 from .attachment import Attachment
@@ -6,6 +7,7 @@ from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
+from .field_app import ApiToken, AppVisit, MediaFile, VisitMedia
 from .correction import CompletionRecordVersion, CorrectionRequest
 from .operations import ExportJob, JobRun, Notification, NotificationPreference, TaskFailure
 from .oversight_checks import (
@@ -17,6 +19,7 @@ from .oversight_checks import (
     SamplingDraw,
     SpotCheck,
 )
+from .payments import Installment
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
 from .standard import LocalStandard
 from .subject import Subject
@@ -29,4 +32,6 @@ __all__ = [
     "PaymentRecord", "QuarterlyReview", "RectificationNotice", "ReviewManualItem", "SamplingDraw", "ServiceLine",
     "SpotCheck", "Subject", "TaskFailure", "UploadBatch", "User",
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
+    "AcceptanceMember", "ContractAcceptance", "Installment",
+    "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
 ]

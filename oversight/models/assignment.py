@@ -34,9 +34,12 @@ class Assignment(TimestampMixin, db.Model):
     required_visits: Mapped[int] = mapped_column(default=1)
     completed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(500))
+    # The contractor's field worker the visit is given to (the field app shows it to them only).
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("field_workers.id"), index=True)
 
     contract: Mapped[Contract] = relationship()  # noqa: F821
     subject: Mapped[Subject] = relationship()  # noqa: F821
+    worker: Mapped[FieldWorker | None] = relationship()  # noqa: F821
 
     @property
     def status_label(self) -> str:

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..domain.vocabulary import BatchStatus, ServiceType
+from ..domain.vocabulary import BatchStatus, RecordSource, ServiceType
 from .base import one_of, utcnow
 
 
@@ -57,6 +57,7 @@ class CompletionRecord(db.Model):
         Index("ix_completion_records_contract_type_date", "contract_id", "service_type", "service_date"),
         Index("ix_completion_records_worker_date", "worker_id", "service_date"),
         one_of("service_type", ServiceType),
+        one_of("source", RecordSource),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +69,8 @@ class CompletionRecord(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     excel_row: Mapped[int | None]
+    # app (the field app / API), upload (a log file) or form (the visit form of the records page).
+    source: Mapped[str] = mapped_column(String(8), default="upload")
 
     service_date: Mapped[date]
     start_time: Mapped[str] = mapped_column(String(5))  # "HH:MM"

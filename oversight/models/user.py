@@ -20,6 +20,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
     contractor_id: Mapped[int | None] = mapped_column(ForeignKey("contractors.id"), index=True)
+    # A field-worker account (role field_worker) is one registered worker of its contractor.
+    field_worker_id: Mapped[int | None] = mapped_column(ForeignKey("field_workers.id"), index=True)
     is_active_account: Mapped[bool] = mapped_column(default=True)
     # Part of every session's identity: raising it ends every session signed in before.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -28,6 +30,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_address: Mapped[str | None] = mapped_column(String(45))
 
     contractor: Mapped[Contractor | None] = relationship()  # noqa: F821
+    field_worker: Mapped[FieldWorker | None] = relationship()  # noqa: F821
 
     @property
     def is_active(self) -> bool:

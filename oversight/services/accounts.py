@@ -10,13 +10,13 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import User
+from ..models import FieldWorker, User
 from .audit import acting_as, record_event
 
 MIN_PASSWORD_LENGTH = 8
 WRONG_CREDENTIALS = "用户名或密码错误"
 # Changing any of these ends the user's other sessions: what they may do, or who may sign in.
-_SESSION_ENDING_COLUMNS = ("role", "is_active_account", "password_hash", "contractor_id")
+_SESSION_ENDING_COLUMNS = ("role", "is_active_account", "password_hash", "contractor_id", "field_worker_id")
 
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None
@@ -58,17 +58,28 @@ def _hash_of_nobody() -> str:
 
 
 def create_user(username: str, password: str, role: str, display_name: str,
-                contractor_id: int | None = None) -> User:
+                contractor_id: int | None = None, field_worker_id: int | None = None) -> User:
+    """A new account; a field worker's is tied to one registered, active worker and belongs to
+    that worker's contractor."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"密码至少{MIN_PASSWORD_LENGTH}位")
     if role == "contractor" and contractor_id is None:
         raise AccountError("承接机构人员必须属于一个承接机构")
-    if role != "contractor":
+    if role == "field_worker":
+        worker = db.session.get(FieldWorker, field_worker_id) if field_worker_id else None
+        if worker is None or not worker.active:
+            raise AccountError("外勤服务人员账户必须对应一名已登记且在岗的服务人员")
+        if db.session.execute(select(User.id).where(User.field_worker_id == worker.id)).first():
+            raise AccountError(f"服务人员 {worker.worker_no} {worker.name} 已有账户")
+        contractor_id = worker.contractor_id
+    else:
+        field_worker_id = None
+    if role not in ("contractor", "field_worker"):
         contractor_id = None
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise AccountError("用户名已存在")
     user = User(username=username, password_hash=hash_password(password), role=role,
-                display_name=display_name, contractor_id=contractor_id)
+                display_name=display_name, contractor_id=contractor_id, field_worker_id=field_worker_id)
     db.session.add(user)
     db.session.flush()
     return user

@@ -41,7 +41,7 @@ from ..adapters.tables.reading import ReadLimits, UnreadableFile, iter_table
 from ..clock import format_county_time, utcnow
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
-from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, ServiceType
+from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, RecordSource, ServiceType
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
 from ..policy import Action, may, owns
@@ -429,16 +429,22 @@ def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame)
 
 
 def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, batch_id: int | None,
-               entered_by_id: int | None) -> Stored:
+               entered_by_id: int | None, source: str | None = None,
+               more_flags: Callable[[pd.Series], pd.Series] | None = None) -> Stored:
     """Flag and insert validated records (one COPY or executemany per chunk) and complete their
-    assignments; the caller commits."""
+    assignments; the caller commits. `source` is the records' (`RecordSource`): upload with a
+    batch, form without, unless given; `more_flags` adds flags of the caller's own (the app's)
+    to the log's."""
     flags = anomaly_flags(records, _anomaly_context(contract, ctx, records))
+    if more_flags is not None:
+        flags = more_flags(flags)
     workers = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())
     worker_ids = workers.reindex(records["worker_no"].to_numpy()).to_numpy(dtype=np.int64)
     flagged = has_flags(flags).to_numpy()
     insert = RawInsert(CompletionRecord.__table__, {
         "contract_id": contract.id, "service_type": ctx.service_type, "batch_id": batch_id,
-        "entered_by_id": entered_by_id, "created_at": utcnow()})
+        "entered_by_id": entered_by_id, "created_at": utcnow(),
+        "source": source or (RecordSource.UPLOAD if batch_id is not None else RecordSource.FORM)})
     for start in range(0, len(records), INSERT_CHUNK):
         part = records.iloc[start: start + INSERT_CHUNK]
         stop = start + len(part)

@@ -60,12 +60,11 @@ class PublicNotice:
 
 
 def acceptance_conclusions(year: int) -> dict[int, str]:
-    """HOOK for 履约验收: contract id → the year's acceptance conclusion in words, final ones only.
+    """Contract id → the year's 履约验收 conclusion in words (合格 / 基本合格 / 不合格), concluded ones
+    only (`services.acceptances.concluded_acceptances`); a contract without one shows 暂无."""
+    from .acceptances import concluded_acceptances
 
-    Empty until the acceptance records (`ContractAcceptance`, issue 15) exist; the page and the
-    PDF then show the conclusion in their 履约验收 column instead of 暂无.
-    """
-    return {}
+    return {acceptance.contract_id: acceptance.conclusion_label for acceptance in concluded_acceptances(year)}
 
 
 def _in_year(year: int):

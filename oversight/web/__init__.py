@@ -18,7 +18,7 @@ from ..domain.money import format_yuan
 from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_of, vocabularies
 from ..extensions import db, login_manager
 from ..models import User
-from ..policy import read_only
+from ..policy import is_field_worker, read_only
 from ..services.audit import Actor, reset_actor, set_actor
 from .access import install_policy
 from .forms_common import drop_unclaimed_form
@@ -70,9 +70,26 @@ def _auditors_change_nothing() -> None:
         abort(403)
 
 
+# What a field-worker account may open: its own field pages, its tokens, its inbox, log-in/out,
+# the API (which reads no session), the public notice (anyone's) and static files. Everything
+# else answers 404.
+_FIELD_WORKER_BLUEPRINTS = {"auth", "field", "devices", "notifications", "api", "api-docs", "public"}
+
+
+def _confine_field_workers():
+    if not (current_user.is_authenticated and is_field_worker(current_user)) or request.endpoint is None:
+        return None
+    if request.endpoint == "dashboard.index":
+        return redirect(url_for("field.index"))
+    if request.endpoint == "static" or request.blueprint in _FIELD_WORKER_BLUEPRINTS:
+        return None
+    abort(404)
+
+
 def register_web(app: Flask) -> None:
     # Before any route is added: every `<int:…>` in the url_map then stops at the database's range.
     app.url_map.converters["int"] = DatabaseIdConverter
+    from .acceptance.routes import bp as acceptance_bp
     from .appeals.routes import bp as appeals_bp
     from .assignments.routes import bp as assignments_bp
     from .attachments.routes import bp as attachments_bp
@@ -90,6 +107,7 @@ def register_web(app: Flask) -> None:
     from .imports.routes import bp as imports_bp
     from .notifications.routes import bp as notifications_bp
     from .operations.routes import bp as operations_bp
+    from .payments.routes import bp as payments_bp
     from .public.routes import bp as public_bp
     from .records.routes import bp as records_bp
     from .reviews.routes import bp as reviews_bp
@@ -99,13 +117,19 @@ def register_web(app: Flask) -> None:
     from .uploads.routes import bp as uploads_bp
     from .users.routes import bp as users_bp
     from .verification.routes import bp as verification_bp
+    from .visit_map.routes import bp as visit_map_bp
+    from .field.routes import bp as field_bp
+    from .devices.routes import bp as devices_bp
+    from .api.routes import register_api
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
                       assignments_bp, imports_bp, audit_bp, users_bp, operations_bp,
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
-                      verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp):
+                      verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp,
+                      payments_bp, acceptance_bp, visit_map_bp, field_bp, devices_bp):
         app.register_blueprint(blueprint)
+    register_api(app)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -114,6 +138,7 @@ def register_web(app: Flask) -> None:
     install_security(app)
     app.before_request(_bind_actor)
     app.before_request(_auditors_change_nothing)
+    app.before_request(_confine_field_workers)
     app.before_request(drop_unclaimed_form)
     app.teardown_request(_release_actor)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import request, url_for
 
-from ..policy import Action, may
+from ..policy import Action, is_field_worker, may
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class NavGroup:
 
 
 HOME = NavItem("首页", "dashboard.index")
+# A field worker's whole navigation: the visits given to it, its devices, its inbox.
+FIELD_NAV = (NavItem("我的任务", "field.index"), NavItem("接口令牌", "devices.index"),
+             NavItem("通知", "notifications.index"))
 
 NAV_GROUPS: tuple[NavGroup, ...] = (
     NavGroup("业务", (
@@ -47,6 +50,8 @@ NAV_GROUPS: tuple[NavGroup, ...] = (
         NavItem("季度考核", "reviews.index"),
         NavItem("年度评价", "evaluations.index"),
         NavItem("考核方案", "schemes.index", Action.READ_OVERSIGHT),
+        NavItem("履约验收", "acceptance.index"),
+        NavItem("付款计划", "payments.index"),
     )),
     NavGroup("导出", (
         NavItem("季度考核表", "exports.index", anchor="review-sheets"),
@@ -55,6 +60,7 @@ NAV_GROUPS: tuple[NavGroup, ...] = (
     )),
     NavGroup("系统", (
         NavItem("通知", "notifications.index"),
+        NavItem("接口令牌", "devices.index", Action.MANAGE_API_TOKENS),
         NavItem("审计日志", "audit_log.index", Action.READ_AUDIT_LOG),
         NavItem("用户", "users.index", Action.MANAGE_USERS),
         NavItem("定时任务", "operations.jobs", Action.RUN_JOBS),
@@ -74,6 +80,8 @@ def _entry(item: NavItem) -> dict:
 def nav_for(user) -> list[dict]:
     """The entries the user may use, with their URLs: links ({label, url, current}) and groups
     ({label, links, current}); a group is current when the page is one of its workflows."""
+    if is_field_worker(user):
+        return [_entry(item) for item in FIELD_NAV]
     entries: list[dict] = [_entry(HOME)]
     here = _blueprint(request.endpoint)
     for group in NAV_GROUPS:

@@ -8,11 +8,14 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from sqlalchemy import select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from oversight.extensions import db
+from oversight.models import User
 from seeds.demo import build_demo
 from tests.conftest import Client
+from tests.web.test_no_raw_codes import SKIPPED_ENDPOINTS, UNFILLABLE, _fillings
 
 TODAY = date(2026, 5, 20)
 CONTRACTOR = "renhe"
@@ -62,6 +65,24 @@ def contractor_pages(app, client: Client) -> list[str]:
     return pages
 
 
+def routed_pages(app, client: Client, username: str) -> list[str]:
+    """Every GET route of the url_map that renders an HTML page for the contractor, its path
+    arguments filled from the contractor's own demo rows (the url_map crawl of test_no_raw_codes):
+    the pages no link from the dashboard leads to are measured too."""
+    contractor_id = db.session.execute(select(User.contractor_id).where(User.username == username)).scalar()
+    pages = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in UNFILLABLE | SKIPPED_ENDPOINTS:
+            continue
+        for filled in _fillings(rule, contractor_id):
+            url = rule.build(filled, append_unknown=False)[1]
+            response = client.get(url)
+            if response.status_code == 200 and response.content_type.startswith("text/html"):
+                pages.append(url)
+                break
+    return pages
+
+
 @pytest.fixture
 def demo(app):
     build_demo("small", 7, TODAY)
@@ -72,8 +93,11 @@ def demo(app):
 def test_no_contractor_page_scrolls_sideways_at_1366_or_390_px(demo, live_server, page):
     client = Client(demo)
     assert client.login(CONTRACTOR, f"demo-{CONTRACTOR}").status_code == 302
-    urls = contractor_pages(demo, client)
-    assert len(urls) > 20 and any(url.startswith("/assignments/") for url in urls)
+    crawled = contractor_pages(demo, client)
+    assert len(crawled) > 20 and any(url.startswith("/assignments/") for url in crawled)
+    routed = routed_pages(demo, client, CONTRACTOR)
+    assert len(routed) > 20 and {"/contracts/", "/workers/"} <= {url[:url.find("/", 1) + 1] for url in routed}
+    urls = list(dict.fromkeys(crawled + routed))
 
     page.goto(f"{live_server.url}/login")
     page.fill("input[name=username]", CONTRACTOR)

@@ -330,11 +330,13 @@ def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrate
 
 APPEALS = "b9d6f2c75a46"
 FINGERPRINTS = "c0e7a3d86b57"
+FIELD_APP = "f6b8d0a2c4e7"
 
 
 def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
     """The models' codes, as the vocabularies the appeals revision grew stood before it."""
-    return {**_vocabulary_checks(), **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()}}
+    return {**_vocabulary_checks(), **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()},
+            ("users", "role"): _migration(FIELD_APP).ROLES_BEFORE}
 
 
 def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(migrated_app):
@@ -367,3 +369,30 @@ def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(m
         with connection.begin():
             connection.execute(text("UPDATE annual_evaluations SET status = 'published' WHERE id = 1"))
             connection.execute(text("UPDATE rectification_notices SET outcome = 'withdrawn' WHERE id = 1"))
+
+
+def test_the_field_app_revision_marks_existing_records_uploaded_or_entered_and_admits_field_workers(migrated_app):
+    upgrade(revision=f"{FIELD_APP}-1")
+    with db.engine.connect() as connection:
+        checks = _present(_codes_before_appeals(), connection)
+    with db.engine.begin() as connection:
+        written = _fill_every_table(connection, checks)
+        # Row 1 came from the visit form (no batch); the others from uploaded logs.
+        connection.execute(text("UPDATE completion_records SET batch_id = id WHERE id > 1"))
+    assert len(written["completion_records"]) > 2
+
+    upgrade(revision=FIELD_APP)
+
+    with db.engine.connect() as connection:
+        sources = dict(connection.execute(text("SELECT id, source FROM completion_records")).all())
+    assert sources == {row["id"]: ("form" if row["id"] == 1 else "upload") for row in written["completion_records"]}
+    with db.engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE completion_records SET source = 'fax' WHERE id = 1"))
+        with connection.begin():
+            connection.execute(text("UPDATE completion_records SET source = 'app' WHERE id = 1"))
+            connection.execute(text("UPDATE users SET role = 'field_worker' WHERE id = 1"))
+    downgrade(revision=f"{FIELD_APP}-1")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT role, is_active_account FROM users WHERE id = 1")).one() == (
+            "contractor", False)

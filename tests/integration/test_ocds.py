@@ -66,8 +66,11 @@ def test_payments_of_the_year_are_transactions(published):
 def test_reviews_and_the_evaluation_are_milestones(published):
     implementation = published["package"]["releases"][0]["contracts"][0]["implementation"]
     milestones = {m["id"]: m for m in implementation["milestones"]}
-    assert list(milestones) == ["review-2025Q1", "review-2025Q2", "review-2025Q3", "review-2025Q4", "evaluation-2025"]
-    assert all(m["status"] == "met" and m["type"] == "assessment" for m in milestones.values())
+    assert list(milestones) == ["review-2025Q1", "review-2025Q2", "review-2025Q3", "review-2025Q4", "evaluation-2025",
+                                "acceptance-2025"]
+    assert all(m["type"] == "assessment" for m in milestones.values())
+    assert all(m["status"] == "met" for key, m in milestones.items() if key != "acceptance-2025")
+    assert milestones["acceptance-2025"]["status"] == "scheduled"  # no 履约验收 concluded yet
     evaluation = published["evaluation"]
     assert f"年度得分 {evaluation.figures.score} 分" in milestones["evaluation-2025"]["description"]
 
@@ -107,7 +110,7 @@ def test_unapproved_quarters_are_scheduled_and_a_draft_correction_is_not_publish
     implementation = package["releases"][0]["contracts"][0]["implementation"]
     statuses = {m["id"]: m["status"] for m in implementation["milestones"]}
     assert statuses == {"review-2025Q1": "met", "review-2025Q2": "scheduled", "review-2025Q3": "scheduled",
-                        "review-2025Q4": "scheduled", "evaluation-2025": "scheduled"}
+                        "review-2025Q4": "scheduled", "evaluation-2025": "scheduled", "acceptance-2025": "scheduled"}
     assert "第 1 版" in implementation["milestones"][0]["description"]
     assert [o["id"] for o in implementation["metrics"][0]["observations"]] == ["quarterly-score-2025Q1"]
     assert db.session.query(QuarterlyReview).count() == 3

@@ -224,6 +224,13 @@ def test_contractors_users_and_standards(demo):
         assert login.contractor == (user.contractor.name if user.contractor else None)
         assert login.email == user.email and user.email.endswith(".example.cn") and "@" in user.email
     assert len({user.email for user in users.values()}) == len(users)
+    # Each contractor's first worker has a field-worker account, given open assignments of its own contractor.
+    field_users = [user for user in users.values() if user.role == "field_worker"]
+    assert len(field_users) == len(with_contracts)
+    for user in field_users:
+        given = db.session.execute(select(Assignment).where(Assignment.worker_id == user.field_worker_id)).scalars().all()
+        assert given and all(a.contract.contractor_id == user.contractor_id == user.field_worker.contractor_id
+                             and a.status in ("assigned", "overdue") for a in given)
     for contract in db.session.execute(select(Contract)).scalars():
         assert contract.amount_fen > 0 and contract.performance_share_bp == 3000
         for line in contract.service_lines:

@@ -7,7 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oversight.domain.anomalies import AnomalyContext, Flag, anomaly_flags, has_flags
+from oversight.domain.anomalies import (
+    AnomalyContext,
+    AppVisitFacts,
+    Flag,
+    anomaly_flags,
+    app_visit_flags,
+    hamming,
+    has_flags,
+)
 from oversight.domain.vocabulary import AnomalyFlag
 
 DAY = dt.date(2024, 3, 5)
@@ -174,3 +182,52 @@ def test_several_flags_on_one_record_and_their_stored_form():
     assert codes(flags) == {10: ["short_visit", "odd_hours"]}
     assert flags[10][0].as_dict() == {"code": "short_visit", "reason": "服务时长仅6分钟（少于10分钟）"}
     assert set(codes(flags)[10]) <= set(AnomalyFlag)
+
+
+# --- visits recorded in the app ---------------------------------------------------------------
+
+
+RECEIVED = dt.datetime(2025, 6, 10, 2, 30)
+
+
+def _facts(**changes) -> AppVisitFacts:
+    values = dict(check_in_day=dt.date(2025, 6, 10), window=(dt.date(2025, 6, 1), dt.date(2025, 6, 30)),
+                  device_sent_at=RECEIVED - dt.timedelta(minutes=1), received_at=RECEIVED)
+    return AppVisitFacts(**{**values, **changes})
+
+
+def _codes(facts: AppVisitFacts) -> list[str]:
+    return [flag.code for flag in app_visit_flags(facts)]
+
+
+def test_a_plain_app_visit_has_no_flag_of_its_own():
+    assert app_visit_flags(_facts()) == ()
+    assert app_visit_flags(_facts(device_sent_at=None)) == ()  # an app that does not say
+
+
+@pytest.mark.parametrize(("minutes", "flagged"), [(10, False), (11, True), (-90, True)])
+def test_a_device_clock_far_from_the_servers_is_flagged(minutes, flagged):
+    facts = _facts(device_sent_at=RECEIVED + dt.timedelta(minutes=minutes))
+    assert _codes(facts) == (["device_clock"] if flagged else [])
+
+
+@pytest.mark.parametrize(("day", "flagged"), [(dt.date(2025, 6, 1), False), (dt.date(2025, 6, 30), False),
+                                              (dt.date(2025, 5, 31), True), (dt.date(2025, 7, 1), True)])
+def test_a_check_in_outside_the_service_period_is_flagged(day, flagged):
+    flags = app_visit_flags(_facts(check_in_day=day))
+    assert [flag.code for flag in flags] == (["outside_window"] if flagged else [])
+    if flagged:
+        assert flags[0].reason == f"签到日期{day:%Y-%m-%d}不在任务服务期（2025-06-01至2025-06-30）之内"
+
+
+def test_a_reused_photo_and_a_near_identical_one_are_flagged_once_each():
+    photos = {"a" * 64: "ffff0000ffff0000", "b" * 64: "0f0f0f0f0f0f0f0f", "c" * 64: None}
+    facts = _facts(photos=photos, used_elsewhere=frozenset({"a" * 64}),
+                   similar_elsewhere=("0f0f0f0f0f0f0f0e", "ffff0000ffff0000"))
+    flags = app_visit_flags(facts)
+    assert [flag.code for flag in flags] == ["reused_photo", "similar_photo"]
+    assert flags[0].reason.startswith("1张照片已在其他服务记录中使用过")
+    assert flags[1].reason.startswith("1张照片与其他服务记录的照片几乎相同")  # b only: a is reused already
+    far = _facts(photos={"b" * 64: "0f0f0f0f0f0f0f0f"}, similar_elsewhere=("f0f0f0f0f0f0f0f0",))
+    assert app_visit_flags(far) == ()
+    assert hamming("0f", "0e") == 1 and hamming("ff", "00") == 8

@@ -121,6 +121,8 @@ ROLE_TABLE = {
     Action.CORRECT_REVIEWS: "AS..",
     Action.SCORE_EVALUATIONS: "AS..",
     Action.RECORD_PAYMENTS: "A...",
+    Action.MANAGE_INSTALLMENTS: "AS..",
+    Action.RECORD_ACCEPTANCES: "AS..",
     Action.APPROVE_EVALUATIONS: "A...",
     Action.CORRECT_EVALUATIONS: "AS..",
     Action.REQUEST_CORRECTIONS: "...C",
@@ -133,6 +135,10 @@ ROLE_TABLE = {
     Action.HANDLE_ESCALATIONS: "A...",
     Action.READ_NOTIFICATIONS: "ASUC",
     Action.CHOOSE_NOTIFICATION_EMAILS: "ASUC",
+    Action.ASSIGN_WORKERS: "...C",
+    Action.RECORD_APP_VISITS: "...C",
+    Action.USE_FIELD_PAGES: "....",
+    Action.MANAGE_API_TOKENS: "AS.C",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
 }
 
@@ -147,6 +153,42 @@ def test_each_action_is_open_to_exactly_its_roles(action):
                       for role, letter in (("admin", "A"), ("supervisor", "S"), ("auditor", "U"), ("contractor", "C")))
     assert allowed == ROLE_TABLE[action]
     assert not may(ANONYMOUS, action)
+
+
+FIELD_WORKER = SimpleNamespace(id=6, role="field_worker", contractor_id=OURS, field_worker_id=61)
+
+
+def test_a_field_worker_takes_only_the_field_steps_and_owns_no_contract():
+    assert {action for action in Action if may(FIELD_WORKER, action)} == {
+        Action.RECORD_APP_VISITS, Action.USE_FIELD_PAGES, Action.MANAGE_API_TOKENS,
+        Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS}
+    assert not policy.owns(FIELD_WORKER, OURS) and not policy.owns(FIELD_WORKER, None)
+    assert not policy.read_only(FIELD_WORKER)
+
+
+def _assignment(worker_id, contractor_id=OURS, status="assigned"):
+    return SimpleNamespace(worker_id=worker_id, status=status, contract=SimpleNamespace(contractor_id=contractor_id))
+
+
+@pytest.mark.parametrize(("user", "assignment", "sees"), [
+    (FIELD_WORKER, _assignment(61), True),
+    (FIELD_WORKER, _assignment(62), False),  # a colleague's
+    (FIELD_WORKER, _assignment(None), False),  # given to no one yet
+    (FIELD_WORKER, _assignment(61, contractor_id=THEIRS), False),  # another contractor's, whatever its worker
+    (SimpleNamespace(role="field_worker", contractor_id=OURS, field_worker_id=None), _assignment(None), False),
+    (CONTRACTOR, _assignment(None), True), (CONTRACTOR, _assignment(61, contractor_id=THEIRS), False),
+    (SUPERVISOR, _assignment(None, contractor_id=THEIRS), True),
+])
+def test_a_field_worker_sees_only_the_assignments_given_to_it(user, assignment, sees):
+    assert policy.sees_assignment(user, assignment) is sees
+    assert may(user, Action.RECORD_APP_VISITS, assignment) is (sees and user.role in ("contractor", "field_worker"))
+
+
+def test_app_visits_are_refused_on_cancelled_assignments_and_workers_assigned_on_open_ones():
+    assert not may(FIELD_WORKER, Action.RECORD_APP_VISITS, _assignment(61, status="cancelled"))
+    assert may(CONTRACTOR, Action.ASSIGN_WORKERS, _assignment(None))
+    assert not may(CONTRACTOR, Action.ASSIGN_WORKERS, _assignment(None, status="completed"))
+    assert not may(CONTRACTOR, Action.ASSIGN_WORKERS, _assignment(None, contractor_id=THEIRS))
 
 
 def test_auditors_only_read_and_export():

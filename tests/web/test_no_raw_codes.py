@@ -41,6 +41,7 @@ from oversight.models import (
     CompletionRecord,
     Contract,
     Contractor,
+    ContractAcceptance,
     CorrectionRequest,
     DrawItem,
     EvidenceFlag,
@@ -71,8 +72,11 @@ from tests.demo_support import Databases
 # Late enough in May that the past year has its annual evaluation and the first quarter its review.
 TODAY = date(2026, 5, 20)
 URLS_PER_ENDPOINT = 3
-ROLES = {"admin": "admin", "supervisor": "supervisor", "auditor": "auditor", "contractor": "renhe"}
+ROLES = {"admin": "admin", "supervisor": "supervisor", "auditor": "auditor", "contractor": "renhe",
+         "field_worker": "renhe-w1"}
 SKIPPED_ENDPOINTS = {"auth.logout", "static"}
+# The REST API answers bearer tokens, not sessions (401 here): tests/web/test_api*.py read it.
+SKIPPED_BLUEPRINTS = ("api.",)
 # Formats meant for machines, by design: the OCDS standard's own codes, charts, the progress poll.
 NOT_READ = ("application/json", "image/")
 
@@ -317,19 +321,23 @@ ROWS_FOR = {
     "evaluation_id": AnnualEvaluation, "flag_id": EvidenceFlag, "job_id": ExportJob, "import_id": VerificationImport,
     "item_id": DrawItem, "notice_id": RectificationNotice, "batch_id": UploadBatch, "record_id": CompletionRecord,
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
+    "acceptance_id": ContractAcceptance,
 }
 TRIES_PER_ROUTE = 4
-# Routes no demo row fills: error reports of failed imports (every demo import succeeds); and the
-# root and a notification's link, which only redirect.
+# Routes no demo row fills: error reports of failed imports (every demo import succeeds); the
+# root and a notification's link, which only redirect; an app visit's photos (the demo has no app
+# visits: tests/web/test_field_accounts.py shows them).
 UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root",
-              "notifications.open_link"}
+              "notifications.open_link", "corrections.record_media"}
 
 
 def _rows(model, contractor_id: int | None, limit: int) -> list:
     """Newest first, a contractor's own only (its contracts', workers', subjects' rows); first the
-    rows more pages act on: failed spot checks, drawn records not yet re-checked."""
+    rows more pages act on: assignments given to a worker, failed spot checks, drawn records not
+    yet re-checked."""
     spot_check_draws = select(SamplingDraw.id).where(SamplingDraw.purpose == SPOT_CHECK)
-    first = {SpotCheck: [SpotCheck.passed], DrawItem: [DrawItem.draw_id.not_in(spot_check_draws),
+    # Assignments given to a field worker first: the field worker's pages show only those.
+    first = {Assignment: [Assignment.worker_id.is_(None)], SpotCheck: [SpotCheck.passed], DrawItem: [DrawItem.draw_id.not_in(spot_check_draws),
                                                        DrawItem.id.in_(select(SpotCheck.draw_item_id))]}
     stmt = select(model).order_by(*first.get(model, []), model.id.desc()).limit(limit)
     if contractor_id is not None:
@@ -399,7 +407,7 @@ def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code
     app, summary = demo_app
     finder = Finder(known_codes(), {user.username for user in summary.users})
     rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint not in UNFILLABLE
-             and rule.endpoint not in SKIPPED_ENDPOINTS]
+             and rule.endpoint not in SKIPPED_ENDPOINTS and not rule.endpoint.startswith(SKIPPED_BLUEPRINTS)]
     rendered: dict[str, set[str]] = {}
     for role, username in {"anonymous": None, **ROLES}.items():
         client = Client(app)
@@ -423,6 +431,10 @@ def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code
     # A contractor reaches its own work through these pages.
     assert {"assignments.detail", "uploads.detail", "spot_checks.notice_detail", "reviews.detail", "corrections.history",
             "subjects.detail", "appeals.index"} <= {endpoint for endpoint, roles in rendered.items() if "contractor" in roles}
+    # A field worker reaches the visits given to it, and nothing of the contractor's pages.
+    assert {endpoint for endpoint, roles in rendered.items() if "field_worker" in roles} == {
+        "field.index", "field.assignment", "devices.index", "notifications.index", "notifications.preferences",
+        "auth.change_password", "api-docs.openapi_json", "public.index", "public.year", "public.year_pdf"}
     # The public notice (公示) is read without log-in; a contractor reads its own profile.
     assert {"public.index", "public.year", "public.year_pdf"} <= {
         endpoint for endpoint, roles in rendered.items() if "anonymous" in roles}

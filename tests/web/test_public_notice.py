@@ -15,7 +15,7 @@ from sqlalchemy import select
 from oversight.clock import day_starts_at
 from oversight.domain.money import format_yuan
 from oversight.extensions import db
-from oversight.models import AnnualEvaluation, Contract, Contractor, FieldWorker, QuarterlyReview, Subject, User
+from oversight.models import AnnualEvaluation, Contract, ContractAcceptance, Contractor, FieldWorker, QuarterlyReview, Subject, User
 from oversight.services.evaluations import approve_evaluation, publish_evaluation
 from oversight.services.public_notice import acceptance_conclusions, public_notice
 from seeds.demo import build_demo
@@ -111,7 +111,11 @@ def test_the_notice_needs_no_log_in_and_shows_contracts_amounts_and_approved_rat
         # The 2026 drafts are not results: the 2026 notice shows no quarter score at all.
         assert all(q is None for row in public_notice(2026).contracts for q in row.quarters)
         assert all(row.annual is None for row in notice.contracts)  # the demo's evaluations are drafts
-        assert acceptance_conclusions(2025) == {} and "暂无" in text
+        # The demo concludes each contract's first-year 履约验收 (合格) once that year is over.
+        concluded = db.session.execute(select(ContractAcceptance).where(
+            ContractAcceptance.year == 2025, ContractAcceptance.status == "concluded")).scalars().all()
+        assert concluded and acceptance_conclusions(2025) == {row.contract_id: "合格" for row in concluded}
+        assert "合格" in text and ("暂无" in text) == (len(concluded) < len(contracts))
     # No address carries a row id: only years.
     assert not [link for link in links if re.search(r"/(contracts|contractors|reviews|evaluations)/\d", link)]
     assert client.get("/public/1999/").status_code == 404

@@ -35,3 +35,14 @@ class AssignmentForm(FlaskForm):
     def validate_service_type(self, field) -> None:
         if field.data not in self.services_of.get(self.contract_id.data, ()):
             raise ValidationError("该合同不包含所选服务")
+
+
+class WorkerForm(FlaskForm):
+    """指派服务人员: one of the contractor's active field workers, or none."""
+
+    worker_id = SelectField("指派服务人员", coerce=int, validate_choice=True)
+
+    def offer(self, choices: list[tuple[int, str]], current: int | None) -> None:
+        self.worker_id.choices = [(0, "（不指派）"), *choices]
+        if not self.is_submitted():
+            self.worker_id.data = current or 0

@@ -2,14 +2,16 @@ import re
 from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ...clock import county_today
 from ...domain.vocabulary import SUBJECT_KIND_FOR_SERVICE, AssignmentStatus, ServiceType
 from ...extensions import db
 from ...models import Assignment, Contract, Subject
+from ... import policy
 from ...policy import Action
+from ...services.field_app import FieldAppRefused, assign_worker, registered_worker_choices
 from ...services.assignments import (
     NOT_CANCELLED,
     AssignmentError,
@@ -23,7 +25,7 @@ from ...services.registry import townships
 from ..access import get_assignment_or_404, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..params import database_int, paginate
 from ..forms_common import redisplay, refill
-from .forms import AssignmentForm
+from .forms import AssignmentForm, WorkerForm
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 
@@ -75,7 +77,31 @@ def index():
 @login_required
 def detail(assignment_id: int):
     assignment = get_assignment_or_404(assignment_id)
-    return render_template("assignments/detail.html", assignment=assignment)
+    form = None
+    if policy.may(current_user, Action.ASSIGN_WORKERS, assignment):
+        form = WorkerForm()
+        form.offer(registered_worker_choices(assignment.contract.contractor_id), assignment.worker_id)
+    return render_template("assignments/detail.html", assignment=assignment, worker_form=form)
+
+
+@bp.route("/<int:assignment_id>/worker", methods=["POST"])
+@permission_required(Action.ASSIGN_WORKERS)
+def assign(assignment_id: int):
+    """Give the assignment to one of the contractor's field workers (their app then shows it)."""
+    assignment = get_assignment_or_404(assignment_id)
+    form = WorkerForm()
+    form.offer(registered_worker_choices(assignment.contract.contractor_id), assignment.worker_id)
+    if form.validate_on_submit():
+        try:
+            worker = assign_worker(assignment, form.worker_id.data or None, current_user)
+        except FieldAppRefused as error:
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(f"已指派给 {worker.worker_no} {worker.name}" if worker else "已取消指派", "success")
+    else:
+        flash("；".join(message for messages in form.errors.values() for message in messages) or "请重新选择", "danger")
+    return redirect(url_for(".detail", assignment_id=assignment.id))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -1,7 +1,9 @@
+from pathlib import Path
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ...adapters.files import FileStoreError
+from ...adapters.files import FileStoreError, uploads_store
 from ...clock import county_today
 from ...domain.completion_log import TEMPLATE_COLUMNS
 from ...domain.corrections import CorrectionRefused, correctable_columns
@@ -9,9 +11,11 @@ from ...extensions import db
 from ...models import CompletionRecord, CorrectionRequest
 from ...services import corrections as service
 from ...services.completion_records import registered_workers
+from ...services.field_app import app_visit_of, visit_media_file
 from ...policy import Action
 from ..access import contract_scope, get_contract_or_404, is_contractor_user, may, permission_required
 from ..attachments_common import received
+from ..downloads import send_stored
 from ..params import paginate
 from ..visit_form import cells, visit_form
 from ..forms_common import redirect_refused_listing, refilled, send_back
@@ -48,9 +52,22 @@ def history(record_id: int):
     record = _record_or_404(record_id)
     requests = db.session.execute(service.requests_query(record_id=record.id)).scalars().all()
     return render_template("corrections/history.html", record=record, versions=service.history(record),
+                           app_visit=app_visit_of(record),
                            columns=service.shown_columns(record), requests=requests,
                            blocker=service.blocker(record) if is_contractor_user() else None,
                            may_request=service.may_request(record, current_user))
+
+
+@bp.route("/records/<int:record_id>/media/<sha256>")
+@login_required
+def record_media(record_id: int, sha256: str):
+    """A photo or the signature of a visit recorded in the app, to those who see the record."""
+    record = _record_or_404(record_id)
+    media = visit_media_file(record, sha256)
+    if media is None:
+        abort(404)
+    return send_stored(uploads_store(), media.stored_path, mimetype=media.content_type,
+                       download_name=f"{media.kind}-{media.sha256[:12]}{Path(media.stored_path).suffix}")
 
 
 def _prefilled(form, record: CompletionRecord) -> None:

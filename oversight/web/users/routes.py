@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Contractor, User
+from ...models import Contractor, FieldWorker, User
 from ...policy import Action
 from ...services.accounts import AccountError, create_user
 from ..access import permission_required
@@ -25,10 +25,16 @@ def create():
     form.contractor_id.choices = [(0, "—")] + [
         (c.id, c.name) for c in db.session.execute(select(Contractor).order_by(Contractor.name)).scalars()
     ]
+    form.field_worker_id.choices = [(0, "—")] + [
+        (worker.id, f"{contractor.name} {worker.worker_no} {worker.name}") for worker, contractor in db.session.execute(
+            select(FieldWorker, Contractor).join(Contractor, FieldWorker.contractor_id == Contractor.id)
+            .where(FieldWorker.active).order_by(Contractor.name, FieldWorker.worker_no)).all()
+    ]
     if form.validate_on_submit():
         try:
             create_user(form.username.data, form.password.data, form.role.data, form.display_name.data.strip(),
-                        contractor_id=form.contractor_id.data or None)
+                        contractor_id=form.contractor_id.data or None,
+                        field_worker_id=form.field_worker_id.data or None)
         except AccountError as error:
             flash(str(error), "danger")
         else:
