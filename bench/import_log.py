@@ -109,6 +109,24 @@ def fresh_copy(built: str, name: str, workdir: Path) -> str:
     return str(database)
 
 
+def server_cpu(database: str) -> float:
+    """CPU seconds so far of the PostgreSQL backends connected to `database` (from /proc: the
+    server runs on this machine); 0 on SQLite."""
+    if not database.startswith(PG_PREFIX):
+        return 0.0
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        pids = [pid for (pid,) in connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)).fetchall()]
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def drop_pg_databases() -> None:
     import psycopg
 
@@ -236,14 +254,27 @@ def measure_import(database: str, path: str, uploads: str, rows: str) -> dict:
                       "UPLOADS_DIR": uploads, **beyond})
     with app.app_context():
         contract = db.session.execute(db.select(Contract).where(Contract.code == CONTRACT)).scalar_one()
-        began = time.perf_counter()
+        profile = None
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+
+            profile = cProfile.Profile()
+        server = server_cpu(database)
+        began, cpu = time.perf_counter(), time.process_time()
+        if profile:
+            profile.enable()
         result = import_file(contract, SERVICE, Path(path), None, TODAY)
-        seconds = time.perf_counter() - began
+        if profile:
+            profile.disable()
+            profile.dump_stats(os.environ["BENCH_PROFILE"])
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        server = server_cpu(database) - server
         outcome = result.as_json()
         flagged = db.session.execute(db.text("SELECT count(*) FROM completion_records WHERE flagged")).scalar()
         db.session.remove()
         db.engine.dispose()
-    return {"seconds": seconds, "peak_mb": peak_mb(), "status": outcome["status"], "rows": outcome["rows"],
+    return {"seconds": seconds, "cpu_seconds": cpu, "server_cpu_seconds": server, "peak_mb": peak_mb(),
+            "status": outcome["status"], "rows": outcome["rows"],
             "errors": outcome["errors"][:5], "message": outcome["message"], "flagged": flagged}
 
 
@@ -261,13 +292,15 @@ def measure_floor(path: str, built: str, imported: str, workdir: str, attempt: s
     data = Path(path).read_bytes()
     database = fresh_copy(built, f"floor-{attempt}", Path(workdir))
     with insert.connect(database) as connection:
-        began = time.perf_counter()
+        server = server_cpu(database)
+        began, cpu = time.perf_counter(), time.process_time()
         table = _read(path, data)
         read = time.perf_counter() - began
         insert(connection)
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        server = server_cpu(database) - server
     assert len(table) == insert.rows
-    return {"seconds": seconds, "read_seconds": read, "insert_seconds": seconds - read, "peak_mb": peak_mb(),
+    return {"seconds": seconds, "cpu_seconds": cpu, "server_cpu_seconds": server, "read_seconds": read, "insert_seconds": seconds - read, "peak_mb": peak_mb(),
             "rows": insert.rows}
 
 
@@ -327,9 +360,10 @@ class _pg_floor_insert:
                 copy.write_row(row)
 
 
-def _child(*args: str) -> dict:
+def _child(*args: str, profile: str | None = None) -> dict:
+    extra = {"BENCH_PROFILE": profile} if profile else {}
     output = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT), **extra})
     if output.returncode:
         raise SystemExit(f"step {args[1]} failed:\n{output.stderr}")
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -342,6 +376,8 @@ def main() -> None:
     parser.add_argument("--formats", default="csv,xlsx", help="csv, xlsx or both (default csv,xlsx)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each step, the median counts (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (printed)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run each import under cProfile, stats in DIR/import-<format>-<run>.prof")
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)  # internal: one measured step
     args = parser.parse_args()
     if args.step:
@@ -364,8 +400,9 @@ def main() -> None:
             floor_dir.mkdir()
             for attempt in range(args.repeat):  # interleaved: both see the same load on a shared machine
                 imported = fresh_copy(built["database"], f"import-{kind}-{attempt}", workdir)
+                profile = str(Path(args.profile).resolve() / f"import-{kind}-{attempt}.prof") if args.profile else None
                 runs.append(_child("--step", "import", imported, path,
-                                   str(workdir / f"uploads-{kind}-{attempt}"), str(args.rows)))
+                                   str(workdir / f"uploads-{kind}-{attempt}"), str(args.rows), profile=profile))
                 if runs[-1]["status"] != "accepted" or runs[-1]["rows"] != args.rows:
                     raise SystemExit(f"import not accepted: {runs[-1]}")
                 floors.append(_child("--step", "floor", path, built["database"], imported, str(floor_dir),
@@ -382,6 +419,13 @@ def main() -> None:
                   f"(best {min(run['seconds'] for run in floors):.2f} s; pandas read {floor['read_seconds']:.2f} s "
                   f"+ {insert} {floor['insert_seconds']:.2f} s)")
             print(f"  ratio import/floor {seconds / floor['seconds']:.2f}")
+            cpu = statistics.median(run["cpu_seconds"] + run["server_cpu_seconds"] for run in runs)
+            floor_cpu = statistics.median(run["cpu_seconds"] + run["server_cpu_seconds"] for run in floors)
+            server = statistics.median(run["server_cpu_seconds"] for run in runs)
+            floor_server = statistics.median(run["server_cpu_seconds"] for run in floors)
+            print(f"  CPU time (the process and, on PostgreSQL, its server backends): import {cpu:.2f} s "
+                  f"(server {server:.2f} s), floor {floor_cpu:.2f} s (server {floor_server:.2f} s), "
+                  f"ratio {cpu / floor_cpu:.2f}; load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     finally:
         if args.db == "postgresql":
             drop_pg_databases()

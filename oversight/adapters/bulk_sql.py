@@ -15,15 +15,25 @@ from .tables.cells import map_distinct
 FETCH_ROWS = 10_000
 
 
-def fetch_frame(stmt, shared: tuple[str, ...] = ()) -> pd.DataFrame:
+def core_rows(stmt) -> list:
+    """A select of columns, its rows as Core gives them, in the session's transaction: what
+    `db.session.execute(stmt).all()` returns (the session is autoflushed first, as there) without
+    the ORM's per-row loading (a quarter's scoring reads tens of thousands of rows)."""
+    session = db.session
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(stmt).all()
+
+
+def fetch_frame(stmt, shared: tuple[str, ...] = (), connection=None) -> pd.DataFrame:
     """A select's rows as a frame, fetched a batch at a time.
 
     SQLAlchemy rows for a million assignments take seconds and most of a gigabyte: the driver's
     tuples are taken apart at once instead, columns with a result processor are converted once
     per distinct value, and the strings of the `shared` columns (a few distinct values) are
-    kept once each.
+    kept once each. On `connection` when given, else the session's.
     """
-    connection = db.session.connection()
+    connection = connection if connection is not None else db.session.connection()
     dialect = connection.dialect
     result = connection.execute(stmt)
     keys = list(result.keys())
@@ -59,11 +69,12 @@ class RawInsert:
     SQLAlchemy Core spends several times sqlite3's own time on 100,000 rows of dicts, and on
     PostgreSQL even a raw executemany is ten times a binary COPY. Columns empty in every row are
     left out of the statement: binding NULLs is not free either. COPY checks the table's
-    constraints and fires its triggers as an INSERT does.
+    constraints and fires its triggers as an INSERT does. `connection` (the session's by default)
+    lets another thread write while the session is left alone.
     """
 
-    def __init__(self, table, constants: Mapping[str, object]):
-        self.connection = db.session.connection()
+    def __init__(self, table, constants: Mapping[str, object], connection=None):
+        self.connection = connection if connection is not None else db.session.connection()
         self.dialect, self.table = self.connection.dialect, table
         self.constants = {key: self._converted(key, value) for key, value in constants.items() if value is not None}
         self._copy_types: dict[str, int] | None = None

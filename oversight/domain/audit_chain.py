@@ -39,6 +39,8 @@ def to_json_value(value: object) -> object:
     if isinstance(value, (Decimal, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
+        if _PLAIN_TYPES.issuperset(map(type, value)):  # a review's thousands of record ids: copied by one C call
+            return list(value)
         return [item if type(item) in _PLAIN_TYPES else to_json_value(item) for item in value]
     if isinstance(value, Mapping):
         return {str(key): item if type(item) in _PLAIN_TYPES else to_json_value(item) for key, item in value.items()}

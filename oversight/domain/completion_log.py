@@ -37,6 +37,7 @@ from oversight.adapters.tables.cells import (
     parse_text,
     parse_times,
     parse_with,
+    series_form,
     time_minutes,
 )
 from oversight.adapters.tables.reading import rows_with_text
@@ -185,13 +186,19 @@ class LogValidation:
 
 
 def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
-                 max_errors: int | None = None, skip_unstarted: bool = True) -> LogValidation:
+                 max_errors: int | None = None, skip_unstarted: bool = True,
+                 on_piece: Callable[[pd.DataFrame], None] | None = None) -> LogValidation:
     """Check every rule of SPEC section 4; accept the file whole or refuse it whole.
 
     `table` is `reading.read_table`'s frame, or `reading.iter_table`'s pieces for large files
     (records are then kept only while no error has been found). Every error is counted, the
     first `max_errors` are kept. With `skip_unstarted`, rows holding nothing but the prefilled
     columns are left out and counted in `skipped`; the others are checked in full.
+
+    `on_piece`, when given, is called with each piece's typed records (the rows of the final
+    `records` frame) as soon as that piece is checked, while no error has been found so far, so
+    that a caller may start storing them; the file may still be refused afterwards (a later
+    piece's errors, rows repeated across pieces), so what it stores must be undone then.
     """
     chunks = iter([table]) if isinstance(table, pd.DataFrame) else iter(table)
     first = next(chunks)
@@ -220,7 +227,10 @@ def validate_log(table: pd.DataFrame | Iterable[pd.DataFrame], ctx: LogContext,
         if counted:
             records = None
         elif len(chunk):
+            begun = records.size
             records.add(part)
+            if on_piece is not None:
+                on_piece(records.frame(begun))
     if not rows:
         reason = f"{skipped:,} 行只有预填的任务信息，没有填写服务内容" if skipped else "文件中没有数据行"
         return LogValidation(None, [CellError(2, "", "", reason)], skipped=skipped)
@@ -269,11 +279,11 @@ class _RecordBuffer:
                 array[self.size:end] = piece
         self.size = end
 
-    def frame(self) -> pd.DataFrame:
-        """The records, one row per data row of the file."""
+    def frame(self, start: int = 0) -> pd.DataFrame:
+        """The records from the `start`-th on (views, not copies), one row per data row of the file."""
         columns = {}
         for key, dtype in self.dtypes.items():
-            arrays = [array[: self.size] for array in self.arrays[key]]
+            arrays = [array[start: self.size] for array in self.arrays[key]]
             values = pd.arrays.IntegerArray(*arrays) if dtype == "Int64" else arrays[0]
             columns[key] = pd.Series(values, dtype=values.dtype, copy=False)
         return pd.DataFrame(columns, copy=False)
@@ -325,6 +335,15 @@ def _code_key(value: Any) -> str:
 def _name_key(value: Any) -> str:
     """Names as compared: half-width, no white space, one kind of middle dot."""
     return _code_key(value).translate(_MIDDLE_DOTS)
+
+
+def _code_keys(texts: pd.Series) -> pd.Series:
+    # NFKC leaves ASCII as it is, so normalising every text is what _code_key does; `\s` is
+    # str.isspace's white space, which str.split splits on.
+    return texts.str.normalize("NFKC").str.replace(r"\s+", "", regex=True).str.upper()
+
+
+series_form(_code_key, _code_keys)
 
 
 def _day_number(value: Any) -> float:

@@ -201,29 +201,50 @@ def _row_digests(texts: list[str], row_format: int) -> str:
     return "".join(map("%08x".__mod__, map(crc32, map(str.encode, texts))))
 
 
-def source_fingerprint(rows: Iterable[Sequence], row_format: int = FORMAT) -> SourceFingerprint:
+@dataclass(frozen=True)
+class WrittenRows:
+    """A source's rows given as their canonical JSON texts (`canonical_json([id, *fields])` of each,
+    written elsewhere: `services.kpi_evidence` has the database's text of days and times turned
+    into it) beside their ids, in the same order: fingerprinted exactly as the rows would be."""
+
+    ids: Sequence[int | str]
+    texts: Sequence[str]
+
+
+def source_fingerprint(rows: Iterable[Sequence] | WrittenRows, row_format: int = FORMAT) -> SourceFingerprint:
     """The fingerprint of one source's rows (each `(id, *fields)`; ids unique, any order), its row
-    digests in `row_format`."""
-    rows = list(rows)
-    if not all(rows):
-        _refuse_bad_ids(rows)
-    ids = [row[0] for row in rows]
+    digests in `row_format`; or of rows already written as canonical JSON (`WrittenRows`)."""
+    if isinstance(rows, WrittenRows):
+        ids, texts = list(rows.ids), list(rows.texts)
+        if len(ids) != len(texts):
+            raise ValueError(f"{len(ids)} row ids but {len(texts)} rows")
+        rows = [(row_id,) for row_id in ids]  # for `_refuse_bad_ids` only
+    else:
+        rows = list(rows)
+        if not all(rows):
+            _refuse_bad_ids(rows)
+        ids, texts = [row[0] for row in rows], None
     id_texts = list(map(str, ids))
     id_kinds = set(map(type, ids))
     if not id_kinds <= {int, str} or len(set(id_texts)) != len(ids):
         _refuse_bad_ids(rows)
-    order = sorted(range(len(ids)), key=ids.__getitem__ if id_kinds <= {int} else lambda at: _id_order(ids[at]))
-    texts = _rows_json(rows)
-    texts = [texts[at] for at in order]
+    if texts is None:
+        texts = _rows_json(rows)
+    if id_kinds <= {int} and sorted(ids) == ids:  # read in id order already (the usual case): nothing to reorder
+        ordered_ids = tuple(id_texts)
+    else:
+        order = sorted(range(len(ids)), key=ids.__getitem__ if id_kinds <= {int} else lambda at: _id_order(ids[at]))
+        texts = [texts[at] for at in order]
+        ordered_ids = tuple(id_texts[at] for at in order)
     return SourceFingerprint(
         digest=_sha256("[" + ",".join(texts) + "]"),  # canonical_json of the rows in id order
-        ids=tuple(id_texts[at] for at in order),
+        ids=ordered_ids,
         packed=_row_digests(texts, row_format),
         row_format=row_format,
     )
 
 
-def fingerprint(sources: Mapping[str, Iterable[Sequence]], row_format: int = FORMAT) -> Fingerprint:
+def fingerprint(sources: Mapping[str, Iterable[Sequence] | WrittenRows], row_format: int = FORMAT) -> Fingerprint:
     """The fingerprint of every source's rows; the overall digest covers the source keys too.
     `row_format`: that of a stored fingerprint this one is to be compared with (`changes`)."""
     found = {key: source_fingerprint(rows, row_format) for key, rows in sources.items()}

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from ..adapters.bulk_sql import core_rows
 from ..domain.comparison import (
     DEFAULT_RECHECK_MIN_CHECKS,
     Comparison,
@@ -184,7 +185,7 @@ def _drawn_rows(columns: tuple, draw_item_id, record_id, contract_id: int, quart
         stmt = (stmt.add_columns(FieldWorker.worker_no, FieldWorker.name)
                 .join(CompletionRecord, record_id == CompletionRecord.id)
                 .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id))
-    return db.session.execute(stmt).all()
+    return core_rows(stmt)
 
 
 def check_facts(contract_id: int, quarter: Quarter) -> list[CheckFact]:
@@ -311,9 +312,9 @@ def lot_decision(draw: SamplingDraw, checks: Sequence[CheckFact]) -> LotDecision
 def _frozen_populations(contract_id: int, quarter: Quarter) -> dict[int, FrozenCells]:
     """Each spot-check draw's frozen population's cells, by draw id (the columns only: no draw is
     re-computed)."""
-    rows = db.session.execute(select(SamplingDraw.id, SamplingDraw.population, SamplingDraw.rule).where(
+    rows = core_rows(select(SamplingDraw.id, SamplingDraw.population, SamplingDraw.rule).where(
         SamplingDraw.contract_id == contract_id, SamplingDraw.quarter == str(quarter),
-        SamplingDraw.purpose == SPOT_CHECK)).all()
+        SamplingDraw.purpose == SPOT_CHECK))
     return {row.id: FrozenCells.of_stored(row.population, bool((row.rule or {}).get("risk_weighted"))) for row in rows}
 
 
@@ -374,11 +375,11 @@ def _notices_due(contract_id: int, quarter: Quarter) -> list[RectificationNotice
 
 def _notice_rows(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
     """The same notices as rows of what `closed_on_time` reads and their check's record id."""
-    return db.session.execute(
+    return core_rows(
         select(RectificationNotice.id, RectificationNotice.status, RectificationNotice.outcome,
                RectificationNotice.closed_at, RectificationNotice.deadline, SpotCheck.record_id)
         .join(SpotCheck, RectificationNotice.spot_check_id == SpotCheck.id)
-        .where(*_due_in(contract_id, quarter, due_by)).order_by(RectificationNotice.id)).all()
+        .where(*_due_in(contract_id, quarter, due_by)).order_by(RectificationNotice.id))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -30,7 +32,8 @@ from pathlib import Path, PurePath
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from ..adapters.bulk_sql import RawInsert, fetch_frame
@@ -165,7 +168,16 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
     batch = db.session.get(UploadBatch, batch_id, populate_existing=True)
     try:
         contract = db.session.get(Contract, batch.contract_id)
-        validation, ctx, rows = _check_file(batch, contract, today, store, chunk_rows or READ_ROWS)
+        writer = _PieceWriter(contract, batch) if db.engine.dialect.name == "postgresql" else None
+        try:
+            validation, ctx, rows = _check_file(batch, contract, today, store, chunk_rows or READ_ROWS, writer)
+            if writer is not None and validation.accepted:
+                writer.flag(validation.records, ctx)
+        finally:
+            if writer is not None:
+                writer.finish()
+        if writer is not None:
+            writer.settle(validation.accepted)
         if validation.accepted:
             _progress(batch_id, message=SAVING_MESSAGE)
         db.session.refresh(batch)  # the progress was written beside the session
@@ -176,7 +188,7 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
             _reject(batch, validation, store)
         else:
             stored = store_rows(validation.records, ctx, contract, batch_id=batch.id,
-                                entered_by_id=batch.uploaded_by_id)
+                                entered_by_id=batch.uploaded_by_id, written=writer)
             _test_pause(batch_id)
             batch.status, batch.rows_accepted, batch.message = "accepted", stored.rows, None
             record_event("import", "CompletionRecord", None, {
@@ -199,8 +211,9 @@ def run_import(batch_id: int, today: date, *, chunk_rows: int | None = None) -> 
 
 
 def _check_file(batch: UploadBatch, contract: Contract, today: date, store: FileStore,
-                chunk_rows: int) -> tuple[LogValidation, LogContext, int]:
-    """Validate the stored file, reporting progress; (validation, context, data rows).
+                chunk_rows: int, writer: _PieceWriter | None) -> tuple[LogValidation, LogContext, int]:
+    """Validate the stored file, reporting progress; (validation, context, data rows). With a
+    `writer`, each piece's records go to it as soon as the piece is checked.
 
     The file's bytes live only in this frame: a million-row file is 150 MB that storing the
     records can use.
@@ -209,8 +222,97 @@ def _check_file(batch: UploadBatch, contract: Contract, today: date, store: File
     pieces = iter_table(data, batch.filename, chunk_rows, read_limits(batch.service_type))
     _progress(batch.id, rows_total=pieces.rows_hint, rows_processed=0)
     counted = _Counted(pieces, lambda done: _progress(batch.id, rows_processed=done))
-    validation, ctx = check_rows(contract, batch.service_type, counted, today)
+    validation, ctx = check_rows(contract, batch.service_type, counted, today, writer=writer)
     return validation, ctx, counted.done
+
+
+class _PieceWriter:
+    """Stores a file's records piece by piece while its later pieces are still being checked
+    (PostgreSQL): the server's COPY and the assignments' update run beside the checking.
+
+    Everything is written inside a savepoint of the import's one transaction, by a thread of its
+    own that alone uses the session's connection meanwhile (the checking is pure, and progress
+    goes through other connections). A refused file rolls the savepoint back (`settle`); an
+    accepted one keeps the records, whose anomaly flags are set afterwards (`store_rows`), as
+    they need the whole file. A failure while writing stops the writing; it is raised when the
+    file is accepted (a file refused for its own errors is refused as ever).
+    """
+
+    def __init__(self, contract: Contract, batch: UploadBatch):
+        self.contract, self.batch_id, self.entered_by_id = contract, batch.id, batch.uploaded_by_id
+        self.savepoint = db.session.begin_nested()
+        self.connection = db.session.connection()
+        self.pieces: queue.Queue = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.rows = self.completed = 0
+        self.thread: threading.Thread | None = None
+        self.flags: pd.Series | None = None
+
+    def start(self, ctx: LogContext) -> Callable[[pd.DataFrame], None]:
+        """Begin writing for this context; returns what takes each checked piece."""
+        self.ctx = ctx
+        self.worker_ids = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())
+        self.insert = RawInsert(CompletionRecord.__table__, {
+            "contract_id": self.contract.id, "service_type": ctx.service_type, "batch_id": self.batch_id,
+            "entered_by_id": self.entered_by_id, "created_at": utcnow(), "source": RecordSource.UPLOAD},
+            connection=self.connection)
+        self.thread = threading.Thread(target=self._run, name=f"import-{self.batch_id}-writer", daemon=True)
+        self.thread.start()
+        return self.pieces.put
+
+    def _run(self) -> None:
+        began = time.thread_time()
+        while (piece := self.pieces.get()) is not None:
+            if self.error is not None:
+                continue
+            try:
+                self._write(piece)
+            except BaseException as error:  # raised in the importing thread
+                self.error = error
+        log.debug("batch %s: %s records written beside the checks, %.2f s of this process's CPU",
+                  self.batch_id, self.rows, time.thread_time() - began)
+
+    def _write(self, records: pd.DataFrame) -> None:
+        service_type = self.ctx.service_type
+        worker_ids = self.worker_ids.reindex(records["worker_no"].to_numpy()).to_numpy(dtype=np.int64)
+        for start in range(0, len(records), INSERT_CHUNK):
+            part = records.iloc[start: start + INSERT_CHUNK]
+            stop = start + len(part)
+            columns = {key: part[key] for key in RECORD_COLUMNS[service_type] if key != "worker_no"}
+            columns.update(worker_id=pd.Series(worker_ids[start:stop]), flagged=pd.Series(False, index=range(len(part))),
+                           anomaly_flags=pd.Series("[]", index=range(len(part)), dtype=object))
+            self.insert.run(columns, len(part))
+            done = np.unique(part["assignment_id"].to_numpy()).tolist()
+            self.completed += _complete_assignments(done, service_type, self.connection)
+        self.rows += len(records)
+
+    def flag(self, records: pd.DataFrame, ctx: LogContext) -> None:
+        """The anomaly flags of the whole file, computed while the last pieces are still being
+        written: the stored visits they compare with are read on a connection of its own (the
+        committed ones, which is what the import's transaction sees of them but its own)."""
+        with db.engine.connect() as reader:
+            self.flags = anomaly_flags(records, _anomaly_context(self.contract, ctx, records, self.batch_id, reader))
+
+    def finish(self) -> None:
+        """Wait for the pieces given so far to be written (or their writing to have failed)."""
+        if self.thread is not None:
+            self.pieces.put(None)
+            self.thread.join()
+            self.thread = None
+
+    def settle(self, accepted: bool) -> None:
+        """Keep what was written (the file was accepted; a failure while writing is raised), or
+        take it back (refused)."""
+        if not accepted:
+            self.savepoint.rollback()
+            return
+        self.check()
+        self.savepoint.commit()  # RELEASE SAVEPOINT: the records stay in the import's transaction
+
+    def check(self) -> None:
+        """Raise the writing's failure, if any."""
+        if self.error is not None:
+            raise self.error
 
 
 def import_file(contract: Contract, service_type: str, path: Path, uploader: User | None,
@@ -375,12 +477,16 @@ def read_limits(service_type: str) -> ReadLimits:
 
 
 def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iterable[pd.DataFrame],
-               today: date, *, skip_unstarted: bool = True) -> tuple[LogValidation, LogContext]:
+               today: date, *, skip_unstarted: bool = True,
+               writer: _PieceWriter | None = None) -> tuple[LogValidation, LogContext]:
     """Validate a log (a table or its pieces) against the contract; returns the validation and
     the part of the context that storing still needs (the rest is let go at once). Rows that
-    carry only the prefilled columns are skipped unless `skip_unstarted` is false."""
+    carry only the prefilled columns are skipped unless `skip_unstarted` is false. A `writer`
+    gets each piece's records as soon as the piece is checked."""
     ctx = log_context(contract, service_type, today)
-    validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"], skip_unstarted=skip_unstarted)
+    on_piece = writer.start(ctx) if writer is not None else None
+    validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"], skip_unstarted=skip_unstarted,
+                              on_piece=on_piece)
     return validation, replace(ctx, assignments=ctx.assignments[["assignment_id", "id_number", "township"]])
 
 
@@ -404,37 +510,56 @@ def log_context(contract: Contract, service_type: str, today: date) -> LogContex
                       existing, poverty_line_fen=poverty_line)
 
 
-def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame) -> AnomalyContext:
-    """Stored visits of the contractor's workers on the days of the file, previous conclusions."""
+def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
+                     batch_id: int | None = None, connection=None) -> AnomalyContext:
+    """Stored visits of the contractor's workers on the days of the file (but the records of
+    `batch_id`, the file's own when they were written as it was checked), previous conclusions."""
     first, last = min(records["service_date"]), max(records["service_date"])
-    existing = fetch_frame(
-        select(FieldWorker.worker_no, CompletionRecord.service_date, CompletionRecord.start_time,
-               CompletionRecord.end_time)
-        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id)
+    stored = select(FieldWorker.worker_no, CompletionRecord.service_date, CompletionRecord.start_time,
+                    CompletionRecord.end_time) \
+        .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id) \
         .where(FieldWorker.contractor_id == contract.contractor_id,
-               CompletionRecord.service_date >= first, CompletionRecord.service_date <= last),
-        shared=("worker_no", "start_time", "end_time"))
+               CompletionRecord.service_date >= first, CompletionRecord.service_date <= last)
+    not_this_batch = or_(CompletionRecord.batch_id.is_(None), CompletionRecord.batch_id != batch_id)
+    if batch_id is not None:
+        stored = stored.where(not_this_batch)
+    existing = fetch_frame(stored, shared=("worker_no", "start_time", "end_time"), connection=connection)
     previous: dict[str, str] = {}
     if ctx.service_type == "self_care_assessment":
         assessed = select(Assignment.subject_id).where(Assignment.contract_id == contract.id,
                                                        Assignment.service_type == ctx.service_type)
-        previous = dict(db.session.execute(
-            select(Subject.id_number, CompletionRecord.conclusion)
-            .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
-            .join(Subject, Assignment.subject_id == Subject.id)
-            .where(CompletionRecord.service_type == ctx.service_type, Assignment.subject_id.in_(assessed))
-            .order_by(CompletionRecord.service_date, CompletionRecord.id)).all())
+        conclusions = select(Subject.id_number, CompletionRecord.conclusion) \
+            .join(Assignment, CompletionRecord.assignment_id == Assignment.id) \
+            .join(Subject, Assignment.subject_id == Subject.id) \
+            .where(CompletionRecord.service_type == ctx.service_type, Assignment.subject_id.in_(assessed)) \
+            .order_by(CompletionRecord.service_date, CompletionRecord.id)
+        if batch_id is not None:
+            conclusions = conclusions.where(not_this_batch)
+        previous = dict((connection or db.session).execute(conclusions).all())
     return AnomalyContext(ctx.assignments[["assignment_id", "id_number", "township"]], existing,
                           TOWNSHIP_CENTRES, ctx.poverty_line_fen, previous)
 
 
 def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, batch_id: int | None,
                entered_by_id: int | None, source: str | None = None,
-               more_flags: Callable[[pd.Series], pd.Series] | None = None) -> Stored:
+               more_flags: Callable[[pd.Series], pd.Series] | None = None,
+               written: _PieceWriter | None = None) -> Stored:
     """Flag and insert validated records (one COPY or executemany per chunk) and complete their
     assignments; the caller commits. `source` is the records' (`RecordSource`): upload with a
     batch, form without, unless given; `more_flags` adds flags of the caller's own (the app's)
-    to the log's."""
+    to the log's. Records a `_PieceWriter` has `written` already (all of them, their assignments
+    completed) only get their flags."""
+    if written is not None:
+        written.check()
+        flags = written.flags
+        if flags is None:
+            flags = anomaly_flags(records, _anomaly_context(contract, ctx, records, batch_id))
+        if more_flags is not None:
+            flags = more_flags(flags)
+        flagged = has_flags(flags).to_numpy()
+        _set_flags(batch_id, records[EXCEL_ROW].to_numpy()[flagged], flags.to_numpy()[flagged])
+        _expire_assignments()
+        return Stored(written.rows, int(flagged.sum()), written.completed)
     flags = anomaly_flags(records, _anomaly_context(contract, ctx, records))
     if more_flags is not None:
         flags = more_flags(flags)
@@ -468,23 +593,47 @@ def _flags_json(flags: np.ndarray) -> pd.Series:
     return pd.Series(texts)
 
 
-def _complete_assignments(done, service_type: str) -> int:
+def _set_flags(batch_id: int, rows: np.ndarray, flags: np.ndarray) -> None:
+    """Set the anomaly flags of a batch's records, found by their Excel rows (PostgreSQL)."""
+    if not len(rows):
+        return
+    texts = _flags_json(flags)
+    db.session.connection().exec_driver_sql(
+        "UPDATE completion_records AS r SET flagged = true, anomaly_flags = CAST(v.flags AS JSON) "
+        "FROM unnest(%(rows)s::integer[], %(flags)s::text[]) AS v(excel_row, flags) "
+        "WHERE r.batch_id = %(batch)s AND r.excel_row = v.excel_row",
+        {"rows": rows.astype(np.int64).tolist(), "flags": texts.tolist(), "batch": batch_id})
+
+
+def _complete_assignments(done, service_type: str, writer_connection=None) -> int:
     """Complete the open assignments among `done` (ids, or a select of them): a survey or an
-    assessment at once, a care visit once it has its required number of visits."""
+    assessment at once, a care visit once it has its required number of visits. On a
+    `writer_connection` (a `_PieceWriter`'s thread) the session is not touched: the caller
+    expires its assignments afterwards."""
     table = Assignment.__table__
     now = utcnow()
-    stmt = (update(table).where(table.c.id.in_(done), table.c.status.in_(OPEN_ASSIGNMENT_STATUSES))
+    connection = writer_connection if writer_connection is not None else db.session.connection()
+    if isinstance(done, list) and connection.dialect.name == "postgresql":
+        chosen = table.c.id == any_(bindparam("done", done, type_=ARRAY(Integer)))  # one parameter, not one per id
+    else:
+        chosen = table.c.id.in_(done)
+    stmt = (update(table).where(chosen, table.c.status.in_(OPEN_ASSIGNMENT_STATUSES))
             .values(status="completed", completed_at=now, updated_at=now))
     if service_type == "care_visit":
         records = CompletionRecord.__table__
         visits = select(func.count()).select_from(records).where(records.c.assignment_id == table.c.id)
         stmt = stmt.where(visits.scalar_subquery() >= table.c.required_visits)
-    completed = db.session.connection().execute(stmt).rowcount
-    # The session's own Assignment objects must not show the old status.
+    completed = connection.execute(stmt).rowcount
+    if writer_connection is None:
+        _expire_assignments()
+    return completed
+
+
+def _expire_assignments() -> None:
+    """The session's own Assignment objects must not show the old status."""
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Assignment):
             db.session.expire(obj)
-    return completed
 
 
 # --- one visit from the form ---------------------------------------------------------------

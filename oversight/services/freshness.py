@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 from sqlalchemy import select
 
 from ..domain.figures import EvaluationFigures, ReviewFigures
-from ..domain.fingerprints import FORMAT, Fingerprint, SourceChange, changes, describe, fingerprint
+from ..domain.fingerprints import FORMAT, Fingerprint, SourceChange, WrittenRows, changes, describe, fingerprint
 from ..domain.periods import Quarter
 from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview
@@ -54,11 +55,13 @@ def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None
     rows = quarter_rows(contract_id, quarter) if rows is None else rows
     checks, notices = rows.checks.checks, rows.checks.notices
     calls = [c for c in rows.checks.calls if c.answered]
-    completion, timeliness = [], []
-    for row_id, completed, _, due_date, completed_at in rows.assignments:  # unpacked: thousands of rows
-        completion.append((row_id, bool(completed)))
-        if completed:
-            timeliness.append((row_id, due_date, completed_at))
+    # Column by column by C calls: a large contract's quarter is thousands of assignments.
+    # The due dates and completion times come as their canonical JSON (`kpi_evidence.due_assignments`).
+    ids, completed, _, due_dates, completed_at = list(zip(*rows.assignments)) or ((),) * 5
+    completion = list(zip(ids, map(bool, completed)))
+    done = list(compress(ids, completed))
+    timeliness = WrittenRows(done, list(map("[%d,%s,%s]".__mod__, zip(done, compress(due_dates, completed),
+                                                                        compress(completed_at, completed)))))
     return {
         "completion": completion,
         "timeliness": timeliness,

@@ -7,16 +7,21 @@ score on their design-based estimates (numerator and denominator stay the raw co
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from itertools import compress, repeat
+from operator import and_, itemgetter
 
-from sqlalchemy import select
+from sqlalchemy import BigInteger, String, case, cast, extract, func, select, type_coerce
+from sqlalchemy.engine import processors
 from sqlalchemy.orm import selectinload
 
+from ..adapters.bulk_sql import core_rows
 from ..clock import local_day_of
 from ..domain.figures import Estimate, ReviewFigures
+from ..domain.fingerprints import _value_json
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED
 from ..domain.scoring import Evidence
@@ -62,23 +67,71 @@ def _evidence(key: str, ids: list[int], counted: list[int]) -> tuple[Evidence, t
     return Evidence(key, len(counted), len(ids), ids), tuple(counted)
 
 
+def _json_day_and_time(dialect: str) -> tuple:
+    """Columns of an assignment's due date and completion time as the database can write them
+    for `_as_json`: on PostgreSQL their canonical JSON itself (`"…"` of Python's isoformat(),
+    `null`), on SQLite their stored text."""
+    if dialect != "postgresql":  # '' for no time: a column of strings only, for C calls
+        return (type_coerce(Assignment.due_date, String),
+                func.coalesce(type_coerce(Assignment.completed_at, String), "", type_=String))
+    at = Assignment.completed_at
+    fraction = case((cast(extract("microseconds", at), BigInteger) % 1_000_000 == 0, ""),
+                    else_=func.to_char(at, ".US", type_=String))
+    time = case((at.is_(None), "null"),
+                else_='"' + func.to_char(at, 'YYYY-MM-DD"T"HH24:MI:SS', type_=String) + fraction + '"')
+    return '"' + func.to_char(Assignment.due_date, "YYYY-MM-DD", type_=String) + '"', time
+
+
+_SQLITE_DAY = 10  # SQLite's text of a date, 'YYYY-MM-DD', and of a datetime: 'YYYY-MM-DD HH:MM:SS[.ffffff]'
+_SQLITE_TIMES = {0, 19, 26}  # 0: no time ('')
+_AT_10, _AT_19 = itemgetter(slice(10, 11)), itemgetter(slice(19, 20))  # the date's end and the fraction's point
+_NO_TIME = {'""': "null"}
+
+
+def _as_json(dialect: str, days: tuple, times: tuple) -> tuple[Iterable[str], Iterable[str]]:
+    """`fingerprints._value_json` of the due dates and completion times read by `_json_day_and_time`,
+    by C calls per column (no date or datetime made): SQLite's text in the shape SQLAlchemy
+    writes is isoformat()'s with a space for the T and, for a whole second, '.000000' more; a
+    column with any other text is read as SQLAlchemy reads it (`str_to_date`, `str_to_datetime`)."""
+    if dialect == "postgresql":
+        return days, times
+    if set(map(len, days)) == {_SQLITE_DAY}:
+        days = map('"%s"'.__mod__, days)
+    else:
+        days = [_value_json(processors.str_to_date(day)) for day in days]
+    if set(map(len, times)) <= _SQLITE_TIMES and set(map(_AT_10, times)) <= {"", " ", "T"} \
+            and set(map(_AT_19, times)) <= {"", "."}:
+        written = list(map('"%s"'.__mod__, map(str.replace, map(str.removesuffix, times, repeat(".000000")),
+                                               repeat(" "), repeat("T"))))
+        times = map(_NO_TIME.get, written, written) if "" in times else written
+    else:
+        times = [_value_json(processors.str_to_datetime(at) if at else None) for at in times]
+    return days, times
+
+
 def due_assignments(contract_id: int, quarter: Quarter, due_by: date | None = None) -> list:
     """The contract's assignments (cancelled ones aside) due in the quarter — given `due_by` (a
     running quarter's preview), only those due on or before that day — in id order, as rows of
-    `id`, `completed`, `on_time` (completed by the county day it was due), `due_date`, `completed_at`,
-    in that order (the callers unpack them).
+    `id`, `completed`, `on_time` (completed by the county day it was due), and the due date and
+    the completion time as their canonical JSON (what the fingerprint hashes of them: `"…"` of
+    isoformat(), `null`), in that order (the callers unpack them).
     The KPIs count them and the fingerprints (`services.freshness`) read them: one query for both."""
     # completed_at is UTC; the due date is a day in the county. The database compares the days:
-    # a quarter of a large contract is thousands of rows.
+    # a quarter of a large contract is thousands of rows. No date or datetime is made of the
+    # values: the fingerprint only writes them out again.
+    dialect = db.session.get_bind().dialect.name
     on_time = Assignment.completed_at.is_not(None) & (local_day_of(Assignment.completed_at) <= Assignment.due_date)
-    return db.session.execute(
+    rows = core_rows(
         select(Assignment.id, (Assignment.status == "completed").label("completed"), on_time.label("on_time"),
-               Assignment.due_date, Assignment.completed_at)
+               *_json_day_and_time(dialect))
         .where(Assignment.contract_id == contract_id, Assignment.status != "cancelled",
                Assignment.due_date >= quarter.start,
                Assignment.due_date <= (quarter.end if due_by is None else min(quarter.end, due_by)))
-        .order_by(Assignment.id)
-    ).all()
+        .order_by(Assignment.id))
+    if not rows:
+        return []
+    ids, completed, in_time, days, times = zip(*rows)
+    return list(zip(ids, completed, in_time, *_as_json(dialect, days, times)))
 
 
 @dataclass(frozen=True)
@@ -102,13 +155,11 @@ def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = No
     quarter's preview), only the assignments and notices due on or before that day. `rows`: the
     quarter's rows (`quarter_rows`), when the caller has read them already."""
     rows = quarter_rows(contract_id, quarter, due_by) if rows is None else rows
-    due, completed, on_time = [], [], []
-    for row_id, done, in_time, _, _ in rows.assignments:  # unpacked: a quarter's rows are thousands
-        due.append(row_id)
-        if done:
-            completed.append(row_id)
-            if in_time:
-                on_time.append(row_id)
+    # Column by column by C calls (a quarter's rows are thousands): the ids due, completed, on time.
+    ids, done, in_time = list(zip(*rows.assignments))[:3] or ((), (), ())
+    due = list(ids)
+    completed = list(compress(due, done))
+    on_time = list(compress(due, map(and_, done, in_time)))
     checked, estimates = _check_figures(contract_id, quarter, rows.checks)
     pairs = {
         "completion": _evidence("completion", due, completed),

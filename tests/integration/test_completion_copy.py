@@ -128,22 +128,49 @@ def test_a_failure_in_the_middle_of_the_copy_leaves_no_record_and_fails_the_batc
 
 @on_postgresql
 def test_a_record_saved_meanwhile_fails_the_copy_and_the_batch_with_nothing_half_stored(world, factory, monkeypatch):
-    """The server refuses the COPY (the unique visit key): raised as SQLAlchemy's IntegrityError."""
-    real = completion_import._anomaly_context
+    """The server refuses the COPY (the unique visit key): raised as SQLAlchemy's IntegrityError.
+    The record is saved after the stored visits were read for the checks and before the file's
+    records are written (which starts as soon as the first piece is checked)."""
+    real = completion_import.validate_log
     first = world.assignments[SURVEY][0]
 
-    def saved_meanwhile(contract, ctx, records):
+    def saved_meanwhile(table, ctx, *args, **kwargs):
         with db.engine.begin() as other:  # another upload's transaction, committed first
             other.execute(CompletionRecord.__table__.insert().values(
                 assignment_id=first.id, contract_id=world.contract.id, service_type=SURVEY,
                 service_date=date(2025, 5, 1), start_time="09:00", end_time="09:45", duration_minutes=45,
                 worker_id=world.workers[0].id, anomaly_flags=[], flagged=False, created_at=datetime(2025, 5, 1)))
-        return real(contract, ctx, records)
+        return real(table, ctx, *args, **kwargs)
 
-    monkeypatch.setattr(completion_import, "_anomaly_context", saved_meanwhile)
+    monkeypatch.setattr(completion_import, "validate_log", saved_meanwhile)
     result = upload(world, SURVEY, csv_bytes(SURVEY, [good_row(world, SURVEY, i) for i in range(3)]))
     assert result.batch.status == "failed"
     assert result.batch.message == "保存时发现与同时上传的记录重复，未保存任何数据，请重新上传"
     assert db.session.execute(select(CompletionRecord.batch_id, CompletionRecord.assignment_id)).all() == [
         (None, first.id)]
     assert db.session.get(Assignment, first.id, populate_existing=True).status == "assigned"
+
+
+@on_postgresql
+@pytest.mark.parametrize("case", ["bad cell in a later piece", "row repeated across pieces"])
+def test_pieces_written_while_the_file_is_checked_are_taken_back_when_it_is_refused(world, monkeypatch, case):
+    """On PostgreSQL each checked piece is written at once (`_PieceWriter`); a refusal found in
+    a later piece, or a row repeating one of an earlier piece (which the server refuses too),
+    leaves nothing of the written pieces, and the refusal reads as on SQLite."""
+    monkeypatch.setattr(completion_import, "READ_ROWS", 1)
+    written = []
+    real = RawInsert.run
+    monkeypatch.setattr(RawInsert, "run", lambda insert, columns, size: written.append(size) or real(insert, columns, size))
+    before = database_state()
+    rows = [good_row(world, SURVEY, 0), good_row(world, SURVEY, 1)]
+    rows.append(good_row(world, SURVEY, 2, 家庭人口数="很多") if case.startswith("bad") else rows[0])
+    result = upload(world, SURVEY, csv_bytes(SURVEY, rows))
+    # the bad cell's piece is not written; the repeated row is, and the server refuses it
+    assert written == ([1, 1] if case.startswith("bad") else [1, 1, 1])
+    assert result.batch.status == "rejected"
+    expected = [(4, "家庭人口数", "应为1到20之间的整数")] if case.startswith("bad") else [
+        (4, "任务编号", "与第2行重复（同一任务、服务日期和开始时间）")]
+    assert [(e.row, e.column, e.reason) for e in result.errors] == expected
+    assert database_state() == before
+    assert [db.session.get(Assignment, a.id, populate_existing=True).status for a in world.assignments[SURVEY]] == [
+        "assigned"] * 3

@@ -1,19 +1,20 @@
 """Stale figures cannot be published, settled or locked: a callback recorded after the draft was
 computed makes each step refuse, naming what changed, until the review is recomputed; the same
 for an annual evaluation against its quarterly reviews."""
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import literal_column, select, update
 
-from oversight.domain.fingerprints import FORMAT_1
+from oversight.domain.fingerprints import FORMAT, FORMAT_1, source_fingerprint
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
-from oversight.models import AnnualEvaluation, AuditEvent, QuarterlyReview
+from oversight.models import AnnualEvaluation, Assignment, AuditEvent, QuarterlyReview
 from oversight.services import callbacks, evaluations, reviews
 from oversight.services.audit import verify_audit_log
 from oversight.services.evaluations import EvaluationStale
 from oversight.services.freshness import review_evidence, review_fingerprint
+from oversight.services.kpi_evidence import gather_evidence, quarter_rows
 from oversight.services.reviews import ReviewError, ReviewLocked, ReviewStale
 from oversight.services.schemes import ensure_default_scheme
 
@@ -84,6 +85,19 @@ def test_a_callback_recorded_after_the_draft_makes_publish_refuse_until_recomput
     reviews.publish(review, AFTER_Q3)
     db.session.commit()
     assert review.status == "published"
+
+
+def test_the_quarters_rows_read_below_the_orm_include_changes_not_yet_flushed(setting):
+    """The quarter's rows are read below the ORM (`bulk_sql.core_rows`) after the session's autoflush,
+    as `session.execute` reads them: an answer set on the callback but not yet flushed is counted."""
+    review, pending, _ = quarter_with_a_call_to_make(setting)
+    pending.status, pending.satisfaction, pending.service_confirmed = "answered", 5, True  # no flush
+    rows = quarter_rows(setting["contract"].id, Q3)
+    assert sum(call.answered for call in rows.checks.calls) == 11
+    found = gather_evidence(setting["contract"].id, Q3, rows=rows)
+    assert (found.evidence["authenticity"].numerator, found.evidence["authenticity"].denominator) == (10, 11)
+    reviews.recompute(review)
+    assert counts(review, "satisfaction") == (9, 11) and not reviews.staleness(review).stale
 
 
 def test_settle_and_lock_refuse_stale_figures_and_recompute_returns_the_review_to_draft(setting):
@@ -292,6 +306,50 @@ def test_the_audit_log_records_the_fingerprints_digests_and_the_review_its_row_d
     assert created["digest"] == updated["before"]["digest"] != expected["digest"]
     assert created["sources"]["authenticity"]["rows"] + 1 == expected["sources"]["authenticity"]["rows"]
     assert verify_audit_log() == (len(db.session.execute(select(AuditEvent.id)).all()), None)
+
+
+def _typed_assignment_rows(contract_id):
+    """The quarter's completion and timeliness rows from the ORM's typed values: what the
+    fingerprint hashed before the database's text of days and times was used instead."""
+    db.session.expire_all()
+    found = db.session.execute(select(Assignment).where(
+        Assignment.contract_id == contract_id, Assignment.status != "cancelled",
+        Assignment.due_date >= Q3.start, Assignment.due_date <= Q3.end).order_by(Assignment.id)).scalars().all()
+    return {"completion": [(a.id, a.status == "completed") for a in found],
+            "timeliness": [(a.id, a.due_date, a.completed_at) for a in found if a.status == "completed"]}
+
+
+def test_the_fingerprint_of_days_and_times_written_by_the_database_is_that_of_the_typed_values(setting):
+    """Due dates and completion times reach the fingerprint as the database's text turned into
+    their canonical JSON (`kpi_evidence.due_assignments`): the same bytes as the typed values' —
+    whole seconds, microseconds, a completed assignment without a time — so that fingerprints
+    stored before stay valid."""
+    data = build_quarter(setting["contract"], setting["supervisor"])
+    done = [a for a in data.assignments if a.status == "completed"]
+    done[0].completed_at = datetime(2025, 7, 3, 9, 30, 0, 0)
+    done[1].completed_at = datetime(2025, 7, 4, 23, 59, 59, 120)
+    done[2].completed_at = datetime(2025, 8, 1, 0, 0, 0, 999999)
+    db.session.commit()
+    contract_id = setting["contract"].id
+
+    def same_bytes():
+        typed, written = _typed_assignment_rows(contract_id), review_evidence(contract_id, Q3)
+        assert len(typed["timeliness"]) == len(done) >= 5
+        for key in ("completion", "timeliness"):
+            for row_format in (FORMAT, FORMAT_1):
+                assert source_fingerprint(written[key], row_format) == source_fingerprint(typed[key], row_format), key
+
+    same_bytes()
+    done[3].completed_at = None  # completed, yet no time: `null`
+    db.session.commit()
+    same_bytes()
+    if db.engine.dialect.name == "sqlite":  # a time stored in another shape is read as SQLAlchemy reads it
+        done[3].completed_at = datetime(2025, 7, 5, 8, 0)
+        db.session.commit()
+        db.session.execute(update(Assignment).where(Assignment.id == done[4].id)
+                           .values(completed_at=literal_column("'2025-07-05 08:00:00.5'")))
+        db.session.commit()
+        same_bytes()
 
 
 def test_a_review_stamped_in_the_first_format_is_fresh_until_a_record_changes_and_names_it(setting):

@@ -10,6 +10,7 @@ import pytest
 from oversight.domain.fingerprints import (
     FORMAT_1,
     Fingerprint,
+    WrittenRows,
     SourceChange,
     canonical_json,
     changes,
@@ -173,3 +174,20 @@ def test_a_change_reads_in_chinese():
     assert describe(change, "服务真实率", "完成记录#") == (
         "服务真实率：新增1条（完成记录#104）；内容变化7条（完成记录#1、完成记录#2、完成记录#3、完成记录#4、完成记录#5 等7条）")
     assert describe(SourceChange("payments"), "绩效挂钩部分付款") == "绩效挂钩部分付款：依据记录有变化"
+
+
+def test_rows_given_as_their_canonical_json_fingerprint_as_the_rows_themselves():
+    rows = [(7, date(2025, 7, 31), datetime(2025, 7, 10, 9, 6)), (3, date(2025, 7, 1), None),
+            (5, date(2025, 8, 1), datetime(2025, 8, 1, 0, 0, 0, 120))]
+    texts = [canonical_json([row_id, day.isoformat(), None if at is None else at.isoformat()])
+             for row_id, day, at in rows]
+    assert texts[2] == '[5,"2025-08-01","2025-08-01T00:00:00.000120"]'
+    written = WrittenRows([row[0] for row in rows], texts)
+    for row_format in (FORMAT_1, 2):
+        assert source_fingerprint(written, row_format) == source_fingerprint(rows, row_format)
+    assert fingerprint({"timeliness": written}) == fingerprint({"timeliness": rows})
+    with pytest.raises(ValueError, match="2 row ids but 3 rows"):
+        source_fingerprint(WrittenRows([7, 3], texts))
+    with pytest.raises(ValueError, match="appears twice"):
+        source_fingerprint(WrittenRows([7, 3, 7], texts))
+
