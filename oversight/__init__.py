@@ -41,6 +41,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["AUDIT_KEY_FILE"] = app.config["AUDIT_KEY_FILE"] or str(Path(app.instance_path) / "audit_keys.json")
     app.config["AUDIT_ANCHOR_FILE"] = (app.config["AUDIT_ANCHOR_FILE"]
                                        or str(Path(app.instance_path) / "audit_anchors.jsonl"))
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        queue_url = app.config.get("QUEUE_URL") or ""
+        app.config["RATELIMIT_STORAGE_URI"] = queue_url if queue_url.startswith(("redis://", "rediss://")) else "memory://"
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

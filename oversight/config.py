@@ -63,6 +63,13 @@ class Defaults:
     IMPORT_MAX_ATTEMPTS = 2
     # Tests only: seconds an import holds its records' transaction open before committing.
     IMPORT_TEST_PAUSE_SECONDS = 0
+    # The same lease for page jobs (audit bundles, draws): a job whose worker showed no life for
+    # this long (the worker beats every quarter of it) or whose process is gone is queued again,
+    # up to PAGE_JOB_MAX_ATTEMPTS starts in all, then failed.
+    PAGE_JOB_LEASE_MINUTES = 10
+    PAGE_JOB_MAX_ATTEMPTS = 2
+    # Tests only: seconds a page job holds its work (transaction, working file) open before committing.
+    PAGE_JOB_TEST_PAUSE_SECONDS = 0
     # Per job, crontab fields replacing its time in oversight/jobs.py, e.g. {"remind_due": {"hour": 8}}.
     JOB_SCHEDULE = {}
 
@@ -79,7 +86,12 @@ class Defaults:
     PREFERRED_URL_SCHEME = "http"
 
     # Log-in throttling (Flask-Limiter; failed attempts only, each expires after its window).
-    RATELIMIT_STORAGE_URI = "memory://"
+    # Unset: the task queue's Redis when QUEUE_URL is redis:// (so that every web process counts
+    # log-in failures together), else memory:// (one process). If the storage cannot be reached,
+    # each process counts in its own memory meanwhile (the fallback), so that log-in neither fails
+    # nor goes unthrottled.
+    RATELIMIT_STORAGE_URI = None
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_KEY_PREFIX = "oversight"
     LOGIN_FAILURES_PER_ADDRESS = "30 per 15 minutes"

@@ -1,5 +1,6 @@
-"""The task queue: completion-log imports, audit bundles asked for on the exports page, the
-recovery of interrupted imports and the scheduled jobs run as Huey tasks in `flask run-worker` processes, apart from the web processes.
+"""The task queue: completion-log imports, the page jobs (audit bundles asked for on the exports
+page, draws asked for on the 抽样 page), the recovery of interrupted imports and page jobs, and the
+scheduled jobs run as Huey tasks in `flask run-worker` processes, apart from the web processes.
 
 Huey keeps its queue in SQLite in the instance folder by default (no server to run) and in
 Redis when QUEUE_URL is `redis://…`; the worker's own scheduler enqueues the periodic tasks.
@@ -47,7 +48,7 @@ class Queue:
 
     huey: Huey
     import_batch: TaskWrapper
-    export_bundle: TaskWrapper
+    page_job: TaskWrapper
 
     def describe(self) -> str:
         """Where the queue lives, for the 定时任务 page and the worker's banner."""
@@ -78,12 +79,12 @@ def import_later(batch_id: int, today: date) -> None:
 
 
 def export_later(job_id: int) -> None:
-    """Build the export job's bundle on the queue as the current actor."""
-    queue_of().export_bundle(job_id, current_actor())
+    """Run the page job (an audit bundle, a draw) on the queue as the current actor."""
+    queue_of().page_job(job_id, current_actor())
 
 
 def recover_now(app: Flask) -> list[int]:
-    """Recover interrupted batches and enqueue those started again; their ids."""
+    """Recover interrupted batches and page jobs and enqueue those started again; the batches' ids."""
     queue = queue_of(app)
     with _in_app(app, SYSTEM_ACTOR):
         return _recover(app, queue)
@@ -121,7 +122,22 @@ def _recover(app: Flask, queue: Queue) -> list[int]:
                                     app.config["IMPORT_MAX_ATTEMPTS"])
     for batch_id in recovered.restarted:
         queue.import_batch(batch_id, county_today(), SYSTEM_ACTOR)
+    _recover_page_jobs(app, queue)
     return recovered.restarted
+
+
+def _recover_page_jobs(app: Flask, queue: Queue) -> list[int]:
+    """Page jobs left 生成中 by a dead worker: queued again as the user who asked, or failed."""
+    from .models import ExportJob
+    from .services.page_jobs import recover_interrupted as recover_jobs
+
+    again = recover_jobs(utcnow(), timedelta(minutes=app.config["PAGE_JOB_LEASE_MINUTES"]),
+                         app.config["PAGE_JOB_MAX_ATTEMPTS"])
+    for job_id in again:
+        job = db.session.get(ExportJob, job_id)
+        user = job.requested_by
+        queue.page_job(job_id, Actor(user.id, user.username, None))
+    return again
 
 
 def _build(app: Flask) -> Queue:
@@ -133,12 +149,20 @@ def _build(app: Flask) -> Queue:
         with _in_app(app, actor):
             run_import(batch_id, today)
 
-    @huey.task(name="export_bundle", context=True, **retry)
-    def export_bundle(job_id: int, actor: Actor, task=None) -> None:
-        from .services.bundle_exports import build_requested_bundle  # the bundle's libraries load on first use
+    def run_page_job(job_id: int, actor: Actor, task) -> None:
+        from .services.page_jobs import run_job  # the bundle's and the draws' libraries load on first use
 
         with _in_app(app, actor):
-            build_requested_bundle(job_id, last_attempt=not task.retries)
+            run_job(job_id, last_attempt=not task.retries)
+
+    @huey.task(name="page_job", context=True, **retry)
+    def page_job(job_id: int, actor: Actor, task=None) -> None:
+        run_page_job(job_id, actor, task)
+
+    @huey.task(name="export_bundle", context=True, **retry)
+    def export_bundle(job_id: int, actor: Actor, task=None) -> None:
+        """The page job's former name: messages queued before an upgrade still run."""
+        run_page_job(job_id, actor, task)
 
     @huey.periodic_task(crontab(), name="recover_imports", **retry)
     def recover_imports() -> None:
@@ -165,7 +189,7 @@ def _build(app: Flask) -> Queue:
                 error="".join(traceback.format_exception(exc, limit=20)) if exc else "未知错误"))
             db.session.commit()
 
-    queue = Queue(huey, import_batch, export_bundle)
+    queue = Queue(huey, import_batch, page_job)
     return queue
 
 

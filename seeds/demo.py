@@ -91,13 +91,23 @@ CONTRACTORS = (
     ContractorSpec("赣县区阳光社会工作服务社", "阳光", "YG", "yangguang", 2019, Profile(0.87, 0.15, 0.012, 0.10)),
 )
 
-# (username, role, display name); each password is "demo-" + username.
+# (username, role, display name); each password is "demo-" + username, each e-mail address
+# `demo_email`'s (reserved example.cn domains: nothing is delivered anywhere real).
 STAFF = (
     ("admin", "admin", "系统管理员"),
     ("supervisor", "supervisor", "救助股 刘晓红"),
     ("supervisor2", "supervisor", "救助股 陈建华"),
     ("auditor", "auditor", "区审计局 黄丽萍"),
 )
+
+BUREAU_MAIL_DOMAIN = "mzj.ganxian.example.cn"
+
+
+def demo_email(username: str, contractor: bool) -> str:
+    """A demo user's plausible address: the bureau's domain for its staff, the contractor's own
+    (`tongxin@tongxin-sg.example.cn`) for a contractor's log-in."""
+    return f"{username}@{username}-sg.example.cn" if contractor else f"{username}@{BUREAU_MAIL_DOMAIN}"
+
 
 _HOUSEHOLD_CATEGORIES = Weighted((("低保", 65), ("低保边缘", 20), ("支出型困难", 15)))
 _HOUSEHOLD_SIZES = {
@@ -128,6 +138,7 @@ class UserSummary:
     password: str
     role: str
     contractor: str | None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -454,8 +465,10 @@ class _Builder:
                 continue
             username = f"{spec.login}-w1"
             password = f"demo-{username}"
-            create_user(username, password, Role.FIELD_WORKER, f"{spec.short}·{worker.name}", field_worker_id=worker.id)
-            self.user_summaries.append(UserSummary(username, password, Role.FIELD_WORKER, contractor.name))
+            user = create_user(username, password, Role.FIELD_WORKER, f"{spec.short}·{worker.name}",
+                               field_worker_id=worker.id)
+            user.email = f"{username}@{spec.login}-sg.example.cn"
+            self.user_summaries.append(UserSummary(username, password, Role.FIELD_WORKER, contractor.name, user.email))
             open_ones = db.session.execute(
                 select(Assignment).join(Contract, Assignment.contract_id == Contract.id)
                 .where(Contract.contractor_id == contractor.id,
@@ -468,7 +481,9 @@ class _Builder:
     def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> User:
         password = f"demo-{username}"
         user = create_user(username, password, role, display_name, contractor.id if contractor else None)
-        self.user_summaries.append(UserSummary(username, password, role, contractor.name if contractor else None))
+        user.email = demo_email(username, contractor is not None)
+        self.user_summaries.append(UserSummary(username, password, role, contractor.name if contractor else None,
+                                               user.email))
         return user
 
     def _add_activity(self, contracts, users: dict[str, User]) -> None:
@@ -566,10 +581,10 @@ def summary_text(summary: DemoSummary, seconds: float) -> str:
         services = "、".join(label_of(ServiceType, service) for service in contract.service_types)
         lines.append(f"  {contract.code}  {contract.contractor}  {services}  "
                      f"{contract.term_start}至{contract.term_end}  ¥{contract.amount_fen // 100:,}")
-    lines.append("演示账号（用户名 / 密码 / 角色）：")
+    lines.append("演示账号（用户名 / 密码 / 角色 / 通知邮箱）：")
     for user in summary.users:
         owner = f"（{user.contractor}）" if user.contractor else ""
-        lines.append(f"  {user.username:<12} {user.password:<18} {label_of(Role, user.role)}{owner}")
+        lines.append(f"  {user.username:<12} {user.password:<18} {label_of(Role, user.role)}{owner}  {user.email or ''}")
     return "\n".join(lines)
 
 

@@ -55,6 +55,9 @@ def check_key(key: str) -> PurePosixPath:
     return path
 
 
+WORKING_PREFIX = ".working-"
+
+
 @dataclass
 class WorkingFile:
     """A local file to fill by its `name`; `key` is where the store keeps it once its block ended."""
@@ -108,16 +111,17 @@ class FileStore(ABC):
         return key
 
     @contextmanager
-    def working_file(self, folder: str, suffix: str) -> Iterator[WorkingFile]:
+    def working_file(self, folder: str, suffix: str, *, tag: str = "") -> Iterator[WorkingFile]:
         """A new local file to fill (e.g. a large export); when the block ends without an error
         it is stored under `folder/<its SHA-256><suffix>` (`working.key`) and the local file is
-        removed either way. Nothing is stored when the block raises."""
+        removed either way. Nothing is stored when the block raises. `tag` goes into the local
+        file's name, for `discard_working` after a process died with it."""
         check_key(folder)
         temporary = None
         try:
             scratch = self._scratch_folder(folder)
             scratch.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".working-", suffix=suffix, dir=scratch)
+            handle, temporary = tempfile.mkstemp(prefix=f"{WORKING_PREFIX}{tag}", suffix=suffix, dir=scratch)
             os.close(handle)
             working = WorkingFile(temporary)
             yield working
@@ -131,6 +135,17 @@ class FileStore(ABC):
         finally:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
+
+    def discard_working(self, folder: str, tag: str) -> int:
+        """Remove the working files of `folder` made with `tag` (a killed process's); how many."""
+        check_key(folder)
+        scratch, removed = self._scratch_folder(folder), 0
+        if not tag or not scratch.is_dir():
+            return 0
+        for leftover in scratch.glob(f"{WORKING_PREFIX}{tag}*"):
+            leftover.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def _holds(self, key: str, digest: str, size: int) -> bool:
         """Whether an intact copy of the content with this digest and size is under `key`."""

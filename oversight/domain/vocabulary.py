@@ -329,6 +329,7 @@ class AuditAction(Labelled):
     RESTORE = "restore", "恢复数据库"
     ANCHOR = "anchor", "锚定审计日志"
     IMPORT_INTERRUPTED = "import_interrupted", "导入进程中断"
+    JOB_INTERRUPTED = "job_interrupted", "后台任务进程中断"
 
 
 class AuditObject(Labelled):
@@ -363,7 +364,7 @@ class AuditObject(Labelled):
     PAYMENT_RECORD = "PaymentRecord", "付款记录"
     JOB_RUN = "JobRun", "定时任务运行"
     TASK_FAILURE = "TaskFailure", "失败的后台任务"
-    EXPORT_JOB = "ExportJob", "审计包生成申请"
+    EXPORT_JOB = "ExportJob", "后台任务（审计包、抽样）"
     API_TOKEN = "ApiToken", "接口令牌"
     APP_VISIT = "AppVisit", "移动端服务记录"
     MEDIA_FILE = "MediaFile", "照片或签名"
@@ -559,10 +560,11 @@ class EmailStatus(Labelled):
 
 
 class ExportJobStatus(Labelled):
-    """An audit bundle asked for on the exports page: pending until its queue task stored it (done)
-    or gave up after its last retry (failed)."""
+    """A page job (an audit bundle, a draw) on the queue: pending until a worker takes it
+    (running, under its lease), then done, or failed after its last retry or interrupted start."""
 
-    PENDING = "pending", "生成中"
+    PENDING = "pending", "排队中"
+    RUNNING = "running", "生成中"
     DONE = "done", "已完成"
     FAILED = "failed", "失败"
 
@@ -652,3 +654,10 @@ class MediaKind(Labelled):
 
     PHOTO = "photo", "现场照片"
     SIGNATURE = "signature", "对象签名"
+
+
+class ExportJobKind(Labelled):
+    """What a page job (`export_jobs`) makes on the queue."""
+
+    AUDIT_BUNDLE = "audit_bundle", "审计包"
+    DRAW = "draw", "抽样"

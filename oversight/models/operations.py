@@ -7,7 +7,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..domain.vocabulary import EmailStatus, ExportJobStatus, JobOutcome, JobTrigger, NotificationKind
+from ..domain.vocabulary import EmailStatus, ExportJobKind, ExportJobStatus, JobOutcome, JobTrigger, NotificationKind
 from .base import one_of, utcnow
 
 
@@ -45,22 +45,31 @@ class TaskFailure(db.Model):
 
 
 class ExportJob(db.Model):
-    """An audit bundle a user asked for on the exports page, built by a queue task. Once done the
-    zip is in the reports store under `bundles/<zip_sha256>.zip`, the digest its audit event logs;
-    a failed one keeps the Chinese reason shown on the bundles page."""
+    """Heavy work a user asked for on a page, run by a queue task (后台任务): an audit bundle
+    (`kind` audit_bundle; once done the zip is in the reports store under
+    `bundles/<zip_sha256>.zip`, the digest its audit event logs) or a draw (`draw`: `params` the
+    form's choices, `result` the draws made and the scopes skipped). The worker building it holds
+    a lease (`worker`, `heartbeat_at`, `attempts`; `services.leases`); a failed one keeps the
+    Chinese reason shown on its page."""
 
     __tablename__ = "export_jobs"
-    __table_args__ = (one_of("status", ExportJobStatus),)
+    __table_args__ = (one_of("status", ExportJobStatus), one_of("kind", ExportJobKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="audit_bundle", server_default="audit_bundle")
     year: Mapped[int]
     full: Mapped[bool] = mapped_column(default=False)
+    params: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     zip_sha256: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(64))
+    heartbeat_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     requested_by: Mapped[User] = relationship()  # noqa: F821
 

@@ -252,22 +252,34 @@ def check_seed(seed: str | None) -> str | None:
     return seed
 
 
-def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int | None = None,
-               service_type: str | None = None, risk_weighted: bool = False, seed: str | None = None,
-               user_id: int | None = None) -> DrawOutcome:
-    """One draw per contract and service type in scope; a scope already drawn, or without
-    records, is skipped with the reason. Only a finished quarter is drawn, so that no record
-    of it can be added once the sample is known."""
+def check_draw_request(purpose: str, quarter: Quarter, *, today: date, contract_id: int | None = None,
+                       service_type: str | None = None, seed: str | None = None) -> list[Contract]:
+    """The contracts a draw request covers, or DrawError saying why it cannot be drawn: cheap
+    checks, made by the page before the draw is queued and again by the draw itself."""
     if purpose not in DrawPurpose.codes():
         raise DrawError(f"未知的抽样用途：{purpose}")
     if service_type is not None and service_type not in ServiceType.codes():
         raise DrawError(f"未知的服务类型：{service_type}")
     if quarter.end >= today:
         raise DrawError(f"{quarter} 尚未结束，季度结束后才能抽样（避免抽样后再补录该季度记录）")
-    seed = check_seed(seed)
+    check_seed(seed)
     contracts = contracts_in_scope(quarter, contract_id)
     if contract_id is not None and not contracts:
         raise DrawError(f"合同不存在或服务期与 {quarter} 不重叠")
+    if contract_id is not None and service_type is not None and service_type not in contracts[0].service_types:
+        raise DrawError(f"合同不包含{label_of(ServiceType, service_type)}服务")
+    return contracts
+
+
+def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int | None = None,
+               service_type: str | None = None, risk_weighted: bool = False, seed: str | None = None,
+               user_id: int | None = None) -> DrawOutcome:
+    """One draw per contract and service type in scope; a scope already drawn, or without
+    records, is skipped with the reason. Only a finished quarter is drawn, so that no record
+    of it can be added once the sample is known."""
+    contracts = check_draw_request(purpose, quarter, today=today, contract_id=contract_id,
+                                   service_type=service_type, seed=seed)
+    seed = check_seed(seed)
     standard = standard_for(quarter.year)
     outcome = DrawOutcome()
     for contract in contracts:

@@ -222,6 +222,8 @@ def test_contractors_users_and_standards(demo):
         assert len(login.password) >= 8 and password_matches(user, login.password)
         assert login.role == user.role
         assert login.contractor == (user.contractor.name if user.contractor else None)
+        assert login.email == user.email and user.email.endswith(".example.cn") and "@" in user.email
+    assert len({user.email for user in users.values()}) == len(users)
     # Each contractor's first worker has a field-worker account, given open assignments of its own contractor.
     field_users = [user for user in users.values() if user.role == "field_worker"]
     assert len(field_users) == len(with_contracts)
@@ -438,8 +440,8 @@ def test_cli_prints_json_refuses_a_second_run_and_resets(make_app):
         assert set(contract) == {"code", "contractor", "service_types"}
         assert set(contract["service_types"]) <= set(ServiceType)
     for user in output["users"]:
-        assert set(user) == {"username", "password", "role", "contractor"}
-        assert (user["contractor"] is None) == (user["role"] != "contractor")
+        assert set(user) == {"username", "password", "role", "contractor", "email"}
+        assert (user["contractor"] is None) == (user["role"] not in ("contractor", "field_worker"))
 
     again = runner.invoke(args=["seed-demo", "--scale", "small"])
     assert again.exit_code != 0 and "--reset" in again.output
@@ -517,3 +519,26 @@ def test_answered_callbacks_name_who_answered_and_the_evidence_raises_open_flags
     for flag in flags:
         if flag.kind == "service_after_death":
             assert flag.record.service_date.isoformat() > flag.details["died_on"]
+
+
+def test_demo_users_get_their_notifications_by_email_when_smtp_is_configured(make_app):
+    """Every demo log-in has an address, so with a mail server set the demo's own events (uploads,
+    spot-check results, published reviews …) queue e-mails to them instead of 未设置邮箱."""
+    from oversight.domain.vocabulary import EmailStatus
+    from oversight.models import Notification
+
+    app = make_app("mail", SMTP_HOST="127.0.0.1", SMTP_PORT=2525)
+    with app.app_context():
+        try:
+            build_demo("small", 7, TODAY)
+            rows = db.session.execute(select(Notification.user_id, Notification.kind, Notification.email_status,
+                                             Notification.email_error)).all()
+            users = {user.id: user for user in db.session.execute(select(User)).scalars()}
+            assert rows
+            assert {status for _, _, status, _ in rows} == {EmailStatus.PENDING}, {why for *_, why in rows}
+            told = {users[user_id].role for user_id, *_ in rows}
+            assert {"contractor", "supervisor"} <= told
+            assert len({kind for _, kind, _, _ in rows}) >= 3
+        finally:
+            db.session.rollback()
+            db.engine.dispose()

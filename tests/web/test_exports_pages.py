@@ -128,12 +128,13 @@ def test_the_bundles_page_shows_each_request_in_county_time_and_refreshes_only_w
     job = db.session.execute(select(ExportJob)).scalar_one()
     assert "已完成" in page and "下载 .zip" in page and format_county_time(job.requested_at) in page
     assert "（北京时间）" in page and 'http-equiv="refresh"' not in page
-    job.status, job.zip_sha256, job.finished_at = "pending", None, None
-    db.session.commit()
-    page = client.get(BUNDLES_PAGE).get_data(as_text=True)
-    assert "生成中" in page and '<meta http-equiv="refresh" content="5">' in page
-    assert f"/exports/audit-bundles/{job.id}.zip" not in page
-    assert client.get(f"/exports/audit-bundles/{job.id}.zip").status_code == 404  # nothing to send yet
+    for status, shown in (("pending", "排队中"), ("running", "生成中")):
+        job.status, job.zip_sha256, job.finished_at = status, None, None
+        db.session.commit()
+        page = client.get(BUNDLES_PAGE).get_data(as_text=True)
+        assert shown in page and '<meta http-equiv="refresh" content="5">' in page
+        assert f"/exports/audit-bundles/{job.id}.zip" not in page
+        assert client.get(f"/exports/audit-bundles/{job.id}.zip").status_code == 404  # nothing to send yet
 
 
 def test_only_the_user_who_asked_downloads_the_bundle(client_for, world, factory):
@@ -213,7 +214,7 @@ def test_a_build_that_keeps_failing_is_tried_again_then_failed_with_nothing_stor
     assert [found for found in (tmp_path / "reports").rglob("*") if found.is_file()] == []
     assert db.session.execute(select(AuditEvent).where(AuditEvent.object_type == "AuditBundle")).first() is None
     failure = db.session.execute(select(TaskFailure)).scalar_one()  # and kept for the 定时任务 page
-    assert failure.task_name == "export_bundle" and "connection lost" in failure.error
+    assert failure.task_name == "page_job" and "connection lost" in failure.error
 
 
 def test_a_build_that_fails_once_is_done_on_the_next_try(client_for, world, app, monkeypatch):

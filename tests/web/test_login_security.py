@@ -1,6 +1,7 @@
 """Log-in: where it may redirect, what it reveals about accounts, and how guessing is throttled."""
 from __future__ import annotations
 
+import os
 import re
 import secrets
 
@@ -185,3 +186,40 @@ def test_the_redis_storage_shares_failures_between_workers_and_lets_them_expire(
             connection.delete(key)
         for key in connection.scan_iter(match=f"*{address}*"):
             connection.delete(key)
+
+
+_DOWN_PROBE = """
+import sys
+from oversight import create_app
+from oversight.extensions import db
+from tests.conftest import Client
+app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[1],
+                  "UPLOADS_DIR": sys.argv[1] + "-uploads", "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+                  "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}})
+with app.app_context():
+    db.create_all()
+codes = []
+for _ in range(6):
+    client = Client(app)
+    client.http.environ_base["REMOTE_ADDR"] = "192.0.2.77"
+    codes.append(client.login("fallback-guess", "wrong").status_code)
+print(codes)
+"""
+
+
+def test_the_throttle_uses_the_queues_redis_by_default_and_keeps_counting_when_it_is_down(_schema, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.process_support import ROOT
+
+    base = {**_schema, "TESTING": True, "SECRET_KEY": "redis-test", "UPLOADS_DIR": str(tmp_path / "uploads")}
+    assert create_app({**base, "QUEUE_URL": REDIS_URL}).config["RATELIMIT_STORAGE_URI"] == REDIS_URL
+    assert create_app(base).config["RATELIMIT_STORAGE_URI"] == "memory://"
+    # Nothing listens on port 1: the failures are counted in the process's memory meanwhile, so
+    # the log-in page neither breaks (a ConnectionError without the fallback) nor stops throttling.
+    # In a process of its own: the limiter is one object per process, and keeps a fallback once set.
+    probe = subprocess.run([sys.executable, "-c", _DOWN_PROBE, str(tmp_path / "down.sqlite")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "OVERSIGHT_INSTANCE_PATH": str(tmp_path / "instance")})
+    assert probe.stdout.strip().splitlines()[-1:] == ["[200, 200, 200, 200, 200, 429]"], probe.stderr[-2000:]

@@ -7,7 +7,7 @@ from sqlalchemy.orm import load_only, selectinload
 from ...charts.sampling import oc_curve_png
 from ...clock import county_today
 from ...domain.periods import Quarter, quarter_of
-from ...domain.vocabulary import DrawPurpose, ServiceType, label_of
+from ...domain.vocabulary import DrawPurpose, ExportJobStatus
 from ...extensions import db
 from ...models import (
     Assignment,
@@ -15,6 +15,7 @@ from ...models import (
     CompletionRecord,
     Contract,
     DrawItem,
+    ExportJob,
     FieldWorker,
     SamplingDraw,
     SpotCheck,
@@ -23,7 +24,11 @@ from ...models import (
 )
 from ...policy import Action, roles_for
 from ...services.check_results import draw_estimates
-from ...services.draws import SPOT_CHECK, DrawError, list_draws, make_draws, recompute, strata_rows, verify_stored_draw
+from ...services.draw_jobs import jobs_of as draw_jobs_of
+from ...services.draw_jobs import made_draws, request_draw, skipped_lines
+from ...services.draws import SPOT_CHECK, DrawError, list_draws, recompute, strata_rows, verify_stored_draw
+from ...services.page_jobs import unfinished
+from ...tasks import export_later
 from ...services.spot_checks import SpotCheckError, assign_items
 from ..access import permission_required
 from ..params import database_int, paginate
@@ -66,22 +71,39 @@ def create():
         form.purpose.data = request.args.get("purpose") if request.args.get("purpose") in DrawPurpose.codes() else None
     if form.validate_on_submit():
         try:
-            outcome = make_draws(form.purpose.data, Quarter.parse(form.quarter.data), today=county_today(),
-                                 contract_id=form.contract_id.data or None, service_type=form.service_type.data or None,
-                                 risk_weighted=form.risk_weighted.data, seed=form.seed.data, user_id=current_user.id)
+            job = request_draw(current_user._get_current_object(), form.purpose.data, Quarter.parse(form.quarter.data),
+                               contract_id=form.contract_id.data or None, service_type=form.service_type.data or None,
+                               risk_weighted=form.risk_weighted.data, seed=form.seed.data)
         except DrawError as error:
             flash(str(error), "danger")
         else:
             db.session.commit()
-            for skipped in outcome.skipped:
-                flash(f"{skipped.contract.code} {label_of(ServiceType, skipped.service_type)}：{skipped.reason}", "warning")
-            if len(outcome.draws) == 1:
+            export_later(job.id)
+            job = db.session.get(ExportJob, job.id, populate_existing=True)
+            if job.status != ExportJobStatus.DONE:  # queued (or failed): its page tells and refreshes itself
+                flash("抽样已提交，正在后台进行；完成后可在本页查看结果", "success")
+                return redirect(url_for(".jobs"))
+            # Done at once (a fast worker, or QUEUE_IMMEDIATE): as when the page drew inline.
+            for line in skipped_lines(job):
+                flash(line, "warning")
+            made = made_draws(job)
+            if len(made) == 1:
                 flash("已完成抽样", "success")
-                return redirect(url_for(".detail", draw_id=outcome.draws[0].id))
-            if outcome.draws:
-                flash(f"已完成 {len(outcome.draws)} 项抽样", "success")
+                return redirect(url_for(".detail", draw_id=made[0].id))
+            if made:
+                flash(f"已完成 {len(made)} 项抽样", "success")
                 return redirect(url_for(".index", quarter=form.quarter.data, purpose=form.purpose.data))
     return render_template("draws/form.html", form=form)
+
+
+@bp.route("/jobs/")
+@permission_required(Action.DRAW_SAMPLES)
+def jobs():
+    """The user's draws asked for on this page and made on the queue: 排队中 / 生成中 / 已完成 / 失败,
+    refreshing itself while one is unfinished."""
+    mine = draw_jobs_of(current_user._get_current_object())
+    return render_template("draws/jobs.html", jobs=[(job, made_draws(job), skipped_lines(job)) for job in mine],
+                           pending=any(unfinished(job) for job in mine), contracts={c.id: c for c in _contracts()})
 
 
 def _rows(draw: SamplingDraw) -> list:

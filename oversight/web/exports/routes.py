@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from ...adapters.files import reports_store
 from ...clock import county_today, utcnow
 from ...extensions import db
-from ...domain.vocabulary import ExportJobStatus
+from ...domain.vocabulary import ExportJobKind
 from ...models import AnnualEvaluation, ExportJob, QuarterlyReview
 from ...policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may_export_full_personal_data
 from ...services.audit import record_event
@@ -117,9 +117,10 @@ def request_bundle():
 def bundles():
     from ...services.bundle_exports import jobs_of
 
+    from ...services.page_jobs import unfinished
+
     jobs = jobs_of(current_user._get_current_object())
-    return render_template("exports/bundles.html", jobs=jobs,
-                           pending=any(job.status == ExportJobStatus.PENDING for job in jobs))
+    return render_template("exports/bundles.html", jobs=jobs, pending=any(unfinished(job) for job in jobs))
 
 
 @bp.route("/exports/audit-bundles/<int:job_id>.zip")
@@ -129,7 +130,7 @@ def bundle_download(job_id: int):
     from ...services.bundle_exports import bundle_key
 
     job = db.session.get(ExportJob, job_id)
-    if job is None or job.requested_by_id != current_user.id or (job.full and not may_export_full_personal_data(current_user)):
+    if job is None or job.kind != ExportJobKind.AUDIT_BUNDLE or job.requested_by_id != current_user.id or (job.full and not may_export_full_personal_data(current_user)):
         abort(404)
     return send_stored(reports_store(), bundle_key(job), mimetype="application/zip",
                        download_name=f"审计包_{job.year}{'_完整个人信息' if job.full else ''}.zip")

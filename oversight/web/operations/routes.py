@@ -7,7 +7,7 @@ from ...clock import county_today
 from ...domain.vocabulary import describe_counts
 from ...extensions import csrf, db
 from ...jobs import JOBS, JOBS_BY_NAME
-from ...models import JobRun, TaskFailure, UploadBatch
+from ...models import ExportJob, JobRun, TaskFailure, UploadBatch
 from ...policy import Action
 from ...services.jobs import last_runs, run_now
 from ...tasks import queue_of
@@ -42,9 +42,11 @@ def jobs():
     failures = db.session.execute(select(TaskFailure).order_by(TaskFailure.id.desc()).limit(20)).scalars().all()
     failed_batches = db.session.execute(select(UploadBatch).where(UploadBatch.status == "failed")
                                         .order_by(UploadBatch.id.desc()).limit(20)).scalars().all()
+    failed_page_jobs = db.session.execute(select(ExportJob).where(ExportJob.status == "failed")
+                                          .order_by(ExportJob.id.desc()).limit(20)).scalars().all()
     return render_template("operations/jobs.html", jobs=JOBS, jobs_by_name=JOBS_BY_NAME, last=last_runs(JOBS),
                            history=history, queue=queue.describe(), waiting=waiting, failures=failures,
-                           failed_batches=failed_batches)
+                           failed_batches=failed_batches, failed_page_jobs=failed_page_jobs)
 
 
 @bp.route("/admin/jobs/<name>/run", methods=["POST"])
