@@ -150,7 +150,8 @@ def test_the_session_cookie_is_secure_unless_turned_off(app, factory, _schema):
 
 
 _INLINE = [
-    (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
+    # A JSON data block (type="application/json") is data, never run: the policy does not concern it.
+    (re.compile(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>", re.I), "inline <script>"),
     (re.compile(r"<style\b", re.I), "<style> element"),
     (re.compile(r"\son[a-z]+\s*=", re.I), "on* handler"),
     (re.compile(r"\sstyle\s*=", re.I), "style attribute"),

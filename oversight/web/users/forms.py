@@ -11,5 +11,5 @@ class UserForm(FlaskForm):
     display_name = StringField("姓名", validators=[DataRequired(message="请填写姓名"), Length(max=64)])
     role = SelectField("角色", choices=Role.choices())
     contractor_id = SelectField("所属承接机构", coerce=int, description="仅承接机构人员需要")
-    field_worker_id = SelectField("对应服务人员", coerce=int, description="仅外勤服务人员需要（其承接机构随之确定）")
+    field_worker_id = SelectField("对应服务人员", coerce=int, default=0, description="仅外勤服务人员需要（其承接机构随之确定）")
     password = PasswordField("初始密码", validators=[DataRequired(message="请设置初始密码"), Length(min=8, message="密码至少8位")])
