@@ -6,7 +6,9 @@ reports (a sheet per quarterly review, .docx and .pdf per annual evaluation), th
 every other file and a digest over that list. Tables are streamed: rows are read in chunks and
 written straight into the zip (CSV) or into a constant-memory workbook on disk (XLSX).
 
-ID numbers and phones are masked unless the bundle is `full` (only an admin may ask for that).
+ID numbers, phones and acceptance teams' 服务对象代表 names are masked unless the bundle is `full`
+(only an admin may ask for that). Attachments and the app's photos and signatures are listed in the
+manifest by SHA-256; their bytes stay in the file store (README: "The audit bundle's records").
 The audit log is the whole chain from its first event to the last one when the export began, so
 that it can be verified from the start without the database. `audit_log/anchor.json` is the
 chain's head signed with the audit key, together with the digest of every other file, so that a
