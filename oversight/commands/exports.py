@@ -71,7 +71,7 @@ def register(app: Flask) -> None:
     def verify_bundle_command(bundle: str) -> None:
         """Check an audit bundle: every file's SHA-256, none missing or extra, the audit log's hash chain."""
         from ..adapters.files import uploads_store
-        from ..exports.bundle import registration, stored_attachment_problems, verify_bundle
+        from ..exports.bundle import registration, stored_attachment_problems, stored_media_problems, verify_bundle
 
         found = verify_bundle(bundle)
         event, problem = registration(found) if found.ok else (None, None)
@@ -81,12 +81,14 @@ def register(app: Flask) -> None:
             found.problems.append("旧格式的审计包没有锚点，须在本系统的审计日志中有导出登记才能确认未被改动，但没有找到")
         if event is not None:  # exported here: the files it lists must still be in the store
             found.problems += stored_attachment_problems(found.attachments, uploads_store())
+            found.problems += stored_media_problems(found.media, uploads_store())
         if not found.ok:
             for problem in found.problems:
                 click.echo(f"校验失败：{problem}", err=True)
             sys.exit(1)
         click.echo(f"审计包完整：{found.files_checked} 个文件的 SHA-256 与清单一致，"
-                   f"审计日志 {found.events_checked} 条事件的哈希链完整，清单所列附件 {len(found.attachments)} 个")
+                   f"审计日志 {found.events_checked} 条事件的哈希链完整，清单所列附件 {len(found.attachments)} 个、"
+                   f"APP照片与签名 {len(found.media)} 个")
         if found.anchor is not None:
             click.echo(f"锚点：{found.anchor.describe()}，签名有效（密钥 {found.anchor.key_id}）；"
                        f"与本系统此前的 {found.instance_anchors} 个锚点一致")

@@ -96,3 +96,11 @@ def mask_phone(phone: str | None) -> str:
     if len(phone) < 8:
         return "*" * len(phone)
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def mask_name(name: str | None) -> str:
+    """`王**`: a private person's name with only its first character kept."""
+    if not name:
+        return ""
+    name = name.strip()
+    return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else "*"

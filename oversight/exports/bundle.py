@@ -6,7 +6,9 @@ reports (a sheet per quarterly review, .docx and .pdf per annual evaluation), th
 every other file and a digest over that list. Tables are streamed: rows are read in chunks and
 written straight into the zip (CSV) or into a constant-memory workbook on disk (XLSX).
 
-ID numbers and phones are masked unless the bundle is `full` (only an admin may ask for that).
+ID numbers, phones and acceptance teams' 服务对象代表 names are masked unless the bundle is `full`
+(only an admin may ask for that). Attachments and the app's photos and signatures are listed in the
+manifest by SHA-256; their bytes stay in the file store (README: "The audit bundle's records").
 The audit log is the whole chain from its first event to the last one when the export began, so
 that it can be verified from the start without the database. `audit_log/anchor.json` is the
 chain's head signed with the audit key, together with the digest of every other file, so that a
@@ -23,7 +25,7 @@ import re
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..clock import COUNTY_TIME_LABEL, county_time_heading, county_wall_time, day_starts_at, utcnow
@@ -46,9 +48,12 @@ from ..domain.audit_anchors import (
     signature_problem,
 )
 from ..domain.audit_chain import GENESIS_HASH, ChainBreak, ChainEvent, ChainHead, ChainVerifier, to_json_value
-from ..domain.identifiers import mask_id_number, mask_phone
+from ..domain.identifiers import mask_id_number, mask_name, mask_phone
 from ..domain.money import fen_to_yuan
 from ..domain.vocabulary import (
+    AcceptanceConclusion,
+    AcceptanceRole,
+    AcceptanceStatus,
     AnchorReason,
     AnomalyFlag,
     AssignmentStatus,
@@ -63,7 +68,10 @@ from ..domain.vocabulary import (
     ComplaintStatus,
     DrawPurpose,
     EvaluationStatus,
+    InstallmentCondition,
+    InstallmentKind,
     Labelled,
+    MediaKind,
     NoticeOutcome,
     NoticeStatus,
     PaymentKind,
@@ -71,12 +79,15 @@ from ..domain.vocabulary import (
     ReviewStatus,
     ServiceType,
     Stratum,
+    TenderStatus,
     describe_sampling_rule,
     label_of,
 )
 from ..extensions import db
 from ..models import (
+    AcceptanceMember,
     AnnualEvaluation,
+    AppVisit,
     Assignment,
     Attachment,
     AuditEvent,
@@ -86,11 +97,16 @@ from ..models import (
     CompletionRecord,
     CompletionRecordVersion,
     Contract,
+    ContractAcceptance,
     Contractor,
     CorrectionRequest,
     DrawItem,
     FieldWorker,
+    Installment,
+    MediaFile,
     PaymentRecord,
+    ProcurementLine,
+    ProcurementProject,
     QuarterlyReview,
     RectificationNotice,
     ReviewManualItem,
@@ -98,8 +114,13 @@ from ..models import (
     ServiceLine,
     SpotCheck,
     Subject,
+    TenderBid,
+    TenderEvaluator,
+    TenderScore,
+    TenderScoringItem,
     UploadBatch,
     User,
+    VisitMedia,
 )
 from ..policy import may_export_full_personal_data
 from ..services.audit import record_event
@@ -122,6 +143,7 @@ JSON_COLUMN = "(JSON)"
 AUDIT_JSONL = "audit_log/audit_events.jsonl"
 AUDIT_ANCHOR = "audit_log/anchor.json"
 ATTACHMENTS_CSV = "records/attachments.csv"
+MEDIA_CSV = "records/visit_media.csv"
 CHUNK_ROWS = 2000
 _EVENT_FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
 
@@ -146,6 +168,7 @@ class Column:
     key: str
     show: Callable[[Any], Any] | None = None
     personal: Callable[[str | None], str] | None = None  # the mask, unless the bundle is full
+    masked_if: Callable[[Mapping], bool] | None = None  # when only some rows' values are personal
 
 
 @dataclass(frozen=True)
@@ -406,6 +429,144 @@ def _payment_records(year: int) -> Select:
             .order_by(p.id))
 
 
+# --- procurement, the payment schedule, 履约验收 and the field app ---------------------------------
+
+_evaluator, _holder, _payer, _concluder, _entrant, _sender = (aliased(User) for _ in range(6))
+_bidder = aliased(Contractor)
+
+
+def _projects_of(year: int):
+    """A procurement project belongs to the years of the term its contract has (or would have had)."""
+    return (ProcurementProject.term_start <= date(year, 12, 31)) & (ProcurementProject.term_end >= date(year, 1, 1))
+
+
+def _procurement_projects(year: int) -> Select:
+    p = ProcurementProject
+    return (select(p.id, p.code, p.title, p.budget_line, p.budget_fen, p.procurement_method, p.price_points_centi,
+                   p.status, p.announced_on, p.bid_opening_on, p.awarded_on, p.term_start, p.term_end,
+                   p.performance_share_bp, p.tie_decision, p.tie_note, p.cancel_reason, p.evaluation, p.evaluated_at,
+                   _evaluator.username.label("evaluator"), p.contract_id, Contract.code.label("contract_code"),
+                   p.created_at)
+            .outerjoin(Contract, Contract.id == p.contract_id)
+            .outerjoin(_evaluator, _evaluator.id == p.evaluated_by_id)
+            .where(_projects_of(year))
+            .order_by(p.id))
+
+
+def _procurement_lines(year: int) -> Select:
+    line = ProcurementLine
+    return (select(line.id, ProcurementProject.code, line.service_type, line.annual_target, line.visits_per_month)
+            .join(ProcurementProject, ProcurementProject.id == line.project_id)
+            .where(_projects_of(year))
+            .order_by(line.id))
+
+
+def _tender_bids(year: int) -> Select:
+    b = TenderBid
+    return (select(b.id, ProcurementProject.code, b.contractor_id, Contractor.name.label("bidder"),
+                   Contractor.credit_code, Contractor.contact_person, Contractor.contact_phone, b.price_fen,
+                   b.valid, b.invalid_reason, b.awarded, b.created_at)
+            .join(ProcurementProject, ProcurementProject.id == b.project_id)
+            .join(Contractor, Contractor.id == b.contractor_id)
+            .where(_projects_of(year))
+            .order_by(b.id))
+
+
+def _tender_scoring_items(year: int) -> Select:
+    i = TenderScoringItem
+    return (select(i.id, ProcurementProject.code, i.sequence, i.name, i.max_points_centi, i.technical,
+                   i.past_performance)
+            .join(ProcurementProject, ProcurementProject.id == i.project_id)
+            .where(_projects_of(year))
+            .order_by(i.project_id, i.sequence))
+
+
+def _tender_evaluators(year: int) -> Select:
+    e = TenderEvaluator
+    return (select(e.id, ProcurementProject.code, e.sequence, e.name)
+            .join(ProcurementProject, ProcurementProject.id == e.project_id)
+            .where(_projects_of(year))
+            .order_by(e.project_id, e.sequence))
+
+
+def _tender_scores(year: int) -> Select:
+    s = TenderScore
+    return (select(s.id, ProcurementProject.code, s.evaluator_id, TenderEvaluator.name.label("evaluator"), s.bid_id,
+                   _bidder.name.label("bidder"), s.item_id, TenderScoringItem.name.label("item"), s.points_centi,
+                   _entrant.username.label("entered_by"))
+            .join(ProcurementProject, ProcurementProject.id == s.project_id)
+            .join(TenderEvaluator, TenderEvaluator.id == s.evaluator_id)
+            .join(TenderBid, TenderBid.id == s.bid_id)
+            .join(_bidder, _bidder.id == TenderBid.contractor_id)
+            .join(TenderScoringItem, TenderScoringItem.id == s.item_id)
+            .outerjoin(_entrant, _entrant.id == s.entered_by_id)
+            .where(_projects_of(year))
+            .order_by(s.id))
+
+
+def _installments(year: int) -> Select:
+    i = Installment
+    return (select(i.id, Contract.code, i.sequence, i.kind, i.title, i.amount_fen, i.share_bp, i.condition, i.year,
+                   i.due_on, i.held_reason, i.held_at, _holder.username.label("holder"), i.paid_on, i.paid_fen,
+                   i.payment_id, _payer.username.label("payer"), i.created_at)
+            .join(Contract, Contract.id == i.contract_id)
+            .outerjoin(_holder, _holder.id == i.held_by_id)
+            .outerjoin(_payer, _payer.id == i.paid_by_id)
+            # Of the year it is for; one without a year by its agreed or its payment day.
+            .where(or_(i.year == year, and_(i.year.is_(None), or_(_days_in(i.due_on, year), _days_in(i.paid_on, year)))))
+            .order_by(i.contract_id, i.sequence))
+
+
+def _contract_acceptances(year: int) -> Select:
+    a = ContractAcceptance
+    return (select(a.id, Contract.code, a.year, a.status, a.conclusion, a.opinion, a.accepted_on, a.figures,
+                   a.concluded_at, _concluder.username.label("concluder"), a.created_at)
+            .join(Contract, Contract.id == a.contract_id)
+            .outerjoin(_concluder, _concluder.id == a.concluded_by_id)
+            .where(a.year == year)
+            .order_by(a.id))
+
+
+def _acceptance_members(year: int) -> Select:
+    m = AcceptanceMember
+    return (select(m.id, m.acceptance_id, Contract.code, m.name, m.role, m.organisation)
+            .join(ContractAcceptance, ContractAcceptance.id == m.acceptance_id)
+            .join(Contract, Contract.id == ContractAcceptance.contract_id)
+            .where(ContractAcceptance.year == year)
+            .order_by(m.id))
+
+
+def _a_recipient(row: Mapping) -> bool:
+    """服务对象代表 are private persons like the subjects; the officials and experts act in office."""
+    return row["role"] == AcceptanceRole.RECIPIENT
+
+
+def _app_visits(year: int) -> Select:
+    v = AppVisit
+    return (select(v.id, Contract.code, Assignment.number, v.record_id, _sender.username.label("sender"),
+                   v.check_in_at, v.check_out_at, v.device_sent_at, v.received_at, v.longitude, v.latitude,
+                   v.accuracy_m, v.no_signature_reason, v.request_sha256)
+            .join(CompletionRecord, CompletionRecord.id == v.record_id)
+            .join(Assignment, Assignment.id == v.assignment_id)
+            .join(Contract, Contract.id == Assignment.contract_id)
+            .join(_sender, _sender.id == v.user_id)
+            .where(_days_in(CompletionRecord.service_date, year))  # with the records they made
+            .order_by(v.id))
+
+
+def _visit_media(year: int) -> Select:
+    vm = VisitMedia
+    return (select(vm.id, vm.visit_id, AppVisit.record_id, vm.kind, vm.sha256, MediaFile.size_bytes,
+                   MediaFile.content_type, MediaFile.perceptual_hash, _sender.username.label("uploader"),
+                   MediaFile.uploaded_at)
+            .join(AppVisit, AppVisit.id == vm.visit_id)
+            .join(CompletionRecord, CompletionRecord.id == AppVisit.record_id)
+            .join(MediaFile, MediaFile.id == vm.media_id)
+            .join(_sender, _sender.id == MediaFile.uploaded_by_id)
+            .where(_days_in(CompletionRecord.service_date, year))
+            .order_by(vm.id))
+
+
 _ASSESSMENT = ("eating", "dressing", "transfer", "toileting", "walking", "bathing")
 _ASSESSMENT_HEADERS = ("自主吃饭", "自主穿衣", "自主上下床", "自主如厕", "室内行走", "自主洗澡")
 
@@ -528,18 +689,82 @@ TABLES: tuple[RecordTable, ...] = (
         C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),
         T("登记时间", "created_at"),
     ), _payment_records),
+    RecordTable("procurement_projects", "采购项目", (
+        C("项目ID", "id"), C("项目编号", "code"), C("项目名称", "title"), C("预算科目", "budget_line"),
+        C("预算金额(元)", "budget_fen", fen_to_yuan), C("采购方式", "procurement_method"),
+        C("价格分值", "price_points_centi", _hundredths), C("状态", "status", _label(TenderStatus)),
+        C("公告日期", "announced_on"), C("开标日期", "bid_opening_on"), C("定标日期", "awarded_on"),
+        C("服务开始", "term_start"), C("服务结束", "term_end"),
+        C("绩效挂钩比例(%)", "performance_share_bp", _hundredths), C(f"并列抽签顺序{JSON_COLUMN}", "tie_decision", _json),
+        C("抽签说明", "tie_note"), C("终止原因", "cancel_reason"), C(f"评审结果{JSON_COLUMN}", "evaluation", _json),
+        T("评审时间", "evaluated_at"), C("评审录入人", "evaluator"), C("合同ID", "contract_id"),
+        C("生成的合同编号", "contract_code"), T("创建时间", "created_at"),
+    ), _procurement_projects),
+    RecordTable("procurement_lines", "采购服务内容", (
+        C("ID", "id"), C("项目编号", "code"), C("服务类型", "service_type", _service_type),
+        C("年度目标", "annual_target"), C("每月上门次数", "visits_per_month"),
+    ), _procurement_lines),
+    RecordTable("tender_bids", "投标", (
+        C("投标ID", "id"), C("项目编号", "code"), C("投标机构ID", "contractor_id"), C("投标机构", "bidder"),
+        C("统一社会信用代码", "credit_code"), C("联系人", "contact_person"),
+        C("联系电话", "contact_phone", personal=mask_phone), C("投标报价(元)", "price_fen", fen_to_yuan),
+        C("有效", "valid"), C("无效原因", "invalid_reason"), C("中标", "awarded"), T("登记时间", "created_at"),
+    ), _tender_bids),
+    RecordTable("tender_scoring_items", "评分项", (
+        C("评分项ID", "id"), C("项目编号", "code"), C("序号", "sequence"), C("名称", "name"),
+        C("满分", "max_points_centi", _hundredths), C("技术项", "technical"), C("取自履约档案", "past_performance"),
+    ), _tender_scoring_items),
+    RecordTable("tender_evaluators", "评标委员会", (
+        C("成员ID", "id"), C("项目编号", "code"), C("序号", "sequence"), C("姓名", "name"),
+    ), _tender_evaluators),
+    RecordTable("tender_scores", "评标打分", (
+        C("ID", "id"), C("项目编号", "code"), C("成员ID", "evaluator_id"), C("成员", "evaluator"),
+        C("投标ID", "bid_id"), C("投标机构", "bidder"), C("评分项ID", "item_id"), C("评分项", "item"),
+        C("得分", "points_centi", _hundredths), C("录入人", "entered_by"),
+    ), _tender_scores),
+    RecordTable("installments", "付款计划", (
+        C("分期ID", "id"), C("合同编号", "code"), C("期次", "sequence"), C("类别", "kind", _label(InstallmentKind)),
+        C("名称", "title"), C("金额(元)", "amount_fen", fen_to_yuan), C("比例(%)", "share_bp", _hundredths),
+        C("支付条件", "condition", _label(InstallmentCondition)), C("所属年度", "year"), C("约定日期", "due_on"),
+        C("暂扣原因", "held_reason"), T("暂扣时间", "held_at"), C("暂扣人", "holder"), C("支付日期", "paid_on"),
+        C("实付(元)", "paid_fen", fen_to_yuan), C("付款ID", "payment_id"), C("支付登记人", "payer"),
+        T("创建时间", "created_at"),
+    ), _installments),
+    RecordTable("contract_acceptances", "履约验收", (
+        C("验收ID", "id"), C("合同编号", "code"), C("年度", "year"), C("状态", "status", _label(AcceptanceStatus)),
+        C("验收结论", "conclusion", _label(AcceptanceConclusion)), C("验收意见", "opinion"),
+        C("验收日期", "accepted_on"), C(f"验收依据数据{JSON_COLUMN}", "figures", _json), T("出具时间", "concluded_at"),
+        C("出具人", "concluder"), T("创建时间", "created_at"),
+    ), _contract_acceptances),
+    RecordTable("acceptance_members", "验收小组成员", (
+        C("ID", "id"), C("验收ID", "acceptance_id"), C("合同编号", "code"),
+        C("姓名", "name", personal=mask_name, masked_if=_a_recipient), C("角色", "role", _label(AcceptanceRole)),
+        C("单位", "organisation"),
+    ), _acceptance_members),
+    RecordTable("app_visits", "APP上门记录", (
+        C("上门ID", "id"), C("合同编号", "code"), C("任务编号", "number"), C("服务记录ID", "record_id"),
+        C("提交账户", "sender"), T("签到时间", "check_in_at"), T("签退时间", "check_out_at"),
+        T("设备发送时间", "device_sent_at"), T("接收时间", "received_at"), C("经度", "longitude"), C("纬度", "latitude"),
+        C("定位精度(米)", "accuracy_m"), C("无签名原因", "no_signature_reason"), C("请求SHA-256", "request_sha256"),
+    ), _app_visits),
+    RecordTable("visit_media", "APP照片与签名", (
+        C("ID", "id"), C("上门ID", "visit_id"), C("服务记录ID", "record_id"), C("类型", "kind", _label(MediaKind)),
+        C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("文件类型", "content_type"),
+        C("感知哈希", "perceptual_hash"), C("上传账户", "uploader"), T("上传时间", "uploaded_at"),
+    ), _visit_media),
 )
 
 
 def table_rows(table: RecordTable, year: int, *, full: bool) -> Iterator[list[Any]]:
     """The table's rows of the year, read in chunks, personal data masked unless `full`."""
-    plan = [(column.key, column.show, None if full else column.personal) for column in table.columns]
+    plan = [(column.key, column.show, None if full else column.personal, column.masked_if)
+            for column in table.columns]
     result = db.session.execute(table.query(year).execution_options(yield_per=CHUNK_ROWS))
     for row in result.mappings():
         values = []
-        for key, show, mask in plan:
+        for key, show, mask, masked_if in plan:
             value = row[key]
-            if mask is not None:
+            if mask is not None and (masked_if is None or masked_if(row)):
                 value = mask(value)
             elif show is not None and value is not None:
                 value = show(value)
@@ -727,6 +952,22 @@ def attachment_entries(year: int) -> list[dict]:
             for row in db.session.execute(_attachments(year)).mappings()]
 
 
+def media_entries(year: int) -> list[dict]:
+    """The photos and signatures of the year's app visits as the manifest lists them: one per file and
+    visit (a photo sent with two visits is listed twice), with the record it belongs to."""
+    return [{"id": row["id"], "visit_id": row["visit_id"], "record_id": row["record_id"], "kind": row["kind"],
+             "kind_label": label_of(MediaKind, row["kind"]), "content_type": row["content_type"],
+             "sha256": row["sha256"], "bytes": row["size_bytes"]}
+            for row in db.session.execute(_visit_media(year)).mappings()]
+
+
+def media_digest(items: Iterable[dict]) -> str:
+    """SHA-256 over the sorted "sha256  bytes  kind  visit:record  #id" lines of the media list."""
+    lines = "".join(f"{item['sha256']}  {item['bytes']}  {item['kind']}  {item['visit_id']}:{item['record_id']}"
+                    f"  #{item['id']}\n" for item in sorted(items, key=lambda item: item["id"]))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
+
+
 def attachments_digest(items: Iterable[dict]) -> str:
     """SHA-256 over the sorted "sha256  bytes  owner_type:owner_id  #id" lines of the attachment list."""
     lines = "".join(f"{item['sha256']}  {item['bytes']}  {item['owner_type']}:{item['owner_id']}  #{item['id']}\n"
@@ -735,8 +976,9 @@ def attachments_digest(items: Iterable[dict]) -> str:
 
 
 def _note(year: int, full: bool, exported_by: str, events: int) -> str:
-    personal = ("本包含完整的身份证号和电话（仅限系统管理员导出），请按个人信息保护要求妥善保管。" if full
-                else "身份证号、电话已脱敏（如 320102********1234、138****5678）。")
+    personal = ("本包含完整的身份证号、电话和验收小组中服务对象代表的姓名（仅限系统管理员导出），请按个人信息保护要求妥善保管。" if full
+                else "身份证号、电话已脱敏（如 320102********1234、138****5678），"
+                     "验收小组中服务对象代表的姓名只保留姓（如 王**）。")
     return (
         f"{year}年度履约监管审计包\n\n"
         f"导出人：{exported_by}\n"
@@ -750,7 +992,9 @@ def _note(year: int, full: bool, exported_by: str, events: int) -> str:
         ".jsonl 逐条含前一哈希、本条哈希（以审计密钥计算的 HMAC-SHA256）和密钥ID，可重新计算整条链；"
         "anchor.json 为导出时以审计密钥签名的链头（最后一条事件、事件数）及其余文件的摘要。\n"
         "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256；"
-        "attachments 列出当年上传的附件（所属对象、SHA-256、字节数），附件文件本身不在包中。\n"
+        "attachments 列出当年上传的附件（所属对象、SHA-256、字节数），附件文件本身不在包中；"
+        "media 列出当年服务记录的APP现场照片与对象签名（所属上门与服务记录、类型、SHA-256、字节数），"
+        "图像本身含个人信息、无法脱敏，不在包中，可在系统的文件存储中按 SHA-256 核对。\n"
         "校验：flask --app app verify-bundle 本文件.zip\n"
     )
 
@@ -787,6 +1031,7 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
             _write_table(writer, Path(scratch), table, year, full)
         _reports_and_charts(writer, year, generated_at)
         attachments = attachment_entries(year)
+        media = media_entries(year)
         head = _write_audit_log(writer, last_id)
         result.audit_events, last_hash = head.events, (head.last_hash if head.events else None)
         writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
@@ -811,6 +1056,12 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
                 "note": "当年上传的附件（照片、扫描件、PDF）：所属对象、SHA-256 与字节数；文件本身保存在系统的文件存储中，"
                         "可按 SHA-256 核对。",
                 "items": attachments,
+            },
+            "media": {
+                "path": MEDIA_CSV, "count": len(media), "sha256": media_digest(media),
+                "note": "当年服务记录的APP现场照片与对象签名：所属上门与服务记录、类型、SHA-256 与字节数；"
+                        "图像本身（签名与照片均含个人信息，无法脱敏）不在包中，保存在系统的文件存储中，可按 SHA-256 核对。",
+                "items": media,
             },
             "bundle_sha256": result.bundle_sha256,
         }
@@ -839,6 +1090,7 @@ class Verification:
     files_checked: int = 0
     events_checked: int = 0
     attachments: list[dict] = field(default_factory=list)
+    media: list[dict] = field(default_factory=list)
     bundle_sha256: str | None = None
     zip_sha256: str | None = None
     year: int | None = None
@@ -902,6 +1154,7 @@ def verify_bundle(path: str | Path, keys: dict[str, bytes] | None = None,
             found.problems.append("清单的整包摘要 bundle_sha256 与文件列表不符（清单被改动）")
         _check_chain(archive, manifest, listed, present, found, keys, anchors)
         _check_attachments(archive, manifest, present, found)
+        _check_media(archive, manifest, present, found)
     return found
 
 
@@ -1026,6 +1279,58 @@ def _check_attachments(archive: zipfile.ZipFile, manifest: dict, present: set[st
     for attachment_id in sorted(set(listed) | set(tabled)):
         if listed.get(attachment_id) != tabled.get(attachment_id):
             found.problems.append(f"附件 #{attachment_id} 在清单与 {name} 中的 SHA-256 或字节数不一致")
+
+
+def _check_media(archive: zipfile.ZipFile, manifest: dict, present: set[str], found: Verification) -> None:
+    """The manifest's list of app photos and signatures agrees with its digest, its count and the table."""
+    section = manifest.get("media")
+    if section is None:  # a bundle made before the app's media were listed
+        return
+    try:
+        items = list(section["items"])
+        listed = {int(item["id"]): (item["sha256"], int(item["bytes"]), item["kind"], int(item["record_id"]))
+                  for item in items}
+        digest = media_digest(items)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        found.problems.append(f"清单中的照片与签名列表格式不正确（{error}）")
+        return
+    found.media = items
+    if digest != section.get("sha256") or len(items) != section.get("count"):
+        found.problems.append("清单中的照片与签名列表与其摘要或数量不符（列表被改动）")
+    name = section.get("path", MEDIA_CSV)
+    if name not in present:
+        return
+    kinds = {label_of(MediaKind, code): code for code in MediaKind.codes()}
+    try:
+        with archive.open(name) as handle:
+            rows = list(csv.DictReader(io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")))
+        tabled = {int(row["ID"]): (row["SHA-256"], int(row["字节数"]), kinds.get(row["类型"], row["类型"]),
+                                   int(row["服务记录ID"])) for row in rows}
+    except (*_UNREADABLE, KeyError, TypeError) as error:
+        found.problems.append(f"照片与签名表无法读取（{name}：{error}）")
+        return
+    for media_id in sorted(set(listed) | set(tabled)):
+        if listed.get(media_id) != tabled.get(media_id):
+            found.problems.append(f"照片或签名 #{media_id} 在清单与 {name} 中的 SHA-256、字节数、类型或服务记录不一致")
+
+
+def stored_media_problems(items: Iterable[dict], store) -> list[str]:
+    """Whether each listed photo or signature is still this system's, with the same bytes in its store."""
+    problems = []
+    for item in items:
+        row = db.session.get(VisitMedia, item["id"])
+        media = db.session.get(MediaFile, row.media_id) if row is not None else None
+        if media is None or media.sha256 != item["sha256"] or row.visit_id != item["visit_id"]:
+            problems.append(f"照片或签名 #{item['id']}（上门 #{item['visit_id']}）在本系统中已不存在或已不是包中所列的文件")
+            continue
+        try:
+            with store.open(media.stored_path) as stored:
+                intact = _read_through(stored) == item["sha256"]
+        except (OSError, ValueError):
+            intact = False
+        if not intact:
+            problems.append(f"照片或签名 #{item['id']}（上门 #{item['visit_id']}）的存储文件已丢失或内容与包中所列的 SHA-256 不符")
+    return problems
 
 
 def stored_attachment_problems(items: Iterable[dict], store) -> list[str]:

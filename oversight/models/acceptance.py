@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..domain.acceptance import AcceptanceFigures
+from ..domain.identifiers import mask_name
 from ..domain.vocabulary import AcceptanceConclusion, AcceptanceRole, AcceptanceStatus, label_of
 from ..extensions import db
 from .base import one_of
@@ -68,3 +69,10 @@ class AcceptanceMember(db.Model):
     @property
     def role_label(self) -> str:
         return label_of(AcceptanceRole, self.role)
+
+    def audit_masks(self) -> dict:
+        """A 服务对象代表 is a private person: their name is logged masked, like a phone number
+        (whatever role the row had before or has now, read without loading a deleted row)."""
+        history = inspect(self).attrs.role.history
+        roles = {*history.added, *history.unchanged, *history.deleted}
+        return {"name": mask_name} if AcceptanceRole.RECIPIENT in roles else {}

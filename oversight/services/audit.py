@@ -74,8 +74,8 @@ def acting_as(user_id: int, name: str) -> Iterator[None]:
         reset_actor(token)
 
 
-def _logged_value(key: str, value: object) -> object:
-    masker = _MASKERS.get(key)
+def _logged_value(key: str, value: object, masks: dict | None = None) -> object:
+    masker = (masks or {}).get(key) or _MASKERS.get(key)
     if masker and isinstance(value, str):
         return masker(value)
     summary = _SUMMARIES.get(key)
@@ -84,11 +84,18 @@ def _logged_value(key: str, value: object) -> object:
     return to_json_value(value)
 
 
+def _row_masks(obj) -> dict:
+    """Columns personal only in some rows (a 服务对象代表's name): the model's `audit_masks()`."""
+    rule = getattr(obj, "audit_masks", None)
+    return rule() if callable(rule) else {}
+
+
 def _snapshot(obj) -> dict:
     # state.dict, not attribute access: a deleted row must not be re-loaded.
     state = inspect(obj)
+    masks = _row_masks(obj)
     return {
-        attr.key: _logged_value(attr.key, state.dict.get(attr.key))
+        attr.key: _logged_value(attr.key, state.dict.get(attr.key), masks)
         for attr in state.mapper.column_attrs
         if attr.key not in _SKIPPED_COLUMNS
     }
@@ -96,6 +103,7 @@ def _snapshot(obj) -> dict:
 
 def _diff(obj) -> dict:
     state = inspect(obj)
+    masks = _row_masks(obj)
     changes = {}
     for column_attr in state.mapper.column_attrs:
         key = column_attr.key
@@ -106,7 +114,7 @@ def _diff(obj) -> dict:
             before = history.deleted[0] if history.deleted else None
             after = history.added[0] if history.added else None
             if before != after:
-                changes[key] = {"before": _logged_value(key, before), "after": _logged_value(key, after)}
+                changes[key] = {"before": _logged_value(key, before, masks), "after": _logged_value(key, after, masks)}
     return changes
 
 

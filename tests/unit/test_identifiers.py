@@ -5,6 +5,7 @@ import pytest
 from oversight.domain.identifiers import (
     InvalidIdentifier,
     mask_id_number,
+    mask_name,
     mask_phone,
     normalize_credit_code,
     normalize_id_number,
@@ -84,3 +85,9 @@ def test_money_is_parsed_to_exact_fen():
     with pytest.raises(InvalidAmount, match="负数"):
         parse_yuan("-5")
     assert parse_yuan("-5", allow_negative=True) == -500
+
+
+def test_a_private_persons_name_keeps_only_its_first_character():
+    assert mask_name("王秀英") == "王**" and mask_name("李四") == "李*"
+    assert mask_name("欧阳") == "欧*" and mask_name("周") == "*"
+    assert mask_name(None) == "" and mask_name("") == ""
