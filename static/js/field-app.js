@@ -192,22 +192,32 @@
     }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   }
 
-  // A photo is shrunk on the device to at most 1280 px on its long side, as JPEG.
-  function resizePhoto(file) {
+  // A photo is shrunk on the device to at most 1280 px on its long side, as JPEG. The picture is
+  // decoded by createImageBitmap (or read as a data: URL): the CSP allows no blob: images.
+  function decode(file) {
+    if (window.createImageBitmap) { return createImageBitmap(file); }
     return new Promise(function (resolve, reject) {
-      var url = URL.createObjectURL(file), image = new Image();
-      image.onload = function () {
-        var scale = Math.min(1, 1280 / Math.max(image.naturalWidth, image.naturalHeight));
-        var canvas = document.createElement("canvas");
-        canvas.width = Math.max(1, Math.round(image.naturalWidth * scale));
-        canvas.height = Math.max(1, Math.round(image.naturalHeight * scale));
-        canvas.getContext("2d").drawImage(image, 0, 0, canvas.width, canvas.height);
-        URL.revokeObjectURL(url);
-        canvas.toBlob(function (blob) { if (blob) { resolve(blob); } else { reject(new Error("照片处理失败")); } }, "image/jpeg", 0.85);
-      };
-      image.onerror = function () { URL.revokeObjectURL(url); reject(new Error("不是可读的图片")); };
-      image.src = url;
+      var reader = new FileReader(), image = new Image();
+      reader.onload = function () { image.src = reader.result; };
+      reader.onerror = function () { reject(new Error("不是可读的图片")); };
+      image.onload = function () { resolve(image); };
+      image.onerror = function () { reject(new Error("不是可读的图片")); };
+      reader.readAsDataURL(file);
     });
+  }
+  function resizePhoto(file) {
+    return decode(file).then(function (picture) {
+      var width = picture.naturalWidth || picture.width, height = picture.naturalHeight || picture.height;
+      var scale = Math.min(1, 1280 / Math.max(width, height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.max(1, Math.round(width * scale));
+      canvas.height = Math.max(1, Math.round(height * scale));
+      canvas.getContext("2d").drawImage(picture, 0, 0, canvas.width, canvas.height);
+      if (picture.close) { picture.close(); }
+      return new Promise(function (resolve, reject) {
+        canvas.toBlob(function (blob) { if (blob) { resolve(blob); } else { reject(new Error("照片处理失败")); } }, "image/jpeg", 0.85);
+      });
+    }, function () { throw new Error("不是可读的图片"); });
   }
   function addPhoto() {
     var file = $("photo-input").files[0];
@@ -368,6 +378,7 @@
     syncing = true;
     return allItems().then(function (items) {
       var chain = Promise.resolve();
+      items.sort(function (a, b) { return a.saved_at < b.saved_at ? -1 : 1; });  // in the order recorded
       items.filter(function (item) { return item.status === "waiting"; }).forEach(function (item) {
         chain = chain.then(function () { return sendOne(item); });
       });
