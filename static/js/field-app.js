@@ -46,7 +46,12 @@
   function setSetting(name, value) { return tx("settings", "readwrite", function (s) { s.put(value, name); }); }
   function deleteSetting(name) { return tx("settings", "readwrite", function (s) { s.delete(name); }); }
   function putItem(item) { return tx("outbox", "readwrite", function (s) { s.put(item); }); }
-  function allItems() { return tx("outbox", "readonly", function (s) { return s.getAll(); }); }
+  // Only the signed-in worker's own visits: a phone may be shared, each visit goes with its own token.
+  function allItems() {
+    return tx("outbox", "readonly", function (s) { return s.getAll(); }).then(function (items) {
+      return items.filter(function (item) { return item.worker === config.worker; });
+    });
+  }
 
   // --- times ---------------------------------------------------------------------------------
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -288,7 +293,7 @@
     var assignment = current;
     signatureBlob().then(function (signature) {
       var item = {
-        key: crypto.randomUUID(), status: "waiting", saved_at: isoLocal(new Date()),
+        key: crypto.randomUUID(), status: "waiting", saved_at: isoLocal(new Date()), worker: config.worker,
         number: assignment.number, subject: assignment.subject.name,
         body: { assignment_id: assignment.id, check_in_at: checkIn.at, check_out_at: isoLocal(new Date()),
           longitude: checkIn.longitude, latitude: checkIn.latitude, accuracy_m: checkIn.accuracy_m,

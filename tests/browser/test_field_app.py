@@ -132,6 +132,12 @@ def test_two_visits_recorded_offline_are_sent_once_when_back_online(log_in, live
     expect(page.locator("#outbox-waiting")).to_contain_text("照片 1 张 · 已签名")
     db.session.expire_all()
     assert db.session.execute(select(func.count()).select_from(CompletionRecord)).scalar_one() == 0
+    # Still offline, the page opens again from the service worker's shell, the visits still waiting.
+    assert page.evaluate("!!navigator.serviceWorker.controller")
+    page.reload()
+    expect(page.locator("html[data-field-app=ready]")).to_have_count(1)
+    expect(page.locator("#visits-today button.open-visit")).to_have_text([survey.number])
+    expect(page.locator("#waiting-count")).to_have_text("2")
 
     context.set_offline(False)
     expect(page.locator("#outbox-sent .outbox-item")).to_have_count(2, timeout=15_000)
