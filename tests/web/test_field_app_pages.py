@@ -70,3 +70,16 @@ def test_a_visit_resent_later_with_a_new_device_send_time_is_the_same_visit(app,
     assert again.status_code == 200 and again.get_json()["replayed"] is True
     assert again.get_json()["record_id"] == first.get_json()["record_id"]
     assert db.session.execute(select(func.count()).select_from(CompletionRecord)).scalar_one() == 1
+
+
+def test_the_record_page_shows_flags_to_the_bureau_and_not_to_the_contractor(client_for, factory):
+    contractor = factory.contractor()
+    contract = factory.contract(contractor)
+    record = factory.record(factory.assignment(contract), anomaly_flags=[
+        {"code": "far_from_township", "reason": "坐标距梅林镇中心约9.9公里"}], flagged=True)
+    url = f"/corrections/records/{record.id}"
+    bureau = client_for(factory.user("supervisor")).get(url).get_data(as_text=True)
+    assert 'id="record-flags"' in bureau and "坐标距梅林镇中心约9.9公里" in bureau
+    own = client_for(factory.user("contractor", contractor)).get(url)
+    assert own.status_code == 200
+    assert "record-flags" not in own.get_data(as_text=True) and "9.9公里" not in own.get_data(as_text=True)
