@@ -436,7 +436,7 @@ def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code
             "subjects.detail", "appeals.index"} <= {endpoint for endpoint, roles in rendered.items() if "contractor" in roles}
     # A field worker reaches the visits given to it, and nothing of the contractor's pages.
     assert {endpoint for endpoint, roles in rendered.items() if "field_worker" in roles} == {
-        "field.index", "field.assignment", "devices.index", "notifications.index", "notifications.preferences",
+        "field.index", "field.assignment", "field.manifest", "field.service_worker", "devices.index", "notifications.index", "notifications.preferences",
         "auth.change_password", "api-docs.openapi_json", "public.index", "public.year", "public.year_pdf"}
     # The public notice (公示) is read without log-in; a contractor reads its own profile.
     assert {"public.index", "public.year", "public.year_pdf"} <= {

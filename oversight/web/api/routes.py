@@ -313,7 +313,10 @@ def submit_visit(body: dict, idempotency_key: str):
         device_sent_at=body.get("device_sent_at"), worker_no=body.get("worker_no"), fields=body.get("fields_") or {},
         remark=body.get("remark"), photos=body.get("photos") or [], signature=body.get("signature"),
         no_signature_reason=body.get("no_signature_reason"))
-    digest = field_app.request_digest(request.get_json(silent=True))
+    sent = request.get_json(silent=True)
+    # The device's send time differs on every retry; the visit itself is what must match.
+    digest = field_app.request_digest({k: v for k, v in sent.items() if k != "device_sent_at"}
+                                      if isinstance(sent, dict) else sent)
     try:
         outcome = field_app.record_visit(user, assignment, visit, idempotency_key, digest)
     except field_app.FieldAppRefused as refused:
