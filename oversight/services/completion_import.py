@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import queue
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -48,7 +46,7 @@ from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, RecordSource, ServiceT
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
 from ..policy import Action, may, owns
-from . import notifications
+from . import leases, notifications
 from .audit import record_event
 from .completion_places import TOWNSHIP_CENTRES
 from .jobs import process_name
@@ -378,20 +376,6 @@ class Recovered:
     failed: list[int]
 
 
-def worker_gone(worker: str | None) -> bool:
-    """True when `worker` ("host:pid") was a process of this host that no longer exists."""
-    host, _, pid = (worker or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, another user's
-        return False
-    return False
-
-
 def recover_interrupted(now: datetime, lease: timedelta, max_attempts: int) -> Recovered:
     """Batches left 处理中 by a dead worker (its lease older than `lease`, or its process gone on
     this host): started again while they have had fewer than `max_attempts` starts, else failed
@@ -399,32 +383,18 @@ def recover_interrupted(now: datetime, lease: timedelta, max_attempts: int) -> R
     message lost) are returned to be enqueued again. Nothing of theirs was saved: records are
     written in the transaction that accepts the batch."""
     table = UploadBatch.__table__
-    held = db.session.execute(select(table.c.id, table.c.worker, table.c.attempts, table.c.heartbeat_at)
-                              .where(table.c.status == "processing")).all()
-    restarted, failed = [], []
-    for batch_id, worker, attempts, heartbeat in held:
-        if not (heartbeat is None or heartbeat < now - lease or worker_gone(worker)):
-            continue
-        same_lease = (table.c.id == batch_id, table.c.status == "processing", table.c.attempts == attempts)
-        if attempts < max_attempts:
-            values = {"status": "pending", "worker": None, "heartbeat_at": now, "rows_processed": 0,
-                      "message": RESTARTED_MESSAGE.format(attempt=attempts + 1)}
-        else:
-            values = {"status": "failed", "message": INTERRUPTED_MESSAGE, "finished_at": now}
-        if db.session.execute(update(table).where(*same_lease).values(**values)).rowcount != 1:
-            continue  # another worker recovered it first
-        (restarted if values["status"] == "pending" else failed).append(batch_id)
-        record_event("import_interrupted", "UploadBatch", batch_id,
-                     {"worker": worker, "attempts": attempts, "outcome": values["status"]})
+    interrupted, lost = leases.recover(
+        table, now, lease, max_attempts, running="processing", since="uploaded_at",
+        failed_values={"message": INTERRUPTED_MESSAGE, "finished_at": now}, requeued_values={"rows_processed": 0})
+    for row in interrupted:
+        if row.requeued:
+            db.session.execute(update(table).where(table.c.id == row.row_id)
+                               .values(message=RESTARTED_MESSAGE.format(attempt=row.attempts + 1)))
+        record_event("import_interrupted", "UploadBatch", row.row_id,
+                     {"worker": row.worker, "attempts": row.attempts, "outcome": "pending" if row.requeued else "failed"})
     db.session.commit()
-    lost = db.session.execute(select(table.c.id).where(
-        table.c.status == "pending", func.coalesce(table.c.heartbeat_at, table.c.uploaded_at) < now - lease)).scalars().all()
-    for batch_id in lost:
-        db.session.execute(update(table).where(table.c.id == batch_id, table.c.status == "pending")
-                           .values(heartbeat_at=now))
-        restarted.append(batch_id)
-    db.session.commit()
-    return Recovered(restarted, failed)
+    return Recovered([row.row_id for row in interrupted if row.requeued] + lost,
+                     [row.row_id for row in interrupted if not row.requeued])
 
 
 def _reject(batch: UploadBatch, validation: LogValidation, store: FileStore) -> None:

@@ -1,5 +1,6 @@
 """Leases on queued rows: the process building a page job holds it, and a dead holder's row is
-queued again or failed, as an upload batch's is (`completion_import.recover_interrupted`).
+queued again or failed; upload batches (`completion_import.recover_interrupted`) and page jobs
+(`page_jobs.recover_interrupted`) share it.
 
 A row is taken by one UPDATE from pending to running that records this process (`worker`, host:pid),
 `heartbeat_at` and one more of `attempts` (`claim`). While the work runs, a thread renews the
@@ -11,6 +12,8 @@ showed no life within the lease: queued again while attempts remain, else failed
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,28 +94,42 @@ class Interrupted:
     requeued: bool
 
 
-def recover(table: Table, now: datetime, lease: timedelta, max_attempts: int, *,
-            failed_values: dict, requeued_values: dict | None = None) -> tuple[list[Interrupted], list[int]]:
-    """Rows left running by a dead holder (no heartbeat within `lease`, or its process gone on this
-    host), queued again while they have had fewer than `max_attempts` starts, else set to
-    `failed_values`; and pending rows nobody took within `lease` (their queue message lost), whose
-    heartbeat is renewed so that they are returned once per lease. The caller commits."""
-    from .completion_import import worker_gone
+def worker_gone(worker: str | None) -> bool:
+    """True when `worker` ("host:pid") was a process of this host that no longer exists."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
+
+def recover(table: Table, now: datetime, lease: timedelta, max_attempts: int, *,
+            failed_values: dict, requeued_values: dict | None = None, running: str = RUNNING,
+            since: str = "requested_at") -> tuple[list[Interrupted], list[int]]:
+    """Rows left `running` by a dead holder (no heartbeat within `lease`, or its process gone on
+    this host), queued again while they have had fewer than `max_attempts` starts, else set to
+    `failed_values`; and pending rows nobody took within `lease` (their queue message lost; the
+    `since` column dates a row never taken), whose heartbeat is renewed so that they are returned
+    once per lease. The caller commits."""
     held = db.session.execute(select(table.c.id, table.c.worker, table.c.attempts, table.c.heartbeat_at)
-                              .where(table.c.status == RUNNING)).all()
+                              .where(table.c.status == running)).all()
     interrupted = []
     for row_id, worker, attempts, beat in held:
         if not (beat is None or beat < now - lease or worker_gone(worker)):
             continue
-        same_lease = (table.c.id == row_id, table.c.status == RUNNING, table.c.attempts == attempts)
+        same_lease = (table.c.id == row_id, table.c.status == running, table.c.attempts == attempts)
         again = attempts < max_attempts
         values = ({"status": PENDING, "worker": None, "heartbeat_at": now, **(requeued_values or {})} if again
                   else {"status": FAILED, **failed_values})
         if db.session.execute(update(table).where(*same_lease).values(**values)).rowcount == 1:
-            interrupted.append(Interrupted(row_id, worker, attempts, again))
-    since = func.coalesce(table.c.heartbeat_at, table.c.requested_at)
-    lost = db.session.execute(select(table.c.id).where(table.c.status == PENDING, since < now - lease)).scalars().all()
+            interrupted.append(Interrupted(row_id, worker, attempts, again))  # else another worker was first
+    dated = func.coalesce(table.c.heartbeat_at, table.c[since])
+    lost = db.session.execute(select(table.c.id).where(table.c.status == PENDING, dated < now - lease)).scalars().all()
     for row_id in lost:
         db.session.execute(update(table).where(table.c.id == row_id, table.c.status == PENDING).values(heartbeat_at=now))
     return interrupted, list(lost)
