@@ -41,7 +41,7 @@ from ..models import (
 from ..policy import Action
 from .attachments import OwnerKind, Upload, attach_all, register_owner
 from .contractor_profile import past_performance_for
-from .registry import RegistryError, save_contract, save_contractor
+from .registry import RegistryError, save_contract, save_contractor, sync_lines
 
 CENTI = Decimal(100)
 
@@ -113,15 +113,7 @@ def save_project(project: ProcurementProject | None, *, lines: Mapping[str, tupl
     project.price_points_centi = _centi(price_points, "价格分值")
     project.term_start, project.term_end, project.performance_share_bp = term_start, term_end, performance_share_bp
     project.announced_on, project.bid_opening_on = announced_on, bid_opening_on
-    existing = {line.service_type: line for line in project.lines}
-    for service_type, line in existing.items():
-        if service_type not in lines:
-            project.lines.remove(line)
-    for service_type, (target, visits) in lines.items():
-        line = existing.get(service_type) or ProcurementLine(service_type=service_type)
-        line.annual_target, line.visits_per_month = target, visits
-        if service_type not in existing:
-            project.lines.append(line)
+    sync_lines(project.lines, lines, ProcurementLine)
     db.session.add(project)
     db.session.flush()
     return project

@@ -1,6 +1,9 @@
 """Contractors, workers, contracts, subjects: create and change them, enforcing uniqueness."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -57,18 +60,25 @@ def save_contract(contract: Contract | None, *, lines: dict[str, tuple[int, int]
     contract = contract or Contract()
     for key, value in fields.items():
         setattr(contract, key, value)
-    existing = {line.service_type: line for line in contract.service_lines}
-    for service_type, line in list(existing.items()):
-        if service_type not in lines:
-            contract.service_lines.remove(line)
-    for service_type, (target, visits) in lines.items():
-        line = existing.get(service_type) or ServiceLine(service_type=service_type)
-        line.annual_target, line.visits_per_month = target, visits
-        if service_type not in existing:
-            contract.service_lines.append(line)
+    sync_lines(contract.service_lines, lines, ServiceLine)
     db.session.add(contract)
     db.session.flush()
     return contract
+
+
+def sync_lines(current: list, lines: Mapping[str, tuple[int, int]], make: Callable[..., Any]) -> None:
+    """Make a contract's or a tender's service lines `current` those of `lines` (service type →
+    annual target, visits per month): lines kept are updated in place, others removed, new ones
+    made by `make(service_type=…)`."""
+    existing = {line.service_type: line for line in current}
+    for service_type, line in existing.items():
+        if service_type not in lines:
+            current.remove(line)
+    for service_type, (target, visits) in lines.items():
+        line = existing.get(service_type) or make(service_type=service_type)
+        line.annual_target, line.visits_per_month = target, visits
+        if service_type not in existing:
+            current.append(line)
 
 
 def save_subject(subject: Subject | None, **fields) -> Subject:
