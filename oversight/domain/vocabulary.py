@@ -345,6 +345,7 @@ class AuditObject(Labelled):
     UPLOAD_BATCH = "UploadBatch", "上传批次"
     COMPLETION_RECORD = "CompletionRecord", "服务记录"
     LOCAL_STANDARD = "LocalStandard", "地方标准"
+    AREA = "Area", "行政区划"
     SAMPLING_DRAW = "SamplingDraw", "抽样"
     DRAW_ITEM = "DrawItem", "抽中记录"
     SPOT_CHECK = "SpotCheck", "抽查复检"
@@ -661,3 +662,16 @@ class ExportJobKind(Labelled):
 
     AUDIT_BUNDLE = "audit_bundle", "审计包"
     DRAW = "draw", "抽样"
+
+
+# --- areas (issue 14) ---------------------------------------------------------------------------
+
+
+class AreaLevel(Labelled):
+    """A level of the administrative hierarchy (GB/T 2260 for the top three, 统计用区划代码 below)."""
+
+    PROVINCE = "province", "省"
+    CITY = "city", "市"
+    COUNTY = "county", "县（区）"
+    TOWNSHIP = "township", "乡镇（街道）"
+    VILLAGE = "village", "村（社区）"

@@ -1,6 +1,7 @@
 """All models, imported here so that metadata and Alembic see every table."""
 from .acceptance import AcceptanceMember, ContractAcceptance
 from .appeals import Appeal, ProposedDeduction
+from .area import Area
 from .assignment import Assignment
 from .attachment import Attachment
 from .audit import AuditEvent
@@ -43,4 +44,5 @@ __all__ = [
     "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
     "AcceptanceMember", "ContractAcceptance", "Installment",
     "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
+    "Area",
 ]

@@ -1,0 +1,62 @@
+"""Administrative area codes: GB/T 2260 (province, city, county) and the statistics bureau's
+township (9 digits) and village (12 digits) codes that extend them.
+
+A code names its own level and its parent's code, so a hierarchy loaded from a file can be checked
+row by row before anything is stored.
+"""
+from __future__ import annotations
+
+import re
+
+from .vocabulary import AreaLevel
+
+_CODE = re.compile(r"\d{6}(\d{3}(\d{3})?)?")
+
+
+class AreaCodeError(ValueError):
+    """A code that is not an area code; the message is Chinese, for the page and the CLI."""
+
+
+def level_of(code: str) -> AreaLevel:
+    """The level an area code names: 360000 省, 360700 市, 360704 县（区）, 360704100 乡镇, …"""
+    if not _CODE.fullmatch(code):
+        raise AreaCodeError(f"区划代码“{code}”应为 6 位（省、市、县）、9 位（乡镇）或 12 位（村）数字")
+    if len(code) == 12:
+        return AreaLevel.VILLAGE
+    if len(code) == 9:
+        return AreaLevel.TOWNSHIP
+    if code[:2] == "00":
+        raise AreaCodeError(f"区划代码“{code}”的省级代码不能为 00")
+    if code[2:] == "0000":
+        return AreaLevel.PROVINCE
+    if code[4:] == "00":
+        return AreaLevel.CITY
+    return AreaLevel.COUNTY
+
+
+def parent_code(code: str) -> str | None:
+    """The code of the level above (None for a province).
+
+    A county's parent is its city's code PPCC00; counties directly under a province (省直辖县级,
+    e.g. 429004) or a municipality's districts have such a code too in GB/T 2260 (429000, 110100).
+    """
+    level = level_of(code)
+    if level is AreaLevel.PROVINCE:
+        return None
+    if level is AreaLevel.CITY:
+        return code[:2] + "0000"
+    if level is AreaLevel.COUNTY:
+        return code[:4] + "00"
+    if level is AreaLevel.TOWNSHIP:
+        return code[:6]
+    return code[:9]
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """Every code above `code`, nearest first."""
+    codes = []
+    parent = parent_code(code)
+    while parent is not None:
+        codes.append(parent)
+        parent = parent_code(parent)
+    return codes
