@@ -131,6 +131,8 @@ FIELD_LABELS: dict[str, str] = {
     "received_at": "服务器接收时间", "accuracy_m": "定位精度（米）", "no_signature_reason": "未签名原因",
     "media": "照片与签名", "media_id": "照片或签名", "visit_id": "移动端服务记录",
     "perceptual_hash": "感知哈希",
+    # areas (issue 14)
+    "level": "层级", "parent_id": "上级区划",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -139,6 +141,7 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("RectificationNotice", "number"): "通知书编号",
     ("Contract", "code"): "合同编号",
     ("KpiScheme", "code"): "方案代码",
+    ("Area", "code"): "区划代码",
     ("Contract", "title"): "合同名称",
     ("FieldWorker", "name"): "姓名",
     ("Subject", "name"): "姓名",
