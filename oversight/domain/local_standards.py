@@ -111,6 +111,15 @@ class StandardTerms:
         return self.poverty_line_fen if urban else self.poverty_line_rural_fen
 
 
+@dataclass(frozen=True)
+class PovertyLine:
+    """The 低保标准 from a day on (until the next one): urban and rural, fen per person per month."""
+
+    effective_from: date
+    urban_fen: int
+    rural_fen: int
+
+
 class StandardInvalid(ValueError):
     """A form or a sheet row that is not a valid version; `errors` maps a label to the reason (Chinese)."""
 

@@ -280,7 +280,7 @@ def _by_worker(checks: Sequence[CheckFact], calls: Sequence[CallFact], flags: di
 
 def _thresholds(year: int) -> tuple[Decimal, Decimal, int]:
     """The year's retraining and re-check thresholds (rates) and the re-check's minimum of checked records."""
-    standard = standard_for(year)
+    standard = standard_for(date(year, 12, 31))
     retrain = standard.retrain_threshold_bp if standard else DEFAULT_RETRAIN_BP
     recheck = standard.recheck_threshold_bp if standard else DEFAULT_RECHECK_BP
     min_checks = standard.recheck_min_checks if standard else DEFAULT_RECHECK_MIN_CHECKS

@@ -1,0 +1,156 @@
+"""Local standards kept by the admin (SPEC section 8): dated versions, the one in force on a
+day, a new version from the page or a sheet.
+
+Every rule that needs a standard asks here with the day in question (a draw's drawing day, a
+record's service day, the day of the event a due date counts from), never reading the year's
+row directly: the row (`LocalStandard`) carries the year's newest version, the versions say
+from when each held.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from ..domain.local_standards import Draft, PovertyLine, StandardTerms, differences, parse_sheet, version_in_force
+from ..domain.working_days import HolidayCalendar
+from ..extensions import db
+from ..models import LocalStandard, LocalStandardVersion, User
+
+DEFAULT_COUNTY = "本县"
+
+
+def standard_of_year(year: int) -> LocalStandard | None:
+    """The year's standard row, if the admin set one."""
+    return db.session.execute(select(LocalStandard).where(LocalStandard.year == year)).scalar_one_or_none()
+
+
+def versions_of(standard: LocalStandard) -> list[LocalStandardVersion]:
+    """The year's versions, first first."""
+    return list(db.session.execute(select(LocalStandardVersion).where(
+        LocalStandardVersion.standard_id == standard.id).order_by(LocalStandardVersion.number)).scalars())
+
+
+def version_on(day: date) -> LocalStandardVersion | None:
+    """The version in force on `day`: the latest taking effect by then, of its year or, before
+    the year's first, of an earlier one."""
+    return db.session.execute(
+        select(LocalStandardVersion).join(LocalStandard, LocalStandardVersion.standard_id == LocalStandard.id)
+        .where(LocalStandardVersion.effective_from <= day, LocalStandard.year <= day.year)
+        .order_by(LocalStandardVersion.effective_from.desc(), LocalStandardVersion.number.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def terms_on(day: date) -> StandardTerms | None:
+    """The terms in force on `day`; a year's row without versions (stored directly) counts as in
+    force from its 1 January; None when no standard reaches back to `day`."""
+    version = version_on(day)
+    if version is not None:
+        return StandardTerms.of(version)
+    row = db.session.execute(select(LocalStandard).where(LocalStandard.year <= day.year)
+                             .order_by(LocalStandard.year.desc()).limit(1)).scalar_one_or_none()
+    return StandardTerms.of(row) if row is not None else None
+
+
+def year_calendar(year: int, on: date) -> HolidayCalendar:
+    """The holidays and 调休 days of `year` as known on `on`: the year's version in force then (or,
+    before its first takes effect, its first), else the year's row."""
+    standard = standard_of_year(year)
+    if standard is None:
+        return HolidayCalendar()
+    versions = versions_of(standard)
+    if not versions:
+        return HolidayCalendar.of(standard.holidays or (), standard.working_days or ())
+    version = version_in_force(versions, max(on, date(year, 1, 1))) or versions[0]
+    return HolidayCalendar.of(version.holidays or (), version.working_days or ())
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """A stored version with what changed against the one before it (for the history)."""
+
+    version: LocalStandardVersion
+    terms: StandardTerms
+    changes: list
+
+
+def history(standard: LocalStandard) -> list[VersionView]:
+    """The year's versions, newest first, each with its differences to the previous."""
+    views: list[VersionView] = []
+    previous = None
+    for version in versions_of(standard):
+        terms = StandardTerms.of(version)
+        views.append(VersionView(version, terms, differences(previous, terms)))
+        previous = terms
+    return list(reversed(views))
+
+
+def latest_terms(year: int) -> StandardTerms | None:
+    """The year's newest version (what a blank field of the next version keeps)."""
+    standard = standard_of_year(year)
+    if standard is None:
+        return None
+    versions = versions_of(standard)
+    return StandardTerms.of(versions[-1]) if versions else StandardTerms.of(standard)
+
+
+def add_version(draft: Draft, user: User | None, county: str | None = None) -> LocalStandardVersion:
+    """Store `draft` as the year's next version (the year's row made if new, and set to the
+    newest version's values); the caller commits. The audit listener logs both writes."""
+    standard = standard_of_year(draft.year)
+    columns = draft.terms.as_columns()
+    if standard is None:
+        standard = LocalStandard(year=draft.year, county=county or _county_name(), **columns)
+        db.session.add(standard)
+        db.session.flush()
+        number = 1
+    else:
+        number = len(versions_of(standard)) + 1
+        for key, value in columns.items():
+            setattr(standard, key, value)
+    version = LocalStandardVersion(standard_id=standard.id, number=number, effective_from=draft.effective_from,
+                                   reason=draft.reason, created_by_id=user.id if user else None, **columns)
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def import_sheet(headers: Sequence[str], rows, user: User | None) -> list[LocalStandardVersion]:
+    """Every row of a standards sheet as a new version, all or none (SheetRejected names the
+    row, column and reason); the caller commits."""
+    years = {str(cells.get("年度", "")).strip() for _, cells in rows}
+    previous = {int(year): terms for year in years if year.isdigit()
+                for terms in [latest_terms(int(year))] if terms is not None}
+    drafts = parse_sheet(headers, rows, previous)
+    return [add_version(draft, user) for draft in drafts]
+
+
+def years_kept() -> list[int]:
+    """Every year with a standard, newest first."""
+    return list(db.session.execute(select(LocalStandard.year).order_by(LocalStandard.year.desc())).scalars())
+
+
+def _county_name() -> str:
+    newest = db.session.execute(select(LocalStandard.county).order_by(LocalStandard.year.desc()).limit(1)).scalar()
+    return newest or DEFAULT_COUNTY
+
+
+def poverty_lines() -> tuple[PovertyLine, ...]:
+    """Every 低保标准 by the day it takes effect (the last version of a day only), a year's row
+    without versions counting from its 1 January: what a record's service day is held to."""
+    by_day: dict[date, PovertyLine] = {}
+    rows = db.session.execute(
+        select(LocalStandardVersion.effective_from, LocalStandardVersion.poverty_line_fen,
+               LocalStandardVersion.poverty_line_rural_fen)
+        .order_by(LocalStandardVersion.effective_from, LocalStandardVersion.number)).all()
+    for day, urban, rural in rows:
+        by_day[day] = PovertyLine(day, urban, rural)
+    unversioned = db.session.execute(
+        select(LocalStandard.year, LocalStandard.poverty_line_fen, LocalStandard.poverty_line_rural_fen)
+        .where(~select(LocalStandardVersion.id).where(LocalStandardVersion.standard_id == LocalStandard.id).exists())
+    ).all()
+    for year, urban, rural in unversioned:
+        by_day.setdefault(date(year, 1, 1), PovertyLine(date(year, 1, 1), urban, rural if rural is not None else urban))
+    return tuple(by_day[day] for day in sorted(by_day))
