@@ -133,6 +133,9 @@ FIELD_LABELS: dict[str, str] = {
     "perceptual_hash": "感知哈希",
     # areas (issue 14)
     "level": "层级", "parent_id": "上级区划",
+    # local standards (issue 14)
+    "poverty_line_rural_fen": "农村低保标准（元/人/月）", "working_days": "调休上班日",
+    "effective_from": "生效日期", "standard_id": "地方标准",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -163,6 +166,12 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("ExportJob", "heartbeat_at"): "后台任务进程最近心跳",
     ("RectificationNotice", "outcome"): "整改结果",
     ("AuditLog", "reason"): "锚定原因",
+    ("LocalStandard", "poverty_line_fen"): "城市低保标准（元/人/月）",
+    ("LocalStandardVersion", "poverty_line_fen"): "城市低保标准（元/人/月）",
+    ("LocalStandardVersion", "number"): "版本号",
+    ("LocalStandardVersion", "reason"): "变更原因",
+    ("LocalStandard", "holidays"): "法定节假日",
+    ("LocalStandardVersion", "holidays"): "法定节假日",
     ("Notification", "kind"): "通知类别",
     ("NotificationPreference", "kind"): "通知类别",
     ("NotificationPreference", "email"): "发送邮件",

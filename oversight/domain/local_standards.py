@@ -212,12 +212,17 @@ def _parse_count(text: object) -> int:
     return int(cleaned)
 
 
+def _percent_text(basis_points: int) -> str:
+    text = f"{Decimal(basis_points) / 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_term(term: Term, value) -> str:
     """A value as the page and the sheet write it: 820.00 元, 5%, 2026-02-15、… ."""
     if term.kind == YUAN:
         return format_yuan(value)
     if term.kind == PERCENT:
-        return f"{Decimal(value) / 100:f}".rstrip("0").rstrip(".") + "%"
+        return _percent_text(value) + "%"
     if term.kind == DATES:
         return "、".join(day.isoformat() for day in value) if value else "（无）"
     return str(value)
@@ -228,7 +233,7 @@ def form_value(term: Term, value) -> str:
     if term.kind == YUAN:
         return f"{Decimal(value) / 100:.2f}"
     if term.kind == PERCENT:
-        return f"{Decimal(value) / 100:f}".rstrip("0").rstrip(".")
+        return _percent_text(value)
     if term.kind == DATES:
         return "\n".join(day.isoformat() for day in value)
     return str(value)
@@ -454,3 +459,44 @@ def with_days(terms: StandardTerms, holidays: Iterable[date], working_days: Iter
 
 def _as_date(day: date | str) -> date:
     return day if isinstance(day, date) else date.fromisoformat(day)
+
+
+# --- care allowances month by month ---------------------------------------------------------------
+
+
+def month_ends(year: int) -> list[date]:
+    """The last day of each month of `year`."""
+    return [(date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)) for month in range(1, 13)]
+
+
+def conclusion_on(assessments: Sequence[tuple[date, str]], day: date) -> str | None:
+    """The 评估结论 in force on `day`: the latest assessment made on or before it (assessments by date)."""
+    found = None
+    for made_on, conclusion in assessments:
+        if made_on > day:
+            break
+        found = conclusion
+    return found
+
+
+@dataclass(frozen=True)
+class MonthAllowance:
+    """One person's month: the care tier in force at the month's end and its allowance then."""
+
+    month: int
+    tier: str | None
+    allowance_fen: int | None
+
+
+def monthly_allowances(assessments: Sequence[tuple[date, str]], year: int,
+                       terms_at: Mapping[date, StandardTerms | None]) -> list[MonthAllowance]:
+    """Each month of `year`: the tier of the latest assessment by the month's last day and the
+    allowance of that tier in the standard in force that day (`terms_at[month end]`)."""
+    ordered = sorted(assessments)
+    months = []
+    for month, end in enumerate(month_ends(year), start=1):
+        conclusion = conclusion_on(ordered, end)
+        tier = TIER_BY_CONCLUSION.get(conclusion or "")
+        terms = terms_at.get(end)
+        months.append(MonthAllowance(month, tier, terms.allowance_for_tier(tier) if terms and tier else None))
+    return months

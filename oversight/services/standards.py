@@ -14,10 +14,22 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..domain.local_standards import Draft, PovertyLine, StandardTerms, differences, parse_sheet, version_in_force
+from ..domain.local_standards import (
+    Draft,
+    MonthAllowance,
+    PovertyLine,
+    StandardTerms,
+    differences,
+    month_ends,
+    monthly_allowances,
+    parse_sheet,
+    version_in_force,
+)
+from ..domain.self_care import TIER_BY_CONCLUSION
+from ..domain.vocabulary import ServiceType, SubjectCategory, SubjectKind
 from ..domain.working_days import HolidayCalendar
 from ..extensions import db
-from ..models import LocalStandard, LocalStandardVersion, User
+from ..models import Assignment, CompletionRecord, LocalStandard, LocalStandardVersion, Subject, User
 
 DEFAULT_COUNTY = "本县"
 
@@ -154,3 +166,77 @@ def poverty_lines() -> tuple[PovertyLine, ...]:
     for year, urban, rural in unversioned:
         by_day.setdefault(date(year, 1, 1), PovertyLine(date(year, 1, 1), urban, rural if rural is not None else urban))
     return tuple(by_day[day] for day in sorted(by_day))
+
+
+# --- the care allowance of a tier -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A care tier and its monthly allowance by the standard in force on a day."""
+
+    tier: str
+    allowance_fen: int | None
+    on: date
+
+
+def allowance_for(conclusion: str | None, day: date, cache: dict | None = None) -> Allowance | None:
+    """The tier a 评估结论 puts the person in and its monthly allowance on `day` (None without a
+    conclusion); `cache` (day → terms) spares a table the same query for every row."""
+    tier = TIER_BY_CONCLUSION.get(conclusion or "")
+    if tier is None:
+        return None
+    if cache is not None:
+        if day not in cache:
+            cache[day] = terms_on(day)
+        terms = cache[day]
+    else:
+        terms = terms_on(day)
+    return Allowance(tier, terms.allowance_for_tier(tier) if terms else None, day)
+
+
+def assessments_of(subject_ids=None, until: date | None = None) -> dict[int, list[tuple[date, str]]]:
+    """Each person's self-care assessments (service day, 评估结论) in date order."""
+    stmt = (select(Assignment.subject_id, CompletionRecord.service_date, CompletionRecord.conclusion)
+            .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+            .where(CompletionRecord.service_type == ServiceType.SELF_CARE_ASSESSMENT,
+                   CompletionRecord.conclusion.is_not(None))
+            .order_by(CompletionRecord.service_date, CompletionRecord.id))
+    if subject_ids is not None:
+        stmt = stmt.where(Assignment.subject_id.in_(subject_ids))
+    if until is not None:
+        stmt = stmt.where(CompletionRecord.service_date <= until)
+    found: dict[int, list[tuple[date, str]]] = {}
+    for subject_id, day, conclusion in db.session.execute(stmt):
+        found.setdefault(subject_id, []).append((day, conclusion))
+    return found
+
+
+def current_allowance(subject: Subject, today: date) -> Allowance | None:
+    """A person's tier by the latest assessment up to `today` and its allowance today."""
+    assessments = assessments_of([subject.id], today).get(subject.id, [])
+    return allowance_for(assessments[-1][1], today) if assessments else None
+
+
+@dataclass(frozen=True)
+class FinanceRow:
+    """One special-hardship person's year: tier and allowance per month, and the year's total."""
+
+    subject: Subject
+    months: list[MonthAllowance]
+
+    @property
+    def total_fen(self) -> int:
+        return sum(month.allowance_fen or 0 for month in self.months)
+
+
+def finance_rows(year: int) -> list[FinanceRow]:
+    """Every 特困 person, by township, village and name, with the year's months (SPEC 7, 8)."""
+    people = list(db.session.execute(
+        select(Subject).where(Subject.kind == SubjectKind.PERSON, Subject.category == SubjectCategory.EXTREME_POVERTY)
+        .order_by(Subject.township, Subject.village, Subject.name, Subject.id)).scalars())
+    ends = month_ends(year)
+    terms_at = {end: terms_on(end) for end in ends}
+    assessments = assessments_of(select(Subject.id).where(Subject.category == SubjectCategory.EXTREME_POVERTY),
+                                 ends[-1])
+    return [FinanceRow(person, monthly_allowances(assessments.get(person.id, []), year, terms_at)) for person in people]

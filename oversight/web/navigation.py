@@ -58,12 +58,14 @@ NAV_GROUPS: tuple[NavGroup, ...] = (
         NavItem("季度考核表", "exports.index", anchor="review-sheets"),
         NavItem("年度评价报告", "exports.index", anchor="evaluation-reports"),
         NavItem("年度审计包与公开数据", "exports.index", Action.EXPORT_AUDIT_DATA, anchor="year-exports"),
+        NavItem("特困人员护理补贴表", "standards.index", Action.EXPORT_CARE_ALLOWANCES, anchor="care-allowances"),
     )),
     NavGroup("系统", (
         NavItem("通知", "notifications.index"),
         NavItem("接口令牌", "devices.index", Action.MANAGE_API_TOKENS),
         NavItem("审计日志", "audit_log.index", Action.READ_AUDIT_LOG),
         NavItem("用户", "users.index", Action.MANAGE_USERS),
+        NavItem("地方标准", "standards.index", Action.READ_STANDARDS),
         NavItem("定时任务", "operations.jobs", Action.RUN_JOBS),
     )),
 )
