@@ -1,7 +1,7 @@
 """local standards as dated versions: urban and rural 低保标准, 调休 working days
 
 Revision ID: e3f5a7b9d1c2
-Revises: a2c4e6f8b0d1
+Revises: d2e4f6a8c0b1
 Create Date: 2026-12-04 20:40:00
 
 Each year's existing standard becomes its version 1, in force from 1 January, its one poverty
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e3f5a7b9d1c2'
-down_revision = 'a2c4e6f8b0d1'
+down_revision = 'd2e4f6a8c0b1'
 branch_labels = None
 depends_on = None
 

@@ -57,7 +57,7 @@ def standards_template() -> bytes:
     return out.getvalue()
 
 
-def care_allowance_sheet(year: int, rows: Sequence[FinanceRow], *, generated_at: datetime) -> bytes:
+def care_allowance_sheet(county: str, year: int, rows: Sequence[FinanceRow], *, generated_at: datetime) -> bytes:
     """One row per 特困 person: the tier in force at each month's end and that tier's allowance by
     the standard in force that day (元), the year's total; a totals row; ID numbers masked."""
     out = io.BytesIO()
@@ -70,7 +70,7 @@ def care_allowance_sheet(year: int, rows: Sequence[FinanceRow], *, generated_at:
     for month in range(1, 13):
         heading += [f"{month}月档次", f"{month}月补贴（元）"]
     heading.append("全年合计（元）")
-    sheet.write_string(0, 0, f"{year} 年特困人员照料护理补贴（按各月末有效的评估结论和地方标准）")
+    sheet.write_string(0, 0, f"{county} {year} 年特困人员照料护理补贴（按各月末有效的评估结论和地方标准）")
     sheet.write_string(1, 0, f"生成时间：{format_county_time(generated_at, labelled=True)}")
     sheet.write_row(2, 0, heading, bold)
     first = 3

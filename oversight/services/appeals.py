@@ -41,7 +41,7 @@ def appeal_window_closes(check: SpotCheck, window_days: int = DEFAULT_APPEAL_DAY
     """The last county day the check may be appealed: `window_days` working days after the day it
     was recorded, by the holiday calendar in force that day."""
     recorded_on = local_day(check.created_at)
-    return appeal_deadline(recorded_on, window_days, working_calendar(recorded_on))
+    return appeal_deadline(recorded_on, window_days, working_calendar(check.contract.county_id, recorded_on))
 
 
 def appealable_checks(contract_ids: Select) -> Select:
@@ -73,7 +73,7 @@ def file_appeal(check: SpotCheck, user: User, reason: str, today: date,
     recorded_on = local_day(check.created_at)
     check_appealable(passed=check.passed, recorded_on=recorded_on, today=today,
                      window_days=window_days, already_appealed=appeal_of(check) is not None,
-                     calendar=working_calendar(recorded_on))
+                     calendar=working_calendar(check.contract.county_id, recorded_on))
     reason = (reason or "").strip()
     if not reason:
         raise AppealRefused("请写明申诉理由")

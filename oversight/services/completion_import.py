@@ -253,7 +253,8 @@ class _PieceWriter:
         self.ctx = ctx
         self.worker_ids = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())
         self.insert = RawInsert(CompletionRecord.__table__, {
-            "contract_id": self.contract.id, "service_type": ctx.service_type, "batch_id": self.batch_id,
+            "contract_id": self.contract.id, "county_id": self.contract.county_id,
+            "service_type": ctx.service_type, "batch_id": self.batch_id,
             "entered_by_id": self.entered_by_id, "created_at": utcnow(), "source": RecordSource.UPLOAD},
             connection=self.connection)
         self.thread = threading.Thread(target=self._run, name=f"import-{self.batch_id}-writer", daemon=True)
@@ -479,7 +480,7 @@ def log_context(contract: Contract, service_type: str, today: date) -> LogContex
                              CompletionRecord.start_time)
                       .where(CompletionRecord.contract_id == contract.id,
                              CompletionRecord.service_type == service_type), shared=("start_time",))
-    lines = poverty_lines() if service_type == "household_survey" else ()
+    lines = poverty_lines(contract.county_id) if service_type == "household_survey" else ()
     if lines:
         assignments["urban"] = _urban(assignments.pop("village"), assignments["township"])
     else:
@@ -551,7 +552,8 @@ def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, ba
     worker_ids = workers.reindex(records["worker_no"].to_numpy()).to_numpy(dtype=np.int64)
     flagged = has_flags(flags).to_numpy()
     insert = RawInsert(CompletionRecord.__table__, {
-        "contract_id": contract.id, "service_type": ctx.service_type, "batch_id": batch_id,
+        "contract_id": contract.id, "county_id": contract.county_id, "service_type": ctx.service_type,
+        "batch_id": batch_id,
         "entered_by_id": entered_by_id, "created_at": utcnow(),
         "source": source or (RecordSource.UPLOAD if batch_id is not None else RecordSource.FORM)})
     for start in range(0, len(records), INSERT_CHUNK):

@@ -83,9 +83,9 @@ class DrawOutcome:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def standard_for(day: date) -> StandardTerms | None:
-    """The admin's local standards in force on `day` (a draw's: its drawing day), if set."""
-    return terms_on(day)
+def standard_for(county_id: int, day: date) -> StandardTerms | None:
+    """A county's local standards in force on `day` (a draw's: its drawing day), if its admin set them."""
+    return terms_on(county_id, day)
 
 
 def _bp(value: int) -> Decimal:
@@ -281,9 +281,9 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
     contracts = check_draw_request(purpose, quarter, today=today, contract_id=contract_id,
                                    service_type=service_type, seed=seed)
     seed = check_seed(seed)
-    standard = standard_for(today)
     outcome = DrawOutcome()
     for contract in contracts:
+        standard = standard_for(contract.county_id, today)
         complaints = open_complaints(contract.id) if purpose == SPOT_CHECK else []
         for line_type in sorted(contract.service_types):
             if service_type is not None and line_type != service_type:

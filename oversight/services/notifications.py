@@ -138,7 +138,8 @@ def evaluation_settled(evaluation) -> None:
 
 def spot_check_recorded(check) -> None:
     recorded_on = local_day(check.created_at)
-    closes = appeal_deadline(recorded_on, int(current_app.config["APPEAL_DAYS"]), working_calendar(recorded_on))
+    closes = appeal_deadline(recorded_on, int(current_app.config["APPEAL_DAYS"]),
+                             working_calendar(check.contract.county_id, recorded_on))
     notify(messages.spot_check_result(check, closes))
 
 

@@ -29,14 +29,15 @@ from ..domain.self_care import TIER_BY_CONCLUSION
 from ..domain.vocabulary import ServiceType, SubjectCategory, SubjectKind
 from ..domain.working_days import HolidayCalendar
 from ..extensions import db
-from ..models import Assignment, CompletionRecord, LocalStandard, LocalStandardVersion, Subject, User
+from ..models import Area, Assignment, CompletionRecord, LocalStandard, LocalStandardVersion, Subject, User
 
 DEFAULT_COUNTY = "本县"
 
 
-def standard_of_year(year: int) -> LocalStandard | None:
-    """The year's standard row, if the admin set one."""
-    return db.session.execute(select(LocalStandard).where(LocalStandard.year == year)).scalar_one_or_none()
+def standard_of_year(county_id: int, year: int) -> LocalStandard | None:
+    """The county's standard row of a year, if its admin set one."""
+    return db.session.execute(select(LocalStandard).where(
+        LocalStandard.county_id == county_id, LocalStandard.year == year)).scalar_one_or_none()
 
 
 def versions_of(standard: LocalStandard) -> list[LocalStandardVersion]:
@@ -45,31 +46,33 @@ def versions_of(standard: LocalStandard) -> list[LocalStandardVersion]:
         LocalStandardVersion.standard_id == standard.id).order_by(LocalStandardVersion.number)).scalars())
 
 
-def version_on(day: date) -> LocalStandardVersion | None:
-    """The version in force on `day`: the latest taking effect by then, of its year or, before
-    the year's first, of an earlier one."""
+def version_on(county_id: int, day: date) -> LocalStandardVersion | None:
+    """The county's version in force on `day`: the latest taking effect by then, of its year or,
+    before the year's first, of an earlier one."""
     return db.session.execute(
         select(LocalStandardVersion).join(LocalStandard, LocalStandardVersion.standard_id == LocalStandard.id)
-        .where(LocalStandardVersion.effective_from <= day, LocalStandard.year <= day.year)
+        .where(LocalStandard.county_id == county_id, LocalStandardVersion.effective_from <= day,
+               LocalStandard.year <= day.year)
         .order_by(LocalStandardVersion.effective_from.desc(), LocalStandardVersion.number.desc()).limit(1)
     ).scalar_one_or_none()
 
 
-def terms_on(day: date) -> StandardTerms | None:
-    """The terms in force on `day`; a year's row without versions (stored directly) counts as in
-    force from its 1 January; None when no standard reaches back to `day`."""
-    version = version_on(day)
+def terms_on(county_id: int, day: date) -> StandardTerms | None:
+    """The county's terms in force on `day`; a year's row without versions (stored directly)
+    counts as in force from its 1 January; None when no standard reaches back to `day`."""
+    version = version_on(county_id, day)
     if version is not None:
         return StandardTerms.of(version)
-    row = db.session.execute(select(LocalStandard).where(LocalStandard.year <= day.year)
+    row = db.session.execute(select(LocalStandard).where(LocalStandard.county_id == county_id,
+                                                         LocalStandard.year <= day.year)
                              .order_by(LocalStandard.year.desc()).limit(1)).scalar_one_or_none()
     return StandardTerms.of(row) if row is not None else None
 
 
-def year_calendar(year: int, on: date) -> HolidayCalendar:
-    """The holidays and 调休 days of `year` as known on `on`: the year's version in force then (or,
-    before its first takes effect, its first), else the year's row."""
-    standard = standard_of_year(year)
+def year_calendar(county_id: int, year: int, on: date) -> HolidayCalendar:
+    """The county's holidays and 调休 days of `year` as known on `on`: the year's version in force
+    then (or, before its first takes effect, its first), else the year's row."""
+    standard = standard_of_year(county_id, year)
     if standard is None:
         return HolidayCalendar()
     versions = versions_of(standard)
@@ -99,22 +102,22 @@ def history(standard: LocalStandard) -> list[VersionView]:
     return list(reversed(views))
 
 
-def latest_terms(year: int) -> StandardTerms | None:
-    """The year's newest version (what a blank field of the next version keeps)."""
-    standard = standard_of_year(year)
+def latest_terms(county_id: int, year: int) -> StandardTerms | None:
+    """The county's newest version of the year (what a blank field of the next version keeps)."""
+    standard = standard_of_year(county_id, year)
     if standard is None:
         return None
     versions = versions_of(standard)
     return StandardTerms.of(versions[-1]) if versions else StandardTerms.of(standard)
 
 
-def add_version(draft: Draft, user: User | None, county: str | None = None) -> LocalStandardVersion:
-    """Store `draft` as the year's next version (the year's row made if new, and set to the
-    newest version's values); the caller commits. The audit listener logs both writes."""
-    standard = standard_of_year(draft.year)
+def add_version(county_id: int, draft: Draft, user: User | None) -> LocalStandardVersion:
+    """Store `draft` as the county's next version of its year (the year's row made if new, and
+    set to the newest version's values); the caller commits. The audit listener logs both writes."""
+    standard = standard_of_year(county_id, draft.year)
     columns = draft.terms.as_columns()
     if standard is None:
-        standard = LocalStandard(year=draft.year, county=county or _county_name(), **columns)
+        standard = LocalStandard(county_id=county_id, year=draft.year, county=_county_name(county_id), **columns)
         db.session.add(standard)
         db.session.flush()
         number = 1
@@ -129,39 +132,43 @@ def add_version(draft: Draft, user: User | None, county: str | None = None) -> L
     return version
 
 
-def import_sheet(headers: Sequence[str], rows, user: User | None) -> list[LocalStandardVersion]:
-    """Every row of a standards sheet as a new version, all or none (SheetRejected names the
-    row, column and reason); the caller commits."""
+def import_sheet(county_id: int, headers: Sequence[str], rows, user: User | None) -> list[LocalStandardVersion]:
+    """Every row of a standards sheet as a new version of the county's, all or none
+    (SheetRejected names the row, column and reason); the caller commits."""
     years = {str(cells.get("年度", "")).strip() for _, cells in rows}
     previous = {int(year): terms for year in years if year.isdigit()
-                for terms in [latest_terms(int(year))] if terms is not None}
+                for terms in [latest_terms(county_id, int(year))] if terms is not None}
     drafts = parse_sheet(headers, rows, previous)
-    return [add_version(draft, user) for draft in drafts]
+    return [add_version(county_id, draft, user) for draft in drafts]
 
 
-def years_kept() -> list[int]:
-    """Every year with a standard, newest first."""
-    return list(db.session.execute(select(LocalStandard.year).order_by(LocalStandard.year.desc())).scalars())
+def years_kept(county_id: int) -> list[int]:
+    """Every year the county has a standard for, newest first."""
+    return list(db.session.execute(select(LocalStandard.year).where(LocalStandard.county_id == county_id)
+                                   .order_by(LocalStandard.year.desc())).scalars())
 
 
-def _county_name() -> str:
-    newest = db.session.execute(select(LocalStandard.county).order_by(LocalStandard.year.desc()).limit(1)).scalar()
-    return newest or DEFAULT_COUNTY
+def _county_name(county_id: int) -> str:
+    area = db.session.get(Area, county_id)
+    return area.name if area is not None else DEFAULT_COUNTY
 
 
-def poverty_lines() -> tuple[PovertyLine, ...]:
-    """Every 低保标准 by the day it takes effect (the last version of a day only), a year's row
-    without versions counting from its 1 January: what a record's service day is held to."""
+def poverty_lines(county_id: int) -> tuple[PovertyLine, ...]:
+    """The county's 低保标准 by the day each takes effect (the last version of a day only), a
+    year's row without versions counting from its 1 January: what a record's service day is held to."""
     by_day: dict[date, PovertyLine] = {}
     rows = db.session.execute(
         select(LocalStandardVersion.effective_from, LocalStandardVersion.poverty_line_fen,
                LocalStandardVersion.poverty_line_rural_fen)
+        .join(LocalStandard, LocalStandardVersion.standard_id == LocalStandard.id)
+        .where(LocalStandard.county_id == county_id)
         .order_by(LocalStandardVersion.effective_from, LocalStandardVersion.number)).all()
     for day, urban, rural in rows:
         by_day[day] = PovertyLine(day, urban, rural)
     unversioned = db.session.execute(
         select(LocalStandard.year, LocalStandard.poverty_line_fen, LocalStandard.poverty_line_rural_fen)
-        .where(~select(LocalStandardVersion.id).where(LocalStandardVersion.standard_id == LocalStandard.id).exists())
+        .where(LocalStandard.county_id == county_id,
+               ~select(LocalStandardVersion.id).where(LocalStandardVersion.standard_id == LocalStandard.id).exists())
     ).all()
     for year, urban, rural in unversioned:
         by_day.setdefault(date(year, 1, 1), PovertyLine(date(year, 1, 1), urban, rural if rural is not None else urban))
@@ -180,18 +187,18 @@ class Allowance:
     on: date
 
 
-def allowance_for(conclusion: str | None, day: date, cache: dict | None = None) -> Allowance | None:
-    """The tier a 评估结论 puts the person in and its monthly allowance on `day` (None without a
-    conclusion); `cache` (day → terms) spares a table the same query for every row."""
+def allowance_for(county_id: int, conclusion: str | None, day: date, cache: dict | None = None) -> Allowance | None:
+    """The tier a 评估结论 puts the person in and its monthly allowance on `day` by the county's
+    standard (None without a conclusion); `cache` spares a table the same query for every row."""
     tier = TIER_BY_CONCLUSION.get(conclusion or "")
     if tier is None:
         return None
     if cache is not None:
-        if day not in cache:
-            cache[day] = terms_on(day)
-        terms = cache[day]
+        if (county_id, day) not in cache:
+            cache[county_id, day] = terms_on(county_id, day)
+        terms = cache[county_id, day]
     else:
-        terms = terms_on(day)
+        terms = terms_on(county_id, day)
     return Allowance(tier, terms.allowance_for_tier(tier) if terms else None, day)
 
 
@@ -215,7 +222,7 @@ def assessments_of(subject_ids=None, until: date | None = None) -> dict[int, lis
 def current_allowance(subject: Subject, today: date) -> Allowance | None:
     """A person's tier by the latest assessment up to `today` and its allowance today."""
     assessments = assessments_of([subject.id], today).get(subject.id, [])
-    return allowance_for(assessments[-1][1], today) if assessments else None
+    return allowance_for(subject.county_id, assessments[-1][1], today) if assessments else None
 
 
 @dataclass(frozen=True)
@@ -230,13 +237,14 @@ class FinanceRow:
         return sum(month.allowance_fen or 0 for month in self.months)
 
 
-def finance_rows(year: int) -> list[FinanceRow]:
-    """Every 特困 person, by township, village and name, with the year's months (SPEC 7, 8)."""
+def finance_rows(county_id: int, year: int) -> list[FinanceRow]:
+    """Every 特困 person of the county, by township, village and name, with the year's months
+    (SPEC 7, 8)."""
+    people_of = select(Subject).where(Subject.county_id == county_id, Subject.kind == SubjectKind.PERSON,
+                                      Subject.category == SubjectCategory.EXTREME_POVERTY)
     people = list(db.session.execute(
-        select(Subject).where(Subject.kind == SubjectKind.PERSON, Subject.category == SubjectCategory.EXTREME_POVERTY)
-        .order_by(Subject.township, Subject.village, Subject.name, Subject.id)).scalars())
+        people_of.order_by(Subject.township, Subject.village, Subject.name, Subject.id)).scalars())
     ends = month_ends(year)
-    terms_at = {end: terms_on(end) for end in ends}
-    assessments = assessments_of(select(Subject.id).where(Subject.category == SubjectCategory.EXTREME_POVERTY),
-                                 ends[-1])
+    terms_at = {end: terms_on(county_id, end) for end in ends}
+    assessments = assessments_of(people_of.with_only_columns(Subject.id), ends[-1])
     return [FinanceRow(person, monthly_allowances(assessments.get(person.id, []), year, terms_at)) for person in people]

@@ -110,7 +110,8 @@ def detail(check_id: int):
     notice_form = None
     if not check.passed and notice is None:
         notice_form = NoticeForm()
-        notice_form.deadline.data = add_working_days(county_today(), int(current_app.config["RECTIFICATION_NOTICE_DAYS"]))
+        notice_form.deadline.data = add_working_days(check.contract.county_id, county_today(),
+                                                     int(current_app.config["RECTIFICATION_NOTICE_DAYS"]))
         notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
         refill(notice_form)
     return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
@@ -271,7 +272,7 @@ def notice_document(notice_id: int, kind: str):
     from ...exports.ocds import buyer_name
 
     found = get_notice_or_404(notice_id)
-    document = build_notice_document(found, buyer_name(found.year))
+    document = build_notice_document(found, buyer_name(found.year, found.contract.county_id))
     data = to_docx(document) if kind == "docx" else to_pdf(document)
     mimetype = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
                 else "application/pdf")
