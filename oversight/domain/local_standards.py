@@ -10,6 +10,7 @@ in a year with none) reads the newest earlier version.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
@@ -405,6 +406,11 @@ def parse_sheet(headers: Sequence[str], rows: Iterable[tuple[int, Mapping[str, s
     `previous_of[year]` (the newest stored version). Every error is collected; SheetRejected if any.
     """
     errors: list[SheetError] = []
+    # A sheet read from a file has its headers folded to half-width (（ → (): match them so.
+    canonical = {_header_key(header): header for header in SHEET_HEADERS}
+    headers = [canonical.get(_header_key(header), header) for header in headers]
+    rows = [(number, {canonical.get(_header_key(header), header): text for header, text in cells.items()})
+            for number, cells in rows]
     missing = [header for header in REQUIRED_HEADERS if header not in headers]
     if missing:
         raise SheetRejected([SheetError(0, header, "", "缺少该列（请使用页面上的模板）") for header in missing])
@@ -432,6 +438,10 @@ def parse_sheet(headers: Sequence[str], rows: Iterable[tuple[int, Mapping[str, s
     if errors:
         raise SheetRejected(errors)
     return drafts
+
+
+def _header_key(header: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(header)))
 
 
 # --- the subject's side of the poverty line --------------------------------------------------------

@@ -83,7 +83,8 @@ def care_allowance_sheet(county: str, year: int, rows: Sequence[FinanceRow], *, 
             sheet.write_string(line, column, neutralize_cell(value or ""))
         for month in row.months:
             column = 5 + 2 * (month.month - 1)
-            sheet.write_string(line, column, month.tier or "")
+            if month.tier:
+                sheet.write_string(line, column, month.tier)
             if month.allowance_fen is not None:
                 sheet.write_number(line, column + 1, float(fen_to_yuan(month.allowance_fen)), money)
         sheet.write_number(line, 5 + 24, float(fen_to_yuan(row.total_fen)), money)
