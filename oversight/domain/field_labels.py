@@ -135,7 +135,7 @@ FIELD_LABELS: dict[str, str] = {
     "level": "层级", "parent_id": "上级区划",
     # local standards (issue 14)
     "poverty_line_rural_fen": "农村低保标准（元/人/月）", "working_days": "调休上班日",
-    "effective_from": "生效日期", "standard_id": "地方标准",
+    "effective_from": "生效日期", "standard_id": "地方标准", "persons": "人数", "total_fen": "合计金额（元）",
 }
 
 # Where a key means something more particular on one kind of object.
