@@ -130,6 +130,8 @@ class Action(StrEnum):
     READ_STANDARDS = "read_standards"
     MANAGE_STANDARDS = "manage_standards"
     EXPORT_CARE_ALLOWANCES = "export_care_allowances"
+    # Areas (issue 14): the admin loads a county's townships and villages.
+    MANAGE_AREAS = "manage_areas"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -192,6 +194,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.READ_STANDARDS: READERS,
     Action.MANAGE_STANDARDS: ADMIN,
     Action.EXPORT_CARE_ALLOWANCES: READERS,
+    Action.MANAGE_AREAS: ADMIN,
 }
 
 
