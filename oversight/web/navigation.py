@@ -58,7 +58,7 @@ NAV_GROUPS: tuple[NavGroup, ...] = (
         NavItem("季度考核表", "exports.index", anchor="review-sheets"),
         NavItem("年度评价报告", "exports.index", anchor="evaluation-reports"),
         NavItem("年度审计包与公开数据", "exports.index", Action.EXPORT_AUDIT_DATA, anchor="year-exports"),
-        NavItem("特困人员护理补贴表", "standards.index", Action.EXPORT_CARE_ALLOWANCES, anchor="care-allowances"),
+        NavItem("特困人员护理补贴表", "exports.index", Action.EXPORT_CARE_ALLOWANCES, anchor="care-allowances"),
     )),
     NavGroup("系统", (
         NavItem("通知", "notifications.index"),
