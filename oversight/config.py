@@ -131,9 +131,11 @@ class Defaults:
     # The bureau, its reviews and its publications.
     REVIEW_COMMENT_DAYS = 14
     EVALUATION_COMMENT_DAYS = 14
-    APPEAL_DAYS = 10  # county days after a spot check is recorded in which the contractor may appeal
+    APPEAL_DAYS = 10  # working days (工作日) after a spot check is recorded in which the contractor may appeal
     # Rectification: a notice not accepted is reissued with a new deadline; past the last round
     # it escalates to the admins and proposes a deduction (points, negative) for the review.
+    # Both deadlines are counted in working days by the county's holiday calendar.
+    RECTIFICATION_NOTICE_DAYS = 15
     RECTIFICATION_REISSUE_DAYS = 15
     RECTIFICATION_MAX_ROUNDS = 2
     RECTIFICATION_DEDUCTION_POINTS = "-2"

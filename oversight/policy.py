@@ -125,6 +125,11 @@ class Action(StrEnum):
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
+    # Local standards (issue 14): the admin keeps them, the bureau and auditors read them and
+    # download the care-allowance sheet for finance.
+    READ_STANDARDS = "read_standards"
+    MANAGE_STANDARDS = "manage_standards"
+    EXPORT_CARE_ALLOWANCES = "export_care_allowances"
     # Areas (issue 14): the admin loads a county's townships and villages.
     MANAGE_AREAS = "manage_areas"
 
@@ -186,6 +191,9 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.USE_FIELD_PAGES: FIELD_WORKER,
     Action.MANAGE_API_TOKENS: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR, Role.FIELD_WORKER}),
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
+    Action.READ_STANDARDS: READERS,
+    Action.MANAGE_STANDARDS: ADMIN,
+    Action.EXPORT_CARE_ALLOWANCES: READERS,
     Action.MANAGE_AREAS: ADMIN,
 }
 

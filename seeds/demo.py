@@ -5,7 +5,7 @@ import json
 import random
 import time as clock
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import click
@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, inspect, select, text
 from oversight.clock import county_today, replayed_at
 from oversight.domain.vocabulary import (AnchorReason, AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
                                          SubjectKind, label_of)
+from oversight.domain.local_standards import Draft, StandardTerms
 from oversight.extensions import db
 from oversight.models import (
     AnnualEvaluation,
@@ -43,12 +44,13 @@ from oversight.services import acceptances, installments
 from oversight.services.audit_anchors import anchor_audit_log
 from oversight.services.areas import home_county
 from oversight.services.registry import save_contract, save_contractor, save_worker
+from oversight.services.standards import add_version
 
 from .activity import Activity, Party
 from .identities import People, Weighted
 from .procurement import add_draft, add_procurement
 from .records import ContractLogs
-from .reference import COUNTY, TOWNSHIPS, public_holidays, villages_of
+from .reference import COUNTY, TOWNSHIPS, public_holidays, public_working_days, villages_of
 from .schedule import ONE_DAY, Profile, Schedule, WorkCalendar, month_windows, shift_month
 
 DEFAULT_SEED = 20240401
@@ -296,18 +298,26 @@ class _Builder:
                            tuple(self.user_summaries), row_counts())
 
     def _add_standards(self) -> None:
+        """Two years back to this one, each a version from 1 January with the year's holidays and
+        调休 days; this year's 低保标准 raised by a second version from 1 July (the usual mid-year
+        adjustment), so that the standards page shows a history."""
         existing = set(db.session.execute(select(LocalStandard.year).where(
             LocalStandard.county_id == self.county.id)).scalars())
-        for year, raise_steps in ((self.today.year - 1, 0), (self.today.year, 1)):
+        for year, raise_steps in ((self.today.year - 2, -1), (self.today.year - 1, 0), (self.today.year, 1)):
             if year in existing:
                 continue  # an admin's figures win over the demo's
-            db.session.add(LocalStandard(
-                county_id=self.county.id, year=year, county=self.county.name, poverty_line_fen=82_000 + 3_000 * raise_steps,
+            terms = StandardTerms(
+                poverty_line_fen=82_000 + 3_000 * raise_steps, poverty_line_rural_fen=66_000 + 3_000 * raise_steps,
                 care_allowance_tier1_fen=86_000 + 4_000 * raise_steps,
                 care_allowance_tier2_fen=52_000 + 2_000 * raise_steps,
                 care_allowance_tier3_fen=17_000 + 1_000 * raise_steps,
-                holidays=[day.isoformat() for day in public_holidays(year)],
-            ))
+                holidays=tuple(public_holidays(year)), working_days=tuple(public_working_days(year)))
+            add_version(self.county.id, Draft(year, date(year, 1, 1), f"{year}年城乡低保、特困人员照料护理补贴及抽查回访标准",
+                                              terms), None)
+            if year == self.today.year and self.today >= date(year, 7, 1):
+                raised = replace(terms, poverty_line_fen=terms.poverty_line_fen + 2_000,
+                                 poverty_line_rural_fen=terms.poverty_line_rural_fen + 2_000)
+                add_version(self.county.id, Draft(year, date(year, 7, 1), "年中提高城乡低保标准", raised), None)
         db.session.flush()
 
     def _add_contractors(self) -> list[tuple[ContractorSpec, Contractor]]:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from oversight.clock import BUREAU_UTC_OFFSET
 
-from .reference import public_holidays
+from .reference import public_holidays, public_working_days
 
 ONE_DAY = timedelta(days=1)
 _OVERDUE_NOTES = ("多次上门未遇", "对象外出务工，待返乡后补做", "对象住院，待出院后上门")
@@ -36,13 +36,15 @@ class Profile:
 
 
 class WorkCalendar:
-    """Working days: Monday to Friday, less the public holidays of the years involved."""
+    """Working days: Monday to Friday, less the public holidays of the years involved, and the
+    weekend days worked instead (调休)."""
 
     def __init__(self, years: range):
         self.holidays = {day for year in years for day in public_holidays(year)}
+        self.worked = {day for year in years for day in public_working_days(year)}
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self.holidays
+        return day in self.worked or (day.weekday() < 5 and day not in self.holidays)
 
     def first_working_day(self, start: date, end: date) -> date:
         day = start

@@ -134,6 +134,9 @@ FIELD_LABELS: dict[str, str] = {
     # areas (issue 14)
     "level": "层级", "parent_id": "上级区划", "county_id": "所属县（区）", "area_id": "管辖区域",
     "added": "新增", "renamed": "更名",
+    # local standards (issue 14)
+    "poverty_line_rural_fen": "农村低保标准（元/人/月）", "working_days": "调休上班日",
+    "effective_from": "生效日期", "standard_id": "地方标准", "persons": "人数", "total_fen": "合计金额（元）",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -164,6 +167,12 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("ExportJob", "heartbeat_at"): "后台任务进程最近心跳",
     ("RectificationNotice", "outcome"): "整改结果",
     ("AuditLog", "reason"): "锚定原因",
+    ("LocalStandard", "poverty_line_fen"): "城市低保标准（元/人/月）",
+    ("LocalStandardVersion", "poverty_line_fen"): "城市低保标准（元/人/月）",
+    ("LocalStandardVersion", "number"): "版本号",
+    ("LocalStandardVersion", "reason"): "变更原因",
+    ("LocalStandard", "holidays"): "法定节假日",
+    ("LocalStandardVersion", "holidays"): "法定节假日",
     ("Notification", "kind"): "通知类别",
     ("NotificationPreference", "kind"): "通知类别",
     ("NotificationPreference", "email"): "发送邮件",

@@ -345,6 +345,8 @@ class AuditObject(Labelled):
     UPLOAD_BATCH = "UploadBatch", "上传批次"
     COMPLETION_RECORD = "CompletionRecord", "服务记录"
     LOCAL_STANDARD = "LocalStandard", "地方标准"
+    LOCAL_STANDARD_VERSION = "LocalStandardVersion", "地方标准版本"
+    FINANCE_EXPORT = "FinanceExport", "特困人员护理补贴表"
     AREA = "Area", "行政区划"
     SAMPLING_DRAW = "SamplingDraw", "抽样"
     DRAW_ITEM = "DrawItem", "抽中记录"

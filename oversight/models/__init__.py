@@ -30,7 +30,7 @@ from .procurement import (
 )
 from .payments import Installment
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
-from .standard import LocalStandard
+from .standard import LocalStandard, LocalStandardVersion
 from .subject import Subject
 from .user import User
 from .verification import EvidenceFlag, VerificationImport
@@ -44,5 +44,5 @@ __all__ = [
     "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
     "AcceptanceMember", "ContractAcceptance", "Installment",
     "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
-    "Area",
+    "Area", "LocalStandardVersion",
 ]

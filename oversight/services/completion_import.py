@@ -41,14 +41,16 @@ from ..adapters.tables.marked import error_workbook, unlisted_note
 from ..adapters.tables.reading import ReadLimits, UnreadableFile, iter_table
 from ..clock import format_county_time, utcnow
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
+from ..domain.local_standards import is_urban
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
 from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, RecordSource, ServiceType
 from ..extensions import db
-from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
+from ..models import Assignment, CompletionRecord, Contract, FieldWorker, Subject, UploadBatch, User
 from ..policy import Action, may, owns
 from . import leases, notifications
 from .audit import record_event
 from .completion_places import TOWNSHIP_CENTRES
+from .standards import poverty_lines
 from .jobs import process_name
 
 log = logging.getLogger(__name__)
@@ -447,6 +449,10 @@ def read_limits(service_type: str) -> ReadLimits:
 # --- the shared checking and storing path --------------------------------------------------
 
 
+# What the anomaly flags read of each assignment's subject.
+_ANOMALY_COLUMNS = pd.Index(["assignment_id", "id_number", "township", "urban"])
+
+
 def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iterable[pd.DataFrame],
                today: date, *, skip_unstarted: bool = True,
                writer: _PieceWriter | None = None) -> tuple[LogValidation, LogContext]:
@@ -458,28 +464,35 @@ def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iter
     on_piece = writer.start(ctx) if writer is not None else None
     validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"], skip_unstarted=skip_unstarted,
                               on_piece=on_piece)
-    return validation, replace(ctx, assignments=ctx.assignments[["assignment_id", "id_number", "township"]])
+    return validation, replace(ctx, assignments=ctx.assignments[_ANOMALY_COLUMNS.intersection(ctx.assignments.columns)])
 
 
 def log_context(contract: Contract, service_type: str, today: date) -> LogContext:
     """The contract's assignments, the contractor's workers and the stored visits, as frames."""
     assignments = fetch_frame(
         select(Assignment.number, Assignment.id.label("assignment_id"), Subject.name.label("subject_name"),
-               Subject.id_number, Assignment.service_type, Assignment.status, Subject.township)
+               Subject.id_number, Assignment.service_type, Assignment.status, Subject.township, Subject.village)
         .join(Subject, Assignment.subject_id == Subject.id).where(Assignment.contract_id == contract.id),
-        shared=("subject_name", "service_type", "status", "township"))
+        shared=("subject_name", "service_type", "status", "township", "village"))
     workers = fetch_frame(select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id"))
                      .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active))
     existing = fetch_frame(select(CompletionRecord.assignment_id, CompletionRecord.service_date,
                              CompletionRecord.start_time)
                       .where(CompletionRecord.contract_id == contract.id,
                              CompletionRecord.service_type == service_type), shared=("start_time",))
-    poverty_line = db.session.execute(
-        select(LocalStandard.poverty_line_fen).where(LocalStandard.county_id == contract.county_id,
-                                                     LocalStandard.year <= today.year)
-        .order_by(LocalStandard.year.desc()).limit(1)).scalar_one_or_none()
+    lines = poverty_lines(contract.county_id) if service_type == "household_survey" else ()
+    if lines:
+        assignments["urban"] = _urban(assignments.pop("village"), assignments["township"])
+    else:
+        assignments = assignments.drop(columns="village")
     return LogContext(service_type, contract.term_start, contract.term_end, today, assignments, workers,
-                      existing, poverty_line_fen=poverty_line)
+                      existing, poverty_lines=lines)
+
+
+def _urban(villages: pd.Series, townships: pd.Series) -> pd.Series:
+    """Whether each subject is held to the urban 低保标准 (`domain.local_standards.is_urban`)."""
+    pairs = pd.Series(list(zip(townships.astype(object), villages.astype(object))), index=villages.index)
+    return pairs.map({pair: is_urban(*pair) for pair in set(pairs)}).astype(bool)
 
 
 def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
@@ -508,8 +521,8 @@ def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
         if batch_id is not None:
             conclusions = conclusions.where(not_this_batch)
         previous = dict((connection or db.session).execute(conclusions).all())
-    return AnomalyContext(ctx.assignments[["assignment_id", "id_number", "township"]], existing,
-                          TOWNSHIP_CENTRES, ctx.poverty_line_fen, previous)
+    return AnomalyContext(ctx.assignments[_ANOMALY_COLUMNS.intersection(ctx.assignments.columns)], existing,
+                          TOWNSHIP_CENTRES, ctx.poverty_line_fen, ctx.poverty_lines, previous)
 
 
 def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, batch_id: int | None,

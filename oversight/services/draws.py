@@ -34,7 +34,9 @@ from ..domain.sampling import (
     verify_draw,
 )
 from ..domain.sampling.plans import DEFAULT_FLOOR, DEFAULT_SHARE
+from ..domain.local_standards import StandardTerms
 from ..extensions import db
+from .standards import terms_on
 from ..models import (
     Assignment,
     AuditEvent,
@@ -45,7 +47,6 @@ from ..models import (
     DrawItem,
     EvidenceFlag,
     FieldWorker,
-    LocalStandard,
     SamplingDraw,
 )
 
@@ -82,17 +83,16 @@ class DrawOutcome:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def standard_for(county_id: int, year: int) -> LocalStandard | None:
-    """A county's local standards for a year, if its admin set them."""
-    return db.session.execute(select(LocalStandard).where(
-        LocalStandard.county_id == county_id, LocalStandard.year == year)).scalar_one_or_none()
+def standard_for(county_id: int, day: date) -> StandardTerms | None:
+    """A county's local standards in force on `day` (a draw's: its drawing day), if its admin set them."""
+    return terms_on(county_id, day)
 
 
 def _bp(value: int) -> Decimal:
     return Decimal(value) / 10000
 
 
-def draw_params(contract: Contract, purpose: str, standard: LocalStandard | None,
+def draw_params(contract: Contract, purpose: str, standard: StandardTerms | None,
                 risk_weighted: bool = False) -> DrawParams:
     """The rule a draw of this contract follows: callbacks by the county's callback share,
     spot checks by the contract's sampling rule (its share and floor defaulting to the county's)."""
@@ -287,7 +287,7 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
     seed = check_seed(seed)
     outcome = DrawOutcome()
     for contract in contracts:
-        standard = standard_for(contract.county_id, quarter.year)
+        standard = standard_for(contract.county_id, today)
         complaints = open_complaints(contract.id) if purpose == SPOT_CHECK else []
         for line_type in sorted(contract.service_types):
             if service_type is not None and line_type != service_type:
@@ -304,7 +304,7 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
 
 
 def _draw_one(purpose: str, quarter: Quarter, contract: Contract, service_type: str,
-              standard: LocalStandard | None, risk_weighted: bool, seed: str, user_id: int | None,
+              standard: StandardTerms | None, risk_weighted: bool, seed: str, user_id: int | None,
               complaints: Sequence[Complaint]) -> SamplingDraw | str:
     """Store one draw, or say why there is none."""
     earlier = existing_draw(purpose, quarter, contract.id, service_type)

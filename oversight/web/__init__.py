@@ -114,6 +114,7 @@ def register_web(app: Flask) -> None:
     from .reviews.routes import bp as reviews_bp
     from .schemes.routes import bp as schemes_bp
     from .spot_checks.routes import bp as spot_checks_bp
+    from .standards.routes import bp as standards_bp
     from .subjects.routes import bp as subjects_bp
     from .uploads.routes import bp as uploads_bp
     from .users.routes import bp as users_bp
@@ -130,7 +131,7 @@ def register_web(app: Flask) -> None:
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
                       verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp,
                       payments_bp, acceptance_bp, visit_map_bp, field_bp, devices_bp, procurement_bp,
-                      areas_bp):
+                      standards_bp, areas_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -507,3 +507,31 @@ def test_the_county_revision_takes_the_county_named_at_upgrade_and_goes_back(mig
         back = _contents(connection, before)
     assert {table: rows for table, rows in back.items() if table != "areas"} == {
         table: rows for table, rows in before.items() if table != "areas"}
+
+
+STANDARD_VERSIONS = "e3f5a7b9d1c2"
+
+
+def test_the_standard_versions_revision_makes_each_existing_year_its_version_one_and_goes_back(migrated_app):
+    before = _one_county_database()
+    upgrade(revision=COUNTY_SCOPE)
+    upgrade(revision=STANDARD_VERSIONS)
+    with db.engine.connect() as connection:
+        standards = connection.execute(text(
+            "SELECT id, year, poverty_line_fen, holidays, recheck_min_checks FROM local_standards ORDER BY id")).all()
+        versions = connection.execute(text(
+            "SELECT standard_id, number, effective_from, reason, created_by_id, poverty_line_fen, poverty_line_rural_fen,"
+            " holidays, working_days, recheck_min_checks FROM local_standard_versions ORDER BY standard_id")).all()
+        rural = connection.execute(text("SELECT poverty_line_rural_fen FROM local_standards")).scalars().all()
+    assert len(standards) == len(before["local_standards"]) > 0
+    assert [(v.standard_id, v.number, str(v.effective_from)[:10]) for v in versions] == [
+        (s.id, 1, f"{s.year:04d}-01-01") for s in standards]
+    for standard, version in zip(standards, versions):
+        assert version.poverty_line_fen == version.poverty_line_rural_fen == standard.poverty_line_fen
+        assert version.recheck_min_checks == standard.recheck_min_checks and version.created_by_id is None
+        assert version.reason == "升级前已有的年度标准"
+    assert set(rural) == {None}  # the year's row keeps NULL: its one line stands for both
+    downgrade(revision=COUNTY_SCOPE)
+    with db.engine.connect() as connection:
+        assert "local_standard_versions" not in inspect(connection).get_table_names()
+        assert len(connection.execute(text("SELECT id FROM local_standards")).all()) == len(standards)

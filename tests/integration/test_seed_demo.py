@@ -203,7 +203,7 @@ def test_schedule_and_activity_hold_on_any_day(seeded, today):
     with seeded(today=today):
         assert_realistic_schedule(today)
         years = set(db.session.execute(select(LocalStandard.year)).scalars())
-        assert years == {today.year - 1, today.year}
+        assert years == {today.year - 2, today.year - 1, today.year}
         assert_reviews_follow_the_quarters(today)
         assert db.session.execute(select(CompletionRecord.service_date).order_by(
             CompletionRecord.service_date.desc()).limit(1)).scalar() < today
@@ -240,6 +240,10 @@ def test_contractors_users_and_standards(demo):
     assert standard.county == "赣县区" and standard.poverty_line_fen > 0
     assert standard.care_allowance_tier1_fen > standard.care_allowance_tier2_fen > standard.care_allowance_tier3_fen
     assert f"{TODAY.year}-10-01" in standard.holidays
+    assert f"{TODAY.year}-02-14" in standard.working_days  # 调休 of the Spring Festival 2026
+    versions = standard.versions
+    assert [(v.number, v.effective_from) for v in versions] == [(1, date(TODAY.year, 1, 1)), (2, date(TODAY.year, 7, 1))]
+    assert versions[1].poverty_line_fen > versions[0].poverty_line_fen > versions[0].poverty_line_rural_fen
 
 
 def _minutes(clock: str) -> int:

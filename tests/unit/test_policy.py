@@ -147,6 +147,9 @@ ROLE_TABLE = {
     Action.MANAGE_API_TOKENS: "AS.C",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
     Action.MANAGE_AREAS: "A...",
+    Action.READ_STANDARDS: "ASU.",
+    Action.MANAGE_STANDARDS: "A...",
+    Action.EXPORT_CARE_ALLOWANCES: "ASU.",
 }
 
 
@@ -203,7 +206,7 @@ def test_auditors_only_read_and_export():
         Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT, Action.READ_PROCUREMENT,
         # their own inbox and e-mail choices, which change nothing of the oversight record
         Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS,
-        Action.READ_CONTRACTOR_PROFILES}
+        Action.READ_CONTRACTOR_PROFILES, Action.READ_STANDARDS, Action.EXPORT_CARE_ALLOWANCES}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
 
 
