@@ -125,6 +125,10 @@ class Action(StrEnum):
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
+    # Re-assessment on a change of condition (issue 14): a report issues a re-assessment; the
+    # bureau states from when a changed care tier takes effect.
+    REPORT_CONDITION_CHANGES = "report_condition_changes"
+    STATE_TIER_DATES = "state_tier_dates"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -184,6 +188,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.USE_FIELD_PAGES: FIELD_WORKER,
     Action.MANAGE_API_TOKENS: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR, Role.FIELD_WORKER}),
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
+    Action.REPORT_CONDITION_CHANGES: DATA_ENTRY,
+    Action.STATE_TIER_DATES: STAFF,
 }
 
 

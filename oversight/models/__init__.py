@@ -30,6 +30,7 @@ from .procurement import (
 )
 from .payments import Installment
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
+from .reassessment import ConditionReport, TierEffectiveDate
 from .standard import LocalStandard
 from .subject import Subject
 from .user import User
@@ -45,4 +46,5 @@ __all__ = [
     "AcceptanceMember", "ContractAcceptance", "Installment",
     "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
     "Area",
+    "ConditionReport", "TierEffectiveDate",
 ]

@@ -146,6 +146,8 @@ ROLE_TABLE = {
     Action.USE_FIELD_PAGES: "....",
     Action.MANAGE_API_TOKENS: "AS.C",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
+    Action.REPORT_CONDITION_CHANGES: "AS.C",
+    Action.STATE_TIER_DATES: "AS..",
 }
 
 
