@@ -133,6 +133,9 @@ FIELD_LABELS: dict[str, str] = {
     "perceptual_hash": "感知哈希",
     # areas (issue 14)
     "level": "层级", "parent_id": "上级区划",
+    # re-assessment on a change of condition (issue 14)
+    "reported_on": "报告日期", "reporter_kind": "报告人类别", "reporter_name": "报告人", "description": "变化情况",
+    "effective_from": "生效日期", "stated_by_id": "确定人",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -180,6 +183,9 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("AcceptanceMember", "role"): "验收小组角色",
     ("ApiToken", "name"): "设备名称",
     ("Assignment", "worker_id"): "指派的服务人员",
+    ("Assignment", "reason"): "任务类型",
+    ("TierEffectiveDate", "record_id"): "评估记录",
+    ("TierEffectiveDate", "reason"): "说明",
 }
 
 
