@@ -82,9 +82,10 @@ class DrawOutcome:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def standard_for(year: int) -> LocalStandard | None:
-    """The admin's local standards for a year, if set."""
-    return db.session.execute(select(LocalStandard).where(LocalStandard.year == year)).scalar_one_or_none()
+def standard_for(county_id: int, year: int) -> LocalStandard | None:
+    """A county's local standards for a year, if its admin set them."""
+    return db.session.execute(select(LocalStandard).where(
+        LocalStandard.county_id == county_id, LocalStandard.year == year)).scalar_one_or_none()
 
 
 def _bp(value: int) -> Decimal:
@@ -280,9 +281,9 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
     contracts = check_draw_request(purpose, quarter, today=today, contract_id=contract_id,
                                    service_type=service_type, seed=seed)
     seed = check_seed(seed)
-    standard = standard_for(quarter.year)
     outcome = DrawOutcome()
     for contract in contracts:
+        standard = standard_for(contract.county_id, quarter.year)
         complaints = open_complaints(contract.id) if purpose == SPOT_CHECK else []
         for line_type in sorted(contract.service_types):
             if service_type is not None and line_type != service_type:

@@ -134,7 +134,7 @@ def conclude(acceptance_id: int):
 @login_required
 def document(acceptance_id: int, kind: str):
     acceptance = _acceptance_or_404(acceptance_id)
-    bureau = current_app.config.get("BUREAU_NAME") or buyer_name(acceptance.year)
+    bureau = current_app.config.get("BUREAU_NAME") or buyer_name(acceptance.year, acceptance.contract.county_id)
     built = acceptance_document.build_acceptance_document(acceptance, service.figures_of(acceptance), bureau)
     data = acceptance_document.to_docx(built) if kind == "docx" else acceptance_document.to_pdf(built)
     return send_file(io.BytesIO(data), mimetype=DOCX if kind == "docx" else "application/pdf", as_attachment=True,

@@ -11,7 +11,7 @@ from ...policy import Action
 from ...services.audit import record_event
 from ...services.contractor_profile import contractor_profile
 from ...services.registry import RegistryError, save_contractor, save_worker, worker_counts
-from ..access import is_contractor_user, permission_required, require_contractor_visible
+from ..access import county_for_new_row, is_contractor_user, permission_required, require_contractor_visible
 from ..forms_common import redirect_refused
 from ..params import paginate
 from .forms import ContractorForm, WorkerForm
@@ -75,7 +75,8 @@ def _edit_contractor(contractor: Contractor | None):
         try:
             saved = save_contractor(contractor, name=form.name.data.strip(), credit_code=form.credit_code.data,
                                     contact_person=form.contact_person.data.strip(),
-                                    contact_phone=form.contact_phone.data)
+                                    contact_phone=form.contact_phone.data,
+                                    county_id=None if contractor else county_for_new_row())
         except RegistryError as error:
             flash(str(error), "danger")
         else:

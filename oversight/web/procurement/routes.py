@@ -19,7 +19,7 @@ from ...models import Contractor, ProcurementProject, TenderEvaluator, TenderSco
 from ...policy import Action
 from ...services import procurement as svc
 from ...services.procurement import ProcurementError
-from ..access import permission_required
+from ..access import county_for_new_row, permission_required
 from ..attachments_common import received
 from ..forms_common import redirect_refused, refilled, send_back
 from ..params import paginate
@@ -90,7 +90,8 @@ def _edit(project: ProcurementProject | None):
                 term_start=form.term_start.data, term_end=form.term_end.data,
                 performance_share_bp=int(form.performance_share.data * 100), user=current_user,
                 announced_on=project.announced_on if project else None,
-                bid_opening_on=project.bid_opening_on if project else None)
+                bid_opening_on=project.bid_opening_on if project else None,
+                county_id=None if project else county_for_new_row())
         except ProcurementError as error:
             form.form_errors.append(str(error))
         else:
@@ -237,7 +238,7 @@ def add_bid(project_id: int):
                                                           form.contact_phone) if not (field.data or "").strip()]
                 if missing:
                     raise ProcurementError("选择已登记的投标人，或填写新机构的" + "、".join(missing))
-                contractor = svc.new_bidder(name=form.name.data.strip(), credit_code=form.credit_code.data,
+                contractor = svc.new_bidder(project, name=form.name.data.strip(), credit_code=form.credit_code.data,
                                             contact_person=form.contact_person.data.strip(),
                                             contact_phone=form.contact_phone.data)
             svc.record_bid(project, contractor, price_fen=form.price_fen.data, valid=not form.invalid.data,

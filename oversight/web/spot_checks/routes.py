@@ -272,7 +272,7 @@ def notice_document(notice_id: int, kind: str):
     from ...exports.ocds import buyer_name
 
     found = get_notice_or_404(notice_id)
-    document = build_notice_document(found, buyer_name(found.year))
+    document = build_notice_document(found, buyer_name(found.year, found.contract.county_id))
     data = to_docx(document) if kind == "docx" else to_pdf(document)
     mimetype = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
                 else "application/pdf")

@@ -8,6 +8,7 @@ from ...models import Assignment, Subject
 from ...policy import Action
 from ...services.registry import RegistryError, save_subject, townships
 from ..access import (
+    county_for_new_row,
     is_contractor_user,
     own_contract_ids,
     permission_required,
@@ -84,6 +85,7 @@ def _edit(subject: Subject | None):
                 township=form.township.data.strip(), village=form.village.data.strip(),
                 category=form.category.data, phone=form.phone.data or None,
                 household_size=form.household_size.data,
+                **({} if subject else {"county_id": county_for_new_row()}),
             )
         except RegistryError as error:
             flash(str(error), "danger")
