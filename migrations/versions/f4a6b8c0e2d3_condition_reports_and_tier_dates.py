@@ -2,7 +2,7 @@
 stated effective dates of care-tier changes, and the notification kind that tells the contractor
 
 Revision ID: f4a6b8c0e2d3
-Revises: a2c4e6f8b0d1
+Revises: d2e4f6a8c0b1
 Create Date: 2026-12-04 20:25:00
 
 The codes are written out as they stand at this revision. Downgrading deletes the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f4a6b8c0e2d3'
-down_revision = 'a2c4e6f8b0d1'
+down_revision = 'd2e4f6a8c0b1'
 branch_labels = None
 depends_on = None
 
@@ -52,6 +52,7 @@ def upgrade():
         sa.Column('reporter_name', sa.String(length=64), nullable=True),
         sa.Column('description', sa.Text(), nullable=False),
         sa.Column('entered_by_id', sa.Integer(), nullable=True),
+        sa.Column('county_id', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('updated_at', sa.DateTime(), nullable=False),
         sa.CheckConstraint(_in('reporter_kind', REPORTERS), name=op.f('ck_condition_reports_reporter_kind')),
@@ -59,6 +60,7 @@ def upgrade():
                                 name=op.f('fk_condition_reports_assignment_id_assignments')),
         sa.ForeignKeyConstraint(['contract_id'], ['contracts.id'],
                                 name=op.f('fk_condition_reports_contract_id_contracts')),
+        sa.ForeignKeyConstraint(['county_id'], ['areas.id'], name=op.f('fk_condition_reports_county_id_areas')),
         sa.ForeignKeyConstraint(['entered_by_id'], ['users.id'], name=op.f('fk_condition_reports_entered_by_id_users')),
         sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], name=op.f('fk_condition_reports_subject_id_subjects')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_condition_reports')),
@@ -66,6 +68,7 @@ def upgrade():
     with op.batch_alter_table('condition_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_condition_reports_assignment_id'), ['assignment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_condition_reports_contract_id'), ['contract_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_condition_reports_county_id'), ['county_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_condition_reports_subject_id'), ['subject_id'], unique=False)
     op.create_table(
         'tier_effective_dates',
@@ -92,6 +95,7 @@ def downgrade():
     op.drop_table('tier_effective_dates')
     with op.batch_alter_table('condition_reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_condition_reports_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_condition_reports_county_id'))
         batch_op.drop_index(batch_op.f('ix_condition_reports_contract_id'))
         batch_op.drop_index(batch_op.f('ix_condition_reports_assignment_id'))
     op.drop_table('condition_reports')

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..domain.vocabulary import ConditionReporter, label_of
 from ..extensions import db
 from .base import TimestampMixin, one_of
+from .county import ContractCounty
 
 
-class ConditionReport(TimestampMixin, db.Model):
+class ConditionReport(ContractCounty, TimestampMixin, db.Model):
     """情况变化报告: who reported what change of a special-hardship person, on which day, and the
-    re-assessment assignment it created (or the open one it joined)."""
+    re-assessment assignment it created (or the open one it joined); of its contract's county."""
 
     __tablename__ = "condition_reports"
     __table_args__ = (one_of("reporter_kind", ConditionReporter),)

@@ -66,9 +66,9 @@ def open_reassessment(contract_id: int, subject_id: int) -> Assignment | None:
         .order_by(Assignment.id).limit(1)).scalar_one_or_none()
 
 
-def reassessment_due(reported_on: date) -> date:
-    """The due date of the re-assessment of a change reported on `reported_on` (county calendar)."""
-    return add_working_days(reported_on, rule.REASSESSMENT_WORKING_DAYS)
+def reassessment_due(county_id: int, reported_on: date) -> date:
+    """The due date of the re-assessment of a change reported on `reported_on` (the county's calendar)."""
+    return add_working_days(county_id, reported_on, rule.REASSESSMENT_WORKING_DAYS)
 
 
 def report_change(subject: Subject, contract: Contract, *, reported_on: date, reporter_kind: str,
@@ -92,18 +92,20 @@ def report_change(subject: Subject, contract: Contract, *, reported_on: date, re
     assignment = open_reassessment(contract.id, subject.id)
     issued = assignment is None
     if issued:
-        due = reassessment_due(reported_on)
+        due = reassessment_due(contract.county_id, reported_on)
         try:
             check_assignable(contract, subject, SELF_CARE, due)
         except AssignmentError as error:
             raise ReportRefused(f"复评截止日期 {due.isoformat()}：{error}") from None
-        assignment = Assignment(number=next_number(today), contract_id=contract.id, subject_id=subject.id,
+        assignment = Assignment(number=next_number(today), contract_id=contract.id, county_id=contract.county_id,
+                                subject_id=subject.id,
                                 service_type=SELF_CARE, due_date=due, status="assigned", required_visits=1,
                                 reason=AssignmentReason.REASSESSMENT,
                                 note=f"情况变化复评（{reported_on.isoformat()}报告）")
         db.session.add(assignment)
         db.session.flush()
-    report = ConditionReport(subject_id=subject.id, contract_id=contract.id, assignment_id=assignment.id,
+    report = ConditionReport(subject_id=subject.id, contract_id=contract.id, county_id=contract.county_id,
+                             assignment_id=assignment.id,
                              reported_on=reported_on, reporter_kind=reporter_kind,
                              reporter_name=(reporter_name or "").strip() or None, description=description,
                              entered_by_id=user.id if user is not None else None)

@@ -14,6 +14,7 @@ from oversight.domain.scoring import DEFAULT_SCHEME, OPTIONAL_INDICATORS, Band, 
 from oversight.extensions import db
 from oversight.models import Assignment, CompletionRecord, LocalStandard, Notification
 from oversight.services import reassessment as service
+from oversight.services.areas import home_county
 from oversight.services.freshness import review_staleness
 from oversight.services.kpi_evidence import gather_evidence
 from oversight.services.reviews import score_contract_quarter
@@ -26,7 +27,7 @@ NO_ITEMS = dict(eating=False, dressing=False, transfer=False, toileting=False, w
 
 @pytest.fixture
 def person(factory):
-    db.session.add(LocalStandard(year=2026, county="测试县", poverty_line_fen=82_000, care_allowance_tier1_fen=150_000,
+    db.session.add(LocalStandard(county_id=home_county().id, year=2026, county="测试县", poverty_line_fen=82_000, care_allowance_tier1_fen=150_000,
                                  care_allowance_tier2_fen=100_000, care_allowance_tier3_fen=50_000,
                                  holidays=[f"2026-02-{day}" for day in range(15, 24)]))
     db.session.commit()
@@ -57,6 +58,7 @@ def test_a_report_before_the_spring_festival_issues_a_re_assessment_due_on_the_t
     assert assignment.due_date == date(2026, 3, 6)  # 13 Feb, then 24 Feb … 6 Mar
     assert (assignment.service_type, assignment.reason, assignment.status, assignment.contract_id) == (
         "self_care_assessment", "reassessment", "assigned", person["contract"].id)
+    assert report.county_id == assignment.county_id == person["contract"].county_id
     assert assignment.reason_label == "情况变化复评"
     told = db.session.execute(select(Notification.user_id, Notification.kind, Notification.link)).all()
     assert told == [(person["staff"].id, "reassessment_assigned", f"/assignments/{assignment.id}")]
