@@ -265,7 +265,7 @@ def due_soon(contractor_id: int, count: int, today: date, horizon: date, days: i
 def reassessment_assigned(report: Any) -> Message:
     """A reported change of condition issued a re-assessment to the contractor serving the person."""
     assignment = report.assignment
-    return Message(NotificationKind.REASSESSMENT_ASSIGNED, f"reassessment:{assignment.id}",
+    return Message(NotificationKind.REASSESSMENT_ASSIGNED, f"re-assessment:{assignment.id}",
                    f"收到情况变化复评任务 {assignment.number}",
                    f"合同 {report.contract.code} 的一名服务对象情况发生变化（{county_date(report.reported_on)}报告），"
                    f"请于 {county_date(assignment.due_date)}（北京时间）前完成自理能力复评并上报评估记录。",

@@ -33,7 +33,7 @@ def _form(people, **changes):
 
 def test_the_contractor_serving_the_person_reports_a_change_and_sees_its_re_assessment(client_for, people):
     staff = client_for(people["staff"])
-    url = f"/condition-reports/new?subject={people['subject'].id}"
+    url = f"/condition-reports/new/{people['subject'].id}"
     page = staff.get(url).get_data(as_text=True)
     assert "报告情况变化" in page and people["contract"].code in page
     answer = staff.post(url, _form(people), token_from=url)
@@ -52,7 +52,7 @@ def test_the_contractor_serving_the_person_reports_a_change_and_sees_its_re_asse
 
 def test_another_contractors_person_and_report_answer_404(client_for, people):
     supervisor = client_for(people["supervisor"])
-    url = f"/condition-reports/new?subject={people['subject'].id}"
+    url = f"/condition-reports/new/{people['subject'].id}"
     assert supervisor.post(url, _form(people, reporter_kind="village_committee"), token_from=url).status_code == 302
     report = db.session.execute(select(ConditionReport)).scalar_one()
     theirs = client_for(people["their_staff"])
@@ -60,7 +60,7 @@ def test_another_contractors_person_and_report_answer_404(client_for, people):
     assert theirs.get(f"/condition-reports/{report.id}").status_code == 404
     assert report.assignment.number not in theirs.get("/condition-reports/").get_data(as_text=True)
     # Their own person, on a contract of theirs, but offered only their own contracts: ours is refused.
-    their_url = f"/condition-reports/new?subject={people['stranger'].id}"
+    their_url = f"/condition-reports/new/{people['stranger'].id}"
     refused = theirs.post(their_url, _form(people), token_from=their_url)
     assert db.session.execute(select(ConditionReport.id)).scalars().all() == [report.id]
     assert refused.status_code == 303  # the form again: not a choice it offers
@@ -70,7 +70,7 @@ def test_another_contractors_person_and_report_answer_404(client_for, people):
 
 def test_a_refused_report_says_why_and_records_nothing(client_for, people):
     supervisor = client_for(people["supervisor"])
-    url = f"/condition-reports/new?subject={people['subject'].id}"
+    url = f"/condition-reports/new/{people['subject'].id}"
     answer = supervisor.post(url, _form(people, description=""), token_from=url)
     assert answer.status_code == 303 and "请写明情况变化的内容" in supervisor.get(url).get_data(as_text=True)
     future = supervisor.post(url, _form(people, reported_on="2099-01-01"), token_from=url)
@@ -81,7 +81,7 @@ def test_a_refused_report_says_why_and_records_nothing(client_for, people):
 def test_the_subject_page_shows_the_tier_history_and_a_supervisor_states_the_effective_date(client_for, people,
                                                                                               factory):
     supervisor = client_for(people["supervisor"])
-    url = f"/condition-reports/new?subject={people['subject'].id}"
+    url = f"/condition-reports/new/{people['subject'].id}"
     supervisor.post(url, _form(people), token_from=url)
     assignment = db.session.execute(select(Assignment).where(Assignment.reason == "reassessment")).scalar_one()
     record = factory.record(assignment, service_date=date(2026, 3, 5), eating=False, dressing=False, transfer=False,

@@ -2,7 +2,7 @@
 working days; the bureau states from when a changed care tier takes effect (issue 14)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ...clock import county_today
@@ -21,7 +21,7 @@ from ..access import (
     subject_visible,
 )
 from ..forms_common import redisplay, refill
-from ..params import database_int, paginate
+from ..params import paginate
 from .forms import ConditionReportForm, EffectiveDateForm
 
 bp = Blueprint("reassessment", __name__, url_prefix="/condition-reports")
@@ -55,8 +55,8 @@ def index():
     return render_template("reassessment/index.html", page=paginate(service.reports_query(contract_scope())))
 
 
-def _person_or_404(subject_id: int | None) -> Subject:
-    subject = db.session.get(Subject, subject_id) if subject_id else None
+def _person_or_404(subject_id: int) -> Subject:
+    subject = db.session.get(Subject, subject_id)
     if subject is None or not subject_visible(subject.id):
         abort(404)
     return subject
@@ -68,10 +68,10 @@ def _report_or_404(report_id: int) -> ConditionReport:
     return report
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/new/<int:subject_id>", methods=["GET", "POST"])
 @permission_required(Action.REPORT_CONDITION_CHANGES)
-def create():
-    subject = _person_or_404(request.args.get("subject", type=database_int))
+def create(subject_id: int):
+    subject = _person_or_404(subject_id)
     today = county_today()
     contracts = service.serving_contracts(subject, today, current_user.contractor_id if is_contractor_user() else None)
     form = ConditionReportForm()
