@@ -1,5 +1,5 @@
 """The demo's reports of a change of condition (情况变化报告): two persons of the care contract,
-one reported three weeks ago (its re-assessment due in 10 working days), one this week."""
+one reported last week, one two days ago: both re-assessments still open (due in 10 working days)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -10,8 +10,8 @@ from oversight.models import Assignment, Contract, Subject, User
 from oversight.services import reassessment
 from oversight.extensions import db
 
-REPORTS = ((21, "village_committee", "梅林村委会", "近期摔倒后行动不便，上下床需人搀扶"),
-           (3, "field_worker", "服务人员", "因病住院出院后卧床，不能自主如厕和洗澡"))
+REPORTS = ((8, "village_committee", "梅林村委会", "近期摔倒后行动不便，上下床需人搀扶"),
+           (2, "field_worker", "服务人员", "因病住院出院后卧床，不能自主如厕和洗澡"))
 
 
 def add_condition_reports(contract: Contract, supervisor: User, today: date) -> None:
