@@ -129,6 +129,8 @@ class Action(StrEnum):
     # bureau states from when a changed care tier takes effect.
     REPORT_CONDITION_CHANGES = "report_condition_changes"
     STATE_TIER_DATES = "state_tier_dates"
+    # Areas (issue 14): the admin loads a county's townships and villages.
+    MANAGE_AREAS = "manage_areas"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -190,6 +192,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
     Action.REPORT_CONDITION_CHANGES: DATA_ENTRY,
     Action.STATE_TIER_DATES: STAFF,
+    Action.MANAGE_AREAS: ADMIN,
 }
 
 

@@ -132,7 +132,8 @@ FIELD_LABELS: dict[str, str] = {
     "media": "照片与签名", "media_id": "照片或签名", "visit_id": "移动端服务记录",
     "perceptual_hash": "感知哈希",
     # areas (issue 14)
-    "level": "层级", "parent_id": "上级区划",
+    "level": "层级", "parent_id": "上级区划", "county_id": "所属县（区）", "area_id": "管辖区域",
+    "added": "新增", "renamed": "更名",
     # re-assessment on a change of condition (issue 14)
     "reported_on": "报告日期", "reporter_kind": "报告人类别", "reporter_name": "报告人", "description": "变化情况",
     "effective_from": "生效日期", "stated_by_id": "确定人",

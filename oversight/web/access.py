@@ -16,7 +16,7 @@ from .. import policy
 from ..extensions import db
 from ..models import AnnualEvaluation, Area, Assignment, Contract, QuarterlyReview, RectificationNotice
 from ..policy import Action
-from ..services.areas import county_ids_under
+from ..services.areas import county_ids_under, scope_area_ids_under
 from ..services.audit import record_event
 
 
@@ -74,13 +74,45 @@ def require_county_visible(county_id: int | None) -> None:
         abort(404)
 
 
-def get_in_county_or_404(model, record_id: int):
-    """A county-scoped row (`county_id`) by id, 404 when missing or of another county."""
-    record = db.session.get(model, record_id)
+# A row without a county of its own reaches it through the first of these it has.
+_COUNTY_PARENTS = (("contract_id", "Contract"), ("contractor_id", "Contractor"), ("draw_id", "SamplingDraw"),
+                   ("project_id", "ProcurementProject"), ("spot_check_id", "SpotCheck"),
+                   ("review_id", "QuarterlyReview"), ("record_id", "CompletionRecord"),
+                   ("assignment_id", "Assignment"), ("acceptance_id", "ContractAcceptance"))
+
+
+def county_of(record) -> int | None:
+    """The county a row belongs to: its own `county_id`, or its parent's (a spot check's
+    contract's, a draw item's draw's, a worker's contractor's …); None for a row of no county."""
+    county_id = getattr(record, "county_id", None)
+    if county_id is not None:
+        return county_id
+    from .. import models
+
+    for column, model_name in _COUNTY_PARENTS:
+        parent_id = getattr(record, column, None)
+        if parent_id is not None:
+            parent = db.session.get(getattr(models, model_name), parent_id)
+            return county_of(parent) if parent is not None else None
+    return None
+
+
+def get_scoped_or_404(model, record_id: int | None):
+    """A row by id, 404 when missing or of a county the user's area does not cover (a county's
+    users never learn that another county's ids exist)."""
+    record = db.session.get(model, record_id) if record_id is not None else None
     if record is None:
         abort(404)
-    require_county_visible(record.county_id)
+    require_county_visible(county_of(record))
     return record
+
+
+def managed_area_ids() -> list[int]:
+    """The user's area and every province, city and county below it (whose accounts an admin
+    manages, whose uploads a user sees)."""
+    if "managed_area_ids" not in g:
+        g.managed_area_ids = scope_area_ids_under(current_user.area_id)
+    return g.managed_area_ids
 
 
 def county_choices() -> list[tuple[int, str]]:
@@ -123,12 +155,12 @@ def contract_scope() -> Select | None:
     """What the services' `scope` arguments take: the ids of the contracts the user may see
     (their counties', a contractor's own), or None for all when the user's area covers every
     county there is."""
-    if is_contractor_user() or not _covers_every_county():
+    if is_contractor_user() or not covers_every_county():
         return own_contract_ids()
     return None
 
 
-def _covers_every_county() -> bool:
+def covers_every_county() -> bool:
     if "covers_every_county" not in g:
         from ..domain.vocabulary import AreaLevel
         from sqlalchemy import func
@@ -198,7 +230,7 @@ def get_evaluation_or_404(evaluation_id: int) -> AnnualEvaluation:
 
 def get_notice_or_404(notice_id: int) -> RectificationNotice:
     """A notice the current user may see: a contractor only its own contracts' (else 404)."""
-    notice = db.get_or_404(RectificationNotice, notice_id)
+    notice = get_scoped_or_404(RectificationNotice, notice_id)
     if not policy.sees_notice(current_user, notice.contract.contractor_id):
         abort(404)
     return notice

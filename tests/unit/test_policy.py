@@ -148,6 +148,7 @@ ROLE_TABLE = {
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
     Action.REPORT_CONDITION_CHANGES: "AS.C",
     Action.STATE_TIER_DATES: "AS..",
+    Action.MANAGE_AREAS: "A...",
 }
 
 

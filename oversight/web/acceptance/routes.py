@@ -16,6 +16,7 @@ from ...extensions import db
 from ...models import Contract, ContractAcceptance
 from ...policy import Action, is_contractor, owns
 from ...services import acceptances as service
+from ..access import require_county_visible
 from ..access import get_contract_or_404, permission_required, scope_to_own_contracts
 from ..forms_common import refill, refilled
 from ..workflow import refuse_form
@@ -36,6 +37,7 @@ def _acceptance_or_404(acceptance_id: int) -> ContractAcceptance:
     acceptance = db.session.get(ContractAcceptance, acceptance_id)
     if acceptance is None or not owns(current_user, acceptance.contract.contractor_id):
         abort(404)
+    require_county_visible(acceptance.contract.county_id)
     if is_contractor(current_user) and not acceptance.concluded:
         abort(404)
     return acceptance

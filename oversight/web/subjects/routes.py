@@ -4,9 +4,12 @@ from sqlalchemy import select
 
 from ...domain.vocabulary import SubjectCategory
 from ...extensions import db
+from ...services.areas import township_names
 from ...models import Assignment, Subject
 from ...policy import Action
 from ...services.registry import RegistryError, save_subject, townships
+from ..access import scope_to_counties, visible_county_ids
+from ..access import get_scoped_or_404
 from ..access import (
     county_for_new_row,
     is_contractor_user,
@@ -25,7 +28,7 @@ bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 @bp.route("/")
 @login_required
 def index():
-    stmt = select(Subject).order_by(Subject.township, Subject.village, Subject.name)
+    stmt = scope_to_counties(select(Subject), Subject.county_id).order_by(Subject.township, Subject.village, Subject.name)
     if is_contractor_user():
         stmt = stmt.where(Subject.id.in_(
             select(Assignment.subject_id).where(Assignment.contract_id.in_(own_contract_ids()))
@@ -40,7 +43,7 @@ def index():
     if filters["q"]:
         stmt = stmt.where(Subject.name.contains(filters["q"]))
     page = paginate(stmt)
-    return render_template("subjects/index.html", page=page, filters=filters, townships=townships(),
+    return render_template("subjects/index.html", page=page, filters=filters, townships=townships(visible_county_ids()),
                            categories=SubjectCategory.codes())
 
 
@@ -59,7 +62,11 @@ def detail(subject_id: int):
     if is_contractor_user():
         stmt = stmt.where(Assignment.contract_id.in_(own_contract_ids()))
     assignments = db.session.execute(stmt).scalars().all()
+    # The township is free text; once the county's townships are loaded, say whether it is one.
+    loaded = township_names(subject.county_id)
+    township_known = (subject.township in loaded) if loaded else None
     return render_template("subjects/detail.html", subject=subject, assignments=assignments,
+                           township_known=township_known,
                            revealed=one_view_allowed("Subject", subject.id))
 
 
@@ -114,4 +121,4 @@ def create():
 @bp.route("/<int:subject_id>/edit", methods=["GET", "POST"])
 @permission_required(Action.MANAGE_SUBJECTS)
 def edit(subject_id: int):
-    return _edit(db.get_or_404(Subject, subject_id))
+    return _edit(get_scoped_or_404(Subject, subject_id))

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -6,23 +6,17 @@ from ...extensions import db
 from ...models import Area, Contractor, FieldWorker, User
 from ...policy import Action
 from ...services.accounts import AccountError, create_user
-from ...services.areas import scope_area_ids_under
-from ..access import permission_required, scope_to_counties
+from ..access import managed_area_ids, permission_required, scope_to_counties
 from ..params import paginate
 from .forms import UserForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
 
-def _managed_area_ids() -> list[int]:
-    """The areas of the accounts the admin manages: their own and every one below it."""
-    return scope_area_ids_under(current_user.area_id)
-
-
 @bp.route("/")
 @permission_required(Action.MANAGE_USERS)
 def index():
-    stmt = select(User).where(User.area_id.in_(_managed_area_ids())).order_by(User.role, User.username)
+    stmt = select(User).where(User.area_id.in_(managed_area_ids())).order_by(User.role, User.username)
     return render_template("users/index.html", page=paginate(stmt))
 
 
@@ -31,8 +25,8 @@ def index():
 def create():
     form = UserForm()
     form.area_id.choices = [(area.id, f"{area.name}（{area.code}）") for area in db.session.execute(
-        select(Area).where(Area.id.in_(_managed_area_ids())).order_by(Area.code)).scalars()]
-    if not form.is_submitted():
+        select(Area).where(Area.id.in_(managed_area_ids())).order_by(Area.code)).scalars()]
+    if not form.is_submitted() or "area_id" not in request.form:  # the admin's own area unless chosen
         form.area_id.data = current_user.area_id
     form.contractor_id.choices = [(0, "—")] + [
         (c.id, c.name) for c in db.session.execute(
@@ -62,7 +56,7 @@ def create():
 @permission_required(Action.MANAGE_USERS)
 def toggle_active(user_id: int):
     user = db.get_or_404(User, user_id)
-    if user.area_id not in _managed_area_ids():
+    if user.area_id not in managed_area_ids():
         abort(404)
     user.is_active_account = not user.is_active_account
     db.session.commit()  # deactivating ends the user's sessions (services/accounts.py)
