@@ -413,12 +413,18 @@ COUNTY_TABLES = ("contractors", "contracts", "subjects", "assignments", "complet
                  "quarterly_reviews", "annual_evaluations", "local_standards", "procurement_projects")
 
 
+def _codes_before_reassessment() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The models' codes, the notification kinds as they stood before the re-assessment revision."""
+    return {**_vocabulary_checks(), **{(table, "kind"): _migration(REASSESSMENT).KINDS_BEFORE
+                                       for table in ("notifications", "notification_preferences")}}
+
+
 def _one_county_database() -> dict[str, list[tuple]]:
     """A database as the release before the areas' scope left it: rows in every table (a user of
     every role), the local standards naming their county; returns every table's rows."""
     upgrade(revision=AREAS)
     with db.engine.connect() as connection:
-        checks = _present(_vocabulary_checks(), connection)
+        checks = _present(_codes_before_reassessment(), connection)
     with db.engine.begin() as connection:
         written = _fill_every_table(connection, checks)
         connection.execute(text("UPDATE local_standards SET county = '旧县名' WHERE year < 3"))
