@@ -130,6 +130,10 @@ class Action(StrEnum):
     READ_STANDARDS = "read_standards"
     MANAGE_STANDARDS = "manage_standards"
     EXPORT_CARE_ALLOWANCES = "export_care_allowances"
+    # Re-assessment on a change of condition (issue 14): a report issues a re-assessment; the
+    # bureau states from when a changed care tier takes effect.
+    REPORT_CONDITION_CHANGES = "report_condition_changes"
+    STATE_TIER_DATES = "state_tier_dates"
     # Areas (issue 14): the admin loads a county's townships and villages.
     MANAGE_AREAS = "manage_areas"
 
@@ -194,6 +198,8 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.READ_STANDARDS: READERS,
     Action.MANAGE_STANDARDS: ADMIN,
     Action.EXPORT_CARE_ALLOWANCES: READERS,
+    Action.REPORT_CONDITION_CHANGES: DATA_ENTRY,
+    Action.STATE_TIER_DATES: STAFF,
     Action.MANAGE_AREAS: ADMIN,
 }
 

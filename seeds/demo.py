@@ -49,6 +49,7 @@ from oversight.services.standards import add_version
 from .activity import Activity, Party
 from .identities import People, Weighted
 from .procurement import add_draft, add_procurement
+from .reassessment import add_condition_reports
 from .records import ContractLogs
 from .reference import COUNTY, TOWNSHIPS, public_holidays, public_working_days, villages_of
 from .schedule import ONE_DAY, Profile, Schedule, WorkCalendar, month_windows, shift_month
@@ -294,6 +295,7 @@ class _Builder:
         add_draft(contracts[-1][0], users["supervisor"])
         self._add_payment_schedules(contracts, users)
         self._add_field_workers(contractors)
+        add_condition_reports(contracts[-1][0], users["supervisor"], self.today)
         return DemoSummary(self.scale, self.seed, self.today, tuple(self.contract_summaries),
                            tuple(self.user_summaries), row_counts())
 

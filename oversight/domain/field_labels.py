@@ -137,6 +137,9 @@ FIELD_LABELS: dict[str, str] = {
     # local standards (issue 14)
     "poverty_line_rural_fen": "农村低保标准（元/人/月）", "working_days": "调休上班日",
     "effective_from": "生效日期", "standard_id": "地方标准", "persons": "人数", "total_fen": "合计金额（元）",
+    # re-assessment on a change of condition (issue 14)
+    "reported_on": "报告日期", "reporter_kind": "报告人类别", "reporter_name": "报告人", "description": "变化情况",
+    "stated_by_id": "确定人",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -190,6 +193,9 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("AcceptanceMember", "role"): "验收小组角色",
     ("ApiToken", "name"): "设备名称",
     ("Assignment", "worker_id"): "指派的服务人员",
+    ("Assignment", "reason"): "任务类型",
+    ("TierEffectiveDate", "record_id"): "评估记录",
+    ("TierEffectiveDate", "reason"): "说明",
 }
 
 

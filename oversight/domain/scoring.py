@@ -268,6 +268,13 @@ DEFAULT_SCHEME = Scheme(
     ),
 )
 
+# Indicators the app measures that the default scheme leaves out: a scheme version may weight them
+# (their values here are what the scheme page offers). A scheme without them scores as before.
+OPTIONAL_INDICATORS: tuple[Indicator, ...] = (
+    # 按时复评率 (issue 14): re-assessments on a reported change done within their 10 working days.
+    Indicator("reassessment_on_time", "按时复评率", Decimal(5), Decimal("1.00"), Decimal("0.80")),
+)
+
 
 def non_negative_int(value: object, what: str, error: type[ScoringError] = ScoringError) -> int:
     """The value if it is an int ≥ 0; TypeError for other types, `error` for negatives."""

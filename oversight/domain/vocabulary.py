@@ -392,6 +392,8 @@ class AuditObject(Labelled):
     CONTRACT_ACCEPTANCE = "ContractAcceptance", "履约验收"
     ACCEPTANCE_MEMBER = "AcceptanceMember", "验收小组成员"
     CONTRACTOR_PROFILE = "ContractorProfile", "承接机构履约档案"
+    CONDITION_REPORT = "ConditionReport", "情况变化报告"
+    TIER_EFFECTIVE_DATE = "TierEffectiveDate", "护理档次生效日期"
 
 
 class ImportKind(Labelled):
@@ -546,6 +548,7 @@ class NotificationKind(Labelled):
     IMPORT_FINISHED = "import_finished", "上传记录处理完成"
     IMPORT_FAILED = "import_failed", "上传记录处理失败"
     DUE_SOON = "due_soon", "任务即将到期"
+    REASSESSMENT_ASSIGNED = "reassessment_assigned", "情况变化复评任务派发"
 
 
 class EmailStatus(Labelled):
@@ -677,3 +680,24 @@ class AreaLevel(Labelled):
     COUNTY = "county", "县（区）"
     TOWNSHIP = "township", "乡镇（街道）"
     VILLAGE = "village", "村（社区）"
+
+
+# --- re-assessment on a change of condition (issue 14) -------------------------------------------
+
+
+class AssignmentReason(Labelled):
+    """Why an assignment was issued, where it is not the contract's ordinary work (NULL)."""
+
+    REASSESSMENT = "reassessment", "情况变化复评"
+
+
+class ConditionReporter(Labelled):
+    """Who reported a special-hardship person's change of condition (情况变化报告)."""
+
+    CONTRACTOR_STAFF = "contractor_staff", "承接机构工作人员"
+    FIELD_WORKER = "field_worker", "服务人员（经承接机构）"
+    BUREAU = "bureau", "民政部门"
+    TOWNSHIP = "township", "乡镇（街道）"
+    VILLAGE_COMMITTEE = "village_committee", "村（居）委会"
+    FAMILY = "family", "本人或家属"
+    OTHER = "other", "其他"

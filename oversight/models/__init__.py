@@ -31,6 +31,7 @@ from .procurement import (
 from .payments import Installment
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
 from .standard import LocalStandard, LocalStandardVersion
+from .reassessment import ConditionReport, TierEffectiveDate
 from .subject import Subject
 from .user import User
 from .verification import EvidenceFlag, VerificationImport
@@ -45,4 +46,5 @@ __all__ = [
     "AcceptanceMember", "ContractAcceptance", "Installment",
     "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
     "Area", "LocalStandardVersion",
+    "ConditionReport", "TierEffectiveDate",
 ]

@@ -37,6 +37,8 @@ from ..models import (
 )
 from .check_results import QuarterChecks, quarter_check_figures, quarter_checks
 from .draws import CALLBACK, SPOT_CHECK
+from .reassessment import KPI_KEY as REASSESSMENT_KEY
+from .reassessment import due_reassessments, reassessment_evidence
 
 # What each indicator's record ids list: assignment ids; completion-record ids of the spot checks
 # and callbacks; rectification-notice ids.
@@ -48,6 +50,7 @@ RECORD_KINDS: dict[str, str] = {
     "satisfaction": "callback",
     "authenticity": "callback",
     "rectification": "rectification_notice",
+    REASSESSMENT_KEY: "assignment",
 }
 
 
@@ -141,12 +144,14 @@ class QuarterRows:
 
     assignments: list
     checks: QuarterChecks
+    reassessments: list = field(default_factory=list)  # `reassessment.due_reassessments`
 
 
 def quarter_rows(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterRows:
     """The assignments due in the quarter and its checks, callbacks and notices (see `due_by`
     at `gather_evidence`)."""
-    return QuarterRows(due_assignments(contract_id, quarter, due_by), quarter_checks(contract_id, quarter, due_by))
+    return QuarterRows(due_assignments(contract_id, quarter, due_by), quarter_checks(contract_id, quarter, due_by),
+                       due_reassessments(contract_id, quarter, due_by))
 
 
 def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None,
@@ -165,6 +170,7 @@ def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = No
         "completion": _evidence("completion", due, completed),
         "timeliness": _evidence("timeliness", completed, on_time),
         **checked,
+        REASSESSMENT_KEY: reassessment_evidence(rows.reassessments),
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},
                            counted_ids={key: pair[1] for key, pair in pairs.items() if pair[1] is not None},

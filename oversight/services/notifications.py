@@ -166,6 +166,10 @@ def import_done(batch) -> None:
     notify(messages.import_done(batch))
 
 
+def reassessment_assigned(report) -> None:
+    notify(messages.reassessment_assigned(report))
+
+
 def due_soon(contractor_id: int, count: int, today, horizon, days: int) -> int:
     return len(notify(messages.due_soon(contractor_id, count, today, horizon, days)))
 

@@ -122,6 +122,7 @@ def register_web(app: Flask) -> None:
     from .visit_map.routes import bp as visit_map_bp
     from .field.routes import bp as field_bp
     from .devices.routes import bp as devices_bp
+    from .reassessment.routes import bp as reassessment_bp
     from .areas.routes import bp as areas_bp
     from .api.routes import register_api
 
@@ -131,7 +132,7 @@ def register_web(app: Flask) -> None:
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
                       verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp,
                       payments_bp, acceptance_bp, visit_map_bp, field_bp, devices_bp, procurement_bp,
-                      standards_bp, areas_bp):
+                      standards_bp, reassessment_bp, areas_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 

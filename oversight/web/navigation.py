@@ -37,6 +37,7 @@ NAV_GROUPS: tuple[NavGroup, ...] = (
         NavItem("服务记录", "records.index"),
         NavItem("更正申请", "corrections.index"),
         NavItem("服务对象", "subjects.index", Action.READ_OVERSIGHT),
+        NavItem("情况变化报告", "reassessment.index"),
         NavItem("承接机构", "contractors.index"),
         NavItem("批量导入", "imports.index", Action.IMPORT_REGISTERS),
     )),

@@ -53,6 +53,7 @@ SESSION_VERSION = "e6a3c9f42d13"
 ATTACHMENT_OWNERS = "a8c5e1b64f35"
 AUDIT_KEYS = "d5f2b8e31c02"
 PROCUREMENT = "c3e5a7b9d1f4"
+REASSESSMENT = "f4a6b8c0e2d3"
 
 
 @pytest.fixture
@@ -338,11 +339,13 @@ PAGE_JOBS = "b1d3f5a7c9e2"
 def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
     """The models' codes, as the vocabularies the appeals revision grew stood before it (and the
     attachment owners before the procurement revision added its own, the export jobs' statuses
-    before the page jobs' revision)."""
+    before the page jobs' revision, the notification kinds before the re-assessment revision)."""
     return {**_vocabulary_checks(), ("attachments", "owner_type"): _migration(PROCUREMENT).OWNER_TYPES,
             **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()},
             ("users", "role"): _migration(FIELD_APP).ROLES_BEFORE,
-            ("export_jobs", "status"): _migration(PAGE_JOBS).STATUSES_BEFORE}
+            ("export_jobs", "status"): _migration(PAGE_JOBS).STATUSES_BEFORE,
+            **{(table, "kind"): _migration(REASSESSMENT).KINDS_BEFORE
+               for table in ("notifications", "notification_preferences")}}
 
 
 def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(migrated_app):
@@ -410,12 +413,18 @@ COUNTY_TABLES = ("contractors", "contracts", "subjects", "assignments", "complet
                  "quarterly_reviews", "annual_evaluations", "local_standards", "procurement_projects")
 
 
+def _codes_before_reassessment() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The models' codes, the notification kinds as they stood before the re-assessment revision."""
+    return {**_vocabulary_checks(), **{(table, "kind"): _migration(REASSESSMENT).KINDS_BEFORE
+                                       for table in ("notifications", "notification_preferences")}}
+
+
 def _one_county_database() -> dict[str, list[tuple]]:
     """A database as the release before the areas' scope left it: rows in every table (a user of
     every role), the local standards naming their county; returns every table's rows."""
     upgrade(revision=AREAS)
     with db.engine.connect() as connection:
-        checks = _present(_vocabulary_checks(), connection)
+        checks = _present(_codes_before_reassessment(), connection)
     with db.engine.begin() as connection:
         written = _fill_every_table(connection, checks)
         connection.execute(text("UPDATE local_standards SET county = '旧县名' WHERE year < 3"))

@@ -150,6 +150,8 @@ ROLE_TABLE = {
     Action.READ_STANDARDS: "ASU.",
     Action.MANAGE_STANDARDS: "A...",
     Action.EXPORT_CARE_ALLOWANCES: "ASU.",
+    Action.REPORT_CONDITION_CHANGES: "AS.C",
+    Action.STATE_TIER_DATES: "AS..",
 }
 
 

@@ -39,6 +39,7 @@ from oversight.models import (
     Attachment,
     Callback,
     CompletionRecord,
+    ConditionReport,
     Contract,
     Contractor,
     ContractAcceptance,
@@ -324,7 +325,7 @@ ROWS_FOR = {
     "item_id": DrawItem, "notice_id": RectificationNotice, "batch_id": UploadBatch, "record_id": CompletionRecord,
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
     "project_id": ProcurementProject, "evaluator_id": TenderEvaluator,
-    "acceptance_id": ContractAcceptance,
+    "acceptance_id": ContractAcceptance, "report_id": ConditionReport,
 }
 TRIES_PER_ROUTE = 4
 # Routes no demo row fills: error reports of failed imports (every demo import succeeds); the
