@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .reference import AREA_CODES, COUNTY, TOWNSHIPS, URBAN_COMMUNITIES
 from .schedule import Profile
 
 PROVINCE = ("360000", "江西省")
@@ -76,19 +77,11 @@ def _kind(township: str) -> str:
 
 
 GANXIAN = CountyPlan(
-    code="360704", name="赣县区", contract_prefix="GXMZ",
-    townships=(
-        ("梅林镇", 10, 1), ("城市社区管委会", 12, 1), ("王母渡镇", 8, 2), ("江口镇", 7, 1),
-        ("田村镇", 7, 2), ("南塘镇", 6, 2), ("茅店镇", 6, 1), ("吉埠镇", 4, 1), ("五云镇", 6, 1),
-        ("湖江镇", 5, 1), ("储潭镇", 5, 1), ("韩坊镇", 5, 2), ("沙地镇", 6, 2), ("阳埠乡", 4, 1),
-        ("大埠乡", 3, 2), ("长洛乡", 3, 2), ("大田乡", 4, 2), ("白鹭乡", 4, 2), ("三溪乡", 3, 2),
-        ("石芫乡", 3, 2),
-    ),
+    code="360704", name=COUNTY, contract_prefix="GXMZ",
+    townships=TOWNSHIPS,
     seat="城市社区管委会",
-    seat_communities=("城北社区", "城南社区", "城东社区", "城西社区", "赣新社区", "金钩社区", "沿江社区", "红金社区"),
-    # 360704 has been 赣县区's code since 2016; 360721 (the former 赣县) stays on every ID number
-    # issued before then, and a few residents were born in neighbouring counties.
-    id_codes=(("360721", 70), ("360704", 25), ("360702", 2), ("360703", 1), ("360731", 1), ("360732", 1)),
+    seat_communities=URBAN_COMMUNITIES,
+    id_codes=AREA_CODES,
     credit_regions=("360721", "360704"), region_since=2016,
     contractors=(
         ContractorSpec("赣县区同心社会工作服务中心", "同心", "TX", "tongxin", 2014, Profile(0.96, 0.05, 0.008, 0.03)),
