@@ -146,6 +146,7 @@ ROLE_TABLE = {
     Action.USE_FIELD_PAGES: "....",
     Action.MANAGE_API_TOKENS: "AS.C",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
+    Action.READ_CITY_DASHBOARD: "ASU.",
 }
 
 
@@ -202,7 +203,7 @@ def test_auditors_only_read_and_export():
         Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT, Action.READ_PROCUREMENT,
         # their own inbox and e-mail choices, which change nothing of the oversight record
         Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS,
-        Action.READ_CONTRACTOR_PROFILES}
+        Action.READ_CONTRACTOR_PROFILES, Action.READ_CITY_DASHBOARD}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
 
 
