@@ -162,7 +162,9 @@ class Activity:
                              self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
         # This month's verification data arrives after the last draw: its flags wait for the next one.
         self.timeline.at(_at(self.today, 10, 30), self.supervisor,
-                         lambda moment: import_demo_evidence(self.supervisor, self.today, self.seed), even_today=True)
+                         lambda moment: import_demo_evidence(self.supervisor, self.today, self.seed,
+                                                              self.parties[0].contract.county_id),
+                         even_today=True)
         self._plan_corrections()
         self.timeline.run()
 

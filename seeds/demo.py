@@ -44,10 +44,11 @@ from oversight.services.accounts import create_user
 from oversight.services.audit import Actor, append_only_lifted, record_event, reset_actor, set_actor
 from oversight.services import acceptances, installments
 from oversight.services.audit_anchors import anchor_audit_log
+from oversight.services.areas import ensure_area, home_county
 from oversight.services.registry import save_contract, save_contractor, save_worker
 
 from .activity import Activity, Party
-from .counties import CITY, CITY_MAIL_DOMAIN, CITY_STAFF, COUNTIES, GANXIAN, PROVINCE, ContractorSpec, CountyPlan
+from .counties import CITY, CITY_MAIL_DOMAIN, CITY_STAFF, COUNTIES, GANXIAN, ContractorSpec, CountyPlan
 from .identities import People, Weighted
 from .procurement import add_draft, add_procurement
 from .records import ContractLogs
@@ -238,26 +239,30 @@ def _build(scale: str, seed: int, today: date) -> DemoSummary:
     contracts = tuple(summary for builder in builders for summary in builder.contract_summaries)
     users = [summary for builder in builders for summary in builder.user_summaries]
     if spec.counties > 1:
-        users += _add_city_staff(areas[CITY[0]])
+        users += _add_city_staff(ensure_area(*CITY))
     return DemoSummary(scale, seed, today, contracts, tuple(users), row_counts(),
                        tuple(plan.name for plan in plans))
 
 
 def add_areas(plans: tuple[CountyPlan, ...]) -> dict[str, Area]:
-    """The province, the city, the counties and each county's townships (the reference data an
-    admin would load from a file); areas already present are kept. By code."""
-    found = {area.code: area for area in db.session.execute(select(Area)).scalars()}
-    rows = [(PROVINCE[0], PROVINCE[1], None), (CITY[0], CITY[1], PROVINCE[0])]
+    """Each plan's county with the areas above it, and its townships (the reference data an admin
+    would load from a file); areas already present are kept. By the plan's code.
+
+    The one-county demo goes in the install's county (`home_county`, COUNTY_CODE), whatever its
+    code; its townships are added when that is the plan's county."""
+    counties = {}
     for plan in plans:
-        rows.append((plan.code, plan.name, CITY[0]))
-        rows += [(plan.township_code(name), name, plan.code) for name, _, _ in plan.townships]
-    for code, name, parent in rows:
-        if code not in found:
-            found[code] = Area(code=code, name=name, level=level_of(code),
-                               parent_id=found[parent].id if parent else None)
-            db.session.add(found[code])
-            db.session.flush()
-    return found
+        county = home_county() if len(plans) == 1 else ensure_area(plan.code, plan.name)
+        counties[plan.code] = county
+        if county.code != plan.code:
+            continue
+        present = set(db.session.execute(select(Area.code).where(Area.parent_id == county.id)).scalars())
+        for name, _, _ in plan.townships:
+            code = plan.township_code(name)
+            if code not in present:
+                db.session.add(Area(code=code, name=name, level=level_of(code), parent_id=county.id))
+    db.session.flush()
+    return counties
 
 
 def _add_city_staff(city: Area) -> list[UserSummary]:
@@ -265,8 +270,7 @@ def _add_city_staff(city: Area) -> list[UserSummary]:
     made = []
     for username, role, display_name in CITY_STAFF:
         password = f"demo-{username}"
-        user = create_user(username, password, role, display_name, None)
-        user.area_id = city.id
+        user = create_user(username, password, role, display_name, None, area_id=city.id)
         user.email = demo_email(username, False, CITY_MAIL_DOMAIN)
         made.append(UserSummary(username, password, role, None, user.email, CITY[1]))
     db.session.flush()
@@ -349,7 +353,8 @@ class _Builder:
 
     def build(self) -> None:
         """The county: standards, registers, contracts, a year of activity, log-ins (summaries kept)."""
-        record_event("seed", "Area", self.area.id if self.area else None, {"county": self.plan.name})
+        self.county = self.area
+        record_event("seed", "Area", self.county.id, {"county": self.county.name})
         self._add_standards()
         contractors = self._add_contractors()
         households, persons = self._add_subjects()
@@ -366,13 +371,14 @@ class _Builder:
         self._add_field_workers(contractors)
 
     def _add_standards(self) -> None:
-        existing = set(db.session.execute(select(LocalStandard.year)).scalars())
+        existing = set(db.session.execute(select(LocalStandard.year).where(
+            LocalStandard.county_id == self.county.id)).scalars())
         figures = self.plan.standards
         for year, raise_steps in ((self.today.year - 1, 0), (self.today.year, 1)):
             if year in existing:
                 continue  # an admin's figures win over the demo's
             db.session.add(LocalStandard(
-                year=year, county=self.plan.name,
+                county_id=self.county.id, year=year, county=self.county.name,
                 poverty_line_fen=figures.poverty_line + figures.poverty_step * raise_steps,
                 care_allowance_tier1_fen=figures.care_tiers[0] + figures.care_steps[0] * raise_steps,
                 care_allowance_tier2_fen=figures.care_tiers[1] + figures.care_steps[1] * raise_steps,
@@ -389,7 +395,8 @@ class _Builder:
             contractor = save_contractor(
                 None, name=spec.name,
                 credit_code=self.people.credit_code(before if spec.founded < self.plan.region_since else since),
-                contact_person=self.people.name(rng.random() < 0.4, young=True), contact_phone=self.people.mobile())
+                contact_person=self.people.name(rng.random() < 0.4, young=True), contact_phone=self.people.mobile(),
+                county_id=self.county.id)
             count = rng.randint(*self.spec.workers)
             for index in range(1, count + 1):
                 save_worker(contractor, None, worker_no=f"{spec.worker_prefix}{index:03d}",
@@ -423,7 +430,7 @@ class _Builder:
         township = self.places.pick(rng)
         male = rng.random() < male_share
         birth = self.people.birth_date(self.today, *ages)
-        return {"kind": kind, "name": self.people.name(male), "id_number": self.people.id_number(birth, male),
+        return {"county_id": self.county.id, "kind": kind, "name": self.people.name(male), "id_number": self.people.id_number(birth, male),
                 "township": township, "village": rng.choice(self.villages[township]), "category": category,
                 "phone": self.people.mobile() if rng.random() < phone_share else None, "household_size": size}
 
@@ -466,7 +473,8 @@ class _Builder:
                 self._surveys(contract, spec.profile, [h for h in households if h["township"] in lot])
             else:
                 self._person_services(contract, spec.profile, [p for p in persons if p["township"] in lot])
-        rows = self.schedule.numbered_rows()
+        counties = {contract.id: contract.county_id for contract, _, _ in contracts}
+        rows = [{**row, "county_id": counties[row["contract_id"]]} for row in self.schedule.numbered_rows()]
         db.session.execute(insert(Assignment.__table__), rows)
         by_status = Counter(row["status"] for row in rows)
         record_event("seed", "Assignment", None, {"rows": len(rows), "by_status": dict(sorted(by_status.items()))})
@@ -544,7 +552,7 @@ class _Builder:
                                field_worker_id=worker.id)
             user.email = f"{username}@{spec.login}-sg.example.cn"
             self.user_summaries.append(UserSummary(username, password, Role.FIELD_WORKER, contractor.name, user.email,
-                                                   self.plan.name))
+                                                   self.county.name))
             open_ones = db.session.execute(
                 select(Assignment).join(Contract, Assignment.contract_id == Contract.id)
                 .where(Contract.contractor_id == contractor.id,
@@ -556,10 +564,11 @@ class _Builder:
 
     def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> User:
         password = f"demo-{username}"
-        user = create_user(username, password, role, display_name, contractor.id if contractor else None)
+        user = create_user(username, password, role, display_name, contractor.id if contractor else None,
+                           area_id=None if contractor else self.county.id)
         user.email = demo_email(username, contractor is not None, self.plan.mail_domain)
         self.user_summaries.append(UserSummary(username, password, role, contractor.name if contractor else None,
-                                               user.email, self.plan.name))
+                                               user.email, self.county.name))
         return user
 
     def _add_activity(self, contracts, users: dict[str, User]) -> None:
