@@ -356,6 +356,7 @@ class _Builder:
         self.county = self.area
         record_event("seed", "Area", self.county.id, {"county": self.county.name})
         self._add_standards()
+        self.schedule.continue_after(db.session.execute(select(Assignment.number)).scalars())
         contractors = self._add_contractors()
         households, persons = self._add_subjects()
         contracts = self._add_contracts(contractors, households, persons)
