@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ...charts.city import pass_rates_png
@@ -11,7 +11,7 @@ from ...policy import Action
 from ...services import city_dashboard, dashboard
 from ...services.callbacks import COMPLAINT_UNCLOSED
 from ...services.spot_checks import NOTICE_UNCLOSED, notice_overdue
-from ..access import contract_scope, is_contractor_user, may, permission_required
+from ..access import contract_scope, is_contractor_user, may, permission_required, visible_county_ids
 
 bp = Blueprint("dashboard", __name__)
 
@@ -48,7 +48,16 @@ def index():
         notice_overdue=notice_overdue,
         unclosed_notices=NOTICE_UNCLOSED, unclosed_complaints=COMPLAINT_UNCLOSED,
         city_area=_city_area(),
+        county_view=_county_view(),
     )
+
+
+def _county_view() -> Area | None:
+    """The county a city user narrowed the dashboard to (`?county=<id>`), if any."""
+    chosen = request.args.get("county", type=int)
+    if chosen is None or visible_county_ids() != [chosen] or _city_area() is None:
+        return None
+    return db.session.get(Area, chosen)
 
 
 def _city_area() -> Area | None:
