@@ -146,6 +146,7 @@ ROLE_TABLE = {
     Action.USE_FIELD_PAGES: "....",
     Action.MANAGE_API_TOKENS: "AS.C",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
+    Action.MANAGE_AREAS: "A...",
     Action.READ_CITY_DASHBOARD: "ASU.",
 }
 
