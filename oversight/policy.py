@@ -136,6 +136,9 @@ class Action(StrEnum):
     STATE_TIER_DATES = "state_tier_dates"
     # Areas (issue 14): the admin loads a county's townships and villages.
     MANAGE_AREAS = "manage_areas"
+    # The city dashboard (issue 14): a city's (or a province's) counties side by side, for the
+    # bureau's readers scoped above a county; a county's users get 404 (web.dashboard).
+    READ_CITY_DASHBOARD = "read_city_dashboard"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -201,6 +204,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.REPORT_CONDITION_CHANGES: DATA_ENTRY,
     Action.STATE_TIER_DATES: STAFF,
     Action.MANAGE_AREAS: ADMIN,
+    Action.READ_CITY_DASHBOARD: READERS,
 }
 
 

@@ -82,11 +82,17 @@ def public_working_days(year: int) -> list[date]:
     return [date.fromisoformat(f"{year}-{day}") for day in _WORKING_DAYS.get(year, ())]
 
 
-def villages_of(township: str) -> list[str]:
-    """Plausible village (村) and community (社区) names of a township; the same on every run."""
-    if township == "城市社区管委会":
-        return list(URBAN_COMMUNITIES)
+def villages_of(township: str, communities: tuple[str, ...] = ()) -> list[str]:
+    """Plausible village (村) and community (社区) names of a township; the same on every run.
+    `communities` are the county seat's own, given by the caller for its seat township; a
+    street office (街道) has communities only."""
+    if township == "城市社区管委会" and not communities:
+        communities = URBAN_COMMUNITIES
+    if communities:
+        return list(communities)
     # A string seed is hashed with SHA-512, so this does not depend on PYTHONHASHSEED.
     local = random.Random(f"villages:{township}")
+    if township.endswith("街道"):
+        return [stem + "社区" for stem in local.sample(VILLAGE_STEMS, local.randint(4, 7))]
     seat = township[:-1] + "社区"
     return [seat] + [stem + "村" for stem in local.sample(VILLAGE_STEMS, local.randint(6, 10))]

@@ -127,6 +127,13 @@ class Schedule:
         local = datetime.combine(day, time()) + timedelta(minutes=start_minute + self.rng.randrange(span_minutes))
         return local - BUREAU_UTC_OFFSET
 
+    def continue_after(self, numbers) -> None:
+        """Number each issue day on from the highest of `numbers` (RW20260105-000012, another
+        county's in the same database): bureau numbers are unique over all counties."""
+        for number in numbers:
+            day = date(int(number[2:6]), int(number[6:8]), int(number[8:10]))
+            self._sequences[day] = max(self._sequences.get(day, 0), int(number.rsplit("-", 1)[1]))
+
     def numbered_rows(self) -> list[dict]:
         """The rows in number order, so that ids follow the numbers."""
         return sorted(self.rows, key=lambda row: row["number"])

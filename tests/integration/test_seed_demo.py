@@ -447,8 +447,9 @@ def test_cli_prints_json_refuses_a_second_run_and_resets(make_app):
         assert set(contract) == {"code", "contractor", "service_types"}
         assert set(contract["service_types"]) <= set(ServiceType)
     for user in output["users"]:
-        assert set(user) == {"username", "password", "role", "contractor", "email"}
+        assert set(user) == {"username", "password", "role", "contractor", "email", "area"}
         assert (user["contractor"] is None) == (user["role"] not in ("contractor", "field_worker"))
+        assert user["area"] == "赣县区"
 
     again = runner.invoke(args=["seed-demo", "--scale", "small"])
     assert again.exit_code != 0 and "--reset" in again.output
