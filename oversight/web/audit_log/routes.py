@@ -14,7 +14,7 @@ from ...models import AuditEvent, User
 from ...policy import Action
 from ...services.audit import record_event
 from ...services.audit_anchors import check_audit_log
-from ..access import permission_required
+from ..access import covers_every_county, managed_area_ids, permission_required
 from ..params import ID_MAX, database_int, paginate
 from .presenting import SYSTEM_ACTORS, Presenter
 
@@ -45,6 +45,10 @@ def _filters() -> dict[str, str]:
 def filtered_events(filters: dict[str, str]) -> Select:
     """Events matching the filters (user, action, object type and id, county days), newest first."""
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if not covers_every_county():
+        # Until the events carry their county: those of the users of the reader's area and below
+        # (the system's own events, of every county, are read by those above every county).
+        stmt = stmt.where(AuditEvent.user_id.in_(select(User.id).where(User.area_id.in_(managed_area_ids()))))
     user = filters["user"]
     if user in SYSTEM_ACTORS:
         stmt = stmt.where(AuditEvent.user_id.is_(None), AuditEvent.actor == user)
@@ -71,7 +75,8 @@ def filtered_events(filters: dict[str, str]) -> Select:
 def _users() -> list[User]:
     """The users who appear in the log, by name."""
     return db.session.execute(select(User).where(
-        User.id.in_(select(AuditEvent.user_id).where(AuditEvent.user_id.is_not(None)).distinct()))
+        User.id.in_(select(AuditEvent.user_id).where(AuditEvent.user_id.is_not(None)).distinct()),
+        User.area_id.in_(managed_area_ids()))
         .order_by(User.display_name, User.id)).scalars().all()
 
 

@@ -78,7 +78,7 @@ def score():
     if not form.validate_on_submit():
         return refuse_form(form, ".index")
     quarter = Quarter.parse(form.quarter.data)
-    contract = db.session.get(Contract, form.contract_id.data) if form.contract_id.data else None
+    contract = get_contract_or_404(form.contract_id.data) if form.contract_id.data else None
     today = county_today()
     outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None, today, current_user)
     db.session.commit()

@@ -32,6 +32,7 @@ from ...services.spot_checks import (
     record_spot_check,
     respond_notice,
 )
+from ..access import get_scoped_or_404
 from ..access import contract_scope, get_notice_or_404, may, permission_required
 from ..attachments_common import received, send_attachment
 from ..params import paginate
@@ -59,7 +60,7 @@ def check_value(key: str, value) -> str:
 
 
 def _spot_check_item_or_404(item_id: int) -> DrawItem:
-    item = db.get_or_404(DrawItem, item_id)
+    item = get_scoped_or_404(DrawItem, item_id)
     if item.draw.purpose != SPOT_CHECK:
         abort(404)
     return item
@@ -106,7 +107,7 @@ def recheck(item_id: int):
 @bp.route("/<int:check_id>")
 @permission_required(Action.READ_OVERSIGHT)
 def detail(check_id: int):
-    check = db.get_or_404(SpotCheck, check_id)
+    check = get_scoped_or_404(SpotCheck, check_id)
     notice = notice_of(check)
     notice_form = None
     if not check.passed and notice is None:
@@ -121,7 +122,7 @@ def detail(check_id: int):
 @bp.route("/<int:check_id>/attachments", methods=["POST"])
 @permission_required(Action.RECORD_SPOT_CHECKS)
 def attach(check_id: int):
-    check = db.get_or_404(SpotCheck, check_id)
+    check = get_scoped_or_404(SpotCheck, check_id)
     form = AttachmentForm()
     if form.validate_on_submit():
         try:
@@ -149,7 +150,7 @@ def attachment(attachment_id: int):
 @bp.route("/<int:check_id>/notice", methods=["POST"])
 @permission_required(Action.ISSUE_NOTICES)
 def notice(check_id: int):
-    check = db.get_or_404(SpotCheck, check_id)
+    check = get_scoped_or_404(SpotCheck, check_id)
     form = NoticeForm()
     if form.validate_on_submit():
         try:
@@ -272,7 +273,7 @@ def notice_document(notice_id: int, kind: str):
     from ...exports.ocds import buyer_name
 
     found = get_notice_or_404(notice_id)
-    document = build_notice_document(found, buyer_name(found.year))
+    document = build_notice_document(found, buyer_name(found.year, found.contract.county_id))
     data = to_docx(document) if kind == "docx" else to_pdf(document)
     mimetype = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
                 else "application/pdf")
