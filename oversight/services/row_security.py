@@ -23,12 +23,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import g, has_app_context, has_request_context
-from sqlalchemy import event, select, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..extensions import db
 from ..models.row_security import SETTING
+from .areas import county_ids_under
 
 SYSTEM = "*"
 NOBODY = ""
@@ -54,36 +55,10 @@ def current_value() -> str:
     return SYSTEM
 
 
-def counties_of_area(area_id: int | None) -> list[int] | None:
-    """The county ids at or under an area (a city's counties, a province's cities' counties; a
-    township's or village's own county); None for no area (an account of the whole deployment)."""
-    if area_id is None:
-        return None
-    from ..models import Area
-
-    areas = db.session.execute(select(Area.id, Area.level, Area.parent_id)).all()
-    by_id = {row.id: row for row in areas}
-    area = by_id.get(area_id)
-    if area is None:
-        return []
-    while area.level in ("township", "village") and area.parent_id in by_id:
-        area = by_id[area.parent_id]
-    if area.level == "county":
-        return [area.id]
-    children: dict[int, list] = {}
-    for row in areas:
-        children.setdefault(row.parent_id, []).append(row)
-    found, frontier = [], [area.id]
-    while frontier:
-        below = [row for parent in frontier for row in children.get(parent, [])]
-        found += [row.id for row in below if row.level == "county"]
-        frontier = [row.id for row in below if row.level in ("province", "city")]
-    return found
-
-
-def counties_of_user(user) -> list[int] | None:
-    """The counties a user sees (None: every one)."""
-    return counties_of_area(getattr(user, "area_id", None))
+def counties_of_user(user) -> list[int]:
+    """The counties a user sees: those its area covers, as the app's own filters have them
+    (`web/access.visible_county_ids`)."""
+    return county_ids_under(user.area_id)
 
 
 def bind_user(user) -> None:
