@@ -13,6 +13,7 @@ from ...policy import Action
 from ...services.callbacks import CallbackError, file_complaint, worker_by_no
 from ...services.check_results import ContractResults, contract_results
 from ...services.draws import contracts_in_scope_query
+from ..access import scope_to_counties
 from ..access import get_scoped_or_404
 from ..access import permission_required
 from ..params import paginate
@@ -36,7 +37,7 @@ def index():
     except InvalidQuarter as error:
         flash(str(error), "danger")
         quarter = quarter_of(county_today()).previous()
-    page = paginate(contracts_in_scope_query(quarter))
+    page = paginate(scope_to_counties(contracts_in_scope_query(quarter), Contract.county_id))
     rows = [(contract, contract_results(contract.id, quarter, county_today())) for contract in page.items]
     return render_template("check_results/index.html", quarter=quarter, rows=rows, page=page)
 

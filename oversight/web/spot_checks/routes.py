@@ -11,7 +11,7 @@ from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
 from ...domain.rectification import RectificationError
-from ...models import DrawItem, SpotCheck
+from ...models import DrawItem, SamplingDraw, SpotCheck
 from ...policy import Action
 from ...services import rectification
 from ...services.appeals import appeal_of
@@ -32,6 +32,7 @@ from ...services.spot_checks import (
     record_spot_check,
     respond_notice,
 )
+from ..access import scope_to_counties, scope_to_own_contracts
 from ..access import get_scoped_or_404
 from ..access import contract_scope, get_notice_or_404, may, permission_required
 from ..attachments_common import received, send_attachment
@@ -71,9 +72,10 @@ def _spot_check_item_or_404(item_id: int) -> DrawItem:
 def index():
     view = request.args.get("view", "mine" if may(Action.RECORD_SPOT_CHECKS) else "pending")
     if view == "done":
-        page = paginate(select(SpotCheck).order_by(SpotCheck.id.desc()))
+        page = paginate(scope_to_own_contracts(select(SpotCheck), SpotCheck.contract_id).order_by(SpotCheck.id.desc()))
     else:
-        page = paginate(pending_items(current_user.id if view == "mine" else None))
+        page = paginate(scope_to_counties(pending_items(current_user.id if view == "mine" else None),
+                                          SamplingDraw.county_id))
     return render_template("spot_checks/index.html", view=view, page=page)
 
 
