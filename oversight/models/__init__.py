@@ -48,3 +48,8 @@ __all__ = [
     "Area", "LocalStandardVersion",
     "ConditionReport", "TierEffectiveDate",
 ]
+
+from ..extensions import db as _db  # noqa: E402
+from .row_security import install_policies as _install_policies  # noqa: E402
+
+_install_policies(_db.metadata)  # every table above with a county_id column, on PostgreSQL

@@ -47,7 +47,7 @@ from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, RecordSource, ServiceT
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, Contract, FieldWorker, Subject, UploadBatch, User
 from ..policy import Action, may, owns
-from . import leases, notifications
+from . import leases, notifications, row_security
 from .audit import record_event
 from .completion_places import TOWNSHIP_CENTRES
 from .standards import poverty_lines
@@ -257,7 +257,7 @@ class _PieceWriter:
             "service_type": ctx.service_type, "batch_id": self.batch_id,
             "entered_by_id": self.entered_by_id, "created_at": utcnow(), "source": RecordSource.UPLOAD},
             connection=self.connection)
-        self.thread = threading.Thread(target=self._run, name=f"import-{self.batch_id}-writer", daemon=True)
+        self.thread = threading.Thread(target=row_security.carried(self._run), name=f"import-{self.batch_id}-writer", daemon=True)
         self.thread.start()
         return self.pieces.put
 

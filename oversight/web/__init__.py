@@ -6,7 +6,7 @@ import math
 
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
-from flask_login import current_user
+from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +19,7 @@ from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_o
 from ..extensions import db, login_manager
 from ..models import User
 from ..policy import is_field_worker, read_only
+from ..services import row_security
 from ..services.audit import Actor, reset_actor, set_actor
 from .access import install_policy
 from .forms_common import drop_unclaimed_form
@@ -45,7 +46,13 @@ def _load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version):
         return None
+    row_security.bind_user(user)  # the request's transactions see the user's counties only
     return user
+
+
+def _scope_signed_in(_app, user) -> None:
+    """A log-in's request carries on as the user who signed in."""
+    row_security.bind_user(user)
 
 
 def _bind_actor() -> None:
@@ -141,6 +148,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     install_security(app)
+    user_logged_in.connect(_scope_signed_in, app)
     app.before_request(_bind_actor)
     app.before_request(_auditors_change_nothing)
     app.before_request(_confine_field_workers)

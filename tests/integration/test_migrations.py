@@ -544,3 +544,29 @@ def test_the_standard_versions_revision_makes_each_existing_year_its_version_one
     with db.engine.connect() as connection:
         assert "local_standard_versions" not in inspect(connection).get_table_names()
         assert len(connection.execute(text("SELECT id FROM local_standards")).all()) == len(standards)
+ROW_SECURITY = "c7d9e1f3b5a6"
+
+
+def _secured_tables() -> dict[str, tuple[bool, bool, str | None, str | None]]:
+    """table → (row security enabled, forced, the county policy's USING, its WITH CHECK)."""
+    rows = db.session.execute(text(
+        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, p.qual, p.with_check FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() "
+        "LEFT JOIN pg_policies p ON p.schemaname = n.nspname AND p.tablename = c.relname AND p.policyname = 'county_scope' "
+        "WHERE c.relkind = 'r' AND (c.relrowsecurity OR p.policyname IS NOT NULL)")).all()
+    return {row.relname: (row.relrowsecurity, row.relforcerowsecurity, row.qual, row.with_check) for row in rows}
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="row-level security is PostgreSQL's; the revision does nothing on SQLite")
+def test_the_row_security_revision_puts_every_county_table_under_its_policy_and_takes_it_off(migrated_app):
+    upgrade(revision=ROW_SECURITY)
+    secured = _secured_tables()
+    assert set(secured) == set(_migration(ROW_SECURITY).COUNTY_TABLES)
+    for enabled, forced, using, checked in secured.values():
+        assert enabled and forced and using == checked and "oversight.county_ids" in using
+    db.session.commit()
+    assert _secured_tables() == {}
+    db.session.commit()
+    upgrade()  # at the head, every table the models give a county_id is under the policy
+    assert set(_secured_tables()) == {table.name for table in db.metadata.sorted_tables if "county_id" in table.c}
+    db.session.commit()

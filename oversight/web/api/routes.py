@@ -25,7 +25,7 @@ from ...domain.vocabulary import AssignmentStatus, BatchStatus, ServiceType, lab
 from ...extensions import csrf, db, limiter
 from ...models import AppVisit, Assignment, CompletionRecord, Contract, FieldWorker, UploadBatch, User
 from ...policy import Action, may, owns, sees_assignment
-from ...services import completion_import, field_app
+from ...services import completion_import, field_app, row_security
 from ...services.audit import Actor, reset_actor, set_actor
 from ...tasks import import_later
 from . import schemas
@@ -176,6 +176,7 @@ def _authenticate():
     if user is None:
         return error_response(401)
     g.api_user = user
+    row_security.bind_user(user)
     earlier = g.pop("audit_token", None)
     if earlier is not None:
         reset_actor(earlier)
