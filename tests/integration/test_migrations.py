@@ -332,17 +332,19 @@ def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrate
 APPEALS = "b9d6f2c75a46"
 FINGERPRINTS = "c0e7a3d86b57"
 FIELD_APP = "f6b8d0a2c4e7"
+MEDIA_AUDIT = "b6c8d0e2a4f5"
 PAGE_JOBS = "b1d3f5a7c9e2"
 
 
 def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
     """The models' codes, as the vocabularies the appeals revision grew stood before it (and the
     attachment owners before the procurement revision added its own, the export jobs' statuses
-    before the page jobs' revision)."""
+    before the page jobs' revision, the draws' purposes before the media audit's)."""
     return {**_vocabulary_checks(), ("attachments", "owner_type"): _migration(PROCUREMENT).OWNER_TYPES,
             **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()},
             ("users", "role"): _migration(FIELD_APP).ROLES_BEFORE,
-            ("export_jobs", "status"): _migration(PAGE_JOBS).STATUSES_BEFORE}
+            ("export_jobs", "status"): _migration(PAGE_JOBS).STATUSES_BEFORE,
+            ("sampling_draws", "purpose"): _migration(MEDIA_AUDIT).PURPOSES_BEFORE}
 
 
 def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(migrated_app):
