@@ -71,6 +71,7 @@ def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None
         "satisfaction": _one_row_per_id((c.record_id, c.satisfaction >= SATISFIED_FROM) for c in calls),
         "authenticity": _one_row_per_id((c.record_id, bool(c.confirmed)) for c in calls),
         "rectification": [_notice_row(n) for n in notices],
+        "app_share": [(i, i in rows.app_recorded) for i in done],
     }
 
 
