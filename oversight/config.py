@@ -101,6 +101,9 @@ class Defaults:
     API_RATE_LIMIT = "600 per minute"
     API_WRITE_RATE_LIMIT = "120 per minute"
     # An app visit whose device clock, when sent, is further than this from the server's is flagged.
+    # Requests to /api/v1 with a token that was refused (401) one address may send before every
+    # request from it answers 429 (guessed tokens); the window moves, as the log-in throttle's.
+    API_BAD_TOKENS_PER_ADDRESS = "30 per 15 minutes"
     APP_CLOCK_SKEW_MINUTES = 10
     # 影像核验 draws: this share of a quarter's app records with photos or a signature, at least
     # the floor (all when fewer); the rule is stored with each draw, so a change never alters one.
