@@ -183,8 +183,15 @@ def store_media(user: User, kind: str, data: bytes, store: FileStore) -> tuple[M
     media = MediaFile(uploaded_by_id=user.id, kind=kind, sha256=digest, content_type=content_type,
                       size_bytes=len(data), stored_path=key,
                       perceptual_hash=difference_hash(data) if kind == MediaKind.PHOTO else None)
-    db.session.add(media)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(media)
+    except IntegrityError:  # the same file sent twice at once (the page and its service worker)
+        found = db.session.execute(select(MediaFile).where(MediaFile.uploaded_by_id == user.id,
+                                                           MediaFile.sha256 == digest)).scalar_one_or_none()
+        if found is None:
+            raise
+        return found, False
     return media, True
 
 

@@ -111,8 +111,17 @@
       return putItem(item);
     });
   }
+  // One sender at a time on the device (the page and the service worker): the Web Locks API
+  // where there is one, so that the same visit is not sent twice at once.
+  function exclusively(work) {
+    var locks = scope.navigator && scope.navigator.locks;
+    return locks ? locks.request("oversight-field-outbox", work) : work();
+  }
   // Send the worker's waiting visits in the order recorded; answers how many still wait.
   function sendWaiting(api, worker) {
+    return exclusively(function () { return sendInOrder(api, worker); });
+  }
+  function sendInOrder(api, worker) {
     return itemsOf(worker).then(function (items) {
       var chain = Promise.resolve();
       items.sort(function (a, b) { return a.saved_at < b.saved_at ? -1 : 1; });
