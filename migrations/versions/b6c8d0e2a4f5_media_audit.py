@@ -1,4 +1,5 @@
-"""media audit (影像核验): draws of app visits' photos and signatures, and the verdicts on them
+"""media audit (影像核验): draws of app visits' photos and signatures, and the verdicts on them;
+app visits indexed by check-in time (a visit's near-identical photos are looked up by it)
 
 Revision ID: b6c8d0e2a4f5
 Revises: a2c4e6f8b0d1
@@ -51,8 +52,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_media_reviews_draw_item_id'), ['draw_item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_media_reviews_record_id'), ['record_id'], unique=False)
 
+    with op.batch_alter_table('app_visits', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_app_visits_check_in_at'), ['check_in_at'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('app_visits', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_app_visits_check_in_at'))
+
     with op.batch_alter_table('media_reviews', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_media_reviews_record_id'))
         batch_op.drop_index(batch_op.f('ix_media_reviews_draw_item_id'))

@@ -43,6 +43,6 @@ __all__ = [
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
     "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
     "AcceptanceMember", "ContractAcceptance", "Installment",
-    "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
+    "ApiToken", "AppVisit", "MediaFile", "MediaReview", "VisitMedia",
     "Area",
 ]

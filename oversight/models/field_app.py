@@ -60,7 +60,8 @@ class AppVisit(db.Model):
     request_sha256: Mapped[str] = mapped_column(String(64))  # the body the key was first sent with
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), unique=True)
-    check_in_at: Mapped[datetime]  # device times, stored as UTC
+    # device times, stored as UTC; indexed for the near-identical photos of the last 180 days
+    check_in_at: Mapped[datetime] = mapped_column(index=True)
     check_out_at: Mapped[datetime]
     device_sent_at: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from oversight.domain.periods import Quarter
-from oversight.domain.scoring import DEFAULT_SCHEME, OPTIONAL_INDICATORS, Band, Indicator
+from oversight.domain.scoring import DEFAULT_SCHEME, OPTIONAL_INDICATORS, Indicator
 from oversight.extensions import db
 from oversight.models import CompletionRecord
 from oversight.services import reviews
