@@ -122,6 +122,7 @@ class Action(StrEnum):
     RECORD_APP_VISITS = "record_app_visits"  # a visit with check-in/out, place, photos, signature
     USE_FIELD_PAGES = "use_field_pages"  # a field worker's own list of the visits given to it
     MANAGE_API_TOKENS = "manage_api_tokens"  # the user's own device tokens
+    REVIEW_MEDIA = "review_media"  # 影像核验: judge the drawn app visits' photos and signatures
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
@@ -197,6 +198,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.RECORD_APP_VISITS: frozenset({Role.CONTRACTOR, Role.FIELD_WORKER}),
     Action.USE_FIELD_PAGES: FIELD_WORKER,
     Action.MANAGE_API_TOKENS: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR, Role.FIELD_WORKER}),
+    Action.REVIEW_MEDIA: STAFF,
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
     Action.READ_STANDARDS: READERS,
     Action.MANAGE_STANDARDS: ADMIN,

@@ -131,6 +131,8 @@ FIELD_LABELS: dict[str, str] = {
     "received_at": "服务器接收时间", "accuracy_m": "定位精度（米）", "no_signature_reason": "未签名原因",
     "media": "照片与签名", "media_id": "照片或签名", "visit_id": "移动端服务记录",
     "perceptual_hash": "感知哈希",
+    # media audit (issue 12)
+    "visit_media_id": "照片或签名", "verdict": "核验结论", "reviewer_id": "核验人", "reviewed_at": "核验时间",
     # areas (issue 14)
     "level": "层级", "parent_id": "上级区划", "county_id": "所属县（区）", "area_id": "管辖区域",
     "added": "新增", "renamed": "更名", "counties": "县（区）",

@@ -131,6 +131,7 @@ class AnomalyFlag(Labelled):
     OUTSIDE_WINDOW = "outside_window", "签到时间不在服务时段内"
     REUSED_PHOTO = "reused_photo", "同一照片在多次服务中使用"
     SIMILAR_PHOTO = "similar_photo", "照片与其他服务的照片几乎相同"
+    DOUBTFUL_MEDIA = "doubtful_media", "影像核验存疑"
 
 
 class SamplingRuleKind(Labelled):
@@ -142,6 +143,7 @@ class SamplingRuleKind(Labelled):
 class DrawPurpose(Labelled):
     SPOT_CHECK = "spot_check", "抽查复检"
     CALLBACK = "callback", "电话回访"
+    MEDIA_AUDIT = "media_audit", "影像核验"  # photos and signatures of app visits (issue 12)
 
 
 class Stratum(Labelled):
@@ -372,6 +374,7 @@ class AuditObject(Labelled):
     APP_VISIT = "AppVisit", "移动端服务记录"
     MEDIA_FILE = "MediaFile", "照片或签名"
     VISIT_MEDIA = "VisitMedia", "服务记录的照片或签名"
+    MEDIA_REVIEW = "MediaReview", "影像核验结果"
     NOTIFICATION = "Notification", "通知"
     NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
@@ -701,3 +704,11 @@ class ConditionReporter(Labelled):
     VILLAGE_COMMITTEE = "village_committee", "村（居）委会"
     FAMILY = "family", "本人或家属"
     OTHER = "other", "其他"
+# --- field app: media audit (issue 12) ----------------------------------------------------------
+
+
+class MediaVerdict(Labelled):
+    """A supervisor's verdict on one drawn photo or signature (影像核验)."""
+
+    REAL = "real", "真实"
+    DOUBTFUL = "doubtful", "存疑"

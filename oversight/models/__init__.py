@@ -8,7 +8,7 @@ from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
-from .field_app import ApiToken, AppVisit, MediaFile, VisitMedia
+from .field_app import ApiToken, AppVisit, MediaFile, MediaReview, VisitMedia
 from .correction import CompletionRecordVersion, CorrectionRequest
 from .operations import ExportJob, JobRun, Notification, NotificationPreference, TaskFailure
 from .oversight_checks import (
@@ -44,7 +44,7 @@ __all__ = [
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
     "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
     "AcceptanceMember", "ContractAcceptance", "Installment",
-    "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
+    "ApiToken", "AppVisit", "MediaFile", "MediaReview", "VisitMedia",
     "Area", "LocalStandardVersion",
     "ConditionReport", "TierEffectiveDate",
 ]

@@ -74,6 +74,7 @@ def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None
         "rectification": [_notice_row(n) for n in notices],
         # 按时复评率: read only by a scheme that weights it (a fingerprint reads its scheme's keys).
         REASSESSMENT_KEY: list(rows.reassessments),
+        "app_share": [(i, i in rows.app_recorded) for i in done],
     }
 
 

@@ -333,17 +333,20 @@ def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrate
 APPEALS = "b9d6f2c75a46"
 FINGERPRINTS = "c0e7a3d86b57"
 FIELD_APP = "f6b8d0a2c4e7"
+MEDIA_AUDIT = "b6c8d0e2a4f5"
 PAGE_JOBS = "b1d3f5a7c9e2"
 
 
 def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
     """The models' codes, as the vocabularies the appeals revision grew stood before it (and the
     attachment owners before the procurement revision added its own, the export jobs' statuses
-    before the page jobs' revision, the notification kinds before the re-assessment revision)."""
+    before the page jobs' revision, the notification kinds before the re-assessment revision, the
+    draws' purposes before the media audit's)."""
     return {**_vocabulary_checks(), ("attachments", "owner_type"): _migration(PROCUREMENT).OWNER_TYPES,
             **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()},
             ("users", "role"): _migration(FIELD_APP).ROLES_BEFORE,
             ("export_jobs", "status"): _migration(PAGE_JOBS).STATUSES_BEFORE,
+            ("sampling_draws", "purpose"): _migration(MEDIA_AUDIT).PURPOSES_BEFORE,
             **{(table, "kind"): _migration(REASSESSMENT).KINDS_BEFORE
                for table in ("notifications", "notification_preferences")}}
 

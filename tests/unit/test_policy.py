@@ -145,6 +145,7 @@ ROLE_TABLE = {
     Action.RECORD_APP_VISITS: "...C",
     Action.USE_FIELD_PAGES: "....",
     Action.MANAGE_API_TOKENS: "AS.C",
+    Action.REVIEW_MEDIA: "AS..",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
     Action.MANAGE_AREAS: "A...",
     Action.READ_STANDARDS: "ASU.",

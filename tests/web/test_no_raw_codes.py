@@ -337,9 +337,10 @@ ROWS_FOR = {
 TRIES_PER_ROUTE = 4
 # Routes no demo row fills: error reports of failed imports (every demo import succeeds); the
 # root and a notification's link, which only redirect; an app visit's photos (the demo has no app
-# visits: tests/web/test_field_accounts.py shows them).
+# visits: tests/web/test_field_accounts.py shows them) and so the media audit's page
+# (tests/web/test_media_audit.py renders it).
 UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root",
-              "notifications.open_link", "corrections.record_media"}
+              "notifications.open_link", "corrections.record_media", "draws.media"}
 
 
 def _rows(model, contractor_id: int | None, limit: int) -> list:
