@@ -35,7 +35,7 @@ def quarter(factory):
 def _app_scheme(user):
     weights = {"completion": Decimal(20)}
     indicators = [Indicator(i.key, i.name, weights.get(i.key, i.weight), i.full_at, i.zero_at, i.full_when_empty)
-                  for i in DEFAULT_SCHEME.indicators] + list(OPTIONAL_INDICATORS)
+                  for i in DEFAULT_SCHEME.indicators] + [i for i in OPTIONAL_INDICATORS if i.key == "app_share"]
     return create_version("app", "含移动端记录占比的方案", indicators, DEFAULT_SCHEME.bands,
                           {"优秀": Decimal(1), "良好": Decimal("0.9"), "合格": Decimal("0.7"), "不合格": Decimal(0)}, user)
 

@@ -417,9 +417,11 @@ COUNTY_TABLES = ("contractors", "contracts", "subjects", "assignments", "complet
 
 
 def _codes_before_reassessment() -> dict[tuple[str, str], tuple[str, ...]]:
-    """The models' codes, the notification kinds as they stood before the re-assessment revision."""
+    """The models' codes, the notification kinds as they stood before the re-assessment revision
+    and the draws' purposes before the media audit's (both come after the county's)."""
     return {**_vocabulary_checks(), **{(table, "kind"): _migration(REASSESSMENT).KINDS_BEFORE
-                                       for table in ("notifications", "notification_preferences")}}
+                                       for table in ("notifications", "notification_preferences")},
+            ("sampling_draws", "purpose"): _migration(MEDIA_AUDIT).PURPOSES_BEFORE}
 
 
 def _one_county_database() -> dict[str, list[tuple]]:
