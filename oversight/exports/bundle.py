@@ -1044,9 +1044,9 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
         attachments = attachment_entries(year)
         media = media_entries(year)
         heads = _write_audit_log(writer, last_id)
-        city = heads[0]
         result.audit_events = sum(head.events for head in heads)
-        last_hash = city.last_hash if city.events else None
+        latest = max(heads, key=lambda head: head.last_id)  # the chain of the log's last event
+        last_hash = latest.last_hash if latest.events else None
         writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
         ring = keyring()
         result.anchor = sign_anchor(heads, generated_at, AnchorReason.EXPORT, ring.current_id, ring.current_secret,

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 from oversight import create_app
+from oversight.domain.audit_anchors import root_hash
+from oversight.domain.audit_chain import ChainHead
 from oversight.extensions import db
 from oversight.jobs import JOBS_BY_NAME
 from oversight.models import AuditEvent, Contractor
@@ -38,8 +40,11 @@ def test_the_daily_job_anchors_the_head_once_a_day(app, factory):
     before = db.session.execute(select(AuditEvent).where(AuditEvent.id < event.id)).scalars().all()
     head = before[-1]  # the run's own claim is the last event before the anchor
     assert (head.action, head.object_type) == ("create", "JobRun")
-    assert (line["last_id"], line["last_hash"], line["events"], line["reason"]) == (head.id, head.hash, len(before), "daily")
-    assert run.summary == {"anchored_events": line["events"]}
+    (city,) = line["heads"]  # no county's row written: the city chain only
+    assert line["format"] == "oversight-audit-anchor/2" and city["county_id"] is None
+    assert (city["last_id"], city["last_hash"], city["events"], line["reason"]) == (head.id, head.hash, len(before), "daily")
+    assert line["root_hash"] == root_hash([ChainHead(head.id, head.hash, len(before))])
+    assert run.summary == {"anchored_events": city["events"]}
     assert event.changes["signature"] == line["signature"] and event.object_id == str(head.id)
     assert execute(spec, spec.cadence.due_period(date(2026, 12, 3)), "schedule", date(2026, 12, 3), {}) is None
     report = check_audit_log()
@@ -60,7 +65,8 @@ def test_a_changed_anchor_line_or_a_lost_anchors_file_is_caught(app, factory):
     anchor_audit_log()
     path = Path(app.config["AUDIT_ANCHOR_FILE"])
     line = json.loads(path.read_text())
-    path.write_text(json.dumps({**line, "events": line["events"] - 1}) + "\n")
+    (city,) = line["heads"]
+    path.write_text(json.dumps({**line, "heads": [{**city, "events": city["events"] - 1}]}) + "\n")
     result = _cli(app, "verify-audit-log")
     assert result.exit_code == 1 and "签名无效" in result.output
     path.unlink()
