@@ -13,7 +13,7 @@ from ...extensions import db
 from ...models import AuditEvent, User
 from ...policy import Action
 from ...services.audit import record_event
-from ...services.audit_anchors import check_audit_log
+from ...services.audit_anchors import chain_summaries, check_audit_log
 from ..access import permission_required
 from ..params import ID_MAX, database_int, paginate
 from .presenting import SYSTEM_ACTORS, Presenter
@@ -100,7 +100,9 @@ def index():
     filters = _filters()
     page = paginate(filtered_events(filters))
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
+    chains, root_anchor = chain_summaries()
     return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types,
+                           chains=chains, root_anchor=root_anchor,
                            users=_users(), system_actors=SYSTEM_ACTORS, sensitive=SENSITIVE,
                            sensitive_label=SENSITIVE_LABEL,
                            shown=Presenter(page.items),
