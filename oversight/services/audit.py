@@ -51,8 +51,10 @@ _SUMMARIES = {"evidence_fingerprint": logged_summary}
 _CHAIN_LOCK_CLASS = 7_307_001
 # How far `county_of` follows foreign keys to a row that has a county.
 _COUNTY_HOPS = 3
-# Foreign keys followed first: what a row belongs to, rather than who touched it.
-_OWNER_KEYS = ("contract_id", "subject_id", "assignment_id", "record_id", "contractor_id")
+# Foreign keys followed first, in this order: what a row belongs to, rather than who touched it
+# (the order of web.access's county scope, so that a row's chain is the county it is shown in).
+_OWNER_KEYS = ("contract_id", "contractor_id", "draw_id", "project_id", "spot_check_id", "review_id", "record_id",
+               "assignment_id", "acceptance_id", "subject_id")
 _UNRESOLVED = object()
 
 
