@@ -33,6 +33,7 @@ from oversight.clock import county_today  # noqa: E402
 from oversight.extensions import db  # noqa: E402
 from oversight.models import Assignment, Contractor, FieldWorker, Subject  # noqa: E402
 from oversight.services.accounts import create_user  # noqa: E402
+from oversight.services.areas import home_county  # noqa: E402
 from oversight.services.field_app import create_token  # noqa: E402
 from oversight.services.registry import save_contract  # noqa: E402
 
@@ -56,7 +57,7 @@ def _photo(n: int) -> bytes:
 
 def _world(visits: int):
     contractor = Contractor(name="基准社工服务中心", credit_code="91360704MA35000000", contact_person="张敏",
-                            contact_phone="13907970001")
+                            contact_phone="13907970001", county_id=home_county().id)
     db.session.add(contractor)
     db.session.flush()
     worker = FieldWorker(contractor_id=contractor.id, worker_no="W0001", name="李娜")
@@ -68,7 +69,7 @@ def _world(visits: int):
                              performance_share_bp=3000, sampling_rule={"kind": "share", "share": "0.05", "floor": 5})
     assignments = []
     for n in range(visits):
-        subject = Subject(kind="household", name=f"对象{n}", id_number=_id_number(n), township="梅林镇",
+        subject = Subject(county_id=contract.county_id, kind="household", name=f"对象{n}", id_number=_id_number(n), township="梅林镇",
                           village="梅林村", category="低保", household_size=3)
         db.session.add(subject)
         db.session.flush()

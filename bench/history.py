@@ -155,8 +155,10 @@ class History:
         self.workers = defaultdict(list)
         for worker in db.session.execute(select(FieldWorker).order_by(FieldWorker.worker_no)).scalars():
             self.workers[worker.contractor_id].append(worker.id)
-        self.lines = {standard.year: standard.poverty_line_fen
-                      for standard in db.session.execute(select(LocalStandard)).scalars()}
+        # The demo is one county: its standards, and the county every row made here goes in.
+        self.county_id = self.contracts[0].county_id
+        self.lines = {standard.year: standard.poverty_line_fen for standard in db.session.execute(
+            select(LocalStandard).where(LocalStandard.county_id == self.county_id)).scalars()}
         self.users = {user.username: user for user in db.session.execute(select(User)).scalars()}
         from seeds.demo import CONTRACTORS
 
@@ -188,7 +190,7 @@ class History:
         steps = self.today.year - 1 - year  # the demo's earliest year has the 820-yuan line
         line = 82_000 - 3_000 * steps
         db.session.add(LocalStandard(
-            year=year, county=COUNTY, poverty_line_fen=line,
+            county_id=self.county_id, year=year, county=COUNTY, poverty_line_fen=line,
             care_allowance_tier1_fen=86_000 - 4_000 * steps, care_allowance_tier2_fen=52_000 - 2_000 * steps,
             care_allowance_tier3_fen=17_000 - 1_000 * steps,
             holidays=[day.isoformat() for day in public_holidays(year)]))
@@ -241,7 +243,8 @@ class History:
                 builder._surveys(contract, spec.profile, people)
             else:
                 builder._person_services(contract, spec.profile, people)
-            rows.extend(self._renumbered(builder.schedule.numbered_rows()))
+            rows.extend({**row, "county_id": contract.county_id}
+                        for row in self._renumbered(builder.schedule.numbered_rows()))
             made.append(contract)
         rows.sort(key=lambda row: row["number"])
         for start in range(0, len(rows), INSERT_CHUNK):
@@ -311,6 +314,7 @@ class History:
                 record["batch_id"] = ids[batch]
                 rows_in[batch] += 1
                 record["excel_row"] = rows_in[batch] + 1
+                record["county_id"] = contract.county_id
             for start in range(0, len(records), INSERT_CHUNK):
                 db.session.execute(insert(CompletionRecord.__table__), records[start:start + INSERT_CHUNK])
             record_event("import", "CompletionRecord", None,

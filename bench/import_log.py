@@ -146,6 +146,7 @@ def build(workdir: Path, rows: int, formats: list[str], kind: str) -> dict:
     from oversight.models import Assignment, Contractor, FieldWorker, Subject
     from oversight.services.completion_places import TOWNSHIP_CENTRES
     from oversight.services.registry import save_contract
+    from oversight.services.areas import home_county
 
     rng = np.random.default_rng(20250630)
     database = str(workdir / "bench.sqlite")
@@ -158,7 +159,7 @@ def build(workdir: Path, rows: int, formats: list[str], kind: str) -> dict:
     with app.app_context():
         db.create_all()
         contractor = Contractor(name="基准测试社工服务中心", credit_code="91512081MA62K0260E",
-                                contact_person="张敏", contact_phone="13907970001")
+                                contact_person="张敏", contact_phone="13907970001", county_id=home_county().id)
         db.session.add(contractor)
         db.session.flush()
         worker_nos = [f"G{n:05d}" for n in range(workers)]
@@ -176,14 +177,15 @@ def build(workdir: Path, rows: int, formats: list[str], kind: str) -> dict:
         for start in range(0, rows, 50_000):
             stop = min(start + 50_000, rows)
             db.session.execute(db.insert(Subject), [
-                {"kind": "household", "name": subject_names[i], "id_number": ids[i], "township": townships[i],
+                {"county_id": contract.county_id, "kind": "household", "name": subject_names[i], "id_number": ids[i], "township": townships[i],
                  "village": "梅林村", "category": "低保", "household_size": 3} for i in range(start, stop)])
         first_subject = db.session.execute(db.select(db.func.min(Subject.id))).scalar_one()
         numbers = np.char.add("RW20250101-", np.char.zfill(np.arange(rows).astype(str), 7))
         for start in range(0, rows, 50_000):
             stop = min(start + 50_000, rows)
             db.session.execute(db.insert(Assignment), [
-                {"number": numbers[i], "contract_id": contract.id, "subject_id": first_subject + i,
+                {"number": numbers[i], "contract_id": contract.id, "county_id": contract.county_id,
+                 "subject_id": first_subject + i,
                  "service_type": SERVICE, "due_date": date(2025, 12, 31), "status": "assigned",
                  "required_visits": 1} for i in range(start, stop)])
         db.session.commit()

@@ -31,12 +31,20 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", "display_name", default=None, help="display name (defaults to the username)")
     @click.option("--contractor-id", type=int, default=None)
     @click.option("--field-worker-id", type=int, default=None, help="the registered worker of a field_worker account")
-    def create_user_command(username, password, role, display_name, contractor_id, field_worker_id) -> None:
+    @click.option("--area", "area_code", default=None,
+                  help="code of the county, city or province a bureau user is scoped to (default: COUNTY_CODE)")
+    def create_user_command(username, password, role, display_name, contractor_id, field_worker_id,
+                            area_code) -> None:
         """Create a user account."""
         from .services.accounts import AccountError, create_user
+        from .services.areas import area_by_code
 
+        area = area_by_code(area_code) if area_code else None
+        if area_code and area is None:
+            raise click.ClickException(f"没有区划代码为 {area_code} 的区域")
         try:
-            create_user(username, password, role, display_name or username, contractor_id, field_worker_id)
+            create_user(username, password, role, display_name or username, contractor_id, field_worker_id,
+                        area.id if area else None)
         except AccountError as error:
             raise click.ClickException(str(error)) from None
         db.session.commit()

@@ -138,6 +138,14 @@ class Defaults:
     RECTIFICATION_MAX_ROUNDS = 2
     RECTIFICATION_DEDUCTION_POINTS = "-2"
     NOTICE_NUMBER_PREFIX = ""
+    # The county of a one-county install (GB/T 2260 code and name), with its city and province
+    # (issue 14): the migration puts an existing database's rows there, `seed-demo` builds it, and
+    # `create-user` scopes a bureau user to it when no --area is given. Names left None for a
+    # county other than 360704 stand as their codes until `load-areas` names them.
+    COUNTY_CODE = "360704"
+    COUNTY_NAME = "赣县区"
+    CITY_NAME = None
+    PROVINCE_NAME = None
     BUREAU_NAME = None
     BUREAU_CREDIT_CODE = None
     OCDS_OCID_PREFIX = "ocds-oversight"

@@ -217,6 +217,12 @@ def owns(user: Any, contractor_id: int | None) -> bool:
     return user.contractor_id is not None and user.contractor_id == contractor_id
 
 
+def sees_county(visible_county_ids, county_id: int | None) -> bool:
+    """Whether a row of `county_id` is of the counties a user's area covers (a county's users
+    never see another county's rows; a city's see its counties')."""
+    return county_id is not None and county_id in visible_county_ids
+
+
 def roles_for(action: Action | str) -> frozenset[str]:
     """The roles that may take `action`; an unknown action is a bug."""
     return ROLES[Action(action)]

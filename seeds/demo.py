@@ -41,6 +41,7 @@ from oversight.services.accounts import create_user
 from oversight.services.audit import Actor, append_only_lifted, record_event, reset_actor, set_actor
 from oversight.services import acceptances, installments
 from oversight.services.audit_anchors import anchor_audit_log
+from oversight.services.areas import home_county
 from oversight.services.registry import save_contract, save_contractor, save_worker
 
 from .activity import Activity, Party
@@ -278,6 +279,7 @@ class _Builder:
 
     def build(self) -> DemoSummary:
         record_event("seed", "Demo", None, {"scale": self.scale, "seed": self.seed, "today": self.today})
+        self.county = home_county()
         self._add_standards()
         contractors = self._add_contractors()
         households, persons = self._add_subjects()
@@ -294,12 +296,13 @@ class _Builder:
                            tuple(self.user_summaries), row_counts())
 
     def _add_standards(self) -> None:
-        existing = set(db.session.execute(select(LocalStandard.year)).scalars())
+        existing = set(db.session.execute(select(LocalStandard.year).where(
+            LocalStandard.county_id == self.county.id)).scalars())
         for year, raise_steps in ((self.today.year - 1, 0), (self.today.year, 1)):
             if year in existing:
                 continue  # an admin's figures win over the demo's
             db.session.add(LocalStandard(
-                year=year, county=COUNTY, poverty_line_fen=82_000 + 3_000 * raise_steps,
+                county_id=self.county.id, year=year, county=self.county.name, poverty_line_fen=82_000 + 3_000 * raise_steps,
                 care_allowance_tier1_fen=86_000 + 4_000 * raise_steps,
                 care_allowance_tier2_fen=52_000 + 2_000 * raise_steps,
                 care_allowance_tier3_fen=17_000 + 1_000 * raise_steps,
@@ -314,7 +317,8 @@ class _Builder:
             contractor = save_contractor(
                 None, name=spec.name,
                 credit_code=self.people.credit_code("360721" if spec.founded < 2016 else "360704"),
-                contact_person=self.people.name(rng.random() < 0.4, young=True), contact_phone=self.people.mobile())
+                contact_person=self.people.name(rng.random() < 0.4, young=True), contact_phone=self.people.mobile(),
+                county_id=self.county.id)
             count = rng.randint(*self.spec.workers)
             for index in range(1, count + 1):
                 save_worker(contractor, None, worker_no=f"{spec.worker_prefix}{index:03d}",
@@ -348,7 +352,7 @@ class _Builder:
         township = self.places.pick(rng)
         male = rng.random() < male_share
         birth = self.people.birth_date(self.today, *ages)
-        return {"kind": kind, "name": self.people.name(male), "id_number": self.people.id_number(birth, male),
+        return {"county_id": self.county.id, "kind": kind, "name": self.people.name(male), "id_number": self.people.id_number(birth, male),
                 "township": township, "village": rng.choice(self.villages[township]), "category": category,
                 "phone": self.people.mobile() if rng.random() < phone_share else None, "household_size": size}
 
@@ -391,7 +395,8 @@ class _Builder:
                 self._surveys(contract, spec.profile, [h for h in households if h["township"] in lot])
             else:
                 self._person_services(contract, spec.profile, [p for p in persons if p["township"] in lot])
-        rows = self.schedule.numbered_rows()
+        counties = {contract.id: contract.county_id for contract, _, _ in contracts}
+        rows = [{**row, "county_id": counties[row["contract_id"]]} for row in self.schedule.numbered_rows()]
         db.session.execute(insert(Assignment.__table__), rows)
         by_status = Counter(row["status"] for row in rows)
         record_event("seed", "Assignment", None, {"rows": len(rows), "by_status": dict(sorted(by_status.items()))})

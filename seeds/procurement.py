@@ -22,7 +22,8 @@ def add_procurement(survey: Contract, contractors: list[Contractor], supervisor:
         None, lines={"household_survey": (target, 1)}, code=f"GXZC-{year}-001", title=f"{year}年家计调查服务采购",
         budget_line=f"社会救助服务购买（{year}年部门预算）", budget_fen=survey.amount_fen * 105 // 100 // 100 * 100,
         procurement_method="竞争性磋商", price_points=Decimal(30), term_start=date(year, 1, 1),
-        term_end=date(year, 12, 31), performance_share_bp=3000, user=supervisor)
+        term_end=date(year, 12, 31), performance_share_bp=3000, user=supervisor,
+        county_id=survey.county_id)
     for name, points, technical in ITEMS:
         procurement.add_item(project, name=name, max_points=points, technical=technical)
     for name in MEMBERS:
@@ -49,6 +50,6 @@ def add_draft(care: Contract, supervisor: User) -> None:
         None, lines=lines, code=f"GXZC-{year}-002", title=f"{year}年特困人员照料护理服务采购",
         budget_line=f"特困人员供养服务（{year}年部门预算）", budget_fen=care.amount_fen // 100 * 100,
         procurement_method="公开招标", price_points=Decimal(20), term_start=date(year, 1, 1),
-        term_end=date(year, 12, 31), performance_share_bp=3000, user=supervisor)
+        term_end=date(year, 12, 31), performance_share_bp=3000, user=supervisor, county_id=care.county_id)
     procurement.add_item(project, name="照料护理服务方案", max_points=Decimal(50), technical=True)
     procurement.add_evaluator(project, "评审专家甲")

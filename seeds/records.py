@@ -150,7 +150,8 @@ class ContractLogs:
             select(FieldWorker.id, FieldWorker.worker_no, FieldWorker.name)
             .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active)
             .order_by(FieldWorker.worker_no))]
-        self.lines = dict(db.session.execute(select(LocalStandard.year, LocalStandard.poverty_line_fen)).all())
+        self.lines = dict(db.session.execute(select(LocalStandard.year, LocalStandard.poverty_line_fen).where(
+            LocalStandard.county_id == contract.county_id)).all())
         self.regular = self._regular_workers()
         # A careless worker, whose logs carry most of the anomalies.
         self.careless = self.rng.choice(self.workers)
@@ -431,7 +432,8 @@ class ContractLogs:
         rows = _python_rows(records.drop(columns=["worker_no"]))
         for row, worker_no, found in zip(rows, records["worker_no"].tolist(), flags.tolist()):
             row.update(worker_id=workers[worker_no], anomaly_flags=[flag.as_dict() for flag in found],
-                       flagged=bool(found), contract_id=self.contract.id, service_type=service_type)
+                       flagged=bool(found), contract_id=self.contract.id, county_id=self.contract.county_id,
+                       service_type=service_type)
         months: dict[date, list[int]] = defaultdict(list)
         for position, visit in enumerate(visits):
             months[visit.day.replace(day=1)].append(position)

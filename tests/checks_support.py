@@ -41,7 +41,7 @@ def add_records(contract: Contract, counts: dict[int, int], service_type: str = 
     for worker_index, subjects in counts.items():
         for _ in range(subjects):
             serial += 1
-            subject = Subject(kind=kind, name=f"对象{serial}", id_number=valid_id_number(serial, area="360721"),
+            subject = Subject(county_id=contract.county_id, kind=kind, name=f"对象{serial}", id_number=valid_id_number(serial, area="360721"),
                               township="梅林镇", village="梅林村", category="低保", phone=f"1381234{serial:04d}")
             assignment = Assignment(number=f"RW-T-{serial:06d}", contract=contract, subject=subject,
                                     service_type=service_type, due_date=first_day + timedelta(days=60),

@@ -7,8 +7,9 @@ from datetime import date
 from stdnum.cn import ric, uscc
 
 from oversight.extensions import db
-from oversight.models import Assignment, Contract, Contractor, FieldWorker, Subject
+from oversight.models import Area, Assignment, Contract, Contractor, FieldWorker, Subject
 from oversight.services.accounts import create_user
+from oversight.services.areas import ensure_area, home_county
 from oversight.services.registry import save_contract
 
 _counter = itertools.count(1)
@@ -27,17 +28,25 @@ def valid_credit_code(serial: int) -> str:
 class Factory:
     PASSWORD = "correct-horse-1"
 
-    def user(self, role: str = "supervisor", contractor: Contractor | None = None, username: str | None = None):
+    def county(self, code: str | None = None, name: str | None = None) -> Area:
+        """A county (with its city and province): the install's (360704 赣县区) unless `code` is given."""
+        area = ensure_area(code, name) if code else home_county()
+        db.session.commit()
+        return area
+
+    def user(self, role: str = "supervisor", contractor: Contractor | None = None, username: str | None = None,
+             area: Area | None = None):
         n = next(_counter)
         user = create_user(username or f"{role}{n}", self.PASSWORD, role, f"用户{n}",
-                           contractor.id if contractor else None)
+                           contractor.id if contractor else None, area_id=area.id if area else None)
         db.session.commit()
         return user
 
-    def contractor(self, name: str | None = None, workers: int = 2) -> Contractor:
+    def contractor(self, name: str | None = None, workers: int = 2, county: Area | None = None) -> Contractor:
         n = next(_counter)
         contractor = Contractor(name=name or f"测试社工服务中心{n}", credit_code=valid_credit_code(n),
-                                contact_person="张敏", contact_phone="13907970001")
+                                contact_person="张敏", contact_phone="13907970001",
+                                county_id=(county or self.county()).id)
         db.session.add(contractor)
         db.session.flush()
         for i in range(1, workers + 1):
@@ -58,9 +67,11 @@ class Factory:
         db.session.commit()
         return contract
 
-    def subject(self, kind: str = "household", name: str | None = None, township: str = "梅林镇") -> Subject:
+    def subject(self, kind: str = "household", name: str | None = None, township: str = "梅林镇",
+                county: Area | None = None) -> Subject:
         n = next(_counter)
-        subject = Subject(kind=kind, name=name or f"对象{n}", id_number=valid_id_number(n), township=township,
+        subject = Subject(county_id=(county or self.county()).id,
+                          kind=kind, name=name or f"对象{n}", id_number=valid_id_number(n), township=township,
                           village="梅林村", category="低保" if kind == "household" else "特困",
                           phone="13812340000", household_size=3 if kind == "household" else None)
         db.session.add(subject)
@@ -70,7 +81,8 @@ class Factory:
     def assignment(self, contract: Contract, subject: Subject | None = None, service_type: str | None = None,
                    due_date: date = date(2025, 6, 30), status: str = "assigned") -> Assignment:
         service_type = service_type or contract.service_types[0]
-        subject = subject or self.subject("household" if service_type == "household_survey" else "person")
+        subject = subject or self.subject("household" if service_type == "household_survey" else "person",
+                                          county=db.session.get(Area, contract.county_id))
         n = next(_counter)
         assignment = Assignment(number=f"RW20250101-{n:06d}", contract_id=contract.id, subject_id=subject.id,
                                 service_type=service_type, due_date=due_date, status=status,

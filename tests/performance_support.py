@@ -39,7 +39,7 @@ class QuarterData:
 
 def _assignment(contract: Contract, due: date, status: str, completed_at: datetime | None) -> Assignment:
     n = next(_serial)
-    subject = Subject(kind="household", name=f"对象{n}", id_number=valid_id_number(n, area="360722"),
+    subject = Subject(county_id=contract.county_id, kind="household", name=f"对象{n}", id_number=valid_id_number(n, area="360722"),
                       township="梅林镇", village="梅林村", category="低保", phone="13812340000", household_size=3)
     assignment = Assignment(number=f"RW-P-{n:07d}", contract=contract, subject=subject,
                             service_type="household_survey", due_date=due, status=status, completed_at=completed_at)

@@ -1,7 +1,7 @@
 """audit_events.county_id: one audit chain per county (NULL: the city chain)
 
 Revision ID: a5b7c9d1f3e4
-Revises: a2c4e6f8b0d1
+Revises: d2e4f6a8c0b1
 Create Date: 2026-12-04 20:40:00
 
 Every existing event stays where it is: NULL, the city chain, which the single chain of a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a5b7c9d1f3e4'
-down_revision = 'a2c4e6f8b0d1'
+down_revision = 'd2e4f6a8c0b1'
 branch_labels = None
 depends_on = None
 

@@ -48,6 +48,8 @@ class Audience:
     contractor_users: bool = False
     roles: frozenset[str] = frozenset()
     user_ids: tuple[int, ...] = ()
+    # The event's county: the bureau users of `roles` told are those whose area covers it.
+    county_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ def notice_escalated(notice: Any, proposal: Any) -> Message:
         f"整改通知{notice.number}经{notice.round}轮整改仍不合格",
         f"合同 {notice.contract.code} 的整改通知第{notice.round}轮仍不予认可，已提请管理员处理，"
         f"并建议在 {proposal.quarter} 季度考核中扣 {points} 分（监管人员评分时确认）。",
-        f"/spot-checks/notices/{notice.id}", Audience(roles=ROLES_TOLD[NotificationKind.NOTICE_ESCALATED]))
+        f"/spot-checks/notices/{notice.id}", Audience(roles=ROLES_TOLD[NotificationKind.NOTICE_ESCALATED],
+                                                           county_id=notice.contract.county_id))
 
 
 # --- quarterly reviews and annual evaluations ---------------------------------------------------
@@ -153,7 +156,7 @@ def _commented(result: _Result, record: Any) -> Message:
         body += "\n请管理员裁定。"
     return Message(NotificationKind.REVIEW_COMMENTED, result.key.format("commented"),
                    f"合同 {record.contract.code} 的{result.name}：承接方{verb}", body, result.path,
-                   Audience(roles=ROLES_TOLD[NotificationKind.REVIEW_COMMENTED]))
+                   Audience(roles=ROLES_TOLD[NotificationKind.REVIEW_COMMENTED], county_id=record.contract.county_id))
 
 
 def _settled(result: _Result, record: Any) -> Message:

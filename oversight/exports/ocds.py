@@ -22,6 +22,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -33,9 +34,10 @@ from sqlalchemy import select
 from ..clock import COUNTY_TZ, to_county, utcnow
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
-from ..domain.vocabulary import ServiceType, label_of
+from ..domain.vocabulary import AreaLevel, ServiceType, label_of
 from ..extensions import db
 from ..models import (
+    Area,
     AnnualEvaluation,
     Contract,
     ContractAcceptance,
@@ -140,13 +142,33 @@ def _quarter_period(quarter: Quarter) -> dict:
     return {"startDate": _local(quarter.start), "endDate": _local(quarter.end, end_of_day=True)}
 
 
-def buyer_name(year: int) -> str:
-    """The bureau's name: BUREAU_NAME from the configuration, else the county of the year's standards."""
+def buyer_name(year: int, county_id: int | None = None) -> str:
+    """The bureau's name: BUREAU_NAME from the configuration, else the county's (`county_id`; None:
+    the install's when it has one) as the year's standards name it, or as its area is named."""
     configured = current_app.config.get("BUREAU_NAME")
     if configured:
         return configured
-    county = db.session.execute(select(LocalStandard.county).where(LocalStandard.year == year)).scalar()
+    if county_id is None:
+        only = db.session.execute(select(Area.id).where(Area.level == AreaLevel.COUNTY).limit(2)).scalars().all()
+        county_id = only[0] if len(only) == 1 else None
+    if county_id is None:
+        return "民政局"
+    county = db.session.execute(select(LocalStandard.county).where(
+        LocalStandard.year == year, LocalStandard.county_id == county_id)).scalar()
+    county = county or db.session.execute(select(Area.name).where(Area.id == county_id)).scalar()
     return f"{county}民政局" if county else "民政局"
+
+
+def _buyer_party(year: int, county_id: int) -> dict[str, Any]:
+    name = buyer_name(year, county_id)
+    credit_code = current_app.config.get("BUREAU_CREDIT_CODE")
+    code = db.session.execute(select(Area.code).where(Area.id == county_id)).scalar()
+    buyer: dict[str, Any] = {"id": f"{CREDIT_CODE_SCHEME}-{credit_code}" if credit_code else f"buyer-{code}",
+                             "name": name}
+    if credit_code:
+        buyer["identifier"] = {"scheme": CREDIT_CODE_SCHEME, "id": credit_code, "legalName": name}
+    buyer["roles"] = ["buyer", "payer"]
+    return buyer
 
 
 # --- the package ------------------------------------------------------------------------------
@@ -502,33 +524,44 @@ def add_procurement_stages(release: dict, project: ProcurementProject) -> None:
             award["date"] = _local(project.awarded_on)
 
 
-def tender_releases(year: int, published: str, buyer_party: dict) -> list[dict]:
-    """A release (planning and tender) for each project announced in the year and not yet awarded."""
-    projects = db.session.execute(
-        select(ProcurementProject).where(ProcurementProject.contract_id.is_(None),
-                                         ProcurementProject.announced_on.between(date(year, 1, 1), date(year, 12, 31)))
-        .order_by(ProcurementProject.code)).scalars()
-    buyer = {"id": buyer_party["id"], "name": buyer_party["name"]}
-    return [{
-        "ocid": f"{current_app.config['OCDS_OCID_PREFIX']}-{project.code}",
-        "id": f"{project.code}-{year}-tender", "date": published, "tag": ["planning", "tender"],
-        "initiationType": "tender", "language": "zh", "parties": [buyer_party, *tenderer_parties(project)],
-        "buyer": buyer, "planning": planning_stage(project), "tender": tender_stage(project),
-    } for project in projects]
+def tender_releases(year: int, published: str, buyer_of: Callable[[int], dict],
+                    county_ids: list[int] | None = None) -> list[dict]:
+    """A release (planning and tender) for each project announced in the year and not yet awarded
+    (of `county_ids`, None: all), its county's bureau as buyer."""
+    stmt = select(ProcurementProject).where(
+        ProcurementProject.contract_id.is_(None),
+        ProcurementProject.announced_on.between(date(year, 1, 1), date(year, 12, 31))).order_by(ProcurementProject.code)
+    if county_ids is not None:
+        stmt = stmt.where(ProcurementProject.county_id.in_(county_ids))
+    releases = []
+    for project in db.session.execute(stmt).scalars():
+        buyer_party = buyer_of(project.county_id)
+        releases.append({
+            "ocid": f"{current_app.config['OCDS_OCID_PREFIX']}-{project.code}",
+            "id": f"{project.code}-{year}-tender", "date": published, "tag": ["planning", "tender"],
+            "initiationType": "tender", "language": "zh", "parties": [buyer_party, *tenderer_parties(project)],
+            "buyer": {"id": buyer_party["id"], "name": buyer_party["name"]}, "planning": planning_stage(project),
+            "tender": tender_stage(project)})
+    return releases
 
 
-def build_package(year: int, uri: str, *, today: date) -> dict:
-    """The year's OCDS release package, validated (InvalidPackage otherwise)."""
-    contracts = db.session.execute(
-        select(Contract).where(Contract.term_start <= date(year, 12, 31), Contract.term_end >= date(year, 1, 1))
-        .order_by(Contract.code)
-    ).scalars().all()
-    name = buyer_name(year)
+def build_package(year: int, uri: str, *, today: date, county_ids: list[int] | None = None) -> dict:
+    """The year's OCDS release package (of the contracts and projects of `county_ids`, None: all),
+    validated (InvalidPackage otherwise); each release's buyer is its county's bureau."""
+    stmt = select(Contract).where(Contract.term_start <= date(year, 12, 31), Contract.term_end >= date(year, 1, 1))
+    if county_ids is not None:
+        stmt = stmt.where(Contract.county_id.in_(county_ids))
+    contracts = db.session.execute(stmt.order_by(Contract.code)).scalars().all()
+    buyers: dict[int, dict] = {}
+
+    def buyer_of(county_id: int) -> dict:
+        if county_id not in buyers:
+            buyers[county_id] = _buyer_party(year, county_id)
+        return buyers[county_id]
+
+    counties = sorted({contract.county_id for contract in contracts} | set(county_ids or []))
+    name = buyer_name(year, counties[0] if len(counties) == 1 else None)
     credit_code = current_app.config.get("BUREAU_CREDIT_CODE")
-    buyer: dict[str, Any] = {"id": f"{CREDIT_CODE_SCHEME}-{credit_code}" if credit_code else "buyer", "name": name}
-    if credit_code:
-        buyer["identifier"] = {"scheme": CREDIT_CODE_SCHEME, "id": credit_code, "legalName": name}
-    buyer["roles"] = ["buyer", "payer"]
     published = _moment(utcnow())
     package = {
         "uri": uri,
@@ -536,8 +569,9 @@ def build_package(year: int, uri: str, *, today: date) -> dict:
         "extensions": [METRICS_EXTENSION],
         "publishedDate": published,
         "publisher": {"name": name, **({"scheme": CREDIT_CODE_SCHEME, "uid": credit_code} if credit_code else {})},
-        "releases": [_release(contract, year, published, buyer, today) for contract in contracts]
-        + tender_releases(year, published, buyer),
+        "releases": [_release(contract, year, published, buyer_of(contract.county_id), today)
+                     for contract in contracts]
+        + tender_releases(year, published, buyer_of, county_ids),
     }
     if not package["releases"]:
         raise NothingToPublish(f"{year}年没有在服务期内的合同，无可发布的数据")

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..domain.vocabulary import AssignmentStatus, ServiceType, label_of
 from ..extensions import db
 from .base import TimestampMixin, one_of
+from .county import ContractCounty
 
 
-class Assignment(TimestampMixin, db.Model):
+class Assignment(ContractCounty, TimestampMixin, db.Model):
     """任务: one piece of work the bureau issued to a contract for one subject."""
 
     __tablename__ = "assignments"

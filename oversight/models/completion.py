@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..domain.vocabulary import BatchStatus, RecordSource, ServiceType
 from .base import one_of, utcnow
+from .county import ContractCounty
 
 
 class UploadBatch(db.Model):
@@ -48,7 +49,7 @@ class UploadBatch(db.Model):
     uploaded_by: Mapped[User | None] = relationship()  # noqa: F821
 
 
-class CompletionRecord(db.Model):
+class CompletionRecord(ContractCounty, db.Model):
     """服务记录: one visit, from an uploaded log row or a form entry (SPEC section 4)."""
 
     __tablename__ = "completion_records"

@@ -8,11 +8,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..domain.vocabulary import ProcurementMethod, ServiceType, label_of
 from ..extensions import db
 from .base import TimestampMixin, one_of
+from .county import CountyScoped
 
 DEFAULT_SAMPLING_RULE = {"kind": "share", "share": "0.05", "floor": 5}
 
 
-class Contract(TimestampMixin, db.Model):
+class Contract(CountyScoped, TimestampMixin, db.Model):
     """服务合同: what the bureau bought from one contractor, for which services and how much."""
 
     __tablename__ = "contracts"

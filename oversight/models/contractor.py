@@ -5,9 +5,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TimestampMixin
+from .county import CountyScoped
 
 
-class Contractor(TimestampMixin, db.Model):
+class Contractor(CountyScoped, TimestampMixin, db.Model):
     """承接主体: a social-work organisation or other third party under contract."""
 
     __tablename__ = "contractors"

@@ -25,9 +25,10 @@ from ..domain.vocabulary import (
     Stratum,
 )
 from .base import one_of, utcnow
+from .county import ContractCounty
 
 
-class SamplingDraw(db.Model):
+class SamplingDraw(ContractCounty, db.Model):
     """A frozen population, the rule and seed, and the sample drawn from them."""
 
     __tablename__ = "sampling_draws"

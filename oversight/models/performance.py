@@ -11,6 +11,7 @@ from ..extensions import db
 from ..domain.figures import EvaluationFigures, ReviewFigures
 from ..domain.vocabulary import EvaluationStatus, PaymentKind, Position, ReviewStatus
 from .base import one_of, utcnow
+from .county import ContractCounty
 
 
 class StoredFigures(TypeDecorator):
@@ -49,7 +50,7 @@ class KpiScheme(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class QuarterlyReview(db.Model):
+class QuarterlyReview(ContractCounty, db.Model):
     """One revision of a contract's quarterly score.
 
     draft → published (comment window) → agreed | disputed → settled (admin decides a dispute)
@@ -118,7 +119,7 @@ class ReviewManualItem(db.Model):
     created_by: Mapped[User] = relationship()  # noqa: F821
 
 
-class AnnualEvaluation(db.Model):
+class AnnualEvaluation(ContractCounty, db.Model):
     """The year's evaluation of a contract and the payment of its performance-linked share."""
 
     __tablename__ = "annual_evaluations"

@@ -10,9 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..domain.vocabulary import ProcurementMethod, ServiceType, TenderStatus, label_of
 from ..extensions import db
 from .base import TimestampMixin, one_of
+from .county import CountyScoped
 
 
-class ProcurementProject(TimestampMixin, db.Model):
+class ProcurementProject(CountyScoped, TimestampMixin, db.Model):
     """采购项目: a budgeted purchase put out to tender, evaluated by 综合评分法 and awarded."""
 
     __tablename__ = "procurement_projects"

@@ -1,19 +1,21 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import TimestampMixin
+from .county import CountyScoped
 
 
-class LocalStandard(TimestampMixin, db.Model):
-    """The county's standards for one year (SPEC section 8); rules read them from here."""
+class LocalStandard(CountyScoped, TimestampMixin, db.Model):
+    """A county's standards for one year (SPEC section 8); rules read them from here."""
 
     __tablename__ = "local_standards"
+    __table_args__ = (UniqueConstraint("county_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(unique=True)
+    year: Mapped[int]
     county: Mapped[str] = mapped_column(String(64))
     poverty_line_fen: Mapped[int]
     care_allowance_tier1_fen: Mapped[int]

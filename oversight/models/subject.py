@@ -7,9 +7,10 @@ from ..domain.identifiers import mask_id_number, mask_phone
 from ..extensions import db
 from ..domain.vocabulary import SubjectCategory, SubjectKind
 from .base import TimestampMixin, one_of
+from .county import CountyScoped
 
 
-class Subject(TimestampMixin, db.Model):
+class Subject(CountyScoped, TimestampMixin, db.Model):
     """服务对象: a household (surveyed) or a person (assessed, cared for)."""
 
     __tablename__ = "subjects"

@@ -28,9 +28,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Where the last successful log-in came from: attempts from there are not held back by the
     # account-wide throttle that strangers' guesses fill.
     last_login_address: Mapped[str | None] = mapped_column(String(45))
+    # The area the user is scoped to (a county, or a city or province above its counties): the
+    # user sees it and everything below. A contractor's people are in their contractor's county.
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
 
     contractor: Mapped[Contractor | None] = relationship()  # noqa: F821
     field_worker: Mapped[FieldWorker | None] = relationship()  # noqa: F821
+    area: Mapped[Area] = relationship()  # noqa: F821
 
     @property
     def is_active(self) -> bool:

@@ -10,13 +10,16 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import FieldWorker, User
+from ..domain.vocabulary import AreaLevel
+from ..models import Area, Contractor, FieldWorker, User
+from .areas import home_county
 from .audit import acting_as, record_event
 
 MIN_PASSWORD_LENGTH = 8
 WRONG_CREDENTIALS = "用户名或密码错误"
 # Changing any of these ends the user's other sessions: what they may do, or who may sign in.
-_SESSION_ENDING_COLUMNS = ("role", "is_active_account", "password_hash", "contractor_id", "field_worker_id")
+_SESSION_ENDING_COLUMNS = ("role", "is_active_account", "password_hash", "contractor_id", "field_worker_id",
+                           "area_id")
 
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None
@@ -58,9 +61,11 @@ def _hash_of_nobody() -> str:
 
 
 def create_user(username: str, password: str, role: str, display_name: str,
-                contractor_id: int | None = None, field_worker_id: int | None = None) -> User:
+                contractor_id: int | None = None, field_worker_id: int | None = None,
+                area_id: int | None = None) -> User:
     """A new account; a field worker's is tied to one registered, active worker and belongs to
-    that worker's contractor."""
+    that worker's contractor. A contractor's people are scoped to their contractor's county; the
+    bureau's to `area_id` (a county, city or province), else to the install's county."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"密码至少{MIN_PASSWORD_LENGTH}位")
     if role == "contractor" and contractor_id is None:
@@ -78,11 +83,29 @@ def create_user(username: str, password: str, role: str, display_name: str,
         contractor_id = None
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise AccountError("用户名已存在")
+    area_id = user_area_id(contractor_id, area_id)
     user = User(username=username, password_hash=hash_password(password), role=role,
-                display_name=display_name, contractor_id=contractor_id, field_worker_id=field_worker_id)
+                display_name=display_name, contractor_id=contractor_id, field_worker_id=field_worker_id,
+                area_id=area_id)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def user_area_id(contractor_id: int | None, area_id: int | None) -> int:
+    """The area an account is scoped to: its contractor's county, or `area_id` (a county, a city
+    or a province), or the install's county."""
+    if contractor_id is not None:
+        contractor = db.session.get(Contractor, contractor_id)
+        if contractor is None:
+            raise AccountError("承接机构不存在")
+        return contractor.county_id
+    if area_id is None:
+        return home_county().id
+    area = db.session.get(Area, area_id)
+    if area is None or area.level not in (AreaLevel.PROVINCE, AreaLevel.CITY, AreaLevel.COUNTY):
+        raise AccountError("用户的管辖区域须为省、市或县（区）")
+    return area.id
 
 
 def find_user(username: str) -> User | None:

@@ -291,9 +291,10 @@ class ChainSummary:
     anchored: ChainHead | None
 
 
-def chain_summaries(counties: list[int] | None = None, session: Session | None = None) -> tuple[list[ChainSummary], Anchor | None]:
-    """Each chain's last event (the city chain's and those of `counties`, by default every
-    county's) and the last anchor of the epoch in force, unverified (the page reads; the
+def chain_summaries(counties: list[int] | None = None, session: Session | None = None, *,
+                    city: bool = True) -> tuple[list[ChainSummary], Anchor | None]:
+    """Each chain's last event (the city chain's unless `city` is false, and those of `counties`,
+    by default every county's) and the last anchor of the epoch in force, unverified (the page reads; the
     verification is `check_audit_log`). Cheap: one indexed max per chain, the anchors file."""
     session = session or db.session
     if counties is None:
@@ -305,7 +306,7 @@ def chain_summaries(counties: list[int] | None = None, session: Session | None =
     last = max(anchors, key=lambda anchor: anchor.moment) if anchors else None
     names = ChainNames(session)
     rows = []
-    for county in sorted({None, *counties}, key=chain_order):
+    for county in sorted({None, *counties} if city else set(counties), key=chain_order):
         chain = AuditEvent.county_id.is_(None) if county is None else AuditEvent.county_id == county
         last_id = session.execute(select(func.max(AuditEvent.id)).where(chain)).scalar()
         rows.append(ChainSummary(county, names(county), last_id, last.head_of(county) if last else None))

@@ -73,12 +73,16 @@ def _id_numbers_in(table: pd.DataFrame) -> set[str]:
     return {str(v).strip().upper() for v in table[column] if str(v).strip()}
 
 
-def _subjects_with_ids(id_numbers: set[str]) -> list:
+def _subjects_with_ids(id_numbers: set[str], county_ids=None) -> list:
+    """The registered subjects with these ID numbers (of `county_ids`, None: of any county, as
+    the numbers are unique across counties)."""
     rows = []
     for chunk in _chunks(sorted(id_numbers)):
-        rows.extend(db.session.execute(
-            select(Subject.kind, Subject.id_number, Subject.id, Subject.name).where(Subject.id_number.in_(chunk))
-        ).all())
+        stmt = select(Subject.kind, Subject.id_number, Subject.id, Subject.name, Subject.county_id).where(
+            Subject.id_number.in_(chunk))
+        if county_ids is not None:
+            stmt = stmt.where(Subject.county_id.in_(county_ids))
+        rows.extend(db.session.execute(stmt).all())
     return rows
 
 
@@ -94,31 +98,34 @@ def _read(data: bytes, filename: str) -> tuple[pd.DataFrame | None, ImportOutcom
         return None, ImportOutcome("unreadable", message=str(error), sha256=hashlib.sha256(data).hexdigest())
 
 
-def import_subjects(data: bytes, filename: str, today: date) -> ImportOutcome:
-    """Validate the sheet; when every row is right, insert all of them (the caller commits)."""
+def import_subjects(data: bytes, filename: str, today: date, county_id: int) -> ImportOutcome:
+    """Validate the sheet; when every row is right, insert all of them into county `county_id`
+    (the caller commits)."""
     table, unreadable = _read(data, filename)
     if unreadable:
         return unreadable
     digest = hashlib.sha256(data).hexdigest()
+    # Numbers are unique across counties: one registered in another county is refused too.
     existing = {(kind, number) for kind, number, *_ in _subjects_with_ids(_id_numbers_in(table))}
     result = validate_subjects(table, existing, today, current_app.config["UPLOAD_MAX_ERRORS"])
     if result.rows is None:
         return ImportOutcome.rejected(len(table), result, digest)
-    rows = result.rows.to_dict("records")
+    rows = [{**row, "county_id": county_id} for row in result.rows.to_dict("records")]
     if rows:
         db.session.execute(insert(Subject), rows)
     record_event("import", "Subject", None, {"filename": filename, "sha256": digest, "rows": len(rows)})
     return ImportOutcome("accepted", len(rows), sha256=digest)
 
 
-def _contracts_frame() -> pd.DataFrame:
-    contracts = db.session.execute(select(Contract)).scalars().all()
+def _contracts_frame(county_ids) -> pd.DataFrame:
+    contracts = db.session.execute(select(Contract).where(Contract.county_id.in_(county_ids))).scalars().all()
     return pd.DataFrame([
-        {"code": c.code, "contract_id": c.id, "term_start": c.term_start, "term_end": c.term_end,
+        {"code": c.code, "contract_id": c.id, "county_id": c.county_id, "term_start": c.term_start,
+         "term_end": c.term_end,
          "service_types": frozenset(c.service_types),
          "visits_per_month": next((line.visits_per_month for line in c.service_lines if line.service_type == "care_visit"), 1)}
         for c in contracts
-    ], columns=["code", "contract_id", "term_start", "term_end", "service_types", "visits_per_month"])
+    ], columns=["code", "contract_id", "county_id", "term_start", "term_end", "service_types", "visits_per_month"])
 
 
 def _open_assignments(subject_ids: set[int]) -> pd.DataFrame:
@@ -132,20 +139,23 @@ def _open_assignments(subject_ids: set[int]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["contract_id", "subject_id", "service_type", "due_date", "number"])
 
 
-def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome:
-    """Validate the sheet of assignments; when every row is right, issue all of them."""
+def import_assignments(data: bytes, filename: str, today: date, county_ids) -> ImportOutcome:
+    """Validate the sheet of assignments (on contracts and of subjects of `county_ids`); when
+    every row is right, issue all of them, each in its contract's county."""
     table, unreadable = _read(data, filename)
     if unreadable:
         return unreadable
     digest = hashlib.sha256(data).hexdigest()
-    subjects = pd.DataFrame(_subjects_with_ids(_id_numbers_in(table)),
-                            columns=["kind", "id_number", "subject_id", "name"])
+    subjects = pd.DataFrame(_subjects_with_ids(_id_numbers_in(table), county_ids),
+                            columns=["kind", "id_number", "subject_id", "name", "county_id"])
+    contracts = _contracts_frame(county_ids)
     number_column = next((c for c in table.columns if str(c).replace(" ", "") == "任务编号"), None)
     wanted = {str(v).strip() for v in table[number_column]} - {""} if number_column else set()
     taken = set()
     for chunk in _chunks(sorted(wanted)):
         taken.update(db.session.execute(select(Assignment.number).where(Assignment.number.in_(chunk))).scalars())
-    result = validate_assignments(table, contracts=_contracts_frame(), subjects=subjects, taken_numbers=taken,
+    result = validate_assignments(table, contracts=contracts, subjects=subjects.drop(columns=["county_id"]),
+                                  taken_numbers=taken,
                                   today=today, max_errors=current_app.config["UPLOAD_MAX_ERRORS"],
                                   open_assignments=_open_assignments({int(i) for i in subjects["subject_id"]}))
     if result.rows is None:
@@ -153,9 +163,16 @@ def import_assignments(data: bytes, filename: str, today: date) -> ImportOutcome
     rows = result.rows.to_dict("records")
     prefix, first = next_number(today).rsplit("-", 1)
     free_numbers = (n for n in (f"{prefix}-{i:06d}" for i in itertools.count(int(first))) if n not in wanted)
+    county_of = dict(zip(contracts["contract_id"], contracts["county_id"]))
+    subject_county = dict(zip(subjects["subject_id"], subjects["county_id"]))
     for row in rows:
         row["number"] = row["number"] or next(free_numbers)
         row["status"] = "assigned"
+        row["county_id"] = int(county_of[row["contract_id"]])
+        if int(subject_county[row["subject_id"]]) != row["county_id"]:
+            # Caught here, not by the sheet's checks: a subject and a contract of two counties.
+            return ImportOutcome("unreadable", len(rows), sha256=digest,
+                                 message=f"任务 {row['number']} 的服务对象与合同不属于同一县（区）")
     if rows:
         db.session.execute(insert(Assignment), rows)
     record_event("import", "Assignment", None, {"filename": filename, "sha256": digest, "rows": len(rows)})

@@ -31,6 +31,7 @@ from ..domain.sampling import STRATUM_TARGETED, FrozenCells, SamplingPlan, draw_
 from ..domain.statistics import Rate
 from ..domain.vocabulary import LotVerdict, NoticeOutcome, ServiceType, WorkerFlag, label_of
 from ..extensions import db
+from ..models.county import contract_county_id
 from ..models import (
     Appeal,
     Callback,
@@ -278,9 +279,10 @@ def _by_worker(checks: Sequence[CheckFact], calls: Sequence[CallFact], flags: di
                     flags.get(no), key=no) for no in sorted(labels)]
 
 
-def _thresholds(year: int) -> tuple[Decimal, Decimal, int]:
-    """The year's retraining and re-check thresholds (rates) and the re-check's minimum of checked records."""
-    standard = standard_for(year)
+def _thresholds(county_id: int, year: int) -> tuple[Decimal, Decimal, int]:
+    """The county's retraining and re-check thresholds of the year (rates) and the re-check's
+    minimum of checked records."""
+    standard = standard_for(county_id, year)
     retrain = standard.retrain_threshold_bp if standard else DEFAULT_RETRAIN_BP
     recheck = standard.recheck_threshold_bp if standard else DEFAULT_RECHECK_BP
     min_checks = standard.recheck_min_checks if standard else DEFAULT_RECHECK_MIN_CHECKS
@@ -393,8 +395,9 @@ class WorkerResults:
     recheck_min_checks: int
 
 
-def _worker_results(quarter: Quarter, drawn: Sequence[CheckFact], calls: Sequence[CallFact]) -> WorkerResults:
-    retrain, recheck, min_checks = _thresholds(quarter.year)
+def _worker_results(contract_id: int, quarter: Quarter, drawn: Sequence[CheckFact],
+                    calls: Sequence[CallFact]) -> WorkerResults:
+    retrain, recheck, min_checks = _thresholds(contract_county_id(db.session, contract_id), quarter.year)
     by_worker: dict[str, list[CheckFact]] = {}
     for check in drawn:
         by_worker.setdefault(check.worker_no, []).append(check)
@@ -408,14 +411,14 @@ def worker_results(contract_id: int, quarter: Quarter) -> WorkerResults:
     """The recorded random checks of the contract's quarter by worker, without callbacks (so every
     row is a worker with checks) and without the lot decisions, which re-compute the draws: what
     the contractor's dashboard shows for retraining."""
-    return _worker_results(quarter, _random(check_facts(contract_id, quarter)), [])
+    return _worker_results(contract_id, quarter, _random(check_facts(contract_id, quarter)), [])
 
 
 def contract_results(contract_id: int, quarter: Quarter, today: date) -> ContractResults:
     """The results page of one contract and quarter."""
     checks, calls = check_facts(contract_id, quarter), call_facts(contract_id, quarter)
     drawn = _random(checks)
-    workers = _worker_results(quarter, drawn, calls)
+    workers = _worker_results(contract_id, quarter, drawn, calls)
     labels = {}
     for check in drawn:
         labels.update({field.key: field.label for field in check.comparison.fields})

@@ -251,7 +251,8 @@ class _PieceWriter:
         self.ctx = ctx
         self.worker_ids = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())
         self.insert = RawInsert(CompletionRecord.__table__, {
-            "contract_id": self.contract.id, "service_type": ctx.service_type, "batch_id": self.batch_id,
+            "contract_id": self.contract.id, "county_id": self.contract.county_id,
+            "service_type": ctx.service_type, "batch_id": self.batch_id,
             "entered_by_id": self.entered_by_id, "created_at": utcnow(), "source": RecordSource.UPLOAD},
             connection=self.connection)
         self.thread = threading.Thread(target=self._run, name=f"import-{self.batch_id}-writer", daemon=True)
@@ -474,7 +475,8 @@ def log_context(contract: Contract, service_type: str, today: date) -> LogContex
                       .where(CompletionRecord.contract_id == contract.id,
                              CompletionRecord.service_type == service_type), shared=("start_time",))
     poverty_line = db.session.execute(
-        select(LocalStandard.poverty_line_fen).where(LocalStandard.year <= today.year)
+        select(LocalStandard.poverty_line_fen).where(LocalStandard.county_id == contract.county_id,
+                                                     LocalStandard.year <= today.year)
         .order_by(LocalStandard.year.desc()).limit(1)).scalar_one_or_none()
     return LogContext(service_type, contract.term_start, contract.term_end, today, assignments, workers,
                       existing, poverty_line_fen=poverty_line)
@@ -537,7 +539,8 @@ def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, ba
     worker_ids = workers.reindex(records["worker_no"].to_numpy()).to_numpy(dtype=np.int64)
     flagged = has_flags(flags).to_numpy()
     insert = RawInsert(CompletionRecord.__table__, {
-        "contract_id": contract.id, "service_type": ctx.service_type, "batch_id": batch_id,
+        "contract_id": contract.id, "county_id": contract.county_id, "service_type": ctx.service_type,
+        "batch_id": batch_id,
         "entered_by_id": entered_by_id, "created_at": utcnow(),
         "source": source or (RecordSource.UPLOAD if batch_id is not None else RecordSource.FORM)})
     for start in range(0, len(records), INSERT_CHUNK):

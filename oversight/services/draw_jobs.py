@@ -19,12 +19,14 @@ from .draws import DrawError, check_draw_request, make_draws
 
 
 def request_draw(user: User, purpose: str, quarter: Quarter, *, contract_id: int | None, service_type: str | None,
-                 risk_weighted: bool, seed: str | None) -> ExportJob:
-    """A pending draw job (flushed, not committed), or DrawError when the request cannot be drawn."""
+                 risk_weighted: bool, seed: str | None, county_ids: list[int] | None = None) -> ExportJob:
+    """A pending draw job (flushed, not committed), or DrawError when the request cannot be drawn;
+    the job draws the contracts of `county_ids` only (the requester's counties)."""
     check_draw_request(purpose, quarter, today=county_today(), contract_id=contract_id, service_type=service_type,
-                       seed=seed)
+                       seed=seed, county_ids=county_ids)
     params = {"purpose": purpose, "quarter": str(quarter), "contract_id": contract_id, "service_type": service_type,
-              "risk_weighted": bool(risk_weighted), "seed": seed or None}
+              "risk_weighted": bool(risk_weighted), "seed": seed or None,
+              "county_ids": list(county_ids) if county_ids is not None else None}
     return page_jobs.new_job(user, ExportJobKind.DRAW, year=quarter.year, params=params)
 
 
@@ -53,7 +55,7 @@ def _draw(job: ExportJob) -> None:
         outcome = make_draws(params["purpose"], Quarter.parse(params["quarter"]), today=county_today(),
                              contract_id=params.get("contract_id"), service_type=params.get("service_type"),
                              risk_weighted=bool(params.get("risk_weighted")), seed=params.get("seed"),
-                             user_id=job.requested_by_id)
+                             user_id=job.requested_by_id, county_ids=params.get("county_ids"))
     except DrawError as error:
         raise page_jobs.JobRefused(str(error)) from None
     db.session.flush()

@@ -82,9 +82,10 @@ class DrawOutcome:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def standard_for(year: int) -> LocalStandard | None:
-    """The admin's local standards for a year, if set."""
-    return db.session.execute(select(LocalStandard).where(LocalStandard.year == year)).scalar_one_or_none()
+def standard_for(county_id: int, year: int) -> LocalStandard | None:
+    """A county's local standards for a year, if its admin set them."""
+    return db.session.execute(select(LocalStandard).where(
+        LocalStandard.county_id == county_id, LocalStandard.year == year)).scalar_one_or_none()
 
 
 def _bp(value: int) -> Decimal:
@@ -253,9 +254,11 @@ def check_seed(seed: str | None) -> str | None:
 
 
 def check_draw_request(purpose: str, quarter: Quarter, *, today: date, contract_id: int | None = None,
-                       service_type: str | None = None, seed: str | None = None) -> list[Contract]:
-    """The contracts a draw request covers, or DrawError saying why it cannot be drawn: cheap
-    checks, made by the page before the draw is queued and again by the draw itself."""
+                       service_type: str | None = None, seed: str | None = None,
+                       county_ids: list[int] | None = None) -> list[Contract]:
+    """The contracts a draw request covers (of `county_ids`, the requester's counties; None:
+    every county), or DrawError saying why it cannot be drawn: cheap checks, made by the page
+    before the draw is queued and again by the draw itself."""
     if purpose not in DrawPurpose.codes():
         raise DrawError(f"未知的抽样用途：{purpose}")
     if service_type is not None and service_type not in ServiceType.codes():
@@ -264,6 +267,8 @@ def check_draw_request(purpose: str, quarter: Quarter, *, today: date, contract_
         raise DrawError(f"{quarter} 尚未结束，季度结束后才能抽样（避免抽样后再补录该季度记录）")
     check_seed(seed)
     contracts = contracts_in_scope(quarter, contract_id)
+    if county_ids is not None:
+        contracts = [contract for contract in contracts if contract.county_id in county_ids]
     if contract_id is not None and not contracts:
         raise DrawError(f"合同不存在或服务期与 {quarter} 不重叠")
     if contract_id is not None and service_type is not None and service_type not in contracts[0].service_types:
@@ -273,16 +278,16 @@ def check_draw_request(purpose: str, quarter: Quarter, *, today: date, contract_
 
 def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int | None = None,
                service_type: str | None = None, risk_weighted: bool = False, seed: str | None = None,
-               user_id: int | None = None) -> DrawOutcome:
-    """One draw per contract and service type in scope; a scope already drawn, or without
+               user_id: int | None = None, county_ids: list[int] | None = None) -> DrawOutcome:
+    """One draw per contract and service type in scope (of `county_ids`, None: every county); a scope already drawn, or without
     records, is skipped with the reason. Only a finished quarter is drawn, so that no record
     of it can be added once the sample is known."""
     contracts = check_draw_request(purpose, quarter, today=today, contract_id=contract_id,
-                                   service_type=service_type, seed=seed)
+                                   service_type=service_type, seed=seed, county_ids=county_ids)
     seed = check_seed(seed)
-    standard = standard_for(quarter.year)
     outcome = DrawOutcome()
     for contract in contracts:
+        standard = standard_for(contract.county_id, quarter.year)
         complaints = open_complaints(contract.id) if purpose == SPOT_CHECK else []
         for line_type in sorted(contract.service_types):
             if service_type is not None and line_type != service_type:

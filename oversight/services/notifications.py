@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ..clock import local_day, utcnow
 from ..domain import notifications as messages
@@ -22,7 +22,7 @@ from ..domain.appeals import appeal_deadline
 from ..domain.notifications import Message, recipients
 from ..domain.vocabulary import EmailStatus, NotificationKind, Role
 from ..extensions import db
-from ..models import Notification, NotificationPreference, User
+from ..models import Area, Notification, NotificationPreference, User
 from .mailer import SmtpSettings, send_email
 
 # A row left `sending` this long was claimed by a run that died mid-send: it is tried again
@@ -45,13 +45,24 @@ def _candidates(audience: messages.Audience) -> list[User]:
     if audience.contractor_id is not None:
         conditions.append(User.contractor_id == audience.contractor_id)
     if audience.roles:
-        conditions.append(User.role.in_(audience.roles))
+        told = User.role.in_(audience.roles)
+        if audience.county_id is not None:  # the county's users and those of its city and province
+            told = and_(told, User.area_id.in_(area_and_ancestor_ids(audience.county_id)))
+        conditions.append(told)
     if audience.user_ids:
         conditions.append(User.id.in_(audience.user_ids))
     if not conditions:
         return []
     return list(db.session.execute(select(User).where(User.is_active_account.is_(True), or_(*conditions))
                                    .order_by(User.id)).scalars())
+
+
+def area_and_ancestor_ids(area_id: int) -> list[int]:
+    ids, current = [], db.session.get(Area, area_id)
+    while current is not None:
+        ids.append(current.id)
+        current = db.session.get(Area, current.parent_id) if current.parent_id else None
+    return ids
 
 
 def email_choices(user_id: int) -> dict[str, bool]:

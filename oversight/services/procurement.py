@@ -83,9 +83,12 @@ def _require(project: ProcurementProject, allowed, step: str) -> None:
 def save_project(project: ProcurementProject | None, *, lines: Mapping[str, tuple[int, int]], code: str,
                  title: str, budget_line: str, budget_fen: int, procurement_method: str, price_points: Decimal,
                  term_start: date, term_end: date, performance_share_bp: int, user: User | None = None,
-                 announced_on: date | None = None, bid_opening_on: date | None = None) -> ProcurementProject:
-    """Create (project None) or change a project before its bids are opened; `lines` maps
-    service type → (annual target, visits per month)."""
+                 announced_on: date | None = None, bid_opening_on: date | None = None,
+                 county_id: int | None = None) -> ProcurementProject:
+    """Create (project None, in county `county_id`) or change a project before its bids are
+    opened; `lines` maps service type → (annual target, visits per month)."""
+    if project is None and county_id is None:
+        raise ProcurementError("采购项目须属于一个县（区）")
     if project is not None:
         _require(project, TENDER_STATUSES_OPEN_TO_SETUP, "修改项目内容")
     if procurement_method not in ProcurementMethod.codes():
@@ -106,7 +109,7 @@ def save_project(project: ProcurementProject | None, *, lines: Mapping[str, tupl
     taken = db.session.execute(select(ProcurementProject.id).where(ProcurementProject.code == code)).scalar()
     if taken is not None and (project is None or taken != project.id):
         raise ProcurementError(f"项目编号 {code} 已存在")
-    project = project or ProcurementProject(status=TenderStatus.DRAFT,
+    project = project or ProcurementProject(status=TenderStatus.DRAFT, county_id=county_id,
                                             created_by_id=user.id if user is not None else None)
     project.code, project.title, project.budget_line, project.budget_fen = code, title, budget_line, budget_fen
     project.procurement_method = procurement_method
@@ -209,11 +212,12 @@ def remove_evaluator(project: ProcurementProject, member: TenderEvaluator) -> No
 # --- bids -------------------------------------------------------------------------------------
 
 
-def new_bidder(*, name: str, credit_code: str, contact_person: str, contact_phone: str) -> Contractor:
-    """A bidder not yet registered becomes a contractor organisation (承接机构)."""
+def new_bidder(project: ProcurementProject, *, name: str, credit_code: str, contact_person: str,
+               contact_phone: str) -> Contractor:
+    """A bidder not yet registered becomes a contractor organisation (承接机构) of the project's county."""
     try:
         return save_contractor(None, name=name, credit_code=credit_code, contact_person=contact_person,
-                               contact_phone=contact_phone)
+                               contact_phone=contact_phone, county_id=project.county_id)
     except RegistryError as refused:
         raise ProcurementError(str(refused)) from refused
 
@@ -226,6 +230,8 @@ def record_bid(project: ProcurementProject, contractor: Contractor, *, price_fen
         raise ProcurementError("投标报价应大于 0")
     if not valid and not (invalid_reason or "").strip():
         raise ProcurementError("无效投标须写明理由")
+    if contractor.county_id != project.county_id:
+        raise ProcurementError("投标人须为本县（区）登记的承接机构")
     bid = next((b for b in project.bids if b.contractor_id == contractor.id), None)
     if bid is None:
         if project.procurement_method == ProcurementMethod.SINGLE_SOURCE and project.bids:

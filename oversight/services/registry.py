@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Contract, Contractor, FieldWorker, ServiceLine, Subject
+from ..models.county import contractor_county_id
 
 
 class RegistryError(ValueError):
@@ -23,13 +24,15 @@ def _taken(model, *conditions, other_than=None) -> bool:
 
 
 def save_contractor(contractor: Contractor | None, *, name: str, credit_code: str,
-                    contact_person: str, contact_phone: str) -> Contractor:
-    """Create (contractor None) or update a contractor."""
+                    contact_person: str, contact_phone: str, county_id: int | None = None) -> Contractor:
+    """Create (contractor None, in county `county_id`) or update a contractor (its county stays)."""
+    if contractor is None and county_id is None:
+        raise RegistryError("新登记的承接机构须属于一个县（区）")
     if _taken(Contractor, Contractor.credit_code == credit_code, other_than=contractor):
         raise RegistryError("该统一社会信用代码已登记")
     if _taken(Contractor, Contractor.name == name, other_than=contractor):
         raise RegistryError("同名机构已登记")
-    contractor = contractor or Contractor()
+    contractor = contractor or Contractor(county_id=county_id)
     contractor.name, contractor.credit_code = name, credit_code
     contractor.contact_person, contractor.contact_phone = contact_person, contact_phone
     db.session.add(contractor)
@@ -50,7 +53,9 @@ def save_worker(contractor: Contractor, worker: FieldWorker | None, *, worker_no
 
 
 def save_contract(contract: Contract | None, *, lines: dict[str, tuple[int, int]], **fields) -> Contract:
-    """Create or update a contract; `lines` maps service type → (annual target, visits per month)."""
+    """Create or update a contract; `lines` maps service type → (annual target, visits per month).
+
+    A contract is in its contractor's county (the flush fills it); a given `county_id` must be it."""
     if fields["term_end"] < fields["term_start"]:
         raise RegistryError("合同终止日期不能早于起始日期")
     if not lines:
@@ -60,6 +65,10 @@ def save_contract(contract: Contract | None, *, lines: dict[str, tuple[int, int]
     contract = contract or Contract()
     for key, value in fields.items():
         setattr(contract, key, value)
+    county_id = contractor_county_id(db.session, contract.contractor_id)
+    if contract.county_id not in (None, county_id):
+        raise RegistryError("合同与承接机构须属于同一县（区）")
+    contract.county_id = county_id
     sync_lines(contract.service_lines, lines, ServiceLine)
     db.session.add(contract)
     db.session.flush()
@@ -82,6 +91,9 @@ def sync_lines(current: list, lines: Mapping[str, tuple[int, int]], make: Callab
 
 
 def save_subject(subject: Subject | None, **fields) -> Subject:
+    """Create (with `county_id` among the fields) or update a subject."""
+    if subject is None and fields.get("county_id") is None:
+        raise RegistryError("新登记的服务对象须属于一个县（区）")
     if _taken(Subject, Subject.kind == fields["kind"], Subject.id_number == fields["id_number"], other_than=subject):
         raise RegistryError("该身份证号的服务对象已登记")
     subject = subject or Subject()
@@ -99,6 +111,9 @@ def worker_counts() -> dict[int, int]:
     return dict(rows.all())
 
 
-def townships() -> list[str]:
-    """Every township a registered subject lives in, for the lists' filters."""
-    return db.session.execute(select(Subject.township).distinct().order_by(Subject.township)).scalars().all()
+def townships(county_ids=None) -> list[str]:
+    """Every township a registered subject lives in (of `county_ids`, None: all), for the lists' filters."""
+    stmt = select(Subject.township).distinct().order_by(Subject.township)
+    if county_ids is not None:
+        stmt = stmt.where(Subject.county_id.in_(county_ids))
+    return db.session.execute(stmt).scalars().all()

@@ -241,10 +241,14 @@ def score_contract_quarter(contract: Contract, quarter: Quarter, today: date | N
 
 
 def score_quarter_reviews(quarter: Quarter, contract_code: str | None = None,
-                          today: date | None = None, user: User | None = None) -> list[ScoreOutcome]:
-    """Score every contract whose term overlaps the quarter, or the one contract named (a preview
-    for each while the quarter is not over on `today`, see `score_contract_quarter`)."""
+                          today: date | None = None, user: User | None = None,
+                          county_ids: list[int] | None = None) -> list[ScoreOutcome]:
+    """Score every contract (of `county_ids`, None: every county) whose term overlaps the quarter,
+    or the one contract named (a preview for each while the quarter is not over on `today`, see
+    `score_contract_quarter`)."""
     stmt = select(Contract).order_by(Contract.code)
+    if county_ids is not None:
+        stmt = stmt.where(Contract.county_id.in_(county_ids))
     if contract_code:
         stmt = stmt.where(Contract.code == contract_code)
     else:

@@ -107,10 +107,13 @@ def create_version(code: str, name: str, indicators: Sequence[Indicator], bands:
     return row
 
 
-def contracts_by_scheme() -> dict[str, list[Contract]]:
-    """The contracts scored by each scheme code."""
+def contracts_by_scheme(county_ids=None) -> dict[str, list[Contract]]:
+    """The contracts (of `county_ids`, None: all) scored by each scheme code."""
     found: dict[str, list[Contract]] = {}
-    for contract in db.session.execute(select(Contract).order_by(Contract.code)).scalars():
+    stmt = select(Contract).order_by(Contract.code)
+    if county_ids is not None:
+        stmt = stmt.where(Contract.county_id.in_(county_ids))
+    for contract in db.session.execute(stmt).scalars():
         found.setdefault(contract.kpi_scheme_code, []).append(contract)
     return found
 

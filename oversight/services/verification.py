@@ -231,9 +231,12 @@ class FlagError(ValueError):
     """A refused change of a flag; the message is Chinese, for the user."""
 
 
-def flags_query(status: str | None = None, kind: str | None = None, import_id: int | None = None):
-    """Evidence flags, newest first."""
+def flags_query(status: str | None = None, kind: str | None = None, import_id: int | None = None,
+                contract_ids=None):
+    """Evidence flags (on `contract_ids`, a select of them; None: all), newest first."""
     stmt = select(EvidenceFlag)
+    if contract_ids is not None:
+        stmt = stmt.where(EvidenceFlag.contract_id.in_(contract_ids))
     if status in EvidenceFlagStatus.codes():
         stmt = stmt.where(EvidenceFlag.status == status)
     if kind in EvidenceFlagKind.codes():

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort
+from flask import Flask, abort, g, request
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
 from .. import policy
 from ..extensions import db
-from ..models import AnnualEvaluation, Assignment, Contract, QuarterlyReview, RectificationNotice
+from ..models import AnnualEvaluation, Area, Assignment, Contract, QuarterlyReview, RectificationNotice
 from ..policy import Action
+from ..services.areas import county_ids_under, scope_area_ids_under
 from ..services.audit import record_event
 
 
@@ -45,20 +46,136 @@ def is_contractor_user() -> bool:
     return current_user.is_authenticated and policy.is_contractor(current_user)
 
 
+# --- the county scope (issue 14): a user sees their area's counties, nothing of another -------
+
+
+def visible_county_ids() -> list[int]:
+    """The counties the current user's area covers (its own, or those below a city or province);
+    none for an anonymous visitor. Read once per request."""
+    if not current_user.is_authenticated:
+        return []
+    if "county_ids" not in g:
+        g.county_ids = county_ids_under(current_user.area_id)
+    return g.county_ids
+
+
+def county_clause(county_id_column):
+    """The condition keeping a query to the user's counties."""
+    return county_id_column.in_(visible_county_ids())
+
+
+def scope_to_counties(stmt: Select, county_id_column) -> Select:
+    return stmt.where(county_clause(county_id_column))
+
+
+def require_county_visible(county_id: int | None) -> None:
+    """404 for a row of a county the user's area does not cover."""
+    if not policy.sees_county(visible_county_ids(), county_id):
+        abort(404)
+
+
+# A row without a county of its own reaches it through the first of these it has.
+_COUNTY_PARENTS = (("contract_id", "Contract"), ("contractor_id", "Contractor"), ("draw_id", "SamplingDraw"),
+                   ("project_id", "ProcurementProject"), ("spot_check_id", "SpotCheck"),
+                   ("review_id", "QuarterlyReview"), ("record_id", "CompletionRecord"),
+                   ("assignment_id", "Assignment"), ("acceptance_id", "ContractAcceptance"))
+
+
+def county_of(record) -> int | None:
+    """The county a row belongs to: its own `county_id`, or its parent's (a spot check's
+    contract's, a draw item's draw's, a worker's contractor's …); None for a row of no county."""
+    county_id = getattr(record, "county_id", None)
+    if county_id is not None:
+        return county_id
+    from .. import models
+
+    for column, model_name in _COUNTY_PARENTS:
+        parent_id = getattr(record, column, None)
+        if parent_id is not None:
+            parent = db.session.get(getattr(models, model_name), parent_id)
+            return county_of(parent) if parent is not None else None
+    return None
+
+
+def get_scoped_or_404(model, record_id: int | None):
+    """A row by id, 404 when missing or of a county the user's area does not cover (a county's
+    users never learn that another county's ids exist)."""
+    record = db.session.get(model, record_id) if record_id is not None else None
+    if record is None:
+        abort(404)
+    require_county_visible(county_of(record))
+    return record
+
+
+def managed_area_ids() -> list[int]:
+    """The user's area and every province, city and county below it (whose accounts an admin
+    manages, whose uploads a user sees)."""
+    if "managed_area_ids" not in g:
+        g.managed_area_ids = scope_area_ids_under(current_user.area_id)
+    return g.managed_area_ids
+
+
+def county_choices() -> list[tuple[int, str]]:
+    """(id, name) of the counties the user may make rows in, for a select."""
+    ids = visible_county_ids()
+    if not ids:
+        return []
+    rows = db.session.execute(select(Area.id, Area.name).where(Area.id.in_(ids)).order_by(Area.code)).all()
+    return [(row.id, row.name) for row in rows]
+
+
+def chooses_county() -> bool:
+    """Whether making a county's row asks which county (a city or province user)."""
+    return len(visible_county_ids()) > 1
+
+
+def county_for_new_row() -> int:
+    """The county a row the user makes belongs to: theirs, or for a user above several counties
+    the one chosen in the form (`county_id`, one of theirs: else 404; missing: 400)."""
+    ids = visible_county_ids()
+    if len(ids) == 1:
+        return ids[0]
+    chosen = request.form.get("county_id", type=int)
+    if chosen is None:
+        abort(400, description="请选择所属县（区）")
+    require_county_visible(chosen)
+    return chosen
+
+
 def own_contract_ids() -> Select:
-    """The ids of the contracts the current contractor user may see."""
-    return select(Contract.id).where(Contract.contractor_id == current_user.contractor_id)
+    """The ids of the contracts the current user may see: of the user's counties and, for a
+    contractor, its own."""
+    stmt = select(Contract.id).where(county_clause(Contract.county_id))
+    if is_contractor_user():
+        stmt = stmt.where(Contract.contractor_id == current_user.contractor_id)
+    return stmt
 
 
 def contract_scope() -> Select | None:
-    """What the services' `scope` arguments take: the user's own contract ids, or None for all."""
-    return own_contract_ids() if is_contractor_user() else None
+    """What the services' `scope` arguments take: the ids of the contracts the user may see
+    (their counties', a contractor's own), or None for all when the user's area covers every
+    county there is."""
+    if is_contractor_user() or not covers_every_county():
+        return own_contract_ids()
+    return None
+
+
+def covers_every_county() -> bool:
+    if "covers_every_county" not in g:
+        from ..domain.vocabulary import AreaLevel
+        from sqlalchemy import func
+
+        every = db.session.execute(select(func.count()).select_from(Area).where(
+            Area.level == AreaLevel.COUNTY)).scalar_one()
+        g.covers_every_county = len(visible_county_ids()) == every
+    return g.covers_every_county
 
 
 def scope_to_own_contracts(stmt: Select, contract_id_column) -> Select:
-    """Restrict a query to the current user's contracts when the user is a contractor."""
-    if is_contractor_user():
-        return stmt.where(contract_id_column.in_(own_contract_ids()))
+    """Restrict a query to the contracts the user may see (their counties', a contractor's own)."""
+    scope = contract_scope()
+    if scope is not None:
+        return stmt.where(contract_id_column.in_(scope))
     return stmt
 
 
@@ -79,6 +196,7 @@ def get_contract_or_404(contract_id: int) -> Contract:
     contract = db.session.get(Contract, contract_id)
     if contract is None or not policy.owns(current_user, contract.contractor_id):
         abort(404)
+    require_county_visible(contract.county_id)
     return contract
 
 
@@ -112,7 +230,7 @@ def get_evaluation_or_404(evaluation_id: int) -> AnnualEvaluation:
 
 def get_notice_or_404(notice_id: int) -> RectificationNotice:
     """A notice the current user may see: a contractor only its own contracts' (else 404)."""
-    notice = db.get_or_404(RectificationNotice, notice_id)
+    notice = get_scoped_or_404(RectificationNotice, notice_id)
     if not policy.sees_notice(current_user, notice.contract.contractor_id):
         abort(404)
     return notice
@@ -131,10 +249,20 @@ def visible_evaluations(evaluations) -> list:
 def require_contractor_visible(contractor_id: int) -> None:
     if not policy.owns(current_user, contractor_id):
         abort(404)
+    from ..models import Contractor
+
+    contractor = db.session.get(Contractor, contractor_id)
+    require_county_visible(contractor.county_id if contractor else None)
 
 
 def subject_visible(subject_id: int) -> bool:
-    """A contractor sees a subject only through an assignment on one of its contracts."""
+    """A subject of the user's counties; a contractor sees one only through an assignment on one
+    of its contracts."""
+    from ..models import Subject
+
+    subject = db.session.get(Subject, subject_id)
+    if subject is None or not policy.sees_county(visible_county_ids(), subject.county_id):
+        return False
     if not is_contractor_user():
         return True
     found = db.session.execute(
@@ -160,4 +288,6 @@ def install_policy(app: Flask) -> None:
         sees_anomaly_flags=sees_anomaly_flags,
         acts_for_contractor=is_contractor_user,
         reads_only=lambda: policy.read_only(current_user),
+        chooses_county=chooses_county,
+        county_choices=county_choices,
     )

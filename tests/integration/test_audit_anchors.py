@@ -13,6 +13,7 @@ from oversight import create_app
 from oversight.domain.audit_anchors import root_hash
 from oversight.domain.audit_chain import ChainHead
 from oversight.extensions import db
+from oversight.services.areas import home_county
 from oversight.jobs import JOBS_BY_NAME
 from oversight.models import AuditEvent, Contractor
 from oversight.services.audit import append_only_lifted
@@ -94,7 +95,7 @@ def test_a_restore_is_recorded_and_starts_a_new_epoch(tmp_path):
     with app.app_context():
         db.create_all()
         db.session.add(Contractor(name="甲", credit_code="91512081MA62K0260E", contact_person="张",
-                                  contact_phone="13800000000"))
+                                  contact_phone="13800000000", county_id=home_county().id))
         db.session.commit()
         assert _cli(app, "backup", "--out", tmp_path / "b.sqlite").exit_code == 0
         db.session.execute(select(Contractor)).scalar_one().name = "乙"

@@ -13,6 +13,7 @@ import pytest
 from oversight.adapters.files import uploads_store
 from oversight.exports import bundle
 from oversight.extensions import db
+from oversight.services.areas import home_county
 from oversight.models import (
     AcceptanceMember,
     AppVisit,
@@ -43,7 +44,7 @@ SIGNATURE = b"\x89PNG\r\n\x1a\n" + b"signature strokes" * 10
 
 
 def _project(code, term_start, term_end, contract=None, status="awarded"):
-    project = ProcurementProject(code=code, title=f"{code} 家计调查服务", budget_line="社会救助服务",
+    project = ProcurementProject(county_id=home_county().id, code=code, title=f"{code} 家计调查服务", budget_line="社会救助服务",
                                  budget_fen=130_000_000, procurement_method="公开招标", status=status,
                                  awarded_on=date(2024, 12, 20) if contract else None, term_start=term_start,
                                  term_end=term_end, contract_id=contract.id if contract else None,

@@ -389,8 +389,9 @@ def test_identical_answers_across_households_of_one_worker_are_flagged(world):
 
 def test_a_survey_conclusion_against_the_poverty_line_is_flagged(world):
     from oversight.models import LocalStandard
+    from oversight.services.areas import home_county
 
-    db.session.add(LocalStandard(year=2025, county="赣县区", poverty_line_fen=75_000, care_allowance_tier1_fen=1,
+    db.session.add(LocalStandard(county_id=home_county().id, year=2025, county="赣县区", poverty_line_fen=75_000, care_allowance_tier1_fen=1,
                                  care_allowance_tier2_fen=1, care_allowance_tier3_fen=1))
     db.session.commit()
     upload(world, SURVEY, csv_bytes(SURVEY, [good_row(world, SURVEY, 0, **{

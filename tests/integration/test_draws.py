@@ -5,6 +5,7 @@ import json
 import pytest
 from sqlalchemy import select, update
 
+from oversight.services.areas import home_county
 from oversight.domain.periods import Quarter
 from oversight.domain.sampling import DrawParams, PopulationItem, draw_sample, population_sha256
 from oversight.extensions import db
@@ -76,7 +77,7 @@ PINNED_SAMPLE = [21, 22, 44, 49, 61]  # workers 2 + 2 + 1, smallest keys each
 def test_the_county_share_and_floor_apply_when_the_contract_rule_leaves_them_out(factory):
     contract = factory.contract(factory.contractor(workers=1))
     contract.sampling_rule = {"kind": "share"}
-    db.session.add(LocalStandard(year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
+    db.session.add(LocalStandard(county_id=home_county().id, year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
                                  care_allowance_tier2_fen=1, care_allowance_tier3_fen=1, spot_check_share_bp=1000,
                                  spot_check_floor=3))
     db.session.commit()

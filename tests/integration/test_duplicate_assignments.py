@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from oversight.extensions import db
+from oversight.services.areas import home_county
 from oversight.models import Assignment
 from oversight.services.assignments import AssignmentError, DuplicateAssignment, issue_assignment
 from oversight.services.bulk_import import import_assignments
@@ -101,7 +102,7 @@ def test_a_sheet_repeating_an_open_assignment_is_refused_whole(survey):
     open_one = issue_assignment(contract, household, "household_survey", date(2026, 6, 30), None, TODAY)
     db.session.commit()
     data = _sheet([["", "GX-2026-D", "家计调查", "钟桂兰", household.id_number, "2026-09-30"]])
-    outcome = import_assignments(data, "任务.xlsx", TODAY)
+    outcome = import_assignments(data, "任务.xlsx", TODAY, [home_county().id])
     assert outcome.status == "rejected"
     [error] = outcome.errors
     assert (error.row, error.column) == (2, "身份证号")
@@ -116,7 +117,7 @@ def test_two_rows_of_the_same_work_in_one_sheet_are_refused(factory, survey):
     data = _sheet([["", "GX-2026-D", "家计调查", "钟桂兰", household.id_number, "2026-06-30"],
                    ["", "GX-2026-D", "家计调查", "曾凡荣", other.id_number, "2026-06-30"],
                    ["", "GX-2026-D", "家计调查", "钟桂兰", household.id_number, "2026-09-30"]])
-    outcome = import_assignments(data, "任务.xlsx", TODAY)
+    outcome = import_assignments(data, "任务.xlsx", TODAY, [home_county().id])
     assert outcome.status == "rejected"
     assert [(e.row, e.column) for e in outcome.errors] == [(4, "身份证号")]
     assert "与第2行重复派发" in outcome.errors[0].reason

@@ -268,7 +268,7 @@ def test_the_evidence_revision_keeps_every_row_and_old_callbacks_read_not_record
 
 def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_append_only(migrated_app, tmp_path):
     from oversight.domain.audit_chain import GENESIS_HASH, event_hash
-    from oversight.models import AuditEvent, Contractor
+    from oversight.models import AuditEvent, KpiScheme
     from oversight.services.audit import verify_audit_log
 
     migrated_app.config["AUDIT_ANCHOR_FILE"] = str(tmp_path / "anchors.jsonl")
@@ -292,8 +292,8 @@ def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_ap
         with db.engine.connect() as connection:
             with pytest.raises(DBAPIError, match="append-only"), connection.begin():
                 connection.execute(text(statement))
-    db.session.add(Contractor(name="甲", credit_code="91512081MA62K0260E", contact_person="张",
-                              contact_phone="13800000000"))
+    # A model unchanged since (a contractor has a county now, which this revision's table lacks).
+    db.session.add(KpiScheme(code="legacy", version=1, name="甲", definition={}))
     db.session.commit()
     actions = db.session.execute(select(AuditEvent.action, AuditEvent.key_id).order_by(AuditEvent.id)).all()
     assert [action for action, _ in actions] == ["update"] * 3 + ["seal_legacy", "create"]

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from oversight import create_app
 from oversight.extensions import db
+from oversight.services.areas import home_county
 from oversight.models import Contractor
 from tests.conftest import POSTGRES_URL
 
@@ -22,7 +23,7 @@ def test_backup_then_restore_gives_the_same_data(tmp_path):
     with app.app_context():
         db.create_all()
         db.session.add(Contractor(name="甲", credit_code="91512081MA62K0260E", contact_person="张",
-                                  contact_phone="13800000000"))
+                                  contact_phone="13800000000", county_id=home_county().id))
         db.session.commit()
         result = runner.invoke(args=["backup", "--out", str(tmp_path / "b.sqlite")])
         assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from oversight.domain.periods import Quarter
 from oversight.domain.vocabulary import TenderStatus
 from oversight.extensions import db
+from oversight.services.areas import home_county
 from oversight.models import Assignment, AuditEvent, Contract, Contractor
 from oversight.services import procurement as svc
 from oversight.services import reviews
@@ -34,7 +35,8 @@ def new_project(**changes):
     fields = dict(lines={"household_survey": (1200, 1), "care_visit": (300, 2)}, code="GXZC-2025-07",
                   title="2025年家计调查及照料护理服务采购", budget_line="社会救助服务购买（2025年部门预算）",
                   budget_fen=110_000_000, procurement_method="公开招标", price_points=D(30),
-                  term_start=date(2025, 1, 1), term_end=date(2025, 12, 31), performance_share_bp=3000)
+                  term_start=date(2025, 1, 1), term_end=date(2025, 12, 31), performance_share_bp=3000,
+                  county_id=home_county().id)
     fields.update(changes)
     project = svc.save_project(None, **fields)
     for name, points, technical in (("技术方案", D(40), True), ("服务团队", D(20), True), ("业绩与信誉", D(10), False)):
@@ -52,9 +54,9 @@ def tender(factory):
     svc.announce(project, date(2024, 11, 1))
     registered = factory.contractor("赣县区丙社会工作服务中心")
     bidders = {
-        "甲": svc.new_bidder(name="甲社会工作服务社", credit_code=valid_credit_code(9001), contact_person="李青",
+        "甲": svc.new_bidder(project, name="甲社会工作服务社", credit_code=valid_credit_code(9001), contact_person="李青",
                             contact_phone="13907970011"),
-        "乙": svc.new_bidder(name="乙社会工作服务中心", credit_code=valid_credit_code(9002), contact_person="王芳",
+        "乙": svc.new_bidder(project, name="乙社会工作服务中心", credit_code=valid_credit_code(9002), contact_person="王芳",
                             contact_phone="13907970012"),
         "丙": registered,
     }

@@ -6,6 +6,7 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
+from oversight.services.areas import home_county
 from oversight.adapters.files import LocalFileStore
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
@@ -105,7 +106,7 @@ def test_workers_past_the_thresholds_are_flagged_for_retraining_or_a_recheck(fac
         (sorted(by_worker)[0], None), (sorted(by_worker)[1], "retrain"), (sorted(by_worker)[2], "retrain")]
     assert results.recheck_min_checks == DEFAULT_RECHECK_MIN_CHECKS
 
-    db.session.add(LocalStandard(year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
+    db.session.add(LocalStandard(county_id=home_county().id, year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
                                  care_allowance_tier2_fen=1, care_allowance_tier3_fen=1,
                                  recheck_min_checks=len(hopeless)))
     db.session.commit()

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from oversight.services.areas import home_county
 from oversight.clock import county_today
 from oversight.domain.periods import Quarter
 from oversight.extensions import db
@@ -357,7 +358,7 @@ def test_a_worker_is_sent_to_a_targeted_recheck_only_on_enough_evidence(client_f
     assert client.post(send, token_from=page_url).status_code == 404
     assert db.session.execute(select(Complaint)).first() is None
 
-    db.session.add(LocalStandard(year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
+    db.session.add(LocalStandard(county_id=home_county().id, year=2025, county="赣县区", poverty_line_fen=75000, care_allowance_tier1_fen=1,
                                  care_allowance_tier2_fen=1, care_allowance_tier3_fen=1, recheck_min_checks=1))
     db.session.commit()
     page = text(client.get(page_url))

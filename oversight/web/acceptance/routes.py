@@ -16,6 +16,7 @@ from ...extensions import db
 from ...models import Contract, ContractAcceptance
 from ...policy import Action, is_contractor, owns
 from ...services import acceptances as service
+from ..access import require_county_visible
 from ..access import get_contract_or_404, permission_required, scope_to_own_contracts
 from ..forms_common import refill, refilled
 from ..workflow import refuse_form
@@ -36,6 +37,7 @@ def _acceptance_or_404(acceptance_id: int) -> ContractAcceptance:
     acceptance = db.session.get(ContractAcceptance, acceptance_id)
     if acceptance is None or not owns(current_user, acceptance.contract.contractor_id):
         abort(404)
+    require_county_visible(acceptance.contract.county_id)
     if is_contractor(current_user) and not acceptance.concluded:
         abort(404)
     return acceptance
@@ -134,7 +136,7 @@ def conclude(acceptance_id: int):
 @login_required
 def document(acceptance_id: int, kind: str):
     acceptance = _acceptance_or_404(acceptance_id)
-    bureau = current_app.config.get("BUREAU_NAME") or buyer_name(acceptance.year)
+    bureau = current_app.config.get("BUREAU_NAME") or buyer_name(acceptance.year, acceptance.contract.county_id)
     built = acceptance_document.build_acceptance_document(acceptance, service.figures_of(acceptance), bureau)
     data = acceptance_document.to_docx(built) if kind == "docx" else acceptance_document.to_pdf(built)
     return send_file(io.BytesIO(data), mimetype=DOCX if kind == "docx" else "application/pdf", as_attachment=True,

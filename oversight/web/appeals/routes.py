@@ -18,6 +18,7 @@ from ...services import appeals as service
 from ...services.attachments import attach_all, may_attach
 from ...policy import Action
 from ...services.spot_checks import notice_of
+from ..access import county_of, require_county_visible
 from ..access import contract_scope, may, own_contract_ids, permission_required
 from ..attachments_common import received
 from ..params import paginate
@@ -42,6 +43,7 @@ def _own_check_or_404(check_id: int) -> SpotCheck:
     check = db.session.get(SpotCheck, check_id)
     if check is None or not may(Action.APPEAL_SPOT_CHECKS, check):
         abort(404)
+    require_county_visible(county_of(check))
     return check
 
 
@@ -50,6 +52,7 @@ def _appeal_or_404(appeal_id: int) -> Appeal:
     appeal = db.session.get(Appeal, appeal_id)
     if appeal is None or not policy.owns(current_user, appeal.contract.contractor_id):
         abort(404)
+    require_county_visible(appeal.contract.county_id)
     return appeal
 
 

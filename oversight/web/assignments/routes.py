@@ -22,6 +22,7 @@ from ...services.assignments import (
     issue_assignment,
 )
 from ...services.registry import townships
+from ..access import get_scoped_or_404
 from ..access import get_assignment_or_404, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..params import database_int, paginate
 from ..forms_common import redisplay, refill
@@ -111,9 +112,9 @@ def create():
     form = AssignmentForm()
     form.offer(contracts, request.args.get("contract", type=database_int))
     if form.validate_on_submit():
-        contract = db.get_or_404(Contract, form.contract_id.data)
+        contract = get_scoped_or_404(Contract, form.contract_id.data)
         subject = db.session.execute(select(Subject).where(
-            Subject.id_number == form.subject_id_number.data,
+            Subject.id_number == form.subject_id_number.data, Subject.county_id == contract.county_id,
             Subject.kind == SUBJECT_KIND_FOR_SERVICE[form.service_type.data],
         )).scalar_one_or_none()
         if subject is None:

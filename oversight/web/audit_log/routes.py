@@ -3,7 +3,7 @@ import tempfile
 from datetime import date, timedelta
 
 from flask import Blueprint, render_template, request, send_file
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from ...clock import county_time_heading, county_today, county_wall_time, day_starts_at
 from ...domain.vocabulary import AuditAction, AuditObject, label_of
@@ -14,7 +14,7 @@ from ...models import AuditEvent, User
 from ...policy import Action
 from ...services.audit import record_event
 from ...services.audit_anchors import chain_summaries, check_audit_log
-from ..access import permission_required
+from ..access import covers_every_county, managed_area_ids, permission_required, visible_county_ids
 from ..params import ID_MAX, database_int, paginate
 from .presenting import SYSTEM_ACTORS, Presenter
 
@@ -45,6 +45,14 @@ def _filters() -> dict[str, str]:
 def filtered_events(filters: dict[str, str]) -> Select:
     """Events matching the filters (user, action, object type and id, county days), newest first."""
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if not covers_every_county():
+        # The chains of the reader's counties, and in the city chain (rows of no county, and every
+        # event from before the counties) those of the users of the reader's area and below; the
+        # system's own city-chain events are read by those above every county.
+        stmt = stmt.where(or_(
+            AuditEvent.county_id.in_(visible_county_ids()),
+            AuditEvent.county_id.is_(None)
+            & AuditEvent.user_id.in_(select(User.id).where(User.area_id.in_(managed_area_ids())))))
     user = filters["user"]
     if user in SYSTEM_ACTORS:
         stmt = stmt.where(AuditEvent.user_id.is_(None), AuditEvent.actor == user)
@@ -71,7 +79,8 @@ def filtered_events(filters: dict[str, str]) -> Select:
 def _users() -> list[User]:
     """The users who appear in the log, by name."""
     return db.session.execute(select(User).where(
-        User.id.in_(select(AuditEvent.user_id).where(AuditEvent.user_id.is_not(None)).distinct()))
+        User.id.in_(select(AuditEvent.user_id).where(AuditEvent.user_id.is_not(None)).distinct()),
+        User.area_id.in_(managed_area_ids()))
         .order_by(User.display_name, User.id)).scalars().all()
 
 
@@ -100,7 +109,8 @@ def index():
     filters = _filters()
     page = paginate(filtered_events(filters))
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
-    chains, root_anchor = chain_summaries()
+    chains, root_anchor = chain_summaries(None if covers_every_county() else visible_county_ids(),
+                                          city=covers_every_county())
     return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types,
                            chains=chains, root_anchor=root_anchor,
                            users=_users(), system_actors=SYSTEM_ACTORS, sensitive=SENSITIVE,

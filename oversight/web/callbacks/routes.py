@@ -23,6 +23,8 @@ from ...services.callbacks import (
     call_list as call_list_query,
 )
 from ...services.draws import CALLBACK
+from ..access import scope_to_counties
+from ..access import get_scoped_or_404
 from ..access import permission_required
 from ..params import database_int, paginate
 from ..forms_common import allow_one_view, one_view_allowed, redirect_refused, redisplay, refill
@@ -34,7 +36,8 @@ bp = Blueprint("callbacks", __name__, url_prefix="/callbacks")
 @bp.route("/")
 @permission_required(Action.READ_OVERSIGHT)
 def index():
-    draws = paginate(select(SamplingDraw).where(SamplingDraw.purpose == CALLBACK).order_by(SamplingDraw.id.desc()))
+    draws = paginate(scope_to_counties(select(SamplingDraw), SamplingDraw.county_id).where(
+        SamplingDraw.purpose == CALLBACK).order_by(SamplingDraw.id.desc()))
     counts: dict[int, dict[str, int]] = {}
     for draw_id, status, count in db.session.execute(
             select(DrawItem.draw_id, Callback.status, func.count())
@@ -48,7 +51,7 @@ def index():
 @bp.route("/draws/<int:draw_id>")
 @permission_required(Action.READ_OVERSIGHT)
 def call_list(draw_id: int):
-    draw = db.get_or_404(SamplingDraw, draw_id)
+    draw = get_scoped_or_404(SamplingDraw, draw_id)
     if draw.purpose != CALLBACK:
         return redirect(url_for("draws.detail", draw_id=draw.id))
     callbacks = db.session.execute(call_list_query(draw.id)).scalars().all()
@@ -69,7 +72,7 @@ def _detail(callback: Callback, phone: str | None = None, answer_form: AnswerFor
 @bp.route("/<int:callback_id>")
 @permission_required(Action.READ_OVERSIGHT)
 def detail(callback_id: int):
-    callback = db.get_or_404(Callback, callback_id)
+    callback = get_scoped_or_404(Callback, callback_id)
     answer_form = AnswerForm()
     refill(answer_form)
     phone = callback.subject.phone if one_view_allowed("Callback", callback.id) else None
@@ -80,7 +83,7 @@ def detail(callback_id: int):
 @permission_required(Action.REVEAL_PERSONAL_DATA)
 def reveal(callback_id: int):
     """Show the full phone number for the call once; the view is audited (a reload shows it masked)."""
-    callback = db.get_or_404(Callback, callback_id)
+    callback = get_scoped_or_404(Callback, callback_id)
     reveal_phone(callback)
     db.session.commit()
     allow_one_view("Callback", callback.id)
@@ -90,7 +93,7 @@ def reveal(callback_id: int):
 @bp.route("/<int:callback_id>/attempts", methods=["POST"])
 @permission_required(Action.MAKE_CALLBACKS)
 def attempt(callback_id: int):
-    callback = db.get_or_404(Callback, callback_id)
+    callback = get_scoped_or_404(Callback, callback_id)
     form = AttemptForm()
     if form.validate_on_submit():
         try:
@@ -106,7 +109,7 @@ def attempt(callback_id: int):
 @bp.route("/<int:callback_id>/answers", methods=["POST"])
 @permission_required(Action.MAKE_CALLBACKS)
 def answers(callback_id: int):
-    callback = db.get_or_404(Callback, callback_id)
+    callback = get_scoped_or_404(Callback, callback_id)
     form = AnswerForm()
     if not form.validate_on_submit():
         flash("回访结果未保存：请按对方的回答逐项选择", "danger")
@@ -139,9 +142,10 @@ def complaints():
 def new_complaint():
     form = ComplaintForm()
     form.contract_id.choices = [(c.id, f"{c.code} {c.title}") for c in
-                                db.session.execute(select(Contract).order_by(Contract.code)).scalars()]
+                                db.session.execute(
+                                    scope_to_counties(select(Contract), Contract.county_id).order_by(Contract.code)).scalars()]
     if form.validate_on_submit():
-        contract = db.get_or_404(Contract, form.contract_id.data)
+        contract = get_scoped_or_404(Contract, form.contract_id.data)
         try:
             worker_id = worker_by_no(contract, form.worker_no.data).id if form.worker_no.data else None
             file_complaint(contract, text=form.text.data, user=current_user, record_id=form.record_id.data,
@@ -158,7 +162,7 @@ def new_complaint():
 @bp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
 @permission_required(Action.HANDLE_COMPLAINTS)
 def close(complaint_id: int):
-    complaint = db.get_or_404(Complaint, complaint_id)
+    complaint = get_scoped_or_404(Complaint, complaint_id)
     try:
         close_complaint(complaint)
     except CallbackError as error:

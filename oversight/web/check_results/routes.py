@@ -13,6 +13,8 @@ from ...policy import Action
 from ...services.callbacks import CallbackError, file_complaint, worker_by_no
 from ...services.check_results import ContractResults, contract_results
 from ...services.draws import contracts_in_scope_query
+from ..access import scope_to_counties
+from ..access import get_scoped_or_404
 from ..access import permission_required
 from ..params import paginate
 
@@ -35,7 +37,7 @@ def index():
     except InvalidQuarter as error:
         flash(str(error), "danger")
         quarter = quarter_of(county_today()).previous()
-    page = paginate(contracts_in_scope_query(quarter))
+    page = paginate(scope_to_counties(contracts_in_scope_query(quarter), Contract.county_id))
     rows = [(contract, contract_results(contract.id, quarter, county_today())) for contract in page.items]
     return render_template("check_results/index.html", quarter=quarter, rows=rows, page=page)
 
@@ -43,7 +45,7 @@ def index():
 @bp.route("/<int:contract_id>/<quarter>")
 @permission_required(Action.READ_OVERSIGHT)
 def detail(contract_id: int, quarter: str):
-    contract = db.get_or_404(Contract, contract_id)
+    contract = get_scoped_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
     return render_template("check_results/detail.html", contract=contract, results=results)
 
@@ -62,7 +64,7 @@ def _chart_rates(results: ContractResults) -> list:
 @bp.route("/<int:contract_id>/<quarter>/chart.png")
 @permission_required(Action.READ_OVERSIGHT)
 def chart(contract_id: int, quarter: str):
-    contract = db.get_or_404(Contract, contract_id)
+    contract = get_scoped_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
     png = results_png(_chart_rates(results), [(row.label, row.field_errors) for row in results.by_worker
                                              if row.field_errors.has_data],
@@ -75,7 +77,7 @@ def chart(contract_id: int, quarter: str):
 def recheck_worker(contract_id: int, quarter: str, worker_no: str):
     """Put a worker marked for a targeted re-check (past its threshold on enough evidence, see
     `domain.comparison.recheck_warranted`) into the next draw's targeted stratum."""
-    contract = db.get_or_404(Contract, contract_id)
+    contract = get_scoped_or_404(Contract, contract_id)
     results = contract_results(contract.id, _quarter_or_404(quarter), county_today())
     row = next((row for row in results.flagged_workers if row.key == worker_no and row.flag == WorkerFlag.RECHECK),
                None)

@@ -11,7 +11,9 @@ from ...policy import Action
 from ...services.audit import record_event
 from ...services.contractor_profile import contractor_profile
 from ...services.registry import RegistryError, save_contractor, save_worker, worker_counts
-from ..access import is_contractor_user, permission_required, require_contractor_visible
+from ..access import scope_to_counties
+from ..access import get_scoped_or_404
+from ..access import county_for_new_row, is_contractor_user, permission_required, require_contractor_visible
 from ..forms_common import redirect_refused
 from ..params import paginate
 from .forms import ContractorForm, WorkerForm
@@ -24,7 +26,7 @@ bp = Blueprint("contractors", __name__, url_prefix="/contractors")
 def index():
     if is_contractor_user():
         return redirect(url_for(".detail", contractor_id=current_user.contractor_id))
-    page = paginate(select(Contractor).order_by(Contractor.name, Contractor.id))
+    page = paginate(scope_to_counties(select(Contractor), Contractor.county_id).order_by(Contractor.name, Contractor.id))
     return render_template("contractors/index.html", page=page, worker_counts=worker_counts())
 
 
@@ -32,7 +34,7 @@ def index():
 @login_required
 def detail(contractor_id: int):
     require_contractor_visible(contractor_id)
-    contractor = db.get_or_404(Contractor, contractor_id)
+    contractor = get_scoped_or_404(Contractor, contractor_id)
     return render_template("contractors/detail.html", contractor=contractor)
 
 
@@ -43,7 +45,7 @@ def profile(contractor_id: int):
     from ...exports.contractor_profile import CONTRACT_HEADERS, QUARTER_HEADERS, YEAR_HEADERS, profile_rows
 
     require_contractor_visible(contractor_id)
-    contractor = db.get_or_404(Contractor, contractor_id)
+    contractor = get_scoped_or_404(Contractor, contractor_id)
     found = contractor_profile(contractor, county_today())
     return render_template("contractors/profile.html", contractor=contractor, profile=found,
                            rows=profile_rows(found), contract_headers=CONTRACT_HEADERS, year_headers=YEAR_HEADERS,
@@ -60,7 +62,7 @@ def profile_export(contractor_id: int, kind: str):
     from ...exports.contractor_profile import to_pdf, to_xlsx
 
     require_contractor_visible(contractor_id)
-    contractor = db.get_or_404(Contractor, contractor_id)
+    contractor = get_scoped_or_404(Contractor, contractor_id)
     found = contractor_profile(contractor, county_today())
     data = (to_xlsx if kind == "xlsx" else to_pdf)(found, generated_at=utcnow())
     record_event("export", "ContractorProfile", contractor.id, {"format": kind})
@@ -75,7 +77,8 @@ def _edit_contractor(contractor: Contractor | None):
         try:
             saved = save_contractor(contractor, name=form.name.data.strip(), credit_code=form.credit_code.data,
                                     contact_person=form.contact_person.data.strip(),
-                                    contact_phone=form.contact_phone.data)
+                                    contact_phone=form.contact_phone.data,
+                                    county_id=None if contractor else county_for_new_row())
         except RegistryError as error:
             flash(str(error), "danger")
         else:
@@ -94,17 +97,17 @@ def create():
 @bp.route("/<int:contractor_id>/edit", methods=["GET", "POST"])
 @permission_required(Action.MANAGE_CONTRACTORS)
 def edit(contractor_id: int):
-    return _edit_contractor(db.get_or_404(Contractor, contractor_id))
+    return _edit_contractor(get_scoped_or_404(Contractor, contractor_id))
 
 
 @bp.route("/<int:contractor_id>/workers/new", methods=["GET", "POST"])
 @bp.route("/<int:contractor_id>/workers/<int:worker_id>/edit", methods=["GET", "POST"])
 @permission_required(Action.MANAGE_CONTRACTORS)
 def edit_worker(contractor_id: int, worker_id: int | None = None):
-    contractor = db.get_or_404(Contractor, contractor_id)
+    contractor = get_scoped_or_404(Contractor, contractor_id)
     worker = None
     if worker_id is not None:
-        worker = db.get_or_404(FieldWorker, worker_id)
+        worker = get_scoped_or_404(FieldWorker, worker_id)
         if worker.contractor_id != contractor.id:
             abort(404)
     form = WorkerForm(obj=worker)

@@ -11,6 +11,8 @@ from ...models import Assignment, Contract, Contractor
 from ...policy import Action
 from ...services.procurement import project_of_contract
 from ...services.registry import RegistryError, save_contract
+from ..access import scope_to_counties
+from ..access import get_scoped_or_404
 from ..access import get_contract_or_404, permission_required, scope_to_own_contracts
 from ..forms_common import redirect_refused
 from ..params import paginate
@@ -68,7 +70,8 @@ def _sampling_rule(form: ContractForm) -> dict:
 def _edit(contract: Contract | None):
     form = ContractForm(obj=contract)
     form.contractor_id.choices = [
-        (c.id, c.name) for c in db.session.execute(select(Contractor).order_by(Contractor.name)).scalars()
+        (c.id, c.name) for c in db.session.execute(
+            scope_to_counties(select(Contractor), Contractor.county_id).order_by(Contractor.name)).scalars()
     ]
     if contract is not None and not form.is_submitted():
         _fill_form_from(contract, form)
@@ -103,4 +106,4 @@ def create():
 @bp.route("/<int:contract_id>/edit", methods=["GET", "POST"])
 @permission_required(Action.MANAGE_CONTRACTS)
 def edit(contract_id: int):
-    return _edit(db.get_or_404(Contract, contract_id))
+    return _edit(get_scoped_or_404(Contract, contract_id))

@@ -13,6 +13,7 @@ from ...services import corrections as service
 from ...services.completion_records import registered_workers
 from ...services.field_app import app_visit_of, visit_media_file
 from ...policy import Action
+from ..access import get_scoped_or_404
 from ..access import contract_scope, get_contract_or_404, is_contractor_user, may, permission_required
 from ..attachments_common import received
 from ..downloads import send_stored
@@ -26,13 +27,13 @@ bp = Blueprint("corrections", __name__, url_prefix="/corrections")
 
 def _record_or_404(record_id: int) -> CompletionRecord:
     """A record the user may see: a contractor only its own contracts' (else 404)."""
-    record = db.get_or_404(CompletionRecord, record_id)
+    record = get_scoped_or_404(CompletionRecord, record_id)
     get_contract_or_404(record.contract_id)
     return record
 
 
 def _request_or_404(request_id: int) -> CorrectionRequest:
-    found = db.get_or_404(CorrectionRequest, request_id)
+    found = get_scoped_or_404(CorrectionRequest, request_id)
     get_contract_or_404(found.contract_id)
     return found
 

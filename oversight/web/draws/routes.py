@@ -30,6 +30,9 @@ from ...services.draws import SPOT_CHECK, DrawError, list_draws, recompute, stra
 from ...services.page_jobs import unfinished
 from ...tasks import export_later
 from ...services.spot_checks import SpotCheckError, assign_items
+from ..access import visible_county_ids
+from ..access import managed_area_ids, scope_to_counties
+from ..access import get_scoped_or_404
 from ..access import permission_required
 from ..params import database_int, paginate
 from .forms import AssignForm, DrawForm
@@ -38,15 +41,16 @@ bp = Blueprint("draws", __name__, url_prefix="/draws")
 
 
 def _draw_or_404(draw_id: int) -> SamplingDraw:
-    return db.get_or_404(SamplingDraw, draw_id)
+    return get_scoped_or_404(SamplingDraw, draw_id)
 
 
 def _contracts() -> list[Contract]:
-    return list(db.session.execute(select(Contract).order_by(Contract.code)).scalars())
+    return list(db.session.execute(scope_to_counties(select(Contract), Contract.county_id).order_by(Contract.code)).scalars())
 
 
 def _checkers() -> list[User]:
-    return list(db.session.execute(select(User).where(User.role.in_(roles_for(Action.RECORD_SPOT_CHECKS)), User.is_active_account.is_(True))
+    return list(db.session.execute(select(User).where(User.role.in_(roles_for(Action.RECORD_SPOT_CHECKS)), User.is_active_account.is_(True),
+                                                      User.area_id.in_(managed_area_ids()))
                                    .order_by(User.display_name)).scalars())
 
 
@@ -56,7 +60,7 @@ def index():
     filters = {key: request.args.get(key, "").strip() for key in ("quarter", "purpose")}
     contract_id = request.args.get("contract", type=database_int)
     stmt = list_draws(filters["quarter"] or None, contract_id, filters["purpose"] if filters["purpose"] in DrawPurpose.codes() else None)
-    page = paginate(stmt)
+    page = paginate(scope_to_counties(stmt, SamplingDraw.county_id))
     return render_template("draws/index.html", page=page, filters=filters, contract_id=contract_id,
                            contracts=_contracts())
 
@@ -73,7 +77,8 @@ def create():
         try:
             job = request_draw(current_user._get_current_object(), form.purpose.data, Quarter.parse(form.quarter.data),
                                contract_id=form.contract_id.data or None, service_type=form.service_type.data or None,
-                               risk_weighted=form.risk_weighted.data, seed=form.seed.data)
+                               risk_weighted=form.risk_weighted.data, seed=form.seed.data,
+                               county_ids=visible_county_ids())
         except DrawError as error:
             flash(str(error), "danger")
         else:

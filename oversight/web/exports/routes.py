@@ -17,6 +17,7 @@ from ...policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may_expo
 from ...services.audit import record_event
 from ...services.kpi_evidence import evidence_rows
 from ...services.reviews import current_reviews_query
+from ..access import covers_every_county, visible_county_ids
 from ..access import (
     get_evaluation_or_404,
     get_review_or_404,
@@ -97,7 +98,10 @@ def evaluation_report(evaluation_id: int, kind: str):
 @bp.route("/exports/audit-bundles", methods=["POST"])
 @permission_required(Action.EXPORT_AUDIT_DATA)
 def request_bundle():
-    """Queue the year's bundle as the current user; it is built apart, listed on the bundles page."""
+    """Queue the year's bundle as the current user; it is built apart, listed on the bundles page.
+    The bundle holds the whole database: only a user whose area covers every county asks for one."""
+    if not covers_every_county():
+        abort(404)
     from ...exports.bundle import BundleRefused
     from ...services.bundle_exports import request_bundle as new_job
 
@@ -144,7 +148,8 @@ def ocds_package(year: int):
     if not 2000 <= year <= 2100:  # the years the page offers; others have no calendar dates to build
         abort(404)
     try:
-        package = build_package(year, url_for(".ocds_package", year=year, _external=True), today=county_today())
+        package = build_package(year, url_for(".ocds_package", year=year, _external=True), today=county_today(),
+                                county_ids=None if covers_every_county() else visible_county_ids())
     except NothingToPublish as error:
         flash(str(error), "warning")
         return redirect(url_for(".index", year=year))

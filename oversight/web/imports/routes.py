@@ -10,13 +10,12 @@ from ...domain.vocabulary import ImportKind, label_of
 from ...extensions import db
 from ...policy import Action
 from ...services.bulk_import import REPORT_FOLDER, import_assignments, import_subjects, keep_sheet, save_error_report
-from ..access import permission_required
+from ..access import county_for_new_row, permission_required, visible_county_ids
 from ..downloads import send_stored
 from .forms import ImportForm
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-_IMPORTERS = {"subjects": import_subjects, "assignments": import_assignments}
 _REPORT_NAME = re.compile(r"^[0-9a-f]{16}\.xlsx$")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -29,7 +28,10 @@ def index():
     if form.validate_on_submit():
         upload = form.file.data
         data, filename = upload.read(), upload.filename
-        outcome = _IMPORTERS[form.kind.data](data, filename, county_today())
+        if form.kind.data == "subjects":
+            outcome = import_subjects(data, filename, county_today(), county_for_new_row())
+        else:
+            outcome = import_assignments(data, filename, county_today(), visible_county_ids())
         if outcome.accepted:
             try:
                 keep_sheet(data, filename, uploads_store())

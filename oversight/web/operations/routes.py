@@ -7,10 +7,11 @@ from ...clock import county_today
 from ...domain.vocabulary import describe_counts
 from ...extensions import csrf, db
 from ...jobs import JOBS, JOBS_BY_NAME
-from ...models import ExportJob, JobRun, TaskFailure, UploadBatch
+from ...models import ExportJob, JobRun, TaskFailure, UploadBatch, User
 from ...policy import Action
 from ...services.jobs import last_runs, run_now
 from ...tasks import queue_of
+from ..access import managed_area_ids, scope_to_own_contracts
 from ..access import permission_required
 from ..params import paginate
 
@@ -40,9 +41,11 @@ def jobs():
         log.exception("queue unreachable")
         waiting = None
     failures = db.session.execute(select(TaskFailure).order_by(TaskFailure.id.desc()).limit(20)).scalars().all()
-    failed_batches = db.session.execute(select(UploadBatch).where(UploadBatch.status == "failed")
+    failed_batches = db.session.execute(scope_to_own_contracts(select(UploadBatch), UploadBatch.contract_id)
+                                        .where(UploadBatch.status == "failed")
                                         .order_by(UploadBatch.id.desc()).limit(20)).scalars().all()
-    failed_page_jobs = db.session.execute(select(ExportJob).where(ExportJob.status == "failed")
+    failed_page_jobs = db.session.execute(select(ExportJob).where(
+        ExportJob.status == "failed", ExportJob.requested_by_id.in_(select(User.id).where(User.area_id.in_(managed_area_ids()))))
                                           .order_by(ExportJob.id.desc()).limit(20)).scalars().all()
     return render_template("operations/jobs.html", jobs=JOBS, jobs_by_name=JOBS_BY_NAME, last=last_runs(JOBS),
                            history=history, queue=queue.describe(), waiting=waiting, failures=failures,

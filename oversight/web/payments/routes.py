@@ -17,6 +17,7 @@ from ...models import Contract, Installment
 from ...policy import Action, owns
 from ...services import installments as service
 from ...services.audit import record_event
+from ..access import require_county_visible
 from ..access import get_contract_or_404, permission_required, scope_to_own_contracts
 from ..forms_common import refilled
 from ..workflow import refuse_form
@@ -31,6 +32,7 @@ def _installment_or_404(installment_id: int) -> Installment:
     installment = db.session.get(Installment, installment_id)
     if installment is None or not owns(current_user, installment.contract.contractor_id):
         abort(404)
+    require_county_visible(installment.contract.county_id)
     return installment
 
 

@@ -19,7 +19,9 @@ from ...models import Contractor, ProcurementProject, TenderEvaluator, TenderSco
 from ...policy import Action
 from ...services import procurement as svc
 from ...services.procurement import ProcurementError
-from ..access import permission_required
+from ..access import scope_to_counties
+from ..access import get_scoped_or_404
+from ..access import county_for_new_row, permission_required
 from ..attachments_common import received
 from ..forms_common import redirect_refused, refilled, send_back
 from ..params import paginate
@@ -40,7 +42,7 @@ bp = Blueprint("procurement", __name__, url_prefix="/procurement")
 
 
 def _project_or_404(project_id: int) -> ProcurementProject:
-    return db.get_or_404(ProcurementProject, project_id)
+    return get_scoped_or_404(ProcurementProject, project_id)
 
 
 def _step_or_403(action: Action, project: ProcurementProject) -> None:
@@ -56,7 +58,8 @@ def _to_project(project: ProcurementProject, anchor: str | None = None):
 @bp.route("/")
 @permission_required(Action.READ_PROCUREMENT)
 def index():
-    stmt = select(ProcurementProject).order_by(ProcurementProject.id.desc())
+    stmt = scope_to_counties(select(ProcurementProject), ProcurementProject.county_id).order_by(
+        ProcurementProject.id.desc())
     return render_template("procurement/index.html", page=paginate(stmt))
 
 
@@ -90,7 +93,8 @@ def _edit(project: ProcurementProject | None):
                 term_start=form.term_start.data, term_end=form.term_end.data,
                 performance_share_bp=int(form.performance_share.data * 100), user=current_user,
                 announced_on=project.announced_on if project else None,
-                bid_opening_on=project.bid_opening_on if project else None)
+                bid_opening_on=project.bid_opening_on if project else None,
+                county_id=None if project else county_for_new_row())
         except ProcurementError as error:
             form.form_errors.append(str(error))
         else:
@@ -122,7 +126,8 @@ def detail(project_id: int):
     project = _project_or_404(project_id)
     bid_form = refilled(BidForm())
     bid_form.contractor_id.choices = [(0, "（新机构，填写下方各项）")] + [
-        (c.id, c.name) for c in db.session.execute(select(Contractor).order_by(Contractor.name)).scalars()]
+        (c.id, c.name) for c in db.session.execute(
+            scope_to_counties(select(Contractor), Contractor.county_id).order_by(Contractor.name)).scalars()]
     filled = {member.id: len(svc.sheet_of(project, member)) for member in project.evaluators}
     cells = len([bid for bid in project.bids if bid.valid]) * len(project.items)
     return render_template(
@@ -226,7 +231,8 @@ def remove_evaluator(project_id: int, evaluator_id: int):
 def add_bid(project_id: int):
     project = _project_or_404(project_id)
     form = BidForm()
-    form.contractor_id.choices = [(0, "")] + [(c.id, c.name) for c in db.session.execute(select(Contractor)).scalars()]
+    form.contractor_id.choices = [(0, "")] + [(c.id, c.name) for c in db.session.execute(
+        select(Contractor).where(Contractor.county_id == project.county_id).order_by(Contractor.name)).scalars()]
     back = url_for(".detail", project_id=project.id)
     if form.validate_on_submit():
         try:
@@ -237,7 +243,7 @@ def add_bid(project_id: int):
                                                           form.contact_phone) if not (field.data or "").strip()]
                 if missing:
                     raise ProcurementError("选择已登记的投标人，或填写新机构的" + "、".join(missing))
-                contractor = svc.new_bidder(name=form.name.data.strip(), credit_code=form.credit_code.data,
+                contractor = svc.new_bidder(project, name=form.name.data.strip(), credit_code=form.credit_code.data,
                                             contact_person=form.contact_person.data.strip(),
                                             contact_phone=form.contact_phone.data)
             svc.record_bid(project, contractor, price_fen=form.price_fen.data, valid=not form.invalid.data,

@@ -10,6 +10,7 @@ from ...models import CompletionRecord, UploadBatch
 from ...policy import Action
 from ...services.completion_import import ImportRefused, enter_visit
 from ...services.completion_records import RecordFilters, filtered_records, registered_workers
+from ..access import get_scoped_or_404
 from ..access import (
     contract_scope,
     get_assignment_or_404,
@@ -42,7 +43,7 @@ def _filters_from_request() -> RecordFilters:
     if filters.assignment_id:
         get_assignment_or_404(filters.assignment_id)
     if filters.batch_id:
-        get_contract_or_404(db.get_or_404(UploadBatch, filters.batch_id).contract_id)
+        get_contract_or_404(get_scoped_or_404(UploadBatch, filters.batch_id).contract_id)
     return filters
 
 

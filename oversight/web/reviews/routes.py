@@ -18,6 +18,7 @@ from ...services import rectification
 from ...services import reviews as service
 from ...services.callbacks import SATISFACTION_LEVELS
 from ...services.kpi_evidence import RECORD_KINDS, records_behind
+from ..access import visible_county_ids
 from ..access import (
     get_contract_or_404,
     get_review_or_404,
@@ -78,9 +79,10 @@ def score():
     if not form.validate_on_submit():
         return refuse_form(form, ".index")
     quarter = Quarter.parse(form.quarter.data)
-    contract = db.session.get(Contract, form.contract_id.data) if form.contract_id.data else None
+    contract = get_contract_or_404(form.contract_id.data) if form.contract_id.data else None
     today = county_today()
-    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None, today, current_user)
+    outcomes = service.score_quarter_reviews(quarter, contract.code if contract else None, today, current_user,
+                                             county_ids=visible_county_ids())
     db.session.commit()
     if today <= quarter.end:  # a preview: shown, never stored
         return render_template("reviews/preview.html", quarter=quarter, today=today, outcomes=outcomes,

@@ -13,6 +13,9 @@ from ...models import Contract, KpiScheme
 from ...policy import Action
 from ...services import schemes as service
 from ...services.kpi_evidence import RECORD_KINDS
+from ..access import visible_county_ids
+from ..access import scope_to_counties
+from ..access import get_scoped_or_404
 from ..access import permission_required
 from ..params import database_int
 from .forms import SchemeForm
@@ -31,8 +34,9 @@ def index():
     return render_template("schemes/index.html", schemes=schemes,
                            in_use={row.id: service.in_use(row) for row in schemes},
                            payout={row.id: service.payout_rates(row) for row in schemes},
-                           contracts=service.contracts_by_scheme(),
-                           all_contracts=db.session.execute(select(Contract).order_by(Contract.code)).scalars().all(),
+                           contracts=service.contracts_by_scheme(visible_county_ids()),
+                           all_contracts=db.session.execute(scope_to_counties(select(Contract), Contract.county_id)
+                                                            .order_by(Contract.code)).scalars().all(),
                            codes=sorted({row.code for row in schemes}))
 
 
@@ -101,7 +105,7 @@ def create():
 @bp.route("/assign", methods=["POST"])
 @permission_required(Action.MANAGE_SCHEMES)
 def assign():
-    contract = db.get_or_404(Contract, request.form.get("contract_id", type=database_int))
+    contract = get_scoped_or_404(Contract, request.form.get("contract_id", type=database_int))
     try:
         service.use_scheme(contract, request.form.get("code", ""))
     except service.SchemeMissing as error:

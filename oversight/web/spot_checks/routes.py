@@ -11,7 +11,7 @@ from ...domain import self_care
 from ...domain.money import format_yuan
 from ...extensions import db
 from ...domain.rectification import RectificationError
-from ...models import DrawItem, SpotCheck
+from ...models import DrawItem, SamplingDraw, SpotCheck
 from ...policy import Action
 from ...services import rectification
 from ...services.appeals import appeal_of
@@ -32,6 +32,8 @@ from ...services.spot_checks import (
     record_spot_check,
     respond_notice,
 )
+from ..access import scope_to_counties, scope_to_own_contracts
+from ..access import get_scoped_or_404
 from ..access import contract_scope, get_notice_or_404, may, permission_required
 from ..attachments_common import received, send_attachment
 from ..params import paginate
@@ -59,7 +61,7 @@ def check_value(key: str, value) -> str:
 
 
 def _spot_check_item_or_404(item_id: int) -> DrawItem:
-    item = db.get_or_404(DrawItem, item_id)
+    item = get_scoped_or_404(DrawItem, item_id)
     if item.draw.purpose != SPOT_CHECK:
         abort(404)
     return item
@@ -70,9 +72,10 @@ def _spot_check_item_or_404(item_id: int) -> DrawItem:
 def index():
     view = request.args.get("view", "mine" if may(Action.RECORD_SPOT_CHECKS) else "pending")
     if view == "done":
-        page = paginate(select(SpotCheck).order_by(SpotCheck.id.desc()))
+        page = paginate(scope_to_own_contracts(select(SpotCheck), SpotCheck.contract_id).order_by(SpotCheck.id.desc()))
     else:
-        page = paginate(pending_items(current_user.id if view == "mine" else None))
+        page = paginate(scope_to_counties(pending_items(current_user.id if view == "mine" else None),
+                                          SamplingDraw.county_id))
     return render_template("spot_checks/index.html", view=view, page=page)
 
 
@@ -106,7 +109,7 @@ def recheck(item_id: int):
 @bp.route("/<int:check_id>")
 @permission_required(Action.READ_OVERSIGHT)
 def detail(check_id: int):
-    check = db.get_or_404(SpotCheck, check_id)
+    check = get_scoped_or_404(SpotCheck, check_id)
     notice = notice_of(check)
     notice_form = None
     if not check.passed and notice is None:
@@ -121,7 +124,7 @@ def detail(check_id: int):
 @bp.route("/<int:check_id>/attachments", methods=["POST"])
 @permission_required(Action.RECORD_SPOT_CHECKS)
 def attach(check_id: int):
-    check = db.get_or_404(SpotCheck, check_id)
+    check = get_scoped_or_404(SpotCheck, check_id)
     form = AttachmentForm()
     if form.validate_on_submit():
         try:
@@ -149,7 +152,7 @@ def attachment(attachment_id: int):
 @bp.route("/<int:check_id>/notice", methods=["POST"])
 @permission_required(Action.ISSUE_NOTICES)
 def notice(check_id: int):
-    check = db.get_or_404(SpotCheck, check_id)
+    check = get_scoped_or_404(SpotCheck, check_id)
     form = NoticeForm()
     if form.validate_on_submit():
         try:
@@ -272,7 +275,7 @@ def notice_document(notice_id: int, kind: str):
     from ...exports.ocds import buyer_name
 
     found = get_notice_or_404(notice_id)
-    document = build_notice_document(found, buyer_name(found.year))
+    document = build_notice_document(found, buyer_name(found.year, found.contract.county_id))
     data = to_docx(document) if kind == "docx" else to_pdf(document)
     mimetype = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document" if kind == "docx"
                 else "application/pdf")

@@ -7,7 +7,10 @@ from ...extensions import db
 from ...models import Assignment, Subject
 from ...policy import Action
 from ...services.registry import RegistryError, save_subject, townships
+from ..access import scope_to_counties, visible_county_ids
+from ..access import get_scoped_or_404
 from ..access import (
+    county_for_new_row,
     is_contractor_user,
     own_contract_ids,
     permission_required,
@@ -24,7 +27,7 @@ bp = Blueprint("subjects", __name__, url_prefix="/subjects")
 @bp.route("/")
 @login_required
 def index():
-    stmt = select(Subject).order_by(Subject.township, Subject.village, Subject.name)
+    stmt = scope_to_counties(select(Subject), Subject.county_id).order_by(Subject.township, Subject.village, Subject.name)
     if is_contractor_user():
         stmt = stmt.where(Subject.id.in_(
             select(Assignment.subject_id).where(Assignment.contract_id.in_(own_contract_ids()))
@@ -39,7 +42,7 @@ def index():
     if filters["q"]:
         stmt = stmt.where(Subject.name.contains(filters["q"]))
     page = paginate(stmt)
-    return render_template("subjects/index.html", page=page, filters=filters, townships=townships(),
+    return render_template("subjects/index.html", page=page, filters=filters, townships=townships(visible_county_ids()),
                            categories=SubjectCategory.codes())
 
 
@@ -84,6 +87,7 @@ def _edit(subject: Subject | None):
                 township=form.township.data.strip(), village=form.village.data.strip(),
                 category=form.category.data, phone=form.phone.data or None,
                 household_size=form.household_size.data,
+                **({} if subject else {"county_id": county_for_new_row()}),
             )
         except RegistryError as error:
             flash(str(error), "danger")
@@ -112,4 +116,4 @@ def create():
 @bp.route("/<int:subject_id>/edit", methods=["GET", "POST"])
 @permission_required(Action.MANAGE_SUBJECTS)
 def edit(subject_id: int):
-    return _edit(db.get_or_404(Subject, subject_id))
+    return _edit(get_scoped_or_404(Subject, subject_id))

@@ -23,6 +23,7 @@ from ...services.completion_import import (
 )
 from ...services.completion_records import filtered_batches, log_template
 from ...tasks import import_later
+from ..access import get_scoped_or_404
 from ..access import contract_scope, get_contract_or_404, permission_required, scope_to_own_contracts
 from ..downloads import send_stored
 from ..params import database_int, page_number, paginate
@@ -66,7 +67,7 @@ class ListPage:
 
 
 def _batch_or_404(batch_id: int) -> UploadBatch:
-    batch = db.get_or_404(UploadBatch, batch_id)
+    batch = get_scoped_or_404(UploadBatch, batch_id)
     get_contract_or_404(batch.contract_id)
     return batch
 

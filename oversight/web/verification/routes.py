@@ -5,13 +5,14 @@ from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from ...adapters.files import uploads_store
 from ...clock import county_today
 from ...adapters.tables.templates import verification_template
 from ...domain.vocabulary import VerificationKind, label_of
 from ...extensions import db
-from ...models import EvidenceFlag, VerificationImport
+from ...models import EvidenceFlag, User, VerificationImport
 from ...services.verification import (
     FlagError,
     VerificationRefused,
@@ -23,7 +24,7 @@ from ...services.verification import (
     import_verification,
 )
 from ...policy import Action
-from ..access import may, permission_required, sees_anomaly_flags
+from ..access import contract_scope, get_scoped_or_404, may, managed_area_ids, permission_required, sees_anomaly_flags
 from ..downloads import send_stored
 from ..params import paginate
 from .forms import CloseFlagForm, VerificationForm
@@ -67,16 +68,29 @@ def index():
                 else:
                     flash(entry.message or "文件未导入", "danger")
                 return redirect(url_for(".detail", import_id=entry.id))
-    imports = paginate(db.select(VerificationImport).order_by(VerificationImport.id.desc()))
+    imports = paginate(db.select(VerificationImport).where(_imports_in_scope()).order_by(VerificationImport.id.desc()))
     return render_template("verification/index.html", form=form, page=imports)
+
+
+def _imports_in_scope():
+    """A verification import is its uploader's area's: seen by the users of that area and above."""
+    return VerificationImport.uploaded_by_id.in_(select(User.id).where(User.area_id.in_(managed_area_ids())))
+
+
+def _import_or_404(import_id: int) -> VerificationImport:
+    entry = db.session.execute(select(VerificationImport).where(
+        VerificationImport.id == import_id, _imports_in_scope())).scalar_one_or_none()
+    if entry is None:
+        abort(404)
+    return entry
 
 
 @bp.route("/imports/<int:import_id>")
 @permission_required(Action.READ_OVERSIGHT)
 def detail(import_id: int):
-    entry = db.get_or_404(VerificationImport, import_id)
+    entry = _import_or_404(import_id)
     shown = current_app.config["IMPORT_ERRORS_SHOWN"]
-    flags = db.session.execute(flags_query(import_id=entry.id)).scalars().all()
+    flags = db.session.execute(flags_query(import_id=entry.id, contract_ids=contract_scope())).scalars().all()
     return render_template("verification/detail.html", entry=entry, errors=entry.errors[:shown], flags=flags,
                            summary=describe(entry) if entry.status == "accepted" else None)
 
@@ -84,7 +98,7 @@ def detail(import_id: int):
 @bp.route("/imports/<int:import_id>/errors.xlsx")
 @permission_required(Action.IMPORT_VERIFICATION_DATA)
 def error_report(import_id: int):
-    entry = db.get_or_404(VerificationImport, import_id)
+    entry = _import_or_404(import_id)
     return send_stored(uploads_store(), entry.error_report_path, mimetype=XLSX,
                        download_name=f"错误报告-核对数据导入{entry.id}.xlsx")
 
@@ -102,14 +116,14 @@ def template(kind: str):
 @permission_required(Action.READ_OVERSIGHT)
 def flags():
     status, kind = request.args.get("status", ""), request.args.get("kind", "")
-    page = paginate(flags_query(status or None, kind or None))
+    page = paginate(flags_query(status or None, kind or None, contract_ids=contract_scope()))
     return render_template("verification/flags.html", page=page, status=status, kind=kind)
 
 
 @bp.route("/flags/<int:flag_id>", methods=["GET", "POST"])
 @permission_required(Action.READ_OVERSIGHT)
 def flag(flag_id: int):
-    item = db.get_or_404(EvidenceFlag, flag_id)
+    item = get_scoped_or_404(EvidenceFlag, flag_id)
     form = CloseFlagForm() if may(Action.IMPORT_VERIFICATION_DATA) and item.status != "closed" else None
     if request.method == "POST":
         if form is None:

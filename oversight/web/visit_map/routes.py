@@ -11,6 +11,7 @@ from ... import policy
 from ...extensions import db
 from ...models import FieldWorker
 from ...services.visit_map import last_visit_day, visit_days, worker_day
+from ..access import county_of, require_county_visible
 from ..access import is_contractor_user, sees_anomaly_flags
 
 bp = Blueprint("visit_map", __name__, url_prefix="/workers")
@@ -34,6 +35,7 @@ def day(worker_id: int):
     worker = db.session.get(FieldWorker, worker_id)
     if worker is None or not policy.owns(current_user, worker.contractor_id):
         abort(404)
+    require_county_visible(county_of(worker))
     chosen = _day_from_request(worker)
     bad_date = bool(request.args.get("date")) and chosen is None
     visits, data = worker_day(worker, chosen, with_flags=sees_anomaly_flags()) if chosen else ([], None)
