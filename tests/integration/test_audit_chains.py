@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from oversight.domain.audit_chain import GENESIS_HASH, event_hash
 from oversight.domain.vocabulary import AnchorReason
 from oversight.extensions import db
-from oversight.models import AuditEvent
+from oversight.models import Area, AuditEvent
 from oversight.services.audit import append_only_lifted, lock_chain, record_event
 from oversight.services.audit_anchors import anchor_audit_log, check_audit_log
 from oversight.services.audit_keys import keyring
@@ -121,8 +121,8 @@ def test_a_county_s_first_event_after_the_upgrade_seals_the_legacy_city_chain(ap
     assert report.ok and report.legacy == 3 and set(report.heads) == {None, 4242}
 
 
-def test_anchors_written_before_the_counties_still_hold_the_city_chain(app, factory):
-    factory.contractor()
+def test_anchors_written_before_the_counties_still_hold_the_city_chain(app):
+    _views([None])  # the single chain of a database from before the counties: the city chain now
     head = db.session.execute(select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
     count = db.session.execute(select(func.count(AuditEvent.id))).scalar_one()
     ring = keyring()
@@ -172,3 +172,46 @@ def test_two_counties_append_in_parallel_while_one_county_s_chain_is_locked(app)
     report = check_audit_log()
     assert report.ok, report.problems
     assert {county: head.events for county, head in report.heads.items()} == {None: 5, north.id: 2, south.id: 2}
+
+
+def _chain_of(object_type: str, object_id) -> set:
+    return set(db.session.execute(select(AuditEvent.county_id).where(
+        AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))).scalars())
+
+
+def test_the_listener_puts_each_row_s_events_in_its_county_s_chain(app, factory):
+    north, south = counties_of_a_city()
+    contract = factory.contract(contractor=factory.contractor(county=south))
+    subject = factory.subject(county=south)
+    assignment = factory.assignment(contract, subject)
+    record = factory.record(assignment)
+    worker = contract.contractor.workers[0]
+    city_user = factory.user("supervisor", area=db.session.get(Area, north.parent_id))
+    county_user = factory.user("supervisor", area=north)
+    line = contract.service_lines[0]
+
+    assert _chain_of("Contract", contract.id) == {south.id}
+    assert _chain_of("ServiceLine", line.id) == {south.id}  # through its contract
+    assert _chain_of("Assignment", assignment.id) == {south.id}
+    assert _chain_of("CompletionRecord", record.id) == {south.id}
+    assert _chain_of("FieldWorker", worker.id) == {south.id}  # through its contractor
+    assert _chain_of("User", county_user.id) == {north.id}  # placed by their area
+    assert _chain_of("User", city_user.id) == {None}  # above county level
+    assert _chain_of("Area", north.id) == {None}
+    record_event("view_personal_data", "Subject", subject.id, {"fields": ["id_number"]})  # named by type and id
+    db.session.commit()
+    assert db.session.execute(select(AuditEvent.county_id).where(AuditEvent.action == "view_personal_data")
+                              ).scalar_one() == south.id
+    assert check_audit_log().ok
+
+
+def test_the_audit_resolver_and_the_page_scope_agree_on_every_row_s_county(app, factory):
+    from oversight.services.audit import county_of as chain_county
+    from oversight.web.access import county_of as page_county
+
+    _north, south = counties_of_a_city()
+    contract = factory.contract(contractor=factory.contractor(county=south))
+    assignment = factory.assignment(contract, factory.subject(county=south))
+    rows = [contract, contract.contractor, *contract.contractor.workers, *contract.service_lines, assignment,
+            factory.record(assignment)]
+    assert [chain_county(row) for row in rows] == [page_county(row) for row in rows] == [south.id] * len(rows)

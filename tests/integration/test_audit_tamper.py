@@ -25,10 +25,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from oversight.domain.audit_chain import GENESIS_HASH, event_hash
-from oversight.domain.vocabulary import AnchorReason, AreaLevel
+from oversight.domain.vocabulary import AnchorReason
 from oversight.exports import bundle
 from oversight.extensions import db
 from oversight.models import Area, AuditEvent
+from oversight.services.areas import ensure_area
 from oversight.services.audit import append_only_lifted, record_event
 from oversight.services.audit_anchors import anchor_audit_log, rotate_audit_key
 from oversight.services.audit_keys import forget_cached_rings, keyring
@@ -63,12 +64,8 @@ def _views(start: int, stop: int, counties: list[int | None]) -> None:
 
 
 def counties_of_a_city() -> tuple[Area, Area]:
-    city = Area(code="360700", name="赣州市", level=AreaLevel.CITY)
-    db.session.add(city)
-    db.session.flush()
-    north = Area(code="360704", name="赣县区", level=AreaLevel.COUNTY, parent_id=city.id)
-    south = Area(code="360703", name="南康区", level=AreaLevel.COUNTY, parent_id=city.id)
-    db.session.add_all([north, south])
+    """Two counties of 赣州市: 赣县区 (the install's home county) and 南康区."""
+    north, south = ensure_area("360704", "赣县区"), ensure_area("360703", "南康区")
     db.session.commit()
     return north, south
 
