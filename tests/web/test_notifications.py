@@ -18,7 +18,7 @@ from oversight.services.spot_checks import record_spot_check
 from tests.checks_support import AFTER_Q3, add_records
 from tests.mail_support import mail_server  # noqa: F401  (a fixture)
 
-BELL = re.compile(r'class="bell[^"]*"[^>]*>🔔 通知(?: <span class="count">(\d+)</span>)?</a>')
+BELL = re.compile(r'class="bell[^"]*"[^>]*><svg class="bell-icon".*?</svg> 通知(?: <span class="count">(\d+)</span>)?</a>')
 
 
 def text(response) -> str:
