@@ -183,3 +183,24 @@ def test_the_page_shows_each_county_s_chain_and_the_last_root_anchor(client_for,
     page = client_for(factory.user("auditor", area=south)).get("/audit/").get_data(as_text=True)
     assert re.findall(r'<tr class="audit-chain"><td>([^<]+)</td>', page) == ["南康区（360703）审计链"]
     assert north.id not in {event.county_id for event in events(action="view_personal_data")}
+
+
+def test_a_county_reader_s_verification_names_no_other_county(client_for, factory):
+    from sqlalchemy import text
+
+    from oversight.services.areas import ensure_area
+    from oversight.services.audit import append_only_lifted
+
+    north, south = ensure_area("360704", "赣县区"), ensure_area("360703", "南康区")
+    db.session.commit()
+    for county in (north.id, south.id, south.id):
+        record_event("view_personal_data", "Subject", 1, {"fields": ["phone"]}, county_id=county)
+    db.session.commit()
+    victim = events(county_id=south.id)[-1]  # south's first event, edited
+    with append_only_lifted(db.session.connection()):
+        db.session.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE id = :id"), {"id": victim.id})
+    db.session.commit()
+    page = client_for(factory.user("auditor", area=north)).get("/audit/verify").get_data(as_text=True)
+    assert "所辖区县以外的审计链有 1 处问题" in page and "南康区" not in page and "审计日志完整" not in page
+    page = client_for(factory.user("auditor", area=south)).get("/audit/verify").get_data(as_text=True)
+    assert f"南康区（360703）审计链，第 {victim.id} 号事件" in page

@@ -157,4 +157,16 @@ def _write(table, events: list[AuditEvent]) -> None:
 @bp.route("/verify")
 @permission_required(Action.READ_AUDIT_LOG)
 def verify():
-    return render_template("audit_log/verify.html", report=check_audit_log())
+    """The whole log's verification; a reader of some counties sees their chains and problems,
+    and of the others' only how many problems there are (no other county's name or counts)."""
+    report = check_audit_log()
+    hidden = 0
+    if not covers_every_county():
+        shown = set(visible_county_ids())
+        names = {report.names.get(county) for county in shown}
+        kept = [problem for problem in report.problems if problem.chain is None or problem.chain in names]
+        hidden = len(report.problems) - len(kept)
+        report.problems = kept
+        report.heads = {county: head for county, head in report.heads.items() if county in shown}
+        report.checked = sum(head.events for head in report.heads.values())
+    return render_template("audit_log/verify.html", report=report, hidden_problems=hidden)
