@@ -212,10 +212,20 @@ def county_of(obj, connection=None, cache_: dict | None = None) -> int | None:
     record… foreign keys), a user's from their area; None for rows of no county."""
     state = inspect(obj)
     table = state.mapper.local_table
-    values = {attr.columns[0].name: state.dict.get(attr.key) for attr in state.mapper.column_attrs}
+    route = _county_route(table.name)
+    if route is None:
+        return None
+    values = {attr.columns[0].name: state.dict.get(attr.key) for attr in state.mapper.column_attrs
+              if attr.key in state.dict}
+    needed = {"county_id"} if "county_id" in table.c else {"area_id"} if not route else {route[0]}
+    connection = connection if connection is not None else object_session_connection(obj)
+    if not needed <= set(values) and state.identity is not None:
+        # Expired since it was loaded (a commit expires everything): read the key from its row.
+        primary = table.primary_key.columns[0]
+        row = connection.execute(select(table).where(primary == state.identity[0])).mappings().first()
+        values = {**(dict(row) if row is not None else {}), **values}
     if "county_id" in table.c:
         return values.get("county_id")
-    connection = connection if connection is not None else object_session_connection(obj)
     return _row_county(connection, table.name, values, cache_)
 
 
