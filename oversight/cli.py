@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from .commands import areas as area_commands
 from .commands import audit as audit_commands
 from .commands import checks as check_commands
 from .commands import exports as export_commands
@@ -50,6 +51,7 @@ def register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(f"已创建用户 {username}")
 
+    area_commands.register(app)
     audit_commands.register(app)
     check_commands.register(app)
     ops_commands.register(app)

@@ -125,6 +125,8 @@ class Action(StrEnum):
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
+    # Areas (issue 14): the admin loads a county's townships and villages.
+    MANAGE_AREAS = "manage_areas"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -184,6 +186,7 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.USE_FIELD_PAGES: FIELD_WORKER,
     Action.MANAGE_API_TOKENS: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR, Role.FIELD_WORKER}),
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
+    Action.MANAGE_AREAS: ADMIN,
 }
 
 

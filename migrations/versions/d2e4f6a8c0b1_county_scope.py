@@ -56,6 +56,9 @@ def _area(connection, code: str, name: str, level: str, parent_id) -> int:
     if found is not None:
         return found
     now = _now()
+    if connection.dialect.name == "postgresql":  # rows written with their ids leave the sequence behind
+        connection.execute(sa.text("SELECT setval(pg_get_serial_sequence('areas', 'id'), "
+                                   "COALESCE(MAX(id), 0) + 1, false) FROM areas"))
     connection.execute(sa.text(
         "INSERT INTO areas (code, name, level, parent_id, created_at, updated_at) "
         "VALUES (:code, :name, :level, :parent_id, :now, :now)"),

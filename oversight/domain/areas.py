@@ -60,3 +60,47 @@ def ancestor_codes(code: str) -> list[str]:
         codes.append(parent)
         parent = parent_code(parent)
     return codes
+
+
+# --- a county's townships and villages from a file (issue 14) ------------------------------------
+
+CODE_COLUMN, NAME_COLUMN = "区划代码", "名称"
+LOADABLE_LEVELS = (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
+NAME_MAX = 64
+
+
+class AreaRowError(ValueError):
+    """One refused row of an area file: where (Excel row, column) and why, in Chinese."""
+
+    def __init__(self, row: int, column: str, reason: str):
+        super().__init__(f"第{row}行“{column}”：{reason}")
+        self.row, self.column, self.reason = row, column, reason
+
+
+def check_area_rows(rows: list[tuple[int, str, str]], known: set[str]) -> list[AreaRowError]:
+    """The errors of an area file's rows (Excel row, code, name): each code a township's (9
+    digits) or a village's (12), its parent in the file (anywhere) or among the `known` codes,
+    no code twice, every name given. No error: the file may be stored whole."""
+    errors: list[AreaRowError] = []
+    in_file = {code.strip() for _, code, _ in rows}
+    seen: dict[str, int] = {}
+    for row, code, name in rows:
+        code, name = code.strip(), name.strip()
+        try:
+            level = level_of(code)
+        except AreaCodeError as error:
+            errors.append(AreaRowError(row, CODE_COLUMN, str(error)))
+            continue
+        if level not in LOADABLE_LEVELS:
+            errors.append(AreaRowError(row, CODE_COLUMN, f"只能导入乡镇（街道）和村（社区），“{code}”是{level.label}"))
+        elif (parent := parent_code(code)) not in known and parent not in in_file:
+            errors.append(AreaRowError(row, CODE_COLUMN, f"上级区划“{parent}”既不在文件中，也未登记"))
+        if code in seen:
+            errors.append(AreaRowError(row, CODE_COLUMN, f"区划代码“{code}”与第{seen[code]}行重复"))
+        else:
+            seen[code] = row
+        if not name:
+            errors.append(AreaRowError(row, NAME_COLUMN, "名称不能为空"))
+        elif len(name) > NAME_MAX:
+            errors.append(AreaRowError(row, NAME_COLUMN, f"名称不能超过{NAME_MAX}个字"))
+    return errors

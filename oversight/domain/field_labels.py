@@ -132,7 +132,8 @@ FIELD_LABELS: dict[str, str] = {
     "media": "照片与签名", "media_id": "照片或签名", "visit_id": "移动端服务记录",
     "perceptual_hash": "感知哈希",
     # areas (issue 14)
-    "level": "层级", "parent_id": "上级区划",
+    "level": "层级", "parent_id": "上级区划", "county_id": "所属县（区）", "area_id": "管辖区域",
+    "added": "新增", "renamed": "更名",
 }
 
 # Where a key means something more particular on one kind of object.

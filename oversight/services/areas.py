@@ -83,3 +83,62 @@ def scope_areas() -> list[Area]:
     return list(db.session.execute(
         select(Area).where(Area.level.in_([AreaLevel.PROVINCE, AreaLevel.CITY, AreaLevel.COUNTY]))
         .order_by(Area.code)).scalars())
+
+
+# --- loading a county's townships and villages --------------------------------------------------
+
+
+class AreaFileRefused(ValueError):
+    """A rejected area file: nothing was stored; `errors` say which row, which column, why."""
+
+    def __init__(self, message: str, errors=()):
+        super().__init__(message)
+        self.errors = list(errors)
+
+
+def load_areas(data: bytes, filename: str) -> tuple[int, int]:
+    """Store the townships and villages of a file (.xlsx/.csv, columns 区划代码, 名称): all rows
+    or none. A code already stored takes the file's name. Returns (added, renamed); the caller
+    commits. AreaFileRefused, Chinese, when any row is wrong."""
+    from ..adapters.tables.reading import ReadLimits, UnreadableFile, read_table
+    from ..domain.areas import CODE_COLUMN, NAME_COLUMN, check_area_rows
+
+    try:
+        table = read_table(data, filename, ReadLimits.from_config(current_app.config, 2))
+    except UnreadableFile as error:
+        raise AreaFileRefused(str(error)) from None
+    missing = [column for column in (CODE_COLUMN, NAME_COLUMN) if column not in table.columns]
+    if missing:
+        raise AreaFileRefused(f"文件缺少列：{'、'.join(missing)}（应有“{CODE_COLUMN}”“{NAME_COLUMN}”两列）")
+    rows = [(int(row), str(code), str(name))
+            for row, code, name in zip(table.index, table[CODE_COLUMN], table[NAME_COLUMN])]
+    if not rows:
+        raise AreaFileRefused("文件中没有数据行")
+    known = set(db.session.execute(select(Area.code)).scalars())
+    errors = check_area_rows(rows, known)
+    if errors:
+        raise AreaFileRefused(f"文件有 {len(errors)} 处错误，未导入任何区划", errors)
+    stored = {area.code: area for area in db.session.execute(
+        select(Area).where(Area.code.in_([code.strip() for _, code, _ in rows]))).scalars()}
+    added = renamed = 0
+    # Parents first: a township before its villages (a shorter code is a higher level).
+    for _, code, name in sorted(rows, key=lambda row: len(row[1].strip())):
+        code, name = code.strip(), name.strip()
+        if code in stored:
+            if stored[code].name != name:
+                stored[code].name = name
+                renamed += 1
+            continue
+        parent = stored.get(parent_code(code)) or area_by_code(parent_code(code))
+        area = Area(code=code, name=name, level=level_of(code).value, parent_id=parent.id)
+        db.session.add(area)
+        db.session.flush()
+        stored[code] = area
+        added += 1
+    return added, renamed
+
+
+def township_names(county_id: int) -> set[str]:
+    """The loaded townships' names of a county."""
+    return set(db.session.execute(select(Area.name).where(
+        Area.parent_id == county_id, Area.level == AreaLevel.TOWNSHIP)).scalars())

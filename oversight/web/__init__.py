@@ -121,6 +121,7 @@ def register_web(app: Flask) -> None:
     from .visit_map.routes import bp as visit_map_bp
     from .field.routes import bp as field_bp
     from .devices.routes import bp as devices_bp
+    from .areas.routes import bp as areas_bp
     from .api.routes import register_api
 
     for blueprint in (auth_bp, dashboard_bp, contractors_bp, contracts_bp, subjects_bp,
@@ -128,7 +129,8 @@ def register_web(app: Flask) -> None:
                       draws_bp, spot_checks_bp, callbacks_bp, check_results_bp,
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
                       verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp,
-                      payments_bp, acceptance_bp, visit_map_bp, field_bp, devices_bp, procurement_bp):
+                      payments_bp, acceptance_bp, visit_map_bp, field_bp, devices_bp, procurement_bp,
+                      areas_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 

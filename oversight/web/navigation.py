@@ -64,6 +64,7 @@ NAV_GROUPS: tuple[NavGroup, ...] = (
         NavItem("接口令牌", "devices.index", Action.MANAGE_API_TOKENS),
         NavItem("审计日志", "audit_log.index", Action.READ_AUDIT_LOG),
         NavItem("用户", "users.index", Action.MANAGE_USERS),
+        NavItem("行政区划", "areas.index", Action.MANAGE_AREAS),
         NavItem("定时任务", "operations.jobs", Action.RUN_JOBS),
     )),
 )

@@ -137,7 +137,7 @@ def test_a_record_saved_meanwhile_fails_the_copy_and_the_batch_with_nothing_half
     def saved_meanwhile(table, ctx, *args, **kwargs):
         with db.engine.begin() as other:  # another upload's transaction, committed first
             other.execute(CompletionRecord.__table__.insert().values(
-                assignment_id=first.id, contract_id=world.contract.id, service_type=SURVEY,
+                assignment_id=first.id, contract_id=world.contract.id, county_id=world.contract.county_id, service_type=SURVEY,
                 service_date=date(2025, 5, 1), start_time="09:00", end_time="09:45", duration_minutes=45,
                 worker_id=world.workers[0].id, anomaly_flags=[], flagged=False, created_at=datetime(2025, 5, 1)))
         return real(table, ctx, *args, **kwargs)

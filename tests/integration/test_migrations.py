@@ -413,3 +413,108 @@ def test_the_field_app_revision_marks_existing_records_uploaded_or_entered_and_a
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT role, is_active_account FROM users WHERE id = 1")).one() == (
             "contractor", False)
+
+
+AREAS = "a2c4e6f8b0d1"
+COUNTY_SCOPE = "d2e4f6a8c0b1"
+COUNTY_TABLES = ("contractors", "contracts", "subjects", "assignments", "completion_records", "sampling_draws",
+                 "quarterly_reviews", "annual_evaluations", "local_standards", "procurement_projects")
+
+
+def _one_county_database() -> dict[str, list[tuple]]:
+    """A database as the release before the areas' scope left it: rows in every table (a user of
+    every role), the local standards naming their county; returns every table's rows."""
+    upgrade(revision=AREAS)
+    with db.engine.connect() as connection:
+        checks = _present(_vocabulary_checks(), connection)
+    with db.engine.begin() as connection:
+        written = _fill_every_table(connection, checks)
+        connection.execute(text("UPDATE local_standards SET county = '旧县名' WHERE year < 3"))
+        connection.execute(text("UPDATE local_standards SET county = '本县' WHERE year >= 3"))
+    with db.engine.connect() as connection:
+        return _contents(connection, written)
+
+
+def _upgraded_rows_keep_everything(before: dict[str, list[tuple]]) -> int:
+    """Every row of every table is there with its values, and one county more in each scoped row;
+    returns that county's id."""
+    with db.engine.connect() as connection:
+        after = _contents(connection, before)
+        schema = inspect(connection)
+        counties = set()
+        for table, rows in before.items():
+            columns = [column["name"] for column in schema.get_columns(table)]
+            added = {"county_id"} if table in COUNTY_TABLES else {"area_id"} if table == "users" else set()
+            kept = [i for i, name in enumerate(columns) if name not in added]
+            if table == "areas":  # the county, its city and province come after the rows there were
+                assert after[table][:len(rows)] == rows and len(after[table]) == len(rows) + 3
+                continue
+            assert [tuple(row[i] for i in kept) for row in after[table]] == rows, table
+            for name in added:
+                counties |= {row[columns.index(name)] for row in after[table]}
+    assert len(counties) == 1
+    return counties.pop()
+
+
+def test_the_county_revision_puts_a_one_county_database_in_its_county_of_a_city(migrated_app):
+    before = _one_county_database()
+    assert len(before["users"]) > 4 and len(before["completion_records"]) > 4
+
+    upgrade(revision=COUNTY_SCOPE)
+
+    county_id = _upgraded_rows_keep_everything(before)
+    with db.engine.connect() as connection:
+        areas = {row.code: row for row in connection.execute(text(
+            "SELECT id, code, name, level, parent_id FROM areas WHERE code LIKE '36%'"))}
+        assert {code: (row.name, row.level) for code, row in areas.items()} == {
+            "360000": ("江西省", "province"), "360700": ("赣州市", "city"), "360704": ("本县", "county")}
+        assert areas["360704"].id == county_id
+        assert areas["360704"].parent_id == areas["360700"].id and areas["360700"].parent_id == areas["360000"].id
+    with db.engine.connect() as connection:
+        # A second county's standards for a year the first has are allowed now, the first's twice not.
+        copy = ("INSERT INTO local_standards (id, county_id, year, county, poverty_line_fen, care_allowance_tier1_fen,"
+                " care_allowance_tier2_fen, care_allowance_tier3_fen, holidays, spot_check_share_bp, spot_check_floor,"
+                " callback_share_bp, retrain_threshold_bp, recheck_threshold_bp, recheck_min_checks, created_at,"
+                " updated_at) SELECT 1000 + id, :county, year, county, poverty_line_fen, care_allowance_tier1_fen,"
+                " care_allowance_tier2_fen, care_allowance_tier3_fen, holidays, spot_check_share_bp, spot_check_floor,"
+                " callback_share_bp, retrain_threshold_bp, recheck_threshold_bp, recheck_min_checks, created_at,"
+                " updated_at FROM local_standards WHERE id = 1")
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text(copy), {"county": county_id})
+        with connection.begin():
+            connection.execute(text("INSERT INTO areas (id, code, name, level, parent_id, created_at, updated_at) "
+                                    "VALUES (900, '360703', '章贡区', 'county', :city, '2026-01-01', '2026-01-01')"),
+                               {"city": areas["360700"].id})
+            connection.execute(text(copy), {"county": 900})
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(text("UPDATE contracts SET county_id = NULL WHERE id = 1"))
+
+    # The app reads the upgraded rows: every user is scoped to the county and sees its contracts.
+    from oversight.models import Contract, User
+    from oversight.services.areas import county_ids_under
+
+    users = db.session.execute(select(User)).scalars().all()
+    assert {user.area_id for user in users} == {county_id}
+    assert county_ids_under(users[0].area_id) == [county_id]
+    assert {contract.county_id for contract in db.session.execute(select(Contract)).scalars()} == {county_id}
+    db.session.remove()
+
+
+def test_the_county_revision_takes_the_county_named_at_upgrade_and_goes_back(migrated_app, monkeypatch):
+    before = _one_county_database()
+    monkeypatch.setenv("OVERSIGHT_COUNTY_CODE", "360702")
+    monkeypatch.setenv("OVERSIGHT_COUNTY_NAME", "章贡区")
+
+    upgrade(revision=COUNTY_SCOPE)
+
+    county_id = _upgraded_rows_keep_everything(before)
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT code, name FROM areas WHERE id = :id"), {"id": county_id}).one() == (
+            "360702", "章贡区")
+
+    downgrade(revision=AREAS)
+
+    with db.engine.connect() as connection:
+        back = _contents(connection, before)
+    assert {table: rows for table, rows in back.items() if table != "areas"} == {
+        table: rows for table, rows in before.items() if table != "areas"}

@@ -10,7 +10,7 @@ from oversight.domain.vocabulary import NotificationKind
 from oversight.policy import Action, roles_for
 
 OURS, THEIRS = 7, 8
-CONTRACT = SimpleNamespace(code="GX-2025-001", contractor_id=OURS)
+CONTRACT = SimpleNamespace(code="GX-2025-001", contractor_id=OURS, county_id=7)
 
 ADMIN = SimpleNamespace(id=1, role="admin", contractor_id=None)
 SUPERVISOR = SimpleNamespace(id=2, role="supervisor", contractor_id=None)
@@ -134,3 +134,8 @@ def test_an_import_still_running_or_from_the_command_line_tells_nobody():
 
 def test_county_dates_read_as_chinese_dates():
     assert messages.county_date(date(2026, 1, 5)) == "2026年1月5日"
+
+
+def test_the_bureaus_audience_is_that_of_the_events_county():
+    for message in (messages.notice_escalated(NOTICE, PROPOSAL), messages.review_commented(REVIEW)):
+        assert message.audience.roles and message.audience.county_id == CONTRACT.county_id

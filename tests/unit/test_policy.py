@@ -146,6 +146,7 @@ ROLE_TABLE = {
     Action.USE_FIELD_PAGES: "....",
     Action.MANAGE_API_TOKENS: "AS.C",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
+    Action.MANAGE_AREAS: "A...",
 }
 
 
@@ -326,3 +327,10 @@ def test_a_contractor_asks_to_correct_its_own_records_and_the_bureau_decides_pen
     assert may(SUPERVISOR, Action.DECIDE_CORRECTIONS, _record("pending"))
     assert not any(may(SUPERVISOR, Action.DECIDE_CORRECTIONS, _record(status)) for status in ("approved", "refused"))
     assert not may(CONTRACTOR, Action.DECIDE_CORRECTIONS, _record("pending"))
+
+
+def test_a_county_is_seen_only_by_the_users_whose_area_covers_it():
+    assert policy.sees_county([3, 4], 4)
+    assert not policy.sees_county([3], 4)
+    assert not policy.sees_county([3], None)
+    assert not policy.sees_county([], 3)

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from ...domain.vocabulary import SubjectCategory
 from ...extensions import db
+from ...services.areas import township_names
 from ...models import Assignment, Subject
 from ...policy import Action
 from ...services.registry import RegistryError, save_subject, townships
@@ -61,7 +62,11 @@ def detail(subject_id: int):
     if is_contractor_user():
         stmt = stmt.where(Assignment.contract_id.in_(own_contract_ids()))
     assignments = db.session.execute(stmt).scalars().all()
+    # The township is free text; once the county's townships are loaded, say whether it is one.
+    loaded = township_names(subject.county_id)
+    township_known = (subject.township in loaded) if loaded else None
     return render_template("subjects/detail.html", subject=subject, assignments=assignments,
+                           township_known=township_known,
                            revealed=one_view_allowed("Subject", subject.id))
 
 

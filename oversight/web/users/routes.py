@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,7 +26,7 @@ def create():
     form = UserForm()
     form.area_id.choices = [(area.id, f"{area.name}（{area.code}）") for area in db.session.execute(
         select(Area).where(Area.id.in_(managed_area_ids())).order_by(Area.code)).scalars()]
-    if not form.is_submitted():
+    if not form.is_submitted() or "area_id" not in request.form:  # the admin's own area unless chosen
         form.area_id.data = current_user.area_id
     form.contractor_id.choices = [(0, "—")] + [
         (c.id, c.name) for c in db.session.execute(
