@@ -1,4 +1,4 @@
-"""The bench database: the city demo plus years of history, one million completion records.
+"""The bench database: the city demo (three counties) plus years of history, one million completion records.
 
     .venv/bin/python bench/history.py build --db sqlite          # bench/out/sqlite/oversight.sqlite
     .venv/bin/python bench/history.py build --db postgresql      # database bench_oversight on 127.0.0.1
@@ -6,14 +6,16 @@
     .venv/bin/python bench/history.py drop --db postgresql
 
 `build` brings an empty database to the newest schema (the Alembic migrations), seeds
-`seed-demo --scale city` as of today, then adds the contracts of earlier years (one survey
-contract and two care lots a year, terms ending where the next begins) with their assignments,
+`seed-demo --scale city` as of today (赣州市: 赣县区, 章贡区 and 南康区), then adds each county's
+contracts of earlier years (one survey contract and two care lots a year per county, terms
+ending where the next begins) with their assignments,
 issued by the demo's own schedule, until the completion records reach `--records`. Every
 completed assignment gets its visits (one, or two for a month of care), in upload batches per
 contract, service and month, with plausible values per service type and a few anomaly flags.
 The last `--checked-quarters` quarters then go through the real services: spot-check and
-callback draws (`make_draws`), blind re-checks, rectification notices, callbacks with their
-attempts, and quarterly reviews (published and approved, the newest left as drafts).
+callback draws (`make_draws`, each county's by its own supervisors), blind re-checks,
+rectification notices, callbacks with their attempts, and quarterly reviews (published and
+approved, the newest left as drafts).
 
 The other bench scripts import `database_url`, `bench_env` and `bench_app` from here.
 """
@@ -133,8 +135,10 @@ _COUNTY_CENTRE = (114.95, 25.85)
 class History:
     """Adds the earlier years, the visits of every assignment, and the checked quarters."""
 
-    def __init__(self, seed: int, today: date, target_records: int, checked_quarters: int, clock: Clock):
+    def __init__(self, seed: int, today: date, target_records: int, checked_quarters: int, clock: Clock,
+                 scale: str = "city"):
         self.seed, self.today, self.target, self.checked_quarters = seed, today, target_records, checked_quarters
+        self.scale = scale
         self.clock = clock
         self.rng = random.Random(f"{seed}:bench")
         self.records = 0
@@ -148,21 +152,34 @@ class History:
         from oversight.extensions import db
         from oversight.models import Assignment, Contract, FieldWorker, LocalStandard, Subject, User
 
+        from oversight.models import Area
+        from seeds.counties import COUNTIES
+
         self.contracts = list(db.session.execute(select(Contract).order_by(Contract.code)).scalars())
-        subjects = db.session.execute(select(Subject.id, Subject.kind, Subject.township).order_by(Subject.id)).all()
-        self.households = [{"id": s.id, "township": s.township} for s in subjects if s.kind == "household"]
-        self.persons = [{"id": s.id, "township": s.township} for s in subjects if s.kind == "person"]
+        # The city's counties, each with the demo's contracts of its own.
+        codes = dict(db.session.execute(select(Area.id, Area.code).where(
+            Area.id.in_({contract.county_id for contract in self.contracts}))).all())
+        self.plans = {county_id: next(plan for plan in COUNTIES if plan.code == code)
+                      for county_id, code in codes.items()}
+        self.by_county = defaultdict(list)
+        for contract in self.contracts:
+            self.by_county[contract.county_id].append(contract)
+        subjects = db.session.execute(select(Subject.id, Subject.kind, Subject.township, Subject.county_id)
+                                      .order_by(Subject.id)).all()
+        self.households = [{"id": s.id, "township": s.township, "county_id": s.county_id}
+                           for s in subjects if s.kind == "household"]
+        self.persons = [{"id": s.id, "township": s.township, "county_id": s.county_id}
+                        for s in subjects if s.kind == "person"]
         self.workers = defaultdict(list)
         for worker in db.session.execute(select(FieldWorker).order_by(FieldWorker.worker_no)).scalars():
             self.workers[worker.contractor_id].append(worker.id)
-        # The demo is one county: its standards, and the county every row made here goes in.
-        self.county_id = self.contracts[0].county_id
-        self.lines = {standard.year: standard.poverty_line_fen for standard in db.session.execute(
-            select(LocalStandard).where(LocalStandard.county_id == self.county_id)).scalars()}
+        # Each county's 低保标准 by year (they differ by county).
+        self.lines = defaultdict(dict)
+        for standard in db.session.execute(select(LocalStandard)).scalars():
+            self.lines[standard.county_id][standard.year] = standard.poverty_line_fen
         self.users = {user.username: user for user in db.session.execute(select(User)).scalars()}
-        from seeds.demo import CONTRACTORS
-
-        self.profiles = {contract.contractor_id: next(spec.profile for spec in CONTRACTORS
+        specs = [spec for plan in COUNTIES for spec in plan.contractors]
+        self.profiles = {contract.contractor_id: next(spec.profile for spec in specs
                                                       if spec.name == contract.contractor.name)
                          for contract in self.contracts}
         self.contractor_users = {user.contractor_id: user for user in self.users.values() if user.contractor_id}
@@ -180,62 +197,71 @@ class History:
 
     # -- earlier years
 
-    def add_standards(self, year: int) -> None:
+    def add_standards(self, county_id: int, year: int) -> None:
         from oversight.extensions import db
         from oversight.models import LocalStandard
-        from seeds.reference import COUNTY, public_holidays
+        from seeds.reference import public_holidays
 
-        if year in self.lines:
+        if year in self.lines[county_id]:
             return
-        steps = self.today.year - 1 - year  # the demo's earliest year has the 820-yuan line
-        line = 82_000 - 3_000 * steps
+        plan = self.plans[county_id]
+        figures = plan.standards
+        steps = self.today.year - 1 - year  # the demo's earliest year has the plan's base figures
+        line = figures.poverty_line - figures.poverty_step * steps
+        tiers = [tier - step * steps for tier, step in zip(figures.care_tiers, figures.care_steps)]
         db.session.add(LocalStandard(
-            county_id=self.county_id, year=year, county=COUNTY, poverty_line_fen=line,
-            care_allowance_tier1_fen=86_000 - 4_000 * steps, care_allowance_tier2_fen=52_000 - 2_000 * steps,
-            care_allowance_tier3_fen=17_000 - 1_000 * steps,
+            county_id=county_id, year=year, county=plan.name, poverty_line_fen=line,
+            care_allowance_tier1_fen=tiers[0], care_allowance_tier2_fen=tiers[1], care_allowance_tier3_fen=tiers[2],
             holidays=[day.isoformat() for day in public_holidays(year)]))
-        self.lines[year] = line
+        self.lines[county_id][year] = line
 
     def earlier_year(self, years_back: int) -> list:
-        """The contracts `years_back` years before the demo's, with their assignments; returns them."""
+        """Each county's contracts `years_back` years before the demo's, with their assignments;
+        returns them."""
         from sqlalchemy import insert
 
         from oversight.extensions import db
         from oversight.models import Assignment
         from oversight.services.audit import record_event
         from oversight.services.registry import save_contract
-        from seeds.demo import CARE_VISITS_PER_MONTH, CONTRACTORS, SCALES, SURVEY_SHARE, _Builder, _ContractPlan
+        from seeds.demo import CARE_VISITS_PER_MONTH, SCALES, SURVEY_SHARE, _Builder, _ContractPlan
         from seeds.schedule import Schedule, WorkCalendar, shift_month
 
         made = []
         rows = []
-        for number, current in enumerate(self.contracts[:3], start=1):
-            spec = next(spec for spec in CONTRACTORS if spec.name == current.contractor.name)
+        currents = [(county_id, number, current) for county_id, contracts in sorted(self.by_county.items())
+                    for number, current in enumerate(contracts[:3], start=1)]
+        for county_id, number, current in currents:
+            plan_of_county = self.plans[county_id]
+            spec = next(spec for spec in plan_of_county.contractors if spec.name == current.contractor.name)
             start = shift_month(current.term_start, -12 * years_back)
             term_end = shift_month(start, 12) - timedelta(days=1)
             for year in range(start.year, term_end.year + 1):
-                self.add_standards(year)
-            builder = _Builder(SCALES["city"], "city", f"{self.seed}:history:{years_back}:{number}", term_end)
+                self.add_standards(county_id, year)
+            builder = _Builder(SCALES[self.scale].for_county(plan_of_county), self.scale,
+                               f"{self.seed}:history:{years_back}:{number}", term_end, plan_of_county)
             builder.schedule = Schedule(builder._rng("assignments"), self.today)
             builder.calendar = WorkCalendar(range(start.year - 1, term_end.year + 2))
             lot_townships = self._lot_townships(current)
             if "household_survey" in current.service_types:
-                people = [h for h in self.households if h["township"] in lot_townships]
+                people = [h for h in self.households if h["county_id"] == county_id and h["township"] in lot_townships]
                 target = round(len(people) * SURVEY_SHARE)
                 lines = {"household_survey": (target, 1)}
                 amount = target * builder._rng("price").randrange(900, 1010, 10)
             else:
                 # Some of today's persons were not yet in care that year.
                 present = builder._rng("present")
-                people = [p for p in self.persons if p["township"] in lot_townships and present.random() < 0.94]
+                people = [p for p in self.persons if p["county_id"] == county_id and p["township"] in lot_townships
+                          and present.random() < 0.94]
                 visits = len(people) * 12 * CARE_VISITS_PER_MONTH
                 lines = {"self_care_assessment": (len(people), 1), "care_visit": (visits, CARE_VISITS_PER_MONTH)}
                 amount = len(people) * 280 + visits * 80
             plan = _ContractPlan((spec, current.contractor), current.procurement_method, start,
                                  frozenset(lot_townships), self._lot_number(current), lines,
-                                 dict(current.sampling_rule), amount)
+                                 dict(current.sampling_rule), amount, plan_of_county.name)
             contract = save_contract(
-                None, lines=plan.lines, code=f"GXMZ-{start.year}-{number:03d}", title=plan.title,
+                None, lines=plan.lines, code=f"{plan_of_county.contract_prefix}-{start.year}-{number:03d}",
+                title=plan.title,
                 contractor_id=current.contractor_id, procurement_method=plan.method,
                 amount_fen=round(plan.amount_yuan, -2) * 100, term_start=plan.start, term_end=plan.end,
                 performance_share_bp=3000, kpi_scheme_code="default", sampling_rule=plan.sampling_rule)
@@ -314,7 +340,6 @@ class History:
                 record["batch_id"] = ids[batch]
                 rows_in[batch] += 1
                 record["excel_row"] = rows_in[batch] + 1
-                record["county_id"] = contract.county_id
             for start in range(0, len(records), INSERT_CHUNK):
                 db.session.execute(insert(CompletionRecord.__table__), records[start:start + INSERT_CHUNK])
             record_event("import", "CompletionRecord", None,
@@ -367,7 +392,8 @@ class History:
                 longitude += 0.35
                 flags.append(("far_from_township", "坐标距对象所在乡镇中心约 35 公里"))
         record = {
-            "assignment_id": row.id, "contract_id": contract.id, "service_type": service,
+            "assignment_id": row.id, "contract_id": contract.id, "county_id": contract.county_id,
+            "service_type": service,
             "entered_by_id": None, "created_at": None,  # the upload's time, set with the batch
             "service_date": day, "start_time": f"{start // 60:02d}:{start % 60:02d}",
             "end_time": f"{end // 60:02d}:{end % 60:02d}", "duration_minutes": duration, "worker_id": worker,
@@ -396,7 +422,8 @@ class History:
 
     def _survey(self, record: dict, size: int, day: date, flags: list) -> None:
         rng = self.rng
-        line = self.lines.get(day.year) or self.lines[max(self.lines)]
+        lines = self.lines[record["county_id"]]
+        line = lines.get(day.year) or lines[max(lines)]
         eligible = rng.random() < 0.85
         per_capita = line * (rng.uniform(0.25, 0.97) if eligible else rng.uniform(1.05, 2.6))
         income = whole_yuan(per_capita * 12 * size)
@@ -479,22 +506,39 @@ class History:
         from oversight.services.audit import Actor, reset_actor, set_actor
         from oversight.services.draws import CALLBACK, SPOT_CHECK, make_draws
 
-        supervisors = [self.users["supervisor"], self.users["supervisor2"]]
-        token = set_actor(Actor(supervisors[0].id, supervisors[0].username))
+        from sqlalchemy import select
+
+        from oversight.models import Contract
+
+        made = {"draws": 0, "checks": 0, "callbacks": 0}
+        for county_id, plan in sorted(self.plans.items()):
+            # Each county's quarter is drawn and checked by its own two supervisors.
+            supervisors = [self.users[plan.staff[1][0]], self.users[plan.staff[2][0]]]
+            contracts = db.session.execute(select(Contract.id).where(
+                Contract.county_id == county_id, Contract.term_start <= quarter.end,
+                Contract.term_end >= quarter.start).order_by(Contract.code)).scalars().all()
+            token = set_actor(Actor(supervisors[0].id, supervisors[0].username))
+            try:
+                spot, calls = [], []
+                for contract_id in contracts:
+                    spot += make_draws(SPOT_CHECK, quarter, today=self.today, contract_id=contract_id,
+                                       risk_weighted=newest or quarter.number % 2 == 0,
+                                       seed=f"{self.seed}:{quarter}:spot", user_id=supervisors[0].id).draws
+                    calls += make_draws(CALLBACK, quarter, today=self.today, contract_id=contract_id,
+                                        seed=f"{self.seed}:{quarter}:call", user_id=supervisors[0].id).draws
+                db.session.flush()
+                made["checks"] += sum(self._recheck(draw, quarter, supervisors, newest) for draw in spot)
+                made["callbacks"] += sum(self._call(draw, supervisors, newest) for draw in calls)
+                made["draws"] += len(spot) + len(calls)
+            finally:
+                reset_actor(token)
+        token = set_actor(Actor(None, "bench-history"))
         try:
-            spot = make_draws(SPOT_CHECK, quarter, today=self.today, risk_weighted=newest or quarter.number % 2 == 0,
-                              seed=f"{self.seed}:{quarter}:spot", user_id=supervisors[0].id)
-            calls = make_draws(CALLBACK, quarter, today=self.today, seed=f"{self.seed}:{quarter}:call",
-                               user_id=supervisors[0].id)
-            db.session.flush()
-            checks = sum(self._recheck(draw, quarter, supervisors, newest) for draw in spot.draws)
-            answered = sum(self._call(draw, supervisors, newest) for draw in calls.draws)
-            reviews = self._review(quarter, newest)
+            made["reviews"] = self._review(quarter, newest)
         finally:
             reset_actor(token)
         db.session.commit()
-        return {"draws": len(spot.draws) + len(calls.draws), "checks": checks, "callbacks": answered,
-                "reviews": reviews}
+        return made
 
     def _recheck(self, draw, quarter, supervisors, newest: bool) -> int:
         from oversight.adapters.files import uploads_store
@@ -588,11 +632,12 @@ class History:
         if not newest:
             for review in scored:
                 publish(review, today=quarter.end + timedelta(days=12))
-                approve(review, self.users["admin"], today=quarter.end + timedelta(days=30))
+                admin = self.users[self.plans[review.contract.county_id].staff[0][0]]  # the county's admin
+                approve(review, admin, today=quarter.end + timedelta(days=30))
         return len(scored)
 
 
-def build(kind: str, records: int, seed: int, checked_quarters: int) -> None:
+def build(kind: str, records: int, seed: int, checked_quarters: int, scale: str = "city") -> None:
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
@@ -621,10 +666,10 @@ def build(kind: str, records: int, seed: int, checked_quarters: int) -> None:
     with app.app_context():
         upgrade()
         clock.step("schema (migrations)")
-        build_demo("city", seed or DEFAULT_SEED, today)
-        clock.step("seed-demo --scale city")
+        build_demo(scale, seed or DEFAULT_SEED, today)
+        clock.step(f"seed-demo --scale {scale}")
         token = set_actor(Actor(None, "bench-history"))
-        history = History(seed or DEFAULT_SEED, today, records, checked_quarters, clock)
+        history = History(seed or DEFAULT_SEED, today, records, checked_quarters, clock, scale)
         try:
             history.load()
             history.records += history.visits_of(history.contracts)
@@ -696,9 +741,11 @@ def main() -> None:
     parser.add_argument("--checked-quarters", type=int, default=DEFAULT_CHECKED_QUARTERS,
                         help="quarters (newest finished first) with draws, re-checks, callbacks and reviews")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--scale", choices=("city", "small-city"), default="city",
+                        help="the demo the history is added to (small-city: a quick trial of the build)")
     args = parser.parse_args()
     if args.action == "build":
-        build(args.db, args.records, args.seed, args.checked_quarters)
+        build(args.db, args.records, args.seed, args.checked_quarters, args.scale)
     elif args.action == "drop":
         drop(args.db)
         print(f"Dropped the {args.db} bench database")

@@ -141,7 +141,7 @@ def targets(kind: str) -> list[tuple[str, str, str]]:
 
     from oversight.domain.periods import quarter_of
     from oversight.extensions import db
-    from oversight.models import Assignment, Contract, QuarterlyReview, SamplingDraw, Subject
+    from oversight.models import Area, Assignment, Contract, QuarterlyReview, SamplingDraw, Subject
 
     today = date.today()
     with bench_app(kind).app_context():
@@ -161,14 +161,21 @@ def targets(kind: str) -> list[tuple[str, str, str]]:
         total = db.session.execute(select(func.count()).select_from(Assignment)).scalar_one()
         draw_label = (f"draw #{draw.id} ({care.code} {last} care, n {len(draw.items)} of {len(draw.population)})")
         review_label = f"review #{review.id} ({care.code} {last})"
+        zhanggong = db.session.execute(select(Area.id).where(Area.code == "360702")).scalar_one()
     filters = {
         "none": {},
         "overdue": {"status": "overdue"},
         "contract+service+month": {"contract": care.id, "service_type": "care_visit", "due_month": f"{today:%Y-%m}"},
         "township+completed": {"township": township, "status": "completed"},
     }
+    # 赣县区's supervisor and contractor (county users), the city's supervisor (three counties).
     found = [("dashboard (supervisor)", "/dashboard", "supervisor"),
-             ("dashboard (contractor)", "/dashboard", "renhe")]
+             ("dashboard (contractor)", "/dashboard", "renhe"),
+             ("city dashboard (city supervisor)", "/dashboard/city", "city-supervisor"),
+             ("dashboard (city supervisor, 3 counties)", "/dashboard", "city-supervisor"),
+             ("dashboard (city supervisor, ?county=章贡区)", f"/dashboard?county={zhanggong}", "city-supervisor"),
+             ("dashboard (章贡区 supervisor)", "/dashboard", "zg-supervisor"),
+             ("assignments: none (章贡区 supervisor)", "/assignments/", "zg-supervisor")]
     found += [(f"assignments: {name}", "/assignments/" + (f"?{urlencode(query)}" if query else ""), "supervisor")
               for name, query in filters.items()]
     found += [(review_label, f"/reviews/{review.id}", "supervisor"), (draw_label, f"/draws/{draw.id}", "supervisor")]

@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .extensions import csrf, db, limiter, login_manager, migrate, migration_includes
     from .services.accounts import configure_hashing, install_session_version_listener
     from .services.audit import install_listeners
+    from .services.row_security import install_listener as install_row_security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
@@ -62,6 +63,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     install_listeners()
+    install_row_security()
     install_session_version_listener()
     configure_hashing(app.config["PASSWORD_HASH_PARAMS"])
     _enable_sqlite_foreign_keys()

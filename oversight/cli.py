@@ -12,6 +12,7 @@ from .commands import logs as log_commands
 from .commands import notifications as notification_commands
 from .commands import ops as ops_commands
 from .commands import performance as performance_commands
+from .commands import standards as standard_commands
 from .extensions import db
 
 
@@ -59,6 +60,7 @@ def register_cli(app: Flask) -> None:
     export_commands.register(app)
     log_commands.register(app)
     notification_commands.register(app)
+    standard_commands.register(app)
     from seeds.demo import register as register_seed_commands
 
     register_seed_commands(app)

@@ -104,7 +104,14 @@ class Defaults:
     API_RATE_LIMIT = "600 per minute"
     API_WRITE_RATE_LIMIT = "120 per minute"
     # An app visit whose device clock, when sent, is further than this from the server's is flagged.
+    # Requests to /api/v1 with a token that was refused (401) one address may send before every
+    # request from it answers 429 (guessed tokens); the window moves, as the log-in throttle's.
+    API_BAD_TOKENS_PER_ADDRESS = "30 per 15 minutes"
     APP_CLOCK_SKEW_MINUTES = 10
+    # 影像核验 draws: this share of a quarter's app records with photos or a signature, at least
+    # the floor (all when fewer); the rule is stored with each draw, so a change never alters one.
+    MEDIA_AUDIT_SHARE_PERCENT = 10
+    MEDIA_AUDIT_FLOOR = 5
     # The public notice (公示, no log-in): requests one address may make to its pages and PDFs.
     PUBLIC_REQUESTS_PER_ADDRESS = "60 per minute"
     PASSWORD_HASH_PARAMS = None
@@ -134,9 +141,11 @@ class Defaults:
     # The bureau, its reviews and its publications.
     REVIEW_COMMENT_DAYS = 14
     EVALUATION_COMMENT_DAYS = 14
-    APPEAL_DAYS = 10  # county days after a spot check is recorded in which the contractor may appeal
+    APPEAL_DAYS = 10  # working days (工作日) after a spot check is recorded in which the contractor may appeal
     # Rectification: a notice not accepted is reissued with a new deadline; past the last round
     # it escalates to the admins and proposes a deduction (points, negative) for the review.
+    # Both deadlines are counted in working days by the county's holiday calendar.
+    RECTIFICATION_NOTICE_DAYS = 15
     RECTIFICATION_REISSUE_DAYS = 15
     RECTIFICATION_MAX_ROUNDS = 2
     RECTIFICATION_DEDUCTION_POINTS = "-2"

@@ -122,11 +122,24 @@ class Action(StrEnum):
     RECORD_APP_VISITS = "record_app_visits"  # a visit with check-in/out, place, photos, signature
     USE_FIELD_PAGES = "use_field_pages"  # a field worker's own list of the visits given to it
     MANAGE_API_TOKENS = "manage_api_tokens"  # the user's own device tokens
+    REVIEW_MEDIA = "review_media"  # 影像核验: judge the drawn app visits' photos and signatures
     # A contractor's past performance (履约档案) and its exports for a tender's scoring committee:
     # the bureau and auditors read every contractor's, a contractor its own.
     READ_CONTRACTOR_PROFILES = "read_contractor_profiles"
+    # Local standards (issue 14): the admin keeps them, the bureau and auditors read them and
+    # download the care-allowance sheet for finance.
+    READ_STANDARDS = "read_standards"
+    MANAGE_STANDARDS = "manage_standards"
+    EXPORT_CARE_ALLOWANCES = "export_care_allowances"
+    # Re-assessment on a change of condition (issue 14): a report issues a re-assessment; the
+    # bureau states from when a changed care tier takes effect.
+    REPORT_CONDITION_CHANGES = "report_condition_changes"
+    STATE_TIER_DATES = "state_tier_dates"
     # Areas (issue 14): the admin loads a county's townships and villages.
     MANAGE_AREAS = "manage_areas"
+    # The city dashboard (issue 14): a city's (or a province's) counties side by side, for the
+    # bureau's readers scoped above a county; a county's users get 404 (web.dashboard).
+    READ_CITY_DASHBOARD = "read_city_dashboard"
 
 
 ROLES: dict[Action, frozenset[str]] = {
@@ -185,8 +198,15 @@ ROLES: dict[Action, frozenset[str]] = {
     Action.RECORD_APP_VISITS: frozenset({Role.CONTRACTOR, Role.FIELD_WORKER}),
     Action.USE_FIELD_PAGES: FIELD_WORKER,
     Action.MANAGE_API_TOKENS: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CONTRACTOR, Role.FIELD_WORKER}),
+    Action.REVIEW_MEDIA: STAFF,
     Action.READ_CONTRACTOR_PROFILES: READERS | CONTRACTOR,
+    Action.READ_STANDARDS: READERS,
+    Action.MANAGE_STANDARDS: ADMIN,
+    Action.EXPORT_CARE_ALLOWANCES: READERS,
+    Action.REPORT_CONDITION_CHANGES: DATA_ENTRY,
+    Action.STATE_TIER_DATES: STAFF,
     Action.MANAGE_AREAS: ADMIN,
+    Action.READ_CITY_DASHBOARD: READERS,
 }
 
 

@@ -31,6 +31,7 @@ from huey.signals import SIGNAL_ERROR
 from .clock import county_today, county_wall_time, utcnow
 from .extensions import db
 from .jobs import JOBS
+from .services import row_security
 from .services.audit import SYSTEM_ACTOR, Actor, current_actor, reset_actor, set_actor
 from .services.completion_import import recover_interrupted, run_import
 from .services.jobs import JobSpec, execute
@@ -111,10 +112,22 @@ def _in_app(app: Flask, actor: Actor) -> Iterator[None]:
     with app.app_context():
         token = set_actor(actor)
         try:
-            yield
+            with row_security.county_scope(_counties_of(actor)):
+                yield
         finally:
             reset_actor(token)
             db.session.remove()
+
+
+def _counties_of(actor: Actor) -> list[int] | None:
+    """The counties a task sees: those of the user it acts for; the system's (None) for the
+    system's own tasks (the recovery, the scheduled jobs)."""
+    if actor.user_id is None:
+        return None
+    from .models import User
+
+    user = db.session.get(User, actor.user_id)
+    return row_security.counties_of_user(user) if user is not None else []
 
 
 def _recover(app: Flask, queue: Queue) -> list[int]:

@@ -162,7 +162,9 @@ class Activity:
                              self.weakest.contract, text=_WALK_IN, user=self.supervisor, worker_id=careless.id))
         # This month's verification data arrives after the last draw: its flags wait for the next one.
         self.timeline.at(_at(self.today, 10, 30), self.supervisor,
-                         lambda moment: import_demo_evidence(self.supervisor, self.today, self.seed), even_today=True)
+                         lambda moment: import_demo_evidence(self.supervisor, self.today, self.seed,
+                                                              self.parties[0].contract.county_id),
+                         even_today=True)
         self._plan_corrections()
         self.timeline.run()
 
@@ -196,20 +198,30 @@ class Activity:
 
     # --- draws, checks and callbacks ------------------------------------------------------------
 
+    def _contracts_of(self, quarter: Quarter) -> list[Contract]:
+        """This replay's contracts whose term overlaps the quarter, by code (another county's
+        contracts in the same database are its own replay's)."""
+        return sorted((party.contract for party in self.parties
+                       if party.contract.term_start <= quarter.end and party.contract.term_end >= quarter.start),
+                      key=lambda contract: contract.code)
+
     def _draw(self, quarter: Quarter, moment: datetime) -> None:
         seed = f"seed-demo {self.seed} {quarter}"
-        spot_checks = make_draws(SPOT_CHECK, quarter, today=moment.date(), risk_weighted=True,
-                                 seed=f"{seed} 抽查", user_id=self.supervisor.id)
-        callbacks = make_draws(CALLBACK, quarter, today=moment.date(), seed=f"{seed} 回访",
-                               user_id=self.supervisor.id)
+        spot_checks, callbacks = [], []
+        for contract in self._contracts_of(quarter):
+            spot_checks += make_draws(SPOT_CHECK, quarter, today=moment.date(), contract_id=contract.id,
+                                      risk_weighted=True, seed=f"{seed} 抽查", user_id=self.supervisor.id).draws
+        for contract in self._contracts_of(quarter):
+            callbacks += make_draws(CALLBACK, quarter, today=moment.date(), contract_id=contract.id,
+                                    seed=f"{seed} 回访", user_id=self.supervisor.id).draws
         plans = []
-        for draw in spot_checks.draws:
+        for draw in spot_checks:
             for checker, items in ((self.supervisor, draw.items[::2]), (self.deputy, draw.items[1::2])):
                 if items:
                     assign_items(draw, [item.id for item in items], checker)
                     plans.extend((checker, item) for item in items)
         self._plan_checks(quarter, moment.date(), plans)
-        for draw in callbacks.draws:
+        for draw in callbacks:
             for callback in db.session.execute(call_list(draw.id)).scalars():
                 if quarter != self.quarters[-1] or self.rng.random() < DONE_SO_FAR:
                     self._plan_callback(callback, moment.date())
@@ -310,7 +322,8 @@ class Activity:
     # --- reviews ------------------------------------------------------------------------------
 
     def _score(self, quarter: Quarter, moment: datetime) -> None:
-        outcomes = score_quarter_reviews(quarter)
+        outcomes = [outcome for contract in self._contracts_of(quarter)
+                    for outcome in score_quarter_reviews(quarter, contract.code)]
         if quarter == self.quarters[-1]:
             return  # the newest quarter stays a draft for the supervisor
         reviews = [outcome.review for outcome in outcomes if outcome.review is not None]

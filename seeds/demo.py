@@ -1,11 +1,12 @@
-"""Demo data: a realistic, deterministic county modelled on 赣州市赣县区 (`flask seed-demo`)."""
+"""Demo data: a realistic, deterministic county modelled on 赣州市赣县区, or the city of 赣州市
+with three of its counties (`flask seed-demo --scale city`)."""
 from __future__ import annotations
 
 import json
 import random
 import time as clock
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 import click
@@ -13,11 +14,14 @@ from flask import Flask
 from sqlalchemy import func, insert, inspect, select, text
 
 from oversight.clock import county_today, replayed_at
+from oversight.domain.areas import level_of
 from oversight.domain.vocabulary import (AnchorReason, AssignmentStatus, CallbackStatus, NoticeStatus, ReviewStatus, Role, ServiceType,
                                          SubjectKind, label_of)
+from oversight.domain.local_standards import Draft, StandardTerms
 from oversight.extensions import db
 from oversight.models import (
     AnnualEvaluation,
+    Area,
     Assignment,
     Callback,
     Complaint,
@@ -41,17 +45,21 @@ from oversight.services.accounts import create_user
 from oversight.services.audit import Actor, append_only_lifted, record_event, reset_actor, set_actor
 from oversight.services import acceptances, installments
 from oversight.services.audit_anchors import anchor_audit_log
-from oversight.services.areas import home_county
+from oversight.services.areas import ensure_area, home_county
 from oversight.services.registry import save_contract, save_contractor, save_worker
+from oversight.services.standards import add_version
 
 from .activity import Activity, Party
+from .counties import CITY, CITY_MAIL_DOMAIN, CITY_STAFF, COUNTIES, GANXIAN, ContractorSpec, CountyPlan
 from .identities import People, Weighted
 from .procurement import add_draft, add_procurement
+from .reassessment import add_condition_reports
 from .records import ContractLogs
-from .reference import COUNTY, TOWNSHIPS, public_holidays, villages_of
-from .schedule import ONE_DAY, Profile, Schedule, WorkCalendar, month_windows, shift_month
+from .reference import COUNTY, public_holidays, public_working_days, villages_of
+from .schedule import ONE_DAY, Schedule, WorkCalendar, month_windows, shift_month
 
 DEFAULT_SEED = 20240401
+_RURAL_LINE_BELOW_URBAN_FEN = 16_000  # 赣州's rural 低保标准 runs about 160 yuan below the urban one
 SURVEY_SHARE = 0.4  # households surveyed per year, of all registered
 CARE_VISITS_PER_MONTH = 2
 
@@ -62,52 +70,52 @@ class DemoError(Exception):
 
 @dataclass(frozen=True)
 class ScaleSpec:
+    """What one scale builds. A city scale (`counties` 3) builds every county of `seeds.counties`,
+    each with its share of the households and persons and all its townships (up to `townships`)."""
+
     households: int
     persons: int
     townships: int
     contractors: int
     workers: tuple[int, int]
+    counties: int = 1
+
+    def for_county(self, plan: CountyPlan) -> ScaleSpec:
+        """The spec of one county of the scale."""
+        if self.counties == 1:
+            return self
+        return ScaleSpec(round(self.households * plan.city_share), round(self.persons * plan.city_share),
+                         min(self.townships, len(plan.townships)), self.contractors, self.workers)
 
 
 SCALES = {
     "small": ScaleSpec(households=60, persons=20, townships=5, contractors=2, workers=(6, 6)),
     "county": ScaleSpec(households=3000, persons=400, townships=20, contractors=3, workers=(8, 15)),
-    "city": ScaleSpec(households=30000, persons=4000, townships=20, contractors=3, workers=(60, 90)),
+    # Three counties, 30,000 households and 4,000 persons in all: the bench database's base.
+    "city": ScaleSpec(households=30000, persons=4000, townships=99, contractors=3, workers=(20, 30), counties=3),
+    # The city's three counties at the small scale (tests).
+    "small-city": ScaleSpec(households=180, persons=60, townships=5, contractors=2, workers=(6, 6), counties=3),
 }
 
-
-@dataclass(frozen=True)
-class ContractorSpec:
-    name: str
-    short: str
-    worker_prefix: str
-    login: str
-    founded: int
-    profile: Profile
-
-
-CONTRACTORS = (
-    ContractorSpec("赣县区同心社会工作服务中心", "同心", "TX", "tongxin", 2014, Profile(0.96, 0.05, 0.008, 0.03)),
-    ContractorSpec("赣县区仁和社会工作服务中心", "仁和", "RH", "renhe", 2017, Profile(0.94, 0.08, 0.01, 0.05)),
-    ContractorSpec("赣县区阳光社会工作服务社", "阳光", "YG", "yangguang", 2019, Profile(0.87, 0.15, 0.012, 0.10)),
-)
+# 赣县区's, the county demo's (bench/history.py reads them).
+CONTRACTORS = GANXIAN.contractors
 
 # (username, role, display name); each password is "demo-" + username, each e-mail address
 # `demo_email`'s (reserved example.cn domains: nothing is delivered anywhere real).
-STAFF = (
-    ("admin", "admin", "系统管理员"),
-    ("supervisor", "supervisor", "救助股 刘晓红"),
-    ("supervisor2", "supervisor", "救助股 陈建华"),
-    ("auditor", "auditor", "区审计局 黄丽萍"),
-)
+STAFF = GANXIAN.staff
 
-BUREAU_MAIL_DOMAIN = "mzj.ganxian.example.cn"
+BUREAU_MAIL_DOMAIN = GANXIAN.mail_domain
 
 
-def demo_email(username: str, contractor: bool) -> str:
+def demo_email(username: str, contractor: bool, domain: str = BUREAU_MAIL_DOMAIN) -> str:
     """A demo user's plausible address: the bureau's domain for its staff, the contractor's own
     (`tongxin@tongxin-sg.example.cn`) for a contractor's log-in."""
-    return f"{username}@{username}-sg.example.cn" if contractor else f"{username}@{BUREAU_MAIL_DOMAIN}"
+    return f"{username}@{username}-sg.example.cn" if contractor else f"{username}@{domain}"
+
+
+def plans_of(scale: str) -> tuple[CountyPlan, ...]:
+    """The counties a scale builds, in building order."""
+    return COUNTIES[:SCALES[scale].counties]
 
 
 _HOUSEHOLD_CATEGORIES = Weighted((("低保", 65), ("低保边缘", 20), ("支出型困难", 15)))
@@ -140,6 +148,7 @@ class UserSummary:
     role: str
     contractor: str | None
     email: str | None = None
+    area: str | None = None  # the county (or, for the city's staff, the city) the user is scoped to
 
 
 @dataclass(frozen=True)
@@ -152,6 +161,7 @@ class DemoSummary:
     contracts: tuple[ContractSummary, ...]
     users: tuple[UserSummary, ...]
     counts: dict[str, int] = field(default_factory=dict)
+    counties: tuple[str, ...] = (COUNTY,)
 
     def to_json(self) -> dict:
         """The `--json` output: contracts and log-ins only."""
@@ -172,8 +182,8 @@ def build_demo(scale: str, seed: int, today: date, *, reset: bool = False) -> De
     try:
         if reset:
             record_event("reset", "Database", None, {"deleted": empty_database()})
-        refuse_unless_empty()
-        summary = _Builder(SCALES[scale], scale, seed, today).build()
+        refuse_unless_empty(scale)
+        summary = _build(scale, seed, today)
         db.session.commit()
         if reset:  # the emptied chain is a new one: anchor it as a new epoch
             anchor_audit_log(AnchorReason.RESET)
@@ -216,13 +226,72 @@ def _referencing_first(tables) -> list:
     return ordered
 
 
-def refuse_unless_empty() -> None:
+def _build(scale: str, seed: int, today: date) -> DemoSummary:
+    """Each county of the scale in turn (its areas, standards, registers, a year of activity), then,
+    for a city, the city bureau's log-ins; one summary of all."""
+    spec = SCALES[scale]
+    plans = plans_of(scale)
+    record_event("seed", "Demo", None, {"scale": scale, "seed": seed, "today": today,
+                                        "counties": [plan.code for plan in plans]})
+    areas = add_areas(plans)
+    builders: list[_Builder] = []
+    for plan in plans:
+        builder = _Builder(spec.for_county(plan), scale, seed, today, plan, areas[plan.code],
+                           taken=builders[0].people if builders else None)
+        builder.build()
+        builders.append(builder)
+    contracts = tuple(summary for builder in builders for summary in builder.contract_summaries)
+    users = [summary for builder in builders for summary in builder.user_summaries]
+    if spec.counties > 1:
+        users += _add_city_staff(ensure_area(*CITY))
+    return DemoSummary(scale, seed, today, contracts, tuple(users), row_counts(),
+                       tuple(plan.name for plan in plans))
+
+
+def add_areas(plans: tuple[CountyPlan, ...]) -> dict[str, Area]:
+    """Each plan's county with the areas above it, and its townships (the reference data an admin
+    would load from a file); areas already present are kept. By the plan's code.
+
+    The one-county demo goes in the install's county (`home_county`, COUNTY_CODE), whatever its
+    code; its townships are added when that is the plan's county."""
+    counties = {}
+    for plan in plans:
+        county = home_county() if len(plans) == 1 else ensure_area(plan.code, plan.name)
+        counties[plan.code] = county
+        if county.code != plan.code:
+            continue
+        present = set(db.session.execute(select(Area.code).where(Area.parent_id == county.id)).scalars())
+        for name, _, _ in plan.townships:
+            code = plan.township_code(name)
+            if code not in present:
+                db.session.add(Area(code=code, name=name, level=level_of(code), parent_id=county.id))
+    db.session.flush()
+    return counties
+
+
+def _add_city_staff(city: Area) -> list[UserSummary]:
+    """The city bureau's log-ins, scoped to the city (they see its counties)."""
+    made = []
+    for username, role, display_name in CITY_STAFF:
+        password = f"demo-{username}"
+        user = create_user(username, password, role, display_name, None, area_id=city.id)
+        user.email = demo_email(username, False, CITY_MAIL_DOMAIN)
+        made.append(UserSummary(username, password, role, None, user.email, CITY[1]))
+    db.session.flush()
+    return made
+
+
+def refuse_unless_empty(scale: str = "county") -> None:
     """Raise DemoError when the database already holds contracts, contractors, subjects or demo log-ins."""
     for model, label in ((Contract, "合同"), (Contractor, "承接机构"), (Subject, "服务对象"), (Assignment, "任务")):
         if db.session.execute(select(model.id).limit(1)).first():
             raise DemoError(f"数据库中已有{label}数据，未生成演示数据。"
                             "如确要清空重建，请加 --reset（删除全部数据，包括用户和审计日志）。")
-    usernames = [username for username, _, _ in STAFF] + [spec.login for spec in CONTRACTORS]
+    plans = plans_of(scale)
+    usernames = [username for plan in plans for username, _, _ in plan.staff]
+    usernames += [spec.login for plan in plans for spec in plan.contractors]
+    if SCALES[scale].counties > 1:
+        usernames += [username for username, _, _ in CITY_STAFF]
     taken = db.session.execute(select(User.username).where(User.username.in_(usernames))).scalars().all()
     if taken:
         raise DemoError(f"用户名已存在：{'、'.join(sorted(taken))}。请加 --reset 清空后重建。")
@@ -245,6 +314,7 @@ class _ContractPlan:
     lines: dict[str, tuple[int, int]]
     sampling_rule: dict
     amount_yuan: int
+    county: str = COUNTY
 
     @property
     def end(self) -> date:
@@ -255,18 +325,24 @@ class _ContractPlan:
         years = (f"{self.start.year}年度" if self.start.year == self.end.year
                  else f"{self.start.year}—{self.end.year}年度")
         what = "低收入家庭家计调查" if "household_survey" in self.lines else "特困人员自理能力评估及照料护理"
-        return f"{COUNTY}{years}{what}服务项目" + (f"（{self.lot_number}标段）" if self.lot_number else "")
+        return f"{self.county}{years}{what}服务项目" + (f"（{self.lot_number}标段）" if self.lot_number else "")
 
 
 class _Builder:
-    """One seeding run; every random draw comes from Random streams derived from the seed."""
+    """One county's seeding; every random draw comes from Random streams derived from the seed
+    (and, but for 赣县区, the county's code: 赣县区 in a city is the county demo's 赣县区)."""
 
-    def __init__(self, spec: ScaleSpec, scale: str, seed: int, today: date):
+    def __init__(self, spec: ScaleSpec, scale: str, seed: int | str, today: date, plan: CountyPlan = GANXIAN,
+                 area: Area | None = None, *, taken: People | None = None):
         self.spec, self.scale, self.seed, self.today = spec, scale, seed, today
-        self.townships = TOWNSHIPS[:spec.townships]
+        self.plan, self.area = plan, area
+        self.townships = plan.townships[:spec.townships]
         self.places = Weighted((name, weight) for name, weight, _ in self.townships)
-        self.villages = {name: villages_of(name) for name, _, _ in self.townships}
-        self.people = People(self._rng("people"))
+        self.villages = {name: villages_of(name, plan.seat_communities if name == plan.seat else ())
+                         for name, _, _ in self.townships}
+        self.people = People(self._rng("people"), plan.id_codes, taken=taken)
+        # The staff's log-ins by their part in the replay (Activity's "admin", "supervisor", …).
+        self.staff = dict(zip(("admin", "supervisor", "supervisor2", "auditor"), plan.staff))
         self.schedule = Schedule(self._rng("assignments"), today)
         # Terms start at most ten months back and run a year, so three calendar years cover them.
         self.calendar = WorkCalendar(range(today.year - 1, today.year + 2))
@@ -275,48 +351,64 @@ class _Builder:
 
     def _rng(self, part: str) -> random.Random:
         # One stream per part, so that e.g. a change to the schedule leaves the subjects as they were.
-        return random.Random(f"{self.seed}:{part}")
+        if self.plan is GANXIAN:
+            return random.Random(f"{self.seed}:{part}")
+        return random.Random(f"{self.seed}:{self.plan.code}:{part}")
 
-    def build(self) -> DemoSummary:
-        record_event("seed", "Demo", None, {"scale": self.scale, "seed": self.seed, "today": self.today})
-        self.county = home_county()
+    def build(self) -> None:
+        """The county: standards, registers, contracts, a year of activity, log-ins (summaries kept)."""
+        self.county = self.area
+        record_event("seed", "Area", self.county.id, {"county": self.county.name})
         self._add_standards()
+        self.schedule.continue_after(db.session.execute(select(Assignment.number)).scalars())
         contractors = self._add_contractors()
         households, persons = self._add_subjects()
         contracts = self._add_contracts(contractors, households, persons)
         self._add_assignments(contracts, households, persons)
         users = self._add_users(contractors)
         self._add_activity(contracts, users)
-        add_procurement(contracts[0][0], [contractor for _, contractor in contractors], users["supervisor"],
-                        self.today, self._rng("procurement"))
-        add_draft(contracts[-1][0], users["supervisor"])
+        supervisor = users[self.staff["supervisor"][0]]
+        prefix = self.plan.contract_prefix.removesuffix("MZ") + "ZC"
+        add_procurement(contracts[0][0], [contractor for _, contractor in contractors], supervisor,
+                        self.today, self._rng("procurement"), prefix)
+        add_draft(contracts[-1][0], supervisor, prefix)
         self._add_payment_schedules(contracts, users)
         self._add_field_workers(contractors)
-        return DemoSummary(self.scale, self.seed, self.today, tuple(self.contract_summaries),
-                           tuple(self.user_summaries), row_counts())
+        add_condition_reports(contracts[-1][0], supervisor, self.today)
 
     def _add_standards(self) -> None:
+        """Two years back to this one, each a version from 1 January with the year's holidays and
+        调休 days; this year's 低保标准 raised by a second version from 1 July (the usual mid-year
+        adjustment), so that the standards page shows a history."""
         existing = set(db.session.execute(select(LocalStandard.year).where(
             LocalStandard.county_id == self.county.id)).scalars())
-        for year, raise_steps in ((self.today.year - 1, 0), (self.today.year, 1)):
+        figures = self.plan.standards
+        for year, raise_steps in ((self.today.year - 2, -1), (self.today.year - 1, 0), (self.today.year, 1)):
             if year in existing:
                 continue  # an admin's figures win over the demo's
-            db.session.add(LocalStandard(
-                county_id=self.county.id, year=year, county=self.county.name, poverty_line_fen=82_000 + 3_000 * raise_steps,
-                care_allowance_tier1_fen=86_000 + 4_000 * raise_steps,
-                care_allowance_tier2_fen=52_000 + 2_000 * raise_steps,
-                care_allowance_tier3_fen=17_000 + 1_000 * raise_steps,
-                holidays=[day.isoformat() for day in public_holidays(year)],
-            ))
+            poverty_line = figures.poverty_line + figures.poverty_step * raise_steps
+            terms = StandardTerms(
+                poverty_line_fen=poverty_line, poverty_line_rural_fen=poverty_line - _RURAL_LINE_BELOW_URBAN_FEN,
+                care_allowance_tier1_fen=figures.care_tiers[0] + figures.care_steps[0] * raise_steps,
+                care_allowance_tier2_fen=figures.care_tiers[1] + figures.care_steps[1] * raise_steps,
+                care_allowance_tier3_fen=figures.care_tiers[2] + figures.care_steps[2] * raise_steps,
+                holidays=tuple(public_holidays(year)), working_days=tuple(public_working_days(year)))
+            add_version(self.county.id, Draft(year, date(year, 1, 1), f"{year}年城乡低保、特困人员照料护理补贴及抽查回访标准",
+                                              terms), None)
+            if year == self.today.year and self.today >= date(year, 7, 1):
+                raised = replace(terms, poverty_line_fen=terms.poverty_line_fen + 2_000,
+                                 poverty_line_rural_fen=terms.poverty_line_rural_fen + 2_000)
+                add_version(self.county.id, Draft(year, date(year, 7, 1), "年中提高城乡低保标准", raised), None)
         db.session.flush()
 
     def _add_contractors(self) -> list[tuple[ContractorSpec, Contractor]]:
         rng = self._rng("contractors")
         added = []
-        for spec in CONTRACTORS[:self.spec.contractors]:
+        before, since = self.plan.credit_regions
+        for spec in self.plan.contractors[:self.spec.contractors]:
             contractor = save_contractor(
                 None, name=spec.name,
-                credit_code=self.people.credit_code("360721" if spec.founded < 2016 else "360704"),
+                credit_code=self.people.credit_code(before if spec.founded < self.plan.region_since else since),
                 contact_person=self.people.name(rng.random() < 0.4, young=True), contact_phone=self.people.mobile(),
                 county_id=self.county.id)
             count = rng.randint(*self.spec.workers)
@@ -367,7 +459,7 @@ class _Builder:
         survey_target = round(len(households) * SURVEY_SHARE)
         plans = [_ContractPlan(contractors[0], "公开招标", survey_start, all_townships, None,
                                {"household_survey": (survey_target, 1)}, dict(DEFAULT_SAMPLING_RULE),
-                               survey_target * rng.randrange(950, 1060, 10))]
+                               survey_target * rng.randrange(950, 1060, 10), self.plan.name)]
         for lot_number, (lot, owner) in enumerate(zip(care_lots, contractors[1:]), start=1):
             served = sum(1 for person in persons if person["township"] in lot)
             visits = served * 12 * CARE_VISITS_PER_MONTH
@@ -375,12 +467,12 @@ class _Builder:
                 owner, _CARE_METHODS[lot_number - 1], care_start, lot, lot_number if len(care_lots) > 1 else None,
                 {"self_care_assessment": (served, 1), "care_visit": (visits, CARE_VISITS_PER_MONTH)},
                 _CARE_SAMPLING_RULES[lot_number - 1],
-                served * rng.randrange(260, 320, 10) + visits * rng.randrange(75, 95, 5)))
+                served * rng.randrange(260, 320, 10) + visits * rng.randrange(75, 95, 5), self.plan.name))
         contracts = []
         for number, plan in enumerate(plans, start=1):
             spec, contractor = plan.owner
             contract = save_contract(
-                None, lines=plan.lines, code=f"GXMZ-{plan.start.year}-{number:03d}", title=plan.title,
+                None, lines=plan.lines, code=f"{self.plan.contract_prefix}-{plan.start.year}-{number:03d}", title=plan.title,
                 contractor_id=contractor.id, procurement_method=plan.method,
                 amount_fen=round(plan.amount_yuan, -2) * 100, term_start=plan.start, term_end=plan.end,
                 performance_share_bp=3000, kpi_scheme_code="default", sampling_rule=plan.sampling_rule)
@@ -453,7 +545,7 @@ class _Builder:
     def _add_users(self, contractors) -> dict[str, User]:
         """The log-ins, by user name."""
         users = {}
-        for username, role, display_name in STAFF:
+        for username, role, display_name in self.plan.staff:
             users[username] = self._user(username, role, display_name, None)
         for spec, contractor in contractors:
             users[spec.login] = self._user(spec.login, "contractor", f"{spec.short}·{contractor.contact_person}",
@@ -473,7 +565,8 @@ class _Builder:
             user = create_user(username, password, Role.FIELD_WORKER, f"{spec.short}·{worker.name}",
                                field_worker_id=worker.id)
             user.email = f"{username}@{spec.login}-sg.example.cn"
-            self.user_summaries.append(UserSummary(username, password, Role.FIELD_WORKER, contractor.name, user.email))
+            self.user_summaries.append(UserSummary(username, password, Role.FIELD_WORKER, contractor.name, user.email,
+                                                   self.county.name))
             open_ones = db.session.execute(
                 select(Assignment).join(Contract, Assignment.contract_id == Contract.id)
                 .where(Contract.contractor_id == contractor.id,
@@ -485,26 +578,28 @@ class _Builder:
 
     def _user(self, username: str, role: str, display_name: str, contractor: Contractor | None) -> User:
         password = f"demo-{username}"
-        user = create_user(username, password, role, display_name, contractor.id if contractor else None)
-        user.email = demo_email(username, contractor is not None)
+        user = create_user(username, password, role, display_name, contractor.id if contractor else None,
+                           area_id=None if contractor else self.county.id)
+        user.email = demo_email(username, contractor is not None, self.plan.mail_domain)
         self.user_summaries.append(UserSummary(username, password, role, contractor.name if contractor else None,
-                                               user.email))
+                                               user.email, self.county.name))
         return user
 
     def _add_activity(self, contracts, users: dict[str, User]) -> None:
         """A year of uploads, draws, checks, callbacks and reviews, replayed through the services."""
         parties = [Party(contract, users[spec.login], spec.profile,
                          ContractLogs(contract, spec.short, spec.profile.errors, self._rng(f"records:{contract.code}"),
-                                      self.today))
+                                      self.today, self.plan.seat))
                    for contract, spec, _ in contracts]
-        staff = {username: users[username] for username, _, _ in STAFF}
+        staff = {part: users[username] for part, (username, _, _) in self.staff.items()}
         Activity(parties, staff, self.seed, self.today, self.calendar, self._rng("activity")).run()
 
     def _add_payment_schedules(self, contracts, users: dict[str, User]) -> None:
         """Each contract's payment schedule (an advance paid when due, a progress payment on the
         first year's 履约验收, a performance installment per year) and its first year's acceptance,
         opened with its team; concluded when that year is over."""
-        admin, supervisor = users["admin"], users["supervisor"]
+        admin, supervisor = users[self.staff["admin"][0]], users[self.staff["supervisor"][0]]
+        leader = self.staff["supervisor"][2].split()[-1]
         token = set_actor(Actor(admin.id, admin.username, "127.0.0.1"))
         try:
             with replayed_at(datetime.combine(self.today - ONE_DAY, time(2))):
@@ -524,7 +619,7 @@ class _Builder:
                             contract, title=f"{year}年度履约绩效款", kind="performance", condition="evaluation",
                             amount_fen=None, share_bp=None, year=year, due_on=None, user=admin)
                     acceptance = acceptances.open_acceptance(contract, first, supervisor)
-                    acceptances.add_member(acceptance, "刘晓红", "leader", "赣县区民政局救助股")
+                    acceptances.add_member(acceptance, leader, "leader", f"{self.plan.name}民政局救助股")
                     acceptances.add_member(acceptance, "钟国平", "expert", "赣州市社会工作协会")
                     acceptances.add_member(acceptance, "谢桂英", "recipient", "低保户代表")
                     if first < self.today.year:
@@ -558,11 +653,18 @@ def _split(counts: dict[str, int], prefix: str, labels: dict[str, str]) -> str:
     return "，".join(parts) or "无"
 
 
+def _place(summary: DemoSummary) -> str:
+    """赣县区, or 赣州市（赣县区、章贡区、南康区） for a city."""
+    if len(summary.counties) == 1:
+        return summary.counties[0]
+    return f"{CITY[1]}（{'、'.join(summary.counties)}）"
+
+
 def summary_text(summary: DemoSummary, seconds: float) -> str:
     """The Chinese summary printed without --json."""
     counts = summary.counts
     lines = [
-        f"演示数据已生成：{COUNTY}（规模 {summary.scale}，种子 {summary.seed}，基准日 {summary.today}，用时 {seconds:.1f} 秒）",
+        f"演示数据已生成：{_place(summary)}（规模 {summary.scale}，种子 {summary.seed}，基准日 {summary.today}，用时 {seconds:.1f} 秒）",
         f"  承接机构 {counts['contractors']} 家，服务人员 {counts['field_workers']} 名，合同 {counts['contracts']} 份，"
         f"地方标准 {counts['local_standards']} 个年度",
         f"  服务对象：{SubjectKind.HOUSEHOLD.label} {counts.get('subjects_household', 0)} 户，"
@@ -586,10 +688,13 @@ def summary_text(summary: DemoSummary, seconds: float) -> str:
         services = "、".join(label_of(ServiceType, service) for service in contract.service_types)
         lines.append(f"  {contract.code}  {contract.contractor}  {services}  "
                      f"{contract.term_start}至{contract.term_end}  ¥{contract.amount_fen // 100:,}")
-    lines.append("演示账号（用户名 / 密码 / 角色 / 通知邮箱）：")
+    lines.append("演示账号（用户名 / 密码 / 角色 / 通知邮箱）：" if len(summary.counties) == 1 else
+                 "演示账号（用户名 / 密码 / 角色 / 所属区划 / 通知邮箱）：")
     for user in summary.users:
         owner = f"（{user.contractor}）" if user.contractor else ""
-        lines.append(f"  {user.username:<12} {user.password:<18} {label_of(Role, user.role)}{owner}  {user.email or ''}")
+        area = f"  {user.area}" if len(summary.counties) > 1 else ""
+        lines.append(f"  {user.username:<16} {user.password:<21} {label_of(Role, user.role)}{owner}{area}  "
+                     f"{user.email or ''}")
     return "\n".join(lines)
 
 
@@ -597,7 +702,9 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--scale", type=click.Choice(list(SCALES)), default="county", show_default=True,
                   help="small: 60 households, 20 persons, 2 contractors; county: 3,000 households, "
-                       "400 persons, 3 contractors; city: ten times county's subjects, 60–90 workers each.")
+                       "400 persons, 3 contractors (赣县区); city: 赣州市 with 赣县区, 章贡区 and 南康区, "
+                       "30,000 households and 4,000 persons in all, 3 contractors each, and city log-ins; "
+                       "small-city: the three counties at the small scale.")
     @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
                   help="the same seed (and day) always gives the same data")
     @click.option("--json", "as_json", is_flag=True, help="print only the contracts and log-ins, as JSON")
@@ -605,7 +712,7 @@ def register(app: Flask) -> None:
                   help="first delete every row of every table (all data, users and the audit log included; "
                        "the schema stays), in the same transaction as the seeding")
     def seed_demo(scale, seed, as_json, reset):
-        """Build the demo county (赣县区): contractors, contracts, subjects, a year of assignments and their
+        """Build the demo county (赣县区), or the city (赣州市, three counties): contractors, contracts, subjects, a year of assignments and their
         completion logs, log-ins, and each finished quarter's draws, re-checks, rectification notices,
         callbacks and quarterly review, made through the services by the demo's users.
 

@@ -39,13 +39,14 @@ def _yuan(fen: int) -> str:
     return f"{fen / 100:.2f}"
 
 
-def economic_file(today: date, rng: random.Random) -> bytes:
+def economic_file(today: date, rng: random.Random, county_id: int | None = None) -> bytes:
     """Rows for a sample of the households surveyed in the last five months; a few contradict."""
     rows = db.session.execute(
         select(CompletionRecord, Subject).join(Assignment, CompletionRecord.assignment_id == Assignment.id)
         .join(Subject, Assignment.subject_id == Subject.id)
         .where(CompletionRecord.service_type == "household_survey",
-               CompletionRecord.service_date >= today - timedelta(days=150))
+               CompletionRecord.service_date >= today - timedelta(days=150),
+               *([Subject.county_id == county_id] if county_id is not None else []))
         .order_by(CompletionRecord.id)).all()
     latest = {subject.id: (record, subject) for record, subject in rows}  # one survey per household
     chosen = rng.sample(sorted(latest.values(), key=lambda pair: pair[0].id), min(SURVEYED, len(latest)))
@@ -77,13 +78,15 @@ def economic_file(today: date, rng: random.Random) -> bytes:
     return _csv("economic", lines)
 
 
-def death_file(today: date, rng: random.Random) -> bytes:
+def death_file(today: date, rng: random.Random, county_id: int | None = None) -> bytes:
     """Two people cared for who died before their last logged visit, one who died after it, and
     a death the county's registers hold of someone Oversight does not serve."""
     visits = db.session.execute(
         select(Subject, CompletionRecord.service_date).join(Assignment, Assignment.subject_id == Subject.id)
         .join(CompletionRecord, CompletionRecord.assignment_id == Assignment.id)
-        .where(CompletionRecord.service_type == "care_visit").order_by(Subject.id, CompletionRecord.service_date)).all()
+        .where(CompletionRecord.service_type == "care_visit",
+               *([Subject.county_id == county_id] if county_id is not None else []))
+        .order_by(Subject.id, CompletionRecord.service_date)).all()
     dates: dict[int, list[date]] = {}
     subjects = {}
     for subject, day in visits:
@@ -104,12 +107,13 @@ def death_file(today: date, rng: random.Random) -> bytes:
     return _csv("death", lines)
 
 
-def import_demo_evidence(supervisor: User, today: date, seed: int) -> None:
-    """Import the two files as the supervisor (the caller sets the actor and the moment)."""
+def import_demo_evidence(supervisor: User, today: date, seed: int, county_id: int | None = None) -> None:
+    """Import the two files as the supervisor (the caller sets the actor and the moment), of the
+    subjects of `county_id` when given (a city's counties import their own)."""
     rng = random.Random(f"{seed}:evidence")
     store = uploads_store()
-    for kind, data, name in (("economic", economic_file(today, rng), f"核对平台结果-{today:%Y%m}.csv"),
-                             ("death", death_file(today, rng), f"死亡登记-{today:%Y%m}.csv")):
+    for kind, data, name in (("economic", economic_file(today, rng, county_id), f"核对平台结果-{today:%Y%m}.csv"),
+                             ("death", death_file(today, rng, county_id), f"死亡登记-{today:%Y%m}.csv")):
         outcome = import_verification(kind, data, name, supervisor, today, store)
         if not outcome.accepted:
             raise RuntimeError(f"demo {kind} file refused: {outcome.verification_import.message} {outcome.errors[:3]}")

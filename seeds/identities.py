@@ -39,10 +39,13 @@ def org_code_check(body: str) -> str:
 class People:
     """Draws people from `rng`; never repeats an ID number or a mobile."""
 
-    def __init__(self, rng: random.Random):
+    def __init__(self, rng: random.Random, area_codes=AREA_CODES, *, taken: People | None = None):
+        """`area_codes` (code, weight) are those of the residents' ID numbers; `taken` shares the
+        numbers already drawn by another People (a city's counties never repeat one)."""
         self.rng = rng
-        self._id_numbers: set[str] = set()
-        self._mobiles: set[str] = set()
+        self._areas = _AREAS if area_codes is AREA_CODES else Weighted(area_codes)
+        self._id_numbers: set[str] = taken._id_numbers if taken else set()
+        self._mobiles: set[str] = taken._mobiles if taken else set()
 
     def name(self, male: bool, young: bool = False) -> str:
         chars = GIVEN_CHARS[("male" if male else "female", "young" if young else "old")]
@@ -57,7 +60,7 @@ class People:
 
     def id_number(self, birth: date, male: bool) -> str:
         """A valid GB 11643 number; the sequence's last digit is odd for men, even for women."""
-        area = _AREAS.pick(self.rng)
+        area = self._areas.pick(self.rng)
         while True:
             sequence = self.rng.randrange(100) * 10 + self.rng.randrange(1 if male else 0, 10, 2)
             body = f"{area}{birth:%Y%m%d}{sequence:03d}"

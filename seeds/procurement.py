@@ -14,12 +14,12 @@ MEMBERS = ("评审专家甲", "评审专家乙", "评审专家丙")
 
 
 def add_procurement(survey: Contract, contractors: list[Contractor], supervisor: User, today: date,
-                    rng: random.Random) -> None:
+                    rng: random.Random, prefix: str = "GXZC") -> None:
     """A project for the survey contract's next term, every demo contractor a bidder."""
     year = survey.term_end.year + 1
     target = next(line.annual_target for line in survey.service_lines)
     project = procurement.save_project(
-        None, lines={"household_survey": (target, 1)}, code=f"GXZC-{year}-001", title=f"{year}年家计调查服务采购",
+        None, lines={"household_survey": (target, 1)}, code=f"{prefix}-{year}-001", title=f"{year}年家计调查服务采购",
         budget_line=f"社会救助服务购买（{year}年部门预算）", budget_fen=survey.amount_fen * 105 // 100 // 100 * 100,
         procurement_method="竞争性磋商", price_points=Decimal(30), term_start=date(year, 1, 1),
         term_end=date(year, 12, 31), performance_share_bp=3000, user=supervisor,
@@ -42,12 +42,12 @@ def add_procurement(survey: Contract, contractors: list[Contractor], supervisor:
         procurement.save_sheet(project, member, sheet, supervisor)
 
 
-def add_draft(care: Contract, supervisor: User) -> None:
+def add_draft(care: Contract, supervisor: User, prefix: str = "GXZC") -> None:
     """A second project still being prepared (筹备中): next year's care services."""
     year = care.term_end.year + 1
     lines = {line.service_type: (line.annual_target, line.visits_per_month) for line in care.service_lines}
     project = procurement.save_project(
-        None, lines=lines, code=f"GXZC-{year}-002", title=f"{year}年特困人员照料护理服务采购",
+        None, lines=lines, code=f"{prefix}-{year}-002", title=f"{year}年特困人员照料护理服务采购",
         budget_line=f"特困人员供养服务（{year}年部门预算）", budget_fen=care.amount_fen // 100 * 100,
         procurement_method="公开招标", price_points=Decimal(20), term_start=date(year, 1, 1),
         term_end=date(year, 12, 31), performance_share_bp=3000, user=supervisor, county_id=care.county_id)

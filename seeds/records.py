@@ -137,8 +137,10 @@ def _birth_year(id_number: str) -> int:
 class ContractLogs:
     """Plans, writes, checks and flags a year of one contract's visits; `batches()` gives the logs."""
 
-    def __init__(self, contract: Contract, short_name: str, errors: float, rng: random.Random, today: date):
+    def __init__(self, contract: Contract, short_name: str, errors: float, rng: random.Random, today: date,
+                 office: str = _OFFICE):
         self.contract, self.short_name, self.errors, self.rng, self.today = contract, short_name, errors, rng, today
+        self.office = office  # the township of the contractor's office
         self.rows = db.session.execute(
             select(Assignment.id, Assignment.number, Assignment.service_type, Assignment.status,
                    Assignment.due_date, Assignment.required_visits, Assignment.completed_at, Assignment.created_at,
@@ -352,7 +354,7 @@ class ContractLogs:
         busy = [sorted(day, key=lambda visit: visit.start) for _, day in sorted(by_day.items()) if len(day) > 1]
         for first, second in (day[:2] for day in rng.sample(busy, min(count, len(busy)))):
             second.start = first.start + first.minutes // 2  # logged from memory, at the wrong time
-        office = TOWNSHIP_CENTRES[_OFFICE]
+        office = TOWNSHIP_CENTRES[self.office]
         far = [visit for visit in careless
                if visit.place and _km(TOWNSHIP_CENTRES[visit.subject.township], office) > _FAR_KM]
         for visit in rng.sample(far, min(count, len(far))):

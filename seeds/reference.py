@@ -56,6 +56,13 @@ _HOLIDAY_RANGES = {
            ("06-19", "06-21"), ("09-25", "09-27"), ("10-01", "10-07")),
 }
 _FIXED_HOLIDAYS = (("01-01", "01-01"), ("05-01", "05-05"), ("10-01", "10-07"))
+# The weekend days worked instead (调休上班), from the same notices (国办发明电〔2023〕7号,
+# 〔2024〕12号, 〔2025〕7号).
+_WORKING_DAYS = {
+    2024: ("02-04", "02-18", "04-07", "04-28", "05-11", "09-14", "09-29", "10-12"),
+    2025: ("01-26", "02-08", "04-27", "09-28", "10-11"),
+    2026: ("01-04", "02-14", "02-28", "05-09", "09-20", "10-10"),
+}
 
 
 def public_holidays(year: int) -> list[date]:
@@ -70,11 +77,22 @@ def public_holidays(year: int) -> list[date]:
     return days
 
 
-def villages_of(township: str) -> list[str]:
-    """Plausible village (村) and community (社区) names of a township; the same on every run."""
-    if township == "城市社区管委会":
-        return list(URBAN_COMMUNITIES)
+def public_working_days(year: int) -> list[date]:
+    """The weekend days worked in `year` (调休上班日), in date order; none for a year not listed."""
+    return [date.fromisoformat(f"{year}-{day}") for day in _WORKING_DAYS.get(year, ())]
+
+
+def villages_of(township: str, communities: tuple[str, ...] = ()) -> list[str]:
+    """Plausible village (村) and community (社区) names of a township; the same on every run.
+    `communities` are the county seat's own, given by the caller for its seat township; a
+    street office (街道) has communities only."""
+    if township == "城市社区管委会" and not communities:
+        communities = URBAN_COMMUNITIES
+    if communities:
+        return list(communities)
     # A string seed is hashed with SHA-512, so this does not depend on PYTHONHASHSEED.
     local = random.Random(f"villages:{township}")
+    if township.endswith("街道"):
+        return [stem + "社区" for stem in local.sample(VILLAGE_STEMS, local.randint(4, 7))]
     seat = township[:-1] + "社区"
     return [seat] + [stem + "村" for stem in local.sample(VILLAGE_STEMS, local.randint(6, 10))]

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from oversight.clock import BUREAU_UTC_OFFSET
 
-from .reference import public_holidays
+from .reference import public_holidays, public_working_days
 
 ONE_DAY = timedelta(days=1)
 _OVERDUE_NOTES = ("多次上门未遇", "对象外出务工，待返乡后补做", "对象住院，待出院后上门")
@@ -36,13 +36,15 @@ class Profile:
 
 
 class WorkCalendar:
-    """Working days: Monday to Friday, less the public holidays of the years involved."""
+    """Working days: Monday to Friday, less the public holidays of the years involved, and the
+    weekend days worked instead (调休)."""
 
     def __init__(self, years: range):
         self.holidays = {day for year in years for day in public_holidays(year)}
+        self.worked = {day for year in years for day in public_working_days(year)}
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and day not in self.holidays
+        return day in self.worked or (day.weekday() < 5 and day not in self.holidays)
 
     def first_working_day(self, start: date, end: date) -> date:
         day = start
@@ -124,6 +126,13 @@ class Schedule:
         """A time of the county's working day `day`, stored as UTC like every timestamp."""
         local = datetime.combine(day, time()) + timedelta(minutes=start_minute + self.rng.randrange(span_minutes))
         return local - BUREAU_UTC_OFFSET
+
+    def continue_after(self, numbers) -> None:
+        """Number each issue day on from the highest of `numbers` (RW20260105-000012, another
+        county's in the same database): bureau numbers are unique over all counties."""
+        for number in numbers:
+            day = date(int(number[2:6]), int(number[6:8]), int(number[8:10]))
+            self._sequences[day] = max(self._sequences.get(day, 0), int(number.rsplit("-", 1)[1]))
 
     def numbered_rows(self) -> list[dict]:
         """The rows in number order, so that ids follow the numbers."""

@@ -48,16 +48,22 @@ def database_config(tmp_path_factory):
         yield {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
         return
     schema = f"t_{os.getpid()}_{secrets.token_hex(4)}"
+    # The app works as a role of its own that owns the schema but is no superuser: a superuser
+    # passes every row-level security policy, the tables' owner only those not forced.
+    role = f"{schema}_owner"
     admin_engine = create_engine(POSTGRES_URL)
     with admin_engine.begin() as connection:  # raises when the server is unreachable: no silent skip
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        connection.execute(text(f'CREATE ROLE "{role}" NOLOGIN NOSUPERUSER NOBYPASSRLS'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"'))
     yield {
         "SQLALCHEMY_DATABASE_URI": POSTGRES_URL,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
+        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema} -crole={role}"}},
         "TEST_SCHEMA": schema,
+        "TEST_ROLE": role,
     }
     with admin_engine.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        connection.execute(text(f'DROP ROLE "{role}"'))
     admin_engine.dispose()
 
 

@@ -15,7 +15,7 @@ def subprocess_env(app, tmp_path: Path, **settings: str) -> dict[str, str]:
     env = {**os.environ, "OVERSIGHT_INSTANCE_PATH": str(tmp_path / "instance"), "SECRET_KEY": "x"}
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     schema = app.config.get("TEST_SCHEMA")
-    env["DATABASE_URL"] = f"{url}?options=-csearch_path%3D{schema}" if schema else url
+    env["DATABASE_URL"] = f"{url}?options=-csearch_path%3D{schema}%20-crole%3D{app.config['TEST_ROLE']}" if schema else url
     env.update({f"OVERSIGHT_{name}": value for name, value in settings.items()})
     return env
 

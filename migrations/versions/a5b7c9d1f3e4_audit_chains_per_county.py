@@ -1,7 +1,7 @@
 """audit_events.county_id: one audit chain per county (NULL: the city chain)
 
 Revision ID: a5b7c9d1f3e4
-Revises: d2e4f6a8c0b1
+Revises: b6c8d0e2a4f5
 Create Date: 2026-12-04 20:40:00
 
 Every existing event stays where it is: NULL, the city chain, which the single chain of a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a5b7c9d1f3e4'
-down_revision = 'd2e4f6a8c0b1'
+down_revision = 'b6c8d0e2a4f5'
 branch_labels = None
 depends_on = None
 

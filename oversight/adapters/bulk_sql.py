@@ -78,6 +78,7 @@ class RawInsert:
         self.dialect, self.table = self.connection.dialect, table
         self.constants = {key: self._converted(key, value) for key, value in constants.items() if value is not None}
         self._copy_types: dict[str, int] | None = None
+        self._secured: bool | None = None
 
     def _processor(self, key: str):
         column_type = self.table.c[key].type
@@ -125,18 +126,41 @@ class RawInsert:
         self.connection.exec_driver_sql(self._sql(list(values)), list(zip(*values.values())))
 
     def _copy(self, values: dict[str, list]) -> None:
-        """One binary COPY of the rows; a driver error is raised as SQLAlchemy's (IntegrityError …)."""
+        """One binary COPY of the rows; a driver error is raised as SQLAlchemy's (IntegrityError …).
+
+        PostgreSQL refuses COPY FROM into a table whose row-level security applies to the role
+        (the county tables, for the app's role: `models/row_security.py`): the rows are then
+        copied into a temporary table of the same columns and moved by one INSERT … SELECT,
+        which the county policy checks row by row as it would an INSERT.
+        """
         keys = list(values)
-        sql = f"COPY {self._table_name()} ({self._column_list(keys)}) FROM STDIN (FORMAT BINARY)"
+        columns = self._column_list(keys)
+        staged = "_oversight_copy" if self._row_security() else None
+        sql = f"COPY {staged or self._table_name()} ({columns}) FROM STDIN (FORMAT BINARY)"
         types = self._types()
         dbapi = self.dialect.loaded_dbapi
         try:
-            with self.connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
-                copy.set_types([types[key] for key in keys])
-                for row in zip(*values.values()):
-                    copy.write_row(row)
+            with self.connection.connection.cursor() as cursor:
+                if staged:
+                    cursor.execute(f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS "
+                                   f"SELECT {columns} FROM {self._table_name()} WITH NO DATA")
+                with cursor.copy(sql) as copy:
+                    copy.set_types([types[key] for key in keys])
+                    for row in zip(*values.values()):
+                        copy.write_row(row)
+                if staged:
+                    cursor.execute(f"INSERT INTO {self._table_name()} ({columns}) SELECT {columns} FROM {staged}")
+                    cursor.execute(f"DROP TABLE {staged}")
         except dbapi.Error as error:
             raise exc.DBAPIError.instance(sql, None, error, dbapi.Error, dialect=self.dialect) from error
+
+    def _row_security(self) -> bool:
+        """Whether row-level security applies to the table for the connection's role."""
+        if self._secured is None:
+            with self.connection.connection.cursor() as cursor:
+                cursor.execute("SELECT row_security_active(%s::regclass)", (self._table_name(),))
+                self._secured = bool(cursor.fetchone()[0])
+        return self._secured
 
     def _types(self) -> dict[str, int]:
         """The table's column types as the server has them (binary COPY sends each value in its

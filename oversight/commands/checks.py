@@ -13,9 +13,9 @@ from ..domain.periods import InvalidQuarter, Quarter
 from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import Contract, SamplingDraw
-from ..services.draws import CALLBACK, SPOT_CHECK, DrawError, draw_as_json, make_draws, verify_stored_draw
+from ..services.draws import CALLBACK, MEDIA_AUDIT, SPOT_CHECK, DrawError, draw_as_json, make_draws, verify_stored_draw
 
-_PURPOSES = {"spot-check": SPOT_CHECK, "callback": CALLBACK}
+_PURPOSES = {"spot-check": SPOT_CHECK, "callback": CALLBACK, "media-audit": MEDIA_AUDIT}
 
 
 def register(app: Flask) -> None:
@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
     @click.option("--seed", default=None, help="seed text (default: a fresh random one per draw)")
     @click.option("--json", "as_json", is_flag=True, help="print the draws as JSON")
     def draw_command(purpose, quarter, contract_code, service_type, risk_weighted, seed, as_json):
-        """Draw spot checks or callbacks: one draw per contract and service type in scope."""
+        """Draw spot checks, callbacks or media audits (影像核验): one draw per contract and service type in scope."""
         try:
             parsed = Quarter.parse(quarter)
         except InvalidQuarter as error:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from oversight.adapters.tables.cells import reasons_where, time_minutes
 from oversight.domain.completion_log import INCOME_PARTS, day_numbers
+from oversight.domain.local_standards import PovertyLine
 from oversight.domain.money import format_yuan
 
 EARTH_RADIUS_KM = 6371.0088
@@ -52,6 +53,9 @@ class AnomalyContext:
     existing: pd.DataFrame | None = None
     township_centres: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     poverty_line_fen: int | None = None
+    # The 低保标准 versions by the day they take effect; when given, each record is held to the
+    # line in force on its service day, urban or rural by its subject's `urban` (SPEC 8).
+    poverty_lines: tuple[PovertyLine, ...] = ()
     previous_conclusions: Mapping[str, str] = field(default_factory=dict)
     short_visit_minutes: int = 10
     day_start: dt.time = dt.time(6, 0)
@@ -100,7 +104,7 @@ def has_flags(flags: pd.Series) -> pd.Series:
 def _subjects(visits: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     """id_number and township of each visit's subject, by position."""
     by_id = assignments.drop_duplicates("assignment_id").set_index("assignment_id")
-    columns = [c for c in ("id_number", "township") if c in by_id.columns]
+    columns = [c for c in ("id_number", "township", "urban") if c in by_id.columns]
     return by_id[columns].reindex(visits["assignment_id"].to_numpy()).reset_index(drop=True)
 
 
@@ -211,20 +215,44 @@ def _identical_answers(visits, subjects, ctx):
         others > 0, lambda r: "与同一服务人员调查的另外" + others[r].astype(str) + "户家庭人口、收入和资产完全相同")
 
 
+def _lines(visits, subjects, ctx) -> pd.Series | None:
+    """The 低保标准 each visit is held to (NaN where none was in force on its day)."""
+    if ctx.poverty_lines:
+        lines = sorted(ctx.poverty_lines, key=lambda line: line.effective_from)
+        starts = np.array([line.effective_from.toordinal() for line in lines], dtype=float)
+        at = np.searchsorted(starts, day_numbers(visits["service_date"]).to_numpy(), side="right") - 1
+        urban = subjects["urban"].fillna(True).astype(bool).to_numpy() if "urban" in subjects \
+            else np.ones(len(visits), dtype=bool)
+        index = np.maximum(at, 0)
+        amounts = np.where(urban, np.array([line.urban_fen for line in lines], dtype=float)[index],
+                           np.array([line.rural_fen for line in lines], dtype=float)[index])
+        return pd.Series(np.where(at >= 0, amounts, np.nan), index=visits.index)
+    if ctx.poverty_line_fen is None:
+        return None
+    return pd.Series(float(ctx.poverty_line_fen), index=visits.index)
+
+
 def _poverty_line(visits, subjects, ctx):
-    if ctx.poverty_line_fen is None or "per_capita_monthly_income_fen" not in visits:
+    if "per_capita_monthly_income_fen" not in visits:
         return
-    line = ctx.poverty_line_fen
+    line = _lines(visits, subjects, ctx)
+    if line is None:
+        return
     income = visits["per_capita_monthly_income_fen"]
     conclusion = visits["survey_conclusion"]
-    floor = round(line * ctx.far_below_share)
+    floor = (line * ctx.far_below_share).round()
+    known = line.notna()
+
+    def yuan(amounts: pd.Series) -> pd.Series:
+        return amounts.astype("int64").map(format_yuan)
+
     yield "eligible_above_line", reasons_where(
-        (conclusion == "符合") & (income >= line),
-        lambda r: "结论为符合，但人均月收入" + income[r].map(format_yuan) + f"元不低于低保标准{format_yuan(line)}元")
+        known & (conclusion == "符合") & (income >= line),
+        lambda r: "结论为符合，但人均月收入" + income[r].map(format_yuan) + "元不低于低保标准" + yuan(line[r]) + "元")
     yield "ineligible_below_line", reasons_where(
-        (conclusion == "不符合") & (income < floor),
+        known & (conclusion == "不符合") & (income < floor),
         lambda r: "结论为不符合，但人均月收入" + income[r].map(format_yuan)
-        + f"元低于低保标准的{ctx.far_below_share:.0%}（{format_yuan(floor)}元）")
+        + f"元低于低保标准的{ctx.far_below_share:.0%}（" + yuan(floor[r]) + "元）")
 
 
 def _conclusion_changed(visits, subjects, ctx):

@@ -1,7 +1,7 @@
 """Appeals of failed spot checks and the separation of duties around them (issue 10, point 7).
 
-A contractor may appeal a failed spot check within a number of county days from the day the
-check was recorded. The appeal is decided by a supervisor other than the one who recorded the
+A contractor may appeal a failed spot check within a number of working days (工作日, by the
+county's holiday calendar) from the day the check was recorded. The appeal is decided by a supervisor other than the one who recorded the
 check, optionally after a second re-check (复核) by someone other than the original checker.
 
 The final verdict is the decision: upheld keeps the failure, overturned makes the check pass.
@@ -11,32 +11,34 @@ comparison's counts, a decision alone does not change them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from .vocabulary import AppealDecision
+from .working_days import HolidayCalendar
 
 
 class AppealRefused(ValueError):
     """An appeal step refused; the message is Chinese, for the user."""
 
 
-def appeal_deadline(recorded_on: date, window_days: int) -> date:
-    """The last county day on which a check recorded on `recorded_on` may be appealed."""
+def appeal_deadline(recorded_on: date, window_days: int, calendar: HolidayCalendar = HolidayCalendar()) -> date:
+    """The last county day on which a check recorded on `recorded_on` may be appealed: the
+    `window_days`-th working day after it (the day itself when 0)."""
     if window_days < 0:
         raise ValueError("申诉期限天数不能为负数")
-    return recorded_on + timedelta(days=window_days)
+    return calendar.add_working_days(recorded_on, window_days)
 
 
 def check_appealable(*, passed: bool, recorded_on: date, today: date, window_days: int,
-                     already_appealed: bool) -> None:
+                     already_appealed: bool, calendar: HolidayCalendar = HolidayCalendar()) -> None:
     """Refuse an appeal of a passed check, a second appeal, or one after the window closed."""
     if passed:
         raise AppealRefused("复检合格，无需申诉")
     if already_appealed:
         raise AppealRefused("该抽查结果已提出申诉，不能重复申诉")
-    deadline = appeal_deadline(recorded_on, window_days)
+    deadline = appeal_deadline(recorded_on, window_days, calendar)
     if today > deadline:
-        raise AppealRefused(f"申诉期已于 {deadline.isoformat()} 截止（复检录入后 {window_days} 天内可申诉）")
+        raise AppealRefused(f"申诉期已于 {deadline.isoformat()} 截止（复检录入后 {window_days} 个工作日内可申诉）")
 
 
 def check_decider(*, decider_id: int, checker_id: int) -> None:

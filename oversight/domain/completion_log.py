@@ -152,6 +152,8 @@ class LogContext:
     workers: worker_no, name (the contractor's registered field workers).
     existing: assignment_id, service_date (date), start_time ("HH:MM" or `datetime.time`).
     poverty_line_fen: 低保标准 per person per month, for the anomaly flags only.
+    poverty_lines: the 低保标准 versions (`local_standards.PovertyLine`) by the day they take
+        effect, urban and rural, for the flags; `assignments` then carries `urban`.
     """
 
     service_type: str
@@ -162,6 +164,7 @@ class LogContext:
     workers: pd.DataFrame
     existing: pd.DataFrame
     poverty_line_fen: int | None = None
+    poverty_lines: tuple = ()
 
 
 @dataclass(frozen=True)

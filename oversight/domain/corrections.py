@@ -26,7 +26,7 @@ from oversight.domain.money import fen_to_yuan
 FIXED_KEYS = frozenset({"number", "subject_name", "id_number"})
 DERIVED_KEYS = frozenset({"worker_name"})
 # Indicators whose review figures list assignment ids; the others listed here list record ids.
-ASSIGNMENT_INDICATORS = frozenset({"completion", "timeliness"})
+ASSIGNMENT_INDICATORS = frozenset({"completion", "timeliness", "reassessment_on_time"})
 RECORD_INDICATORS = frozenset({"spot_check_pass", "field_accuracy", "satisfaction", "authenticity"})
 
 _YES_NO = {True: "是", False: "否"}

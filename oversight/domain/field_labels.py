@@ -131,9 +131,17 @@ FIELD_LABELS: dict[str, str] = {
     "received_at": "服务器接收时间", "accuracy_m": "定位精度（米）", "no_signature_reason": "未签名原因",
     "media": "照片与签名", "media_id": "照片或签名", "visit_id": "移动端服务记录",
     "perceptual_hash": "感知哈希",
+    # media audit (issue 12)
+    "visit_media_id": "照片或签名", "verdict": "核验结论", "reviewer_id": "核验人", "reviewed_at": "核验时间",
     # areas (issue 14)
     "level": "层级", "parent_id": "上级区划", "county_id": "所属县（区）", "area_id": "管辖区域",
-    "added": "新增", "renamed": "更名",
+    "added": "新增", "renamed": "更名", "counties": "县（区）",
+    # local standards (issue 14)
+    "poverty_line_rural_fen": "农村低保标准（元/人/月）", "working_days": "调休上班日",
+    "effective_from": "生效日期", "standard_id": "地方标准", "persons": "人数", "total_fen": "合计金额（元）",
+    # re-assessment on a change of condition (issue 14)
+    "reported_on": "报告日期", "reporter_kind": "报告人类别", "reporter_name": "报告人", "description": "变化情况",
+    "stated_by_id": "确定人",
 }
 
 # Where a key means something more particular on one kind of object.
@@ -164,6 +172,12 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("ExportJob", "heartbeat_at"): "后台任务进程最近心跳",
     ("RectificationNotice", "outcome"): "整改结果",
     ("AuditLog", "reason"): "锚定原因",
+    ("LocalStandard", "poverty_line_fen"): "城市低保标准（元/人/月）",
+    ("LocalStandardVersion", "poverty_line_fen"): "城市低保标准（元/人/月）",
+    ("LocalStandardVersion", "number"): "版本号",
+    ("LocalStandardVersion", "reason"): "变更原因",
+    ("LocalStandard", "holidays"): "法定节假日",
+    ("LocalStandardVersion", "holidays"): "法定节假日",
     ("Notification", "kind"): "通知类别",
     ("NotificationPreference", "kind"): "通知类别",
     ("NotificationPreference", "email"): "发送邮件",
@@ -181,6 +195,9 @@ OBJECT_FIELD_LABELS: dict[tuple[str, str], str] = {
     ("AcceptanceMember", "role"): "验收小组角色",
     ("ApiToken", "name"): "设备名称",
     ("Assignment", "worker_id"): "指派的服务人员",
+    ("Assignment", "reason"): "任务类型",
+    ("TierEffectiveDate", "record_id"): "评估记录",
+    ("TierEffectiveDate", "reason"): "说明",
 }
 
 

@@ -35,6 +35,7 @@ ROLES_TOLD: dict[NotificationKind, frozenset[str]] = {
     NotificationKind.IMPORT_FINISHED: _CONTRACTOR | _STAFF,
     NotificationKind.IMPORT_FAILED: _CONTRACTOR | _STAFF,
     NotificationKind.DUE_SOON: _CONTRACTOR,
+    NotificationKind.REASSESSMENT_ASSIGNED: _CONTRACTOR,
 }
 
 
@@ -262,6 +263,16 @@ def due_soon(contractor_id: int, count: int, today: date, horizon: date, days: i
     return Message(NotificationKind.DUE_SOON, f"due-soon:{today.isoformat()}", f"{count} 项任务将在 {days} 天内到期",
                    f"截至 {county_date(horizon)}，本机构有 {count} 项任务到期，请及时完成并上传服务记录。",
                    f"/assignments/?status=assigned&due_month={today:%Y-%m}", Audience(contractor_id, contractor_users=True))
+
+
+def reassessment_assigned(report: Any) -> Message:
+    """A reported change of condition issued a re-assessment to the contractor serving the person."""
+    assignment = report.assignment
+    return Message(NotificationKind.REASSESSMENT_ASSIGNED, f"re-assessment:{assignment.id}",
+                   f"收到情况变化复评任务 {assignment.number}",
+                   f"合同 {report.contract.code} 的一名服务对象情况发生变化（{county_date(report.reported_on)}报告），"
+                   f"请于 {county_date(assignment.due_date)}（北京时间）前完成自理能力复评并上报评估记录。",
+                   f"/assignments/{assignment.id}", _contractor(report))
 
 
 def recipients(audience: Audience, users: list[Any]) -> list[Any]:

@@ -268,6 +268,16 @@ DEFAULT_SCHEME = Scheme(
     ),
 )
 
+# Indicators a scheme may weight that the default scheme does not: offered on the scheme form
+# (unticked, with these figures) and scored only by a scheme that includes them, so existing
+# schemes' scores and fingerprints are unchanged by their existence.
+OPTIONAL_INDICATORS: tuple[Indicator, ...] = (
+    # 按时复评率 (issue 14): re-assessments on a reported change done within their 10 working days.
+    Indicator("reassessment_on_time", "按时复评率", Decimal(5), Decimal("1.00"), Decimal("0.80")),
+    # 移动端记录占比 (issue 12): completed assignments of the quarter whose visit was recorded in the app.
+    Indicator("app_share", "移动端记录占比", Decimal(5), Decimal("0.90"), Decimal("0.50")),
+)
+
 
 def non_negative_int(value: object, what: str, error: type[ScoringError] = ScoringError) -> int:
     """The value if it is an int ≥ 0; TypeError for other types, `error` for negatives."""

@@ -131,6 +131,7 @@ class AnomalyFlag(Labelled):
     OUTSIDE_WINDOW = "outside_window", "签到时间不在服务时段内"
     REUSED_PHOTO = "reused_photo", "同一照片在多次服务中使用"
     SIMILAR_PHOTO = "similar_photo", "照片与其他服务的照片几乎相同"
+    DOUBTFUL_MEDIA = "doubtful_media", "影像核验存疑"
 
 
 class SamplingRuleKind(Labelled):
@@ -142,6 +143,7 @@ class SamplingRuleKind(Labelled):
 class DrawPurpose(Labelled):
     SPOT_CHECK = "spot_check", "抽查复检"
     CALLBACK = "callback", "电话回访"
+    MEDIA_AUDIT = "media_audit", "影像核验"  # photos and signatures of app visits (issue 12)
 
 
 class Stratum(Labelled):
@@ -345,6 +347,8 @@ class AuditObject(Labelled):
     UPLOAD_BATCH = "UploadBatch", "上传批次"
     COMPLETION_RECORD = "CompletionRecord", "服务记录"
     LOCAL_STANDARD = "LocalStandard", "地方标准"
+    LOCAL_STANDARD_VERSION = "LocalStandardVersion", "地方标准版本"
+    FINANCE_EXPORT = "FinanceExport", "特困人员护理补贴表"
     AREA = "Area", "行政区划"
     SAMPLING_DRAW = "SamplingDraw", "抽样"
     DRAW_ITEM = "DrawItem", "抽中记录"
@@ -370,6 +374,7 @@ class AuditObject(Labelled):
     APP_VISIT = "AppVisit", "移动端服务记录"
     MEDIA_FILE = "MediaFile", "照片或签名"
     VISIT_MEDIA = "VisitMedia", "服务记录的照片或签名"
+    MEDIA_REVIEW = "MediaReview", "影像核验结果"
     NOTIFICATION = "Notification", "通知"
     NOTIFICATION_PREFERENCE = "NotificationPreference", "通知设置"
     AUDIT_BUNDLE = "AuditBundle", "审计包"
@@ -390,6 +395,8 @@ class AuditObject(Labelled):
     CONTRACT_ACCEPTANCE = "ContractAcceptance", "履约验收"
     ACCEPTANCE_MEMBER = "AcceptanceMember", "验收小组成员"
     CONTRACTOR_PROFILE = "ContractorProfile", "承接机构履约档案"
+    CONDITION_REPORT = "ConditionReport", "情况变化报告"
+    TIER_EFFECTIVE_DATE = "TierEffectiveDate", "护理档次生效日期"
 
 
 class ImportKind(Labelled):
@@ -544,6 +551,7 @@ class NotificationKind(Labelled):
     IMPORT_FINISHED = "import_finished", "上传记录处理完成"
     IMPORT_FAILED = "import_failed", "上传记录处理失败"
     DUE_SOON = "due_soon", "任务即将到期"
+    REASSESSMENT_ASSIGNED = "reassessment_assigned", "情况变化复评任务派发"
 
 
 class EmailStatus(Labelled):
@@ -675,3 +683,32 @@ class AreaLevel(Labelled):
     COUNTY = "county", "县（区）"
     TOWNSHIP = "township", "乡镇（街道）"
     VILLAGE = "village", "村（社区）"
+
+
+# --- re-assessment on a change of condition (issue 14) -------------------------------------------
+
+
+class AssignmentReason(Labelled):
+    """Why an assignment was issued, where it is not the contract's ordinary work (NULL)."""
+
+    REASSESSMENT = "reassessment", "情况变化复评"
+
+
+class ConditionReporter(Labelled):
+    """Who reported a special-hardship person's change of condition (情况变化报告)."""
+
+    CONTRACTOR_STAFF = "contractor_staff", "承接机构工作人员"
+    FIELD_WORKER = "field_worker", "服务人员（经承接机构）"
+    BUREAU = "bureau", "民政部门"
+    TOWNSHIP = "township", "乡镇（街道）"
+    VILLAGE_COMMITTEE = "village_committee", "村（居）委会"
+    FAMILY = "family", "本人或家属"
+    OTHER = "other", "其他"
+# --- field app: media audit (issue 12) ----------------------------------------------------------
+
+
+class MediaVerdict(Labelled):
+    """A supervisor's verdict on one drawn photo or signature (影像核验)."""
+
+    REAL = "real", "真实"
+    DOUBTFUL = "doubtful", "存疑"

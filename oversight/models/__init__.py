@@ -8,7 +8,7 @@ from .audit import AuditEvent
 from .completion import CompletionRecord, UploadBatch
 from .contract import Contract, ServiceLine
 from .contractor import Contractor, FieldWorker
-from .field_app import ApiToken, AppVisit, MediaFile, VisitMedia
+from .field_app import ApiToken, AppVisit, MediaFile, MediaReview, VisitMedia
 from .correction import CompletionRecordVersion, CorrectionRequest
 from .operations import ExportJob, JobRun, Notification, NotificationPreference, TaskFailure
 from .oversight_checks import (
@@ -30,7 +30,8 @@ from .procurement import (
 )
 from .payments import Installment
 from .performance import AnnualEvaluation, KpiScheme, PaymentRecord, QuarterlyReview, ReviewManualItem
-from .standard import LocalStandard
+from .standard import LocalStandard, LocalStandardVersion
+from .reassessment import ConditionReport, TierEffectiveDate
 from .subject import Subject
 from .user import User
 from .verification import EvidenceFlag, VerificationImport
@@ -43,6 +44,12 @@ __all__ = [
     "EvidenceFlag", "ExportJob", "VerificationImport", "Appeal", "ProposedDeduction",
     "ProcurementLine", "ProcurementProject", "TenderBid", "TenderEvaluator", "TenderScore", "TenderScoringItem",
     "AcceptanceMember", "ContractAcceptance", "Installment",
-    "ApiToken", "AppVisit", "MediaFile", "VisitMedia",
-    "Area",
+    "ApiToken", "AppVisit", "MediaFile", "MediaReview", "VisitMedia",
+    "Area", "LocalStandardVersion",
+    "ConditionReport", "TierEffectiveDate",
 ]
+
+from ..extensions import db as _db  # noqa: E402
+from .row_security import install_policies as _install_policies  # noqa: E402
+
+_install_policies(_db.metadata)  # every table above with a county_id column, on PostgreSQL

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.vocabulary import AssignmentStatus, ServiceType, label_of
+from ..domain.vocabulary import AssignmentReason, AssignmentStatus, ServiceType, label_of
 from ..extensions import db
 from .base import TimestampMixin, one_of
 from .county import ContractCounty
@@ -23,6 +23,7 @@ class Assignment(ContractCounty, TimestampMixin, db.Model):
         Index("ix_assignments_subject_status_due", "subject_id", "status", "due_date"),
         one_of("service_type", ServiceType),
         one_of("status", AssignmentStatus),
+        one_of("reason", AssignmentReason),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +38,9 @@ class Assignment(ContractCounty, TimestampMixin, db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     # The contractor's field worker the visit is given to (the field app shows it to them only).
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("field_workers.id"), index=True)
+    # Why it was issued, when not the contract's ordinary work: a re-assessment on a reported
+    # change of condition (`services.reassessment`); NULL for the ordinary ones.
+    reason: Mapped[str | None] = mapped_column(String(16))
 
     contract: Mapped[Contract] = relationship()  # noqa: F821
     subject: Mapped[Subject] = relationship()  # noqa: F821
@@ -45,6 +49,10 @@ class Assignment(ContractCounty, TimestampMixin, db.Model):
     @property
     def status_label(self) -> str:
         return label_of(AssignmentStatus, self.status)
+
+    @property
+    def reason_label(self) -> str:
+        return label_of(AssignmentReason, self.reason) if self.reason else ""
 
     @property
     def service_label(self) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain.vocabulary import MediaKind
+from ..domain.vocabulary import MediaKind, MediaVerdict
 from ..extensions import db
 from .base import one_of, utcnow
 
@@ -60,7 +60,8 @@ class AppVisit(db.Model):
     request_sha256: Mapped[str] = mapped_column(String(64))  # the body the key was first sent with
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"), index=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), unique=True)
-    check_in_at: Mapped[datetime]  # device times, stored as UTC
+    # device times, stored as UTC; indexed for the near-identical photos of the last 180 days
+    check_in_at: Mapped[datetime] = mapped_column(index=True)
     check_out_at: Mapped[datetime]
     device_sent_at: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -89,3 +90,23 @@ class VisitMedia(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
 
     media: Mapped[MediaFile] = relationship()
+
+
+class MediaReview(db.Model):
+    """影像核验: a supervisor's verdict on one photo or signature of a record drawn for a media
+    audit (real, or doubtful with a reason)."""
+
+    __tablename__ = "media_reviews"
+    __table_args__ = (UniqueConstraint("draw_item_id", "visit_media_id"), one_of("verdict", MediaVerdict))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_item_id: Mapped[int] = mapped_column(ForeignKey("draw_items.id"), index=True)
+    visit_media_id: Mapped[int] = mapped_column(ForeignKey("visit_media.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("completion_records.id"), index=True)
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visit_media: Mapped[VisitMedia] = relationship()
+    reviewer: Mapped[User] = relationship()  # noqa: F821

@@ -27,6 +27,7 @@ from ..models import Appeal, Contract, RectificationNotice, SpotCheck, User
 from ..policy import Action, may, owns
 from ..clock import local_day, utcnow
 from . import notifications
+from .calendar import working_calendar
 from .attachments import OwnerKind, Upload, attach_all, register_owner
 from .spot_checks import reported_values
 
@@ -37,8 +38,10 @@ def appeal_of(check: SpotCheck) -> Appeal | None:
 
 
 def appeal_window_closes(check: SpotCheck, window_days: int = DEFAULT_APPEAL_DAYS) -> date:
-    """The last county day the check may be appealed: `window_days` after the day it was recorded."""
-    return appeal_deadline(local_day(check.created_at), window_days)
+    """The last county day the check may be appealed: `window_days` working days after the day it
+    was recorded, by the holiday calendar in force that day."""
+    recorded_on = local_day(check.created_at)
+    return appeal_deadline(recorded_on, window_days, working_calendar(check.contract.county_id, recorded_on))
 
 
 def appealable_checks(contract_ids: Select) -> Select:
@@ -67,8 +70,10 @@ def file_appeal(check: SpotCheck, user: User, reason: str, today: date,
     """The contractor's appeal of a failed check, with its reasons and evidence files, within the
     window (AttachmentRefused for a bad file: nothing is filed)."""
     _own(check, user)
-    check_appealable(passed=check.passed, recorded_on=local_day(check.created_at), today=today,
-                     window_days=window_days, already_appealed=appeal_of(check) is not None)
+    recorded_on = local_day(check.created_at)
+    check_appealable(passed=check.passed, recorded_on=recorded_on, today=today,
+                     window_days=window_days, already_appealed=appeal_of(check) is not None,
+                     calendar=working_calendar(check.contract.county_id, recorded_on))
     reason = (reason or "").strip()
     if not reason:
         raise AppealRefused("请写明申诉理由")

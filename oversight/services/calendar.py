@@ -3,23 +3,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-
 from ..domain.working_days import HolidayCalendar
-from ..extensions import db
-from ..models import LocalStandard
+from .standards import year_calendar
 
 # A count of working days from a day late in a year can run into the next: read both years.
 _YEARS_AHEAD = 1
 
 
 def working_calendar(county_id: int, start: date) -> HolidayCalendar:
-    """The county's calendar for counting working days from `start`: its year's holidays and the next's."""
-    holidays = db.session.execute(
-        select(LocalStandard.holidays).where(LocalStandard.county_id == county_id,
-                                             LocalStandard.year.between(start.year, start.year + _YEARS_AHEAD))
-    ).scalars()
-    return HolidayCalendar.of(holidays=[day for year_days in holidays for day in (year_days or [])])
+    """The county's calendar for counting working days from `start`: the holidays and 调休 working
+    days of its year and the next, each year's as the version in force on `start` lists them."""
+    calendar = HolidayCalendar()
+    for year in range(start.year, start.year + _YEARS_AHEAD + 1):
+        calendar = calendar.merged(year_calendar(county_id, year, start))
+    return calendar
 
 
 def add_working_days(county_id: int, start: date, count: int) -> date:

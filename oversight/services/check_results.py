@@ -280,9 +280,9 @@ def _by_worker(checks: Sequence[CheckFact], calls: Sequence[CallFact], flags: di
 
 
 def _thresholds(county_id: int, year: int) -> tuple[Decimal, Decimal, int]:
-    """The county's retraining and re-check thresholds of the year (rates) and the re-check's
-    minimum of checked records."""
-    standard = standard_for(county_id, year)
+    """The county's retraining and re-check thresholds of the year (rates, as its last version of
+    the year has them) and the re-check's minimum of checked records."""
+    standard = standard_for(county_id, date(year, 12, 31))
     retrain = standard.retrain_threshold_bp if standard else DEFAULT_RETRAIN_BP
     recheck = standard.recheck_threshold_bp if standard else DEFAULT_RECHECK_BP
     min_checks = standard.recheck_min_checks if standard else DEFAULT_RECHECK_MIN_CHECKS

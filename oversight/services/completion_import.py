@@ -41,14 +41,16 @@ from ..adapters.tables.marked import error_workbook, unlisted_note
 from ..adapters.tables.reading import ReadLimits, UnreadableFile, iter_table
 from ..clock import format_county_time, utcnow
 from ..domain.anomalies import AnomalyContext, anomaly_flags, has_flags
+from ..domain.local_standards import is_urban
 from ..domain.completion_log import RECORD_COLUMNS, TEMPLATE_COLUMNS, LogContext, LogValidation, validate_log
 from ..domain.vocabulary import OPEN_ASSIGNMENT_STATUSES, RecordSource, ServiceType
 from ..extensions import db
-from ..models import Assignment, CompletionRecord, Contract, FieldWorker, LocalStandard, Subject, UploadBatch, User
+from ..models import Assignment, CompletionRecord, Contract, FieldWorker, Subject, UploadBatch, User
 from ..policy import Action, may, owns
-from . import leases, notifications
+from . import leases, notifications, row_security
 from .audit import record_event
 from .completion_places import TOWNSHIP_CENTRES
+from .standards import poverty_lines
 from .jobs import process_name
 
 log = logging.getLogger(__name__)
@@ -255,7 +257,7 @@ class _PieceWriter:
             "service_type": ctx.service_type, "batch_id": self.batch_id,
             "entered_by_id": self.entered_by_id, "created_at": utcnow(), "source": RecordSource.UPLOAD},
             connection=self.connection)
-        self.thread = threading.Thread(target=self._run, name=f"import-{self.batch_id}-writer", daemon=True)
+        self.thread = threading.Thread(target=row_security.carried(self._run), name=f"import-{self.batch_id}-writer", daemon=True)
         self.thread.start()
         return self.pieces.put
 
@@ -447,51 +449,83 @@ def read_limits(service_type: str) -> ReadLimits:
 # --- the shared checking and storing path --------------------------------------------------
 
 
+# What the anomaly flags read of each assignment's subject.
+_ANOMALY_COLUMNS = pd.Index(["assignment_id", "id_number", "township", "urban"])
+
+
+@dataclass(frozen=True)
+class OneVisit:
+    """What one visit's row is checked against (`log_context`'s `only`): its assignment and its
+    worker. The row can name no other, so the rest of the contract is not read."""
+
+    assignment_id: int
+    worker_no: str
+
+
 def check_rows(contract: Contract, service_type: str, table: pd.DataFrame | Iterable[pd.DataFrame],
-               today: date, *, skip_unstarted: bool = True,
-               writer: _PieceWriter | None = None) -> tuple[LogValidation, LogContext]:
+               today: date, *, skip_unstarted: bool = True, writer: _PieceWriter | None = None,
+               only: OneVisit | None = None) -> tuple[LogValidation, LogContext]:
     """Validate a log (a table or its pieces) against the contract; returns the validation and
     the part of the context that storing still needs (the rest is let go at once). Rows that
     carry only the prefilled columns are skipped unless `skip_unstarted` is false. A `writer`
-    gets each piece's records as soon as the piece is checked."""
-    ctx = log_context(contract, service_type, today)
+    gets each piece's records as soon as the piece is checked. `only`: the table is one visit of
+    that assignment by that worker (the app's), checked against them alone."""
+    ctx = log_context(contract, service_type, today, only)
     on_piece = writer.start(ctx) if writer is not None else None
     validation = validate_log(table, ctx, current_app.config["UPLOAD_MAX_ERRORS"], skip_unstarted=skip_unstarted,
                               on_piece=on_piece)
-    return validation, replace(ctx, assignments=ctx.assignments[["assignment_id", "id_number", "township"]])
+    return validation, replace(ctx, assignments=ctx.assignments[_ANOMALY_COLUMNS.intersection(ctx.assignments.columns)])
 
 
-def log_context(contract: Contract, service_type: str, today: date) -> LogContext:
-    """The contract's assignments, the contractor's workers and the stored visits, as frames."""
-    assignments = fetch_frame(
-        select(Assignment.number, Assignment.id.label("assignment_id"), Subject.name.label("subject_name"),
-               Subject.id_number, Assignment.service_type, Assignment.status, Subject.township)
-        .join(Subject, Assignment.subject_id == Subject.id).where(Assignment.contract_id == contract.id),
-        shared=("subject_name", "service_type", "status", "township"))
-    workers = fetch_frame(select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id"))
-                     .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active))
-    existing = fetch_frame(select(CompletionRecord.assignment_id, CompletionRecord.service_date,
-                             CompletionRecord.start_time)
-                      .where(CompletionRecord.contract_id == contract.id,
-                             CompletionRecord.service_type == service_type), shared=("start_time",))
-    poverty_line = db.session.execute(
-        select(LocalStandard.poverty_line_fen).where(LocalStandard.county_id == contract.county_id,
-                                                     LocalStandard.year <= today.year)
-        .order_by(LocalStandard.year.desc()).limit(1)).scalar_one_or_none()
+def log_context(contract: Contract, service_type: str, today: date, only: OneVisit | None = None) -> LogContext:
+    """The contract's assignments, the contractor's workers and the stored visits, as frames;
+    given `only`, just that assignment, that worker and the assignment's stored visits (by
+    primary key and the records' unique key: a visit costs the same on any size of contract)."""
+    assignments = select(Assignment.number, Assignment.id.label("assignment_id"), Subject.name.label("subject_name"),
+                         Subject.id_number, Assignment.service_type, Assignment.status, Subject.township,
+                         Subject.village) \
+        .join(Subject, Assignment.subject_id == Subject.id).where(Assignment.contract_id == contract.id)
+    workers = select(FieldWorker.worker_no, FieldWorker.name, FieldWorker.id.label("worker_id")) \
+        .where(FieldWorker.contractor_id == contract.contractor_id, FieldWorker.active)
+    existing = select(CompletionRecord.assignment_id, CompletionRecord.service_date, CompletionRecord.start_time) \
+        .where(CompletionRecord.contract_id == contract.id, CompletionRecord.service_type == service_type)
+    if only is not None:
+        assignments = assignments.where(Assignment.id == only.assignment_id)
+        workers = workers.where(FieldWorker.worker_no == only.worker_no)
+        existing = existing.where(CompletionRecord.assignment_id == only.assignment_id)
+    assignments = fetch_frame(assignments, shared=("subject_name", "service_type", "status", "township", "village"))
+    workers = fetch_frame(workers)
+    existing = fetch_frame(existing, shared=("start_time",))
+    lines = poverty_lines(contract.county_id) if service_type == "household_survey" else ()
+    if lines:
+        assignments["urban"] = _urban(assignments.pop("village"), assignments["township"])
+    else:
+        assignments = assignments.drop(columns="village")
     return LogContext(service_type, contract.term_start, contract.term_end, today, assignments, workers,
-                      existing, poverty_line_fen=poverty_line)
+                      existing, poverty_lines=lines)
+
+
+def _urban(villages: pd.Series, townships: pd.Series) -> pd.Series:
+    """Whether each subject is held to the urban 低保标准 (`domain.local_standards.is_urban`)."""
+    pairs = pd.Series(list(zip(townships.astype(object), villages.astype(object))), index=villages.index)
+    return pairs.map({pair: is_urban(*pair) for pair in set(pairs)}).astype(bool)
 
 
 def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
-                     batch_id: int | None = None, connection=None) -> AnomalyContext:
+                     batch_id: int | None = None, connection=None, narrow: bool = False) -> AnomalyContext:
     """Stored visits of the contractor's workers on the days of the file (but the records of
-    `batch_id`, the file's own when they were written as it was checked), previous conclusions."""
+    `batch_id`, the file's own when they were written as it was checked), previous conclusions.
+    `narrow`: only the file's own workers' visits and its own subjects' conclusions — all that
+    the flags compare (overlaps and daily counts are per worker and day): one visit reads its
+    worker's day by the records' (worker, date) index."""
     first, last = min(records["service_date"]), max(records["service_date"])
     stored = select(FieldWorker.worker_no, CompletionRecord.service_date, CompletionRecord.start_time,
                     CompletionRecord.end_time) \
         .join(FieldWorker, CompletionRecord.worker_id == FieldWorker.id) \
         .where(FieldWorker.contractor_id == contract.contractor_id,
                CompletionRecord.service_date >= first, CompletionRecord.service_date <= last)
+    if narrow:
+        stored = stored.where(FieldWorker.worker_no.in_(sorted(set(records["worker_no"]))))
     not_this_batch = or_(CompletionRecord.batch_id.is_(None), CompletionRecord.batch_id != batch_id)
     if batch_id is not None:
         stored = stored.where(not_this_batch)
@@ -507,20 +541,24 @@ def _anomaly_context(contract: Contract, ctx: LogContext, records: pd.DataFrame,
             .order_by(CompletionRecord.service_date, CompletionRecord.id)
         if batch_id is not None:
             conclusions = conclusions.where(not_this_batch)
+        if narrow:
+            people = ctx.assignments.loc[ctx.assignments["assignment_id"].isin(records["assignment_id"]), "id_number"]
+            conclusions = conclusions.where(Subject.id_number.in_(sorted(set(people))))
         previous = dict((connection or db.session).execute(conclusions).all())
-    return AnomalyContext(ctx.assignments[["assignment_id", "id_number", "township"]], existing,
-                          TOWNSHIP_CENTRES, ctx.poverty_line_fen, previous)
+    return AnomalyContext(ctx.assignments[_ANOMALY_COLUMNS.intersection(ctx.assignments.columns)], existing,
+                          TOWNSHIP_CENTRES, ctx.poverty_line_fen, ctx.poverty_lines, previous)
 
 
 def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, batch_id: int | None,
                entered_by_id: int | None, source: str | None = None,
                more_flags: Callable[[pd.Series], pd.Series] | None = None,
-               written: _PieceWriter | None = None) -> Stored:
+               written: _PieceWriter | None = None, narrow: bool = False) -> Stored:
     """Flag and insert validated records (one COPY or executemany per chunk) and complete their
     assignments; the caller commits. `source` is the records' (`RecordSource`): upload with a
     batch, form without, unless given; `more_flags` adds flags of the caller's own (the app's)
     to the log's. Records a `_PieceWriter` has `written` already (all of them, their assignments
-    completed) only get their flags."""
+    completed) only get their flags. `narrow`: the flags read only the records' own workers' and
+    subjects' stored facts (`_anomaly_context`)."""
     if written is not None:
         written.check()
         flags = written.flags
@@ -532,7 +570,7 @@ def store_rows(records: pd.DataFrame, ctx: LogContext, contract: Contract, *, ba
         _set_flags(batch_id, records[EXCEL_ROW].to_numpy()[flagged], flags.to_numpy()[flagged])
         _expire_assignments()
         return Stored(written.rows, int(flagged.sum()), written.completed)
-    flags = anomaly_flags(records, _anomaly_context(contract, ctx, records))
+    flags = anomaly_flags(records, _anomaly_context(contract, ctx, records, narrow=narrow))
     if more_flags is not None:
         flags = more_flags(flags)
     workers = pd.Series(ctx.workers["worker_id"].to_numpy(), index=ctx.workers["worker_no"].to_numpy())

@@ -1,8 +1,9 @@
 """Where the county's townships are: the centre each visit's coordinates are compared with."""
 from __future__ import annotations
 
-# 赣州市赣县区: approximate centres (longitude, latitude, WGS-84) of the townships the bureau
-# serves, good to a few kilometres — the distance flag only fires beyond 15 km.
+# 赣州市赣县区 (and below, the demo city's other counties): approximate centres (longitude,
+# latitude, WGS-84) of the townships the bureau serves, good to a few kilometres — the distance
+# flag only fires beyond 15 km.
 TOWNSHIP_CENTRES: dict[str, tuple[float, float]] = {
     "梅林镇": (115.00, 25.86),
     "城市社区管委会": (115.01, 25.87),
@@ -24,4 +25,14 @@ TOWNSHIP_CENTRES: dict[str, tuple[float, float]] = {
     "白鹭乡": (115.33, 25.93),
     "三溪乡": (115.10, 25.81),
     "石芫乡": (114.91, 25.76),
+    # 章贡区 (360702) and 南康区 (360703), the demo city's other counties; the names are unique
+    # across the three counties.
+    "解放街道": (114.94, 25.86), "南外街道": (114.95, 25.83), "东外街道": (114.96, 25.85),
+    "赣江街道": (114.92, 25.84), "黄金岭街道": (114.91, 25.80), "水东镇": (114.98, 25.87),
+    "沙石镇": (114.87, 25.74), "水西镇": (114.86, 25.86), "沙河镇": (115.00, 25.80),
+    "蓉江街道": (114.76, 25.66), "东山街道": (114.78, 25.65), "唐江镇": (114.62, 25.83), "凤岗镇": (114.70, 25.58),
+    "潭口镇": (114.84, 25.71), "龙岭镇": (114.62, 25.59), "龙回镇": (114.58, 25.66), "镜坝镇": (114.82, 25.75),
+    "横市镇": (114.52, 25.62), "浮石乡": (114.70, 25.76), "赤土畲族乡": (114.66, 25.54), "横寨乡": (114.50, 25.72),
+    "朱坊乡": (114.75, 25.80), "太窝乡": (114.60, 25.72), "三江乡": (114.92, 25.65), "隆木乡": (114.55, 25.50),
+    "坪市乡": (114.45, 25.55), "大坪乡": (114.62, 25.48), "麻双乡": (114.42, 25.62), "十八塘乡": (114.83, 25.59),
 }

@@ -22,6 +22,7 @@ from ..models import (
     Contract,
     QuarterlyReview,
     RectificationNotice,
+    SamplingDraw,
 )
 from . import check_results
 from .check_results import WorkerResults
@@ -126,15 +127,23 @@ def oversight_counts(user_id: int, scope: Select | None, today: date, *, staff: 
         "unread": unread_count(user_id),
     }
     if staff:
-        pending = pending_items().order_by(None).subquery()
+        # Each count within `scope` (a county's contracts for a county's staff, issue 14).
+        pending_stmt = pending_items().order_by(None)
+        callbacks = select(func.count()).select_from(Callback).where(Callback.status == "pending")
+        complaints = select(func.count()).select_from(Complaint).where(Complaint.status != "closed")
+        escalated = escalated_notices().order_by(None)
+        if scope is not None:
+            pending_stmt = pending_stmt.where(SamplingDraw.contract_id.in_(scope))
+            callbacks = callbacks.where(Callback.contract_id.in_(scope))
+            complaints = complaints.where(Complaint.contract_id.in_(scope))
+            escalated = escalated.where(RectificationNotice.contract_id.in_(scope))
+        pending = pending_stmt.subquery()
         counts["pending_checks"], counts["my_checks"] = db.session.execute(select(
             func.count(), func.count().filter(pending.c.assigned_to_id == user_id)).select_from(pending)).one()
-        counts["pending_callbacks"] = db.session.execute(select(func.count()).select_from(Callback).where(
-            Callback.status == "pending")).scalar_one()
-        counts["open_complaints"] = db.session.execute(select(func.count()).select_from(Complaint).where(
-            Complaint.status != "closed")).scalar_one()
+        counts["pending_callbacks"] = db.session.execute(callbacks).scalar_one()
+        counts["open_complaints"] = db.session.execute(complaints).scalar_one()
         counts["escalated_notices"] = db.session.execute(select(func.count()).select_from(
-            escalated_notices().order_by(None).subquery())).scalar_one()
+            escalated.subquery())).scalar_one()
     return counts
 
 

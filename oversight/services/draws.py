@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..domain.audit_chain import to_json_value
 from ..domain.periods import Quarter
-from ..domain.vocabulary import DrawPurpose, ServiceType, label_of
+from ..domain.vocabulary import AnomalyFlag, DrawPurpose, RecordSource, ServiceType, label_of
 from ..domain.sampling import (
     KIND_SHARE,
     STRATA,
@@ -34,9 +35,12 @@ from ..domain.sampling import (
     verify_draw,
 )
 from ..domain.sampling.plans import DEFAULT_FLOOR, DEFAULT_SHARE
+from ..domain.local_standards import StandardTerms
 from ..extensions import db
+from .standards import terms_on
 from ..models import (
     Assignment,
+    AppVisit,
     AuditEvent,
     Callback,
     Complaint,
@@ -45,12 +49,15 @@ from ..models import (
     DrawItem,
     EvidenceFlag,
     FieldWorker,
-    LocalStandard,
     SamplingDraw,
+    VisitMedia,
 )
 
 SPOT_CHECK = DrawPurpose.SPOT_CHECK
 CALLBACK = DrawPurpose.CALLBACK
+MEDIA_AUDIT = DrawPurpose.MEDIA_AUDIT
+# A media audit's targeted stratum: the app records already flagged for their photos.
+PHOTO_FLAGS = frozenset({AnomalyFlag.REUSED_PHOTO, AnomalyFlag.SIMILAR_PHOTO})
 
 # A complaint against a worker puts at most this many of the worker's latest records of the
 # quarter into the targeted stratum: all targeted records are checked, so the load stays bounded.
@@ -82,20 +89,22 @@ class DrawOutcome:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def standard_for(county_id: int, year: int) -> LocalStandard | None:
-    """A county's local standards for a year, if its admin set them."""
-    return db.session.execute(select(LocalStandard).where(
-        LocalStandard.county_id == county_id, LocalStandard.year == year)).scalar_one_or_none()
+def standard_for(county_id: int, day: date) -> StandardTerms | None:
+    """A county's local standards in force on `day` (a draw's: its drawing day), if its admin set them."""
+    return terms_on(county_id, day)
 
 
 def _bp(value: int) -> Decimal:
     return Decimal(value) / 10000
 
 
-def draw_params(contract: Contract, purpose: str, standard: LocalStandard | None,
+def draw_params(contract: Contract, purpose: str, standard: StandardTerms | None,
                 risk_weighted: bool = False) -> DrawParams:
     """The rule a draw of this contract follows: callbacks by the county's callback share,
     spot checks by the contract's sampling rule (its share and floor defaulting to the county's)."""
+    if purpose == MEDIA_AUDIT:
+        return DrawParams(rule=KIND_SHARE, share=Decimal(current_app.config["MEDIA_AUDIT_SHARE_PERCENT"]) / 100,
+                          floor=int(current_app.config["MEDIA_AUDIT_FLOOR"]), risk_weighted=risk_weighted)
     if purpose == CALLBACK:
         share_bp = standard.callback_share_bp if standard else DEFAULT_CALLBACK_SHARE_BP
         return DrawParams(rule=KIND_SHARE, share=_bp(share_bp), floor=CALLBACK_FLOOR, risk_weighted=risk_weighted)
@@ -237,6 +246,25 @@ def callback_population(contract_id: int, service_type: str, quarter: Quarter) -
                   key=lambda item: item.record_id)
 
 
+def _media_audit_rows(contract_id: int, service_type: str, quarter: Quarter):
+    """The quarter's app records of the contract and service that carry a photo or a signature."""
+    with_media = select(VisitMedia.visit_id).where(VisitMedia.visit_id == AppVisit.id).exists()
+    return (_quarter_records(contract_id, service_type, quarter)
+            .add_columns(CompletionRecord.anomaly_flags)
+            .join(AppVisit, AppVisit.record_id == CompletionRecord.id)
+            .where(CompletionRecord.source == RecordSource.APP, with_media))
+
+
+def media_audit_population(contract_id: int, service_type: str, quarter: Quarter) -> list[PopulationItem]:
+    """影像核验's population: the quarter's app records with photos or a signature, by id; those
+    already flagged for a reused or near-identical photo are targeted (all of them reviewed)."""
+    rows = db.session.execute(_media_audit_rows(contract_id, service_type, quarter)
+                              .order_by(CompletionRecord.id)).all()
+    return [PopulationItem(row.id, row.worker_no, bool(row.flagged),
+                           any(flag.get("code") in PHOTO_FLAGS for flag in row.anomaly_flags or ()))
+            for row in rows]
+
+
 def existing_draw(purpose: str, quarter: Quarter, contract_id: int, service_type: str) -> SamplingDraw | None:
     return db.session.execute(select(SamplingDraw).where(
         SamplingDraw.purpose == purpose, SamplingDraw.quarter == str(quarter),
@@ -287,7 +315,7 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
     seed = check_seed(seed)
     outcome = DrawOutcome()
     for contract in contracts:
-        standard = standard_for(contract.county_id, quarter.year)
+        standard = standard_for(contract.county_id, today)
         complaints = open_complaints(contract.id) if purpose == SPOT_CHECK else []
         for line_type in sorted(contract.service_types):
             if service_type is not None and line_type != service_type:
@@ -304,7 +332,7 @@ def make_draws(purpose: str, quarter: Quarter, *, today: date, contract_id: int 
 
 
 def _draw_one(purpose: str, quarter: Quarter, contract: Contract, service_type: str,
-              standard: LocalStandard | None, risk_weighted: bool, seed: str, user_id: int | None,
+              standard: StandardTerms | None, risk_weighted: bool, seed: str, user_id: int | None,
               complaints: Sequence[Complaint]) -> SamplingDraw | str:
     """Store one draw, or say why there is none."""
     earlier = existing_draw(purpose, quarter, contract.id, service_type)
@@ -315,6 +343,10 @@ def _draw_one(purpose: str, quarter: Quarter, contract: Contract, service_type: 
         population, used = spot_check_population(contract.id, service_type, quarter, complaints)
         population, evidence = with_evidence_targets(population, contract.id, service_type, quarter,
                                                      open_evidence_flags(contract.id, service_type))
+    elif purpose == MEDIA_AUDIT:
+        population, used = media_audit_population(contract.id, service_type, quarter), []
+        if not population:
+            return f"{quarter} 没有带照片或签名的{label_of(ServiceType, service_type)}移动端服务记录"
     else:
         population, used = callback_population(contract.id, service_type, quarter), []
     if not population:
@@ -393,6 +425,8 @@ def _current_ids(draw: SamplingDraw) -> set[int]:
     quarter = Quarter.parse(draw.quarter)
     if draw.purpose == CALLBACK:
         return {item.record_id for item in callback_population(draw.contract_id, draw.service_type, quarter)}
+    if draw.purpose == MEDIA_AUDIT:
+        return {item.record_id for item in media_audit_population(draw.contract_id, draw.service_type, quarter)}
     rows = db.session.execute(_quarter_records(draw.contract_id, draw.service_type, quarter)).all()
     targeted_earlier = db.session.execute(select(CompletionRecord.id).join(
         EvidenceFlag, EvidenceFlag.record_id == CompletionRecord.id).where(EvidenceFlag.targeted_draw_id == draw.id))

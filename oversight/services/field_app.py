@@ -183,8 +183,15 @@ def store_media(user: User, kind: str, data: bytes, store: FileStore) -> tuple[M
     media = MediaFile(uploaded_by_id=user.id, kind=kind, sha256=digest, content_type=content_type,
                       size_bytes=len(data), stored_path=key,
                       perceptual_hash=difference_hash(data) if kind == MediaKind.PHOTO else None)
-    db.session.add(media)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(media)
+    except IntegrityError:  # the same file sent twice at once (the page and its service worker)
+        found = db.session.execute(select(MediaFile).where(MediaFile.uploaded_by_id == user.id,
+                                                           MediaFile.sha256 == digest)).scalar_one_or_none()
+        if found is None:
+            raise
+        return found, False
     return media, True
 
 
@@ -372,7 +379,8 @@ def record_visit(user: User, assignment: Assignment, visit: VisitInput, key: str
                                                 value=visit.check_out_at.isoformat())])
     table = pd.DataFrame([cells], index=pd.Index([2], name=EXCEL_ROW), dtype=object)
     today = local_day(utcnow())
-    validation, ctx = completion_import.check_rows(contract, service_type, table, today, skip_unstarted=False)
+    validation, ctx = completion_import.check_rows(contract, service_type, table, today, skip_unstarted=False,
+                                                   only=completion_import.OneVisit(assignment.id, worker[0]))
     if not validation.accepted:
         return VisitOutcome(None, errors=[_cell_error(cell, keys) for cell in validation.errors])
 
@@ -390,7 +398,7 @@ def record_visit(user: User, assignment: Assignment, visit: VisitInput, key: str
         return flags.map(lambda found: tuple(found or ()) + extra)
 
     stored = completion_import.store_rows(validation.records, ctx, contract, batch_id=None, entered_by_id=user.id,
-                                          source=RecordSource.APP, more_flags=more_flags)
+                                          source=RecordSource.APP, more_flags=more_flags, narrow=True)
     record = db.session.execute(select(CompletionRecord).where(
         CompletionRecord.assignment_id == assignment.id, CompletionRecord.service_date == check_in.date(),
         CompletionRecord.start_time == f"{check_in:%H:%M}")).scalar_one()

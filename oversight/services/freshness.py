@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import AnnualEvaluation, Contract, PaymentRecord, QuarterlyReview
 from .callbacks import SATISFIED_FROM
 from .kpi_evidence import RECORD_KINDS, QuarterEvidence, QuarterRows, quarter_rows
+from .reassessment import KPI_KEY as REASSESSMENT_KEY
 
 STALE_MESSAGE = "记录已变化，请重新计算"
 
@@ -71,6 +72,9 @@ def review_evidence(contract_id: int, quarter: Quarter, rows: QuarterRows | None
         "satisfaction": _one_row_per_id((c.record_id, c.satisfaction >= SATISFIED_FROM) for c in calls),
         "authenticity": _one_row_per_id((c.record_id, bool(c.confirmed)) for c in calls),
         "rectification": [_notice_row(n) for n in notices],
+        # 按时复评率: read only by a scheme that weights it (a fingerprint reads its scheme's keys).
+        REASSESSMENT_KEY: list(rows.reassessments),
+        "app_share": [(i, i in rows.app_recorded) for i in done],
     }
 
 

@@ -25,6 +25,7 @@ from ..domain.fingerprints import _value_json
 from ..domain.periods import Quarter
 from ..domain.sampling import STRATUM_TARGETED
 from ..domain.scoring import Evidence
+from ..domain.vocabulary import RecordSource
 from ..extensions import db
 from ..models import (
     Assignment,
@@ -37,6 +38,8 @@ from ..models import (
 )
 from .check_results import QuarterChecks, quarter_check_figures, quarter_checks
 from .draws import CALLBACK, SPOT_CHECK
+from .reassessment import KPI_KEY as REASSESSMENT_KEY
+from .reassessment import due_reassessments, reassessment_evidence
 
 # What each indicator's record ids list: assignment ids; completion-record ids of the spot checks
 # and callbacks; rectification-notice ids.
@@ -48,6 +51,8 @@ RECORD_KINDS: dict[str, str] = {
     "satisfaction": "callback",
     "authenticity": "callback",
     "rectification": "rectification_notice",
+    REASSESSMENT_KEY: "assignment",
+    "app_share": "assignment",
 }
 
 
@@ -141,12 +146,27 @@ class QuarterRows:
 
     assignments: list
     checks: QuarterChecks
+    reassessments: list = field(default_factory=list)  # `reassessment.due_reassessments`
+    # Ids of the assignments above that a visit recorded in the app completed (移动端记录占比).
+    app_recorded: frozenset[int] = frozenset()
+
+
+def app_recorded_ids(contract_id: int, quarter: Quarter, due_by: date | None = None) -> frozenset[int]:
+    """The contract's assignments due in the quarter (as `due_assignments` bounds them) with a
+    completion record whose source is the app."""
+    rows = db.session.execute(
+        select(CompletionRecord.assignment_id).join(Assignment, CompletionRecord.assignment_id == Assignment.id)
+        .where(CompletionRecord.contract_id == contract_id, CompletionRecord.source == RecordSource.APP,
+               Assignment.contract_id == contract_id, Assignment.due_date >= quarter.start,
+               Assignment.due_date <= (quarter.end if due_by is None else min(quarter.end, due_by))))
+    return frozenset(rows.scalars())
 
 
 def quarter_rows(contract_id: int, quarter: Quarter, due_by: date | None = None) -> QuarterRows:
     """The assignments due in the quarter and its checks, callbacks and notices (see `due_by`
     at `gather_evidence`)."""
-    return QuarterRows(due_assignments(contract_id, quarter, due_by), quarter_checks(contract_id, quarter, due_by))
+    return QuarterRows(due_assignments(contract_id, quarter, due_by), quarter_checks(contract_id, quarter, due_by),
+                       due_reassessments(contract_id, quarter, due_by), app_recorded_ids(contract_id, quarter, due_by))
 
 
 def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = None,
@@ -164,7 +184,9 @@ def gather_evidence(contract_id: int, quarter: Quarter, due_by: date | None = No
     pairs = {
         "completion": _evidence("completion", due, completed),
         "timeliness": _evidence("timeliness", completed, on_time),
+        "app_share": _evidence("app_share", completed, [i for i in completed if i in rows.app_recorded]),
         **checked,
+        REASSESSMENT_KEY: reassessment_evidence(rows.reassessments),
     }
     return QuarterEvidence(evidence={key: pair[0] for key, pair in pairs.items()},
                            counted_ids={key: pair[1] for key, pair in pairs.items() if pair[1] is not None},

@@ -24,6 +24,7 @@ from sqlalchemy import Table, func, select, update
 
 from ..clock import utcnow
 from ..extensions import db
+from . import row_security
 from .jobs import process_name
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def heartbeat(table: Table, row_id: int, attempt: int, every_seconds: float) -> 
             except Exception:  # a missed beat only shortens the lease; the work goes on
                 log.warning("heartbeat of %s #%s failed", table.name, row_id, exc_info=True)
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{table.name}-{row_id}", daemon=True)
+    thread = threading.Thread(target=row_security.carried(beat), name=f"heartbeat-{table.name}-{row_id}", daemon=True)
     thread.start()
     try:
         yield

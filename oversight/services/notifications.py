@@ -23,6 +23,7 @@ from ..domain.notifications import Message, recipients
 from ..domain.vocabulary import EmailStatus, NotificationKind, Role
 from ..extensions import db
 from ..models import Area, Notification, NotificationPreference, User
+from .calendar import working_calendar
 from .mailer import SmtpSettings, send_email
 
 # A row left `sending` this long was claimed by a run that died mid-send: it is tried again
@@ -147,7 +148,9 @@ def evaluation_settled(evaluation) -> None:
 
 
 def spot_check_recorded(check) -> None:
-    closes = appeal_deadline(local_day(check.created_at), int(current_app.config["APPEAL_DAYS"]))
+    recorded_on = local_day(check.created_at)
+    closes = appeal_deadline(recorded_on, int(current_app.config["APPEAL_DAYS"]),
+                             working_calendar(check.contract.county_id, recorded_on))
     notify(messages.spot_check_result(check, closes))
 
 
@@ -161,6 +164,10 @@ def correction_decided(request) -> None:
 
 def import_done(batch) -> None:
     notify(messages.import_done(batch))
+
+
+def reassessment_assigned(report) -> None:
+    notify(messages.reassessment_assigned(report))
 
 
 def due_soon(contractor_id: int, count: int, today, horizon, days: int) -> int:

@@ -5,7 +5,7 @@ the contract's quarterly review, which the supervisor confirms (a manual item) o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, select
@@ -15,8 +15,9 @@ from ..domain.periods import quarter_of
 from ..domain.rectification import ESCALATE, RectificationError, after_not_accepted, deduction_points
 from ..extensions import db
 from ..policy import Action, may
-from ..models import ProposedDeduction, QuarterlyReview, RectificationNotice, User
+from ..models import Contract, ProposedDeduction, QuarterlyReview, RectificationNotice, User
 from . import notifications
+from .calendar import add_working_days
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def follow_up(notice: RectificationNotice, user: User, *, today: date | None = N
     if after_not_accepted(notice.round, rules.max_rounds) == ESCALATE:
         escalate(notice, today, rules)
         return None
-    deadline = reissue_deadline or today + timedelta(days=rules.reissue_days)
+    deadline = reissue_deadline or add_working_days(_county_of(notice), today, rules.reissue_days)
     if deadline <= today:
         raise RectificationError("重新整改的期限应晚于今天")
     reissued = RectificationNotice(
@@ -58,6 +59,10 @@ def follow_up(notice: RectificationNotice, user: User, *, today: date | None = N
     db.session.flush()
     notifications.notice_issued(reissued)
     return reissued
+
+
+def _county_of(notice: RectificationNotice) -> int:
+    return db.session.get(Contract, notice.contract_id).county_id
 
 
 def escalate(notice: RectificationNotice, today: date, rules: RectificationRules) -> ProposedDeduction:

@@ -6,7 +6,7 @@ import math
 
 from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
-from flask_login import current_user
+from flask_login import current_user, user_logged_in
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
@@ -19,6 +19,7 @@ from ..domain.vocabulary import describe_counts, describe_sampling_rule, label_o
 from ..extensions import db, login_manager
 from ..models import User
 from ..policy import is_field_worker, read_only
+from ..services import row_security
 from ..services.audit import Actor, reset_actor, set_actor
 from .access import install_policy
 from .forms_common import drop_unclaimed_form
@@ -45,7 +46,13 @@ def _load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version):
         return None
+    row_security.bind_user(user)  # the request's transactions see the user's counties only
     return user
+
+
+def _scope_signed_in(_app, user) -> None:
+    """A log-in's request carries on as the user who signed in."""
+    row_security.bind_user(user)
 
 
 def _bind_actor() -> None:
@@ -114,6 +121,7 @@ def register_web(app: Flask) -> None:
     from .reviews.routes import bp as reviews_bp
     from .schemes.routes import bp as schemes_bp
     from .spot_checks.routes import bp as spot_checks_bp
+    from .standards.routes import bp as standards_bp
     from .subjects.routes import bp as subjects_bp
     from .uploads.routes import bp as uploads_bp
     from .users.routes import bp as users_bp
@@ -121,6 +129,7 @@ def register_web(app: Flask) -> None:
     from .visit_map.routes import bp as visit_map_bp
     from .field.routes import bp as field_bp
     from .devices.routes import bp as devices_bp
+    from .reassessment.routes import bp as reassessment_bp
     from .areas.routes import bp as areas_bp
     from .api.routes import register_api
 
@@ -130,7 +139,7 @@ def register_web(app: Flask) -> None:
                       reviews_bp, evaluations_bp, schemes_bp, exports_bp, uploads_bp, records_bp,
                       verification_bp, attachments_bp, corrections_bp, appeals_bp, notifications_bp, public_bp,
                       payments_bp, acceptance_bp, visit_map_bp, field_bp, devices_bp, procurement_bp,
-                      areas_bp):
+                      standards_bp, reassessment_bp, areas_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 
@@ -139,6 +148,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     install_security(app)
+    user_logged_in.connect(_scope_signed_in, app)
     app.before_request(_bind_actor)
     app.before_request(_auditors_change_nothing)
     app.before_request(_confine_field_workers)

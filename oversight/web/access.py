@@ -56,7 +56,18 @@ def visible_county_ids() -> list[int]:
         return []
     if "county_ids" not in g:
         g.county_ids = county_ids_under(current_user.area_id)
+        chosen = chosen_county_id(g.county_ids)
+        if chosen is not None:
+            g.county_ids = [chosen]
     return g.county_ids
+
+
+def chosen_county_id(county_ids: list[int] | None = None) -> int | None:
+    """The county a user above several counties narrowed this request to (`?county=<id>`, the
+    city dashboard's links to a county's own view), when it is one of theirs; else None."""
+    ids = county_ids if county_ids is not None else county_ids_under(current_user.area_id)
+    chosen = request.args.get("county", type=int)
+    return chosen if chosen is not None and len(ids) > 1 and chosen in ids else None
 
 
 def county_clause(county_id_column):

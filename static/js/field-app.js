@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var config, token, assignments = [], current = null, checkIn = null, photos = [], signed = false, syncing = false;
-  var DB_NAME = "oversight-field", DB_VERSION = 1;
+  var store = window.FieldOutbox;  // field-outbox.js: IndexedDB and the sending, shared with the service worker
+  var getSetting = store.getSetting, setSetting = store.setSetting, deleteSetting = store.deleteSetting,
+    putItem = store.putItem, isoLocal = store.isoLocal;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, className, content) {
@@ -13,55 +15,10 @@
     return node;
   }
   function say(message) { $("app-message").textContent = message; }
-
-  // --- IndexedDB -----------------------------------------------------------------------------
-  var dbPromise = null;
-  function openDb() {
-    if (!dbPromise) {
-      dbPromise = new Promise(function (resolve, reject) {
-        var request = indexedDB.open(DB_NAME, DB_VERSION);
-        request.onupgradeneeded = function () {
-          var db = request.result;
-          db.createObjectStore("settings");
-          db.createObjectStore("outbox", { keyPath: "key" });
-        };
-        request.onsuccess = function () { resolve(request.result); };
-        request.onerror = function () { reject(request.error); };
-      });
-    }
-    return dbPromise;
-  }
-  function tx(store, mode, work) {
-    return openDb().then(function (db) {
-      return new Promise(function (resolve, reject) {
-        var transaction = db.transaction(store, mode);
-        var result = work(transaction.objectStore(store));
-        transaction.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
-        transaction.onerror = function () { reject(transaction.error); };
-        transaction.onabort = function () { reject(transaction.error); };
-      });
-    });
-  }
-  function getSetting(name) { return tx("settings", "readonly", function (s) { return s.get(name); }); }
-  function setSetting(name, value) { return tx("settings", "readwrite", function (s) { s.put(value, name); }); }
-  function deleteSetting(name) { return tx("settings", "readwrite", function (s) { s.delete(name); }); }
-  function putItem(item) { return tx("outbox", "readwrite", function (s) { s.put(item); }); }
-  // Only the signed-in worker's own visits: a phone may be shared, each visit goes with its own token.
-  function allItems() {
-    return tx("outbox", "readonly", function (s) { return s.getAll(); }).then(function (items) {
-      return items.filter(function (item) { return item.worker === config.worker; });
-    });
-  }
+  function allItems() { return store.itemsOf(config.worker); }
 
   // --- times ---------------------------------------------------------------------------------
   function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function isoLocal(date) {
-    var offset = -date.getTimezoneOffset(), sign = offset >= 0 ? "+" : "-";
-    offset = Math.abs(offset);
-    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + "T" +
-      pad(date.getHours()) + ":" + pad(date.getMinutes()) + ":" + pad(date.getSeconds()) +
-      sign + pad(Math.floor(offset / 60)) + ":" + pad(offset % 60);
-  }
   function shortTime(iso) { return iso ? iso.slice(5, 10) + " " + iso.slice(11, 16) : ""; }
 
   // --- the device token and the API ----------------------------------------------------------
@@ -78,20 +35,12 @@
         })
         .then(function (made) {
           token = made.token;
-          return setSetting("token", { token: made.token, worker: config.worker, prefix: made.prefix }).then(function () { return token; });
+          return setSetting("token", { token: made.token, worker: config.worker, prefix: made.prefix, id: made.id }).then(function () { return token; });
         });
     });
   }
   function api(method, path, body, headers) {
-    return ensureToken().then(function (bearer) {
-      var options = { method: method, headers: Object.assign({ "Authorization": "Bearer " + bearer, "Accept": "application/json" }, headers || {}) };
-      if (body instanceof FormData) { options.body = body; }
-      else if (body !== undefined) { options.body = JSON.stringify(body); options.headers["Content-Type"] = "application/json"; }
-      return fetch(config.api + path, options).then(function (answer) {
-        if (answer.status === 401) { token = null; return deleteSetting("token").then(function () { throw new Error("令牌已失效，请重新连网后再试"); }); }
-        return answer.json().then(function (data) { return { status: answer.status, data: data }; });
-      });
-    });
+    return store.bearerApi(config.api, ensureToken, function () { token = null; return deleteSetting("token"); })(method, path, body, headers);
   }
 
   // --- the visit lists -----------------------------------------------------------------------
@@ -307,7 +256,10 @@
       closeVisit();
       say("已保存在本机，" + (navigator.onLine ? "正在发送…" : "联网后自动发送"));
       return drawOutbox();
-    }).then(sync).catch(function (error) { showError(error.message); });
+    }).then(function () {
+      if (!navigator.onLine) { return askBackgroundSync().then(drawOutbox); }
+      return sync();
+    }).catch(function (error) { showError(error.message); });
   }
   function showError(message) { $("form-error").textContent = message; $("form-error").hidden = false; }
 
@@ -337,58 +289,64 @@
       if (!sent.children.length) { sent.appendChild(el("li", "muted", "还没有")); }
     });
   }
-  function uploadMedia(kind, entry, item) {
-    if (entry.sha256) { return Promise.resolve(entry.sha256); }
-    var data = new FormData();
-    data.append("kind", kind);
-    data.append("file", entry.blob, kind === "photo" ? "photo.jpg" : "signature.png");
-    return api("POST", "/media", data).then(function (answer) {
-      if (answer.status !== 200 && answer.status !== 201) { throw refusal(answer); }
-      entry.sha256 = answer.data.sha256;
-      return putItem(item).then(function () { return entry.sha256; });
-    });
-  }
-  function refusal(answer) {
-    var error = new Error(answer.data.message || ("错误 " + answer.status));
-    error.refused = answer.status >= 400 && answer.status < 500 && answer.status !== 429;
-    error.reasons = (answer.data.errors || []).map(function (e) { return (e.column || e.field) + "：" + e.reason; });
-    if (!error.reasons.length) { error.reasons = [error.message]; }
-    return error;
-  }
-  function sendOne(item) {
-    var chain = Promise.resolve();
-    item.photos.forEach(function (entry) { chain = chain.then(function () { return uploadMedia("photo", entry, item); }); });
-    if (item.signature) { chain = chain.then(function () { return uploadMedia("signature", item.signature, item); }); }
-    return chain.then(function () {
-      var body = Object.assign({}, item.body, {
-        device_sent_at: isoLocal(new Date()),
-        photos: item.photos.map(function (entry) { return entry.sha256; }),
-        signature: item.signature ? item.signature.sha256 : null,
-      });
-      return api("POST", "/visits", body, { "Idempotency-Key": item.key });
-    }).then(function (answer) {
-      if (answer.status !== 200 && answer.status !== 201) { throw refusal(answer); }
-      item.status = "sent"; item.sent_at = isoLocal(new Date()); item.record_id = answer.data.record_id;
-      item.photos.forEach(function (entry) { entry.blob = null; });
-      if (item.signature) { item.signature.blob = null; }
-      return putItem(item);
-    }).catch(function (error) {
-      if (error.refused) { item.status = "refused"; item.errors = error.reasons; }
-      else { item.last_error = navigator.onLine ? error.message : "离线"; }
-      return putItem(item);
-    });
-  }
   function sync() {
     if (syncing || !navigator.onLine) { return drawOutbox(); }
     syncing = true;
-    return allItems().then(function (items) {
-      var chain = Promise.resolve();
-      items.sort(function (a, b) { return a.saved_at < b.saved_at ? -1 : 1; });  // in the order recorded
-      items.filter(function (item) { return item.status === "waiting"; }).forEach(function (item) {
-        chain = chain.then(function () { return sendOne(item); });
+    return store.sendWaiting(api, config.worker).then(function (left) {
+      syncing = false;
+      if (left) { askBackgroundSync(); }
+      return drawOutbox();
+    }, function () { syncing = false; return drawOutbox(); });
+  }
+  // Background Sync where the browser has it: the service worker sends the outbox when the
+  // network returns, even with the page closed. Elsewhere the page's online event, its load and
+  // its 30-second round do it (they do it here too: the Idempotency-Key makes a double send one).
+  function askBackgroundSync() {
+    if (!("serviceWorker" in navigator) || !("SyncManager" in window)) { return Promise.resolve(false); }
+    return navigator.serviceWorker.ready.then(function (registration) {
+      return registration.sync.register(store.SYNC_TAG).then(function () { return true; });
+    }).catch(function () { return false; });
+  }
+
+  // --- log-out: nothing of the worker stays on the device ----------------------------------
+  // While a visit waits to be sent, 退出 is refused (it would be lost); visits the server refused
+  // are dropped only when the worker confirms. Then the worker's outbox, token (revoked on the
+  // server as well), assignment list and the kept pages are removed, and the log-out goes ahead.
+  function guardLogout(form) {
+    var leaving = false;
+    form.addEventListener("submit", function (event) {
+      if (leaving) { return; }
+      event.preventDefault();
+      allItems().then(function (items) {
+        var waiting = items.filter(function (item) { return item.status === "waiting"; }).length;
+        var refused = items.filter(function (item) { return item.status === "refused"; }).length;
+        if (waiting) {
+          say("还有 " + waiting + " 条服务记录未发送，请联网发送后再退出");
+          $("logout-blocked").textContent = "还有 " + waiting + " 条服务记录未发送，不能退出；联网后会自动发送。";
+          $("logout-blocked").hidden = false;
+          sync();
+          return;
+        }
+        if (refused && !window.confirm(refused + " 条未被接受的服务记录将从本机删除，确定退出吗？")) { return; }
+        return forgetDevice().then(function () { leaving = true; form.submit(); });
+      }).catch(function (error) { say(error.message); });
+    });
+  }
+  function forgetDevice() {
+    return getSetting("token").then(function (kept) {
+      if (!kept || kept.worker !== config.worker || !kept.id || !navigator.onLine) { return null; }
+      return fetch(config.revoke_url.replace("/0/", "/" + kept.id + "/"), { method: "POST", credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf(), "Accept": "application/json" } }).catch(function () { return null; });
+    }).then(function () {
+      token = null;
+      return store.clearWorker(config.worker);
+    }).then(function () {
+      if (!window.caches) { return null; }
+      return caches.keys().then(function (names) {
+        return Promise.all(names.filter(function (name) { return name.indexOf("field-") === 0; })
+          .map(function (name) { return caches.delete(name); }));
       });
-      return chain;
-    }).then(function () { syncing = false; return drawOutbox(); }, function () { syncing = false; return drawOutbox(); });
+    });
   }
   function showNetwork() {
     var online = navigator.onLine;
@@ -411,6 +369,13 @@
     window.addEventListener("offline", showNetwork);
     showNetwork();
     window.setInterval(sync, 30000);
+    var logout = document.querySelector("form[action='" + config.logout_url + "']");
+    if (logout) { guardLogout(logout); }
+    if (navigator.serviceWorker) {
+      navigator.serviceWorker.addEventListener("message", function (event) {
+        if (event.data && event.data.type === "outbox-sent") { drawOutbox(); }
+      });
+    }
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.register(config.service_worker, { scope: "/field/" }).catch(function () { return null; });
     }

@@ -1,9 +1,13 @@
 // The field app's service worker (scope /field/): keeps the app shell so that 我的任务 opens
-// without a network. API calls are never cached: visits wait in IndexedDB, not here.
+// without a network. API calls are never cached: visits wait in IndexedDB, not here. Where the
+// browser has Background Sync, the page registers the "field-outbox" sync when a visit waits, and
+// this worker sends the outbox when the network returns, even with the page closed.
 "use strict";
-var SHELL = "field-shell-v1";
-var SHELL_FILES = ["/field/", "/static/style.css", "/static/js/field-app.js", "/static/js/nav.js",
-  "/static/js/confirm.js", "/field/manifest.webmanifest", "/static/field/icon.svg"];
+importScripts("/static/js/field-outbox.js");
+var SHELL = "field-shell-v2";
+var SHELL_FILES = ["/field/", "/static/style.css", "/static/js/field-outbox.js", "/static/js/field-app.js",
+  "/static/js/nav.js", "/static/js/confirm.js", "/field/manifest.webmanifest", "/static/field/icon.svg"];
+var API = "/api/v1";
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) {
@@ -45,4 +49,30 @@ self.addEventListener("fetch", function (event) {
       return kept || fresh;
     }));
   }
+});
+
+// The outbox of the worker whose token the device keeps (the page makes the token; without one,
+// or once it is refused, the page sends when next open). A round that leaves visits waiting
+// rejects, so that the browser tries again later.
+function sendOutbox() {
+  var outbox = self.FieldOutbox;
+  return outbox.getSetting("token").then(function (kept) {
+    if (!kept || !kept.token) { return 0; }
+    var refused = false;
+    var api = outbox.bearerApi(API, function () {
+      if (refused) { throw new Error("令牌已失效"); }
+      return kept.token;
+    }, function () { refused = true; return outbox.deleteSetting("token"); });
+    return outbox.sendWaiting(api, kept.worker).then(function (left) {
+      return self.clients.matchAll({ includeUncontrolled: true }).then(function (pages) {
+        pages.forEach(function (page) { page.postMessage({ type: "outbox-sent", waiting: left }); });
+        if (left && !refused) { throw new Error(left + " 条服务记录仍待发送"); }
+        return left;
+      });
+    });
+  });
+}
+
+self.addEventListener("sync", function (event) {
+  if (event.tag === self.FieldOutbox.SYNC_TAG) { event.waitUntil(sendOutbox()); }
 });

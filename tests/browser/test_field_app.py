@@ -23,7 +23,7 @@ MEILIN = {"longitude": 115.001, "latitude": 25.861, "accuracy": 15}
 @pytest.fixture
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 390, "height": 844}, "geolocation": MEILIN,
-            "permissions": ["geolocation"], "timezone_id": "Asia/Shanghai", "locale": "zh-CN"}
+            "permissions": ["geolocation", "background-sync"], "timezone_id": "Asia/Shanghai", "locale": "zh-CN"}
 
 
 # Marks every kept visit as waiting again (as if no answer had come back) and reloads the outbox.
@@ -180,3 +180,101 @@ def test_two_visits_recorded_offline_are_sent_once_when_back_online(log_in, live
         for reason in reasons:
             expect(page.locator("#record-flags")).to_contain_text(reason)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+DEVICE_STATE = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("oversight-field");
+  open.onsuccess = () => {
+    const db = open.result, tx = db.transaction(["outbox", "settings"], "readonly");
+    const items = tx.objectStore("outbox").getAll(), keys = tx.objectStore("settings").getAllKeys();
+    tx.oncomplete = () => {
+      db.close();
+      caches.keys().then((names) => resolve({ outbox: items.result.map((i) => i.status), settings: keys.result,
+                                               caches: names }));
+    };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+
+def _records() -> int:
+    db.session.expire_all()
+    return db.session.execute(select(func.count()).select_from(CompletionRecord)).scalar_one()
+
+
+def test_background_sync_sends_with_the_page_closed_and_log_out_clears_the_device(live_server, factory, page,
+                                                                                 context):
+    today = datetime.now(UTC).astimezone(COUNTY_TZ).date()
+    contractor = factory.contractor(workers=1)
+    worker = contractor.workers[0]
+    contract = factory.contract(contractor, service_types=("household_survey", "care_visit"),
+                                term_start=today - timedelta(days=300), term_end=today + timedelta(days=60))
+    survey = factory.assignment(contract, service_type="household_survey", due_date=today)
+    care = factory.assignment(contract, service_type="care_visit", due_date=today + timedelta(days=3))
+    for assignment in (survey, care):
+        assignment.worker_id = worker.id
+    field_user = create_user("fieldapp-w2", Factory.PASSWORD, "field_worker", "外勤二", field_worker_id=worker.id)
+    db.session.commit()
+    page.clock.install(time=_device_start(datetime.now(UTC)))
+    page.goto(f"{live_server.url}/login")
+    page.fill("input[name=username]", field_user.username)
+    page.fill("input[name=password]", Factory.PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/field/")
+    expect(page.locator("html[data-field-app=ready]")).to_have_count(1)
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => 'sync' in r)")  # Chromium has Background Sync
+
+    # Offline, a visit is saved and the page asks for a background sync; then the page is closed.
+    context.set_offline(True)
+    expect(page.locator("#net-state")).to_have_text("离线")
+    _record_visit(page, survey.number, _fill_survey, _jpeg((200, 40, 40)), wave=3)
+    expect(page.locator("#waiting-count")).to_have_text("1")
+    assert "field-outbox" in page.evaluate("navigator.serviceWorker.ready.then(r => r.sync.getTags())")
+    page.goto("about:blank")  # no page of the app is open any more
+    context.set_offline(False)
+    # The network is back: the browser fires the sync (DevTools fires it at once, as Chromium would
+    # when it sees the network), and the service worker sends the visit by itself.
+    session = context.new_cdp_session(page)
+    found = []
+    session.on("ServiceWorker.workerRegistrationUpdated", lambda event: found.extend(event["registrations"]))
+    session.send("ServiceWorker.enable")
+    deadline = datetime.now(UTC) + timedelta(seconds=15)
+    while not found and datetime.now(UTC) < deadline:
+        page.wait_for_timeout(100)
+    registration = next(r for r in found if r["scopeURL"].endswith("/field/") and not r["isDeleted"])
+    session.send("ServiceWorker.dispatchSyncEvent", {"origin": live_server.url, "registrationId":
+                                                     registration["registrationId"], "tag": "field-outbox",
+                                                     "lastChance": False})
+    while _records() < 1 and datetime.now(UTC) < deadline + timedelta(seconds=15):
+        page.wait_for_timeout(200)
+    assert _records() == 1
+    record = db.session.execute(select(CompletionRecord)).scalar_one()
+    assert (record.assignment_id, record.source) == (survey.id, "app")
+    visit = db.session.execute(select(AppVisit)).scalar_one()
+    assert sorted(item["kind"] for item in visit.media) == ["photo", "signature"]
+
+    # The page opened again shows it sent; another visit recorded offline blocks 退出.
+    page.goto(f"{live_server.url}/field/")
+    expect(page.locator("html[data-field-app=ready]")).to_have_count(1)
+    expect(page.locator("#outbox-sent .outbox-item")).to_have_count(1)
+    context.set_offline(True)
+    expect(page.locator("#net-state")).to_have_text("离线")
+    _record_visit(page, care.number, _fill_care, _jpeg((40, 40, 200)), wave=4)
+    expect(page.locator("#waiting-count")).to_have_text("1")
+    page.evaluate("document.querySelector(\"form[action='/logout']\").requestSubmit()")
+    expect(page.locator("#logout-blocked")).to_contain_text("还有 1 条服务记录未发送")
+    assert page.url == f"{live_server.url}/field/"
+    assert page.evaluate(DEVICE_STATE)["outbox"].count("waiting") == 1
+
+    # Online, it is sent; 退出 now clears the device: visits, token (revoked), list, kept pages.
+    context.set_offline(False)
+    expect(page.locator("#waiting-count")).to_have_text("0", timeout=15_000)
+    assert _records() == 2
+    page.evaluate("document.querySelector(\"form[action='/logout']\").requestSubmit()")
+    page.wait_for_url(f"{live_server.url}/login**")
+    state = page.evaluate(DEVICE_STATE)
+    assert state["outbox"] == [] and "token" not in state["settings"] and "assignments" not in state["settings"]
+    assert not [name for name in state["caches"] if name.startswith("field-")]
+    db.session.expire_all()
+    tokens = db.session.execute(select(ApiToken).where(ApiToken.user_id == field_user.id)).scalars().all()
+    assert len(tokens) == 1 and tokens[0].revoked_at is not None

@@ -42,17 +42,17 @@ def failed(factory, tmp_path):
             "stranger": factory.user("contractor", factory.contractor())}
 
 
-def test_a_contractor_appeals_within_the_window_of_county_days(failed):
+def test_a_contractor_appeals_within_the_window_of_working_days(failed):
     check, user = failed["check"], failed["contractor_user"]
-    assert local_day(check.created_at) == date(2025, 10, 16)
-    assert appeals.appeal_window_closes(check, 10) == date(2025, 10, 26)
-    with pytest.raises(AppealRefused, match="已于 2025-10-26 截止"):
-        appeals.file_appeal(check, user, "调查时对象外出，邻居说法有误", date(2025, 10, 27), 10)
+    assert local_day(check.created_at) == date(2025, 10, 16)  # a Thursday: two weekends in ten working days
+    assert appeals.appeal_window_closes(check, 10) == date(2025, 10, 30)
+    with pytest.raises(AppealRefused, match="已于 2025-10-30 截止.*10 个工作日"):
+        appeals.file_appeal(check, user, "调查时对象外出，邻居说法有误", date(2025, 10, 31), 10)
     with pytest.raises(AppealRefused, match="申诉理由"):
-        appeals.file_appeal(check, user, "  ", date(2025, 10, 26), 10)
+        appeals.file_appeal(check, user, "  ", date(2025, 10, 30), 10)
     with pytest.raises(AppealRefused, match="承接机构"):
         appeals.file_appeal(check, failed["stranger"], "别家机构", date(2025, 10, 20), 10)
-    appeal = appeals.file_appeal(check, user, "调查时对象外出，邻居说法有误", date(2025, 10, 26), 10)
+    appeal = appeals.file_appeal(check, user, "调查时对象外出，邻居说法有误", date(2025, 10, 30), 10)
     db.session.commit()
     assert (appeal.status, appeal.contract_id, appeal.filed_by_id) == ("filed", check.contract_id, user.id)
     with pytest.raises(AppealRefused, match="不能重复申诉"):
@@ -62,9 +62,9 @@ def test_a_contractor_appeals_within_the_window_of_county_days(failed):
 def test_the_window_counts_the_county_day_of_a_utc_recording(failed):
     check = failed["check"]
     check.created_at = datetime(2025, 10, 15, 16, 0)  # already 16 October in the county
-    assert appeals.appeal_window_closes(check, 3) == date(2025, 10, 19)
+    assert appeals.appeal_window_closes(check, 3) == date(2025, 10, 21)  # Fri, Mon, Tue
     check.created_at = datetime(2025, 10, 15, 15, 59)
-    assert appeals.appeal_window_closes(check, 3) == date(2025, 10, 18)
+    assert appeals.appeal_window_closes(check, 3) == date(2025, 10, 20)  # Thu, Fri, Mon
 
 
 def test_a_passed_check_cannot_be_appealed(failed, factory):

@@ -511,7 +511,8 @@ def test_postgresql_refuses_truncate_and_a_non_owner_role_cannot_change_or_ungua
     role = f"oversight_app_{secrets.token_hex(4)}"
     schema = app.config["TEST_SCHEMA"]
     # No pool: the connection that took the role is closed with it, never handed out again.
-    owner = create_engine(POSTGRES_URL, poolclass=NullPool, **app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    # As the server's superuser (the run's own role may not create roles), in the run's schema.
+    owner = create_engine(POSTGRES_URL, poolclass=NullPool, connect_args={"options": f"-csearch_path={schema}"})
     grants = [f'CREATE ROLE "{role}"', f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
               f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',
               f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" TO "{role}"',

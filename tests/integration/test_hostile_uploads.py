@@ -44,7 +44,7 @@ def database_url(app) -> str:
     """The test database as a URL another process can open (a PostgreSQL run's own schema too)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     schema = app.config.get("TEST_SCHEMA")
-    return f"{url}?options=-csearch_path%3D{schema}" if schema else url
+    return f"{url}?options=-csearch_path%3D{schema}%20-crole%3D{app.config['TEST_ROLE']}" if schema else url
 
 
 def import_within_bound(app, folder: Path, path: Path, contract_code: str) -> subprocess.CompletedProcess:

@@ -53,8 +53,9 @@ SESSION_VERSION = "e6a3c9f42d13"
 ATTACHMENT_OWNERS = "a8c5e1b64f35"
 AUDIT_KEYS = "d5f2b8e31c02"
 PROCUREMENT = "c3e5a7b9d1f4"
-COUNTY_SCOPE = "d2e4f6a8c0b1"
+BEFORE_AUDIT_CHAINS = "b6c8d0e2a4f5"
 AUDIT_CHAINS = "a5b7c9d1f3e4"
+REASSESSMENT = "f4a6b8c0e2d3"
 
 
 @pytest.fixture
@@ -307,7 +308,7 @@ def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_ap
     assert verify_audit_log() == (5, None)
     db.session.remove()
 
-    downgrade(revision=COUNTY_SCOPE)  # the chains' column dropped, the table (and its triggers) kept
+    downgrade(revision=BEFORE_AUDIT_CHAINS)  # the chains' column dropped, the table (and its triggers) kept
     with db.engine.connect() as connection:
         with pytest.raises(DBAPIError, match="append-only"), connection.begin():
             connection.execute(text("UPDATE audit_events SET actor = 'x'"))
@@ -343,17 +344,22 @@ def test_the_fingerprint_columns_come_empty_and_older_figures_still_read(migrate
 APPEALS = "b9d6f2c75a46"
 FINGERPRINTS = "c0e7a3d86b57"
 FIELD_APP = "f6b8d0a2c4e7"
+MEDIA_AUDIT = "b6c8d0e2a4f5"
 PAGE_JOBS = "b1d3f5a7c9e2"
 
 
 def _codes_before_appeals() -> dict[tuple[str, str], tuple[str, ...]]:
     """The models' codes, as the vocabularies the appeals revision grew stood before it (and the
     attachment owners before the procurement revision added its own, the export jobs' statuses
-    before the page jobs' revision)."""
+    before the page jobs' revision, the notification kinds before the re-assessment revision, the
+    draws' purposes before the media audit's)."""
     return {**_vocabulary_checks(), ("attachments", "owner_type"): _migration(PROCUREMENT).OWNER_TYPES,
             **{key: old for key, (old, _) in _migration(APPEALS).CHECKS.items()},
             ("users", "role"): _migration(FIELD_APP).ROLES_BEFORE,
-            ("export_jobs", "status"): _migration(PAGE_JOBS).STATUSES_BEFORE}
+            ("export_jobs", "status"): _migration(PAGE_JOBS).STATUSES_BEFORE,
+            ("sampling_draws", "purpose"): _migration(MEDIA_AUDIT).PURPOSES_BEFORE,
+            **{(table, "kind"): _migration(REASSESSMENT).KINDS_BEFORE
+               for table in ("notifications", "notification_preferences")}}
 
 
 def test_existing_notices_are_numbered_per_county_year_by_the_appeals_revision(migrated_app):
@@ -416,9 +422,15 @@ def test_the_field_app_revision_marks_existing_records_uploaded_or_entered_and_a
 
 
 AREAS = "a2c4e6f8b0d1"
-COUNTY_SCOPE = "d2e4f6a8c0b1"
+BEFORE_AUDIT_CHAINS = "b6c8d0e2a4f5"
 COUNTY_TABLES = ("contractors", "contracts", "subjects", "assignments", "completion_records", "sampling_draws",
                  "quarterly_reviews", "annual_evaluations", "local_standards", "procurement_projects")
+
+
+def _codes_before_reassessment() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The models' codes, the notification kinds as they stood before the re-assessment revision."""
+    return {**_vocabulary_checks(), **{(table, "kind"): _migration(REASSESSMENT).KINDS_BEFORE
+                                       for table in ("notifications", "notification_preferences")}}
 
 
 def _one_county_database() -> dict[str, list[tuple]]:
@@ -426,7 +438,7 @@ def _one_county_database() -> dict[str, list[tuple]]:
     every role), the local standards naming their county; returns every table's rows."""
     upgrade(revision=AREAS)
     with db.engine.connect() as connection:
-        checks = _present(_vocabulary_checks(), connection)
+        checks = _present(_codes_before_reassessment(), connection)
     with db.engine.begin() as connection:
         written = _fill_every_table(connection, checks)
         connection.execute(text("UPDATE local_standards SET county = '旧县名' WHERE year < 3"))
@@ -518,3 +530,57 @@ def test_the_county_revision_takes_the_county_named_at_upgrade_and_goes_back(mig
         back = _contents(connection, before)
     assert {table: rows for table, rows in back.items() if table != "areas"} == {
         table: rows for table, rows in before.items() if table != "areas"}
+
+
+STANDARD_VERSIONS = "e3f5a7b9d1c2"
+
+
+def test_the_standard_versions_revision_makes_each_existing_year_its_version_one_and_goes_back(migrated_app):
+    before = _one_county_database()
+    upgrade(revision=COUNTY_SCOPE)
+    upgrade(revision=STANDARD_VERSIONS)
+    with db.engine.connect() as connection:
+        standards = connection.execute(text(
+            "SELECT id, year, poverty_line_fen, holidays, recheck_min_checks FROM local_standards ORDER BY id")).all()
+        versions = connection.execute(text(
+            "SELECT standard_id, number, effective_from, reason, created_by_id, poverty_line_fen, poverty_line_rural_fen,"
+            " holidays, working_days, recheck_min_checks FROM local_standard_versions ORDER BY standard_id")).all()
+        rural = connection.execute(text("SELECT poverty_line_rural_fen FROM local_standards")).scalars().all()
+    assert len(standards) == len(before["local_standards"]) > 0
+    assert [(v.standard_id, v.number, str(v.effective_from)[:10]) for v in versions] == [
+        (s.id, 1, f"{s.year:04d}-01-01") for s in standards]
+    for standard, version in zip(standards, versions):
+        assert version.poverty_line_fen == version.poverty_line_rural_fen == standard.poverty_line_fen
+        assert version.recheck_min_checks == standard.recheck_min_checks and version.created_by_id is None
+        assert version.reason == "升级前已有的年度标准"
+    assert set(rural) == {None}  # the year's row keeps NULL: its one line stands for both
+    downgrade(revision=COUNTY_SCOPE)
+    with db.engine.connect() as connection:
+        assert "local_standard_versions" not in inspect(connection).get_table_names()
+        assert len(connection.execute(text("SELECT id FROM local_standards")).all()) == len(standards)
+ROW_SECURITY = "c7d9e1f3b5a6"
+
+
+def _secured_tables() -> dict[str, tuple[bool, bool, str | None, str | None]]:
+    """table → (row security enabled, forced, the county policy's USING, its WITH CHECK)."""
+    rows = db.session.execute(text(
+        "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, p.qual, p.with_check FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() "
+        "LEFT JOIN pg_policies p ON p.schemaname = n.nspname AND p.tablename = c.relname AND p.policyname = 'county_scope' "
+        "WHERE c.relkind = 'r' AND (c.relrowsecurity OR p.policyname IS NOT NULL)")).all()
+    return {row.relname: (row.relrowsecurity, row.relforcerowsecurity, row.qual, row.with_check) for row in rows}
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="row-level security is PostgreSQL's; the revision does nothing on SQLite")
+def test_the_row_security_revision_puts_every_county_table_under_its_policy_and_takes_it_off(migrated_app):
+    upgrade(revision=ROW_SECURITY)
+    secured = _secured_tables()
+    assert set(secured) == set(_migration(ROW_SECURITY).COUNTY_TABLES)
+    for enabled, forced, using, checked in secured.values():
+        assert enabled and forced and using == checked and "oversight.county_ids" in using
+    db.session.commit()
+    assert _secured_tables() == {}
+    db.session.commit()
+    upgrade()  # at the head, every table the models give a county_id is under the policy
+    assert set(_secured_tables()) == {table.name for table in db.metadata.sorted_tables if "county_id" in table.c}
+    db.session.commit()

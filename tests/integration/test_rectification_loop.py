@@ -69,7 +69,7 @@ def test_a_response_not_accepted_reissues_the_notice_with_a_new_deadline(failing
     second = not_accepted(failing, first, date(2025, 10, 25))
     assert (first.status, first.outcome, first.round) == ("closed", "not_accepted", 1)
     assert (second.status, second.round, second.previous_id) == ("open", 2, first.id)
-    assert second.deadline == date(2025, 11, 9)  # 15 days after the closing day by default
+    assert second.deadline == date(2025, 11, 14)  # 15 working days after the closing Saturday by default
     assert second.requirement == first.requirement and second.spot_check_id == first.spot_check_id
     assert notice_of(failing["checks"][0]).id == second.id
     assert [n.id for n in rectification.rounds_of(second)] == [first.id, second.id]

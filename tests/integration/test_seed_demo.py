@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SAWarning
 from stdnum.cn import uscc
 
@@ -203,7 +203,7 @@ def test_schedule_and_activity_hold_on_any_day(seeded, today):
     with seeded(today=today):
         assert_realistic_schedule(today)
         years = set(db.session.execute(select(LocalStandard.year)).scalars())
-        assert years == {today.year - 1, today.year}
+        assert years == {today.year - 2, today.year - 1, today.year}
         assert_reviews_follow_the_quarters(today)
         assert db.session.execute(select(CompletionRecord.service_date).order_by(
             CompletionRecord.service_date.desc()).limit(1)).scalar() < today
@@ -240,6 +240,10 @@ def test_contractors_users_and_standards(demo):
     assert standard.county == "赣县区" and standard.poverty_line_fen > 0
     assert standard.care_allowance_tier1_fen > standard.care_allowance_tier2_fen > standard.care_allowance_tier3_fen
     assert f"{TODAY.year}-10-01" in standard.holidays
+    assert f"{TODAY.year}-02-14" in standard.working_days  # 调休 of the Spring Festival 2026
+    versions = standard.versions
+    assert [(v.number, v.effective_from) for v in versions] == [(1, date(TODAY.year, 1, 1)), (2, date(TODAY.year, 7, 1))]
+    assert versions[1].poverty_line_fen > versions[0].poverty_line_fen > versions[0].poverty_line_rural_fen
 
 
 def _minutes(clock: str) -> int:
@@ -385,7 +389,10 @@ def test_audit_chain_verifies_and_names_who_did_what(demo):
     bulk = dict(db.session.execute(select(AuditEvent.object_type, AuditEvent.changes)
                                    .where(AuditEvent.action == "seed")).all())
     assert bulk["Subject"]["rows"] == demo.counts["subjects_household"] + demo.counts["subjects_person"]
-    assert bulk["Assignment"]["rows"] == demo.counts["assignments"]
+    # The re-assessments of the demo's condition reports are issued by the service, one by one.
+    reassessments = db.session.execute(select(func.count()).select_from(Assignment)
+                                       .where(Assignment.reason == "reassessment")).scalar_one()
+    assert bulk["Assignment"]["rows"] + reassessments == demo.counts["assignments"] and reassessments == 2
     users = {user.id: user for user in db.session.execute(select(User)).scalars()}
     actors = Counter()
     for event in db.session.execute(select(AuditEvent)).scalars():
@@ -440,8 +447,9 @@ def test_cli_prints_json_refuses_a_second_run_and_resets(make_app):
         assert set(contract) == {"code", "contractor", "service_types"}
         assert set(contract["service_types"]) <= set(ServiceType)
     for user in output["users"]:
-        assert set(user) == {"username", "password", "role", "contractor", "email"}
+        assert set(user) == {"username", "password", "role", "contractor", "email", "area"}
         assert (user["contractor"] is None) == (user["role"] not in ("contractor", "field_worker"))
+        assert user["area"] == "赣县区"
 
     again = runner.invoke(args=["seed-demo", "--scale", "small"])
     assert again.exit_code != 0 and "--reset" in again.output

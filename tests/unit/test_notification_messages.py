@@ -36,6 +36,8 @@ APPEAL = SimpleNamespace(id=61, decision="overturned", decision_reason="邻居�
 CORRECTION = SimpleNamespace(id=71, status="refused", decision_note="证明不足", contract=CONTRACT,
                              requested_by_id=OUR_STAFF.id)
 PROPOSAL = SimpleNamespace(quarter="2025Q4", points_centi=-150)
+REPORT = SimpleNamespace(contract=CONTRACT, reported_on=date(2026, 2, 12),
+                         assignment=SimpleNamespace(id=91, number="RW20260212-000001", due_date=date(2026, 3, 5)))
 
 
 def batch(status, uploaded_by_id=OUR_STAFF.id, **fields):
@@ -66,6 +68,7 @@ EVENTS = {
     "import failed": (messages.import_done(batch("failed", message="文件无法读取")), [OUR_STAFF.id]),
     "import by a supervisor": (messages.import_done(batch("accepted", SUPERVISOR.id)), [SUPERVISOR.id]),
     "due soon": (messages.due_soon(OURS, 3, date(2026, 3, 2), date(2026, 3, 9), 7), [OUR_STAFF.id, OUR_OTHER_STAFF.id]),
+    "re-assessment assigned": (messages.reassessment_assigned(REPORT), [OUR_STAFF.id, OUR_OTHER_STAFF.id]),
 }
 
 

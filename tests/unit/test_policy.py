@@ -145,8 +145,15 @@ ROLE_TABLE = {
     Action.RECORD_APP_VISITS: "...C",
     Action.USE_FIELD_PAGES: "....",
     Action.MANAGE_API_TOKENS: "AS.C",
+    Action.REVIEW_MEDIA: "AS..",
     Action.READ_CONTRACTOR_PROFILES: "ASUC",
     Action.MANAGE_AREAS: "A...",
+    Action.READ_STANDARDS: "ASU.",
+    Action.MANAGE_STANDARDS: "A...",
+    Action.EXPORT_CARE_ALLOWANCES: "ASU.",
+    Action.REPORT_CONDITION_CHANGES: "AS.C",
+    Action.STATE_TIER_DATES: "AS..",
+    Action.READ_CITY_DASHBOARD: "ASU.",
 }
 
 
@@ -203,7 +210,8 @@ def test_auditors_only_read_and_export():
         Action.READ_AUDIT_LOG, Action.EXPORT_AUDIT_DATA, Action.READ_OVERSIGHT, Action.READ_PROCUREMENT,
         # their own inbox and e-mail choices, which change nothing of the oversight record
         Action.READ_NOTIFICATIONS, Action.CHOOSE_NOTIFICATION_EMAILS,
-        Action.READ_CONTRACTOR_PROFILES}
+        Action.READ_CONTRACTOR_PROFILES, Action.READ_STANDARDS, Action.EXPORT_CARE_ALLOWANCES,
+        Action.READ_CITY_DASHBOARD}
     assert [policy.read_only(u) for u in (ADMIN, SUPERVISOR, AUDITOR, CONTRACTOR)] == [False, False, True, False]
 
 

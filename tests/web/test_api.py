@@ -282,3 +282,19 @@ def test_the_openapi_document_is_made_from_the_code(http):
         "/api/v1/me", "/api/v1/assignments", "/api/v1/assignments/{assignment_id}", "/api/v1/visits",
         "/api/v1/visits/{visit_id}", "/api/v1/media", "/api/v1/uploads", "/api/v1/uploads/{batch_id}"}
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_guessed_tokens_are_answered_429_per_address_past_the_limit(app, http, sides):
+    app.config["API_BAD_TOKENS_PER_ADDRESS"] = "5 per 15 minutes"
+    guesses = [http("get", "/api/v1/me", headers=bearer(f"ovt_guess{n:04d}")) for n in range(7)]
+    assert [answer.status_code for answer in guesses] == [401] * 5 + [429] * 2
+    limited = guesses[-1].get_json()
+    assert limited["code"] == 429 and "请求过于频繁" in limited["message"] and limited["errors"] == []
+    # past the limit even a valid token from that address answers 429: a right guess does not stand out
+    assert http("get", "/api/v1/me", headers=bearer(sides.ours.field_token)).status_code == 429
+    # another address is not held back; valid tokens and requests without one are not counted
+    other = {"environ_base": {"REMOTE_ADDR": "10.0.0.9"}}
+    assert http("get", "/api/v1/me", headers=bearer(sides.ours.field_token), **other).status_code == 200
+    for _ in range(6):
+        assert http("get", "/api/v1/me", **other).status_code == 401
+    assert http("get", "/api/v1/me", headers=bearer(sides.ours.field_token), **other).status_code == 200

@@ -36,6 +36,7 @@ def test_the_field_page_carries_its_settings_as_json_and_no_inline_script(client
     assert inline == []
     settings = json.loads(re.search(r'id="field-app-config">(.*?)</script>', page, re.S).group(1))
     assert settings["api"] == "/api/v1" and settings["token_url"] == "/field/device-token"
+    assert settings["logout_url"] == "/logout" and settings["revoke_url"] == "/field/device-token/0/revoke"
     assert 'rel="manifest"' in page and _META_CSRF.search(page)
 
 
@@ -53,6 +54,14 @@ def test_the_page_makes_a_device_token_once_asked_with_the_sessions_csrf_token(c
     assert db.session.execute(select(func.count()).select_from(ApiToken)).scalar_one() == before + 1
     me = client._request("get", "/api/v1/me", headers=bearer(plain)).get_json()
     assert me["username"] == ours.field_user.username
+    # 退出 on the device revokes that token: the session's CSRF token again, only one's own
+    token_id = made.get_json()["id"]
+    assert client._request("post", f"/field/device-token/{token_id}/revoke").status_code == 400  # no CSRF
+    theirs = db.session.execute(select(ApiToken.id).where(ApiToken.user_id == sides.theirs.field_user.id)).scalar()
+    assert client._request("post", f"/field/device-token/{theirs}/revoke", headers={"X-CSRFToken": csrf}).status_code == 404
+    assert client._request("post", f"/field/device-token/{token_id}/revoke", headers={"X-CSRFToken": csrf}).status_code == 200
+    assert client._request("get", "/api/v1/me", headers=bearer(plain)).status_code == 401
+    assert db.session.execute(select(ApiToken.revoked_at).where(ApiToken.user_id == sides.theirs.field_user.id)).scalar() is None
     # contractors' staff have no field pages
     staff = client_for(ours.contractor_user)
     csrf = staff.csrf_token("/dashboard")

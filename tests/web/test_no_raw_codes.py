@@ -39,6 +39,7 @@ from oversight.models import (
     Attachment,
     Callback,
     CompletionRecord,
+    ConditionReport,
     Contract,
     Contractor,
     ContractAcceptance,
@@ -60,6 +61,8 @@ from oversight.models import (
 )
 from oversight.adapters.files import uploads_store
 from oversight.clock import local_day
+from oversight.services.accounts import create_user
+from oversight.services.areas import ensure_area
 from oversight.services.appeals import appealable_checks, file_appeal
 from oversight.services.attachments import Upload
 from oversight.services.draws import SPOT_CHECK
@@ -76,6 +79,7 @@ TODAY = date(2026, 5, 20)
 URLS_PER_ENDPOINT = 3
 ROLES = {"admin": "admin", "supervisor": "supervisor", "auditor": "auditor", "contractor": "renhe",
          "field_worker": "renhe-w1"}
+CITY_SUPERVISOR = "city-supervisor"  # only the route test logs it in
 SKIPPED_ENDPOINTS = {"auth.logout", "static"}
 # The REST API answers bearer tokens, not sessions (401 here): tests/web/test_api*.py read it.
 SKIPPED_BLUEPRINTS = ("api.",)
@@ -204,6 +208,10 @@ def demo_app(tmp_path_factory):
     with app.app_context():
         summary = build_demo("small", 7, TODAY)
         add_an_appeal_and_photos()
+        # A supervisor scoped to the county's city, who reads the city dashboard (issue 14).
+        create_user(CITY_SUPERVISOR, f"demo-{CITY_SUPERVISOR}", "supervisor", "市级监管",
+                    area_id=ensure_area("360700").id)
+        db.session.commit()
         db.engine.dispose()
     admin = Client(app)
     assert admin.login("admin", "demo-admin").status_code == 302
@@ -324,14 +332,15 @@ ROWS_FOR = {
     "item_id": DrawItem, "notice_id": RectificationNotice, "batch_id": UploadBatch, "record_id": CompletionRecord,
     "request_id": CorrectionRequest, "review_id": QuarterlyReview, "subject_id": Subject, "worker_id": FieldWorker,
     "project_id": ProcurementProject, "evaluator_id": TenderEvaluator,
-    "acceptance_id": ContractAcceptance,
+    "acceptance_id": ContractAcceptance, "report_id": ConditionReport,
 }
 TRIES_PER_ROUTE = 4
 # Routes no demo row fills: error reports of failed imports (every demo import succeeds); the
 # root and a notification's link, which only redirect; an app visit's photos (the demo has no app
-# visits: tests/web/test_field_accounts.py shows them).
+# visits: tests/web/test_field_accounts.py shows them) and so the media audit's page
+# (tests/web/test_media_audit.py renders it).
 UNFILLABLE = {"imports.error_report", "uploads.error_report", "verification.error_report", "dashboard.root",
-              "notifications.open_link", "corrections.record_media"}
+              "notifications.open_link", "corrections.record_media", "draws.media"}
 
 
 def _rows(model, contractor_id: int | None, limit: int) -> list:
@@ -408,11 +417,11 @@ def read_response(finder: Finder, where: str, response) -> None:
 
 def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code(demo_app):
     app, summary = demo_app
-    finder = Finder(known_codes(), {user.username for user in summary.users})
+    finder = Finder(known_codes(), {user.username for user in summary.users} | {CITY_SUPERVISOR})
     rules = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and rule.endpoint not in UNFILLABLE
              and rule.endpoint not in SKIPPED_ENDPOINTS and not rule.endpoint.startswith(SKIPPED_BLUEPRINTS)]
     rendered: dict[str, set[str]] = {}
-    for role, username in {"anonymous": None, **ROLES}.items():
+    for role, username in {"anonymous": None, **ROLES, "city_supervisor": CITY_SUPERVISOR}.items():
         client = Client(app)
         if username is not None:
             assert client.login(username, f"demo-{username}").status_code == 302

@@ -25,7 +25,7 @@ from ...domain.vocabulary import AssignmentStatus, BatchStatus, ServiceType, lab
 from ...extensions import csrf, db, limiter
 from ...models import AppVisit, Assignment, CompletionRecord, Contract, FieldWorker, UploadBatch, User
 from ...policy import Action, may, owns, sees_assignment
-from ...services import completion_import, field_app
+from ...services import completion_import, field_app, row_security
 from ...services.audit import Actor, reset_actor, set_actor
 from ...tasks import import_later
 from . import schemas
@@ -161,7 +161,20 @@ def _setting(name: str):
     return lambda: current_app.config[name]
 
 
+def _address() -> str:
+    return request.remote_addr or ""
+
+
+def _token_refused(response) -> bool:
+    """A token was sent and refused (401): a guess, counted against the address."""
+    return response.status_code == 401 and bool(request.headers.get("Authorization"))
+
+
 limiter.limit(_setting("API_RATE_LIMIT"), key_func=_rate_key, scope="api")(bp)
+# Refused tokens per address: checked before the token is looked at, so that past the limit every
+# request from the address answers 429 — a valid guess as well, which would otherwise stand out.
+limiter.limit(_setting("API_BAD_TOKENS_PER_ADDRESS"), key_func=_address, scope="api-bad-token",
+              deduct_when=_token_refused)(bp)
 limiter.limit(_setting("API_WRITE_RATE_LIMIT"), key_func=_rate_key, scope="api-write",
               exempt_when=lambda: request.method not in WRITES)(bp)
 csrf.exempt(bp)
@@ -176,6 +189,7 @@ def _authenticate():
     if user is None:
         return error_response(401)
     g.api_user = user
+    row_security.bind_user(user)
     earlier = g.pop("audit_token", None)
     if earlier is not None:
         reset_actor(earlier)

@@ -12,6 +12,7 @@ from ...models import CompletionRecord, CorrectionRequest
 from ...services import corrections as service
 from ...services.completion_records import registered_workers
 from ...services.field_app import app_visit_of, visit_media_file
+from ...services.media_audit import reviews_of_record
 from ...policy import Action
 from ..access import get_scoped_or_404
 from ..access import contract_scope, get_contract_or_404, is_contractor_user, may, permission_required
@@ -53,7 +54,7 @@ def history(record_id: int):
     record = _record_or_404(record_id)
     requests = db.session.execute(service.requests_query(record_id=record.id)).scalars().all()
     return render_template("corrections/history.html", record=record, versions=service.history(record),
-                           app_visit=app_visit_of(record),
+                           app_visit=app_visit_of(record), media_reviews=reviews_of_record(record.id),
                            columns=service.shown_columns(record), requests=requests,
                            blocker=service.blocker(record) if is_contractor_user() else None,
                            may_request=service.may_request(record, current_user))

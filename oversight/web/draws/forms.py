@@ -1,10 +1,11 @@
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from ..forms_common import Form
 from ...domain.periods import InvalidQuarter, Quarter
-from ...domain.vocabulary import DrawPurpose, ServiceType
+from ...domain.vocabulary import DrawPurpose, MediaVerdict, ServiceType
 from ...services.draws import SEED_MAX_LENGTH
+from ...services.media_audit import REASON_MAX_LENGTH
 
 
 class DrawForm(Form):
@@ -25,3 +26,8 @@ class DrawForm(Form):
 
 class AssignForm(Form):
     assignee_id = SelectField("分派给", coerce=int)
+
+
+class MediaReviewForm(Form):
+    verdict = RadioField("核验结论", choices=MediaVerdict.choices(), validators=[InputRequired(message="请选择核验结论")])
+    reason = StringField("理由", validators=[Optional(), Length(max=REASON_MAX_LENGTH)], description="存疑时必填")

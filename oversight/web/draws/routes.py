@@ -26,16 +26,17 @@ from ...policy import Action, roles_for
 from ...services.check_results import draw_estimates
 from ...services.draw_jobs import jobs_of as draw_jobs_of
 from ...services.draw_jobs import made_draws, request_draw, skipped_lines
-from ...services.draws import SPOT_CHECK, DrawError, list_draws, recompute, strata_rows, verify_stored_draw
+from ...services.draws import MEDIA_AUDIT, SPOT_CHECK, DrawError, list_draws, recompute, strata_rows, verify_stored_draw
 from ...services.page_jobs import unfinished
 from ...tasks import export_later
+from ...services.media_audit import MediaAuditError, drawn_media, review_counts, review_media
 from ...services.spot_checks import SpotCheckError, assign_items
 from ..access import visible_county_ids
 from ..access import managed_area_ids, scope_to_counties
 from ..access import get_scoped_or_404
 from ..access import permission_required
 from ..params import database_int, paginate
-from .forms import AssignForm, DrawForm
+from .forms import AssignForm, DrawForm, MediaReviewForm
 
 bp = Blueprint("draws", __name__, url_prefix="/draws")
 
@@ -139,8 +140,10 @@ def detail(draw_id: int):
     form = AssignForm()
     form.assignee_id.choices = [(user.id, user.display_name) for user in _checkers()]
     estimates = draw_estimates(draw) if draw.purpose == SPOT_CHECK and checks else None
+    media_counts = review_counts(draw.id) if draw.purpose == MEDIA_AUDIT else None
     return render_template("draws/detail.html", draw=draw, result=result, rows=_rows(draw), checks=checks,
-                           callbacks=callbacks, strata=strata_rows(draw), form=form, estimates=estimates)
+                           callbacks=callbacks, strata=strata_rows(draw), form=form, estimates=estimates,
+                           media_counts=media_counts)
 
 
 @bp.route("/<int:draw_id>/oc.png")
@@ -177,3 +180,42 @@ def assign(draw_id: int):
         db.session.commit()
         flash(f"已分派 {changed} 条记录", "success")
     return redirect(url_for(".detail", draw_id=draw.id))
+
+
+def _media_draw_or_404(draw_id: int) -> SamplingDraw:
+    draw = _draw_or_404(draw_id)
+    if draw.purpose != MEDIA_AUDIT:
+        abort(404)
+    return draw
+
+
+@bp.route("/<int:draw_id>/media")
+@permission_required(Action.READ_OVERSIGHT)
+def media(draw_id: int):
+    """影像核验: the drawn records' photos and signatures, each with its verdict or a form for one."""
+    draw = _media_draw_or_404(draw_id)
+    records = {record.id: (record, worker, subject) for _, record, worker, subject in _rows(draw)}
+    return render_template("draws/media.html", draw=draw, listed=drawn_media(draw.id), records=records,
+                           counts=review_counts(draw.id), form=MediaReviewForm())
+
+
+@bp.route("/<int:draw_id>/media/<int:item_id>/<int:visit_media_id>", methods=["POST"])
+@permission_required(Action.REVIEW_MEDIA)
+def review(draw_id: int, item_id: int, visit_media_id: int):
+    draw = _media_draw_or_404(draw_id)
+    item = db.session.get(DrawItem, item_id)
+    if item is None or item.draw_id != draw.id:
+        abort(404)
+    form = MediaReviewForm()
+    if not form.validate_on_submit():
+        flash("；".join(error for errors in form.errors.values() for error in errors) or "请选择核验结论", "danger")
+        return redirect(url_for(".media", draw_id=draw.id))
+    try:
+        review_media(item, visit_media_id, form.verdict.data, form.reason.data, current_user._get_current_object())
+    except MediaAuditError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash("已记录核验结论", "success")
+    return redirect(url_for(".media", draw_id=draw.id, _anchor=f"media-{item.id}-{visit_media_id}"))

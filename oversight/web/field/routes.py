@@ -9,7 +9,7 @@ from ...clock import county_today
 from ...extensions import db
 from ...models import Assignment
 from ...policy import Action, sees_assignment
-from ...services.field_app import FieldAppRefused, create_token, visible_assignments
+from ...services.field_app import FieldAppRefused, create_token, revoke_token, visible_assignments
 from ..access import permission_required
 from ..params import paginate
 
@@ -22,6 +22,7 @@ def index():
     app_config = {
         "api": "/api/v1", "token_url": url_for(".device_token"), "worker": current_user.username,
         "service_worker": url_for(".service_worker"), "today": county_today().isoformat(),
+        "logout_url": url_for("auth.logout"), "revoke_url": url_for(".forget_device_token", token_id=0),
     }
     return render_template("field/index.html", page=paginate(visible_assignments(current_user)), app_config=app_config)
 
@@ -45,7 +46,18 @@ def device_token():
     except FieldAppRefused as refused:
         return jsonify({"message": str(refused)}), 422
     db.session.commit()
-    return jsonify({"token": plain, "name": token.name, "prefix": plain[:12]}), 201
+    return jsonify({"token": plain, "name": token.name, "prefix": plain[:12], "id": token.id}), 201
+
+
+@bp.route("/device-token/<int:token_id>/revoke", methods=["POST"])
+@permission_required(Action.USE_FIELD_PAGES)
+def forget_device_token(token_id: int):
+    """Revoke this phone's token as the app clears the device on 退出 (CSRF from the session);
+    another user's token, or none, answers 404."""
+    if revoke_token(current_user, token_id) is None:
+        abort(404)
+    db.session.commit()
+    return jsonify({"revoked": token_id})
 
 
 @bp.route("/manifest.webmanifest")

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...domain.scoring import DEFAULT_SCHEME, Band, Indicator, SchemeError
+from ...domain.scoring import DEFAULT_SCHEME, OPTIONAL_INDICATORS, Band, Indicator, SchemeError
 from ...extensions import db
 from ...models import Contract, KpiScheme
 from ...policy import Action
@@ -43,7 +43,7 @@ def index():
 def _form_data(base: KpiScheme) -> dict:
     """The new-version form filled from a version: every indicator the app can measure, in order."""
     scheme = service.domain_scheme(base)
-    defaults = {ind.key: ind for ind in DEFAULT_SCHEME.indicators}
+    defaults = {ind.key: ind for ind in (*DEFAULT_SCHEME.indicators, *OPTIONAL_INDICATORS)}
     chosen = {ind.key: ind for ind in scheme.indicators}
     rows = []
     for key in RECORD_KINDS:

@@ -1,5 +1,4 @@
 import io
-from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -16,6 +15,7 @@ from ...policy import Action
 from ...services import rectification
 from ...services.appeals import appeal_of
 from ...services.attachments import visible_attachment
+from ...services.calendar import add_working_days
 from ...services.draws import SPOT_CHECK
 from ...services.rectification import RectificationRules
 from ...services.spot_checks import (
@@ -43,7 +43,6 @@ from .forms import AttachmentForm, CloseForm, EscalationForm, NoticeForm, Respon
 
 bp = Blueprint("spot_checks", __name__, url_prefix="/spot-checks")
 
-DEFAULT_NOTICE_DAYS = 15
 
 
 @bp.app_template_global()
@@ -114,7 +113,8 @@ def detail(check_id: int):
     notice_form = None
     if not check.passed and notice is None:
         notice_form = NoticeForm()
-        notice_form.deadline.data = county_today() + timedelta(days=DEFAULT_NOTICE_DAYS)
+        notice_form.deadline.data = add_working_days(check.contract.county_id, county_today(),
+                                                     int(current_app.config["RECTIFICATION_NOTICE_DAYS"]))
         notice_form.requirement.data = f"{check.comparison['reason']}。请核实并更正该服务记录，说明原因及整改措施。"
         refill(notice_form)
     return render_template("spot_checks/detail.html", check=check, notice=notice, notice_form=notice_form,
