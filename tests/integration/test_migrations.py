@@ -53,6 +53,7 @@ SESSION_VERSION = "e6a3c9f42d13"
 ATTACHMENT_OWNERS = "a8c5e1b64f35"
 AUDIT_KEYS = "d5f2b8e31c02"
 PROCUREMENT = "c3e5a7b9d1f4"
+COUNTY_SCOPE = "d2e4f6a8c0b1"
 BEFORE_AUDIT_CHAINS = "b6c8d0e2a4f5"
 AUDIT_CHAINS = "a5b7c9d1f3e4"
 REASSESSMENT = "f4a6b8c0e2d3"
@@ -422,6 +423,7 @@ def test_the_field_app_revision_marks_existing_records_uploaded_or_entered_and_a
 
 
 AREAS = "a2c4e6f8b0d1"
+COUNTY_SCOPE = "d2e4f6a8c0b1"
 BEFORE_AUDIT_CHAINS = "b6c8d0e2a4f5"
 COUNTY_TABLES = ("contractors", "contracts", "subjects", "assignments", "completion_records", "sampling_draws",
                  "quarterly_reviews", "annual_evaluations", "local_standards", "procurement_projects")
