@@ -81,6 +81,9 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 12 * 3600  # seconds from log-in until a new log-in is asked for
     SESSION_IDLE_MINUTES = 30
     WTF_CSRF_TIME_LIMIT = None
+    # WTForms' own messages from its bundled catalogue in the forms' locale (zh: web.forms_common.Form),
+    # not through Flask-Babel, which the app does not use.
+    WTF_I18N_ENABLED = False
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed.
     TRUSTED_PROXIES = 0
     PREFERRED_URL_SCHEME = "http"

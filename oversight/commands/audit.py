@@ -1,4 +1,4 @@
-"""Audit-chain commands: verify it, anchor its head, rotate its key, seal a legacy chain."""
+"""Audit-chain commands: verify the chains, anchor their heads, rotate the key, seal a legacy chain."""
 from __future__ import annotations
 
 import sys
@@ -20,13 +20,16 @@ def register(app: Flask) -> None:
             for problem in report.problems:
                 click.echo(f"审计日志校验失败：{problem.describe()}", err=True)
             sys.exit(1)
-        click.echo(f"审计日志完整：已校验 {report.checked} 条事件"
+        click.echo(f"审计日志完整：已校验 {len(report.heads)} 条审计链共 {report.checked} 条事件"
                    + (f"（其中 {report.legacy} 条为启用密钥前的旧式事件，已封存）" if report.legacy else ""))
+        for county, head in report.heads.items():
+            click.echo(f"  {report.names[county]}：{head.events} 条事件，至事件 #{head.last_id}")
         last = report.last_anchor
         if last is None:
             click.echo("注意：尚无锚点（flask --app app anchor-audit-log 或每日定时任务会写入锚点）")
         else:
-            click.echo(f"与 {len(report.anchors)} 个锚点一致，最近一个：{last.describe()}")
+            click.echo(f"与 {len(report.anchors)} 个锚点一致，最近一个：{last.describe()}"
+                       + (f"，根哈希 {last.root_hash}" if last.root_hash else ""))
 
     @app.cli.command("anchor-audit-log")
     @click.option("--after-restore", is_flag=True,
@@ -45,7 +48,7 @@ def register(app: Flask) -> None:
                 anchor = anchor_audit_log(AnchorReason.MANUAL)
         except (AuditLogBroken, AuditKeyError) as error:
             raise click.ClickException(str(error)) from None
-        click.echo(f"已锚定：{anchor.describe()}，密钥 {anchor.key_id}，签名 {anchor.signature}")
+        click.echo(f"已锚定：{anchor.describe()}，根哈希 {anchor.root_hash}，密钥 {anchor.key_id}，签名 {anchor.signature}")
 
     @app.cli.command("rotate-audit-key")
     def rotate_audit_key_command() -> None:

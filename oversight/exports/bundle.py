@@ -9,11 +9,12 @@ written straight into the zip (CSV) or into a constant-memory workbook on disk (
 ID numbers, phones and acceptance teams' 服务对象代表 names are masked unless the bundle is `full`
 (only an admin may ask for that). Attachments and the app's photos and signatures are listed in the
 manifest by SHA-256; their bytes stay in the file store (README: "The audit bundle's records").
-The audit log is the whole chain from its first event to the last one when the export began, so
-that it can be verified from the start without the database. `audit_log/anchor.json` is the
-chain's head signed with the audit key, together with the digest of every other file, so that a
-bundle whose events, files or anchor were changed, or whose log was cut short, does not verify;
-`verify-bundle` also holds the bundle's log against the system's own anchors made before it.
+The audit log is every chain (the city chain and each county's) from its first event to the last
+one when the export began, so that it can be verified from the start without the database.
+`audit_log/anchor.json` is every chain's head and their root hash signed with the audit key,
+together with the digest of every other file, so that a bundle whose events, files or anchor were
+changed, or whose log (or one county's chain) was cut short, does not verify; `verify-bundle`
+also recomputes the root and holds each chain against the system's own anchors made before it.
 """
 from __future__ import annotations
 
@@ -44,10 +45,12 @@ from ..domain.audit_anchors import (
     anchor_breaks,
     anchor_from_json,
     epoch_in_force,
+    root_hash,
     sign_anchor,
     signature_problem,
+    sorted_heads,
 )
-from ..domain.audit_chain import GENESIS_HASH, ChainBreak, ChainEvent, ChainHead, ChainVerifier, to_json_value
+from ..domain.audit_chain import GENESIS_HASH, ChainBreak, ChainEvent, ChainHead, ChainSet, to_json_value
 from ..domain.identifiers import mask_id_number, mask_name, mask_phone
 from ..domain.money import fen_to_yuan
 from ..domain.vocabulary import (
@@ -124,7 +127,7 @@ from ..models import (
 )
 from ..policy import may_export_full_personal_data
 from ..services.audit import record_event
-from ..services.audit_anchors import read_anchors, record_bundle_anchor
+from ..services.audit_anchors import ChainNames, read_anchors, record_bundle_anchor
 from ..services.kpi_evidence import evidence_rows
 from ..services.audit_keys import AuditKeyError, keyring
 from . import reports
@@ -886,28 +889,34 @@ def _write_table(writer: _Writer, scratch: Path, table: RecordTable, year: int, 
     xlsx_path.unlink()
 
 
-def _write_audit_log(writer: _Writer, last_id: int) -> ChainHead:
-    """The chain from its first event through `last_id`, as JSONL (verifiable) and CSV (readable)."""
+def _write_audit_log(writer: _Writer, last_id: int) -> tuple[ChainHead, ...]:
+    """Every chain from its first event through `last_id` (interleaved in id order, each line
+    naming its chain by `county_id`), as JSONL (verifiable) and CSV (readable); each chain's head."""
     events = AuditEvent.__table__
     stmt = (select(events).where(events.c.id <= last_id).order_by(events.c.id)
             .execution_options(yield_per=CHUNK_ROWS))
-    count, head_id, last_hash = 0, 0, GENESIS_HASH
+    heads: dict[int | None, ChainHead] = {None: ChainHead(0, GENESIS_HASH, 0)}
     with writer.stream(AUDIT_JSONL) as stream:
         buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
         for event in db.session.execute(stmt).mappings():
+            county = event["county_id"]
             line = {"id": event["id"], **{key: to_json_value(event[key]) for key in _EVENT_FIELDS},
-                    "prev_hash": event["prev_hash"], "hash": event["hash"], "key_id": event["key_id"]}
+                    "prev_hash": event["prev_hash"], "hash": event["hash"], "key_id": event["key_id"],
+                    "county_id": county}
             buffered.write(json.dumps(line, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n")
-            count, head_id, last_hash = count + 1, event["id"], event["hash"]
+            before = heads.get(county)
+            heads[county] = ChainHead(event["id"], event["hash"], (before.events if before else 0) + 1, county)
         buffered.flush()
-    headers = ["事件ID", county_time_heading("时间"), "用户ID", "操作人", "动作", "对象类型", "对象ID", f"变更{JSON_COLUMN}", "IP地址",
-               "前一哈希", "哈希", "密钥ID"]
+    names = ChainNames(db.session)
+    headers = ["事件ID", county_time_heading("时间"), "审计链", "用户ID", "操作人", "动作", "对象类型", "对象ID",
+               f"变更{JSON_COLUMN}", "IP地址", "前一哈希", "哈希", "密钥ID"]
     with writer.csv_table("audit_log/audit_events.csv", headers) as sheet:
         for event in db.session.execute(stmt).mappings():
-            sheet.write([event["id"], county_wall_time(event["occurred_at"]), event["user_id"], event["actor"],
+            sheet.write([event["id"], county_wall_time(event["occurred_at"]), names(event["county_id"]),
+                         event["user_id"], event["actor"],
                          label_of(AuditAction, event["action"]), label_of(AuditObject, event["object_type"]), event["object_id"], _json(event["changes"]), event["ip_address"],
                          event["prev_hash"], event["hash"], event["key_id"] or "（未加密钥）"])
-    return ChainHead(head_id, last_hash, count)
+    return sorted_heads(heads.values())
 
 
 def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime) -> None:
@@ -990,7 +999,9 @@ def _note(year: int, full: bool, exported_by: str, events: int) -> str:
         "charts/：各合同的季度考核图表；reports/：各季度考核表（.xlsx）和年度评价报告（.docx、.pdf）。\n"
         f"audit_log/：审计日志，自第一条事件至导出开始时的最后一条，共 {events} 条；"
         ".jsonl 逐条含前一哈希、本条哈希（以审计密钥计算的 HMAC-SHA256）和密钥ID，可重新计算整条链；"
-        "anchor.json 为导出时以审计密钥签名的链头（最后一条事件、事件数）及其余文件的摘要。\n"
+        "每个区县一条审计链，不属于任何区县的事件在市级审计链中（每行的 county_id，空为市级链）；"
+        "anchor.json 为导出时以审计密钥签名的各链链头（最后一条事件、事件数）、由各链头算出的根哈希 root_hash"
+        "及其余文件的摘要（根哈希的算法见 README“Audit log”）。\n"
         "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256；"
         "attachments 列出当年上传的附件（所属对象、SHA-256、字节数），附件文件本身不在包中；"
         "media 列出当年服务记录的APP现场照片与对象签名（所属上门与服务记录、类型、SHA-256、字节数），"
@@ -1032,11 +1043,13 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
         _reports_and_charts(writer, year, generated_at)
         attachments = attachment_entries(year)
         media = media_entries(year)
-        head = _write_audit_log(writer, last_id)
-        result.audit_events, last_hash = head.events, (head.last_hash if head.events else None)
+        heads = _write_audit_log(writer, last_id)
+        result.audit_events = sum(head.events for head in heads)
+        latest = max(heads, key=lambda head: head.last_id)  # the chain of the log's last event
+        last_hash = latest.last_hash if latest.events else None
         writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
         ring = keyring()
-        result.anchor = sign_anchor(head, generated_at, AnchorReason.EXPORT, ring.current_id, ring.current_secret,
+        result.anchor = sign_anchor(heads, generated_at, AnchorReason.EXPORT, ring.current_id, ring.current_secret,
                                     bundle_sha256=bundle_digest(writer.files))
         writer.add_bytes(AUDIT_ANCHOR, json.dumps(result.anchor.as_json(), ensure_ascii=False, indent=2).encode("utf-8"))
         result.files = writer.files
@@ -1049,7 +1062,10 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
             "personal_data": "full" if full else "masked",
             "note": f"{year}年度审计包；说明见 {NOTE}。每个文件的 SHA-256 见 files，bundle_sha256 为对该清单的摘要。",
             "audit_log": {"path": AUDIT_JSONL, "events": result.audit_events, "last_id": last_id,
-                          "last_hash": last_hash, "anchor": AUDIT_ANCHOR},
+                          "last_hash": last_hash, "anchor": AUDIT_ANCHOR,
+                          "chains": [{"county_id": head.county_id, "last_id": head.last_id,
+                                      "last_hash": head.last_hash, "events": head.events} for head in heads],
+                          "root_hash": result.anchor.root_hash},
             "files": [entry.__dict__ for entry in writer.files],
             "attachments": {
                 "path": ATTACHMENTS_CSV, "count": len(attachments), "sha256": attachments_digest(attachments),
@@ -1113,7 +1129,7 @@ def _audit_events(archive: zipfile.ZipFile, name: str) -> Iterator[ChainEvent]:
         for line in io.TextIOWrapper(handle, encoding="utf-8"):
             event = json.loads(line)
             yield ChainEvent(event["id"], {key: event[key] for key in _EVENT_FIELDS}, event["prev_hash"],
-                             event["hash"], event.get("key_id"))
+                             event["hash"], event.get("key_id"), event.get("county_id"))
 
 
 def verify_bundle(path: str | Path, keys: dict[str, bytes] | None = None,
@@ -1213,7 +1229,8 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, listed: dict, present
     own = None if found.legacy_format else _bundle_anchor(archive, listed, present, keys, found)
     # The system's anchors made before the export: the bundle's log must hold each of them.
     system = epoch_in_force(anchors, until=own.moment) if own is not None else []
-    verifier = ChainVerifier(keys, watch={anchor.last_id for anchor in system})
+    names = ChainNames(db.session)
+    verifier = ChainSet(keys, watch={head.last_id for anchor in system for head in anchor.heads}, name_of=names)
     try:
         broken: ChainBreak | None = None
         for event in _audit_events(archive, name):
@@ -1235,20 +1252,36 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, listed: dict, present
         return
     if own is None:
         return
-    if (verifier.last_id, verifier.count) != (own.last_id, own.events):
-        found.problems.append(f"审计包的锚点（至事件 #{own.last_id}，共 {own.events} 条）与包中的审计日志"
-                              f"（至事件 #{verifier.last_id}，共 {verifier.count} 条）不符（审计日志被截断或改动）")
-    elif verifier.last_hash != own.last_hash:
-        found.problems.append(f"审计包的锚点与包中审计日志最后一条事件 #{own.last_id} 的哈希不符（审计日志被改写）")
+    found.problems += _own_anchor_problems(own, verifier.heads(), names)
     others = [BundleFile(entry["path"], entry.get("sha256", ""), 0) for path, entry in listed.items()
               if path != AUDIT_ANCHOR]
     if own.bundle_sha256 != bundle_digest(others):
         found.problems.append("审计包的文件与其锚点所签名的摘要不符（文件或清单被改动）")
     found.problems += [f"审计包中的审计日志与本系统的锚点不符：{brk.describe()}"
-                       for brk in anchor_breaks(verifier.head, verifier.seen, system, subject="审计包中的审计日志")]
+                       for brk in anchor_breaks(verifier.heads(), verifier.seen(), system, subject="审计包中的审计日志",
+                                                name_of=names)]
     found.instance_anchors = len(system)
     if found.ok:
         found.anchor = own
+
+
+def _own_anchor_problems(own: Anchor, heads: Mapping[int | None, ChainHead], names: Callable) -> list[str]:
+    """The bundle's anchor against the chains in the bundle: the same chains, each to the same
+    event after as many events with the same MAC, and a root that follows from the heads."""
+    problems = []
+    if own.root_hash is not None and own.root_hash != root_hash(own.heads):
+        problems.append("审计包锚点的根哈希与其链头不符（锚点被改动）")
+    listed = {head.county_id: head for head in own.heads}
+    for county in sorted(set(listed) | set(heads), key=lambda county: (county is not None, county or 0)):
+        anchored = listed.get(county) or ChainHead(0, GENESIS_HASH, 0, county)
+        held = heads.get(county) or ChainHead(0, GENESIS_HASH, 0, county)
+        chain = names(county)
+        if (held.last_id, held.events) != (anchored.last_id, anchored.events):
+            problems.append(f"审计包的锚点中{chain}（至事件 #{anchored.last_id}，共 {anchored.events} 条）与包中的该链"
+                            f"（至事件 #{held.last_id}，共 {held.events} 条）不符（审计日志被截断或改动）")
+        elif held.last_hash != anchored.last_hash:
+            problems.append(f"审计包的锚点与包中{chain}最后一条事件 #{anchored.last_id} 的哈希不符（审计日志被改写）")
+    return problems
 
 
 def _check_attachments(archive: zipfile.ZipFile, manifest: dict, present: set[str], found: Verification) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, JSON, ForeignKey, String, event
+from sqlalchemy import DDL, JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -11,9 +11,14 @@ from ..extensions import db
 class AuditEvent(db.Model):
     """An append-only record of one change or sensitive read, in a keyed chain: `hash` is the
     HMAC-SHA256 under the audit key `key_id` over the event and `prev_hash` (a plain SHA-256 for
-    the legacy events written before keying, whose `key_id` is NULL)."""
+    the legacy events written before keying, whose `key_id` is NULL).
+
+    `county_id` is the chain the event is in: the county (an `areas` id, no foreign key: the log
+    never blocks or follows a change of the areas) of the row written, NULL for the city chain
+    (rows of no county, and every event from before the counties)."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_county_id_id", "county_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(index=True)
@@ -27,6 +32,7 @@ class AuditEvent(db.Model):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     key_id: Mapped[str | None] = mapped_column(String(32))
+    county_id: Mapped[int | None] = mapped_column()
 
 
 # --- append-only in the database itself ----------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Forms more than one blueprint shows, and the post/redirect/get of a refused form."""
+"""The base of every form (Chinese built-in messages), forms more than one blueprint shows, and
+the post/redirect/get of a refused form."""
 from __future__ import annotations
 
 import time
@@ -6,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, current_app, flash, redirect, request, session
 from flask_wtf import FlaskForm
+import wtforms
 from werkzeug.datastructures import MultiDict
 from wtforms import PasswordField, TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -13,7 +15,23 @@ from wtforms.validators import InputRequired, Length
 from .validators import IdNumber, Mobile
 
 
-class CorrectForm(FlaskForm):
+class Form(FlaskForm):
+    """Every form's base: WTForms' own messages ("This field is required.", "Not a valid
+    choice.") in Chinese, from WTForms' bundled zh catalogue (`WTF_I18N_ENABLED` is off: no
+    Flask-Babel, one language)."""
+
+    class Meta:
+        locales = ["zh"]
+
+
+class SubForm(wtforms.Form):
+    """A row of a form (a `FormField`; the outer form holds the CSRF token), in Chinese too."""
+
+    class Meta:
+        locales = ["zh"]
+
+
+class CorrectForm(Form):
     """A correction of a locked review or evaluation: a new revision, with its reason."""
 
     reason = TextAreaField("更正原因", validators=[InputRequired(message="请写明更正原因"), Length(max=2000)])

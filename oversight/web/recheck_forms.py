@@ -1,10 +1,10 @@
 """The blind re-check forms, one per service type: the first re-check of a drawn record
 (spot_checks) and the second one an appeal may order (appeals) ask the same questions."""
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .forms_common import Form
 from ..domain import self_care
 from ..domain.completion_log import CARE_ITEMS, MAX_HOUSEHOLD_SIZE, SURVEY_CONCLUSIONS
 from ..domain.vocabulary import CheckMethod
@@ -15,7 +15,7 @@ NOT_VERIFIED = ("", "未核实")
 _YES_NO = {"1": True, "0": False}
 
 
-class RecheckForm(FlaskForm):
+class RecheckForm(Form):
     """The blind re-check: nothing of the contractor's record is ever put into it."""
 
     method = SelectField("复核方式", choices=CheckMethod.choices())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask_wtf import FlaskForm
 from wtforms import Field, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget, TimeInput
 
+from .forms_common import Form
 from ..domain import self_care
 from ..domain.completion_log import CARE_ITEMS, SURVEY_CONCLUSIONS, TEMPLATE_COLUMNS, Column
 
@@ -41,7 +41,7 @@ def _field(column: Column, workers: Sequence[tuple[str, str]]) -> Field:
     return StringField(label, description=hint)
 
 
-def visit_form(service_type: str, workers: Sequence[tuple[str, str]], base: type[FlaskForm] = FlaskForm) -> FlaskForm:
+def visit_form(service_type: str, workers: Sequence[tuple[str, str]], base: type[Form] = Form) -> Form:
     """A form with the service's template columns, in the template's order (and `base`'s fields)."""
 
     class VisitForm(base):
@@ -53,7 +53,7 @@ def visit_form(service_type: str, workers: Sequence[tuple[str, str]], base: type
     return VisitForm()
 
 
-def cells(form: FlaskForm, service_type: str, workers: Sequence[tuple[str, str]]) -> dict[str, str]:
+def cells(form: Form, service_type: str, workers: Sequence[tuple[str, str]]) -> dict[str, str]:
     """The typed values by template header, as a row of an uploaded log would carry them."""
     names = dict(workers)
     row = {}

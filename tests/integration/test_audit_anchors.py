@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select, text
 
 from oversight import create_app
+from oversight.domain.audit_anchors import root_hash
+from oversight.domain.audit_chain import ChainHead
 from oversight.extensions import db
 from oversight.services.areas import home_county
 from oversight.jobs import JOBS_BY_NAME
@@ -37,10 +39,19 @@ def test_the_daily_job_anchors_the_head_once_a_day(app, factory):
     (line,) = _anchor_lines(app)
     event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "anchor")).scalar_one()
     before = db.session.execute(select(AuditEvent).where(AuditEvent.id < event.id)).scalars().all()
-    head = before[-1]  # the run's own claim is the last event before the anchor
-    assert (head.action, head.object_type) == ("create", "JobRun")
-    assert (line["last_id"], line["last_hash"], line["events"], line["reason"]) == (head.id, head.hash, len(before), "daily")
-    assert run.summary == {"anchored_events": line["events"]}
+    in_city = [earlier for earlier in before if earlier.county_id is None]  # the areas, the job's run
+    in_county = [earlier for earlier in before if earlier.county_id is not None]  # the contract's rows
+    head = in_city[-1]  # the run's own claim is the last event before the anchor
+    assert (head.action, head.object_type) == ("create", "JobRun") and head.id == before[-1].id
+    assert line["format"] == "oversight-audit-anchor/2" and line["reason"] == "daily"
+    county = in_county[0].county_id
+    assert all(earlier.county_id == county for earlier in in_county)
+    assert line["heads"] == [
+        {"county_id": None, "last_id": head.id, "last_hash": head.hash, "events": len(in_city)},
+        {"county_id": county, "last_id": in_county[-1].id, "last_hash": in_county[-1].hash, "events": len(in_county)}]
+    assert line["root_hash"] == root_hash([ChainHead(head.id, head.hash, len(in_city)),
+                                           ChainHead(in_county[-1].id, in_county[-1].hash, len(in_county), county)])
+    assert run.summary == {"anchored_events": len(before)}
     assert event.changes["signature"] == line["signature"] and event.object_id == str(head.id)
     assert execute(spec, spec.cadence.due_period(date(2026, 12, 3)), "schedule", date(2026, 12, 3), {}) is None
     report = check_audit_log()
@@ -61,7 +72,8 @@ def test_a_changed_anchor_line_or_a_lost_anchors_file_is_caught(app, factory):
     anchor_audit_log()
     path = Path(app.config["AUDIT_ANCHOR_FILE"])
     line = json.loads(path.read_text())
-    path.write_text(json.dumps({**line, "events": line["events"] - 1}) + "\n")
+    city, *counties = line["heads"]
+    path.write_text(json.dumps({**line, "heads": [{**city, "events": city["events"] - 1}, *counties]}) + "\n")
     result = _cli(app, "verify-audit-log")
     assert result.exit_code == 1 and "签名无效" in result.output
     path.unlink()
@@ -99,9 +111,10 @@ def test_a_restore_is_recorded_and_starts_a_new_epoch(tmp_path):
         assert restored.exit_code == 0, restored.output
         db.session.remove()
         actions = db.session.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
-        assert actions == ["create", "restore", "anchor"]
+        # the county with its city and province, and the contractor; then the restore and its anchor
+        assert actions == ["create"] * 4 + ["restore", "anchor"]
         restore = db.session.execute(select(AuditEvent).where(AuditEvent.action == "restore")).scalar_one()
-        assert restore.changes["replaced_events"] == 3 and restore.changes["backup"] == "b.sqlite"
+        assert restore.changes["replaced_events"] == 6 and restore.changes["backup"] == "b.sqlite"
         assert [line["reason"] for line in _anchor_lines(app)] == ["manual", "restore"]
         verified = _cli(app, "verify-audit-log")
         assert verified.exit_code == 0, verified.output

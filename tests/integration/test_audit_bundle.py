@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from oversight.exports import bundle
 from oversight.extensions import db
-from oversight.models import AuditEvent, UploadBatch
+from oversight.domain.audit_chain import CHANGED
+from oversight.models import Area, AuditEvent, UploadBatch
 from tests.exports_support import make_evaluation, make_payment, make_review
 
 INJECTION = '=HYPERLINK("http://evil.example/","点我")'
@@ -206,7 +207,9 @@ def test_an_edited_audit_event_breaks_the_chain_even_with_the_manifest_rehashed(
     _rezip(path, forged, change={bundle.AUDIT_JSONL: lambda _: log,
                                  bundle.MANIFEST: lambda _: json.dumps(manifest).encode()})
     problems = bundle.verify_bundle(forged).problems
-    assert problems == [f"审计日志哈希链断裂：事件 #{event['id']}：事件内容与其哈希不符（事件被改动）"]
+    area = db.session.get(Area, event["county_id"]) if event["county_id"] else None
+    chain = f"{area.name}（{area.code}）审计链" if area else "市级审计链"
+    assert problems == [f"审计日志哈希链断裂：{chain}，事件 #{event['id']}：{CHANGED}"]
 
 
 def test_something_that_is_not_a_zip_is_refused(tmp_path):

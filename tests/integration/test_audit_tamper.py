@@ -1,11 +1,13 @@
 """The nine ways of rewriting the audit chain (issue 16.4), each caught by `verify-audit-log`
-and by `verify-bundle`, and the database refusing changes to the log by itself.
+and by `verify-bundle` in every chain — the city chain and a county's — plus moving an event
+into another county's chain, and the database refusing changes to the log by itself.
 
 The attacker holds the database (as its owner: the append-only triggers dropped) but not the
-audit key: they can compute SHA-256, not the HMAC. Each tampering is a function of the chain's
+audit key: they can compute SHA-256, not the HMAC. Each tampering is a function of one chain's
 events, applied once to the table (then `verify-audit-log`, and a bundle exported afterwards
 through `verify-bundle`) and once to the audit log inside a bundle exported before, with the
-manifest re-hashed as a forger would (`verify-bundle`).
+manifest re-hashed as a forger would (`verify-bundle`). The chains' events are interleaved by
+id, as counties writing at the same time leave them.
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from oversight.domain.audit_chain import GENESIS_HASH, event_hash
 from oversight.domain.vocabulary import AnchorReason
 from oversight.exports import bundle
 from oversight.extensions import db
-from oversight.models import AuditEvent
+from oversight.models import Area, AuditEvent
+from oversight.services.areas import ensure_area
 from oversight.services.audit import append_only_lifted, record_event
 from oversight.services.audit_anchors import anchor_audit_log, rotate_audit_key
 from oversight.services.audit_keys import forget_cached_rings, keyring
@@ -34,46 +37,62 @@ from tests.conftest import POSTGRES_URL
 
 FIELDS = ("occurred_at", "user_id", "actor", "action", "object_type", "object_id", "changes", "ip_address")
 UNKNOWN_KEY = "20990101-deadbeef"
+CITY, NORTH, SOUTH = "city", "north", "south"  # the chains a tampering is tried in
 
 
 @dataclass
 class Chain:
-    """The chain as the fixture left it: which key signed what, where the daily anchor stands."""
+    """The chains as the fixture left them: which key signed what, where the daily anchor stands."""
 
     old_key: str
     new_key: str
-    victim: int  # index of an event signed with the old key, well before the anchors
-    anchored_id: int  # the daily anchor's last event
+    counties: dict[str, int | None]  # chain → county id (None: the city chain)
+    names: dict[str, str]  # chain → its name in messages
+    anchored: dict[str, int]  # chain → the daily anchor's last event of that chain
+    victim: int = 8  # index, within a chain, of an event signed with the old key, well before the anchor
+    top_id: int = 0  # the highest id of the log being tampered with
 
 
 def _cli(app, *args):
     return app.test_cli_runner().invoke(args=[str(arg) for arg in args])
 
 
-def _views(start: int, stop: int) -> None:
-    for n in range(start, stop):
-        record_event("view_personal_data", "Subject", n, {"fields": ["id_number"]})
+def _views(start: int, stop: int, counties: list[int | None]) -> None:
+    for n in range(start, stop):  # round the chains: city, north, south, city, …
+        record_event("view_personal_data", "Subject", n, {"fields": ["id_number"]}, county_id=counties[n % 3])
     db.session.commit()
+
+
+def counties_of_a_city() -> tuple[Area, Area]:
+    """Two counties of 赣州市: 赣县区 (the install's home county) and 南康区."""
+    north, south = ensure_area("360704", "赣县区"), ensure_area("360703", "南康区")
+    db.session.commit()
+    return north, south
 
 
 @pytest.fixture
 def chain(app, factory, tmp_path) -> Chain:
-    """About 85 events: a contract, 40 views under the first key, a rotation, 30 views under the
-    second key, the daily anchor, 5 views after it."""
+    """About 130 events in three chains: a contract and the areas, 63 views under the first key
+    (21 a chain), a rotation, 45 views under the second key, the daily anchor, 9 views after it."""
     app.config["AUDIT_KEY_FILE"] = str(tmp_path / "keys" / "audit_keys.json")
     forget_cached_rings()
     factory.contract()
-    _views(0, 40)
+    north, south = counties_of_a_city()
+    counties = [None, north.id, south.id]
+    _views(0, 63, counties)
     old_key = keyring().current_id
     _, new_key = rotate_audit_key()
-    _views(40, 70)
+    _views(63, 108, counties)
     anchored = anchor_audit_log(AnchorReason.DAILY)
-    _views(70, 75)
-    yield Chain(old_key, new_key, victim=10, anchored_id=anchored.last_id)
+    _views(108, 117, counties)
+    by_chain = dict(zip((CITY, NORTH, SOUTH), counties, strict=True))
+    yield Chain(old_key, new_key, by_chain,
+                {CITY: "市级审计链", NORTH: "赣县区（360704）审计链", SOUTH: "南康区（360703）审计链"},
+                {name: anchored.head_of(county).last_id for name, county in by_chain.items()})
     forget_cached_rings()
 
 
-# --- the tamperings, as functions of the chain's events (dicts with every column) -------------
+# --- the tamperings, as functions of one chain's events (dicts with every column) -------------
 
 
 def _fields(line: dict) -> dict:
@@ -87,14 +106,14 @@ def _rehash(lines: list[dict], start: int, *, legacy: bool = False) -> list[dict
         if legacy:
             line["key_id"] = None
         line["prev_hash"] = prev
-        line["hash"] = event_hash(_fields(line), prev)
+        line["hash"] = event_hash(_fields(line), prev, line["county_id"])
         prev = line["hash"]
     return lines
 
 
-def _forged(lines: list[dict], *, key_id: str | None) -> dict:
+def _forged(lines: list[dict], chain: Chain, *, key_id: str | None) -> dict:
     last = lines[-1]
-    forged = {**deepcopy(last), "id": last["id"] + 1, "actor": "mallory", "action": "delete",
+    forged = {**deepcopy(last), "id": chain.top_id + 1, "actor": "mallory", "action": "delete",
               "object_type": "Contract", "object_id": "1", "changes": {"note": "forged"}, "key_id": key_id}
     forged["prev_hash"] = last["hash"]
     forged["hash"] = event_hash(_fields(forged), last["hash"])
@@ -103,12 +122,12 @@ def _forged(lines: list[dict], *, key_id: str | None) -> dict:
 
 def forged_unkeyed(lines, chain):
     """(1) an event appended with its hash computed as before keying"""
-    return lines + [_forged(lines, key_id=None)]
+    return lines + [_forged(lines, chain, key_id=None)]
 
 
 def forged_with_a_key_id(lines, chain):
     """(1) the same, claiming the current key"""
-    return lines + [_forged(lines, key_id=lines[-1]["key_id"])]
+    return lines + [_forged(lines, chain, key_id=lines[-1]["key_id"])]
 
 
 def field_edited(lines, chain):
@@ -141,13 +160,13 @@ def event_deleted_and_chain_recomputed(lines, chain):
     return _rehash(lines, chain.victim)
 
 
-def last_50_deleted(lines, chain):
-    """(5) the last 50 events deleted"""
-    return lines[:-50]
+def tail_deleted(lines, chain):
+    """(5) the chain's last 20 events deleted (the anchored one among them)"""
+    return lines[:-20]
 
 
 def emptied(lines, chain):
-    """(6) every event deleted"""
+    """(6) every event of the chain deleted"""
     return []
 
 
@@ -172,27 +191,91 @@ def rekeyed_with_another_key(lines, chain):
     return lines
 
 
-# (tampering, what verify-audit-log says, the event it names: the victim's index, or None)
+def _other_county(lines, chain) -> int:
+    own = lines[0]["county_id"]
+    return next(county for county in chain.counties.values() if county is not None and county != own)
+
+
+def moved_to_another_county(lines, chain):
+    """(10) an event moved into another county's chain, as it was"""
+    lines[chain.victim]["county_id"] = _other_county(lines, chain)
+    return lines
+
+
+def moved_and_linked_into_the_other_chain(lines, chain):
+    """(10) the same, its previous hash set to the other chain's event before it"""
+    lines[chain.victim]["county_id"] = _other_county(lines, chain)
+    lines[chain.victim]["prev_hash"] = "linked later"  # _tampered() links it to its new chain
+    return lines
+
+
+MAC = "事件内容与其哈希不符"
+LINK = "前一条事件的哈希不符"
+UNKEYED = "启用密钥后出现了未加密钥的事件"
+UNKEYED_IN_COUNTY = "区县的审计链中出现了未加密钥的事件"
+# (tampering, what verify-audit-log says in the city chain and in a county's, the event it names,
+# and the chain it names: the tampered one, or the one the event was moved into)
 CASES = {
-    "forged_unkeyed": (forged_unkeyed, "启用密钥后出现了未加密钥的事件", "forged"),
-    "forged_with_a_key_id": (forged_with_a_key_id, "事件内容与其哈希不符", "forged"),
-    "field_edited": (field_edited, "事件内容与其哈希不符", "victim"),
-    "field_edited_and_chain_recomputed": (field_edited_and_chain_recomputed, "事件内容与其哈希不符", "victim"),
+    "forged_unkeyed": (forged_unkeyed, UNKEYED, UNKEYED_IN_COUNTY, "forged", "own"),
+    "forged_with_a_key_id": (forged_with_a_key_id, MAC, MAC, "forged", "own"),
+    "field_edited": (field_edited, MAC, MAC, "victim", "own"),
+    "field_edited_and_chain_recomputed": (field_edited_and_chain_recomputed, MAC, MAC, "victim", "own"),
     "field_edited_and_chain_recomputed_as_legacy": (field_edited_and_chain_recomputed_as_legacy,
-                                                    "启用密钥后出现了未加密钥的事件", "victim"),
-    "whole_chain_rewritten_as_legacy": (whole_chain_rewritten_as_legacy, "事件链被改写", "anchored"),
-    "event_deleted_and_chain_recomputed": (event_deleted_and_chain_recomputed, "事件内容与其哈希不符", "successor"),
-    "last_50_deleted": (last_50_deleted, "末尾的事件被删除", "anchored"),
-    "emptied": (emptied, "事件表被清空", "anchored"),
-    "two_events_swapped": (two_events_swapped, "前一条事件的哈希不符", "victim"),
-    "rekeyed_with_an_unknown_key": (rekeyed_with_an_unknown_key, f"本系统没有的密钥“{UNKNOWN_KEY}”", "victim"),
-    "rekeyed_with_another_key": (rekeyed_with_another_key, "事件内容与其哈希不符", "victim"),
+                                                    UNKEYED, UNKEYED_IN_COUNTY, "victim", "own"),
+    "whole_chain_rewritten_as_legacy": (whole_chain_rewritten_as_legacy, "事件链被改写", UNKEYED_IN_COUNTY,
+                                        ("anchored", "first"), "own"),
+    "event_deleted_and_chain_recomputed": (event_deleted_and_chain_recomputed, MAC, MAC, "successor", "own"),
+    "tail_deleted": (tail_deleted, "末尾的事件被删除", "末尾的事件被删除", "anchored", "own"),
+    "emptied": (emptied, "为空", "为空", "anchored", "own"),
+    "two_events_swapped": (two_events_swapped, LINK, LINK, "victim", "own"),
+    "rekeyed_with_an_unknown_key": (rekeyed_with_an_unknown_key, f"本系统没有的密钥“{UNKNOWN_KEY}”",
+                                    f"本系统没有的密钥“{UNKNOWN_KEY}”", "victim", "own"),
+    "rekeyed_with_another_key": (rekeyed_with_another_key, MAC, MAC, "victim", "own"),
+    "moved_to_another_county": (moved_to_another_county, LINK, LINK, "victim", "other"),
+    "moved_and_linked_into_the_other_chain": (moved_and_linked_into_the_other_chain, MAC, MAC, "victim", "other"),
 }
+CHAIN_CASES = [(case, name) for case in CASES for name in (CITY, NORTH)]
 
 
-def _named_event(where: str, lines: list[dict], chain: Chain) -> int:
-    return {"forged": lambda: lines[-1]["id"] + 1, "victim": lambda: lines[chain.victim]["id"],
-            "successor": lambda: lines[chain.victim + 1]["id"], "anchored": lambda: chain.anchored_id}[where]()
+def _own(lines: list[dict], chain: Chain, name: str) -> list[dict]:
+    return [line for line in lines if line["county_id"] == chain.counties[name]]
+
+
+def _tampered(tamper, lines: list[dict], chain: Chain, name: str) -> list[dict]:
+    """The log with one chain's events replaced by the tampering's, the others as they were."""
+    chain.top_id = max(line["id"] for line in lines)
+    county = chain.counties[name]
+    others = [line for line in lines if line["county_id"] != county]
+    changed = tamper(deepcopy(_own(lines, chain, name)), chain)
+    merged = sorted(others + changed, key=lambda line: line["id"])
+    heads: dict = {}
+    for line in merged:  # a moved event linked to the event before it in its new chain
+        if line["prev_hash"] == "linked later":
+            line["prev_hash"] = heads.get(line["county_id"], GENESIS_HASH)
+        heads[line["county_id"]] = line["hash"]
+    return merged
+
+
+def _named_event(where, lines: list[dict], chain: Chain, name: str) -> int:
+    if isinstance(where, tuple):  # the city chain's case, a county's
+        where = where[0] if name == CITY else where[1]
+    own = _own(lines, chain, name)
+    return {"forged": lambda: max(line["id"] for line in lines) + 1, "victim": lambda: own[chain.victim]["id"],
+            "successor": lambda: own[chain.victim + 1]["id"], "anchored": lambda: chain.anchored[name],
+            "first": lambda: own[0]["id"]}[where]()
+
+
+def _named_chain(which: str, lines: list[dict], chain: Chain, name: str) -> str:
+    if which == "own":
+        return chain.names[name]
+    county = _other_county(_own(lines, chain, name), chain)
+    return next(chain.names[other] for other, id_ in chain.counties.items() if id_ == county)
+
+
+def _expected(case: str, name: str, lines: list[dict], chain: Chain) -> tuple[str, int, str]:
+    _tamper, city_message, county_message, where, which = CASES[case]
+    return (city_message if name == CITY else county_message, _named_event(where, lines, chain, name),
+            _named_chain(which, lines, chain, name))
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -217,10 +300,11 @@ def _rewrite_table(lines: list[dict]) -> None:
     db.session.expire_all()
 
 
-def test_the_untouched_chain_passes_both_checks(app, chain, tmp_path):
+def test_the_untouched_chains_pass_both_checks(app, chain, tmp_path):
     verified = _cli(app, "verify-audit-log")
     assert verified.exit_code == 0, verified.output
     assert "与 2 个锚点一致" in verified.output
+    assert all(f"{chain_name}：" in verified.output for chain_name in chain.names.values()), verified.output
     out = tmp_path / "b.zip"
     assert _cli(app, "export-audit", "--year", 2025, "--out", out).exit_code == 0
     checked = _cli(app, "verify-bundle", out)
@@ -228,16 +312,16 @@ def test_the_untouched_chain_passes_both_checks(app, chain, tmp_path):
     assert "签名有效" in checked.output
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_a_tampered_table_fails_verify_audit_log_and_so_does_a_bundle_exported_from_it(app, chain, tmp_path, case):
-    tamper, message, where = CASES[case]
+@pytest.mark.parametrize("case, name", CHAIN_CASES)
+def test_a_tampered_table_fails_verify_audit_log_and_so_does_a_bundle_exported_from_it(app, chain, tmp_path,
+                                                                                       case, name):
     lines = _table_lines()
-    named = _named_event(where, lines, chain)
-    _rewrite_table(tamper(deepcopy(lines), chain))
+    message, named, chain_name = _expected(case, name, lines, chain)
+    _rewrite_table(_tampered(CASES[case][0], deepcopy(lines), chain, name))
 
     verified = _cli(app, "verify-audit-log")
     assert verified.exit_code == 1, verified.output
-    assert message in verified.output and f"事件 #{named}：" in verified.output, verified.output
+    assert message in verified.output and f"{chain_name}，事件 #{named}：" in verified.output, verified.output
     assert "审计日志完整" not in verified.output
 
     out = tmp_path / "after.zip"
@@ -301,10 +385,9 @@ def _reforge(source: Path, target: Path, members: dict[str, bytes | None], manif
     return target
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_the_same_tampering_inside_a_bundle_fails_verify_bundle(app, chain, exported, tmp_path, case):
-    tamper, _message, _where = CASES[case]
-    lines = tamper(_bundle_lines(exported), chain)
+@pytest.mark.parametrize("case, name", CHAIN_CASES)
+def test_the_same_tampering_inside_a_bundle_fails_verify_bundle(app, chain, exported, tmp_path, case, name):
+    lines = _tampered(CASES[case][0], _bundle_lines(exported), chain, name)
     forged = _reforge(exported, tmp_path / "forged.zip", {bundle.AUDIT_JSONL: _jsonl(lines)})
     with zipfile.ZipFile(forged) as archive:  # the forgery is consistent with its manifest
         listed = json.loads(archive.read(bundle.MANIFEST))["files"]
@@ -319,19 +402,47 @@ def _anchor_of(path: Path) -> dict:
         return json.loads(archive.read(bundle.AUDIT_ANCHOR))
 
 
+def _heads_of(lines: list[dict]) -> list[dict]:
+    heads: dict = {}
+    for line in lines:
+        before = heads.get(line["county_id"], {"events": 0})
+        heads[line["county_id"]] = {"county_id": line["county_id"], "last_id": line["id"], "last_hash": line["hash"],
+                                    "events": before["events"] + 1}
+    return [heads[county] for county in sorted(heads, key=lambda county: (county is not None, county or 0))]
+
+
+def _root_of(heads: list[dict]) -> str:
+    text = "\n".join(f"{'city' if head['county_id'] is None else head['county_id']}:{head['last_id']}:"
+                     f"{head['last_hash']}:{head['events']}" for head in heads)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def anchor_edited_to_match_a_shorter_log(source, target, app):
-    """(9) the last 10 events cut and the anchor's head edited to match"""
-    lines = _bundle_lines(source)[:-10]
-    anchor = {**_anchor_of(source), "last_id": lines[-1]["id"], "last_hash": lines[-1]["hash"], "events": len(lines)}
+    """(9) a county chain's last 5 events cut and the anchor's heads and root edited to match"""
+    lines = _bundle_lines(source)
+    county = next(line["county_id"] for line in lines if line["county_id"] is not None)
+    cut = {line["id"] for line in lines if line["county_id"] == county}
+    cut = set(sorted(cut)[-5:])
+    lines = [line for line in lines if line["id"] not in cut]
+    heads = _heads_of(lines)
+    anchor = {**_anchor_of(source), "heads": heads, "root_hash": _root_of(heads)}
     return _reforge(source, target, {bundle.AUDIT_JSONL: _jsonl(lines),
                                      bundle.AUDIT_ANCHOR: json.dumps(anchor).encode()}), "签名无效"
 
 
+def anchor_root_edited(source, target, app):
+    """(9) the anchor's root hash replaced"""
+    anchor = {**_anchor_of(source), "root_hash": "0" * 64}
+    return _reforge(source, target, {bundle.AUDIT_ANCHOR: json.dumps(anchor).encode()}), "签名无效"
+
+
 def anchor_replaced_by_an_older_signed_one(source, target, app):
-    """(9) the log cut back to the daily anchor's head, and that genuine anchor put in the bundle"""
+    """(9) every chain cut back to its head in the daily anchor, and that genuine anchor put in the bundle"""
     daily = next(json.loads(line) for line in Path(app.config["AUDIT_ANCHOR_FILE"]).read_text().splitlines()
                  if json.loads(line)["reason"] == "daily")
-    lines = [line for line in _bundle_lines(source) if line["id"] <= daily["last_id"]]
+    last = {head["county_id"]: head["last_id"] for head in daily["heads"]}
+    lines = [line for line in _bundle_lines(source) if line["id"] <= last.get(line["county_id"], 0)]
+    assert _heads_of(lines) == daily["heads"]
     return _reforge(source, target, {bundle.AUDIT_JSONL: _jsonl(lines),
                                      bundle.AUDIT_ANCHOR: json.dumps(daily).encode()}), "锚点所签名的摘要不符"
 
@@ -364,7 +475,8 @@ def a_record_file_changed(source, target, app):
             "锚点所签名的摘要不符")
 
 
-BUNDLE_CASES = [anchor_edited_to_match_a_shorter_log, anchor_replaced_by_an_older_signed_one, anchor_removed,
+BUNDLE_CASES = [anchor_edited_to_match_a_shorter_log, anchor_root_edited, anchor_replaced_by_an_older_signed_one,
+                anchor_removed,
                 downgraded_to_the_old_format, an_event_edited, a_record_file_changed]
 
 

@@ -53,6 +53,9 @@ SESSION_VERSION = "e6a3c9f42d13"
 ATTACHMENT_OWNERS = "a8c5e1b64f35"
 AUDIT_KEYS = "d5f2b8e31c02"
 PROCUREMENT = "c3e5a7b9d1f4"
+COUNTY_SCOPE = "d2e4f6a8c0b1"
+BEFORE_AUDIT_CHAINS = "b6c8d0e2a4f5"
+AUDIT_CHAINS = "a5b7c9d1f3e4"
 REASSESSMENT = "f4a6b8c0e2d3"
 
 
@@ -288,11 +291,15 @@ def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_ap
 
     upgrade(revision=AUDIT_KEYS)
 
-    assert verify_audit_log() == (3, None)
     for statement in ("UPDATE audit_events SET actor = 'x'", "DELETE FROM audit_events"):
         with db.engine.connect() as connection:
             with pytest.raises(DBAPIError, match="append-only"), connection.begin():
                 connection.execute(text(statement))
+    # Up to the chains per county: the legacy events are the city chain and verify as they are.
+    upgrade(revision=AUDIT_CHAINS)
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM audit_events WHERE county_id IS NULL")).scalar() == 3
+    assert verify_audit_log() == (3, None)
     # A model unchanged since (a contractor has a county now, which this revision's table lacks).
     db.session.add(KpiScheme(code="legacy", version=1, name="甲", definition={}))
     db.session.commit()
@@ -302,6 +309,11 @@ def test_the_audit_revision_keeps_legacy_events_verifying_and_makes_the_table_ap
     assert verify_audit_log() == (5, None)
     db.session.remove()
 
+    downgrade(revision=BEFORE_AUDIT_CHAINS)  # the chains' column dropped, the table (and its triggers) kept
+    with db.engine.connect() as connection:
+        with pytest.raises(DBAPIError, match="append-only"), connection.begin():
+            connection.execute(text("UPDATE audit_events SET actor = 'x'"))
+        assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar() == 5
     downgrade(revision=EVIDENCE)
     with db.engine.begin() as connection:  # the triggers go with the revision
         connection.execute(text("UPDATE audit_events SET actor = 'x' WHERE id = 1"))
@@ -412,6 +424,7 @@ def test_the_field_app_revision_marks_existing_records_uploaded_or_entered_and_a
 
 AREAS = "a2c4e6f8b0d1"
 COUNTY_SCOPE = "d2e4f6a8c0b1"
+BEFORE_AUDIT_CHAINS = "b6c8d0e2a4f5"
 COUNTY_TABLES = ("contractors", "contracts", "subjects", "assignments", "completion_records", "sampling_draws",
                  "quarterly_reviews", "annual_evaluations", "local_standards", "procurement_projects")
 

@@ -159,3 +159,48 @@ def test_a_summary_reads_in_words_and_a_structured_detail_as_its_json(client_for
     assert text == [["字段", "内容"], ["行数", "12"], ["跳过的未填写行数", "320"], ["服务类型", "家计调查"],
                     ["字段", "身份证号、电话"],
                     ["分层", '<code>{&#34;high&#34;: {&#34;drawn&#34;: [1, 2], &#34;population&#34;: 3}}</code>']]
+
+
+def test_the_page_shows_each_county_s_chain_and_the_last_root_anchor(client_for, factory):
+    from oversight.services.areas import ensure_area
+    from oversight.services.audit_anchors import anchor_audit_log
+
+    north, south = ensure_area("360704", "赣县区"), ensure_area("360703", "南康区")
+    city = ensure_area("360700")
+    db.session.commit()
+    record_event("view_personal_data", "Subject", 1, {"fields": ["id_number"]}, county_id=south.id)
+    db.session.commit()
+    anchor = anchor_audit_log()
+    page = client_for(factory.user("auditor", area=city)).get("/audit/").get_data(as_text=True)
+    chains = page[page.index('id="audit-chains"'):page.index('id="audit-filters"')]
+    assert re.findall(r'<tr class="audit-chain"><td>([^<]+)</td>', chains) == [
+        "市级审计链", *sorted(["赣县区（360704）审计链", "南康区（360703）审计链"],
+                         key=lambda name: {"赣": north.id, "南": south.id}[name[0]])]
+    assert "根哈希" in chains and anchor.root_hash[:16] in chains and "北京时间" in chains
+    south_head = anchor.head_of(south.id)
+    assert f"#{south_head.last_id}" in chains and south_head.last_hash[:12] in chains
+
+    page = client_for(factory.user("auditor", area=south)).get("/audit/").get_data(as_text=True)
+    assert re.findall(r'<tr class="audit-chain"><td>([^<]+)</td>', page) == ["南康区（360703）审计链"]
+    assert north.id not in {event.county_id for event in events(action="view_personal_data")}
+
+
+def test_a_county_reader_s_verification_names_no_other_county(client_for, factory):
+    from sqlalchemy import text
+
+    from oversight.services.areas import ensure_area
+    from oversight.services.audit import append_only_lifted
+
+    north, south = ensure_area("360704", "赣县区"), ensure_area("360703", "南康区")
+    db.session.commit()
+    for county in (north.id, south.id, south.id):
+        record_event("view_personal_data", "Subject", 1, {"fields": ["phone"]}, county_id=county)
+    db.session.commit()
+    victim = events(county_id=south.id)[-1]  # south's first event, edited
+    with append_only_lifted(db.session.connection()):
+        db.session.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE id = :id"), {"id": victim.id})
+    db.session.commit()
+    page = client_for(factory.user("auditor", area=north)).get("/audit/verify").get_data(as_text=True)
+    assert "所辖区县以外的审计链有 1 处问题" in page and "南康区" not in page and "审计日志完整" not in page
+    page = client_for(factory.user("auditor", area=south)).get("/audit/verify").get_data(as_text=True)
+    assert f"南康区（360703）审计链，第 {victim.id} 号事件" in page

@@ -1,15 +1,15 @@
 import json
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from ..forms_common import Form
 from ...domain.vocabulary import ServiceType
 from ...models import Contract
 from ..validators import IdNumber
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     contract_id = SelectField("合同", coerce=int)
     # Only the chosen contract's services are valid: `validate_service_type` says so in words.
     service_type = SelectField("服务", validate_choice=False,
@@ -37,7 +37,7 @@ class AssignmentForm(FlaskForm):
             raise ValidationError("该合同不包含所选服务")
 
 
-class WorkerForm(FlaskForm):
+class WorkerForm(Form):
     """指派服务人员: one of the contractor's active field workers, or none."""
 
     worker_id = SelectField("指派服务人员", coerce=int, validate_choice=True)

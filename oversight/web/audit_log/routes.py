@@ -3,7 +3,7 @@ import tempfile
 from datetime import date, timedelta
 
 from flask import Blueprint, render_template, request, send_file
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from ...clock import county_time_heading, county_today, county_wall_time, day_starts_at
 from ...domain.vocabulary import AuditAction, AuditObject, label_of
@@ -13,8 +13,8 @@ from ...extensions import db
 from ...models import AuditEvent, User
 from ...policy import Action
 from ...services.audit import record_event
-from ...services.audit_anchors import check_audit_log
-from ..access import covers_every_county, managed_area_ids, permission_required
+from ...services.audit_anchors import chain_summaries, check_audit_log
+from ..access import covers_every_county, managed_area_ids, permission_required, visible_county_ids
 from ..params import ID_MAX, database_int, paginate
 from .presenting import SYSTEM_ACTORS, Presenter
 
@@ -46,9 +46,13 @@ def filtered_events(filters: dict[str, str]) -> Select:
     """Events matching the filters (user, action, object type and id, county days), newest first."""
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
     if not covers_every_county():
-        # Until the events carry their county: those of the users of the reader's area and below
-        # (the system's own events, of every county, are read by those above every county).
-        stmt = stmt.where(AuditEvent.user_id.in_(select(User.id).where(User.area_id.in_(managed_area_ids()))))
+        # The chains of the reader's counties, and in the city chain (rows of no county, and every
+        # event from before the counties) those of the users of the reader's area and below; the
+        # system's own city-chain events are read by those above every county.
+        stmt = stmt.where(or_(
+            AuditEvent.county_id.in_(visible_county_ids()),
+            AuditEvent.county_id.is_(None)
+            & AuditEvent.user_id.in_(select(User.id).where(User.area_id.in_(managed_area_ids())))))
     user = filters["user"]
     if user in SYSTEM_ACTORS:
         stmt = stmt.where(AuditEvent.user_id.is_(None), AuditEvent.actor == user)
@@ -105,7 +109,10 @@ def index():
     filters = _filters()
     page = paginate(filtered_events(filters))
     object_types = db.session.execute(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).scalars().all()
+    chains, root_anchor = chain_summaries(None if covers_every_county() else visible_county_ids(),
+                                          city=covers_every_county())
     return render_template("audit_log/index.html", page=page, filters=filters, object_types=object_types,
+                           chains=chains, root_anchor=root_anchor,
                            users=_users(), system_actors=SYSTEM_ACTORS, sensitive=SENSITIVE,
                            sensitive_label=SENSITIVE_LABEL,
                            shown=Presenter(page.items),
@@ -150,4 +157,16 @@ def _write(table, events: list[AuditEvent]) -> None:
 @bp.route("/verify")
 @permission_required(Action.READ_AUDIT_LOG)
 def verify():
-    return render_template("audit_log/verify.html", report=check_audit_log())
+    """The whole log's verification; a reader of some counties sees their chains and problems,
+    and of the others' only how many problems there are (no other county's name or counts)."""
+    report = check_audit_log()
+    hidden = 0
+    if not covers_every_county():
+        shown = set(visible_county_ids())
+        names = {report.names.get(county) for county in shown}
+        kept = [problem for problem in report.problems if problem.chain is None or problem.chain in names]
+        hidden = len(report.problems) - len(kept)
+        report.problems = kept
+        report.heads = {county: head for county, head in report.heads.items() if county in shown}
+        report.checked = sum(head.events for head in report.heads.values())
+    return render_template("audit_log/verify.html", report=report, hidden_problems=hidden)

@@ -1,20 +1,20 @@
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..forms_common import Form
 from ...domain.vocabulary import CallAnswerer, CallOutcome
 from ...services.callbacks import ATTITUDES, SATISFACTION_LEVELS
 from ..params import ID_MAX
 
 
-class AttemptForm(FlaskForm):
+class AttemptForm(Form):
     outcome = SelectField("拨打结果", choices=CallOutcome.choices())
 
 
 PLEASE_CHOOSE = ("", "请选择")
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     """Nothing is chosen in advance: the operator records what the recipient said."""
 
     answered_by = SelectField("接听人", choices=[PLEASE_CHOOSE, *CallAnswerer.choices()],
@@ -30,7 +30,7 @@ class AnswerForm(FlaskForm):
                               description="填写投诉内容将生成投诉事项，被投诉人员的近期记录纳入下次抽查的定向分层")
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(Form):
     contract_id = SelectField("合同", coerce=int)
     record_id = IntegerField("服务记录编号", validators=[Optional(), NumberRange(min=1, max=ID_MAX, message="没有这个服务记录编号，请核对后重填")], description="针对某条服务记录时填写")
     worker_no = StringField("服务人员工号", validators=[Optional(), Length(max=32)], description="针对某名服务人员时填写")

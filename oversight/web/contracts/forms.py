@@ -1,7 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms_common import Form
 from ...domain.vocabulary import ProcurementMethod, SamplingRuleKind
 from ..validators import YuanField
 
@@ -10,7 +10,7 @@ _MAX_COUNT = 1_000_000
 _COUNT = NumberRange(min=0, max=_MAX_COUNT, message=f"请填写0到{_MAX_COUNT}之间的整数")
 
 
-class ContractForm(FlaskForm):
+class ContractForm(Form):
     code = StringField("合同编号", validators=[DataRequired(message="请填写合同编号"), Length(max=64)])
     title = StringField("合同名称", validators=[DataRequired(message="请填写合同名称"), Length(max=200)])
     contractor_id = SelectField("承接机构", coerce=int)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -11,11 +10,12 @@ from ...extensions import db
 from ...policy import Action
 from ...services.field_app import FieldAppRefused, create_token, revoke_token, user_tokens
 from ..access import permission_required
+from ..forms_common import Form
 
 bp = Blueprint("devices", __name__, url_prefix="/account/tokens")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("设备名称", validators=[DataRequired(message="请填写设备名称"), Length(max=64)],
                        description="如：张敏的手机")
 

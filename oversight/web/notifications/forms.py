@@ -1,10 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField
 from wtforms.validators import Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms_common import Form
 
-class PreferencesForm(FlaskForm):
+
+class PreferencesForm(Form):
     email = EmailField("邮箱", validators=[Optional(), Length(max=254),
                                           Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确")],
                        description="通知邮件发往此地址；不填则只在系统内通知")

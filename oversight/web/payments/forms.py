@@ -1,12 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..forms_common import Form
 from ...domain.vocabulary import InstallmentCondition, InstallmentKind
 from ..validators import YuanField
 
 
-class InstallmentForm(FlaskForm):
+class InstallmentForm(Form):
     title = StringField("分期名称", validators=[InputRequired(message="请填写分期名称"), Length(max=100)])
     kind = SelectField("类型", choices=InstallmentKind.choices())
     condition = SelectField("支付条件", choices=InstallmentCondition.choices())
@@ -18,9 +18,9 @@ class InstallmentForm(FlaskForm):
     due_on = DateField("约定日期", validators=[Optional()], description="以日期为条件时必填")
 
 
-class HoldForm(FlaskForm):
+class HoldForm(Form):
     reason = TextAreaField("暂扣原因", validators=[InputRequired(message="请写明暂扣原因"), Length(max=2000)])
 
 
-class PayForm(FlaskForm):
+class PayForm(Form):
     paid_on = DateField("支付日期", validators=[InputRequired(message="请填写支付日期")])

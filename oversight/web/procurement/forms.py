@@ -1,7 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms_common import Form
 from ...clock import county_today
 from ...domain.vocabulary import ProcurementMethod
 from ..attachments_common import attachments_field
@@ -11,7 +11,7 @@ _MAX_COUNT = 1_000_000
 _COUNT = NumberRange(min=0, max=_MAX_COUNT, message=f"请填写0到{_MAX_COUNT}之间的整数")
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     code = StringField("项目编号", validators=[DataRequired(message="请填写项目编号"), Length(max=64)])
     title = StringField("项目名称", validators=[DataRequired(message="请填写项目名称"), Length(max=200)])
     budget_line = StringField("预算项目", validators=[DataRequired(message="请填写预算项目"), Length(max=200)],
@@ -32,13 +32,13 @@ class ProjectForm(FlaskForm):
                                          validators=[Optional(), NumberRange(min=1, max=31)])
 
 
-class DayForm(FlaskForm):
+class DayForm(Form):
     """A dated step: the announcement, the bid opening."""
 
     day = DateField("日期", validators=[InputRequired(message="请填写日期")])
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     name = StringField("评分项", validators=[DataRequired(message="请填写评分项名称"), Length(max=100)])
     max_points = DecimalField("分值", places=2, validators=[InputRequired(message="请填写分值"),
                                                            NumberRange(min=0.01, max=100, message="分值应在 0.01 至 100 之间")])
@@ -46,11 +46,11 @@ class ItemForm(FlaskForm):
     past_performance = BooleanField("按履约档案评分（评分表预填各投标人的历史履约得分）")
 
 
-class EvaluatorForm(FlaskForm):
+class EvaluatorForm(Form):
     name = StringField("评委姓名", validators=[DataRequired(message="请填写评委姓名"), Length(max=64)])
 
 
-class BidForm(FlaskForm):
+class BidForm(Form):
     contractor_id = SelectField("投标人（已登记的机构）", coerce=int)
     name = StringField("或新机构名称", validators=[Optional(), Length(max=128)],
                        description="投标人尚未登记时填写以下四项，保存时登记为承接机构")
@@ -62,25 +62,25 @@ class BidForm(FlaskForm):
     invalid_reason = StringField("无效理由", validators=[Optional(), Length(max=500)])
 
 
-class SheetForm(FlaskForm):
+class SheetForm(Form):
     """One member's score sheet: its cells are named s-<bid id>-<item id> (read by the route)."""
 
 
-class TieForm(FlaskForm):
+class TieForm(Form):
     order = StringField("抽签结果（中签顺序）", validators=[DataRequired(message="请填写中签顺序")],
                         description="按中签顺序填写并列投标人的序号，用逗号分隔，如：2,1")
     note = TextAreaField("抽签经过", validators=[DataRequired(message="请写明抽签（或表决）的经过"), Length(max=2000)])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField("终止理由", validators=[DataRequired(message="请写明终止理由"), Length(max=2000)])
 
 
-class DocumentsForm(FlaskForm):
+class DocumentsForm(Form):
     attachments = attachments_field("采购文件（招标文件、投标文件、评审报告等，PDF 或扫描件）")
 
 
-class AwardForm(FlaskForm):
+class AwardForm(Form):
     contract_code = StringField("合同编号", validators=[DataRequired(message="请填写合同编号"), Length(max=64)])
     contract_title = StringField("合同名称", validators=[DataRequired(message="请填写合同名称"), Length(max=200)])
     day = DateField("定标日期", default=county_today, validators=[InputRequired(message="请填写定标日期")])

@@ -1,12 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ...domain.vocabulary import ConditionReporter
 from ...services.reassessment import DESCRIPTION_MAX
+from ..forms_common import Form
 
 
-class ConditionReportForm(FlaskForm):
+class ConditionReportForm(Form):
     """情况变化报告 of one person: the contract serving them, who reported what, and when."""
 
     contract_id = SelectField("承接合同", coerce=int)
@@ -18,7 +18,7 @@ class ConditionReportForm(FlaskForm):
                                 description="如：因病住院后卧床，不能自主上下床和如厕")
 
 
-class EffectiveDateForm(FlaskForm):
+class EffectiveDateForm(Form):
     """生效日期 of a care-tier change."""
 
     effective_from = DateField("生效日期", validators=[InputRequired(message="请填写生效日期")])

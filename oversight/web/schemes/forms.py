@@ -1,9 +1,10 @@
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, FieldList, Form, FormField, HiddenField, StringField
+from wtforms import BooleanField, DecimalField, FieldList, FormField, HiddenField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from ..forms_common import Form, SubForm
 
-class IndicatorRow(Form):
+
+class IndicatorRow(SubForm):
     key = HiddenField()
     included = BooleanField("采用")
     name = StringField("指标名称", validators=[Length(max=50)])
@@ -13,13 +14,13 @@ class IndicatorRow(Form):
     full_when_empty = BooleanField("无事项时计满分")
 
 
-class BandRow(Form):
+class BandRow(SubForm):
     rating = StringField("评级", validators=[Length(max=8)])
     minimum = DecimalField("最低分", places=2, validators=[Optional(), NumberRange(min=0, max=100)])
     payout = DecimalField("支付比例（%）", places=2, validators=[Optional(), NumberRange(min=0, max=100)])
 
 
-class SchemeForm(FlaskForm):
+class SchemeForm(Form):
     code = StringField("方案代码", validators=[InputRequired(message="请填写方案代码"), Length(max=32),
                                              Regexp(r"^[A-Za-z0-9_\-]+$", message="方案代码只能由字母、数字、下划线和连字符组成")],
                        description="沿用原代码即为该方案的新版本；新代码即为新方案")

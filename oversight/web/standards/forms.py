@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ...domain.local_standards import DATES, MAX_REASON, TERMS
+from ..forms_common import Form
 
 
-class VersionForm(FlaskForm):
+class VersionForm(Form):
     """A new version of a year's standards: amounts in 元, shares in %, dates one per line.
 
     The fields are text: `domain.local_standards.parse_draft` reads and checks them, so that the

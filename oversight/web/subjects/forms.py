@@ -1,12 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..forms_common import Form
 from ...domain.vocabulary import SubjectCategory, SubjectKind
 from ..validators import IdNumber, Mobile
 
 
-class SubjectForm(FlaskForm):
+class SubjectForm(Form):
     kind = SelectField("类型", choices=SubjectKind.choices())
     name = StringField("姓名（户主）", validators=[DataRequired(message="请填写姓名"), Length(max=64)])
     id_number = StringField("身份证号", validators=[DataRequired(message="请填写身份证号"), IdNumber()])

@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from ..forms_common import Form
 from ...domain.vocabulary import Role
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField("用户名", validators=[DataRequired(message="请填写用户名"), Length(max=64),
                                                Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字和 _ . -")])
     display_name = StringField("姓名", validators=[DataRequired(message="请填写姓名"), Length(max=64)])
