@@ -12,7 +12,7 @@ county elsewhere OVERSIGHT_CITY_NAME, OVERSIGHT_PROVINCE_NAME), else 360704 赣�
 `local_standards.year` becomes unique per county.
 """
 import os
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from alembic import op
 import sqlalchemy as sa
@@ -34,7 +34,7 @@ KNOWN_NAMES = {"360700": "赣州市", "360000": "江西省"}
 
 
 def _now():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _county_code_and_name(connection) -> tuple[str, str]:
