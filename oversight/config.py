@@ -130,6 +130,14 @@ class Defaults:
     # Evidence attachments (photos, scans, PDFs): bytes per file, files per owner.
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_MAX_FILES = 10
+    # Township outlines (GeoJSON, 行政区划 page and `flask load-area-outlines`): bytes per file.
+    AREA_OUTLINE_MAX_BYTES = 20 * 1024 * 1024
+
+    # The visit map's tiles (issue 12): empty, no tile layer (no request but the site's own). A
+    # same-site path (`/tiles/{z}/{x}/{y}.png` behind the bureau's proxy) or an intranet URL; the
+    # CSP's img-src admits that URL's origin only.
+    MAP_TILE_URL = ""
+    MAP_TILE_ATTRIBUTION = ""
 
     # Independent evidence (核对平台 results): a reported amount is flagged when it falls below the
     # data's figure by more than the larger of this percentage of the figure and this amount in

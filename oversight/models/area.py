@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.vocabulary import AreaLevel
@@ -23,5 +23,8 @@ class Area(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(64))
     level: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    # A township's (or county's) outline: a GeoJSON Polygon or MultiPolygon geometry in WGS-84
+    # lon/lat, checked by domain.area_outlines (issue 12); None until loaded.
+    boundary: Mapped[dict | None] = mapped_column(JSON)
 
     parent: Mapped[Area | None] = relationship(remote_side=[id])
