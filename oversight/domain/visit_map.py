@@ -1,5 +1,6 @@
 """What the map of a field worker's day shows: the visits in time order, numbered, the township
-centres they are compared with, and the extent and grid the map is drawn in (no tiles)."""
+centres they are compared with, the county's township outlines, the extent and grid the map is
+drawn in, and the tile layer when the install has one (MAP_TILE_URL)."""
 from __future__ import annotations
 
 import math
@@ -41,8 +42,10 @@ def grid_step(span: float) -> float:
     return next((step for step in GRID_STEPS if span / step <= MAX_GRID_LINES), GRID_STEPS[-1])
 
 
-def map_data(visits: list[MapVisit], townships: Mapping[str, tuple[float, float]]) -> dict:
-    """The JSON the page's script draws: visits, townships (name → lng/lat), bounds and grid."""
+def map_data(visits: list[MapVisit], townships: Mapping[str, tuple[float, float]],
+             outlines: Iterable[dict] = (), tiles: Mapping[str, str] | None = None) -> dict:
+    """The JSON the page's script draws: visits, townships (name → lng/lat), outlines (name, code,
+    GeoJSON geometry), bounds and grid, tiles ({url, attribution}) or None."""
     points = [(v.longitude, v.latitude) for v in visits if v.located] + list(townships.values())
     if points:
         lngs, lats = [p[0] for p in points], [p[1] for p in points]
@@ -61,6 +64,8 @@ def map_data(visits: list[MapVisit], townships: Mapping[str, tuple[float, float]
         "bounds": [[south, west], [north, east]],
         "grid": {"step": step, "extent": [[grid_south, grid_west], [grid_north, grid_east]],
                  "longitudes": _lines(grid_west, grid_east, step), "latitudes": _lines(grid_south, grid_north, step)},
+        "outlines": [{"name": o["name"], "code": o["code"], "geometry": o["geometry"]} for o in outlines],
+        "tiles": dict(tiles) if tiles and tiles.get("url") else None,
     }
 
 

@@ -142,3 +142,42 @@ def township_names(county_id: int) -> set[str]:
     """The loaded townships' names of a county."""
     return set(db.session.execute(select(Area.name).where(
         Area.parent_id == county_id, Area.level == AreaLevel.TOWNSHIP)).scalars())
+
+
+# --- township outlines (issue 12) ---------------------------------------------------------------
+
+
+def load_outlines(data: bytes) -> int:
+    """Store the outlines of a GeoJSON FeatureCollection on their loaded townships (or counties):
+    all features or none; an area's earlier outline is replaced. Returns how many were stored; the
+    caller commits. AreaFileRefused, Chinese, when the file or any feature is wrong."""
+    import json
+
+    from ..domain.area_outlines import check_outlines
+    from ..domain.vocabulary import AreaLevel as Level
+
+    limit = int(current_app.config["AREA_OUTLINE_MAX_BYTES"])
+    if len(data) > limit:
+        raise AreaFileRefused(f"文件超过 {limit // (1024 * 1024)} MB，未导入任何边界")
+    try:
+        collection = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        raise AreaFileRefused("文件不是 UTF-8 编码的 GeoJSON（JSON）文件，未导入任何边界") from None
+    levels = {code: Level(level) for code, level in db.session.execute(select(Area.code, Area.level)).all()}
+    outlines, errors = check_outlines(collection, levels)
+    if errors:
+        raise AreaFileRefused(f"文件有 {len(errors)} 处错误，未导入任何边界", errors)
+    areas = {area.code: area for area in db.session.execute(
+        select(Area).where(Area.code.in_([outline.code for outline in outlines]))).scalars()}
+    for outline in outlines:
+        areas[outline.code].boundary = outline.geometry
+    db.session.flush()
+    return len(outlines)
+
+
+def township_outlines(county_id: int) -> list[dict]:
+    """The county's townships that have an outline: name, code, geometry, by code."""
+    rows = db.session.execute(select(Area.code, Area.name, Area.boundary).where(
+        Area.parent_id == county_id, Area.level == AreaLevel.TOWNSHIP, Area.boundary.is_not(None))
+        .order_by(Area.code)).all()
+    return [{"code": row.code, "name": row.name, "geometry": row.boundary} for row in rows if row.boundary]

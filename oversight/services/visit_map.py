@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -10,6 +11,7 @@ from ..domain.identifiers import mask_id_number
 from ..domain.visit_map import MapVisit, map_data, number_visits
 from ..extensions import db
 from ..models import Assignment, CompletionRecord, FieldWorker
+from .areas import township_outlines
 from .completion_places import TOWNSHIP_CENTRES
 
 
@@ -41,4 +43,7 @@ def worker_day(worker: FieldWorker, day: date, *, with_flags: bool) -> tuple[lis
     } for r in records)
     townships = {r.assignment.subject.township for r in records}
     centres = {name: TOWNSHIP_CENTRES[name] for name in sorted(townships) if name in TOWNSHIP_CENTRES}
-    return visits, map_data(visits, centres)
+    tiles = {"url": current_app.config.get("MAP_TILE_URL") or "",
+             "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION") or ""}
+    # Every outlined township of the worker's county (its contractor's), under the markers.
+    return visits, map_data(visits, centres, township_outlines(worker.contractor.county_id), tiles)

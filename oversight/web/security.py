@@ -20,6 +20,22 @@ CONTENT_SECURITY_POLICY = "; ".join((
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def tile_origin(url: str | None) -> str | None:
+    """The origin (scheme://host[:port]) of an absolute MAP_TILE_URL; None for none or a same-site path."""
+    parts = urlsplit((url or "").strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(tile_url: str | None = None) -> str:
+    """The CSP: strict, its img-src admitting the map tiles' origin when they come from another host."""
+    origin = tile_origin(tile_url)
+    if origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
+
+
 def safe_next_path(target: str | None) -> str | None:
     """`target` when it is a path on this site, else None.
 
@@ -86,7 +102,7 @@ def note_files_not_kept() -> None:
 
 def _add_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config.get("MAP_TILE_URL")))
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,5 +1,6 @@
 // The map of a field worker's day: numbered visits in time order joined by a line, the township
-// centres, a degree grid and a scale. Local content only: no tile layer, no outside request.
+// outlines and centres, a degree grid and a scale. Local content only: a tile layer only when the
+// install sets MAP_TILE_URL (its own server or intranet; the CSP admits that origin alone).
 (function () {
   "use strict";
   function text(tag, className, content) {
@@ -21,8 +22,17 @@
     var source = document.getElementById("visit-map-data");
     if (!holder || !source || !window.L) { return; }
     var data = JSON.parse(source.textContent);
-    var map = L.map(holder, { attributionControl: false, zoomSnap: 0.25 });
+    var map = L.map(holder, { attributionControl: Boolean(data.tiles && data.tiles.attribution), zoomSnap: 0.25 });
     map.fitBounds(data.bounds);
+    if (map.attributionControl) { map.attributionControl.setPrefix(false); }
+    if (data.tiles) {
+      L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution, maxZoom: 18 }).addTo(map);
+    }
+    (data.outlines || []).forEach(function (outline) {
+      L.geoJSON(outline.geometry, { style: { className: "map-outline" } })
+        .bindTooltip(outline.name, { sticky: true, className: "map-outline-label" })
+        .addTo(map);
+    });
     var lines = L.layerGroup().addTo(map);
     var extent = data.grid.extent;
     var south = extent[0][0], west = extent[0][1], north = extent[1][0], east = extent[1][1];
