@@ -1,8 +1,9 @@
 """A supervisor opens a worker's day on the map: the visits are numbered markers in time order,
-joined by a line, a flag shows in a marker's popup; nothing is fetched from outside the site, no
+joined by a line, over the outline of the loaded township 梅林镇, a flag shows in a marker's popup; nothing is fetched from outside the site, no
 script or style is blocked by the CSP, and at 390 px the page does not scroll sideways."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -23,6 +24,15 @@ def test_supervisor_sees_the_days_visits_as_numbered_markers(log_in, live_server
     ):
         factory.record(factory.assignment(contract), worker, DAY, start, end, longitude=lng, latitude=lat,
                        anomaly_flags=flags, flagged=bool(flags))
+    from oversight.extensions import db
+    from oversight.services.areas import ensure_area, load_outlines
+
+    ensure_area("360704100", "梅林镇")
+    ring = [[114.98, 25.84], [115.04, 25.84], [115.04, 25.89], [114.98, 25.89], [114.98, 25.84]]
+    load_outlines(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"区划代码": "360704100"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}).encode())
+    db.session.commit()
     outside = []
     page.on("request", lambda request: outside.append(request.url)
             if urlsplit(request.url).hostname not in ("127.0.0.1", None) and not request.url.startswith("data:")
@@ -39,6 +49,10 @@ def test_supervisor_sees_the_days_visits_as_numbered_markers(log_in, live_server
     expect(page.locator("#visit-map path.map-route")).to_have_count(1)
     expect(page.locator("#visit-map .map-township-label").first).to_be_visible()
     assert page.locator("#visit-map .leaflet-tile").count() == 0
+    outline = page.locator("#visit-map path.map-outline.leaflet-interactive")
+    expect(outline).to_have_count(1)
+    outline.hover(position={"x": 5, "y": 5}, force=True)
+    expect(page.locator(".map-outline-label")).to_contain_text("梅林镇")
 
     page.locator("#visit-map .map-visit.flagged").click()
     popup = page.locator(".leaflet-popup-content")

@@ -99,3 +99,50 @@ def test_the_worker_and_record_pages_link_to_the_map(demo):
     assert f"/workers/{worker.id}/visits" in client.get(f"/contractors/{worker.contractor_id}").get_data(as_text=True)
     records = client.get("/records/").get_data(as_text=True)
     assert re.search(r"/workers/\d+/visits\?date=\d{4}-\d\d-\d\d", records)
+
+
+SQUARE = [[115.0, 25.8], [115.1, 25.8], [115.1, 25.9], [115.0, 25.9], [115.0, 25.8]]
+
+
+def outlined_day(app, factory):
+    """A worker's day in 梅林镇, whose outline is loaded; 王母渡镇 is loaded without one."""
+    from oversight.services.areas import ensure_area, load_outlines
+
+    ensure_area("360704100", "梅林镇")
+    ensure_area("360704101", "王母渡镇")
+    load_outlines(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"code": "360704100"},
+        "geometry": {"type": "Polygon", "coordinates": [SQUARE]}}]}).encode())
+    contractor = factory.contractor()
+    worker = contractor.workers[0]
+    factory.record(factory.assignment(factory.contract(contractor)), worker, date(2025, 5, 10), "09:00", "09:40",
+                   longitude=115.05, latitude=25.85)
+    db.session.commit()
+    return worker
+
+
+def test_the_maps_json_has_the_countys_township_outlines_and_no_tiles_by_default(app, factory, client_for):
+    worker = outlined_day(app, factory)
+    response = client_for(factory.user("supervisor")).get(f"/workers/{worker.id}/visits?date=2025-05-10")
+    data = map_json(response.get_data(as_text=True))
+    assert data["outlines"] == [{"name": "梅林镇", "code": "360704100",
+                                 "geometry": {"type": "Polygon", "coordinates": [SQUARE]}}]
+    assert data["tiles"] is None
+    assert "img-src 'self' data:;" in response.headers["Content-Security-Policy"]
+
+
+def test_a_tile_url_adds_the_tile_layer_and_its_origin_alone_to_the_csp(app, factory, client_for):
+    worker = outlined_day(app, factory)
+    client = client_for(factory.user("supervisor"))
+    app.config.update(MAP_TILE_URL="https://gis.example.gov.cn/tiles/{z}/{x}/{y}.png", MAP_TILE_ATTRIBUTION="赣县区自然资源局")
+    response = client.get(f"/workers/{worker.id}/visits?date=2025-05-10")
+    assert map_json(response.get_data(as_text=True))["tiles"] == {
+        "url": "https://gis.example.gov.cn/tiles/{z}/{x}/{y}.png", "attribution": "赣县区自然资源局"}
+    policy = response.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https://gis.example.gov.cn;" in policy
+    assert policy.count("gis.example.gov.cn") == 1 and "script-src 'self';" in policy
+    # A same-site path: the tile layer, and the CSP as strict as ever.
+    app.config["MAP_TILE_URL"] = "/tiles/{z}/{x}/{y}.png"
+    response = client.get(f"/workers/{worker.id}/visits?date=2025-05-10")
+    assert map_json(response.get_data(as_text=True))["tiles"]["url"] == "/tiles/{z}/{x}/{y}.png"
+    assert "img-src 'self' data:;" in response.headers["Content-Security-Policy"]
