@@ -48,6 +48,9 @@ def test_load_area_outlines_stores_a_good_file_and_refuses_a_bad_one_whole(app, 
     assert [o["name"] for o in township_outlines(county.id)] == ["梅林镇", "王母渡镇"]
     assert db.session.execute(select(AuditEvent).where(
         AuditEvent.object_type == "Area", AuditEvent.action == "import")).first() is not None
+    updates = db.session.execute(select(AuditEvent.changes).where(
+        AuditEvent.object_type == "Area", AuditEvent.action == "update")).scalars().all()
+    assert sum("boundary" in changes for changes in updates) == 2
 
     # A good feature and a bad one: nothing changes, the bad one is named.
     moved = [[lon + 0.5, lat] for lon, lat in SQUARE]
