@@ -136,6 +136,7 @@ FIELD_LABELS: dict[str, str] = {
     # areas (issue 14)
     "level": "层级", "parent_id": "上级区划", "county_id": "所属县（区）", "area_id": "管辖区域",
     "added": "新增", "renamed": "更名", "counties": "县（区）",
+    "chains": "审计链", "root_hash": "根哈希",
     # local standards (issue 14)
     "poverty_line_rural_fen": "农村低保标准（元/人/月）", "working_days": "调休上班日",
     "effective_from": "生效日期", "standard_id": "地方标准", "persons": "人数", "total_fen": "合计金额（元）",
