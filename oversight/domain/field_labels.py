@@ -136,6 +136,7 @@ FIELD_LABELS: dict[str, str] = {
     # areas (issue 14)
     "level": "层级", "parent_id": "上级区划", "county_id": "所属县（区）", "area_id": "管辖区域",
     "added": "新增", "renamed": "更名", "counties": "县（区）",
+    "chains": "审计链", "root_hash": "根哈希",
     # township outlines (issue 12)
     "boundary": "边界", "outlined": "导入边界",
     # local standards (issue 14)

@@ -45,7 +45,8 @@ def test_the_document_says_who_what_and_by_when(notice):
     assert (document.heading, document.number, document.title) == (BUREAU, "〔2025〕整改第002号", "整改通知书（第2轮）")
     assert document.addressee == "赣县区同心社会工作服务中心："
     text = "".join(document.paragraphs)
-    assert "〔2025〕整改第001号" in text and "不予认可" in text and "2025年11月1日" in text
+    # The second round's deadline: 15 working days after the first was not accepted on Friday 17 October.
+    assert "〔2025〕整改第001号" in text and "不予认可" in text and "2025年11月7日" in text
     assert ("调查结论", "符合", "不符合") in document.findings
     assert document.date == "2025年10月17日"
 

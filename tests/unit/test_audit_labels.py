@@ -25,11 +25,23 @@ def _strings(node: ast.AST) -> set[str]:
 
 
 def _assigned(function: ast.AST, name: str) -> set[str]:
-    """The string constants assigned to `name` inside `function`."""
+    """The string constants assigned to `name` inside `function`, or given to it by a loop that
+    unpacks tuples (`for (action, obj, changes) in pending`: the strings at that place of the
+    function's tuple literals of that length)."""
     found = set()
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             found |= _strings(node.value)
+        if isinstance(node, ast.For):
+            for unpacked in (sub for sub in ast.walk(node.target) if isinstance(sub, ast.Tuple)):
+                place = next((i for i, element in enumerate(unpacked.elts)
+                              if isinstance(element, ast.Name) and element.id == name), None)
+                if place is None:
+                    continue
+                found |= {literal.elts[place].value for literal in ast.walk(function)
+                          if isinstance(literal, ast.Tuple) and literal is not unpacked
+                          and len(literal.elts) == len(unpacked.elts)
+                          and isinstance(literal.elts[place], ast.Constant) and isinstance(literal.elts[place].value, str)}
     return found
 
 

@@ -127,7 +127,7 @@ EXPECTED = {
     "dashboard_day": "2026-04-01",
     "dashboard_overdue_assignments": 1,
     "dashboard_overdue_notices": 1,
-    "notice_default_deadline": "2026-04-16",  # today + 15 days
+    "notice_default_deadline": "2026-04-22",  # 15 working days after today (no standard: weekends only)
     "score_form_quarter": "2026Q1",  # the quarter just ended
     "job_periods": ["2026-04-01"],
     "due_period": "2026-04-01",
