@@ -23,25 +23,25 @@ class ContractCounty(CountyScoped):
     """A row of a contract: its county is the contract's (filled on flush when not given)."""
 
 
+def _county_of(session_or_connection, model, row_id: int) -> int:
+    county_id = session_or_connection.execute(
+        select(model.county_id).where(model.id == row_id)).scalar_one_or_none()
+    if county_id is None:
+        raise LookupError(f"{model.__tablename__} {row_id} has no county")
+    return county_id
+
+
 def contract_county_id(session_or_connection, contract_id: int) -> int:
     """The county of a contract: what every row made for it carries (the bulk paths call it too)."""
     from .contract import Contract
 
-    county_id = session_or_connection.execute(
-        select(Contract.county_id).where(Contract.id == contract_id)).scalar_one_or_none()
-    if county_id is None:
-        raise LookupError(f"contract {contract_id} has no county")
-    return county_id
+    return _county_of(session_or_connection, Contract, contract_id)
 
 
 def contractor_county_id(session_or_connection, contractor_id: int) -> int:
     from .contractor import Contractor
 
-    county_id = session_or_connection.execute(
-        select(Contractor.county_id).where(Contractor.id == contractor_id)).scalar_one_or_none()
-    if county_id is None:
-        raise LookupError(f"contractor {contractor_id} has no county")
-    return county_id
+    return _county_of(session_or_connection, Contractor, contractor_id)
 
 
 def _loaded(obj, relation: str):
