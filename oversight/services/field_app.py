@@ -51,6 +51,7 @@ from ..models import (
 )
 from ..policy import Action, is_field_worker, may, owns
 from . import completion_import
+from .areas import county_ids_under
 from .audit import record_event
 
 TOKEN_PREFIX = "ovt_"
@@ -124,8 +125,9 @@ def user_for_token(plain: str) -> User | None:
 
 def visible_assignments(user: User) -> Select:
     """The assignments the user sees, newest due first: a field worker those given to it, a
-    contractor its contracts', the bureau all."""
-    stmt = select(Assignment).join(Contract, Assignment.contract_id == Contract.id)
+    contractor its contracts', the bureau those of the counties its area covers."""
+    stmt = (select(Assignment).join(Contract, Assignment.contract_id == Contract.id)
+            .where(Assignment.county_id.in_(county_ids_under(user.area_id))))
     if is_field_worker(user):
         if user.field_worker_id is None or user.contractor_id is None:
             return stmt.where(Assignment.id.is_(None))

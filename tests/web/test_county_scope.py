@@ -7,13 +7,14 @@ all); a user of the city sees both.
 """
 from __future__ import annotations
 
+import io
 from collections import deque
 from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from oversight.adapters.files import uploads_store
@@ -37,6 +38,7 @@ from oversight.services import procurement
 from oversight.services.accounts import create_user
 from oversight.services.areas import ensure_area, home_county
 from oversight.services.draws import SPOT_CHECK, make_draws
+from oversight.services.field_app import create_token
 from oversight.services.reviews import score_quarter_reviews
 from oversight.services.spot_checks import record_spot_check
 from seeds.demo import build_demo
@@ -52,7 +54,7 @@ ROLES = {"admin": "admin", "supervisor": "supervisor", "auditor": "auditor", "co
          "field_worker": "renhe-w1"}
 URLS_PER_ENDPOINT = 2
 # The public notice (公示) is the city's, published to anyone; the API answers tokens, not sessions.
-SKIPPED_PREFIXES = ("/public", "/api/")
+SKIPPED_PREFIXES = ("/public", "/api/")  # the API has a test of its own, below
 B_CONTRACTOR = "章贡区同济社会工作服务中心"
 B_CONTRACT = "ZGMZ-2026-001"
 B_PROJECT = "ZGZC-2027-001"
@@ -231,3 +233,31 @@ def test_the_other_countys_admin_sees_its_own_county_only(two_counties):
     with app.app_context():
         theirs = db.session.execute(select(User.id).where(User.username == "admin")).scalar_one()
     assert client.post(f"/users/{theirs}/toggle", token_from="/users/").status_code == 404
+
+
+@pytest.mark.parametrize("username", ["supervisor", "renhe", "city-supervisor"])
+def test_the_api_answers_a_token_its_countys_rows_only(two_counties, username):
+    """A device token reads what its user's pages show: a county supervisor's lists and fetches
+    nothing of the other county (404), a contractor its own contracts', a city's user both."""
+    app, b_ids = two_counties
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+        _, token = create_token(user, "测试设备")
+        db.session.commit()
+        everyone = db.session.execute(select(func.count()).select_from(Assignment)).scalar_one()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/v1/assignments?per_page=100", headers=headers).get_json()
+    b_assignment = client.get(f"/api/v1/assignments/{b_ids['assignment_id'][0]}", headers=headers)
+    upload = client.post("/api/v1/uploads", headers=headers, data={
+        "contract_id": str(b_ids["contract_id"][0]), "service_type": "household_survey",
+        "file": (io.BytesIO(b"x"), "log.csv")}, content_type="multipart/form-data")
+    if username == "city-supervisor":
+        assert listed["total"] == everyone and b_assignment.status_code == 200
+        return
+    assert 0 < listed["total"] <= everyone - len(b_ids["assignment_id"])
+    assert B_CONTRACT not in {item["contract_code"] for item in listed["items"]}
+    assert b_assignment.status_code == 404
+    assert upload.status_code in (403, 404)
+    assert not any(marker in b_assignment.get_data(as_text=True) + upload.get_data(as_text=True)
+                   for marker in MARKERS)

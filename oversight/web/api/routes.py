@@ -24,8 +24,9 @@ from ...domain.identifiers import mask_id_number
 from ...domain.vocabulary import AssignmentStatus, BatchStatus, ServiceType, label_of
 from ...extensions import csrf, db, limiter
 from ...models import AppVisit, Assignment, CompletionRecord, Contract, FieldWorker, UploadBatch, User
-from ...policy import Action, may, owns, sees_assignment
+from ...policy import Action, may, owns, sees_assignment, sees_county
 from ...services import completion_import, field_app, row_security
+from ...services.areas import county_ids_under
 from ...services.audit import Actor, reset_actor, set_actor
 from ...tasks import import_later
 from . import schemas
@@ -201,6 +202,14 @@ def caller() -> User:
     return g.api_user
 
 
+def caller_sees_county(county_id: int | None) -> bool:
+    """Whether a row of `county_id` is of the counties the caller's area covers (a token of one
+    county's supervisor reads nothing of another county's, as its pages do not)."""
+    if "api_county_ids" not in g:
+        g.api_county_ids = county_ids_under(caller().area_id)
+    return sees_county(g.api_county_ids, county_id)
+
+
 # --- what the caller is ---------------------------------------------------------------------
 
 
@@ -253,7 +262,7 @@ def _visit_counts(ids: list[int]) -> dict[int, int]:
 
 def _assignment_or_404(assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or not sees_assignment(caller(), assignment):
+    if assignment is None or not sees_assignment(caller(), assignment) or not caller_sees_county(assignment.county_id):
         abort(404)
     return assignment
 
@@ -353,8 +362,9 @@ def submit_visit(body: dict, idempotency_key: str):
 def visit(visit_id: int):
     """A visit recorded in the app, if the caller sees its assignment."""
     found = db.session.get(AppVisit, visit_id)
-    if found is None or not sees_assignment(caller(), found.assignment):
+    if found is None:
         abort(404)
+    _assignment_or_404(found.assignment_id)
     return _visit_out(found)
 
 
@@ -425,7 +435,7 @@ def upload_log(form: dict, files: dict):
     if not may(user, Action.ENTER_RECORDS):
         abort(403, message="该账户不能上传服务记录")
     contract = db.session.get(Contract, form["contract_id"])
-    if contract is None or not owns(user, contract.contractor_id):
+    if contract is None or not owns(user, contract.contractor_id) or not caller_sees_county(contract.county_id):
         abort(404)
     upload = files["file"]
     data = upload.read() if hasattr(upload, "read") else b""
@@ -450,7 +460,8 @@ def upload_log(form: dict, files: dict):
 def upload_status(batch_id: int):
     """An uploaded log's progress and, once rejected, its refused cells (Excel row, column, reason)."""
     batch = db.session.get(UploadBatch, batch_id)
-    if batch is None or not owns(caller(), db.session.get(Contract, batch.contract_id).contractor_id):
+    contract = db.session.get(Contract, batch.contract_id) if batch is not None else None
+    if contract is None or not owns(caller(), contract.contractor_id) or not caller_sees_county(contract.county_id):
         abort(404)
     return _batch_out(batch)
 
