@@ -39,18 +39,28 @@ def register(app: Flask) -> None:
     @click.option("--out", type=click.Path(dir_okay=False), required=True, help="the .zip file to write")
     @click.option("--full", is_flag=True, help="unmasked ID numbers and phones (an admin only: give --as-user)")
     @click.option("--as-user", "username", default=None, help="who exports (recorded in the audit log)")
-    def export_audit(year: int, out: str, full: bool, username: str | None) -> None:
+    @click.option("--county", "county_codes", multiple=True,
+                  help="a county's bundle: its area code (e.g. 360704), repeatable; default every county and the city chain")
+    def export_audit(year: int, out: str, full: bool, username: str | None, county_codes: tuple[str, ...]) -> None:
         """Write the year's audit bundle: records (.xlsx, .csv), charts, reports, audit log, SHA-256 manifest."""
         from ..exports.bundle import BundleRefused, build_audit_bundle, consistent_snapshot, record_export
+        from ..services.areas import area_by_code
 
         user = _exporting_user(username)
         if full and user is None:
             raise click.ClickException("导出含完整个人信息的审计包须用 --as-user 指明一名系统管理员")
+        county_ids = None
+        if county_codes:
+            areas = [area_by_code(code.strip()) for code in county_codes]
+            unknown = [code for code, area in zip(county_codes, areas, strict=True) if area is None]
+            if unknown:
+                raise click.ClickException(f"没有代码为 {'、'.join(unknown)} 的区县")
+            county_ids = [area.id for area in areas]
         token = set_actor(Actor(user.id, user.username) if user else Actor(None, "cli"))
         temporary = _atomic_target(out)
         try:
             with consistent_snapshot():
-                result = build_audit_bundle(year, temporary, full=full, exported_by=user)
+                result = build_audit_bundle(year, temporary, full=full, exported_by=user, county_ids=county_ids)
             os.replace(temporary, out)
             result.path = out
             record_export(result)
@@ -63,13 +73,16 @@ def register(app: Flask) -> None:
         rows = sum(entry.rows or 0 for entry in result.files if entry.path.endswith(".csv"))
         click.echo(f"已写入 {out}：{len(result.files)} 个文件，{rows} 行记录，审计日志 {result.audit_events} 条，"
                    f"个人信息{'未脱敏' if full else '已脱敏'}")
+        if result.county_ids is not None:
+            click.echo(f"范围：{result.counties} 的记录和审计链（市级审计链不在包中）")
         click.echo(f"整包摘要 bundle_sha256：{result.bundle_sha256}")
         click.echo(f"zip 文件 SHA-256：{result.zip_sha256}（已记入审计日志）")
 
     @app.cli.command("verify-bundle")
     @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
     def verify_bundle_command(bundle: str) -> None:
-        """Check an audit bundle: every file's SHA-256, none missing or extra, the audit log's hash chain."""
+        """Check an audit bundle (the whole database's or a county's): every file's SHA-256, none
+        missing or extra, the audit log's hash chains, its anchor and root."""
         from ..adapters.files import uploads_store
         from ..exports.bundle import registration, stored_attachment_problems, stored_media_problems, verify_bundle
 
@@ -89,6 +102,9 @@ def register(app: Flask) -> None:
         click.echo(f"审计包完整：{found.files_checked} 个文件的 SHA-256 与清单一致，"
                    f"审计日志 {found.events_checked} 条事件的哈希链完整，清单所列附件 {len(found.attachments)} 个、"
                    f"APP照片与签名 {len(found.media)} 个")
+        if found.county_ids is not None:
+            click.echo(f"范围：{found.counties} 的记录和审计链，各链自起点完整，链头与锚点所列一致；"
+                       "锚点列出全部审计链的链头，根哈希由其算出（市级审计链不在包中）")
         if found.anchor is not None:
             click.echo(f"锚点：{found.anchor.describe()}，签名有效（密钥 {found.anchor.key_id}）；"
                        f"与本系统此前的 {found.instance_anchors} 个锚点一致")

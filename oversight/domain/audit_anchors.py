@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, UTC
 
@@ -211,11 +211,14 @@ def epoch_in_force(anchors: Iterable[Anchor], until: datetime | None = None) -> 
 def anchor_breaks(heads: Mapping[int | None, ChainHead] | ChainHead,
                   seen: Mapping[int | None, Mapping[int, tuple[int, str]]] | Mapping[int, tuple[int, str]],
                   anchors: Iterable[Anchor], subject: str = "审计日志",
-                  name_of: Callable[[int | None], str] | None = None) -> list[ChainBreak]:
+                  name_of: Callable[[int | None], str] | None = None,
+                  chains: Collection[int | None] | None = None) -> list[ChainBreak]:
     """How intact chains (each chain's head, and for each anchored id the (events of its chain
     so far, MAC) seen there) differ from the anchors: a chain emptied, truncated, or rewritten up
     to an anchored event, or an anchor whose root does not match its heads. One chain's head and
-    seen ids (not keyed by county) are the city chain's."""
+    seen ids (not keyed by county) are the city chain's. With `chains` (a county's audit bundle
+    holds only its counties' chains) only those chains' anchored heads are compared; each
+    anchor's root is still recomputed from all of its heads."""
     if isinstance(heads, ChainHead):
         heads, seen = {None: heads}, {None: seen}
     name_of = name_of or default_chain_name
@@ -227,6 +230,8 @@ def anchor_breaks(heads: Mapping[int | None, ChainHead] | ChainHead,
             breaks.append(ChainBreak(None, f"{anchor.describe()}的根哈希与其链头不符（锚点被改动）"))
             continue
         for anchored in anchor.heads:
+            if chains is not None and anchored.county_id not in chains:
+                continue
             chain = name_of(anchored.county_id) if several else None
             breaks += _head_breaks(anchored, anchor, heads.get(anchored.county_id), seen.get(anchored.county_id, {}),
                                    subject if chain is None else f"{subject}的{chain}", chain)

@@ -15,6 +15,16 @@ one when the export began, so that it can be verified from the start without the
 together with the digest of every other file, so that a bundle whose events, files or anchor were
 changed, or whose log (or one county's chain) was cut short, does not verify; `verify-bundle`
 also recomputes the root and holds each chain against the system's own anchors made before it.
+
+A county's bundle (`county_ids`: the counties of a county's or a city's user who does not cover
+every county) holds only those counties' rows — each table restricted through its own county,
+its contract's or procurement project's, or its parent's (`RecordTable.county`) — and only their
+audit chains, each complete from its genesis. The city chain stays out: a part of it (the events
+the audit log page would show such a reader) could not be verified as a chain. Its anchor still
+lists every chain's head as published (ids, MACs and counts, no event's content), so that the
+root recomputes and the auditor sees their counties' heads in it; `scope.json`, covered by the
+anchor's signed digest, names the counties, and `verify-bundle` holds only those chains to the
+anchors.
 """
 from __future__ import annotations
 
@@ -59,6 +69,7 @@ from ..domain.vocabulary import (
     AcceptanceStatus,
     AnchorReason,
     AnomalyFlag,
+    AreaLevel,
     AssignmentStatus,
     AttachmentOwner,
     AuditAction,
@@ -90,7 +101,9 @@ from ..extensions import db
 from ..models import (
     AcceptanceMember,
     AnnualEvaluation,
+    Appeal,
     AppVisit,
+    Area,
     Assignment,
     Attachment,
     AuditEvent,
@@ -141,6 +154,7 @@ BUNDLE_FOLDER = "bundles"
 LEGACY_BUNDLE_FORMAT = "oversight-audit-bundle/1"
 MANIFEST = "manifest.json"
 NOTE = "说明.txt"
+SCOPE = "scope.json"  # a county's bundle: its counties (covered by the anchor's signed digest)
 # Marks the columns that hold the machine-readable detail (re-computing a draw, a score) as JSON.
 JSON_COLUMN = "(JSON)"
 AUDIT_JSONL = "audit_log/audit_events.jsonl"
@@ -180,6 +194,8 @@ class RecordTable:
     title: str
     columns: tuple[Column, ...]
     query: Callable[[int], Select]
+    # The condition keeping the query's rows to some counties (a county's bundle).
+    county: Callable[[list[int]], Any]
 
 
 def _json(value):
@@ -216,6 +232,12 @@ def _quarters_of(column, year: int):
 
 
 C = Column
+
+
+def _of(county_column) -> Callable[[list[int]], Any]:
+    """Rows whose county — `county_column`, the row's own or that of a row its query joins (its
+    contract, procurement project, draw, review, record) — is one of the counties."""
+    return lambda counties: county_column.in_(counties)
 
 
 def T(header: str, key: str) -> Column:
@@ -395,6 +417,27 @@ def _attachments(year: int) -> Select:
             .outerjoin(User, User.id == a.uploaded_by_id)
             .where(_in_year(a.uploaded_at, year))
             .order_by(a.id))
+
+
+# The row each kind of attachment belongs to: its county is the row's own or its contract's.
+ATTACHMENT_OWNERS = {
+    AttachmentOwner.SPOT_CHECK: SpotCheck, AttachmentOwner.RECTIFICATION_NOTICE: RectificationNotice,
+    AttachmentOwner.QUARTERLY_REVIEW: QuarterlyReview, AttachmentOwner.CORRECTION_REQUEST: CorrectionRequest,
+    AttachmentOwner.APPEAL: Appeal, AttachmentOwner.PROCUREMENT_PROJECT: ProcurementProject,
+}
+
+
+def _owners_in(model, counties: list[int]) -> Select:
+    if "county_id" in model.__table__.c:
+        return select(model.id).where(model.county_id.in_(counties))
+    return (select(model.id).join(Contract, Contract.id == model.contract_id)
+            .where(Contract.county_id.in_(counties)))
+
+
+def _attachments_in(counties: list[int]):
+    """Attachments whose owner is in the counties (a kind not listed above is in no county's bundle)."""
+    return or_(*((Attachment.owner_type == str(code)) & Attachment.owner_id.in_(_owners_in(model, counties))
+                 for code, model in ATTACHMENT_OWNERS.items()))
 
 
 def _correction_requests(year: int) -> Select:
@@ -581,18 +624,18 @@ TABLES: tuple[RecordTable, ...] = (
         C("合同金额(元)", "amount_fen", fen_to_yuan), C("服务开始", "term_start"), C("服务结束", "term_end"),
         C("绩效挂钩比例(%)", "performance_share_bp", _hundredths), C("考核方案", "kpi_scheme_code"),
         C("抽样规则", "sampling_rule", describe_sampling_rule),
-    ), _contracts),
+    ), _contracts, _of(Contract.county_id)),
     RecordTable("service_lines", "服务内容", (
         C("ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type),
         C("年度目标", "annual_target"), C("每月上门次数", "visits_per_month"),
-    ), _service_lines),
+    ), _service_lines, _of(Contract.county_id)),
     RecordTable("assignments", "任务", (
         C("任务ID", "id"), C("任务编号", "number"), C("合同编号", "code"), C("服务对象", "subject"),
         C("身份证号", "id_number", personal=mask_id_number), C("乡镇(街道)", "township"), C("村(社区)", "village"),
         C("类别", "category"), C("服务类型", "service_type", _service_type), C("截止日期", "due_date"),
         C("状态", "status", _label(AssignmentStatus)), C("应上门次数", "required_visits"),
         T("完成时间", "completed_at"), C("备注", "note"),
-    ), _assignments),
+    ), _assignments, _of(Assignment.county_id)),
     RecordTable("completion_records", "服务记录", (
         C("记录ID", "id"), C("合同编号", "code"), C("任务编号", "number"), C("服务对象", "subject"),
         C("身份证号", "id_number", personal=mask_id_number), C("服务类型", "service_type", _service_type),
@@ -609,32 +652,32 @@ TABLES: tuple[RecordTable, ...] = (
         C("评估结论", "conclusion"), C("不能项数", "fails"), C("服务项目", "care_items"), C("对象签字确认", "signed"),
         C("上传批次", "batch_id"), C("有异常标记", "flagged"), C("异常标记", "anomaly_flags", _flags),
         T("录入时间", "created_at"),
-    ), _completion_records),
+    ), _completion_records, _of(CompletionRecord.county_id)),
     RecordTable("upload_batches", "上传批次", (
         C("批次ID", "id"), C("合同编号", "code"), C("服务类型", "service_type", _service_type), C("文件名", "filename"),
         C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
         C("状态", "status", _label(BatchStatus)), C("总行数", "rows_total"), C("接收行数", "rows_accepted"), C("错误数", "error_count"),
         C("说明", "message"), T("处理完成", "finished_at"),
-    ), _upload_batches),
+    ), _upload_batches, _of(Contract.county_id)),
     RecordTable("sampling_draws", "抽样", (
         C("抽样ID", "id"), C("用途", "purpose", _label(DrawPurpose)), C("季度", "quarter"), C("合同编号", "code"),
         C("服务类型", "service_type", _service_type), C(f"规则{JSON_COLUMN}", "rule", _json), C(f"抽样方案{JSON_COLUMN}", "plan", _json),
         C("随机种子", "seed"), C("风险加权", "risk_weighted"), C("总体数量", "population", len),
         C("总体SHA-256", "population_sha256"), C(f"分层{JSON_COLUMN}", "strata", _json), T("抽样时间", "created_at"),
-    ), _sampling_draws),
+    ), _sampling_draws, _of(SamplingDraw.county_id)),
     RecordTable("spot_checks", "抽查复检", (
         C("抽查ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"), C("抽样ID", "draw_id"),
         C("分层", "stratum", _label(Stratum)), C("复检人", "checker"), C("方式", "method"), C("复检日期", "checked_on"),
         C("比对字段数", "fields_compared"), C("不一致字段数", "fields_differing"), C("合格", "passed"),
         C(f"复检值{JSON_COLUMN}", "values", _json), C(f"比对结果{JSON_COLUMN}", "comparison", _json), C("备注", "note"),
         T("录入时间", "created_at"),
-    ), _spot_checks),
+    ), _spot_checks, _of(Contract.county_id)),
     RecordTable("rectification_notices", "整改通知", (
         C("通知ID", "id"), C("合同编号", "code"), C("抽查ID", "spot_check_id"), T("下发时间", "issued_at"),
         C("下发人", "issuer"), C("整改期限", "deadline"), C("整改要求", "requirement"), C("状态", "status", _label(NoticeStatus)),
         C("承接机构答复", "response"), T("答复时间", "responded_at"), T("关闭时间", "closed_at"),
         C("关闭人", "closer"), C("结论", "outcome", _label(NoticeOutcome)), C("关闭说明", "closing_note"),
-    ), _rectification_notices),
+    ), _rectification_notices, _of(Contract.county_id)),
     RecordTable("callbacks", "电话回访", (
         C("回访ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("服务记录ID", "record_id"),
         C("服务对象", "subject"), C("联系电话", "phone", personal=mask_phone), C("状态", "status", _label(CallbackStatus)),
@@ -642,16 +685,16 @@ TABLES: tuple[RecordTable, ...] = (
         C("确认服务属实", "service_confirmed"), C("满意度(1-5)", "satisfaction"),
         C("服务态度", "attitude"), C("投诉内容", "complaint"), C("回访人", "operator"),
         T("完成时间", "completed_at"),
-    ), _callbacks),
+    ), _callbacks, _of(Contract.county_id)),
     RecordTable("callback_attempts", "回访拨打记录", (
         C("ID", "id"), C("回访ID", "callback_id"), T("拨打时间", "attempted_at"), C("结果", "outcome"),
         C("回访人", "operator"),
-    ), _callback_attempts),
+    ), _callback_attempts, _of(SamplingDraw.county_id)),
     RecordTable("complaints", "投诉", (
         C("投诉ID", "id"), C("来源", "source", _label(ComplaintSource)), C("合同编号", "code"), C("回访ID", "callback_id"),
         C("服务记录ID", "record_id"), C("服务人员工号", "worker_no"), C("投诉内容", "text"), C("状态", "status", _label(ComplaintStatus)),
         C("定向抽样ID", "targeted_draw_id"), T("登记时间", "created_at"),
-    ), _complaints),
+    ), _complaints, _of(Contract.county_id)),
     RecordTable("quarterly_reviews", "季度考核", (
         C("考核ID", "id"), C("合同编号", "code"), C("季度", "quarter"), C("版本", "revision"),
         C("状态", "status", _label(ReviewStatus)), C("总分", "total_centi", _hundredths), C("评级", "rating"),
@@ -660,38 +703,38 @@ TABLES: tuple[RecordTable, ...] = (
         C("承接机构说明", "contractor_comment"), C("裁定意见", "settlement"), C("审定人", "approver"),
         T("审定时间", "approved_at"), C("已锁定", "locked"), C("更正自考核ID", "supersedes_id"),
         C("更正原因", "revision_reason"), C(f"考核明细{JSON_COLUMN}", "figures", _json),
-    ), _quarterly_reviews),
+    ), _quarterly_reviews, _of(QuarterlyReview.county_id)),
     RecordTable("review_manual_items", "考核加减分", (
         C("ID", "id"), C("考核ID", "review_id"), C("季度", "quarter"), C("分值", "points_centi", _hundredths),
         C("理由", "reason"), C("录入人", "author"), T("录入时间", "created_at"),
-    ), _review_manual_items),
+    ), _review_manual_items, _of(QuarterlyReview.county_id)),
     RecordTable("annual_evaluations", "年度评价", (
         C("评价ID", "id"), C("合同编号", "code"), C("年度", "year"), C("版本", "revision"), C("状态", "status", _label(EvaluationStatus)),
         C("年度得分", "score_centi", _hundredths), C("评级", "rating"), C("绩效挂钩部分(元)", "linked_fen", fen_to_yuan),
         C("应付(元)", "payable_fen", fen_to_yuan), C("扣减(元)", "withheld_fen", fen_to_yuan),
         T("计算时间", "computed_at"), C("审定人", "approver"), T("审定时间", "approved_at"),
         C("已锁定", "locked"), C(f"评价明细{JSON_COLUMN}", "figures", _json),
-    ), _annual_evaluations),
+    ), _annual_evaluations, _of(AnnualEvaluation.county_id)),
     RecordTable("attachments", "附件", (
         C("附件ID", "id"), C("所属", "owner_type", _label(AttachmentOwner)), C("所属ID", "owner_id"),
         C("文件名", "filename"), C("文件类型", "content_type", kind_name), C("字节数", "size_bytes"),
         C("SHA-256", "sha256"), C("上传人", "uploader"), T("上传时间", "uploaded_at"),
-    ), _attachments),
+    ), _attachments, _attachments_in),
     RecordTable("correction_requests", "更正申请", (
         C("申请ID", "id"), C("合同编号", "code"), C("服务记录ID", "record_id"),
         C("状态", "status", _label(CorrectionStatus)), C("更正内容", "changes", _changes), C("更正原因", "reason"),
         C("申请人", "requester"), C("申请时间(UTC)", "requested_at"), C("审核人", "decider"),
         C("审核时间(UTC)", "decided_at"), C("审核意见", "decision_note"),
-    ), _correction_requests),
+    ), _correction_requests, _of(Contract.county_id)),
     RecordTable("record_versions", "服务记录版本", (
         C("ID", "id"), C("服务记录ID", "record_id"), C("版本", "version"), C("更正申请ID", "correction_id"),
         C("记录时间(UTC)", "recorded_at"), C(f"该版本的值{JSON_COLUMN}", "values", _json),
-    ), _record_versions),
+    ), _record_versions, _of(CompletionRecord.county_id)),
     RecordTable("payment_records", "付款记录", (
         C("付款ID", "id"), C("合同编号", "code"), C("付款日期", "paid_on"), C("金额(元)", "amount_fen", fen_to_yuan),
         C("类别", "kind", _label(PaymentKind)), C("所属年度", "year"), C("备注", "note"),
         T("登记时间", "created_at"),
-    ), _payment_records),
+    ), _payment_records, _of(Contract.county_id)),
     RecordTable("procurement_projects", "采购项目", (
         C("项目ID", "id"), C("项目编号", "code"), C("项目名称", "title"), C("预算科目", "budget_line"),
         C("预算金额(元)", "budget_fen", fen_to_yuan), C("采购方式", "procurement_method"),
@@ -702,29 +745,29 @@ TABLES: tuple[RecordTable, ...] = (
         C("抽签说明", "tie_note"), C("终止原因", "cancel_reason"), C(f"评审结果{JSON_COLUMN}", "evaluation", _json),
         T("评审时间", "evaluated_at"), C("评审录入人", "evaluator"), C("合同ID", "contract_id"),
         C("生成的合同编号", "contract_code"), T("创建时间", "created_at"),
-    ), _procurement_projects),
+    ), _procurement_projects, _of(ProcurementProject.county_id)),
     RecordTable("procurement_lines", "采购服务内容", (
         C("ID", "id"), C("项目编号", "code"), C("服务类型", "service_type", _service_type),
         C("年度目标", "annual_target"), C("每月上门次数", "visits_per_month"),
-    ), _procurement_lines),
+    ), _procurement_lines, _of(ProcurementProject.county_id)),
     RecordTable("tender_bids", "投标", (
         C("投标ID", "id"), C("项目编号", "code"), C("投标机构ID", "contractor_id"), C("投标机构", "bidder"),
         C("统一社会信用代码", "credit_code"), C("联系人", "contact_person"),
         C("联系电话", "contact_phone", personal=mask_phone), C("投标报价(元)", "price_fen", fen_to_yuan),
         C("有效", "valid"), C("无效原因", "invalid_reason"), C("中标", "awarded"), T("登记时间", "created_at"),
-    ), _tender_bids),
+    ), _tender_bids, _of(ProcurementProject.county_id)),
     RecordTable("tender_scoring_items", "评分项", (
         C("评分项ID", "id"), C("项目编号", "code"), C("序号", "sequence"), C("名称", "name"),
         C("满分", "max_points_centi", _hundredths), C("技术项", "technical"), C("取自履约档案", "past_performance"),
-    ), _tender_scoring_items),
+    ), _tender_scoring_items, _of(ProcurementProject.county_id)),
     RecordTable("tender_evaluators", "评标委员会", (
         C("成员ID", "id"), C("项目编号", "code"), C("序号", "sequence"), C("姓名", "name"),
-    ), _tender_evaluators),
+    ), _tender_evaluators, _of(ProcurementProject.county_id)),
     RecordTable("tender_scores", "评标打分", (
         C("ID", "id"), C("项目编号", "code"), C("成员ID", "evaluator_id"), C("成员", "evaluator"),
         C("投标ID", "bid_id"), C("投标机构", "bidder"), C("评分项ID", "item_id"), C("评分项", "item"),
         C("得分", "points_centi", _hundredths), C("录入人", "entered_by"),
-    ), _tender_scores),
+    ), _tender_scores, _of(ProcurementProject.county_id)),
     RecordTable("installments", "付款计划", (
         C("分期ID", "id"), C("合同编号", "code"), C("期次", "sequence"), C("类别", "kind", _label(InstallmentKind)),
         C("名称", "title"), C("金额(元)", "amount_fen", fen_to_yuan), C("比例(%)", "share_bp", _hundredths),
@@ -732,37 +775,48 @@ TABLES: tuple[RecordTable, ...] = (
         C("暂扣原因", "held_reason"), T("暂扣时间", "held_at"), C("暂扣人", "holder"), C("支付日期", "paid_on"),
         C("实付(元)", "paid_fen", fen_to_yuan), C("付款ID", "payment_id"), C("支付登记人", "payer"),
         T("创建时间", "created_at"),
-    ), _installments),
+    ), _installments, _of(Contract.county_id)),
     RecordTable("contract_acceptances", "履约验收", (
         C("验收ID", "id"), C("合同编号", "code"), C("年度", "year"), C("状态", "status", _label(AcceptanceStatus)),
         C("验收结论", "conclusion", _label(AcceptanceConclusion)), C("验收意见", "opinion"),
         C("验收日期", "accepted_on"), C(f"验收依据数据{JSON_COLUMN}", "figures", _json), T("出具时间", "concluded_at"),
         C("出具人", "concluder"), T("创建时间", "created_at"),
-    ), _contract_acceptances),
+    ), _contract_acceptances, _of(Contract.county_id)),
     RecordTable("acceptance_members", "验收小组成员", (
         C("ID", "id"), C("验收ID", "acceptance_id"), C("合同编号", "code"),
         C("姓名", "name", personal=mask_name, masked_if=_a_recipient), C("角色", "role", _label(AcceptanceRole)),
         C("单位", "organisation"),
-    ), _acceptance_members),
+    ), _acceptance_members, _of(Contract.county_id)),
     RecordTable("app_visits", "APP上门记录", (
         C("上门ID", "id"), C("合同编号", "code"), C("任务编号", "number"), C("服务记录ID", "record_id"),
         C("提交账户", "sender"), T("签到时间", "check_in_at"), T("签退时间", "check_out_at"),
         T("设备发送时间", "device_sent_at"), T("接收时间", "received_at"), C("经度", "longitude"), C("纬度", "latitude"),
         C("定位精度(米)", "accuracy_m"), C("无签名原因", "no_signature_reason"), C("请求SHA-256", "request_sha256"),
-    ), _app_visits),
+    ), _app_visits, _of(Contract.county_id)),
     RecordTable("visit_media", "APP照片与签名", (
         C("ID", "id"), C("上门ID", "visit_id"), C("服务记录ID", "record_id"), C("类型", "kind", _label(MediaKind)),
         C("SHA-256", "sha256"), C("字节数", "size_bytes"), C("文件类型", "content_type"),
         C("感知哈希", "perceptual_hash"), C("上传账户", "uploader"), T("上传时间", "uploaded_at"),
-    ), _visit_media),
+    ), _visit_media, _of(CompletionRecord.county_id)),
 )
 
 
-def table_rows(table: RecordTable, year: int, *, full: bool) -> Iterator[list[Any]]:
-    """The table's rows of the year, read in chunks, personal data masked unless `full`."""
+_TABLE = {table.name: table for table in TABLES}
+_ATTACHMENTS, _VISIT_MEDIA = _TABLE["attachments"], _TABLE["visit_media"]
+
+
+def table_query(table: RecordTable, year: int, counties: list[int] | None = None) -> Select:
+    """The table's rows of the year, of `counties` (None: every county)."""
+    stmt = table.query(year)
+    return stmt if counties is None else stmt.where(table.county(counties))
+
+
+def table_rows(table: RecordTable, year: int, *, full: bool, counties: list[int] | None = None) -> Iterator[list[Any]]:
+    """The table's rows of the year (of `counties`, None: all), read in chunks, personal data
+    masked unless `full`."""
     plan = [(column.key, column.show, None if full else column.personal, column.masked_if)
             for column in table.columns]
-    result = db.session.execute(table.query(year).execution_options(yield_per=CHUNK_ROWS))
+    result = db.session.execute(table_query(table, year, counties).execution_options(yield_per=CHUNK_ROWS))
     for row in result.mappings():
         values = []
         for key, show, mask, masked_if in plan:
@@ -809,6 +863,8 @@ class BundleResult:
     path: str
     year: int
     full: bool
+    county_ids: list[int] | None = None  # a county's bundle; None: every county and the city chain
+    counties: str = ""  # their names: 赣县区（360704）、章贡区（360703）
     files: list[BundleFile] = field(default_factory=list)
     bundle_sha256: str = ""
     zip_sha256: str = ""
@@ -873,13 +929,14 @@ class _Writer:
         return info
 
 
-def _write_table(writer: _Writer, scratch: Path, table: RecordTable, year: int, full: bool) -> None:
+def _write_table(writer: _Writer, scratch: Path, table: RecordTable, year: int, full: bool,
+                 counties: list[int] | None) -> None:
     headers = [column.header for column in table.columns]
     xlsx_path = scratch / f"{table.name}.xlsx"
     workbook = XlsxTable(str(xlsx_path), table.title, headers)
     rows = 0
     with writer.csv_table(f"records/{table.name}.csv", headers) as sheet:
-        for values in table_rows(table, year, full=full):
+        for values in table_rows(table, year, full=full, counties=counties):
             sheet.write(values)
             workbook.write(values)
             rows += 1
@@ -889,13 +946,16 @@ def _write_table(writer: _Writer, scratch: Path, table: RecordTable, year: int, 
     xlsx_path.unlink()
 
 
-def _write_audit_log(writer: _Writer, last_id: int) -> tuple[ChainHead, ...]:
-    """Every chain from its first event through `last_id` (interleaved in id order, each line
-    naming its chain by `county_id`), as JSONL (verifiable) and CSV (readable); each chain's head."""
+def _write_audit_log(writer: _Writer, last_id: int, counties: list[int] | None) -> tuple[ChainHead, ...]:
+    """Every chain (of `counties` only, when given) from its first event through `last_id`
+    (interleaved in id order, each line naming its chain by `county_id`), as JSONL (verifiable)
+    and CSV (readable); each chain's head."""
     events = AuditEvent.__table__
-    stmt = (select(events).where(events.c.id <= last_id).order_by(events.c.id)
-            .execution_options(yield_per=CHUNK_ROWS))
-    heads: dict[int | None, ChainHead] = {None: ChainHead(0, GENESIS_HASH, 0)}
+    stmt = select(events).where(events.c.id <= last_id)
+    if counties is not None:
+        stmt = stmt.where(events.c.county_id.in_(counties))
+    stmt = stmt.order_by(events.c.id).execution_options(yield_per=CHUNK_ROWS)
+    heads: dict[int | None, ChainHead] = {} if counties is not None else {None: ChainHead(0, GENESIS_HASH, 0)}
     with writer.stream(AUDIT_JSONL) as stream:
         buffered = io.BufferedWriter(stream, buffer_size=1 << 16)
         for event in db.session.execute(stmt).mappings():
@@ -919,10 +979,29 @@ def _write_audit_log(writer: _Writer, last_id: int) -> tuple[ChainHead, ...]:
     return sorted_heads(heads.values())
 
 
-def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime) -> None:
+def _other_heads(last_id: int, counties: list[int]) -> list[ChainHead]:
+    """The head through `last_id` of every chain not of `counties` (the city chain's always), read
+    from the log without its events: what a county's bundle anchors beside its own chains."""
+    events = AuditEvent.__table__
+    others = events.c.county_id.is_(None) | events.c.county_id.not_in(counties)
+    found = db.session.execute(
+        select(events.c.county_id, func.count(events.c.id), func.max(events.c.id))
+        .where(events.c.id <= last_id, others).group_by(events.c.county_id)).all()
+    heads = {None: ChainHead(0, GENESIS_HASH, 0)}
+    for county, count, last in found:
+        mac = db.session.execute(select(events.c.hash).where(events.c.id == last)).scalar_one()
+        heads[county] = ChainHead(last, mac, count, county)
+    return list(heads.values())
+
+
+def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime, counties: list[int] | None) -> None:
+    reviews = select(QuarterlyReview).where(_quarters_of(QuarterlyReview.quarter, year))
+    evaluations = select(AnnualEvaluation).where(AnnualEvaluation.year == year)
+    if counties is not None:
+        reviews = reviews.where(QuarterlyReview.county_id.in_(counties))
+        evaluations = evaluations.where(AnnualEvaluation.county_id.in_(counties))
     reviews = db.session.execute(
-        select(QuarterlyReview).where(_quarters_of(QuarterlyReview.quarter, year))
-        .order_by(QuarterlyReview.contract_id, QuarterlyReview.quarter, QuarterlyReview.revision)
+        reviews.order_by(QuarterlyReview.contract_id, QuarterlyReview.quarter, QuarterlyReview.revision)
     ).scalars().all()
     newest: dict[int, dict[str, QuarterlyReview]] = {}
     for review in reviews:
@@ -936,8 +1015,7 @@ def _reports_and_charts(writer: _Writer, year: int, generated_at: datetime) -> N
         for number, (png, _caption) in enumerate(reports.contract_charts(ordered[0].contract, ordered), start=1):
             writer.add_bytes(f"charts/{code}_{year}_{number}.png", png)
     evaluations = db.session.execute(
-        select(AnnualEvaluation).where(AnnualEvaluation.year == year)
-        .order_by(AnnualEvaluation.contract_id, AnnualEvaluation.revision)
+        evaluations.order_by(AnnualEvaluation.contract_id, AnnualEvaluation.revision)
     ).scalars().all()
     for evaluation in evaluations:
         report = reports.build_report(evaluation, generated_at=generated_at)
@@ -952,22 +1030,24 @@ def bundle_digest(files: Iterable[BundleFile]) -> str:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
-def attachment_entries(year: int) -> list[dict]:
-    """The year's attachments as the manifest lists them: owner, name, type, SHA-256, size."""
+def attachment_entries(year: int, counties: list[int] | None = None) -> list[dict]:
+    """The year's attachments (of `counties`, None: all) as the manifest lists them: owner, name,
+    type, SHA-256, size."""
     return [{"id": row["id"], "owner_type": row["owner_type"], "owner_id": row["owner_id"],
              "owner": f"{label_of(AttachmentOwner, row['owner_type'])} #{row['owner_id']}",
              "filename": row["filename"], "content_type": row["content_type"], "sha256": row["sha256"],
              "bytes": row["size_bytes"], "uploaded_at": row["uploaded_at"].isoformat(timespec="seconds") + "Z"}
-            for row in db.session.execute(_attachments(year)).mappings()]
+            for row in db.session.execute(table_query(_ATTACHMENTS, year, counties)).mappings()]
 
 
-def media_entries(year: int) -> list[dict]:
-    """The photos and signatures of the year's app visits as the manifest lists them: one per file and
-    visit (a photo sent with two visits is listed twice), with the record it belongs to."""
+def media_entries(year: int, counties: list[int] | None = None) -> list[dict]:
+    """The photos and signatures of the year's app visits (of `counties`, None: all) as the manifest
+    lists them: one per file and visit (a photo sent with two visits is listed twice), with the
+    record it belongs to."""
     return [{"id": row["id"], "visit_id": row["visit_id"], "record_id": row["record_id"], "kind": row["kind"],
              "kind_label": label_of(MediaKind, row["kind"]), "content_type": row["content_type"],
              "sha256": row["sha256"], "bytes": row["size_bytes"]}
-            for row in db.session.execute(_visit_media(year)).mappings()]
+            for row in db.session.execute(table_query(_VISIT_MEDIA, year, counties)).mappings()]
 
 
 def media_digest(items: Iterable[dict]) -> str:
@@ -984,24 +1064,39 @@ def attachments_digest(items: Iterable[dict]) -> str:
     return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
-def _note(year: int, full: bool, exported_by: str, events: int) -> str:
+def _note(year: int, full: bool, exported_by: str, events: int, counties: str | None = None) -> str:
+    """The bundle's Chinese note; `counties` names those of a county's bundle."""
+    if counties is None:
+        title, scope = f"{year}年度履约监管审计包\n\n", ""
+        log = ("audit_log/：审计日志，自第一条事件至导出开始时的最后一条，"
+               f"共 {events} 条；.jsonl 逐条含前一哈希、本条哈希（以审计密钥计算的 HMAC-SHA256）和密钥ID，可重新计算整条链；"
+               "每个区县一条审计链，不属于任何区县的事件在市级审计链中（每行的 county_id，空为市级链）；"
+               "anchor.json 为导出时以审计密钥签名的各链链头（最后一条事件、事件数）、由各链头算出的根哈希 root_hash"
+               "及其余文件的摘要（根哈希的算法见 README“Audit log”）。\n")
+    else:
+        title = f"{year}年度履约监管审计包（{counties}）\n\n"
+        scope = (f"范围：本包只含 {counties} 的记录、报告和审计链（scope.json 列出各区县），"
+                 "不含其他区县的任何记录；市级审计链（不属于任何区县的事件）不在本包中。\n")
+        log = (f"audit_log/：上述区县的审计链，每条链自其第一条事件至导出开始时的最后一条，共 {events} 条；"
+               ".jsonl 逐条含前一哈希、本条哈希（以审计密钥计算的 HMAC-SHA256）和密钥ID，可从链的起点重新计算整条链"
+               "（每行的 county_id 为所属区县）；anchor.json 为导出时以审计密钥签名的全部审计链链头"
+               "（含市级链和其他区县的链：只有最后一条事件的编号、哈希和事件数，不含事件内容）、由全部链头算出的根哈希 "
+               "root_hash 及其余文件的摘要：可重新计算根哈希（算法见 README“Audit log”），"
+               "并核对本包各链的链头正是其中所列的链头。\n")
     personal = ("本包含完整的身份证号、电话和验收小组中服务对象代表的姓名（仅限系统管理员导出），请按个人信息保护要求妥善保管。" if full
                 else "身份证号、电话已脱敏（如 320102********1234、138****5678），"
                      "验收小组中服务对象代表的姓名只保留姓（如 王**）。")
     return (
-        f"{year}年度履约监管审计包\n\n"
+        title +
         f"导出人：{exported_by}\n"
+        + scope +
         f"records/：{year}年度的各类记录，每张表各有 .xlsx 和 .csv（UTF-8 含 BOM，Excel 可直接打开）两份。\n"
         f"{personal}\n"
         "以 =、+、-、@ 开头的文字单元格前加了单引号，防止被电子表格当作公式执行。\n"
         f"表格和报告中的时间均为{COUNTY_TIME_LABEL}（UTC+8），列名中注明；"
         ".jsonl 与 manifest.json 保留存储原值（协调世界时 UTC），以便重新计算哈希。\n"
         "charts/：各合同的季度考核图表；reports/：各季度考核表（.xlsx）和年度评价报告（.docx、.pdf）。\n"
-        f"audit_log/：审计日志，自第一条事件至导出开始时的最后一条，共 {events} 条；"
-        ".jsonl 逐条含前一哈希、本条哈希（以审计密钥计算的 HMAC-SHA256）和密钥ID，可重新计算整条链；"
-        "每个区县一条审计链，不属于任何区县的事件在市级审计链中（每行的 county_id，空为市级链）；"
-        "anchor.json 为导出时以审计密钥签名的各链链头（最后一条事件、事件数）、由各链头算出的根哈希 root_hash"
-        "及其余文件的摘要（根哈希的算法见 README“Audit log”）。\n"
+        + log +
         "manifest.json：除其自身外每个文件的 SHA-256，以及对该清单计算的整包摘要 bundle_sha256；"
         "attachments 列出当年上传的附件（所属对象、SHA-256、字节数），附件文件本身不在包中；"
         "media 列出当年服务记录的APP现场照片与对象签名（所属上门与服务记录、类型、SHA-256、字节数），"
@@ -1026,30 +1121,58 @@ def consistent_snapshot() -> Iterator[None]:
         db.session.rollback()
 
 
-def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None) -> BundleResult:
-    """Write the year's audit bundle to `out_path`; a full (unmasked) bundle only for an admin."""
+def scope_areas(county_ids: Iterable[int]) -> list[Area]:
+    """The counties of a county's bundle, by code; BundleRefused when one is not a county."""
+    ids = sorted(set(county_ids))
+    areas = list(db.session.execute(select(Area).where(Area.id.in_(ids)).order_by(Area.code)).scalars()) if ids else []
+    if not ids or len(areas) != len(ids) or any(area.level != AreaLevel.COUNTY for area in areas):
+        raise BundleRefused("审计包的范围须是一个或几个区县")
+    return areas
+
+
+def counties_text(areas: Iterable[Area]) -> str:
+    """赣县区（360704）、章贡区（360703）"""
+    return "、".join(f"{area.name}（{area.code}）" for area in areas)
+
+
+def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None,
+                       county_ids: Iterable[int] | None = None) -> BundleResult:
+    """Write the year's audit bundle to `out_path`; a full (unmasked) bundle only for an admin.
+    With `county_ids`, a county's bundle: those counties' rows and audit chains only (the module's
+    docstring); None, every county's and the city chain."""
     if full and not may_export_full_personal_data(exported_by):
         raise BundleRefused("只有系统管理员可以导出含完整个人信息的审计包")
+    areas = None if county_ids is None else scope_areas(county_ids)
+    counties = None if areas is None else sorted(area.id for area in areas)
     out_path = Path(out_path)
     generated_at = utcnow()
     last_id = db.session.execute(select(func.max(AuditEvent.id))).scalar() or 0
-    result = BundleResult(str(out_path), year, full)
+    result = BundleResult(str(out_path), year, full, counties, counties_text(areas) if areas else "")
     name = exported_by.username if exported_by else "命令行"
     with tempfile.TemporaryDirectory(prefix="audit-bundle-") as scratch, \
             zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         writer = _Writer(archive)
         for table in TABLES:
-            _write_table(writer, Path(scratch), table, year, full)
-        _reports_and_charts(writer, year, generated_at)
-        attachments = attachment_entries(year)
-        media = media_entries(year)
-        heads = _write_audit_log(writer, last_id)
+            _write_table(writer, Path(scratch), table, year, full, counties)
+        _reports_and_charts(writer, year, generated_at, counties)
+        attachments = attachment_entries(year, counties)
+        media = media_entries(year, counties)
+        heads = _write_audit_log(writer, last_id, counties)
         result.audit_events = sum(head.events for head in heads)
-        latest = max(heads, key=lambda head: head.last_id)  # the chain of the log's last event
-        last_hash = latest.last_hash if latest.events else None
-        writer.add_bytes(NOTE, _note(year, full, name, result.audit_events).encode("utf-8"))
+        latest = max(heads, key=lambda head: head.last_id, default=None)  # the chain of the log's last event
+        last_hash = latest.last_hash if latest is not None and latest.events else None
+        scope = None
+        if areas is not None:
+            scope = {"counties": [{"id": area.id, "code": area.code, "name": area.name} for area in areas],
+                     "city_chain": False,
+                     "note": f"本包只含 {result.counties} 的记录和审计链；市级审计链不在包中。"}
+            writer.add_bytes(SCOPE, json.dumps(scope, ensure_ascii=False, indent=2).encode("utf-8"))
+        writer.add_bytes(NOTE, _note(year, full, name, result.audit_events, result.counties or None).encode("utf-8"))
         ring = keyring()
-        result.anchor = sign_anchor(heads, generated_at, AnchorReason.EXPORT, ring.current_id, ring.current_secret,
+        # A county's bundle anchors every chain's head (its own from the events it holds), so
+        # that the root is the one the anchors publish.
+        anchored = heads if counties is None else [*heads, *_other_heads(last_id, counties)]
+        result.anchor = sign_anchor(anchored, generated_at, AnchorReason.EXPORT, ring.current_id, ring.current_secret,
                                     bundle_sha256=bundle_digest(writer.files))
         writer.add_bytes(AUDIT_ANCHOR, json.dumps(result.anchor.as_json(), ensure_ascii=False, indent=2).encode("utf-8"))
         result.files = writer.files
@@ -1060,12 +1183,17 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
             "created_at": generated_at.isoformat(timespec="seconds") + "Z",  # UTC, as stored
             "exported_by": name,
             "personal_data": "full" if full else "masked",
-            "note": f"{year}年度审计包；说明见 {NOTE}。每个文件的 SHA-256 见 files，bundle_sha256 为对该清单的摘要。",
+            **({} if scope is None else {"scope": {"path": SCOPE, **scope}}),
+            "note": (f"{year}年度审计包{f'（{result.counties}）' if scope else ''}；说明见 {NOTE}。"
+                     "每个文件的 SHA-256 见 files，bundle_sha256 为对该清单的摘要。"),
             "audit_log": {"path": AUDIT_JSONL, "events": result.audit_events, "last_id": last_id,
                           "last_hash": last_hash, "anchor": AUDIT_ANCHOR,
                           "chains": [{"county_id": head.county_id, "last_id": head.last_id,
                                       "last_hash": head.last_hash, "events": head.events} for head in heads],
-                          "root_hash": result.anchor.root_hash},
+                          "root_hash": result.anchor.root_hash,
+                          **({} if scope is None else {
+                              "note": "chains 为本包所含各区县的审计链；anchor.json 列出导出时全部审计链的链头"
+                                      "（含市级链与其他区县的链，只有编号、哈希和事件数），根哈希由全部链头算出。"})},
             "files": [entry.__dict__ for entry in writer.files],
             "attachments": {
                 "path": ATTACHMENTS_CSV, "count": len(attachments), "sha256": attachments_digest(attachments),
@@ -1091,9 +1219,10 @@ def record_export(result: BundleResult) -> None:
     data), and its anchor to the anchors file."""
     if result.anchor is not None:
         record_bundle_anchor(result.anchor)
+    scope = {} if result.county_ids is None else {"counties": result.counties}
     record_event("view_personal_data" if result.full else "export", "AuditBundle", result.year,
                  {"bundle_sha256": result.bundle_sha256, "zip_sha256": result.zip_sha256, "files": len(result.files),
-                  "personal_data": "full" if result.full else "masked",
+                  "personal_data": "full" if result.full else "masked", **scope,
                   "anchor_signature": result.anchor.signature if result.anchor else None})
 
 
@@ -1113,6 +1242,8 @@ class Verification:
     anchor: Anchor | None = None  # the bundle's own, when it verified
     legacy_format: bool = False  # made before keying: no anchor, unkeyed events only
     instance_anchors: int = 0  # the system's anchors the bundle's log was held against
+    county_ids: list[int] | None = None  # a county's bundle (its scope.json); None: the whole log
+    counties: str = ""  # their names, as scope.json gives them
 
     @property
     def ok(self) -> bool:
@@ -1168,7 +1299,9 @@ def verify_bundle(path: str | Path, keys: dict[str, bytes] | None = None,
         found.bundle_sha256 = manifest.get("bundle_sha256")
         if digest != found.bundle_sha256:
             found.problems.append("清单的整包摘要 bundle_sha256 与文件列表不符（清单被改动）")
-        _check_chain(archive, manifest, listed, present, found, keys, anchors)
+        scope_ok = _read_scope(archive, manifest, listed, present, found)
+        if scope_ok:
+            _check_chain(archive, manifest, listed, present, found, keys, anchors)
         _check_attachments(archive, manifest, present, found)
         _check_media(archive, manifest, present, found)
     return found
@@ -1188,6 +1321,33 @@ def _read_manifest(archive: zipfile.ZipFile, found: Verification) -> dict | None
         return None
     found.legacy_format = manifest["format"] == LEGACY_BUNDLE_FORMAT
     return manifest
+
+
+def _read_scope(archive: zipfile.ZipFile, manifest: dict, listed: dict, present: set[str],
+                found: Verification) -> bool:
+    """A county's bundle's counties from its scope.json (which the anchor's digest covers), the
+    same as the manifest says; False when they cannot be known (the chains are not checked)."""
+    section = manifest.get("scope")
+    if SCOPE not in listed or SCOPE not in present:
+        if section is not None:
+            found.problems.append(f"清单写明本包只含部分区县，但包中没有范围文件 {SCOPE}")
+            return False
+        return True
+    try:
+        scope = json.loads(archive.read(SCOPE).decode("utf-8"))
+        counties = scope["counties"]
+        ids = sorted(int(county["id"]) for county in counties)
+        text = "、".join(f"{county['name']}（{county['code']}）" for county in counties)
+    except (*_UNREADABLE, KeyError, TypeError) as error:
+        found.problems.append(f"范围文件 {SCOPE} 无法读取（{error}）")
+        return False
+    if not ids or len(set(ids)) != len(ids) or scope.get("city_chain") is not False:
+        found.problems.append(f"范围文件 {SCOPE} 中的区县列表不正确")
+        return False
+    if section is None or section.get("counties") != counties:
+        found.problems.append(f"清单中的范围与范围文件 {SCOPE} 不符（清单被改动）")
+    found.county_ids, found.counties = ids, text
+    return True
 
 
 def _bundle_anchor(archive: zipfile.ZipFile, listed: dict, present: set[str], keys,
@@ -1231,9 +1391,15 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, listed: dict, present
     system = epoch_in_force(anchors, until=own.moment) if own is not None else []
     names = ChainNames(db.session)
     verifier = ChainSet(keys, watch={head.last_id for anchor in system for head in anchor.heads}, name_of=names)
+    # A county's bundle holds its counties' chains, and only those are held to the anchors.
+    chains = None if found.county_ids is None else set(found.county_ids)
     try:
         broken: ChainBreak | None = None
         for event in _audit_events(archive, name):
+            if chains is not None and event.county_id not in chains:
+                found.problems.append(f"审计日志中的事件 #{event.id} 属于{names(event.county_id)}，"
+                                      f"不在本包的范围（{found.counties}）之内")
+                return
             broken = verifier.add(event)
             if broken is not None:
                 break
@@ -1252,27 +1418,31 @@ def _check_chain(archive: zipfile.ZipFile, manifest: dict, listed: dict, present
         return
     if own is None:
         return
-    found.problems += _own_anchor_problems(own, verifier.heads(), names)
+    found.problems += _own_anchor_problems(own, verifier.heads(), names, chains)
     others = [BundleFile(entry["path"], entry.get("sha256", ""), 0) for path, entry in listed.items()
               if path != AUDIT_ANCHOR]
     if own.bundle_sha256 != bundle_digest(others):
         found.problems.append("审计包的文件与其锚点所签名的摘要不符（文件或清单被改动）")
     found.problems += [f"审计包中的审计日志与本系统的锚点不符：{brk.describe()}"
                        for brk in anchor_breaks(verifier.heads(), verifier.seen(), system, subject="审计包中的审计日志",
-                                                name_of=names)]
+                                                name_of=names, chains=chains)]
     found.instance_anchors = len(system)
     if found.ok:
         found.anchor = own
 
 
-def _own_anchor_problems(own: Anchor, heads: Mapping[int | None, ChainHead], names: Callable) -> list[str]:
+def _own_anchor_problems(own: Anchor, heads: Mapping[int | None, ChainHead], names: Callable,
+                         chains: set[int] | None = None) -> list[str]:
     """The bundle's anchor against the chains in the bundle: the same chains, each to the same
-    event after as many events with the same MAC, and a root that follows from the heads."""
+    event after as many events with the same MAC, and a root that follows from the heads. A
+    county's bundle (`chains`) is held to the anchor's heads of its counties; the anchor's other
+    heads are there for the root."""
     problems = []
     if own.root_hash is not None and own.root_hash != root_hash(own.heads):
         problems.append("审计包锚点的根哈希与其链头不符（锚点被改动）")
     listed = {head.county_id: head for head in own.heads}
-    for county in sorted(set(listed) | set(heads), key=lambda county: (county is not None, county or 0)):
+    compared = set(listed) | set(heads) if chains is None else chains
+    for county in sorted(compared, key=lambda county: (county is not None, county or 0)):
         anchored = listed.get(county) or ChainHead(0, GENESIS_HASH, 0, county)
         held = heads.get(county) or ChainHead(0, GENESIS_HASH, 0, county)
         chain = names(county)

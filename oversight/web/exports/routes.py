@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from ...adapters.files import reports_store
 from ...clock import county_today, utcnow
 from ...extensions import db
-from ...domain.vocabulary import ExportJobKind
 from ...models import AnnualEvaluation, ExportJob, QuarterlyReview
-from ...policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action, may_export_full_personal_data
+from ...policy import EVALUATION_STATUSES_SHOWN_TO_CONTRACTORS, Action
 from ...services.audit import record_event
 from ...services.kpi_evidence import evidence_rows
 from ...services.reviews import current_reviews_query
@@ -99,9 +98,8 @@ def evaluation_report(evaluation_id: int, kind: str):
 @permission_required(Action.EXPORT_AUDIT_DATA)
 def request_bundle():
     """Queue the year's bundle as the current user; it is built apart, listed on the bundles page.
-    The bundle holds the whole database: only a user whose area covers every county asks for one."""
-    if not covers_every_county():
-        abort(404)
+    It holds the whole database for a user whose area covers every county, else their counties'
+    (`services.bundle_exports`)."""
     from ...exports.bundle import BundleRefused
     from ...services.bundle_exports import request_bundle as new_job
 
@@ -123,21 +121,23 @@ def bundles():
 
     from ...services.page_jobs import unfinished
 
+    from ...services.bundle_exports import scope_names
+
     jobs = jobs_of(current_user._get_current_object())
-    return render_template("exports/bundles.html", jobs=jobs, pending=any(unfinished(job) for job in jobs))
+    return render_template("exports/bundles.html", jobs=jobs, scopes=scope_names(jobs),
+                           pending=any(unfinished(job) for job in jobs))
 
 
 @bp.route("/exports/audit-bundles/<int:job_id>.zip")
 @permission_required(Action.EXPORT_AUDIT_DATA)
 def bundle_download(job_id: int):
-    """A done bundle, to the user who asked for it only (404 to anyone else)."""
-    from ...services.bundle_exports import bundle_key
+    """A done bundle, to the user who asked for it only, while they may still have it (404 to anyone else)."""
+    from ...services.bundle_exports import bundle_key, download_name, may_download
 
     job = db.session.get(ExportJob, job_id)
-    if job is None or job.kind != ExportJobKind.AUDIT_BUNDLE or job.requested_by_id != current_user.id or (job.full and not may_export_full_personal_data(current_user)):
+    if job is None or not may_download(current_user._get_current_object(), job):
         abort(404)
-    return send_stored(reports_store(), bundle_key(job), mimetype="application/zip",
-                       download_name=f"审计包_{job.year}{'_完整个人信息' if job.full else ''}.zip")
+    return send_stored(reports_store(), bundle_key(job), mimetype="application/zip", download_name=download_name(job))
 
 
 @bp.route("/exports/ocds/<int:year>.json")
