@@ -77,8 +77,9 @@ _EVERY_COUNTY_ENDPOINTS = frozenset({"static", "dashboard.city", "dashboard.city
 def carry_chosen_county(endpoint: str, values: dict) -> None:
     """Links made on a page narrowed to one county keep `?county=`, so that a city user who chose
     a county on the city dashboard stays in it from page to page (a `url_defaults` hook)."""
-    if (endpoint in _EVERY_COUNTY_ENDPOINTS or "county" in values or not has_request_context()
-            or not current_user.is_authenticated):
+    # The public notice's addresses carry only years and county codes, never a row id.
+    if (endpoint in _EVERY_COUNTY_ENDPOINTS or endpoint.startswith("public.") or "county" in values
+            or not has_request_context() or not current_user.is_authenticated):
         return
     visible_county_ids()
     if g.chosen_county_id is not None:
