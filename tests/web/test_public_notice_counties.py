@@ -171,3 +171,18 @@ def test_the_county_pages_share_the_notices_rate_limit(city, at_demo_day):
         assert refused.status_code == 429 and "访问过于频繁" in refused.get_data(as_text=True)
     finally:
         city.config["PUBLIC_REQUESTS_PER_ADDRESS"] = "60 per minute"
+
+
+def test_a_city_user_who_chose_a_county_carries_no_row_id_onto_the_notice(city, at_demo_day):
+    """The city dashboard's chosen county (`?county=<id>`) stays on a signed-in user's links, but
+    never on the public notice's: its addresses hold years and county codes only."""
+    client = Client(city)
+    assert client.login("city-supervisor", "demo-city-supervisor").status_code == 302
+    with city.app_context():
+        chosen = area_by_code("360702").id
+    for path in (f"/public/{YEAR}/?county={chosen}", f"/public/{YEAR}/360702/?county={chosen}"):
+        response = client.get(path)
+        assert response.status_code == 200
+        _, links = page_text(response.get_data(as_text=True))
+        public = [link for link in links if link.startswith("/public")]
+        assert public and not [link for link in public if "county=" in link], public
