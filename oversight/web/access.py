@@ -76,14 +76,24 @@ _EVERY_COUNTY_ENDPOINTS = frozenset({"static", "dashboard.city", "dashboard.city
 
 def carry_chosen_county(endpoint: str, values: dict) -> None:
     """Links made on a page narrowed to one county keep `?county=`, so that a city user who chose
-    a county on the city dashboard stays in it from page to page (a `url_defaults` hook)."""
-    # The public notice's addresses carry only years and county codes, never a row id.
-    if (endpoint in _EVERY_COUNTY_ENDPOINTS or endpoint.startswith("public.") or "county" in values
-            or not has_request_context() or not current_user.is_authenticated):
+    a county on the city dashboard stays in it from page to page (a `url_defaults` hook; a page
+    makes hundreds of links, so the county is looked up once per request)."""
+    if not has_request_context():
         return
+    carried = g.get("carried_county_id", False)
+    if carried is False:
+        carried = g.carried_county_id = _chosen_for_links()
+    # The public notice's addresses carry only years and county codes, never a row id.
+    if (carried is not None and "county" not in values and endpoint not in _EVERY_COUNTY_ENDPOINTS
+            and not endpoint.startswith("public.")):
+        values["county"] = carried
+
+
+def _chosen_for_links() -> int | None:
+    if not current_user.is_authenticated:
+        return None
     visible_county_ids()
-    if g.chosen_county_id is not None:
-        values["county"] = g.chosen_county_id
+    return g.chosen_county_id
 
 
 def chosen_county_name() -> str | None:
