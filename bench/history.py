@@ -182,7 +182,9 @@ class History:
         self.profiles = {contract.contractor_id: next(spec.profile for spec in specs
                                                       if spec.name == contract.contractor.name)
                          for contract in self.contracts}
-        self.contractor_users = {user.contractor_id: user for user in self.users.values() if user.contractor_id}
+        # The contractor's own staff account answers notices (its field workers' accounts may not).
+        self.contractor_users = {user.contractor_id: user for user in self.users.values()
+                                 if user.contractor_id and user.role == "contractor"}
         townships = sorted({s.township for s in subjects})
         self.centres = {}
         for township in townships:

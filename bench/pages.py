@@ -155,8 +155,11 @@ def targets(kind: str) -> list[tuple[str, str, str]]:
         draw = db.session.execute(select(SamplingDraw).where(
             SamplingDraw.contract_id == care.id, SamplingDraw.quarter == last, SamplingDraw.purpose == "spot_check",
             SamplingDraw.service_type == "care_visit")).scalar_one()
+        # The busiest township of 赣县区, whose supervisor filters by it (another county's township
+        # would list nothing to that supervisor).
         township = db.session.execute(
             select(Subject.township).join(Assignment, Assignment.subject_id == Subject.id)
+            .where(Subject.county_id == care.county_id)
             .group_by(Subject.township).order_by(func.count().desc()).limit(1)).scalar_one()
         total = db.session.execute(select(func.count()).select_from(Assignment)).scalar_one()
         draw_label = (f"draw #{draw.id} ({care.code} {last} care, n {len(draw.items)} of {len(draw.population)})")

@@ -62,6 +62,18 @@ def ancestor_codes(code: str) -> list[str]:
     return codes
 
 
+def bureau_name(county: str, city: str | None) -> str:
+    """A county's civil-affairs bureau as it signs a notice: a city's district after its city's
+    name ("赣州市赣县区民政局"), a county or county-level city by its own ("信丰县民政局", "瑞金市民政局");
+    a county already named with its city, or a city without a name of its own (a code, 市辖区),
+    takes no prefix."""
+    county = county.strip()
+    city = (city or "").strip()
+    if county.endswith("区") and city.endswith("市") and not county.startswith(city):
+        county = city + county
+    return f"{county}民政局"
+
+
 # --- a county's townships and villages from a file (issue 14) ------------------------------------
 
 CODE_COLUMN, NAME_COLUMN = "区划代码", "名称"

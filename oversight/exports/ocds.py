@@ -32,6 +32,7 @@ from referencing.jsonschema import DRAFT4
 from sqlalchemy import select
 
 from ..clock import COUNTY_TZ, to_county, utcnow
+from ..domain.areas import bureau_name
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
 from ..domain.vocabulary import AreaLevel, ServiceType, label_of
@@ -153,10 +154,28 @@ def buyer_name(year: int, county_id: int | None = None) -> str:
         county_id = only[0] if len(only) == 1 else None
     if county_id is None:
         return "民政局"
+    county = _county_name(year, county_id)
+    return f"{county}民政局" if county else "民政局"
+
+
+def _county_name(year: int, county_id: int) -> str | None:
+    """The county as the year's standards name it, else as its area is named."""
     county = db.session.execute(select(LocalStandard.county).where(
         LocalStandard.year == year, LocalStandard.county_id == county_id)).scalar()
-    county = county or db.session.execute(select(Area.name).where(Area.id == county_id)).scalar()
-    return f"{county}民政局" if county else "民政局"
+    return county or db.session.execute(select(Area.name).where(Area.id == county_id)).scalar()
+
+
+def county_bureau_name(year: int, county_id: int) -> str:
+    """The bureau of one county of the install by its own name, as it signs its own 公示: in a
+    one-county install `buyer_name` (BUREAU_NAME, else the county's); among several counties
+    BUREAU_NAME, one name for the install, names none of them, and each county's bureau is named
+    from its area's place under its city (`domain.areas.bureau_name`: "赣州市赣县区民政局")."""
+    counties = db.session.execute(select(Area.id).where(Area.level == AreaLevel.COUNTY).limit(2)).scalars().all()
+    if len(counties) < 2:
+        return buyer_name(year, county_id)
+    area = db.session.get(Area, county_id)
+    city = area.parent.name if area is not None and area.parent is not None else None
+    return bureau_name(_county_name(year, county_id) or "", city)
 
 
 def _buyer_party(year: int, county_id: int) -> dict[str, Any]:

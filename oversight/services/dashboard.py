@@ -111,6 +111,19 @@ def contract_progress(scope: Select | None) -> list[ContractProgress]:
     return [ContractProgress(c, counts.get(c.id, {})) for c in db.session.execute(contracts_stmt).scalars()]
 
 
+# A contract stays on the dashboard's progress table for about a quarter after its term: its last
+# quarter's review and its annual evaluation are then under way.
+RECENTLY_ENDED_DAYS = 92
+
+
+def recent_progress(progress: list[ContractProgress], today: date) -> list[ContractProgress]:
+    """The rows of contracts in their term today, still to begin, or ended within
+    `RECENTLY_ENDED_DAYS` (after years of contracts, the dashboard lists what is being worked on;
+    the counts above it stay whole)."""
+    since = today - timedelta(days=RECENTLY_ENDED_DAYS)
+    return [row for row in progress if row.contract.term_end >= since]
+
+
 def _notices(scope: Select | None) -> list[RectificationNotice]:
     stmt = select(RectificationNotice).where(RectificationNotice.status != "closed")
     if scope is not None:
@@ -183,7 +196,9 @@ def worker_results(contracts: list[Contract], today: date) -> list[ContractWorke
     quarter are drawn after it ends), where there are any: what a contractor retrains on. Only
     recorded checks count, so nothing tells which records were drawn before they are checked."""
     quarter = quarter_of(today).previous()
-    found = [ContractWorkers(contract, check_results.worker_results(contract.id, quarter)) for contract in contracts]
+    # A contract out of its term all that quarter has no records, so no checks, of it.
+    found = [ContractWorkers(contract, check_results.worker_results(contract.id, quarter)) for contract in contracts
+             if contract.term_start <= quarter.end and contract.term_end >= quarter.start]
     return [row for row in found if row.results.by_worker]
 
 

@@ -6,6 +6,9 @@ amount, term and services, the quarterly reviews and the annual evaluation once 
 locked (审定锁定) — never a draft, a published result still open to comment, nor a settlement's
 text — and the acceptance conclusions (`acceptance_conclusions`). No contact person, phone,
 field worker, subject or user is read at all, nor any row id beyond what a page needs.
+
+Among several counties each county's bureau publishes its own notice of its own contracts
+(`public_notice(year, county_id)`); `notice_counties(year)` lists the counties with one.
 """
 from __future__ import annotations
 
@@ -16,9 +19,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from ..domain.periods import quarters_of_year
-from ..domain.vocabulary import EvaluationStatus, ReviewStatus
+from ..domain.vocabulary import AreaLevel, EvaluationStatus, ReviewStatus
 from ..extensions import db
-from ..models import AnnualEvaluation, Contract, QuarterlyReview
+from ..models import AnnualEvaluation, Area, Contract, Contractor, QuarterlyReview
 from .reviews import newest_revisions
 
 
@@ -95,9 +98,51 @@ def _approved_evaluations(contract_ids: list[int], year: int) -> dict[int, Annua
     return {evaluation.contract_id: evaluation for evaluation in rows}
 
 
-def public_notice(year: int) -> PublicNotice:
-    """The year's notice: every contract in its term during the year, by contractor and number."""
-    contracts = db.session.execute(select(Contract).where(_in_year(year))).scalars().all()
+@dataclass(frozen=True)
+class NoticeCounty:
+    """A county with a notice for the year: its GB/T 2260 code (the address), name and totals
+    (`county_id` for the page's own look-ups, never shown nor in an address)."""
+    county_id: int
+    code: str
+    name: str
+    contract_count: int
+    contractor_count: int
+    total_fen: int
+
+
+def several_counties() -> bool:
+    """Whether the install has more than one county: then each county publishes its own notice."""
+    return len(db.session.execute(select(Area.id).where(Area.level == AreaLevel.COUNTY).limit(2)).all()) > 1
+
+
+def notice_county(code: str) -> Area | None:
+    """The county area of a six-digit code, None for any other code."""
+    if len(code) != 6 or not code.isdigit():
+        return None
+    return db.session.execute(select(Area).where(Area.code == code, Area.level == AreaLevel.COUNTY)).scalar()
+
+
+def notice_counties(year: int) -> list[NoticeCounty]:
+    """The counties with a contract in its term during the year (those with a notice), by code."""
+    rows = db.session.execute(
+        select(Area.id, Area.code, Area.name, Contractor.credit_code, Contract.amount_fen)
+        .join(Area, Contract.county_id == Area.id).join(Contractor, Contract.contractor_id == Contractor.id)
+        .where(_in_year(year))).all()
+    grouped: dict[tuple[str, str, int], list] = {}
+    for row in rows:
+        grouped.setdefault((row.code, row.name, row.id), []).append(row)
+    return [NoticeCounty(county_id, code, name, len(found), len({row.credit_code for row in found}),
+                         sum(row.amount_fen for row in found))
+            for (code, name, county_id), found in sorted(grouped.items())]
+
+
+def public_notice(year: int, county_id: int | None = None) -> PublicNotice:
+    """The year's notice: every contract in its term during the year (of the county, None: of
+    every county), by contractor and number."""
+    stmt = select(Contract).where(_in_year(year))
+    if county_id is not None:
+        stmt = stmt.where(Contract.county_id == county_id)
+    contracts = db.session.execute(stmt).scalars().all()
     contracts.sort(key=lambda contract: (contract.contractor.name, contract.code))
     ids = [contract.id for contract in contracts]
     reviews, evaluations = _approved_reviews(ids, year), _approved_evaluations(ids, year)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, g, has_request_context, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
@@ -56,9 +56,9 @@ def visible_county_ids() -> list[int]:
         return []
     if "county_ids" not in g:
         g.county_ids = county_ids_under(current_user.area_id)
-        chosen = chosen_county_id(g.county_ids)
-        if chosen is not None:
-            g.county_ids = [chosen]
+        g.chosen_county_id = chosen_county_id(g.county_ids)
+        if g.chosen_county_id is not None:
+            g.county_ids = [g.chosen_county_id]
     return g.county_ids
 
 
@@ -68,6 +68,46 @@ def chosen_county_id(county_ids: list[int] | None = None) -> int | None:
     ids = county_ids if county_ids is not None else county_ids_under(current_user.area_id)
     chosen = request.args.get("county", type=int)
     return chosen if chosen is not None and len(ids) > 1 and chosen in ids else None
+
+
+# The way back to every county (and files that are no county's) do not keep a chosen county.
+_EVERY_COUNTY_ENDPOINTS = frozenset({"static", "dashboard.city", "dashboard.city_chart", "auth.logout"})
+
+
+def carry_chosen_county(endpoint: str, values: dict) -> None:
+    """Links made on a page narrowed to one county keep `?county=`, so that a city user who chose
+    a county on the city dashboard stays in it from page to page (a `url_defaults` hook; a page
+    makes hundreds of links, so the county is looked up once per request)."""
+    if not has_request_context():
+        return
+    carried = g.get("carried_county_id", False)
+    if carried is False:
+        carried = g.carried_county_id = _chosen_for_links()
+    # The public notice's addresses carry only years and county codes, never a row id.
+    if (carried is not None and "county" not in values and endpoint not in _EVERY_COUNTY_ENDPOINTS
+            and not endpoint.startswith("public.")):
+        values["county"] = carried
+
+
+def _chosen_for_links() -> int | None:
+    if not current_user.is_authenticated:
+        return None
+    visible_county_ids()
+    return g.chosen_county_id
+
+
+def chosen_county_name() -> str | None:
+    """The name of the county this request is narrowed to, for the page's banner."""
+    if not current_user.is_authenticated:
+        return None
+    visible_county_ids()
+    return db.session.get(Area, g.chosen_county_id).name if g.chosen_county_id is not None else None
+
+
+def every_county_url() -> str:
+    """This page again with every county of the user's area (the chosen county dropped)."""
+    args = {key: value for key, value in request.args.items() if key != "county"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, county=None)
 
 
 def county_clause(county_id_column):
@@ -301,4 +341,7 @@ def install_policy(app: Flask) -> None:
         reads_only=lambda: policy.read_only(current_user),
         chooses_county=chooses_county,
         county_choices=county_choices,
+        chosen_county_name=chosen_county_name,
+        every_county_url=every_county_url,
     )
+    app.url_defaults(carry_chosen_county)

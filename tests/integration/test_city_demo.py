@@ -212,6 +212,9 @@ def test_a_countys_row_links_to_that_countys_own_view(city):
     view = client.get(f"/dashboard?county={county_id}").get_data(as_text=True)
     assert 'id="county-view"' in view and "章贡区" in view
     assert all(code in view for code in theirs) and not any(code in view for code in others)
+    # The county's view keeps the county on its links, and says so with the way back to all three.
+    assert f'href="/contracts/?county={county_id}"' in view and 'href="/contracts/"' not in view
+    assert '仅显示 <strong>章贡区</strong>' in view and 'href="/dashboard">查看全部县（区）' in view
     contracts = client.get(f"/contracts/?county={county_id}").get_data(as_text=True)
     assert all(code in contracts for code in theirs) and not any(code in contracts for code in others)
     # Without the filter the city user sees all three counties' contracts.

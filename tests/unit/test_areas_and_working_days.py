@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from oversight.domain.areas import AreaCodeError, ancestor_codes, level_of, parent_code
+from oversight.domain.areas import AreaCodeError, ancestor_codes, bureau_name, level_of, parent_code
 from oversight.domain.vocabulary import AreaLevel
 from oversight.domain.working_days import HolidayCalendar
 
@@ -31,6 +31,19 @@ SPRING_2026 = HolidayCalendar.of(
     holidays=[date(2026, 2, day) for day in range(15, 24)],
     working_days=[date(2026, 2, 14), date(2026, 2, 28)],
 )
+
+
+@pytest.mark.parametrize(("county", "city", "bureau"), [
+    ("赣县区", "赣州市", "赣州市赣县区民政局"),  # a city's district after its city
+    ("赣州市章贡区", "赣州市", "赣州市章贡区民政局"),  # already named with it
+    ("信丰县", "赣州市", "信丰县民政局"),  # a county, a county-level city by their own names
+    ("瑞金市", "赣州市", "瑞金市民政局"),
+    ("朝阳区", "市辖区", "朝阳区民政局"),  # a city with no name of its own
+    ("南康区", "360700", "南康区民政局"),
+    ("南康区", None, "南康区民政局"),
+])
+def test_a_countys_bureau_is_named_from_its_place_under_its_city(county, city, bureau):
+    assert bureau_name(county, city) == bureau
 
 
 def test_ten_working_days_across_the_spring_festival():

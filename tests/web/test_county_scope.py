@@ -53,7 +53,8 @@ SURVEY_VALUES = {"household_size": 3, "annual_income_fen": 2_400_000, "financial
 ROLES = {"admin": "admin", "supervisor": "supervisor", "auditor": "auditor", "contractor": "renhe",
          "field_worker": "renhe-w1"}
 URLS_PER_ENDPOINT = 2
-# The public notice (公示) is the city's, published to anyone; the API answers tokens, not sessions.
+# The public notice (公示) is published to anyone, every county's own (tests/web/test_public_notice_counties.py);
+# the API answers tokens, not sessions.
 SKIPPED_PREFIXES = ("/public", "/api/")  # the API has a test of its own, below
 B_CONTRACTOR = "章贡区同济社会工作服务中心"
 B_CONTRACT = "ZGMZ-2026-001"

@@ -189,3 +189,25 @@ def test_a_contractor_sees_its_workers_results_deadlines_and_comment_windows(cli
     assert "意见截止（北京时间）" in windows and "2025-10-20 24:00" in windows and "<td class=\"num\">5</td>" in windows
     assert f"/reviews/{review.id}" in windows and f"/reviews/{closed.id}" not in windows
     assert "待我复核的抽查" not in page
+
+
+def test_years_of_contracts_list_those_being_worked_on_and_count_every_one(client_for, factory, monkeypatch):
+    _freeze(monkeypatch)
+    contractor = factory.contractor()
+    old = factory.contract(contractor, term_start=date(2023, 1, 1), term_end=date(2023, 12, 31), code="GXMZ-2023-009")
+    ended = factory.contract(contractor, term_start=date(2024, 7, 1), term_end=date(2025, 7, 31), code="GXMZ-2024-009")
+    current = factory.contract(contractor, term_start=date(2025, 1, 1), term_end=date(2025, 12, 31), code="GXMZ-2025-009")
+    for contract, due in ((old, date(2023, 6, 30)), (ended, date(2025, 3, 31)), (current, date(2025, 9, 30))):
+        factory.assignment(contract, factory.subject(), due_date=due, status="completed")
+    db.session.commit()
+    client = client_for(factory.user("supervisor"))
+
+    page = client.get("/dashboard").get_data(as_text=True)
+    table = page[page.index('id="contract-progress"'):]
+    # In its term, and ended within about a quarter (its annual evaluation under way), not 2023's.
+    assert "GXMZ-2025-009" in table and "GXMZ-2024-009" in table and "GXMZ-2023-009" not in table
+    assert "另有 1 份服务期已结束的往年合同未列出" in page
+    assert _stat(page, "已完成") == 3  # the counts keep every contract's
+
+    every = client.get("/dashboard?contracts=all").get_data(as_text=True)
+    assert "GXMZ-2023-009" in every[every.index('id="contract-progress"'):] and "另有" not in every

@@ -397,6 +397,8 @@ def _fillings(rule, contractor_id: int | None) -> list[dict]:
                 filled[name] = ServiceType.codes()[0]
             elif name == "year":
                 filled[name] = TODAY.year - 1
+            elif name == "county_code":  # the public notice's county: a GB/T 2260 code, not a row id
+                filled[name] = "360704"
         fillings.append(filled)
     # The first two rows, then spread over the rest.
     step = max(len(fillings) // TRIES_PER_ROUTE, 1)
@@ -446,9 +448,10 @@ def test_every_get_route_renders_for_some_role_from_demo_rows_without_a_raw_code
     # A field worker reaches the visits given to it, and nothing of the contractor's pages.
     assert {endpoint for endpoint, roles in rendered.items() if "field_worker" in roles} == {
         "field.index", "field.assignment", "field.manifest", "field.service_worker", "devices.index", "notifications.index", "notifications.preferences",
-        "auth.change_password", "api-docs.openapi_json", "public.index", "public.year", "public.year_pdf"}
+        "auth.change_password", "api-docs.openapi_json", "public.index", "public.year", "public.year_pdf",
+        "public.county", "public.county_pdf"}
     # The public notice (公示) is read without log-in; a contractor reads its own profile.
-    assert {"public.index", "public.year", "public.year_pdf"} <= {
+    assert {"public.index", "public.year", "public.year_pdf", "public.county", "public.county_pdf"} <= {
         endpoint for endpoint, roles in rendered.items() if "anonymous" in roles}
     assert "contractors.profile" in {endpoint for endpoint, roles in rendered.items() if "contractor" in roles}
     assert not finder.problems, f"{len(finder.problems)} problems:\n" + "\n".join(finder.problems[:200])

@@ -178,3 +178,24 @@ def test_too_many_requests_from_one_address_are_refused_in_chinese(demo, at_demo
         assert client.get("/public/2025/", environ_base={"REMOTE_ADDR": "203.0.113.10"}).status_code == 200
     finally:
         demo.config["PUBLIC_REQUESTS_PER_ADDRESS"] = "60 per minute"
+
+
+def test_one_county_keeps_one_notice_and_its_code_reads_the_same(demo, at_demo_day):
+    """A one-county install's year page is its notice, not a list of counties; the county's own
+    address shows the same notice under the same bureau, another code answers 404."""
+    client = Client(demo)
+    year_page = client.get("/public/2025/").get_data(as_text=True)
+    _, links = page_text(year_page)
+    assert "public-notice" in year_page and "public-counties" not in year_page
+    assert "/public/2025/notice.pdf" in links and not [link for link in links if re.search(r"/2025/\d{6}/", link)]
+    county_page = client.get("/public/2025/360704/")
+    assert county_page.status_code == 200
+    rows = re.compile(r'<table id="public-notice">.*?</table>', re.S)
+    heading = re.compile(r"<h1>(.*?)</h1>")
+    county_html = county_page.get_data(as_text=True)
+    assert rows.search(county_html).group() == rows.search(year_page).group()
+    assert heading.search(county_html).group(1) == heading.search(year_page).group(1) == \
+        "赣县区民政局2025年度政府购买社会救助服务履约情况公示"
+    assert "/public/2025/360704/notice.pdf" in page_text(county_html)[1] and "其他县（区）" not in county_html
+    assert client.get("/public/2025/360704/notice.pdf").status_code == 200
+    assert client.get("/public/2025/360702/").status_code == 404

@@ -24,6 +24,7 @@ from ...services.assignments import (
 from ...services.registry import townships
 from ..access import get_scoped_or_404
 from ..access import get_assignment_or_404, get_contract_or_404, permission_required, scope_to_own_contracts
+from ..access import visible_county_ids
 from ..params import database_int, paginate
 from ..forms_common import redisplay, refill
 from .forms import AssignmentForm, WorkerForm
@@ -71,7 +72,7 @@ def index():
     stmt = scope_to_own_contracts(filtered_assignments(filters), Assignment.contract_id)
     page = paginate(stmt)
     return render_template("assignments/index.html", page=page, filters=filters, not_cancelled=NOT_CANCELLED,
-                           contracts=_visible_contracts(), townships=townships())
+                           contracts=_visible_contracts(), townships=townships(visible_county_ids()))
 
 
 @bp.route("/<int:assignment_id>")

@@ -29,6 +29,7 @@ def index():
     today = county_today()
     scope = contract_scope()
     progress = dashboard.contract_progress(scope)
+    listed = progress if request.args.get("contracts") == "all" else dashboard.recent_progress(progress, today)
     contractor = is_contractor_user()
     return render_template(
         "dashboard/index.html",
@@ -38,7 +39,8 @@ def index():
         overdue=dashboard.overdue_count(scope, today),
         due_soon_count=dashboard.count_due_soon(scope, today, DUE_SOON_DAYS),
         due_soon=dashboard.due_soon(scope, today, DUE_SOON_DAYS),
-        progress=progress,
+        progress=listed,
+        unlisted_contracts=len(progress) - len(listed),
         work=dashboard.oversight_counts(current_user.id, scope, today,
                                         staff=may(Action.READ_OVERSIGHT)),
         warnings=dashboard.standing_warnings(scope) if may(Action.READ_OVERSIGHT) else [],
