@@ -165,6 +165,8 @@ def targets(kind: str) -> list[tuple[str, str, str]]:
         draw_label = (f"draw #{draw.id} ({care.code} {last} care, n {len(draw.items)} of {len(draw.population)})")
         review_label = f"review #{review.id} ({care.code} {last})"
         zhanggong = db.session.execute(select(Area.id).where(Area.code == "360702")).scalar_one()
+        oldest = db.session.execute(select(Contract).where(Contract.county_id == care.county_id)
+                                    .order_by(Contract.term_start, Contract.code)).scalars().first()
     filters = {
         "none": {},
         "overdue": {"status": "overdue"},
@@ -182,6 +184,10 @@ def targets(kind: str) -> list[tuple[str, str, str]]:
     found += [(f"assignments: {name}", "/assignments/" + (f"?{urlencode(query)}" if query else ""), "supervisor")
               for name, query in filters.items()]
     found += [(review_label, f"/reviews/{review.id}", "supervisor"), (draw_label, f"/draws/{draw.id}", "supervisor")]
+    # The records list, newest visit first: of every county, of one, of a contract of ten years ago.
+    found += [("records (city supervisor, 3 counties)", "/records/", "city-supervisor"),
+              ("records (supervisor)", "/records/", "supervisor"),
+              (f"records, contract {oldest.code} (supervisor)", f"/records/?contract={oldest.id}", "supervisor")]
     print(f"  {total:,} assignments; township filter {township}")
     return found
 

@@ -57,6 +57,9 @@ class CompletionRecord(ContractCounty, db.Model):
         UniqueConstraint("assignment_id", "service_date", "start_time"),
         Index("ix_completion_records_contract_type_date", "contract_id", "service_type", "service_date"),
         Index("ix_completion_records_worker_date", "worker_id", "service_date"),
+        # The records list's order (newest visit first), overall and within a contract.
+        Index("ix_completion_records_visit_order", "service_date", "start_time", "id"),
+        Index("ix_completion_records_contract_visit_order", "contract_id", "service_date", "start_time", "id"),
         one_of("service_type", ServiceType),
         one_of("source", RecordSource),
     )
