@@ -29,7 +29,7 @@ from ..domain.self_care import TIER_BY_CONCLUSION
 from ..domain.vocabulary import ServiceType, SubjectCategory, SubjectKind
 from ..domain.working_days import HolidayCalendar
 from ..extensions import db
-from ..models import Area, Assignment, CompletionRecord, LocalStandard, LocalStandardVersion, Subject, User
+from ..models import Area, Assignment, CompletionRecord, Contract, LocalStandard, LocalStandardVersion, Subject, User
 
 DEFAULT_COUNTY = "本县"
 
@@ -202,13 +202,18 @@ def allowance_for(county_id: int, conclusion: str | None, day: date, cache: dict
     return Allowance(tier, terms.allowance_for_tier(tier) if terms else None, day)
 
 
-def assessments_of(subject_ids=None, until: date | None = None) -> dict[int, list[tuple[date, str]]]:
-    """Each person's self-care assessments (service day, 评估结论) in date order."""
+def assessments_of(subject_ids=None, until: date | None = None,
+                   county_id: int | None = None) -> dict[int, list[tuple[date, str]]]:
+    """Each person's self-care assessments (service day, 评估结论) in date order; `county_id`
+    reads them through that county's contracts' assessment records (the index on contract and
+    service type), not through every assignment of its people (ten years of monthly care visits)."""
     stmt = (select(Assignment.subject_id, CompletionRecord.service_date, CompletionRecord.conclusion)
             .join(Assignment, CompletionRecord.assignment_id == Assignment.id)
             .where(CompletionRecord.service_type == ServiceType.SELF_CARE_ASSESSMENT,
                    CompletionRecord.conclusion.is_not(None))
             .order_by(CompletionRecord.service_date, CompletionRecord.id))
+    if county_id is not None:
+        stmt = stmt.where(CompletionRecord.contract_id.in_(select(Contract.id).where(Contract.county_id == county_id)))
     if subject_ids is not None:
         stmt = stmt.where(Assignment.subject_id.in_(subject_ids))
     if until is not None:
@@ -246,5 +251,6 @@ def finance_rows(county_id: int, year: int) -> list[FinanceRow]:
         people_of.order_by(Subject.township, Subject.village, Subject.name, Subject.id)).scalars())
     ends = month_ends(year)
     terms_at = {end: terms_on(county_id, end) for end in ends}
-    assessments = assessments_of(people_of.with_only_columns(Subject.id), ends[-1])
+    # Every assessment of the county's contracts; the rows read off its 特困 people's.
+    assessments = assessments_of(None, ends[-1], county_id)
     return [FinanceRow(person, monthly_allowances(assessments.get(person.id, []), year, terms_at)) for person in people]
