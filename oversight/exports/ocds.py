@@ -35,7 +35,7 @@ from ..clock import COUNTY_TZ, to_county, utcnow
 from ..domain.areas import bureau_name
 from ..domain.periods import Quarter, quarters_of_year
 from ..domain.scoring import DEFAULT_SCHEME, Scheme
-from ..domain.vocabulary import AreaLevel, ServiceType, label_of
+from ..domain.vocabulary import ServiceType, label_of
 from ..extensions import db
 from ..models import (
     Area,
@@ -49,6 +49,7 @@ from ..models import (
     ProcurementProject,
     QuarterlyReview,
 )
+from ..services.areas import every_county_id
 from . import estimate_text
 
 SCHEMA_DIR = Path(__file__).with_name("schema")
@@ -150,7 +151,7 @@ def buyer_name(year: int, county_id: int | None = None) -> str:
     if configured:
         return configured
     if county_id is None:
-        only = db.session.execute(select(Area.id).where(Area.level == AreaLevel.COUNTY).limit(2)).scalars().all()
+        only = every_county_id()
         county_id = only[0] if len(only) == 1 else None
     if county_id is None:
         return "民政局"
@@ -170,8 +171,7 @@ def county_bureau_name(year: int, county_id: int) -> str:
     one-county install `buyer_name` (BUREAU_NAME, else the county's); among several counties
     BUREAU_NAME, one name for the install, names none of them, and each county's bureau is named
     from its area's place under its city (`domain.areas.bureau_name`: "赣州市赣县区民政局")."""
-    counties = db.session.execute(select(Area.id).where(Area.level == AreaLevel.COUNTY).limit(2)).scalars().all()
-    if len(counties) < 2:
+    if len(every_county_id()) < 2:
         return buyer_name(year, county_id)
     area = db.session.get(Area, county_id)
     city = area.parent.name if area is not None and area.parent is not None else None

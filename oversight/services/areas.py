@@ -43,6 +43,11 @@ def home_county() -> Area:
     return ensure_area(current_app.config["COUNTY_CODE"], current_app.config.get("COUNTY_NAME"))
 
 
+def every_county_id() -> list[int]:
+    """The ids of every county the install holds (one for a county's install, several for a city's)."""
+    return list(db.session.execute(select(Area.id).where(Area.level == AreaLevel.COUNTY).order_by(Area.id)).scalars())
+
+
 def county_ids_under(area_id: int) -> list[int]:
     """The counties an area covers: itself if a county, else the counties below it (none below a
     county: a township's user would see no county's rows)."""

@@ -15,10 +15,10 @@ dropped, by the build or by the recovery).
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..adapters.files import reports_store
-from ..domain.vocabulary import AreaLevel, ExportJobKind, ExportJobStatus
+from ..domain.vocabulary import ExportJobKind, ExportJobStatus
 from ..exports.bundle import (
     BUNDLE_FOLDER,
     BundleRefused,
@@ -32,7 +32,7 @@ from ..extensions import db
 from ..models import Area, ExportJob, User
 from ..policy import may_export_full_personal_data
 from . import page_jobs
-from .areas import county_ids_under
+from .areas import county_ids_under, every_county_id
 
 WHOLE_CITY = "全部区县"
 
@@ -43,8 +43,7 @@ def bundle_counties(user: User) -> list[int] | None:
     """The counties of the user's bundle: None (the whole database) when their area covers every
     county, else those it covers (none below a township's area)."""
     ids = county_ids_under(user.area_id)
-    every = db.session.execute(select(func.count()).select_from(Area).where(Area.level == AreaLevel.COUNTY)).scalar_one()
-    return None if ids and len(ids) == every else ids
+    return None if ids and len(ids) == len(every_county_id()) else ids
 
 
 def job_counties(job: ExportJob) -> list[int] | None:

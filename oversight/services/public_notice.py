@@ -22,6 +22,7 @@ from ..domain.periods import quarters_of_year
 from ..domain.vocabulary import AreaLevel, EvaluationStatus, ReviewStatus
 from ..extensions import db
 from ..models import AnnualEvaluation, Area, Contract, Contractor, QuarterlyReview
+from .areas import every_county_id
 from .reviews import newest_revisions
 
 
@@ -112,7 +113,7 @@ class NoticeCounty:
 
 def several_counties() -> bool:
     """Whether the install has more than one county: then each county publishes its own notice."""
-    return len(db.session.execute(select(Area.id).where(Area.level == AreaLevel.COUNTY).limit(2)).all()) > 1
+    return len(every_county_id()) > 1
 
 
 def notice_county(code: str) -> Area | None:

@@ -16,7 +16,7 @@ from .. import policy
 from ..extensions import db
 from ..models import AnnualEvaluation, Area, Assignment, Contract, QuarterlyReview, RectificationNotice
 from ..policy import Action
-from ..services.areas import county_ids_under, scope_area_ids_under
+from ..services.areas import county_ids_under, every_county_id, scope_area_ids_under
 from ..services.audit import record_event
 
 
@@ -213,12 +213,7 @@ def contract_scope() -> Select | None:
 
 def covers_every_county() -> bool:
     if "covers_every_county" not in g:
-        from ..domain.vocabulary import AreaLevel
-        from sqlalchemy import func
-
-        every = db.session.execute(select(func.count()).select_from(Area).where(
-            Area.level == AreaLevel.COUNTY)).scalar_one()
-        g.covers_every_county = len(visible_county_ids()) == every
+        g.covers_every_county = len(visible_county_ids()) == len(every_county_id())
     return g.covers_every_county
 
 
