@@ -1130,9 +1130,9 @@ def scope_areas(county_ids: Iterable[int]) -> list[Area]:
     return areas
 
 
-def counties_text(areas: Iterable[Area]) -> str:
-    """赣县区（360704）、章贡区（360703）"""
-    return "、".join(f"{area.name}（{area.code}）" for area in areas)
+def counties_text(counties: Iterable[tuple[str, str]]) -> str:
+    """(name, code) pairs as a bundle names its scope: 赣县区（360704）、章贡区（360703）"""
+    return "、".join(f"{name}（{code}）" for name, code in counties)
 
 
 def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_by: User | None,
@@ -1147,7 +1147,7 @@ def build_audit_bundle(year: int, out_path: str | Path, *, full: bool, exported_
     out_path = Path(out_path)
     generated_at = utcnow()
     last_id = db.session.execute(select(func.max(AuditEvent.id))).scalar() or 0
-    result = BundleResult(str(out_path), year, full, counties, counties_text(areas) if areas else "")
+    result = BundleResult(str(out_path), year, full, counties, counties_text((area.name, area.code) for area in areas) if areas else "")
     name = exported_by.username if exported_by else "命令行"
     with tempfile.TemporaryDirectory(prefix="audit-bundle-") as scratch, \
             zipfile.ZipFile(out_path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
@@ -1337,7 +1337,7 @@ def _read_scope(archive: zipfile.ZipFile, manifest: dict, listed: dict, present:
         scope = json.loads(archive.read(SCOPE).decode("utf-8"))
         counties = scope["counties"]
         ids = sorted(int(county["id"]) for county in counties)
-        text = "、".join(f"{county['name']}（{county['code']}）" for county in counties)
+        text = counties_text((county["name"], county["code"]) for county in counties)
     except (*_UNREADABLE, KeyError, TypeError) as error:
         found.problems.append(f"范围文件 {SCOPE} 无法读取（{error}）")
         return False

@@ -81,7 +81,7 @@ def scope_names(jobs: list[ExportJob]) -> dict[int, str]:
     for job in jobs:
         counties = job_counties(job)
         try:
-            names[job.id] = WHOLE_CITY if counties is None else counties_text(scope_areas(counties))
+            names[job.id] = WHOLE_CITY if counties is None else counties_text((area.name, area.code) for area in scope_areas(counties))
         except BundleRefused:  # an area since removed or changed in level
             names[job.id] = "、".join(f"区县 #{county}" for county in counties)
     return names
