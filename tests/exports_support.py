@@ -6,7 +6,9 @@ by the review service's `figures_for`; evaluations come from the evaluation serv
 """
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -81,3 +83,21 @@ def download_bundle(client, year: int, *, full: bool = False):
     link = _BUNDLE_LINK.search(page)
     assert link, page
     return client.get(link.group(1))
+
+
+def bundle_texts(path, *, binaries: bool = False) -> dict[str, str]:
+    """Every member as text; for .xlsx and .docx the XML parts inside them; PDF and PNG left out,
+    or with `binaries` read as raw bytes (what a scan for names finds in them)."""
+    texts = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            raw = archive.read(name)
+            if name.endswith((".xlsx", ".docx")):
+                with zipfile.ZipFile(io.BytesIO(raw)) as inner:
+                    texts[name] = "".join(inner.read(part).decode("utf-8") for part in inner.namelist()
+                                          if part.endswith(".xml"))
+            elif not name.endswith((".pdf", ".png")):
+                texts[name] = raw.decode("utf-8")
+            elif binaries:
+                texts[name] = raw.decode("utf-8", errors="replace")
+    return texts

@@ -16,7 +16,7 @@ from oversight.exports import bundle
 from oversight.extensions import db
 from oversight.domain.audit_chain import CHANGED
 from oversight.models import Area, AuditEvent, UploadBatch
-from tests.exports_support import make_evaluation, make_payment, make_review
+from tests.exports_support import bundle_texts, make_evaluation, make_payment, make_review
 
 INJECTION = '=HYPERLINK("http://evil.example/","点我")'
 
@@ -41,21 +41,6 @@ def data(factory):
 
 def _build(path, data, full=False, user=None):
     return bundle.build_audit_bundle(2025, path, full=full, exported_by=user or data["admin"])
-
-
-def _texts(path) -> dict[str, str]:
-    """Every member as text; for .xlsx and .docx the XML parts inside them (PDF and PNG left out)."""
-    texts = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            raw = archive.read(name)
-            if name.endswith((".xlsx", ".docx")):
-                with zipfile.ZipFile(io.BytesIO(raw)) as inner:
-                    texts[name] = "".join(inner.read(part).decode("utf-8") for part in inner.namelist()
-                                          if part.endswith(".xml"))
-            elif not name.endswith((".pdf", ".png")):
-                texts[name] = raw.decode("utf-8")
-    return texts
 
 
 def _csv_rows(path, name) -> list[dict]:
@@ -118,7 +103,7 @@ def test_id_numbers_and_phones_are_masked_everywhere(tmp_path, data):
     path = tmp_path / "b.zip"
     _build(path, data)
     subject = data["subject"]
-    for name, text in _texts(path).items():
+    for name, text in bundle_texts(path).items():
         assert subject.id_number not in text, name
         assert subject.phone not in text, name
     row = _csv_rows(path, "records/assignments.csv")[0]

@@ -5,7 +5,6 @@ area covers every county still gets the whole database, as before."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import zipfile
 from datetime import date, datetime
@@ -24,7 +23,7 @@ from oversight.services.accounts import create_user
 from oversight.services.areas import area_by_code
 from oversight.services.attachments import Upload, attach_all
 from tests.attachment_support import JPEG
-from tests.exports_support import BUNDLES_PAGE, download_bundle, make_review
+from tests.exports_support import BUNDLES_PAGE, bundle_texts, download_bundle, make_review
 from tests.factories import Factory
 from tests.web.test_county_scope import B_CONTRACT, B_PROJECT, MARKERS, add_second_county
 
@@ -57,21 +56,6 @@ def counties(factory):
     return {"users": users, "b_ids": b_ids, "home": home, "other": other, "record": record}
 
 
-def _members(path) -> dict[str, str]:
-    """Every member as text: .xlsx and .docx by their XML parts, PDF and PNG by their raw bytes."""
-    texts = {}
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            raw = archive.read(name)
-            if name.endswith((".xlsx", ".docx")):
-                with zipfile.ZipFile(io.BytesIO(raw)) as inner:
-                    texts[name] = "".join(inner.read(part).decode("utf-8") for part in inner.namelist()
-                                          if part.endswith(".xml"))
-            else:
-                texts[name] = raw.decode("utf-8", errors="replace")
-    return texts
-
-
 def _download(client, year, tmp_path):
     response = download_bundle(client, year)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -95,7 +79,7 @@ def _chains(path) -> set:
 def test_a_countys_auditor_gets_that_countys_bundle_with_nothing_of_the_other(client_for, counties, tmp_path, year):
     home, other = counties["home"], counties["other"]
     path, disposition = _download(client_for(counties["users"]["gx-auditor"]), year, tmp_path)
-    texts = _members(path)
+    texts = bundle_texts(path, binaries=True)
     assert _others(texts, (*MARKERS, B_PHOTO, other.name)) == []
     assert bundle.SCOPE in texts and quote(f"审计包_{year}_赣县区.zip") in disposition
     assert json.loads(texts[bundle.SCOPE])["counties"] == [{"id": home.id, "code": home.code, "name": home.name}]
@@ -141,17 +125,17 @@ def test_the_other_countys_auditor_gets_theirs_and_the_city_gets_the_whole_datab
     other = counties["other"]
     path, disposition = _download(client_for(counties["users"]["zg-auditor"]), 2027, tmp_path)
     assert quote("审计包_2027_章贡区.zip") in disposition
-    texts = _members(path)
+    texts = bundle_texts(path, binaries=True)
     assert B_PROJECT in texts["records/procurement_projects.csv"] and A_CONTRACT not in "".join(texts.values())
     assert _chains(path) == {other.id} and bundle.verify_bundle(path).ok
     path, _ = _download(client_for(counties["users"]["zg-auditor"]), 2026, tmp_path)
-    texts = _members(path)
+    texts = bundle_texts(path, binaries=True)
     assert B_CONTRACT in texts["records/contracts.csv"] and B_PHOTO in texts["records/attachments.csv"]
     assert [item["filename"] for item in json.loads(texts[bundle.MANIFEST])["attachments"]["items"]] == [B_PHOTO]
     assert A_CONTRACT not in "".join(texts.values()) and A_PERSON not in "".join(texts.values())
     assert bundle.verify_bundle(path).ok
     whole, disposition = _download(client_for(counties["users"]["city-auditor"]), 2026, tmp_path)
-    texts = _members(whole)
+    texts = bundle_texts(whole, binaries=True)
     assert quote("审计包_2026.zip") in disposition
     assert bundle.SCOPE not in texts and "scope" not in json.loads(texts[bundle.MANIFEST])
     assert B_CONTRACT in texts["records/contracts.csv"] and A_CONTRACT in texts["records/contracts.csv"]
