@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, UTC
 
+from ..clock import to_county
 from .audit_chain import GENESIS_HASH, ChainBreak, ChainHead, chain_order, default_chain_name
 from .vocabulary import AnchorReason
 
@@ -103,9 +104,9 @@ class Anchor:
         return {**values, "heads": [_head_json(head) for head in self.heads], "root_hash": self.root_hash}
 
     def describe(self) -> str:
-        when = self.moment.strftime("%Y-%m-%d %H:%M:%S")
+        when = to_county(self.moment).strftime("%Y-%m-%d %H:%M:%S")
         chains = f"{len(self.heads)} 条审计链，" if len(self.heads) > 1 else ""
-        return f"{when} UTC 的锚点（{chains}至事件 #{self.last_id}，共 {self.events} 条）"
+        return f"{when}（北京时间）的锚点（{chains}至事件 #{self.last_id}，共 {self.events} 条）"
 
 
 def format_moment(moment: datetime) -> str:

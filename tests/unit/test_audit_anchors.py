@@ -209,3 +209,9 @@ def test_the_epoch_in_force_starts_at_the_last_restore():
     assert epoch_in_force([later, daily, restore]) == [restore, later]
     until = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
     assert epoch_in_force([later, daily, restore], until=until) == [daily]
+
+
+def test_an_anchor_is_described_on_the_county_s_clock():
+    anchor = _anchor_of(_chain(3), moment=datetime(2026, 12, 6, 23, 1, 30))  # stored UTC
+    assert anchor.describe().startswith("2026-12-07 07:01:30（北京时间）的锚点")
+    assert "UTC" not in anchor.describe()
