@@ -31,7 +31,8 @@ from oversight.models import (
 )
 from oversight.services.accounts import create_user
 from oversight.services.field_app import MEDIA_FOLDER
-from tests.integration.test_audit_bundle import _csv_rows, _flip_one_byte, _rezip, _texts
+from tests.exports_support import bundle_texts
+from tests.integration.test_audit_bundle import _csv_rows, _flip_one_byte, _rezip
 
 NEW_TABLES = ("procurement_projects", "procurement_lines", "tender_bids", "tender_scoring_items",
               "tender_evaluators", "tender_scores", "installments", "contract_acceptances", "acceptance_members",
@@ -186,7 +187,7 @@ def test_the_new_record_files_hold_the_years_rows_with_their_digests_and_verify(
 def test_bidders_phones_and_recipients_representatives_names_are_masked_everywhere(tmp_path, data):
     path = tmp_path / "b.zip"
     _build(path, data)
-    for name, text in _texts(path).items():
+    for name, text in bundle_texts(path).items():
         assert LOSER_PHONE not in text and data["contract"].contractor.contact_phone not in text, name
         assert RECIPIENT not in text and RECIPIENT_2026 not in text, name
     names = {row["角色"]: row["姓名"] for row in _csv_rows(path, "records/acceptance_members.csv")}
